@@ -1,0 +1,7 @@
+// Contracts: generated protobuf messages and the names of everything on the bus.
+export * from '../gen/assay/v1/meta_pb.js';
+export * from '../gen/assay/v1/image_pb.js';
+export * from '../gen/assay/v1/scan_pb.js';
+export * from '../gen/assay/v1/policy_pb.js';
+export * from '../gen/assay/v1/audit_pb.js';
+export * from './names.ts';
