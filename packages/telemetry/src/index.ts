@@ -1,1 +1,3 @@
 export * from './tracing.ts';
+export * from './logging.ts';
+export * from './metrics.ts';

@@ -1,0 +1,4 @@
+export * from './readiness.ts';
+export * from './health.ts';
+export * from './service.ts';
+export * from './run.ts';

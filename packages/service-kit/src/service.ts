@@ -1,0 +1,410 @@
+// A service's lifecycle, importable and testable without a process: configuration, logger,
+// metrics, the health server, the bus connection, its slice of the topology, the service's own
+// start hook, and an orderly stop. `runService` (run.ts) adds the process around it.
+import Fastify, { type FastifyInstance } from 'fastify';
+import {
+  commonChecks,
+  commonSettings,
+  defineConfig,
+  type CommonShape,
+  type ConfigOf,
+  type ConfigShape,
+  type ConfigSpec,
+  type Env,
+} from '@assay/config';
+import { connectBus, provisionTopology, type BusConnection, type ProvisionTopology } from '@assay/bus';
+import { createLogger, createMetrics, initTracing, type DestinationStream, type Logger, type Metrics } from '@assay/telemetry';
+import { healthPlugin } from './health.ts';
+import { Readiness, type ReadinessReport } from './readiness.ts';
+
+/** The configuration a service sees: the common variables plus its own. */
+export type ServiceConfig<S extends ConfigShape> = ConfigOf<Omit<CommonShape, keyof S> & S>;
+
+export interface ServiceContext<S extends ConfigShape = ConfigShape> {
+  readonly name: string;
+  readonly instance: string;
+  readonly config: ServiceConfig<S>;
+  readonly logger: Logger;
+  readonly metrics: Metrics;
+  /** Connected, with the service's topology provisioned. */
+  readonly bus: BusConnection;
+  /** Add the service's own readiness checks here. */
+  readonly readiness: Readiness;
+  /** Runs `fn` at stop, before the bus drains; hooks run in reverse order of registration. */
+  onStop(fn: () => Promise<void> | void): void;
+  /** Aborted when the service begins to stop. */
+  readonly signal: AbortSignal;
+}
+
+export interface ServiceDefinition<S extends ConfigShape = ConfigShape, A = void> {
+  /** Service name: `registry-watcher`, `scanner`, … (logs, metrics label, NATS client name). */
+  readonly name: string;
+  /** Default port of the health/metrics server (HTTP_PORT overrides). */
+  readonly httpPort: number;
+  /** The service's own variables, on top of the common ones (see @assay/config commonSettings). */
+  readonly config?: S;
+  /** Streams, consumers and buckets the service provisions at start (its own slice; a `Topology` from @assay/proto). */
+  readonly topology?: ProvisionTopology | ((config: ServiceConfig<S>) => ProvisionTopology);
+  /**
+   * Starts the service's own work once the bus is connected and the topology provisioned:
+   * consumers, mirrors, servers, readiness checks, stop hooks. Must not block for long; work
+   * that waits (a mirror syncing) reports through a readiness check instead. What it returns
+   * is the running service's API, available as `handle.api` (tests, embedding).
+   */
+  start?(ctx: ServiceContext<S>): Promise<A> | A;
+}
+
+export interface CreateServiceOptions {
+  /** Variables to read; process.env by default. */
+  env?: Env;
+  /** Where log lines go; stdout by default. */
+  logDestination?: DestinationStream;
+  /** Called once the health server listens, with its `http://host:port`. */
+  onListening?: (address: string) => void;
+}
+
+export type ServiceState = 'created' | 'starting' | 'running' | 'stopping' | 'stopped' | 'failed';
+
+export interface ServiceHandle<S extends ConfigShape = ConfigShape, A = void> {
+  readonly name: string;
+  readonly instance: string;
+  readonly config: ServiceConfig<S>;
+  readonly logger: Logger;
+  readonly metrics: Metrics;
+  /** The readiness checks (add the service's own with `checks.add`). */
+  readonly checks: Readiness;
+  readonly state: ServiceState;
+  /** Why the service failed (start failed, bus closed for good); undefined otherwise. */
+  readonly failure: Error | undefined;
+  /** `http://host:port` of the health server once it listens; undefined before. */
+  readonly address: string | undefined;
+  /** The bus connection once connected. */
+  readonly bus: BusConnection | undefined;
+  /** What the definition's start hook returned, once it has. */
+  readonly api: A | undefined;
+  /**
+   * Starts the health server, then connects to the bus (retrying until it answers), provisions
+   * the topology and runs the start hook. The health server answers (/readyz 503) while the
+   * rest is still under way. Resolves when the start hook has returned.
+   */
+  start(): Promise<void>;
+  /** Resolves when every readiness check passes; rejects if the service stops or fails first, or on timeout. */
+  ready(opts?: { timeoutMs?: number }): Promise<void>;
+  /** The readiness checks now, as /readyz reports them. */
+  readiness(): Promise<ReadinessReport>;
+  /** Not ready at once; stop hooks; drain the bus; close the health server. Idempotent. */
+  stop(reason?: string): Promise<void>;
+  /** Resolves when the service has stopped for good (stopped or failed). */
+  readonly done: Promise<void>;
+}
+
+/** The full configuration spec of a service definition: common variables, its own, and the common checks. */
+export function serviceConfigSpec<S extends ConfigShape>(def: ServiceDefinition<S, unknown>): ConfigSpec<Omit<CommonShape, keyof S> & S> {
+  const shape = { ...commonSettings({ httpPort: def.httpPort }), ...(def.config ?? ({} as S)) } as Omit<CommonShape, keyof S> & S;
+  return defineConfig(shape, {
+    checks: [(c) => commonChecks(c as unknown as ConfigOf<CommonShape>)],
+  });
+}
+
+const RETRY_MIN_MS = 250;
+const RETRY_MAX_MS = 5000;
+
+/** Builds a service; throws `ConfigError` (from @assay/config) when its configuration is invalid. */
+export function createService<S extends ConfigShape, A = void>(
+  def: ServiceDefinition<S, A>,
+  opts: CreateServiceOptions = {},
+): ServiceHandle<S, A> {
+  const config = serviceConfigSpec(def).load({ env: opts.env ?? process.env }) as ServiceConfig<S>;
+  const common = config as unknown as ConfigOf<CommonShape>;
+  const instance = common.SERVICE_INSTANCE;
+  const logger = createLogger({
+    service: def.name,
+    instance,
+    level: common.LOG_LEVEL,
+    ...(opts.logDestination ? { destination: opts.logDestination } : {}),
+  });
+  const metrics = createMetrics({ service: def.name, defaultMetrics: common.METRICS_DEFAULT });
+  const readiness = new Readiness();
+  const abort = new AbortController();
+  const stopHooks: Array<() => Promise<void> | void> = [];
+
+  let state: ServiceState = 'created';
+  let address: string | undefined;
+  let bus: BusConnection | undefined;
+  let api: A | undefined;
+  let app: FastifyInstance | undefined;
+  let starting: Promise<void> | undefined;
+  let stopping: Promise<void> | undefined;
+  let failure: Error | undefined;
+  let resolveDone!: () => void;
+  const done = new Promise<void>((r) => (resolveDone = r));
+
+  // Built-in checks: the service is started (and not stopping), the bus is connected, the topology is provisioned.
+  readiness.add('started', () =>
+    state === 'running' ? true : { ok: false, detail: state === 'stopping' || state === 'stopped' ? 'shutting down' : state },
+  );
+  readiness.add('bus', () =>
+    bus?.isConnected() ? true : { ok: false, detail: bus ? 'disconnected from NATS' : 'not connected to NATS yet' },
+  );
+  const topologyFlag = readiness.flag('topology', 'not provisioned yet');
+
+  metrics.gauge({
+    name: 'assay_service_ready',
+    help: 'Whether the service reports ready (1) or not (0)',
+    collect() {
+      // Collected at scrape time: cheap flags only, no network.
+      this.set(state === 'running' && bus?.isConnected() && topologyFlag.ok ? 1 : 0);
+    },
+  });
+  metrics.gauge({
+    name: 'assay_bus_connected',
+    help: 'Whether the NATS connection is up (1) or not (0)',
+    collect() {
+      this.set(bus?.isConnected() ? 1 : 0);
+    },
+  });
+
+  const sleep = (ms: number) =>
+    new Promise<void>((resolve) => {
+      if (abort.signal.aborted) return resolve();
+      const t = setTimeout(done, ms);
+      function done() {
+        clearTimeout(t);
+        abort.signal.removeEventListener('abort', done);
+        resolve();
+      }
+      abort.signal.addEventListener('abort', done, { once: true });
+    });
+
+  /** Runs `fn` until it succeeds, backing off; returns undefined if the service stops meanwhile. */
+  async function retry<T>(what: string, fn: () => Promise<T>, onError?: (err: unknown) => void): Promise<T | undefined> {
+    let wait = RETRY_MIN_MS;
+    let attempts = 0;
+    let lastMessage = '';
+    while (!abort.signal.aborted) {
+      try {
+        return await fn();
+      } catch (err) {
+        attempts++;
+        onError?.(err);
+        const message = err instanceof Error ? err.message : String(err);
+        // Log the first failure, every change of reason, and then every 10th attempt.
+        if (attempts === 1 || message !== lastMessage || attempts % 10 === 0) {
+          logger.warn({ err, attempts, retryInMs: wait }, `${what} failed; retrying`);
+        }
+        lastMessage = message;
+        await sleep(wait);
+        wait = Math.min(wait * 2, RETRY_MAX_MS);
+      }
+    }
+    return undefined;
+  }
+
+  async function listen(): Promise<void> {
+    app = Fastify({ logger: false });
+    app.setErrorHandler((err, _req, reply) => {
+      logger.error({ err }, 'health server request failed');
+      void reply.code(500).send({ error: 'internal error' });
+    });
+    await app.register(healthPlugin, { service: def.name, instance, readiness, metrics });
+    await app.listen({ host: common.HTTP_HOST, port: common.HTTP_PORT });
+    const a = app.server.address();
+    if (a === null || typeof a === 'string') throw new Error('health server has no TCP address');
+    const host = a.family === 'IPv6' ? `[${a.address}]` : a.address;
+    address = `http://${host}:${a.port}`;
+    logger.info({ health_url: address, port: a.port }, 'health server listening');
+    opts.onListening?.(address);
+  }
+
+  async function connect(): Promise<BusConnection | undefined> {
+    return retry('connecting to NATS', () =>
+      connectBus({
+        servers: common.NATS_URL,
+        name: `${def.name}@${instance}`,
+        connectTimeoutMs: common.NATS_CONNECT_TIMEOUT,
+        logger: logger.child({ component: 'bus' }),
+        ...(common.NATS_USER !== undefined ? { user: common.NATS_USER, password: common.NATS_PASSWORD ?? '' } : {}),
+        ...(common.NATS_TOKEN !== undefined ? { token: common.NATS_TOKEN } : {}),
+        ...(common.NATS_NKEY_SEED !== undefined ? { nkeySeed: common.NATS_NKEY_SEED } : {}),
+        ...(common.NATS_CREDS !== undefined ? { credsFile: common.NATS_CREDS } : {}),
+        ...(common.NATS_TLS_CA !== undefined || common.NATS_TLS_CERT !== undefined
+          ? {
+              tls: {
+                ...(common.NATS_TLS_CA !== undefined ? { caFile: common.NATS_TLS_CA } : {}),
+                ...(common.NATS_TLS_CERT !== undefined ? { certFile: common.NATS_TLS_CERT } : {}),
+                ...(common.NATS_TLS_KEY !== undefined ? { keyFile: common.NATS_TLS_KEY } : {}),
+              },
+            }
+          : {}),
+      }),
+    );
+  }
+
+  async function provision(conn: BusConnection): Promise<boolean> {
+    const topology = typeof def.topology === 'function' ? def.topology(config) : def.topology;
+    if (!topology) {
+      topologyFlag.set(true);
+      return true;
+    }
+    const what = [
+      ...topology.streams.map((s) => `stream ${s.name}`),
+      ...topology.consumers.map((c) => `consumer ${c.stream}/${c.durable}`),
+      ...topology.buckets.map((b) => `bucket ${b.name}`),
+    ];
+    const report = await retry(
+      'provisioning the topology',
+      async () => {
+        const jsm = await conn.jetstreamManager();
+        return provisionTopology(jsm, topology, {
+          replicas: common.NATS_REPLICAS,
+          logger: logger.child({ component: 'provision' }),
+        });
+      },
+      (err) => topologyFlag.set(false, err instanceof Error ? err.message : String(err)),
+    );
+    if (report) {
+      topologyFlag.set(true);
+      logger.info({ provisioned: what, replicas: common.NATS_REPLICAS }, 'topology provisioned');
+    }
+    return report !== undefined;
+  }
+
+  async function run(): Promise<void> {
+    state = 'starting';
+    initTracing();
+    const shown = Object.fromEntries(
+      Object.entries(serviceConfigSpec(def).redact(config as never)).filter(([, v]) => v !== undefined),
+    );
+    logger.info({ config: shown }, 'starting');
+    await listen();
+    const conn = await connect();
+    if (!conn) return;
+    if (abort.signal.aborted) {
+      // Connected just as the stop began, too late for stop() to see it.
+      await conn.close();
+      return;
+    }
+    bus = conn;
+    // A connection closed for good while the service runs is fatal: stop, and let the
+    // process runner exit non-zero.
+    void conn.closed.then((err) => {
+      if (state === 'starting' || state === 'running') {
+        logger.error({ err }, 'NATS connection closed unexpectedly');
+        failure = new Error(`NATS connection closed unexpectedly${err ? `: ${err.message}` : ''}`);
+        void stop('bus connection closed');
+      }
+    });
+    if (!(await provision(conn))) return;
+    if (def.start) {
+      api = await def.start({
+        name: def.name,
+        instance,
+        config,
+        logger,
+        metrics,
+        bus: conn,
+        readiness,
+        onStop: (fn) => void stopHooks.push(fn),
+        signal: abort.signal,
+      });
+    }
+    if (abort.signal.aborted) return;
+    state = 'running';
+    logger.info({ health_url: address }, 'service started');
+  }
+
+  function start(): Promise<void> {
+    if (starting) return starting;
+    if (state !== 'created') return Promise.reject(new Error(`${def.name}: cannot start a service that is ${state}`));
+    starting = run().catch(async (err: unknown) => {
+      logger.error({ err }, 'start failed');
+      failure = err instanceof Error ? err : new Error(String(err));
+      await stop('start failed');
+      throw err;
+    });
+    return starting;
+  }
+
+  function stop(reason = 'stop requested'): Promise<void> {
+    stopping ??= (async () => {
+      const wasStarted = state !== 'created';
+      state = 'stopping';
+      abort.abort();
+      if (wasStarted) logger.info({ reason }, 'stopping');
+      for (const hook of stopHooks.reverse()) {
+        try {
+          await hook();
+        } catch (err) {
+          logger.error({ err }, 'stop hook failed');
+        }
+      }
+      if (bus) {
+        try {
+          await bus.close();
+          logger.info({}, 'bus drained');
+        } catch (err) {
+          logger.error({ err }, 'draining the bus failed');
+        }
+      }
+      if (app) {
+        try {
+          await app.close();
+        } catch (err) {
+          logger.error({ err }, 'closing the health server failed');
+        }
+      }
+      state = failure ? 'failed' : 'stopped';
+      if (wasStarted) logger.info({}, 'stopped');
+      resolveDone();
+    })();
+    return stopping;
+  }
+
+  async function ready(o: { timeoutMs?: number } = {}): Promise<void> {
+    const deadline = Date.now() + (o.timeoutMs ?? 30_000);
+    for (;;) {
+      if (state === 'stopping' || state === 'stopped' || state === 'failed') {
+        throw new Error(`${def.name} is ${state}, not ready`);
+      }
+      const report = await readiness.evaluate();
+      if (report.ready) return;
+      if (Date.now() > deadline) {
+        const why = report.checks
+          .filter((c) => !c.ok)
+          .map((c) => `${c.name}${c.detail ? ` (${c.detail})` : ''}`)
+          .join(', ');
+        throw new Error(`${def.name} not ready after ${o.timeoutMs ?? 30_000} ms: ${why}`);
+      }
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  }
+
+  return {
+    name: def.name,
+    instance,
+    config,
+    logger,
+    metrics,
+    checks: readiness,
+    get state() {
+      return state;
+    },
+    get failure() {
+      return failure;
+    },
+    get address() {
+      return address;
+    },
+    get bus() {
+      return bus;
+    },
+    get api() {
+      return api;
+    },
+    start,
+    stop,
+    ready,
+    readiness: () => readiness.evaluate(),
+    done,
+  };
+}

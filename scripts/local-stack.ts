@@ -1,0 +1,57 @@
+// `npm start`: the whole of Assay on this machine. Starts nats-server (state in .assay/nats/),
+// provisions the topology, starts the five services as child processes with their own NATS
+// users, prints their logs readably, and reports once every one is ready. Ctrl-C stops it all.
+//
+// Environment: ASSAY_STATE_DIR (default <repo>/.assay), ASSAY_NATS_PORT (default 4222, any free
+// port when busy; 0 = any free port), ASSAY_BASE_PORT (default: 8081..8085; 0 = free ports),
+// ASSAY_READY_TIMEOUT_MS, ASSAY_STOP_GRACE_MS; LOG_LEVEL and ASSAY_CONFIG_FILE reach the
+// services; NO_COLOR / FORCE_COLOR.
+import { createFormatter, useColor } from './local-stack/format.ts';
+import { optionsFromEnv, startLocalStack, type LocalStack } from './local-stack/stack.ts';
+
+const color = useColor(process.stdout);
+const fmt = createFormatter({ color, nameWidth: 16 });
+const say = (level: string, msg: string) => process.stdout.write(fmt.message('stack', level, msg) + '\n');
+
+let stack: LocalStack | undefined;
+let signalled = 0;
+let exitCode: number | undefined;
+
+for (const sig of ['SIGINT', 'SIGTERM'] as const) {
+  process.on(sig, () => {
+    signalled++;
+    if (signalled > 1) {
+      say('warn', `second ${sig}: killing everything now`);
+      stack?.kill();
+      process.exit(130);
+    }
+    if (!stack) {
+      // Still starting: stop as soon as there is something to stop.
+      exitCode = 0;
+      return;
+    }
+    void stack.stop(sig);
+  });
+}
+// Whatever happens, no child outlives the launcher.
+process.on('exit', () => stack?.kill());
+
+try {
+  stack = await startLocalStack({ ...optionsFromEnv(process.env), color });
+} catch (err) {
+  say('error', `local stack failed to start: ${err instanceof Error ? err.message : String(err)}`);
+  process.exit(1);
+}
+if (exitCode !== undefined) void stack.stop('signal during start');
+
+stack.ready.then(
+  () => {
+    const parts = [`nats ${stack!.natsUrl}`, ...stack!.services().map((s) => `${s.name} ${s.url}`)];
+    say('info', `assay is ready: ${parts.join(' | ')} (Ctrl-C to stop)`);
+  },
+  () => {
+    // Reported by the stack, which is shutting down.
+  },
+);
+
+process.exit(await stack.done);

@@ -1,0 +1,383 @@
+// The whole system on one machine: nats-server with JetStream, the full topology, and the
+// five services as child processes, each authenticating as its own NATS user. Started by
+// `npm start` (scripts/local-stack.ts); importable so tests can drive it.
+import { existsSync, readFileSync } from 'node:fs';
+import { appendFile, mkdir, rm, writeFile } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { connectBus, provisionTopology } from '@assay/bus';
+import { FullTopology } from '@assay/proto';
+import { admissionService } from '@assay/admission';
+import { auditService } from '@assay/audit';
+import { policyService } from '@assay/policy';
+import { registryWatcherService } from '@assay/registry-watcher';
+import { scannerService } from '@assay/scanner';
+import { spawnChild, type Child, type ExitStatus } from './children.ts';
+import { createFormatter, type LogFormatter } from './format.ts';
+import { ADMIN_USER, ensureUsers, startNats, type NatsProcess } from './nats.ts';
+import { preferPort } from './ports.ts';
+
+/** The repository root, from this file's place in it. */
+export const REPO_ROOT = dirname(dirname(dirname(fileURLToPath(import.meta.url))));
+
+/** The services, in start order, with their default health ports (from their definitions). */
+export const SERVICES = [
+  { name: 'registry-watcher', port: registryWatcherService.httpPort },
+  { name: 'scanner', port: scannerService.httpPort },
+  { name: 'policy', port: policyService.httpPort },
+  { name: 'admission', port: admissionService.httpPort },
+  { name: 'audit', port: auditService.httpPort },
+] as const;
+
+export type ServiceName = (typeof SERVICES)[number]['name'];
+
+export interface LocalStackOptions {
+  /** State directory (NATS store, users, state file); `<repo>/.assay` by default. ASSAY_STATE_DIR. */
+  stateDir?: string;
+  /** NATS client port: 4222 by default, any free one when busy; 0 = any free port. ASSAY_NATS_PORT. */
+  natsPort?: number;
+  /**
+   * First service health port: service i gets base+i (any free port when busy); 0 = any free
+   * port for every service. Default: each service's own default (8081..8085). ASSAY_BASE_PORT.
+   */
+  basePort?: number;
+  /** How long services may take to report ready, in ms. ASSAY_READY_TIMEOUT_MS, default 60 s. */
+  readyTimeoutMs?: number;
+  /** SIGTERM → SIGKILL grace for each child, in ms. ASSAY_STOP_GRACE_MS, default 10 s. */
+  stopGraceMs?: number;
+  /** Environment passed on to the services (LOG_LEVEL, ASSAY_CONFIG_FILE…); process.env by default. */
+  env?: NodeJS.ProcessEnv;
+  /** Where formatted lines go; stdout by default. */
+  write?: (text: string) => void;
+  /** Colours in the formatted lines. */
+  color?: boolean;
+}
+
+export interface ServiceInfo {
+  name: ServiceName;
+  pid: number;
+  /** `http://127.0.0.1:PORT` of its health server, once known. */
+  url: string | undefined;
+  ready: boolean;
+}
+
+/** What `<state>/local-stack.json` holds while the stack runs. */
+export interface StackState {
+  pid: number;
+  startedAt: string;
+  ready: boolean;
+  nats: { pid: number; url: string };
+  services: ServiceInfo[];
+}
+
+export interface LocalStack {
+  readonly stateFile: string;
+  readonly natsUrl: string;
+  services(): ServiceInfo[];
+  /** Resolves once every service answers /readyz 200; rejects on timeout or if the stack fails first. */
+  readonly ready: Promise<void>;
+  /** Stops the services, then nats-server. Idempotent; resolves with the stack's exit code. */
+  stop(reason?: string): Promise<number>;
+  /** SIGKILLs every child at once (a second Ctrl-C). */
+  kill(): void;
+  /** Resolves with the exit code once the stack has stopped (0 after a requested stop, 1 after a failure). */
+  readonly done: Promise<number>;
+}
+
+/** Options from the launcher's environment. */
+export function optionsFromEnv(env: NodeJS.ProcessEnv = process.env): LocalStackOptions {
+  const num = (name: string): number | undefined => {
+    const v = env[name];
+    if (v === undefined || v.trim() === '') return undefined;
+    const n = Number(v);
+    if (!Number.isInteger(n) || n < 0) throw new Error(`${name}="${v}" is not a non-negative integer`);
+    return n;
+  };
+  const opts: LocalStackOptions = { env };
+  if (env.ASSAY_STATE_DIR) opts.stateDir = env.ASSAY_STATE_DIR;
+  const natsPort = num('ASSAY_NATS_PORT');
+  if (natsPort !== undefined) opts.natsPort = natsPort;
+  const basePort = num('ASSAY_BASE_PORT');
+  if (basePort !== undefined) opts.basePort = basePort;
+  const readyTimeoutMs = num('ASSAY_READY_TIMEOUT_MS');
+  if (readyTimeoutMs !== undefined) opts.readyTimeoutMs = readyTimeoutMs;
+  const stopGraceMs = num('ASSAY_STOP_GRACE_MS');
+  if (stopGraceMs !== undefined) opts.stopGraceMs = stopGraceMs;
+  return opts;
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+function cmdline(pid: number): string {
+  try {
+    return readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').join(' ');
+  } catch {
+    return '';
+  }
+}
+
+/**
+ * A previous launcher that was killed outright may have left its children running: end those
+ * (by pid, and only when the pid still runs the command we started), or refuse if that launcher
+ * is itself still running.
+ */
+async function cleanUpLeftovers(stateFile: string, log: (level: string, msg: string, fields?: Record<string, unknown>) => void) {
+  if (!existsSync(stateFile)) return;
+  let state: StackState;
+  try {
+    state = JSON.parse(readFileSync(stateFile, 'utf8')) as StackState;
+  } catch {
+    await rm(stateFile, { force: true });
+    return;
+  }
+  if (state.pid !== process.pid && isAlive(state.pid) && cmdline(state.pid).includes('local-stack')) {
+    throw new Error(`another local stack is running (pid ${state.pid}); stop it first (Ctrl-C in its terminal, or kill ${state.pid})`);
+  }
+  const leftovers = [
+    { pid: state.nats?.pid, expect: 'nats-server' },
+    ...(state.services ?? []).map((s) => ({ pid: s.pid, expect: `services/${s.name}/src/main.ts` })),
+  ].filter((p): p is { pid: number; expect: string } => typeof p.pid === 'number' && p.pid > 0 && isAlive(p.pid) && cmdline(p.pid).includes(p.expect));
+  const signalAll = (sig: NodeJS.Signals) => {
+    for (const p of leftovers) {
+      // Only while the pid still runs what we started (never a reused pid).
+      if (!isAlive(p.pid) || !cmdline(p.pid).includes(p.expect)) continue;
+      try {
+        process.kill(p.pid, sig);
+      } catch {
+        // gone meanwhile
+      }
+    }
+  };
+  for (const p of leftovers) log('warn', 'stopping a leftover process of a previous run', { leftover_pid: p.pid, command: p.expect });
+  // SIGTERM first (nats-server flushes JetStream), SIGKILL for whatever is still there after 5 s.
+  signalAll('SIGTERM');
+  let deadline = Date.now() + 5000;
+  while (leftovers.some((p) => isAlive(p.pid) && cmdline(p.pid).includes(p.expect)) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+  signalAll('SIGKILL');
+  deadline = Date.now() + 5000;
+  while (leftovers.some((p) => isAlive(p.pid) && cmdline(p.pid).includes(p.expect)) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+  await rm(stateFile, { force: true });
+}
+
+async function readyz(url: string): Promise<{ ok: boolean; failing: string[] }> {
+  const res = await fetch(`${url}/readyz`, { signal: AbortSignal.timeout(2000) });
+  const body = (await res.json().catch(() => ({}))) as { failing?: string[]; checks?: { name: string; detail?: string; ok: boolean }[] };
+  const failing = (body.checks ?? []).filter((c) => !c.ok).map((c) => (c.detail ? `${c.name} (${c.detail})` : c.name));
+  return { ok: res.status === 200, failing };
+}
+
+export async function startLocalStack(options: LocalStackOptions = {}): Promise<LocalStack> {
+  const env = options.env ?? process.env;
+  const stateDir = options.stateDir ?? join(REPO_ROOT, '.assay');
+  const natsDir = join(stateDir, 'nats');
+  const stateFile = join(stateDir, 'local-stack.json');
+  const readyTimeoutMs = options.readyTimeoutMs ?? 60_000;
+  const stopGraceMs = options.stopGraceMs ?? 10_000;
+  const write = options.write ?? ((text: string) => void process.stdout.write(text));
+  const fmt: LogFormatter = createFormatter({ color: options.color ?? false, nameWidth: 16 });
+  const log = (level: string, msg: string, fields?: Record<string, unknown>) => write(fmt.message('stack', level, msg, fields) + '\n');
+
+  await mkdir(natsDir, { recursive: true, mode: 0o700 });
+  await cleanUpLeftovers(stateFile, log);
+
+  const users = await ensureUsers(natsDir, [ADMIN_USER, ...SERVICES.map((s) => s.name)]);
+  const natsPort = await preferPort(options.natsPort ?? 4222);
+  if (options.natsPort === undefined && natsPort !== 4222) log('warn', 'port 4222 is busy; nats-server takes a free port');
+
+  // nats-server's own log goes to a file; warnings and errors also to the terminal.
+  const natsLog = join(natsDir, 'nats-server.log');
+  let natsLogWrites = Promise.resolve();
+  const onNatsLine = (line: string) => {
+    natsLogWrites = natsLogWrites.then(() => appendFile(natsLog, line + '\n')).catch(() => {});
+    const m = /^\[\d+\] \S+ \S+ \[(WRN|ERR|FTL)\] (.*)$/.exec(line);
+    if (m) log(m[1] === 'WRN' ? 'warn' : m[1] === 'ERR' ? 'error' : 'fatal', `nats-server: ${m[2]}`);
+  };
+  const nats: NatsProcess = await startNats({ dir: natsDir, port: natsPort, users: [...users.values()], onLine: onNatsLine });
+  log('info', 'nats-server listening', { url: nats.url, nats_pid: nats.child.pid, state: natsDir });
+
+  const children = new Map<ServiceName, Child>();
+  const infos: ServiceInfo[] = [];
+  let stopping: Promise<number> | undefined;
+  let failed = false;
+  let resolveDone!: (code: number) => void;
+  const done = new Promise<number>((r) => (resolveDone = r));
+
+  const startedAt = new Date().toISOString();
+  const writeState = async (ready: boolean) => {
+    const state: StackState = {
+      pid: process.pid,
+      startedAt,
+      ready,
+      nats: { pid: nats.child.pid, url: nats.url },
+      services: infos,
+    };
+    await writeFile(stateFile, JSON.stringify(state, null, 2) + '\n');
+  };
+
+  const stop = (reason = 'stop requested'): Promise<number> => {
+    stopping ??= (async () => {
+      log('info', 'stopping the local stack', { reason });
+      await Promise.all(
+        [...children.values()].map(async (c) => {
+          const s = await c.stop(stopGraceMs);
+          if (s.signal === 'SIGKILL') log('warn', `${c.name} did not stop within ${stopGraceMs} ms; killed`);
+        }),
+      );
+      const s = await nats.child.stop(stopGraceMs);
+      if (s.signal === 'SIGKILL') log('warn', `nats-server did not stop within ${stopGraceMs} ms; killed`);
+      await natsLogWrites;
+      await rm(stateFile, { force: true });
+      const code = failed ? 1 : 0;
+      log(code === 0 ? 'info' : 'error', code === 0 ? 'local stack stopped' : 'local stack stopped after a failure');
+      resolveDone(code);
+      return code;
+    })();
+    return stopping;
+  };
+
+  const fail = (msg: string, fields?: Record<string, unknown>) => {
+    if (stopping) return;
+    failed = true;
+    log('error', msg, fields);
+    void stop(msg);
+  };
+
+  const watchExit = (name: string, child: Child) => {
+    void child.exited.then((s: ExitStatus) => {
+      if (!stopping) fail(`${name} exited unexpectedly (${s.description}); shutting everything down`);
+    });
+  };
+  watchExit('nats-server', nats.child);
+
+  const kill = () => {
+    for (const c of children.values()) c.killNow();
+    nats.child.killNow();
+  };
+
+  try {
+    // Recorded at once (and after every child), so a launcher killed outright leaves a trace
+    // of what to clean up.
+    await writeState(false);
+    // The launcher provisions the whole topology once, as its own user; each service then
+    // provisions its slice again (idempotent), as it does in a cluster.
+    const admin = users.get(ADMIN_USER)!;
+    const bus = await connectBus({ servers: nats.url, name: 'local-stack', user: admin.user, password: admin.password });
+    try {
+      const jsm = await bus.jetstreamManager();
+      // JetStream may need a moment after the port opens.
+      const deadline = Date.now() + 20_000;
+      for (;;) {
+        try {
+          await provisionTopology(jsm, FullTopology, { replicas: 1 });
+          break;
+        } catch (err) {
+          if (Date.now() > deadline) throw err;
+          await new Promise((r) => setTimeout(r, 200));
+        }
+      }
+    } finally {
+      await bus.close();
+    }
+    log('info', 'topology provisioned', {
+      streams: FullTopology.streams.length,
+      consumers: FullTopology.consumers.length,
+      buckets: FullTopology.buckets.length,
+    });
+
+    // The launcher sets the services' NATS and HTTP settings; anything else (LOG_LEVEL,
+    // ASSAY_CONFIG_FILE, proxies) passes through.
+    const inherited = Object.fromEntries(
+      Object.entries(env).filter(([k]) => !/^(NATS_.*|HTTP_HOST|HTTP_PORT|SERVICE_INSTANCE)$/.test(k)),
+    );
+    for (const [i, svc] of SERVICES.entries()) {
+      if (stopping) break;
+      const wanted = options.basePort === undefined ? svc.port : options.basePort === 0 ? 0 : options.basePort + i;
+      const port = await preferPort(wanted);
+      if (wanted !== 0 && port === 0) log('warn', `port ${wanted} is busy; ${svc.name} takes a free port`);
+      const cred = users.get(svc.name)!;
+      const info: ServiceInfo = { name: svc.name, pid: -1, url: undefined, ready: false };
+      const child = spawnChild(svc.name, process.execPath, [join('services', svc.name, 'src', 'main.ts')], {
+        cwd: REPO_ROOT,
+        env: {
+          ...inherited,
+          NATS_URL: nats.url,
+          NATS_USER: cred.user,
+          NATS_PASSWORD: cred.password,
+          NATS_REPLICAS: '1',
+          HTTP_HOST: '127.0.0.1',
+          HTTP_PORT: String(port),
+          SERVICE_INSTANCE: `${svc.name}-local`,
+        },
+        onLine: (line) => write(fmt.format(svc.name, line) + '\n'),
+        // The service says where its health server listens (it may have picked a free port).
+        onMessage: (m) => {
+          const msg = m as { type?: unknown; address?: unknown } | null;
+          if (msg?.type === 'assay:listening' && typeof msg.address === 'string') info.url = msg.address;
+        },
+      });
+      info.pid = child.pid;
+      children.set(svc.name, child);
+      infos.push(info);
+      watchExit(svc.name, child);
+      await writeState(false);
+    }
+  } catch (err) {
+    failed = true;
+    log('error', `cannot start the local stack: ${err instanceof Error ? err.message : String(err)}`);
+    await stop('start failed');
+    throw err;
+  }
+
+  const ready = (async () => {
+    const deadline = Date.now() + readyTimeoutMs;
+    let last: Record<string, string[]> = {};
+    while (!stopping) {
+      last = {};
+      for (const info of infos) {
+        if (info.ready) continue;
+        if (info.url === undefined) {
+          last[info.name] = ['health server not up yet'];
+          continue;
+        }
+        try {
+          const r = await readyz(info.url);
+          if (r.ok) info.ready = true;
+          else last[info.name] = r.failing;
+        } catch (err) {
+          last[info.name] = [err instanceof Error ? err.message : String(err)];
+        }
+      }
+      if (infos.every((i) => i.ready)) {
+        await writeState(true);
+        return;
+      }
+      if (Date.now() > deadline) {
+        const why = Object.entries(last)
+          .map(([n, f]) => `${n}: ${f.join(', ') || 'not ready'}`)
+          .join('; ');
+        fail(`services not ready after ${readyTimeoutMs} ms: ${why}`);
+        throw new Error(`services not ready after ${readyTimeoutMs} ms: ${why}`);
+      }
+      await new Promise((r) => setTimeout(r, 200));
+    }
+    throw new Error('the local stack stopped before it was ready');
+  })();
+  ready.catch(() => {});
+
+  return {
+    stateFile,
+    natsUrl: nats.url,
+    services: () => infos.map((i) => ({ ...i })),
+    ready,
+    stop,
+    kill,
+    done,
+  };
+}
