@@ -1,0 +1,31 @@
+// @assay/registry-client: read images from OCI / Docker registries (Distribution HTTP API).
+export {
+  type BlobOptions,
+  type FetchedManifest,
+  isLoopbackHost,
+  type ManifestDescriptor,
+  type PingResult,
+  type Platform,
+  type PlatformManifest,
+  RegistryClient,
+  type RegistryClientOptions,
+  type RegistryLogger,
+} from './client.ts';
+export {
+  type CredentialProvider,
+  credentialsFromDockerConfig,
+  credentialsFromDockerConfigSecret,
+  dockerConfigCredentialProvider,
+  dockerConfigFromSecret,
+  type DockerConfigSecret,
+  normaliseRegistryKey,
+  type RegistryCredentials,
+} from './credentials.ts';
+export { DigestVerifier, digestOf } from './digest.ts';
+export { DigestMismatchError, RegistryError, type RegistryErrorDetail } from './errors.ts';
+export { isImageManifestMediaType, isIndexMediaType, MANIFEST_ACCEPT, MANIFEST_MEDIA_TYPES, MediaTypes } from './media-types.ts';
+export { backoffDelay, DEFAULT_RETRY_POLICY, parseRetryAfter, type RetryPolicy } from './retry.ts';
+export { DEFAULT_TOKEN_LIFETIME_S, TokenCache } from './token-cache.ts';
+export { type AuthChallenge, parseWwwAuthenticate } from './www-authenticate.ts';
+export { CATALOG_SCOPE, pullScope } from './auth.ts';
+export { nextLink } from './link.ts';

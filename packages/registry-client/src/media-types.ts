@@ -1,0 +1,50 @@
+// Manifest media types the client asks for and understands. Distribution answers 404 for an
+// OCI manifest asked for with Docker types only, so every request names both families.
+
+export const MediaTypes = {
+  ociManifest: 'application/vnd.oci.image.manifest.v1+json',
+  ociIndex: 'application/vnd.oci.image.index.v1+json',
+  dockerManifest: 'application/vnd.docker.distribution.manifest.v2+json',
+  dockerManifestList: 'application/vnd.docker.distribution.manifest.list.v2+json',
+  ociConfig: 'application/vnd.oci.image.config.v1+json',
+  dockerConfig: 'application/vnd.docker.container.image.v1+json',
+} as const;
+
+export const MANIFEST_MEDIA_TYPES: readonly string[] = [
+  MediaTypes.ociManifest,
+  MediaTypes.ociIndex,
+  MediaTypes.dockerManifest,
+  MediaTypes.dockerManifestList,
+];
+
+export const MANIFEST_ACCEPT = MANIFEST_MEDIA_TYPES.join(', ');
+
+export function isIndexMediaType(mediaType: string | undefined): boolean {
+  return mediaType === MediaTypes.ociIndex || mediaType === MediaTypes.dockerManifestList;
+}
+
+export function isImageManifestMediaType(mediaType: string | undefined): boolean {
+  return mediaType === MediaTypes.ociManifest || mediaType === MediaTypes.dockerManifest;
+}
+
+/** `application/json; charset=utf-8` → `application/json` */
+export function baseMediaType(contentType: string | undefined): string | undefined {
+  const base = contentType?.split(';')[0]?.trim().toLowerCase();
+  return base ? base : undefined;
+}
+
+/**
+ * The media type of manifest bytes: the document's own `mediaType` field when present (it is
+ * part of the digested content), else the Content-Type, else inferred from its shape.
+ */
+export function manifestMediaType(json: unknown, contentType: string | undefined): string {
+  if (typeof json === 'object' && json !== null) {
+    const m = json as { mediaType?: unknown; manifests?: unknown; config?: unknown };
+    if (typeof m.mediaType === 'string' && m.mediaType) return m.mediaType;
+    const ct = baseMediaType(contentType);
+    if (ct && MANIFEST_MEDIA_TYPES.includes(ct)) return ct;
+    if (Array.isArray(m.manifests)) return MediaTypes.ociIndex;
+    if (m.config !== undefined) return MediaTypes.ociManifest;
+  }
+  return baseMediaType(contentType) ?? 'application/octet-stream';
+}
