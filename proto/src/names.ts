@@ -139,6 +139,11 @@ export interface BucketSpec {
 export const Buckets = {
   verdicts: { name: 'verdicts', history: 5, description: 'Image digest → current Verdict (protobuf)' },
   tags: { name: 'tags', history: 1, description: 'Normalised image reference → manifest digest' },
+  watcherSeen: {
+    name: 'watcher-seen',
+    history: 1,
+    description: 'registry-watcher: manifest digests already announced (or claimed) as ImageDiscovered',
+  },
 } as const satisfies Record<string, BucketSpec>;
 
 /** Which streams, consumers and buckets a service provisions at start. */

@@ -52,6 +52,24 @@ export interface ServiceDefinition<S extends ConfigShape = ConfigShape, A = void
    * is the running service's API, available as `handle.api` (tests, embedding).
    */
   start?(ctx: ServiceContext<S>): Promise<A> | A;
+  /**
+   * The service's own HTTP routes on its health server, registered before it listens (fastify
+   * takes no routes afterwards): typically `app.register(plugin, …)`, which keeps the plugin's
+   * error handler and content-type parsers to itself. Handlers reach the running service through
+   * `ctx.api()`, undefined until the start hook has returned (answer 503 meanwhile).
+   */
+  routes?(app: FastifyInstance, ctx: RoutesContext<S, A>): Promise<void> | void;
+}
+
+/** What a definition's `routes` hook gets. */
+export interface RoutesContext<S extends ConfigShape = ConfigShape, A = void> {
+  readonly name: string;
+  readonly instance: string;
+  readonly config: ServiceConfig<S>;
+  readonly logger: Logger;
+  readonly metrics: Metrics;
+  /** What the start hook returned, once it has; undefined before (and never if it has none). */
+  api(): A | undefined;
 }
 
 export interface CreateServiceOptions {
@@ -207,6 +225,9 @@ export function createService<S extends ConfigShape, A = void>(
       void reply.code(500).send({ error: 'internal error' });
     });
     await app.register(healthPlugin, { service: def.name, instance, readiness, metrics });
+    if (def.routes) {
+      await def.routes(app, { name: def.name, instance, config, logger, metrics, api: () => api });
+    }
     await app.listen({ host: common.HTTP_HOST, port: common.HTTP_PORT });
     const a = app.server.address();
     if (a === null || typeof a === 'string') throw new Error('health server has no TCP address');

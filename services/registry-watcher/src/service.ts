@@ -1,14 +1,19 @@
-// registry-watcher: learns about new images (registry notifications, polling), publishes one
-// event per new manifest digest and keeps the tags bucket current. At this stage it connects,
-// provisions what it owns and reports ready; the watching itself comes with its own issue.
+// registry-watcher: learns about new images (registry notifications, Harbor webhooks, polling),
+// publishes one ImageDiscovered per new manifest digest and keeps the tags bucket current.
+// The definition; the library is in the modules beside it (watcher.ts assembles them).
 import { Buckets, Streams, type Topology } from '@assay/proto';
-import type { ServiceDefinition } from '@assay/service-kit';
+import type { ServiceConfig, ServiceDefinition } from '@assay/service-kit';
+import { registryWatcherConfig, type RegistryWatcherShape } from './config.ts';
+import { watcherRoutes } from './routes.ts';
+import { startWatcher, type RegistryWatcher } from './watcher.ts';
+
+export { registryWatcherConfig };
 
 export const SERVICE_NAME = 'registry-watcher';
 /** Default port of the health/metrics server (HTTP_PORT overrides). */
 export const DEFAULT_HTTP_PORT = 8081;
 
-/** Streams, consumers and buckets registry-watcher provisions at start. */
+/** Streams, consumers and buckets registry-watcher provisions at start with nothing to watch. */
 export const registryWatcherTopology: Topology = {
   // Publishes discovered images to ASSAY_IMAGES; provisions it too, so it never depends on
   // the scanner having started first (provisioning is idempotent).
@@ -18,12 +23,30 @@ export const registryWatcherTopology: Topology = {
   buckets: [Buckets.tags],
 };
 
-/** registry-watcher's own configuration variables, on top of the common ones. */
-export const registryWatcherConfig = {};
+/** With registries configured, also the bucket of digests already announced. */
+export function watcherTopology(config: ServiceConfig<RegistryWatcherShape>): Topology {
+  return config.WATCHER_REGISTRIES.length === 0
+    ? registryWatcherTopology
+    : { ...registryWatcherTopology, buckets: [...registryWatcherTopology.buckets, Buckets.watcherSeen] };
+}
 
-export const registryWatcherService: ServiceDefinition<typeof registryWatcherConfig> = {
+export const registryWatcherService: ServiceDefinition<RegistryWatcherShape, RegistryWatcher> = {
   name: SERVICE_NAME,
   httpPort: DEFAULT_HTTP_PORT,
   config: registryWatcherConfig,
-  topology: registryWatcherTopology,
+  topology: watcherTopology,
+  start: startWatcher,
+  async routes(app, ctx) {
+    const requests = ctx.metrics.counter({
+      name: 'assay_watcher_notification_requests_total',
+      help: 'Notification requests, by kind and HTTP status answered',
+      labelNames: ['kind', 'status'],
+    });
+    await app.register(watcherRoutes, {
+      watcher: () => ctx.api(),
+      token: ctx.config.NOTIFICATION_TOKEN,
+      logger: ctx.logger.child({ component: 'http' }),
+      count: (kind, status) => requests.inc({ kind, status: String(status) }),
+    });
+  },
 };

@@ -1,0 +1,290 @@
+// Discovery: from "this registry has repository:tag at digest" to the bus. For each
+// (reference, digest) it
+//   1. keeps the tags bucket current (reference → digest; a moved tag follows its new digest),
+//   2. announces every manifest digest never announced before: an image manifest as one
+//      ImageDiscovered, an index as one ImageDiscovered per platform manifest (image.platform
+//      set, `manifests` empty); the index digest itself stays in the tags bucket and is marked
+//      seen with its platform manifests,
+//   3. never announces a digest twice, across restarts and replicas: a digest is claimed with a
+//      create-if-absent in the watcher-seen bucket before it is published, and the event id
+//      (Nats-Msg-Id) is derived from the digest, so two replicas racing publish it once.
+// Deleted manifests and tags are removed from the tags bucket.
+import { create } from '@bufbuild/protobuf';
+import type { KV } from 'nats';
+import { newEventMeta, publishEvent, type KvMirror } from '@assay/bus';
+import { formatReference } from '@assay/image-ref';
+import {
+  DiscoverySource,
+  ImageDiscoveredSchema,
+  ImageRefSchema,
+  PlatformSchema,
+  Streams,
+  Topics,
+} from '@assay/proto';
+import type { Logger } from '@assay/telemetry';
+import { discoveryEventId, referenceOfTagKey, seenKey, tagKey } from './keys.ts';
+import { isIndexMediaType } from './media-types.ts';
+import type { RegistryAccess, RunnableManifest } from './registry-access.ts';
+import type { RegistrySpec } from './registries.ts';
+
+export { DiscoverySource };
+
+export interface DiscoveryTarget {
+  registry: RegistrySpec;
+  repository: string;
+  /** The tag it was pushed or listed under; absent for a push by digest. */
+  tag?: string;
+  /** Known from a notification; looked up (HEAD) when absent. */
+  digest?: string;
+  mediaType?: string;
+  source: DiscoverySource;
+}
+
+export interface DiscoveryOutcome {
+  /** Digest the reference resolved to (undefined: the tag no longer exists). */
+  digest: string | undefined;
+  tagUpdated: boolean;
+  /** Manifest digests announced by this call. */
+  announced: string[];
+}
+
+/** What the seen bucket holds per digest (JSON). */
+export interface SeenRecord {
+  state: 'claimed' | 'announced';
+  /** Instance that claimed or announced it. */
+  by: string;
+  at: string;
+  reference?: string;
+  kind?: 'image' | 'index';
+  /** For an index: its platform manifests. */
+  manifests?: { digest: string; mediaType: string; platform?: string }[];
+}
+
+export interface DiscoveryCounters {
+  discovered(source: DiscoverySource, registry: string): void;
+  tagUpdated(registry: string): void;
+  tagRemoved(registry: string): void;
+}
+
+export interface DiscoveryOptions {
+  js: import('nats').JetStreamClient;
+  tagsKv: KV;
+  seenKv: KV;
+  /** In-memory copy of the tags bucket: finds the tags of a deleted digest. */
+  tags: KvMirror<string>;
+  access(registry: string): RegistryAccess;
+  producer: string;
+  instance: string;
+  logger: Logger;
+  counters: DiscoveryCounters;
+  /** A claim older than this is taken over (its holder is presumed dead). */
+  claimTtlMs?: number;
+}
+
+const enc = new TextEncoder();
+const dec = new TextDecoder();
+
+type PlatformManifest = RunnableManifest;
+
+function sourceName(s: DiscoverySource): string {
+  return DiscoverySource[s] ?? String(s);
+}
+
+export class Discovery {
+  readonly #o: DiscoveryOptions;
+  readonly #claimTtlMs: number;
+  /** Digests being announced by this process, so two work items for one digest do not race. */
+  readonly #inFlight = new Map<string, Promise<boolean>>();
+
+  constructor(opts: DiscoveryOptions) {
+    this.#o = opts;
+    this.#claimTtlMs = opts.claimTtlMs ?? 60_000;
+  }
+
+  async discover(t: DiscoveryTarget): Promise<DiscoveryOutcome> {
+    const access = this.#o.access(t.registry.name);
+    let digest = t.digest;
+    let mediaType = t.mediaType;
+    if (digest === undefined) {
+      if (t.tag === undefined) throw new Error('discover: neither a tag nor a digest');
+      const head = await access.head(t.repository, t.tag);
+      if (!head) return { digest: undefined, tagUpdated: false, announced: [] };
+      digest = head.digest;
+      mediaType = head.mediaType;
+    }
+    const log = this.#o.logger.child({ registry: t.registry.name, repository: t.repository, tag: t.tag, digest });
+    let tagUpdated = false;
+    if (t.tag !== undefined) tagUpdated = await this.#updateTag(t.registry, t.repository, t.tag, digest, log);
+
+    const announced: string[] = [];
+    const seen = await this.#seen(digest);
+    if (seen?.state === 'announced') return { digest, tagUpdated, announced };
+
+    const manifest = await access.expand(t.repository, digest);
+    mediaType = manifest.mediaType || mediaType;
+    const reference = formatReference({ registry: t.registry.host, repository: t.repository, ...(t.tag !== undefined ? { tag: t.tag } : {}), digest });
+    if (isIndexMediaType(mediaType)) {
+      for (const p of manifest.manifests) {
+        if (await this.#announce(t, p.digest, p.mediaType, p.platform, log)) announced.push(p.digest);
+      }
+      const record: SeenRecord = {
+        state: 'announced',
+        by: this.#o.instance,
+        at: new Date().toISOString(),
+        reference,
+        kind: 'index',
+        manifests: manifest.manifests.map((p) => ({
+          digest: p.digest,
+          mediaType: p.mediaType,
+          ...(p.platform ? { platform: [p.platform.os, p.platform.architecture, p.platform.variant].filter(Boolean).join('/') } : {}),
+        })),
+      };
+      await this.#o.seenKv.put(seenKey(digest), enc.encode(JSON.stringify(record)));
+      log.info({ platforms: manifest.manifests.length, announced: announced.length }, 'index expanded');
+    } else {
+      const self = manifest.manifests[0];
+      if (await this.#announce(t, digest, mediaType ?? '', self?.platform, log)) announced.push(digest);
+    }
+    return { digest, tagUpdated, announced };
+  }
+
+  /** A deleted manifest (by digest) or tag: its references leave the tags bucket. Returns the references removed. */
+  async forget(registry: RegistrySpec, repository: string, opts: { tag?: string; digest?: string }): Promise<string[]> {
+    const removed: string[] = [];
+    const keys: string[] = [];
+    if (opts.tag !== undefined) {
+      keys.push(tagKey({ registry: registry.host, repository, tag: opts.tag }));
+    } else if (opts.digest !== undefined) {
+      const prefix = `${registry.host}/${repository}:`;
+      for (const [key, value] of this.#o.tags.entries()) {
+        if (value === opts.digest && referenceOfTagKey(key).startsWith(prefix)) keys.push(key);
+      }
+    }
+    for (const key of keys) {
+      const entry = await this.#o.tagsKv.get(key);
+      if (!entry || entry.operation !== 'PUT') continue;
+      // A tag deleted by digest goes only if it still points there (it may have moved meanwhile).
+      if (opts.digest !== undefined && dec.decode(entry.value) !== opts.digest) continue;
+      await this.#o.tagsKv.delete(key, { previousSeq: entry.revision }).catch(() => undefined);
+      removed.push(referenceOfTagKey(key));
+      this.#o.counters.tagRemoved(registry.name);
+    }
+    return removed;
+  }
+
+  /** Tags of `registry/repository` the bucket holds (reference → digest), for a poll to find vanished ones. */
+  knownTags(registry: RegistrySpec, repository: string): Map<string, string> {
+    const prefix = `${registry.host}/${repository}:`;
+    const out = new Map<string, string>();
+    for (const [key, value] of this.#o.tags.entries()) {
+      const ref = referenceOfTagKey(key);
+      if (ref.startsWith(prefix)) out.set(ref.slice(prefix.length), value);
+    }
+    return out;
+  }
+
+  async #updateTag(registry: RegistrySpec, repository: string, tag: string, digest: string, log: Logger): Promise<boolean> {
+    const key = tagKey({ registry: registry.host, repository, tag });
+    const entry = await this.#o.tagsKv.get(key);
+    const current = entry && entry.operation === 'PUT' ? dec.decode(entry.value) : undefined;
+    if (current === digest) return false;
+    await this.#o.tagsKv.put(key, enc.encode(digest));
+    this.#o.counters.tagUpdated(registry.name);
+    log.info({ previous: current }, current === undefined ? 'new tag' : 'tag moved');
+    return true;
+  }
+
+  async #seen(digest: string): Promise<(SeenRecord & { revision: number }) | undefined> {
+    const entry = await this.#o.seenKv.get(seenKey(digest));
+    if (!entry || entry.operation !== 'PUT') return undefined;
+    try {
+      return { ...(JSON.parse(dec.decode(entry.value)) as SeenRecord), revision: entry.revision };
+    } catch {
+      return undefined;
+    }
+  }
+
+  #announce(
+    t: DiscoveryTarget,
+    digest: string,
+    mediaType: string,
+    platform: PlatformManifest['platform'],
+    log: Logger,
+  ): Promise<boolean> {
+    const running = this.#inFlight.get(digest);
+    if (running) return running.then(() => false);
+    const p = this.#announceOnce(t, digest, mediaType, platform, log).finally(() => this.#inFlight.delete(digest));
+    this.#inFlight.set(digest, p);
+    return p;
+  }
+
+  /** Claims `digest`; returns the claim's revision, or undefined when announced already or claimed by a live peer. */
+  async #claim(digest: string, reference: string): Promise<number | undefined> {
+    const key = seenKey(digest);
+    const claim = (): Uint8Array =>
+      enc.encode(JSON.stringify({ state: 'claimed', by: this.#o.instance, at: new Date().toISOString(), reference } satisfies SeenRecord));
+    try {
+      return await this.#o.seenKv.create(key, claim());
+    } catch (err) {
+      const seen = await this.#seen(digest);
+      if (!seen) throw err;
+      if (seen.state === 'announced') return undefined;
+      const age = Date.now() - Date.parse(seen.at);
+      if (seen.by !== this.#o.instance && age < this.#claimTtlMs) return undefined;
+      // Our own earlier attempt, or a peer's stale claim: take it over (only one taker wins the CAS).
+      try {
+        return await this.#o.seenKv.update(key, claim(), seen.revision);
+      } catch {
+        return undefined;
+      }
+    }
+  }
+
+  async #announceOnce(
+    t: DiscoveryTarget,
+    digest: string,
+    mediaType: string,
+    platform: PlatformManifest['platform'],
+    log: Logger,
+  ): Promise<boolean> {
+    const reference = formatReference({ registry: t.registry.host, repository: t.repository, ...(t.tag !== undefined ? { tag: t.tag } : {}), digest });
+    const revision = await this.#claim(digest, reference);
+    if (revision === undefined) return false;
+    const id = discoveryEventId(digest);
+    const event = create(ImageDiscoveredSchema, {
+      meta: { ...newEventMeta(this.#o.producer), id },
+      image: create(ImageRefSchema, {
+        registry: t.registry.host,
+        repository: t.repository,
+        tag: t.tag ?? '',
+        digest,
+        mediaType,
+        ...(platform ? { platform: create(PlatformSchema, platform) } : {}),
+      }),
+      source: t.source,
+      manifests: [],
+    });
+    try {
+      const ack = await publishEvent(this.#o.js, Topics.imageDiscovered, event, { msgId: id, expectStream: Streams.images.name });
+      const record: SeenRecord = { state: 'announced', by: this.#o.instance, at: new Date().toISOString(), reference, kind: 'image' };
+      await this.#o.seenKv.update(seenKey(digest), enc.encode(JSON.stringify(record)), revision).catch(async () => {
+        // Someone took the claim over meanwhile: the event is out either way; record it.
+        await this.#o.seenKv.put(seenKey(digest), enc.encode(JSON.stringify(record)));
+      });
+      if (ack.duplicate) {
+        log.info({ manifest: digest, eventId: id }, 'image already published (duplicate suppressed)');
+        return false;
+      }
+      this.#o.counters.discovered(t.source, t.registry.name);
+      log.info(
+        { manifest: digest, mediaType, platform, eventId: id, source: sourceName(t.source), seq: ack.seq },
+        'image discovered',
+      );
+      return true;
+    } catch (err) {
+      // Leave no claim behind that would hold a retry (ours or a peer's) off for the claim TTL.
+      await this.#o.seenKv.delete(seenKey(digest), { previousSeq: revision }).catch(() => undefined);
+      throw err;
+    }
+  }
+}

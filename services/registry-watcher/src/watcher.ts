@@ -1,0 +1,263 @@
+// The running watcher: buckets, registry clients, Discovery, the notification work queue and one
+// poller per polling registry, wired to the service's metrics, logs and readiness.
+import { mirrorBucket, type KvMirror } from '@assay/bus';
+import { Buckets, DiscoverySource } from '@assay/proto';
+import type { ServiceContext } from '@assay/service-kit';
+import type { RegistryWatcherShape } from './config.ts';
+import { Discovery } from './discovery.ts';
+import { type IgnoredReason, triageDistribution, triageHarbor, type DistributionEvent, type HarborPayload, type Triage, type WorkItem, workKey } from './notifications.ts';
+import { Poller } from './poller.ts';
+import { registryAccess, type RegistryAccess } from './registry-access.ts';
+import { describeRegistry, type RegistrySpec } from './registries.ts';
+import { errorMessage, RegistryStatus, type RegistryStatusView } from './status.ts';
+import { type EnqueueResult, WorkQueue } from './queue.ts';
+
+export interface NotificationOutcome {
+  result: EnqueueResult;
+  accepted: number;
+  ignored: number;
+}
+
+export interface StatusView {
+  instance: string;
+  queue: { size: number; capacity: number };
+  registries: RegistryStatusView[];
+}
+
+export interface RegistryWatcher {
+  readonly registries: readonly RegistrySpec[];
+  registry(name: string): RegistrySpec | undefined;
+  readonly discovery: Discovery;
+  /** In-memory copy of the tags bucket. */
+  readonly tags: KvMirror<string>;
+  /** Queues the work of Distribution events (named: from `/registry/events/:name`). */
+  notifyDistribution(events: readonly DistributionEvent[], named?: RegistrySpec): NotificationOutcome;
+  notifyHarbor(payload: HarborPayload, named?: RegistrySpec): NotificationOutcome;
+  /** Polls one registry now; rejects when the poll failed. */
+  pollNow(name: string): Promise<void>;
+  /** Resolves when no notification work is waiting or running. */
+  idle(): Promise<void>;
+  status(): StatusView;
+}
+
+export async function startWatcher(ctx: ServiceContext<RegistryWatcherShape>): Promise<RegistryWatcher> {
+  const { bus, config, logger, metrics, readiness, instance, name } = ctx;
+  const registries = config.WATCHER_REGISTRIES;
+  logger.info({ registries: registries.map(describeRegistry), notificationToken: config.NOTIFICATION_TOKEN !== undefined }, 'watching registries');
+  if (registries.some((r) => r.trustNotifications) && config.NOTIFICATION_TOKEN === undefined) {
+    logger.warn({}, 'registries trust notifications but NOTIFICATION_TOKEN is not set: every notification will be refused (401)');
+  }
+
+  const received = metrics.counter({
+    name: 'assay_watcher_notification_events_total',
+    help: 'Registry notification events received, by kind, action and what became of them',
+    labelNames: ['kind', 'action', 'outcome'],
+  });
+  const discovered = metrics.counter({
+    name: 'assay_watcher_images_discovered_total',
+    help: 'Manifest digests announced as ImageDiscovered',
+    labelNames: ['registry', 'source'],
+  });
+  const tagChanges = metrics.counter({
+    name: 'assay_watcher_tag_changes_total',
+    help: 'Changes written to the tags bucket (updated: new or moved tag; removed: deleted tag or manifest)',
+    labelNames: ['registry', 'change'],
+  });
+  const deletes = metrics.counter({
+    name: 'assay_watcher_deletes_total',
+    help: 'Manifest or tag deletions notified by registries',
+    labelNames: ['registry'],
+  });
+  const errors = metrics.counter({
+    name: 'assay_watcher_errors_total',
+    help: 'Failures: polls, notification work attempts (retried) and work given up',
+    labelNames: ['registry', 'stage'],
+  });
+  const polls = metrics.counter({
+    name: 'assay_watcher_polls_total',
+    help: 'Registry polls, by outcome',
+    labelNames: ['registry', 'outcome'],
+  });
+
+  const tagsKv = await bus.js.views.kv(Buckets.tags.name, { bindOnly: true });
+  const seenKv = await bus.js.views.kv(Buckets.watcherSeen.name, { bindOnly: true });
+  const dec = new TextDecoder();
+  const tags = await mirrorBucket<string>({
+    js: bus.js,
+    bucket: Buckets.tags.name,
+    decode: (b) => dec.decode(b),
+    connection: bus,
+    logger: logger.child({ component: 'mirror' }),
+  });
+  readiness.add('mirror:tags', () => (tags.isSynced() ? true : { ok: false, detail: 'initial sync not complete' }));
+
+  const accesses = new Map<string, RegistryAccess>();
+  const statuses = new Map<string, RegistryStatus>();
+  for (const r of registries) {
+    accesses.set(r.name, registryAccess(r, { timeoutMs: config.WATCHER_REGISTRY_TIMEOUT, logger: logger.child({ component: 'registry-client', registry: r.name }) }));
+    statuses.set(r.name, new RegistryStatus(r));
+  }
+  const byName = new Map(registries.map((r) => [r.name, r]));
+
+  const discovery = new Discovery({
+    js: bus.js,
+    tagsKv,
+    seenKv,
+    tags,
+    access: (n) => accesses.get(n)!,
+    producer: name,
+    instance,
+    logger,
+    counters: {
+      discovered: (source, registry) => discovered.inc({ registry, source: DiscoverySource[source]?.toLowerCase() ?? String(source) }),
+      tagUpdated: (registry) => tagChanges.inc({ registry, change: 'updated' }),
+      tagRemoved: (registry) => tagChanges.inc({ registry, change: 'removed' }),
+    },
+  });
+
+  const queue = new WorkQueue<WorkItem>({
+    capacity: config.WATCHER_QUEUE_SIZE,
+    workers: config.WATCHER_WORKERS,
+    attempts: config.WATCHER_RETRY_ATTEMPTS,
+    retryBaseMs: config.WATCHER_RETRY_BASE,
+    key: workKey,
+    async handle(w) {
+      // Forgetting a digest needs the tags mirror loaded (it finds the digest's tags there).
+      if (!tags.isSynced()) await tags.synced;
+      if (w.kind === 'discover') {
+        await discovery.discover({
+          registry: w.registry,
+          repository: w.repository,
+          ...(w.tag !== undefined ? { tag: w.tag } : {}),
+          ...(w.digest !== undefined ? { digest: w.digest } : {}),
+          ...(w.mediaType !== undefined ? { mediaType: w.mediaType } : {}),
+          source: w.source,
+        });
+      } else {
+        const removed = await discovery.forget(w.registry, w.repository, {
+          ...(w.tag !== undefined ? { tag: w.tag } : {}),
+          ...(w.digest !== undefined ? { digest: w.digest } : {}),
+        });
+        logger.info({ registry: w.registry.name, repository: w.repository, tag: w.tag, digest: w.digest, removed }, 'deletion recorded');
+      }
+    },
+    onRetry(w, err, attempt, delayMs) {
+      errors.inc({ registry: w.registry.name, stage: 'notification-attempt' });
+      logger.warn(
+        { registry: w.registry.name, repository: w.repository, tag: w.tag, digest: w.digest, attempt, retryInMs: delayMs, err: errorMessage(err) },
+        `${w.kind} failed; retrying`,
+      );
+    },
+    onGiveUp(w, err) {
+      errors.inc({ registry: w.registry.name, stage: 'notification' });
+      statuses.get(w.registry.name)?.notificationFailed(err);
+      logger.error(
+        { registry: w.registry.name, repository: w.repository, tag: w.tag, digest: w.digest, err: errorMessage(err) },
+        `${w.kind} failed for good; polling (if enabled) will pick it up`,
+      );
+    },
+  });
+  metrics.gauge({
+    name: 'assay_watcher_queue_size',
+    help: 'Notification work items waiting, retrying or being handled',
+    collect() {
+      this.set(queue.size);
+    },
+  });
+  metrics.gauge({
+    name: 'assay_watcher_registry_consecutive_failures',
+    help: 'Consecutive failed polls of each registry',
+    labelNames: ['registry'],
+    collect() {
+      for (const [n, s] of statuses) this.set({ registry: n }, s.consecutiveFailures);
+    },
+  });
+
+  const pollers = new Map<string, Poller>();
+  for (const r of registries) {
+    if (r.pollIntervalSeconds <= 0) continue;
+    pollers.set(
+      r.name,
+      new Poller({
+        registry: r,
+        access: accesses.get(r.name)!,
+        discovery,
+        status: statuses.get(r.name)!,
+        logger,
+        retryBaseMs: config.WATCHER_RETRY_BASE,
+        onPoll(outcome) {
+          polls.inc({ registry: r.name, outcome });
+          if (outcome === 'failure') errors.inc({ registry: r.name, stage: 'poll' });
+        },
+      }),
+    );
+  }
+  // Polls start once the tags mirror is loaded (vanished-tag detection reads it).
+  void tags.synced.then(
+    () => {
+      if (!ctx.signal.aborted) for (const p of pollers.values()) p.start();
+    },
+    () => {},
+  );
+
+  // A registry in trouble is reported, never fatal: the check passes with a detail.
+  readiness.add('registries', () => {
+    const failing = [...statuses.values()].map((s) => s.view()).filter((v) => v.consecutiveFailures > 0);
+    if (failing.length === 0) return true;
+    return {
+      ok: true,
+      detail: failing.map((v) => `${v.name}: ${v.consecutiveFailures} failed poll(s), last: ${v.lastError ?? ''}`).join('; '),
+    };
+  });
+
+  ctx.onStop(async () => {
+    await Promise.all([...pollers.values()].map((p) => p.stop()));
+    const { dropped } = await queue.stop();
+    if (dropped > 0) logger.warn({ dropped }, 'notification work dropped at shutdown');
+    await tags.stop();
+    await Promise.all([...accesses.values()].map((a) => a.close().catch(() => undefined)));
+  });
+
+  function notify(kind: 'distribution' | 'harbor', triage: Triage, actionOf: (w: WorkItem) => string): NotificationOutcome {
+    const result = queue.enqueueAll(triage.items);
+    const accepted = result === 'queued' || result === 'duplicate';
+    for (const w of triage.items) {
+      received.inc({ kind, action: actionOf(w), outcome: accepted ? 'queued' : 'refused' });
+      if (accepted && w.kind === 'forget') deletes.inc({ registry: w.registry.name });
+    }
+    const reasons: Partial<Record<IgnoredReason, number>> = {};
+    for (const i of triage.ignored) {
+      received.inc({ kind, action: i.action, outcome: `ignored:${i.reason}` });
+      reasons[i.reason] = (reasons[i.reason] ?? 0) + 1;
+      if (i.reason === 'unmatched-registry' || i.reason === 'invalid-digest') {
+        logger.warn({ kind, action: i.action, repository: i.repository, reason: i.reason }, 'notification event ignored');
+      }
+    }
+    if (triage.items.length > 0) {
+      logger.debug({ kind, items: triage.items.length, ignored: reasons, result }, 'notification received');
+    }
+    return { result, accepted: accepted ? triage.items.length : 0, ignored: triage.ignored.length };
+  }
+
+  return {
+    registries,
+    registry: (n) => byName.get(n),
+    discovery,
+    tags,
+    notifyDistribution: (events, named) =>
+      notify('distribution', triageDistribution(events, registries, named), (w) => (w.kind === 'discover' ? 'push' : 'delete')),
+    notifyHarbor: (payload, named) =>
+      notify('harbor', triageHarbor(payload, registries, named), (w) => (w.kind === 'discover' ? 'PUSH_ARTIFACT' : 'DELETE_ARTIFACT')),
+    async pollNow(n) {
+      const p = pollers.get(n);
+      if (!p) throw new Error(`registry ${n} is not polled`);
+      await p.pollOnce();
+    },
+    idle: () => queue.idle(),
+    status: () => ({
+      instance,
+      queue: { size: queue.size, capacity: queue.capacity },
+      registries: [...statuses.values()].map((s) => s.view()),
+    }),
+  };
+}
