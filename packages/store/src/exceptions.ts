@@ -1,0 +1,72 @@
+// Policy exceptions: a documented, expiring permission for something a policy would refuse
+// (a CVE in one repository until a fix ships). Expiry is a query, not a deletion: the policy
+// service re-evaluates when an exception expires, and the record stays for the audit trail.
+import { z } from '@assay/config';
+import type { Page, PageRequest } from './pagination.ts';
+import { defineSchemaVersions, documentCodec } from './schema-versions.ts';
+import { digest, identifier, nonEmpty, timestamp } from './validation.ts';
+
+export const CONTROLS = [
+  'vulnerabilities',
+  'sensitiveData',
+  'malware',
+  'licences',
+  'baseImages',
+  'packages',
+  'config',
+  'customChecks',
+] as const;
+
+export const ExceptionScopeSchema = z
+  .strictObject({
+    /** The image assurance policy it applies to; every policy when absent. */
+    policyId: identifier.optional(),
+    control: z.enum(CONTROLS).optional(),
+    registry: nonEmpty(300).optional(),
+    /** Repository glob within `registry`. */
+    repository: nonEmpty(500).optional(),
+    /** One image only. */
+    digest: digest.optional(),
+    /** Vulnerability ids (CVE-…, GHSA-…), package names or rule ids excepted; all when absent. */
+    items: z.array(nonEmpty(300)).optional(),
+  })
+  .refine((s) => Object.keys(s).length > 0, {
+    error: 'must narrow the exception (policyId, control, registry, repository, digest or items)',
+  });
+
+export const PolicyExceptionSchema = z
+  .strictObject({
+    id: identifier,
+    scope: ExceptionScopeSchema,
+    reason: nonEmpty(4000),
+    createdBy: nonEmpty(200),
+    createdAt: timestamp,
+    expiresAt: timestamp,
+  })
+  .refine((e) => e.expiresAt.getTime() > e.createdAt.getTime(), {
+    error: 'must be after createdAt',
+    path: ['expiresAt'],
+  });
+export type PolicyException = z.output<typeof PolicyExceptionSchema>;
+
+export interface ExceptionRepository {
+  /** ConflictError when the id exists. */
+  create(exception: PolicyException): Promise<PolicyException>;
+  get(id: string): Promise<PolicyException | undefined>;
+  /** Replaces an existing exception; NotFoundError when there is none. */
+  update(exception: PolicyException): Promise<PolicyException>;
+  /** True when something was deleted. */
+  delete(id: string): Promise<boolean>;
+  /** All exceptions by id, expired ones included. */
+  list(page?: PageRequest): Promise<Page<PolicyException>>;
+  /** Exceptions in force at `now` (expiresAt > now), by id. */
+  listActive(now: Date, page?: PageRequest): Promise<Page<PolicyException>>;
+  /** Exceptions in force at `now` that expire at or before `t`, soonest first: what to re-evaluate next. */
+  listExpiringBefore(t: Date, now: Date, page?: PageRequest): Promise<Page<PolicyException>>;
+  /** Exceptions no longer in force at `now` (expiresAt <= now), most recently expired last. */
+  expired(now: Date, page?: PageRequest): Promise<Page<PolicyException>>;
+}
+
+export const EXCEPTIONS = 'exceptions';
+defineSchemaVersions(EXCEPTIONS, 1);
+export const exceptionCodec = documentCodec(EXCEPTIONS, 'exception', PolicyExceptionSchema);

@@ -1,0 +1,223 @@
+// Image assurance policies and runtime policies: versioned documents. Every change is a new
+// version (1, 2, 3…); a delete is a tombstone version; nothing is overwritten, so the verdict
+// that cites "policy p v7" can always be explained later.
+import { z } from '@assay/config';
+import type { Page, PageRequest } from './pagination.ts';
+import { documentCodec, defineSchemaVersions, type StoredDoc } from './schema-versions.ts';
+import { identifier, nonEmpty, platform, timestamp, validate } from './validation.ts';
+
+/** Vulnerability severities, most severe first. */
+export const SEVERITIES = ['critical', 'high', 'medium', 'low', 'negligible', 'unknown'] as const;
+export type Severity = (typeof SEVERITIES)[number];
+
+/** Patterns are globs over `registry/repository` (`docker.io/library/*`). */
+const pattern = nonEmpty(500);
+
+export const ImageAssurancePolicySchema = z.strictObject({
+  name: nonEmpty(200),
+  description: z.string().max(4000).optional(),
+  enabled: z.boolean(),
+  /** block: a failing image is non-compliant; audit: the failure is reported only. */
+  action: z.enum(['block', 'audit']),
+  scope: z
+    .strictObject({
+      registries: z.array(pattern).optional(),
+      repositories: z.array(pattern).optional(),
+    })
+    .optional(),
+  controls: z.strictObject({
+    vulnerabilities: z
+      .strictObject({
+        /** The most severe level still allowed. */
+        maxSeverity: z.enum(['critical', 'high', 'medium', 'low', 'negligible']),
+        ignoreUnfixed: z.boolean().optional(),
+        /** Ids (CVE-…, GHSA-…) that fail an image whatever their severity. */
+        deny: z.array(nonEmpty(100)).optional(),
+        /** Ids accepted whatever their severity (prefer exceptions, which expire). */
+        allow: z.array(nonEmpty(100)).optional(),
+      })
+      .optional(),
+    sensitiveData: z.strictObject({ block: z.boolean(), ignoreRules: z.array(nonEmpty(200)).optional() }).optional(),
+    malware: z.strictObject({ block: z.boolean() }).optional(),
+    licences: z
+      .strictObject({
+        /** SPDX identifiers or expressions refused. */
+        denied: z.array(nonEmpty(200)),
+      })
+      .optional(),
+    baseImages: z.strictObject({ allowed: z.array(pattern).min(1) }).optional(),
+    packages: z
+      .strictObject({
+        denied: z.array(
+          z.strictObject({ name: nonEmpty(300), type: nonEmpty(50).optional(), versions: nonEmpty(300).optional() }),
+        ),
+      })
+      .optional(),
+    config: z
+      .strictObject({
+        forbidRootUser: z.boolean().optional(),
+        requireHealthcheck: z.boolean().optional(),
+      })
+      .optional(),
+    customChecks: z.array(z.strictObject({ id: identifier, required: z.boolean() })).optional(),
+  }),
+});
+export type ImageAssurancePolicy = z.output<typeof ImageAssurancePolicySchema>;
+
+export const RuntimePolicySchema = z.strictObject({
+  name: nonEmpty(200),
+  description: z.string().max(4000).optional(),
+  enabled: z.boolean(),
+  /** enforce: admission refuses; audit: admission allows and records what it would refuse. */
+  enforcement: z.enum(['enforce', 'audit']),
+  scope: z.strictObject({
+    /** Namespace globs; `*` for all. */
+    namespaces: z.array(pattern).min(1),
+    clusters: z.array(pattern).optional(),
+    labels: z.record(nonEmpty(317), z.string().max(63)).optional(),
+  }),
+  /** Image assurance policies applied to images admitted under this policy. */
+  imagePolicies: z.array(identifier),
+  /** Refuse images the inventory has never seen. */
+  blockUnregistered: z.boolean(),
+  /** Refuse images whose scan has not finished. */
+  blockPending: z.boolean().optional(),
+  /** Platforms an index's aggregate verdict is computed over (the node is not known at admission). */
+  platforms: z.array(platform).min(1),
+  allowedRegistries: z.array(pattern).optional(),
+});
+export type RuntimePolicy = z.output<typeof RuntimePolicySchema>;
+
+/** One version of a versioned document. */
+export interface VersionedRecord<T> {
+  id: string;
+  /** 1 for the first version, +1 per change. */
+  version: number;
+  /** The document; null on a tombstone. */
+  document: T | null;
+  createdAt: Date;
+  createdBy: string;
+  deleted: boolean;
+}
+
+export interface WriteOptions {
+  /**
+   * The version the caller read and changed: 0 to create. The write succeeds only if it is
+   * still the latest version; otherwise ConflictError (carrying the actual version).
+   */
+  expectedVersion: number;
+  /** Who made the change (user or service name). */
+  by: string;
+}
+
+export interface VersionedRepository<T> {
+  /** The latest version, or undefined when there is none or the latest is a tombstone. */
+  current(id: string): Promise<VersionedRecord<T> | undefined>;
+  /** One version (tombstones included), or undefined. */
+  get(id: string, version: number): Promise<VersionedRecord<T> | undefined>;
+  /** Every version, oldest first (tombstones included). */
+  history(id: string): Promise<VersionedRecord<T>[]>;
+  /** Latest versions of the documents not deleted, by id. */
+  list(page?: PageRequest): Promise<Page<VersionedRecord<T>>>;
+  /**
+   * Writes version expectedVersion+1. Throws ValidationError (nothing written) or ConflictError
+   * (someone else wrote version expectedVersion+1 first, or expectedVersion is not the latest).
+   * After a delete the id can be written again, continuing its version numbers.
+   */
+  put(id: string, document: T, options: WriteOptions): Promise<VersionedRecord<T>>;
+  /** Writes a tombstone version. NotFoundError when there is nothing to delete. */
+  delete(id: string, options: WriteOptions): Promise<VersionedRecord<T>>;
+}
+
+// ── stored form ───────────────────────────────────────────────────────────────────────
+
+export const POLICIES = 'policies';
+export const RUNTIME_POLICIES = 'runtimePolicies';
+
+function versionRecordSchema<S extends z.ZodType>(document: S) {
+  return z.strictObject({
+    id: identifier,
+    version: z.number().int().min(1),
+    document: document.nullable(),
+    createdAt: timestamp,
+    createdBy: nonEmpty(200),
+    deleted: z.boolean(),
+  });
+}
+
+/**
+ * Policies v1 (the prototype's shape) named the vulnerability threshold `severityThreshold`,
+ * upper case (`HIGH`); v2 calls it `maxSeverity`, lower case, like the report severities.
+ */
+function policyV1toV2(doc: StoredDoc): StoredDoc {
+  const document = doc.document as StoredDoc | null | undefined;
+  const controls = document?.controls as StoredDoc | undefined;
+  const vulns = controls?.vulnerabilities as StoredDoc | undefined;
+  if (!document || !controls || !vulns || !('severityThreshold' in vulns)) return doc;
+  const { severityThreshold, ...rest } = vulns;
+  return {
+    ...doc,
+    document: {
+      ...document,
+      controls: {
+        ...controls,
+        vulnerabilities: {
+          ...rest,
+          maxSeverity: typeof severityThreshold === 'string' ? severityThreshold.toLowerCase() : severityThreshold,
+        },
+      },
+    },
+  };
+}
+
+defineSchemaVersions(POLICIES, 2, { 1: policyV1toV2 });
+defineSchemaVersions(RUNTIME_POLICIES, 1);
+
+export interface VersionedKind<T> {
+  /** Collection (MongoDB) / table (SQLite) name. */
+  readonly collection: string;
+  /** Name of the document in validation errors. */
+  readonly root: string;
+  readonly documentSchema: z.ZodType<T>;
+  readonly codec: ReturnType<typeof documentCodec<z.ZodType<VersionedRecord<T>>>>;
+}
+
+function versionedKind<S extends z.ZodType>(collection: string, root: string, documentSchema: S): VersionedKind<z.output<S>> {
+  return {
+    collection,
+    root,
+    documentSchema: documentSchema as unknown as z.ZodType<z.output<S>>,
+    codec: documentCodec(collection, root, versionRecordSchema(documentSchema)) as unknown as VersionedKind<
+      z.output<S>
+    >['codec'],
+  };
+}
+
+export const imagePolicyKind = versionedKind(POLICIES, 'policy', ImageAssurancePolicySchema);
+export const runtimePolicyKind = versionedKind(RUNTIME_POLICIES, 'runtimePolicy', RuntimePolicySchema);
+
+/**
+ * Validates a write and builds the stored form of version expectedVersion+1 (`document` null
+ * for a tombstone). Throws ValidationError before anything is written.
+ */
+export function buildVersion<T>(
+  kind: VersionedKind<T>,
+  id: string,
+  document: T | null,
+  options: WriteOptions,
+  now: Date,
+): { record: VersionedRecord<T>; stored: StoredDoc } {
+  validate(identifier, id, `${kind.root}Id`);
+  validate(z.number().int().min(0), options?.expectedVersion, 'options.expectedVersion');
+  validate(nonEmpty(200), options?.by, 'options.by');
+  const parsed = document === null ? null : validate(kind.documentSchema, document, kind.root);
+  const record: VersionedRecord<T> = {
+    id,
+    version: options.expectedVersion + 1,
+    document: parsed,
+    createdAt: now,
+    createdBy: options.by,
+    deleted: document === null,
+  };
+  return { record, stored: kind.codec.encode(record) as unknown as StoredDoc };
+}

@@ -1,0 +1,232 @@
+// Scan reports, one per image digest (the latest scan), also reachable by report id.
+//
+// A report can be far larger than MongoDB's 16 MB document limit (100,000 packages is ~40 MB of
+// JSON), so both adapters store it the same way: the validated report is serialised to JSON,
+// gzipped and cut into chunks (< 15 MB each), written under a fresh generation id; then the
+// small head document (the metadata below) is pointed at that generation. A reader follows the
+// head to one complete generation, so it never sees a half-written report; chunks of a
+// generation no head points at (a write that failed half-way) are removed by cleanupOrphans.
+import { createHash, randomUUID } from 'node:crypto';
+import { promisify } from 'node:util';
+import { gunzip, gzip } from 'node:zlib';
+import { z } from '@assay/config';
+import { analyzerVersionsKey, analyzerVersionsSchema } from './analyzer-versions.ts';
+import { CorruptDocumentError } from './errors.ts';
+import type { Page, PageRequest } from './pagination.ts';
+import { SEVERITIES } from './policies.ts';
+import { defineSchemaVersions, documentCodec } from './schema-versions.ts';
+import { digest, nonEmpty, platform, timestamp, validate } from './validation.ts';
+
+const gzipAsync = promisify(gzip);
+const gunzipAsync = promisify(gunzip);
+
+export const DEFAULT_REPORT_CHUNK_BYTES = 8 * 1024 * 1024;
+/** Leaves room under MongoDB's 16 MB for the chunk document's other fields. */
+export const MAX_REPORT_CHUNK_BYTES = 15 * 1024 * 1024;
+
+const count = z.number().int().min(0);
+
+export const SeverityCountsSchema = z.strictObject({
+  critical: count,
+  high: count,
+  medium: count,
+  low: count,
+  negligible: count,
+  unknown: count,
+});
+
+export const ScanSummarySchema = z.strictObject({
+  packages: count,
+  vulnerabilities: SeverityCountsSchema,
+  sensitiveFindings: count,
+  malwareFindings: count,
+  licenceFindings: count,
+  os: z.string().optional(),
+  baseImage: z.string().optional(),
+});
+export type ScanSummary = z.output<typeof ScanSummarySchema>;
+
+export const ReportImageSchema = z.strictObject({
+  registry: nonEmpty(300),
+  repository: nonEmpty(500),
+  digest,
+  tag: nonEmpty(200).optional(),
+  mediaType: nonEmpty(200).optional(),
+  platform: platform.optional(),
+});
+
+// Loose objects for what analyzers produce: a newer analyzer may add fields, and they are kept
+// as given (a report round-trips exactly). Sensitive findings are strict on purpose: only the
+// masked form may be stored, so an unexpected field (a raw match) is refused.
+export const PackageSchema = z.looseObject({
+  name: nonEmpty(500),
+  version: z.string().max(300),
+  /** deb, rpm, apk, npm, pypi, go, maven, gem, cargo, nuget, composer, binary… */
+  type: nonEmpty(50),
+  purl: z.string().max(2000).optional(),
+  arch: z.string().max(50).optional(),
+  srcName: z.string().max(500).optional(),
+  srcVersion: z.string().max(300).optional(),
+  licences: z.array(z.string().max(500)).optional(),
+  layerDigest: digest.optional(),
+  path: z.string().max(4096).optional(),
+});
+
+export const VulnerabilitySchema = z.looseObject({
+  id: nonEmpty(100),
+  packageName: nonEmpty(500),
+  packageVersion: z.string().max(300),
+  packageType: nonEmpty(50).optional(),
+  fixedVersion: z.string().max(300).optional(),
+  severity: z.enum(SEVERITIES),
+  cvss: z.number().min(0).max(10).optional(),
+  aliases: z.array(nonEmpty(100)).optional(),
+  title: z.string().max(2000).optional(),
+  source: z.string().max(200).optional(),
+});
+
+export const SensitiveFindingSchema = z.strictObject({
+  rule: nonEmpty(200),
+  category: nonEmpty(100).optional(),
+  severity: z.enum(SEVERITIES),
+  path: nonEmpty(4096),
+  layerDigest: digest.optional(),
+  line: z.number().int().min(0).optional(),
+  /** The match with its secret part masked (`AKIA************MPLE`). */
+  masked: z.string().max(1000),
+});
+
+export const ScanReportSchema = z.looseObject({
+  reportId: nonEmpty(200),
+  image: ReportImageSchema,
+  analyzerVersions: analyzerVersionsSchema,
+  vulnDbVersion: z.string().max(200).optional(),
+  scannedAt: timestamp,
+  os: z.looseObject({ family: nonEmpty(100), name: z.string().optional(), version: z.string().optional() }).optional(),
+  baseImage: z.string().max(1000).optional(),
+  layers: z.array(z.looseObject({ digest, diffId: digest.optional(), size: count, createdBy: z.string().optional() })),
+  packages: z.array(PackageSchema),
+  vulnerabilities: z.array(VulnerabilitySchema),
+  sensitiveData: z.array(SensitiveFindingSchema).optional(),
+  malware: z.array(z.looseObject({ name: nonEmpty(500), path: nonEmpty(4096), layerDigest: digest.optional() })).optional(),
+  licences: z.array(z.looseObject({ package: nonEmpty(500), licence: nonEmpty(500), category: z.string().optional() })).optional(),
+  checks: z.array(z.looseObject({ id: nonEmpty(200), passed: z.boolean(), message: z.string().optional() })).optional(),
+  config: z.record(z.string(), z.unknown()).optional(),
+  summary: ScanSummarySchema.optional(),
+});
+export type ScanReport = z.output<typeof ScanReportSchema>;
+
+/** The head of a stored report: what listings return, without the body. */
+export const ScanReportMetaSchema = z.strictObject({
+  digest,
+  reportId: nonEmpty(200),
+  image: ReportImageSchema,
+  analyzerVersions: analyzerVersionsSchema,
+  /** analyzerVersionsKey(analyzerVersions): equal keys mean the same analyzers produced it. */
+  analyzerVersionsKey: nonEmpty(100),
+  vulnDbVersion: z.string().optional(),
+  scannedAt: timestamp,
+  storedAt: timestamp,
+  summary: ScanSummarySchema.optional(),
+  storage: z.strictObject({
+    generation: nonEmpty(100),
+    chunks: z.number().int().min(1),
+    jsonBytes: count,
+    compressedBytes: count,
+    /** sha256 of the compressed bytes, checked on every read. */
+    sha256: z.string().regex(/^[0-9a-f]{64}$/),
+  }),
+});
+export type ScanReportMeta = z.output<typeof ScanReportMetaSchema>;
+
+export interface ScanReportRepository {
+  /**
+   * Stores the report as the one for its image digest, replacing an earlier one. ValidationError
+   * before anything is written; ConflictError when its reportId belongs to another digest.
+   */
+  put(report: ScanReport): Promise<ScanReportMeta>;
+  get(digest: string): Promise<ScanReport | undefined>;
+  getById(reportId: string): Promise<ScanReport | undefined>;
+  /** The head only (no body): cheap; says which analyzer versions produced the report. */
+  meta(digest: string): Promise<ScanReportMeta | undefined>;
+  delete(digest: string): Promise<boolean>;
+  /** Heads by digest. */
+  list(page?: PageRequest): Promise<Page<ScanReportMeta>>;
+  /**
+   * Removes chunks no head points at, written before `olderThan` (younger ones may belong to a
+   * write in progress). Returns how many chunks were removed.
+   */
+  cleanupOrphans(olderThan: Date): Promise<number>;
+}
+
+export const REPORTS = 'reports';
+export const REPORT_BODIES = 'reportBodies';
+export const REPORT_CHUNKS = 'reportChunks';
+defineSchemaVersions(REPORTS, 1);
+defineSchemaVersions(REPORT_BODIES, 1);
+defineSchemaVersions(REPORT_CHUNKS, 1);
+export const reportMetaCodec = documentCodec(REPORTS, 'reportMeta', ScanReportMetaSchema);
+export const reportBodyCodec = documentCodec(REPORT_BODIES, 'report', ScanReportSchema);
+
+export interface PackedReport {
+  /** Stored form of the head (with schemaVersion). */
+  head: Record<string, unknown>;
+  meta: ScanReportMeta;
+  chunks: Buffer[];
+}
+
+export function checkChunkBytes(chunkBytes: number): number {
+  return validate(z.number().int().min(1024).max(MAX_REPORT_CHUNK_BYTES), chunkBytes, 'options.reportChunkBytes');
+}
+
+/** Validates, serialises, compresses and chunks a report under a new generation id. */
+export async function packReport(report: unknown, chunkBytes: number, now: Date): Promise<PackedReport> {
+  const body = reportBodyCodec.encode(report);
+  const json = Buffer.from(JSON.stringify(body), 'utf8');
+  // Level 6 (zlib's default): reports are repetitive and shrink ~10x; higher levels cost time for little.
+  const compressed = await gzipAsync(json, { level: 6 });
+  const chunks: Buffer[] = [];
+  for (let off = 0; off < compressed.length; off += chunkBytes) chunks.push(compressed.subarray(off, off + chunkBytes));
+  if (chunks.length === 0) chunks.push(Buffer.alloc(0));
+  const meta: ScanReportMeta = {
+    digest: body.image.digest,
+    reportId: body.reportId,
+    image: body.image,
+    analyzerVersions: body.analyzerVersions,
+    analyzerVersionsKey: analyzerVersionsKey(body.analyzerVersions),
+    ...(body.vulnDbVersion !== undefined ? { vulnDbVersion: body.vulnDbVersion } : {}),
+    scannedAt: body.scannedAt,
+    storedAt: now,
+    ...(body.summary !== undefined ? { summary: body.summary } : {}),
+    storage: {
+      generation: randomUUID(),
+      chunks: chunks.length,
+      jsonBytes: json.length,
+      compressedBytes: compressed.length,
+      sha256: createHash('sha256').update(compressed).digest('hex'),
+    },
+  };
+  return { head: reportMetaCodec.encode(meta), meta, chunks };
+}
+
+/**
+ * Reassembles a report from its chunks (in order). Returns undefined when the chunks do not
+ * add up to what the head promises, so the caller can re-read the head (a concurrent write may
+ * have replaced the generation) before calling the report corrupt.
+ */
+export async function unpackReport(meta: ScanReportMeta, chunks: readonly Uint8Array[]): Promise<ScanReport | undefined> {
+  if (chunks.length !== meta.storage.chunks) return undefined;
+  const compressed = Buffer.concat(chunks);
+  if (compressed.length !== meta.storage.compressedBytes) return undefined;
+  if (createHash('sha256').update(compressed).digest('hex') !== meta.storage.sha256) return undefined;
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse((await gunzipAsync(compressed)).toString('utf8'));
+  } catch (err) {
+    throw new CorruptDocumentError(`report for ${meta.digest} does not decompress or parse`, { cause: err });
+  }
+  if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) {
+    throw new CorruptDocumentError(`report for ${meta.digest} is not a JSON object`);
+  }
+  return reportBodyCodec.decode(parsed as Record<string, unknown>, meta.digest);
+}
