@@ -5,3 +5,4 @@ export * from '../gen/assay/v1/scan_pb.js';
 export * from '../gen/assay/v1/policy_pb.js';
 export * from '../gen/assay/v1/audit_pb.js';
 export * from './names.ts';
+export * from './bucket-keys.ts';

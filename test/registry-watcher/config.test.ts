@@ -8,10 +8,9 @@ import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { ConfigError } from '@assay/config';
 import { createService } from '@assay/service-kit';
+import { decodeBucketKey, encodeBucketKey } from '@assay/proto';
 import {
-  decodeKey,
   discoveryEventId,
-  encodeKey,
   parseRegistries,
   registryWatcherService,
   tagKey,
@@ -85,10 +84,10 @@ describe('configuration', () => {
 describe('keys', () => {
   test('references become valid KV keys and back', () => {
     for (const ref of ['127.0.0.1:5000/team/app:v1', 'docker.io/library/nginx:1.27.', '[::1]:5000/a/b:x..y', 'ghcr.io/o/r:latest']) {
-      const key = encodeKey(ref);
+      const key = encodeBucketKey(ref);
       assert.match(key, /^[-/_=.A-Za-z0-9]+$/);
       assert.ok(!key.startsWith('.') && !key.endsWith('.') && !key.includes('..'), key);
-      assert.equal(decodeKey(key), ref);
+      assert.equal(decodeBucketKey(key), ref);
     }
     assert.equal(tagKey({ registry: '127.0.0.1:5000', repository: 'team/app', tag: 'v1' }), '127.0.0.1=3A5000/team/app=3Av1');
   });

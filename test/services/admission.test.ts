@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { create, toBinary } from '@bufbuild/protobuf';
 import { connectBus, provisionTopology, type BusConnection } from '@assay/bus';
-import { Buckets, Compliance, VerdictSchema } from '@assay/proto';
+import { Buckets, Compliance, tagBucketKey, VerdictSchema } from '@assay/proto';
 import { createService } from '@assay/service-kit';
 import { admissionService, admissionTopology } from '@assay/admission';
 import { authorization, configuredNats, type ConfiguredNats } from './nats-config.ts';
@@ -13,6 +13,7 @@ import { startNatsServer, type NatsServer } from '../support/nats-server.ts';
 import { waitFor } from '../support/processes.ts';
 
 const DIGEST_A = 'sha256.' + 'a'.repeat(64);
+const TAG_KEY = tagBucketKey('registry.local/team/app:v1');
 const DIGEST_B = 'sha256.' + 'b'.repeat(64);
 const DIGEST_C = 'sha256.' + 'c'.repeat(64);
 
@@ -27,7 +28,7 @@ async function seed(bus: BusConnection) {
   await verdicts.put(DIGEST_A, verdict(Compliance.COMPLIANT, 'db-1'));
   await verdicts.put(DIGEST_B, verdict(Compliance.NON_COMPLIANT, 'db-1'));
   await verdicts.put(DIGEST_B, verdict(Compliance.COMPLIANT, 'db-2')); // the latest revision counts
-  await tags.put('registry.local/team/app/v1', new TextEncoder().encode(DIGEST_A.replace('.', ':')));
+  await tags.put(TAG_KEY, new TextEncoder().encode(DIGEST_A.replace('.', ':')));
   return { verdicts, tags };
 }
 
@@ -66,13 +67,13 @@ describe('admission: bucket mirrors', () => {
       assert.equal(api.verdicts.get(DIGEST_A)?.compliance, Compliance.COMPLIANT);
       assert.equal(api.verdicts.get(DIGEST_B)?.compliance, Compliance.COMPLIANT);
       assert.equal(api.verdicts.get(DIGEST_B)?.vulnDbVersion, 'db-2');
-      assert.equal(api.tags.get('registry.local/team/app/v1'), DIGEST_A.replace('.', ':'));
+      assert.equal(api.tags.get(TAG_KEY), DIGEST_A.replace('.', ':'));
 
       // And it stays current.
       await verdicts.put(DIGEST_C, verdict(Compliance.PENDING, 'db-2'));
-      await tags.delete('registry.local/team/app/v1');
+      await tags.delete(TAG_KEY);
       await waitFor('new verdict mirrored', () => (api.verdicts.get(DIGEST_C)?.compliance === Compliance.PENDING ? true : undefined));
-      await waitFor('tag deletion mirrored', () => (api.tags.has('registry.local/team/app/v1') ? undefined : true));
+      await waitFor('tag deletion mirrored', () => (api.tags.has(TAG_KEY) ? undefined : true));
 
       const metrics = await (await fetch(`${svc.address}/metrics`)).text();
       assert.match(metrics, /^assay_admission_mirror_keys\{bucket="verdicts",service="admission"\} 3$/m);
@@ -133,7 +134,7 @@ describe('admission: not ready while a mirror cannot sync', () => {
       await svc.ready({ timeoutMs: 30_000 });
       assert.equal((await readyz(svc.address!)).status, 200);
       assert.equal(svc.api!.verdicts.get(DIGEST_B)?.vulnDbVersion, 'db-2');
-      assert.equal(svc.api!.tags.get('registry.local/team/app/v1'), DIGEST_A.replace('.', ':'));
+      assert.equal(svc.api!.tags.get(TAG_KEY), DIGEST_A.replace('.', ':'));
     } finally {
       await svc.stop();
     }

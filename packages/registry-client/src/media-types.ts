@@ -20,11 +20,18 @@ export const MANIFEST_MEDIA_TYPES: readonly string[] = [
 export const MANIFEST_ACCEPT = MANIFEST_MEDIA_TYPES.join(', ');
 
 export function isIndexMediaType(mediaType: string | undefined): boolean {
-  return mediaType === MediaTypes.ociIndex || mediaType === MediaTypes.dockerManifestList;
+  const m = baseMediaType(mediaType);
+  return m === MediaTypes.ociIndex || m === MediaTypes.dockerManifestList;
 }
 
 export function isImageManifestMediaType(mediaType: string | undefined): boolean {
-  return mediaType === MediaTypes.ociManifest || mediaType === MediaTypes.dockerManifest;
+  const m = baseMediaType(mediaType);
+  return m === MediaTypes.ociManifest || m === MediaTypes.dockerManifest;
+}
+
+/** An image manifest or an index (a blob, a config or a signature payload is not). */
+export function isManifestMediaType(mediaType: string | undefined): boolean {
+  return isImageManifestMediaType(mediaType) || isIndexMediaType(mediaType);
 }
 
 /** `application/json; charset=utf-8` → `application/json` */

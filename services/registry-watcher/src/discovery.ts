@@ -13,6 +13,7 @@ import { create } from '@bufbuild/protobuf';
 import type { KV } from 'nats';
 import { newEventMeta, publishEvent, type KvMirror } from '@assay/bus';
 import { formatReference } from '@assay/image-ref';
+import { isIndexMediaType } from '@assay/registry-client';
 import {
   DiscoverySource,
   ImageDiscoveredSchema,
@@ -23,7 +24,6 @@ import {
 } from '@assay/proto';
 import type { Logger } from '@assay/telemetry';
 import { discoveryEventId, referenceOfTagKey, seenKey, tagKey } from './keys.ts';
-import { isIndexMediaType } from './media-types.ts';
 import type { RegistryAccess, RunnableManifest } from './registry-access.ts';
 import type { RegistrySpec } from './registries.ts';
 

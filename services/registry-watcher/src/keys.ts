@@ -1,57 +1,22 @@
-// Keys and ids registry-watcher writes. NATS KV keys allow only `[-/_=.A-Za-z0-9]` (and no empty
-// dot-separated token), while a reference holds `:` (tag, registry port), `@`, and IPv6 brackets.
-// So a reference is stored under a readable, reversible key: every other character becomes
-// `=XX` (its UTF-8 bytes in upper-case hex), and so does a dot that would start or end the key
-// or touch another dot. `=` never occurs in a reference, so decoding is unambiguous:
-//   127.0.0.1:5000/team/app:v1  ⇄  127.0.0.1=3A5000/team/app=3Av1
+// Keys and ids registry-watcher writes. The key spelling itself is a bus contract
+// (@assay/proto bucket-keys), shared with admission, which reads the tags bucket.
 import { createHash } from 'node:crypto';
 import { formatReference, type ImageReference } from '@assay/image-ref';
-
-const PLAIN = /[-/_A-Za-z0-9]/;
-
-function escapeChar(c: string): string {
-  return [...Buffer.from(c, 'utf8')].map((b) => `=${b.toString(16).toUpperCase().padStart(2, '0')}`).join('');
-}
-
-/** A KV key for any string (see the file comment). */
-export function encodeKey(s: string): string {
-  let out = '';
-  const chars = [...s];
-  chars.forEach((c, i) => {
-    if (PLAIN.test(c)) out += c;
-    else if (c === '.' && i > 0 && i < chars.length - 1 && chars[i - 1] !== '.' && chars[i + 1] !== '.') out += c;
-    else out += escapeChar(c);
-  });
-  return out;
-}
-
-export function decodeKey(key: string): string {
-  const bytes: number[] = [];
-  for (let i = 0; i < key.length; ) {
-    if (key[i] === '=' && /^[0-9A-F]{2}$/.test(key.slice(i + 1, i + 3))) {
-      bytes.push(parseInt(key.slice(i + 1, i + 3), 16));
-      i += 3;
-    } else {
-      bytes.push(...Buffer.from(key[i]!, 'utf8'));
-      i++;
-    }
-  }
-  return Buffer.from(bytes).toString('utf8');
-}
+import { decodeBucketKey, digestBucketKey, tagBucketKey } from '@assay/proto';
 
 /** Key of `registry/repository:tag` in the tags bucket (its value: the manifest or index digest). */
 export function tagKey(ref: Pick<ImageReference, 'registry' | 'repository'> & { tag: string }): string {
-  return encodeKey(formatReference({ registry: ref.registry, repository: ref.repository, tag: ref.tag }));
+  return tagBucketKey(formatReference({ registry: ref.registry, repository: ref.repository, tag: ref.tag }));
 }
 
 /** The reference `registry/repository:tag` a tags-bucket key stands for. */
 export function referenceOfTagKey(key: string): string {
-  return decodeKey(key);
+  return decodeBucketKey(key);
 }
 
 /** Key of a digest in the watcherSeen bucket: `sha256.<hex>` (as the verdicts bucket keys digests). */
 export function seenKey(digest: string): string {
-  return digest.replace(':', '.');
+  return digestBucketKey(digest);
 }
 
 /**

@@ -9,8 +9,8 @@
 //   - on the bare `/harbor/events`, by the host of each resource's `resource_url`.
 // Events that match no trusting registry are ignored (logged and counted), never guessed.
 import { isValidDigest } from '@assay/image-ref';
+import { isManifestMediaType } from '@assay/registry-client';
 import { DiscoverySource } from '@assay/proto';
-import { isManifestMediaType } from './media-types.ts';
 import type { RegistrySpec } from './registries.ts';
 
 export const DISTRIBUTION_EVENTS_MEDIA_TYPE = 'application/vnd.docker.distribution.events.v1+json';
