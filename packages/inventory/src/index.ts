@@ -1,0 +1,2 @@
+// @assay/inventory: what is in an image — analyzers, OS detection, package parsers, purls.
+export * from './analyzer.ts';
