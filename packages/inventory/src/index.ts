@@ -1,2 +1,3 @@
 // @assay/inventory: what is in an image — analyzers, OS detection, package parsers, purls.
 export * from './analyzer.ts';
+export * from './purl.ts';
