@@ -26,6 +26,7 @@ const SYSTEM_PACKAGES = {
     clamd: 'clamav-daemon',
     clamscan: 'clamav',
     mmdebstrap: 'mmdebstrap',
+    rpm: 'rpm',
   },
   bench: { 'nats-server': 'nats-server', 'docker-registry': 'docker-registry', skopeo: 'skopeo', umoci: 'umoci' },
 };

@@ -1,3 +1,5 @@
 // @assay/inventory: what is in an image — analyzers, OS detection, package parsers, purls.
 export * from './analyzer.ts';
 export * from './purl.ts';
+export * from './os/index.ts';
+export * from './ospkg/index.ts';

@@ -1,0 +1,2 @@
+// OS detection.
+export { detectOs, osReleaseAnalyzer, parseOsRelease, type DetectedOs } from './release.ts';

@@ -1,0 +1,18 @@
+// OS package analyzers: dpkg, apk, rpm (SQLite, BerkeleyDB, NDB).
+import type { Analyzer } from '../analyzer.ts';
+import { osReleaseAnalyzer } from '../os/release.ts';
+import { apkAnalyzer } from './apk.ts';
+import { dpkgAnalyzer } from './dpkg.ts';
+import { rpmBdbAnalyzer, rpmNdbAnalyzer, rpmSqliteAnalyzer } from './rpm.ts';
+
+export { APK_INSTALLED, apkAnalyzer, parseApkInstalled, splitApkLicence, type ApkParseResult } from './apk.ts';
+export { virtualFs } from './common.ts';
+export { debFullVersion, dep5Licences, dpkgAnalyzer, parseDeb822, parseDebVersion, parseDepends, parseDpkgStatus, type DebVersion, type Stanza } from './dpkg.ts';
+export { rpmBdbAnalyzer, rpmNdbAnalyzer, rpmPackagesFromBlobs, rpmSqliteAnalyzer, type RpmParseResult } from './rpm.ts';
+export { readBdbBlobs, readNdbBlobs, readSqliteBlobs, type BlobsResult } from './rpmdb.ts';
+export { RPMTAG, RpmHeader, rpmHeaderToPackage, splitSourceRpm } from './rpmheader.ts';
+
+/** OS detection and every OS package analyzer, ready for an AnalyzerRegistry. */
+export function osAnalyzers(): Analyzer[] {
+  return [osReleaseAnalyzer, dpkgAnalyzer, apkAnalyzer, rpmSqliteAnalyzer, rpmBdbAnalyzer, rpmNdbAnalyzer];
+}
