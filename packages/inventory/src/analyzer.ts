@@ -77,8 +77,25 @@ export interface PackageSet {
   readonly packages: readonly Package[];
 }
 
+/**
+ * Sensitive data found in a file: where, which rule, and the match masked. The matched value
+ * itself never leaves the analyzer (see the store's SensitiveFindingSchema: strict on purpose).
+ */
+export interface SensitiveFinding {
+  readonly rule: string;
+  readonly category?: string;
+  readonly severity: 'critical' | 'high' | 'medium' | 'low' | 'negligible' | 'unknown';
+  readonly path: string;
+  readonly layerDigest?: string;
+  /** 1-based line of the match. */
+  readonly line?: number;
+  /** The match with its secret part masked (`AKIA************MPLE`). */
+  readonly masked: string;
+}
+
 export interface AnalysisResult {
   readonly os?: OsInfo;
+  readonly sensitiveFindings?: readonly SensitiveFinding[];
   readonly packageSets?: readonly PackageSet[];
   /**
    * Files the OS package manager installed (dpkg info/*.list, rpm file lists, apk R: lines):
