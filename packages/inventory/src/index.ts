@@ -3,3 +3,4 @@ export * from './analyzer.ts';
 export * from './purl.ts';
 export * from './os/index.ts';
 export * from './ospkg/index.ts';
+export * from './lang/index.ts';
