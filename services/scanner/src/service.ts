@@ -1,8 +1,17 @@
-// scanner: pulls each discovered image by digest and produces a scan report. At this stage it
-// connects, provisions its streams and durable consumers and reports ready; scanning comes
-// with its own issue.
+// scanner: pulls each discovered image by digest, streams each layer once through the
+// analyzers (per-layer cache), stores a scan report and announces ScanCompleted. The definition;
+// the library is in the modules beside it (jobs.ts assembles them).
+import type { AnalyzerRegistry } from '@assay/inventory';
 import { Consumers, Streams, type Topology } from '@assay/proto';
-import type { ServiceDefinition } from '@assay/service-kit';
+import type { ServiceContext, ServiceDefinition } from '@assay/service-kit';
+import { openStore, type Store } from '@assay/store';
+import { defaultAnalyzerRegistry } from './analyzers.ts';
+import { limitsFrom, scannerConfig, type ScannerShape } from './config.ts';
+import { ScanJobs } from './jobs.ts';
+import { RegistryClients } from './registry-clients.ts';
+import { scannerRoutes } from './routes.ts';
+
+export { scannerConfig };
 
 export const SERVICE_NAME = 'scanner';
 /** Default port of the health/metrics server (HTTP_PORT overrides). */
@@ -15,12 +24,89 @@ export const scannerTopology: Topology = {
   buckets: [],
 };
 
-/** scanner's own configuration variables, on top of the common ones. */
-export const scannerConfig = {};
+/** The running scanner (handle.api). */
+export interface Scanner {
+  readonly jobs: ScanJobs;
+  readonly store: Store;
+  readonly analyzers: AnalyzerRegistry;
+}
 
-export const scannerService: ServiceDefinition<typeof scannerConfig> = {
-  name: SERVICE_NAME,
-  httpPort: DEFAULT_HTTP_PORT,
-  config: scannerConfig,
-  topology: scannerTopology,
-};
+export interface ScannerServiceOptions {
+  /** Analyzers to run; every analyzer @assay/inventory offers by default. */
+  analyzers?: () => AnalyzerRegistry;
+}
+
+export async function startScanner(ctx: ServiceContext<ScannerShape>, opts: ScannerServiceOptions = {}): Promise<Scanner> {
+  const c = ctx.config;
+  const analyzers = (opts.analyzers ?? defaultAnalyzerRegistry)();
+  const store = await openStore(c, { appName: `scanner@${ctx.instance}` });
+  ctx.onStop(() => store.close());
+  ctx.readiness.add('store', async () => {
+    try {
+      await store.ping();
+      return true;
+    } catch (err) {
+      return { ok: false, detail: err instanceof Error ? err.message : String(err) };
+    }
+  });
+  const clients = new RegistryClients(c.SCANNER_REGISTRIES, {
+    timeoutMs: c.SCAN_REGISTRY_TIMEOUT,
+    logger: ctx.logger.child({ component: 'registry' }),
+  });
+  ctx.onStop(() => clients.close());
+
+  const m = ctx.metrics;
+  const scans = m.counter({ name: 'assay_scanner_scans_total', help: 'Scans finished, by status', labelNames: ['status'] });
+  const skipped = m.counter({ name: 'assay_scanner_scans_skipped_total', help: 'Scan jobs answered by an existing report (same analyzer versions)' });
+  const duration = m.histogram({
+    name: 'assay_scanner_scan_duration_seconds',
+    help: 'Duration of a scan, by status',
+    labelNames: ['status'],
+    buckets: [0.1, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 600],
+  });
+  const layers = m.counter({ name: 'assay_scanner_layers_total', help: 'Layers of finished scans, cached or walked', labelNames: ['how'] });
+  const running = m.gauge({ name: 'assay_scanner_scans_in_flight', help: 'Scans in flight' });
+
+  const jobs = new ScanJobs({
+    analyzers,
+    store,
+    clients,
+    limits: limitsFrom(c),
+    concurrency: c.SCAN_CONCURRENCY,
+    useCache: c.SCAN_LAYER_CACHE,
+    maxDeliveries: c.SCAN_MAX_DELIVERIES,
+    backoffMs: Array.from({ length: 6 }, (_, i) => c.SCAN_RETRY_BACKOFF * 2 ** i),
+    logger: ctx.logger.child({ component: 'jobs' }),
+    bus: ctx.bus,
+    metrics: {
+      scanStarted: () => running.inc(),
+      scanFinished: (status, seconds) => {
+        running.dec();
+        scans.inc({ status });
+        duration.observe({ status }, seconds);
+      },
+      scanSkipped: () => skipped.inc(),
+      layer: (how) => layers.inc({ how }),
+    },
+  });
+  await jobs.start();
+  ctx.onStop(() => jobs.stop());
+  ctx.logger.info({ analyzers: analyzers.versions(), concurrency: c.SCAN_CONCURRENCY }, 'scanner consuming');
+  return { jobs, store, analyzers };
+}
+
+/** The scanner definition with a chosen set of analyzers (tests, embedding). */
+export function scannerServiceWith(opts: ScannerServiceOptions = {}): ServiceDefinition<ScannerShape, Scanner> {
+  return {
+    name: SERVICE_NAME,
+    httpPort: DEFAULT_HTTP_PORT,
+    config: scannerConfig,
+    topology: scannerTopology,
+    start: (ctx) => startScanner(ctx, opts),
+    async routes(app, ctx) {
+      await app.register(scannerRoutes, { reports: () => ctx.api()?.store.reports });
+    },
+  };
+}
+
+export const scannerService: ServiceDefinition<ScannerShape, Scanner> = scannerServiceWith();

@@ -1,0 +1,97 @@
+// scanner's own configuration variables, on top of the common ones (and the store's).
+import { annotate, bool, durationMs, int, z } from '@assay/config';
+import { storeSettings } from '@assay/store';
+import { parseRegistries, RegistryConfigError, type RegistrySpec } from '@assay/registry-watcher';
+import { parse as parseYaml } from 'yaml';
+import { DEFAULT_LIMITS, formatBytes, type LayerLimits } from './limits.ts';
+
+/** A size in bytes: `1048576`, `512KiB`, `64MiB`, `8GiB` (also KB/MB/GB as powers of 1000). */
+export function byteSize(opts: { min?: number; max?: number } = {}) {
+  const min = opts.min ?? 0;
+  const max = opts.max ?? Number.MAX_SAFE_INTEGER;
+  const expected = `a size in bytes (e.g. 1048576, 512KiB, 64MiB, 8GiB; ${formatBytes(min)}..${formatBytes(max)})`;
+  const units: Record<string, number> = { '': 1, b: 1, kib: 1024, mib: 1024 ** 2, gib: 1024 ** 3, tib: 1024 ** 4, kb: 1e3, mb: 1e6, gb: 1e9, tb: 1e12 };
+  return annotate(
+    z.string().transform((s, ctx): number => {
+      const m = /^(\d+(?:\.\d+)?)\s*([kmgt]i?b|b)?$/i.exec(s.trim());
+      const unit = units[(m?.[2] ?? '').toLowerCase()];
+      const n = m && unit !== undefined ? Math.round(Number(m[1]) * unit) : NaN;
+      if (!Number.isSafeInteger(n) || n < min || n > max) {
+        ctx.addIssue({ code: 'custom', message: `is not ${expected}` });
+        return z.NEVER;
+      }
+      return n;
+    }),
+    { expected },
+  );
+}
+
+/** The registries the scanner pulls from: the same list shape as WATCHER_REGISTRIES. */
+export function scannerRegistriesField() {
+  const expected = 'a JSON/YAML list of registries ([{name, url, insecure, ca, credentials}], as WATCHER_REGISTRIES)';
+  return annotate(
+    z.string().transform((s, ctx): RegistrySpec[] => {
+      let data: unknown;
+      try {
+        data = parseYaml(s);
+      } catch {
+        ctx.addIssue({ code: 'custom', message: 'is not valid JSON or YAML' });
+        return z.NEVER;
+      }
+      try {
+        return parseRegistries(data ?? []);
+      } catch (err) {
+        if (!(err instanceof RegistryConfigError)) throw err;
+        ctx.addIssue({ code: 'custom', message: `is not a valid registry list: ${err.message}` });
+        return z.NEVER;
+      }
+    }),
+    { expected, secret: true },
+  );
+}
+
+const GiB = 1024 ** 3;
+
+export const scannerConfig = {
+  ...storeSettings(),
+  SCANNER_REGISTRIES: scannerRegistriesField()
+    .default([])
+    .describe('Registries to pull from: JSON/YAML list of {name, url, insecure, ca, credentials} (the WATCHER_REGISTRIES shape); others are pulled anonymously (HTTPS; plain HTTP for loopback hosts)'),
+  SCAN_CONCURRENCY: int({ min: 1, max: 64 }).default(2).describe('Images scanned at once by this replica'),
+  SCAN_MAX_DELIVERIES: int({ min: 1, max: 100 })
+    .default(5)
+    .describe('Deliveries of a scan job failing on transient errors (registry unreachable) before the scan is recorded as FAILED'),
+  SCAN_RETRY_BACKOFF: durationMs().default(5000).describe('First redelivery delay of a scan job after a transient error; doubles per delivery'),
+  SCAN_REGISTRY_TIMEOUT: durationMs().default(60_000).describe('Timeout of one registry request (until headers, then between body chunks)'),
+  SCAN_MAX_LAYER_INFLATED: byteSize({ min: 1024, max: 1024 * GiB })
+    .default(8 * GiB)
+    .describe('Most bytes one layer may inflate to; more aborts the scan (decompression bombs)'),
+  SCAN_MAX_LAYER_ENTRIES: int({ min: 1, max: 100_000_000 }).default(DEFAULT_LIMITS.maxEntries).describe('Most tar entries in one layer'),
+  SCAN_MAX_PATH_LENGTH: int({ min: 64, max: 1_048_576 }).default(DEFAULT_LIMITS.maxPathLength).describe('Longest tar entry path, in bytes'),
+  SCAN_MAX_FILE_SIZE: byteSize({ min: 1024, max: 4 * GiB })
+    .default(DEFAULT_LIMITS.maxFileSize)
+    .describe('Largest file handed to an analyzer (an analyzer may set a lower bound)'),
+  SCAN_MAX_GROUP_BYTES: byteSize({ min: 1024, max: 16 * GiB })
+    .default(DEFAULT_LIMITS.maxGroupBytes)
+    .describe('File content held for group analyzers per layer (dpkg status and lists, lockfiles)'),
+  SCAN_LAYER_CACHE: bool().default(true).describe('Reuse cached per-layer analyses (keyed by layer digest and analyzer versions)'),
+};
+
+export type ScannerShape = typeof scannerConfig;
+
+export function limitsFrom(c: {
+  SCAN_MAX_LAYER_INFLATED: number;
+  SCAN_MAX_LAYER_ENTRIES: number;
+  SCAN_MAX_PATH_LENGTH: number;
+  SCAN_MAX_FILE_SIZE: number;
+  SCAN_MAX_GROUP_BYTES: number;
+}): LayerLimits {
+  return {
+    ...DEFAULT_LIMITS,
+    maxInflatedBytes: c.SCAN_MAX_LAYER_INFLATED,
+    maxEntries: c.SCAN_MAX_LAYER_ENTRIES,
+    maxPathLength: c.SCAN_MAX_PATH_LENGTH,
+    maxFileSize: c.SCAN_MAX_FILE_SIZE,
+    maxGroupBytes: c.SCAN_MAX_GROUP_BYTES,
+  };
+}

@@ -1,0 +1,420 @@
+// Scan jobs: ImageDiscovered and ScanRequested from their durable consumers, at most
+// SCAN_CONCURRENCY scans at once. Idempotent by digest: a job for a digest already being scanned
+// joins that scan; a digest already reported by the same analyzer versions is not scanned again
+// unless forced. Every scan ends in a stored report, the inventory's scan status, and a
+// ScanCompleted (SUCCEEDED or FAILED). Transient errors (registry unreachable, 5xx, store down)
+// are thrown, so the bus redelivers with backoff — until the last allowed delivery, which records
+// the scan as FAILED instead of leaving it to the dead letters.
+import { create } from '@bufbuild/protobuf';
+import { consumeDurable, newEventMeta, publishCore, publishEvent, type BusConnection, type ConsumerHandle } from '@assay/bus';
+import {
+  Consumers,
+  ImageDiscoveredSchema,
+  type ImageRef,
+  ImageRefSchema,
+  PlatformSchema,
+  ScanCompletedSchema,
+  ScanProgressSchema,
+  ScanProgressTopic,
+  ScanRequestedSchema,
+  ScanStatus,
+  ScanSummarySchema,
+  SeverityCountsSchema,
+  Streams,
+  Topics,
+} from '@assay/proto';
+import { DigestMismatchError, RegistryError } from '@assay/registry-client';
+import { analyzerVersionsKey, NotFoundError, StoreUnavailableError, type ScanReport, type Store } from '@assay/store';
+import type { Logger } from '@assay/telemetry';
+import type { AnalyzerRegistry } from '@assay/inventory';
+import { LayerFormatError, LayerLimitError, type LayerLimits } from './limits.ts';
+import {
+  analyzerVersionsOf,
+  buildReport,
+  IndexManifestError,
+  newScanState,
+  scanImage,
+  UnscannableImageError,
+  type ScanCounters,
+  type ScanTarget,
+} from './scan.ts';
+import { ImageConfigError } from './image-config.ts';
+import type { RegistryClients } from './registry-clients.ts';
+
+export const PRODUCER = 'scanner';
+
+export interface ScanOutcome {
+  digest: string;
+  status: 'succeeded' | 'failed';
+  reportId: string;
+  error?: string;
+  /** false when an existing report answered (no scan ran). */
+  scanned: boolean;
+  report: ScanReport;
+}
+
+export interface ScanJobsMetrics {
+  scanStarted?(): void;
+  scanFinished?(status: 'succeeded' | 'failed', seconds: number): void;
+  scanSkipped?(): void;
+  layer?(how: 'cached' | 'walked'): void;
+}
+
+export interface ScanJobsOptions {
+  analyzers: AnalyzerRegistry;
+  store: Store;
+  clients: RegistryClients;
+  limits: LayerLimits;
+  concurrency: number;
+  useCache: boolean;
+  maxDeliveries: number;
+  backoffMs: readonly number[];
+  logger: Logger;
+  bus?: BusConnection;
+  metrics?: ScanJobsMetrics;
+}
+
+export interface ScanRequestOptions {
+  force?: boolean;
+  /** Event that caused the scan (ScanCompleted's causation id). */
+  causationId?: string;
+  /** The delivery is the last allowed: record a transient failure as FAILED instead of throwing. */
+  lastAttempt?: boolean;
+}
+
+class Semaphore {
+  #free: number;
+  readonly #waiting: (() => void)[] = [];
+  constructor(n: number) {
+    this.#free = n;
+  }
+  async acquire(): Promise<() => void> {
+    if (this.#free > 0) this.#free--;
+    else await new Promise<void>((r) => this.#waiting.push(r));
+    let released = false;
+    return () => {
+      if (released) return;
+      released = true;
+      const next = this.#waiting.shift();
+      if (next) next();
+      else this.#free++;
+    };
+  }
+}
+
+function errorMessage(err: unknown): string {
+  if (err instanceof Error) return err.message;
+  return String(err);
+}
+
+/** The service is stopping: the job goes back to the bus for another replica (never FAILED). */
+export class ScanAbortedError extends Error {
+  constructor() {
+    super('scan aborted: the scanner is stopping');
+    this.name = 'ScanAbortedError';
+  }
+}
+
+const TRANSIENT_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH']);
+
+/** Whether trying again later may succeed. */
+export function isTransient(err: unknown): boolean {
+  for (let e: unknown = err, depth = 0; e && depth < 5; e = (e as { cause?: unknown }).cause, depth++) {
+    if (e instanceof ScanAbortedError || (e instanceof Error && e.name === 'AbortError')) return true;
+    if (e instanceof DigestMismatchError || e instanceof LayerLimitError || e instanceof LayerFormatError) return false;
+    if (e instanceof UnscannableImageError || e instanceof ImageConfigError) return false;
+    if (e instanceof StoreUnavailableError) return true;
+    if (e instanceof RegistryError) {
+      if (e.timedOut || e.status === undefined) return true;
+      return e.status >= 500 || e.status === 429 || e.status === 408;
+    }
+    const code = (e as { code?: unknown }).code;
+    if (typeof code === 'string' && (TRANSIENT_CODES.has(code) || code.startsWith('UND_ERR'))) return true;
+  }
+  return false;
+}
+
+function targetOf(image: ImageRef | undefined): ScanTarget {
+  if (!image || !image.digest || !image.registry || !image.repository) throw new Error('the event names no image (registry, repository, digest)');
+  return {
+    registry: image.registry,
+    repository: image.repository,
+    digest: image.digest,
+    ...(image.tag ? { tag: image.tag } : {}),
+    ...(image.mediaType ? { mediaType: image.mediaType } : {}),
+    ...(image.platform?.os && image.platform.architecture
+      ? { platform: { os: image.platform.os, architecture: image.platform.architecture, ...(image.platform.variant ? { variant: image.platform.variant } : {}) } }
+      : {}),
+  };
+}
+
+export class ScanJobs {
+  readonly counters: ScanCounters = { blobFetches: 0, layersWalked: 0, layersCached: 0 };
+  /** Scans actually run (not joined, not answered from an existing report). */
+  scansRun = 0;
+  readonly #o: ScanJobsOptions;
+  readonly #inFlight = new Map<string, Promise<ScanOutcome>>();
+  readonly #sem: Semaphore;
+  readonly #consumers: ConsumerHandle[] = [];
+  readonly #abort = new AbortController();
+
+  constructor(opts: ScanJobsOptions) {
+    this.#o = opts;
+    this.#sem = new Semaphore(opts.concurrency);
+  }
+
+  get analyzerVersions(): Record<string, number> {
+    return analyzerVersionsOf(this.#o.analyzers);
+  }
+
+  inFlight(): string[] {
+    return [...this.#inFlight.keys()];
+  }
+
+  /** Starts both consumers. */
+  async start(): Promise<void> {
+    const bus = this.#o.bus;
+    if (!bus) throw new Error('ScanJobs.start needs a bus connection');
+    const common = {
+      js: bus.js,
+      connection: bus,
+      concurrency: this.#o.concurrency,
+      maxDeliveries: this.#o.maxDeliveries,
+      backoffMs: this.#o.backoffMs,
+      logger: this.#o.logger.child({ component: 'consumer' }),
+      deadLetter: { producer: PRODUCER },
+    };
+    this.#consumers.push(
+      await consumeDurable({
+        ...common,
+        consumer: Consumers.scannerDiscovered,
+        schema: ImageDiscoveredSchema,
+        handler: async (msg, d) => {
+          const last = d.deliveryCount >= this.#o.maxDeliveries;
+          const causationId = msg.meta?.id;
+          const children = msg.manifests.filter((m) => m.digest);
+          if (children.length > 0) {
+            // An index: its platform manifests are the images (each carries the index's location).
+            await Promise.all(
+              children.map((m) =>
+                this.scan(targetOf(create(ImageRefSchema, { ...m, registry: m.registry || msg.image?.registry || '', repository: m.repository || msg.image?.repository || '' })), {
+                  lastAttempt: last,
+                  ...(causationId ? { causationId } : {}),
+                }),
+              ),
+            );
+            return;
+          }
+          await this.scan(targetOf(msg.image), { lastAttempt: last, ...(causationId ? { causationId } : {}) });
+        },
+      }),
+    );
+    this.#consumers.push(
+      await consumeDurable({
+        ...common,
+        consumer: Consumers.scannerRequests,
+        schema: ScanRequestedSchema,
+        handler: async (msg, d) => {
+          const causationId = msg.meta?.id;
+          await this.scan(targetOf(msg.image), {
+            force: msg.force,
+            lastAttempt: d.deliveryCount >= this.#o.maxDeliveries,
+            ...(causationId ? { causationId } : {}),
+          });
+        },
+      }),
+    );
+    for (const c of this.#consumers) bus.track(c);
+  }
+
+  async stop(): Promise<void> {
+    this.#abort.abort(new ScanAbortedError());
+    await Promise.allSettled(this.#consumers.map((c) => c.stop()));
+  }
+
+  /** Scans one image (or joins the scan of its digest in flight). An index scans its platforms. */
+  scan(target: ScanTarget, opts: ScanRequestOptions = {}): Promise<ScanOutcome> {
+    const running = this.#inFlight.get(target.digest);
+    if (running) return running;
+    const p = this.#run(target, opts).finally(() => this.#inFlight.delete(target.digest));
+    this.#inFlight.set(target.digest, p);
+    return p;
+  }
+
+  async #existing(target: ScanTarget): Promise<ScanReport | undefined> {
+    const meta = await this.#o.store.reports.meta(target.digest);
+    if (!meta || meta.analyzerVersionsKey !== analyzerVersionsKey(this.analyzerVersions)) return undefined;
+    const report = await this.#o.store.reports.get(target.digest);
+    return report && (report as { status?: unknown }).status === 'succeeded' ? report : undefined;
+  }
+
+  async #run(target: ScanTarget, opts: ScanRequestOptions): Promise<ScanOutcome> {
+    const { store, logger } = this.#o;
+    const log = logger.child({ digest: target.digest, repository: target.repository, registry: target.registry });
+    if (!opts.force) {
+      const existing = await this.#existing(target);
+      if (existing) {
+        this.#o.metrics?.scanSkipped?.();
+        log.info({ reportId: existing.reportId }, 'already scanned with these analyzer versions; not scanning again');
+        const outcome: ScanOutcome = { digest: target.digest, status: 'succeeded', reportId: existing.reportId, scanned: false, report: existing };
+        await this.#completed(target, outcome, opts.causationId);
+        return outcome;
+      }
+    }
+    const release = await this.#sem.acquire();
+    const started = Date.now();
+    const versions = this.analyzerVersions;
+    const state = newScanState();
+    try {
+      this.scansRun++;
+      this.#o.metrics?.scanStarted?.();
+      await this.#status(target, 'scanning', {});
+      log.info({ force: opts.force ?? false }, 'scan started');
+      try {
+        await scanImage(
+          {
+            analyzers: this.#o.analyzers,
+            clientFor: (r) => this.#o.clients.clientFor(r),
+            layerCache: this.#o.useCache ? store.layerCache : undefined,
+            limits: this.#o.limits,
+            counters: this.counters,
+            onProgress: (p) => this.#progress(p),
+            warn: (msg, err) => log.warn({ err }, msg),
+          },
+          target,
+          state,
+          this.#abort.signal,
+        );
+      } catch (err) {
+        if (err instanceof IndexManifestError) {
+          release();
+          const outcomes = await Promise.all(
+            err.manifests.map((m) =>
+              this.scan({ registry: target.registry, repository: target.repository, digest: m.digest, mediaType: m.mediaType, ...(m.platform ? { platform: m.platform } : {}) }, opts),
+            ),
+          );
+          const failed = outcomes.find((o) => o.status === 'failed');
+          return failed ?? outcomes[0] ?? this.#fail(target, versions, state, new UnscannableImageError(`index ${target.digest} has no runnable manifests`), opts, log, started);
+        }
+        if (this.#abort.signal.aborted) throw new ScanAbortedError();
+        if (isTransient(err) && !opts.lastAttempt) {
+          log.warn({ err }, 'scan failed on a transient error; the job will be retried');
+          throw err;
+        }
+        return await this.#fail(target, versions, state, err, opts, log, started);
+      }
+      const report = buildReport(target, versions, state);
+      await store.reports.put(report);
+      await this.#status(target, 'succeeded', { reportId: report.reportId });
+      const outcome: ScanOutcome = { digest: target.digest, status: 'succeeded', reportId: report.reportId, scanned: true, report };
+      await this.#completed(target, outcome, opts.causationId);
+      const seconds = (Date.now() - started) / 1000;
+      this.#o.metrics?.scanFinished?.('succeeded', seconds);
+      for (const l of state.layers) this.#o.metrics?.layer?.(l.cached ? 'cached' : 'walked');
+      log.info({ reportId: report.reportId, packages: report.packages.length, layers: state.layers.length, seconds }, 'scan succeeded');
+      return outcome;
+    } finally {
+      release();
+    }
+  }
+
+  async #fail(
+    target: ScanTarget,
+    versions: Record<string, number>,
+    state: ReturnType<typeof newScanState>,
+    err: unknown,
+    opts: ScanRequestOptions,
+    log: Logger,
+    started: number,
+  ): Promise<ScanOutcome> {
+    const name = err instanceof Error && err.name !== 'Error' ? `${err.name}: ` : '';
+    const raw = errorMessage(err);
+    const error = (raw.startsWith(name) ? raw : `${name}${raw}`).slice(0, 3900);
+    log.warn({ err }, 'scan failed');
+    const report = buildReport(target, versions, state, error);
+    await this.#o.store.reports.put(report);
+    await this.#status(target, 'failed', { reportId: report.reportId, error });
+    const outcome: ScanOutcome = { digest: target.digest, status: 'failed', reportId: report.reportId, error, scanned: true, report };
+    await this.#completed(target, outcome, opts.causationId);
+    this.#o.metrics?.scanFinished?.('failed', (Date.now() - started) / 1000);
+    return outcome;
+  }
+
+  async #status(target: ScanTarget, status: 'scanning' | 'succeeded' | 'failed', details: { reportId?: string; error?: string }): Promise<void> {
+    const inv = this.#o.store.inventory;
+    const at = new Date();
+    try {
+      await inv.setScanStatus(target.digest, status, at, details);
+    } catch (err) {
+      if (!(err instanceof NotFoundError)) throw err;
+      await inv.upsertSeen(
+        {
+          registry: target.registry,
+          repository: target.repository,
+          digest: target.digest,
+          ...(target.tag ? { tag: target.tag } : {}),
+          ...(target.mediaType ? { mediaType: target.mediaType } : {}),
+          ...(target.platform ? { platform: target.platform } : {}),
+        } as never,
+        at,
+      );
+      await inv.setScanStatus(target.digest, status, at, details);
+    }
+  }
+
+  #progress(p: { digest: string; stage: string; layersDone: number; layersTotal: number; bytesDone: number }): void {
+    const bus = this.#o.bus;
+    if (!bus || !bus.isConnected()) return;
+    try {
+      publishCore(
+        bus.nc,
+        ScanProgressTopic.forDigest(p.digest),
+        create(ScanProgressSchema, {
+          meta: newEventMeta(PRODUCER),
+          digest: p.digest,
+          stage: p.stage,
+          layersDone: p.layersDone,
+          layersTotal: p.layersTotal,
+          bytesDone: BigInt(p.bytesDone),
+        }),
+      );
+    } catch {
+      // Progress is best effort.
+    }
+  }
+
+  async #completed(target: ScanTarget, o: ScanOutcome, causationId: string | undefined): Promise<void> {
+    const bus = this.#o.bus;
+    if (!bus) return;
+    const s = o.report.summary;
+    const event = create(ScanCompletedSchema, {
+      meta: newEventMeta(PRODUCER, causationId),
+      image: create(ImageRefSchema, {
+        registry: target.registry,
+        repository: target.repository,
+        tag: target.tag ?? '',
+        digest: target.digest,
+        mediaType: o.report.image.mediaType ?? target.mediaType ?? '',
+        ...(target.platform ? { platform: create(PlatformSchema, { ...target.platform, variant: target.platform.variant ?? '' }) } : {}),
+      }),
+      status: o.status === 'succeeded' ? ScanStatus.SUCCEEDED : ScanStatus.FAILED,
+      reportId: o.reportId,
+      ...(s
+        ? {
+            summary: create(ScanSummarySchema, {
+              packages: s.packages,
+              vulnerabilities: create(SeverityCountsSchema, s.vulnerabilities),
+              sensitiveFindings: s.sensitiveFindings,
+              malwareFindings: s.malwareFindings,
+              licenceFindings: s.licenceFindings,
+              os: s.os ?? '',
+              baseImage: s.baseImage ?? '',
+            }),
+          }
+        : {}),
+      error: o.error ?? '',
+      analyzerVersions: Object.fromEntries(Object.entries(o.report.analyzerVersions).map(([k, v]) => [k, String(v)])),
+    });
+    await publishEvent(bus.js, Topics.scanCompleted, event, { expectStream: Streams.scans.name });
+  }
+}

@@ -1,0 +1,247 @@
+// The analyzer walk of one layer: every entry of the stream is offered to the registry's
+// analyzers (`wanting(path, info)`); file analyzers get their file at once, group analyzers get
+// theirs collected into a per-analyzer virtual filesystem (within a per-layer byte budget) and
+// run once the layer has been read. An analyzer that throws costs a warning, never the scan.
+// The result is plain JSON: it is what the per-layer cache stores.
+import type { Readable } from 'node:stream';
+import {
+  DEFAULT_MAX_FILE_SIZE,
+  type AnalysisFile,
+  type AnalysisResult,
+  type Analyzer,
+  type AnalyzerRegistry,
+  type GroupAnalyzer,
+  type LayerContext,
+  type OsInfo,
+  type Package,
+  type PackageSet,
+  type VirtualFs,
+} from '@assay/inventory';
+import { formatBytes, type LayerLimits } from './limits.ts';
+import { readEntry, streamLayer, type Compression } from './layer-stream.ts';
+import { whiteoutOf } from './paths.ts';
+
+/** Bump when the walker's output for the same layer and analyzers changes. */
+export const WALKER_VERSION = 1;
+/** The walker's own entry in the analyzer versions of cache keys and reports. */
+export const WALKER_KEY = 'scanner-walker';
+
+/** What one layer holds, as far as the analyzers and the final view are concerned. */
+export interface LayerAnalysis {
+  layerDigest: string;
+  diffId: string;
+  compression: Compression;
+  inflatedBytes: number;
+  entries: number;
+  os?: OsInfo;
+  packageSets: PackageSet[];
+  /** Files the OS package manager installed (no leading slash). */
+  systemInstalledFiles: string[];
+  /** Paths any analyzer asked for: an upper layer holding one supersedes what a lower one gave. */
+  wantedPaths: string[];
+  /** `.wh.<name>` targets: paths deleted from lower layers. */
+  whiteouts: string[];
+  /** Directories made opaque (`.wh..wh..opq`): lower content under them is gone. */
+  opaqueDirs: string[];
+  symlinks: number;
+  warnings: string[];
+}
+
+export interface WalkOptions {
+  layerDigest: string;
+  expectedDiffId?: string | undefined;
+  /** OS found in lower layers. */
+  os?: OsInfo | undefined;
+  limits: LayerLimits;
+  onProgress?: (inflatedBytes: number) => void;
+  signal?: AbortSignal | undefined;
+}
+
+class MapFs implements VirtualFs {
+  readonly #files = new Map<string, AnalysisFile>();
+  bytes = 0;
+  add(f: AnalysisFile): void {
+    const old = this.#files.get(f.path);
+    if (old) this.bytes -= old.content.length;
+    this.#files.set(f.path, f);
+    this.bytes += f.content.length;
+  }
+  delete(path: string): void {
+    const old = this.#files.get(path);
+    if (old) {
+      this.bytes -= old.content.length;
+      this.#files.delete(path);
+    }
+  }
+  get(path: string): AnalysisFile | undefined {
+    return this.#files.get(path);
+  }
+  paths(): IterableIterator<string> {
+    return this.#files.keys();
+  }
+  get size(): number {
+    return this.#files.size;
+  }
+}
+
+function message(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}
+
+function maxFor(a: Analyzer, limits: LayerLimits): number {
+  return Math.min(a.maxFileSize ?? DEFAULT_MAX_FILE_SIZE, limits.maxFileSize);
+}
+
+const stripSlash = (p: string) => p.replace(/^\/+/, '');
+
+/** Analyzers that find the OS (`os-release`, `os-…`): run before the other group analyzers. */
+export function isOsAnalyzer(type: string): boolean {
+  return type === 'os' || type.startsWith('os-') || type.endsWith('-release');
+}
+
+/** Walks one layer stream through the registry's analyzers. */
+export async function analyzeLayer(source: Readable, registry: AnalyzerRegistry, opts: WalkOptions): Promise<LayerAnalysis> {
+  const { layerDigest, limits } = opts;
+  let os: OsInfo | undefined = opts.os;
+  let layerOs: OsInfo | undefined;
+  const packageSets: PackageSet[] = [];
+  const systemFiles = new Set<string>();
+  const warnings: string[] = [];
+  const wanted = new Set<string>();
+  const whiteouts: string[] = [];
+  const opaqueDirs: string[] = [];
+  const groups = new Map<GroupAnalyzer, MapFs>();
+  let groupBytes = 0;
+  let symlinks = 0;
+  // Contents read for analyzers, kept (bounded) so a later hardlink to them can be served.
+  const retained = new Map<string, { content: Buffer; mode: number }>();
+  let retainedBytes = 0;
+
+  const ctx = (): LayerContext => ({ layerDigest, ...(opts.expectedDiffId ? { diffId: opts.expectedDiffId } : {}), ...(os ? { os } : {}) });
+
+  const absorb = (analyzer: string, r: AnalysisResult | undefined) => {
+    if (!r) return;
+    if (r.os) {
+      os = r.os;
+      layerOs = r.os;
+    }
+    for (const set of r.packageSets ?? []) {
+      const path = stripSlash(set.path);
+      packageSets.push({
+        analyzer: set.analyzer || analyzer,
+        path,
+        packages: set.packages.map((p): Package => ({ ...p, layerDigest, path: p.path !== undefined ? stripSlash(p.path) : path })),
+      });
+    }
+    for (const f of r.systemInstalledFiles ?? []) systemFiles.add(stripSlash(f));
+    for (const w of r.warnings ?? []) warnings.push(`${analyzer}: ${w}`);
+  };
+
+  const offer = async (path: string, mode: number, size: number, content: () => Promise<Buffer | undefined>) => {
+    const info = { size, mode };
+    const analyzers = registry.wanting(path, info);
+    if (analyzers.length === 0) return;
+    wanted.add(path);
+    const takers: Analyzer[] = [];
+    for (const a of analyzers) {
+      const max = maxFor(a, limits);
+      if (size > max) warnings.push(`${a.type}: skipped ${path} (${size} bytes, more than its ${formatBytes(max)} limit)`);
+      else takers.push(a);
+    }
+    if (takers.length === 0) return;
+    const data = await content();
+    if (data === undefined) return;
+    const file: AnalysisFile = { path, size: data.length, mode, content: data };
+    for (const a of takers) {
+      if (a.kind === 'file') {
+        try {
+          absorb(a.type, await a.analyze(file, ctx()));
+        } catch (err) {
+          warnings.push(`${a.type}: failed on ${path}: ${message(err)}`);
+        }
+      } else {
+        let fs = groups.get(a);
+        if (!fs) groups.set(a, (fs = new MapFs()));
+        const before = fs.bytes;
+        fs.delete(path);
+        groupBytes -= before - fs.bytes;
+        if (groupBytes + data.length > limits.maxGroupBytes) {
+          warnings.push(`${a.type}: skipped ${path}: the layer's files for group analyzers exceed ${formatBytes(limits.maxGroupBytes)}`);
+          continue;
+        }
+        fs.add(file);
+        groupBytes += data.length;
+      }
+    }
+    if (retainedBytes + data.length <= limits.maxHardlinkBytes && !retained.has(path)) {
+      retained.set(path, { content: data, mode });
+      retainedBytes += data.length;
+    }
+  };
+
+  const result = await streamLayer(
+    source,
+    { layerDigest, expectedDiffId: opts.expectedDiffId, limits, ...(opts.onProgress ? { onProgress: opts.onProgress } : {}), signal: opts.signal },
+    async (h, body) => {
+      const wh = whiteoutOf(h.path);
+      if (wh) {
+        if (wh.kind === 'opaque') opaqueDirs.push(wh.dir);
+        else whiteouts.push(wh.target);
+        return;
+      }
+      switch (h.type) {
+        case 'file':
+          await offer(h.path, h.mode, h.size, () => readEntry(body, h.size));
+          return;
+        case 'symlink':
+          // Recorded, never followed: a loop cannot hold us, an escape leads nowhere.
+          symlinks++;
+          return;
+        case 'hardlink': {
+          const target = h.linkname ?? '';
+          const kept = retained.get(target);
+          const size = kept?.content.length ?? 0;
+          if (registry.wanting(h.path, { size, mode: h.mode || (kept?.mode ?? 0) }).length === 0) return;
+          if (!kept) {
+            warnings.push(`skipped hardlink ${h.path}: its target ${target} is not in this layer or was not kept`);
+            wanted.add(h.path);
+            return;
+          }
+          await offer(h.path, h.mode || kept.mode, size, async () => kept.content);
+          return;
+        }
+        default:
+          return;
+      }
+    },
+  );
+  retained.clear();
+  warnings.unshift(...result.warnings);
+
+  // OS detection first, so the package analyzers of the same layer see the OS (purl distro).
+  const ordered = [...groups].sort(([a], [b]) => Number(!isOsAnalyzer(a.type)) - Number(!isOsAnalyzer(b.type)));
+  for (const [a, fs] of ordered) {
+    try {
+      absorb(a.type, await a.analyzeGroup(fs, ctx()));
+    } catch (err) {
+      warnings.push(`${a.type}: failed: ${message(err)}`);
+    }
+  }
+  groups.clear();
+
+  return {
+    layerDigest,
+    diffId: result.diffId,
+    compression: result.compression,
+    inflatedBytes: result.inflatedBytes,
+    entries: result.entries,
+    ...(layerOs ? { os: layerOs } : {}),
+    packageSets,
+    systemInstalledFiles: [...systemFiles].sort(),
+    wantedPaths: [...wanted].sort(),
+    whiteouts,
+    opaqueDirs,
+    symlinks,
+    warnings,
+  };
+}
