@@ -9,9 +9,9 @@ import { describe, test } from 'node:test';
 import { ConfigError } from '@assay/config';
 import { createService } from '@assay/service-kit';
 import { decodeBucketKey, encodeBucketKey } from '@assay/proto';
+import { parseRegistries } from '@assay/registry-client';
 import {
   discoveryEventId,
-  parseRegistries,
   registryWatcherService,
   tagKey,
   triageDistribution,

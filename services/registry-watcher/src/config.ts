@@ -1,7 +1,7 @@
 // registry-watcher's own configuration variables (on top of the common ones of @assay/config).
 import { annotate, durationMs, int, secret, z } from '@assay/config';
 import { parse as parseYaml } from 'yaml';
-import { parseRegistries, RegistryConfigError, type RegistrySpec } from './registries.ts';
+import { parseRegistries, RegistryConfigError, type RegistrySpec } from '@assay/registry-client';
 
 /** The registry list: JSON or YAML text (a list under the same key in ASSAY_CONFIG_FILE arrives as JSON). */
 export function registriesField() {

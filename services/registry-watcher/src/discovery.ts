@@ -25,7 +25,7 @@ import {
 import type { Logger } from '@assay/telemetry';
 import { discoveryEventId, referenceOfTagKey, seenKey, tagKey } from './keys.ts';
 import type { RegistryAccess, RunnableManifest } from './registry-access.ts';
-import type { RegistrySpec } from './registries.ts';
+import type { RegistrySpec } from '@assay/registry-client';
 
 export { DiscoverySource };
 

@@ -1,6 +1,5 @@
 export * from './service.ts';
 export * from './config.ts';
-export * from './registries.ts';
 export * from './keys.ts';
 export * from './discovery.ts';
 export * from './notifications.ts';

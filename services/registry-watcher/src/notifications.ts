@@ -11,7 +11,7 @@
 import { isValidDigest } from '@assay/image-ref';
 import { isManifestMediaType } from '@assay/registry-client';
 import { DiscoverySource } from '@assay/proto';
-import type { RegistrySpec } from './registries.ts';
+import type { RegistrySpec } from '@assay/registry-client';
 
 export const DISTRIBUTION_EVENTS_MEDIA_TYPE = 'application/vnd.docker.distribution.events.v1+json';
 

@@ -13,7 +13,7 @@ import type { Logger } from '@assay/telemetry';
 import { type Discovery, DiscoverySource } from './discovery.ts';
 import { Limiter } from './limit.ts';
 import type { RegistryAccess } from './registry-access.ts';
-import type { RegistrySpec } from './registries.ts';
+import type { RegistrySpec } from '@assay/registry-client';
 import { errorMessage, type RegistryStatus } from './status.ts';
 
 export interface PollerOptions {

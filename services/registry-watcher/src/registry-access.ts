@@ -2,7 +2,7 @@
 // (catalog, or the configured repositories), tags, a manifest's digest by tag (HEAD), and a
 // manifest's content (GET, for index expansion). One client per configured registry.
 import { isIndexMediaType, RegistryClient, type RegistryLogger } from '@assay/registry-client';
-import type { RegistrySpec } from './registries.ts';
+import type { RegistrySpec } from '@assay/registry-client';
 
 export interface ManifestHead {
   digest: string;

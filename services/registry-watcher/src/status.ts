@@ -1,7 +1,7 @@
 // Per-registry health as the watcher sees it: polls (when, how long, what failed and how many
 // times in a row) and notification work given up. Served on GET /status and summarised in
 // /readyz as a non-fatal detail (a registry being down never makes the watcher unready).
-import type { RegistrySpec } from './registries.ts';
+import type { RegistrySpec } from '@assay/registry-client';
 
 export interface RegistryStatusView {
   name: string;

@@ -8,7 +8,7 @@ import { Discovery } from './discovery.ts';
 import { type IgnoredReason, triageDistribution, triageHarbor, type DistributionEvent, type HarborPayload, type Triage, type WorkItem, workKey } from './notifications.ts';
 import { Poller } from './poller.ts';
 import { registryAccess, type RegistryAccess } from './registry-access.ts';
-import { describeRegistry, type RegistrySpec } from './registries.ts';
+import { describeRegistry, type RegistrySpec } from '@assay/registry-client';
 import { errorMessage, RegistryStatus, type RegistryStatusView } from './status.ts';
 import { type EnqueueResult, WorkQueue } from './queue.ts';
 

@@ -1,7 +1,7 @@
 // scanner's own configuration variables, on top of the common ones (and the store's).
 import { annotate, bool, durationMs, int, z } from '@assay/config';
 import { storeSettings } from '@assay/store';
-import { parseRegistries, RegistryConfigError, type RegistrySpec } from '@assay/registry-watcher';
+import { parseRegistries, RegistryConfigError, type RegistrySpec } from '@assay/registry-client';
 import { parse as parseYaml } from 'yaml';
 import { DEFAULT_LIMITS, formatBytes, type LayerLimits } from './limits.ts';
 

@@ -1,7 +1,7 @@
 // One RegistryClient per registry host: configured ones (SCANNER_REGISTRIES: credentials, CA,
 // insecure), others anonymous — HTTPS, or plain HTTP for a loopback host.
 import { isLoopbackHost, RegistryClient, type RegistryLogger } from '@assay/registry-client';
-import type { RegistrySpec } from '@assay/registry-watcher';
+import type { RegistrySpec } from '@assay/registry-client';
 
 export interface RegistryClientsOptions {
   timeoutMs: number;

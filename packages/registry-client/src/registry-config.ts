@@ -1,5 +1,5 @@
-// The watched registries, as configured: a list (JSON in WATCHER_REGISTRIES, or a YAML/JSON list
-// under that key in the ASSAY_CONFIG_FILE), validated into `RegistrySpec`s. Credential files
+// Registries as configured (registry-watcher's WATCHER_REGISTRIES, the scanner's
+// SCANNER_REGISTRIES): a JSON/YAML list validated into `RegistrySpec`s. Credential files
 // (passwordFile, dockerConfigFile) are read here, at start, so a missing file is a configuration
 // error naming its field rather than a failure at the first poll.
 //
