@@ -4,3 +4,4 @@ export * from './purl.ts';
 export * from './os/index.ts';
 export * from './ospkg/index.ts';
 export * from './lang/index.ts';
+export * from './default-analyzers.ts';
