@@ -1,26 +1,42 @@
-// audit: consumes audit events and delivers them to Elasticsearch, acknowledging only after
-// the sink confirms. At this stage it connects, provisions the audit and dead-letter streams and
-// its consumer and reports ready; delivery comes with its own issue.
-import { Consumers, Streams, type Topology } from '@assay/proto';
-import type { ServiceDefinition } from '@assay/service-kit';
+// audit: consumes audit events from the file-backed ASSAY_AUDIT stream and delivers them to
+// Elasticsearch (ECS documents in a data stream), acknowledging a message only after the sink
+// confirmed it. The library is in the modules beside this one (audit.ts assembles them).
+import { Consumers, Streams } from '@assay/proto';
+import type { ProvisionTopology } from '@assay/bus';
+import type { ServiceConfig, ServiceDefinition } from '@assay/service-kit';
+import { type AuditApi, startAudit } from './audit.ts';
+import { auditConfig, type AuditShape } from './config.ts';
+import { sinkDurable } from './siem-sinks.ts';
+
+export { auditConfig };
 
 export const SERVICE_NAME = 'audit';
 /** Default port of the health/metrics server (HTTP_PORT overrides). */
 export const DEFAULT_HTTP_PORT = 8085;
 
-/** Streams, consumers and buckets audit provisions at start. */
-export const auditTopology: Topology = {
-  streams: [Streams.audit, Streams.deadLetter],
-  consumers: [Consumers.auditElasticsearch],
-  buckets: [],
-};
+/** Streams and consumers audit provisions at start: one durable consumer per sink. */
+export function auditTopology(config: ServiceConfig<AuditShape>): ProvisionTopology {
+  const tuning = { ackWaitMs: config.AUDIT_ACK_WAIT, maxAckPending: config.AUDIT_MAX_HELD };
+  return {
+    streams: [Streams.audit, Streams.deadLetter],
+    consumers: [
+      ...(config.AUDIT_ES_ENABLED ? [{ ...Consumers.auditElasticsearch, ...tuning }] : []),
+      ...config.AUDIT_SINKS.map((s) => ({
+        stream: Streams.audit.name,
+        durable: sinkDurable(s.name),
+        filterSubject: Consumers.auditElasticsearch.filterSubject,
+        description: `Audit: deliver audit events to ${s.type} sink ${s.name}`,
+        ...tuning,
+      })),
+    ],
+    buckets: [],
+  };
+}
 
-/** audit's own configuration variables, on top of the common ones. */
-export const auditConfig = {};
-
-export const auditService: ServiceDefinition<typeof auditConfig> = {
+export const auditService: ServiceDefinition<AuditShape, AuditApi> = {
   name: SERVICE_NAME,
   httpPort: DEFAULT_HTTP_PORT,
   config: auditConfig,
   topology: auditTopology,
+  start: startAudit,
 };

@@ -1,0 +1,187 @@
+// Batched durable consumption for sinks that write many events per request (Elasticsearch bulk,
+// Splunk HEC): messages are pulled continuously, prepared one by one (decode, map, serialise),
+// and handed to `deliver` in batches bounded by count and bytes, or after a linger time when
+// traffic is light. `deliver` acks (or terms) each message itself, once its sink has confirmed
+// it; a message it leaves alone comes back after the ack wait. While a message is held (buffered
+// or in a batch being retried) the server is told it is still being worked on, so an outage of
+// the sink longer than the ack wait does not turn into redeliveries.
+import type { ConsumerMessages, JetStreamClient, JsMsg } from 'nats';
+import type { BusLogger } from '@assay/bus';
+
+export interface Held<T> {
+  readonly msg: JsMsg;
+  readonly item: T;
+  readonly bytes: number;
+}
+
+export interface BatchConsumerOptions<T> {
+  js: JetStreamClient;
+  stream: string;
+  durable: string;
+  /** Turns a message into what `deliver` sends, with its size in bytes. Must not throw. */
+  prepare(msg: JsMsg): { item: T; bytes: number };
+  /** Delivers one batch; acks/terms/naks each message. A rejection leaves the batch to redelivery. */
+  deliver(batch: Held<T>[]): Promise<void>;
+  maxBatchDocs: number;
+  maxBatchBytes: number;
+  /** Longest a message waits for its batch to fill, in ms. */
+  lingerMs: number;
+  /** Batches being delivered at once. */
+  concurrency: number;
+  /** Messages held (buffered and in flight) at most; pulling pauses above it. */
+  maxHeld: number;
+  logger: BusLogger;
+  /** Called with batch sizes (docs, bytes) as they are handed over. */
+  onBatch?(docs: number, bytes: number): void;
+}
+
+export interface BatchConsumerHandle {
+  /** Messages held now (buffered + in flight). */
+  held(): number;
+  stop(): Promise<void>;
+  readonly closed: Promise<void>;
+}
+
+export async function consumeBatches<T>(opts: BatchConsumerOptions<T>): Promise<BatchConsumerHandle> {
+  const { js, logger } = opts;
+  const fields = { stream: opts.stream, consumer: opts.durable };
+  const consumer = await js.consumers.get(opts.stream, opts.durable);
+  const info = await consumer.info(true);
+  const waits = [info.config.ack_wait, ...(info.config.backoff ?? [])].filter((x): x is number => !!x && x > 0);
+  const ackWaitMs = waits.length > 0 ? Math.min(...waits) / 1e6 : 30_000;
+
+  const buffer: Held<T>[] = [];
+  let bufferBytes = 0;
+  let oldestAt = 0;
+  const inFlight = new Set<Held<T>[]>();
+  const running = new Set<Promise<void>>();
+  let stopped = false;
+  let messages: ConsumerMessages | undefined;
+
+  // One waiter at a time per purpose; `poke` wakes them all to re-check their condition.
+  let wakers: Array<() => void> = [];
+  const poke = () => {
+    const w = wakers;
+    wakers = [];
+    for (const f of w) f();
+  };
+  const nextPoke = (timeoutMs?: number) =>
+    new Promise<void>((resolve) => {
+      let t: NodeJS.Timeout | undefined;
+      const done = () => {
+        clearTimeout(t);
+        resolve();
+      };
+      wakers.push(done);
+      if (timeoutMs !== undefined) t = setTimeout(done, Math.max(0, timeoutMs));
+    });
+
+  const heldCount = () => buffer.length + [...inFlight].reduce((n, b) => n + b.length, 0);
+
+  // Keep every held message from being redelivered while it waits.
+  const keepAlive = setInterval(
+    () => {
+      for (const h of buffer) h.msg.working();
+      for (const b of inFlight) for (const h of b) h.msg.working();
+    },
+    Math.max(200, Math.floor(ackWaitMs / 3)),
+  );
+
+  function take(): Held<T>[] {
+    const batch: Held<T>[] = [];
+    let bytes = 0;
+    while (buffer.length > 0 && batch.length < opts.maxBatchDocs) {
+      const next = buffer[0]!;
+      if (batch.length > 0 && bytes + next.bytes > opts.maxBatchBytes) break;
+      buffer.shift();
+      batch.push(next);
+      bytes += next.bytes;
+    }
+    bufferBytes -= bytes;
+    oldestAt = buffer.length > 0 ? Date.now() : 0;
+    opts.onBatch?.(batch.length, bytes);
+    return batch;
+  }
+
+  async function flusher(): Promise<void> {
+    while (!stopped) {
+      if (buffer.length === 0) {
+        await nextPoke();
+        continue;
+      }
+      const full = buffer.length >= opts.maxBatchDocs || bufferBytes >= opts.maxBatchBytes;
+      const lingerLeft = oldestAt + opts.lingerMs - Date.now();
+      if (!full && lingerLeft > 0) {
+        await nextPoke(lingerLeft);
+        continue;
+      }
+      if (inFlight.size >= opts.concurrency) {
+        await nextPoke();
+        continue;
+      }
+      const batch = take();
+      inFlight.add(batch);
+      const p = opts
+        .deliver(batch)
+        .catch((err: unknown) => logger.error({ ...fields, err, size: batch.length }, 'batch delivery failed; left to redelivery'))
+        .finally(() => {
+          inFlight.delete(batch);
+          running.delete(p);
+          poke();
+        });
+      running.add(p);
+    }
+  }
+
+  async function puller(): Promise<void> {
+    let failures = 0;
+    while (!stopped) {
+      try {
+        messages = await consumer.consume({ max_messages: Math.max(1, Math.min(opts.maxHeld, 1000)) });
+        for await (const m of messages) {
+          failures = 0;
+          const { item, bytes } = opts.prepare(m);
+          if (buffer.length === 0) oldestAt = Date.now();
+          buffer.push({ msg: m, item, bytes });
+          bufferBytes += bytes;
+          poke();
+          while (!stopped && heldCount() >= opts.maxHeld) await nextPoke(1000);
+          if (stopped) break;
+        }
+      } catch (err) {
+        if (stopped) break;
+        failures++;
+        const delay = Math.min(250 * 2 ** Math.min(failures, 5), 5_000);
+        logger.warn({ ...fields, err, retryInMs: delay }, 'consuming failed; retrying');
+        await new Promise((r) => setTimeout(r, delay));
+      }
+    }
+  }
+
+  const flushDone = flusher();
+  const pullDone = puller();
+  logger.info({ ...fields, ackWaitMs, maxBatchDocs: opts.maxBatchDocs, maxBatchBytes: opts.maxBatchBytes }, 'batch consumer started');
+
+  let closing: Promise<void> | undefined;
+  const closedP = new Promise<void>((resolve) => {
+    void pullDone.then(() => flushDone).then(() => resolve());
+  });
+  return {
+    held: heldCount,
+    closed: closedP,
+    stop() {
+      closing ??= (async () => {
+        stopped = true;
+        poke();
+        await messages?.close().catch(() => {});
+        await Promise.allSettled([pullDone, flushDone]);
+        // What never left the buffer goes back to the server now rather than after the ack wait.
+        for (const h of buffer.splice(0)) h.msg.nak();
+        await Promise.allSettled([...running]);
+        clearInterval(keepAlive);
+        logger.info(fields, 'batch consumer stopped');
+      })();
+      return closing;
+    },
+  };
+}

@@ -1,0 +1,240 @@
+// AuditEvent → Elastic Common Schema document. The field list, with meanings, is in FIELDS.md
+// beside this file; the index template mapping (es-resources.ts) types every field named here.
+import type { DescEnum } from '@bufbuild/protobuf';
+import { timestampDate } from '@bufbuild/protobuf/wkt';
+import {
+  type AuditEvent,
+  ChangeTypeSchema,
+  ComplianceSchema,
+  type ImageRef,
+  PolicyKindSchema,
+  type UserInfo,
+  type VerdictReason,
+} from '@assay/proto';
+
+/** ECS version the documents follow. */
+export const ECS_VERSION = '8.11.0';
+export const EVENT_DATASET = 'assay.audit';
+
+export type EcsDocument = Record<string, unknown>;
+
+/** Where the event came from on the bus, for fields the event itself does not carry. */
+export interface EventOrigin {
+  subject: string;
+  stream: string;
+  streamSequence: number;
+  /** When the stream stored the message (fallback for a missing meta.time). */
+  storedAt: Date;
+}
+
+/** `COMPLIANCE_NON_COMPLIANT` → `non_compliant`: the value name without the enum's shared prefix. */
+function enumWord(schema: DescEnum, n: number): string {
+  const v = schema.values.find((x) => x.number === n);
+  if (!v) return String(n);
+  const names = schema.values.map((x) => x.name);
+  let prefix = names[0] ?? '';
+  for (const name of names) while (!name.startsWith(prefix)) prefix = prefix.slice(0, -1);
+  prefix = prefix.slice(0, prefix.lastIndexOf('_') + 1);
+  return v.name.slice(prefix.length).toLowerCase();
+}
+
+const VULN_ID = /\b(CVE-\d{4}-\d{4,}|GHSA(?:-[23456789cfghjmpqrvwx]{4}){3}|OSV-\d{4}-\d+|DSA-\d+-\d+|RUSTSEC-\d{4}-\d{4}|PYSEC-\d{4}-\d+|GO-\d{4}-\d+)\b/g;
+
+/** Advisory ids (CVE, GHSA, OSV, …) mentioned in reason messages. */
+export function vulnerabilityIds(reasons: readonly VerdictReason[]): string[] {
+  const ids = new Set<string>();
+  for (const r of reasons) for (const m of r.message.matchAll(VULN_ID)) ids.add(m[1]!);
+  return [...ids];
+}
+
+function uniq<T>(xs: readonly T[]): T[] {
+  return [...new Set(xs.filter((x) => x !== '' && x !== undefined && x !== null))];
+}
+
+/** Drops undefined, empty strings and empty arrays/objects, so documents carry only what is known. */
+function compact(v: unknown): unknown {
+  if (Array.isArray(v)) {
+    const out = v.map(compact).filter((x) => x !== undefined);
+    return out.length > 0 ? out : undefined;
+  }
+  if (v && typeof v === 'object' && !(v instanceof Date)) {
+    const out: Record<string, unknown> = {};
+    for (const [k, x] of Object.entries(v)) {
+      const c = compact(x);
+      if (c !== undefined) out[k] = c;
+    }
+    return Object.keys(out).length > 0 ? out : undefined;
+  }
+  if (v === '' || v === undefined) return undefined;
+  return v;
+}
+
+function imageName(i: ImageRef | undefined): string {
+  if (!i || !i.repository) return '';
+  return i.registry ? `${i.registry}/${i.repository}` : i.repository;
+}
+
+function platformOf(i: ImageRef | undefined): string {
+  const p = i?.platform;
+  if (!p || !p.os) return '';
+  return [p.os, p.architecture, p.variant].filter(Boolean).join('/');
+}
+
+function userFields(u: UserInfo | undefined) {
+  if (!u) return undefined;
+  return { name: u.username, id: u.uid, group: { name: u.groups } };
+}
+
+function reasonsOf(rs: readonly VerdictReason[]) {
+  return rs.map((r) => ({ policy: r.policy, control: r.control, message: r.message, severity: r.severity }));
+}
+
+/** Maps one audit event to its ECS document (without `_id`; that is `event.id`). */
+export function toEcs(ev: AuditEvent, origin: EventOrigin): EcsDocument {
+  const meta = ev.meta;
+  const at = meta?.time ? timestampDate(meta.time) : origin.storedAt;
+  const base = {
+    '@timestamp': at.toISOString(),
+    ecs: { version: ECS_VERSION },
+    event: {
+      id: meta?.id,
+      kind: 'event',
+      module: 'assay',
+      dataset: EVENT_DATASET,
+      provider: meta?.producer,
+    } as Record<string, unknown>,
+    assay: {
+      causation_id: meta?.causationId,
+      subject: origin.subject,
+      stream_sequence: origin.streamSequence,
+    } as Record<string, unknown>,
+  };
+  let doc: Record<string, unknown> = base;
+  switch (ev.event.case) {
+    case 'admission': {
+      const a = ev.event.value;
+      const images = a.images;
+      const reasons = images.flatMap((i) => i.reasons);
+      const breakGlass = a.exceptionId !== '';
+      doc = {
+        ...base,
+        event: {
+          ...base.event,
+          action: 'admission',
+          category: ['configuration'],
+          type: [a.allowed ? 'allowed' : 'denied'],
+          outcome: a.allowed ? 'success' : 'failure',
+          reason: a.message,
+        },
+        kubernetes: {
+          namespace: a.namespace,
+          object: { kind: a.kind, name: a.name },
+          operation: a.operation,
+          sub_resource: a.subResource,
+          admission: { uid: a.uid, dry_run: a.dryRun },
+        },
+        user: userFields(a.user),
+        container: {
+          image: {
+            name: uniq(images.map((i) => imageName(i.image) || i.reference)),
+            tag: uniq(images.map((i) => i.image?.tag ?? '')),
+            hash: { all: uniq(images.map((i) => i.image?.digest ?? '')) },
+          },
+        },
+        rule: {
+          name: uniq(reasons.map((r) => r.policy)),
+          category: uniq(reasons.map((r) => r.control)),
+          ruleset: a.runtimePolicy,
+        },
+        vulnerability: { id: vulnerabilityIds(reasons), severity: uniq(reasons.map((r) => r.severity.toLowerCase())) },
+        assay: {
+          ...base.assay,
+          event_type: 'admission',
+          compliance: uniq(images.map((i) => enumWord(ComplianceSchema, i.compliance))),
+          reasons: reasonsOf(reasons),
+          admission: {
+            allowed: a.allowed,
+            mode: a.mode,
+            runtime_policy: a.runtimePolicy,
+            exception_id: a.exceptionId,
+            break_glass: breakGlass,
+            warnings: a.warnings,
+            denied_images: images.filter((i) => !i.allowed).length,
+            images: images.map((i) => ({
+              reference: i.reference,
+              path: i.path,
+              name: imageName(i.image),
+              digest: i.image?.digest,
+              platform: platformOf(i.image),
+              compliance: enumWord(ComplianceSchema, i.compliance),
+              allowed: i.allowed,
+            })),
+          },
+        },
+      };
+      break;
+    }
+    case 'scan': {
+      const s = ev.event.value;
+      const failed = s.error !== '' || /fail|error/i.test(s.status);
+      doc = {
+        ...base,
+        event: {
+          ...base.event,
+          action: 'scan',
+          category: ['package', 'vulnerability'],
+          type: ['info'],
+          outcome: failed ? 'failure' : 'success',
+          reason: s.error,
+        },
+        container: {
+          image: {
+            name: uniq([imageName(s.image)]),
+            tag: uniq([s.image?.tag ?? '']),
+            hash: { all: uniq([s.image?.digest ?? '']) },
+          },
+        },
+        assay: {
+          ...base.assay,
+          event_type: 'scan',
+          scan: {
+            status: s.status,
+            report_id: s.reportId,
+            error: s.error,
+            vulnerabilities: s.vulnerabilities,
+            sensitive_findings: s.sensitiveFindings,
+            malware_findings: s.malwareFindings,
+            platform: platformOf(s.image),
+          },
+        },
+      };
+      break;
+    }
+    case 'policyChange': {
+      const p = ev.event.value;
+      const change = enumWord(ChangeTypeSchema, p.change);
+      doc = {
+        ...base,
+        event: {
+          ...base.event,
+          action: 'policy-change',
+          category: ['configuration'],
+          type: [change === 'created' ? 'creation' : change === 'deleted' ? 'deletion' : 'change'],
+          outcome: 'success',
+        },
+        user: userFields(p.user),
+        rule: { id: p.policyId, version: String(p.version) },
+        assay: {
+          ...base.assay,
+          event_type: 'policy_change',
+          policy: { kind: enumWord(PolicyKindSchema, p.kind), id: p.policyId, version: p.version, change },
+        },
+      };
+      break;
+    }
+    default:
+      doc = { ...base, event: { ...base.event, action: 'unknown' }, assay: { ...base.assay, event_type: 'unknown' } };
+  }
+  // `false` and 0 are kept (compact drops only empty values).
+  return compact(doc) as EcsDocument;
+}
