@@ -314,6 +314,8 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
           HTTP_HOST: '127.0.0.1',
           HTTP_PORT: String(port),
           SERVICE_INSTANCE: `${svc.name}-local`,
+          // The embedded store: one SQLite file (WAL) shared by the services that keep state.
+          SQLITE_PATH: inherited.SQLITE_PATH ?? join(stateDir, 'data', 'assay.db'),
         },
         onLine: (line) => write(fmt.format(svc.name, line) + '\n'),
         // The service says where its health server listens (it may have picked a free port).
