@@ -139,6 +139,16 @@ export interface BucketSpec {
 export const Buckets = {
   verdicts: { name: 'verdicts', history: 5, description: 'Image digest → current Verdict (protobuf)' },
   tags: { name: 'tags', history: 1, description: 'Normalised image reference → manifest digest' },
+  runtimePolicies: {
+    name: 'runtime-policies',
+    history: 1,
+    description: 'Runtime policy id → current version (JSON {id, version, policy}), written by policy, mirrored by admission',
+  },
+  exceptions: {
+    name: 'policy-exceptions',
+    history: 1,
+    description: 'Exception id → exception in force (JSON), written by policy, mirrored by admission',
+  },
   watcherSeen: {
     name: 'watcher-seen',
     history: 1,
