@@ -83,5 +83,7 @@ test('categories and licence findings', () => {
     { package: 'apt@2.6.1', purl: 'pkg:deb/debian/apt@2.6.1', licence: 'GPL-2.0-or-later', category: 'restricted', known: true, raw: 'GPL-2+' },
     { package: 'apt@2.6.1', purl: 'pkg:deb/debian/apt@2.6.1', licence: 'public-domain', known: false },
     { package: 'left-pad@1.3.0', purl: 'pkg:npm/left-pad@1.3.0', licence: 'WTFPL', category: 'forbidden', known: true },
+    // A package that records no licence is reported unknown, not left out and not guessed.
+    { package: 'nolicence@1', purl: 'pkg:deb/debian/nolicence@1', licence: 'unknown', known: false },
   ]);
 });

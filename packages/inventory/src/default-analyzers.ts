@@ -3,7 +3,8 @@
 import type { Analyzer } from './analyzer.ts';
 import { languageAnalyzers } from './lang/index.ts';
 import { osAnalyzers } from './ospkg/index.ts';
+import { secretAnalyzer } from './secrets/index.ts';
 
 export function defaultAnalyzers(): Analyzer[] {
-  return [...osAnalyzers(), ...languageAnalyzers()];
+  return [...osAnalyzers(), ...languageAnalyzers(), secretAnalyzer()];
 }

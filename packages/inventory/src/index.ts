@@ -5,3 +5,5 @@ export * from './os/index.ts';
 export * from './ospkg/index.ts';
 export * from './lang/index.ts';
 export * from './default-analyzers.ts';
+export * from './secrets/index.ts';
+export * from './licences/index.ts';

@@ -2,7 +2,7 @@
 // streamed once through the analyzers → the final view → a report. The caller (jobs.ts) decides
 // what a failure means; `ScanState` keeps what was learnt so a failed scan still leaves a report.
 import { randomUUID } from 'node:crypto';
-import type { AnalyzerRegistry } from '@assay/inventory';
+import { licenceFindings, type AnalyzerRegistry } from '@assay/inventory';
 import { isImageManifestMediaType, isIndexMediaType, type RegistryClient } from '@assay/registry-client';
 import type { LayerCacheRepository, ScanReport } from '@assay/store';
 import { finalView, type FinalView } from './final-view.ts';
@@ -235,6 +235,9 @@ export function buildReport(target: ScanTarget, versions: Record<string, number>
   const base = state.config?.baseImage;
   const baseImage = base?.name ?? base?.digest;
   const packages = view?.packages ?? [];
+  // Every layer's findings: a secret deleted by an upper layer is still in the image.
+  const sensitiveData = error === undefined ? state.analyses.flatMap((a) => a.sensitiveFindings ?? []) : [];
+  const licences = licenceFindings(packages);
   const platform = target.platform ? { os: target.platform.os, architecture: target.platform.architecture, ...(target.platform.variant ? { variant: target.platform.variant } : {}) } : undefined;
   const report = {
     reportId: state.reportId,
@@ -256,6 +259,8 @@ export function buildReport(target: ScanTarget, versions: Record<string, number>
     layers: state.layers,
     packages,
     vulnerabilities: [],
+    sensitiveData,
+    licences,
     ...(state.config ? { config: state.config as unknown as Record<string, unknown> } : {}),
     ...(view
       ? {
@@ -267,9 +272,9 @@ export function buildReport(target: ScanTarget, versions: Record<string, number>
     summary: {
       packages: packages.length,
       vulnerabilities: { critical: 0, high: 0, medium: 0, low: 0, negligible: 0, unknown: 0 },
-      sensitiveFindings: 0,
+      sensitiveFindings: sensitiveData.length,
       malwareFindings: 0,
-      licenceFindings: 0,
+      licenceFindings: licences.filter((l) => !l.known).length,
       ...(os ? { os: `${os.family} ${os.name}` } : {}),
       ...(baseImage ? { baseImage } : {}),
     },

@@ -15,6 +15,7 @@ import {
   type OsInfo,
   type Package,
   type PackageSet,
+  type SensitiveFinding,
   type VirtualFs,
 } from '@assay/inventory';
 import { formatBytes, type LayerLimits } from './limits.ts';
@@ -22,7 +23,7 @@ import { readEntry, streamLayer, type Compression } from './layer-stream.ts';
 import { whiteoutOf } from './paths.ts';
 
 /** Bump when the walker's output for the same layer and analyzers changes. */
-export const WALKER_VERSION = 1;
+export const WALKER_VERSION = 2;
 /** The walker's own entry in the analyzer versions of cache keys and reports. */
 export const WALKER_KEY = 'scanner-walker';
 
@@ -37,6 +38,8 @@ export interface LayerAnalysis {
   packageSets: PackageSet[];
   /** Files the OS package manager installed (no leading slash). */
   systemInstalledFiles: string[];
+  /** Sensitive data found in this layer's files, masked (kept even if an upper layer deletes the file). */
+  sensitiveFindings: SensitiveFinding[];
   /** Paths any analyzer asked for: an upper layer holding one supersedes what a lower one gave. */
   wantedPaths: string[];
   /** `.wh.<name>` targets: paths deleted from lower layers. */
@@ -106,6 +109,7 @@ export async function analyzeLayer(source: Readable, registry: AnalyzerRegistry,
   let layerOs: OsInfo | undefined;
   const packageSets: PackageSet[] = [];
   const systemFiles = new Set<string>();
+  const sensitiveFindings: SensitiveFinding[] = [];
   const warnings: string[] = [];
   const wanted = new Set<string>();
   const whiteouts: string[] = [];
@@ -134,6 +138,7 @@ export async function analyzeLayer(source: Readable, registry: AnalyzerRegistry,
       });
     }
     for (const f of r.systemInstalledFiles ?? []) systemFiles.add(stripSlash(f));
+    for (const f of r.sensitiveFindings ?? []) sensitiveFindings.push({ ...f, path: stripSlash(f.path), layerDigest });
     for (const w of r.warnings ?? []) warnings.push(`${analyzer}: ${w}`);
   };
 
@@ -238,6 +243,7 @@ export async function analyzeLayer(source: Readable, registry: AnalyzerRegistry,
     ...(layerOs ? { os: layerOs } : {}),
     packageSets,
     systemInstalledFiles: [...systemFiles].sort(),
+    sensitiveFindings,
     wantedPaths: [...wanted].sort(),
     whiteouts,
     opaqueDirs,

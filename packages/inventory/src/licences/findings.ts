@@ -16,11 +16,20 @@ export interface LicenceFinding {
   readonly raw?: string;
 }
 
+/** The licence of a package that records none. */
+export const UNKNOWN_LICENCE = 'unknown';
+
 export function licenceFindings(packages: Iterable<Package>): LicenceFinding[] {
   const out: LicenceFinding[] = [];
   for (const p of packages) {
     const seen = new Set<string>();
-    for (const raw of p.licences ?? []) {
+    if (!p.licences || p.licences.length === 0) {
+      // Nothing recorded (e.g. a Debian package without a machine-readable copyright file):
+      // reported as unknown, never guessed.
+      out.push({ package: `${p.name}@${p.version}`, ...(p.purl ? { purl: p.purl } : {}), licence: UNKNOWN_LICENCE, known: false });
+      continue;
+    }
+    for (const raw of p.licences) {
       const n = normaliseLicence(raw);
       const licence = n.spdx ?? raw.trim();
       if (!licence || seen.has(licence)) continue;
