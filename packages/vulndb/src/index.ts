@@ -1,1 +1,36 @@
-// @assay/vulndb
+// @assay/vulndb: OSV records compiled into a versioned SQLite file, distributed as an OCI
+// artifact, swapped atomically, matched against inventories.
+export { buildDatabase, type BuildOptions, type BuildResult } from './build.ts';
+export { compareDbVersions, newDbVersion } from './db-version.ts';
+export {
+  displayVersion,
+  ecosystemKey,
+  LANGUAGE_ECOSYSTEMS,
+  type Lookup,
+  lookupsFor,
+  normalisePackageName,
+  osEcosystemKeys,
+  splitEcosystem,
+} from './ecosystems.ts';
+export { DbHolder, type Lease } from './holder.ts';
+export { commitDatabaseFile, DB_FILE_NAME, dbPath, fetchDatabaseFromUrl, installDatabaseFile, verifyDatabaseFile } from './install.ts';
+export { openDatabase, type Finding, type OpenOptions, smallestFixAbove, type VulnDb } from './match.ts';
+export { InvalidDatabaseError, readMetadata } from './metadata.ts';
+export {
+  ANNOTATION_SHA256,
+  ANNOTATION_VERSION,
+  fetchDatabase,
+  type FetchOptions,
+  type FetchResult,
+  publishDatabase,
+  type PublishOptions,
+  type PublishResult,
+  VULNDB_ARTIFACT_TYPE,
+  VULNDB_LAYER_MEDIA_TYPE,
+  VULNDB_LAYER_MEDIA_TYPE_GZIP,
+} from './oci.ts';
+export { parseOsvRecord, type ParseResult } from './osv-record.ts';
+export { refreshDatabase } from './refresh.ts';
+export { rematch, type RematchableReport, type RematchDiff, rematchReports, type RematchOptions } from './rematch.ts';
+export { type DbMetadata, SCHEMA_VERSION } from './schema.ts';
+export { cvssBaseScore, ratingOf, type Severity, SEVERITIES, severityFromOsv, severityFromText, type SeverityResult } from './severity.ts';

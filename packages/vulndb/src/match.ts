@@ -1,0 +1,224 @@
+// Matching an inventory against an open database (Clair's split: the inventory is an input, so
+// a new database re-matches stored inventories without a re-pull). One indexed query per
+// (ecosystem key, package name); the rows with their parsed ranges are cached, so the thousands
+// of packages an image shares with the previous one cost a map lookup.
+import type { OsInfo, Package } from '@assay/inventory';
+import { compareVersions, isAffected, type OsvRange } from '@assay/versions';
+import { DatabaseSync, type StatementSync } from 'node:sqlite';
+import { displayVersion, type Lookup, lookupsFor } from './ecosystems.ts';
+import { readMetadata } from './metadata.ts';
+import type { DbMetadata } from './schema.ts';
+import { type Severity, severityRank } from './severity.ts';
+
+/** One advisory applying to one installed package (the report's Vulnerability shape). */
+export interface Finding {
+  id: string;
+  aliases: string[];
+  packageName: string;
+  packageVersion: string;
+  packageType: string;
+  purl?: string;
+  /** Smallest fixed version above the installed one; absent when no fix is known. */
+  fixedVersion?: string;
+  severity: Severity;
+  cvss?: number;
+  cvssVector?: string;
+  title?: string;
+  /** Where the advisory came from: `osv:<ecosystem>`. */
+  source: string;
+  /** Advisory link first, then NVD pages of the CVE ids. */
+  references: string[];
+  layerDigest?: string;
+  path?: string;
+}
+
+export interface VulnDb {
+  readonly file: string;
+  readonly version: string;
+  readonly metadata: DbMetadata;
+  match(packages: readonly Package[], os?: OsInfo): Finding[];
+  close(): void;
+}
+
+export interface OpenOptions {
+  /** Cached (ecosystem, package) lookups; default 50,000. */
+  cacheSize?: number;
+}
+
+interface Candidate {
+  id: string;
+  ecosystem: string;
+  ranges: OsvRange[];
+  versions: string[];
+  severity: Severity;
+  cvss: number | undefined;
+  cvssVector: string | undefined;
+  title: string | undefined;
+  aliases: string[];
+  references: string[];
+}
+
+interface Row {
+  id: string;
+  ecosystem: string;
+  ranges: string | null;
+  versions: string | null;
+  severity: string;
+  cvss: number | null;
+  cvss_vector: string | null;
+  summary: string | null;
+  aliases: string | null;
+  upstream: string | null;
+  refs: string | null;
+}
+
+const parseList = (s: string | null): string[] => (s ? (JSON.parse(s) as string[]) : []);
+
+const NVD = /^https?:\/\/nvd\.nist\.gov\//;
+
+/** The record's own advisory page: GHSA's, else its first non-NVD reference, else osv.dev. */
+function advisoryUrl(id: string, refs: readonly string[]): string {
+  if (id.startsWith('GHSA-')) return `https://github.com/advisories/${id}`;
+  return refs.find((r) => !NVD.test(r)) ?? `https://osv.dev/vulnerability/${id}`;
+}
+
+function referencesOf(id: string, aliases: readonly string[], upstream: readonly string[], refs: readonly string[]): string[] {
+  const out = [advisoryUrl(id, refs)];
+  for (const x of [id, ...aliases, ...upstream]) if (/^CVE-\d{4}-\d+$/.test(x)) out.push(`https://nvd.nist.gov/vuln/detail/${x}`);
+  return [...new Set(out)];
+}
+
+function toCandidate(r: Row): Candidate {
+  const aliases = parseList(r.aliases);
+  return {
+    id: r.id,
+    ecosystem: r.ecosystem,
+    ranges: r.ranges ? (JSON.parse(r.ranges) as OsvRange[]) : [],
+    versions: parseList(r.versions),
+    severity: r.severity as Severity,
+    cvss: r.cvss ?? undefined,
+    cvssVector: r.cvss_vector ?? undefined,
+    title: r.summary ? r.summary.slice(0, 2000) : undefined,
+    aliases,
+    references: referencesOf(r.id, aliases, parseList(r.upstream), parseList(r.refs)),
+  };
+}
+
+/** The smallest `fixed` event strictly above the installed version. */
+export function smallestFixAbove(ranges: readonly OsvRange[], version: string, ecosystem: string): string | undefined {
+  let best: string | undefined;
+  for (const r of ranges) {
+    for (const e of r.events) {
+      const fixed = e.fixed;
+      if (fixed === undefined || compareVersions(ecosystem, fixed, version) <= 0) continue;
+      if (best === undefined || compareVersions(ecosystem, fixed, best) < 0) best = fixed;
+    }
+  }
+  return best;
+}
+
+class Matcher implements VulnDb {
+  readonly file: string;
+  readonly metadata: DbMetadata;
+  readonly #db: DatabaseSync;
+  readonly #query: StatementSync;
+  readonly #cache = new Map<string, Candidate[]>();
+  readonly #cacheSize: number;
+
+  constructor(file: string, opts: OpenOptions) {
+    this.file = file;
+    this.#db = new DatabaseSync(file, { readOnly: true });
+    try {
+      this.metadata = readMetadata(this.#db);
+    } catch (err) {
+      this.#db.close();
+      throw err;
+    }
+    this.#cacheSize = opts.cacheSize ?? 50_000;
+    this.#query = this.#db.prepare(
+      `SELECT v.id, a.ecosystem, a.ranges, a.versions, a.severity, a.cvss, a.cvss_vector, v.summary, v.aliases, v.upstream, v.refs
+         FROM affected a JOIN vulnerabilities v ON v.vid = a.vid
+        WHERE a.eco_key = ? AND a.name = ? AND v.withdrawn IS NULL`,
+    );
+  }
+
+  get version(): string {
+    return this.metadata.version;
+  }
+
+  #candidates(key: string, name: string): Candidate[] {
+    const k = `${key}\0${name}`;
+    let hit = this.#cache.get(k);
+    if (hit) return hit;
+    hit = (this.#query.all(key, name) as unknown as Row[]).map(toCandidate);
+    if (this.#cache.size >= this.#cacheSize) {
+      // Oldest first (Map keeps insertion order): drop a tenth rather than one per miss.
+      let n = Math.ceil(this.#cacheSize / 10);
+      for (const old of this.#cache.keys()) {
+        if (n-- <= 0) break;
+        this.#cache.delete(old);
+      }
+    }
+    this.#cache.set(k, hit);
+    return hit;
+  }
+
+  #matchLookup(pkg: Package, l: Lookup, seen: Map<string, Finding>, out: Finding[]): void {
+    for (const key of l.keys) {
+      for (const c of this.#candidates(key, l.name)) {
+        let affected: boolean;
+        try {
+          affected = isAffected(l.version, { ranges: c.ranges, versions: c.versions }, l.scheme);
+        } catch {
+          continue; // an ecosystem without a version scheme: nothing can be decided
+        }
+        if (!affected) continue;
+        const fixedVersion = smallestFixAbove(c.ranges, l.version, l.scheme);
+        const prior = seen.get(c.id);
+        if (prior) {
+          // The same advisory through a second lookup (rpm binary and source): keep one finding.
+          if (!prior.fixedVersion && fixedVersion) prior.fixedVersion = fixedVersion;
+          continue;
+        }
+        const f: Finding = {
+          id: c.id,
+          aliases: c.aliases,
+          packageName: pkg.name,
+          packageVersion: displayVersion(pkg),
+          packageType: pkg.type,
+          ...(pkg.purl ? { purl: pkg.purl } : {}),
+          ...(fixedVersion ? { fixedVersion } : {}),
+          severity: c.severity,
+          ...(c.cvss !== undefined ? { cvss: c.cvss } : {}),
+          ...(c.cvssVector ? { cvssVector: c.cvssVector } : {}),
+          ...(c.title ? { title: c.title } : {}),
+          source: `osv:${c.ecosystem}`,
+          references: c.references,
+          ...(pkg.layerDigest ? { layerDigest: pkg.layerDigest } : {}),
+          ...(pkg.path ? { path: pkg.path } : {}),
+        };
+        seen.set(c.id, f);
+        out.push(f);
+      }
+    }
+  }
+
+  match(packages: readonly Package[], os?: OsInfo): Finding[] {
+    const out: Finding[] = [];
+    for (const pkg of packages) {
+      const seen = new Map<string, Finding>();
+      for (const l of lookupsFor(pkg, os)) this.#matchLookup(pkg, l, seen, out);
+    }
+    return out.sort((a, b) => severityRank(a.severity) - severityRank(b.severity) || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+  }
+
+  close(): void {
+    if (this.#db.isOpen) this.#db.close();
+    this.#cache.clear();
+  }
+}
+
+/** Opens a database file read-only; throws InvalidDatabaseError when it is not one of ours. */
+export function openDatabase(file: string, opts: OpenOptions = {}): VulnDb {
+  return new Matcher(file, opts);
+}

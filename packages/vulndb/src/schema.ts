@@ -1,0 +1,68 @@
+// The database file's layout. `affected` is clustered on (eco_key, name): one lookup per
+// package reads adjacent rows, and no separate index is needed. Bump SCHEMA_VERSION whenever a
+// reader of the old layout would misread the new one; readers refuse other versions.
+export const SCHEMA_VERSION = 1;
+
+export const SCHEMA_SQL = `
+CREATE TABLE metadata (
+  key   TEXT PRIMARY KEY,
+  value TEXT NOT NULL
+) WITHOUT ROWID;
+
+CREATE TABLE vulnerabilities (
+  vid         INTEGER PRIMARY KEY,
+  id          TEXT NOT NULL UNIQUE,
+  modified    TEXT NOT NULL,
+  published   TEXT,
+  withdrawn   TEXT,
+  summary     TEXT,
+  severity    TEXT,  -- OSV severity[] as JSON
+  db_severity TEXT,  -- database_specific.severity (GHSA)
+  aliases     TEXT,  -- JSON array (CVE ids…)
+  upstream    TEXT,  -- JSON array (Debian/Ubuntu upstream ids)
+  refs        TEXT   -- JSON array of URLs, advisory first
+);
+
+CREATE TABLE affected (
+  eco_key     TEXT NOT NULL,   -- lookup key: Debian:12, Ubuntu:22.04, Alpine:v3.20, npm…
+  name        TEXT NOT NULL,   -- package name, normalised per ecosystem
+  vid         INTEGER NOT NULL,
+  seq         INTEGER NOT NULL,
+  ecosystem   TEXT NOT NULL,   -- as the record states it (Ubuntu:22.04:LTS)
+  eco_base    TEXT NOT NULL,   -- Debian
+  eco_release TEXT NOT NULL,   -- 12
+  ranges      TEXT,            -- JSON: ECOSYSTEM/SEMVER ranges only
+  versions    TEXT,            -- JSON array, or NULL when empty
+  severity    TEXT NOT NULL,   -- critical|high|medium|low|negligible|unknown
+  cvss        REAL,
+  cvss_vector TEXT,
+  PRIMARY KEY (eco_key, name, vid, seq)
+) WITHOUT ROWID;
+`;
+
+/** Metadata keys. */
+export const META = {
+  schemaVersion: 'schema_version',
+  version: 'db_version',
+  builtAt: 'built_at',
+  sources: 'sources',
+  counts: 'counts_per_ecosystem',
+  records: 'records',
+  withdrawn: 'withdrawn',
+  skipped: 'skipped',
+  skippedReasons: 'skipped_reasons',
+  skippedExamples: 'skipped_examples',
+} as const;
+
+export interface DbMetadata {
+  schemaVersion: number;
+  version: string;
+  builtAt: string;
+  sources: { source: string; kind: string; sha256: string }[];
+  countsPerEcosystem: Record<string, number>;
+  records: number;
+  withdrawn: number;
+  skipped: number;
+  skippedReasons: Record<string, number>;
+  skippedExamples: { source: string; name: string; reason: string }[];
+}
