@@ -23,9 +23,9 @@ const cases: Array<[ServiceDefinition<any, any>, number, Topology]> = [
     policyService,
     8083,
     {
-      streams: [Streams.scans, Streams.policy, Streams.deadLetter],
+      streams: [Streams.scans, Streams.policy, Streams.audit, Streams.deadLetter],
       consumers: [Consumers.policyScans, Consumers.policyChanges, Consumers.policyVulnDb],
-      buckets: [Buckets.verdicts],
+      buckets: [Buckets.verdicts, Buckets.runtimePolicies, Buckets.exceptions],
     },
   ],
   [admissionService, 8084, { streams: [], consumers: [], buckets: [Buckets.verdicts, Buckets.tags] }],

@@ -15,6 +15,7 @@ export const CONTROLS = [
   'packages',
   'config',
   'customChecks',
+  'registries',
 ] as const;
 
 export const ExceptionScopeSchema = z
@@ -29,6 +30,8 @@ export const ExceptionScopeSchema = z
     digest: digest.optional(),
     /** Vulnerability ids (CVE-…, GHSA-…), package names or rule ids excepted; all when absent. */
     items: z.array(nonEmpty(300)).optional(),
+    /** Namespace globs: for break-glass exceptions, where admission may let the image in. */
+    namespaces: z.array(nonEmpty(300)).optional(),
   })
   .refine((s) => Object.keys(s).length > 0, {
     error: 'must narrow the exception (policyId, control, registry, repository, digest or items)',
@@ -42,6 +45,8 @@ export const PolicyExceptionSchema = z
     createdBy: nonEmpty(200),
     createdAt: timestamp,
     expiresAt: timestamp,
+    /** Break-glass: admission admits matching images whatever their verdict (audited with this id). */
+    breakGlass: z.boolean().optional(),
   })
   .refine((e) => e.expiresAt.getTime() > e.createdAt.getTime(), {
     error: 'must be after createdAt',

@@ -23,6 +23,8 @@ export const ImageAssurancePolicySchema = z.strictObject({
     .strictObject({
       registries: z.array(pattern).optional(),
       repositories: z.array(pattern).optional(),
+      /** Image label globs (`org.opencontainers.image.vendor: acme*`): every one must match. */
+      labels: z.record(nonEmpty(317), nonEmpty(500)).optional(),
     })
     .optional(),
   controls: z.strictObject({
@@ -35,31 +37,56 @@ export const ImageAssurancePolicySchema = z.strictObject({
         deny: z.array(nonEmpty(100)).optional(),
         /** Ids accepted whatever their severity (prefer exceptions, which expire). */
         allow: z.array(nonEmpty(100)).optional(),
+        /** Fail on any finding with a CVSS score at or above this. */
+        maxCvss: z.number().min(0).max(10).optional(),
+        /** Accepted ids, each with its reason and (preferably) an expiry. */
+        allowList: z
+          .array(z.strictObject({ id: nonEmpty(100), reason: nonEmpty(4000), expiresAt: timestamp.optional() }))
+          .optional(),
+        /** Days a fixable finding is tolerated after its fix was published. */
+        gracePeriodDays: z.number().int().min(0).max(3650).optional(),
       })
       .optional(),
-    sensitiveData: z.strictObject({ block: z.boolean(), ignoreRules: z.array(nonEmpty(200)).optional() }).optional(),
+    sensitiveData: z
+      .strictObject({
+        block: z.boolean(),
+        ignoreRules: z.array(nonEmpty(200)).optional(),
+        /** Only these rules block; every rule when absent. */
+        rules: z.array(nonEmpty(200)).optional(),
+      })
+      .optional(),
     malware: z.strictObject({ block: z.boolean() }).optional(),
     licences: z
       .strictObject({
         /** SPDX identifiers or expressions refused. */
-        denied: z.array(nonEmpty(200)),
+        denied: z.array(nonEmpty(200)).optional(),
+        /** SPDX identifiers accepted; anything else is refused (an `OR` passes if one option is allowed). */
+        allowed: z.array(nonEmpty(200)).optional(),
       })
       .optional(),
     baseImages: z.strictObject({ allowed: z.array(pattern).min(1) }).optional(),
     packages: z
       .strictObject({
-        denied: z.array(
-          z.strictObject({ name: nonEmpty(300), type: nonEmpty(50).optional(), versions: nonEmpty(300).optional() }),
-        ),
+        denied: z
+          .array(z.strictObject({ name: nonEmpty(300), type: nonEmpty(50).optional(), versions: nonEmpty(300).optional() }))
+          .optional(),
+        /** Packages that must be present (in a version within `versions` when given). */
+        required: z
+          .array(z.strictObject({ name: nonEmpty(300), type: nonEmpty(50).optional(), versions: nonEmpty(300).optional() }))
+          .optional(),
       })
       .optional(),
     config: z
       .strictObject({
         forbidRootUser: z.boolean().optional(),
         requireHealthcheck: z.boolean().optional(),
+        /** Oldest image accepted, by its config `created` time. */
+        maxAgeDays: z.number().int().min(1).max(36500).optional(),
       })
       .optional(),
     customChecks: z.array(z.strictObject({ id: identifier, required: z.boolean() })).optional(),
+    /** Registry globs images may come from. */
+    registries: z.strictObject({ allowed: z.array(pattern).min(1) }).optional(),
   }),
 });
 export type ImageAssurancePolicy = z.output<typeof ImageAssurancePolicySchema>;
@@ -69,7 +96,8 @@ export const RuntimePolicySchema = z.strictObject({
   description: z.string().max(4000).optional(),
   enabled: z.boolean(),
   /** enforce: admission refuses; audit: admission allows and records what it would refuse. */
-  enforcement: z.enum(['enforce', 'audit']),
+  /** warn: admission allows and returns warnings. */
+  enforcement: z.enum(['enforce', 'warn', 'audit']),
   scope: z.strictObject({
     /** Namespace globs; `*` for all. */
     namespaces: z.array(pattern).min(1),
@@ -85,6 +113,18 @@ export const RuntimePolicySchema = z.strictObject({
   /** Platforms an index's aggregate verdict is computed over (the node is not known at admission). */
   platforms: z.array(platform).min(1),
   allowedRegistries: z.array(pattern).optional(),
+  /** What admission does with a known image whose scan has not finished (default: blockPending). */
+  pending: z
+    .strictObject({
+      action: z.enum(['deny', 'allow-and-request-scan', 'wait']),
+      /** For `wait`: how long admission may wait for the verdict. */
+      waitMs: z.number().int().min(1).max(30_000).optional(),
+    })
+    .optional(),
+  /** Never checked: namespace globs and image (registry/repository) globs. */
+  exemptions: z
+    .strictObject({ namespaces: z.array(pattern).optional(), images: z.array(pattern).optional() })
+    .optional(),
 });
 export type RuntimePolicy = z.output<typeof RuntimePolicySchema>;
 
@@ -220,4 +260,9 @@ export function buildVersion<T>(
     deleted: document === null,
   };
   return { record, stored: kind.codec.encode(record) as unknown as StoredDoc };
+}
+
+/** Validates an image assurance policy without storing it (dry runs); ValidationError naming the field. */
+export function validateImagePolicy(document: unknown, root = 'policy'): ImageAssurancePolicy {
+  return validate(ImageAssurancePolicySchema, document, root);
 }

@@ -1,8 +1,25 @@
 // policy: evaluates scan reports against the image assurance policies and writes one verdict
-// per digest into the verdicts bucket. At this stage it connects, provisions its stream,
-// consumers and the verdicts bucket and reports ready; evaluation comes with its own issue.
-import { Buckets, Consumers, Streams, type Topology } from '@assay/proto';
-import type { ServiceDefinition } from '@assay/service-kit';
+// per digest into the verdicts bucket; owns policies, runtime policies and exceptions (REST
+// API). The definition; the library is in the modules beside it (engine.ts does the work).
+import { consumeDurable, type ConsumerHandle } from '@assay/bus';
+import {
+  Buckets,
+  Consumers,
+  PolicyChangedSchema,
+  ScanCompletedSchema,
+  Streams,
+  VulnDbUpdatedSchema,
+  type Topology,
+} from '@assay/proto';
+import type { ServiceContext, ServiceDefinition } from '@assay/service-kit';
+import { openStore } from '@assay/store';
+import { PolicyChanges } from './changes.ts';
+import { DocumentBuckets } from './document-buckets.ts';
+import { policyConfig, type PolicyShape } from './config.ts';
+import { PolicyEngine } from './engine.ts';
+import { registerPolicyRoutes, type PolicyApi } from './routes.ts';
+
+export { policyConfig };
 
 export const SERVICE_NAME = 'policy';
 /** Default port of the health/metrics server (HTTP_PORT overrides). */
@@ -10,18 +27,98 @@ export const DEFAULT_HTTP_PORT = 8083;
 
 /** Streams, consumers and buckets policy provisions at start. */
 export const policyTopology: Topology = {
-  // ASSAY_SCANS too: its durable consumer of completed scans lives on that stream.
-  streams: [Streams.scans, Streams.policy, Streams.deadLetter],
+  // ASSAY_SCANS too: its durable consumer of completed scans lives on that stream. ASSAY_AUDIT:
+  // it publishes audit events (policy changes, verdict changes).
+  streams: [Streams.scans, Streams.policy, Streams.audit, Streams.deadLetter],
   consumers: [Consumers.policyScans, Consumers.policyChanges, Consumers.policyVulnDb],
-  buckets: [Buckets.verdicts],
+  // Runtime policies and exceptions too, as JSON: admission mirrors them.
+  buckets: [Buckets.verdicts, Buckets.runtimePolicies, Buckets.exceptions],
 };
 
-/** policy's own configuration variables, on top of the common ones. */
-export const policyConfig = {};
+export async function startPolicy(ctx: ServiceContext<PolicyShape>): Promise<PolicyApi> {
+  const c = ctx.config;
+  const store = await openStore(c, { appName: `policy@${ctx.instance}` });
+  ctx.onStop(() => store.close());
+  ctx.readiness.add('store', async () => {
+    try {
+      await store.ping();
+      return true;
+    } catch (err) {
+      return { ok: false, detail: err instanceof Error ? err.message : String(err) };
+    }
+  });
+  const kv = await ctx.bus.js.views.kv(Buckets.verdicts.name, { bindOnly: true });
+  const documents = new DocumentBuckets(
+    store,
+    await ctx.bus.js.views.kv(Buckets.runtimePolicies.name, { bindOnly: true }),
+    await ctx.bus.js.views.kv(Buckets.exceptions.name, { bindOnly: true }),
+  );
+  await documents.reconcile();
+  const logger = ctx.logger.child({ component: 'engine' });
+  const engine = new PolicyEngine({ store, js: ctx.bus.js, kv, logger, concurrency: c.POLICY_REEVALUATE_CONCURRENCY, documents });
+  ctx.onStop(() => engine.stop());
+  await engine.loadIndex();
+  await engine.armExpiries();
 
-export const policyService: ServiceDefinition<typeof policyConfig> = {
+  const m = ctx.metrics;
+  const evaluations = m.counter({ name: 'assay_policy_reevaluations_total', help: 'Images re-evaluated, by trigger', labelNames: ['trigger'] });
+  const common = {
+    js: ctx.bus.js,
+    connection: ctx.bus,
+    logger: ctx.logger.child({ component: 'consumer' }),
+    deadLetter: { producer: SERVICE_NAME },
+  };
+  const consumers: ConsumerHandle[] = [
+    await consumeDurable({
+      ...common,
+      consumer: Consumers.policyScans,
+      schema: ScanCompletedSchema,
+      concurrency: c.POLICY_SCAN_CONCURRENCY,
+      handler: async (msg) => {
+        await engine.onScanCompleted(msg);
+        evaluations.inc({ trigger: 'scan' });
+      },
+    }),
+    // One change at a time, in order: a later change's re-evaluation always runs after an earlier one's.
+    await consumeDurable({
+      ...common,
+      consumer: Consumers.policyChanges,
+      schema: PolicyChangedSchema,
+      handler: async (msg) => {
+        const r = await engine.onPolicyChanged(msg);
+        evaluations.inc({ trigger: 'policy' }, r.evaluated);
+        logger.info({ policy: msg.policyId, version: msg.version, ...r }, 're-evaluated after a policy change');
+      },
+    }),
+    await consumeDurable({
+      ...common,
+      consumer: Consumers.policyVulnDb,
+      schema: VulnDbUpdatedSchema,
+      handler: async (msg) => {
+        const r = await engine.onVulnDbUpdated(msg.meta?.id);
+        evaluations.inc({ trigger: 'vulndb' }, r.evaluated);
+        logger.info({ vulnDb: msg.version, ...r }, 're-evaluated after a vulnerability database update');
+      },
+    }),
+  ];
+  ctx.onStop(async () => {
+    await Promise.all(consumers.map((h) => h.stop()));
+  });
+  return { engine, changes: new PolicyChanges(store, ctx.bus.js) };
+}
+
+export const policyService: ServiceDefinition<PolicyShape, PolicyApi> = {
   name: SERVICE_NAME,
   httpPort: DEFAULT_HTTP_PORT,
   config: policyConfig,
   topology: policyTopology,
+  start: startPolicy,
+  async routes(app, ctx) {
+    await registerPolicyRoutes(app, {
+      api: () => ctx.api(),
+      token: ctx.config.POLICY_API_TOKEN,
+      user: ctx.config.POLICY_API_USER,
+      logger: ctx.logger.child({ component: 'http' }),
+    });
+  },
 };

@@ -1,0 +1,160 @@
+// Runtime policies: which one governs a namespace, and the admission decision it implies for
+// one image. Pure functions over a verdict read from the mirror, so admission decides from
+// memory alone.
+import { Compliance } from '@assay/proto';
+import type { PolicyException, RuntimePolicy } from '@assay/store';
+import { exceptionCoversImage, inForce } from './exceptions.ts';
+import { anyGlob, globMatch } from './globs.ts';
+import { imageName, type ImageScope } from './scope.ts';
+
+export interface RuntimePolicyRef {
+  id: string;
+  version: number;
+  policy: RuntimePolicy;
+}
+
+const isGlob = (p: string) => /[*?[\]{}!]/.test(p);
+
+/** How specifically a policy names a namespace: exact beats glob beats `*`; more labels beat fewer. */
+function specificity(r: RuntimePolicyRef, namespace: string): number {
+  const ns = r.policy.scope.namespaces;
+  const exact = ns.includes(namespace) ? 2 : ns.some((p) => p !== '*' && isGlob(p) && globMatch(p, namespace)) ? 1 : 0;
+  return exact * 1000 + Object.keys(r.policy.scope.labels ?? {}).length;
+}
+
+/**
+ * The enabled runtime policy for a namespace with these labels (and cluster, when policies name
+ * clusters): the most specific match, ties broken by id. Undefined when none applies.
+ */
+export function selectRuntimePolicy(
+  namespace: string,
+  labels: Readonly<Record<string, string>>,
+  runtimePolicies: readonly RuntimePolicyRef[],
+  cluster?: string,
+): RuntimePolicyRef | undefined {
+  const matching = runtimePolicies.filter((r) => {
+    const s = r.policy.scope;
+    if (!r.policy.enabled || !anyGlob(s.namespaces, namespace)) return false;
+    if (s.clusters && s.clusters.length > 0 && (cluster === undefined || !anyGlob(s.clusters, cluster))) return false;
+    return Object.entries(s.labels ?? {}).every(([k, v]) => labels[k] === v);
+  });
+  matching.sort((a, b) => specificity(b, namespace) - specificity(a, namespace) || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+  return matching[0];
+}
+
+/** What a decision reads of a Verdict (a decoded Verdict message is one). */
+export interface VerdictView {
+  compliance: Compliance;
+  reasons: ReadonlyArray<{ policy: string; control: string; message: string; severity?: string }>;
+}
+
+export type AdmissionMode = 'enforce' | 'warn' | 'audit' | 'none';
+
+export interface AdmissionInput {
+  /** The image's verdict; undefined when the image is unregistered (no verdict at all). */
+  verdict: VerdictView | undefined;
+  runtimePolicy: RuntimePolicyRef | undefined;
+  image: { registry: string; repository: string; digest: string };
+  namespace: string;
+  exceptions: readonly PolicyException[];
+  now: Date;
+  /** Set when admission already waited for a pending scan and the wait ran out. */
+  waitExpired?: boolean;
+}
+
+export interface AdmissionDecision {
+  /** 'wait': ask again when the verdict arrives or at `deadline`, then with waitExpired. */
+  outcome: 'allow' | 'deny' | 'wait';
+  allowed: boolean;
+  mode: AdmissionMode;
+  runtimePolicy?: string;
+  warnings: string[];
+  message: string;
+  /** The break-glass exception that let the image in (to be audited). */
+  exceptionId?: string;
+  /** Ask the scanner for a scan (unscanned image admitted under allow-and-request-scan). */
+  requestScan?: boolean;
+  deadline?: Date;
+  /** What enforcement would have refused (audit and warn modes, break-glass). */
+  violations: string[];
+}
+
+function breakGlassFor(input: AdmissionInput): PolicyException | undefined {
+  const scope: ImageScope = { ...input.image };
+  return input.exceptions
+    .filter(
+      (e) =>
+        e.breakGlass === true &&
+        inForce(e, input.now) &&
+        (!e.scope.namespaces || anyGlob(e.scope.namespaces, input.namespace)) &&
+        exceptionCoversImage(e, scope),
+    )
+    .sort((a, b) => (a.id < b.id ? -1 : 1))[0];
+}
+
+/** The admission decision for one image under the namespace's runtime policy. */
+export function decideAdmission(input: AdmissionInput): AdmissionDecision {
+  const { verdict, runtimePolicy: ref, image, namespace } = input;
+  const name = `${imageName(image)}@${image.digest}`;
+  if (!ref || !ref.policy.enabled) {
+    return { outcome: 'allow', allowed: true, mode: 'none', warnings: [], message: 'no runtime policy applies', violations: [] };
+  }
+  const p = ref.policy;
+  const mode: AdmissionMode = p.enforcement;
+  const base = { mode, runtimePolicy: ref.id };
+  if (p.exemptions?.namespaces && anyGlob(p.exemptions.namespaces, namespace)) {
+    return { ...base, outcome: 'allow', allowed: true, warnings: [], message: `namespace ${namespace} is exempt`, violations: [] };
+  }
+  if (p.exemptions?.images && (anyGlob(p.exemptions.images, imageName(image)) || anyGlob(p.exemptions.images, image.repository))) {
+    return { ...base, outcome: 'allow', allowed: true, warnings: [], message: `image ${imageName(image)} is exempt`, violations: [] };
+  }
+
+  const violations: string[] = [];
+  let requestScan = false;
+  if (p.allowedRegistries && !anyGlob(p.allowedRegistries, image.registry)) {
+    violations.push(`registry ${image.registry} is not allowed by runtime policy ${ref.id}`);
+  }
+  if (verdict === undefined) {
+    if (p.blockUnregistered) violations.push(`image ${name} is not registered (never scanned)`);
+  } else if (verdict.compliance === Compliance.PENDING || verdict.compliance === Compliance.UNSPECIFIED) {
+    const action = p.pending?.action ?? (p.blockPending ? 'deny' : 'allow-and-request-scan');
+    if (action === 'wait' && !input.waitExpired) {
+      const deadline = new Date(input.now.getTime() + (p.pending?.waitMs ?? 5000));
+      return { ...base, outcome: 'wait', allowed: false, warnings: [], message: `waiting for the scan of ${name}`, deadline, violations: [] };
+    }
+    if (action === 'allow-and-request-scan') requestScan = true;
+    else violations.push(`image ${name} has not been scanned yet${input.waitExpired ? ' (waited for the scan)' : ''}`);
+  } else if (verdict.compliance === Compliance.ERROR) {
+    violations.push(`the scan of ${name} failed; the image is not known to be compliant`);
+  } else if (verdict.compliance === Compliance.NON_COMPLIANT) {
+    const listed = new Set(p.imagePolicies);
+    const reasons = verdict.reasons.filter((r) => listed.size === 0 || listed.has(r.policy));
+    // A runtime policy listing image policies enforces only those policies' reasons.
+    if (listed.size === 0 || reasons.length > 0) {
+      const shown = reasons.slice(0, 3).map((r) => `${r.policy}/${r.control}: ${r.message}`);
+      violations.push(`image ${name} is non-compliant: ${shown.join('; ')}${reasons.length > 3 ? ` (+${reasons.length - 3} more)` : ''}`);
+    }
+  }
+
+  const scan = requestScan ? { requestScan: true } : {};
+  if (violations.length === 0) {
+    return { ...base, ...scan, outcome: 'allow', allowed: true, warnings: requestScan ? [`image ${name} is not scanned yet; a scan was requested`] : [], message: 'allowed', violations };
+  }
+  const glass = breakGlassFor(input);
+  if (glass) {
+    return {
+      ...base,
+      ...scan,
+      outcome: 'allow',
+      allowed: true,
+      exceptionId: glass.id,
+      warnings: [`admitted by break-glass exception ${glass.id} (${glass.reason}), expires ${glass.expiresAt.toISOString()}`, ...violations],
+      message: `allowed by break-glass exception ${glass.id}`,
+      violations,
+    };
+  }
+  const message = violations.join('; ');
+  if (mode === 'enforce') return { ...base, ...scan, outcome: 'deny', allowed: false, warnings: [], message, violations };
+  if (mode === 'warn') return { ...base, ...scan, outcome: 'allow', allowed: true, warnings: violations, message, violations };
+  return { ...base, ...scan, outcome: 'allow', allowed: true, warnings: [], message: `audit only: ${message}`, violations };
+}

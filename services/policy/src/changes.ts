@@ -1,0 +1,107 @@
+// Every change to a policy, runtime policy or exception goes through here: written to the
+// store (optimistic concurrency for the versioned ones), then announced as PolicyChanged (the
+// re-evaluation trigger) and recorded as an audit event.
+import { create } from '@bufbuild/protobuf';
+import { newEventMeta, publishEvent } from '@assay/bus';
+import { ChangeType, PolicyChangedSchema, PolicyKind, Topics } from '@assay/proto';
+import {
+  exceptionCodec,
+  NotFoundError,
+  type ImageAssurancePolicy,
+  type PolicyException,
+  type RuntimePolicy,
+  type Store,
+  type VersionedRecord,
+  type VersionedRepository,
+} from '@assay/store';
+import type { JetStreamClient } from 'nats';
+import { policyChangeAudit } from './audit.ts';
+import { PRODUCER } from './verdict.ts';
+
+export interface ChangeResult<T> {
+  record: T;
+  change: ChangeType;
+  before: unknown;
+  after: unknown;
+}
+
+export class PolicyChanges {
+  readonly #store: Store;
+  readonly #js: JetStreamClient;
+
+  constructor(store: Store, js: JetStreamClient) {
+    this.#store = store;
+    this.#js = js;
+  }
+
+  async #announce(kind: PolicyKind, id: string, version: number, change: ChangeType, by: string): Promise<void> {
+    const event = create(PolicyChangedSchema, { meta: newEventMeta(PRODUCER), kind, policyId: id, version, change, changedBy: by });
+    await publishEvent(this.#js, Topics.policyChanged, event);
+    await publishEvent(this.#js, Topics.auditPolicy, policyChangeAudit(kind, id, version, change, by, event.meta?.id));
+  }
+
+  async #putVersioned<T>(
+    repo: VersionedRepository<T>,
+    kind: PolicyKind,
+    id: string,
+    document: T,
+    expectedVersion: number,
+    by: string,
+  ): Promise<ChangeResult<VersionedRecord<T>>> {
+    const before = expectedVersion > 0 ? await repo.get(id, expectedVersion) : undefined;
+    const record = await repo.put(id, document, { expectedVersion, by });
+    const change = before && !before.deleted ? ChangeType.UPDATED : ChangeType.CREATED;
+    await this.#announce(kind, id, record.version, change, by);
+    return { record, change, before: before?.document ?? null, after: record.document };
+  }
+
+  async #deleteVersioned<T>(
+    repo: VersionedRepository<T>,
+    kind: PolicyKind,
+    id: string,
+    expectedVersion: number | undefined,
+    by: string,
+  ): Promise<ChangeResult<VersionedRecord<T>>> {
+    const current = await repo.current(id);
+    if (!current) throw new NotFoundError(`${id} does not exist`);
+    const record = await repo.delete(id, { expectedVersion: expectedVersion ?? current.version, by });
+    await this.#announce(kind, id, record.version, ChangeType.DELETED, by);
+    return { record, change: ChangeType.DELETED, before: current.document, after: null };
+  }
+
+  putPolicy(id: string, doc: ImageAssurancePolicy, expectedVersion: number, by: string) {
+    return this.#putVersioned(this.#store.policies, PolicyKind.IMAGE_ASSURANCE, id, doc, expectedVersion, by);
+  }
+  deletePolicy(id: string, expectedVersion: number | undefined, by: string) {
+    return this.#deleteVersioned(this.#store.policies, PolicyKind.IMAGE_ASSURANCE, id, expectedVersion, by);
+  }
+  putRuntimePolicy(id: string, doc: RuntimePolicy, expectedVersion: number, by: string) {
+    return this.#putVersioned(this.#store.runtimePolicies, PolicyKind.RUNTIME, id, doc, expectedVersion, by);
+  }
+  deleteRuntimePolicy(id: string, expectedVersion: number | undefined, by: string) {
+    return this.#deleteVersioned(this.#store.runtimePolicies, PolicyKind.RUNTIME, id, expectedVersion, by);
+  }
+
+  /** Creates or replaces an exception (createdBy/createdAt filled in when absent). */
+  async putException(input: Record<string, unknown>, by: string, now: Date): Promise<ChangeResult<PolicyException>> {
+    const id = String(input.id ?? '');
+    const before = id ? await this.#store.exceptions.get(id) : undefined;
+    // The codec validates (ValidationError naming the field) and turns ISO strings into dates.
+    const { schemaVersion: _v, ...exception } = exceptionCodec.encode({
+      createdBy: before?.createdBy ?? by,
+      createdAt: before?.createdAt ?? now,
+      ...input,
+    });
+    const record = before ? await this.#store.exceptions.update(exception) : await this.#store.exceptions.create(exception);
+    const change = before ? ChangeType.UPDATED : ChangeType.CREATED;
+    await this.#announce(PolicyKind.EXCEPTION, record.id, 0, change, by);
+    return { record, change, before: before ?? null, after: record };
+  }
+
+  async deleteException(id: string, by: string): Promise<ChangeResult<PolicyException>> {
+    const before = await this.#store.exceptions.get(id);
+    if (!before || !(await this.#store.exceptions.delete(id))) throw new NotFoundError(`exception ${id} does not exist`);
+    await this.#announce(PolicyKind.EXCEPTION, id, 0, ChangeType.DELETED, by);
+    return { record: before, change: ChangeType.DELETED, before, after: null };
+  }
+}

@@ -1,0 +1,36 @@
+// What a control reports: one violation per offending item (a CVE in a package, a secret at a
+// path, a licence of a package…). The engine drops the violations an exception covers, then
+// folds the rest into one reason per policy and control.
+import type { ImageAssurancePolicy, ScanReport, Severity } from '@assay/store';
+
+export type Controls = ImageAssurancePolicy['controls'];
+
+export interface Violation {
+  /** What an exception's `items` names to cover it: a vulnerability id, rule, package, licence, check id. */
+  item: string;
+  /** Other names the item goes by (vulnerability aliases). */
+  aliases?: readonly string[];
+  severity: Severity;
+  /** One line, no secret values. */
+  summary: string;
+  evidence: Record<string, unknown>;
+  remediation: string;
+}
+
+export interface ControlContext {
+  now: Date;
+}
+
+export interface ControlResult {
+  violations: Violation[];
+  /** When the control's answer may change with time alone (an allow-list entry expires…). */
+  changesAt?: Date;
+}
+
+export type Control<C> = (report: ScanReport, config: C, ctx: ControlContext) => ControlResult;
+
+export function earliest(a: Date | undefined, b: Date | undefined): Date | undefined {
+  if (!a) return b;
+  if (!b) return a;
+  return a.getTime() <= b.getTime() ? a : b;
+}

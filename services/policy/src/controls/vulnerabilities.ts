@@ -1,0 +1,74 @@
+// Vulnerabilities: severity ceiling, CVSS threshold, only-with-fix, block list, allow list
+// (with per-entry reason and expiry) and a grace period after a fix was published.
+import { SEVERITIES, type Severity } from '@assay/store';
+import { earliest, type Control, type Controls, type Violation } from './types.ts';
+
+type Config = NonNullable<Controls['vulnerabilities']>;
+
+const rank = (s: Severity): number => SEVERITIES.indexOf(s);
+const DAY_MS = 86_400_000;
+
+/** When the fix was published, if the finding says (`fixPublished`, `fixedAt`, `published`). */
+function fixDate(v: Record<string, unknown>): Date | undefined {
+  for (const k of ['fixPublished', 'fixPublishedAt', 'fixedAt', 'published']) {
+    const x = v[k];
+    if (typeof x === 'string' || x instanceof Date) {
+      const d = new Date(x);
+      if (!Number.isNaN(d.getTime())) return d;
+    }
+  }
+  return undefined;
+}
+
+export const vulnerabilitiesControl: Control<Config> = (report, config, { now }) => {
+  const deny = new Set(config.deny ?? []);
+  const allow = new Set(config.allow ?? []);
+  let changesAt: Date | undefined;
+  for (const e of config.allowList ?? []) {
+    if (!e.expiresAt || e.expiresAt.getTime() > now.getTime()) allow.add(e.id);
+    if (e.expiresAt && e.expiresAt.getTime() > now.getTime()) changesAt = earliest(changesAt, e.expiresAt);
+  }
+  const max = rank(config.maxSeverity);
+  const violations: Violation[] = [];
+  for (const v of report.vulnerabilities) {
+    const ids = [v.id, ...(v.aliases ?? [])];
+    const denied = ids.some((id) => deny.has(id));
+    if (!denied) {
+      if (ids.some((id) => allow.has(id))) continue;
+      if (config.ignoreUnfixed && !v.fixedVersion) continue;
+      // `unknown` severity ranks below negligible in SEVERITIES; it fails only by CVSS or the block list.
+      const bySeverity = v.severity !== 'unknown' && rank(v.severity) < max;
+      const byCvss = config.maxCvss !== undefined && v.cvss !== undefined && v.cvss >= config.maxCvss;
+      if (!bySeverity && !byCvss) continue;
+      if (config.gracePeriodDays !== undefined && v.fixedVersion) {
+        const fixed = fixDate(v as Record<string, unknown>);
+        if (fixed) {
+          const graceEnds = new Date(fixed.getTime() + config.gracePeriodDays * DAY_MS);
+          if (graceEnds.getTime() > now.getTime()) {
+            changesAt = earliest(changesAt, graceEnds);
+            continue;
+          }
+        }
+      }
+    }
+    const why = denied ? 'on the block list' : v.cvss !== undefined ? `${v.severity}, CVSS ${v.cvss}` : v.severity;
+    violations.push({
+      item: v.id,
+      ...(v.aliases ? { aliases: v.aliases } : {}),
+      severity: v.severity,
+      summary: `${v.id} in ${v.packageName} ${v.packageVersion} (${why})${v.fixedVersion ? `, fixed in ${v.fixedVersion}` : ', no fix'}`,
+      evidence: {
+        id: v.id,
+        package: v.packageName,
+        version: v.packageVersion,
+        ...(v.fixedVersion ? { fixedVersion: v.fixedVersion } : {}),
+        severity: v.severity,
+        ...(v.cvss !== undefined ? { cvss: v.cvss } : {}),
+      },
+      remediation: v.fixedVersion
+        ? `upgrade ${v.packageName} to ${v.fixedVersion} or later`
+        : `no fix yet: remove ${v.packageName}, or add an exception with an expiry`,
+    });
+  }
+  return changesAt ? { violations, changesAt } : { violations };
+};

@@ -1,0 +1,259 @@
+// The running evaluator: keeps verdicts current. Evaluates each completed scan; re-evaluates
+// the images a policy or exception change can affect, the images an expiry affects (at the
+// expiry), and every image after a vulnerability database update. An in-memory index of
+// digest → scope fields answers "which images can this change affect" without reading reports.
+import { allPages, type ImageAssurancePolicy, type PolicyException, type Store } from '@assay/store';
+import { publishEvent } from '@assay/bus';
+import { ChangeType, PolicyKind, ScanStatus, Topics, type ScanCompleted, type Verdict, type PolicyChanged } from '@assay/proto';
+import type { Logger } from '@assay/telemetry';
+import type { JetStreamClient, KV } from 'nats';
+import { verdictAudit } from './audit.ts';
+import { applicablePolicies, evaluateImage, imageScopeOf, type PolicyRef } from './evaluate.ts';
+import type { DocumentBuckets } from './document-buckets.ts';
+import { exceptionCoversImage } from '@assay/runtime-policy';
+import { inScope, type ImageScope } from '@assay/runtime-policy';
+import { EXPIRIES, Scheduler } from './scheduler.ts';
+import { casVerdict } from './verdict-bucket.ts';
+import { errorVerdict, isStale, outcomeChanged, verdictChanged, verdictFromEvaluation } from './verdict.ts';
+
+export interface PolicyEngineOptions {
+  store: Store;
+  js: JetStreamClient;
+  kv: KV;
+  logger: Logger;
+  clock?: () => Date;
+  /** Images re-evaluated at once. */
+  concurrency?: number;
+  /** Runtime policies and exceptions mirrored into buckets for admission. */
+  documents?: DocumentBuckets;
+}
+
+/** Everything one evaluation reads: all policies and exceptions at one moment. */
+export interface Snapshot {
+  policies: PolicyRef[];
+  exceptions: PolicyException[];
+  /** Identity of the snapshot's contents: equal keys, same inputs. */
+  key: string;
+}
+
+export interface EvaluateOutcome {
+  digest: string;
+  written: boolean;
+  announced: boolean;
+  verdict?: Verdict;
+}
+
+const FAR_FUTURE = new Date(8.64e15);
+
+export class PolicyEngine {
+  readonly index = new Map<string, ImageScope>();
+  readonly #o: Required<Omit<PolicyEngineOptions, 'clock' | 'documents'>> & { clock: () => Date; documents?: DocumentBuckets };
+  readonly scheduler: Scheduler;
+  #lastExpiryCheck: Date;
+
+  constructor(o: PolicyEngineOptions) {
+    this.#o = { concurrency: 16, clock: () => new Date(), ...o };
+    this.#lastExpiryCheck = this.#o.clock();
+    this.scheduler = new Scheduler(
+      (keys, at) => this.#onDue(keys, at),
+      this.#o.clock,
+      (err) => this.#o.logger.error({ err }, 'time-triggered re-evaluation failed'),
+    );
+  }
+
+  get store(): Store {
+    return this.#o.store;
+  }
+
+  /** Builds the digest index from the stored report heads. */
+  async loadIndex(): Promise<void> {
+    for await (const meta of allPages((p) => this.#o.store.reports.list(p))) {
+      this.index.set(meta.digest, { digest: meta.digest, registry: meta.image.registry, repository: meta.image.repository });
+    }
+  }
+
+  async snapshot(): Promise<Snapshot> {
+    const policies: PolicyRef[] = [];
+    for await (const r of allPages((p) => this.#o.store.policies.list(p))) {
+      if (r.document) policies.push({ id: r.id, version: r.version, policy: r.document });
+    }
+    const exceptions: PolicyException[] = [];
+    for await (const e of allPages((p) => this.#o.store.exceptions.listActive(this.#o.clock(), p))) exceptions.push(e);
+    const key = JSON.stringify([policies.map((p) => [p.id, p.version]), exceptions]);
+    return { policies, exceptions, key };
+  }
+
+  /** Evaluates the stored report of `digest` and writes its verdict (compare-and-set). */
+  async evaluateDigest(digest: string, snap: Snapshot, causationId?: string): Promise<EvaluateOutcome> {
+    const report = await this.#o.store.reports.get(digest);
+    if (!report) {
+      this.index.delete(digest);
+      return { digest, written: false, announced: false };
+    }
+    const scope = imageScopeOf(report);
+    this.index.set(digest, scope);
+    const now = this.#o.clock();
+    const policies = applicablePolicies(report, snap.policies);
+    const evaluation = evaluateImage(report, policies, snap.exceptions, now);
+    const verdict = verdictFromEvaluation(report, evaluation, policies, now, causationId);
+    const out = await this.#write(digest, verdict);
+    this.scheduler.set(`digest:${digest}`, evaluation.reevaluateAt);
+    return out;
+  }
+
+  async #write(digest: string, verdict: Verdict): Promise<EvaluateOutcome> {
+    const w = await casVerdict(this.#o.kv, digest, (prev) =>
+      isStale(prev, verdict) || !verdictChanged(prev, verdict) ? undefined : verdict,
+    );
+    const announced = w.written && outcomeChanged(w.previous, verdict);
+    if (announced) {
+      await publishEvent(this.#o.js, Topics.verdictChanged, verdict);
+      await publishEvent(this.#o.js, Topics.auditPolicy, verdictAudit(verdict, w.previous));
+    }
+    return { digest, written: w.written, announced, verdict };
+  }
+
+  /**
+   * A completed scan. The evaluation is redone when the policies changed while it ran, so the
+   * verdict never mixes versions read before and after a change.
+   */
+  async onScanCompleted(msg: ScanCompleted): Promise<EvaluateOutcome> {
+    const image = msg.image;
+    const digest = image?.digest ?? '';
+    if (!image || digest === '') throw new Error('ScanCompleted without an image digest');
+    const causation = msg.meta?.id;
+    if (msg.status === ScanStatus.FAILED) {
+      this.index.set(digest, { digest, registry: image.registry, repository: image.repository });
+      const v = errorVerdict(
+        { registry: image.registry, repository: image.repository, digest, tag: image.tag, mediaType: image.mediaType },
+        msg.error,
+        msg.reportId,
+        this.#o.clock(),
+        causation,
+      );
+      return this.#write(digest, v);
+    }
+    for (let attempt = 0; ; attempt++) {
+      const snap = await this.snapshot();
+      const out = await this.evaluateDigest(digest, snap, causation);
+      // The scanner stores the report before announcing it: missing means not readable yet
+      // (retried with backoff) or deleted since (dead-lettered after the allowed deliveries).
+      if (!out.verdict) throw new Error(`no stored report for ${digest}`);
+      if (attempt >= 3 || (await this.snapshot()).key === snap.key) return out;
+    }
+  }
+
+  /** Re-evaluates `digests` against one snapshot; returns how many verdicts were written. */
+  async reevaluate(digests: Iterable<string>, causationId?: string): Promise<{ evaluated: number; written: number }> {
+    const snap = await this.snapshot();
+    const queue = [...digests];
+    let evaluated = 0;
+    let written = 0;
+    const worker = async () => {
+      for (let d = queue.pop(); d !== undefined; d = queue.pop()) {
+        const r = await this.evaluateDigest(d, snap, causationId);
+        evaluated++;
+        if (r.written) written++;
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(this.#o.concurrency, queue.length) }, worker));
+    return { evaluated, written };
+  }
+
+  /** Digests whose image falls within any of the scopes. */
+  digestsInScope(scopes: ReadonlyArray<ImageAssurancePolicy['scope']>): string[] {
+    const out: string[] = [];
+    for (const [d, s] of this.index) if (scopes.some((scope) => inScope(scope, s))) out.push(d);
+    return out;
+  }
+
+  /** Which images a change can affect, then re-evaluates them. */
+  async onPolicyChanged(msg: PolicyChanged): Promise<{ evaluated: number; written: number }> {
+    const causation = msg.meta?.id;
+    let affected: string[] = [];
+    if (msg.kind === PolicyKind.IMAGE_ASSURANCE) {
+      // Old and new version: an image leaving the scope loses the policy's reasons.
+      const versions = await Promise.all([
+        msg.version > 1 ? this.#o.store.policies.get(msg.policyId, msg.version - 1) : undefined,
+        this.#o.store.policies.get(msg.policyId, msg.version),
+      ]);
+      const scopes = versions.filter((r) => r?.document).map((r) => r!.document!.scope);
+      affected = this.digestsInScope(scopes);
+    } else if (msg.kind === PolicyKind.EXCEPTION) {
+      const e = await this.#o.store.exceptions.get(msg.policyId);
+      // A new exception covers its own images; an update or delete may have narrowed a scope
+      // we no longer know, so every image is re-evaluated.
+      affected =
+        msg.change === ChangeType.CREATED && e
+          ? [...this.index.values()].filter((s) => exceptionCoversImage(e, s)).map((s) => s.digest)
+          : [...this.index.keys()];
+    }
+    // Runtime policies do not enter verdicts: admission applies them, from its mirror of the bucket.
+    if (msg.kind === PolicyKind.RUNTIME) await this.#o.documents?.syncRuntimePolicy(msg.policyId);
+    if (msg.kind === PolicyKind.EXCEPTION) await this.#o.documents?.syncException(msg.policyId);
+    await this.armExpiries();
+    return this.reevaluate(affected, causation);
+  }
+
+  async onVulnDbUpdated(causationId?: string): Promise<{ evaluated: number; written: number }> {
+    return this.reevaluate([...this.index.keys()], causationId);
+  }
+
+  /** The next exception or allow-list expiry after now. */
+  async nextExpiry(now: Date): Promise<Date | undefined> {
+    let next = (await this.#o.store.exceptions.listExpiringBefore(FAR_FUTURE, now, { limit: 1 })).items[0]?.expiresAt;
+    for await (const r of allPages((p) => this.#o.store.policies.list(p))) {
+      for (const e of r.document?.controls.vulnerabilities?.allowList ?? []) {
+        if (e.expiresAt && e.expiresAt.getTime() > now.getTime() && (!next || e.expiresAt < next)) next = e.expiresAt;
+      }
+    }
+    return next;
+  }
+
+  /** Re-arms the expiry timer from the stored exceptions and policies (after any change). */
+  async armExpiries(): Promise<void> {
+    this.scheduler.set(EXPIRIES, await this.nextExpiry(this.#o.clock()));
+  }
+
+  /** Images affected by what expired in (last check, at], and the exceptions that expired. */
+  async #expiredSince(at: Date): Promise<{ affected: Set<string>; exceptions: string[] }> {
+    const from = this.#lastExpiryCheck.getTime();
+    const until = at.getTime();
+    const within = (d: Date | undefined) => d !== undefined && d.getTime() > from && d.getTime() <= until;
+    const affected = new Set<string>();
+    const expiredExceptions: string[] = [];
+    const policies = new Map<string, ImageAssurancePolicy>();
+    for await (const r of allPages((p) => this.#o.store.policies.list(p))) if (r.document) policies.set(r.id, r.document);
+    for await (const e of allPages((p) => this.#o.store.exceptions.expired(at, p))) {
+      if (!within(e.expiresAt)) continue;
+      expiredExceptions.push(e.id);
+      const policyScope = e.scope.policyId ? policies.get(e.scope.policyId)?.scope : undefined;
+      for (const s of this.index.values()) if (exceptionCoversImage(e, s) && inScope(policyScope, s)) affected.add(s.digest);
+    }
+    for (const p of policies.values()) {
+      if ((p.controls.vulnerabilities?.allowList ?? []).some((e) => within(e.expiresAt))) {
+        for (const d of this.digestsInScope([p.scope])) affected.add(d);
+      }
+    }
+    return { affected, exceptions: expiredExceptions };
+  }
+
+  async #onDue(keys: string[], at: Date): Promise<void> {
+    const digests = new Set<string>();
+    for (const k of keys) if (k.startsWith('digest:')) digests.add(k.slice('digest:'.length));
+    if (keys.includes(EXPIRIES)) {
+      const expired = await this.#expiredSince(at);
+      for (const d of expired.affected) digests.add(d);
+      for (const id of expired.exceptions) await this.#o.documents?.syncException(id);
+      this.#lastExpiryCheck = at;
+      await this.armExpiries();
+    }
+    if (digests.size === 0) return;
+    const r = await this.reevaluate(digests);
+    this.#o.logger.info({ images: r.evaluated, written: r.written }, 're-evaluated at expiry');
+  }
+
+  async stop(): Promise<void> {
+    await this.scheduler.stop();
+  }
+}

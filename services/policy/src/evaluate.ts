@@ -1,0 +1,152 @@
+// The evaluation engine: a stored scan report judged against the image assurance policies
+// that apply to it (already selected by scope), with the exceptions in force. Pure: the same
+// report, policies, exceptions and time give the same answer, reasons in a fixed order.
+import type { ImageAssurancePolicy, PolicyException, ScanReport, Severity } from '@assay/store';
+import { SEVERITIES } from '@assay/store';
+import { baseImageControl } from './controls/base-image.ts';
+import { customChecksControl } from './controls/custom-checks.ts';
+import { imageConfigControl } from './controls/image-config.ts';
+import { licencesControl } from './controls/licences.ts';
+import { malwareControl } from './controls/malware.ts';
+import { packagesControl } from './controls/packages.ts';
+import { registriesControl } from './controls/registries.ts';
+import { sensitiveDataControl } from './controls/sensitive-data.ts';
+import { earliest, type ControlContext, type ControlResult, type Controls } from './controls/types.ts';
+import { vulnerabilitiesControl } from './controls/vulnerabilities.ts';
+import { coveringException, exceptionsFor } from '@assay/runtime-policy';
+import { inScope, reportLabels, type ImageScope } from '@assay/runtime-policy';
+
+/** A policy as evaluated: its id and version travel into the verdict. */
+export interface PolicyRef {
+  id: string;
+  version: number;
+  policy: ImageAssurancePolicy;
+}
+
+export interface Reason {
+  policy: string;
+  control: string;
+  message: string;
+  severity: Severity;
+  /** block: makes the image non-compliant; audit: reported only. */
+  action: 'block' | 'audit';
+  evidence: { items: Array<Record<string, unknown>> };
+  remediation: string;
+}
+
+export interface Evaluation {
+  compliant: boolean;
+  reasons: Reason[];
+  /** Exceptions that excused at least one finding (ids, sorted). */
+  exceptionsApplied: string[];
+  /** Earliest time the answer may change with time alone (an allow-list entry or exception expiring). */
+  reevaluateAt?: Date;
+}
+
+/** Controls in the order their reasons are listed. */
+const CONTROL_ORDER = [
+  'registries',
+  'vulnerabilities',
+  'malware',
+  'sensitiveData',
+  'baseImages',
+  'licences',
+  'packages',
+  'config',
+  'customChecks',
+] as const satisfies ReadonlyArray<keyof Controls>;
+
+function runControl(name: (typeof CONTROL_ORDER)[number], controls: Controls, report: ScanReport, ctx: ControlContext): ControlResult | undefined {
+  switch (name) {
+    case 'registries':
+      return controls.registries && registriesControl(report, controls.registries, ctx);
+    case 'vulnerabilities':
+      return controls.vulnerabilities && vulnerabilitiesControl(report, controls.vulnerabilities, ctx);
+    case 'malware':
+      return controls.malware && malwareControl(report, controls.malware, ctx);
+    case 'sensitiveData':
+      return controls.sensitiveData && sensitiveDataControl(report, controls.sensitiveData, ctx);
+    case 'baseImages':
+      return controls.baseImages && baseImageControl(report, controls.baseImages, ctx);
+    case 'licences':
+      return controls.licences && licencesControl(report, controls.licences, ctx);
+    case 'packages':
+      return controls.packages && packagesControl(report, controls.packages, ctx);
+    case 'config':
+      return controls.config && imageConfigControl(report, controls.config, ctx);
+    case 'customChecks':
+      return controls.customChecks && customChecksControl(report, controls.customChecks, ctx);
+  }
+}
+
+const rank = (s: Severity) => SEVERITIES.indexOf(s);
+const MAX_LISTED = 5;
+
+export function imageScopeOf(report: ScanReport): ImageScope {
+  return {
+    digest: report.image.digest,
+    registry: report.image.registry,
+    repository: report.image.repository,
+    labels: reportLabels(report.config),
+  };
+}
+
+/** The enabled policies whose scope covers the report's image, by id. */
+export function applicablePolicies(report: ScanReport, policies: readonly PolicyRef[]): PolicyRef[] {
+  const scope = imageScopeOf(report);
+  return policies.filter((p) => p.policy.enabled && inScope(p.policy.scope, scope)).sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+}
+
+/**
+ * Judges a report. `policies` are the applicable ones (see applicablePolicies); every one must
+ * pass. A failing `audit` policy adds reasons without making the image non-compliant.
+ */
+export function evaluateImage(
+  report: ScanReport,
+  policies: readonly PolicyRef[],
+  exceptions: readonly PolicyException[],
+  now: Date,
+): Evaluation {
+  const image = imageScopeOf(report);
+  const ctx: ControlContext = { now };
+  const reasons: Reason[] = [];
+  const applied = new Set<string>();
+  let reevaluateAt: Date | undefined;
+  const sorted = [...policies].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+  for (const { id, policy } of sorted) {
+    for (const control of CONTROL_ORDER) {
+      const result = runControl(control, policy.controls, report, ctx);
+      if (!result) continue;
+      reevaluateAt = earliest(reevaluateAt, result.changesAt);
+      const excs = exceptionsFor(exceptions, image, id, control, now);
+      const kept = result.violations.filter((v) => {
+        const e = coveringException(excs, v.item, v.aliases);
+        if (!e) return true;
+        applied.add(e.id);
+        reevaluateAt = earliest(reevaluateAt, e.expiresAt);
+        return false;
+      });
+      if (kept.length === 0) continue;
+      // Most severe first, then by item and summary: a stable order whatever the report's order.
+      kept.sort((a, b) => rank(a.severity) - rank(b.severity) || (a.item < b.item ? -1 : a.item > b.item ? 1 : 0) || (a.summary < b.summary ? -1 : 1));
+      const shown = kept.slice(0, MAX_LISTED).map((v) => v.summary);
+      const more = kept.length > MAX_LISTED ? ` and ${kept.length - MAX_LISTED} more` : '';
+      reasons.push({
+        policy: id,
+        control,
+        message: `${kept.length} ${kept.length === 1 ? 'finding' : 'findings'}: ${shown.join('; ')}${more}`,
+        severity: kept[0]!.severity,
+        action: policy.action,
+        evidence: { items: kept.map((v) => v.evidence) },
+        remediation: [...new Set(kept.map((v) => v.remediation))].slice(0, MAX_LISTED).join('; '),
+      });
+    }
+  }
+  const compliant = !reasons.some((r) => r.action === 'block');
+  return {
+    compliant,
+    reasons,
+    exceptionsApplied: [...applied].sort(),
+    ...(reevaluateAt ? { reevaluateAt } : {}),
+  };
+}

@@ -1,0 +1,223 @@
+// The REST API: token auth, validation naming the field, versions and diffs, YAML export and
+// import round trip, dry-run evaluation, the OpenAPI document, and one-line config errors.
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { ConfigError } from '@assay/config';
+import { policyService } from '@assay/policy';
+import { createService } from '@assay/service-kit';
+import { fromBinary } from '@bufbuild/protobuf';
+import { AuditEventSchema, Buckets, ChangeType, PolicyChangedSchema, Streams, Topics } from '@assay/proto';
+import type { ImageAssurancePolicy } from '@assay/store';
+import { parseAllDocuments } from 'yaml';
+import { startHarness, TOKEN, type Harness } from './harness.ts';
+import { report, sha, vuln } from './fixtures.ts';
+
+const doc = (over: Partial<ImageAssurancePolicy> = {}): ImageAssurancePolicy => ({
+  name: 'api',
+  enabled: true,
+  action: 'block',
+  scope: { registries: ['registry.example.com'] },
+  controls: { vulnerabilities: { maxSeverity: 'high' } },
+  ...over,
+});
+
+describe('policy REST API', () => {
+  let h: Harness;
+  before(async () => {
+    h = await startHarness();
+  });
+  after(async () => {
+    await h?.close();
+  });
+
+  it('refuses /api requests without the right bearer token; health stays open', async () => {
+    assert.equal((await fetch(`${h.url}/api/v1/policies`)).status, 401);
+    assert.equal((await fetch(`${h.url}/api/v1/policies`, { headers: { authorization: 'Bearer nope' } })).status, 401);
+    assert.equal((await fetch(`${h.url}/api/v1/export`, { headers: { authorization: TOKEN } })).status, 401);
+    assert.equal((await fetch(`${h.url}/healthz`)).status, 200);
+    assert.equal((await h.call('GET', '/api/v1/policies')).status, 200);
+  });
+
+  it('an invalid policy is refused with 400 naming the field', async () => {
+    const bad = await h.call('POST', '/api/v1/policies', { id: 'bad', document: { ...doc(), controls: { vulnerabilities: { maxSeverity: 'HIGHEST' } } } });
+    assert.equal(bad.status, 400);
+    assert.match(bad.json.error, /policy\.controls\.vulnerabilities\.maxSeverity/);
+    const unknown = await h.call('POST', '/api/v1/policies', { id: 'bad', document: { ...doc(), colour: 'red' } });
+    assert.equal(unknown.status, 400);
+    assert.match(unknown.json.error, /unknown field colour/);
+    const noDoc = await h.call('POST', '/api/v1/policies', { id: 'bad' });
+    assert.equal(noDoc.status, 400);
+    assert.match(noDoc.json.error, /document/);
+    assert.equal((await h.call('GET', '/api/v1/policies/bad')).status, 404);
+  });
+
+  it('versions and diffs; PUT needs a version; changes are announced and audited', async () => {
+    assert.equal((await h.call('POST', '/api/v1/policies', { id: 'versioned', document: doc() })).status, 201);
+    assert.equal((await h.call('PUT', '/api/v1/policies/versioned', { document: doc() })).status, 428);
+    const v2 = await h.call('PUT', '/api/v1/policies/versioned', { document: doc({ controls: { vulnerabilities: { maxSeverity: 'medium' } } }) }, { 'if-match': '"1"' });
+    assert.equal(v2.status, 200, v2.text);
+    assert.equal(v2.json.version, 2);
+    assert.equal(v2.headers.get('etag'), '"2"');
+    assert.equal(v2.json.createdBy, 'alice');
+    const stale = await h.call('PUT', '/api/v1/policies/versioned', { document: doc(), expectedVersion: 1 });
+    assert.equal(stale.status, 409);
+    const one = await h.call('GET', '/api/v1/policies/versioned/versions/1');
+    assert.equal(one.json.document.controls.vulnerabilities.maxSeverity, 'high');
+    assert.equal((await h.call('GET', '/api/v1/policies/versioned/versions')).json.items.length, 2);
+    const diff = await h.call('GET', '/api/v1/policies/versioned/diff?from=1&to=2');
+    assert.deepEqual(diff.json.changes, [{ op: 'replace', path: '/controls/vulnerabilities/maxSeverity', from: 'high', to: 'medium' }]);
+    const del = await h.call('DELETE', '/api/v1/policies/versioned');
+    assert.equal(del.status, 200);
+    assert.equal(del.json.deleted, true);
+    assert.equal((await h.call('GET', '/api/v1/policies/versioned')).status, 404);
+
+    const jsm = await h.admin.jetstreamManager();
+    const changed = fromBinary(PolicyChangedSchema, (await jsm.streams.getMessage(Streams.policy.name, { last_by_subj: Topics.policyChanged.subject })).data);
+    assert.deepEqual([changed.policyId, changed.version, changed.change, changed.changedBy], ['versioned', 3, ChangeType.DELETED, 'alice']);
+    const audit = fromBinary(AuditEventSchema, (await jsm.streams.getMessage(Streams.audit.name, { last_by_subj: Topics.auditPolicy.subject })).data);
+    assert.equal(audit.event.case, 'policyChange');
+    if (audit.event.case === 'policyChange') {
+      assert.deepEqual([audit.event.value.policyId, audit.event.value.version, audit.event.value.user?.username], ['versioned', 3, 'alice']);
+    }
+  });
+
+  it('runtime policies and exceptions have the same CRUD', async () => {
+    const rt = {
+      name: 'prod',
+      enabled: true,
+      enforcement: 'warn',
+      scope: { namespaces: ['prod-*'] },
+      imagePolicies: [],
+      blockUnregistered: true,
+      platforms: [{ os: 'linux', architecture: 'amd64' }],
+    };
+    assert.equal((await h.call('POST', '/api/v1/runtime-policies', { id: 'prod', document: rt })).status, 201);
+    const bad = await h.call('PUT', '/api/v1/runtime-policies/prod', { document: { ...rt, enforcement: 'maybe' }, expectedVersion: 1 });
+    assert.equal(bad.status, 400);
+    assert.match(bad.json.error, /runtimePolicy\.enforcement/);
+    const exc = await h.call('POST', '/api/v1/exceptions', { id: 'e1', scope: { items: ['CVE-1'] }, reason: 'r', expiresAt: '2099-01-01T00:00:00Z' });
+    assert.equal(exc.status, 201, exc.text);
+    assert.equal(exc.json.createdBy, 'alice');
+    assert.equal((await h.call('POST', '/api/v1/exceptions', { id: 'e1', scope: { items: ['CVE-1'] }, reason: 'r', expiresAt: '2099-01-01T00:00:00Z' })).status, 409);
+    const badExc = await h.call('PUT', '/api/v1/exceptions/e2', { scope: {}, reason: 'r', expiresAt: '2099-01-01T00:00:00Z' });
+    assert.equal(badExc.status, 400);
+    assert.match(badExc.json.error, /exception\.scope/);
+    assert.equal((await h.call('GET', '/api/v1/exceptions/e1')).json.reason, 'r');
+
+    // Mirrored for admission: runtime policies and exceptions in force, as JSON.
+    await h.settled();
+    const runtimeKv = await h.admin.js.views.kv(Buckets.runtimePolicies.name, { bindOnly: true });
+    const exceptionKv = await h.admin.js.views.kv(Buckets.exceptions.name, { bindOnly: true });
+    const rtEntry = await runtimeKv.get('prod');
+    assert.deepEqual(JSON.parse(new TextDecoder().decode(rtEntry!.value)), { id: 'prod', version: 1, policy: rt });
+    const excEntry = await exceptionKv.get('e1');
+    assert.equal(JSON.parse(new TextDecoder().decode(excEntry!.value)).expiresAt, '2099-01-01T00:00:00.000Z');
+
+    assert.equal((await h.call('DELETE', '/api/v1/exceptions/e1')).status, 200);
+    assert.equal((await h.call('GET', '/api/v1/exceptions/e1')).status, 404);
+    assert.equal((await h.call('DELETE', '/api/v1/runtime-policies/prod')).status, 200);
+    await h.settled();
+    assert.equal((await exceptionKv.get('e1'))?.operation, 'DEL');
+    assert.equal((await runtimeKv.get('prod'))?.operation, 'DEL');
+    // Back, for the YAML test.
+    assert.equal((await h.call('PUT', '/api/v1/runtime-policies/prod', { document: rt, expectedVersion: 2 })).status, 201);
+  });
+
+  it('YAML export and import round-trip', async () => {
+    await h.call('POST', '/api/v1/policies', { id: 'yaml-1', document: doc({ controls: { vulnerabilities: { maxSeverity: 'high', allowList: [{ id: 'CVE-9', reason: 'ok', expiresAt: new Date('2099-01-01T00:00:00Z') as unknown as Date }] } } }) });
+    await h.call('POST', '/api/v1/exceptions', { id: 'yaml-exc', scope: { repository: 'team-a/*' }, reason: 'r', expiresAt: '2099-01-01T00:00:00Z' });
+    const exported = await h.call('GET', '/api/v1/export');
+    assert.equal(exported.status, 200);
+    assert.match(exported.headers.get('content-type') ?? '', /yaml/);
+    const docs = parseAllDocuments(exported.text).map((d) => d.toJS());
+    assert.ok(docs.some((d) => d.kind === 'ImageAssurancePolicy' && d.id === 'yaml-1'));
+    assert.ok(docs.some((d) => d.kind === 'RuntimePolicy' && d.id === 'prod'));
+    assert.ok(docs.some((d) => d.kind === 'PolicyException' && d.id === 'yaml-exc'));
+
+    const again = await h.call('POST', '/api/v1/import', exported.text, { 'content-type': 'application/yaml' });
+    assert.equal(again.status, 200, again.text);
+    assert.ok(again.json.results.every((r: { result: string }) => r.result === 'unchanged'), again.text);
+
+    assert.equal((await h.call('DELETE', '/api/v1/policies/yaml-1')).status, 200);
+    const edited = exported.text.replace('maxSeverity: high', 'maxSeverity: low');
+    const imported = await h.call('POST', '/api/v1/import', edited, { 'content-type': 'application/yaml' });
+    assert.equal(imported.status, 200, imported.text);
+    const y1 = imported.json.results.find((r: { id: string }) => r.id === 'yaml-1');
+    assert.deepEqual([y1.result, y1.version], ['created', 3]);
+    const back = await h.call('GET', '/api/v1/export');
+    assert.equal(back.text, edited, 'export of the import is the imported text');
+
+    const invalid = await h.call('POST', '/api/v1/import', 'apiVersion: assay.dev/v1\nkind: ImageAssurancePolicy\nid: x\nspec: {name: x, enabled: true, action: maybe, controls: {}}\n', { 'content-type': 'application/yaml' });
+    assert.equal(invalid.status, 400);
+    assert.match(invalid.json.error, /policy\.action/);
+  });
+
+  it('dry-run evaluation of an uploaded or stored report against a draft policy', async () => {
+    // Outside team-a/*, which the exception of the YAML test covers whole.
+    const r = report({ vulnerabilities: [vuln('CVE-2024-20', 'critical')] }, { repository: 'team-z/dry', digest: sha('dry') });
+    const uploaded = await h.call('POST', '/api/v1/evaluate', { report: r, policy: doc() });
+    assert.equal(uploaded.status, 200, uploaded.text);
+    assert.equal(uploaded.json.compliant, false);
+    assert.match(uploaded.json.reasons[0].message, /CVE-2024-20/);
+    assert.deepEqual(uploaded.json.reasons[0].evidence.items[0].fixedVersion, '3.0.12');
+    const lax = await h.call('POST', '/api/v1/evaluate', { report: r, policy: doc({ controls: { vulnerabilities: { maxSeverity: 'critical' } } }) });
+    assert.equal(lax.json.compliant, true);
+    await h.api.engine.store.reports.put(r);
+    const stored = await h.call('POST', '/api/v1/evaluate', { digest: r.image.digest, policy: doc() });
+    assert.equal(stored.json.compliant, false);
+    assert.equal((await h.call('POST', '/api/v1/evaluate', { digest: sha('nothing'), policy: doc() })).status, 404);
+    const badDraft = await h.call('POST', '/api/v1/evaluate', { report: r, policy: { ...doc(), action: 'x' } });
+    assert.equal(badDraft.status, 400);
+    assert.match(badDraft.json.error, /policy\.action/);
+    // Nothing was written by a dry run.
+    assert.equal(await h.verdict(r.image.digest), undefined);
+  });
+
+  it('the OpenAPI document lists every route', async () => {
+    const res = await fetch(`${h.url}/openapi.json`);
+    assert.equal(res.status, 200);
+    const api = (await res.json()) as { openapi: string; paths: Record<string, Record<string, unknown>> };
+    assert.equal(api.openapi, '3.1.0');
+    const expected: Array<[string, string]> = [];
+    for (const base of ['/api/v1/policies', '/api/v1/runtime-policies']) {
+      expected.push(['get', base], ['post', base], ['get', `${base}/{id}`], ['put', `${base}/{id}`], ['delete', `${base}/{id}`]);
+      expected.push(['get', `${base}/{id}/versions`], ['get', `${base}/{id}/versions/{v}`], ['get', `${base}/{id}/diff`]);
+    }
+    expected.push(['get', '/api/v1/exceptions'], ['post', '/api/v1/exceptions'], ['get', '/api/v1/exceptions/{id}'], ['put', '/api/v1/exceptions/{id}'], ['delete', '/api/v1/exceptions/{id}']);
+    expected.push(['post', '/api/v1/evaluate'], ['get', '/api/v1/export'], ['post', '/api/v1/import'], ['get', '/openapi.json']);
+    expected.push(['get', '/healthz'], ['get', '/readyz'], ['get', '/metrics']);
+    for (const [m, p] of expected) assert.ok(api.paths[p]?.[m], `${m.toUpperCase()} ${p}`);
+    const listed = Object.values(api.paths).reduce((n, ops) => n + Object.keys(ops).length, 0);
+    assert.equal(listed, expected.length, 'no route missing from the expectation either');
+    const put = api.paths['/api/v1/policies/{id}']!.put as { parameters: Array<{ name: string; in: string }>; requestBody: unknown };
+    assert.ok(put.parameters.some((p) => p.name === 'if-match' && p.in === 'header'));
+    assert.equal(
+      JSON.stringify((put.requestBody as any).content['application/json'].schema.properties.document),
+      JSON.stringify({ $ref: '#/components/schemas/ImageAssurancePolicy' }),
+    );
+    const schemas = (api as unknown as { components: { schemas: Record<string, any> } }).components.schemas;
+    assert.deepEqual(schemas.ImageAssurancePolicy.properties.action.enum, ['block', 'audit'], 'document schemas come from the store');
+    assert.ok(schemas.PolicyException && schemas.RuntimePolicy);
+  });
+});
+
+describe('policy configuration', () => {
+  it('a bad value is named in one line', () => {
+    for (const [env, re] of [
+      [{ POLICY_REEVALUATE_CONCURRENCY: 'lots' }, /POLICY_REEVALUATE_CONCURRENCY/],
+      [{ MONGO_URL: 'http://x' }, /MONGO_URL/],
+    ] as const) {
+      try {
+        createService(policyService, { env });
+        assert.fail('expected a ConfigError');
+      } catch (err) {
+        assert.ok(err instanceof ConfigError, String(err));
+        assert.match(err.message, re);
+        assert.ok(!err.message.includes('\n'), 'one line');
+      }
+    }
+    const svc = createService(policyService, { env: { POLICY_API_TOKEN: 'sekrit' } });
+    assert.equal(svc.config.POLICY_API_TOKEN, 'sekrit');
+    assert.equal(svc.config.POLICY_API_USER, 'policy-api');
+  });
+});

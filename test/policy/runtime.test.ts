@@ -1,0 +1,177 @@
+// The runtime decision table: enforce/warn/audit × compliant/non-compliant/unregistered/unscanned,
+// with exemptions and break-glass exceptions; and which runtime policy governs a namespace.
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { Compliance } from '@assay/proto';
+import { decideAdmission, selectRuntimePolicy, type AdmissionInput, type RuntimePolicyRef } from '@assay/runtime-policy';
+import type { PolicyException, RuntimePolicy } from '@assay/store';
+import { sha } from './fixtures.ts';
+
+const NOW = new Date('2026-02-01T00:00:00Z');
+const image = { registry: 'registry.example.com', repository: 'team-a/api', digest: sha('img') };
+
+function rp(over: Partial<RuntimePolicy> = {}, id = 'rt'): RuntimePolicyRef {
+  return {
+    id,
+    version: 1,
+    policy: {
+      name: id,
+      enabled: true,
+      enforcement: 'enforce',
+      scope: { namespaces: ['*'] },
+      imagePolicies: [],
+      blockUnregistered: true,
+      blockPending: true,
+      platforms: [{ os: 'linux', architecture: 'amd64' }],
+      ...over,
+    },
+  };
+}
+
+const verdicts: Record<'compliant' | 'non-compliant' | 'unregistered' | 'unscanned', AdmissionInput['verdict']> = {
+  compliant: { compliance: Compliance.COMPLIANT, reasons: [] },
+  'non-compliant': {
+    compliance: Compliance.NON_COMPLIANT,
+    reasons: [{ policy: 'baseline', control: 'vulnerabilities', message: '1 finding: CVE-2024-1', severity: 'critical' }],
+  },
+  unregistered: undefined,
+  unscanned: { compliance: Compliance.PENDING, reasons: [] },
+};
+
+function decide(mode: 'enforce' | 'warn' | 'audit', state: keyof typeof verdicts, over: Partial<AdmissionInput> = {}) {
+  return decideAdmission({
+    verdict: verdicts[state],
+    runtimePolicy: rp({ enforcement: mode }),
+    image,
+    namespace: 'prod',
+    exceptions: [],
+    now: NOW,
+    ...over,
+  });
+}
+
+const breakGlass: PolicyException = {
+  id: 'bg-1',
+  scope: { repository: 'team-a/*', namespaces: ['prod'] },
+  reason: 'incident 42',
+  createdBy: 'oncall',
+  createdAt: new Date('2026-01-31T00:00:00Z'),
+  expiresAt: new Date('2026-02-02T00:00:00Z'),
+  breakGlass: true,
+};
+
+describe('decideAdmission', () => {
+  // [mode, state] → allowed, warnings?
+  const table: Array<[('enforce' | 'warn' | 'audit'), keyof typeof verdicts, boolean, boolean]> = [
+    ['enforce', 'compliant', true, false],
+    ['enforce', 'non-compliant', false, false],
+    ['enforce', 'unregistered', false, false],
+    ['enforce', 'unscanned', false, false],
+    ['warn', 'compliant', true, false],
+    ['warn', 'non-compliant', true, true],
+    ['warn', 'unregistered', true, true],
+    ['warn', 'unscanned', true, true],
+    ['audit', 'compliant', true, false],
+    ['audit', 'non-compliant', true, false],
+    ['audit', 'unregistered', true, false],
+    ['audit', 'unscanned', true, false],
+  ];
+  for (const [mode, state, allowed, warns] of table) {
+    it(`${mode} × ${state} → ${allowed ? 'allowed' : 'denied'}${warns ? ' with warnings' : ''}`, () => {
+      const d = decide(mode, state);
+      assert.equal(d.allowed, allowed);
+      assert.equal(d.mode, mode);
+      assert.equal(d.warnings.length > 0, warns, JSON.stringify(d));
+      assert.equal(d.violations.length > 0, state !== 'compliant', 'what enforcement would refuse is reported in every mode');
+      if (!allowed) assert.match(d.message, state === 'non-compliant' ? /non-compliant.*CVE-2024-1/ : state === 'unregistered' ? /not registered/ : /not been scanned/);
+      if (mode === 'audit' && state !== 'compliant') assert.match(d.message, /^audit only/);
+    });
+  }
+
+  for (const mode of ['enforce', 'warn', 'audit'] as const) {
+    for (const state of ['non-compliant', 'unregistered', 'unscanned'] as const) {
+      it(`${mode} × ${state}: a namespace or image exemption allows without violations`, () => {
+        const ns = decideAdmission({ verdict: verdicts[state], runtimePolicy: rp({ enforcement: mode, exemptions: { namespaces: ['kube-*'] } }), image, namespace: 'kube-system', exceptions: [], now: NOW });
+        assert.equal(ns.allowed, true);
+        assert.match(ns.message, /namespace kube-system is exempt/);
+        const img = decideAdmission({ verdict: verdicts[state], runtimePolicy: rp({ enforcement: mode, exemptions: { images: ['registry.example.com/team-a/*'] } }), image, namespace: 'prod', exceptions: [], now: NOW });
+        assert.equal(img.allowed, true);
+        assert.deepEqual(img.violations, []);
+      });
+      it(`${mode} × ${state}: a break-glass exception admits and reports its id; expired or elsewhere it does not`, () => {
+        const d = decide(mode, state, { exceptions: [breakGlass] });
+        assert.equal(d.allowed, true);
+        assert.equal(d.exceptionId, 'bg-1');
+        assert.match(d.warnings[0]!, /break-glass exception bg-1 \(incident 42\)/);
+        const expired = decide(mode, state, { exceptions: [breakGlass], now: breakGlass.expiresAt });
+        assert.equal(expired.exceptionId, undefined);
+        assert.equal(expired.allowed, mode !== 'enforce');
+        const otherNs = decide(mode, state, { exceptions: [breakGlass], namespace: 'dev' });
+        assert.equal(otherNs.exceptionId, undefined);
+      });
+    }
+  }
+
+  it('a compliant image needs no break-glass exception (none reported)', () => {
+    assert.equal(decide('enforce', 'compliant', { exceptions: [breakGlass] }).exceptionId, undefined);
+  });
+
+  it('unregistered images pass when blockUnregistered is off', () => {
+    const d = decideAdmission({ verdict: undefined, runtimePolicy: rp({ blockUnregistered: false }), image, namespace: 'prod', exceptions: [], now: NOW });
+    assert.equal(d.allowed, true);
+  });
+
+  it('not-yet-scanned: deny, allow-and-request-scan, or wait with a deadline then deny', () => {
+    const base = { verdict: verdicts.unscanned, image, namespace: 'prod', exceptions: [], now: NOW };
+    assert.equal(decideAdmission({ ...base, runtimePolicy: rp({ pending: { action: 'deny' } }) }).allowed, false);
+    const req = decideAdmission({ ...base, runtimePolicy: rp({ pending: { action: 'allow-and-request-scan' } }) });
+    assert.equal(req.allowed, true);
+    assert.equal(req.requestScan, true);
+    const wait = decideAdmission({ ...base, runtimePolicy: rp({ pending: { action: 'wait', waitMs: 3000 } }) });
+    assert.equal(wait.outcome, 'wait');
+    assert.deepEqual(wait.deadline, new Date(NOW.getTime() + 3000));
+    const after = decideAdmission({ ...base, runtimePolicy: rp({ pending: { action: 'wait', waitMs: 3000 } }), waitExpired: true });
+    assert.equal(after.outcome, 'deny');
+    assert.match(after.message, /waited/);
+  });
+
+  it('a failed scan is refused under enforce', () => {
+    const d = decideAdmission({ verdict: { compliance: Compliance.ERROR, reasons: [] }, runtimePolicy: rp(), image, namespace: 'prod', exceptions: [], now: NOW });
+    assert.equal(d.allowed, false);
+    assert.match(d.message, /scan .* failed/);
+  });
+
+  it('a runtime policy listing image policies enforces only their reasons; registries outside the allow list are refused', () => {
+    const v = verdicts['non-compliant'];
+    assert.equal(decideAdmission({ verdict: v, runtimePolicy: rp({ imagePolicies: ['other'] }), image, namespace: 'prod', exceptions: [], now: NOW }).allowed, true);
+    assert.equal(decideAdmission({ verdict: v, runtimePolicy: rp({ imagePolicies: ['baseline'] }), image, namespace: 'prod', exceptions: [], now: NOW }).allowed, false);
+    const reg = decideAdmission({ verdict: verdicts.compliant, runtimePolicy: rp({ allowedRegistries: ['ghcr.io'] }), image, namespace: 'prod', exceptions: [], now: NOW });
+    assert.equal(reg.allowed, false);
+    assert.match(reg.message, /registry registry.example.com is not allowed/);
+  });
+
+  it('no runtime policy: allowed, mode none', () => {
+    const d = decideAdmission({ verdict: undefined, runtimePolicy: undefined, image, namespace: 'prod', exceptions: [], now: NOW });
+    assert.deepEqual([d.allowed, d.mode], [true, 'none']);
+  });
+});
+
+describe('selectRuntimePolicy', () => {
+  const all = [
+    rp({ scope: { namespaces: ['*'] } }, 'catch-all'),
+    rp({ scope: { namespaces: ['prod-*'] } }, 'prod-glob'),
+    rp({ scope: { namespaces: ['prod-eu'] } }, 'prod-eu'),
+    rp({ scope: { namespaces: ['prod-*'], labels: { tier: 'gold' } } }, 'prod-gold'),
+    rp({ scope: { namespaces: ['prod-us'] }, enabled: false }, 'disabled'),
+    rp({ scope: { namespaces: ['*'], clusters: ['east-*'] } }, 'east'),
+  ];
+  it('the most specific enabled policy wins', () => {
+    assert.equal(selectRuntimePolicy('prod-eu', {}, all)?.id, 'prod-eu');
+    assert.equal(selectRuntimePolicy('prod-us', {}, all)?.id, 'prod-glob');
+    assert.equal(selectRuntimePolicy('prod-us', { tier: 'gold' }, all)?.id, 'prod-gold');
+    assert.equal(selectRuntimePolicy('dev', {}, all)?.id, 'catch-all');
+    assert.equal(selectRuntimePolicy('dev', {}, all, 'east-1')?.id, 'catch-all', 'ties broken by id');
+    assert.equal(selectRuntimePolicy('dev', {}, all.filter((r) => r.id === 'east'), 'west-1'), undefined);
+    assert.equal(selectRuntimePolicy('dev', {}, []), undefined);
+  });
+});
