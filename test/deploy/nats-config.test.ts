@@ -1,0 +1,55 @@
+// The NATS server configuration shipped in the ConfigMaps (kustomize and Helm) is one that
+// nats-server accepts (`nats-server -t`), with POD_NAME given as the StatefulSet gives it.
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { delimiter, join } from 'node:path';
+import { test } from 'node:test';
+import { parseAllDocuments } from 'yaml';
+import { repoRoot } from '../../scripts/proto-generate.ts';
+import { type K8sObject, renderKustomization } from './kustomize-render.ts';
+
+function natsConf(objs: K8sObject[]): string {
+  const cm = objs.find((o) => o.kind === 'ConfigMap' && o.metadata.name.endsWith('nats-config')) as (K8sObject & { data: Record<string, string> }) | undefined;
+  assert.ok(cm?.data['nats.conf'], 'a nats.conf ConfigMap');
+  return cm.data['nats.conf'];
+}
+
+function helmObjects(set: string[]): K8sObject[] {
+  const r = spawnSync(join(repoRoot, 'node_modules', '.bin', 'helm'), ['template', 'assay', join(repoRoot, 'deploy', 'helm', 'assay'), '-n', 'assay-system', ...set.flatMap((s) => ['--set', s])], { encoding: 'utf8' });
+  assert.equal(r.status, 0, r.stderr);
+  return parseAllDocuments(r.stdout).map((d) => d.toJS() as K8sObject | null).filter((o): o is K8sObject => o !== null);
+}
+
+const cases: [string, () => string][] = [
+  ['kustomize base', () => natsConf(renderKustomization(join(repoRoot, 'deploy', 'k8s', 'base')))],
+  ['helm, 3 replicas', () => natsConf(helmObjects([]))],
+  ['helm, 1 replica', () => natsConf(helmObjects(['nats.replicas=1']))],
+];
+
+/** nats-server on PATH or in the sbin directories Debian installs it to. */
+const natsServer = [...(process.env['PATH'] ?? '').split(delimiter), '/usr/sbin', '/usr/local/sbin', '/sbin']
+  .filter(Boolean)
+  .map((d) => join(d, 'nats-server'))
+  .find((p) => existsSync(p));
+
+for (const [label, conf] of cases) {
+  test(`nats-server accepts the NATS configuration (${label})`, (t) => {
+    if (natsServer === undefined) {
+      t.skip('nats-server is not on PATH (npm test installs Debian nats-server)');
+      return;
+    }
+    const dir = mkdtempSync(join(tmpdir(), 'assay-nats-conf-'));
+    try {
+      const file = join(dir, 'nats.conf');
+      writeFileSync(file, conf());
+      const ok = spawnSync(natsServer, ['-t', '-c', file], { encoding: 'utf8', env: { ...process.env, POD_NAME: 'nats-0' } });
+      assert.equal(ok.status, 0, ok.stderr + ok.stdout);
+      const noName = spawnSync(natsServer, ['-t', '-c', file], { encoding: 'utf8', env: { PATH: process.env['PATH'] ?? '' } });
+      assert.notEqual(noName.status, 0, 'the server name comes from POD_NAME');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+}
