@@ -1,5 +1,5 @@
 // scanner's own configuration variables, on top of the common ones (and the store's).
-import { annotate, bool, durationMs, int, z } from '@assay/config';
+import { annotate, bool, durationMs, int, str, z } from '@assay/config';
 import { storeSettings } from '@assay/store';
 import { parseRegistries, RegistryConfigError, type RegistrySpec } from '@assay/registry-client';
 import { parse as parseYaml } from 'yaml';
@@ -50,6 +50,33 @@ export function scannerRegistriesField() {
   );
 }
 
+/** Where newer vulnerability databases come from. */
+export type VulnDbSource =
+  | { kind: 'oci'; registry: string; repository: string; tag: string; text: string }
+  | { kind: 'url'; url: string; text: string };
+
+/** `oci://host[:port]/repository[:tag]` (tag `latest` when absent) or an `http(s)://` URL. */
+export function vulnDbSourceField() {
+  const expected = 'oci://host[:port]/repository[:tag] or an https:// URL of a database file';
+  return annotate(
+    z.string().transform((s, ctx): VulnDbSource => {
+      const t = s.trim();
+      const oci = /^oci:\/\/([^/\s]+)\/([a-z0-9]+(?:[._/-][a-z0-9]+)*)(?::([A-Za-z0-9_][A-Za-z0-9_.-]{0,127}))?$/.exec(t);
+      if (oci) return { kind: 'oci', registry: oci[1]!, repository: oci[2]!, tag: oci[3] ?? 'latest', text: t };
+      let u: URL | undefined;
+      try {
+        u = new URL(t);
+      } catch {
+        u = undefined;
+      }
+      if (u && (u.protocol === 'https:' || u.protocol === 'http:') && u.hostname !== '') return { kind: 'url', url: t, text: t };
+      ctx.addIssue({ code: 'custom', message: `is not ${expected}` });
+      return z.NEVER;
+    }),
+    { expected },
+  );
+}
+
 const GiB = 1024 ** 3;
 
 export const scannerConfig = {
@@ -75,6 +102,16 @@ export const scannerConfig = {
     .default(DEFAULT_LIMITS.maxGroupBytes)
     .describe('File content held for group analyzers per layer (dpkg status and lists, lockfiles)'),
   SCAN_LAYER_CACHE: bool().default(true).describe('Reuse cached per-layer analyses (keyed by layer digest and analyzer versions)'),
+  VULNDB_DIR: str('a directory path')
+    .optional()
+    .describe('Directory of the vulnerability database file (vulndb.sqlite); default <directory of SQLITE_PATH>/vulndb (a temporary directory with SQLITE_PATH=:memory:)'),
+  VULNDB_SOURCE: vulnDbSourceField()
+    .optional()
+    .describe('Where newer databases are published: oci://host[:port]/repository[:tag] or an https:// URL; unset = air-gapped (only the file in VULNDB_DIR, installed by hand)'),
+  VULNDB_INSECURE: bool().default(false).describe('Fetch VULNDB_SOURCE over plain HTTP (a loopback or lab registry)'),
+  VULNDB_CHECK_INTERVAL: durationMs()
+    .default(3_600_000)
+    .describe('How often to look for a newer database (VULNDB_SOURCE, else the file in VULNDB_DIR); 0 = only at start'),
 };
 
 export type ScannerShape = typeof scannerConfig;

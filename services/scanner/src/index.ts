@@ -12,3 +12,4 @@ export * from './jobs.ts';
 export * from './cyclonedx.ts';
 export * from './routes.ts';
 export * from './analyzers.ts';
+export * from './vulndb.ts';

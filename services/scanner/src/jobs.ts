@@ -72,6 +72,17 @@ export interface ScanJobsOptions {
   logger: Logger;
   bus?: BusConnection;
   metrics?: ScanJobsMetrics;
+  /** Vulnerability matching of finished scans; without it reports carry no vulnerabilities. */
+  vulndb?: ScanMatcher;
+}
+
+/** What scan jobs need of the vulnerability database (VulnDbManager). */
+export interface ScanMatcher {
+  readonly version: string | undefined;
+  /** The report with the current database's findings (or the no-database warning). */
+  match(report: ScanReport): Promise<ScanReport>;
+  /** An existing report brought up to the current database (stored again when it changed). */
+  refresh(report: ScanReport): Promise<ScanReport>;
 }
 
 export interface ScanRequestOptions {
@@ -252,7 +263,8 @@ export class ScanJobs {
     const { store, logger } = this.#o;
     const log = logger.child({ digest: target.digest, repository: target.repository, registry: target.registry });
     if (!opts.force) {
-      const existing = await this.#existing(target);
+      let existing = await this.#existing(target);
+      if (existing && this.#o.vulndb) existing = await this.#o.vulndb.refresh(existing);
       if (existing) {
         this.#o.metrics?.scanSkipped?.();
         log.info({ reportId: existing.reportId }, 'already scanned with these analyzer versions; not scanning again');
@@ -303,8 +315,7 @@ export class ScanJobs {
         }
         return await this.#fail(target, versions, state, err, opts, log, started);
       }
-      const report = buildReport(target, versions, state);
-      await store.reports.put(report);
+      const report = await this.#store(buildReport(target, versions, state));
       await this.#status(target, 'succeeded', { reportId: report.reportId });
       const outcome: ScanOutcome = { digest: target.digest, status: 'succeeded', reportId: report.reportId, scanned: true, report };
       await this.#completed(target, outcome, opts.causationId);
@@ -316,6 +327,36 @@ export class ScanJobs {
     } finally {
       release();
     }
+  }
+
+  /**
+   * Matches and stores a succeeded scan's report. A database swapped in meanwhile may have been
+   * re-matched over the stored reports before this one was stored: match again, so no report is
+   * left behind on the older database.
+   */
+  async #store(built: ScanReport): Promise<ScanReport> {
+    const m = this.#o.vulndb;
+    let report = m ? await m.match(built) : built;
+    await this.#o.store.reports.put(report);
+    for (let i = 0; m && i < 3 && m.version !== undefined && report.vulnDbVersion !== m.version; i++) {
+      report = await m.match(report);
+      await this.#o.store.reports.put(report);
+    }
+    return report;
+  }
+
+  /** Announces a report re-matched against a new database: the same report id, its new summary. */
+  async publishRematched(report: ScanReport, opts: { causationId: string; eventId: string }): Promise<void> {
+    const img = report.image;
+    const target: ScanTarget = {
+      registry: img.registry,
+      repository: img.repository,
+      digest: img.digest,
+      ...(img.tag ? { tag: img.tag } : {}),
+      ...(img.mediaType ? { mediaType: img.mediaType } : {}),
+      ...(img.platform ? { platform: img.platform } : {}),
+    };
+    await this.#completed(target, { digest: img.digest, status: 'succeeded', reportId: report.reportId, scanned: false, report }, opts.causationId, opts.eventId);
   }
 
   async #fail(
@@ -383,12 +424,15 @@ export class ScanJobs {
     }
   }
 
-  async #completed(target: ScanTarget, o: ScanOutcome, causationId: string | undefined): Promise<void> {
+  async #completed(target: ScanTarget, o: ScanOutcome, causationId: string | undefined, eventId?: string): Promise<void> {
     const bus = this.#o.bus;
     if (!bus) return;
     const s = o.report.summary;
+    const meta = newEventMeta(PRODUCER, causationId);
+    // A derived id (re-match) makes every replica's copy of the same event one stored message.
+    if (eventId) meta.id = eventId;
     const event = create(ScanCompletedSchema, {
-      meta: newEventMeta(PRODUCER, causationId),
+      meta,
       image: create(ImageRefSchema, {
         registry: target.registry,
         repository: target.repository,
@@ -413,6 +457,7 @@ export class ScanJobs {
           }
         : {}),
       error: o.error ?? '',
+      vulnDbVersion: o.report.vulnDbVersion ?? '',
       analyzerVersions: Object.fromEntries(Object.entries(o.report.analyzerVersions).map(([k, v]) => [k, String(v)])),
     });
     await publishEvent(bus.js, Topics.scanCompleted, event, { expectStream: Streams.scans.name });

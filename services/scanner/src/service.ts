@@ -10,6 +10,7 @@ import { limitsFrom, scannerConfig, type ScannerShape } from './config.ts';
 import { ScanJobs } from './jobs.ts';
 import { RegistryClients } from './registry-clients.ts';
 import { scannerRoutes } from './routes.ts';
+import { VulnDbManager, vulnDbDirFrom } from './vulndb.ts';
 
 export { scannerConfig };
 
@@ -19,7 +20,8 @@ export const DEFAULT_HTTP_PORT = 8082;
 
 /** Streams, consumers and buckets scanner provisions at start. */
 export const scannerTopology: Topology = {
-  streams: [Streams.images, Streams.scans, Streams.deadLetter],
+  // ASSAY_POLICY: the scanner publishes VulnDbUpdated there.
+  streams: [Streams.images, Streams.scans, Streams.policy, Streams.deadLetter],
   consumers: [Consumers.scannerDiscovered, Consumers.scannerRequests],
   buckets: [],
 };
@@ -29,6 +31,8 @@ export interface Scanner {
   readonly jobs: ScanJobs;
   readonly store: Store;
   readonly analyzers: AnalyzerRegistry;
+  /** The vulnerability database: `checkForUpdate()`, `version`, `initial` (the start-up check). */
+  readonly vulndb: VulnDbManager;
 }
 
 export interface ScannerServiceOptions {
@@ -66,8 +70,40 @@ export async function startScanner(ctx: ServiceContext<ScannerShape>, opts: Scan
   });
   const layers = m.counter({ name: 'assay_scanner_layers_total', help: 'Layers of finished scans, cached or walked', labelNames: ['how'] });
   const running = m.gauge({ name: 'assay_scanner_scans_in_flight', help: 'Scans in flight' });
+  const dbInfo = m.gauge({ name: 'assay_scanner_vulndb_info', help: 'The vulnerability database in use (1 for its version; none while there is none)', labelNames: ['version'] });
+  const dbBuilt = m.gauge({ name: 'assay_scanner_vulndb_built_timestamp_seconds', help: 'Build time of the vulnerability database in use' });
+  const dbChecks = m.counter({ name: 'assay_scanner_vulndb_checks_total', help: 'Checks for a newer vulnerability database, by result', labelNames: ['result'] });
+  const dbMatches = m.counter({ name: 'assay_scanner_vulndb_matches_total', help: 'Vulnerability findings produced, by scans or by re-matching stored reports', labelNames: ['via'] });
+  const dbRematched = m.counter({ name: 'assay_scanner_vulndb_rematched_reports_total', help: 'Stored reports visited by re-matching after a database update, by result', labelNames: ['result'] });
 
-  const jobs = new ScanJobs({
+  const vulndb: VulnDbManager = new VulnDbManager({
+    dir: vulnDbDirFrom(c),
+    source: c.VULNDB_SOURCE,
+    insecure: c.VULNDB_INSECURE,
+    intervalMs: c.VULNDB_CHECK_INTERVAL,
+    store,
+    bus: ctx.bus,
+    logger: ctx.logger.child({ component: 'vulndb' }),
+    clientFor: (r) => clients.clientFor(r),
+    // Late-bound: jobs is created below, and re-matching starts only after it exists.
+    publishCompleted: (report, o) => jobs.publishRematched(report, o),
+    metrics: {
+      loaded: (db) => {
+        dbInfo.reset();
+        if (!db) return;
+        dbInfo.set({ version: db.version }, 1);
+        const t = Date.parse(db.metadata.builtAt);
+        if (!Number.isNaN(t)) dbBuilt.set(t / 1000);
+      },
+      check: (result) => dbChecks.inc({ result }),
+      matches: (n, via) => dbMatches.inc({ via }, n),
+      rematched: (result, n) => dbRematched.inc({ result }, n),
+    },
+  });
+  // Loaded before consuming, so the first scans already match.
+  await vulndb.load();
+
+  const jobs: ScanJobs = new ScanJobs({
     analyzers,
     store,
     clients,
@@ -78,6 +114,7 @@ export async function startScanner(ctx: ServiceContext<ScannerShape>, opts: Scan
     backoffMs: Array.from({ length: 6 }, (_, i) => c.SCAN_RETRY_BACKOFF * 2 ** i),
     logger: ctx.logger.child({ component: 'jobs' }),
     bus: ctx.bus,
+    vulndb,
     metrics: {
       scanStarted: () => running.inc(),
       scanFinished: (status, seconds) => {
@@ -89,10 +126,13 @@ export async function startScanner(ctx: ServiceContext<ScannerShape>, opts: Scan
       layer: (how) => layers.inc({ how }),
     },
   });
+  // Registered before jobs.stop, so it runs after it (stop hooks run in reverse), before the store closes.
+  ctx.onStop(() => vulndb.stop());
   await jobs.start();
   ctx.onStop(() => jobs.stop());
-  ctx.logger.info({ analyzers: analyzers.versions(), concurrency: c.SCAN_CONCURRENCY }, 'scanner consuming');
-  return { jobs, store, analyzers };
+  vulndb.start();
+  ctx.logger.info({ analyzers: analyzers.versions(), concurrency: c.SCAN_CONCURRENCY, vulnDbVersion: vulndb.version ?? null }, 'scanner consuming');
+  return { jobs, store, analyzers, vulndb };
 }
 
 /** The scanner definition with a chosen set of analyzers (tests, embedding). */
