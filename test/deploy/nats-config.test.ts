@@ -22,6 +22,28 @@ function helmObjects(set: string[]): K8sObject[] {
   return parseAllDocuments(r.stdout).map((d) => d.toJS() as K8sObject | null).filter((o): o is K8sObject => o !== null);
 }
 
+const SERVICES = ['registry-watcher', 'scanner', 'policy', 'admission', 'audit'];
+
+test('kustomize base: every service signs in to NATS as its own user, with a password from assay-nats-users', () => {
+  const objs = renderKustomization(join(repoRoot, 'deploy', 'k8s', 'base'));
+  const conf = natsConf(objs);
+  type EnvVar = { name: string; value?: string; valueFrom?: { secretKeyRef?: { name: string; key: string } } };
+  type Workload = K8sObject & { spec: { template: { spec: { containers: { name: string; env?: EnvVar[] }[] } } } };
+  const nats = objs.find((o) => o.kind === 'StatefulSet' && o.metadata.name === 'nats') as Workload | undefined;
+  assert.ok(nats);
+  const natsEnv = nats.spec.template.spec.containers[0]!.env ?? [];
+  for (const svc of SERVICES) {
+    const variable = `NATS_PASSWORD_${svc.toUpperCase().replace('-', '_')}`;
+    assert.match(conf, new RegExp(`user: ${svc}, password: \\$${variable}\\b`), `${svc} is a NATS user`);
+    assert.deepEqual(natsEnv.find((e) => e.name === variable)?.valueFrom?.secretKeyRef, { name: 'assay-nats-users', key: svc });
+    const dep = objs.find((o) => o.kind === 'Deployment' && o.metadata.name === svc) as Workload | undefined;
+    assert.ok(dep, `${svc} deployment`);
+    const env = dep.spec.template.spec.containers.find((c) => c.name === svc)?.env ?? [];
+    assert.equal(env.find((e) => e.name === 'NATS_USER')?.value, svc);
+    assert.deepEqual(env.find((e) => e.name === 'NATS_PASSWORD')?.valueFrom?.secretKeyRef, { name: 'assay-nats-users', key: svc });
+  }
+});
+
 const cases: [string, () => string][] = [
   ['kustomize base', () => natsConf(renderKustomization(join(repoRoot, 'deploy', 'k8s', 'base')))],
   ['helm, 3 replicas', () => natsConf(helmObjects([]))],
@@ -44,7 +66,9 @@ for (const [label, conf] of cases) {
     try {
       const file = join(dir, 'nats.conf');
       writeFileSync(file, conf());
-      const ok = spawnSync(natsServer, ['-t', '-c', file], { encoding: 'utf8', env: { ...process.env, POD_NAME: 'nats-0' } });
+      // The kustomize base signs each service in as its own user; passwords come from the environment.
+      const passwords = Object.fromEntries(SERVICES.map((s) => [`NATS_PASSWORD_${s.toUpperCase().replace('-', '_')}`, `pw-${s}`]));
+      const ok = spawnSync(natsServer, ['-t', '-c', file], { encoding: 'utf8', env: { ...process.env, POD_NAME: 'nats-0', ...passwords } });
       assert.equal(ok.status, 0, ok.stderr + ok.stdout);
       const noName = spawnSync(natsServer, ['-t', '-c', file], { encoding: 'utf8', env: { PATH: process.env['PATH'] ?? '' } });
       assert.notEqual(noName.status, 0, 'the server name comes from POD_NAME');

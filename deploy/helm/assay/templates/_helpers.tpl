@@ -37,3 +37,8 @@ seccompProfile: { type: RuntimeDefault }
 {{- end -}}
 
 {{- define "assay.natsHeadless" -}}{{ include "assay.fullname" . }}-nats-headless{{- end -}}
+
+{{/* Secret holding one NATS password per service (created by the chart unless nats.auth.existingSecret). */}}
+{{- define "assay.natsUsersSecret" -}}
+{{- if .Values.nats.auth.existingSecret -}}{{ .Values.nats.auth.existingSecret }}{{- else -}}{{ include "assay.fullname" . }}-nats-users{{- end -}}
+{{- end -}}
