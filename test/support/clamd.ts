@@ -83,6 +83,9 @@ export async function startClamd(opts: ClamdOptions = {}): Promise<Clamd> {
       'SelfCheck 0',
       `StreamMaxLength ${opts.streamMaxLength ?? '100M'}`,
       'ScanArchive yes',
+      // A layer with more files than MaxFiles would otherwise come back clean: make it an alert,
+      // so the scanner falls back to scanning file by file.
+      'AlertExceedsMax yes',
       opts.extraConfig ?? '',
     ].join('\n') + '\n',
   );

@@ -7,3 +7,6 @@ export * from './lang/index.ts';
 export * from './default-analyzers.ts';
 export * from './secrets/index.ts';
 export * from './licences/index.ts';
+export * from './base-image/index.ts';
+export * from './checks/index.ts';
+export * from './report-formats/index.ts';
