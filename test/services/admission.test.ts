@@ -1,6 +1,6 @@
-// admission mirrors the verdicts and tags buckets and is ready only once both mirrors are in
-// sync: values put before it starts are in its mirror when it reports ready, and while it
-// cannot watch a bucket /readyz answers 503 naming the mirror.
+// admission mirrors the verdicts, tags, runtime-policies and policy-exceptions buckets and is
+// ready only once every mirror is in sync: values put before it starts are in its mirror when
+// it reports ready, and while it cannot watch a bucket /readyz answers 503 naming the mirror.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { create, toBinary } from '@bufbuild/protobuf';
@@ -11,6 +11,7 @@ import { admissionService, admissionTopology } from '@assay/admission';
 import { authorization, configuredNats, type ConfiguredNats } from './nats-config.ts';
 import { startNatsServer, type NatsServer } from '../support/nats-server.ts';
 import { waitFor } from '../support/processes.ts';
+import { makeTlsFixtures, type TlsFixtures } from '../admission/tls-fixtures.ts';
 
 const DIGEST_A = 'sha256.' + 'a'.repeat(64);
 const TAG_KEY = tagBucketKey('registry.local/team/app:v1');
@@ -32,6 +33,16 @@ async function seed(bus: BusConnection) {
   return { verdicts, tags };
 }
 
+/** The webhook's TLS files (it starts only with them) and its port: any free one. */
+let tls: TlsFixtures;
+before(async () => {
+  tls = await makeTlsFixtures();
+});
+after(async () => {
+  await tls?.remove();
+});
+const webhookEnv = () => ({ ADMISSION_PORT: '0', ADMISSION_TLS_CERT: tls.serverCert, ADMISSION_TLS_KEY: tls.serverKey });
+
 async function readyz(address: string) {
   const res = await fetch(`${address}/readyz`);
   return { status: res.status, body: (await res.json()) as { failing: string[]; checks: { name: string; ok: boolean }[] } };
@@ -49,9 +60,9 @@ describe('admission: bucket mirrors', () => {
     await nats?.close();
   });
 
-  it('provisions its buckets and is ready only with both mirrors synced, holding what was there before', async () => {
+  it('provisions its buckets and is ready only with every mirror synced, holding what was there before', async () => {
     const { verdicts, tags } = await seed(admin);
-    const svc = createService(admissionService, { env: { NATS_URL: nats.url, HTTP_PORT: '0', LOG_LEVEL: 'warn' } });
+    const svc = createService(admissionService, { env: { NATS_URL: nats.url, HTTP_PORT: '0', LOG_LEVEL: 'warn', ...webhookEnv() } });
     try {
       await svc.start();
       await svc.ready({ timeoutMs: 20_000 });
@@ -59,7 +70,7 @@ describe('admission: bucket mirrors', () => {
       assert.equal(r.status, 200);
       assert.deepEqual(
         r.body.checks.map((c) => c.name),
-        ['started', 'bus', 'topology', 'mirror:verdicts', 'mirror:tags'],
+        ['started', 'bus', 'topology', 'mirror:verdicts', 'mirror:tags', 'mirror:runtime-policies', 'mirror:policy-exceptions'],
       );
 
       const api = svc.api!;
@@ -84,9 +95,10 @@ describe('admission: bucket mirrors', () => {
     assert.equal(svc.state, 'stopped');
   });
 
-  it('the topology it provisions is just its two buckets', () => {
-    assert.deepEqual(admissionTopology.buckets.map((b) => b.name).sort(), ['tags', 'verdicts']);
-    assert.equal(admissionTopology.streams.length, 0);
+  it('the topology it provisions: the four buckets it mirrors and the two streams it publishes to', () => {
+    assert.deepEqual(admissionTopology.buckets.map((b) => b.name).sort(), ['policy-exceptions', 'runtime-policies', 'tags', 'verdicts']);
+    assert.deepEqual(admissionTopology.streams.map((s) => s.name).sort(), ['ASSAY_AUDIT', 'ASSAY_SCANS']);
+    assert.equal(admissionTopology.consumers.length, 0);
   });
 });
 
@@ -115,11 +127,15 @@ describe('admission: not ready while a mirror cannot sync', () => {
     }
 
     const svc = createService(admissionService, {
-      env: { NATS_URL: nats.url, NATS_USER: 'admission', NATS_PASSWORD: 'admission-pw', HTTP_PORT: '0', LOG_LEVEL: 'fatal' },
+      env: { NATS_URL: nats.url, NATS_USER: 'admission', NATS_PASSWORD: 'admission-pw', HTTP_PORT: '0', LOG_LEVEL: 'fatal', ...webhookEnv() },
     });
     try {
       await svc.start();
       assert.equal(svc.state, 'running');
+      // The two buckets it may watch sync at once; the denied two never do.
+      await waitFor('the permitted mirrors in sync', () =>
+        svc.api!.runtimePolicies.isSynced() && svc.api!.exceptions.isSynced() ? true : undefined,
+      );
       // Give the mirrors time to try (and fail); readiness must stay 503 throughout.
       const until = Date.now() + 1500;
       while (Date.now() < until) {

@@ -28,7 +28,11 @@ const cases: Array<[ServiceDefinition<any, any>, number, Topology]> = [
       buckets: [Buckets.verdicts, Buckets.runtimePolicies, Buckets.exceptions],
     },
   ],
-  [admissionService, 8084, { streams: [], consumers: [], buckets: [Buckets.verdicts, Buckets.tags] }],
+  [
+    admissionService,
+    8084,
+    { streams: [Streams.audit, Streams.scans], consumers: [], buckets: [Buckets.verdicts, Buckets.tags, Buckets.runtimePolicies, Buckets.exceptions] },
+  ],
   [auditService, 8085, { streams: [Streams.audit, Streams.deadLetter], consumers: [Consumers.auditElasticsearch], buckets: [] }],
 ];
 

@@ -1,69 +1,177 @@
-// admission: the Kubernetes admission webhook. Each replica holds an in-memory mirror of the
-// verdicts and tags buckets, kept current by a watch, and is ready only once both mirrors are
-// in sync — so it can answer from memory alone. At this stage it connects, provisions the two
-// buckets (so it does not depend on policy or registry-watcher having started first), mirrors
-// them and reports ready; the TLS webhook itself comes with its own issue (the health server
-// here is plain HTTP).
+// admission: the Kubernetes admission webhook. Each replica mirrors the verdicts, tags,
+// runtime-policies and policy-exceptions buckets in memory and is ready only once all four
+// mirrors are in sync; it answers from memory alone (plus a bounded registry HEAD for a tag the
+// tags bucket does not know), keeps answering while NATS is down, and publishes its audit
+// events and scan requests through a bounded outbox that waits for NATS to come back.
 import { fromBinary } from '@bufbuild/protobuf';
+import { Events } from 'nats';
 import { mirrorBucket, type KvMirror } from '@assay/bus';
-import { Buckets, VerdictSchema, type Topology, type Verdict } from '@assay/proto';
+import { Buckets, digestBucketKey, Streams, tagBucketKey, VerdictSchema, type Topology, type Verdict } from '@assay/proto';
 import type { ServiceContext, ServiceDefinition } from '@assay/service-kit';
+import { admissionConfig, type AdmissionShape } from './config.ts';
+import { AdmissionHandler } from './handler.ts';
+import { Outbox } from './outbox.ts';
+import { publisherFor, type OutboundEvent } from './publisher.ts';
+import { TagResolver } from './resolve.ts';
+import { decodeException, decodeRuntimePolicy, type DecisionSnapshot, type Exception, type RuntimePolicyRef } from './snapshot.ts';
+import { startWebhook, type Webhook } from './webhook.ts';
 
+export { admissionConfig };
 export const SERVICE_NAME = 'admission';
 /** Default port of the health/metrics server (HTTP_PORT overrides). */
 export const DEFAULT_HTTP_PORT = 8084;
 
-/** Streams, consumers and buckets admission provisions at start: the two buckets it mirrors. */
+/**
+ * What admission provisions at start: the buckets it mirrors (so it does not depend on policy
+ * or registry-watcher having started first) and the streams it publishes to.
+ */
 export const admissionTopology: Topology = {
-  streams: [],
+  streams: [Streams.audit, Streams.scans],
   consumers: [],
-  buckets: [Buckets.verdicts, Buckets.tags],
+  buckets: [Buckets.verdicts, Buckets.tags, Buckets.runtimePolicies, Buckets.exceptions],
 };
 
-/** admission's own configuration variables, on top of the common ones. */
-export const admissionConfig = {};
-
-/** The running admission service: its in-memory replicas of the buckets. */
+/** The running admission service. */
 export interface Admission {
-  /** Image digest → current verdict. */
+  /** Image digest key (`sha256.<hex>`) → current verdict. */
   readonly verdicts: KvMirror<Verdict>;
-  /** Normalised image reference → manifest digest. */
+  /** Tag bucket key of a normalised reference → manifest digest. */
   readonly tags: KvMirror<string>;
+  readonly runtimePolicies: KvMirror<RuntimePolicyRef>;
+  readonly exceptions: KvMirror<Exception>;
+  /** What decisions read (the mirrors, plus digests learnt from registries). */
+  readonly snapshot: DecisionSnapshot;
+  readonly handler: AdmissionHandler;
+  readonly outbox: Outbox<OutboundEvent>;
+  /** The HTTPS webhook; undefined when no TLS certificate and key are configured. */
+  readonly webhook: Webhook | undefined;
 }
 
 const utf8 = new TextDecoder('utf-8', { fatal: true });
 
-/** Starts both mirrors and makes readiness wait for them. */
-export async function startAdmission(ctx: ServiceContext<typeof admissionConfig>): Promise<Admission> {
-  const { bus, logger, readiness, metrics } = ctx;
-  const verdicts = await mirrorBucket<Verdict>({
-    js: bus.js,
-    bucket: Buckets.verdicts.name,
-    decode: (bytes) => fromBinary(VerdictSchema, bytes),
-    connection: bus,
-    logger: logger.child({ component: 'mirror' }),
-  });
-  const tags = await mirrorBucket<string>({
-    js: bus.js,
-    bucket: Buckets.tags.name,
-    decode: (bytes) => utf8.decode(bytes),
-    connection: bus,
-    logger: logger.child({ component: 'mirror' }),
-  });
+/** A mirror's values as an array, rebuilt only after a change (decisions read it on every call). */
+function cachedValues<T>(mirror: KvMirror<T>): () => readonly T[] {
+  let values: T[] | undefined;
+  mirror.on('change', () => (values = undefined));
+  return () => (values ??= [...mirror.entries()].map(([, v]) => v));
+}
+
+export async function startAdmission(ctx: ServiceContext<AdmissionShape>): Promise<Admission> {
+  const { bus, logger, readiness, metrics, config } = ctx;
+  if ((config.ADMISSION_TLS_CERT === undefined) !== (config.ADMISSION_TLS_KEY === undefined)) {
+    throw new Error('ADMISSION_TLS_CERT and ADMISSION_TLS_KEY go together (the webhook certificate and its key files)');
+  }
+  const mirrorLogger = logger.child({ component: 'mirror' });
+  const mirror = <T>(bucket: string, decode: (b: Uint8Array, key: string) => T) =>
+    mirrorBucket<T>({ js: bus.js, bucket, decode, connection: bus, logger: mirrorLogger });
+  const verdicts = await mirror(Buckets.verdicts.name, (b) => fromBinary(VerdictSchema, b));
+  const tags = await mirror(Buckets.tags.name, (b) => utf8.decode(b));
+  const runtimePolicies = await mirror(Buckets.runtimePolicies.name, decodeRuntimePolicy);
+  const exceptions = await mirror(Buckets.exceptions.name, decodeException);
+  const mirrors = [verdicts, tags, runtimePolicies, exceptions] as const;
   // The mirrors are tracked by the bus (stopped before it drains); stopping them first on
   // shutdown also keeps their watches from re-syncing while the connection goes away.
-  ctx.onStop(() => Promise.all([verdicts.stop(), tags.stop()]).then(() => undefined));
-
-  for (const m of [verdicts, tags] as const) {
+  ctx.onStop(() => Promise.all(mirrors.map((m) => m.stop())).then(() => undefined));
+  for (const m of mirrors) {
     readiness.add(`mirror:${m.bucket}`, () => (m.isSynced() ? true : { ok: false, detail: 'initial sync not complete' }));
   }
+
+  const lookups = metrics.counter({
+    name: 'assay_admission_tag_lookups_total',
+    help: 'Registry HEAD lookups of tags the tags bucket did not know, by result',
+    labelNames: ['result'],
+  });
+  const resolver = new TagResolver({
+    registries: config.ADMISSION_REGISTRIES,
+    timeoutMs: config.ADMISSION_TAG_LOOKUP_TIMEOUT,
+    ttlMs: config.ADMISSION_TAG_CACHE_TTL,
+    maxEntries: config.ADMISSION_TAG_CACHE_SIZE,
+    onLookup: (result) => lookups.inc({ result }),
+    logger: logger.child({ component: 'tag-lookup' }),
+  });
+  ctx.onStop(() => resolver.close());
+
+  const policies = cachedValues(runtimePolicies);
+  const exceptionList = cachedValues(exceptions);
+  const snapshot: DecisionSnapshot = {
+    verdict: (digest) => verdicts.get(digestBucketKey(digest)),
+    digestOf: (canonical) => tags.get(tagBucketKey(canonical)) ?? resolver.cached(canonical)?.value,
+    runtimePolicies: policies,
+    exceptions: exceptionList,
+    cluster: config.ADMISSION_CLUSTER,
+  };
+
+  const dropped = metrics.counter({
+    name: 'assay_admission_outbox_dropped_total',
+    help: 'Audit events and scan requests refused because the outbox was full (NATS unreachable too long)',
+    labelNames: ['kind'],
+  });
+  const outbox = new Outbox<OutboundEvent>({
+    capacity: config.ADMISSION_AUDIT_BUFFER,
+    publish: publisherFor(bus),
+    isConnected: () => bus.isConnected(),
+    onDropped: (e) => dropped.inc({ kind: e.kind }),
+    logger: logger.child({ component: 'outbox' }),
+  });
+  const offStatus = bus.onStatus((s) => {
+    if (s.type === Events.Reconnect) outbox.flush();
+  });
+  metrics.gauge({
+    name: 'assay_admission_outbox_size',
+    help: 'Audit events and scan requests waiting to be published',
+    collect() {
+      this.set(outbox.size);
+    },
+  });
+
+  const decisions = metrics.counter({
+    name: 'assay_admission_decisions_total',
+    help: 'AdmissionReview decisions, by operation, result, mode and dry run',
+    labelNames: ['operation', 'allowed', 'mode', 'dry_run'],
+  });
+  const handler = new AdmissionHandler({
+    snapshot,
+    verdicts,
+    resolver,
+    outbox,
+    producer: SERVICE_NAME,
+    decisionDeadlineMs: config.ADMISSION_DECISION_DEADLINE,
+    pinAllDigests: config.ADMISSION_MUTATE_PIN_DIGESTS,
+    onDecision: (o) =>
+      decisions.inc({ operation: o.request.operation, allowed: String(o.allowed), mode: o.mode, dry_run: String(o.request.dryRun) }),
+  });
+
+  const tlsFiles =
+    config.ADMISSION_TLS_CERT !== undefined && config.ADMISSION_TLS_KEY !== undefined
+      ? { cert: config.ADMISSION_TLS_CERT, key: config.ADMISSION_TLS_KEY, ca: config.ADMISSION_CLIENT_CA }
+      : undefined;
+  if (!tlsFiles) logger.error({}, 'no ADMISSION_TLS_CERT/ADMISSION_TLS_KEY: the webhook is not started (mirrors only)');
+  const webhook = tlsFiles && await startWebhook({
+    host: config.ADMISSION_HOST,
+    port: config.ADMISSION_PORT,
+    tls: tlsFiles,
+    bodyLimit: config.ADMISSION_BODY_LIMIT,
+    handler: () => handler,
+    service: SERVICE_NAME,
+    instance: ctx.instance,
+    readiness,
+    metrics,
+    logger: logger.child({ component: 'webhook' }),
+  });
+  // Registered after the mirrors' hook, so it runs before it: stop taking reviews first, then
+  // publish what the outbox holds while the bus is still up.
+  ctx.onStop(async () => {
+    offStatus();
+    await outbox.stop(3000);
+  });
+  if (webhook) ctx.onStop(() => webhook.close());
+
   metrics.gauge({
     name: 'assay_admission_mirror_keys',
     help: 'Keys held by the in-memory bucket mirrors',
     labelNames: ['bucket'],
     collect() {
-      this.set({ bucket: verdicts.bucket }, verdicts.size);
-      this.set({ bucket: tags.bucket }, tags.size);
+      for (const m of mirrors) this.set({ bucket: m.bucket }, m.size);
     },
   });
   metrics.gauge({
@@ -71,18 +179,17 @@ export async function startAdmission(ctx: ServiceContext<typeof admissionConfig>
     help: 'Whether each bucket mirror has completed its initial sync (1) or not (0)',
     labelNames: ['bucket'],
     collect() {
-      this.set({ bucket: verdicts.bucket }, verdicts.isSynced() ? 1 : 0);
-      this.set({ bucket: tags.bucket }, tags.isSynced() ? 1 : 0);
+      for (const m of mirrors) this.set({ bucket: m.bucket }, m.isSynced() ? 1 : 0);
     },
   });
-  void Promise.all([verdicts.synced, tags.synced]).then(
-    () => logger.info({ verdicts: verdicts.size, tags: tags.size }, 'bucket mirrors in sync'),
+  void Promise.all(mirrors.map((m) => m.synced)).then(
+    () => logger.info({ verdicts: verdicts.size, tags: tags.size, runtimePolicies: runtimePolicies.size, exceptions: exceptions.size }, 'bucket mirrors in sync'),
     () => {},
   );
-  return { verdicts, tags };
+  return { verdicts, tags, runtimePolicies, exceptions, snapshot, handler, outbox, webhook };
 }
 
-export const admissionService: ServiceDefinition<typeof admissionConfig, Admission> = {
+export const admissionService: ServiceDefinition<AdmissionShape, Admission> = {
   name: SERVICE_NAME,
   httpPort: DEFAULT_HTTP_PORT,
   config: admissionConfig,

@@ -1,0 +1,50 @@
+// The audit record of one decision: an AuditEvent carrying the AdmissionDecision, with every
+// image as written, normalised and pinned, where it was found, and why it was (not) allowed.
+import { create } from '@bufbuild/protobuf';
+import { newEventMeta } from '@assay/bus';
+import { AuditEventSchema, Compliance, ImageRefSchema, type AuditEvent, type ImageRef } from '@assay/proto';
+import type { ImageReference } from '@assay/image-ref';
+import type { RequestOutcome } from './decide.ts';
+
+export function imageRefOf(ref: ImageReference | undefined, digest: string | undefined): ImageRef {
+  return create(ImageRefSchema, {
+    registry: ref?.registry ?? '',
+    repository: ref?.repository ?? '',
+    tag: ref?.tag ?? '',
+    digest: digest ?? '',
+  });
+}
+
+export function auditEventOf(outcome: RequestOutcome, producer: string): AuditEvent {
+  const r = outcome.request;
+  return create(AuditEventSchema, {
+    meta: newEventMeta(producer),
+    event: {
+      case: 'admission',
+      value: {
+        uid: r.uid,
+        namespace: r.namespace,
+        kind: r.kind.kind,
+        name: r.name || ((r.object?.metadata as { generateName?: string } | undefined)?.generateName ?? ''),
+        operation: r.operation,
+        subResource: r.subResource,
+        user: { username: r.userInfo.username, uid: r.userInfo.uid, groups: r.userInfo.groups },
+        allowed: outcome.allowed,
+        mode: outcome.mode,
+        runtimePolicy: outcome.runtimePolicy,
+        images: outcome.images.map((i) => ({
+          reference: i.field.reference,
+          image: imageRefOf(i.ref, i.digest),
+          path: i.field.path,
+          compliance: i.verdict?.compliance ?? Compliance.UNSPECIFIED,
+          allowed: i.allowed,
+          reasons: i.verdict?.reasons ?? [],
+        })),
+        message: outcome.message,
+        dryRun: r.dryRun,
+        exceptionId: outcome.exceptionId,
+        warnings: outcome.warnings,
+      },
+    },
+  });
+}

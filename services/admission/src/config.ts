@@ -1,0 +1,65 @@
+// admission's own configuration variables, on top of the common ones.
+import { annotate, bool, durationMs, int, port, str, z } from '@assay/config';
+import { parseRegistries, RegistryConfigError, type RegistrySpec } from '@assay/registry-client';
+import { parse as parseYaml } from 'yaml';
+
+/** Registries admission may ask for a tag's digest: the WATCHER_REGISTRIES list shape. */
+function registriesField() {
+  const expected = 'a JSON/YAML list of registries ([{name, url, insecure, ca, credentials}], as WATCHER_REGISTRIES)';
+  return annotate(
+    z.string().transform((s, ctx): RegistrySpec[] => {
+      let data: unknown;
+      try {
+        data = parseYaml(s);
+      } catch {
+        ctx.addIssue({ code: 'custom', message: 'is not valid JSON or YAML' });
+        return z.NEVER;
+      }
+      try {
+        return parseRegistries(data ?? []);
+      } catch (err) {
+        if (!(err instanceof RegistryConfigError)) throw err;
+        ctx.addIssue({ code: 'custom', message: `is not a valid registry list: ${err.message}` });
+        return z.NEVER;
+      }
+    }),
+    { expected, secret: true },
+  );
+}
+
+export const admissionConfig = {
+  ADMISSION_HOST: str('a host name or IP address')
+    .default('127.0.0.1')
+    .describe('Address the HTTPS webhook listens on (0.0.0.0 in containers)'),
+  ADMISSION_PORT: port({ allowZero: true }).default(8443).describe('Port of the HTTPS webhook (/validate, /mutate, /healthz, /readyz); 0 picks a free port'),
+  // Optional only so the service can run as a bare mirror (local stack, library tests): without
+  // both files there is no webhook at all, never a plain-HTTP one.
+  ADMISSION_TLS_CERT: str('a file path')
+    .optional()
+    .describe('Webhook server certificate (PEM, chain allowed), reloaded when it changes; without it and ADMISSION_TLS_KEY no webhook runs'),
+  ADMISSION_TLS_KEY: str('a file path').optional().describe('Webhook server private key (PEM), reloaded when it changes'),
+  ADMISSION_CLIENT_CA: str('a file path')
+    .optional()
+    .describe('CA bundle the API server client certificate must chain to for /validate and /mutate (probes need none)'),
+  ADMISSION_REGISTRIES: registriesField()
+    .default([])
+    .describe('Registries for the bounded tag → digest lookup: JSON/YAML list of {name, url, insecure, ca, credentials}; others anonymous'),
+  ADMISSION_TAG_LOOKUP_TIMEOUT: durationMs().default(1500).describe('Deadline of one registry HEAD when the tags bucket has no digest for a tag'),
+  ADMISSION_TAG_CACHE_TTL: durationMs().default(60_000).describe('How long a digest learnt from a registry HEAD is reused'),
+  ADMISSION_TAG_CACHE_SIZE: int({ min: 1, max: 1_000_000 }).default(10_000).describe('Entries of the registry HEAD cache (LRU)'),
+  ADMISSION_DECISION_DEADLINE: durationMs()
+    .default(2000)
+    .describe('Longest admission waits for a pending verdict (runtime policy pending: wait), well under the webhook timeout'),
+  ADMISSION_MUTATE_PIN_DIGESTS: bool()
+    .default(false)
+    .describe('/mutate pins every pod tag to its digest; otherwise only pods labelled assay.io/pin-digests: "true"'),
+  ADMISSION_AUDIT_BUFFER: int({ min: 1, max: 10_000_000 })
+    .default(50_000)
+    .describe('Audit events and scan requests held in memory while NATS is unreachable'),
+  ADMISSION_BODY_LIMIT: int({ min: 65_536, max: 64 * 1024 * 1024 })
+    .default(6 * 1024 * 1024)
+    .describe('Largest AdmissionReview body accepted, in bytes (larger → 413)'),
+  ADMISSION_CLUSTER: str().optional().describe('Cluster name runtime policies may scope on (scope.clusters)'),
+};
+
+export type AdmissionShape = typeof admissionConfig;

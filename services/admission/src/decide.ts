@@ -1,0 +1,195 @@
+// The decision for one AdmissionRequest, from memory alone: each image's reference normalised
+// and resolved to a digest, its verdict looked up, and the namespace's runtime policy applied
+// through the shared runtime-policy functions. Pure and synchronous: the webhook adds the
+// bounded registry lookup and the wait for a pending verdict around it; the CLI reuses it as is.
+import { formatReference, parseReference, type ImageReference } from '@assay/image-ref';
+import type { Verdict } from '@assay/proto';
+import { decideAdmission, selectRuntimePolicy } from '@assay/runtime-policy';
+import { CONTAINER_LISTS, extractImages, type ContainerList, type ImageField } from './images.ts';
+import { parseAdmissionReview, reviewResponse, type AdmissionRequest, type AdmissionReviewResponse } from './review.ts';
+import type { DecisionSnapshot, RuntimePolicyRef } from './snapshot.ts';
+
+export type RuntimeDecision = ReturnType<typeof decideAdmission>;
+
+export interface ImageOutcome {
+  field: ImageField;
+  /** Normalised; undefined when the reference does not parse. */
+  ref: ImageReference | undefined;
+  /** `registry/repository[:tag][@digest]` as resolved, or the raw reference when invalid. */
+  normalised: string;
+  /** Manifest digest, when given or resolved. */
+  digest: string | undefined;
+  verdict: Verdict | undefined;
+  decision: RuntimeDecision | undefined;
+  allowed: boolean;
+  /** The line naming this image in the refusal (or warning), when it has a problem. */
+  line: string | undefined;
+}
+
+export interface RequestOutcome {
+  request: AdmissionRequest;
+  allowed: boolean;
+  /** enforce, warn, audit or none. */
+  mode: string;
+  runtimePolicy: string;
+  /** Refusal (or audit/warn) text: one line per image with a problem; 'allowed' otherwise. */
+  message: string;
+  warnings: string[];
+  exceptionId: string;
+  images: ImageOutcome[];
+  /** Digests some image waits for (runtime policy pending: wait), with the latest deadline asked. */
+  waiting: { digests: string[]; deadline: Date } | undefined;
+  /** Images (with digest) to ask the scanner for. */
+  scanRequests: ImageReference[];
+}
+
+export interface EvaluateOptions {
+  now?: Date;
+  /** The wait for pending verdicts has run out: decide without waiting. */
+  waitExpired?: boolean;
+}
+
+/**
+ * The container lists reviewed: on the `ephemeralcontainers` subresource only the ephemeral
+ * containers (the pod's own containers were admitted when it was created and cannot change).
+ */
+export function reviewedLists(request: AdmissionRequest): readonly ContainerList[] {
+  return request.subResource === 'ephemeralcontainers' ? ['ephemeralContainers'] : CONTAINER_LISTS;
+}
+
+/**
+ * The image fields to review. On an UPDATE only the images that differ from the old object at
+ * the same place: the others were admitted already, and re-judging them would refuse unrelated
+ * changes (a label, a finalizer removed during deletion) of a pod whose image has since turned
+ * non-compliant.
+ */
+export function imagesOf(request: AdmissionRequest): ImageField[] {
+  if (!request.object || !request.specPath) return [];
+  const lists = reviewedLists(request);
+  const fields = extractImages(request.object, request.specPath, lists);
+  if (request.operation !== 'UPDATE' || !request.oldObject) return fields;
+  let before: Map<string, string>;
+  try {
+    before = new Map(extractImages(request.oldObject, request.specPath, lists).map((f) => [f.pointer, f.reference]));
+  } catch {
+    return fields;
+  }
+  return fields.filter((f) => before.get(f.pointer) !== f.reference);
+}
+
+/** The manifest digest of a reference, from memory: as given, or through the tags mirror. */
+export function resolveFromMemory(ref: ImageReference, snapshot: Pick<DecisionSnapshot, 'digestOf'>): string | undefined {
+  if (ref.digest !== undefined) return ref.digest;
+  return snapshot.digestOf(formatReference(ref));
+}
+
+/** Canonical tag reference for the tags bucket (`registry/repository:tag`), or undefined for a digest reference. */
+export function tagReference(ref: ImageReference): string | undefined {
+  return ref.digest === undefined ? formatReference(ref) : undefined;
+}
+
+const MAX_WARNINGS = 20;
+const MAX_WARNING_LENGTH = 512;
+
+export function evaluateRequest(request: AdmissionRequest, snapshot: DecisionSnapshot, opts: EvaluateOptions = {}): RequestOutcome {
+  const now = opts.now ?? new Date();
+  const fields = imagesOf(request);
+  const base = { request, exceptionId: '', scanRequests: [] as ImageReference[], waiting: undefined };
+  if (fields.length === 0) {
+    return { ...base, allowed: true, mode: 'none', runtimePolicy: '', message: 'allowed: no images to review', warnings: [], images: [] };
+  }
+  // The AdmissionReview does not carry the namespace's labels, and admission reads nothing but
+  // its mirrors: runtime policies scoped on namespace labels match as if the namespace had none.
+  const policy: RuntimePolicyRef | undefined = selectRuntimePolicy(request.namespace, {}, snapshot.runtimePolicies(), snapshot.cluster);
+  const mode = policy?.policy.enabled ? policy.policy.enforcement : 'none';
+  const exceptions = snapshot.exceptions();
+  const images: ImageOutcome[] = [];
+  const warnings: string[] = [];
+  const waitingFor = new Set<string>();
+  let deadline: Date | undefined;
+  let exceptionId = '';
+  const scanRequests: ImageReference[] = [];
+
+  for (const field of fields) {
+    let ref: ImageReference;
+    try {
+      ref = parseReference(field.reference);
+    } catch (err) {
+      const line = `${field.path}: image reference ${JSON.stringify(field.reference)} is invalid: ${(err as Error).message}`;
+      // An image that cannot be named cannot be shown compliant: refused wherever a policy enforces.
+      const allowed = mode !== 'enforce';
+      if (mode === 'warn') warnings.push(line);
+      images.push({ field, ref: undefined, normalised: field.reference, digest: undefined, verdict: undefined, decision: undefined, allowed, line });
+      continue;
+    }
+    const digest = resolveFromMemory(ref, snapshot);
+    const verdict = digest !== undefined ? snapshot.verdict(digest) : undefined;
+    const decision = decideAdmission({
+      verdict,
+      runtimePolicy: policy,
+      // An unresolved tag has no digest: named so in messages, and matched by no digest-scoped exception.
+      image: { registry: ref.registry, repository: ref.repository, digest: digest ?? `<${ref.tag ?? 'latest'}: digest unknown>` },
+      namespace: request.namespace,
+      exceptions,
+      now,
+      ...(opts.waitExpired ? { waitExpired: true } : {}),
+    });
+    const pinned: ImageReference = digest !== undefined ? { ...ref, digest } : ref;
+    let line: string | undefined;
+    if (decision.outcome === 'wait') {
+      if (digest !== undefined) waitingFor.add(digest);
+      if (decision.deadline && (!deadline || decision.deadline > deadline)) deadline = decision.deadline;
+    } else if (!decision.allowed || decision.violations.length > 0) {
+      line = `${field.path}: ${decision.message}${policy ? ` (runtime policy ${policy.id})` : ''}`;
+    }
+    for (const w of decision.warnings) warnings.push(`${field.path}: ${w}`);
+    if (decision.exceptionId && !exceptionId) exceptionId = decision.exceptionId;
+    if (decision.requestScan && digest !== undefined) scanRequests.push(pinned);
+    images.push({ field, ref, normalised: formatReference(pinned), digest, verdict, decision, allowed: decision.allowed, line });
+  }
+
+  const allowed = images.every((i) => i.allowed);
+  const lines = images.filter((i) => i.line !== undefined && (!allowed ? !i.allowed : true)).map((i) => i.line!);
+  const message = lines.length > 0 ? lines.join('\n') : 'allowed';
+  const uniqueWarnings = [...new Set(warnings)].slice(0, MAX_WARNINGS).map((w) => (w.length > MAX_WARNING_LENGTH ? `${w.slice(0, MAX_WARNING_LENGTH - 1)}…` : w));
+  return {
+    request,
+    allowed,
+    mode,
+    runtimePolicy: policy?.id ?? '',
+    message,
+    warnings: uniqueWarnings,
+    exceptionId,
+    images,
+    waiting: waitingFor.size > 0 && deadline ? { digests: [...waitingFor], deadline } : undefined,
+    scanRequests,
+  };
+}
+
+/** The AdmissionReview response for an outcome (a JSONPatch, base64, when given). */
+export function admissionResponse(outcome: RequestOutcome, patch?: readonly unknown[]): AdmissionReviewResponse {
+  const { request } = outcome;
+  return reviewResponse(request.apiVersion, {
+    uid: request.uid,
+    allowed: outcome.allowed,
+    ...(outcome.allowed ? {} : { status: { code: 403, reason: 'Forbidden', message: outcome.message } }),
+    ...(outcome.warnings.length > 0 ? { warnings: outcome.warnings } : {}),
+    ...(patch && patch.length > 0 ? { patchType: 'JSONPatch' as const, patch: Buffer.from(JSON.stringify(patch)).toString('base64') } : {}),
+    ...(outcome.exceptionId ? { auditAnnotations: { 'assay.io/exception': outcome.exceptionId } } : {}),
+  });
+}
+
+/**
+ * The whole review, from memory: parse (throws ReviewError for a malformed document), decide,
+ * answer. With no wait possible here, a pending verdict under `pending: wait` is decided as if
+ * the wait had run out unless `waitExpired: false` is passed. For the CLI (`assay review`).
+ */
+export function reviewAdmission(
+  review: unknown,
+  snapshot: DecisionSnapshot,
+  opts: EvaluateOptions = {},
+): { response: AdmissionReviewResponse; outcome: RequestOutcome } {
+  const request = parseAdmissionReview(review);
+  const outcome = evaluateRequest(request, snapshot, { waitExpired: true, ...opts });
+  return { response: admissionResponse(outcome), outcome };
+}

@@ -1,0 +1,144 @@
+// Answering one AdmissionReview: parse, resolve tags the mirror does not know (bounded), decide
+// from memory, wait for a pending verdict when the runtime policy says so (bounded well under
+// the webhook timeout), then hand the audit event and any scan request to the outbox — never
+// waiting for NATS.
+import { create } from '@bufbuild/protobuf';
+import { newEventMeta, type KvMirror } from '@assay/bus';
+import { parseReference, type ImageReference } from '@assay/image-ref';
+import { digestBucketKey, ScanRequestedSchema, Topics, type Verdict } from '@assay/proto';
+import { auditEventOf, imageRefOf } from './audit.ts';
+import { admissionResponse, evaluateRequest, imagesOf, resolveFromMemory, type RequestOutcome } from './decide.ts';
+import { ImageFieldError } from './images.ts';
+import { TtlLru } from './lru.ts';
+import { pinDigestsPatch, wantsPinning } from './mutate.ts';
+import type { OutboundEvent } from './publisher.ts';
+import type { Outbox } from './outbox.ts';
+import type { TagResolver } from './resolve.ts';
+import { parseAdmissionReview, ReviewError, reviewResponse, type AdmissionRequest, type AdmissionReviewResponse } from './review.ts';
+import type { DecisionSnapshot } from './snapshot.ts';
+
+export interface AdmissionHandlerOptions {
+  snapshot: DecisionSnapshot;
+  /** The verdicts mirror: its change events end a wait for a pending verdict. */
+  verdicts: Pick<KvMirror<Verdict>, 'on'>;
+  resolver: TagResolver;
+  outbox: Outbox<OutboundEvent>;
+  producer: string;
+  /** Longest wait for a pending verdict, in ms. */
+  decisionDeadlineMs: number;
+  pinAllDigests: boolean;
+  /** Observes each decision (metrics). */
+  onDecision?(outcome: RequestOutcome): void;
+}
+
+/** How long a scan request for one digest is not repeated. */
+const SCAN_REQUEST_TTL_MS = 60_000;
+
+export class AdmissionHandler {
+  readonly #o: AdmissionHandlerOptions;
+  readonly #scanRequested = new TtlLru<true>(10_000);
+
+  constructor(opts: AdmissionHandlerOptions) {
+    this.#o = opts;
+  }
+
+  /** POST /validate. Throws ReviewError for a malformed review. */
+  async validate(body: unknown): Promise<AdmissionReviewResponse> {
+    const request = parseAdmissionReview(body);
+    const outcome = await this.#decide(request);
+    this.#afterDecision(outcome);
+    return admissionResponse(outcome);
+  }
+
+  /** POST /mutate: allowed (validation is /validate's job), with a digest-pinning patch when asked. */
+  async mutate(body: unknown): Promise<AdmissionReviewResponse> {
+    const request = parseAdmissionReview(body);
+    if (!wantsPinning(request, this.#o.pinAllDigests)) {
+      return reviewResponse(request.apiVersion, { uid: request.uid, allowed: true });
+    }
+    await this.#resolveMisses(request);
+    const outcome = evaluateRequest(request, this.#o.snapshot, { waitExpired: true });
+    const patch = pinDigestsPatch(outcome);
+    return reviewResponse(request.apiVersion, {
+      uid: request.uid,
+      allowed: true,
+      ...(patch.length > 0 ? { patchType: 'JSONPatch' as const, patch: Buffer.from(JSON.stringify(patch)).toString('base64') } : {}),
+    });
+  }
+
+  async #decide(request: AdmissionRequest): Promise<RequestOutcome> {
+    const started = Date.now();
+    await this.#resolveMisses(request);
+    let outcome = evaluateRequest(request, this.#o.snapshot);
+    // The first deadline the policy asked for holds: re-evaluating must not extend it.
+    const until = outcome.waiting ? Math.min(outcome.waiting.deadline.getTime(), started + this.#o.decisionDeadlineMs) : 0;
+    while (outcome.waiting) {
+      const changed = Date.now() < until && (await this.#verdictChange(outcome.waiting.digests, until));
+      outcome = evaluateRequest(request, this.#o.snapshot, changed ? {} : { waitExpired: true });
+      if (!changed) break;
+    }
+    return outcome;
+  }
+
+  /** Looks up in their registries, in parallel and bounded, the tags neither mirror nor cache knows. */
+  async #resolveMisses(request: AdmissionRequest): Promise<void> {
+    let fields;
+    try {
+      fields = imagesOf(request);
+    } catch (err) {
+      if (err instanceof ImageFieldError) throw new ReviewError(`request.object: ${err.message}`);
+      throw err;
+    }
+    const misses: ImageReference[] = [];
+    for (const f of fields) {
+      let ref: ImageReference;
+      try {
+        ref = parseReference(f.reference);
+      } catch {
+        continue; // decided (refused) as invalid
+      }
+      if (resolveFromMemory(ref, this.#o.snapshot) === undefined) misses.push(ref);
+    }
+    if (misses.length > 0) await Promise.all(misses.map((r) => this.#o.resolver.resolve(r)));
+  }
+
+  /** Resolves true when a verdict of one of `digests` changes before `until`, false at `until`. */
+  #verdictChange(digests: readonly string[], until: number): Promise<boolean> {
+    const keys = new Set(digests.map(digestBucketKey));
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => {
+        off();
+        resolve(false);
+      }, until - Date.now());
+      const off = this.#o.verdicts.on('change', (c) => {
+        if (!keys.has(c.key)) return;
+        clearTimeout(timer);
+        off();
+        resolve(true);
+      });
+    });
+  }
+
+  #afterDecision(outcome: RequestOutcome): void {
+    this.#o.onDecision?.(outcome);
+    // Built and queued after the answer is on its way; the outbox publishes in the background.
+    setImmediate(() => {
+      this.#o.outbox.push({ kind: 'audit', topic: Topics.auditAdmission, message: auditEventOf(outcome, this.#o.producer) });
+      for (const ref of outcome.scanRequests) {
+        const digest = ref.digest!;
+        if (this.#scanRequested.get(digest)) continue;
+        this.#scanRequested.set(digest, true, SCAN_REQUEST_TTL_MS);
+        this.#o.outbox.push({
+          kind: 'scan',
+          topic: Topics.scanRequested,
+          message: create(ScanRequestedSchema, {
+            meta: newEventMeta(this.#o.producer),
+            image: imageRefOf(ref, digest),
+            reason: `admission: ${outcome.request.kind.kind} ${outcome.request.namespace}/${outcome.request.name} uses an image not scanned yet`,
+            requestedBy: this.#o.producer,
+          }),
+        });
+      }
+    });
+  }
+}

@@ -1,0 +1,36 @@
+// A small LRU map with a time-to-live per entry: the registry lookups admission remembers.
+export class TtlLru<V> {
+  readonly #max: number;
+  readonly #entries = new Map<string, { value: V; expires: number }>();
+
+  constructor(max: number) {
+    this.#max = max;
+  }
+
+  /** The live entry (refreshing its recency), or undefined. `has` tells an absent key from a cached undefined. */
+  get(key: string, now = Date.now()): { value: V } | undefined {
+    const e = this.#entries.get(key);
+    if (!e) return undefined;
+    if (e.expires <= now) {
+      this.#entries.delete(key);
+      return undefined;
+    }
+    this.#entries.delete(key);
+    this.#entries.set(key, e);
+    return { value: e.value };
+  }
+
+  set(key: string, value: V, ttlMs: number, now = Date.now()): void {
+    this.#entries.delete(key);
+    this.#entries.set(key, { value, expires: now + ttlMs });
+    while (this.#entries.size > this.#max) {
+      const oldest = this.#entries.keys().next();
+      if (oldest.done) break;
+      this.#entries.delete(oldest.value);
+    }
+  }
+
+  get size(): number {
+    return this.#entries.size;
+  }
+}

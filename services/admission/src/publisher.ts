@@ -1,0 +1,15 @@
+// What admission publishes through its outbox, and how: typed JetStream publishes whose event
+// id doubles as Nats-Msg-Id, so a publish retried after an outage is stored once.
+import { publishEvent, type BusConnection } from '@assay/bus';
+import type { AuditEvent, ScanRequested, Topics } from '@assay/proto';
+
+export type OutboundEvent =
+  | { kind: 'audit'; topic: typeof Topics.auditAdmission; message: AuditEvent }
+  | { kind: 'scan'; topic: typeof Topics.scanRequested; message: ScanRequested };
+
+export function publisherFor(bus: Pick<BusConnection, 'js'>, timeoutMs = 5000): (e: OutboundEvent) => Promise<void> {
+  return async (e) => {
+    if (e.kind === 'audit') await publishEvent(bus.js, e.topic, e.message, { timeoutMs });
+    else await publishEvent(bus.js, e.topic, e.message, { timeoutMs });
+  };
+}

@@ -1,0 +1,93 @@
+// Tag → digest when the tags mirror has no answer: one registry HEAD per reference, bounded by
+// a deadline, answers (and misses) remembered for a while, concurrent asks for the same tag
+// sharing one request. The only network call admission makes while answering.
+import { formatReference, type ImageReference } from '@assay/image-ref';
+import { isLoopbackHost, RegistryClient, type RegistrySpec } from '@assay/registry-client';
+import { TtlLru } from './lru.ts';
+
+export interface TagResolverOptions {
+  registries: readonly RegistrySpec[];
+  /** Deadline of one lookup, in ms. */
+  timeoutMs: number;
+  ttlMs: number;
+  maxEntries: number;
+  /** Misses and failures are remembered this long (shorter: a tag may be pushed any moment). */
+  negativeTtlMs?: number;
+  onLookup?: (result: 'hit' | 'miss' | 'error' | 'timeout', ms: number) => void;
+  logger?: { warn(obj: object, msg: string): void };
+}
+
+export class TagResolver {
+  readonly #opts: TagResolverOptions;
+  readonly #specs: Map<string, RegistrySpec>;
+  readonly #clients = new Map<string, RegistryClient>();
+  readonly #cache: TtlLru<string | undefined>;
+  readonly #inFlight = new Map<string, Promise<string | undefined>>();
+
+  constructor(opts: TagResolverOptions) {
+    this.#opts = opts;
+    this.#specs = new Map(opts.registries.map((s) => [s.host.toLowerCase(), s]));
+    this.#cache = new TtlLru(opts.maxEntries);
+  }
+
+  /** What an earlier lookup learnt about a canonical tag reference: `{value}` (a digest or undefined = not found), or undefined if never asked. */
+  cached(canonical: string): { value: string | undefined } | undefined {
+    return this.#cache.get(canonical);
+  }
+
+  /** Looks the tag up in its registry (once per TTL); undefined when unknown or the lookup failed. */
+  resolve(ref: ImageReference): Promise<string | undefined> {
+    const key = formatReference({ ...ref, digest: undefined } as ImageReference);
+    const hit = this.#cache.get(key);
+    if (hit) return Promise.resolve(hit.value);
+    let p = this.#inFlight.get(key);
+    if (!p) {
+      p = this.#lookup(key, ref).finally(() => this.#inFlight.delete(key));
+      this.#inFlight.set(key, p);
+    }
+    return p;
+  }
+
+  async #lookup(key: string, ref: ImageReference): Promise<string | undefined> {
+    const started = performance.now();
+    const negativeTtl = Math.min(this.#opts.negativeTtlMs ?? 5000, this.#opts.ttlMs);
+    try {
+      const desc = await this.#client(ref.registry).headManifest(ref.repository, ref.tag ?? 'latest', {
+        signal: AbortSignal.timeout(this.#opts.timeoutMs),
+      });
+      this.#cache.set(key, desc?.digest, desc ? this.#opts.ttlMs : negativeTtl);
+      this.#opts.onLookup?.(desc ? 'hit' : 'miss', performance.now() - started);
+      return desc?.digest;
+    } catch (err) {
+      const timedOut = (err as Error).name === 'TimeoutError' || (err as Error).name === 'AbortError' || /abort|timeout|no response/i.test(String((err as Error).message));
+      this.#cache.set(key, undefined, negativeTtl);
+      this.#opts.onLookup?.(timedOut ? 'timeout' : 'error', performance.now() - started);
+      this.#opts.logger?.warn({ reference: key, error: (err as Error).message }, 'registry lookup of a tag failed; treating it as unresolved');
+      return undefined;
+    }
+  }
+
+  #client(host: string): RegistryClient {
+    const key = host.toLowerCase();
+    let c = this.#clients.get(key);
+    if (c) return c;
+    const spec = this.#specs.get(key);
+    c = new RegistryClient({
+      registry: key,
+      insecure: spec ? spec.insecure : isLoopbackHost(key),
+      ...(spec?.ca !== undefined ? { ca: spec.ca } : {}),
+      ...(spec?.credentials ? { credentials: spec.credentials } : {}),
+      timeoutMs: this.#opts.timeoutMs,
+      // The deadline is the bound: no retry could finish within it.
+      retries: 0,
+    });
+    this.#clients.set(key, c);
+    return c;
+  }
+
+  async close(): Promise<void> {
+    const all = [...this.#clients.values()];
+    this.#clients.clear();
+    await Promise.allSettled(all.map((c) => c.close()));
+  }
+}
