@@ -26,9 +26,7 @@ const CONFIG_EXPORTS: Record<string, string> = {
  * Variables the deployment sets ahead of the code that reads them, each with its reason.
  * Remove an entry when its service reads the variable (this test then passes without it).
  */
-const PLANNED: Record<string, Record<string, string>> = {
-  scanner: { CLAMD_ADDRESS: 'ClamAV daemon for the malware analyzer (host:port, INSTREAM over TCP)' },
-};
+const PLANNED: Record<string, Record<string, string>> = {};
 
 interface ComposeService {
   image?: string;

@@ -3,6 +3,8 @@ import { annotate, bool, durationMs, int, str, z } from '@assay/config';
 import { storeSettings } from '@assay/store';
 import { parseRegistries, RegistryConfigError, type RegistrySpec } from '@assay/registry-client';
 import { parse as parseYaml } from 'yaml';
+import { InvalidCheckError, parseChecks, type CheckDefinition, type RegisteredBaseImage } from '@assay/inventory';
+import type { ClamdAddress } from '@assay/clamav';
 import { DEFAULT_LIMITS, formatBytes, type LayerLimits } from './limits.ts';
 
 /** A size in bytes: `1048576`, `512KiB`, `64MiB`, `8GiB` (also KB/MB/GB as powers of 1000). */
@@ -77,7 +79,89 @@ export function vulnDbSourceField() {
   );
 }
 
+/** `host:port`, `[v6]:port` or `unix:/path/to/clamd.sock`. */
+export function clamdAddressField() {
+  const expected = 'host:port or unix:/path/to/clamd.sock';
+  return annotate(
+    z.string().transform((s, ctx): ClamdAddress & { text: string } => {
+      const t = s.trim();
+      if (t.startsWith('unix:')) {
+        const socketPath = t.slice('unix:'.length);
+        if (socketPath.startsWith('/')) return { socketPath, text: t };
+      } else {
+        const m = /^(?:\[([0-9a-fA-F:.]+)\]|([^\s:/[\]]+)):(\d{1,5})$/.exec(t);
+        const port = Number(m?.[3]);
+        if (m && port >= 1 && port <= 65535) return { host: (m[1] ?? m[2])!, port, text: t };
+      }
+      ctx.addIssue({ code: 'custom', message: `is not ${expected}` });
+      return z.NEVER;
+    }),
+    { expected },
+  );
+}
+
+/** The parsed document (empty → []), or undefined after adding an issue. */
+function yamlOrJson(s: string, ctx: { addIssue(i: { code: 'custom'; message: string }): void }): unknown {
+  try {
+    return (parseYaml(s) as unknown) ?? [];
+  } catch {
+    ctx.addIssue({ code: 'custom', message: 'is not valid JSON or YAML' });
+    return undefined;
+  }
+}
+
+/** Custom compliance checks (@assay/inventory's definitions), validated at start. */
+export function scannerChecksField() {
+  const expected = 'a JSON/YAML list of check definitions ([{id, kind, ...}])';
+  return annotate(
+    z.string().transform((s, ctx): CheckDefinition[] => {
+      const data = yamlOrJson(s, ctx);
+      if (data === undefined) return z.NEVER;
+      try {
+        // Field names relative to the variable (`SCANNER_CHECKS[1].pattern`).
+        return parseChecks(data, 'SCANNER_CHECKS');
+      } catch (err) {
+        if (!(err instanceof InvalidCheckError)) throw err;
+        const first = err.problems[0];
+        ctx.addIssue({ code: 'custom', message: `is not a valid check list: ${first ? `${first.field} ${first.message}` : err.message}${err.problems.length > 1 ? ` (and ${err.problems.length - 1} more)` : ''}` });
+        return z.NEVER;
+      }
+    }),
+    { expected },
+  );
+}
+
+const DIGEST_RE = /^[a-z0-9]+(?:[.+_-][a-z0-9]+)*:[a-zA-Z0-9=_-]{32,}$/;
+const baseImageSchema = z.array(
+  z.strictObject({
+    name: z.string().min(1).max(1000),
+    digest: z.string().regex(DIGEST_RE, 'must be a digest (sha256:<hex>)'),
+    diffIds: z.array(z.string().regex(DIGEST_RE, 'must be a diff_id (sha256:<hex>)')).min(1),
+  }),
+);
+
+/** Registered base images: `[{name, digest, diffIds}]`. */
+export function baseImagesField() {
+  const expected = 'a JSON/YAML list of base images ([{name, digest, diffIds: [sha256:...]}])';
+  return annotate(
+    z.string().transform((s, ctx): RegisteredBaseImage[] => {
+      const data = yamlOrJson(s, ctx);
+      if (data === undefined) return z.NEVER;
+      const r = baseImageSchema.safeParse(data);
+      if (!r.success) {
+        const i = r.error.issues[0];
+        const field = (i?.path ?? []).map((p) => (typeof p === 'number' ? `[${p}]` : `.${String(p)}`)).join('');
+        ctx.addIssue({ code: 'custom', message: `is not a valid base image list: SCANNER_BASE_IMAGES${field} ${i?.message ?? ''}`.trim() });
+        return z.NEVER;
+      }
+      return r.data;
+    }),
+    { expected },
+  );
+}
+
 const GiB = 1024 ** 3;
+const MiB = 1024 ** 2;
 
 export const scannerConfig = {
   ...storeSettings(),
@@ -102,6 +186,18 @@ export const scannerConfig = {
     .default(DEFAULT_LIMITS.maxGroupBytes)
     .describe('File content held for group analyzers per layer (dpkg status and lists, lockfiles)'),
   SCAN_LAYER_CACHE: bool().default(true).describe('Reuse cached per-layer analyses (keyed by layer digest and analyzer versions)'),
+  CLAMD_ADDRESS: clamdAddressField()
+    .optional()
+    .describe('ClamAV daemon for malware scanning (host:port or unix:/path); unset = malware scanning disabled (reported as a warning)'),
+  CLAMD_MAX_STREAM: byteSize({ min: 1024, max: 4 * GiB })
+    .default(25 * MiB)
+    .describe("Most bytes sent to clamd in one INSTREAM; must not exceed clamd's StreamMaxLength (a layer larger than this is scanned file by file; a larger file is reported as not scanned)"),
+  SCANNER_CHECKS: scannerChecksField()
+    .default([])
+    .describe('Custom compliance checks evaluated over the final filesystem, the image config and the packages: JSON/YAML list of check definitions'),
+  SCANNER_BASE_IMAGES: baseImagesField()
+    .default([])
+    .describe('Registered base images, identified by their layer chain: JSON/YAML list of {name, digest, diffIds}'),
   VULNDB_DIR: str('a directory path')
     .optional()
     .describe('Directory of the vulnerability database file (vulndb.sqlite); default <directory of SQLITE_PATH>/vulndb (a temporary directory with SQLITE_PATH=:memory:)'),

@@ -1,6 +1,7 @@
 // CycloneDX 1.6 JSON of a report's inventory, built and serialised by @cyclonedx/cyclonedx-library:
 // the image as metadata.component (a container, its purl `pkg:oci/...@digest`), one library
-// component per package (purl, version, licences), with where it was found as properties.
+// component per package (purl, version, licences), with where it was found as properties, and
+// the report's vulnerability findings (affects → the package's bom-ref, rating, source, advisories).
 import * as CDX from '@cyclonedx/cyclonedx-library';
 import { PackageURL } from 'packageurl-js';
 import type { ScanReport } from '@assay/store';
@@ -47,6 +48,8 @@ export function toCycloneDxBom(report: ScanReport): CDX.Models.Bom {
   bom.metadata.component = root;
 
   const refs = new Set<string>();
+  // name@version(type) → the components' bom-refs, for the vulnerabilities' affects.
+  const byPackage = new Map<string, CDX.Models.Component[]>();
   report.packages.forEach((p, i) => {
     const purl = purlOf(p.purl);
     let ref = purl?.toString() ?? `${p.type}:${p.name}@${p.version}`;
@@ -65,8 +68,74 @@ export function toCycloneDxBom(report: ScanReport): CDX.Models.Bom {
     if (p.srcVersion) c.properties.add(new CDX.Models.Property(`${ASSAY_PROPERTY_PREFIX}:package:srcVersion`, p.srcVersion));
     if (p.arch) c.properties.add(new CDX.Models.Property(`${ASSAY_PROPERTY_PREFIX}:package:arch`, p.arch));
     bom.components.add(c);
+    for (const k of [`${p.type}\0${p.name}\0${p.version}`, `\0${p.name}\0${p.version}`]) {
+      const list = byPackage.get(k) ?? [];
+      list.push(c);
+      byPackage.set(k, list);
+    }
   });
+
+  for (const v of report.vulnerabilities) {
+    const rec = v as typeof v & { cvssVector?: unknown; references?: unknown; purl?: unknown };
+    const source = sourceOf(v.source);
+    const vuln = new CDX.Models.Vulnerability.Vulnerability({
+      bomRef: `${v.id}|${v.packageType ?? ''}:${v.packageName}@${v.packageVersion}`,
+      id: v.id,
+      ...(source ? { source } : {}),
+      ...(v.title ? { description: v.title } : {}),
+      ...(v.fixedVersion ? { recommendation: `Upgrade ${v.packageName} to ${v.fixedVersion} or later` } : {}),
+    });
+    const vector = typeof rec.cvssVector === 'string' ? rec.cvssVector : undefined;
+    vuln.ratings.add(
+      new CDX.Models.Vulnerability.Rating({
+        severity: SEVERITY[v.severity],
+        ...(v.cvss !== undefined ? { score: v.cvss } : {}),
+        ...(vector ? { vector, method: ratingMethod(vector) } : {}),
+        ...(source ? { source } : {}),
+      }),
+    );
+    for (const url of Array.isArray(rec.references) ? rec.references : []) {
+      if (typeof url === 'string' && /^https?:\/\//.test(url)) vuln.advisories.add(new CDX.Models.Vulnerability.Advisory(url));
+    }
+    for (const alias of v.aliases ?? []) {
+      if (alias !== v.id) vuln.references.add(new CDX.Models.Vulnerability.Reference(alias, new CDX.Models.Vulnerability.Source({ name: alias.split('-')[0] ?? alias })));
+    }
+    const affected = byPackage.get(`${v.packageType ?? ''}\0${v.packageName}\0${v.packageVersion}`) ?? byPackage.get(`\0${v.packageName}\0${v.packageVersion}`) ?? [];
+    for (const c of affected) {
+      vuln.affects.add(
+        new CDX.Models.Vulnerability.Affect(c.bomRef, {
+          versions: new CDX.Models.Vulnerability.AffectedVersionRepository([
+            new CDX.Models.Vulnerability.AffectedSingleVersion(v.packageVersion, { status: CDX.Enums.Vulnerability.AffectStatus.Affected }),
+          ]),
+        }),
+      );
+    }
+    if (v.fixedVersion) vuln.properties.add(new CDX.Models.Property(`${ASSAY_PROPERTY_PREFIX}:fixedVersion`, v.fixedVersion));
+    bom.vulnerabilities.add(vuln);
+  }
   return bom;
+}
+
+const SEVERITY: Readonly<Record<ScanReport['vulnerabilities'][number]['severity'], CDX.Enums.Vulnerability.Severity>> = {
+  critical: CDX.Enums.Vulnerability.Severity.Critical,
+  high: CDX.Enums.Vulnerability.Severity.High,
+  medium: CDX.Enums.Vulnerability.Severity.Medium,
+  low: CDX.Enums.Vulnerability.Severity.Low,
+  negligible: CDX.Enums.Vulnerability.Severity.Info,
+  unknown: CDX.Enums.Vulnerability.Severity.Unknown,
+};
+
+function ratingMethod(vector: string): CDX.Enums.Vulnerability.RatingMethod {
+  if (vector.startsWith('CVSS:4')) return CDX.Enums.Vulnerability.RatingMethod.CVSSv4;
+  if (vector.startsWith('CVSS:3.1')) return CDX.Enums.Vulnerability.RatingMethod.CVSSv31;
+  if (vector.startsWith('CVSS:3')) return CDX.Enums.Vulnerability.RatingMethod.CVSSv3;
+  return CDX.Enums.Vulnerability.RatingMethod.Other;
+}
+
+/** `osv:Debian:12` → the source named as stored, with OSV's URL when it is OSV. */
+function sourceOf(source: string | undefined): CDX.Models.Vulnerability.Source | undefined {
+  if (!source) return undefined;
+  return new CDX.Models.Vulnerability.Source({ name: source, ...(source.startsWith('osv') ? { url: 'https://osv.dev/' } : {}) });
 }
 
 /** The report's inventory as CycloneDX 1.6 JSON text. */

@@ -5,6 +5,7 @@
 // ScanCompleted (SUCCEEDED or FAILED). Transient errors (registry unreachable, 5xx, store down)
 // are thrown, so the bus redelivers with backoff — until the last allowed delivery, which records
 // the scan as FAILED instead of leaving it to the dead letters.
+import { createHash } from 'node:crypto';
 import { create } from '@bufbuild/protobuf';
 import { consumeDurable, newEventMeta, publishCore, publishEvent, type BusConnection, type ConsumerHandle } from '@assay/bus';
 import {
@@ -26,7 +27,8 @@ import {
 import { DigestMismatchError, RegistryError } from '@assay/registry-client';
 import { analyzerVersionsKey, NotFoundError, StoreUnavailableError, type ScanReport, type Store } from '@assay/store';
 import type { Logger } from '@assay/telemetry';
-import type { AnalyzerRegistry } from '@assay/inventory';
+import { ClamdUnavailableError, type ClamdClient } from '@assay/clamav';
+import type { AnalyzerRegistry, CheckDefinition, RegisteredBaseImage } from '@assay/inventory';
 import { LayerFormatError, LayerLimitError, type LayerLimits } from './limits.ts';
 import {
   analyzerVersionsOf,
@@ -74,7 +76,15 @@ export interface ScanJobsOptions {
   metrics?: ScanJobsMetrics;
   /** Vulnerability matching of finished scans; without it reports carry no vulnerabilities. */
   vulndb?: ScanMatcher;
+  /** clamd (CLAMD_ADDRESS); undefined = malware scanning disabled. */
+  malware?: { client: ClamdClient; maxStreamBytes: number } | undefined;
+  checks?: readonly CheckDefinition[] | undefined;
+  baseImages?: readonly RegisteredBaseImage[] | undefined;
 }
+
+/** Report-level versions of what is not an analyzer: a report made without them is not reused. */
+const MALWARE_KEY = 'scanner-malware';
+const CHECKS_KEY = 'scanner-checks';
 
 /** What scan jobs need of the vulnerability database (VulnDbManager). */
 export interface ScanMatcher {
@@ -135,6 +145,8 @@ export function isTransient(err: unknown): boolean {
     if (e instanceof DigestMismatchError || e instanceof LayerLimitError || e instanceof LayerFormatError) return false;
     if (e instanceof UnscannableImageError || e instanceof ImageConfigError) return false;
     if (e instanceof StoreUnavailableError) return true;
+    // clamd restarting (signature reload, rollout): retried with backoff, FAILED on the last delivery.
+    if (e instanceof ClamdUnavailableError) return true;
     if (e instanceof RegistryError) {
       if (e.timedOut || e.status === undefined) return true;
       return e.status >= 500 || e.status === 429 || e.status === 408;
@@ -175,7 +187,11 @@ export class ScanJobs {
   }
 
   get analyzerVersions(): Record<string, number> {
-    return analyzerVersionsOf(this.#o.analyzers);
+    const v = analyzerVersionsOf(this.#o.analyzers);
+    if (this.#o.malware) v[MALWARE_KEY] = 1;
+    // Other check definitions are another analysis: the key names their hash.
+    if ((this.#o.checks?.length ?? 0) > 0) v[`${CHECKS_KEY}:${createHash('sha256').update(JSON.stringify(this.#o.checks)).digest('hex').slice(0, 16)}`] = 1;
+    return Object.fromEntries(Object.entries(v).sort(([a], [b]) => a.localeCompare(b)));
   }
 
   inFlight(): string[] {
@@ -256,7 +272,14 @@ export class ScanJobs {
     const meta = await this.#o.store.reports.meta(target.digest);
     if (!meta || meta.analyzerVersionsKey !== analyzerVersionsKey(this.analyzerVersions)) return undefined;
     const report = await this.#o.store.reports.get(target.digest);
-    return report && (report as { status?: unknown }).status === 'succeeded' ? report : undefined;
+    if (!report || (report as { status?: unknown }).status !== 'succeeded') return undefined;
+    if (this.#o.malware) {
+      // A verdict from another signature database (or one clamd cannot version) is not reused;
+      // clamd unreachable means a scan, which then fails as it should.
+      const v = await this.#o.malware.client.version().catch(() => undefined);
+      if (!v || v.databaseVersion === undefined || v.raw !== report['malwareDb']) return undefined;
+    }
+    return report;
   }
 
   async #run(target: ScanTarget, opts: ScanRequestOptions): Promise<ScanOutcome> {
@@ -292,6 +315,9 @@ export class ScanJobs {
             counters: this.counters,
             onProgress: (p) => this.#progress(p),
             warn: (msg, err) => log.warn({ err }, msg),
+            malware: this.#o.malware,
+            checks: this.#o.checks,
+            baseImages: this.#o.baseImages,
           },
           target,
           state,

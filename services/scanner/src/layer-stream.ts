@@ -35,6 +35,8 @@ export interface LayerStreamOptions {
   /** Inflated bytes so far, called now and then (progress). */
   onProgress?: (inflatedBytes: number) => void;
   signal?: AbortSignal | undefined;
+  /** Each inflated tar chunk, in order, as it passes (the malware scanner's tee). */
+  onInflated?: ((chunk: Buffer) => void) | undefined;
 }
 
 export interface LayerStreamResult {
@@ -145,6 +147,7 @@ export async function streamLayer(source: Readable, opts: LayerStreamOptions, on
       inflated += chunk.length;
       if (inflated > limits.maxInflatedBytes) return cb(bombError());
       hash.update(chunk);
+      opts.onInflated?.(chunk);
       if (opts.onProgress && inflated - lastProgress >= 64 * CHUNK) {
         lastProgress = inflated;
         opts.onProgress(inflated);
@@ -232,6 +235,35 @@ export async function streamLayer(source: Readable, opts: LayerStreamOptions, on
     throw new LayerFormatError(layerDigest, `inflates to ${diffId}, but the image config says its diff_id is ${opts.expectedDiffId}`);
   }
   return { compression, diffId, inflatedBytes: inflated, entries, warnings };
+}
+
+/**
+ * The inflated tar of a layer blob (gzip, zstd or plain, by magic bytes), capped at
+ * `maxInflatedBytes`: for a second reader of a layer (the malware scanner's per-file pass).
+ */
+export async function inflateLayer(source: Readable, layerDigest: string, maxInflatedBytes: number): Promise<Readable> {
+  const { head, stream: src } = await peek(source, 4);
+  const compression = detectCompression(head);
+  const decompressor =
+    compression === 'gzip' ? createGunzip({ chunkSize: CHUNK }) : compression === 'zstd' ? createZstdDecompress({ chunkSize: CHUNK }) : undefined;
+  let inflated = 0;
+  const counter = new Transform({
+    highWaterMark: CHUNK,
+    transform(chunk: Buffer, _enc, cb) {
+      inflated += chunk.length;
+      if (inflated > maxInflatedBytes) return cb(new LayerLimitError(layerDigest, 'maxInflatedBytes', `inflates past ${formatBytes(maxInflatedBytes)}`));
+      cb(null, chunk);
+    },
+  });
+  src.on('error', (err) => counter.destroy(err));
+  decompressor?.on('error', (err) => counter.destroy(new LayerFormatError(layerDigest, `is not valid ${compression} (${err.message})`, { cause: err })));
+  counter.on('close', () => {
+    src.destroy();
+    decompressor?.destroy();
+  });
+  if (decompressor) src.pipe(decompressor).pipe(counter);
+  else src.pipe(counter);
+  return counter;
 }
 
 /** tar-stream's own errors ("Invalid header", "Unexpected end of data") say the layer is not a tar. */

@@ -1,14 +1,21 @@
 // One image scan: manifest by digest → config (facts, diff_ids) → each layer from the cache or
-// streamed once through the analyzers → the final view → a report. The caller (jobs.ts) decides
-// what a failure means; `ScanState` keeps what was learnt so a failed scan still leaves a report.
-import { randomUUID } from 'node:crypto';
-import { licenceFindings, type AnalyzerRegistry } from '@assay/inventory';
+// streamed once through the analyzers (and clamd, see scanMalware) → the final view, custom
+// checks, base image → a report. The caller (jobs.ts) decides what a failure means; `ScanState`
+// keeps what was learnt so a failed scan still leaves a report.
+import { createHash, randomUUID } from 'node:crypto';
+import { createMalwareScanner, type ClamdClient, type MalwareScanner } from '@assay/clamav';
+import { identifyBaseImage, licenceFindings, type AnalyzerRegistry, type BaseImageMatch, type CheckDefinition, type CheckResult, type RegisteredBaseImage } from '@assay/inventory';
 import { isImageManifestMediaType, isIndexMediaType, type RegistryClient } from '@assay/registry-client';
 import type { LayerCacheRepository, ScanReport } from '@assay/store';
+import { checkPathsKey, checkPathsOf, runChecks } from './checks.ts';
 import { finalView, type FinalView } from './final-view.ts';
+import { inflateLayer } from './layer-stream.ts';
 import { layerHistory, parseImageConfig, type ConfigFacts } from './image-config.ts';
 import type { LayerLimits } from './limits.ts';
-import { analyzeLayer, WALKER_KEY, WALKER_VERSION, type LayerAnalysis } from './walker.ts';
+import { analyzeLayer, WALKER_KEY, WALKER_VERSION, type LayerAnalysis, type LayerMalware } from './walker.ts';
+
+/** The report's warning when no clamd is configured: malware was not looked for, so nothing is claimed. */
+export const MALWARE_DISABLED_WARNING = 'malware scanning disabled (CLAMD_ADDRESS unset)';
 
 export interface ScanTarget {
   registry: string;
@@ -43,6 +50,12 @@ export interface ScannerDeps {
   counters?: ScanCounters;
   /** Recoverable problems (a cache write failing). */
   warn?: (msg: string, err?: unknown) => void;
+  /** clamd for malware scanning; undefined = disabled (the report says so). */
+  malware?: { client: ClamdClient; maxStreamBytes: number } | undefined;
+  /** Custom compliance checks (validated). */
+  checks?: readonly CheckDefinition[] | undefined;
+  /** Registered base images, matched by layer chain. */
+  baseImages?: readonly RegisteredBaseImage[] | undefined;
 }
 
 export interface LayerRecord {
@@ -67,6 +80,12 @@ export interface ScanState {
   analyses: LayerAnalysis[];
   view?: FinalView;
   warnings: string[];
+  /** Whether CLAMD_ADDRESS is set (a failed scan then must not say "disabled"). */
+  malwareEnabled?: boolean;
+  /** clamd's VERSION reply once asked. */
+  malwareDb?: string;
+  checks?: CheckResult[];
+  baseImageMatch?: BaseImageMatch;
 }
 
 export function newScanState(): ScanState {
@@ -112,6 +131,7 @@ export async function scanImage(deps: ScannerDeps, target: ScanTarget, state: Sc
   const progress = (stage: string, bytesDone = 0) =>
     deps.onProgress?.({ digest: target.digest, stage, layersDone: state.layers.length, layersTotal: layersTotal, bytesDone });
   let layersTotal = 0;
+  state.malwareEnabled = deps.malware !== undefined;
   progress('manifest');
 
   const manifest = await client.getManifest(target.repository, target.digest, signal ? { signal } : {});
@@ -151,6 +171,48 @@ export async function scanImage(deps: ScannerDeps, target: ScanTarget, state: Sc
     throw new UnscannableImageError(`config ${configDigest} names ${parsed.diffIds.length} diff_ids for ${layers.length} layers`);
   }
 
+  // clamd is asked first: unreachable fails the scan before any work; its signature version is
+  // part of every layer's cache key, so a new database rescans layers instead of reusing verdicts.
+  let malware: MalwareScanner | undefined;
+  const keyExtras: Record<string, number> = {};
+  // A clamd with only custom databases reports no database version: a signature change could
+  // not be told from the key, so its verdicts are never reused (cached layers are re-scanned).
+  let verdictsCacheable = false;
+  if (deps.malware) {
+    const v = await deps.malware.client.version();
+    state.malwareDb = v.raw;
+    verdictsCacheable = v.databaseVersion !== undefined;
+    if (!verdictsCacheable) state.warnings.push(`clamd reports no signature database version (${v.raw}): malware verdicts are not cached, every layer is re-scanned`);
+    malware = createMalwareScanner({ client: deps.malware.client, maxStreamBytes: deps.malware.maxStreamBytes });
+    keyExtras[`clamd:${createHash('sha256').update(v.raw).digest('hex').slice(0, 32)}`] = 0;
+  }
+  const checkPaths = checkPathsOf(deps.checks ?? []);
+  const pathsKey = checkPathsKey(checkPaths);
+  if (pathsKey) keyExtras[pathsKey] = 0;
+
+  const scanMalware = async (layer: { digest: string; size: number }, tar: Buffer | undefined, inflatedBytes: number): Promise<LayerMalware> => {
+    let r;
+    if (tar) r = await malware!.scanLayer(tar, { layerDigest: layer.digest, uncompressedSize: tar.length });
+    else {
+      // Larger than one INSTREAM, or a cached layer whose verdict cannot be reused: fetch the blob again.
+      if (deps.counters) deps.counters.blobFetches++;
+      const blob = await client.blob(target.repository, layer.digest, { expectedSize: layer.size, ...(signal ? { signal } : {}) });
+      const inflated = await inflateLayer(blob, layer.digest, deps.limits.maxInflatedBytes);
+      try {
+        r = await malware!.scanLayer(inflated, { layerDigest: layer.digest, uncompressedSize: inflatedBytes });
+      } finally {
+        inflated.destroy();
+      }
+    }
+    return {
+      strategy: r.strategy,
+      findings: r.findings.map((f) => ({ name: f.name, path: f.path === '' ? '/' : f.path, layerDigest: layer.digest })),
+      skipped: r.skipped.map((k) => ({ path: k.path, size: k.size, reason: k.reason })),
+      scanned: r.scanned,
+      clamd: r.clamd.raw,
+    };
+  };
+
   let os = undefined as LayerAnalysis['os'];
   for (const [i, layer] of layers.entries()) {
     const diffId = parsed.diffIds[i];
@@ -172,7 +234,7 @@ export async function scanImage(deps: ScannerDeps, target: ScanTarget, state: Sc
     let analysis: LayerAnalysis | undefined;
     // What an analyzer makes of a layer may depend on the OS found below it (the distro of a
     // deb purl): that OS is part of the key too. A base layer (nothing below) has none.
-    const cacheVersions = os ? { ...versions, [`lower-os:${os.family}:${os.name}`.slice(0, 100)]: 0 } : versions;
+    const cacheVersions = { ...versions, ...keyExtras, ...(os ? { [`lower-os:${os.family}:${os.name}`.slice(0, 100)]: 0 } : {}) };
     if (deps.layerCache) {
       try {
         const hit = await deps.layerCache.get(layer.digest, cacheVersions);
@@ -181,12 +243,23 @@ export async function scanImage(deps: ScannerDeps, target: ScanTarget, state: Sc
         deps.warn?.(`layer cache read of ${layer.digest} failed`, err);
       }
     }
-    if (analysis) {
+    if (analysis && malware && (!analysis.malware || !verdictsCacheable)) {
+      // The analysis is reused, the verdict is not (see verdictsCacheable): the blob is fetched again for clamd.
+      analysis.malware = await scanMalware(layer, undefined, analysis.inflatedBytes);
+      record.cached = true;
+      if (deps.counters) deps.counters.layersCached++;
+    } else if (analysis) {
       record.cached = true;
       if (deps.counters) deps.counters.layersCached++;
     } else {
       if (deps.counters) deps.counters.blobFetches++;
       const blob = await client.blob(target.repository, layer.digest, { expectedSize: layer.size, ...(signal ? { signal } : {}) });
+      // The malware tee: the inflated tar is kept while it fits one clamd stream (at most
+      // CLAMD_MAX_STREAM bytes per scan in flight), so a layer that fits is sent whole after the
+      // walk with no second fetch; a larger one is dropped at once and fetched again per file.
+      const maxTee = deps.malware?.maxStreamBytes ?? 0;
+      let tee: Buffer[] | undefined = malware ? [] : undefined;
+      let teeBytes = 0;
       const walked = await analyzeLayer(blob, deps.analyzers, {
         layerDigest: layer.digest,
         expectedDiffId: diffId,
@@ -194,8 +267,24 @@ export async function scanImage(deps: ScannerDeps, target: ScanTarget, state: Sc
         limits: deps.limits,
         onProgress: (bytes) => progress('layer', bytes),
         signal,
+        ...(checkPaths.size > 0 ? { checkPaths } : {}),
+        ...(tee
+          ? {
+              onInflated: (chunk: Buffer) => {
+                if (!tee) return;
+                teeBytes += chunk.length;
+                if (teeBytes > maxTee) tee = undefined;
+                else tee.push(chunk);
+              },
+            }
+          : {}),
       });
       analysis = JSON.parse(JSON.stringify(walked)) as LayerAnalysis;
+      if (malware) {
+        const whole = tee ? Buffer.concat(tee) : undefined;
+        tee = undefined;
+        analysis.malware = await scanMalware(layer, whole, walked.inflatedBytes);
+      }
       if (deps.counters) deps.counters.layersWalked++;
       if (deps.layerCache) {
         try {
@@ -214,6 +303,12 @@ export async function scanImage(deps: ScannerDeps, target: ScanTarget, state: Sc
     progress('layer');
   }
   state.view = finalView(state.analyses);
+  state.checks = runChecks(deps.checks ?? [], state.analyses, state.config, state.view.packages);
+  const match = identifyBaseImage(
+    { layers: state.layers.map((l) => ({ digest: l.digest, ...(l.diffId ? { diffId: l.diffId } : {}) })), annotations: mj.annotations ?? {}, configLabels: state.config.labels },
+    deps.baseImages ?? [],
+  );
+  if (match) state.baseImageMatch = match;
   progress('done');
   return state;
 }
@@ -233,7 +328,16 @@ export function buildReport(target: ScanTarget, versions: Record<string, number>
   const os = view?.os;
   const warnings = [...state.warnings, ...state.analyses.flatMap((a) => a.warnings.map((w) => `layer ${a.layerDigest}: ${w}`))];
   const base = state.config?.baseImage;
-  const baseImage = base?.name ?? base?.digest;
+  const match = error === undefined ? state.baseImageMatch : undefined;
+  const baseImage = match?.name ?? base?.name ?? base?.digest;
+  // Every layer's verdicts: malware deleted by an upper layer is still in the image's blobs.
+  const malwareOn = state.malwareDb !== undefined;
+  const malware = error === undefined && malwareOn ? state.analyses.flatMap((a) => a.malware?.findings ?? []) : [];
+  if (state.malwareEnabled === false) warnings.push(MALWARE_DISABLED_WARNING);
+  for (const a of state.analyses) {
+    for (const k of a.malware?.skipped ?? []) warnings.push(`layer ${a.layerDigest}: malware: ${k.path} (${k.size} bytes) not scanned: ${k.reason}`);
+  }
+  const checks = error === undefined ? state.checks : undefined;
   const packages = view?.packages ?? [];
   // Every layer's findings: a secret deleted by an upper layer is still in the image.
   const sensitiveData = error === undefined ? state.analyses.flatMap((a) => a.sensitiveFindings ?? []) : [];
@@ -256,10 +360,14 @@ export function buildReport(target: ScanTarget, versions: Record<string, number>
     durationMs: Date.now() - state.startedAt.getTime(),
     ...(os ? { os: { family: os.family, name: os.name, version: os.name, ...(os.codename ? { codename: os.codename } : {}), ...(os.eol !== undefined ? { eol: os.eol } : {}) } } : {}),
     ...(baseImage ? { baseImage } : {}),
+    ...(match ? { baseImageMatch: match } : {}),
     layers: state.layers,
     packages,
     vulnerabilities: [],
     sensitiveData,
+    ...(malwareOn && error === undefined ? { malware } : {}),
+    ...(malwareOn ? { malwareDb: state.malwareDb } : {}),
+    ...(checks ? { checks } : {}),
     licences,
     ...(state.config ? { config: state.config as unknown as Record<string, unknown> } : {}),
     ...(view
@@ -273,7 +381,7 @@ export function buildReport(target: ScanTarget, versions: Record<string, number>
       packages: packages.length,
       vulnerabilities: { critical: 0, high: 0, medium: 0, low: 0, negligible: 0, unknown: 0 },
       sensitiveFindings: sensitiveData.length,
-      malwareFindings: 0,
+      malwareFindings: malware.length,
       licenceFindings: licences.filter((l) => !l.known).length,
       ...(os ? { os: `${os.family} ${os.name}` } : {}),
       ...(baseImage ? { baseImage } : {}),

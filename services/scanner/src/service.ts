@@ -1,6 +1,7 @@
 // scanner: pulls each discovered image by digest, streams each layer once through the
 // analyzers (per-layer cache), stores a scan report and announces ScanCompleted. The definition;
 // the library is in the modules beside it (jobs.ts assembles them).
+import { createClamdClient } from '@assay/clamav';
 import type { AnalyzerRegistry } from '@assay/inventory';
 import { Consumers, Streams, type Topology } from '@assay/proto';
 import type { ServiceContext, ServiceDefinition } from '@assay/service-kit';
@@ -103,6 +104,16 @@ export async function startScanner(ctx: ServiceContext<ScannerShape>, opts: Scan
   // Loaded before consuming, so the first scans already match.
   await vulndb.load();
 
+  // clamd is connected per command (clamav's client), so there is nothing to open or close here;
+  // readiness says whether it answers, but a scan asks it again and fails if it does not.
+  const clamd = c.CLAMD_ADDRESS
+    ? createClamdClient({
+        address: 'socketPath' in c.CLAMD_ADDRESS ? { socketPath: c.CLAMD_ADDRESS.socketPath } : { host: c.CLAMD_ADDRESS.host, port: c.CLAMD_ADDRESS.port },
+        maxStreamBytes: c.CLAMD_MAX_STREAM,
+      })
+    : undefined;
+  if (!clamd) ctx.logger.warn('malware scanning disabled (CLAMD_ADDRESS unset)');
+
   const jobs: ScanJobs = new ScanJobs({
     analyzers,
     store,
@@ -115,6 +126,9 @@ export async function startScanner(ctx: ServiceContext<ScannerShape>, opts: Scan
     logger: ctx.logger.child({ component: 'jobs' }),
     bus: ctx.bus,
     vulndb,
+    malware: clamd ? { client: clamd, maxStreamBytes: c.CLAMD_MAX_STREAM } : undefined,
+    checks: c.SCANNER_CHECKS,
+    baseImages: c.SCANNER_BASE_IMAGES,
     metrics: {
       scanStarted: () => running.inc(),
       scanFinished: (status, seconds) => {

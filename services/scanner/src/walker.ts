@@ -48,6 +48,29 @@ export interface LayerAnalysis {
   opaqueDirs: string[];
   symlinks: number;
   warnings: string[];
+  /** What this layer holds at the paths custom checks name (only when checks are configured). */
+  checkFiles?: CheckFileRecord[];
+  /** clamd's verdict on this layer (only when malware scanning is enabled). */
+  malware?: LayerMalware;
+}
+
+/** One path a custom check names, as this layer has it. */
+export interface CheckFileRecord {
+  path: string;
+  /** `dir` also when the layer only holds entries below the path (no directory entry). */
+  kind: 'file' | 'dir' | 'symlink' | 'hardlink' | 'other';
+  /** base64 of the first `maxBytes` of a regular file (checks that read content). */
+  content?: string;
+}
+
+/** The malware scan of one layer, as cached with its analysis. */
+export interface LayerMalware {
+  strategy: 'layer' | 'file';
+  findings: { name: string; path: string; layerDigest?: string }[];
+  skipped: { path: string; size: number; reason: string }[];
+  scanned: number;
+  /** clamd's VERSION reply (engine/database/date). */
+  clamd: string;
 }
 
 export interface WalkOptions {
@@ -58,6 +81,23 @@ export interface WalkOptions {
   limits: LayerLimits;
   onProgress?: (inflatedBytes: number) => void;
   signal?: AbortSignal | undefined;
+  /** Paths custom checks name → bytes of content they read (0: existence only). */
+  checkPaths?: ReadonlyMap<string, number> | undefined;
+  /** Tee of the inflated tar (malware scanning). */
+  onInflated?: ((chunk: Buffer) => void) | undefined;
+}
+
+/** Reads at most `max` bytes of an entry and drains the rest. */
+async function readPrefix(body: Readable, max: number): Promise<Buffer> {
+  const parts: Buffer[] = [];
+  let n = 0;
+  for await (const chunk of body as AsyncIterable<Buffer>) {
+    if (n >= max) continue;
+    const take = chunk.subarray(0, max - n);
+    parts.push(take);
+    n += take.length;
+  }
+  return Buffer.concat(parts);
 }
 
 class MapFs implements VirtualFs {
@@ -120,6 +160,17 @@ export async function analyzeLayer(source: Readable, registry: AnalyzerRegistry,
   // Contents read for analyzers, kept (bounded) so a later hardlink to them can be served.
   const retained = new Map<string, { content: Buffer; mode: number }>();
   let retainedBytes = 0;
+
+  const checkPaths = opts.checkPaths;
+  const checkFiles = new Map<string, CheckFileRecord>();
+  // A path with entries below it exists as a directory even without its own entry.
+  const noteAncestors = (path: string) => {
+    if (!checkPaths || checkPaths.size === 0) return;
+    for (let i = path.lastIndexOf('/'); i > 0; i = path.lastIndexOf('/', i - 1)) {
+      const dir = path.slice(0, i);
+      if (checkPaths.has(dir) && !checkFiles.has(dir)) checkFiles.set(dir, { path: dir, kind: 'dir' });
+    }
+  };
 
   const ctx = (): LayerContext => ({ layerDigest, ...(opts.expectedDiffId ? { diffId: opts.expectedDiffId } : {}), ...(os ? { os } : {}) });
 
@@ -186,7 +237,14 @@ export async function analyzeLayer(source: Readable, registry: AnalyzerRegistry,
 
   const result = await streamLayer(
     source,
-    { layerDigest, expectedDiffId: opts.expectedDiffId, limits, ...(opts.onProgress ? { onProgress: opts.onProgress } : {}), signal: opts.signal },
+    {
+      layerDigest,
+      expectedDiffId: opts.expectedDiffId,
+      limits,
+      ...(opts.onProgress ? { onProgress: opts.onProgress } : {}),
+      signal: opts.signal,
+      onInflated: opts.onInflated,
+    },
     async (h, body) => {
       const wh = whiteoutOf(h.path);
       if (wh) {
@@ -194,8 +252,20 @@ export async function analyzeLayer(source: Readable, registry: AnalyzerRegistry,
         else whiteouts.push(wh.target);
         return;
       }
+      noteAncestors(h.path);
+      const checkMax = checkPaths?.get(h.path);
+      if (checkMax !== undefined && h.type !== 'file') checkFiles.set(h.path, { path: h.path, kind: h.type });
       switch (h.type) {
         case 'file':
+          if (checkMax !== undefined) {
+            // The body can be read once: whole when an analyzer could take it, else just the check's prefix.
+            const data = checkMax === 0 ? undefined : h.size <= limits.maxFileSize ? await readEntry(body, h.size) : await readPrefix(body, checkMax);
+            checkFiles.set(h.path, { path: h.path, kind: 'file', ...(data !== undefined ? { content: data.subarray(0, checkMax).toString('base64') } : {}) });
+            if (data === undefined || data.length === h.size) {
+              await offer(h.path, h.mode, h.size, async () => data ?? readEntry(body, h.size));
+              return;
+            }
+          }
           await offer(h.path, h.mode, h.size, () => readEntry(body, h.size));
           return;
         case 'symlink':
@@ -249,5 +319,6 @@ export async function analyzeLayer(source: Readable, registry: AnalyzerRegistry,
     opaqueDirs,
     symlinks,
     warnings,
+    ...(checkPaths && checkPaths.size > 0 ? { checkFiles: [...checkFiles.values()].sort((a, b) => a.path.localeCompare(b.path)) } : {}),
   };
 }
