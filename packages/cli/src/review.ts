@@ -1,0 +1,164 @@
+// `assay review`: the decision the webhook would give for an AdmissionReview or a manifest,
+// decided by the webhook's own pure review (`reviewAdmission`) against a snapshot file or the
+// buckets of a running system.
+import { parseArgs } from 'node:util';
+import { ImageFieldError, reviewAdmission, ReviewError, type AdmissionReviewResponse, type DecisionSnapshot, type RequestOutcome } from '@assay/admission';
+import { Compliance } from '@assay/proto';
+import { reviewItems, type Operation, type ReviewItem } from './input.ts';
+import { CliError, EXIT_ALLOWED, EXIT_DENIED, readInput, type CliIo } from './io.ts';
+import { readBuckets, type NatsOptions } from './nats.ts';
+import { decisionSnapshot, parseSnapshotFile } from './snapshot-file.ts';
+
+export const REVIEW_USAGE = `Usage: assay review <file|-> (--snapshot <file> | --nats <url> [--user <u> --password-file <f>]) [options]
+
+Prints the decision the admission webhook would give. <file> is an AdmissionReview (JSON or
+YAML) or a Kubernetes manifest (YAML or JSON, several documents allowed); '-' reads stdin.
+Each workload object of a manifest is reviewed as the CREATE the API server would send.
+
+Decision source (one of):
+  --snapshot <file>        a verdict snapshot written by \`assay snapshot\`
+  --nats <url>             a running system: reads the verdicts, tags, runtime-policies and
+                           policy-exceptions buckets (comma-separated URLs for a cluster)
+  --user <u>               NATS user
+  --password-file <f>      file holding the NATS password
+  --timeout <ms>           bound on connecting and reading the buckets (default 10000)
+
+Options:
+  --namespace <ns>         namespace of manifest objects without one (default: default)
+  --operation CREATE|UPDATE  operation of manifest objects (default CREATE)
+  --cluster <name>         cluster name, for runtime policies scoped on clusters
+  --output text|json       text (default), or the AdmissionReview responses as JSON
+  -h, --help               this help
+
+Exit status: 0 all allowed (warnings included), 1 something denied, 2 usage, input or
+decision-source error (one line on stderr).
+`;
+
+export interface ReviewResult {
+  item: Extract<ReviewItem, { type: 'review' }>;
+  response: AdmissionReviewResponse;
+  outcome: RequestOutcome;
+}
+
+export interface ReviewOptions {
+  now?: Date;
+}
+
+/** Decides every review of a file (already read) against a snapshot; input errors are CliErrors. */
+export function reviewText(text: string, name: string, snapshot: DecisionSnapshot, opts: { namespace?: string | undefined; operation?: Operation | undefined; now?: Date } = {}) {
+  const items = reviewItems(text, name, { namespace: opts.namespace, operation: opts.operation });
+  const results: ReviewResult[] = [];
+  for (const item of items) {
+    if (item.type !== 'review') continue;
+    try {
+      const { response, outcome } = reviewAdmission(item.body, snapshot, opts.now ? { now: opts.now } : {});
+      results.push({ item, response, outcome });
+    } catch (err) {
+      if (err instanceof ReviewError || err instanceof ImageFieldError) throw new CliError(`${name}: ${item.label}: ${err.message}`);
+      throw err;
+    }
+  }
+  return { items, results };
+}
+
+const COMPLIANCE: Record<number, string> = {
+  [Compliance.UNSPECIFIED]: 'unspecified',
+  [Compliance.PENDING]: 'pending',
+  [Compliance.COMPLIANT]: 'compliant',
+  [Compliance.NON_COMPLIANT]: 'non-compliant',
+  [Compliance.ERROR]: 'scan error',
+};
+
+/** Text output: a status line per object, one line per image, then the warnings. */
+export function formatText(items: readonly ReviewItem[], results: readonly ReviewResult[]): string {
+  const byItem = new Map(results.map((r) => [r.item, r]));
+  const lines: string[] = [];
+  for (const item of items) {
+    if (item.type === 'skipped') {
+      lines.push(`SKIPPED ${item.label}: ${item.reason}`);
+      continue;
+    }
+    const r = byItem.get(item)!;
+    const { outcome, response } = r;
+    const status = !response.response.allowed ? 'DENIED' : outcome.warnings.length > 0 ? 'WARN' : 'ALLOWED';
+    const policy = outcome.runtimePolicy ? `runtime policy ${outcome.runtimePolicy}, ${outcome.mode}` : 'no runtime policy';
+    lines.push(`${status} ${item.label} (${policy}; uid ${response.response.uid})`);
+    if (outcome.images.length === 0) lines.push(`  ${outcome.message}`);
+    for (const img of outcome.images) {
+      const verdict = img.verdict ? COMPLIANCE[img.verdict.compliance] ?? 'unknown' : img.digest ? 'no verdict' : 'digest unknown';
+      const result = !img.allowed ? 'denied' : img.line !== undefined ? 'admitted' : 'ok';
+      const detail = img.line !== undefined ? img.line.slice(img.field.path.length + 2) : (img.decision?.message ?? '');
+      lines.push(`  ${img.field.path}: ${img.normalised} [${verdict}] ${result}${detail && detail !== 'allowed' ? `: ${detail}` : ''}`);
+    }
+    for (const w of outcome.warnings) lines.push(`  warning: ${w}`);
+    if (outcome.exceptionId) lines.push(`  exception: ${outcome.exceptionId}`);
+  }
+  return lines.length > 0 ? `${lines.join('\n')}\n` : '';
+}
+
+function oneOf<T extends string>(flag: string, value: string | undefined, allowed: readonly T[]): T | undefined {
+  if (value === undefined) return undefined;
+  if (!(allowed as readonly string[]).includes(value)) throw new CliError(`${flag} must be one of ${allowed.join(', ')}, got ${JSON.stringify(value)}`);
+  return value as T;
+}
+
+/** `assay review …` (argv after `review`); returns the exit code. */
+export async function reviewCommand(argv: readonly string[], io: CliIo, opts: ReviewOptions = {}): Promise<number> {
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args: [...argv],
+      allowPositionals: true,
+      options: {
+        snapshot: { type: 'string' },
+        nats: { type: 'string' },
+        user: { type: 'string' },
+        'password-file': { type: 'string' },
+        timeout: { type: 'string' },
+        namespace: { type: 'string' },
+        operation: { type: 'string' },
+        cluster: { type: 'string' },
+        output: { type: 'string', short: 'o' },
+        help: { type: 'boolean', short: 'h' },
+      },
+    });
+  } catch (err) {
+    throw new CliError((err as Error).message);
+  }
+  const { values: v, positionals } = parsed;
+  if (v.help) {
+    io.stdout(REVIEW_USAGE);
+    return EXIT_ALLOWED;
+  }
+  if (positionals.length !== 1) throw new CliError(positionals.length === 0 ? 'a file to review is required (or - for stdin); see assay review --help' : `one file at a time, got ${positionals.length}`);
+  const file = positionals[0]!;
+  if ((v.snapshot === undefined) === (v.nats === undefined)) throw new CliError('give exactly one decision source: --snapshot <file> or --nats <url>');
+  if (v.snapshot !== undefined && (v.user !== undefined || v['password-file'] !== undefined)) throw new CliError('--user and --password-file go with --nats');
+  const output = oneOf('--output', v.output, ['text', 'json'] as const) ?? 'text';
+  const operation = oneOf('--operation', v.operation, ['CREATE', 'UPDATE'] as const);
+  const timeoutMs = v.timeout === undefined ? undefined : Number(v.timeout);
+  if (timeoutMs !== undefined && !(Number.isInteger(timeoutMs) && timeoutMs > 0)) throw new CliError(`--timeout must be a positive number of milliseconds, got ${JSON.stringify(v.timeout)}`);
+
+  // The input is read and checked before connecting: a typo should not wait on NATS.
+  const name = file === '-' ? '<stdin>' : file;
+  const text = await readInput(file, io);
+  reviewItems(text, name, { namespace: v.namespace, operation });
+
+  let contents;
+  if (v.snapshot !== undefined) {
+    contents = parseSnapshotFile(await readInput(v.snapshot, io), v.snapshot);
+  } else {
+    const natsOpts: NatsOptions = { url: v.nats!, user: v.user, passwordFile: v['password-file'], ...(timeoutMs !== undefined ? { timeoutMs } : {}) };
+    contents = await readBuckets(natsOpts);
+  }
+  const snapshot = decisionSnapshot(contents, v.cluster);
+  const { items, results } = reviewText(text, name, snapshot, { namespace: v.namespace, operation, ...(opts.now ? { now: opts.now } : {}) });
+  if (output === 'json') {
+    // One response as the webhook sends it; several as a JSON array, in file order.
+    const responses = results.map((r) => r.response);
+    io.stdout(`${JSON.stringify(responses.length === 1 ? responses[0] : responses, null, 2)}\n`);
+  } else {
+    io.stdout(formatText(items, results));
+  }
+  return results.every((r) => r.response.response.allowed) ? EXIT_ALLOWED : EXIT_DENIED;
+}

@@ -1,0 +1,104 @@
+// Shared pieces of the CLI tests: snapshot files built from verdicts and policies, manifests,
+// and the CLI run as a child process (the launcher, under the running Node).
+import { execFile } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { writeFile } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { create, toJson } from '@bufbuild/protobuf';
+import { Compliance, VerdictSchema, type Verdict } from '@assay/proto';
+
+const repoRoot = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+export const LAUNCHER = join(repoRoot, 'packages', 'cli', 'bin', 'assay.mjs');
+/** `<repo>/../shared/vectors/01-admission-review/real-apiserver-1.28`, or undefined when absent. */
+export const REAL_VECTORS: string | undefined = (() => {
+  const d = join(repoRoot, '..', 'shared', 'vectors', '01-admission-review', 'real-apiserver-1.28');
+  return existsSync(d) ? d : undefined;
+})();
+
+export const digestFor = (seed: string): string => `sha256:${createHash('sha256').update(seed).digest('hex')}`;
+
+export function verdict(compliance: Compliance, reasons: { policy: string; control: string; message: string }[] = []): Verdict {
+  return create(VerdictSchema, { compliance, reasons: reasons.map((r) => ({ severity: 'high', ...r })) });
+}
+
+export function runtimePolicy(id: string, overrides: Record<string, unknown> = {}) {
+  return {
+    id,
+    version: 1,
+    policy: {
+      name: id,
+      enabled: true,
+      enforcement: 'enforce',
+      scope: { namespaces: ['*'] },
+      imagePolicies: [],
+      blockUnregistered: true,
+      platforms: [{ os: 'linux', architecture: 'amd64' }],
+      ...overrides,
+    },
+  };
+}
+
+export interface SnapshotParts {
+  verdicts?: Record<string, Verdict>;
+  tags?: Record<string, string>;
+  runtimePolicies?: Record<string, unknown>;
+  exceptions?: Record<string, unknown>;
+  snapshotVersion?: number;
+}
+
+/** A snapshot file document, as `assay snapshot` writes it. */
+export function snapshotDoc(p: SnapshotParts) {
+  return {
+    snapshotVersion: p.snapshotVersion ?? 1,
+    createdAt: new Date().toISOString(),
+    source: 'test',
+    verdicts: Object.fromEntries(Object.entries(p.verdicts ?? {}).map(([d, v]) => [d, toJson(VerdictSchema, v)])),
+    tags: p.tags ?? {},
+    runtimePolicies: p.runtimePolicies ?? {},
+    exceptions: p.exceptions ?? {},
+  };
+}
+
+export async function writeJson(path: string, doc: unknown): Promise<string> {
+  await writeFile(path, JSON.stringify(doc, null, 2));
+  return path;
+}
+
+export function deploymentYaml(name: string, image: string, namespace?: string): string {
+  return [
+    'apiVersion: apps/v1',
+    'kind: Deployment',
+    'metadata:',
+    `  name: ${name}`,
+    ...(namespace ? [`  namespace: ${namespace}`] : []),
+    'spec:',
+    '  selector: {matchLabels: {app: web}}',
+    '  template:',
+    '    metadata: {labels: {app: web}}',
+    '    spec:',
+    '      containers:',
+    `        - name: app`,
+    `          image: ${image}`,
+    '',
+  ].join('\n');
+}
+
+export interface CliRun {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs `assay …` as a child process through its launcher. */
+export function runAssay(args: string[], opts: { input?: string } = {}): Promise<CliRun> {
+  return new Promise((resolve, reject) => {
+    const child = execFile(process.execPath, [LAUNCHER, ...args], { timeout: 60_000 }, (err, stdout, stderr) => {
+      const code = err ? (typeof (err as { code?: unknown }).code === 'number' ? ((err as { code: number }).code) : undefined) : 0;
+      if (code === undefined) return reject(err);
+      resolve({ code, stdout, stderr });
+    });
+    child.stdin?.end(opts.input ?? '');
+  });
+}
