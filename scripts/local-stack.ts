@@ -4,8 +4,11 @@
 //
 // Environment: ASSAY_STATE_DIR (default <repo>/.assay), ASSAY_NATS_PORT (default 4222, any free
 // port when busy; 0 = any free port), ASSAY_BASE_PORT (default: 8081..8085; 0 = free ports),
-// ASSAY_READY_TIMEOUT_MS, ASSAY_STOP_GRACE_MS; LOG_LEVEL and ASSAY_CONFIG_FILE reach the
-// services; NO_COLOR / FORCE_COLOR.
+// ASSAY_REGISTRY_PORT (default 5000), ASSAY_WEBHOOK_PORT (default 8443), ASSAY_READY_TIMEOUT_MS,
+// ASSAY_STOP_GRACE_MS; ES_URL (audit writes to that Elasticsearch); LOG_LEVEL and
+// ASSAY_CONFIG_FILE reach the services; NO_COLOR / FORCE_COLOR. Also a local registry
+// (docker-registry, storage in .assay/registry/) and the HTTPS admission webhook (TLS material
+// generated into .assay/tls/), for `npm run demo`.
 import { createFormatter, useColor } from './local-stack/format.ts';
 import { optionsFromEnv, startLocalStack, type LocalStack } from './local-stack/stack.ts';
 
@@ -46,7 +49,12 @@ if (exitCode !== undefined) void stack.stop('signal during start');
 
 stack.ready.then(
   () => {
-    const parts = [`nats ${stack!.natsUrl}`, ...stack!.services().map((s) => `${s.name} ${s.url}`)];
+    const parts = [
+      `nats ${stack!.natsUrl}`,
+      `registry ${stack!.registryUrl ?? '(none: docker-registry not installed)'}`,
+      ...stack!.services().map((s) => `${s.name} ${s.url}`),
+      `webhook ${stack!.webhookUrl ?? '(none: openssl not installed)'}`,
+    ];
     say('info', `assay is ready: ${parts.join(' | ')} (Ctrl-C to stop)`);
   },
   () => {

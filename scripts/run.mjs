@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// Entry point behind `npm start`, `npm test` and `npm run bench`.
+// Entry point behind `npm start`, `npm test`, `npm run demo` and `npm run bench`.
 // It must run on the machine's own (possibly older) Node, so it is plain JavaScript with no
 // dependencies. It makes sure of, in order: Node 24 (from the npm registry package
 // node-<platform>-<arch>, into .toolchain/), the project's npm dependencies, and the Debian
@@ -17,7 +17,10 @@ const [command = 'help', ...args] = process.argv.slice(2);
 
 // Debian packages of the real servers each command needs (binary to look for → package).
 const SYSTEM_PACKAGES = {
+  // Not docker-registry or openssl: the stack starts without them (no local registry, no
+  // webhook) and says so; `npm run demo`, which needs them, installs them.
   start: { 'nats-server': 'nats-server' },
+  demo: { 'docker-registry': 'docker-registry', mmdebstrap: 'mmdebstrap', openssl: 'openssl' },
   test: {
     'nats-server': 'nats-server',
     'docker-registry': 'docker-registry',
@@ -33,6 +36,7 @@ const SYSTEM_PACKAGES = {
 
 const COMMANDS = {
   start: () => run(process.execPath, ['scripts/local-stack.ts', ...args]),
+  demo: () => run(process.execPath, ['scripts/demo.ts', ...args]),
   test: async () => {
     const tc = await run(process.execPath, [tscPath(), '--noEmit', '-p', 'tsconfig.json'], { quiet: false });
     if (tc !== 0) return tc;

@@ -17,6 +17,9 @@ export interface NatsUserCredentials {
 /** The launcher's own user: provisions the topology. */
 export const ADMIN_USER = 'assay-local-admin';
 
+/** The walkthrough's user (`npm run demo`): reads verdicts and the audit stream. */
+export const DEMO_USER = 'assay-local-demo';
+
 /**
  * Reads the users file, adding a user with a random password for every name not in it yet.
  * Existing passwords are kept, so a service restarted by hand keeps working.

@@ -2,7 +2,7 @@
 // five services as child processes, each authenticating as its own NATS user. Started by
 // `npm start` (scripts/local-stack.ts); importable so tests can drive it.
 import { existsSync, readFileSync } from 'node:fs';
-import { appendFile, mkdir, rm, writeFile } from 'node:fs/promises';
+import { appendFile, chmod, mkdir, rm, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { connectBus, provisionTopology } from '@assay/bus';
@@ -14,7 +14,8 @@ import { registryWatcherService } from '@assay/registry-watcher';
 import { scannerService } from '@assay/scanner';
 import { spawnChild, type Child, type ExitStatus } from './children.ts';
 import { createFormatter, type LogFormatter } from './format.ts';
-import { ADMIN_USER, ensureUsers, startNats, type NatsProcess } from './nats.ts';
+import { ensureSecrets, ensureTls, freePort, hasBinary, startRegistry, type RegistryProcess } from './extras.ts';
+import { ADMIN_USER, DEMO_USER, ensureUsers, startNats, type NatsProcess } from './nats.ts';
 import { preferPort } from './ports.ts';
 
 /** The repository root, from this file's place in it. */
@@ -45,6 +46,10 @@ export interface LocalStackOptions {
   readyTimeoutMs?: number;
   /** SIGTERM → SIGKILL grace for each child, in ms. ASSAY_STOP_GRACE_MS, default 10 s. */
   stopGraceMs?: number;
+  /** Local registry port: 5000 (free one when busy; 0 = free, also the default with basePort 0). ASSAY_REGISTRY_PORT. */
+  registryPort?: number;
+  /** Admission webhook (HTTPS) port: 8443 (free one when busy; 0 = free, also with basePort 0). ASSAY_WEBHOOK_PORT. */
+  webhookPort?: number;
   /** Environment passed on to the services (LOG_LEVEL, ASSAY_CONFIG_FILE…); process.env by default. */
   env?: NodeJS.ProcessEnv;
   /** Where formatted lines go; stdout by default. */
@@ -66,13 +71,25 @@ export interface StackState {
   pid: number;
   startedAt: string;
   ready: boolean;
-  nats: { pid: number; url: string };
+  nats: { pid: number; url: string; demo?: { user: string; password: string } };
   services: ServiceInfo[];
+  /** The local OCI registry; absent when docker-registry is not installed. */
+  registry?: { pid: number; url: string; host: string; name: string };
+  /** The admission webhook over HTTPS; absent without openssl. */
+  webhook?: { url: string; caCert: string };
+  /** The policy REST API (the policy service's HTTP server) and its bearer token. */
+  policyApi?: { url: string | undefined; token: string };
+  /** Elasticsearch audit writes to (ES_URL), when set; otherwise audit events stay in ASSAY_AUDIT. */
+  esUrl?: string;
 }
 
 export interface LocalStack {
   readonly stateFile: string;
   readonly natsUrl: string;
+  /** `http://127.0.0.1:PORT` of the local registry, when docker-registry is installed. */
+  readonly registryUrl: string | undefined;
+  /** `https://127.0.0.1:PORT` of the admission webhook, when openssl is installed. */
+  readonly webhookUrl: string | undefined;
   services(): ServiceInfo[];
   /** Resolves once every service answers /readyz 200; rejects on timeout or if the stack fails first. */
   readonly ready: Promise<void>;
@@ -103,6 +120,10 @@ export function optionsFromEnv(env: NodeJS.ProcessEnv = process.env): LocalStack
   if (readyTimeoutMs !== undefined) opts.readyTimeoutMs = readyTimeoutMs;
   const stopGraceMs = num('ASSAY_STOP_GRACE_MS');
   if (stopGraceMs !== undefined) opts.stopGraceMs = stopGraceMs;
+  const registryPort = num('ASSAY_REGISTRY_PORT');
+  if (registryPort !== undefined) opts.registryPort = registryPort;
+  const webhookPort = num('ASSAY_WEBHOOK_PORT');
+  if (webhookPort !== undefined) opts.webhookPort = webhookPort;
   return opts;
 }
 
@@ -142,6 +163,7 @@ async function cleanUpLeftovers(stateFile: string, log: (level: string, msg: str
   }
   const leftovers = [
     { pid: state.nats?.pid, expect: 'nats-server' },
+    { pid: state.registry?.pid, expect: 'docker-registry' },
     ...(state.services ?? []).map((s) => ({ pid: s.pid, expect: `services/${s.name}/src/main.ts` })),
   ].filter((p): p is { pid: number; expect: string } => typeof p.pid === 'number' && p.pid > 0 && isAlive(p.pid) && cmdline(p.pid).includes(p.expect));
   const signalAll = (sig: NodeJS.Signals) => {
@@ -187,7 +209,20 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
   await mkdir(natsDir, { recursive: true, mode: 0o700 });
   await cleanUpLeftovers(stateFile, log);
 
-  const users = await ensureUsers(natsDir, [ADMIN_USER, ...SERVICES.map((s) => s.name)]);
+  const users = await ensureUsers(natsDir, [ADMIN_USER, DEMO_USER, ...SERVICES.map((s) => s.name)]);
+  const secrets = await ensureSecrets(stateDir);
+  const tls = ensureTls(stateDir);
+  if (!tls) log('warn', 'openssl is not installed: the admission webhook does not run (install the Debian package openssl)');
+  // Ports other processes must know in advance (the registry notifies the watcher; the demo calls
+  // the webhook): a free one when the usual one is busy or 0 is asked for.
+  const fixedPort = async (explicit: number | undefined, usual: number) => {
+    const want = explicit ?? (options.basePort === 0 ? 0 : usual);
+    return (await preferPort(want)) || (await freePort());
+  };
+  const webhookPort = tls ? await fixedPort(options.webhookPort, 8443) : undefined;
+  const watcherIndex = SERVICES.findIndex((s) => s.name === 'registry-watcher');
+  const watcherWanted = options.basePort === undefined ? SERVICES[watcherIndex]!.port : options.basePort === 0 ? 0 : options.basePort + watcherIndex;
+  const watcherPort = (await preferPort(watcherWanted)) || (await freePort());
   const natsPort = await preferPort(options.natsPort ?? 4222);
   if (options.natsPort === undefined && natsPort !== 4222) log('warn', 'port 4222 is busy; nats-server takes a free port');
 
@@ -202,6 +237,49 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
   const nats: NatsProcess = await startNats({ dir: natsDir, port: natsPort, users: [...users.values()], onLine: onNatsLine });
   log('info', 'nats-server listening', { url: nats.url, nats_pid: nats.child.pid, state: natsDir });
 
+  let registry: RegistryProcess | undefined;
+  const registryDir = join(stateDir, 'registry');
+  const registryLog = join(registryDir, 'registry.log');
+  let registryLogWrites = Promise.resolve();
+  if (!hasBinary('docker-registry')) {
+    log('warn', 'docker-registry is not installed: no local registry (install the Debian package docker-registry)');
+  } else {
+    try {
+      registry = await startRegistry({
+        stateDir,
+        port: await fixedPort(options.registryPort, 5000),
+        notifyUrl: `http://127.0.0.1:${watcherPort}/registry/events/local`,
+        token: secrets.notificationToken,
+        onLine: (line) => {
+          registryLogWrites = registryLogWrites.then(() => appendFile(registryLog, line + '\n')).catch(() => {});
+          if (/level=(error|fatal|panic)/.test(line)) log('error', `docker-registry: ${line}`);
+        },
+      });
+      log('info', 'local registry listening', { url: registry.url, registry_pid: registry.child.pid, storage: join(registryDir, 'data') });
+    } catch (err) {
+      // The rest of the system is still useful without it.
+      log('warn', `no local registry: ${err instanceof Error ? err.message : String(err)}`);
+    }
+  }
+  const registries = registry ? JSON.stringify([{ name: 'local', url: registry.url, insecure: true, trustNotifications: true }]) : undefined;
+  const webhookUrl = tls && webhookPort ? `https://127.0.0.1:${webhookPort}` : undefined;
+  const demoUser = users.get(DEMO_USER)!;
+  // Per-service settings for the walkthrough; absent pieces (no registry, no TLS) are left out.
+  const extraEnv = (name: ServiceName): Record<string, string> => {
+    switch (name) {
+      case 'registry-watcher':
+        return { NOTIFICATION_TOKEN: secrets.notificationToken, ...(registries ? { WATCHER_REGISTRIES: registries } : {}) };
+      case 'scanner':
+        return registries ? { SCANNER_REGISTRIES: registries } : {};
+      case 'policy':
+        return { POLICY_API_TOKEN: secrets.policyApiToken, POLICY_API_USER: env.POLICY_API_USER ?? 'local' };
+      case 'admission':
+        return tls && webhookPort ? { ADMISSION_TLS_CERT: tls.serverCert, ADMISSION_TLS_KEY: tls.serverKey, ADMISSION_HOST: '127.0.0.1', ADMISSION_PORT: String(webhookPort) } : {};
+      case 'audit':
+        return env.ES_URL ? { AUDIT_ES_URL: env.ES_URL } : {};
+    }
+  };
+
   const children = new Map<ServiceName, Child>();
   const infos: ServiceInfo[] = [];
   let stopping: Promise<number> | undefined;
@@ -215,10 +293,16 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       pid: process.pid,
       startedAt,
       ready,
-      nats: { pid: nats.child.pid, url: nats.url },
+      nats: { pid: nats.child.pid, url: nats.url, demo: { user: demoUser.user, password: demoUser.password } },
       services: infos,
+      ...(registry ? { registry: { pid: registry.child.pid, url: registry.url, host: registry.host, name: 'local' } } : {}),
+      ...(tls && webhookUrl ? { webhook: { url: webhookUrl, caCert: tls.caCert } } : {}),
+      policyApi: { url: infos.find((i) => i.name === 'policy')?.url, token: secrets.policyApiToken },
+      ...(env.ES_URL ? { esUrl: env.ES_URL } : {}),
     };
-    await writeFile(stateFile, JSON.stringify(state, null, 2) + '\n');
+    // 0600: it holds tokens and a NATS password.
+    await writeFile(stateFile, JSON.stringify(state, null, 2) + '\n', { mode: 0o600 });
+    await chmod(stateFile, 0o600);
   };
 
   const stop = (reason = 'stop requested'): Promise<number> => {
@@ -230,6 +314,11 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
           if (s.signal === 'SIGKILL') log('warn', `${c.name} did not stop within ${stopGraceMs} ms; killed`);
         }),
       );
+      if (registry) {
+        const r = await registry.child.stop(stopGraceMs);
+        if (r.signal === 'SIGKILL') log('warn', `docker-registry did not stop within ${stopGraceMs} ms; killed`);
+        await registryLogWrites;
+      }
       const s = await nats.child.stop(stopGraceMs);
       if (s.signal === 'SIGKILL') log('warn', `nats-server did not stop within ${stopGraceMs} ms; killed`);
       await natsLogWrites;
@@ -255,9 +344,11 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     });
   };
   watchExit('nats-server', nats.child);
+  if (registry) watchExit('docker-registry', registry.child);
 
   const kill = () => {
     for (const c of children.values()) c.killNow();
+    registry?.child.killNow();
     nats.child.killNow();
   };
 
@@ -299,7 +390,8 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     for (const [i, svc] of SERVICES.entries()) {
       if (stopping) break;
       const wanted = options.basePort === undefined ? svc.port : options.basePort === 0 ? 0 : options.basePort + i;
-      const port = await preferPort(wanted);
+      // The watcher's port was fixed earlier: the registry already notifies it there.
+      const port = svc.name === 'registry-watcher' ? watcherPort : await preferPort(wanted);
       if (wanted !== 0 && port === 0) log('warn', `port ${wanted} is busy; ${svc.name} takes a free port`);
       const cred = users.get(svc.name)!;
       const info: ServiceInfo = { name: svc.name, pid: -1, url: undefined, ready: false };
@@ -316,6 +408,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
           SERVICE_INSTANCE: `${svc.name}-local`,
           // The embedded store: one SQLite file (WAL) shared by the services that keep state.
           SQLITE_PATH: inherited.SQLITE_PATH ?? join(stateDir, 'data', 'assay.db'),
+          ...extraEnv(svc.name),
         },
         onLine: (line) => write(fmt.format(svc.name, line) + '\n'),
         // The service says where its health server listens (it may have picked a free port).
@@ -376,6 +469,8 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
   return {
     stateFile,
     natsUrl: nats.url,
+    registryUrl: registry?.url,
+    webhookUrl,
     services: () => infos.map((i) => ({ ...i })),
     ready,
     stop,

@@ -180,38 +180,5 @@ export async function startStack(): Promise<Stack> {
   }
 }
 
-/** An AdmissionReview (v1) as the API server sends it for the CREATE of a Deployment. */
-export function deploymentReview(uid: string, namespace: string, name: string, images: string[]): unknown {
-  const object = {
-    apiVersion: 'apps/v1',
-    kind: 'Deployment',
-    metadata: { name, namespace, labels: { app: name } },
-    spec: {
-      replicas: 1,
-      selector: { matchLabels: { app: name } },
-      template: {
-        metadata: { labels: { app: name } },
-        spec: { containers: images.map((image, i) => ({ name: `c${i}`, image })) },
-      },
-    },
-  };
-  return {
-    apiVersion: 'admission.k8s.io/v1',
-    kind: 'AdmissionReview',
-    request: {
-      uid,
-      kind: { group: 'apps', version: 'v1', kind: 'Deployment' },
-      resource: { group: 'apps', version: 'v1', resource: 'deployments' },
-      requestKind: { group: 'apps', version: 'v1', kind: 'Deployment' },
-      requestResource: { group: 'apps', version: 'v1', resource: 'deployments' },
-      name,
-      namespace,
-      operation: 'CREATE',
-      userInfo: { username: 'kubernetes-admin', groups: ['system:masters', 'system:authenticated'] },
-      object,
-      oldObject: null,
-      dryRun: false,
-      options: { apiVersion: 'meta.k8s.io/v1', kind: 'CreateOptions' },
-    },
-  };
-}
+// Shared with `npm run demo`.
+export { deploymentReview } from '../../scripts/demo/walkthrough.ts';

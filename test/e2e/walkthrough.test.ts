@@ -9,14 +9,12 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { Compliance, type Verdict } from '@assay/proto';
 import { post } from '../admission/helpers.ts';
-import { debianImage } from '../support/debian-rootfs.ts';
-import { buildImage, pushImage, type BuiltImage } from '../support/oci-image.ts';
+import { buildDemoImages, deploymentReview, IMAGE_POLICY, imagePolicyDocument, RUNTIME_POLICY, runtimePolicyDocument } from '../../scripts/demo/walkthrough.ts';
+import { pushImage, type BuiltImage } from '../support/oci-image.ts';
 import { waitFor } from '../support/processes.ts';
-import { deploymentReview, startStack, type Stack } from './stack.ts';
+import { startStack, type Stack } from './stack.ts';
 
 const LATENCY_BUDGET_MS = 10_000;
-const IMAGE_POLICY = 'no-private-keys';
-const RUNTIME_POLICY = 'block-non-compliant';
 
 const show = (v: unknown) => JSON.stringify(v, (_k, x) => (typeof x === 'bigint' ? String(x) : x));
 
@@ -43,25 +41,7 @@ describe('e2e: the seed walkthrough', { timeout: 300_000 }, () => {
 
   before(async () => {
     // Images first (the Debian rootfs build may take ~25 s when not cached), then the system.
-    demo = await debianImage({
-      include: ['ssl-cert'],
-      config: { User: '999', Cmd: ['postgres'], Env: ['PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin', 'PG_MAJOR=16'] },
-      layers: [
-        [
-          { path: 'usr/local/bin/postgres', mode: 0o755, content: '#!/bin/sh\necho "postgres placeholder"\nexec sleep infinity\n' },
-        ],
-      ],
-    });
-    clean = await buildImage({
-      config: { User: '1000', Cmd: ['/app/hello'] },
-      layers: [
-        [
-          { path: 'app', type: 'dir' },
-          { path: 'app/hello', mode: 0o755, content: '#!/bin/sh\necho hello\n' },
-          { path: 'app/README', content: 'a clean image: no keys, no packages\n' },
-        ],
-      ],
-    });
+    ({ demo, clean } = await buildDemoImages());
     stack = await startStack();
   }, { timeout: 240_000 });
 
@@ -76,26 +56,12 @@ describe('e2e: the seed walkthrough', { timeout: 300_000 }, () => {
     // Policies through the REST API, with the bearer token.
     const ip = await s.policyCall('POST', '/api/v1/policies', {
       id: IMAGE_POLICY,
-      document: {
-        name: 'No private keys in images',
-        enabled: true,
-        action: 'block',
-        controls: { sensitiveData: { block: true } },
-      },
+      document: imagePolicyDocument(),
     });
     assert.equal(ip.status, 201, `create image assurance policy: ${ip.text}`);
     const rp = await s.policyCall('POST', '/api/v1/runtime-policies', {
       id: RUNTIME_POLICY,
-      document: {
-        name: 'block non-compliant images',
-        enabled: true,
-        enforcement: 'enforce',
-        scope: { namespaces: ['demo'] },
-        imagePolicies: [IMAGE_POLICY],
-        blockUnregistered: true,
-        blockPending: true,
-        platforms: [{ os: demo.platform.os, architecture: demo.platform.architecture }],
-      },
+      document: runtimePolicyDocument(demo.platform),
     });
     assert.equal(rp.status, 201, `create runtime policy: ${rp.text}`);
     // Without the bearer token the API refuses (the token is what lets the calls above through).

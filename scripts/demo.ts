@@ -1,0 +1,248 @@
+// `npm run demo`: the seed walkthrough (issue 12) against the system `npm start` runs, read from
+// <state>/local-stack.json. Builds a PostgreSQL-like image from a real Debian rootfs with
+// `ssl-cert` and a clean image, pushes both to the local registry, creates (or updates) the
+// policies through the policy REST API, waits for both verdicts, sends AdmissionReviews to the
+// HTTPS webhook, and counts the audit events the run produced. The last line is
+// `demo: denied=N allowed=N audit_events=N push_to_verdict_ms=N`; exit 1 if an expectation fails.
+//
+// Audit events: with ES_URL set (the stack then passes it to audit as AUDIT_ES_URL) they are
+// counted in Elasticsearch (`_count` on the audit data stream); without it, in the ASSAY_AUDIT
+// JetStream stream, as the walkthrough's NATS user. Either way, the events this run added.
+//
+// Re-runnable: each run adds a small layer naming the run to both images, so each run pushes
+// new digests and times a fresh discovery → scan → verdict.
+import { readFileSync } from 'node:fs';
+import https from 'node:https';
+import { join } from 'node:path';
+import { fromBinary } from '@bufbuild/protobuf';
+import { connectBus } from '@assay/bus';
+import { Buckets, Compliance, digestBucketKey, Streams, VerdictSchema, type Verdict } from '@assay/proto';
+import { pushImage } from '../test/support/oci-image.ts';
+import {
+  buildDemoImages,
+  DEMO_NAMESPACE,
+  deploymentReview,
+  IMAGE_POLICY,
+  imagePolicyDocument,
+  RUNTIME_POLICY,
+  runtimePolicyDocument,
+} from './demo/walkthrough.ts';
+import { REPO_ROOT, type StackState } from './local-stack/stack.ts';
+
+const stateDir = process.env.ASSAY_STATE_DIR ?? join(REPO_ROOT, '.assay');
+const stateFile = join(stateDir, 'local-stack.json');
+const say = (msg: string) => process.stdout.write(`${msg}\n`);
+const step = (msg: string) => say(`\n==> ${msg}`);
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const problems: string[] = [];
+const expect = (ok: boolean, what: string) => {
+  say(`    ${ok ? 'ok  ' : 'FAIL'} ${what}`);
+  if (!ok) problems.push(what);
+};
+
+function die(msg: string): never {
+  process.stderr.write(`demo: ${msg}\n`);
+  process.exit(1);
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+function readState(): StackState {
+  let state: StackState;
+  try {
+    state = JSON.parse(readFileSync(stateFile, 'utf8')) as StackState;
+  } catch {
+    die(`no running system (${stateFile} is missing): start the system first with \`npm start\``);
+  }
+  const pids = [state.pid, state.nats.pid, ...state.services.map((s) => s.pid), ...(state.registry ? [state.registry.pid] : [])];
+  if (!pids.every(alive)) die(`the system in ${stateFile} is not running (a process is gone): start the system first with \`npm start\``);
+  if (!state.ready) die('the system is still starting: wait for "assay is ready" from `npm start`, then run the demo again');
+  if (!state.registry) die('the running system has no local registry (docker-registry is not installed): install it, restart `npm start`');
+  if (!state.webhook) die('the running system has no admission webhook (openssl is not installed): install it, restart `npm start`');
+  if (!state.policyApi?.url || !state.nats.demo) die(`${stateFile} lacks the policy API or the demo's NATS user: restart \`npm start\``);
+  return state;
+}
+
+async function waitFor<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs: number, intervalMs = 25): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const v = await probe();
+    if (v !== undefined) return v;
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await sleep(intervalMs);
+  }
+}
+
+/** POST over HTTPS, trusting the stack's CA only. */
+function postTls(url: string, ca: string, body: unknown): Promise<{ status: number; json: any }> {
+  return new Promise((resolve, reject) => {
+    const data = JSON.stringify(body);
+    const req = https.request(url, { method: 'POST', ca, agent: false, headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(data) } }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (c: Buffer) => chunks.push(c));
+      res.on('end', () => {
+        const text = Buffer.concat(chunks).toString('utf8');
+        let json: unknown = text;
+        try {
+          json = JSON.parse(text);
+        } catch {
+          // kept as text
+        }
+        resolve({ status: res.statusCode ?? 0, json });
+      });
+    });
+    req.on('error', reject);
+    req.setTimeout(15_000, () => req.destroy(new Error(`no answer from ${url} within 15 s`)));
+    req.end(data);
+  });
+}
+
+const state = readState();
+const registry = state.registry!;
+const webhook = state.webhook!;
+const policyUrl = state.policyApi!.url!;
+const policyToken = state.policyApi!.token;
+const ca = readFileSync(webhook.caCert, 'utf8');
+const show = (v: unknown) => JSON.stringify(v, (_k, x) => (typeof x === 'bigint' ? String(x) : x));
+
+async function policyCall(method: string, path: string, body?: unknown, headers: Record<string, string> = {}) {
+  const res = await fetch(`${policyUrl}${path}`, {
+    method,
+    headers: { authorization: `Bearer ${policyToken}`, ...(body !== undefined ? { 'content-type': 'application/json' } : {}), ...headers },
+    ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
+  });
+  const text = await res.text();
+  let json: any;
+  try {
+    json = JSON.parse(text);
+  } catch {
+    json = undefined;
+  }
+  return { status: res.status, json, text };
+}
+
+/** Creates the document, or replaces the current version when it exists (a re-run). */
+async function upsert(collection: string, id: string, document: unknown): Promise<string> {
+  const cur = await policyCall('GET', `/api/v1/${collection}/${id}`);
+  const version = cur.status === 200 ? Number(cur.json?.version ?? 0) : 0;
+  if (cur.status !== 200 && cur.status !== 404) throw new Error(`GET /api/v1/${collection}/${id}: ${cur.status} ${cur.text}`);
+  const r = await policyCall('PUT', `/api/v1/${collection}/${id}`, { document }, { 'if-match': `"${version}"` });
+  if (r.status !== 200 && r.status !== 201) throw new Error(`PUT /api/v1/${collection}/${id}: ${r.status} ${r.text}`);
+  return `${r.status === 201 ? 'created' : 'updated'} ${collection}/${id} (version ${r.json?.version})`;
+}
+
+const bus = await connectBus({ servers: state.nats.url, name: 'assay-demo', user: state.nats.demo!.user, password: state.nats.demo!.password });
+let exitCode = 1;
+try {
+  const verdicts = await bus.js.views.kv(Buckets.verdicts.name, { bindOnly: true });
+  const jsm = await bus.jetstreamManager();
+  const verdictOf = async (digest: string): Promise<Verdict | undefined> => {
+    const e = await verdicts.get(digestBucketKey(digest));
+    return e && e.operation === 'PUT' ? fromBinary(VerdictSchema, e.value) : undefined;
+  };
+  const finalVerdict = (digest: string, timeoutMs: number) =>
+    waitFor(`the verdict for ${digest}`, async () => {
+      const v = await verdictOf(digest);
+      return v && v.compliance !== Compliance.PENDING && v.compliance !== Compliance.UNSPECIFIED ? v : undefined;
+    }, timeoutMs);
+
+  const esUrl = state.esUrl?.replace(/\/+$/, '');
+  const dataStream = process.env.AUDIT_ES_DATA_STREAM ?? 'logs-assay.audit-default';
+  const auditCount = async (): Promise<number> => {
+    if (esUrl) {
+      const res = await fetch(`${esUrl}/${dataStream}/_count`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' });
+      if (res.status === 404) return 0;
+      if (res.status !== 200) throw new Error(`Elasticsearch _count: ${res.status} ${await res.text()}`);
+      return ((await res.json()) as { count: number }).count;
+    }
+    // Every audit event ever published (the stream keeps them by age, not by acknowledgement).
+    return (await jsm.streams.info(Streams.audit.name)).state.last_seq;
+  };
+  const auditBefore = await auditCount();
+
+  const runId = new Date().toISOString().replace(/[-:.TZ]/g, '').slice(0, 17);
+  step('Building the images');
+  const { demo, clean } = await buildDemoImages({ runId });
+  say(`    demo image  (Debian bookworm + ssl-cert, PostgreSQL-like): ${demo.digest}`);
+  say(`    clean image (no keys, no packages):                        ${clean.digest}`);
+
+  step(`Policies through the policy REST API (${policyUrl})`);
+  say(`    ${await upsert('policies', IMAGE_POLICY, imagePolicyDocument())}: sensitive-data control, block`);
+  say(`    ${await upsert('runtime-policies', RUNTIME_POLICY, runtimePolicyDocument(demo.platform))}: enforce in namespace ${DEMO_NAMESPACE}`);
+
+  const tag = `run-${runId}`;
+  const demoRef = `${registry.host}/demo/postgres:${tag}`;
+  const cleanRef = `${registry.host}/demo/hello:${tag}`;
+  step(`Pushing to the local registry (${registry.url})`);
+  await pushImage(registry.host, 'demo/postgres', tag, demo);
+  const pushedAt = performance.now();
+  say(`    pushed ${demoRef}`);
+  const demoVerdict = await finalVerdict(demo.digest, 120_000);
+  const pushToVerdictMs = Math.round(performance.now() - pushedAt);
+  await pushImage(registry.host, 'demo/hello', tag, clean);
+  say(`    pushed ${cleanRef}`);
+  const cleanVerdict = await finalVerdict(clean.digest, 60_000);
+
+  step('Verdicts');
+  say(`    demo:  ${Compliance[demoVerdict.compliance]} after ${pushToVerdictMs} ms from push`);
+  for (const r of demoVerdict.reasons) say(`           ${r.policy}/${r.control}: ${r.message}`);
+  say(`    clean: ${Compliance[cleanVerdict.compliance]}`);
+  expect(demoVerdict.compliance === Compliance.NON_COMPLIANT, 'the demo image is non-compliant');
+  expect(
+    demoVerdict.reasons.some((r) => r.policy === IMAGE_POLICY && /ssl-cert-snakeoil\.key/.test(r.message)),
+    `the demo verdict names the snakeoil key under ${IMAGE_POLICY}`,
+  );
+  expect(cleanVerdict.compliance === Compliance.COMPLIANT, 'the clean image is compliant');
+
+  step(`Admission webhook (${webhook.url}/validate, CREATE Deployment in ${DEMO_NAMESPACE})`);
+  const review = async (uid: string, name: string, image: string) => {
+    const res = await postTls(`${webhook.url}/validate`, ca, deploymentReview(uid, DEMO_NAMESPACE, name, [image]));
+    if (res.status !== 200 || res.json?.response?.uid !== uid) throw new Error(`webhook answer for ${image}: ${res.status} ${show(res.json)}`);
+    const r = res.json.response as { allowed: boolean; status?: { code?: number; message?: string } };
+    say(`    ${image}: ${r.allowed ? 'allowed' : `denied (${r.status?.code ?? '?'})`}`);
+    if (!r.allowed && r.status?.message) say(`      ${r.status.message.split('\n').join('\n      ')}`);
+    return r;
+  };
+  const rDemo = await review(`demo-${runId}-postgres`, 'postgres', demoRef);
+  const rClean = await review(`demo-${runId}-hello`, 'hello', cleanRef);
+  const rGhost = await review(`demo-${runId}-ghost`, 'ghost', `${registry.host}/demo/never-pushed:1.0`);
+  expect(!rDemo.allowed && /\/?etc\/ssl\/private\/ssl-cert-snakeoil\.key/.test(rDemo.status?.message ?? ''), 'the demo image is denied, naming /etc/ssl/private/ssl-cert-snakeoil.key');
+  expect(rClean.allowed, 'the clean image is allowed');
+  expect(!rGhost.allowed, 'the unregistered image is denied');
+
+  step(esUrl ? `Audit events (Elasticsearch ${esUrl}, ${dataStream})` : `Audit events (JetStream stream ${Streams.audit.name}; set ES_URL for Elasticsearch)`);
+  // At least the three admission decisions; then a moment for the rest (policy changes, scans).
+  let auditEvents = 0;
+  try {
+    auditEvents = await waitFor('three admission audit events', async () => {
+      const n = (await auditCount()) - auditBefore;
+      return n >= 3 ? n : undefined;
+    }, 30_000, 100);
+    await sleep(500);
+    auditEvents = (await auditCount()) - auditBefore;
+  } catch (err) {
+    auditEvents = (await auditCount()) - auditBefore;
+    expect(false, `audit events recorded (${(err as Error).message})`);
+  }
+  say(`    ${auditEvents} audit events from this run`);
+
+  const denied = [rDemo, rGhost].filter((r) => !r.allowed).length;
+  const allowed = [rClean].filter((r) => r.allowed).length;
+  if (problems.length > 0) process.stderr.write(`demo: ${problems.length} expectation(s) failed:\n${problems.map((p) => `  - ${p}`).join('\n')}\n`);
+  say('');
+  say(`demo: denied=${denied} allowed=${allowed} audit_events=${auditEvents} push_to_verdict_ms=${pushToVerdictMs}`);
+  exitCode = problems.length === 0 ? 0 : 1;
+} catch (err) {
+  process.stderr.write(`demo: failed: ${err instanceof Error ? err.message : String(err)}\n`);
+  exitCode = 1;
+} finally {
+  await bus.close();
+}
+process.exit(exitCode);
