@@ -99,7 +99,7 @@ describe('e2e: the seed walkthrough', { timeout: 300_000 }, () => {
 
     assert.equal(rDemo.allowed, false, `demo image must be denied: ${show(rDemo)}`);
     assert.equal(rDemo.status?.code, 403, show(rDemo));
-    assert.match(rDemo.status?.message ?? '', /ssl-cert-snakeoil\.key/, show(rDemo));
+    assert.match(rDemo.status?.message ?? '', /\/etc\/ssl\/private\/ssl-cert-snakeoil\.key/, show(rDemo));
     assert.match(rDemo.status?.message ?? '', /private/, show(rDemo));
     assert.equal(rClean.allowed, true, `clean image must be allowed: ${show(rClean)}`);
     assert.equal(rUnregistered.allowed, false, `unregistered image must be denied: ${show(rUnregistered)}`);

@@ -1,6 +1,6 @@
 // Sensitive data (private keys, tokens…): any finding, or findings of chosen rules, fail the
 // image. Evidence is rule, path, layer and the masked match only: no secret leaves the scanner.
-import type { Control, Controls, Violation } from './types.ts';
+import { imagePath, type Control, type Controls, type Violation } from './types.ts';
 
 type Config = NonNullable<Controls['sensitiveData']>;
 
@@ -14,9 +14,9 @@ export const sensitiveDataControl: Control<Config> = (report, config) => {
     violations.push({
       item: f.rule,
       severity: f.severity,
-      summary: `${f.rule} at ${f.path}`,
+      summary: `${f.rule} at ${imagePath(f.path)}`,
       evidence: { rule: f.rule, path: f.path, ...(f.layerDigest ? { layer: f.layerDigest } : {}), masked: f.masked },
-      remediation: `remove ${f.path} from the image (and rotate the secret)`,
+      remediation: `remove ${imagePath(f.path)} from the image (and rotate the secret)`,
     });
   }
   return { violations };

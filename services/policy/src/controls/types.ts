@@ -34,3 +34,8 @@ export function earliest(a: Date | undefined, b: Date | undefined): Date | undef
   if (!b) return a;
   return a.getTime() <= b.getTime() ? a : b;
 }
+
+/** A path in the image as a person reads it: absolute (reports keep layer-relative paths). */
+export function imagePath(path: string): string {
+  return path.startsWith('/') ? path : `/${path}`;
+}
