@@ -6,9 +6,12 @@ export interface CliIo {
   stderr(text: string): void;
   /** The whole of standard input (for the `-` file argument). */
   readStdin(): Promise<string>;
+  /** Whether stderr is a terminal (progress is shown only then). */
+  stderrIsTTY?: boolean;
 }
 
 export const processIo: CliIo = {
+  stderrIsTTY: process.stderr.isTTY === true,
   stdout: (t) => void process.stdout.write(t),
   stderr: (t) => void process.stderr.write(t),
   readStdin: async () => {

@@ -1,0 +1,305 @@
+// `assay scan`: the scanner's own scan (scanImage, the default analyzers, buildReport) run
+// locally on a registry image, an OCI layout or a docker save archive; optionally matched against
+// a local vulnerability database and judged against local policies (the policy service's engine).
+import { existsSync, statSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import { parseArgs } from 'node:util';
+import { parseAllDocuments } from 'yaml';
+import { toSarif } from '@assay/inventory';
+import { applicablePolicies, evaluateImage, type Evaluation, type PolicyRef } from '@assay/policy';
+import {
+  analyzerVersionsOf,
+  buildReport,
+  DEFAULT_LIMITS,
+  defaultAnalyzerRegistry,
+  IndexManifestError,
+  MALWARE_DISABLED_WARNING,
+  newScanState,
+  osOfReport,
+  scanImage,
+  toCycloneDx,
+  withFindings,
+  type ScanProgressUpdate,
+  type ScanTarget,
+} from '@assay/scanner';
+import { SEVERITIES, validateImagePolicy, ValidationError, type ScanReport, type Severity } from '@assay/store';
+import { dbPath, openDatabase } from '@assay/vulndb';
+import type { Package } from '@assay/inventory';
+import type { RegistryClient } from '@assay/registry-client';
+import { openImage, type ResolvedImage } from './image-source.ts';
+import { CliError, EXIT_ALLOWED, EXIT_DENIED, type CliIo } from './io.ts';
+
+export const SCAN_USAGE = `Usage: assay scan <image> [options]
+
+Scans an image locally with the scanner's analyzers. <image> is one of
+  registry/repository:tag or @sha256:…   an image in a registry (plain HTTP for loopback hosts)
+  <dir>[:<tag>]                          an OCI image layout directory (oci-layout, index.json)
+  <file.tar>[:<tag>]                     a \`docker save\` archive
+
+Options:
+  --format table|json|cyclonedx|sarif  output (default table); -f
+  --vulndb <file|dir>      match packages against this vulnerability database (vulndb.sqlite)
+  --policy <file.yaml>     judge the report against these image assurance policies
+  --severity <level>       with --exit-code: also fail on a vulnerability at or above this level
+  --exit-code              exit 1 when the image is non-compliant (or --severity is reached)
+  --platform os/arch       platform of a multi-platform image (default linux/<this machine>)
+  --insecure               plain HTTP to the registry
+  --username <u> --password-file <f>   registry credentials
+  -h, --help               this help
+
+Progress goes to stderr on a terminal. Exit status: 0 scanned (compliant), 1 non-compliant with
+--exit-code, 2 error (one line on stderr).
+`;
+
+const FORMATS = ['table', 'json', 'cyclonedx', 'sarif'] as const;
+type Format = (typeof FORMATS)[number];
+
+function hostArch(): string {
+  return ({ x64: 'amd64', arm64: 'arm64', arm: 'arm', ia32: '386', ppc64: 'ppc64le', s390x: 's390x' } as Record<string, string>)[process.arch] ?? process.arch;
+}
+
+/** Image assurance policies from a YAML file: `assay.dev/v1` ImageAssurancePolicy documents (as the policy API exports them) or bare policy documents. */
+export function parsePolicyFile(text: string, name: string): PolicyRef[] {
+  const refs: PolicyRef[] = [];
+  parseAllDocuments(text).forEach((doc, i) => {
+    const where = `${name}: document ${i + 1}`;
+    if (doc.errors.length > 0) throw new CliError(`${where}: not valid YAML: ${doc.errors[0]!.message}`);
+    const v = doc.toJS() as Record<string, unknown> | null;
+    if (v === null || v === undefined) return;
+    if (typeof v !== 'object' || Array.isArray(v)) throw new CliError(`${where}: expected a mapping`);
+    // Runtime policies and exceptions in an exported file do not judge images: skipped.
+    if (v.kind !== undefined && v.kind !== 'ImageAssurancePolicy') return;
+    const id = typeof v.id === 'string' ? v.id : `policy-${i + 1}`;
+    const spec = v.kind === 'ImageAssurancePolicy' ? v.spec : v;
+    try {
+      refs.push({ id, version: 1, policy: validateImagePolicy(spec, id) });
+    } catch (err) {
+      if (err instanceof ValidationError) throw new CliError(`${where}: ${err.message}`);
+      throw err;
+    }
+  });
+  if (refs.length === 0) throw new CliError(`${name}: no image assurance policy in it`);
+  return refs;
+}
+
+export interface LocalScanOptions {
+  platform?: { os: string; architecture: string; variant?: string | undefined };
+  onProgress?: (p: ScanProgressUpdate) => void;
+  insecure?: boolean;
+  credentials?: { username: string; password: string } | undefined;
+}
+
+/** Scans one image (an index: the manifest for the platform); the report as the scanner would build it, without vulnerabilities. */
+export async function scanLocal(arg: string, opts: LocalScanOptions = {}): Promise<ScanReport> {
+  const img: ResolvedImage = await openImage(arg, { ...(opts.insecure !== undefined ? { insecure: opts.insecure } : {}), credentials: opts.credentials });
+  try {
+    const analyzers = defaultAnalyzerRegistry();
+    const versions = analyzerVersionsOf(analyzers);
+    // A tag is resolved to its digest first: the report names the manifest scanned.
+    const top = await img.source.getManifest(img.repository, img.reference);
+    let target: ScanTarget = { registry: img.registry, repository: img.repository, digest: top.digest, ...(img.tag ? { tag: img.tag } : {}), mediaType: top.mediaType };
+    // scanImage types its client as RegistryClient but only calls what BlobSource has.
+    const deps = { analyzers, clientFor: () => img.source as unknown as RegistryClient, limits: DEFAULT_LIMITS, ...(opts.onProgress ? { onProgress: opts.onProgress } : {}) };
+    for (let depth = 0; ; depth++) {
+      const state = newScanState();
+      try {
+        await scanImage(deps, target, state);
+        const report = buildReport(target, versions, state);
+        // The scanner's wording names its environment variable; here there is simply no clamd.
+        const w = (report as { warnings?: string[] }).warnings;
+        if (w) (report as { warnings?: string[] }).warnings = w.map((x) => (x === MALWARE_DISABLED_WARNING ? 'malware scanning not done (assay scan runs no clamd)' : x));
+        return report;
+      } catch (err) {
+        if (!(err instanceof IndexManifestError) || depth > 0) throw err;
+        const want = opts.platform ?? { os: 'linux', architecture: hostArch() };
+        const child = err.manifests.find((m) => m.platform?.os === want.os && m.platform.architecture === want.architecture && (!want.variant || m.platform.variant === want.variant));
+        if (!child) {
+          const have = err.manifests.map((m) => (m.platform ? `${m.platform.os}/${m.platform.architecture}${m.platform.variant ? `/${m.platform.variant}` : ''}` : m.digest)).join(', ');
+          throw new CliError(`${arg} has no ${want.os}/${want.architecture} image (has: ${have}); choose one with --platform`);
+        }
+        target = { ...target, digest: child.digest, mediaType: child.mediaType, ...(child.platform ? { platform: child.platform } : {}) };
+      }
+    }
+  } finally {
+    await img.close();
+  }
+}
+
+/** The report matched against a database file (or a directory holding vulndb.sqlite). */
+export function matchVulnerabilities(report: ScanReport, dbArg: string): ScanReport {
+  const file = existsSync(dbArg) && statSync(dbArg).isDirectory() ? dbPath(dbArg) : dbArg;
+  if (!existsSync(file)) throw new CliError(`--vulndb ${dbArg}: no such file`);
+  let db;
+  try {
+    db = openDatabase(file);
+  } catch (err) {
+    throw new CliError(`--vulndb ${dbArg}: ${(err as Error).message}`);
+  }
+  try {
+    return withFindings(report, db.match(report.packages as unknown as readonly Package[], osOfReport(report)), db.version);
+  } finally {
+    db.close();
+  }
+}
+
+function pad(rows: string[][]): string {
+  const widths: number[] = [];
+  for (const r of rows) r.forEach((c, i) => (widths[i] = Math.max(widths[i] ?? 0, c.length)));
+  return rows.map((r) => r.map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i]!))).join('  ').trimEnd()).join('\n') + '\n';
+}
+
+/** A report as text: the image, its packages, vulnerabilities, sensitive data and warnings. */
+export function reportTable(report: ScanReport): string {
+  const img = report.image;
+  const out: string[] = [];
+  out.push(`Image: ${img.registry}/${img.repository}${img.tag ? `:${img.tag}` : ''}@${img.digest}`);
+  if (report.os) out.push(`OS: ${report.os.family} ${report.os.name ?? ''}`.trimEnd());
+  if (report.baseImage) out.push(`Base image: ${report.baseImage}`);
+  if ((report as { status?: string }).status === 'failed') out.push(`Scan FAILED: ${(report as { error?: string }).error ?? ''}`);
+  out.push('');
+  out.push(`Packages (${report.packages.length}):`);
+  if (report.packages.length > 0) out.push(pad([['NAME', 'VERSION', 'TYPE', 'PATH'], ...report.packages.map((p) => [p.name, p.version, p.type, p.path ?? ''])]).trimEnd());
+  out.push('');
+  const vulns = report.vulnerabilities ?? [];
+  out.push(`Vulnerabilities (${vulns.length}):`);
+  if (vulns.length > 0) {
+    const sorted = [...vulns].sort((a, b) => SEVERITIES.indexOf(a.severity as Severity) - SEVERITIES.indexOf(b.severity as Severity) || a.id.localeCompare(b.id));
+    out.push(pad([['ID', 'SEVERITY', 'PACKAGE', 'VERSION', 'FIXED IN'], ...sorted.map((v) => [v.id, v.severity, v.packageName, v.packageVersion, v.fixedVersion ?? ''])]).trimEnd());
+  }
+  const sensitive = report.sensitiveData ?? [];
+  if (sensitive.length > 0) {
+    out.push('');
+    out.push(`Sensitive data (${sensitive.length}):`);
+    out.push(pad([['RULE', 'SEVERITY', 'PATH'], ...sensitive.map((s) => [s.rule, s.severity, s.path])]).trimEnd());
+  }
+  const warnings = (report as { warnings?: string[] }).warnings ?? [];
+  if (warnings.length > 0) {
+    out.push('');
+    out.push(`Warnings (${warnings.length}):`);
+    for (const w of warnings) out.push(`  ${w}`);
+  }
+  return `${out.join('\n')}\n`;
+}
+
+export function formatReport(report: ScanReport, format: Format): string {
+  switch (format) {
+    case 'json':
+      return `${JSON.stringify(report, null, 2)}\n`;
+    case 'cyclonedx':
+      return `${toCycloneDx(report, { space: 2 })}\n`;
+    case 'sarif':
+      return `${JSON.stringify(toSarif(report), null, 2)}\n`;
+    case 'table':
+      return reportTable(report);
+  }
+}
+
+export function evaluationText(e: Evaluation, applied: number): string {
+  const lines = [`Policy: ${e.compliant ? 'COMPLIANT' : 'NON-COMPLIANT'} (${applied} ${applied === 1 ? 'policy' : 'policies'} applied)`];
+  for (const r of e.reasons) lines.push(`  ${r.action === 'block' ? 'FAIL ' : 'AUDIT'} ${r.policy}/${r.control} [${r.severity}]: ${r.message}`);
+  return `${lines.join('\n')}\n`;
+}
+
+export function parseFormat(v: string | undefined): Format {
+  const f = (v ?? 'table') as Format;
+  if (!FORMATS.includes(f)) throw new CliError(`--format must be one of ${FORMATS.join(', ')}, got ${JSON.stringify(v)}`);
+  return f;
+}
+
+export async function scanCommand(argv: readonly string[], io: CliIo): Promise<number> {
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args: [...argv],
+      allowPositionals: true,
+      options: {
+        format: { type: 'string', short: 'f' },
+        output: { type: 'string', short: 'o' },
+        vulndb: { type: 'string' },
+        policy: { type: 'string' },
+        severity: { type: 'string' },
+        'exit-code': { type: 'boolean' },
+        platform: { type: 'string' },
+        insecure: { type: 'boolean' },
+        username: { type: 'string' },
+        'password-file': { type: 'string' },
+        help: { type: 'boolean', short: 'h' },
+      },
+    });
+  } catch (err) {
+    throw new CliError((err as Error).message);
+  }
+  const v = parsed.values;
+  if (v.help) {
+    io.stdout(SCAN_USAGE);
+    return EXIT_ALLOWED;
+  }
+  if (parsed.positionals.length !== 1) throw new CliError(`expected one image, got ${parsed.positionals.length}; see assay scan --help`);
+  const arg = parsed.positionals[0]!;
+  const format = parseFormat(v.format ?? v.output);
+  const severity = v.severity as Severity | undefined;
+  if (severity !== undefined && !SEVERITIES.includes(severity)) throw new CliError(`--severity must be one of ${SEVERITIES.join(', ')}`);
+  let platform;
+  if (v.platform !== undefined) {
+    const [os, architecture, variant] = v.platform.split('/');
+    if (!os || !architecture) throw new CliError(`--platform must be os/arch[/variant], got ${JSON.stringify(v.platform)}`);
+    platform = { os, architecture, ...(variant ? { variant } : {}) };
+  }
+  if ((v.username === undefined) !== (v['password-file'] === undefined)) throw new CliError('--username and --password-file go together');
+  let credentials;
+  if (v.username !== undefined) {
+    const password = (await readFile(v['password-file']!, 'utf8').catch((err: Error) => {
+      throw new CliError(`--password-file: ${err.message}`);
+    })).replace(/\r?\n$/, '');
+    credentials = { username: v.username, password };
+  }
+  // Policies are read before the scan: a bad policy file fails fast.
+  const policies = v.policy === undefined ? undefined : parsePolicyFile(await readFile(v.policy, 'utf8').catch((err: Error) => {
+    throw new CliError(`--policy: ${err.message}`);
+  }), v.policy);
+
+  // Progress only on a terminal: one line rewritten in place.
+  const tty = io.stderrIsTTY === true;
+  let lastLine = '';
+  const onProgress = tty
+    ? (p: ScanProgressUpdate) => {
+        const layers = p.layersTotal > 0 ? ` ${p.layersDone}/${p.layersTotal} layers` : '';
+        const line = `scanning ${arg}: ${p.stage}${layers}${p.bytesDone ? ` ${(p.bytesDone / 1048576).toFixed(1)} MiB` : ''}`;
+        if (line !== lastLine) io.stderr(`\r\x1b[K${line}`);
+        lastLine = line;
+      }
+    : undefined;
+  let report: ScanReport;
+  try {
+    report = await scanLocal(arg, { ...(platform ? { platform } : {}), ...(onProgress ? { onProgress } : {}), ...(v.insecure ? { insecure: true } : {}), credentials });
+  } catch (err) {
+    if (err instanceof CliError) throw err;
+    throw new CliError(`${arg}: ${(err as Error).message}`);
+  } finally {
+    if (tty && lastLine) io.stderr('\r\x1b[K');
+  }
+  if (v.vulndb !== undefined) report = matchVulnerabilities(report, v.vulndb);
+  else {
+    report = withFindings(report, undefined, undefined);
+    io.stderr('assay scan: note: no vulnerability matching was done (no --vulndb given)\n');
+  }
+  io.stdout(formatReport(report, format));
+
+  let code = EXIT_ALLOWED;
+  if (policies) {
+    const applicable = applicablePolicies(report, policies);
+    const evaluation = evaluateImage(report, applicable, [], new Date());
+    // The verdict goes with the table; beside machine-readable output it goes to stderr.
+    (format === 'table' ? io.stdout : io.stderr)(`${format === 'table' ? '\n' : ''}${evaluationText(evaluation, applicable.length)}`);
+    if (!evaluation.compliant && v['exit-code']) code = EXIT_DENIED;
+  }
+  if (severity !== undefined) {
+    const limit = SEVERITIES.indexOf(severity);
+    const over = (report.vulnerabilities ?? []).filter((x) => SEVERITIES.indexOf(x.severity as Severity) <= limit);
+    if (over.length > 0) {
+      io.stderr(`assay scan: ${over.length} ${over.length === 1 ? 'vulnerability' : 'vulnerabilities'} at or above ${severity}\n`);
+      if (v['exit-code']) code = EXIT_DENIED;
+    }
+  }
+  return code;
+}

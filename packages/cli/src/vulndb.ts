@@ -1,0 +1,140 @@
+// `assay vulndb build|update|info`: the vulnerability database file the scanner matches with,
+// built from OSV records, fetched from its OCI artifact or a URL, described from its metadata.
+import { existsSync, statSync } from 'node:fs';
+import { mkdir } from 'node:fs/promises';
+import { parseArgs } from 'node:util';
+import { buildDatabase, dbPath, fetchDatabase, fetchDatabaseFromUrl, verifyDatabaseFile, type DbMetadata } from '@assay/vulndb';
+import { CliError, EXIT_ALLOWED, EXIT_ERROR, type CliIo } from './io.ts';
+
+export const VULNDB_USAGE = `Usage: assay vulndb <build|update|info> [options]
+
+  build --out <file> <source…>   compile OSV records into a database file; a source is a
+                                 directory of *.json, a zip (osv.dev all.zip), a JSON file or an
+                                 http(s) URL to one  [--version <v>]
+  update --source <src> --dir <d>  install the published database into <d>/vulndb.sqlite when
+                                 it is newer; <src> is oci://registry/repository:tag or an
+                                 https:// URL to a database file  [--insecure]
+  info <file|dir>                the database's version, build time, sources and counts  [--output json]
+
+Exit status: 0 done, 2 error (one line on stderr).
+`;
+
+type OptionSpec = Record<string, { type: 'string' | 'boolean'; short?: string }>;
+
+/** parseArgs with `--help`; values loosely typed, each subcommand reads its own. */
+function parse(argv: readonly string[], options: OptionSpec): { values: Record<string, string | boolean | undefined>; positionals: string[] } {
+  try {
+    const r = parseArgs({ args: [...argv], allowPositionals: true, options: { ...options, help: { type: 'boolean', short: 'h' } } });
+    return { values: r.values as Record<string, string | boolean | undefined>, positionals: r.positionals };
+  } catch (err) {
+    throw new CliError((err as Error).message);
+  }
+}
+
+export function metadataText(file: string, m: DbMetadata): string {
+  const counts = Object.entries(m.countsPerEcosystem).sort(([a], [b]) => a.localeCompare(b));
+  return [
+    `File: ${file}`,
+    `Version: ${m.version}`,
+    `Built: ${m.builtAt}`,
+    `Schema: ${m.schemaVersion}`,
+    `Records: ${m.records} (${m.withdrawn} withdrawn, ${m.skipped} skipped)`,
+    ...(m.sources.length ? ['Sources:', ...m.sources.map((s) => `  ${s.kind} ${s.source} sha256:${s.sha256}`)] : []),
+    ...(counts.length ? ['Per ecosystem:', ...counts.map(([k, n]) => `  ${k}: ${n}`)] : []),
+    ...(Object.keys(m.skippedReasons).length ? ['Skipped:', ...Object.entries(m.skippedReasons).map(([r, n]) => `  ${r}: ${n}`)] : []),
+    '',
+  ].join('\n');
+}
+
+async function build(argv: readonly string[], io: CliIo): Promise<number> {
+  const p = parse(argv, { out: { type: 'string' }, version: { type: 'string' } });
+  if (p.values.help) return (io.stdout(VULNDB_USAGE), EXIT_ALLOWED);
+  const out = p.values.out as string | undefined;
+  if (!out) throw new CliError('build: --out <file> is required');
+  if (p.positionals.length === 0) throw new CliError('build: name at least one source (directory, zip, JSON file or URL)');
+  for (const s of p.positionals) if (!/^https?:\/\//.test(s) && !existsSync(s)) throw new CliError(`build: ${s}: no such file or directory`);
+  let skipped = 0;
+  const r = await buildDatabase({
+    sources: p.positionals,
+    out,
+    ...(typeof p.values.version === 'string' ? { version: p.values.version } : {}),
+    onSkip: () => void skipped++,
+  }).catch((err: Error) => {
+    throw new CliError(`build: ${err.message}`);
+  });
+  io.stderr(`assay vulndb: built ${r.file}: version ${r.metadata.version}, ${r.metadata.records} records, ${skipped} skipped, ${r.seconds.toFixed(1)} s\n`);
+  return EXIT_ALLOWED;
+}
+
+async function info(argv: readonly string[], io: CliIo): Promise<number> {
+  const p = parse(argv, { output: { type: 'string', short: 'o' } });
+  if (p.values.help) return (io.stdout(VULNDB_USAGE), EXIT_ALLOWED);
+  if (p.positionals.length !== 1) throw new CliError('info: expected one database file or directory');
+  const arg = p.positionals[0]!;
+  if (!existsSync(arg)) throw new CliError(`info: ${arg}: no such file or directory`);
+  const file = statSync(arg).isDirectory() ? dbPath(arg) : arg;
+  let m: DbMetadata;
+  try {
+    m = verifyDatabaseFile(file, { integrity: false });
+  } catch (err) {
+    throw new CliError(`info: ${file}: ${(err as Error).message}`);
+  }
+  io.stdout(p.values.output === 'json' ? `${JSON.stringify({ file, ...m }, null, 2)}\n` : metadataText(file, m));
+  return EXIT_ALLOWED;
+}
+
+async function update(argv: readonly string[], io: CliIo): Promise<number> {
+  const p = parse(argv, { source: { type: 'string' }, dir: { type: 'string' }, insecure: { type: 'boolean' } });
+  if (p.values.help) return (io.stdout(VULNDB_USAGE), EXIT_ALLOWED);
+  const source = p.values.source as string | undefined;
+  const dir = p.values.dir as string | undefined;
+  if (!source || !dir) throw new CliError('update: --source and --dir are required');
+  await mkdir(dir, { recursive: true });
+  const file = dbPath(dir);
+  let current: string | undefined;
+  if (existsSync(file)) {
+    try {
+      current = verifyDatabaseFile(file, { integrity: false }).version;
+    } catch {
+      current = undefined; // an unreadable file is replaced
+    }
+  }
+  let r: { updated: boolean; version: string | undefined };
+  try {
+    const oci = /^oci:\/\/([^/]+)\/(.+?)(?::([\w][\w.-]{0,127}))?$/.exec(source);
+    if (oci) {
+      r = await fetchDatabase({ registry: oci[1]!, repository: oci[2]!, tag: oci[3] ?? 'latest', dir, ...(p.values.insecure ? { insecure: true } : {}), ...(current ? { currentVersion: current } : {}) });
+    } else if (/^https?:\/\//.test(source)) {
+      if (source.startsWith('http:') && !p.values.insecure && !/^http:\/\/(127\.|localhost[:/]|\[::1\])/.test(source)) throw new CliError(`update: ${source} is plain HTTP: use https://, or --insecure`);
+      r = await fetchDatabaseFromUrl(source, dir, current ? { currentVersion: current } : {});
+    } else {
+      throw new CliError(`update: --source must be oci://registry/repository[:tag] or an http(s) URL, got ${JSON.stringify(source)}`);
+    }
+  } catch (err) {
+    if (err instanceof CliError) throw err;
+    throw new CliError(`update: ${source}: ${(err as Error).message}`);
+  }
+  io.stderr(r.updated ? `assay vulndb: installed version ${r.version} in ${file}\n` : `assay vulndb: ${file} is current (version ${r.version ?? current})\n`);
+  return EXIT_ALLOWED;
+}
+
+export async function vulndbCommand(argv: readonly string[], io: CliIo): Promise<number> {
+  const [sub, ...rest] = argv;
+  switch (sub) {
+    case 'build':
+      return build(rest, io);
+    case 'update':
+      return update(rest, io);
+    case 'info':
+      return info(rest, io);
+    case '-h':
+    case '--help':
+      io.stdout(VULNDB_USAGE);
+      return EXIT_ALLOWED;
+    case undefined:
+      io.stderr(VULNDB_USAGE);
+      return EXIT_ERROR;
+    default:
+      throw new CliError(`unknown subcommand ${JSON.stringify(sub)}; build, update or info`);
+  }
+}
