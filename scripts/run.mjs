@@ -17,8 +17,6 @@ const [command = 'help', ...args] = process.argv.slice(2);
 
 // Debian packages of the real servers each command needs (binary to look for → package).
 const SYSTEM_PACKAGES = {
-  // Not docker-registry or openssl: the stack starts without them (no local registry, no
-  // webhook) and says so; `npm run demo`, which needs them, installs them.
   start: { 'nats-server': 'nats-server' },
   demo: { 'docker-registry': 'docker-registry', mmdebstrap: 'mmdebstrap', openssl: 'openssl' },
   test: {
@@ -30,8 +28,15 @@ const SYSTEM_PACKAGES = {
     clamscan: 'clamav',
     mmdebstrap: 'mmdebstrap',
     rpm: 'rpm',
+    openssl: 'openssl',
   },
-  bench: { 'nats-server': 'nats-server', 'docker-registry': 'docker-registry', skopeo: 'skopeo', umoci: 'umoci' },
+  bench: { 'nats-server': 'nats-server', 'docker-registry': 'docker-registry', skopeo: 'skopeo', umoci: 'umoci', mmdebstrap: 'mmdebstrap', openssl: 'openssl' },
+};
+
+// Installed when they can be (root with apt), else named in a warning: the stack starts without
+// them (no local registry, no TLS webhook) and says so.
+const OPTIONAL_PACKAGES = {
+  start: { 'docker-registry': 'docker-registry', openssl: 'openssl' },
 };
 
 const COMMANDS = {
@@ -153,25 +158,35 @@ function hasBinary(name) {
   return dirs.some((d) => d && existsSync(join(d, name)));
 }
 
+function missingPackages(wanted) {
+  return [...new Set(Object.entries(wanted ?? {}).filter(([bin]) => !hasBinary(bin)).map(([, pkg]) => pkg))];
+}
+
+function aptInstall(pkgs) {
+  log(`installing Debian packages: ${pkgs.join(' ')}`);
+  const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
+  const update = spawnSync('apt-get', ['update', '-qq'], { stdio: 'inherit', env });
+  if (update.status !== 0) log('apt-get update failed; trying the install anyway');
+  const r = spawnSync('apt-get', ['install', '-y', '-qq', '--no-install-recommends', ...pkgs], { stdio: 'inherit', env });
+  return r.status === 0;
+}
+
 function ensureSystemPackages(cmd) {
-  const wanted = SYSTEM_PACKAGES[cmd];
-  if (!wanted) return;
-  const missing = [...new Set(Object.entries(wanted).filter(([bin]) => !hasBinary(bin)).map(([, pkg]) => pkg))];
-  if (missing.length === 0) return;
-  const isRoot = typeof process.getuid === 'function' && process.getuid() === 0;
-  const hasApt = hasBinary('apt-get');
-  if (!isRoot || !hasApt) {
+  const missing = missingPackages(SYSTEM_PACKAGES[cmd]);
+  const optional = missingPackages(OPTIONAL_PACKAGES[cmd]);
+  if (missing.length === 0 && optional.length === 0) return;
+  const canInstall = typeof process.getuid === 'function' && process.getuid() === 0 && hasBinary('apt-get');
+  if (!canInstall) {
+    if (optional.length > 0) log(`optional Debian packages missing for \`npm ${cmd}\`: ${optional.join(' ')} (sudo apt-get install -y ${optional.join(' ')})`);
+    if (missing.length === 0) return;
     log(`missing Debian packages for \`npm ${cmd}\`: ${missing.join(' ')}`);
     log(`install them with: sudo apt-get install -y ${missing.join(' ')}`);
     process.exit(1);
   }
-  log(`installing Debian packages: ${missing.join(' ')}`);
-  const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
-  const update = spawnSync('apt-get', ['update', '-qq'], { stdio: 'inherit', env });
-  if (update.status !== 0) log('apt-get update failed; trying the install anyway');
-  const r = spawnSync('apt-get', ['install', '-y', '-qq', '--no-install-recommends', ...missing], { stdio: 'inherit', env });
-  if (r.status !== 0) {
-    log(`apt-get install ${missing.join(' ')} failed (exit ${r.status})`);
+  const all = [...missing, ...optional];
+  // A failed optional package must not stop the command; a required one that is still missing does.
+  if (!aptInstall(all) && missingPackages(SYSTEM_PACKAGES[cmd]).length > 0) {
+    log(`apt-get install ${all.join(' ')} failed`);
     process.exit(1);
   }
 }
