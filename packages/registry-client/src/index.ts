@@ -29,4 +29,4 @@ export { DEFAULT_TOKEN_LIFETIME_S, TokenCache } from './token-cache.ts';
 export { type AuthChallenge, parseWwwAuthenticate } from './www-authenticate.ts';
 export { CATALOG_SCOPE, pullScope } from './auth.ts';
 export { nextLink } from './link.ts';
-export { describeRegistry, parseRegistries, RegistryConfigError, type RegistryCredentialsSpec, type RegistrySpec } from './registry-config.ts';
+export { describeRegistry, parseRegistries, RegistryConfigError, registryListField, type RegistryCredentialsSpec, type RegistrySpec } from './registry-config.ts';

@@ -17,7 +17,8 @@
 //       notificationHosts: []            # extra host names its notifications may name (request.host)
 //       concurrency: 4                   # registry requests in flight at once while polling
 import { readFileSync } from 'node:fs';
-import { z } from '@assay/config';
+import { annotate, z } from '@assay/config';
+import { parse as parseYaml } from 'yaml';
 
 export interface RegistryCredentialsSpec {
   username: string;
@@ -216,4 +217,31 @@ export function describeRegistry(r: RegistrySpec): Record<string, unknown> {
     trustNotifications: r.trustNotifications,
     concurrency: r.concurrency,
   };
+}
+
+/**
+ * A configuration variable holding a registry list as JSON or YAML text (a list under the same
+ * key in ASSAY_CONFIG_FILE arrives as JSON). It holds credentials: marked secret, so it is never
+ * echoed in an error line or the start log. `expected` describes the form in error messages.
+ */
+export function registryListField(expected = 'a JSON/YAML list of registries ([{name, url, insecure, ca, credentials, …}])') {
+  return annotate(
+    z.string().transform((s, ctx): RegistrySpec[] => {
+      let data: unknown;
+      try {
+        data = parseYaml(s);
+      } catch {
+        ctx.addIssue({ code: 'custom', message: 'is not valid JSON or YAML' });
+        return z.NEVER;
+      }
+      try {
+        return parseRegistries(data ?? []);
+      } catch (err) {
+        if (!(err instanceof RegistryConfigError)) throw err;
+        ctx.addIssue({ code: 'custom', message: `is not a valid registry list: ${err.message}` });
+        return z.NEVER;
+      }
+    }),
+    { expected, secret: true },
+  );
 }

@@ -1,31 +1,7 @@
 // admission's own configuration variables, on top of the common ones.
-import { annotate, bool, durationMs, int, port, str, z } from '@assay/config';
-import { parseRegistries, RegistryConfigError, type RegistrySpec } from '@assay/registry-client';
-import { parse as parseYaml } from 'yaml';
+import { bool, durationMs, int, port, str } from '@assay/config';
+import { registryListField } from '@assay/registry-client';
 
-/** Registries admission may ask for a tag's digest: the WATCHER_REGISTRIES list shape. */
-function registriesField() {
-  const expected = 'a JSON/YAML list of registries ([{name, url, insecure, ca, credentials}], as WATCHER_REGISTRIES)';
-  return annotate(
-    z.string().transform((s, ctx): RegistrySpec[] => {
-      let data: unknown;
-      try {
-        data = parseYaml(s);
-      } catch {
-        ctx.addIssue({ code: 'custom', message: 'is not valid JSON or YAML' });
-        return z.NEVER;
-      }
-      try {
-        return parseRegistries(data ?? []);
-      } catch (err) {
-        if (!(err instanceof RegistryConfigError)) throw err;
-        ctx.addIssue({ code: 'custom', message: `is not a valid registry list: ${err.message}` });
-        return z.NEVER;
-      }
-    }),
-    { expected, secret: true },
-  );
-}
 
 export const admissionConfig = {
   ADMISSION_HOST: str('a host name or IP address')
@@ -41,7 +17,7 @@ export const admissionConfig = {
   ADMISSION_CLIENT_CA: str('a file path')
     .optional()
     .describe('CA bundle the API server client certificate must chain to for /validate and /mutate (probes need none)'),
-  ADMISSION_REGISTRIES: registriesField()
+  ADMISSION_REGISTRIES: registryListField('a JSON/YAML list of registries ([{name, url, insecure, ca, credentials}], as WATCHER_REGISTRIES)')
     .default([])
     .describe('Registries for the bounded tag → digest lookup: JSON/YAML list of {name, url, insecure, ca, credentials}; others anonymous'),
   ADMISSION_TAG_LOOKUP_TIMEOUT: durationMs().default(1500).describe('Deadline of one registry HEAD when the tags bucket has no digest for a tag'),

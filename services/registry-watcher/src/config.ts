@@ -1,35 +1,10 @@
 // registry-watcher's own configuration variables (on top of the common ones of @assay/config).
-import { annotate, durationMs, int, secret, z } from '@assay/config';
-import { parse as parseYaml } from 'yaml';
-import { parseRegistries, RegistryConfigError, type RegistrySpec } from '@assay/registry-client';
+import { durationMs, int, secret } from '@assay/config';
+import { registryListField } from '@assay/registry-client';
 
-/** The registry list: JSON or YAML text (a list under the same key in ASSAY_CONFIG_FILE arrives as JSON). */
-export function registriesField() {
-  const expected = 'a JSON/YAML list of registries ([{name, url, include, exclude, pollIntervalSeconds, trustNotifications, …}])';
-  return annotate(
-    z.string().transform((s, ctx): RegistrySpec[] => {
-      let data: unknown;
-      try {
-        data = parseYaml(s);
-      } catch {
-        ctx.addIssue({ code: 'custom', message: 'is not valid JSON or YAML' });
-        return z.NEVER;
-      }
-      try {
-        return parseRegistries(data ?? []);
-      } catch (err) {
-        if (!(err instanceof RegistryConfigError)) throw err;
-        ctx.addIssue({ code: 'custom', message: `is not a valid registry list: ${err.message}` });
-        return z.NEVER;
-      }
-    }),
-    // It holds credentials: never echoed in an error line or the start log.
-    { expected, secret: true },
-  );
-}
 
 export const registryWatcherConfig = {
-  WATCHER_REGISTRIES: registriesField()
+  WATCHER_REGISTRIES: registryListField('a JSON/YAML list of registries ([{name, url, include, exclude, pollIntervalSeconds, trustNotifications, …}])')
     .default([])
     .describe('Watched registries: JSON/YAML list of {name, url, insecure, credentials, repositories, include, exclude, pollIntervalSeconds, trustNotifications, notificationHosts, concurrency}'),
   NOTIFICATION_TOKEN: secret()

@@ -1,7 +1,7 @@
 // scanner's own configuration variables, on top of the common ones (and the store's).
 import { annotate, bool, durationMs, int, str, z } from '@assay/config';
 import { storeSettings } from '@assay/store';
-import { parseRegistries, RegistryConfigError, type RegistrySpec } from '@assay/registry-client';
+import { registryListField } from '@assay/registry-client';
 import { parse as parseYaml } from 'yaml';
 import { InvalidCheckError, parseChecks, type CheckDefinition, type RegisteredBaseImage } from '@assay/inventory';
 import type { ClamdAddress } from '@assay/clamav';
@@ -28,29 +28,6 @@ export function byteSize(opts: { min?: number; max?: number } = {}) {
   );
 }
 
-/** The registries the scanner pulls from: the same list shape as WATCHER_REGISTRIES. */
-export function scannerRegistriesField() {
-  const expected = 'a JSON/YAML list of registries ([{name, url, insecure, ca, credentials}], as WATCHER_REGISTRIES)';
-  return annotate(
-    z.string().transform((s, ctx): RegistrySpec[] => {
-      let data: unknown;
-      try {
-        data = parseYaml(s);
-      } catch {
-        ctx.addIssue({ code: 'custom', message: 'is not valid JSON or YAML' });
-        return z.NEVER;
-      }
-      try {
-        return parseRegistries(data ?? []);
-      } catch (err) {
-        if (!(err instanceof RegistryConfigError)) throw err;
-        ctx.addIssue({ code: 'custom', message: `is not a valid registry list: ${err.message}` });
-        return z.NEVER;
-      }
-    }),
-    { expected, secret: true },
-  );
-}
 
 /** Where newer vulnerability databases come from. */
 export type VulnDbSource =
@@ -165,7 +142,7 @@ const MiB = 1024 ** 2;
 
 export const scannerConfig = {
   ...storeSettings(),
-  SCANNER_REGISTRIES: scannerRegistriesField()
+  SCANNER_REGISTRIES: registryListField('a JSON/YAML list of registries ([{name, url, insecure, ca, credentials}], as WATCHER_REGISTRIES)')
     .default([])
     .describe('Registries to pull from: JSON/YAML list of {name, url, insecure, ca, credentials} (the WATCHER_REGISTRIES shape); others are pulled anonymously (HTTPS; plain HTTP for loopback hosts)'),
   SCAN_CONCURRENCY: int({ min: 1, max: 64 }).default(2).describe('Images scanned at once by this replica'),
