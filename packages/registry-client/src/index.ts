@@ -30,3 +30,4 @@ export { type AuthChallenge, parseWwwAuthenticate } from './www-authenticate.ts'
 export { CATALOG_SCOPE, pullScope } from './auth.ts';
 export { nextLink } from './link.ts';
 export { describeRegistry, parseRegistries, RegistryConfigError, registryListField, type RegistryCredentialsSpec, type RegistrySpec } from './registry-config.ts';
+export { RegistryClients, type RegistryClientsOptions } from './registry-clients.ts';

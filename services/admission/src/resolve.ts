@@ -2,7 +2,7 @@
 // a deadline, answers (and misses) remembered for a while, concurrent asks for the same tag
 // sharing one request. The only network call admission makes while answering.
 import { formatReference, type ImageReference } from '@assay/image-ref';
-import { isLoopbackHost, RegistryClient, type RegistrySpec } from '@assay/registry-client';
+import { RegistryClients, type RegistrySpec } from '@assay/registry-client';
 import { TtlLru } from './lru.ts';
 
 export interface TagResolverOptions {
@@ -19,14 +19,14 @@ export interface TagResolverOptions {
 
 export class TagResolver {
   readonly #opts: TagResolverOptions;
-  readonly #specs: Map<string, RegistrySpec>;
-  readonly #clients = new Map<string, RegistryClient>();
+  readonly #clients: RegistryClients;
   readonly #cache: TtlLru<string | undefined>;
   readonly #inFlight = new Map<string, Promise<string | undefined>>();
 
   constructor(opts: TagResolverOptions) {
     this.#opts = opts;
-    this.#specs = new Map(opts.registries.map((s) => [s.host.toLowerCase(), s]));
+    // The deadline is the bound: no retry could finish within it.
+    this.#clients = new RegistryClients(opts.registries, { timeoutMs: opts.timeoutMs, retries: 0 });
     this.#cache = new TtlLru(opts.maxEntries);
   }
 
@@ -52,7 +52,7 @@ export class TagResolver {
     const started = performance.now();
     const negativeTtl = Math.min(this.#opts.negativeTtlMs ?? 5000, this.#opts.ttlMs);
     try {
-      const desc = await this.#client(ref.registry).headManifest(ref.repository, ref.tag ?? 'latest', {
+      const desc = await this.#clients.clientFor(ref.registry).headManifest(ref.repository, ref.tag ?? 'latest', {
         signal: AbortSignal.timeout(this.#opts.timeoutMs),
       });
       this.#cache.set(key, desc?.digest, desc ? this.#opts.ttlMs : negativeTtl);
@@ -67,27 +67,7 @@ export class TagResolver {
     }
   }
 
-  #client(host: string): RegistryClient {
-    const key = host.toLowerCase();
-    let c = this.#clients.get(key);
-    if (c) return c;
-    const spec = this.#specs.get(key);
-    c = new RegistryClient({
-      registry: key,
-      insecure: spec ? spec.insecure : isLoopbackHost(key),
-      ...(spec?.ca !== undefined ? { ca: spec.ca } : {}),
-      ...(spec?.credentials ? { credentials: spec.credentials } : {}),
-      timeoutMs: this.#opts.timeoutMs,
-      // The deadline is the bound: no retry could finish within it.
-      retries: 0,
-    });
-    this.#clients.set(key, c);
-    return c;
-  }
-
   async close(): Promise<void> {
-    const all = [...this.#clients.values()];
-    this.#clients.clear();
-    await Promise.allSettled(all.map((c) => c.close()));
+    await this.#clients.close();
   }
 }

@@ -41,7 +41,7 @@ import {
   type ScanTarget,
 } from './scan.ts';
 import { ImageConfigError } from './image-config.ts';
-import type { RegistryClients } from './registry-clients.ts';
+import type { RegistryClients } from '@assay/registry-client';
 
 export const PRODUCER = 'scanner';
 

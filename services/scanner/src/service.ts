@@ -9,7 +9,7 @@ import { openStore, type Store } from '@assay/store';
 import { defaultAnalyzerRegistry } from './analyzers.ts';
 import { limitsFrom, scannerConfig, type ScannerShape } from './config.ts';
 import { ScanJobs } from './jobs.ts';
-import { RegistryClients } from './registry-clients.ts';
+import { RegistryClients } from '@assay/registry-client';
 import { scannerRoutes } from './routes.ts';
 import { VulnDbManager, vulnDbDirFrom } from './vulndb.ts';
 

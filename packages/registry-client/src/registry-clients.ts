@@ -1,12 +1,12 @@
-// One RegistryClient per registry host: configured ones (SCANNER_REGISTRIES: credentials, CA,
+// One RegistryClient per registry host: configured ones (a registry list: credentials, CA,
 // insecure), others anonymous — HTTPS, or plain HTTP for a loopback host.
-import { isLoopbackHost, RegistryClient, type RegistryLogger } from '@assay/registry-client';
-import type { RegistrySpec } from '@assay/registry-client';
+import { isLoopbackHost, RegistryClient, type RegistryLogger } from './client.ts';
+import type { RegistrySpec } from './registry-config.ts';
 
 export interface RegistryClientsOptions {
   timeoutMs: number;
   logger?: RegistryLogger;
-  /** Retries of idempotent requests inside one scan (network errors, 5xx). Default 2. */
+  /** Retries of idempotent requests (network errors, 5xx). Default 2. */
   retries?: number;
 }
 
