@@ -6,7 +6,6 @@ export * from './layer-stream.ts';
 export * from './walker.ts';
 export * from './final-view.ts';
 export * from './image-config.ts';
-export * from '@assay/registry-client';
 export * from './scan.ts';
 export * from './jobs.ts';
 export * from './cyclonedx.ts';
