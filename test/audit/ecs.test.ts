@@ -7,7 +7,7 @@ import { describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { AUDIT_MAPPINGS, indexTemplateBody, templatePattern, toEcs, vulnerabilityIds } from '@assay/audit';
 import { flattenMapping } from '../support/elasticsearch-standin/index.ts';
-import { admissionEvent, policyEvent, scanEvent } from './helpers.ts';
+import { admissionEvent, policyEvent, scanEvent, verdictEvent } from './helpers.ts';
 
 const root = dirname(dirname(dirname(fileURLToPath(import.meta.url))));
 const origin = { subject: 'assay.audit.admission', stream: 'ASSAY_AUDIT', streamSequence: 7, storedAt: new Date('2026-01-01T00:00:00Z') };
@@ -45,6 +45,18 @@ describe('ECS mapping', () => {
     assert.equal(p.assay.policy.kind, 'image_assurance');
     assert.equal(p.assay.policy.change, 'updated');
     assert.equal(p.user.name, 'alice');
+    assert.equal(JSON.parse(p.assay.policy.before).controls.malware.block, false);
+    assert.equal(JSON.parse(p.assay.policy.after).controls.malware.block, true);
+  });
+
+  it('maps verdict changes', () => {
+    const v = toEcs(verdictEvent(5), origin) as Record<string, any>;
+    assert.equal(v.event.action, 'verdict-change');
+    assert.equal(v.event.outcome, 'failure');
+    assert.deepEqual([v.assay.verdict.compliance, v.assay.verdict.previous], ['non_compliant', 'compliant']);
+    assert.deepEqual(v.assay.verdict.policies, ['baseline@3']);
+    assert.deepEqual(v.vulnerability.id, ['CVE-2024-0001']);
+    assert.deepEqual(v.rule.category, ['vulnerabilities']);
   });
 
   it('finds advisory ids in reason messages', () => {
@@ -55,7 +67,7 @@ describe('ECS mapping', () => {
   });
 
   it('types every field a document carries', () => {
-    for (const ev of [admissionEvent(1, { allowed: false }), admissionEvent(2, { exceptionId: 'e' }), scanEvent(3), policyEvent(4)]) {
+    for (const ev of [admissionEvent(1, { allowed: false }), admissionEvent(2, { exceptionId: 'e' }), scanEvent(3), policyEvent(4), verdictEvent(5)]) {
       for (const path of leafPaths(toEcs(ev, origin))) assert.ok(mapped.has(path), `${path} is not in the mapping`);
     }
   });

@@ -72,7 +72,33 @@ export function policyEvent(i: number): AuditEvent {
     meta: newEventMeta('policy'),
     event: {
       case: 'policyChange',
-      value: { kind: PolicyKind.IMAGE_ASSURANCE, policyId: `p-${i}`, version: i, change: ChangeType.UPDATED, user: { username: 'alice' } },
+      value: {
+        kind: PolicyKind.IMAGE_ASSURANCE,
+        policyId: `p-${i}`,
+        version: i,
+        change: ChangeType.UPDATED,
+        user: { username: 'alice' },
+        beforeJson: JSON.stringify({ controls: { malware: { block: false } } }),
+        afterJson: JSON.stringify({ controls: { malware: { block: true } } }),
+      },
+    },
+  });
+}
+
+export function verdictEvent(i: number): AuditEvent {
+  return create(AuditEventSchema, {
+    meta: newEventMeta('policy'),
+    event: {
+      case: 'verdictChange',
+      value: {
+        image: { registry: 'docker.io', repository: 'library/nginx', tag: '1.27', digest: DIGEST(200_000 + i), platform: { os: 'linux', architecture: 'amd64' } },
+        compliance: Compliance.NON_COMPLIANT,
+        previous: Compliance.COMPLIANT,
+        reasons: [{ policy: 'baseline', control: 'vulnerabilities', message: 'CVE-2024-0001 in openssl, fixed in 3.0.14', severity: 'critical' }],
+        policies: [{ id: 'baseline', version: 3 }],
+        vulnDbVersion: '20261126T000000Z',
+        reportId: `r-${i}`,
+      },
     },
   });
 }

@@ -78,7 +78,24 @@ describe('policy REST API', () => {
     assert.equal(audit.event.case, 'policyChange');
     if (audit.event.case === 'policyChange') {
       assert.deepEqual([audit.event.value.policyId, audit.event.value.version, audit.event.value.user?.username], ['versioned', 3, 'alice']);
+      // A delete records what was there, and nothing after.
+      assert.equal(JSON.parse(audit.event.value.beforeJson).controls.vulnerabilities.maxSeverity, 'medium');
+      assert.equal(audit.event.value.afterJson, '');
     }
+    // The update before it recorded both sides.
+    const all = await jsm.streams.info(Streams.audit.name);
+    const updates: { before: string; after: string }[] = [];
+    for (let seq = all.state.first_seq; seq <= all.state.last_seq; seq++) {
+      const m = await jsm.streams.getMessage(Streams.audit.name, { seq }).catch(() => undefined);
+      if (!m || m.subject !== Topics.auditPolicy.subject) continue;
+      const ev = fromBinary(AuditEventSchema, m.data);
+      if (ev.event.case === 'policyChange' && ev.event.value.policyId === 'versioned' && ev.event.value.version === 2) {
+        updates.push({ before: ev.event.value.beforeJson, after: ev.event.value.afterJson });
+      }
+    }
+    assert.equal(updates.length, 1);
+    assert.equal(JSON.parse(updates[0]!.before).controls.vulnerabilities.maxSeverity, 'high');
+    assert.equal(JSON.parse(updates[0]!.after).controls.vulnerabilities.maxSeverity, 'medium');
   });
 
   it('runtime policies and exceptions have the same CRUD', async () => {

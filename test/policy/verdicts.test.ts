@@ -52,8 +52,13 @@ describe('verdicts', () => {
     const changed = await jsm.streams.getMessage(Streams.policy.name, { last_by_subj: Topics.verdictChanged.subject });
     assert.equal(fromBinary(VerdictSchema, changed.data).image?.digest, r.image.digest);
     const audit = fromBinary(AuditEventSchema, (await jsm.streams.getMessage(Streams.audit.name, { last_by_subj: Topics.auditPolicy.subject })).data);
-    assert.equal(audit.event.case, 'scan');
-    assert.match(audit.event.case === 'scan' ? audit.event.value.status : '', /verdict:non_compliant/);
+    assert.equal(audit.event.case, 'verdictChange');
+    if (audit.event.case === 'verdictChange') {
+      assert.equal(audit.event.value.compliance, Compliance.NON_COMPLIANT);
+      assert.equal(audit.event.value.previous, Compliance.UNSPECIFIED, 'no earlier verdict');
+      assert.ok(audit.event.value.reasons.length > 0);
+      assert.ok(audit.event.value.policies.length > 0);
+    }
   });
 
   it('a failed scan gets an ERROR verdict', async () => {

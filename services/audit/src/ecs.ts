@@ -5,6 +5,7 @@ import { timestampDate } from '@bufbuild/protobuf/wkt';
 import {
   type AuditEvent,
   ChangeTypeSchema,
+  Compliance,
   ComplianceSchema,
   type ImageRef,
   PolicyKindSchema,
@@ -227,7 +228,53 @@ export function toEcs(ev: AuditEvent, origin: EventOrigin): EcsDocument {
         assay: {
           ...base.assay,
           event_type: 'policy_change',
-          policy: { kind: enumWord(PolicyKindSchema, p.kind), id: p.policyId, version: p.version, change },
+          policy: {
+            kind: enumWord(PolicyKindSchema, p.kind),
+            id: p.policyId,
+            version: p.version,
+            change,
+            // Kept, not indexed: the documents as they were and are (policies hold no secrets).
+            before: p.beforeJson,
+            after: p.afterJson,
+          },
+        },
+      };
+      break;
+    }
+    case 'verdictChange': {
+      const v = ev.event.value;
+      const compliance = enumWord(ComplianceSchema, v.compliance);
+      doc = {
+        ...base,
+        event: {
+          ...base.event,
+          action: 'verdict-change',
+          category: ['configuration'],
+          type: ['change'],
+          outcome: v.compliance === Compliance.COMPLIANT ? 'success' : 'failure',
+        },
+        container: {
+          image: {
+            name: uniq([imageName(v.image)]),
+            tag: uniq([v.image?.tag ?? '']),
+            hash: { all: uniq([v.image?.digest ?? '']) },
+          },
+        },
+        rule: { name: uniq(v.reasons.map((r) => r.policy)), category: uniq(v.reasons.map((r) => r.control)) },
+        vulnerability: { id: vulnerabilityIds(v.reasons), severity: uniq(v.reasons.map((r) => r.severity.toLowerCase())) },
+        assay: {
+          ...base.assay,
+          event_type: 'verdict_change',
+          compliance: [compliance],
+          reasons: reasonsOf(v.reasons),
+          verdict: {
+            compliance,
+            previous: enumWord(ComplianceSchema, v.previous),
+            report_id: v.reportId,
+            vuln_db_version: v.vulnDbVersion,
+            policies: v.policies.map((p) => `${p.id}@${p.version}`),
+            platform: platformOf(v.image),
+          },
         },
       };
       break;

@@ -140,6 +140,18 @@ export const AUDIT_MAPPINGS = {
             id: kw,
             version: { type: 'long' },
             change: kw,
+            before: { type: 'keyword', index: false, doc_values: false },
+            after: { type: 'keyword', index: false, doc_values: false },
+          },
+        },
+        verdict: {
+          properties: {
+            compliance: kw,
+            previous: kw,
+            report_id: kw,
+            vuln_db_version: kw,
+            policies: kw,
+            platform: kw,
           },
         },
       },

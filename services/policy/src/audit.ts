@@ -1,6 +1,5 @@
 // Audit events the policy service emits: every policy/exception change (who, what, which
-// version) and every verdict whose outcome changed. AuditEvent has no verdict case yet, so a
-// verdict change travels as a ScanAudit whose status is `verdict:<compliance>` (see the report).
+// version, the document before and after) and every verdict whose outcome or reasons changed.
 import { create } from '@bufbuild/protobuf';
 import { newEventMeta } from '@assay/bus';
 import {
@@ -20,32 +19,31 @@ export function policyChangeAudit(
   change: ChangeType,
   user: string,
   causationId?: string,
+  documents: { before?: unknown; after?: unknown } = {},
 ): AuditEvent {
+  const json = (d: unknown) => (d === undefined || d === null ? '' : JSON.stringify(d));
   return create(AuditEventSchema, {
     meta: newEventMeta(PRODUCER, causationId),
-    event: { case: 'policyChange', value: { kind, policyId, version, change, user: { username: user } } },
+    event: {
+      case: 'policyChange',
+      value: { kind, policyId, version, change, user: { username: user }, beforeJson: json(documents.before), afterJson: json(documents.after) },
+    },
   });
 }
 
-const COMPLIANCE_WORD: Record<number, string> = {
-  [Compliance.COMPLIANT]: 'compliant',
-  [Compliance.NON_COMPLIANT]: 'non_compliant',
-  [Compliance.PENDING]: 'pending',
-  [Compliance.ERROR]: 'error',
-};
-
 export function verdictAudit(verdict: Verdict, previous: Verdict | undefined): AuditEvent {
-  const word = (v: Verdict | undefined) => (v ? (COMPLIANCE_WORD[v.compliance] ?? 'unspecified') : 'none');
   return create(AuditEventSchema, {
     meta: newEventMeta(PRODUCER, verdict.meta?.id),
     event: {
-      case: 'scan',
+      case: 'verdictChange',
       value: {
-        image: verdict.image,
-        status: `verdict:${word(verdict)}`,
+        ...(verdict.image ? { image: verdict.image } : {}),
+        compliance: verdict.compliance,
+        previous: previous?.compliance ?? Compliance.UNSPECIFIED,
+        reasons: verdict.reasons,
+        policies: verdict.policies,
+        vulnDbVersion: verdict.vulnDbVersion,
         reportId: verdict.reportId,
-        // Why, in one line: the previous outcome and the reasons now.
-        error: `was ${word(previous)}; ${verdict.reasons.map((r) => `${r.policy}/${r.control}: ${r.message}`).join(' | ')}`.slice(0, 4000),
       },
     },
   });

@@ -34,10 +34,17 @@ export class PolicyChanges {
     this.#js = js;
   }
 
-  async #announce(kind: PolicyKind, id: string, version: number, change: ChangeType, by: string): Promise<void> {
+  async #announce(
+    kind: PolicyKind,
+    id: string,
+    version: number,
+    change: ChangeType,
+    by: string,
+    documents: { before?: unknown; after?: unknown },
+  ): Promise<void> {
     const event = create(PolicyChangedSchema, { meta: newEventMeta(PRODUCER), kind, policyId: id, version, change, changedBy: by });
     await publishEvent(this.#js, Topics.policyChanged, event);
-    await publishEvent(this.#js, Topics.auditPolicy, policyChangeAudit(kind, id, version, change, by, event.meta?.id));
+    await publishEvent(this.#js, Topics.auditPolicy, policyChangeAudit(kind, id, version, change, by, event.meta?.id, documents));
   }
 
   async #putVersioned<T>(
@@ -51,7 +58,7 @@ export class PolicyChanges {
     const before = expectedVersion > 0 ? await repo.get(id, expectedVersion) : undefined;
     const record = await repo.put(id, document, { expectedVersion, by });
     const change = before && !before.deleted ? ChangeType.UPDATED : ChangeType.CREATED;
-    await this.#announce(kind, id, record.version, change, by);
+    await this.#announce(kind, id, record.version, change, by, { before: before && !before.deleted ? before.document : undefined, after: record.document });
     return { record, change, before: before?.document ?? null, after: record.document };
   }
 
@@ -65,7 +72,7 @@ export class PolicyChanges {
     const current = await repo.current(id);
     if (!current) throw new NotFoundError(`${id} does not exist`);
     const record = await repo.delete(id, { expectedVersion: expectedVersion ?? current.version, by });
-    await this.#announce(kind, id, record.version, ChangeType.DELETED, by);
+    await this.#announce(kind, id, record.version, ChangeType.DELETED, by, { before: current.document });
     return { record, change: ChangeType.DELETED, before: current.document, after: null };
   }
 
@@ -94,14 +101,14 @@ export class PolicyChanges {
     });
     const record = before ? await this.#store.exceptions.update(exception) : await this.#store.exceptions.create(exception);
     const change = before ? ChangeType.UPDATED : ChangeType.CREATED;
-    await this.#announce(PolicyKind.EXCEPTION, record.id, 0, change, by);
+    await this.#announce(PolicyKind.EXCEPTION, record.id, 0, change, by, { before, after: record });
     return { record, change, before: before ?? null, after: record };
   }
 
   async deleteException(id: string, by: string): Promise<ChangeResult<PolicyException>> {
     const before = await this.#store.exceptions.get(id);
     if (!before || !(await this.#store.exceptions.delete(id))) throw new NotFoundError(`exception ${id} does not exist`);
-    await this.#announce(PolicyKind.EXCEPTION, id, 0, ChangeType.DELETED, by);
+    await this.#announce(PolicyKind.EXCEPTION, id, 0, ChangeType.DELETED, by, { before });
     return { record: before, change: ChangeType.DELETED, before, after: null };
   }
 }

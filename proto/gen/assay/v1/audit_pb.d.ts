@@ -5,7 +5,7 @@
 import type { GenFile, GenMessage } from "@bufbuild/protobuf/codegenv2";
 import type { Message } from "@bufbuild/protobuf";
 import type { EventMeta, ImageRef } from "./meta_pb.js";
-import type { ChangeType, Compliance, PolicyKind, VerdictReason } from "./policy_pb.js";
+import type { ChangeType, Compliance, PolicyKind, PolicyVersion, VerdictReason } from "./policy_pb.js";
 
 /**
  * Describes the file assay/v1/audit.proto.
@@ -44,6 +44,12 @@ export declare type AuditEvent = Message<"assay.v1.AuditEvent"> & {
      */
     value: PolicyChangeAudit;
     case: "policyChange";
+  } | {
+    /**
+     * @generated from field: assay.v1.VerdictChangeAudit verdict_change = 5;
+     */
+    value: VerdictChangeAudit;
+    case: "verdictChange";
   } | { case: undefined; value?: undefined };
 };
 
@@ -292,6 +298,18 @@ export declare type PolicyChangeAudit = Message<"assay.v1.PolicyChangeAudit"> & 
    * @generated from field: assay.v1.UserInfo user = 5;
    */
   user?: UserInfo | undefined;
+
+  /**
+   * The document before and after the change, as JSON ("" when there is none: created, deleted).
+   *
+   * @generated from field: string before_json = 6;
+   */
+  beforeJson: string;
+
+  /**
+   * @generated from field: string after_json = 7;
+   */
+  afterJson: string;
 };
 
 /**
@@ -299,6 +317,56 @@ export declare type PolicyChangeAudit = Message<"assay.v1.PolicyChangeAudit"> & 
  * Use `create(PolicyChangeAuditSchema)` to create a new message.
  */
 export declare const PolicyChangeAuditSchema: GenMessage<PolicyChangeAudit>;
+
+/**
+ * A verdict whose outcome or reasons changed.
+ *
+ * @generated from message assay.v1.VerdictChangeAudit
+ */
+export declare type VerdictChangeAudit = Message<"assay.v1.VerdictChangeAudit"> & {
+  /**
+   * @generated from field: assay.v1.ImageRef image = 1;
+   */
+  image?: ImageRef | undefined;
+
+  /**
+   * @generated from field: assay.v1.Compliance compliance = 2;
+   */
+  compliance: Compliance;
+
+  /**
+   * Compliance before the change; COMPLIANCE_UNSPECIFIED when the image had no verdict.
+   *
+   * @generated from field: assay.v1.Compliance previous = 3;
+   */
+  previous: Compliance;
+
+  /**
+   * @generated from field: repeated assay.v1.VerdictReason reasons = 4;
+   */
+  reasons: VerdictReason[];
+
+  /**
+   * @generated from field: repeated assay.v1.PolicyVersion policies = 5;
+   */
+  policies: PolicyVersion[];
+
+  /**
+   * @generated from field: string vuln_db_version = 6;
+   */
+  vulnDbVersion: string;
+
+  /**
+   * @generated from field: string report_id = 7;
+   */
+  reportId: string;
+};
+
+/**
+ * Describes the message assay.v1.VerdictChangeAudit.
+ * Use `create(VerdictChangeAuditSchema)` to create a new message.
+ */
+export declare const VerdictChangeAuditSchema: GenMessage<VerdictChangeAudit>;
 
 /**
  * Kept for a message that could not be handled after the allowed deliveries.
