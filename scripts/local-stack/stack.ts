@@ -276,7 +276,8 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       case 'admission':
         return tls && webhookPort ? { ADMISSION_TLS_CERT: tls.serverCert, ADMISSION_TLS_KEY: tls.serverKey, ADMISSION_HOST: '127.0.0.1', ADMISSION_PORT: String(webhookPort) } : {};
       case 'audit':
-        return env.ES_URL ? { AUDIT_ES_URL: env.ES_URL } : {};
+        // Without ES_URL there is no Elasticsearch to deliver to: events stay in ASSAY_AUDIT.
+        return env.ES_URL ? { AUDIT_ES_URL: env.ES_URL } : { AUDIT_ES_ENABLED: 'false' };
     }
   };
 
