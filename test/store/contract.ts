@@ -173,6 +173,14 @@ export function runStoreContract(name: string, openFreshStore: OpenFreshStore): 
         store.runtimePolicies.put('x', { ...runtimePolicy(), platforms: [] }, { expectedVersion: 0, by: 'a' }),
         isValidation('runtimePolicy.platforms'),
       );
+      // Platforms as people write them (`linux/arm64/v8`) are stored in the object form.
+      const short = await store.runtimePolicies.put('short', { ...runtimePolicy(), platforms: ['linux/amd64', 'Linux/ARM64/v8'] as never }, { expectedVersion: 0, by: 'a' });
+      assert.deepEqual(short.document?.platforms, [{ os: 'linux', architecture: 'amd64' }, { os: 'linux', architecture: 'arm64', variant: 'v8' }]);
+      assert.deepEqual((await store.runtimePolicies.current('short'))?.document?.platforms, short.document?.platforms);
+      await assert.rejects(
+        store.runtimePolicies.put('x', { ...runtimePolicy(), platforms: ['linux'] as never }, { expectedVersion: 0, by: 'a' }),
+        isValidation('runtimePolicy.platforms[0].architecture'),
+      );
     }));
 
     it('two racing updates from the same version: exactly one wins, the other gets ConflictError', run(async ({ store, openAnother }) => {

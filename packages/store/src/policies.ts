@@ -4,7 +4,7 @@
 import { z } from '@assay/config';
 import type { Page, PageRequest } from './pagination.ts';
 import { documentCodec, defineSchemaVersions, type StoredDoc } from './schema-versions.ts';
-import { identifier, nonEmpty, platform, timestamp, validate } from './validation.ts';
+import { identifier, nonEmpty, platformSpec, timestamp, validate } from './validation.ts';
 
 /** Vulnerability severities, most severe first. */
 export const SEVERITIES = ['critical', 'high', 'medium', 'low', 'negligible', 'unknown'] as const;
@@ -110,8 +110,12 @@ export const RuntimePolicySchema = z.strictObject({
   blockUnregistered: z.boolean(),
   /** Refuse images whose scan has not finished. */
   blockPending: z.boolean().optional(),
-  /** Platforms an index's aggregate verdict is computed over (the node is not known at admission). */
-  platforms: z.array(platform).min(1),
+  /**
+   * Platforms that decide for a multi-platform image (the node is not known at admission): only
+   * these platforms' verdicts count. `linux/amd64` or `{os, architecture, variant?}`; a platform
+   * without a variant takes any variant.
+   */
+  platforms: z.array(platformSpec).min(1),
   allowedRegistries: z.array(pattern).optional(),
   /** What admission does with a known image whose scan has not finished (default: blockPending). */
   pending: z

@@ -97,3 +97,15 @@ export const platform = z.strictObject({
   architecture: nonEmpty(100),
   variant: nonEmpty(100).optional(),
 });
+
+/**
+ * A platform as people write it: `linux/arm64/v8` (the notation of `docker --platform` and OCI
+ * tooling), or the object form; always the object form once parsed.
+ */
+export const platformSpec = z.preprocess((v) => {
+  if (typeof v !== 'string') return v;
+  const [os, architecture, variant, ...rest] = v.trim().toLowerCase().split('/');
+  // Left as a string (and refused as one) when it has too many parts to be a platform.
+  if (rest.length > 0) return v;
+  return { os, architecture, ...(variant !== undefined ? { variant } : {}) };
+}, platform);
