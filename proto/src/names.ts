@@ -18,6 +18,8 @@ function topic<S extends DescMessage>(subject: string, schema: S): Topic<S> {
 
 export const Topics = {
   imageDiscovered: topic('assay.image.discovered', ImageDiscoveredSchema),
+  /** An image index and its platform manifests (`image` is the index, `manifests` its platforms). */
+  indexDiscovered: topic('assay.image.index', ImageDiscoveredSchema),
   scanRequested: topic('assay.scan.requested', ScanRequestedSchema),
   scanCompleted: topic('assay.scan.completed', ScanCompletedSchema),
   verdictChanged: topic('assay.verdict.changed', VerdictSchema),
@@ -104,6 +106,12 @@ export const Consumers = {
     filterSubject: Topics.scanRequested.subject,
     description: 'Scanner: explicit scan requests',
   },
+  policyIndexes: {
+    stream: Streams.images.name,
+    durable: 'policy-indexes',
+    filterSubject: Topics.indexDiscovered.subject,
+    description: 'Policy: record each image index, to give its digest an aggregate verdict',
+  },
   policyScans: {
     stream: Streams.scans.name,
     durable: 'policy-scans',
@@ -148,6 +156,11 @@ export const Buckets = {
     name: 'policy-exceptions',
     history: 1,
     description: 'Exception id → exception in force (JSON), written by policy, mirrored by admission',
+  },
+  imageIndexes: {
+    name: 'image-indexes',
+    history: 1,
+    description: 'Index digest → the index and its platform manifests (ImageDiscovered, protobuf), written and mirrored by policy',
   },
   watcherSeen: {
     name: 'watcher-seen',

@@ -5,9 +5,23 @@ import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
+import { create } from '@bufbuild/protobuf';
+import { Compliance, PlatformVerdictSchema } from '@assay/proto';
 import { AUDIT_MAPPINGS, indexTemplateBody, templatePattern, toEcs, vulnerabilityIds } from '@assay/audit';
 import { flattenMapping } from '../support/elasticsearch-standin/index.ts';
 import { admissionEvent, policyEvent, scanEvent, verdictEvent } from './helpers.ts';
+
+/** The verdict change of an index digest: its platforms listed. */
+function indexVerdictEvent() {
+  const ev = verdictEvent(6);
+  if (ev.event.case === 'verdictChange') {
+    ev.event.value.platforms = [
+      create(PlatformVerdictSchema, { platform: { os: 'linux', architecture: 'amd64' }, digest: 'sha256:' + 'a'.repeat(64), compliance: Compliance.COMPLIANT }),
+      create(PlatformVerdictSchema, { platform: { os: 'linux', architecture: 'arm64', variant: 'v8' }, digest: 'sha256:' + 'b'.repeat(64), compliance: Compliance.NON_COMPLIANT }),
+    ];
+  }
+  return ev;
+}
 
 const root = dirname(dirname(dirname(fileURLToPath(import.meta.url))));
 const origin = { subject: 'assay.audit.admission', stream: 'ASSAY_AUDIT', streamSequence: 7, storedAt: new Date('2026-01-01T00:00:00Z') };
@@ -59,6 +73,14 @@ describe('ECS mapping', () => {
     assert.deepEqual(v.rule.category, ['vulnerabilities']);
   });
 
+  it('maps an index verdict with each platform and its compliance', () => {
+    const v = toEcs(indexVerdictEvent(), origin) as Record<string, any>;
+    assert.deepEqual(v.assay.verdict.platforms, ['linux/amd64=compliant', 'linux/arm64/v8=non_compliant']);
+    assert.equal(v.assay.verdict.compliance, 'non_compliant');
+    // A single image's verdict has none.
+    assert.equal((toEcs(verdictEvent(5), origin) as Record<string, any>).assay.verdict.platforms, undefined);
+  });
+
   it('finds advisory ids in reason messages', () => {
     const ids = vulnerabilityIds([
       { policy: 'p', control: 'vulnerabilities', message: 'CVE-2023-4863 and GHSA-j8xg-fqg3-53r7 in libwebp', severity: 'HIGH' } as never,
@@ -67,7 +89,7 @@ describe('ECS mapping', () => {
   });
 
   it('types every field a document carries', () => {
-    for (const ev of [admissionEvent(1, { allowed: false }), admissionEvent(2, { exceptionId: 'e' }), scanEvent(3), policyEvent(4), verdictEvent(5)]) {
+    for (const ev of [admissionEvent(1, { allowed: false }), admissionEvent(2, { exceptionId: 'e' }), scanEvent(3), policyEvent(4), verdictEvent(5), indexVerdictEvent()]) {
       for (const path of leafPaths(toEcs(ev, origin))) assert.ok(mapped.has(path), `${path} is not in the mapping`);
     }
   });

@@ -1,6 +1,9 @@
 // The REST API: token auth, validation naming the field, versions and diffs, YAML export and
 // import round trip, dry-run evaluation, the OpenAPI document, and one-line config errors.
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { after, before, describe, it } from 'node:test';
 import { ConfigError } from '@assay/config';
 import { policyService } from '@assay/policy';
@@ -169,6 +172,17 @@ describe('policy REST API', () => {
     assert.match(invalid.json.error, /policy\.action/);
   });
 
+  it("the README's runtime policy imports as written, platforms in the short notation", async () => {
+    const readme = readFileSync(join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'README.md'), 'utf8');
+    const block = [...readme.matchAll(/```yaml\n([\s\S]*?)```/g)].map((m) => m[1]!.replace(/^ {3}/gm, '')).find((b) => b.includes('kind: RuntimePolicy'));
+    assert.ok(block, 'the README shows a RuntimePolicy');
+    const res = await h.call('POST', '/api/v1/import', block, { 'content-type': 'application/yaml' });
+    assert.equal(res.status, 200, res.text);
+    const id = parseAllDocuments(block)[0]!.toJS().id as string;
+    const stored = await h.call('GET', `/api/v1/runtime-policies/${id}`);
+    assert.deepEqual(stored.json.document.platforms, [{ os: 'linux', architecture: 'amd64' }]);
+  });
+
   it('dry-run evaluation of an uploaded or stored report against a draft policy', async () => {
     // Outside team-a/*, which the exception of the YAML test covers whole.
     const r = report({ vulnerabilities: [vuln('CVE-2024-20', 'critical')] }, { repository: 'team-z/dry', digest: sha('dry') });
@@ -201,6 +215,7 @@ describe('policy REST API', () => {
       expected.push(['get', `${base}/{id}/versions`], ['get', `${base}/{id}/versions/{v}`], ['get', `${base}/{id}/diff`]);
     }
     expected.push(['get', '/api/v1/exceptions'], ['post', '/api/v1/exceptions'], ['get', '/api/v1/exceptions/{id}'], ['put', '/api/v1/exceptions/{id}'], ['delete', '/api/v1/exceptions/{id}']);
+    expected.push(['get', '/api/v1/verdicts/{digest}']);
     expected.push(['post', '/api/v1/evaluate'], ['get', '/api/v1/export'], ['post', '/api/v1/import'], ['get', '/openapi.json']);
     expected.push(['get', '/healthz'], ['get', '/readyz'], ['get', '/metrics']);
     for (const [m, p] of expected) assert.ok(api.paths[p]?.[m], `${m.toUpperCase()} ${p}`);

@@ -150,6 +150,55 @@ describe('decideAdmission', () => {
     assert.match(reg.message, /registry registry.example.com is not allowed/);
   });
 
+  describe('an index digest: only the platforms the runtime policy names decide', () => {
+    const C = Compliance;
+    const platform = (os: string, architecture: string, compliance: Compliance, variant = '', reasons: Array<{ policy: string; control: string; message: string }> = []) => ({
+      platform: { os, architecture, variant },
+      digest: sha(`${architecture}${variant}`),
+      compliance,
+      reasons,
+    });
+    const leak = [{ policy: 'baseline', control: 'sensitiveData', message: 'private key at etc/key.pem' }];
+    const index = (...platforms: ReturnType<typeof platform>[]): AdmissionInput['verdict'] => ({
+      // The aggregate over all platforms, as policy writes it: decisions must not rely on it.
+      compliance: platforms.some((p) => p.compliance === C.NON_COMPLIANT) ? C.NON_COMPLIANT : C.COMPLIANT,
+      reasons: [],
+      platforms,
+    });
+    const under = (verdict: AdmissionInput['verdict'], platforms: RuntimePolicy['platforms']) =>
+      decideAdmission({ verdict, runtimePolicy: rp({ platforms }), image, namespace: 'prod', exceptions: [], now: NOW });
+    const amd64 = { os: 'linux', architecture: 'amd64' };
+    const arm64 = { os: 'linux', architecture: 'arm64' };
+
+    it('a non-compliant platform the policy does not run is ignored; one it runs refuses, naming the platform', () => {
+      const v = index(platform('linux', 'amd64', C.COMPLIANT), platform('linux', 'arm64', C.NON_COMPLIANT, 'v8', leak));
+      assert.equal(under(v, [amd64]).allowed, true);
+      const both = under(v, [amd64, arm64]);
+      assert.equal(both.allowed, false);
+      assert.match(both.message, /non-compliant: baseline\/sensitiveData: linux\/arm64\/v8: private key at etc\/key\.pem/);
+      // A wanted variant must match; without one any variant does.
+      assert.equal(under(v, [{ ...arm64, variant: 'v9' }]).allowed, false, 'no linux/arm64/v9 offered');
+      assert.equal(under(v, [{ ...arm64, variant: 'v8' }]).allowed, false);
+    });
+
+    it('pending, failed and compliant platforms, each as a single image would be', () => {
+      const v = index(platform('linux', 'amd64', C.PENDING), platform('linux', 'arm64', C.ERROR), platform('linux', 'ppc64le', C.COMPLIANT));
+      assert.match(under(v, [amd64]).message, /has not been scanned yet/);
+      assert.match(under(v, [arm64]).message, /scan of .* failed/);
+      assert.equal(under(v, [{ os: 'linux', architecture: 'ppc64le' }]).allowed, true);
+      // Non-compliance is decided without waiting for the slowest platform.
+      const w = index(platform('linux', 'amd64', C.PENDING), platform('linux', 'arm64', C.NON_COMPLIANT, '', leak));
+      assert.match(under(w, [amd64, arm64]).message, /non-compliant/);
+    });
+
+    it('an index offering none of the named platforms is refused, listing what it has', () => {
+      const v = index(platform('linux', 'amd64', C.COMPLIANT), platform('linux', 'arm64', C.COMPLIANT, 'v8'));
+      const d = under(v, [{ os: 'linux', architecture: 's390x' }]);
+      assert.equal(d.allowed, false);
+      assert.match(d.message, /offers none of the platforms runtime policy rt admits \(linux\/s390x\); it has linux\/amd64, linux\/arm64\/v8/);
+    });
+  });
+
   it('no runtime policy: allowed, mode none', () => {
     const d = decideAdmission({ verdict: undefined, runtimePolicy: undefined, image, namespace: 'prod', exceptions: [], now: NOW });
     assert.deepEqual([d.allowed, d.mode], [true, 'none']);

@@ -12,6 +12,7 @@ import { decodeBucketKey, encodeBucketKey } from '@assay/proto';
 import { parseRegistries } from '@assay/registry-client';
 import {
   discoveryEventId,
+  indexEventId,
   registryWatcherService,
   tagKey,
   triageDistribution,
@@ -96,7 +97,10 @@ describe('keys', () => {
     const a = discoveryEventId('sha256:' + 'a'.repeat(64));
     assert.equal(a, discoveryEventId('sha256:' + 'a'.repeat(64)));
     assert.notEqual(a, discoveryEventId('sha256:' + 'b'.repeat(64)));
-    assert.match(a, /^[0-9a-f]{8}-[0-9a-f]{4}-5[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+    assert.match(a, /^[0-9a-f]{8}-[0-9a-f]{4}-8[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+    // The index announcement of a digest is another event than its image announcement.
+    assert.notEqual(indexEventId('sha256:' + 'a'.repeat(64)), a);
+    assert.equal(indexEventId('sha256:' + 'a'.repeat(64)), indexEventId('sha256:' + 'a'.repeat(64)));
   });
 });
 

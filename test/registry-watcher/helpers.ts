@@ -47,14 +47,17 @@ export async function startWatcher(natsUrl: string, registries: RegistryEntry[],
   return svc;
 }
 
-/** Every ImageDiscovered stored in ASSAY_IMAGES, collected by an ordered consumer as it arrives. */
+/**
+ * Every ImageDiscovered stored in ASSAY_IMAGES on `subject` (default `assay.image.discovered`;
+ * `assay.image.index` for index events), collected by an ordered consumer as it arrives.
+ */
 export class DiscoveredEvents {
   readonly events: ImageDiscovered[] = [];
   #messages: ConsumerMessages | undefined;
 
-  static async start(bus: BusConnection): Promise<DiscoveredEvents> {
+  static async start(bus: BusConnection, subject: string = Topics.imageDiscovered.subject): Promise<DiscoveredEvents> {
     const d = new DiscoveredEvents();
-    const consumer = await bus.js.consumers.get(Streams.images.name, { filterSubjects: Topics.imageDiscovered.subject });
+    const consumer = await bus.js.consumers.get(Streams.images.name, { filterSubjects: subject });
     d.#messages = await consumer.consume();
     void (async () => {
       for await (const m of d.#messages!) d.events.push(fromBinary(ImageDiscoveredSchema, m.data));

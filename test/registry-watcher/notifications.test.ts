@@ -6,8 +6,8 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import type { KV } from 'nats';
 import type { BusConnection } from '@assay/bus';
-import { Buckets, DiscoverySource } from '@assay/proto';
-import { discoveryEventId, seenKey } from '@assay/registry-watcher';
+import { Buckets, DiscoverySource, Streams, Topics } from '@assay/proto';
+import { discoveryEventId, indexEventId, seenKey } from '@assay/registry-watcher';
 import { buildIndex, httpRequest, MediaTypes, pushImage } from '../support/oci-image.ts';
 import { type Registry, startRegistry } from '../support/oci-registry.ts';
 import { type NatsServer, startNatsServer } from '../support/nats-server.ts';
@@ -16,6 +16,7 @@ import {
   connectAdmin,
   DiscoveredEvents,
   metricValue,
+  sleep,
   smallImage,
   startWatcher,
   tagDigest,
@@ -33,6 +34,7 @@ describe('registry-watcher: Distribution notifications', () => {
   let tags: KV;
   let seen: KV;
   let events: DiscoveredEvents;
+  let indexEvents: DiscoveredEvents; // assay.image.index
 
   before(async () => {
     nats = await startNatsServer();
@@ -53,10 +55,12 @@ describe('registry-watcher: Distribution notifications', () => {
     tags = await a.tags();
     seen = await admin.js.views.kv(Buckets.watcherSeen.name, { bindOnly: true });
     events = await DiscoveredEvents.start(admin);
+    indexEvents = await DiscoveredEvents.start(admin, Topics.indexDiscovered.subject);
   });
 
   after(async () => {
     events?.stop();
+    indexEvents?.stop();
     await watcher?.stop();
     await admin?.close();
     await registry?.close();
@@ -98,6 +102,7 @@ describe('registry-watcher: Distribution notifications', () => {
     const amd = await smallImage('multi', { os: 'linux', architecture: 'amd64' });
     const arm = await smallImage('multi', { os: 'linux', architecture: 'arm64', variant: 'v8' });
     const index = buildIndex([amd, arm]);
+    assert.equal(indexEvents.for('team/multi').length, 0);
     await pushImage(registry.host, 'team/multi', 'v1', index);
     const got = await events.waitCount('team/multi', 2);
     await watcher.api!.idle();
@@ -113,6 +118,52 @@ describe('registry-watcher: Distribution notifications', () => {
       assert.deepEqual(e.manifests, []);
     }
     assert.equal(await tagDigest(tags, registry.host, 'team/multi', 'v1'), index.digest);
+
+    // And the index itself, once, on assay.image.index: the index digest with its platforms.
+    const [ix] = await indexEvents.waitCount('team/multi', 1);
+    await sleep(300);
+    assert.equal(indexEvents.for('team/multi').length, 1, 'exactly one index event');
+    assert.equal(ix!.meta?.id, indexEventId(index.digest));
+    assert.notEqual(ix!.meta?.id, discoveryEventId(index.digest));
+    assert.equal(ix!.meta?.producer, 'registry-watcher');
+    assert.equal(ix!.source, DiscoverySource.NOTIFICATION);
+    assert.equal(ix!.image?.registry, registry.host);
+    assert.equal(ix!.image?.repository, 'team/multi');
+    assert.equal(ix!.image?.digest, index.digest);
+    assert.equal(ix!.image?.tag, 'v1');
+    assert.equal(ix!.image?.mediaType, MediaTypes.ociIndex);
+    assert.deepEqual(
+      ix!.manifests.map((m) => ({
+        registry: m.registry,
+        repository: m.repository,
+        digest: m.digest,
+        mediaType: m.mediaType,
+        platform: m.platform && { os: m.platform.os, architecture: m.platform.architecture, variant: m.platform.variant },
+      })),
+      [
+        { registry: registry.host, repository: 'team/multi', digest: amd.digest, mediaType: MediaTypes.ociManifest, platform: { os: 'linux', architecture: 'amd64', variant: '' } },
+        { registry: registry.host, repository: 'team/multi', digest: arm.digest, mediaType: MediaTypes.ociManifest, platform: { os: 'linux', architecture: 'arm64', variant: 'v8' } },
+      ],
+    );
+  });
+
+  test('re-pushing the same index: no second index event (stored once), no new platform events', async () => {
+    const amd = await smallImage('multi', { os: 'linux', architecture: 'amd64' });
+    const arm = await smallImage('multi', { os: 'linux', architecture: 'arm64', variant: 'v8' });
+    const index = buildIndex([amd, arm]);
+    assert.equal(indexEvents.for('team/multi')[0]?.image?.digest, index.digest, 'the previous test announced this very index');
+    const before = await queuedPushes();
+    await pushImage(registry.host, 'team/multi', 'v1', index);
+    await pushesHandled(before);
+    await sleep(300);
+    assert.equal(indexEvents.for('team/multi').length, 1, 'no second index event');
+    assert.equal(events.for('team/multi').length, 2, 'no new ImageDiscovered');
+    // The stream itself holds one message for this index's event id.
+    const jsm = await admin.jetstreamManager();
+    const stored = await jsm.streams.getMessage(Streams.images.name, { last_by_subj: Topics.indexDiscovered.subject });
+    assert.equal(stored.header?.get('Nats-Msg-Id'), indexEventId(index.digest));
+    const info = await jsm.streams.info(Streams.images.name, { subjects_filter: Topics.indexDiscovered.subject });
+    assert.equal(info.state.subjects?.[Topics.indexDiscovered.subject], 1);
   });
 
   test('re-pushing the same image announces nothing new', async () => {

@@ -8,6 +8,7 @@ import { AnalyzerRegistry, purl, type Analyzer, type Package } from '@assay/inve
 import {
   DiscoverySource,
   FullTopology,
+  type ImageDiscovered,
   ImageDiscoveredSchema,
   ImageRefSchema,
   type ScanCompleted,
@@ -142,6 +143,34 @@ export class CompletedEvents {
   }
 }
 
+/** Every index event (ImageDiscovered on `assay.image.index`) stored in ASSAY_IMAGES, collected as it arrives. */
+export class IndexEvents {
+  readonly events: ImageDiscovered[] = [];
+  #messages: ConsumerMessages | undefined;
+
+  static async start(bus: BusConnection): Promise<IndexEvents> {
+    const c = new IndexEvents();
+    const consumer = await bus.js.consumers.get(Streams.images.name, { filterSubjects: Topics.indexDiscovered.subject });
+    c.#messages = await consumer.consume();
+    void (async () => {
+      for await (const m of c.#messages!) c.events.push(fromBinary(ImageDiscoveredSchema, m.data));
+    })();
+    return c;
+  }
+
+  for(indexDigest: string): ImageDiscovered[] {
+    return this.events.filter((e) => e.image?.digest === indexDigest);
+  }
+
+  async wait(indexDigest: string, n = 1, timeoutMs = 60_000): Promise<ImageDiscovered[]> {
+    return waitFor(`${n} index events for ${indexDigest}`, () => (this.for(indexDigest).length >= n ? this.for(indexDigest) : undefined), { timeoutMs, intervalMs: 50 });
+  }
+
+  stop(): void {
+    this.#messages?.stop();
+  }
+}
+
 export interface ImageAt {
   registry: string;
   repository: string;
@@ -150,30 +179,36 @@ export interface ImageAt {
   mediaType?: string;
 }
 
-export async function publishDiscovered(bus: BusConnection, img: ImageAt): Promise<void> {
+/** Publishes an ImageDiscovered for `img`; returns its event id. */
+export async function publishDiscovered(bus: BusConnection, img: ImageAt): Promise<string> {
+  const meta = newEventMeta('scanner-test');
   await publishEvent(
     bus.js,
     Topics.imageDiscovered,
     create(ImageDiscoveredSchema, {
-      meta: newEventMeta('scanner-test'),
+      meta,
       image: create(ImageRefSchema, { registry: img.registry, repository: img.repository, digest: img.digest, tag: img.tag ?? '', mediaType: img.mediaType ?? '' }),
       source: DiscoverySource.MANUAL,
     }),
   );
+  return meta.id;
 }
 
-export async function publishRequested(bus: BusConnection, img: ImageAt, force = false): Promise<void> {
+/** Publishes a ScanRequested for `img`; returns its event id. */
+export async function publishRequested(bus: BusConnection, img: ImageAt, force = false): Promise<string> {
+  const meta = newEventMeta('scanner-test');
   await publishEvent(
     bus.js,
     Topics.scanRequested,
     create(ScanRequestedSchema, {
-      meta: newEventMeta('scanner-test'),
+      meta,
       image: create(ImageRefSchema, { registry: img.registry, repository: img.repository, digest: img.digest, tag: img.tag ?? '' }),
       reason: 'test',
       force,
       requestedBy: 'test',
     }),
   );
+  return meta.id;
 }
 
 /** Peak RSS while `fn` runs, sampled every 20 ms. */

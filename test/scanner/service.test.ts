@@ -9,11 +9,22 @@ import { join } from 'node:path';
 import type { BusConnection } from '@assay/bus';
 import { openStore } from '@assay/store';
 import { makeTempDir } from '../support/tempdir.ts';
-import { ScanStatus } from '@assay/proto';
-import { buildImage, buildIndex, hostileLayers, pushImage, type BuiltImage, type LayerEntry, type LayerSpec } from '../support/oci-image.ts';
+import { DiscoverySource, type ImageDiscovered, ScanStatus } from '@assay/proto';
+import { indexEventId } from '@assay/registry-watcher';
+import { buildImage, buildIndex, hostileLayers, MediaTypes, pushImage, type BuiltImage, type LayerEntry, type LayerSpec } from '../support/oci-image.ts';
 import { type Registry, startRegistry } from '../support/oci-registry.ts';
 import { type NatsServer, startNatsServer } from '../support/nats-server.ts';
-import { CompletedEvents, connectAdmin, publishDiscovered, publishRequested, startScanner, waitFor, type ImageAt, type ScannerHandle } from './helpers.ts';
+import {
+  CompletedEvents,
+  connectAdmin,
+  IndexEvents,
+  publishDiscovered,
+  publishRequested,
+  startScanner,
+  waitFor,
+  type ImageAt,
+  type ScannerHandle,
+} from './helpers.ts';
 
 const MiB = 1024 * 1024;
 
@@ -28,6 +39,7 @@ describe('scanner: service over NATS', () => {
   let registry: Registry;
   let admin: BusConnection;
   let completed: CompletedEvents;
+  let indexes: IndexEvents; // assay.image.index
   let scanner: ScannerHandle;
   let n = 0;
 
@@ -35,6 +47,7 @@ describe('scanner: service over NATS', () => {
     [nats, registry] = await Promise.all([startNatsServer(), startRegistry()]);
     admin = await connectAdmin(nats.url);
     completed = await CompletedEvents.start(admin);
+    indexes = await IndexEvents.start(admin);
     scanner = await startScanner(nats.url, {
       SCANNER_REGISTRIES: JSON.stringify([{ name: 'local', url: registry.url, insecure: true }]),
       SCAN_MAX_LAYER_INFLATED: '256MiB',
@@ -44,6 +57,7 @@ describe('scanner: service over NATS', () => {
   });
   after(async () => {
     completed?.stop();
+    indexes?.stop();
     await scanner?.stop();
     await admin?.close();
     await Promise.all([nats?.close(), registry?.close()]);
@@ -64,6 +78,18 @@ describe('scanner: service over NATS', () => {
     const evs = await completed.wait(img.digest, before + 1);
     return evs[before]!;
   }
+
+  /** The platform manifests of an index event, comparable with deepEqual (sorted by digest). */
+  const platformsOf = (e: ImageDiscovered) =>
+    e.manifests
+      .map((m) => ({
+        registry: m.registry,
+        repository: m.repository,
+        digest: m.digest,
+        mediaType: m.mediaType,
+        platform: m.platform && { os: m.platform.os, architecture: m.platform.architecture, variant: m.platform.variant },
+      }))
+      .sort((a, b) => a.digest.localeCompare(b.digest));
 
   async function goodImageStillScans() {
     const img = await push([{ entries: [...baseEntries, { path: `srv/app/app.lock`, content: `ok@${++n}.0.0\n` }] }]);
@@ -253,7 +279,8 @@ describe('scanner: service over NATS', () => {
     const arm = await buildImage({ layers: [[...baseEntries, { path: 'srv/arm/app.lock', content: 'arm@1.0.0\n' }]], platform: { os: 'linux', architecture: 'arm64' } });
     const index = buildIndex([amd, arm]);
     await pushImage(registry.host, 'team/multi', 'v1', index);
-    await publishDiscovered(admin, { registry: registry.host, repository: 'team/multi', digest: index.digest, mediaType: index.mediaType });
+    assert.equal(indexes.for(index.digest).length, 0);
+    const cause = await publishDiscovered(admin, { registry: registry.host, repository: 'team/multi', digest: index.digest, mediaType: index.mediaType });
     const [a] = await completed.wait(amd.digest, 1);
     const [b] = await completed.wait(arm.digest, 1);
     assert.equal(a!.status, ScanStatus.SUCCEEDED, a!.error);
@@ -262,6 +289,72 @@ describe('scanner: service over NATS', () => {
     const rb = await api().store.reports.get(arm.digest);
     assert.ok(rb!.packages.some((p) => p.name === 'arm'));
     assert.deepEqual(rb!.image.platform, { os: 'linux', architecture: 'arm64' });
+
+    // The index itself goes on assay.image.index, once, with both platforms.
+    const [ix] = await indexes.wait(index.digest, 1);
+    await new Promise((r) => setTimeout(r, 300));
+    assert.equal(indexes.for(index.digest).length, 1);
+    assert.equal(ix!.meta?.id, indexEventId(index.digest), 'the id the watcher derives for this index');
+    assert.equal(ix!.meta?.producer, 'scanner');
+    assert.equal(ix!.meta?.causationId, cause);
+    assert.equal(ix!.source, DiscoverySource.MANUAL);
+    assert.equal(ix!.image?.registry, registry.host);
+    assert.equal(ix!.image?.repository, 'team/multi');
+    assert.equal(ix!.image?.mediaType, MediaTypes.ociIndex);
+    assert.deepEqual(
+      platformsOf(ix!),
+      [
+        { registry: registry.host, repository: 'team/multi', digest: amd.digest, mediaType: amd.mediaType, platform: { os: 'linux', architecture: 'amd64', variant: '' } },
+        { registry: registry.host, repository: 'team/multi', digest: arm.digest, mediaType: arm.mediaType, platform: { os: 'linux', architecture: 'arm64', variant: '' } },
+      ].sort((x, y) => x.digest.localeCompare(y.digest)),
+    );
+    assert.equal(completed.for(index.digest).length, 0, 'no ScanCompleted for the index digest itself');
+  });
+
+  test('ScanRequested for an index digest: the index event is published and both platforms are scanned', async () => {
+    const amd = await buildImage({ layers: [[...baseEntries, { path: 'srv/amd-req/app.lock', content: 'amdreq@1.0.0\n' }]], platform: { os: 'linux', architecture: 'amd64' } });
+    const arm = await buildImage({ layers: [[...baseEntries, { path: 'srv/arm-req/app.lock', content: 'armreq@1.0.0\n' }]], platform: { os: 'linux', architecture: 'arm64', variant: 'v8' } });
+    const index = buildIndex([amd, arm]);
+    await pushImage(registry.host, 'team/multi-req', 'v2', index);
+    assert.equal(indexes.for(index.digest).length, 0);
+    const runs = api().jobs.scansRun;
+    const cause = await publishRequested(admin, { registry: registry.host, repository: 'team/multi-req', digest: index.digest, tag: 'v2' });
+
+    const [ix] = await indexes.wait(index.digest, 1);
+    const [a] = await completed.wait(amd.digest, 1);
+    const [b] = await completed.wait(arm.digest, 1);
+    assert.equal(a!.status, ScanStatus.SUCCEEDED, a!.error);
+    assert.equal(b!.status, ScanStatus.SUCCEEDED, b!.error);
+    assert.equal(a!.image?.platform?.architecture, 'amd64');
+    assert.equal(b!.image?.platform?.architecture, 'arm64');
+    assert.equal(b!.image?.platform?.variant, 'v8');
+    assert.equal(a!.image?.repository, 'team/multi-req');
+    assert.equal(a!.meta?.causationId, cause);
+    assert.equal(b!.meta?.causationId, cause);
+    assert.ok((await api().store.reports.get(amd.digest))!.packages.some((p) => p.name === 'amdreq'));
+    assert.ok((await api().store.reports.get(arm.digest))!.packages.some((p) => p.name === 'armreq'));
+    assert.equal(api().jobs.scansRun, runs + 3, 'the index digest (found to be an index) and each platform');
+
+    await new Promise((r) => setTimeout(r, 300));
+    assert.equal(indexes.for(index.digest).length, 1, 'exactly one index event');
+    assert.equal(completed.for(amd.digest).length, 1);
+    assert.equal(completed.for(arm.digest).length, 1);
+    assert.equal(completed.for(index.digest).length, 0, 'no ScanCompleted for the index digest itself');
+    assert.equal(ix!.meta?.id, indexEventId(index.digest));
+    assert.equal(ix!.meta?.producer, 'scanner');
+    assert.equal(ix!.meta?.causationId, cause);
+    assert.equal(ix!.source, DiscoverySource.MANUAL);
+    assert.equal(ix!.image?.registry, registry.host);
+    assert.equal(ix!.image?.repository, 'team/multi-req');
+    assert.equal(ix!.image?.tag, 'v2');
+    assert.equal(ix!.image?.mediaType, MediaTypes.ociIndex);
+    assert.deepEqual(
+      platformsOf(ix!),
+      [
+        { registry: registry.host, repository: 'team/multi-req', digest: amd.digest, mediaType: amd.mediaType, platform: { os: 'linux', architecture: 'amd64', variant: '' } },
+        { registry: registry.host, repository: 'team/multi-req', digest: arm.digest, mediaType: arm.mediaType, platform: { os: 'linux', architecture: 'arm64', variant: 'v8' } },
+      ].sort((x, y) => x.digest.localeCompare(y.digest)),
+    );
   });
 
   test('scan progress is published on core NATS', async () => {

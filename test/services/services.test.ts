@@ -23,9 +23,9 @@ const cases: Array<[ServiceDefinition<any, any>, number, Topology]> = [
     policyService,
     8083,
     {
-      streams: [Streams.scans, Streams.policy, Streams.audit, Streams.deadLetter],
-      consumers: [Consumers.policyScans, Consumers.policyChanges, Consumers.policyVulnDb],
-      buckets: [Buckets.verdicts, Buckets.runtimePolicies, Buckets.exceptions],
+      streams: [Streams.images, Streams.scans, Streams.policy, Streams.audit, Streams.deadLetter],
+      consumers: [Consumers.policyIndexes, Consumers.policyScans, Consumers.policyChanges, Consumers.policyVulnDb],
+      buckets: [Buckets.verdicts, Buckets.runtimePolicies, Buckets.exceptions, Buckets.imageIndexes],
     },
   ],
   [

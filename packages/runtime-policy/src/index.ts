@@ -4,3 +4,4 @@ export * from './globs.ts';
 export * from './scope.ts';
 export * from './exceptions.ts';
 export * from './runtime.ts';
+export * from './platforms.ts';

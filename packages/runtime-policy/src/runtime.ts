@@ -5,6 +5,7 @@ import { Compliance } from '@assay/proto';
 import type { PolicyException, RuntimePolicy } from '@assay/store';
 import { exceptionCoversImage, inForce } from './exceptions.ts';
 import { anyGlob, globMatch } from './globs.ts';
+import { narrowToPlatforms, platformName, type PlatformVerdictView } from './platforms.ts';
 import { imageName, type ImageScope } from './scope.ts';
 
 export interface RuntimePolicyRef {
@@ -46,6 +47,8 @@ export function selectRuntimePolicy(
 export interface VerdictView {
   compliance: Compliance;
   reasons: ReadonlyArray<{ policy: string; control: string; message: string; severity?: string }>;
+  /** Set on an index digest's verdict: its platform manifests' verdicts. */
+  platforms?: readonly PlatformVerdictView[];
 }
 
 export type AdmissionMode = 'enforce' | 'warn' | 'audit' | 'none';
@@ -94,7 +97,7 @@ function breakGlassFor(input: AdmissionInput): PolicyException | undefined {
 
 /** The admission decision for one image under the namespace's runtime policy. */
 export function decideAdmission(input: AdmissionInput): AdmissionDecision {
-  const { verdict, runtimePolicy: ref, image, namespace } = input;
+  const { runtimePolicy: ref, image, namespace } = input;
   const name = `${imageName(image)}@${image.digest}`;
   if (!ref || !ref.policy.enabled) {
     return { outcome: 'allow', allowed: true, mode: 'none', warnings: [], message: 'no runtime policy applies', violations: [] };
@@ -113,6 +116,19 @@ export function decideAdmission(input: AdmissionInput): AdmissionDecision {
   let requestScan = false;
   if (p.allowedRegistries && !anyGlob(p.allowedRegistries, image.registry)) {
     violations.push(`registry ${image.registry} is not allowed by runtime policy ${ref.id}`);
+  }
+  let verdict = input.verdict;
+  if (verdict?.platforms && verdict.platforms.length > 0) {
+    // An index: only the platforms this runtime policy admits decide.
+    const narrowed = narrowToPlatforms(verdict.platforms, p.platforms);
+    if (!narrowed.offered) {
+      const wanted = p.platforms.map(platformName).join(', ');
+      violations.push(`image ${name} offers none of the platforms runtime policy ${ref.id} admits (${wanted}); it has ${verdict.platforms.map((v) => platformName(v.platform)).join(', ')}`);
+      // That is the whole finding: no platform of it is judged here.
+      verdict = { compliance: Compliance.COMPLIANT, reasons: [] };
+    } else {
+      verdict = { compliance: narrowed.compliance, reasons: narrowed.reasons };
+    }
   }
   if (verdict === undefined) {
     if (p.blockUnregistered) violations.push(`image ${name} is not registered (never scanned)`);

@@ -75,10 +75,13 @@ function imageName(i: ImageRef | undefined): string {
   return i.registry ? `${i.registry}/${i.repository}` : i.repository;
 }
 
-function platformOf(i: ImageRef | undefined): string {
-  const p = i?.platform;
+function platformName(p: ImageRef['platform']): string {
   if (!p || !p.os) return '';
   return [p.os, p.architecture, p.variant].filter(Boolean).join('/');
+}
+
+function platformOf(i: ImageRef | undefined): string {
+  return platformName(i?.platform);
 }
 
 function userFields(u: UserInfo | undefined) {
@@ -274,6 +277,8 @@ export function toEcs(ev: AuditEvent, origin: EventOrigin): EcsDocument {
             vuln_db_version: v.vulnDbVersion,
             policies: v.policies.map((p) => `${p.id}@${p.version}`),
             platform: platformOf(v.image),
+            // An index: each platform manifest with its compliance, `linux/arm64=non_compliant`.
+            platforms: v.platforms.map((p) => `${platformName(p.platform)}=${enumWord(ComplianceSchema, p.compliance)}`),
           },
         },
       };

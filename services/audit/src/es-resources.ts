@@ -152,6 +152,7 @@ export const AUDIT_MAPPINGS = {
             vuln_db_version: kw,
             policies: kw,
             platform: kw,
+            platforms: kw,
           },
         },
       },

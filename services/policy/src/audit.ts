@@ -1,7 +1,7 @@
 // Audit events the policy service emits: every policy/exception change (who, what, which
 // version, the document before and after) and every verdict whose outcome or reasons changed.
 import { create } from '@bufbuild/protobuf';
-import { newEventMeta } from '@assay/bus';
+import { newEventMeta, publishEvent } from '@assay/bus';
 import {
   AuditEventSchema,
   Compliance,
@@ -9,7 +9,9 @@ import {
   type ChangeType,
   type PolicyKind,
   type Verdict,
+  Topics,
 } from '@assay/proto';
+import type { JetStreamClient } from 'nats';
 import { PRODUCER } from './verdict.ts';
 
 export function policyChangeAudit(
@@ -44,7 +46,14 @@ export function verdictAudit(verdict: Verdict, previous: Verdict | undefined): A
         policies: verdict.policies,
         vulnDbVersion: verdict.vulnDbVersion,
         reportId: verdict.reportId,
+        platforms: verdict.platforms,
       },
     },
   });
+}
+
+/** A verdict whose outcome changed: announced on the bus and recorded as an audit event. */
+export async function announceVerdict(js: JetStreamClient, verdict: Verdict, previous: Verdict | undefined): Promise<void> {
+  await publishEvent(js, Topics.verdictChanged, verdict);
+  await publishEvent(js, Topics.auditPolicy, verdictAudit(verdict, previous));
 }

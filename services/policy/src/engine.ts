@@ -3,17 +3,17 @@
 // expiry), and every image after a vulnerability database update. An in-memory index of
 // digest → scope fields answers "which images can this change affect" without reading reports.
 import { allPages, type ImageAssurancePolicy, type PolicyException, type Store } from '@assay/store';
-import { publishEvent } from '@assay/bus';
-import { ChangeType, PolicyKind, ScanStatus, Topics, type ScanCompleted, type Verdict, type PolicyChanged } from '@assay/proto';
+import { ChangeType, PolicyKind, ScanStatus, type ScanCompleted, type Verdict, type PolicyChanged } from '@assay/proto';
 import type { Logger } from '@assay/telemetry';
 import type { JetStreamClient, KV } from 'nats';
-import { verdictAudit } from './audit.ts';
+import { announceVerdict } from './audit.ts';
+import type { IndexVerdicts } from './index-verdicts.ts';
 import { applicablePolicies, evaluateImage, imageScopeOf, type PolicyRef } from './evaluate.ts';
 import type { DocumentBuckets } from './document-buckets.ts';
 import { exceptionCoversImage } from '@assay/runtime-policy';
 import { inScope, type ImageScope } from '@assay/runtime-policy';
 import { EXPIRIES, Scheduler } from './scheduler.ts';
-import { casVerdict } from './verdict-bucket.ts';
+import { casVerdict, readVerdict } from './verdict-bucket.ts';
 import { errorVerdict, isStale, outcomeChanged, verdictChanged, verdictFromEvaluation } from './verdict.ts';
 
 export interface PolicyEngineOptions {
@@ -26,6 +26,8 @@ export interface PolicyEngineOptions {
   concurrency?: number;
   /** Runtime policies and exceptions mirrored into buckets for admission. */
   documents?: DocumentBuckets;
+  /** Aggregate verdicts of the indexes listing a digest whose verdict was written. */
+  indexes?: IndexVerdicts;
 }
 
 /** Everything one evaluation reads: all policies and exceptions at one moment. */
@@ -47,7 +49,11 @@ const FAR_FUTURE = new Date(8.64e15);
 
 export class PolicyEngine {
   readonly index = new Map<string, ImageScope>();
-  readonly #o: Required<Omit<PolicyEngineOptions, 'clock' | 'documents'>> & { clock: () => Date; documents?: DocumentBuckets };
+  readonly #o: Required<Omit<PolicyEngineOptions, 'clock' | 'documents' | 'indexes'>> & {
+    clock: () => Date;
+    documents?: DocumentBuckets;
+    indexes?: IndexVerdicts;
+  };
   readonly scheduler: Scheduler;
   #lastExpiryCheck: Date;
 
@@ -63,6 +69,11 @@ export class PolicyEngine {
 
   get store(): Store {
     return this.#o.store;
+  }
+
+  /** The verdict in the bucket for `digest`, if any. */
+  async verdict(digest: string): Promise<Verdict | undefined> {
+    return (await readVerdict(this.#o.kv, digest))?.verdict;
   }
 
   /** Builds the digest index from the stored report heads. */
@@ -106,10 +117,8 @@ export class PolicyEngine {
       isStale(prev, verdict) || !verdictChanged(prev, verdict) ? undefined : verdict,
     );
     const announced = w.written && outcomeChanged(w.previous, verdict);
-    if (announced) {
-      await publishEvent(this.#o.js, Topics.verdictChanged, verdict);
-      await publishEvent(this.#o.js, Topics.auditPolicy, verdictAudit(verdict, w.previous));
-    }
+    if (announced) await announceVerdict(this.#o.js, verdict, w.previous);
+    if (w.written) await this.#o.indexes?.platformChanged(digest, verdict.meta?.causationId || undefined);
     return { digest, written: w.written, announced, verdict };
   }
 

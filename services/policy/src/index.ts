@@ -7,6 +7,7 @@ export * from './version-range.ts';
 export * from './verdict.ts';
 export * from './verdict-bucket.ts';
 export * from './engine.ts';
+export * from './index-verdicts.ts';
 export * from './changes.ts';
 export * from './document-buckets.ts';
 export * from './diff.ts';

@@ -1,6 +1,7 @@
 // REST API (one fastify plugin: its own auth hook, error handler and YAML parser):
 //   /api/v1/policies, /api/v1/runtime-policies    list, create, get, replace, delete, versions, diff
 //   /api/v1/exceptions                            list, create, get, replace, delete
+//   GET /api/v1/verdicts/:digest                  the current verdict of a digest (JSON form)
 //   POST /api/v1/evaluate                         dry run: a stored or uploaded report, draft policies
 //   GET /api/v1/export, POST /api/v1/import       YAML multi-document
 //   GET /openapi.json                             OpenAPI 3.1 from the route schemas
@@ -25,10 +26,12 @@ import {
   type VersionedRepository,
 } from '@assay/store';
 import type { Logger } from '@assay/telemetry';
-import { ChangeType } from '@assay/proto';
+import { toJson } from '@bufbuild/protobuf';
+import { ChangeType, VerdictSchema } from '@assay/proto';
 import type { ChangeResult, PolicyChanges } from './changes.ts';
 import { jsonDiff } from './diff.ts';
 import type { PolicyEngine } from './engine.ts';
+import type { IndexVerdicts } from './index-verdicts.ts';
 import { applicablePolicies, evaluateImage, type PolicyRef } from './evaluate.ts';
 import { OpenApiCollector } from './openapi.ts';
 import { exportDocuments, parseYamlDocuments, toYaml } from './yaml-io.ts';
@@ -36,6 +39,8 @@ import { exportDocuments, parseYamlDocuments, toYaml } from './yaml-io.ts';
 export interface PolicyApi {
   engine: PolicyEngine;
   changes: PolicyChanges;
+  /** Aggregate verdicts of image indexes (absent in a library use without the bus). */
+  indexes?: IndexVerdicts;
 }
 
 export interface PolicyRoutesOptions {
@@ -331,6 +336,21 @@ export const policyRoutes: FastifyPluginAsync<PolicyRoutesOptions> = async (app,
     const r = await api.changes.deleteException(id, opts.user);
     return { deleted: r.record.id };
   });
+
+  // ── verdicts (read-only: the verdicts bucket, as admission sees it) ──
+  const digestParams = { type: 'object', required: ['digest'], properties: { digest: { type: 'string', pattern: '^sha256:[0-9a-f]{64}$' } } } as const;
+  app.get(
+    '/api/v1/verdicts/:digest',
+    { schema: { summary: 'The current verdict of an image digest (an index digest: the aggregate, with its platforms)', tags: ['verdicts'], params: digestParams, response: { 200: anyObject, ...errors } } },
+    async (req, reply) => {
+      const api = running(reply);
+      if (!api) return reply;
+      const { digest } = req.params as { digest: string };
+      const v = await api.engine.verdict(digest);
+      if (!v) throw new NotFoundError(`no verdict for ${digest}`);
+      return toJson(VerdictSchema, v);
+    },
+  );
 
   // ── dry run ──
   app.post('/api/v1/evaluate', { schema: { summary: 'Dry run: evaluate a stored or uploaded report against draft policies', tags: ['evaluate'], body: evaluateBody, response: { 200: evaluation, ...errors } } }, async (req, reply) => {

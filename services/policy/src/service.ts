@@ -5,6 +5,7 @@ import { consumeDurable, type ConsumerHandle } from '@assay/bus';
 import {
   Buckets,
   Consumers,
+  ImageDiscoveredSchema,
   PolicyChangedSchema,
   ScanCompletedSchema,
   Streams,
@@ -17,6 +18,8 @@ import { PolicyChanges } from './changes.ts';
 import { DocumentBuckets } from './document-buckets.ts';
 import { policyConfig, type PolicyShape } from './config.ts';
 import { PolicyEngine } from './engine.ts';
+import { announceVerdict } from './audit.ts';
+import { IndexVerdicts } from './index-verdicts.ts';
 import { registerPolicyRoutes, type PolicyApi } from './routes.ts';
 
 export { policyConfig };
@@ -27,12 +30,13 @@ export const DEFAULT_HTTP_PORT = 8083;
 
 /** Streams, consumers and buckets policy provisions at start. */
 export const policyTopology: Topology = {
-  // ASSAY_SCANS too: its durable consumer of completed scans lives on that stream. ASSAY_AUDIT:
-  // it publishes audit events (policy changes, verdict changes).
-  streams: [Streams.scans, Streams.policy, Streams.audit, Streams.deadLetter],
-  consumers: [Consumers.policyScans, Consumers.policyChanges, Consumers.policyVulnDb],
-  // Runtime policies and exceptions too, as JSON: admission mirrors them.
-  buckets: [Buckets.verdicts, Buckets.runtimePolicies, Buckets.exceptions],
+  // ASSAY_SCANS and ASSAY_IMAGES too: its durable consumers of completed scans and of image
+  // indexes live on them. ASSAY_AUDIT: it publishes audit events (policy and verdict changes).
+  streams: [Streams.images, Streams.scans, Streams.policy, Streams.audit, Streams.deadLetter],
+  consumers: [Consumers.policyIndexes, Consumers.policyScans, Consumers.policyChanges, Consumers.policyVulnDb],
+  // Runtime policies and exceptions too, as JSON: admission mirrors them. Image indexes: which
+  // platform manifests each index digest aggregates.
+  buckets: [Buckets.verdicts, Buckets.runtimePolicies, Buckets.exceptions, Buckets.imageIndexes],
 };
 
 export async function startPolicy(ctx: ServiceContext<PolicyShape>): Promise<PolicyApi> {
@@ -55,7 +59,17 @@ export async function startPolicy(ctx: ServiceContext<PolicyShape>): Promise<Pol
   );
   await documents.reconcile();
   const logger = ctx.logger.child({ component: 'engine' });
-  const engine = new PolicyEngine({ store, js: ctx.bus.js, kv, logger, concurrency: c.POLICY_REEVALUATE_CONCURRENCY, documents });
+  const indexes = new IndexVerdicts({
+    js: ctx.bus.js,
+    verdicts: kv,
+    indexes: await ctx.bus.js.views.kv(Buckets.imageIndexes.name, { bindOnly: true }),
+    logger: ctx.logger.child({ component: 'indexes' }),
+    announce: (v, prev) => announceVerdict(ctx.bus.js, v, prev),
+    connection: ctx.bus,
+  });
+  await indexes.start();
+  ctx.onStop(() => indexes.stop());
+  const engine = new PolicyEngine({ store, js: ctx.bus.js, kv, logger, concurrency: c.POLICY_REEVALUATE_CONCURRENCY, documents, indexes });
   ctx.onStop(() => engine.stop());
   await engine.loadIndex();
   await engine.armExpiries();
@@ -69,6 +83,14 @@ export async function startPolicy(ctx: ServiceContext<PolicyShape>): Promise<Pol
     deadLetter: { producer: SERVICE_NAME },
   };
   const consumers: ConsumerHandle[] = [
+    await consumeDurable({
+      ...common,
+      consumer: Consumers.policyIndexes,
+      schema: ImageDiscoveredSchema,
+      handler: async (msg) => {
+        await indexes.record(msg);
+      },
+    }),
     await consumeDurable({
       ...common,
       consumer: Consumers.policyScans,
@@ -104,7 +126,7 @@ export async function startPolicy(ctx: ServiceContext<PolicyShape>): Promise<Pol
   ctx.onStop(async () => {
     await Promise.all(consumers.map((h) => h.stop()));
   });
-  return { engine, changes: new PolicyChanges(store, ctx.bus.js) };
+  return { engine, indexes, changes: new PolicyChanges(store, ctx.bus.js) };
 }
 
 export const policyService: ServiceDefinition<PolicyShape, PolicyApi> = {

@@ -24,19 +24,20 @@ export async function readVerdict(kv: KV, digest: string): Promise<{ verdict: Ve
 
 /**
  * `decide(previous)` returns the verdict to write, or undefined to leave the entry as it is.
- * Retried (with a fresh read) when another writer got in first.
+ * Retried (with a fresh read) when another writer got in first. `decide` runs after the entry
+ * is read, so whatever it reads itself is at least as new as the revision it writes over.
  */
 export async function casVerdict(
   kv: KV,
   digest: string,
-  decide: (previous: Verdict | undefined) => Verdict | undefined,
+  decide: (previous: Verdict | undefined) => Verdict | undefined | Promise<Verdict | undefined>,
   attempts = 20,
 ): Promise<VerdictWrite> {
   const key = digestBucketKey(digest);
   for (let i = 0; i < attempts; i++) {
     const current = await readVerdict(kv, digest);
     const previous = current?.verdict;
-    const next = decide(previous);
+    const next = await decide(previous);
     if (!next) return { written: false, previous };
     try {
       const data = toBinary(VerdictSchema, next);

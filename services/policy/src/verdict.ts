@@ -64,8 +64,14 @@ export function errorVerdict(image: ImageIdentity, error: string, reportId: stri
   });
 }
 
+// An index's platforms count as outcome: one platform turning compliant while another is still
+// pending leaves the aggregate as it was, but changes what a runtime policy naming it decides.
 const reasonKey = (v: Verdict) =>
-  JSON.stringify([v.compliance, v.reasons.map((r) => [r.policy, r.control, r.message, r.severity])]);
+  JSON.stringify([
+    v.compliance,
+    v.reasons.map((r) => [r.policy, r.control, r.message, r.severity]),
+    v.platforms.map((p) => [p.digest, p.compliance]),
+  ]);
 const inputsKey = (v: Verdict) =>
   JSON.stringify([v.policies.map((p) => [p.id, p.version]), v.reportId, v.vulnDbVersion]);
 

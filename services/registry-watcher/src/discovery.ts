@@ -3,8 +3,9 @@
 //   1. keeps the tags bucket current (reference → digest; a moved tag follows its new digest),
 //   2. announces every manifest digest never announced before: an image manifest as one
 //      ImageDiscovered, an index as one ImageDiscovered per platform manifest (image.platform
-//      set, `manifests` empty); the index digest itself stays in the tags bucket and is marked
-//      seen with its platform manifests,
+//      set, `manifests` empty) and then the index itself on `assay.image.index` (`manifests`:
+//      its platforms, so policy can give the index digest an aggregate verdict); the index
+//      digest stays in the tags bucket and is marked seen with its platform manifests,
 //   3. never announces a digest twice, across restarts and replicas: a digest is claimed with a
 //      create-if-absent in the watcher-seen bucket before it is published, and the event id
 //      (Nats-Msg-Id) is derived from the digest, so two replicas racing publish it once.
@@ -23,7 +24,7 @@ import {
   Topics,
 } from '@assay/proto';
 import type { Logger } from '@assay/telemetry';
-import { discoveryEventId, referenceOfTagKey, seenKey, tagKey } from './keys.ts';
+import { discoveryEventId, indexEventId, referenceOfTagKey, seenKey, tagKey } from './keys.ts';
 import type { RegistryAccess, RunnableManifest } from './registry-access.ts';
 import type { RegistrySpec } from '@assay/registry-client';
 
@@ -127,6 +128,7 @@ export class Discovery {
       for (const p of manifest.manifests) {
         if (await this.#announce(t, p.digest, p.mediaType, p.platform, log)) announced.push(p.digest);
       }
+      await this.#announceIndex(t, digest, mediaType ?? '', manifest.manifests, log);
       const record: SeenRecord = {
         state: 'announced',
         by: this.#o.instance,
@@ -216,6 +218,31 @@ export class Discovery {
     const p = this.#announceOnce(t, digest, mediaType, platform, log).finally(() => this.#inFlight.delete(digest));
     this.#inFlight.set(digest, p);
     return p;
+  }
+
+  /**
+   * The index and its platforms, after the platforms themselves. Not claimed: the index is only
+   * marked seen after this publish succeeds, and the digest-derived id makes a repeat (a retry,
+   * a peer, the scanner expanding the same index) a duplicate JetStream drops.
+   */
+  async #announceIndex(t: DiscoveryTarget, digest: string, mediaType: string, platforms: readonly PlatformManifest[], log: Logger): Promise<void> {
+    const id = indexEventId(digest);
+    const location = { registry: t.registry.host, repository: t.repository };
+    const event = create(ImageDiscoveredSchema, {
+      meta: { ...newEventMeta(this.#o.producer), id },
+      image: create(ImageRefSchema, { ...location, tag: t.tag ?? '', digest, mediaType }),
+      source: t.source,
+      manifests: platforms.map((p) =>
+        create(ImageRefSchema, {
+          ...location,
+          digest: p.digest,
+          mediaType: p.mediaType,
+          ...(p.platform ? { platform: create(PlatformSchema, p.platform) } : {}),
+        }),
+      ),
+    });
+    const ack = await publishEvent(this.#o.js, Topics.indexDiscovered, event, { msgId: id, expectStream: Streams.images.name });
+    log.info({ eventId: id, platforms: platforms.length, duplicate: ack.duplicate }, 'index announced');
   }
 
   /** Claims `digest`; returns the claim's revision, or undefined when announced already or claimed by a live peer. */

@@ -1,8 +1,8 @@
 // Keys and ids registry-watcher writes. The key spelling itself is a bus contract
 // (@assay/proto bucket-keys), shared with admission, which reads the tags bucket.
-import { createHash } from 'node:crypto';
+import { derivedEventId } from '@assay/bus';
 import { formatReference, type ImageReference } from '@assay/image-ref';
-import { decodeBucketKey, digestBucketKey, tagBucketKey } from '@assay/proto';
+import { decodeBucketKey, digestBucketKey, tagBucketKey, Topics } from '@assay/proto';
 
 /** Key of `registry/repository:tag` in the tags bucket (its value: the manifest or index digest). */
 export function tagKey(ref: Pick<ImageReference, 'registry' | 'repository'> & { tag: string }): string {
@@ -25,9 +25,10 @@ export function seenKey(digest: string): string {
  * produces the same id and JetStream stores it once. UUID-shaped (v5 layout over SHA-256).
  */
 export function discoveryEventId(digest: string): string {
-  const h = createHash('sha256').update(`assay.image.discovered\0${digest}`).digest();
-  h[6] = (h[6]! & 0x0f) | 0x50;
-  h[8] = (h[8]! & 0x3f) | 0x80;
-  const x = h.subarray(0, 16).toString('hex');
-  return `${x.slice(0, 8)}-${x.slice(8, 12)}-${x.slice(12, 16)}-${x.slice(16, 20)}-${x.slice(20, 32)}`;
+  return derivedEventId(`${Topics.imageDiscovered.subject}\0${digest}`);
+}
+
+/** Event id of the `assay.image.index` event of an index digest (the scanner derives the same). */
+export function indexEventId(digest: string): string {
+  return derivedEventId(`${Topics.indexDiscovered.subject}\0${digest}`);
 }

@@ -7,9 +7,10 @@
 // the scan as FAILED instead of leaving it to the dead letters.
 import { createHash } from 'node:crypto';
 import { create } from '@bufbuild/protobuf';
-import { consumeDurable, newEventMeta, publishCore, publishEvent, type BusConnection, type ConsumerHandle } from '@assay/bus';
+import { consumeDurable, derivedEventId, newEventMeta, publishCore, publishEvent, type BusConnection, type ConsumerHandle } from '@assay/bus';
 import {
   Consumers,
+  DiscoverySource,
   ImageDiscoveredSchema,
   type ImageRef,
   ImageRefSchema,
@@ -222,6 +223,11 @@ export class ScanJobs {
           const children = msg.manifests.filter((m) => m.digest);
           if (children.length > 0) {
             // An index: its platform manifests are the images (each carries the index's location).
+            if (msg.image?.digest && msg.image.registry && msg.image.repository) await this.#announceIndex(
+              targetOf(msg.image),
+              children.map((m) => ({ digest: m.digest, mediaType: m.mediaType, ...(m.platform ? { platform: m.platform } : {}) })),
+              causationId,
+            );
             await Promise.all(
               children.map((m) =>
                 this.scan(targetOf(create(ImageRefSchema, { ...m, registry: m.registry || msg.image?.registry || '', repository: m.repository || msg.image?.repository || '' })), {
@@ -326,6 +332,8 @@ export class ScanJobs {
       } catch (err) {
         if (err instanceof IndexManifestError) {
           release();
+          // The registry's media type, as in reports: a ScanRequested names none.
+          await this.#announceIndex(state.manifestMediaType ? { ...target, mediaType: state.manifestMediaType } : target, err.manifests, opts.causationId);
           const outcomes = await Promise.all(
             err.manifests.map((m) =>
               this.scan({ registry: target.registry, repository: target.repository, digest: m.digest, mediaType: m.mediaType, ...(m.platform ? { platform: m.platform } : {}) }, opts),
@@ -448,6 +456,33 @@ export class ScanJobs {
     } catch {
       // Progress is best effort.
     }
+  }
+
+  /**
+   * An index asked for by digest (not from the watcher, which announces its own): its platforms
+   * go on `assay.image.index` so policy can give the index digest an aggregate verdict. The id is
+   * the one the watcher derives, so the same index announced twice is stored once.
+   */
+  async #announceIndex(target: ScanTarget, manifests: IndexManifestError['manifests'], causationId: string | undefined): Promise<void> {
+    const bus = this.#o.bus;
+    if (!bus) return;
+    const location = { registry: target.registry, repository: target.repository };
+    const meta = newEventMeta(PRODUCER, causationId);
+    meta.id = derivedEventId(`${Topics.indexDiscovered.subject}\0${target.digest}`);
+    const event = create(ImageDiscoveredSchema, {
+      meta,
+      image: create(ImageRefSchema, { ...location, tag: target.tag ?? '', digest: target.digest, mediaType: target.mediaType ?? '' }),
+      source: DiscoverySource.MANUAL,
+      manifests: manifests.map((m) =>
+        create(ImageRefSchema, {
+          ...location,
+          digest: m.digest,
+          mediaType: m.mediaType,
+          ...(m.platform ? { platform: create(PlatformSchema, { ...m.platform, variant: m.platform.variant ?? '' }) } : {}),
+        }),
+      ),
+    });
+    await publishEvent(bus.js, Topics.indexDiscovered, event, { msgId: meta.id, expectStream: Streams.images.name });
   }
 
   async #completed(target: ScanTarget, o: ScanOutcome, causationId: string | undefined, eventId?: string): Promise<void> {

@@ -19,7 +19,7 @@ import { createReadStream, existsSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { publishEvent, type BusConnection } from '@assay/bus';
+import { derivedEventId, publishEvent, type BusConnection } from '@assay/bus';
 import type { OsInfo, Package } from '@assay/inventory';
 import { EventMetaSchema, Streams, Topics, VulnDbUpdatedSchema } from '@assay/proto';
 import { isLoopbackHost, type RegistryClient } from '@assay/registry-client';
@@ -85,15 +85,6 @@ export function withFindings(report: ScanReport, findings: readonly Finding[] | 
   };
   (out as { warnings?: string[] }).warnings = findings ? warnings : [...warnings, NO_DB_WARNING];
   return out;
-}
-
-/** A UUID-shaped id fixed by `key`: every replica derives the same one (Nats-Msg-Id de-duplication). */
-export function derivedEventId(key: string): string {
-  const h = createHash('sha256').update(key).digest();
-  h[6] = (h[6]! & 0x0f) | 0x80; // version 8: custom, name-based
-  h[8] = (h[8]! & 0x3f) | 0x80; // RFC 9562 variant
-  const x = h.subarray(0, 16).toString('hex');
-  return `${x.slice(0, 8)}-${x.slice(8, 12)}-${x.slice(12, 16)}-${x.slice(16, 20)}-${x.slice(20)}`;
 }
 
 /** A stored report as the matcher reads it: stored packages are inventory packages. */

@@ -5,7 +5,7 @@
 import type { GenFile, GenMessage } from "@bufbuild/protobuf/codegenv2";
 import type { Message } from "@bufbuild/protobuf";
 import type { EventMeta, ImageRef } from "./meta_pb.js";
-import type { ChangeType, Compliance, PolicyKind, PolicyVersion, VerdictReason } from "./policy_pb.js";
+import type { ChangeType, Compliance, PlatformVerdict, PolicyKind, PolicyVersion, VerdictReason } from "./policy_pb.js";
 
 /**
  * Describes the file assay/v1/audit.proto.
@@ -360,6 +360,13 @@ export declare type VerdictChangeAudit = Message<"assay.v1.VerdictChangeAudit"> 
    * @generated from field: string report_id = 7;
    */
   reportId: string;
+
+  /**
+   * For an index digest: its platform manifests' verdicts.
+   *
+   * @generated from field: repeated assay.v1.PlatformVerdict platforms = 8;
+   */
+  platforms: PlatformVerdict[];
 };
 
 /**

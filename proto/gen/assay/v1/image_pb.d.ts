@@ -12,7 +12,10 @@ import type { EventMeta, ImageRef } from "./meta_pb.js";
 export declare const file_assay_v1_image: GenFile;
 
 /**
- * A new manifest digest appeared in a watched registry.
+ * A new manifest digest appeared in a watched registry. Published on `assay.image.discovered`
+ * once per image manifest (an index's platform manifests each get their own). On
+ * `assay.image.index` the same message announces an index: `image` is the index and
+ * `manifests` its platform manifests, so policy can give the index digest an aggregate verdict.
  *
  * @generated from message assay.v1.ImageDiscovered
  */

@@ -59,7 +59,9 @@ export declare type Verdict = Message<"assay.v1.Verdict"> & {
   reportId: string;
 
   /**
-   * For an index digest: the per-platform verdicts it aggregates.
+   * For an index digest: the per-platform verdicts it aggregates. The index's own compliance is
+   * over all of them (pending until every platform is judged); admission may narrow it to the
+   * platforms its runtime policy names.
    *
    * @generated from field: repeated assay.v1.PlatformVerdict platforms = 9;
    */
@@ -144,6 +146,13 @@ export declare type PlatformVerdict = Message<"assay.v1.PlatformVerdict"> & {
    * @generated from field: assay.v1.Compliance compliance = 3;
    */
   compliance: Compliance;
+
+  /**
+   * The platform manifest's own reasons (empty while it is pending).
+   *
+   * @generated from field: repeated assay.v1.VerdictReason reasons = 4;
+   */
+  reasons: VerdictReason[];
 };
 
 /**
