@@ -26,8 +26,8 @@ export interface Harness {
   nats: NatsServer;
   svc: ServiceHandle<any, PolicyApi>;
   api: PolicyApi;
-  /** Stops the service and starts a new one on the same bus and store (nothing kept in memory). */
-  restart(): Promise<void>;
+  /** Stops the service and starts a new one on the same bus and store (nothing kept in memory), after `downMs`. */
+  restart(downMs?: number): Promise<void>;
   admin: BusConnection;
   kv: KV;
   url: string;
@@ -75,8 +75,9 @@ export async function startHarness(env: Record<string, string> = {}): Promise<Ha
     get url() {
       return url;
     },
-    async restart() {
+    async restart(downMs = 0) {
       await svc.stop();
+      if (downMs > 0) await new Promise((r) => setTimeout(r, downMs));
       svc = makeService();
       await svc.start();
       await svc.ready({ timeoutMs: 20_000 });

@@ -159,9 +159,30 @@ describe('verdicts', () => {
     await h.waitVerdict(r.image.digest, (v) => v.compliance === Compliance.COMPLIANT);
     await h.settled();
     await h.restart();
-    assert.equal(h.api.engine.scheduler.dueAt(`digest:${r.image.digest}`), undefined, 'nothing per image survives the restart');
+    // The per-image time is memory only; the service's re-evaluation at start arms it again.
+    const deadline = Date.now() + 2000;
+    while (!h.api.engine.scheduler.dueAt(`digest:${r.image.digest}`) && Date.now() < deadline) await new Promise((res) => setTimeout(res, 10));
+    assert.deepEqual(h.api.engine.scheduler.dueAt(`digest:${r.image.digest}`), expiresAt);
     await h.waitVerdict(r.image.digest, (v) => v.compliance === Compliance.NON_COMPLIANT, 6000);
     assert.ok(Date.now() >= expiresAt.getTime());
+  });
+
+  it('an exception that expired while no policy service ran is applied when one starts', async () => {
+    const r = report({ vulnerabilities: [vuln('CVE-2024-15', 'critical')] }, { repository: 'team-a/downtime', digest: sha('downtime') });
+    const expiresAt = new Date(Date.now() + 1500);
+    const e = await h.call('POST', '/api/v1/exceptions', { id: 'exc-downtime', scope: { digest: r.image.digest }, reason: 'r', expiresAt: expiresAt.toISOString() });
+    assert.equal(e.status, 201, e.text);
+    await h.settled();
+    await h.storeAndAnnounce(r);
+    await h.waitVerdict(r.image.digest, (v) => v.compliance === Compliance.COMPLIANT);
+    await h.settled();
+    // Down across the expiry: no timer of the stopped service fires.
+    await h.restart(expiresAt.getTime() - Date.now() + 500);
+    // Nothing is due any more and no event arrives: only the service's re-evaluation at start flips it.
+    const { verdict } = await h.waitVerdict(r.image.digest, (v) => v.compliance === Compliance.NON_COMPLIANT, 3000);
+    assert.match(verdict.reasons[0]!.message, /CVE-2024-15/);
+    const result = await h.api.engine.catchUp();
+    assert.ok(result.evaluated >= 1 && result.written >= 1, JSON.stringify(result));
   });
 
   it('two concurrent updates: one 200, one 409, and verdicts cite the winner', async () => {

@@ -56,6 +56,8 @@ export class PolicyEngine {
   };
   readonly scheduler: Scheduler;
   #lastExpiryCheck: Date;
+  #stopped = false;
+  #catchUp: Promise<{ evaluated: number; written: number }> | undefined;
 
   constructor(o: PolicyEngineOptions) {
     this.#o = { concurrency: 16, clock: () => new Date(), ...o };
@@ -159,7 +161,7 @@ export class PolicyEngine {
     let evaluated = 0;
     let written = 0;
     const worker = async () => {
-      for (let d = queue.pop(); d !== undefined; d = queue.pop()) {
+      for (let d = queue.pop(); d !== undefined && !this.#stopped; d = queue.pop()) {
         const r = await this.evaluateDigest(d, snap, causationId);
         evaluated++;
         if (r.written) written++;
@@ -167,6 +169,17 @@ export class PolicyEngine {
     };
     await Promise.all(Array.from({ length: Math.min(this.#o.concurrency, queue.length) }, worker));
     return { evaluated, written };
+  }
+
+  /**
+   * Re-evaluates every known image once, at start: what changed with time alone while no replica
+   * ran (an exception or allow-list entry that expired, a grace period that ended, an image that
+   * grew too old) is applied, and the per-image times kept in memory are armed again. Unchanged
+   * verdicts are not rewritten.
+   */
+  catchUp(): Promise<{ evaluated: number; written: number }> {
+    this.#catchUp ??= this.reevaluate([...this.index.keys()]);
+    return this.#catchUp;
   }
 
   /** Digests whose image falls within any of the scopes. */
@@ -263,6 +276,8 @@ export class PolicyEngine {
   }
 
   async stop(): Promise<void> {
+    this.#stopped = true;
+    await this.#catchUp?.catch(() => undefined);
     await this.scheduler.stop();
   }
 }

@@ -126,6 +126,12 @@ export async function startPolicy(ctx: ServiceContext<PolicyShape>): Promise<Pol
   ctx.onStop(async () => {
     await Promise.all(consumers.map((h) => h.stop()));
   });
+  // In the background: events are handled meanwhile, and a stale result never replaces a newer one.
+  const caughtUpStart = Date.now();
+  void engine.catchUp().then(
+    (r) => logger.info({ ...r, seconds: (Date.now() - caughtUpStart) / 1000 }, 'every known image re-evaluated at start'),
+    (err: unknown) => logger.error({ err }, 're-evaluation at start failed; verdicts are updated as events arrive'),
+  );
   return { engine, indexes, changes: new PolicyChanges(store, ctx.bus.js) };
 }
 
