@@ -1,7 +1,7 @@
 // The one place that names every subject, stream, durable consumer and KV bucket on the bus,
 // and binds each subject to the protobuf message it carries.
 import type { DescMessage } from '@bufbuild/protobuf';
-import { AuditEventSchema, DeadLetterSchema } from '../gen/assay/v1/audit_pb.js';
+import { AuditBatchSchema, AuditEventSchema, DeadLetterSchema } from '../gen/assay/v1/audit_pb.js';
 import { ImageDiscoveredSchema } from '../gen/assay/v1/image_pb.js';
 import { PolicyChangedSchema, VerdictSchema, VulnDbUpdatedSchema } from '../gen/assay/v1/policy_pb.js';
 import { ScanCompletedSchema, ScanProgressSchema, ScanRequestedSchema } from '../gen/assay/v1/scan_pb.js';
@@ -26,6 +26,8 @@ export const Topics = {
   policyChanged: topic('assay.policy.changed', PolicyChangedSchema),
   vulnDbUpdated: topic('assay.vulndb.updated', VulnDbUpdatedSchema),
   auditAdmission: topic('assay.audit.admission', AuditEventSchema),
+  /** Admission decisions, batched (AuditBatch): what the webhook publishes. */
+  auditAdmissionBatch: topic('assay.audit.admission.batch', AuditBatchSchema),
   auditScan: topic('assay.audit.scan', AuditEventSchema),
   auditPolicy: topic('assay.audit.policy', AuditEventSchema),
 } as const;

@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { fromBinary } from '@bufbuild/protobuf';
-import { AuditEventSchema, Compliance, Streams, Topics, type AuditEvent } from '@assay/proto';
+import { AuditBatchSchema, Compliance, Streams, Topics, type AuditEvent } from '@assay/proto';
 import { waitFor } from '../support/processes.ts';
 import { digestFor, post, runtimePolicy, verdict } from './helpers.ts';
 import { startStack, type Stack } from './stack.ts';
@@ -59,9 +59,10 @@ describe('admission: NATS down', () => {
     const info = await jsm.streams.info(Streams.audit.name);
     for (let seq = info.state.first_seq; seq <= info.state.last_seq; seq++) {
       const m = await jsm.streams.getMessage(Streams.audit.name, { seq });
-      if (m.subject !== Topics.auditAdmission.subject) continue;
-      const e: AuditEvent = fromBinary(AuditEventSchema, m.data);
-      if (e.event.case === 'admission') seen.set(e.event.value.uid, (seen.get(e.event.value.uid) ?? 0) + 1);
+      if (m.subject !== Topics.auditAdmissionBatch.subject) continue;
+      for (const e of fromBinary(AuditBatchSchema, m.data).events as AuditEvent[]) {
+        if (e.event.case === 'admission') seen.set(e.event.value.uid, (seen.get(e.event.value.uid) ?? 0) + 1);
+      }
     }
     for (const uid of uids) assert.equal(seen.get(uid), 1, `${uid} audited once`);
 

@@ -6,7 +6,7 @@ import { createServer, type Server } from 'node:http';
 import { after, before, describe, it } from 'node:test';
 import { fromBinary } from '@bufbuild/protobuf';
 import { request } from 'undici';
-import { AuditEventSchema, Compliance, ScanRequestedSchema, Topics, type AuditEvent, type ScanRequested } from '@assay/proto';
+import { AuditBatchSchema, Compliance, ScanRequestedSchema, Topics, type AuditEvent, type ScanRequested } from '@assay/proto';
 import type { Subscription } from 'nats';
 import { buildImage, pushImage } from '../support/oci-image.ts';
 import { startRegistry, type Registry } from '../support/oci-registry.ts';
@@ -17,10 +17,10 @@ import { startStack, type Stack } from './stack.ts';
 const EVIDENCE = 'sensitive data: private key at /etc/ssl/private/ssl-cert-snakeoil.key';
 const ENVOY = 'sha256:' + '1'.repeat(64);
 
-function collect<T>(sub: Subscription, decode: (b: Uint8Array) => T): T[] {
+function collect<T>(sub: Subscription, decode: (b: Uint8Array) => T | T[]): T[] {
   const out: T[] = [];
   void (async () => {
-    for await (const m of sub) out.push(decode(m.data));
+    for await (const m of sub) out.push(...([] as T[]).concat(decode(m.data)));
   })();
   return out;
 }
@@ -53,7 +53,8 @@ describe('admission: the HTTPS webhook', () => {
 
   before(async () => {
     stack = await startStack();
-    audits = collect(stack.admin.nc.subscribe(Topics.auditAdmission.subject), (b) => fromBinary(AuditEventSchema, b));
+    // Decisions are audited in batches: one message per batch, each event with its own id.
+    audits = collect(stack.admin.nc.subscribe(Topics.auditAdmissionBatch.subject), (b) => fromBinary(AuditBatchSchema, b).events);
     scans = collect(stack.admin.nc.subscribe(Topics.scanRequested.subject), (b) => fromBinary(ScanRequestedSchema, b));
     // Every image of the vectors is known: compliant, except the `bad` ones.
     for (const v of realVectors()) {

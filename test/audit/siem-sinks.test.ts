@@ -10,9 +10,9 @@ import { createServer as createNetServer, type Server as NetServer, type Socket 
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { createServer as createTlsServer } from 'node:tls';
-import { fromBinary } from '@bufbuild/protobuf';
-import { connectBus, type BusConnection } from '@assay/bus';
-import { DeadLetterSchema, deadLetterTopic, Streams } from '@assay/proto';
+import { create, fromBinary, toBinary } from '@bufbuild/protobuf';
+import { connectBus, HEADER_MSG_ID, newEventMeta, publishEvent, type BusConnection } from '@assay/bus';
+import { AuditBatchSchema, AuditEventSchema, DeadLetterSchema, deadLetterTopic, Streams, Topics } from '@assay/proto';
 import { createService, type ServiceHandle } from '@assay/service-kit';
 import { auditService, octetFrame, syslogMessage, type AuditApi, type AuditShape } from '@assay/audit';
 import { startNatsServer, type NatsServer } from '../support/nats-server.ts';
@@ -167,6 +167,31 @@ describe('SIEM sinks', () => {
     }
     await waitFor('the rest of the batch', () => (webhook.length >= before + 2 ? true : undefined));
     assert.ok(!webhook.some((e) => e.event.id === poisonId));
+  });
+
+  it('delivers the events of an AuditBatch one by one, dead-lettering only the refused one', async () => {
+    const events = [admissionEvent(600), admissionEvent(601), admissionEvent(602)];
+    poisonId = events[1]!.meta!.id;
+    const dls: Array<{ msgId: string; data: Uint8Array }> = [];
+    const sub = bus.nc.subscribe(deadLetterTopic(Streams.audit.name).subject, {
+      callback: (_err, m) => {
+        const dl = fromBinary(DeadLetterSchema, m.data);
+        if (dl.consumer === 'audit-hook') dls.push({ msgId: m.headers?.get(HEADER_MSG_ID) ?? '', data: new Uint8Array(dl.data) });
+      },
+    });
+    const { seq } = await publishEvent(bus.js, Topics.auditAdmissionBatch, create(AuditBatchSchema, { meta: newEventMeta('admission'), events }));
+    const wanted = [events[0]!.meta!.id, events[2]!.meta!.id];
+    await waitFor('the batch at the webhook', () => (wanted.every((id) => webhook.some((e) => e.event.id === id)) ? true : undefined));
+    await waitFor('the splunk copy', () => (events.every((e) => hec.events.some((h) => h.event.event.id === e.meta!.id)) ? true : undefined));
+    await waitFor('the dead letter', () => (dls.length > 0 ? true : undefined));
+    sub.unsubscribe();
+    assert.deepEqual(dls, [{ msgId: `dl-audit-hook-${seq}-1`, data: toBinary(AuditEventSchema, events[1]!) }]);
+    assert.ok(!webhook.some((e) => e.event.id === poisonId));
+    const jsm = await bus.jetstreamManager();
+    await waitFor('audit-hook drained', async () => {
+      const info = await jsm.consumers.info(Streams.audit.name, 'audit-hook');
+      return info.num_ack_pending === 0 && info.num_pending === 0 ? true : undefined;
+    });
   });
 
   it('frames syslog messages by octet count (bytes, not characters)', () => {

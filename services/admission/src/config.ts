@@ -32,6 +32,12 @@ export const admissionConfig = {
   ADMISSION_AUDIT_BUFFER: int({ min: 1, max: 10_000_000 })
     .default(50_000)
     .describe('Audit events and scan requests held in memory while NATS is unreachable'),
+  ADMISSION_AUDIT_BATCH_MAX: int({ min: 1, max: 4096 })
+    .default(256)
+    .describe('Audit events published together in one stream message (AuditBatch) at most'),
+  ADMISSION_AUDIT_BATCH_LINGER: int({ min: 0, max: 5000 })
+    .default(25)
+    .describe('Longest an audit event waits for its batch to fill, in ms (0: publish each decision at once)'),
   ADMISSION_BODY_LIMIT: int({ min: 65_536, max: 64 * 1024 * 1024 })
     .default(6 * 1024 * 1024)
     .describe('Largest AdmissionReview body accepted, in bytes (larger → 413)'),

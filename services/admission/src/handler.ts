@@ -13,6 +13,7 @@ import { TtlLru } from './lru.ts';
 import { pinDigestsPatch, wantsPinning } from './mutate.ts';
 import type { OutboundEvent } from './publisher.ts';
 import type { Outbox } from './outbox.ts';
+import type { AuditBatcher } from './audit-batcher.ts';
 import type { TagResolver } from './resolve.ts';
 import { parseAdmissionReview, ReviewError, reviewResponse, type AdmissionRequest, type AdmissionReviewResponse } from './review.ts';
 import type { DecisionSnapshot } from './snapshot.ts';
@@ -23,6 +24,8 @@ export interface AdmissionHandlerOptions {
   verdicts: Pick<KvMirror<Verdict>, 'on'>;
   resolver: TagResolver;
   outbox: Outbox<OutboundEvent>;
+  /** Collects the audit events of decisions into batches for the outbox. */
+  audit: Pick<AuditBatcher, 'add'>;
   producer: string;
   /** Longest wait for a pending verdict, in ms. */
   decisionDeadlineMs: number;
@@ -123,7 +126,7 @@ export class AdmissionHandler {
     this.#o.onDecision?.(outcome);
     // Built and queued after the answer is on its way; the outbox publishes in the background.
     setImmediate(() => {
-      this.#o.outbox.push({ kind: 'audit', topic: Topics.auditAdmission, message: auditEventOf(outcome, this.#o.producer) });
+      this.#o.audit.add(auditEventOf(outcome, this.#o.producer));
       for (const ref of outcome.scanRequests) {
         const digest = ref.digest!;
         if (this.#scanRequested.get(digest)) continue;

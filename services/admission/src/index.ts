@@ -13,3 +13,4 @@ export * from './tls.ts';
 export * from './webhook.ts';
 export * from './handler.ts';
 export * from './publisher.ts';
+export * from './audit-batcher.ts';

@@ -10,6 +10,8 @@ export interface OutboxOptions<T> {
   isConnected(): boolean;
   /** Publishes in flight at once. */
   concurrency?: number;
+  /** How many events an item carries (a batch: its events); capacity and size count these. Default 1. */
+  weight?(item: T): number;
   onDropped?(item: T): void;
   logger: { warn(obj: object, msg: string): void; error(obj: object, msg: string): void; info(obj: object, msg: string): void };
 }
@@ -24,12 +26,15 @@ export class Outbox<T> {
   #queue: T[] = [];
   #head = 0;
   #inFlight = 0;
+  /** Events (weights) queued and in flight. */
+  #weight = 0;
   #retryTimer: NodeJS.Timeout | undefined;
   #retryMs = RETRY_MIN_MS;
   #droppedSinceLog = 0;
   #lastDropLog = 0;
   #stopped = false;
   #idle: Array<() => void> = [];
+  /** Events (weights) published and refused so far. */
   published = 0;
   dropped = 0;
 
@@ -37,16 +42,21 @@ export class Outbox<T> {
     this.#opts = opts;
   }
 
-  /** Items waiting or in flight. */
+  /** Events waiting or in flight (an item counts its weight). */
   get size(): number {
-    return this.#queue.length - this.#head + this.#inFlight;
+    return this.#weight;
+  }
+
+  #weightOf(item: T): number {
+    return this.#opts.weight?.(item) ?? 1;
   }
 
   /** Queues an item; false (counted, logged) when the buffer is full. */
   push(item: T): boolean {
-    if (this.size >= this.#opts.capacity) {
-      this.dropped++;
-      this.#droppedSinceLog++;
+    const w = this.#weightOf(item);
+    if (this.#weight + w > this.#opts.capacity) {
+      this.dropped += w;
+      this.#droppedSinceLog += w;
       this.#opts.onDropped?.(item);
       const now = Date.now();
       if (now - this.#lastDropLog >= DROP_LOG_INTERVAL_MS) {
@@ -60,6 +70,7 @@ export class Outbox<T> {
       return false;
     }
     this.#queue.push(item);
+    this.#weight += w;
     this.#pump();
     return true;
   }
@@ -102,7 +113,9 @@ export class Outbox<T> {
       this.#opts.publish(item).then(
         () => {
           this.#inFlight--;
-          this.published++;
+          const w = this.#weightOf(item);
+          this.#weight -= w;
+          this.published += w;
           this.#retryMs = RETRY_MIN_MS;
           this.#settled();
         },

@@ -1,11 +1,16 @@
 // What admission publishes through its outbox, and how: typed JetStream publishes whose event
 // id doubles as Nats-Msg-Id, so a publish retried after an outage is stored once.
 import { publishEvent, type BusConnection } from '@assay/bus';
-import type { AuditEvent, ScanRequested, Topics } from '@assay/proto';
+import type { AuditBatch, ScanRequested, Topics } from '@assay/proto';
 
 export type OutboundEvent =
-  | { kind: 'audit'; topic: typeof Topics.auditAdmission; message: AuditEvent }
+  | { kind: 'audit'; topic: typeof Topics.auditAdmissionBatch; message: AuditBatch }
   | { kind: 'scan'; topic: typeof Topics.scanRequested; message: ScanRequested };
+
+/** Events an outbound message carries (a batch: its decisions). */
+export function eventsIn(e: OutboundEvent): number {
+  return e.kind === 'audit' ? e.message.events.length : 1;
+}
 
 export function publisherFor(bus: Pick<BusConnection, 'js'>, timeoutMs = 5000): (e: OutboundEvent) => Promise<void> {
   return async (e) => {

@@ -11,7 +11,8 @@ import type { ServiceContext, ServiceDefinition } from '@assay/service-kit';
 import { admissionConfig, type AdmissionShape } from './config.ts';
 import { AdmissionHandler } from './handler.ts';
 import { Outbox } from './outbox.ts';
-import { publisherFor, type OutboundEvent } from './publisher.ts';
+import { eventsIn, publisherFor, type OutboundEvent } from './publisher.ts';
+import { AuditBatcher } from './audit-batcher.ts';
 import { TagResolver } from './resolve.ts';
 import { decodeException, decodeRuntimePolicy, type DecisionSnapshot, type Exception, type RuntimePolicyRef } from './snapshot.ts';
 import { startWebhook, type Webhook } from './webhook.ts';
@@ -43,6 +44,7 @@ export interface Admission {
   readonly snapshot: DecisionSnapshot;
   readonly handler: AdmissionHandler;
   readonly outbox: Outbox<OutboundEvent>;
+  readonly audit: AuditBatcher;
   /** The HTTPS webhook; undefined when no TLS certificate and key are configured. */
   readonly webhook: Webhook | undefined;
 }
@@ -110,8 +112,15 @@ export async function startAdmission(ctx: ServiceContext<AdmissionShape>): Promi
     capacity: config.ADMISSION_AUDIT_BUFFER,
     publish: publisherFor(bus),
     isConnected: () => bus.isConnected(),
-    onDropped: (e) => dropped.inc({ kind: e.kind }),
+    weight: eventsIn,
+    onDropped: (e) => dropped.inc({ kind: e.kind }, eventsIn(e)),
     logger: logger.child({ component: 'outbox' }),
+  });
+  const audit = new AuditBatcher({
+    outbox,
+    producer: SERVICE_NAME,
+    maxEvents: config.ADMISSION_AUDIT_BATCH_MAX,
+    lingerMs: config.ADMISSION_AUDIT_BATCH_LINGER,
   });
   const offStatus = bus.onStatus((s) => {
     if (s.type === Events.Reconnect) outbox.flush();
@@ -134,6 +143,7 @@ export async function startAdmission(ctx: ServiceContext<AdmissionShape>): Promi
     verdicts,
     resolver,
     outbox,
+    audit,
     producer: SERVICE_NAME,
     decisionDeadlineMs: config.ADMISSION_DECISION_DEADLINE,
     pinAllDigests: config.ADMISSION_MUTATE_PIN_DIGESTS,
@@ -162,6 +172,7 @@ export async function startAdmission(ctx: ServiceContext<AdmissionShape>): Promi
   // publish what the outbox holds while the bus is still up.
   ctx.onStop(async () => {
     offStatus();
+    audit.flush();
     await outbox.stop(3000);
   });
   if (webhook) ctx.onStop(() => webhook.close());
@@ -186,7 +197,7 @@ export async function startAdmission(ctx: ServiceContext<AdmissionShape>): Promi
     () => logger.info({ verdicts: verdicts.size, tags: tags.size, runtimePolicies: runtimePolicies.size, exceptions: exceptions.size }, 'bucket mirrors in sync'),
     () => {},
   );
-  return { verdicts, tags, runtimePolicies, exceptions, snapshot, handler, outbox, webhook };
+  return { verdicts, tags, runtimePolicies, exceptions, snapshot, handler, outbox, audit, webhook };
 }
 
 export const admissionService: ServiceDefinition<AdmissionShape, Admission> = {

@@ -5,6 +5,7 @@ import type { Client } from '@elastic/elasticsearch';
 import { Consumers, Streams } from '@assay/proto';
 import type { ServiceContext } from '@assay/service-kit';
 import { type BatchConsumerHandle, consumeBatches } from './batch-consumer.ts';
+import { expandAuditBatch } from './batch-message.ts';
 import type { AuditShape } from './config.ts';
 import { installEsResources, type EsResourceNames } from './es-resources.ts';
 import { createEsClient, EsSink, prepareAuditMessage, type Prepared } from './es-sink.ts';
@@ -99,6 +100,7 @@ export async function startAudit(ctx: ServiceContext<AuditShape>): Promise<Audit
         js: bus.js,
         stream: spec.stream,
         durable: spec.durable,
+        expand: expandAuditBatch,
         prepare: (msg) => prepareAuditMessage(msg, spec.stream),
         deliver: (batch) => esSink.deliver(batch),
         maxBatchDocs: config.AUDIT_BATCH_MAX_DOCS,
@@ -144,6 +146,7 @@ export async function startAudit(ctx: ServiceContext<AuditShape>): Promise<Audit
       js: bus.js,
       stream: Streams.audit.name,
       durable,
+      expand: expandAuditBatch,
       prepare: (msg) => prepareAuditMessage(msg, Streams.audit.name),
       deliver: (batch) => siem.deliver(batch),
       maxBatchDocs: spec.batchMaxDocs ?? config.AUDIT_BATCH_MAX_DOCS,

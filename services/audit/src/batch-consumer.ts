@@ -18,6 +18,11 @@ export interface BatchConsumerOptions<T> {
   js: JetStreamClient;
   stream: string;
   durable: string;
+  /**
+   * Splits a message into the items it carries (an AuditBatch into its events), each then
+   * prepared, held and settled like a message of its own. Must not throw.
+   */
+  expand?(msg: JsMsg): JsMsg[];
   /** Turns a message into what `deliver` sends, with its size in bytes. Must not throw. */
   prepare(msg: JsMsg): { item: T; bytes: number };
   /** Delivers one batch; acks/terms/naks each message. A rejection leaves the batch to redelivery. */
@@ -28,7 +33,7 @@ export interface BatchConsumerOptions<T> {
   lingerMs: number;
   /** Batches being delivered at once. */
   concurrency: number;
-  /** Messages held (buffered and in flight) at most; pulling pauses above it. */
+  /** Messages (or parts of expanded ones) held at most; pulling pauses above it. */
   maxHeld: number;
   logger: BusLogger;
   /** Called with batch sizes (docs, bytes) as they are handed over. */
@@ -137,13 +142,17 @@ export async function consumeBatches<T>(opts: BatchConsumerOptions<T>): Promise<
     let failures = 0;
     while (!stopped) {
       try {
-        messages = await consumer.consume({ max_messages: Math.max(1, Math.min(opts.maxHeld, 1000)) });
+        // A message may be a batch of hundreds of events: pull few at a time, so what waits in
+        // the client unprepared (and not kept alive) stays small in memory and ack wait.
+        messages = await consumer.consume({ max_messages: Math.max(1, Math.min(opts.maxHeld, opts.expand ? 16 : 1000)) });
         for await (const m of messages) {
           failures = 0;
-          const { item, bytes } = opts.prepare(m);
-          if (buffer.length === 0) oldestAt = Date.now();
-          buffer.push({ msg: m, item, bytes });
-          bufferBytes += bytes;
+          for (const part of opts.expand ? opts.expand(m) : [m]) {
+            const { item, bytes } = opts.prepare(part);
+            if (buffer.length === 0) oldestAt = Date.now();
+            buffer.push({ msg: part, item, bytes });
+            bufferBytes += bytes;
+          }
           poke();
           while (!stopped && heldCount() >= opts.maxHeld) await nextPoke(1000);
           if (stopped) break;

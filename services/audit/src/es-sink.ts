@@ -13,6 +13,7 @@ import { HEADER_ASSAY_TYPE, headersToRecord, newEventMeta, publishEvent, type Bu
 import { AuditEventSchema, DeadLetterSchema, deadLetterTopic } from '@assay/proto';
 import { type EcsDocument, toEcs } from './ecs.ts';
 import type { Held } from './batch-consumer.ts';
+import { deadLetterMsgId, partIndex } from './batch-message.ts';
 
 export interface EsClientSettings {
   urls: readonly string[];
@@ -86,8 +87,9 @@ export function prepareAuditMessage(m: JsMsg, stream: string): { item: Prepared;
       storedAt: new Date(Math.floor(m.info.timestampNanos / 1e6)),
     };
     const doc = toEcs(ev, origin);
-    // Without an event id, the stream position is the next most stable identity.
-    const id = ev.meta?.id || `${stream}-${m.seq}`;
+    // Without an event id, the stream position (and place in its batch) is the next most stable identity.
+    const part = partIndex(m);
+    const id = ev.meta?.id || `${stream}-${m.seq}${part === undefined ? '' : `-${part}`}`;
     if (!ev.meta?.id) (doc.event as Record<string, unknown>).id = id;
     const line = JSON.stringify(doc);
     return { item: { id, line, doc }, bytes: line.length + id.length + 40 };
@@ -154,16 +156,17 @@ export class EsSink {
       headers: headersToRecord(m.headers),
     });
     try {
-      // Deterministic Nats-Msg-Id: a repeated dead-lettering of the same message is stored once.
-      await publishEvent(this.#o.js, this.#dlTopic, record, { msgId: `dl-${this.#o.consumer}-${m.seq}` });
+      // Deterministic Nats-Msg-Id: a repeated dead-lettering of the same message is stored once
+      // (the events of one batch share its seq, so their index tells them apart).
+      await publishEvent(this.#o.js, this.#dlTopic, record, { msgId: deadLetterMsgId(this.#o.consumer, m) });
     } catch (err) {
-      this.#o.logger.error({ seq: m.seq, reason, err }, 'could not publish the dead letter; the message will be retried');
+      this.#o.logger.error({ seq: m.seq, part: partIndex(m), reason, err }, 'could not publish the dead letter; the message will be retried');
       m.nak(5_000);
       return;
     }
     m.term();
     this.#o.stats?.deadLettered(reason.split(':')[0] ?? 'error');
-    this.#o.logger.warn({ seq: m.seq, id, reason, deadLetterSubject: this.#dlTopic.subject }, 'audit event dead-lettered');
+    this.#o.logger.warn({ seq: m.seq, part: partIndex(m), id, reason, deadLetterSubject: this.#dlTopic.subject }, 'audit event dead-lettered');
   }
 
   /** Delivers one batch; returns when every message is acked, dead-lettered, or (at stop) handed back. */

@@ -5,5 +5,6 @@ export * from './ecs.ts';
 export * from './es-resources.ts';
 export * from './es-sink.ts';
 export * from './batch-consumer.ts';
+export * from './batch-message.ts';
 export * from './metrics.ts';
 export * from './siem-sinks.ts';

@@ -17,6 +17,7 @@ import type { JetStreamClient } from 'nats';
 import { headersToRecord, newEventMeta, publishEvent, type BusLogger } from '@assay/bus';
 import { DeadLetterSchema, deadLetterTopic } from '@assay/proto';
 import type { Held } from './batch-consumer.ts';
+import { deadLetterMsgId, partIndex } from './batch-message.ts';
 import type { EcsDocument } from './ecs.ts';
 import type { Prepared } from './es-sink.ts';
 import type { SinkMetrics } from './metrics.ts';
@@ -381,15 +382,15 @@ export class SiemSink {
       headers: headersToRecord(m.headers),
     });
     try {
-      await publishEvent(this.#o.js, deadLetterTopic(this.#o.stream), record, { msgId: `dl-${durable}-${m.seq}` });
+      await publishEvent(this.#o.js, deadLetterTopic(this.#o.stream), record, { msgId: deadLetterMsgId(durable, m) });
     } catch (err) {
-      this.#o.logger.error({ seq: m.seq, err }, 'could not publish the dead letter; the message will be retried');
+      this.#o.logger.error({ seq: m.seq, part: partIndex(m), err }, 'could not publish the dead letter; the message will be retried');
       m.nak(5_000);
       return;
     }
     m.term();
     this.#o.stats?.deadLettered(reason.split(':')[0] ?? 'error');
-    this.#o.logger.warn({ seq: m.seq, reason }, 'audit event dead-lettered');
+    this.#o.logger.warn({ seq: m.seq, part: partIndex(m), reason }, 'audit event dead-lettered');
   }
 
   async deliver(batch: Held<Prepared>[]): Promise<void> {

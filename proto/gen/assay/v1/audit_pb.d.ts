@@ -60,6 +60,31 @@ export declare type AuditEvent = Message<"assay.v1.AuditEvent"> & {
 export declare const AuditEventSchema: GenMessage<AuditEvent>;
 
 /**
+ * Several audit events in one stream message: admission batches its per-decision events, so a
+ * busy webhook stores one message per batch rather than one per decision. Every event keeps its
+ * own id (the Elasticsearch _id); `meta.id` identifies the batch (its Nats-Msg-Id).
+ *
+ * @generated from message assay.v1.AuditBatch
+ */
+export declare type AuditBatch = Message<"assay.v1.AuditBatch"> & {
+  /**
+   * @generated from field: assay.v1.EventMeta meta = 1;
+   */
+  meta?: EventMeta | undefined;
+
+  /**
+   * @generated from field: repeated assay.v1.AuditEvent events = 2;
+   */
+  events: AuditEvent[];
+};
+
+/**
+ * Describes the message assay.v1.AuditBatch.
+ * Use `create(AuditBatchSchema)` to create a new message.
+ */
+export declare const AuditBatchSchema: GenMessage<AuditBatch>;
+
+/**
  * @generated from message assay.v1.AdmissionDecision
  */
 export declare type AdmissionDecision = Message<"assay.v1.AdmissionDecision"> & {
