@@ -9,7 +9,8 @@ import { join } from 'node:path';
 import type { BusConnection } from '@assay/bus';
 import { openStore } from '@assay/store';
 import { makeTempDir } from '../support/tempdir.ts';
-import { DiscoverySource, type ImageDiscovered, ScanStatus } from '@assay/proto';
+import { fromBinary } from '@bufbuild/protobuf';
+import { AuditEventSchema, DiscoverySource, type EventMeta, type ImageDiscovered, type ScanAudit, ScanStatus, Streams, Topics } from '@assay/proto';
 import { indexEventId } from '@assay/registry-watcher';
 import { buildImage, buildIndex, hostileLayers, MediaTypes, pushImage, type BuiltImage, type LayerEntry, type LayerSpec } from '../support/oci-image.ts';
 import { type Registry, startRegistry } from '../support/oci-registry.ts';
@@ -169,6 +170,21 @@ describe('scanner: service over NATS', () => {
     assert.ok(evs.every((e) => e.reportId === evs[0]!.reportId));
   });
 
+  /** The scan audit events of `digest` in the audit stream. */
+  async function scanAudits(digest: string) {
+    const jsm = await admin.jetstreamManager();
+    const info = await jsm.streams.info(Streams.audit.name).catch(() => undefined);
+    const out: Array<{ meta: EventMeta; scan: ScanAudit }> = [];
+    if (!info) return out;
+    for (let seq = info.state.first_seq; seq <= info.state.last_seq && info.state.messages > 0; seq++) {
+      const m = await jsm.streams.getMessage(Streams.audit.name, { seq }).catch(() => undefined);
+      if (!m || m.subject !== Topics.auditScan.subject) continue;
+      const e = fromBinary(AuditEventSchema, m.data);
+      if (e.event.case === 'scan' && e.event.value.image?.digest === digest) out.push({ meta: e.meta!, scan: e.event.value });
+    }
+    return out;
+  }
+
   test('ScanRequested: an existing report is reused; force scans again', async () => {
     const img = await push([baseEntries]);
     const first = await scanOverBus(img);
@@ -186,6 +202,12 @@ describe('scanner: service over NATS', () => {
     assert.notEqual(forced.reportId, first.reportId);
     assert.equal(api().jobs.scansRun, runs + 1, 'force rescans');
     assert.equal((await api().store.reports.get(img.digest))?.reportId, forced.reportId);
+
+    // Each scan that ran is audited once (counts only), the reused report is not.
+    const audits = await scanAudits(img.digest);
+    assert.deepEqual(audits.map((a) => a.scan.reportId), [first.reportId, forced.reportId]);
+    assert.ok(audits.every((a) => a.scan.status === 'succeeded' && a.scan.error === '' && a.meta.producer === 'scanner'));
+    assert.deepEqual(audits.map((a) => a.meta.causationId), [first.meta!.id, forced.meta!.id], 'caused by the ScanCompleted');
   });
 
   test('a base layer shared by two images is fetched and walked once', async () => {
@@ -253,6 +275,9 @@ describe('scanner: service over NATS', () => {
     const ev = await scanOverBus(img);
     assert.equal(ev.status, ScanStatus.FAILED);
     assert.match(ev.error, /MANIFEST_UNKNOWN|HTTP 404/);
+    const [audit] = await scanAudits(img.digest);
+    assert.equal(audit?.scan.status, 'failed');
+    assert.equal(audit?.scan.error, ev.error);
   });
 
   test('a registry that is gone → retried, then FAILED; after it returns, scans work', async () => {

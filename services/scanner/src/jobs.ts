@@ -9,6 +9,7 @@ import { createHash } from 'node:crypto';
 import { create } from '@bufbuild/protobuf';
 import { consumeDurable, derivedEventId, newEventMeta, publishCore, publishEvent, type BusConnection, type ConsumerHandle } from '@assay/bus';
 import {
+  AuditEventSchema,
   Consumers,
   DiscoverySource,
   ImageDiscoveredSchema,
@@ -522,5 +523,26 @@ export class ScanJobs {
       analyzerVersions: Object.fromEntries(Object.entries(o.report.analyzerVersions).map(([k, v]) => [k, String(v)])),
     });
     await publishEvent(bus.js, Topics.scanCompleted, event, { expectStream: Streams.scans.name });
+    // Audited when a scan ran or a new database changed its findings, not when a stored report
+    // answered again. Counts only: no finding's content leaves the report.
+    if (o.scanned || eventId) {
+      const total = s ? Object.values(s.vulnerabilities).reduce((n, c) => n + c, 0) : 0;
+      const audit = create(AuditEventSchema, {
+        meta: { ...newEventMeta(PRODUCER, meta.id), id: derivedEventId(`${Topics.auditScan.subject}\0${meta.id}`) },
+        event: {
+          case: 'scan',
+          value: {
+            ...(event.image ? { image: event.image } : {}),
+            status: o.status,
+            reportId: o.reportId,
+            error: o.error ?? '',
+            vulnerabilities: total,
+            sensitiveFindings: s?.sensitiveFindings ?? 0,
+            malwareFindings: s?.malwareFindings ?? 0,
+          },
+        },
+      });
+      await publishEvent(bus.js, Topics.auditScan, audit, { expectStream: Streams.audit.name });
+    }
   }
 }

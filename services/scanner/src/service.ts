@@ -21,8 +21,8 @@ export const DEFAULT_HTTP_PORT = 8082;
 
 /** Streams, consumers and buckets scanner provisions at start. */
 export const scannerTopology: Topology = {
-  // ASSAY_POLICY: the scanner publishes VulnDbUpdated there.
-  streams: [Streams.images, Streams.scans, Streams.policy, Streams.deadLetter],
+  // ASSAY_POLICY: the scanner publishes VulnDbUpdated there; ASSAY_AUDIT: an audit event per scan.
+  streams: [Streams.images, Streams.scans, Streams.policy, Streams.audit, Streams.deadLetter],
   consumers: [Consumers.scannerDiscovered, Consumers.scannerRequests],
   buckets: [],
 };
