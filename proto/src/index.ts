@@ -6,3 +6,4 @@ export * from '../gen/assay/v1/policy_pb.js';
 export * from '../gen/assay/v1/audit_pb.js';
 export * from './names.ts';
 export * from './bucket-keys.ts';
+export * from './permissions.ts';

@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
 import { test } from 'node:test';
 import { parseAllDocuments } from 'yaml';
+import { natsPermissionsConfig, type ServiceName } from '@assay/proto';
 import { repoRoot } from '../../scripts/proto-generate.ts';
 import { type K8sObject, renderKustomization } from './kustomize-render.ts';
 
@@ -57,6 +58,15 @@ const natsServer = [...(process.env['PATH'] ?? '').split(delimiter), '/usr/sbin'
   .find((p) => existsSync(p));
 
 for (const [label, conf] of cases) {
+  test(`every service's NATS user has exactly the generated permissions (${label})`, () => {
+    const text = conf();
+    for (const svc of SERVICES) {
+      const variable = `NATS_PASSWORD_${svc.toUpperCase().replace('-', '_')}`;
+      const line = `{ user: ${svc}, password: $${variable}, permissions: ${natsPermissionsConfig(svc as ServiceName)} }`;
+      assert.ok(text.includes(line), `${svc}: expected\n${line}`);
+    }
+  });
+
   test(`nats-server accepts the NATS configuration (${label})`, (t) => {
     if (natsServer === undefined) {
       t.skip('nats-server is not on PATH (npm test installs Debian nats-server)');
