@@ -9,6 +9,7 @@ import { test } from 'node:test';
 import { parse, parseAllDocuments } from 'yaml';
 import { spawnSync } from 'node:child_process';
 import { commonSettings } from '@assay/config';
+import { natsPermissionsConfig, type ServiceName } from '@assay/proto';
 import { parseRegistries } from '@assay/registry-client';
 import { repoRoot } from '../../scripts/proto-generate.ts';
 import { type K8sObject, renderKustomization } from './kustomize-render.ts';
@@ -64,7 +65,22 @@ test('compose: the infrastructure and the five services are all there', () => {
   }
   assert.ok(compose.services['nats']!.entrypoint === undefined);
   const natsCmd = (compose.services['nats'] as { command?: string[] }).command ?? [];
-  assert.ok(natsCmd.includes('--jetstream') || natsCmd.includes('-js'), 'NATS with JetStream');
+  assert.deepEqual(natsCmd, ['-c', '/etc/nats/nats.conf']);
+  assert.ok(compose.services['nats']!.volumes?.includes('./deploy/compose/nats.conf:/etc/nats/nats.conf:ro'));
+  assert.match(readFileSync(join(repoRoot, 'deploy', 'compose', 'nats.conf'), 'utf8'), /^jetstream \{\n  store_dir: \/data\n\}$/m, 'NATS with JetStream on the volume');
+});
+
+test('compose: every service signs in to NATS as itself, with its own permissions and the password NATS expects', () => {
+  const conf = readFileSync(join(repoRoot, 'deploy', 'compose', 'nats.conf'), 'utf8');
+  const natsEnv = compose.services['nats']!.environment ?? {};
+  for (const name of SERVICES) {
+    const variable = `NATS_PASSWORD_${name.toUpperCase().replace('-', '_')}`;
+    const env = compose.services[name]!.environment ?? {};
+    assert.equal(env['NATS_USER'], name);
+    assert.equal(env['NATS_PASSWORD'], natsEnv[variable], `${name}: the same variable and default as the NATS container`);
+    assert.ok(composeDefault(env['NATS_PASSWORD']), `${name} has a development default`);
+    assert.ok(conf.includes(`{ user: ${name}, password: $${variable}, permissions: ${natsPermissionsConfig(name as ServiceName)} }`), `${name}: the generated permissions`);
+  }
 });
 
 test('compose: every long-running container has a health check; every dependency waits on health or completion', () => {

@@ -87,3 +87,13 @@ for (const [label, conf] of cases) {
     }
   });
 }
+
+test('nats-server accepts the docker compose NATS configuration', (t) => {
+  if (natsServer === undefined) {
+    t.skip('nats-server is not on PATH (npm test installs Debian nats-server)');
+    return;
+  }
+  const passwords = Object.fromEntries([...SERVICES, 'operator'].map((s) => [`NATS_PASSWORD_${s.toUpperCase().replace('-', '_')}`, `pw-${s}`]));
+  const r = spawnSync(natsServer, ['-t', '-c', join(repoRoot, 'deploy', 'compose', 'nats.conf')], { encoding: 'utf8', env: { ...process.env, ...passwords } });
+  assert.equal(r.status, 0, r.stderr + r.stdout);
+});
