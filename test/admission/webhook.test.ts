@@ -248,6 +248,16 @@ describe('admission: the HTTPS webhook', () => {
     assert.deepEqual(patch, [{ op: 'replace', path: '/spec/containers/0/image', value: `docker.io/library/nginx:1.27@${digestFor('nginx:1.27')}` }]);
     const plain = await post(stack.agent, `${url}/mutate`, pod('mut2', 'demo', ['nginx:1.27']));
     assert.equal(plain.json.response.patch, undefined);
+    // The pinning is audited, as a mutation naming what it pinned; nothing pinned, nothing audited.
+    await waitFor('the mutation audited', () => (audits.some((a) => a.event.case === 'admission' && a.event.value.uid === 'mut') ? true : undefined));
+    const m = audits.find((a) => a.event.case === 'admission' && a.event.value.uid === 'mut')!;
+    assert.ok(m.event.case === 'admission');
+    assert.equal(m.event.value.webhook, 'mutate');
+    assert.deepEqual(m.event.value.pinned, ['/spec/containers/0/image']);
+    assert.equal(m.event.value.images[0]?.image?.digest, digestFor('nginx:1.27'));
+    await new Promise((r) => setTimeout(r, 100));
+    assert.equal(audits.filter((a) => a.event.case === 'admission' && a.event.value.uid === 'mut2').length, 0);
+    assert.ok(audits.filter((a) => a.event.case === 'admission' && a.event.value.uid !== 'mut').every((a) => a.event.case === 'admission' && a.event.value.webhook === 'validate'));
   });
 
   it('exposes decisions and the outbox as metrics', async () => {

@@ -73,6 +73,23 @@ describe('ECS mapping', () => {
     assert.deepEqual(v.rule.category, ['vulnerabilities']);
   });
 
+  it('maps a /mutate pinning as a mutation, not a decision', () => {
+    const ev = admissionEvent(7);
+    if (ev.event.case === 'admission') {
+      ev.event.value.webhook = 'mutate';
+      ev.event.value.pinned = ['/spec/containers/0/image'];
+    }
+    const m = toEcs(ev, origin) as Record<string, any>;
+    assert.equal(m.event.action, 'mutation');
+    assert.deepEqual(m.event.type, ['change']);
+    assert.equal(m.assay.admission.webhook, 'mutate');
+    assert.deepEqual(m.assay.admission.pinned, ['/spec/containers/0/image']);
+    for (const path of leafPaths(m)) assert.ok(mapped.has(path), `${path} is not in the mapping`);
+    const d = toEcs(admissionEvent(8), origin) as Record<string, any>;
+    assert.equal(d.event.action, 'admission');
+    assert.equal(d.assay.admission.webhook, 'validate');
+  });
+
   it('maps an index verdict with each platform and its compliance', () => {
     const v = toEcs(indexVerdictEvent(), origin) as Record<string, any>;
     assert.deepEqual(v.assay.verdict.platforms, ['linux/amd64=compliant', 'linux/arm64/v8=non_compliant']);

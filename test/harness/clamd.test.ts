@@ -63,7 +63,11 @@ describe('clamd', () => {
 
   test('refuses a stream over StreamMaxLength', async () => {
     const reply = await clamdInstream(clamd, Buffer.alloc(2 * 1024 * 1024, 0x61)).catch((err: Error) => err.message);
-    assert.match(reply, /size limit exceeded/);
+    // clamd answers and closes at once; a client still writing may see the close (EPIPE/reset)
+    // before the answer, which the kernel then drops. Either way the stream was refused.
+    assert.match(reply, /size limit exceeded|EPIPE|ECONNRESET/);
+    assert.doesNotMatch(reply, /stream: OK/);
+    assert.equal(await clamdCommand(clamd, 'PING'), 'PONG', 'and clamd goes on serving');
   });
 
   test('keeps its pid file and log in its own directory', async () => {

@@ -15,7 +15,8 @@ export function imageRefOf(ref: ImageReference | undefined, digest: string | und
   });
 }
 
-export function auditEventOf(outcome: RequestOutcome, producer: string): AuditEvent {
+/** The audit event of a decision (/validate) or of a pinning (/mutate, with the fields it pinned). */
+export function auditEventOf(outcome: RequestOutcome, producer: string, mutate?: { pinned: readonly string[] }): AuditEvent {
   const r = outcome.request;
   return create(AuditEventSchema, {
     meta: newEventMeta(producer),
@@ -44,6 +45,8 @@ export function auditEventOf(outcome: RequestOutcome, producer: string): AuditEv
         dryRun: r.dryRun,
         exceptionId: outcome.exceptionId,
         warnings: outcome.warnings,
+        webhook: mutate ? 'mutate' : 'validate',
+        pinned: mutate ? [...mutate.pinned] : [],
       },
     },
   });

@@ -62,6 +62,10 @@ export class AdmissionHandler {
     await this.#resolveMisses(request);
     const outcome = evaluateRequest(request, this.#o.snapshot, { waitExpired: true });
     const patch = pinDigestsPatch(outcome);
+    // A changed object is audited (what was pinned to which digest); /validate audits the decision.
+    if (patch.length > 0) {
+      setImmediate(() => this.#o.audit.add(auditEventOf({ ...outcome, allowed: true }, this.#o.producer, { pinned: patch.map((op) => op.path) })));
+    }
     return reviewResponse(request.apiVersion, {
       uid: request.uid,
       allowed: true,

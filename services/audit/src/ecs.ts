@@ -122,11 +122,12 @@ export function toEcs(ev: AuditEvent, origin: EventOrigin): EcsDocument {
       const breakGlass = a.exceptionId !== '';
       doc = {
         ...base,
+        // A /mutate pinning is its own action, so dashboards of decisions do not count it.
         event: {
           ...base.event,
-          action: 'admission',
+          action: a.webhook === 'mutate' ? 'mutation' : 'admission',
           category: ['configuration'],
-          type: [a.allowed ? 'allowed' : 'denied'],
+          type: a.webhook === 'mutate' ? ['change'] : [a.allowed ? 'allowed' : 'denied'],
           outcome: a.allowed ? 'success' : 'failure',
           reason: a.message,
         },
@@ -157,6 +158,8 @@ export function toEcs(ev: AuditEvent, origin: EventOrigin): EcsDocument {
           compliance: uniq(images.map((i) => enumWord(ComplianceSchema, i.compliance))),
           reasons: reasonsOf(reasons),
           admission: {
+            webhook: a.webhook || 'validate',
+            pinned: a.pinned,
             allowed: a.allowed,
             mode: a.mode,
             runtime_policy: a.runtimePolicy,

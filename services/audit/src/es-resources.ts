@@ -103,6 +103,8 @@ export const AUDIT_MAPPINGS = {
         },
         admission: {
           properties: {
+            webhook: kw,
+            pinned: kw,
             allowed: { type: 'boolean' },
             mode: kw,
             runtime_policy: kw,

@@ -170,6 +170,20 @@ export declare type AdmissionDecision = Message<"assay.v1.AdmissionDecision"> & 
    * @generated from field: repeated string warnings = 15;
    */
   warnings: string[];
+
+  /**
+   * The webhook that answered: "validate" (admit or refuse) or "mutate" (pin tags to digests).
+   *
+   * @generated from field: string webhook = 16;
+   */
+  webhook: string;
+
+  /**
+   * /mutate: the image fields (JSON pointers) it pinned to the digests admission judged.
+   *
+   * @generated from field: repeated string pinned = 17;
+   */
+  pinned: string[];
 };
 
 /**
