@@ -12,6 +12,7 @@ import { pack } from 'tar-stream';
 import { buildImage, pushImage, writeOciLayout, type BuiltImage } from '../support/oci-image.ts';
 import { startRegistry, type Registry } from '../support/oci-registry.ts';
 import { makeTempDir } from '../support/tempdir.ts';
+import { type Clamd, EICAR_DETECTION, eicarBytes, startClamd } from '../support/clamd.ts';
 import { runCli, type CliIo } from '@assay/cli';
 import { runAssay } from './helpers.ts';
 
@@ -276,5 +277,50 @@ describe('assay scan (real registry, OCI layout, docker save archive)', () => {
     assert.match(stderr, /\r\x1b\[Kscanning .*: layer 1\/2 layers/);
     assert.match(stderr, /\r\x1b\[Kscanning .*: done 2\/2 layers\r\x1b\[Kassay scan: note/);
     assert.match(stdout, /lodash/);
+  });
+
+  describe('--clamd (a real clamd)', () => {
+    let clamd: Clamd;
+    let infected: BuiltImage;
+    let malwarePolicy: string;
+    before(async () => {
+      clamd = await startClamd();
+      infected = await buildImage({
+        layers: [
+          [{ path: 'etc/os-release', content: OS_RELEASE }],
+          [{ path: 'opt/tools/eicar.com', content: eicarBytes() }],
+        ],
+      });
+      await pushImage(registry.host, 'team/infected', 'v1', infected);
+      malwarePolicy = join(dir.path, 'malware.yaml');
+      await writeFile(malwarePolicy, 'name: no malware\nenabled: true\naction: block\ncontrols:\n  malware: {block: true}\n');
+    });
+    after(async () => {
+      await clamd?.close();
+    });
+
+    it('finds malware with --clamd and fails the policy; without it the report says malware was not scanned', async () => {
+      const hit = await runAssay(['scan', `${registry.host}/team/infected:v1`, '--clamd', `${clamd.host}:${clamd.port}`, '--policy', malwarePolicy, '--exit-code', '-f', 'json']);
+      assert.equal(hit.code, 1, hit.stderr);
+      const report = JSON.parse(hit.stdout) as { malware: Array<{ name: string; path: string }>; warnings?: string[] };
+      assert.deepEqual(report.malware.map((m) => [m.name, m.path]), [[EICAR_DETECTION, 'opt/tools/eicar.com']]);
+      assert.match(hit.stderr, /NON-COMPLIANT/);
+      const clean = await runAssay(['scan', ref(), '--clamd', `${clamd.host}:${clamd.port}`, '--policy', malwarePolicy, '--exit-code', '-f', 'json']);
+      assert.equal(clean.code, 0, clean.stderr);
+      assert.deepEqual((JSON.parse(clean.stdout) as { malware: unknown[] }).malware, []);
+      const without = await runAssay(['scan', `${registry.host}/team/infected:v1`, '-f', 'json']);
+      assert.equal(without.code, 0);
+      assert.ok((JSON.parse(without.stdout) as { warnings?: string[] }).warnings?.includes('malware scanning not done (no --clamd given)'));
+    });
+
+    it('a bad or silent --clamd is one clear error (exit 2)', async () => {
+      const bad = await runAssay(['scan', ref(), '--clamd', 'clamd.example']);
+      assert.equal(bad.code, 2);
+      assert.match(bad.stderr, /--clamd must be host:port or unix:\/path\/to\/clamd\.sock, got "clamd\.example"/);
+      const silent = await runAssay(['scan', ref(), '--clamd', '127.0.0.1:1']);
+      assert.equal(silent.code, 2);
+      assert.match(silent.stderr, /--clamd 127\.0\.0\.1:1: /);
+      assert.equal(silent.stderr.trim().split('\n').length, 1, silent.stderr);
+    });
   });
 });

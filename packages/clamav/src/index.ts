@@ -1,3 +1,4 @@
+export { CLAMD_ADDRESS_EXPECTED, parseClamdAddress } from './address.ts';
 export { ClamdError, ClamdLimitError, ClamdProtocolError, ClamdUnavailableError } from './errors.ts';
 export { parseClamdVersion, type ClamdVersion } from './version.ts';
 export {

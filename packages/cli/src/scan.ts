@@ -26,6 +26,7 @@ import { SEVERITIES, validateImagePolicy, ValidationError, type ScanReport, type
 import { dbPath, openDatabase } from '@assay/vulndb';
 import type { Package } from '@assay/inventory';
 import type { RegistryClient } from '@assay/registry-client';
+import { CLAMD_ADDRESS_EXPECTED, createClamdClient, DEFAULT_MAX_STREAM_BYTES, parseClamdAddress, type ClamdClient } from '@assay/clamav';
 import { openImage, type ResolvedImage } from './image-source.ts';
 import { CliError, EXIT_ALLOWED, EXIT_DENIED, type CliIo } from './io.ts';
 
@@ -43,6 +44,7 @@ Options:
   --severity <level>       with --exit-code: also fail on a vulnerability at or above this level
   --exit-code              exit 1 when the image is non-compliant (or --severity is reached)
   --platform os/arch       platform of a multi-platform image (default linux/<this machine>)
+  --clamd <address>        scan files for malware with this clamd (host:port or unix:/path/clamd.sock)
   --insecure               plain HTTP to the registry
   --username <u> --password-file <f>   registry credentials
   -h, --help               this help
@@ -87,6 +89,8 @@ export interface LocalScanOptions {
   onProgress?: (p: ScanProgressUpdate) => void;
   insecure?: boolean;
   credentials?: { username: string; password: string } | undefined;
+  /** clamd for the malware analyzer; without it the report says malware scanning was not done. */
+  malware?: { client: ClamdClient; maxStreamBytes: number } | undefined;
 }
 
 /** Scans one image (an index: the manifest for the platform); the report as the scanner would build it, without vulnerabilities. */
@@ -99,15 +103,21 @@ export async function scanLocal(arg: string, opts: LocalScanOptions = {}): Promi
     const top = await img.source.getManifest(img.repository, img.reference);
     let target: ScanTarget = { registry: img.registry, repository: img.repository, digest: top.digest, ...(img.tag ? { tag: img.tag } : {}), mediaType: top.mediaType };
     // scanImage types its client as RegistryClient but only calls what BlobSource has.
-    const deps = { analyzers, clientFor: () => img.source as unknown as RegistryClient, limits: DEFAULT_LIMITS, ...(opts.onProgress ? { onProgress: opts.onProgress } : {}) };
+    const deps = {
+      analyzers,
+      clientFor: () => img.source as unknown as RegistryClient,
+      limits: DEFAULT_LIMITS,
+      ...(opts.onProgress ? { onProgress: opts.onProgress } : {}),
+      ...(opts.malware ? { malware: opts.malware } : {}),
+    };
     for (let depth = 0; ; depth++) {
       const state = newScanState();
       try {
         await scanImage(deps, target, state);
         const report = buildReport(target, versions, state);
-        // The scanner's wording names its environment variable; here there is simply no clamd.
+        // The scanner's wording names its environment variable; here it is --clamd.
         const w = (report as { warnings?: string[] }).warnings;
-        if (w) (report as { warnings?: string[] }).warnings = w.map((x) => (x === MALWARE_DISABLED_WARNING ? 'malware scanning not done (assay scan runs no clamd)' : x));
+        if (w) (report as { warnings?: string[] }).warnings = w.map((x) => (x === MALWARE_DISABLED_WARNING ? 'malware scanning not done (no --clamd given)' : x));
         return report;
       } catch (err) {
         if (!(err instanceof IndexManifestError) || depth > 0) throw err;
@@ -220,6 +230,7 @@ export async function scanCommand(argv: readonly string[], io: CliIo): Promise<n
         severity: { type: 'string' },
         'exit-code': { type: 'boolean' },
         platform: { type: 'string' },
+        clamd: { type: 'string' },
         insecure: { type: 'boolean' },
         username: { type: 'string' },
         'password-file': { type: 'string' },
@@ -244,6 +255,17 @@ export async function scanCommand(argv: readonly string[], io: CliIo): Promise<n
     const [os, architecture, variant] = v.platform.split('/');
     if (!os || !architecture) throw new CliError(`--platform must be os/arch[/variant], got ${JSON.stringify(v.platform)}`);
     platform = { os, architecture, ...(variant ? { variant } : {}) };
+  }
+  let malware: LocalScanOptions['malware'];
+  if (v.clamd !== undefined) {
+    const address = parseClamdAddress(v.clamd);
+    if (!address) throw new CliError(`--clamd must be ${CLAMD_ADDRESS_EXPECTED}, got ${JSON.stringify(v.clamd)}`);
+    const client = createClamdClient({ address });
+    // Asked before the scan: a clamd that does not answer fails fast, not after every layer.
+    await client.ping().catch((err: Error) => {
+      throw new CliError(`--clamd ${v.clamd}: ${err.message}`);
+    });
+    malware = { client, maxStreamBytes: DEFAULT_MAX_STREAM_BYTES };
   }
   if ((v.username === undefined) !== (v['password-file'] === undefined)) throw new CliError('--username and --password-file go together');
   let credentials;
@@ -271,7 +293,7 @@ export async function scanCommand(argv: readonly string[], io: CliIo): Promise<n
     : undefined;
   let report: ScanReport;
   try {
-    report = await scanLocal(arg, { ...(platform ? { platform } : {}), ...(onProgress ? { onProgress } : {}), ...(v.insecure ? { insecure: true } : {}), credentials });
+    report = await scanLocal(arg, { ...(platform ? { platform } : {}), ...(onProgress ? { onProgress } : {}), ...(v.insecure ? { insecure: true } : {}), credentials, malware });
   } catch (err) {
     if (err instanceof CliError) throw err;
     throw new CliError(`${arg}: ${(err as Error).message}`);

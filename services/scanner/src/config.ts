@@ -4,7 +4,7 @@ import { storeSettings } from '@assay/store';
 import { registryListField } from '@assay/registry-client';
 import { parse as parseYaml } from 'yaml';
 import { InvalidCheckError, parseChecks, type CheckDefinition, type RegisteredBaseImage } from '@assay/inventory';
-import type { ClamdAddress } from '@assay/clamav';
+import { CLAMD_ADDRESS_EXPECTED, parseClamdAddress, type ClamdAddress } from '@assay/clamav';
 import { DEFAULT_LIMITS, formatBytes, type LayerLimits } from './limits.ts';
 
 /** A size in bytes: `1048576`, `512KiB`, `64MiB`, `8GiB` (also KB/MB/GB as powers of 1000). */
@@ -58,22 +58,14 @@ export function vulnDbSourceField() {
 
 /** `host:port`, `[v6]:port` or `unix:/path/to/clamd.sock`. */
 export function clamdAddressField() {
-  const expected = 'host:port or unix:/path/to/clamd.sock';
   return annotate(
     z.string().transform((s, ctx): ClamdAddress & { text: string } => {
-      const t = s.trim();
-      if (t.startsWith('unix:')) {
-        const socketPath = t.slice('unix:'.length);
-        if (socketPath.startsWith('/')) return { socketPath, text: t };
-      } else {
-        const m = /^(?:\[([0-9a-fA-F:.]+)\]|([^\s:/[\]]+)):(\d{1,5})$/.exec(t);
-        const port = Number(m?.[3]);
-        if (m && port >= 1 && port <= 65535) return { host: (m[1] ?? m[2])!, port, text: t };
-      }
-      ctx.addIssue({ code: 'custom', message: `is not ${expected}` });
+      const address = parseClamdAddress(s);
+      if (address) return { ...address, text: s.trim() };
+      ctx.addIssue({ code: 'custom', message: `is not ${CLAMD_ADDRESS_EXPECTED}` });
       return z.NEVER;
     }),
-    { expected },
+    { expected: CLAMD_ADDRESS_EXPECTED },
   );
 }
 
