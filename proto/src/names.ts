@@ -144,6 +144,8 @@ export interface BucketSpec {
   readonly name: string;
   readonly history: number;
   readonly description: string;
+  /** Entries older than this are removed (seconds); absent: kept until deleted. */
+  readonly maxAgeSeconds?: number;
 }
 
 export const Buckets = {
@@ -168,6 +170,9 @@ export const Buckets = {
     name: 'watcher-seen',
     history: 1,
     description: 'registry-watcher: manifest digests already announced (or claimed) as ImageDiscovered',
+    // Bounded: a digest seen again after this is announced again, and the scanner answers it
+    // from its stored report (no pull), so forgetting costs little.
+    maxAgeSeconds: 30 * 24 * 3600,
   },
 } as const satisfies Record<string, BucketSpec>;
 

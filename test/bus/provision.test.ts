@@ -87,6 +87,24 @@ describe('provisionTopology', () => {
     assert.equal(again.buckets.upd, 'unchanged');
   });
 
+  test('a bucket with a maximum age: created with it, converged when it changes, and its entries expire', async () => {
+    const jsm = await bus.jetstreamManager();
+    const spec = { name: 'aged', history: 1, description: 'aged bucket', maxAgeSeconds: 3600 };
+    assert.equal((await provisionTopology(jsm, { streams: [], consumers: [], buckets: [spec] })).buckets.aged, 'created');
+    assert.equal((await jsm.streams.info('KV_aged')).config.max_age, nanos(3600 * 1000));
+    assert.equal((await provisionTopology(jsm, { streams: [], consumers: [], buckets: [spec] })).buckets.aged, 'unchanged');
+    const short = { ...spec, maxAgeSeconds: 1 };
+    assert.equal((await provisionTopology(jsm, { streams: [], consumers: [], buckets: [short] })).buckets.aged, 'updated');
+    const kv = await bus.js.views.kv('aged', { bindOnly: true });
+    await kv.put('k', new TextEncoder().encode('v'));
+    assert.equal((await kv.get('k'))?.string(), 'v');
+    await new Promise((r) => setTimeout(r, 2500));
+    assert.equal(await kv.get('k'), null, 'gone after the maximum age');
+    // Without a maximum age again: kept.
+    assert.equal((await provisionTopology(jsm, { streams: [], consumers: [], buckets: [{ ...spec, maxAgeSeconds: undefined }] })).buckets.aged, 'updated');
+    assert.equal((await jsm.streams.info('KV_aged')).config.max_age, 0);
+  });
+
   test('fails clearly when a replica count cannot be met', async () => {
     const jsm = await bus.jetstreamManager();
     const t = testTopology('r3single');

@@ -250,18 +250,24 @@ async function ensureBucket(
         replicas: opts.replicas,
         description: spec.description,
         storage: StorageType.File,
+        ...(spec.maxAgeSeconds ? { ttl: spec.maxAgeSeconds * 1000 } : {}),
       }),
     async (info) => {
       const have = info.config;
+      const maxAge = nanos((spec.maxAgeSeconds ?? 0) * 1000);
       const same =
         have.max_msgs_per_subject === spec.history &&
         have.num_replicas === opts.replicas &&
+        have.max_age === maxAge &&
         (have.description ?? '') === spec.description;
       if (same) return 'unchanged';
       await jsm.streams.update(stream, {
         max_msgs_per_subject: spec.history,
         num_replicas: opts.replicas,
         description: spec.description,
+        max_age: maxAge,
+        // The server refuses a duplicate window longer than the maximum age.
+        ...(maxAge > 0 && (have.duplicate_window ?? 0) > maxAge ? { duplicate_window: maxAge } : {}),
       });
       return 'updated';
     },
