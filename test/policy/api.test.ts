@@ -101,6 +101,38 @@ describe('policy REST API', () => {
     assert.equal(JSON.parse(updates[0]!.after).controls.vulnerabilities.maxSeverity, 'medium');
   });
 
+  it('exceptions keep every version: list, get one, diff; If-Match guards a change; a delete is a version too', async () => {
+    const base = { scope: { repository: 'team-v/*', items: ['CVE-7'] }, reason: 'waiting for upstream', expiresAt: '2099-01-01T00:00:00Z' };
+    const created = await h.call('POST', '/api/v1/exceptions', { id: 'exc-hist', ...base });
+    assert.equal(created.status, 201, created.text);
+    assert.equal(created.headers.get('etag'), '"1"');
+    const extended = await h.call('PUT', '/api/v1/exceptions/exc-hist', { ...base, expiresAt: '2099-06-01T00:00:00Z' }, { 'if-match': '"1"' });
+    assert.equal(extended.status, 200, extended.text);
+    assert.equal(extended.headers.get('etag'), '"2"');
+    const stale = await h.call('PUT', '/api/v1/exceptions/exc-hist', { ...base, reason: 'stale edit' }, { 'if-match': '"1"' });
+    assert.equal(stale.status, 409, 'a change from an old version is refused');
+    assert.equal((await h.call('GET', '/api/v1/exceptions/exc-hist')).json.reason, 'waiting for upstream', 'and changed nothing');
+    assert.equal((await h.call('GET', '/api/v1/exceptions/exc-hist')).headers.get('etag'), '"2"');
+
+    const versions = await h.call('GET', '/api/v1/exceptions/exc-hist/versions');
+    assert.equal(versions.status, 200);
+    assert.deepEqual(versions.json.items.map((r: { version: number; createdBy: string }) => [r.version, r.createdBy]), [[1, 'alice'], [2, 'alice']]);
+    const v1 = await h.call('GET', '/api/v1/exceptions/exc-hist/versions/1');
+    assert.equal(v1.json.document.expiresAt, '2099-01-01T00:00:00.000Z');
+    const diff = await h.call('GET', '/api/v1/exceptions/exc-hist/diff?from=1&to=2');
+    assert.deepEqual(diff.json.changes, [{ op: 'replace', path: '/expiresAt', from: '2099-01-01T00:00:00.000Z', to: '2099-06-01T00:00:00.000Z' }]);
+
+    const gone = await h.call('DELETE', '/api/v1/exceptions/exc-hist', undefined, { 'if-match': '"2"' });
+    assert.equal(gone.status, 200, gone.text);
+    assert.equal(gone.json.version, 3);
+    const after = await h.call('GET', '/api/v1/exceptions/exc-hist/versions');
+    assert.deepEqual(after.json.items.map((r: { version: number; deleted: boolean }) => [r.version, r.deleted]), [[1, false], [2, false], [3, true]]);
+    // Written again, the id continues its versions.
+    const again = await h.call('POST', '/api/v1/exceptions', { id: 'exc-hist', ...base });
+    assert.equal(again.headers.get('etag'), '"4"');
+    assert.equal((await h.call('GET', '/api/v1/exceptions/nope/versions')).status, 404);
+  });
+
   it('runtime policies and exceptions have the same CRUD', async () => {
     const rt = {
       name: 'prod',
@@ -215,6 +247,7 @@ describe('policy REST API', () => {
       expected.push(['get', `${base}/{id}/versions`], ['get', `${base}/{id}/versions/{v}`], ['get', `${base}/{id}/diff`]);
     }
     expected.push(['get', '/api/v1/exceptions'], ['post', '/api/v1/exceptions'], ['get', '/api/v1/exceptions/{id}'], ['put', '/api/v1/exceptions/{id}'], ['delete', '/api/v1/exceptions/{id}']);
+    expected.push(['get', '/api/v1/exceptions/{id}/versions'], ['get', '/api/v1/exceptions/{id}/versions/{v}'], ['get', '/api/v1/exceptions/{id}/diff']);
     expected.push(['get', '/api/v1/verdicts/{digest}']);
     expected.push(['post', '/api/v1/evaluate'], ['get', '/api/v1/export'], ['post', '/api/v1/import'], ['get', '/openapi.json']);
     expected.push(['get', '/healthz'], ['get', '/readyz'], ['get', '/metrics']);

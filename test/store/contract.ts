@@ -183,6 +183,24 @@ export function runStoreContract(name: string, openFreshStore: OpenFreshStore): 
       );
     }));
 
+    it('keeps every version of an exception apart from the exceptions in force', run(async ({ store }) => {
+      const t0 = new Date('2025-01-01T00:00:00Z');
+      const e1 = exception('exc-v', t0, new Date(t0.getTime() + 86_400_000));
+      const v1 = await store.exceptionVersions.put('exc-v', e1, { expectedVersion: 0, by: 'alice' });
+      const v2 = await store.exceptionVersions.put('exc-v', { ...e1, reason: 'extended' }, { expectedVersion: 1, by: 'bob' });
+      await assert.rejects(store.exceptionVersions.put('exc-v', e1, { expectedVersion: 1, by: 'carol' }), isConflict);
+      const gone = await store.exceptionVersions.delete('exc-v', { expectedVersion: 2, by: 'alice' });
+      assert.deepEqual([v1.version, v2.version, gone.version, gone.deleted], [1, 2, 3, true]);
+      assert.deepEqual((await store.exceptionVersions.history('exc-v')).map((r) => [r.version, r.createdBy, r.document?.reason ?? null]), [
+        [1, 'alice', e1.reason],
+        [2, 'bob', 'extended'],
+        [3, 'alice', null],
+      ]);
+      assert.deepEqual((await store.exceptionVersions.get('exc-v', 1))?.document?.expiresAt, e1.expiresAt);
+      assert.equal(await store.exceptions.get('exc-v'), undefined, 'versions are not the exceptions in force');
+      await assert.rejects(store.exceptionVersions.put('exc-w', { ...e1, id: 'exc-w', reason: '' }, { expectedVersion: 0, by: 'a' }), isValidation('exception.reason'));
+    }));
+
     it('two racing updates from the same version: exactly one wins, the other gets ConflictError', run(async ({ store, openAnother }) => {
       const other = await openAnother();
       await store.policies.put('race', imagePolicy(), { expectedVersion: 0, by: 'setup' });

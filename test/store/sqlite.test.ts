@@ -193,6 +193,29 @@ describe('sqlite: the database file', () => {
     }
   });
 
+  it('brings a database of layout 1 up to date, keeping what it holds', async () => {
+    const dir = await makeTempDir('store-sqlite-migrate');
+    const path = join(dir.path, 'assay.db');
+    try {
+      const s = await openSqliteStore({ path });
+      await s.runtimePolicies.put('rt', { name: 'rt', enabled: true, enforcement: 'audit', scope: { namespaces: ['*'] }, imagePolicies: [], blockUnregistered: false, platforms: [{ os: 'linux', architecture: 'amd64' }] }, { expectedVersion: 0, by: 'a' });
+      // As layout 1 left it: no exception_versions table.
+      s.db.exec('DROP TABLE exception_versions');
+      s.db.exec('PRAGMA user_version = 1');
+      await s.close();
+      const again = await openSqliteStore({ path });
+      try {
+        assert.equal((again.db.prepare('PRAGMA user_version').get() as { user_version: number }).user_version, 2);
+        assert.equal((await again.runtimePolicies.current('rt'))?.version, 1);
+        assert.deepEqual(await again.exceptionVersions.history('none'), []);
+      } finally {
+        await again.close();
+      }
+    } finally {
+      await dir.remove();
+    }
+  });
+
   it('refuses a database laid out by newer code', async () => {
     const dir = await makeTempDir('store-sqlite-newer');
     const path = join(dir.path, 'assay.db');
@@ -202,7 +225,7 @@ describe('sqlite: the database file', () => {
       await s.close();
       await assert.rejects(openSqliteStore({ path }), (err) => {
         assert.ok(err instanceof StoreError, String(err));
-        assert.match(err.message, /table layout 99, newer than this version of Assay knows \(1\)/);
+        assert.match(err.message, /table layout 99, newer than this version of Assay knows \(2\)/);
         return true;
       });
     } finally {

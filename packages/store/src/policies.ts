@@ -5,6 +5,7 @@ import { z } from '@assay/config';
 import type { Page, PageRequest } from './pagination.ts';
 import { documentCodec, defineSchemaVersions, type StoredDoc } from './schema-versions.ts';
 import { identifier, nonEmpty, platformSpec, timestamp, validate } from './validation.ts';
+import { PolicyExceptionSchema } from './exceptions.ts';
 
 /** Vulnerability severities, most severe first. */
 export const SEVERITIES = ['critical', 'high', 'medium', 'low', 'negligible', 'unknown'] as const;
@@ -226,7 +227,7 @@ export interface VersionedKind<T> {
   readonly codec: ReturnType<typeof documentCodec<z.ZodType<VersionedRecord<T>>>>;
 }
 
-function versionedKind<S extends z.ZodType>(collection: string, root: string, documentSchema: S): VersionedKind<z.output<S>> {
+export function versionedKind<S extends z.ZodType>(collection: string, root: string, documentSchema: S): VersionedKind<z.output<S>> {
   return {
     collection,
     root,
@@ -239,6 +240,14 @@ function versionedKind<S extends z.ZodType>(collection: string, root: string, do
 
 export const imagePolicyKind = versionedKind(POLICIES, 'policy', ImageAssurancePolicySchema);
 export const runtimePolicyKind = versionedKind(RUNTIME_POLICIES, 'runtimePolicy', RuntimePolicySchema);
+
+/**
+ * Every version of every exception (the exceptions collection holds the ones that exist now,
+ * for the expiry queries): what `GET …/exceptions/:id/versions` and diffs read.
+ */
+export const EXCEPTION_VERSIONS = 'exceptionVersions';
+defineSchemaVersions(EXCEPTION_VERSIONS, 1);
+export const exceptionVersionKind = versionedKind(EXCEPTION_VERSIONS, 'exception', PolicyExceptionSchema);
 
 /**
  * Validates a write and builds the stored form of version expectedVersion+1 (`document` null

@@ -1,5 +1,5 @@
 // The store facade: every repository behind one object, on MongoDB or embedded SQLite.
-import type { ExceptionRepository } from './exceptions.ts';
+import type { ExceptionRepository, PolicyException } from './exceptions.ts';
 import type { InventoryRepository } from './inventory.ts';
 import type { LayerCacheRepository } from './layer-cache.ts';
 import type { ImageAssurancePolicy, RuntimePolicy, VersionedRepository } from './policies.ts';
@@ -11,6 +11,8 @@ export interface Store {
   readonly policies: VersionedRepository<ImageAssurancePolicy>;
   readonly runtimePolicies: VersionedRepository<RuntimePolicy>;
   readonly exceptions: ExceptionRepository;
+  /** Every version of every exception (written beside `exceptions`, which holds the current ones). */
+  readonly exceptionVersions: VersionedRepository<PolicyException>;
   readonly reports: ScanReportRepository;
   readonly layerCache: LayerCacheRepository;
   readonly inventory: InventoryRepository;

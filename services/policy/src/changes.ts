@@ -89,8 +89,17 @@ export class PolicyChanges {
     return this.#deleteVersioned(this.#store.runtimePolicies, PolicyKind.RUNTIME, id, expectedVersion, by);
   }
 
-  /** Creates or replaces an exception (createdBy/createdAt filled in when absent). */
-  async putException(input: Record<string, unknown>, by: string, now: Date): Promise<ChangeResult<PolicyException>> {
+  /** The latest version number an exception has had (0: never written). */
+  async exceptionVersion(id: string): Promise<number> {
+    return (await this.#store.exceptionVersions.history(id)).at(-1)?.version ?? 0;
+  }
+
+  /**
+   * Creates or replaces an exception (createdBy/createdAt filled in when absent). Each change is
+   * a new version in the exception's history, written first: a stale `expectedVersion`, or a
+   * racing writer, gets ConflictError before the exception in force changes.
+   */
+  async putException(input: Record<string, unknown>, by: string, now: Date, expectedVersion?: number): Promise<ChangeResult<PolicyException> & { version: number }> {
     const id = String(input.id ?? '');
     const before = id ? await this.#store.exceptions.get(id) : undefined;
     // The codec validates (ValidationError naming the field) and turns ISO strings into dates.
@@ -99,16 +108,24 @@ export class PolicyChanges {
       createdAt: before?.createdAt ?? now,
       ...input,
     });
+    const version = await this.#store.exceptionVersions.put(exception.id, exception, { expectedVersion: expectedVersion ?? (await this.exceptionVersion(exception.id)), by });
     const record = before ? await this.#store.exceptions.update(exception) : await this.#store.exceptions.create(exception);
     const change = before ? ChangeType.UPDATED : ChangeType.CREATED;
-    await this.#announce(PolicyKind.EXCEPTION, record.id, 0, change, by, { before, after: record });
-    return { record, change, before: before ?? null, after: record };
+    await this.#announce(PolicyKind.EXCEPTION, record.id, version.version, change, by, { before, after: record });
+    return { record, change, before: before ?? null, after: record, version: version.version };
   }
 
-  async deleteException(id: string, by: string): Promise<ChangeResult<PolicyException>> {
+  async deleteException(id: string, by: string, expectedVersion?: number): Promise<ChangeResult<PolicyException> & { version: number }> {
     const before = await this.#store.exceptions.get(id);
-    if (!before || !(await this.#store.exceptions.delete(id))) throw new NotFoundError(`exception ${id} does not exist`);
-    await this.#announce(PolicyKind.EXCEPTION, id, 0, ChangeType.DELETED, by, { before });
-    return { record: before, change: ChangeType.DELETED, before, after: null };
+    if (!before) throw new NotFoundError(`exception ${id} does not exist`);
+    let expected = expectedVersion ?? (await this.exceptionVersion(id));
+    if (expected === 0 && expectedVersion === undefined) {
+      // Made before exceptions had versions: its current form becomes version 1, then the tombstone.
+      expected = (await this.#store.exceptionVersions.put(id, before, { expectedVersion: 0, by: before.createdBy })).version;
+    }
+    const version = await this.#store.exceptionVersions.delete(id, { expectedVersion: expected, by });
+    if (!(await this.#store.exceptions.delete(id))) throw new NotFoundError(`exception ${id} does not exist`);
+    await this.#announce(PolicyKind.EXCEPTION, id, version.version, ChangeType.DELETED, by, { before });
+    return { record: before, change: ChangeType.DELETED, before, after: null, version: version.version };
   }
 }

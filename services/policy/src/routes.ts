@@ -1,6 +1,6 @@
 // REST API (one fastify plugin: its own auth hook, error handler and YAML parser):
 //   /api/v1/policies, /api/v1/runtime-policies    list, create, get, replace, delete, versions, diff
-//   /api/v1/exceptions                            list, create, get, replace, delete
+//   /api/v1/exceptions                            list, create, get, replace, delete, versions, diff
 //   GET /api/v1/verdicts/:digest                  the current verdict of a digest (JSON form)
 //   POST /api/v1/evaluate                         dry run: a stored or uploaded report, draft policies
 //   GET /api/v1/export, POST /api/v1/import       YAML multi-document
@@ -189,6 +189,49 @@ export const policyRoutes: FastifyPluginAsync<PolicyRoutesOptions> = async (app,
     return api;
   }
 
+  /** Every version, one version, and the differences between two, of a versioned document. */
+  function historyRoutes<T>(base: string, tags: string[], repo: (api: PolicyApi) => VersionedRepository<T>) {
+    const tag = tags[0]!;
+    app.get(`${base}/:id/versions`, { schema: { summary: `Every version of a ${tag} document`, tags, params: idParams, response: { 200: { type: 'object', properties: { items: { type: 'array', items: record } } }, ...errors } } }, async (req, reply) => {
+      const api = running(reply);
+      if (!api) return reply;
+      const { id } = req.params as { id: string };
+      const h = await repo(api).history(id);
+      if (h.length === 0) throw new NotFoundError(`${id} does not exist`);
+      return { items: h.map(recordOut) };
+    });
+    app.get(`${base}/:id/versions/:v`, { schema: { summary: `One version of a ${tag} document`, tags, params: versionParams, response: { 200: record, ...errors } } }, async (req, reply) => {
+      const api = running(reply);
+      if (!api) return reply;
+      const { id, v } = req.params as { id: string; v: number };
+      const r = await repo(api).get(id, v);
+      if (!r) throw new NotFoundError(`${id} has no version ${v}`);
+      return recordOut(r);
+    });
+    app.get(
+      `${base}/:id/diff`,
+      {
+        schema: {
+          summary: `Differences between two versions of a ${tag} document`,
+          tags,
+          params: idParams,
+          querystring: diffQuery,
+          response: { 200: { type: 'object', properties: { id: { type: 'string' }, from: { type: 'integer' }, to: { type: 'integer' }, changes: { type: 'array', items: { type: 'object', additionalProperties: true } } } }, ...errors },
+        },
+      },
+      async (req, reply) => {
+        const api = running(reply);
+        if (!api) return reply;
+        const { id } = req.params as { id: string };
+        const { from, to } = req.query as { from: number; to: number };
+        const [a, b] = await Promise.all([repo(api).get(id, from), repo(api).get(id, to)]);
+        if (!a) throw new NotFoundError(`${id} has no version ${from}`);
+        if (!b) throw new NotFoundError(`${id} has no version ${to}`);
+        return { id, from, to, changes: jsonDiff(a.document, b.document) };
+      },
+    );
+  }
+
   function versionedRoutes<T>(
     base: string,
     tag: string,
@@ -240,44 +283,7 @@ export const policyRoutes: FastifyPluginAsync<PolicyRoutesOptions> = async (app,
       const r = await del(api, id, expectedVersionOf(req, undefined));
       return recordOut(r.record);
     });
-    app.get(`${base}/:id/versions`, { schema: { summary: `Every version of a ${tag} document`, tags, params: idParams, response: { 200: { type: 'object', properties: { items: { type: 'array', items: record } } }, ...errors } } }, async (req, reply) => {
-      const api = running(reply);
-      if (!api) return reply;
-      const { id } = req.params as { id: string };
-      const h = await repo(api).history(id);
-      if (h.length === 0) throw new NotFoundError(`${id} does not exist`);
-      return { items: h.map(recordOut) };
-    });
-    app.get(`${base}/:id/versions/:v`, { schema: { summary: `One version of a ${tag} document`, tags, params: versionParams, response: { 200: record, ...errors } } }, async (req, reply) => {
-      const api = running(reply);
-      if (!api) return reply;
-      const { id, v } = req.params as { id: string; v: number };
-      const r = await repo(api).get(id, v);
-      if (!r) throw new NotFoundError(`${id} has no version ${v}`);
-      return recordOut(r);
-    });
-    app.get(
-      `${base}/:id/diff`,
-      {
-        schema: {
-          summary: `Differences between two versions of a ${tag} document`,
-          tags,
-          params: idParams,
-          querystring: diffQuery,
-          response: { 200: { type: 'object', properties: { id: { type: 'string' }, from: { type: 'integer' }, to: { type: 'integer' }, changes: { type: 'array', items: { type: 'object', additionalProperties: true } } } }, ...errors },
-        },
-      },
-      async (req, reply) => {
-        const api = running(reply);
-        if (!api) return reply;
-        const { id } = req.params as { id: string };
-        const { from, to } = req.query as { from: number; to: number };
-        const [a, b] = await Promise.all([repo(api).get(id, from), repo(api).get(id, to)]);
-        if (!a) throw new NotFoundError(`${id} has no version ${from}`);
-        if (!b) throw new NotFoundError(`${id} has no version ${to}`);
-        return { id, from, to, changes: jsonDiff(a.document, b.document) };
-      },
-    );
+    historyRoutes(base, tags, repo);
   }
 
   versionedRoutes<ImageAssurancePolicy>(
@@ -297,7 +303,7 @@ export const policyRoutes: FastifyPluginAsync<PolicyRoutesOptions> = async (app,
     (api, id, v) => api.changes.deleteRuntimePolicy(id, v, opts.user),
   );
 
-  // ── exceptions (not versioned: replaced in place, expiry kept for the audit trail) ──
+  // ── exceptions: the ones in force replaced in place (expiry queries), every version kept ──
   const etags = ['exceptions'];
   app.get('/api/v1/exceptions', { schema: { summary: 'List exceptions (expired ones included)', tags: etags, querystring: pageQuery, response: { ...errors } } }, async (req, reply) => {
     const api = running(reply);
@@ -312,7 +318,7 @@ export const policyRoutes: FastifyPluginAsync<PolicyRoutesOptions> = async (app,
       throw new ConflictError(`exception ${String(body.id)} exists`);
     }
     const r = await api.changes.putException(body, opts.user, clock());
-    return reply.code(201).send(r.record);
+    return reply.code(201).header('etag', `"${r.version}"`).send(r.record);
   });
   app.get('/api/v1/exceptions/:id', { schema: { summary: 'One exception', tags: etags, params: idParams, response: { ...errors } } }, async (req, reply) => {
     const api = running(reply);
@@ -320,22 +326,25 @@ export const policyRoutes: FastifyPluginAsync<PolicyRoutesOptions> = async (app,
     const { id } = req.params as { id: string };
     const e = await api.engine.store.exceptions.get(id);
     if (!e) throw new NotFoundError(`exception ${id} does not exist`);
-    return e;
+    const version = await api.changes.exceptionVersion(id);
+    return version > 0 ? reply.header('etag', `"${version}"`).send(e) : e;
   });
-  app.put('/api/v1/exceptions/:id', { schema: { summary: 'Create or replace an exception', tags: etags, 'x-document': 'PolicyException', params: idParams, body: exceptionSchema, response: { 200: exceptionSchema, 201: exceptionSchema, ...errors } } }, async (req, reply) => {
+  app.put('/api/v1/exceptions/:id', { schema: { summary: 'Create or replace an exception (If-Match optional)', tags: etags, 'x-document': 'PolicyException', params: idParams, headers: ifMatchHeaders, body: exceptionSchema, response: { 200: exceptionSchema, 201: exceptionSchema, ...errors } } }, async (req, reply) => {
     const api = running(reply);
     if (!api) return reply;
     const { id } = req.params as { id: string };
-    const r = await api.changes.putException({ ...(req.body as Record<string, unknown>), id }, opts.user, clock());
-    return reply.code(r.change === ChangeType.CREATED ? 201 : 200).send(r.record);
+    // If-Match is optional here (an exception is often written by automation): without it the write applies to the latest version.
+    const r = await api.changes.putException({ ...(req.body as Record<string, unknown>), id }, opts.user, clock(), expectedVersionOf(req, undefined));
+    return reply.code(r.change === ChangeType.CREATED ? 201 : 200).header('etag', `"${r.version}"`).send(r.record);
   });
-  app.delete('/api/v1/exceptions/:id', { schema: { summary: 'Delete an exception', tags: etags, params: idParams, response: { ...errors } } }, async (req, reply) => {
+  app.delete('/api/v1/exceptions/:id', { schema: { summary: 'Delete an exception (If-Match optional)', tags: etags, params: idParams, headers: ifMatchHeaders, response: { ...errors } } }, async (req, reply) => {
     const api = running(reply);
     if (!api) return reply;
     const { id } = req.params as { id: string };
-    const r = await api.changes.deleteException(id, opts.user);
-    return { deleted: r.record.id };
+    const r = await api.changes.deleteException(id, opts.user, expectedVersionOf(req, undefined));
+    return { deleted: r.record.id, version: r.version };
   });
+  historyRoutes('/api/v1/exceptions', etags, (api) => api.engine.store.exceptionVersions);
 
   // ── verdicts (read-only: the verdicts bucket, as admission sees it) ──
   const digestParams = { type: 'object', required: ['digest'], properties: { digest: { type: 'string', pattern: '^sha256:[0-9a-f]{64}$' } } } as const;

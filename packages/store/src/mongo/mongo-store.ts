@@ -17,7 +17,7 @@ import type { Db, IndexDescription, MongoClient } from 'mongodb';
 import { EXCEPTIONS } from '../exceptions.ts';
 import { INVENTORY } from '../inventory.ts';
 import { LAYER_CACHE } from '../layer-cache.ts';
-import { imagePolicyKind, runtimePolicyKind } from '../policies.ts';
+import { exceptionVersionKind, imagePolicyKind, runtimePolicyKind } from '../policies.ts';
 import { checkChunkBytes, DEFAULT_REPORT_CHUNK_BYTES, REPORT_CHUNKS, REPORTS } from '../reports.ts';
 import type { Store, StoreOptions } from '../store.ts';
 import { connectMongo, mongoHosts, translateMongoError, unavailable, type MongoConnectionOptions } from './connection.ts';
@@ -36,6 +36,7 @@ export interface MongoStoreOptions extends MongoConnectionOptions, StoreOptions 
 export const MONGO_INDEXES: Record<string, IndexDescription[]> = {
   [imagePolicyKind.collection]: [{ key: { id: 1, version: 1 }, name: 'id_version', unique: true }],
   [runtimePolicyKind.collection]: [{ key: { id: 1, version: 1 }, name: 'id_version', unique: true }],
+  [exceptionVersionKind.collection]: [{ key: { id: 1, version: 1 }, name: 'id_version', unique: true }],
   [EXCEPTIONS]: [{ key: { expiresAt: 1, _id: 1 }, name: 'expiresAt_id' }],
   [REPORTS]: [
     { key: { reportId: 1 }, name: 'reportId', unique: true },
@@ -100,6 +101,7 @@ export async function openMongoStore(o: MongoStoreOptions): Promise<Store & { re
     db,
     policies: guard(mongoVersionedRepository(db, imagePolicyKind, now), hosts),
     runtimePolicies: guard(mongoVersionedRepository(db, runtimePolicyKind, now), hosts),
+    exceptionVersions: guard(mongoVersionedRepository(db, exceptionVersionKind, now), hosts),
     exceptions: guard(mongoExceptionRepository(db), hosts),
     reports: guard(mongoReportRepository(db, now, chunkBytes), hosts),
     layerCache: guard(mongoLayerCacheRepository(db, now), hosts),

@@ -7,7 +7,7 @@ import { DatabaseSync } from 'node:sqlite';
 import { ConflictError, CorruptDocumentError, StoreError, StoreUnavailableError } from '../errors.ts';
 
 /** Layout version of the tables (not of the documents: those carry schemaVersion). */
-export const SQLITE_LAYOUT_VERSION = 1;
+export const SQLITE_LAYOUT_VERSION = 2;
 
 // JSON documents are TEXT; the columns beside them are the keys queries and uniqueness need.
 // Report and layer-analysis bodies are gzip BLOBs.
@@ -130,6 +130,17 @@ export function openSqlite(path: string, busyTimeoutMs: number): SqliteHandle {
   return handle;
 }
 
+// Layout 2: every version of every exception.
+const LAYOUT_V2 = `
+CREATE TABLE exception_versions (
+  id TEXT NOT NULL, version INTEGER NOT NULL, deleted INTEGER NOT NULL, doc TEXT NOT NULL,
+  PRIMARY KEY (id, version)
+) WITHOUT ROWID;
+`;
+
+/** Each layout's additions, applied in order from the database's version on. */
+const LAYOUTS = [LAYOUT_V1, LAYOUT_V2];
+
 /** Creates the tables once; concurrent openers serialise on the write lock and re-check. */
 function migrate(h: SqliteHandle): void {
   const version = () => (h.db.prepare('PRAGMA user_version').get() as { user_version: number }).user_version;
@@ -141,10 +152,8 @@ function migrate(h: SqliteHandle): void {
         `SQLite database ${h.path} has table layout ${v}, newer than this version of Assay knows (${SQLITE_LAYOUT_VERSION})`,
       );
     }
-    if (v === 0) {
-      h.db.exec(LAYOUT_V1);
-      h.db.exec(`PRAGMA user_version = ${SQLITE_LAYOUT_VERSION}`);
-    }
+    for (let next = v; next < SQLITE_LAYOUT_VERSION; next++) h.db.exec(LAYOUTS[next]!);
+    h.db.exec(`PRAGMA user_version = ${SQLITE_LAYOUT_VERSION}`);
   });
 }
 

@@ -3,7 +3,7 @@
 // per connection, and several connections (or processes) on one file serialise their writes
 // on SQLite's write lock (WAL mode, busy_timeout).
 import type { DatabaseSync } from 'node:sqlite';
-import { imagePolicyKind, runtimePolicyKind } from '../policies.ts';
+import { exceptionVersionKind, imagePolicyKind, runtimePolicyKind } from '../policies.ts';
 import { checkChunkBytes, DEFAULT_REPORT_CHUNK_BYTES } from '../reports.ts';
 import { StoreUnavailableError } from '../errors.ts';
 import type { Store, StoreOptions } from '../store.ts';
@@ -49,6 +49,7 @@ export async function openSqliteStore(o: SqliteStoreOptions): Promise<Store & { 
     path: o.path,
     policies: guard(sqliteVersionedRepository(h, 'policies', imagePolicyKind, now), h),
     runtimePolicies: guard(sqliteVersionedRepository(h, 'runtime_policies', runtimePolicyKind, now), h),
+    exceptionVersions: guard(sqliteVersionedRepository(h, 'exception_versions', exceptionVersionKind, now), h),
     exceptions: guard(sqliteExceptionRepository(h), h),
     reports: guard(sqliteReportRepository(h, now, chunkBytes), h),
     layerCache: guard(sqliteLayerCacheRepository(h, now), h),
