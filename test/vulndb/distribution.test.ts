@@ -14,6 +14,7 @@ import { RegistryClient } from '../../packages/registry-client/src/index.ts';
 import {
   ANNOTATION_VERSION,
   buildDatabase,
+  DatabaseTooLargeError,
   DbHolder,
   dbPath,
   fetchDatabase,
@@ -161,4 +162,28 @@ test('air-gapped install verifies the file; URL fetch installs only newer databa
   assert.deepEqual(await fetchDatabaseFromUrl(`${base}/v1.sqlite`, dir, { currentVersion: '20240101T000000Z' }), { updated: false, version: '20240101T000000Z' });
   assert.deepEqual(await fetchDatabaseFromUrl(`${base}/v2.sqlite.gz`, dir, { currentVersion: '20240101T000000Z' }), { updated: true, version: '20240201T000000Z' });
   assert.equal(versionOf(dbPath(dir)), '20240201T000000Z');
+});
+
+test('a database that decompresses past the limit is refused and leaves nothing behind (file and registry)', { timeout: 120_000 }, async (t) => {
+  const tmp = await makeTempDir('vulndb-bomb');
+  t.after(() => tmp.remove());
+  const { readdirSync, existsSync } = await import('node:fs');
+  // 64 MiB of zeros, about 64 KiB gzipped: a bomb posing as a database file.
+  const bomb = join(tmp.path, 'bomb.sqlite.gz');
+  writeFileSync(bomb, gzipSync(Buffer.alloc(64 * 1024 * 1024)));
+  const dir = join(tmp.path, 'installed');
+  await assert.rejects(installDatabaseFile(bomb, dir, { maxBytes: 1024 * 1024 }), (err: Error) => err instanceof DatabaseTooLargeError && /more than 1048576 bytes/.test(err.message));
+  assert.deepEqual(existsSync(dir) ? readdirSync(dir) : [], [], 'no partial file left');
+
+  if (!have('docker-registry')) return t.skip('docker-registry missing');
+  const registry = await startRegistry();
+  t.after(() => registry.close());
+  const { v1 } = await twoDatabases(tmp.path);
+  const target = { registry: registry.host, repository: 'assay/vulndb', tag: 'v1' };
+  await publishDatabase(v1, target);
+  const scannerDir = join(tmp.path, 'scanner');
+  await assert.rejects(fetchDatabase({ ...target, dir: scannerDir, maxUnpackedBytes: 4096 }), DatabaseTooLargeError);
+  assert.deepEqual(existsSync(scannerDir) ? readdirSync(scannerDir) : [], [], 'nothing installed, no temporary file');
+  // Within the limit the same layer installs.
+  assert.deepEqual(await fetchDatabase({ ...target, dir: scannerDir }), { updated: true, version: '20240101T000000Z' });
 });

@@ -34,3 +34,4 @@ export { refreshDatabase } from './refresh.ts';
 export { rematch, type RematchableReport, type RematchDiff, rematchReports, type RematchOptions } from './rematch.ts';
 export { type DbMetadata, SCHEMA_VERSION } from './schema.ts';
 export { cvssBaseScore, ratingOf, type Severity, SEVERITIES, severityFromOsv, severityFromText, type SeverityResult } from './severity.ts';
+export * from './byte-limit.ts';

@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
 import { pipeline } from 'node:stream/promises';
 import { createGunzip } from 'node:zlib';
+import { byteLimit, DEFAULT_MAX_DATABASE_BYTES } from './byte-limit.ts';
 import { compareDbVersions } from './db-version.ts';
 import { InvalidDatabaseError, readMetadata } from './metadata.ts';
 import type { DbMetadata } from './schema.ts';
@@ -74,11 +75,11 @@ async function isGzip(file: string): Promise<boolean> {
   }
 }
 
-/** Copies (gunzipping when needed) `src` to a temporary file in `dir`. */
-async function stage(src: string, dir: string): Promise<string> {
+/** Copies (gunzipping when needed, at most `maxBytes` out) `src` to a temporary file in `dir`. */
+async function stage(src: string, dir: string, maxBytes = DEFAULT_MAX_DATABASE_BYTES): Promise<string> {
   const tmp = await tempPathIn(dir);
   try {
-    if (await isGzip(src)) await pipeline(createReadStream(src), createGunzip(), createWriteStream(tmp));
+    if (await isGzip(src)) await pipeline(createReadStream(src), createGunzip(), byteLimit(maxBytes, src), createWriteStream(tmp));
     else await pipeline(createReadStream(src), createWriteStream(tmp));
   } catch (err) {
     await rm(tmp, { force: true });
@@ -88,8 +89,8 @@ async function stage(src: string, dir: string): Promise<string> {
 }
 
 /** Air-gapped install: a database file (optionally gzipped) copied in after verification. */
-export async function installDatabaseFile(path: string, dir: string): Promise<{ version: string; file: string }> {
-  const metadata = await commitDatabaseFile(await stage(path, dir), dir);
+export async function installDatabaseFile(path: string, dir: string, opts: { maxBytes?: number } = {}): Promise<{ version: string; file: string }> {
+  const metadata = await commitDatabaseFile(await stage(path, dir, opts.maxBytes), dir);
   return { version: metadata.version, file: dbPath(dir) };
 }
 
@@ -97,11 +98,11 @@ export async function installDatabaseFile(path: string, dir: string): Promise<{ 
 export async function fetchDatabaseFromUrl(
   url: string,
   dir: string,
-  opts: { currentVersion?: string; fetch?: typeof fetch } = {},
+  opts: { currentVersion?: string; fetch?: typeof fetch; maxBytes?: number } = {},
 ): Promise<{ updated: boolean; version: string | undefined }> {
   const dl = await download(url, opts.fetch ? { fetch: opts.fetch } : {});
   try {
-    const tmp = await stage(dl.file, dir);
+    const tmp = await stage(dl.file, dir, opts.maxBytes);
     let metadata: DbMetadata;
     try {
       metadata = verifyDatabaseFile(tmp);

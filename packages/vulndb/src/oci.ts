@@ -8,6 +8,7 @@ import { rm, stat } from 'node:fs/promises';
 import { Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { createGzip, createGunzip } from 'node:zlib';
+import { byteLimit, DEFAULT_MAX_DATABASE_BYTES } from './byte-limit.ts';
 import { isLoopbackHost, parseWwwAuthenticate, RegistryClient, type RegistryCredentials } from '@assay/registry-client';
 import { compareDbVersions } from './db-version.ts';
 import { commitDatabaseFile, tempPathIn, verifyDatabaseFile } from './install.ts';
@@ -176,6 +177,8 @@ export interface FetchOptions extends Partial<RegistryTarget> {
   currentVersion?: string;
   /** Largest layer accepted; default 4 GiB. */
   maxBytes?: number;
+  /** Largest database once decompressed (a gzip layer); default DEFAULT_MAX_DATABASE_BYTES. */
+  maxUnpackedBytes?: number;
 }
 
 export interface FetchResult {
@@ -233,7 +236,9 @@ export async function fetchDatabase(opts: FetchOptions): Promise<FetchResult> {
         maxBytes: opts.maxBytes ?? 4 * 1024 ** 3,
         ...(typeof layer.size === 'number' ? { expectedSize: layer.size } : {}),
       });
-      if (layer.mediaType === VULNDB_LAYER_MEDIA_TYPE_GZIP) await pipeline(blob, createGunzip(), tap, createWriteStream(tmp));
+      if (layer.mediaType === VULNDB_LAYER_MEDIA_TYPE_GZIP) {
+        await pipeline(blob, createGunzip(), byteLimit(opts.maxUnpackedBytes ?? DEFAULT_MAX_DATABASE_BYTES, `${opts.repository}@${layer.digest}`), tap, createWriteStream(tmp));
+      }
       else await pipeline(blob, tap, createWriteStream(tmp));
       const sha = json.annotations?.[ANNOTATION_SHA256];
       const got = raw.digest('hex');
