@@ -155,6 +155,12 @@ export const scannerConfig = {
     .default(DEFAULT_LIMITS.maxGroupBytes)
     .describe('File content held for group analyzers per layer (dpkg status and lists, lockfiles)'),
   SCAN_LAYER_CACHE: bool().default(true).describe('Reuse cached per-layer analyses (keyed by layer digest and analyzer versions)'),
+  SCAN_LAYER_CACHE_MAX_AGE: durationMs()
+    .default(30 * 24 * 3600_000)
+    .describe('Layer analyses no scan has used for this long are evicted from the store'),
+  SCAN_MAINTENANCE_INTERVAL: durationMs()
+    .default(6 * 3600_000)
+    .describe('How often the scanner evicts unused layer analyses and removes orphaned report chunks (also once at start)'),
   CLAMD_ADDRESS: clamdAddressField()
     .optional()
     .describe('ClamAV daemon for malware scanning (host:port or unix:/path); unset = malware scanning disabled (reported as a warning)'),

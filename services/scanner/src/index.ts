@@ -13,3 +13,4 @@ export * from './routes.ts';
 export * from './analyzers.ts';
 export * from './vulndb.ts';
 export * from './checks.ts';
+export * from './maintenance.ts';

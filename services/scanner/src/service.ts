@@ -10,6 +10,7 @@ import { defaultAnalyzerRegistry } from './analyzers.ts';
 import { limitsFrom, scannerConfig, type ScannerShape } from './config.ts';
 import { ScanJobs } from './jobs.ts';
 import { RegistryClients } from '@assay/registry-client';
+import { StoreMaintenance } from './maintenance.ts';
 import { scannerRoutes } from './routes.ts';
 import { VulnDbManager, vulnDbDirFrom } from './vulndb.ts';
 
@@ -34,6 +35,8 @@ export interface Scanner {
   readonly analyzers: AnalyzerRegistry;
   /** The vulnerability database: `checkForUpdate()`, `version`, `initial` (the start-up check). */
   readonly vulndb: VulnDbManager;
+  /** Layer-cache eviction and orphan cleanup (`runOnce()`). */
+  readonly maintenance: StoreMaintenance;
 }
 
 export interface ScannerServiceOptions {
@@ -145,8 +148,16 @@ export async function startScanner(ctx: ServiceContext<ScannerShape>, opts: Scan
   await jobs.start();
   ctx.onStop(() => jobs.stop());
   vulndb.start();
+  const maintenance = new StoreMaintenance({
+    store,
+    logger: ctx.logger.child({ component: 'maintenance' }),
+    intervalMs: c.SCAN_MAINTENANCE_INTERVAL,
+    layerCacheMaxAgeMs: c.SCAN_LAYER_CACHE_MAX_AGE,
+  });
+  maintenance.start();
+  ctx.onStop(() => maintenance.stop());
   ctx.logger.info({ analyzers: analyzers.versions(), concurrency: c.SCAN_CONCURRENCY, vulnDbVersion: vulndb.version ?? null }, 'scanner consuming');
-  return { jobs, store, analyzers, vulndb };
+  return { jobs, store, analyzers, vulndb, maintenance };
 }
 
 /** The scanner definition with a chosen set of analyzers (tests, embedding). */
