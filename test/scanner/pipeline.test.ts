@@ -6,6 +6,7 @@
 import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
 import { Readable } from 'node:stream';
+import tar from 'tar-stream';
 import { describe, test } from 'node:test';
 import {
   analyzeLayer,
@@ -174,6 +175,45 @@ describe('scanner: hostile layers', () => {
     );
     assert.ok(multi.error instanceof LayerLimitError && /inflates past 200 MiB/.test(multi.error.message), String(multi.error));
     assert.ok(multi.peakMb < 512);
+  });
+
+  test('a PAX header larger than the limit aborts before the tar reader buffers it; ordinary ones pass, whatever the chunking', async () => {
+    const tarOf = async (entries: Array<{ header: Record<string, unknown>; body: string }>) => {
+      const p = tar.pack();
+      const out: Buffer[] = [];
+      const done = (async () => {
+        for await (const c of p) out.push(c as Buffer);
+      })();
+      for (const e of entries) await new Promise<void>((res, rej) => p.entry(e.header as never, e.body, (err) => (err ? rej(err) : res())));
+      p.finalize();
+      await done;
+      return Buffer.concat(out);
+    };
+    const huge = await tarOf([
+      { header: { name: 'etc/huge', pax: { comment: 'x'.repeat(8 * MiB) } }, body: 'hello' },
+      { header: { name: 'srv/app/app.lock' }, body: 'a@1.0.0\n' },
+    ]);
+    const refused = await streamLayer(Readable.from([huge]), { layerDigest: sha256Digest(huge), limits: DEFAULT_LIMITS }, () => {}).then(
+      () => undefined,
+      (err: Error) => err,
+    );
+    assert.ok(refused instanceof LayerLimitError, String(refused));
+    assert.equal(refused.limit, 'maxHeaderBytes');
+    assert.match(refused.message, /has a PAX header of \d+ bytes, over 1 MiB$/);
+
+    const longPath = `srv/${'d'.repeat(120)}/${'e'.repeat(120)}/app.lock`;
+    const fine = await tarOf([
+      { header: { name: longPath }, body: 'b@2.0.0\n' },
+      { header: { name: 'etc/small', pax: { comment: 'y'.repeat(10_000) } }, body: 'ok' },
+      { header: { name: 'etc/after' }, body: 'z'.repeat(700) },
+    ]);
+    for (const size of [fine.length, 511, 100, 7]) {
+      const chunks = [];
+      for (let i = 0; i < fine.length; i += size) chunks.push(fine.subarray(i, i + size));
+      const seen: string[] = [];
+      await streamLayer(Readable.from(chunks), { layerDigest: sha256Digest(fine), limits: DEFAULT_LIMITS }, (h) => void seen.push(h.path));
+      assert.deepEqual(seen, [longPath, 'etc/small', 'etc/after'], `chunks of ${size}`);
+    }
   });
 
   test('a million-entry tar hits the entry limit in bounded time', async () => {

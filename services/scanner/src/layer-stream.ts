@@ -9,6 +9,7 @@ import { Readable, Transform } from 'node:stream';
 import { createGunzip, createZstdDecompress } from 'node:zlib';
 import tar from 'tar-stream';
 import { cleanPath } from './paths.ts';
+import { TarHeaderGuard } from './tar-guard.ts';
 import { formatBytes, LayerFormatError, LayerLimitError, type LayerLimits } from './limits.ts';
 
 export type Compression = 'gzip' | 'zstd' | 'none';
@@ -141,11 +142,16 @@ export async function streamLayer(source: Readable, opts: LayerStreamOptions, on
   let inflated = 0;
   let lastProgress = 0;
   const bombError = () => new LayerLimitError(layerDigest, 'maxInflatedBytes', `inflates past ${formatBytes(limits.maxInflatedBytes)}`);
+  const headers = new TarHeaderGuard(limits.maxHeaderBytes);
   const counter = new Transform({
     highWaterMark: CHUNK,
     transform(chunk: Buffer, _enc, cb) {
       inflated += chunk.length;
       if (inflated > limits.maxInflatedBytes) return cb(bombError());
+      const big = headers.push(chunk);
+      if (big) {
+        return cb(new LayerLimitError(layerDigest, 'maxHeaderBytes', `has a ${big.type === 'x' || big.type === 'g' ? 'PAX' : 'GNU long name'} header of ${big.size} bytes, over ${formatBytes(limits.maxHeaderBytes)}`));
+      }
       hash.update(chunk);
       opts.onInflated?.(chunk);
       if (opts.onProgress && inflated - lastProgress >= 64 * CHUNK) {

@@ -14,6 +14,8 @@ export interface LayerLimits {
   readonly maxGroupBytes: number;
   /** Hardlink targets kept (content) per layer, so a hardlink an analyzer wants can be read. */
   readonly maxHardlinkBytes: number;
+  /** Largest PAX or GNU long-name header entry (the tar reader holds one whole in memory). */
+  readonly maxHeaderBytes: number;
 }
 
 export const GiB = 1024 ** 3;
@@ -26,6 +28,7 @@ export const DEFAULT_LIMITS: LayerLimits = {
   maxFileSize: 64 * MiB,
   maxGroupBytes: 256 * MiB,
   maxHardlinkBytes: 16 * MiB,
+  maxHeaderBytes: 1 * MiB,
 };
 
 export function formatBytes(n: number): string {
