@@ -3,6 +3,7 @@
 // through the shared runtime-policy functions. Pure and synchronous: the webhook adds the
 // bounded registry lookup and the wait for a pending verdict around it; the CLI reuses it as is.
 import { formatReference, parseReference, type ImageReference } from '@assay/image-ref';
+import { boundedMemo } from './lru.ts';
 import type { Verdict } from '@assay/proto';
 import { decideAdmission, selectRuntimePolicy } from '@assay/runtime-policy';
 import { CONTAINER_LISTS, extractImages, type ContainerList, type ImageField } from './images.ts';
@@ -43,8 +44,13 @@ export interface RequestOutcome {
   scanRequests: ImageReference[];
 }
 
+/** parseReference, remembered (the same references come back request after request). */
+export const parseImageReference: (text: string) => ImageReference = boundedMemo(10_000, parseReference);
+
 export interface EvaluateOptions {
   now?: Date;
+  /** The request's image fields, when the caller has them already (imagesOf). */
+  fields?: ImageField[];
   /** The wait for pending verdicts has run out: decide without waiting. */
   waitExpired?: boolean;
 }
@@ -77,10 +83,14 @@ export function imagesOf(request: AdmissionRequest): ImageField[] {
   return fields.filter((f) => before.get(f.pointer) !== f.reference);
 }
 
+const canonicalOf = new WeakMap<ImageReference, string>();
+
 /** The manifest digest of a reference, from memory: as given, or through the tags mirror. */
 export function resolveFromMemory(ref: ImageReference, snapshot: Pick<DecisionSnapshot, 'digestOf'>): string | undefined {
   if (ref.digest !== undefined) return ref.digest;
-  return snapshot.digestOf(formatReference(ref));
+  let canonical = canonicalOf.get(ref);
+  if (canonical === undefined) canonicalOf.set(ref, (canonical = formatReference(ref)));
+  return snapshot.digestOf(canonical);
 }
 
 /** Canonical tag reference for the tags bucket (`registry/repository:tag`), or undefined for a digest reference. */
@@ -93,7 +103,7 @@ const MAX_WARNING_LENGTH = 512;
 
 export function evaluateRequest(request: AdmissionRequest, snapshot: DecisionSnapshot, opts: EvaluateOptions = {}): RequestOutcome {
   const now = opts.now ?? new Date();
-  const fields = imagesOf(request);
+  const fields = opts.fields ?? imagesOf(request);
   const base = { request, exceptionId: '', scanRequests: [] as ImageReference[], waiting: undefined };
   if (fields.length === 0) {
     return { ...base, allowed: true, mode: 'none', runtimePolicy: '', message: 'allowed: no images to review', warnings: [], images: [] };
@@ -113,7 +123,7 @@ export function evaluateRequest(request: AdmissionRequest, snapshot: DecisionSna
   for (const field of fields) {
     let ref: ImageReference;
     try {
-      ref = parseReference(field.reference);
+      ref = parseImageReference(field.reference);
     } catch (err) {
       const line = `${field.path}: image reference ${JSON.stringify(field.reference)} is invalid: ${(err as Error).message}`;
       // An image that cannot be named cannot be shown compliant: refused wherever a policy enforces.

@@ -4,11 +4,11 @@
 // waiting for NATS.
 import { create } from '@bufbuild/protobuf';
 import { newEventMeta, type KvMirror } from '@assay/bus';
-import { parseReference, type ImageReference } from '@assay/image-ref';
+import type { ImageReference } from '@assay/image-ref';
 import { digestBucketKey, ScanRequestedSchema, Topics, type Verdict } from '@assay/proto';
 import { auditEventOf, imageRefOf } from './audit.ts';
-import { admissionResponse, evaluateRequest, imagesOf, resolveFromMemory, type RequestOutcome } from './decide.ts';
-import { ImageFieldError } from './images.ts';
+import { admissionResponse, evaluateRequest, imagesOf, parseImageReference, resolveFromMemory, type RequestOutcome } from './decide.ts';
+import { ImageFieldError, type ImageField } from './images.ts';
 import { TtlLru } from './lru.ts';
 import { pinDigestsPatch, wantsPinning } from './mutate.ts';
 import type { OutboundEvent } from './publisher.ts';
@@ -75,20 +75,23 @@ export class AdmissionHandler {
 
   async #decide(request: AdmissionRequest): Promise<RequestOutcome> {
     const started = Date.now();
-    await this.#resolveMisses(request);
-    let outcome = evaluateRequest(request, this.#o.snapshot);
+    const fields = await this.#resolveMisses(request);
+    let outcome = evaluateRequest(request, this.#o.snapshot, { fields });
     // The first deadline the policy asked for holds: re-evaluating must not extend it.
     const until = outcome.waiting ? Math.min(outcome.waiting.deadline.getTime(), started + this.#o.decisionDeadlineMs) : 0;
     while (outcome.waiting) {
       const changed = Date.now() < until && (await this.#verdictChange(outcome.waiting.digests, until));
-      outcome = evaluateRequest(request, this.#o.snapshot, changed ? {} : { waitExpired: true });
+      outcome = evaluateRequest(request, this.#o.snapshot, changed ? { fields } : { fields, waitExpired: true });
       if (!changed) break;
     }
     return outcome;
   }
 
-  /** Looks up in their registries, in parallel and bounded, the tags neither mirror nor cache knows. */
-  async #resolveMisses(request: AdmissionRequest): Promise<void> {
+  /**
+   * Looks up in their registries, in parallel and bounded, the tags neither mirror nor cache
+   * knows. Returns the request's image fields (for the decision, so they are found once).
+   */
+  async #resolveMisses(request: AdmissionRequest): Promise<ImageField[]> {
     let fields;
     try {
       fields = imagesOf(request);
@@ -100,13 +103,14 @@ export class AdmissionHandler {
     for (const f of fields) {
       let ref: ImageReference;
       try {
-        ref = parseReference(f.reference);
+        ref = parseImageReference(f.reference);
       } catch {
         continue; // decided (refused) as invalid
       }
       if (resolveFromMemory(ref, this.#o.snapshot) === undefined) misses.push(ref);
     }
     if (misses.length > 0) await Promise.all(misses.map((r) => this.#o.resolver.resolve(r)));
+    return fields;
   }
 
   /** Resolves true when a verdict of one of `digests` changes before `until`, false at `until`. */

@@ -14,3 +14,4 @@ export * from './webhook.ts';
 export * from './handler.ts';
 export * from './publisher.ts';
 export * from './audit-batcher.ts';
+export * from './lru.ts';

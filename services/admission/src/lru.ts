@@ -34,3 +34,26 @@ export class TtlLru<V> {
     return this.#entries.size;
   }
 }
+
+/**
+ * `fn` remembered for the last `max` distinct arguments (a thrown error too): admission sees the
+ * same few hundred image references over and over, and parsing them is a measurable share of a
+ * decision. `fn` must be pure and its result not mutated by callers.
+ */
+export function boundedMemo<R>(max: number, fn: (key: string) => R): (key: string) => R {
+  const cache = new Map<string, { value: R } | { error: unknown }>();
+  return (key) => {
+    let hit = cache.get(key);
+    if (!hit) {
+      try {
+        hit = { value: fn(key) };
+      } catch (error) {
+        hit = { error };
+      }
+      if (cache.size >= max) cache.delete(cache.keys().next().value!);
+      cache.set(key, hit);
+    }
+    if ('error' in hit) throw hit.error;
+    return hit.value;
+  };
+}

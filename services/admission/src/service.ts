@@ -14,6 +14,7 @@ import { Outbox } from './outbox.ts';
 import { eventsIn, publisherFor, type OutboundEvent } from './publisher.ts';
 import { AuditBatcher } from './audit-batcher.ts';
 import { TagResolver } from './resolve.ts';
+import { boundedMemo } from './lru.ts';
 import { decodeException, decodeRuntimePolicy, type DecisionSnapshot, type Exception, type RuntimePolicyRef } from './snapshot.ts';
 import { startWebhook, type Webhook } from './webhook.ts';
 
@@ -95,9 +96,10 @@ export async function startAdmission(ctx: ServiceContext<AdmissionShape>): Promi
 
   const policies = cachedValues(runtimePolicies);
   const exceptionList = cachedValues(exceptions);
+  const tagKeyOf = boundedMemo(10_000, tagBucketKey);
   const snapshot: DecisionSnapshot = {
     verdict: (digest) => verdicts.get(digestBucketKey(digest)),
-    digestOf: (canonical) => tags.get(tagBucketKey(canonical)) ?? resolver.cached(canonical)?.value,
+    digestOf: (canonical) => tags.get(tagKeyOf(canonical)) ?? resolver.cached(canonical)?.value,
     runtimePolicies: policies,
     exceptions: exceptionList,
     cluster: config.ADMISSION_CLUSTER,
