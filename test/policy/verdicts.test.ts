@@ -209,15 +209,21 @@ describe('verdicts', () => {
     assert.equal(final!.verdict.compliance, expected);
   });
 
-  it('a vulnerability database update re-evaluates every image', async () => {
+  it('a vulnerability database update re-evaluates the images whose findings it changed, and only those', async () => {
     await h.settled();
-    // Change a report underneath (as a re-match would), then announce the update.
+    // Change a report underneath (as the scanner's re-match does), then announce the update.
     const d = sha('a1');
+    const untouched = sha('a2');
+    const before = (await h.verdict(untouched))!;
     const stored = (await h.api.engine.store.reports.get(d))!;
     await h.api.engine.store.reports.put({ ...stored, vulnerabilities: [vuln('CVE-2024-13', 'critical')], vulnDbVersion: 'db-2' });
     const { VulnDbUpdatedSchema } = await import('@assay/proto');
     await publishEvent(h.admin.js, Topics.vulnDbUpdated, create(VulnDbUpdatedSchema, { meta: newEventMeta('test'), version: 'db-2' }));
     const v = await h.waitVerdict(d, (v) => v.vulnDbVersion === 'db-2');
     assert.match(v.verdict.reasons.map((x) => x.message).join(), /CVE-2024-13/);
+    await h.settled();
+    const r = await h.api.engine.onVulnDbUpdated('db-2');
+    assert.equal(r.evaluated, 1, 'one report carries the new version');
+    assert.equal((await h.verdict(untouched))!.revision, before.revision, 'an image whose findings did not change keeps its verdict');
   });
 });

@@ -1,6 +1,6 @@
 // The running evaluator: keeps verdicts current. Evaluates each completed scan; re-evaluates
 // the images a policy or exception change can affect, the images an expiry affects (at the
-// expiry), and every image after a vulnerability database update. An in-memory index of
+// expiry), and the images whose findings a new vulnerability database changed. An in-memory index of
 // digest → scope fields answers "which images can this change affect" without reading reports.
 import { allPages, type ImageAssurancePolicy, type PolicyException, type Store } from '@assay/store';
 import { ChangeType, PolicyKind, ScanStatus, type ScanCompleted, type Verdict, type PolicyChanged } from '@assay/proto';
@@ -217,8 +217,18 @@ export class PolicyEngine {
     return this.reevaluate(affected, causation);
   }
 
-  async onVulnDbUpdated(causationId?: string): Promise<{ evaluated: number; written: number }> {
-    return this.reevaluate([...this.index.keys()], causationId);
+  /**
+   * A new vulnerability database. The scanner re-matches the stored reports and announces each
+   * image whose findings changed as a ScanCompleted (re-evaluated as it arrives); reports it
+   * rewrote already carry the new version, and are re-evaluated here. Images whose findings did
+   * not change keep their verdict: nothing it was computed from changed.
+   */
+  async onVulnDbUpdated(version: string, causationId?: string): Promise<{ evaluated: number; written: number }> {
+    const affected: string[] = [];
+    for await (const meta of allPages((p) => this.#o.store.reports.list(p))) {
+      if (version !== '' && meta.vulnDbVersion === version) affected.push(meta.digest);
+    }
+    return this.reevaluate(affected, causationId);
   }
 
   /** The next exception or allow-list expiry after now. */

@@ -117,7 +117,7 @@ export async function startPolicy(ctx: ServiceContext<PolicyShape>): Promise<Pol
       consumer: Consumers.policyVulnDb,
       schema: VulnDbUpdatedSchema,
       handler: async (msg) => {
-        const r = await engine.onVulnDbUpdated(msg.meta?.id);
+        const r = await engine.onVulnDbUpdated(msg.version, msg.meta?.id);
         evaluations.inc({ trigger: 'vulndb' }, r.evaluated);
         logger.info({ vulnDb: msg.version, ...r }, 're-evaluated after a vulnerability database update');
       },
