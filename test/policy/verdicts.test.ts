@@ -126,6 +126,38 @@ describe('verdicts', () => {
     assert.match(flipped.verdict.reasons[0]!.message, /CVE-2024-10/);
   });
 
+  it('an exception narrowed or deleted re-evaluates the images it covered before or covers now, and no others', async () => {
+    await h.call('PUT', '/api/v1/policies/baseline', { document: baseline() }, { 'if-match': String((await h.call('GET', '/api/v1/policies/baseline')).json.version) });
+    const x = report({ vulnerabilities: [vuln('CVE-2024-21', 'critical')] }, { repository: 'team-a/exc-x', digest: sha('exc-x') });
+    const y = report({ vulnerabilities: [vuln('CVE-2024-21', 'critical')] }, { repository: 'team-a/exc-y', digest: sha('exc-y') });
+    const z = report({}, { repository: 'team-a/elsewhere', digest: sha('exc-z') });
+    const created = await h.call('POST', '/api/v1/exceptions', { id: 'exc-narrow', scope: { repository: 'team-a/exc-*', items: ['CVE-2024-21'] }, reason: 'vendor fix pending', expiresAt: '2099-01-01T00:00:00Z' });
+    assert.equal(created.status, 201, created.text);
+    await h.settled();
+    for (const r of [x, y, z]) await h.storeAndAnnounce(r);
+    for (const r of [x, y, z]) await h.waitVerdict(r.image.digest, (v) => v.compliance === Compliance.COMPLIANT);
+    await h.settled();
+    const zBefore = (await h.verdict(z.image.digest))!.revision;
+    const reevaluated = async () => {
+      const text = await (await fetch(`${h.url}/metrics`)).text();
+      return Number(/assay_policy_reevaluations_total\{trigger="policy"[^}]*\} (\d+)/.exec(text)?.[1] ?? 0);
+    };
+    const count0 = await reevaluated();
+
+    const narrowed = await h.call('PUT', '/api/v1/exceptions/exc-narrow', { scope: { repository: 'team-a/exc-x', items: ['CVE-2024-21'] }, reason: 'vendor fix pending', expiresAt: '2099-01-01T00:00:00Z' }, { 'if-match': '"1"' });
+    assert.equal(narrowed.status, 200, narrowed.text);
+    await h.waitVerdict(y.image.digest, (v) => v.compliance === Compliance.NON_COMPLIANT);
+    await h.settled();
+    assert.equal((await h.verdict(x.image.digest))!.verdict.compliance, Compliance.COMPLIANT);
+    assert.equal((await reevaluated()) - count0, 2, 'the two images covered before the change (one still covered)');
+
+    assert.equal((await h.call('DELETE', '/api/v1/exceptions/exc-narrow')).status, 200);
+    await h.waitVerdict(x.image.digest, (v) => v.compliance === Compliance.NON_COMPLIANT);
+    await h.settled();
+    assert.equal((await reevaluated()) - count0, 3, 'then the one it covered when deleted');
+    assert.equal((await h.verdict(z.image.digest))!.revision, zBefore, 'an image the exception never covered was not re-evaluated');
+  });
+
   it('an exception expiring flips the verdict at the expiry', async () => {
     const r = report({ vulnerabilities: [vuln('CVE-2024-11', 'critical')] }, { repository: 'team-a/exc', digest: sha('exc1') });
     await h.call('PUT', '/api/v1/policies/baseline', { document: baseline() }, { 'if-match': String((await h.call('GET', '/api/v1/policies/baseline')).json.version) });

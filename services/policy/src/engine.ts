@@ -3,7 +3,7 @@
 // expiry), and the images whose findings a new vulnerability database changed. An in-memory index of
 // digest → scope fields answers "which images can this change affect" without reading reports.
 import { allPages, type ImageAssurancePolicy, type PolicyException, type Store } from '@assay/store';
-import { ChangeType, PolicyKind, ScanStatus, type ScanCompleted, type Verdict, type PolicyChanged } from '@assay/proto';
+import { PolicyKind, ScanStatus, type ScanCompleted, type Verdict, type PolicyChanged } from '@assay/proto';
 import type { Logger } from '@assay/telemetry';
 import type { JetStreamClient, KV } from 'nats';
 import { announceVerdict } from './audit.ts';
@@ -202,13 +202,12 @@ export class PolicyEngine {
       const scopes = versions.filter((r) => r?.document).map((r) => r!.document!.scope);
       affected = this.digestsInScope(scopes);
     } else if (msg.kind === PolicyKind.EXCEPTION) {
-      const e = await this.#o.store.exceptions.get(msg.policyId);
-      // A new exception covers its own images; an update or delete may have narrowed a scope
-      // we no longer know, so every image is re-evaluated.
-      affected =
-        msg.change === ChangeType.CREATED && e
-          ? [...this.index.values()].filter((s) => exceptionCoversImage(e, s)).map((s) => s.digest)
-          : [...this.index.keys()];
+      // The images the exception covered before the change or covers after it. Without both
+      // versions at hand (an exception older than its history) every image is re-evaluated.
+      const versions = msg.version > 0 ? await this.#exceptionVersions(msg.policyId, msg.version) : undefined;
+      affected = versions
+        ? [...this.index.values()].filter((s) => versions.some((e) => exceptionCoversImage(e, s))).map((s) => s.digest)
+        : [...this.index.keys()];
     }
     // Runtime policies do not enter verdicts: admission applies them, from its mirror of the bucket.
     if (msg.kind === PolicyKind.RUNTIME) await this.#o.documents?.syncRuntimePolicy(msg.policyId);
@@ -223,6 +222,13 @@ export class PolicyEngine {
    * rewrote already carry the new version, and are re-evaluated here. Images whose findings did
    * not change keep their verdict: nothing it was computed from changed.
    */
+  /** The exception as it was before version `v` and as it is at `v` (tombstones left out), or undefined when unknown. */
+  async #exceptionVersions(id: string, v: number): Promise<PolicyException[] | undefined> {
+    const [before, after] = await Promise.all([v > 1 ? this.#o.store.exceptionVersions.get(id, v - 1) : undefined, this.#o.store.exceptionVersions.get(id, v)]);
+    if (!after || (v > 1 && !before)) return undefined;
+    return [before?.document, after.document].filter((d): d is PolicyException => d !== null && d !== undefined);
+  }
+
   async onVulnDbUpdated(version: string, causationId?: string): Promise<{ evaluated: number; written: number }> {
     const affected: string[] = [];
     for await (const meta of allPages((p) => this.#o.store.reports.list(p))) {
