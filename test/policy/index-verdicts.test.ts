@@ -217,6 +217,19 @@ describe('index verdicts (policy service)', () => {
   it('an index event without a valid digest is refused, not recorded', async () => {
     await assert.rejects(h.api.indexes!.record(indexEvent('latest', repo, [])), /valid digest/);
   });
+
+  it('an index without runnable platforms leaves the verdict the scanner gave it (a failed scan) alone', async () => {
+    const idx = sha('index-empty');
+    await publishEvent(
+      h.admin.js,
+      Topics.scanCompleted,
+      create(ScanCompletedSchema, { meta: newEventMeta('test'), image: { registry: REGISTRY, repository: repo, digest: idx }, status: ScanStatus.FAILED, error: 'UnscannableImageError: index has no runnable manifests' }),
+    );
+    await h.waitVerdict(idx, (v) => v.compliance === Compliance.ERROR);
+    const w = await h.api.indexes!.record(indexEvent(idx, repo, []));
+    assert.equal(w.written, false);
+    assert.equal((await h.verdict(idx))!.verdict.compliance, Compliance.ERROR);
+  });
 });
 
 describe('index verdicts across replicas', () => {

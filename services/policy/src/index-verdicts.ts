@@ -181,7 +181,8 @@ export class IndexVerdicts {
   /** Recomputes and writes the verdict of a known index. */
   async recompute(indexDigest: string, causationId?: string): Promise<IndexWrite> {
     const index = this.#indexes.get(indexDigest);
-    if (!index) return { written: false, announced: false };
+    // No runnable platform: nothing to aggregate (the scanner reports such an index as a failed scan).
+    if (!index || index.manifests.length === 0) return { written: false, announced: false };
     let next: Verdict | undefined;
     const w = await casVerdict(this.#o.verdicts, indexDigest, async (prev) => {
       const platforms = new Map<string, Verdict>();
