@@ -5,7 +5,6 @@ import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { chmod, mkdir, readFile, writeFile } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { spawnChild, type Child } from './children.ts';
 
@@ -13,19 +12,6 @@ import { spawnChild, type Child } from './children.ts';
 export function hasBinary(name: string): boolean {
   const dirs = (process.env.PATH ?? '').split(':').concat(['/usr/sbin', '/usr/bin', '/sbin', '/usr/local/sbin', '/usr/local/bin']);
   return dirs.some((d) => d !== '' && existsSync(join(d, name)));
-}
-
-/** A port free right now on 127.0.0.1 (the kernel's pick): for ports another process must know in advance. */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.once('error', reject);
-    srv.listen({ port: 0, host: '127.0.0.1' }, () => {
-      const a = srv.address();
-      const port = typeof a === 'object' && a ? a.port : 0;
-      srv.close(() => resolve(port));
-    });
-  });
 }
 
 export interface Secrets {

@@ -16,3 +16,35 @@ export async function preferPort(preferred: number, host = '127.0.0.1'): Promise
   if (preferred === 0) return 0;
   return (await isPortFree(preferred, host)) ? preferred : 0;
 }
+
+export interface PortReservation {
+  readonly port: number;
+  /** Stops holding the port, just before the process that needs it binds it. */
+  release(): Promise<void>;
+}
+
+function listenOn(port: number, host: string): Promise<ReturnType<typeof createServer> | undefined> {
+  return new Promise((resolve) => {
+    const srv = createServer();
+    srv.unref();
+    srv.once('error', () => resolve(undefined));
+    srv.listen({ port, host, exclusive: true }, () => resolve(srv));
+  });
+}
+
+/**
+ * Holds `preferred` (or, when it is busy or 0, a port the kernel picks) until released. Ports
+ * another process must know in advance stay bound meanwhile, so nats-server or a service that
+ * asks the kernel for any free port can never be handed the same one.
+ */
+export async function reservePort(preferred: number, host = '127.0.0.1'): Promise<PortReservation> {
+  const srv = (preferred !== 0 ? await listenOn(preferred, host) : undefined) ?? (await listenOn(0, host));
+  if (!srv) throw new Error(`no free port on ${host}`);
+  const a = srv.address();
+  const port = typeof a === 'object' && a ? a.port : 0;
+  let released: Promise<void> | undefined;
+  return {
+    port,
+    release: () => (released ??= new Promise<void>((resolve) => srv.close(() => resolve()))),
+  };
+}

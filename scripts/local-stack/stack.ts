@@ -14,9 +14,9 @@ import { registryWatcherService } from '@assay/registry-watcher';
 import { scannerService } from '@assay/scanner';
 import { spawnChild, type Child, type ExitStatus } from './children.ts';
 import { createFormatter, type LogFormatter } from './format.ts';
-import { ensureSecrets, ensureTls, freePort, hasBinary, startRegistry, type RegistryProcess } from './extras.ts';
+import { ensureSecrets, ensureTls, hasBinary, startRegistry, type RegistryProcess } from './extras.ts';
 import { ADMIN_USER, DEMO_USER, ensureUsers, startNats, type NatsProcess } from './nats.ts';
-import { preferPort } from './ports.ts';
+import { preferPort, reservePort } from './ports.ts';
 
 /** The repository root, from this file's place in it. */
 export const REPO_ROOT = dirname(dirname(dirname(fileURLToPath(import.meta.url))));
@@ -214,15 +214,18 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
   const tls = ensureTls(stateDir);
   if (!tls) log('warn', 'openssl is not installed: the admission webhook does not run (install the Debian package openssl)');
   // Ports other processes must know in advance (the registry notifies the watcher; the demo calls
-  // the webhook): a free one when the usual one is busy or 0 is asked for.
-  const fixedPort = async (explicit: number | undefined, usual: number) => {
-    const want = explicit ?? (options.basePort === 0 ? 0 : usual);
-    return (await preferPort(want)) || (await freePort());
-  };
-  const webhookPort = tls ? await fixedPort(options.webhookPort, 8443) : undefined;
+  // the webhook): the usual one, or a free one when it is busy or 0 is asked for. Each stays held
+  // until just before its process binds it, so nothing that asks the kernel for any free port
+  // meanwhile (nats-server, the other services' health servers) can be handed it.
+  const reserveFixed = (explicit: number | undefined, usual: number) => reservePort(explicit ?? (options.basePort === 0 ? 0 : usual));
+  const webhookReservation = tls ? await reserveFixed(options.webhookPort, 8443) : undefined;
+  const webhookPort = webhookReservation?.port;
   const watcherIndex = SERVICES.findIndex((s) => s.name === 'registry-watcher');
   const watcherWanted = options.basePort === undefined ? SERVICES[watcherIndex]!.port : options.basePort === 0 ? 0 : options.basePort + watcherIndex;
-  const watcherPort = (await preferPort(watcherWanted)) || (await freePort());
+  const watcherReservation = await reservePort(watcherWanted);
+  const watcherPort = watcherReservation.port;
+  const registryReservation = hasBinary('docker-registry') ? await reserveFixed(options.registryPort, 5000) : undefined;
+  const releaseReservations = () => Promise.all([webhookReservation?.release(), watcherReservation.release(), registryReservation?.release()]);
   const natsPort = await preferPort(options.natsPort ?? 4222);
   if (options.natsPort === undefined && natsPort !== 4222) log('warn', 'port 4222 is busy; nats-server takes a free port');
 
@@ -234,7 +237,10 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     const m = /^\[\d+\] \S+ \S+ \[(WRN|ERR|FTL)\] (.*)$/.exec(line);
     if (m) log(m[1] === 'WRN' ? 'warn' : m[1] === 'ERR' ? 'error' : 'fatal', `nats-server: ${m[2]}`);
   };
-  const nats: NatsProcess = await startNats({ dir: natsDir, port: natsPort, users: [...users.values()], onLine: onNatsLine });
+  const nats: NatsProcess = await startNats({ dir: natsDir, port: natsPort, users: [...users.values()], onLine: onNatsLine }).catch(async (err: unknown) => {
+    await releaseReservations();
+    throw err;
+  });
   log('info', 'nats-server listening', { url: nats.url, nats_pid: nats.child.pid, state: natsDir });
 
   let registry: RegistryProcess | undefined;
@@ -247,7 +253,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     try {
       registry = await startRegistry({
         stateDir,
-        port: await fixedPort(options.registryPort, 5000),
+        port: await registryReservation!.release().then(() => registryReservation!.port),
         notifyUrl: `http://127.0.0.1:${watcherPort}/registry/events/local`,
         token: secrets.notificationToken,
         onLine: (line) => {
@@ -309,6 +315,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
   const stop = (reason = 'stop requested'): Promise<number> => {
     stopping ??= (async () => {
       log('info', 'stopping the local stack', { reason });
+      await releaseReservations();
       await Promise.all(
         [...children.values()].map(async (c) => {
           const s = await c.stop(stopGraceMs);
@@ -393,6 +400,8 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       const wanted = options.basePort === undefined ? svc.port : options.basePort === 0 ? 0 : options.basePort + i;
       // The watcher's port was fixed earlier: the registry already notifies it there.
       const port = svc.name === 'registry-watcher' ? watcherPort : await preferPort(wanted);
+      if (svc.name === 'registry-watcher') await watcherReservation.release();
+      if (svc.name === 'admission') await webhookReservation?.release();
       if (wanted !== 0 && port === 0) log('warn', `port ${wanted} is busy; ${svc.name} takes a free port`);
       const cred = users.get(svc.name)!;
       const info: ServiceInfo = { name: svc.name, pid: -1, url: undefined, ready: false };
