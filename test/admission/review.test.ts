@@ -187,6 +187,44 @@ describe('admission: the review, from memory', () => {
       assert.equal(outcome.mode, 'none');
     });
 
+    it('runtime policies scoped on labels match the workload\'s labels (object and pod template)', () => {
+      const s = memorySnapshot({
+        policies: [runtimePolicy('a-catch-all', { enforcement: 'audit' }), runtimePolicy('payments', { scope: { namespaces: ['*'], labels: { team: 'payments' } } })],
+        tags: new Map([[canonical('registry.local/team/app:v1'), bad]]),
+        verdicts: new Map([[bad, verdict(Compliance.NON_COMPLIANT, [{ policy: 'baseline', control: 'malware', message: 'malware: EICAR at /tmp/eicar.com' }])]]),
+      });
+      const pod = (labels: Record<string, unknown> | undefined) => ({
+        ...body('registry.local/team/app:v1'),
+        request: { ...body('x').request, object: { metadata: labels ? { labels } : {}, spec: { containers: [{ name: 'app', image: 'registry.local/team/app:v1' }] } } },
+      });
+      const deployment = (own: Record<string, string>, template: Record<string, string>) => ({
+        ...body('x'),
+        request: {
+          ...body('x').request,
+          kind: { group: 'apps', version: 'v1', kind: 'Deployment' },
+          object: { metadata: { labels: own }, spec: { template: { metadata: { labels: template }, spec: { containers: [{ name: 'app', image: 'registry.local/team/app:v1' }] } } } },
+        },
+      });
+      // A bare Pod labelled team=payments: the label-scoped policy is more specific and enforces.
+      let r = reviewAdmission(pod({ team: 'payments' }), s);
+      assert.equal(r.outcome.runtimePolicy, 'payments');
+      assert.equal(r.response.response.allowed, false);
+      // Another team, no labels, or a non-string label value: the catch-all (audit) governs.
+      for (const labels of [{ team: 'search' }, undefined, { team: 7 }]) {
+        r = reviewAdmission(pod(labels), s);
+        assert.equal(r.outcome.runtimePolicy, 'a-catch-all', JSON.stringify(labels));
+        assert.equal(r.response.response.allowed, true);
+      }
+      // A Deployment: its pod template's label counts, and wins over the object's own.
+      r = reviewAdmission(deployment({ app: 'shop' }, { team: 'payments' }), s);
+      assert.equal(r.outcome.runtimePolicy, 'payments');
+      assert.equal(r.response.response.allowed, false);
+      r = reviewAdmission(deployment({ team: 'payments' }, { team: 'search' }), s);
+      assert.equal(r.outcome.runtimePolicy, 'a-catch-all');
+      r = reviewAdmission(deployment({ team: 'payments' }, {}), s);
+      assert.equal(r.outcome.runtimePolicy, 'payments', 'the object\'s own labels count too');
+    });
+
     it('pins tags to digests for /mutate, pod level only', () => {
       const s = snap({ enforcement: 'audit' });
       const req = parseAdmissionReview(body('registry.local/team/app:v1'));

@@ -103,6 +103,7 @@ export const RuntimePolicySchema = z.strictObject({
     /** Namespace globs; `*` for all. */
     namespaces: z.array(pattern).min(1),
     clusters: z.array(pattern).optional(),
+    /** Workload labels that must all be equal: the object's own merged with its pod template's. */
     labels: z.record(nonEmpty(317), z.string().max(63)).optional(),
   }),
   /** Image assurance policies applied to images admitted under this policy. */

@@ -7,6 +7,7 @@ import { boundedMemo } from './lru.ts';
 import type { Verdict } from '@assay/proto';
 import { decideAdmission, selectRuntimePolicy } from '@assay/runtime-policy';
 import { CONTAINER_LISTS, extractImages, type ContainerList, type ImageField } from './images.ts';
+import { workloadLabels } from './labels.ts';
 import { parseAdmissionReview, reviewResponse, type AdmissionRequest, type AdmissionReviewResponse } from './review.ts';
 import type { DecisionSnapshot, RuntimePolicyRef } from './snapshot.ts';
 
@@ -108,9 +109,9 @@ export function evaluateRequest(request: AdmissionRequest, snapshot: DecisionSna
   if (fields.length === 0) {
     return { ...base, allowed: true, mode: 'none', runtimePolicy: '', message: 'allowed: no images to review', warnings: [], images: [] };
   }
-  // The AdmissionReview does not carry the namespace's labels, and admission reads nothing but
-  // its mirrors: runtime policies scoped on namespace labels match as if the namespace had none.
-  const policy: RuntimePolicyRef | undefined = selectRuntimePolicy(request.namespace, {}, snapshot.runtimePolicies(), snapshot.cluster);
+  // Scope labels are the workload's (object and pod template): the AdmissionReview does not carry
+  // the namespace's labels, and admission reads nothing but its mirrors.
+  const policy: RuntimePolicyRef | undefined = selectRuntimePolicy(request.namespace, workloadLabels(request), snapshot.runtimePolicies(), snapshot.cluster);
   const mode = policy?.policy.enabled ? policy.policy.enforcement : 'none';
   const exceptions = snapshot.exceptions();
   const images: ImageOutcome[] = [];
