@@ -58,7 +58,7 @@ describe('vulnerabilities', () => {
     fails(judge(r, cfg, [], expiresAt), 'vulnerabilities', 'CVE-2024-4');
   });
   it('a grace period after the fix was published passes until it ends', () => {
-    const r = report({ vulnerabilities: [vuln('CVE-2024-5', 'critical', { fixPublished: '2026-01-25T00:00:00Z' })] });
+    const r = report({ vulnerabilities: [vuln('CVE-2024-5', 'critical', { fixPublishedAt: '2026-01-25T00:00:00Z' })] });
     const cfg = { vulnerabilities: { maxSeverity: 'high' as const, gracePeriodDays: 14 } };
     passes(judge(r, cfg));
     fails(judge(r, cfg, [], new Date('2026-02-09T00:00:00Z')), 'vulnerabilities', 'CVE-2024-5');

@@ -48,7 +48,7 @@ test('package → lookups: source package and full source version for dpkg; bina
   assert.equal(lookupsFor({ name: 'Foo_Bar.baz', version: '1', type: 'pypi', purl: 'x' })[0]?.name, 'foo-bar-baz');
 });
 
-test('rematch: changed only when (id, package, fixed version) sets differ; reports re-matched against a new db', async (t) => {
+test('rematch: changed when (id, package, fixed version) sets differ (or a finding is rescored); reports re-matched against a new db', async (t) => {
   const f = (id: string, fixedVersion?: string) => ({ id, packageName: 'lodash', packageVersion: '4.17.0', packageType: 'npm', ...(fixedVersion ? { fixedVersion } : {}) });
   assert.equal(rematch([f('A', '1')], [f('A', '1')]).changed, false);
   assert.equal(rematch([f('A', '1')], [f('A', '2')]).changed, true);
@@ -64,7 +64,7 @@ test('rematch: changed only when (id, package, fixed version) sets differ; repor
   const pkg = { name: 'lodash', version: '4.17.0', type: 'npm', purl: 'pkg:npm/lodash@4.17.0' };
   const reports = [
     { reportId: 'r1', packages: [pkg], vulnerabilities: [], vulnDbVersion: 'v1' }, // new advisory → changed
-    { reportId: 'r2', packages: [pkg], vulnerabilities: [{ ...f('GHSA-x', '4.17.21') }], vulnDbVersion: 'v1' }, // same → unchanged
+    { reportId: 'r2', packages: [pkg], vulnerabilities: [{ ...f('GHSA-x', '4.17.21'), severity: 'unknown' }], vulnDbVersion: 'v1' }, // same → unchanged
     { reportId: 'r3', packages: [pkg], vulnerabilities: [], vulnDbVersion: 'v2' }, // already on v2 → skipped
   ];
   const changed: string[] = [];

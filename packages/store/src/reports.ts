@@ -78,6 +78,12 @@ export const VulnerabilitySchema = z.looseObject({
   packageVersion: z.string().max(300),
   packageType: nonEmpty(50).optional(),
   fixedVersion: z.string().max(300).optional(),
+  /**
+   * When the fix was published (ISO-8601), read by the vulnerabilities control's grace period.
+   * The advisory's OSV `published` time (OSV has no per-fix date); absent in reports written
+   * before it existed, or when unknown: then no grace applies.
+   */
+  fixPublishedAt: z.iso.datetime({ offset: true }).optional(),
   severity: z.enum(SEVERITIES),
   cvss: z.number().min(0).max(10).optional(),
   aliases: z.array(nonEmpty(100)).optional(),

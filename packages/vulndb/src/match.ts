@@ -20,6 +20,14 @@ export interface Finding {
   purl?: string;
   /** Smallest fixed version above the installed one; absent when no fix is known. */
   fixedVersion?: string;
+  /**
+   * When the fix became available (ISO-8601), for a policy's grace period; only with a
+   * `fixedVersion`. OSV has no per-fix date, so this is the advisory record's `published` time:
+   * distribution advisories (DSA/DLA/GHSA…) are published with their fix, and for CVE-tracker
+   * records whose fix came later it errs early, i.e. toward the stricter side (the grace ends
+   * sooner). Absent when the record has no (parseable) `published`: then no grace applies.
+   */
+  fixPublishedAt?: string;
   severity: Severity;
   cvss?: number;
   cvssVector?: string;
@@ -56,6 +64,8 @@ interface Candidate {
   title: string | undefined;
   aliases: string[];
   references: string[];
+  /** The record's `published`, normalised to ISO-8601 (see Finding.fixPublishedAt). */
+  published: string | undefined;
 }
 
 interface Row {
@@ -67,6 +77,7 @@ interface Row {
   cvss: number | null;
   cvss_vector: string | null;
   summary: string | null;
+  published: string | null;
   aliases: string | null;
   upstream: string | null;
   refs: string | null;
@@ -88,6 +99,13 @@ function referencesOf(id: string, aliases: readonly string[], upstream: readonly
   return [...new Set(out)];
 }
 
+/** A stored timestamp as ISO-8601, so equal instants compare equal (re-matching compares them as text). */
+function isoOf(s: string | null): string | undefined {
+  if (!s) return undefined;
+  const t = Date.parse(s);
+  return Number.isNaN(t) ? undefined : new Date(t).toISOString();
+}
+
 function toCandidate(r: Row): Candidate {
   const aliases = parseList(r.aliases);
   return {
@@ -101,6 +119,7 @@ function toCandidate(r: Row): Candidate {
     title: r.summary ? r.summary.slice(0, 2000) : undefined,
     aliases,
     references: referencesOf(r.id, aliases, parseList(r.upstream), parseList(r.refs)),
+    published: isoOf(r.published),
   };
 }
 
@@ -136,7 +155,8 @@ class Matcher implements VulnDb {
     }
     this.#cacheSize = opts.cacheSize ?? 50_000;
     this.#query = this.#db.prepare(
-      `SELECT v.id, a.ecosystem, a.ranges, a.versions, a.severity, a.cvss, a.cvss_vector, v.summary, v.aliases, v.upstream, v.refs
+      // `published` has been in the layout since schema 1, so every database this reader opens has it.
+      `SELECT v.id, a.ecosystem, a.ranges, a.versions, a.severity, a.cvss, a.cvss_vector, v.summary, v.published, v.aliases, v.upstream, v.refs
          FROM affected a JOIN vulnerabilities v ON v.vid = a.vid
         WHERE a.eco_key = ? AND a.name = ? AND v.withdrawn IS NULL`,
     );
@@ -177,7 +197,10 @@ class Matcher implements VulnDb {
         const prior = seen.get(c.id);
         if (prior) {
           // The same advisory through a second lookup (rpm binary and source): keep one finding.
-          if (!prior.fixedVersion && fixedVersion) prior.fixedVersion = fixedVersion;
+          if (!prior.fixedVersion && fixedVersion) {
+            prior.fixedVersion = fixedVersion;
+            if (c.published) prior.fixPublishedAt = c.published;
+          }
           continue;
         }
         const f: Finding = {
@@ -188,6 +211,7 @@ class Matcher implements VulnDb {
           packageType: pkg.type,
           ...(pkg.purl ? { purl: pkg.purl } : {}),
           ...(fixedVersion ? { fixedVersion } : {}),
+          ...(fixedVersion && c.published ? { fixPublishedAt: c.published } : {}),
           severity: c.severity,
           ...(c.cvss !== undefined ? { cvss: c.cvss } : {}),
           ...(c.cvssVector ? { cvssVector: c.cvssVector } : {}),

@@ -1,27 +1,59 @@
 // Re-matching stored inventories when a new database arrives (no image is pulled again). A
-// report counts as changed when its set of (advisory id, package, fixed version) differs;
-// severity or wording changes alone do not re-trigger policy evaluation.
+// report counts as changed when its set of (advisory id, package, fixed version) differs, or
+// when a finding kept its identity but its severity, CVSS score or vector, or fix-publication
+// time differs: a CVE rescored low → critical must reach the severity and CVSS controls (and a
+// newly known fix date the grace period). Title and reference wording alone do not re-trigger
+// policy evaluation. A report stored before findings carried `fixPublishedAt` is rewritten once,
+// by the first new database, to gain it.
 import type { OsInfo, Package } from '@assay/inventory';
 import type { Finding, VulnDb } from './match.ts';
 
-type FindingKey = Pick<Finding, 'id' | 'packageName' | 'packageVersion' | 'fixedVersion'> & { packageType?: string | undefined };
+type FindingKey = Pick<Finding, 'id' | 'packageName' | 'packageVersion' | 'fixedVersion'> & {
+  packageType?: string | undefined;
+  severity?: string | undefined;
+  cvss?: number | undefined;
+  cvssVector?: string | undefined;
+  fixPublishedAt?: string | undefined;
+};
 
 const keyOf = (f: FindingKey) => `${f.id}\0${f.packageType ?? ''}\0${f.packageName}\0${f.packageVersion}\0${f.fixedVersion ?? ''}`;
+/** What policy reads of a finding beyond its identity. */
+const detailOf = (f: FindingKey) => `${f.severity ?? ''}\0${f.cvss ?? ''}\0${f.cvssVector ?? ''}\0${f.fixPublishedAt ?? ''}`;
+
+/** identity key → its findings' details, sorted (the same identity twice, e.g. two paths, stays comparable). */
+function detailsByKey(findings: readonly FindingKey[]): Map<string, string> {
+  const m = new Map<string, string[]>();
+  for (const f of findings) {
+    const k = keyOf(f);
+    const list = m.get(k);
+    if (list) list.push(detailOf(f));
+    else m.set(k, [detailOf(f)]);
+  }
+  return new Map([...m].map(([k, v]) => [k, v.sort().join('\n')]));
+}
 
 export interface RematchDiff {
   changed: boolean;
   added: string[];
   removed: string[];
+  /** Findings present before and after whose severity, CVSS or fix-publication time changed. */
+  updated: string[];
 }
 
-/** Compares two finding lists by id + package + fixed version. */
+/** Compares two finding lists by id + package + fixed version, then by severity, CVSS and fix date. */
 export function rematch(oldFindings: readonly FindingKey[], newFindings: readonly FindingKey[]): RematchDiff {
-  const before = new Set(oldFindings.map(keyOf));
-  const after = new Set(newFindings.map(keyOf));
-  const added = [...after].filter((k) => !before.has(k));
-  const removed = [...before].filter((k) => !after.has(k));
+  const before = detailsByKey(oldFindings);
+  const after = detailsByKey(newFindings);
+  const added = [...after.keys()].filter((k) => !before.has(k));
+  const removed = [...before.keys()].filter((k) => !after.has(k));
+  const updated = [...after].filter(([k, d]) => before.has(k) && before.get(k) !== d).map(([k]) => k);
   const pretty = (k: string) => k.split('\0').filter(Boolean).join(' ');
-  return { changed: added.length > 0 || removed.length > 0, added: added.map(pretty), removed: removed.map(pretty) };
+  return {
+    changed: added.length > 0 || removed.length > 0 || updated.length > 0,
+    added: added.map(pretty),
+    removed: removed.map(pretty),
+    updated: updated.map(pretty),
+  };
 }
 
 /** The parts of a stored scan report re-matching reads. */

@@ -63,8 +63,11 @@ export function osOfReport(report: Pick<ScanReport, 'os'>): OsInfo | undefined {
   return os && name ? { family: os.family, name } : undefined;
 }
 
-/** A finding in the report's Vulnerability shape (bounded as the store validates it). */
-function toVulnerability(f: Finding): ScanReport['vulnerabilities'][number] {
+/**
+ * A finding in the report's Vulnerability shape (bounded as the store validates it). Carries
+ * `fixPublishedAt` (the fix-publication time the grace period reads) whenever match() gave one.
+ */
+export function toVulnerability(f: Finding): ScanReport['vulnerabilities'][number] {
   return { ...f, aliases: f.aliases.filter((a) => a !== '' && a.length <= 100) };
 }
 
@@ -368,7 +371,7 @@ export class VulnDbManager {
             await store.reports.put(updated);
             this.#o.metrics?.matches?.(updated.vulnerabilities.length, 'rematch');
             await this.#o.publishCompleted?.(updated, { causationId, eventId: derivedEventId(`rematch\0${updated.reportId}\0${db.version}`) });
-            logger.info({ digest: report.image.digest, reportId: report.reportId, version: db.version, added: diff.added.length, removed: diff.removed.length }, 'findings changed with the new vulnerability database');
+            logger.info({ digest: report.image.digest, reportId: report.reportId, version: db.version, added: diff.added.length, removed: diff.removed.length, updated: diff.updated.length }, 'findings changed with the new vulnerability database');
           } catch (err) {
             failed++;
             logger.warn({ err, digest: report.image.digest }, 're-matching a report failed');

@@ -8,16 +8,14 @@ type Config = NonNullable<Controls['vulnerabilities']>;
 const rank = (s: Severity): number => SEVERITIES.indexOf(s);
 const DAY_MS = 86_400_000;
 
-/** When the fix was published, if the finding says (`fixPublished`, `fixedAt`, `published`). */
-function fixDate(v: Record<string, unknown>): Date | undefined {
-  for (const k of ['fixPublished', 'fixPublishedAt', 'fixedAt', 'published']) {
-    const x = v[k];
-    if (typeof x === 'string' || x instanceof Date) {
-      const d = new Date(x);
-      if (!Number.isNaN(d.getTime())) return d;
-    }
-  }
-  return undefined;
+/**
+ * When the fix was published: the report's `fixPublishedAt`, which the scanner copies from the
+ * advisory's OSV `published` time (OSV has no per-fix date). Absent or unparseable: no grace.
+ */
+function fixDate(v: { fixPublishedAt?: string | undefined }): Date | undefined {
+  if (v.fixPublishedAt === undefined) return undefined;
+  const d = new Date(v.fixPublishedAt);
+  return Number.isNaN(d.getTime()) ? undefined : d;
 }
 
 export const vulnerabilitiesControl: Control<Config> = (report, config, { now }) => {
@@ -41,7 +39,7 @@ export const vulnerabilitiesControl: Control<Config> = (report, config, { now })
       const byCvss = config.maxCvss !== undefined && v.cvss !== undefined && v.cvss >= config.maxCvss;
       if (!bySeverity && !byCvss) continue;
       if (config.gracePeriodDays !== undefined && v.fixedVersion) {
-        const fixed = fixDate(v as Record<string, unknown>);
+        const fixed = fixDate(v);
         if (fixed) {
           const graceEnds = new Date(fixed.getTime() + config.gracePeriodDays * DAY_MS);
           if (graceEnds.getTime() > now.getTime()) {
