@@ -114,6 +114,18 @@ export const Consumers = {
     filterSubject: Topics.indexDiscovered.subject,
     description: 'Policy: record each image index, to give its digest an aggregate verdict',
   },
+  policyDiscovered: {
+    stream: Streams.images.name,
+    durable: 'policy-discovered',
+    filterSubject: Topics.imageDiscovered.subject,
+    description: 'Policy: give each discovered image a pending verdict until its scan is judged',
+  },
+  policyRequests: {
+    stream: Streams.scans.name,
+    durable: 'policy-requests',
+    filterSubject: Topics.scanRequested.subject,
+    description: 'Policy: give each image asked to be scanned a pending verdict until its scan is judged',
+  },
   policyScans: {
     stream: Streams.scans.name,
     durable: 'policy-scans',

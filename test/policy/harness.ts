@@ -134,7 +134,7 @@ export async function startHarness(env: Record<string, string> = {}): Promise<Ha
       const deadline = Date.now() + 30_000;
       for (;;) {
         const infos = await Promise.all(
-          [Consumers.policyIndexes, Consumers.policyScans, Consumers.policyChanges, Consumers.policyVulnDb].map((c) => jsm.consumers.info(c.stream, c.durable)),
+          [Consumers.policyDiscovered, Consumers.policyIndexes, Consumers.policyRequests, Consumers.policyScans, Consumers.policyChanges, Consumers.policyVulnDb].map((c) => jsm.consumers.info(c.stream, c.durable)),
         );
         if (infos.every((i) => i.num_pending === 0 && i.num_ack_pending === 0)) return;
         if (Date.now() > deadline) throw new Error('policy consumers did not settle');

@@ -24,7 +24,14 @@ const cases: Array<[ServiceDefinition<any, any>, number, Topology]> = [
     8083,
     {
       streams: [Streams.images, Streams.scans, Streams.policy, Streams.audit, Streams.deadLetter],
-      consumers: [Consumers.policyIndexes, Consumers.policyScans, Consumers.policyChanges, Consumers.policyVulnDb],
+      consumers: [
+        Consumers.policyDiscovered,
+        Consumers.policyIndexes,
+        Consumers.policyRequests,
+        Consumers.policyScans,
+        Consumers.policyChanges,
+        Consumers.policyVulnDb,
+      ],
       buckets: [Buckets.verdicts, Buckets.runtimePolicies, Buckets.exceptions, Buckets.imageIndexes],
     },
   ],

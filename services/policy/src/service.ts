@@ -8,6 +8,7 @@ import {
   ImageDiscoveredSchema,
   PolicyChangedSchema,
   ScanCompletedSchema,
+  ScanRequestedSchema,
   Streams,
   VulnDbUpdatedSchema,
   type Topology,
@@ -20,6 +21,7 @@ import { policyConfig, type PolicyShape } from './config.ts';
 import { PolicyEngine } from './engine.ts';
 import { announceVerdict } from './audit.ts';
 import { IndexVerdicts } from './index-verdicts.ts';
+import { PendingVerdicts } from './pending-verdicts.ts';
 import { registerPolicyRoutes, type PolicyApi } from './routes.ts';
 
 export { policyConfig };
@@ -27,13 +29,23 @@ export { policyConfig };
 export const SERVICE_NAME = 'policy';
 /** Default port of the health/metrics server (HTTP_PORT overrides). */
 export const DEFAULT_HTTP_PORT = 8083;
+/** Discovery and scan-request events turned into pending verdicts at once (each a KV create-only write). */
+const PENDING_CONCURRENCY = 4;
 
 /** Streams, consumers and buckets policy provisions at start. */
 export const policyTopology: Topology = {
-  // ASSAY_SCANS and ASSAY_IMAGES too: its durable consumers of completed scans and of image
-  // indexes live on them. ASSAY_AUDIT: it publishes audit events (policy and verdict changes).
+  // ASSAY_SCANS and ASSAY_IMAGES too: its durable consumers of discovered images, image indexes,
+  // scan requests and completed scans live on them. ASSAY_AUDIT: it publishes audit events
+  // (policy and verdict changes).
   streams: [Streams.images, Streams.scans, Streams.policy, Streams.audit, Streams.deadLetter],
-  consumers: [Consumers.policyIndexes, Consumers.policyScans, Consumers.policyChanges, Consumers.policyVulnDb],
+  consumers: [
+    Consumers.policyDiscovered,
+    Consumers.policyIndexes,
+    Consumers.policyRequests,
+    Consumers.policyScans,
+    Consumers.policyChanges,
+    Consumers.policyVulnDb,
+  ],
   // Runtime policies and exceptions too, as JSON: admission mirrors them. Image indexes: which
   // platform manifests each index digest aggregates.
   buckets: [Buckets.verdicts, Buckets.runtimePolicies, Buckets.exceptions, Buckets.imageIndexes],
@@ -69,6 +81,12 @@ export async function startPolicy(ctx: ServiceContext<PolicyShape>): Promise<Pol
   });
   await indexes.start();
   ctx.onStop(() => indexes.stop());
+  // Known but not yet judged images (discovered, asked to be scanned): pending until their scan is.
+  const pending = new PendingVerdicts({
+    verdicts: kv,
+    logger: ctx.logger.child({ component: 'pending' }),
+    announce: (v, prev) => announceVerdict(ctx.bus.js, v, prev),
+  });
   const engine = new PolicyEngine({ store, js: ctx.bus.js, kv, logger, concurrency: c.POLICY_REEVALUATE_CONCURRENCY, documents, indexes });
   ctx.onStop(() => engine.stop());
   await engine.loadIndex();
@@ -85,10 +103,29 @@ export async function startPolicy(ctx: ServiceContext<PolicyShape>): Promise<Pol
   const consumers: ConsumerHandle[] = [
     await consumeDurable({
       ...common,
+      consumer: Consumers.policyDiscovered,
+      schema: ImageDiscoveredSchema,
+      concurrency: PENDING_CONCURRENCY,
+      handler: async (msg) => {
+        await pending.onDiscovered(msg);
+      },
+    }),
+    await consumeDurable({
+      ...common,
       consumer: Consumers.policyIndexes,
       schema: ImageDiscoveredSchema,
       handler: async (msg) => {
         await indexes.record(msg);
+        await pending.onIndex(msg);
+      },
+    }),
+    await consumeDurable({
+      ...common,
+      consumer: Consumers.policyRequests,
+      schema: ScanRequestedSchema,
+      concurrency: PENDING_CONCURRENCY,
+      handler: async (msg) => {
+        await pending.onScanRequested(msg);
       },
     }),
     await consumeDurable({
