@@ -6,7 +6,7 @@ import { dirname, join } from 'node:path';
 import { describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { create } from '@bufbuild/protobuf';
-import { Compliance, PlatformVerdictSchema } from '@assay/proto';
+import { Compliance, PlatformVerdictSchema, VerdictEvidenceSchema } from '@assay/proto';
 import { AUDIT_MAPPINGS, indexTemplateBody, templatePattern, toEcs, vulnerabilityIds } from '@assay/audit';
 import { flattenMapping } from '../support/elasticsearch-standin/index.ts';
 import { admissionEvent, policyEvent, scanEvent, verdictEvent } from './helpers.ts';
@@ -71,6 +71,23 @@ describe('ECS mapping', () => {
     assert.deepEqual(v.assay.verdict.policies, ['baseline@3']);
     assert.deepEqual(v.vulnerability.id, ['CVE-2024-0001']);
     assert.deepEqual(v.rule.category, ['vulnerabilities']);
+  });
+
+  it('maps a reason\'s remediation, audit-only flag and evidence items (names only, bounded by the verdict)', () => {
+    const ev = verdictEvent(6);
+    if (ev.event.case === 'verdictChange') {
+      const r = ev.event.value.reasons[0]!;
+      r.remediation = 'upgrade openssl to 3.0.14';
+      r.auditOnly = true;
+      r.evidence = [create(VerdictEvidenceSchema, { item: 'CVE-2024-0002', fields: { fixedVersion: '3.0.14' } })];
+      r.evidenceOmitted = 7;
+    }
+    const v = toEcs(ev, origin) as Record<string, any>;
+    assert.deepEqual(v.assay.reasons, [
+      { policy: 'baseline', control: 'vulnerabilities', message: 'CVE-2024-0001 in openssl, fixed in 3.0.14', severity: 'critical', remediation: 'upgrade openssl to 3.0.14', audit_only: true, items: ['CVE-2024-0002'], evidence_omitted: 7 },
+    ]);
+    assert.deepEqual(v.vulnerability.id, ['CVE-2024-0001', 'CVE-2024-0002']);
+    for (const path of leafPaths(v)) assert.ok(mapped.has(path), `${path} is not in the mapping`);
   });
 
   it('maps a /mutate pinning as a mutation, not a decision', () => {

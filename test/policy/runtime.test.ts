@@ -150,6 +150,97 @@ describe('decideAdmission', () => {
     assert.match(reg.message, /registry registry.example.com is not allowed/);
   });
 
+  describe('blockNonCompliant', () => {
+    const under = (over: Partial<RuntimePolicy>, state: keyof typeof verdicts = 'non-compliant') =>
+      decideAdmission({ verdict: verdicts[state], runtimePolicy: rp(over), image, namespace: 'prod', exceptions: [], now: NOW });
+
+    it('true or absent: a non-compliant image is refused under enforce (the default)', () => {
+      for (const over of [{}, { blockNonCompliant: true }]) {
+        const d = under(over);
+        assert.equal(d.allowed, false);
+        assert.deepEqual(d.violations, [`image registry.example.com/team-a/api@${image.digest} is non-compliant: baseline/vulnerabilities: 1 finding: CVE-2024-1`]);
+        assert.equal(d.advisories, undefined);
+      }
+    });
+
+    for (const mode of ['enforce', 'warn', 'audit'] as const) {
+      it(`false × ${mode}: a non-compliant image is allowed, and the decision says so`, () => {
+        const d = under({ enforcement: mode, blockNonCompliant: false });
+        assert.equal(d.allowed, true);
+        assert.equal(d.outcome, 'allow');
+        assert.deepEqual(d.violations, [], 'nothing enforcement would refuse');
+        assert.equal(d.advisories?.length, 1);
+        assert.match(d.advisories![0]!, /is non-compliant: baseline\/vulnerabilities: 1 finding: CVE-2024-1 \(not blocked: runtime policy rt does not block non-compliant images\)/);
+        if (mode === 'audit') {
+          assert.deepEqual(d.warnings, []);
+          assert.match(d.message, /^audit only: image .* is non-compliant/);
+        } else {
+          assert.deepEqual(d.warnings, d.advisories);
+          assert.match(d.message, /^allowed: image .* is non-compliant/);
+        }
+      });
+    }
+
+    it('false does not relax the other checks: unregistered, failed scans and registries still refuse', () => {
+      assert.equal(under({ blockNonCompliant: false }, 'unregistered').allowed, false);
+      assert.equal(under({ blockNonCompliant: false, allowedRegistries: ['ghcr.io'] }, 'compliant').allowed, false);
+      const failed = decideAdmission({ verdict: { compliance: Compliance.ERROR, reasons: [] }, runtimePolicy: rp({ blockNonCompliant: false }), image, namespace: 'prod', exceptions: [], now: NOW });
+      assert.equal(failed.allowed, false);
+      assert.deepEqual(under({ blockNonCompliant: false }, 'compliant'), under({}, 'compliant'));
+    });
+  });
+
+  describe('audit-only reasons never refuse', () => {
+    const audited = { policy: 'watch', control: 'licences', message: 'audit only: 1 finding: AGPL-3.0-only in libfoo', severity: 'medium', auditOnly: true };
+    const blocking = { policy: 'baseline', control: 'vulnerabilities', message: '1 finding: CVE-2024-1', severity: 'critical', auditOnly: false };
+    const decide = (reasons: Array<typeof audited>, over: Partial<RuntimePolicy> = {}) =>
+      decideAdmission({ verdict: { compliance: Compliance.NON_COMPLIANT, reasons }, runtimePolicy: rp(over), image, namespace: 'prod', exceptions: [], now: NOW });
+
+    it('a runtime policy listing only an audit-action image policy allows, reporting its findings', () => {
+      const d = decide([blocking, audited], { imagePolicies: ['watch'] });
+      assert.equal(d.allowed, true);
+      assert.deepEqual(d.violations, []);
+      assert.equal(d.advisories?.length, 1);
+      assert.match(d.advisories![0]!, /has audit-only findings: watch\/licences: audit only: 1 finding: AGPL-3\.0-only in libfoo/);
+      assert.deepEqual(d.warnings, d.advisories);
+      const a = decide([blocking, audited], { imagePolicies: ['watch'], enforcement: 'audit' });
+      assert.deepEqual(a.warnings, []);
+      assert.match(a.message, /^audit only: .*has audit-only findings/);
+    });
+
+    it('a blocking reason still refuses, naming only the blocking reasons; audit-only ones ride along as advisories', () => {
+      const d = decide([blocking, audited]);
+      assert.equal(d.allowed, false);
+      assert.equal(d.violations.length, 1);
+      assert.match(d.violations[0]!, /non-compliant: baseline\/vulnerabilities: 1 finding: CVE-2024-1$/);
+      assert.equal(d.advisories?.length, 1);
+      assert.equal(decide([blocking, audited], { imagePolicies: ['baseline', 'watch'] }).allowed, false);
+    });
+
+    it('only audit-only reasons: allowed whatever the listed policies', () => {
+      assert.equal(decide([audited]).allowed, true);
+      assert.equal(decide([audited], { imagePolicies: [] }).allowed, true);
+    });
+
+    it('reasons without the flag (verdicts written before it existed) still refuse', () => {
+      const { auditOnly: _, ...legacy } = blocking;
+      assert.equal(decideAdmission({ verdict: { compliance: Compliance.NON_COMPLIANT, reasons: [legacy] }, runtimePolicy: rp(), image, namespace: 'prod', exceptions: [], now: NOW }).allowed, false);
+    });
+
+    it('an index: an audit-only reason of a platform the policy runs does not refuse', () => {
+      const verdict = {
+        compliance: Compliance.NON_COMPLIANT,
+        reasons: [],
+        platforms: [
+          { platform: { os: 'linux', architecture: 'amd64' }, digest: sha('amd64'), compliance: Compliance.NON_COMPLIANT, reasons: [blocking, audited] },
+        ],
+      };
+      const d = decideAdmission({ verdict, runtimePolicy: rp({ imagePolicies: ['watch'] }), image, namespace: 'prod', exceptions: [], now: NOW });
+      assert.equal(d.allowed, true);
+      assert.match(d.advisories![0]!, /linux\/amd64: audit only/);
+    });
+  });
+
   describe('an index digest: only the platforms the runtime policy names decide', () => {
     const C = Compliance;
     const platform = (os: string, architecture: string, compliance: Compliance, variant = '', reasons: Array<{ policy: string; control: string; message: string }> = []) => ({

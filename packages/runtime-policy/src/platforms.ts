@@ -14,6 +14,8 @@ export interface ReasonView {
   control: string;
   message: string;
   severity?: string;
+  /** From a policy whose action is audit: reported, never refuses. */
+  auditOnly?: boolean;
 }
 
 /** One platform manifest of an index, as the index's verdict lists it. */
@@ -49,8 +51,8 @@ export function aggregateCompliance(platforms: readonly { compliance: Compliance
   return Compliance.COMPLIANT;
 }
 
-/** The platforms' reasons, each message prefixed with its platform. */
-export function platformReasons(platforms: readonly PlatformVerdictView[]): ReasonView[] {
+/** The platforms' reasons, each message prefixed with its platform (other fields kept). */
+export function platformReasons<R extends ReasonView>(platforms: ReadonlyArray<{ platform?: PlatformName | undefined; reasons: readonly R[] }>): R[] {
   return platforms.flatMap((p) => p.reasons.map((r) => ({ ...r, message: `${platformName(p.platform)}: ${r.message}` })));
 }
 

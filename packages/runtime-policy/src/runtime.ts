@@ -46,7 +46,7 @@ export function selectRuntimePolicy(
 /** What a decision reads of a Verdict (a decoded Verdict message is one). */
 export interface VerdictView {
   compliance: Compliance;
-  reasons: ReadonlyArray<{ policy: string; control: string; message: string; severity?: string }>;
+  reasons: ReadonlyArray<{ policy: string; control: string; message: string; severity?: string; auditOnly?: boolean }>;
   /** Set on an index digest's verdict: its platform manifests' verdicts. */
   platforms?: readonly PlatformVerdictView[];
 }
@@ -80,6 +80,12 @@ export interface AdmissionDecision {
   deadline?: Date;
   /** What enforcement would have refused (audit and warn modes, break-glass). */
   violations: string[];
+  /**
+   * Findings that refuse nothing but are reported (in `message`, and in `warnings` under enforce
+   * and warn): a non-compliant image under `blockNonCompliant: false`, audit-only reasons. Only
+   * set when there are some.
+   */
+  advisories?: string[];
 }
 
 function breakGlassFor(input: AdmissionInput): PolicyException | undefined {
@@ -113,6 +119,7 @@ export function decideAdmission(input: AdmissionInput): AdmissionDecision {
   }
 
   const violations: string[] = [];
+  const advisories: string[] = [];
   let requestScan = false;
   if (p.allowedRegistries && !anyGlob(p.allowedRegistries, image.registry)) {
     violations.push(`registry ${image.registry} is not allowed by runtime policy ${ref.id}`);
@@ -145,17 +152,36 @@ export function decideAdmission(input: AdmissionInput): AdmissionDecision {
   } else if (verdict.compliance === Compliance.NON_COMPLIANT) {
     const listed = new Set(p.imagePolicies);
     const reasons = verdict.reasons.filter((r) => listed.size === 0 || listed.has(r.policy));
-    // A runtime policy listing image policies enforces only those policies' reasons.
-    if (listed.size === 0 || reasons.length > 0) {
-      const shown = reasons.slice(0, 3).map((r) => `${r.policy}/${r.control}: ${r.message}`);
-      violations.push(`image ${name} is non-compliant: ${shown.join('; ')}${reasons.length > 3 ? ` (+${reasons.length - 3} more)` : ''}`);
+    // A runtime policy listing image policies enforces only those policies' reasons, and a reason
+    // of an audit-action policy never refuses (it is reported).
+    const blocking = reasons.filter((r) => r.auditOnly !== true);
+    const audited = reasons.filter((r) => r.auditOnly === true);
+    const list = (rs: typeof reasons) => `${rs.slice(0, 3).map((r) => `${r.policy}/${r.control}: ${r.message}`).join('; ')}${rs.length > 3 ? ` (+${rs.length - 3} more)` : ''}`;
+    if (blocking.length > 0 || (listed.size === 0 && reasons.length === 0)) {
+      const finding = `image ${name} is non-compliant: ${list(blocking)}`;
+      if (p.blockNonCompliant === false) advisories.push(`${finding} (not blocked: runtime policy ${ref.id} does not block non-compliant images)`);
+      else violations.push(finding);
     }
+    if (audited.length > 0) advisories.push(`image ${name} has audit-only findings: ${list(audited)}`);
   }
 
   const scan = requestScan ? { requestScan: true } : {};
   if (violations.length === 0) {
-    return { ...base, ...scan, outcome: 'allow', allowed: true, warnings: requestScan ? [`image ${name} is not scanned yet; a scan was requested`] : [], message: 'allowed', violations };
+    const warnings = requestScan ? [`image ${name} is not scanned yet; a scan was requested`] : [];
+    if (advisories.length === 0) return { ...base, ...scan, outcome: 'allow', allowed: true, warnings, message: 'allowed', violations };
+    const told = advisories.join('; ');
+    return {
+      ...base,
+      ...scan,
+      outcome: 'allow',
+      allowed: true,
+      warnings: mode === 'audit' ? warnings : [...warnings, ...advisories],
+      message: mode === 'audit' ? `audit only: ${told}` : `allowed: ${told}`,
+      violations,
+      advisories,
+    };
   }
+  const more = advisories.length > 0 ? { advisories } : {};
   const glass = breakGlassFor(input);
   if (glass) {
     return {
@@ -167,10 +193,11 @@ export function decideAdmission(input: AdmissionInput): AdmissionDecision {
       warnings: [`admitted by break-glass exception ${glass.id} (${glass.reason}), expires ${glass.expiresAt.toISOString()}`, ...violations],
       message: `allowed by break-glass exception ${glass.id}`,
       violations,
+      ...more,
     };
   }
   const message = violations.join('; ');
-  if (mode === 'enforce') return { ...base, ...scan, outcome: 'deny', allowed: false, warnings: [], message, violations };
-  if (mode === 'warn') return { ...base, ...scan, outcome: 'allow', allowed: true, warnings: violations, message, violations };
-  return { ...base, ...scan, outcome: 'allow', allowed: true, warnings: [], message: `audit only: ${message}`, violations };
+  if (mode === 'enforce') return { ...base, ...scan, ...more, outcome: 'deny', allowed: false, warnings: [], message, violations };
+  if (mode === 'warn') return { ...base, ...scan, ...more, outcome: 'allow', allowed: true, warnings: violations, message, violations };
+  return { ...base, ...scan, ...more, outcome: 'allow', allowed: true, warnings: [], message: `audit only: ${message}`, violations };
 }

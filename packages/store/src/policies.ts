@@ -113,6 +113,11 @@ export const RuntimePolicySchema = z.strictObject({
   /** Refuse images whose scan has not finished. */
   blockPending: z.boolean().optional(),
   /**
+   * Refuse images whose verdict is non-compliant (default true). false: such an image is
+   * admitted, and the decision says so (warnings under enforce and warn, the audit record).
+   */
+  blockNonCompliant: z.boolean().optional(),
+  /**
    * Platforms that decide for a multi-platform image (the node is not known at admission): only
    * these platforms' verdicts count. `linux/amd64` or `{os, architecture, variant?}`; a platform
    * without a variant takes any variant.

@@ -39,7 +39,9 @@ export function auditEventOf(outcome: RequestOutcome, producer: string, mutate?:
           path: i.field.path,
           compliance: i.verdict?.compliance ?? Compliance.UNSPECIFIED,
           allowed: i.allowed,
-          reasons: i.verdict?.reasons ?? [],
+          // Without their evidence (counted as omitted): a decision record stays small, and the
+          // verdict-change record and the verdict itself carry the findings.
+          reasons: (i.verdict?.reasons ?? []).map((r) => ({ ...r, evidence: [], evidenceOmitted: r.evidenceOmitted + r.evidence.length })),
         })),
         message: outcome.message,
         dryRun: r.dryRun,

@@ -41,10 +41,13 @@ function enumWord(schema: DescEnum, n: number): string {
 
 const VULN_ID = /\b(CVE-\d{4}-\d{4,}|GHSA(?:-[23456789cfghjmpqrvwx]{4}){3}|OSV-\d{4}-\d+|DSA-\d+-\d+|RUSTSEC-\d{4}-\d{4}|PYSEC-\d{4}-\d+|GO-\d{4}-\d+)\b/g;
 
-/** Advisory ids (CVE, GHSA, OSV, …) mentioned in reason messages. */
+/** Advisory ids (CVE, GHSA, OSV, …) mentioned in reason messages or named by their evidence items. */
 export function vulnerabilityIds(reasons: readonly VerdictReason[]): string[] {
   const ids = new Set<string>();
-  for (const r of reasons) for (const m of r.message.matchAll(VULN_ID)) ids.add(m[1]!);
+  for (const r of reasons) {
+    for (const m of r.message.matchAll(VULN_ID)) ids.add(m[1]!);
+    for (const e of r.evidence ?? []) for (const m of e.item.matchAll(VULN_ID)) ids.add(m[1]!);
+  }
   return [...ids];
 }
 
@@ -89,8 +92,19 @@ function userFields(u: UserInfo | undefined) {
   return { name: u.username, id: u.uid, group: { name: u.groups } };
 }
 
+// A reason's evidence comes as item names only (vulnerability ids, rules, packages…): the
+// verdict bounds how many, and their fields stay in the verdict.
 function reasonsOf(rs: readonly VerdictReason[]) {
-  return rs.map((r) => ({ policy: r.policy, control: r.control, message: r.message, severity: r.severity }));
+  return rs.map((r) => ({
+    policy: r.policy,
+    control: r.control,
+    message: r.message,
+    severity: r.severity,
+    remediation: r.remediation,
+    ...(r.auditOnly ? { audit_only: true } : {}),
+    items: uniq((r.evidence ?? []).map((e) => e.item)),
+    evidence_omitted: r.evidenceOmitted || undefined,
+  }));
 }
 
 /** Maps one audit event to its ECS document (without `_id`; that is `event.id`). */

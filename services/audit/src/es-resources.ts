@@ -99,6 +99,10 @@ export const AUDIT_MAPPINGS = {
             control: kw,
             severity: kw,
             message: { ...kw, fields: { text } },
+            remediation: { ...kw, fields: { text } },
+            audit_only: { type: 'boolean' },
+            items: kw,
+            evidence_omitted: { type: 'long' },
           },
         },
         admission: {

@@ -31,6 +31,8 @@ export interface Reason {
   /** block: makes the image non-compliant; audit: reported only. */
   action: 'block' | 'audit';
   evidence: { items: Array<Record<string, unknown>> };
+  /** The item each evidence entry is about (vulnerability id, rule, package…), in the same order. */
+  items: string[];
   remediation: string;
 }
 
@@ -138,6 +140,7 @@ export function evaluateImage(
         severity: kept[0]!.severity,
         action: policy.action,
         evidence: { items: kept.map((v) => v.evidence) },
+        items: kept.map((v) => v.item),
         remediation: [...new Set(kept.map((v) => v.remediation))].slice(0, MAX_LISTED).join('; '),
       });
     }

@@ -66,6 +66,14 @@ export declare type Verdict = Message<"assay.v1.Verdict"> & {
    * @generated from field: repeated assay.v1.PlatformVerdict platforms = 9;
    */
   platforms: PlatformVerdict[];
+
+  /**
+   * When the report the verdict judges was scanned (unset for a failed scan). For an index: the
+   * latest of its platforms' scan times.
+   *
+   * @generated from field: google.protobuf.Timestamp scanned_at = 10;
+   */
+  scannedAt?: Timestamp | undefined;
 };
 
 /**
@@ -91,6 +99,8 @@ export declare type VerdictReason = Message<"assay.v1.VerdictReason"> & {
   control: string;
 
   /**
+   * One line for people (kubectl shows it): a count, the first few findings, the remediation.
+   *
    * @generated from field: string message = 3;
    */
   message: string;
@@ -99,6 +109,35 @@ export declare type VerdictReason = Message<"assay.v1.VerdictReason"> & {
    * @generated from field: string severity = 4;
    */
   severity: string;
+
+  /**
+   * What to do about it (the distinct remediations of the findings, the first few).
+   *
+   * @generated from field: string remediation = 5;
+   */
+  remediation: string;
+
+  /**
+   * The reason comes from a policy whose action is audit: reported, never makes the image
+   * non-compliant, never refuses admission.
+   *
+   * @generated from field: bool audit_only = 6;
+   */
+  auditOnly: boolean;
+
+  /**
+   * The findings, most severe first, at most a bounded number (see evidence_omitted).
+   *
+   * @generated from field: repeated assay.v1.VerdictEvidence evidence = 7;
+   */
+  evidence: VerdictEvidence[];
+
+  /**
+   * Findings left out of `evidence` to keep the verdict bounded.
+   *
+   * @generated from field: uint32 evidence_omitted = 8;
+   */
+  evidenceOmitted: number;
 };
 
 /**
@@ -106,6 +145,31 @@ export declare type VerdictReason = Message<"assay.v1.VerdictReason"> & {
  * Use `create(VerdictReasonSchema)` to create a new message.
  */
 export declare const VerdictReasonSchema: GenMessage<VerdictReason>;
+
+/**
+ * One finding of a reason: the item an exception would name (vulnerability id, secret rule,
+ * package, licence, check id…) and what the control recorded about it, values as strings
+ * (lists comma-separated). Never a secret value, masked or not.
+ *
+ * @generated from message assay.v1.VerdictEvidence
+ */
+export declare type VerdictEvidence = Message<"assay.v1.VerdictEvidence"> & {
+  /**
+   * @generated from field: string item = 1;
+   */
+  item: string;
+
+  /**
+   * @generated from field: map<string, string> fields = 2;
+   */
+  fields: { [key: string]: string };
+};
+
+/**
+ * Describes the message assay.v1.VerdictEvidence.
+ * Use `create(VerdictEvidenceSchema)` to create a new message.
+ */
+export declare const VerdictEvidenceSchema: GenMessage<VerdictEvidence>;
 
 /**
  * @generated from message assay.v1.PolicyVersion
