@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { Compliance } from '@assay/proto';
-import { imagesOf, parseAdmissionReview, pinDigestsPatch, reviewAdmission, ReviewError, evaluateRequest, wantsPinning } from '@assay/admission';
+import { auditEventOf, imagesOf, parseAdmissionReview, pinDigestsPatch, reviewAdmission, ReviewError, evaluateRequest, wantsPinning } from '@assay/admission';
 import { canonical, digestFor, gatekeeperVectors, memorySnapshot, realVectors, roundTripVectors, runtimePolicy, vectorsMissing, verdict } from './helpers.ts';
 
 const NOW = new Date('2026-11-26T12:00:00Z');
@@ -179,6 +179,54 @@ describe('admission: the review, from memory', () => {
       assert.equal(response.response.allowed, true);
       assert.equal(outcome.exceptionId, 'incident-42');
       assert.equal(response.response.auditAnnotations?.['assay.io/exception'], 'incident-42');
+    });
+
+    it('two images let in by two break-glass exceptions: each image names its own, and the audit names both', () => {
+      const other = digestFor('other-bad');
+      const s = snap({});
+      s.state.tags.set(canonical('registry.other/team/api:v2'), other);
+      s.state.verdicts.set(other, verdict(Compliance.NON_COMPLIANT, [{ policy: 'baseline', control: 'malware', message: 'malware: EICAR' }]));
+      const glass = (id: string, registry: string) =>
+        ({ id, scope: { registry }, reason: 'outage', createdBy: 'oncall', createdAt: new Date(Date.now() - 60_000), expiresAt: new Date(Date.now() + 3_600_000), breakGlass: true }) as never;
+      s.state.exceptions.push(glass('incident-1', 'registry.local'), glass('incident-2', 'registry.other'));
+      const review = body('registry.local/team/app:v1');
+      review.request.object.spec.containers.push({ name: 'api', image: 'registry.other/team/api:v2' });
+      const { response, outcome } = reviewAdmission(review, s);
+      assert.equal(response.response.allowed, true);
+      assert.deepEqual(outcome.images.map((i) => i.admittedBy), [
+        { kind: 'break-glass', exceptionId: 'incident-1' },
+        { kind: 'break-glass', exceptionId: 'incident-2' },
+      ]);
+      assert.deepEqual(outcome.exceptionIds, ['incident-1', 'incident-2']);
+      assert.equal(response.response.auditAnnotations?.['assay.io/exception'], 'incident-1,incident-2');
+      const audit = auditEventOf(outcome, 'test');
+      assert.equal(audit.event.case, 'admission');
+      if (audit.event.case !== 'admission') return;
+      assert.equal(audit.event.value.exceptionId, 'incident-1,incident-2');
+      assert.match(audit.event.value.message, /^spec\.containers\[0\]\.image: allowed by break-glass exception incident-1 .*\nspec\.containers\[1\]\.image: allowed by break-glass exception incident-2 /);
+    });
+
+    it('a namespace or image exemption is named per image and in the audit, not a plain "allowed"', () => {
+      const ns = reviewAdmission(body('registry.local/team/app:v1', 'kube-system'), snap({ exemptions: { namespaces: ['kube-*'] } }));
+      assert.equal(ns.response.response.allowed, true);
+      assert.deepEqual(ns.outcome.images[0]!.admittedBy, { kind: 'exemption', runtimePolicy: 'rp', exemption: { kind: 'namespace', pattern: 'kube-*' } });
+      assert.deepEqual(ns.outcome.exemptions, ['namespace exemption "kube-*" of runtime policy rp']);
+      assert.equal(ns.outcome.exceptionId, '');
+      assert.equal(ns.response.response.auditAnnotations?.['assay.io/exemption'], 'namespace exemption "kube-*" of runtime policy rp');
+      const audit = auditEventOf(ns.outcome, 'test');
+      assert.ok(audit.event.case === 'admission');
+      assert.equal(audit.event.value.message, 'spec.containers[0].image: namespace kube-system is exempt (namespace exemption "kube-*" of runtime policy rp)');
+
+      const img = reviewAdmission(body('registry.local/team/app:v1'), snap({ exemptions: { namespaces: ['kube-*'], images: ['registry.local/team/*'] } }));
+      assert.equal(img.response.response.allowed, true);
+      assert.deepEqual(img.outcome.images[0]!.admittedBy, { kind: 'exemption', runtimePolicy: 'rp', exemption: { kind: 'image', pattern: 'registry.local/team/*' } });
+      assert.match(img.outcome.message, /image registry\.local\/team\/app is exempt \(image exemption "registry\.local\/team\/\*" of runtime policy rp\)/);
+
+      // Neither exemption applies: judged as usual, nothing recorded as letting it in.
+      const none = reviewAdmission(body('registry.local/team/app:v1'), snap({ exemptions: { namespaces: ['kube-*'], images: ['elsewhere/*'] } }));
+      assert.equal(none.response.response.allowed, false);
+      assert.equal(none.outcome.images[0]!.admittedBy, undefined);
+      assert.deepEqual(none.outcome.exemptions, []);
     });
 
     it('namespaces a policy does not cover are allowed (no policy: mode none)', () => {

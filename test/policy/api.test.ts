@@ -204,6 +204,62 @@ describe('policy REST API', () => {
     assert.match(invalid.json.error, /policy\.action/);
   });
 
+  it('an import with one invalid document writes nothing and names the document', async () => {
+    const y = (kind: string, id: string, spec: unknown) => `apiVersion: assay.dev/v1\nkind: ${kind}\nid: ${id}\nspec: ${JSON.stringify(spec)}\n`;
+    const text = [
+      y('ImageAssurancePolicy', 'imp-good', doc()),
+      y('ImageAssurancePolicy', 'imp-bad', { ...doc(), controls: { vulnerabilities: { maxSeverity: 'extreme' } } }),
+      y('PolicyException', 'imp-exc', { scope: { repository: 'team-a/*' }, reason: 'r', expiresAt: '2099-01-01T00:00:00Z' }),
+      y('PolicyException', 'imp-exc-bad', { scope: {}, reason: 'r', expiresAt: '2099-01-01T00:00:00Z' }),
+    ].join('---\n');
+    const res = await h.call('POST', '/api/v1/import', text, { 'content-type': 'application/yaml' });
+    assert.equal(res.status, 400, res.text);
+    assert.match(res.json.error, /documents\[1\] \(policy "imp-bad"\): policy\.controls\.vulnerabilities\.maxSeverity/);
+    assert.match(res.json.error, /documents\[3\] \(exception "imp-exc-bad"\): exception\.scope/);
+    assert.doesNotMatch(res.json.error, /imp-good|"imp-exc"/, 'only the invalid documents are named');
+    assert.equal((await h.call('GET', '/api/v1/policies/imp-good')).status, 404, 'the valid document before it was not written');
+    assert.equal((await h.call('GET', '/api/v1/exceptions/imp-exc')).status, 404);
+
+    const twice = await h.call('POST', '/api/v1/import', [y('ImageAssurancePolicy', 'imp-good', doc()), y('ImageAssurancePolicy', 'imp-good', doc())].join('---\n'), { 'content-type': 'application/yaml' });
+    assert.equal(twice.status, 400);
+    assert.match(twice.json.error, /documents\[1\] \(policy "imp-good"\): the same document as documents\[0\]/);
+    assert.equal((await h.call('GET', '/api/v1/policies/imp-good')).status, 404);
+  });
+
+  it('an import whose write loses a race after validation answers 409 listing what was and was not written', async () => {
+    const y = (kind: string, id: string, spec: unknown) => `apiVersion: assay.dev/v1\nkind: ${kind}\nid: ${id}\nspec: ${JSON.stringify(spec)}\n`;
+    assert.equal((await h.call('POST', '/api/v1/policies', { id: 'race-b', document: doc() })).status, 201);
+    const changes = h.api.changes;
+    const putPolicy = changes.putPolicy.bind(changes);
+    // Someone else changes race-b between the import's validation and its write.
+    changes.putPolicy = async (id, document, expected, by) => {
+      if (id === 'race-b') await h.api.engine.store.policies.put('race-b', doc({ name: 'theirs' }), { expectedVersion: 1, by: 'bob' });
+      return putPolicy(id, document, expected, by);
+    };
+    try {
+      const text = [
+        y('ImageAssurancePolicy', 'race-a', doc()),
+        y('ImageAssurancePolicy', 'race-b', doc({ name: 'ours' })),
+        y('PolicyException', 'race-c', { scope: { repository: 'team-a/*' }, reason: 'r', expiresAt: '2099-01-01T00:00:00Z' }),
+      ].join('---\n');
+      const res = await h.call('POST', '/api/v1/import', text, { 'content-type': 'application/yaml' });
+      assert.equal(res.status, 409, res.text);
+      assert.match(res.json.error, /documents\[1\] \(policy "race-b"\)/);
+      assert.deepEqual(res.json.written, [{ kind: 'ImageAssurancePolicy', id: 'race-a', result: 'created', version: 1 }]);
+      assert.deepEqual(
+        res.json.notWritten,
+        [
+          { kind: 'ImageAssurancePolicy', id: 'race-b', document: 'documents[1] (policy "race-b")' },
+          { kind: 'PolicyException', id: 'race-c', document: 'documents[2] (exception "race-c")' },
+        ],
+      );
+    } finally {
+      changes.putPolicy = putPolicy;
+    }
+    assert.equal((await h.call('GET', '/api/v1/policies/race-b')).json.document.name, 'theirs', 'the concurrent change is kept');
+    assert.equal((await h.call('GET', '/api/v1/exceptions/race-c')).status, 404);
+  });
+
   it("the README's runtime policy imports as written, platforms in the short notation", async () => {
     const readme = readFileSync(join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'README.md'), 'utf8');
     const block = [...readme.matchAll(/```yaml\n([\s\S]*?)```/g)].map((m) => m[1]!.replace(/^ {3}/gm, '')).find((b) => b.includes('kind: RuntimePolicy'));
@@ -263,6 +319,48 @@ describe('policy REST API', () => {
     const schemas = (api as unknown as { components: { schemas: Record<string, any> } }).components.schemas;
     assert.deepEqual(schemas.ImageAssurancePolicy.properties.action.enum, ['block', 'audit'], 'document schemas come from the store');
     assert.ok(schemas.PolicyException && schemas.RuntimePolicy);
+  });
+
+  it('every route has a JSON schema: a body where it takes one, and a 2xx response', async () => {
+    const api = (await (await fetch(`${h.url}/openapi.json`)).json()) as { paths: Record<string, Record<string, any>> };
+    const isSchema = (s: any) => s !== null && typeof s === 'object' && (typeof s.$ref === 'string' || s.type !== undefined);
+    const missing: string[] = [];
+    for (const [path, ops] of Object.entries(api.paths)) {
+      for (const [method, op] of Object.entries(ops)) {
+        const name = `${method.toUpperCase()} ${path}`;
+        if (['post', 'put', 'patch'].includes(method)) {
+          const bodies = Object.values((op.requestBody?.content ?? {}) as Record<string, { schema?: any }>).map((c) => c.schema);
+          // A body schema, and a real one: an object body declares its fields (or is a named document).
+          if (bodies.length === 0 || !bodies.every((b) => isSchema(b) && (b.type !== 'object' || b.properties))) missing.push(`${name}: body`);
+        }
+        const ok = Object.entries((op.responses ?? {}) as Record<string, { content?: Record<string, { schema?: unknown }> }>).filter(([code]) => /^2\d\d$/.test(code));
+        if (ok.length === 0 || !ok.every(([, r]) => r.content && Object.values(r.content).every((c) => isSchema(c.schema)))) missing.push(`${name}: 2xx response`);
+      }
+    }
+    assert.deepEqual(missing, []);
+    const exc = api.paths['/api/v1/exceptions']!;
+    assert.equal(exc.post.requestBody.content['application/json'].schema.$ref, '#/components/schemas/PolicyException');
+    assert.ok(exc.get.responses['200'].content['application/json'].schema.properties.items.items.properties.expiresAt);
+    assert.ok(api.paths['/api/v1/export']!.get.responses['200'].content['application/yaml']);
+  });
+
+  it('exception responses keep every stored field', async () => {
+    const body = { id: 'exc-shape', scope: { policyId: 'p', control: 'vulnerabilities', registry: 'r.example', repository: 'team-a/*', items: ['CVE-1'], namespaces: ['ops-*'] }, reason: 'r', expiresAt: '2099-01-01T00:00:00.000Z', breakGlass: true };
+    const created = await h.call('POST', '/api/v1/exceptions', body);
+    assert.equal(created.status, 201, created.text);
+    const stored = JSON.parse(JSON.stringify(await h.api.engine.store.exceptions.get('exc-shape')));
+    assert.deepEqual(created.json, stored);
+    assert.deepEqual((await h.call('GET', '/api/v1/exceptions/exc-shape')).json, stored);
+    const listed = await h.call('GET', '/api/v1/exceptions?limit=1000');
+    assert.deepEqual(listed.json.items.find((e: { id: string }) => e.id === 'exc-shape'), stored);
+    const replaced = await h.call('PUT', '/api/v1/exceptions/exc-shape', { ...body, id: undefined, reason: 'r2' });
+    assert.equal(replaced.status, 200, replaced.text);
+    assert.deepEqual(replaced.json, { ...stored, reason: 'r2' });
+    const unknown = await h.call('POST', '/api/v1/exceptions', { ...body, id: 'exc-unknown', colour: 'red' });
+    assert.equal(unknown.status, 400, 'an unknown field is refused by the store, not dropped');
+    assert.match(unknown.json.error, /colour/);
+    const deleted = await h.call('DELETE', '/api/v1/exceptions/exc-shape');
+    assert.deepEqual(deleted.json, { deleted: 'exc-shape', version: 3 });
   });
 });
 

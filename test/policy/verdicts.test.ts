@@ -158,6 +158,40 @@ describe('verdicts', () => {
     assert.equal((await h.verdict(z.image.digest))!.revision, zBefore, 'an image the exception never covered was not re-evaluated');
   });
 
+  it('an exception bound to a policy scoped to one registry re-evaluates only that registry\'s images', async () => {
+    const pa = { name: 'pa', enabled: true, action: 'block' as const, scope: { registries: ['a.example'] }, controls: { vulnerabilities: { maxSeverity: 'high' as const } } };
+    assert.equal((await h.call('POST', '/api/v1/policies', { id: 'pa', document: pa })).status, 201);
+    const critical = { vulnerabilities: [vuln('CVE-2024-31', 'critical')] };
+    const imgs = ['a.example', 'b.example', 'c.example'].map((registry) => report(critical, { registry, repository: 'scoped/app', digest: sha(`bound-${registry}`) }));
+    await h.settled();
+    for (const r of imgs) await h.storeAndAnnounce(r);
+    await h.waitVerdict(imgs[0]!.image.digest, (v) => v.compliance === Compliance.NON_COMPLIANT);
+    for (const r of imgs.slice(1)) await h.waitVerdict(r.image.digest, (v) => v.compliance === Compliance.COMPLIANT);
+    await h.settled();
+    const others = await Promise.all(imgs.slice(1).map((r) => h.verdict(r.image.digest)));
+    const reevaluated = async () => {
+      const text = await (await fetch(`${h.url}/metrics`)).text();
+      return Number(/assay_policy_reevaluations_total\{trigger="policy"[^}]*\} (\d+)/.exec(text)?.[1] ?? 0);
+    };
+    const count0 = await reevaluated();
+
+    const created = await h.call('POST', '/api/v1/exceptions', { id: 'exc-bound', scope: { policyId: 'pa', items: ['CVE-2024-31'] }, reason: 'accepted for pa', expiresAt: '2099-01-01T00:00:00Z' });
+    assert.equal(created.status, 201, created.text);
+    await h.waitVerdict(imgs[0]!.image.digest, (v) => v.compliance === Compliance.COMPLIANT);
+    await h.settled();
+    assert.equal((await reevaluated()) - count0, 1, 'only the a.example image: the policy scope narrows the exception');
+
+    const changed = await h.call('PUT', '/api/v1/exceptions/exc-bound', { scope: { policyId: 'pa', items: ['CVE-2024-32'] }, reason: 'accepted for pa', expiresAt: '2099-01-01T00:00:00Z' }, { 'if-match': '"1"' });
+    assert.equal(changed.status, 200, changed.text);
+    await h.waitVerdict(imgs[0]!.image.digest, (v) => v.compliance === Compliance.NON_COMPLIANT);
+    await h.settled();
+    assert.equal((await reevaluated()) - count0, 2, 'previous and new versions name the same policy: again only a.example');
+    assert.equal((await h.call('DELETE', '/api/v1/exceptions/exc-bound')).status, 200);
+    await h.settled();
+    assert.equal((await reevaluated()) - count0, 3);
+    for (const [i, r] of imgs.slice(1).entries()) assert.equal((await h.verdict(r.image.digest))!.revision, others[i]!.revision, `${r.image.registry} not re-evaluated`);
+  });
+
   it('an exception expiring flips the verdict at the expiry', async () => {
     const r = report({ vulnerabilities: [vuln('CVE-2024-11', 'critical')] }, { repository: 'team-a/exc', digest: sha('exc1') });
     await h.call('PUT', '/api/v1/policies/baseline', { document: baseline() }, { 'if-match': String((await h.call('GET', '/api/v1/policies/baseline')).json.version) });

@@ -5,3 +5,4 @@ export * from './scope.ts';
 export * from './exceptions.ts';
 export * from './runtime.ts';
 export * from './platforms.ts';
+export * from './exemptions.ts';

@@ -5,13 +5,28 @@
 import { formatReference, parseReference, type ImageReference } from '@assay/image-ref';
 import { boundedMemo } from './lru.ts';
 import type { Verdict } from '@assay/proto';
-import { decideAdmission, selectRuntimePolicy } from '@assay/runtime-policy';
+import { decideAdmission, exemptionFor, selectRuntimePolicy, type ExemptionUse } from '@assay/runtime-policy';
 import { CONTAINER_LISTS, extractImages, type ContainerList, type ImageField } from './images.ts';
 import { workloadLabels } from './labels.ts';
 import { parseAdmissionReview, reviewResponse, type AdmissionRequest, type AdmissionReviewResponse } from './review.ts';
 import type { DecisionSnapshot, RuntimePolicyRef } from './snapshot.ts';
 
 export type RuntimeDecision = ReturnType<typeof decideAdmission>;
+
+/**
+ * What let an image in that the runtime policy would otherwise have judged: a break-glass
+ * exception (admitted despite its violations), or an exemption of the runtime policy (not judged).
+ */
+export type AdmittedBy =
+  | { kind: 'break-glass'; exceptionId: string }
+  | { kind: 'exemption'; runtimePolicy: string; exemption: ExemptionUse };
+
+/** `break-glass exception incident-42`, `namespace exemption "kube-*" of runtime policy prod`. */
+export function admittedByText(a: AdmittedBy): string {
+  return a.kind === 'break-glass'
+    ? `break-glass exception ${a.exceptionId}`
+    : `${a.exemption.kind} exemption ${JSON.stringify(a.exemption.pattern)} of runtime policy ${a.runtimePolicy}`;
+}
 
 export interface ImageOutcome {
   field: ImageField;
@@ -24,7 +39,9 @@ export interface ImageOutcome {
   verdict: Verdict | undefined;
   decision: RuntimeDecision | undefined;
   allowed: boolean;
-  /** The line naming this image in the refusal (or warning), when it has a problem. */
+  /** The break-glass exception or exemption that let it in, when one did. */
+  admittedBy: AdmittedBy | undefined;
+  /** The line naming this image in the refusal (or warning), when it has a problem or was let in by an exception or exemption. */
   line: string | undefined;
 }
 
@@ -34,10 +51,18 @@ export interface RequestOutcome {
   /** enforce, warn, audit or none. */
   mode: string;
   runtimePolicy: string;
-  /** Refusal (or audit/warn) text: one line per image with a problem; 'allowed' otherwise. */
+  /**
+   * Refusal (or audit/warn) text: one line per image with a problem; when allowed, also one per
+   * image a break-glass exception or an exemption let in (so the audit names each); 'allowed' otherwise.
+   */
   message: string;
   warnings: string[];
+  /** Every break-glass exception that let an image in, comma-separated (one id, usually); '' when none. */
   exceptionId: string;
+  /** The same, as a list, in image order. */
+  exceptionIds: string[];
+  /** Every exemption that let an image in (admittedByText), in image order. */
+  exemptions: string[];
   images: ImageOutcome[];
   /** Digests some image waits for (runtime policy pending: wait), with the latest deadline asked. */
   waiting: { digests: string[]; deadline: Date } | undefined;
@@ -105,7 +130,7 @@ const MAX_WARNING_LENGTH = 512;
 export function evaluateRequest(request: AdmissionRequest, snapshot: DecisionSnapshot, opts: EvaluateOptions = {}): RequestOutcome {
   const now = opts.now ?? new Date();
   const fields = opts.fields ?? imagesOf(request);
-  const base = { request, exceptionId: '', scanRequests: [] as ImageReference[], waiting: undefined };
+  const base = { request, exceptionId: '', exceptionIds: [], exemptions: [], scanRequests: [] as ImageReference[], waiting: undefined };
   if (fields.length === 0) {
     return { ...base, allowed: true, mode: 'none', runtimePolicy: '', message: 'allowed: no images to review', warnings: [], images: [] };
   }
@@ -118,7 +143,8 @@ export function evaluateRequest(request: AdmissionRequest, snapshot: DecisionSna
   const warnings: string[] = [];
   const waitingFor = new Set<string>();
   let deadline: Date | undefined;
-  let exceptionId = '';
+  const exceptionIds = new Set<string>();
+  const exemptions = new Set<string>();
   const scanRequests: ImageReference[] = [];
 
   for (const field of fields) {
@@ -130,7 +156,7 @@ export function evaluateRequest(request: AdmissionRequest, snapshot: DecisionSna
       // An image that cannot be named cannot be shown compliant: refused wherever a policy enforces.
       const allowed = mode !== 'enforce';
       if (mode === 'warn') warnings.push(line);
-      images.push({ field, ref: undefined, normalised: field.reference, digest: undefined, verdict: undefined, decision: undefined, allowed, line });
+      images.push({ field, ref: undefined, normalised: field.reference, digest: undefined, verdict: undefined, decision: undefined, allowed, admittedBy: undefined, line });
       continue;
     }
     const digest = resolveFromMemory(ref, snapshot);
@@ -147,6 +173,19 @@ export function evaluateRequest(request: AdmissionRequest, snapshot: DecisionSna
     });
     const pinned: ImageReference = digest !== undefined ? { ...ref, digest } : ref;
     let line: string | undefined;
+    let admittedBy: AdmittedBy | undefined;
+    if (decision.exceptionId) {
+      admittedBy = { kind: 'break-glass', exceptionId: decision.exceptionId };
+      exceptionIds.add(decision.exceptionId);
+    } else if (policy?.policy.exemptions && decision.allowed && decision.violations.length === 0) {
+      // An exemption returns before anything is judged: which one, so its use is audited.
+      const exemption = exemptionFor(policy.policy, request.namespace, ref);
+      if (exemption) {
+        admittedBy = { kind: 'exemption', runtimePolicy: policy.id, exemption };
+        exemptions.add(admittedByText(admittedBy));
+        line = `${field.path}: ${decision.message} (${admittedByText(admittedBy)})`;
+      }
+    }
     if (decision.outcome === 'wait') {
       if (digest !== undefined) waitingFor.add(digest);
       if (decision.deadline && (!deadline || decision.deadline > deadline)) deadline = decision.deadline;
@@ -154,9 +193,8 @@ export function evaluateRequest(request: AdmissionRequest, snapshot: DecisionSna
       line = `${field.path}: ${decision.message}${policy ? ` (runtime policy ${policy.id})` : ''}`;
     }
     for (const w of decision.warnings) warnings.push(`${field.path}: ${w}`);
-    if (decision.exceptionId && !exceptionId) exceptionId = decision.exceptionId;
     if (decision.requestScan && digest !== undefined) scanRequests.push(pinned);
-    images.push({ field, ref, normalised: formatReference(pinned), digest, verdict, decision, allowed: decision.allowed, line });
+    images.push({ field, ref, normalised: formatReference(pinned), digest, verdict, decision, allowed: decision.allowed, admittedBy, line });
   }
 
   const allowed = images.every((i) => i.allowed);
@@ -170,7 +208,9 @@ export function evaluateRequest(request: AdmissionRequest, snapshot: DecisionSna
     runtimePolicy: policy?.id ?? '',
     message,
     warnings: uniqueWarnings,
-    exceptionId,
+    exceptionId: [...exceptionIds].join(','),
+    exceptionIds: [...exceptionIds],
+    exemptions: [...exemptions],
     images,
     waiting: waitingFor.size > 0 && deadline ? { digests: [...waitingFor], deadline } : undefined,
     scanRequests,
@@ -186,7 +226,14 @@ export function admissionResponse(outcome: RequestOutcome, patch?: readonly unkn
     ...(outcome.allowed ? {} : { status: { code: 403, reason: 'Forbidden', message: outcome.message } }),
     ...(outcome.warnings.length > 0 ? { warnings: outcome.warnings } : {}),
     ...(patch && patch.length > 0 ? { patchType: 'JSONPatch' as const, patch: Buffer.from(JSON.stringify(patch)).toString('base64') } : {}),
-    ...(outcome.exceptionId ? { auditAnnotations: { 'assay.io/exception': outcome.exceptionId } } : {}),
+    ...(outcome.exceptionId || outcome.exemptions.length > 0
+      ? {
+          auditAnnotations: {
+            ...(outcome.exceptionId ? { 'assay.io/exception': outcome.exceptionId } : {}),
+            ...(outcome.exemptions.length > 0 ? { 'assay.io/exemption': outcome.exemptions.join('; ') } : {}),
+          },
+        }
+      : {}),
   });
 }
 

@@ -189,6 +189,34 @@ export class PolicyEngine {
     return out;
   }
 
+  /**
+   * Digests of the indexed images the exceptions can affect: those their image scope covers and,
+   * for an exception naming a policy, that the policy's scope covers too (`policyScopes` holds the
+   * scope of each named policy that exists; an exception naming none of them affects no verdict).
+   */
+  exceptionImages(exceptions: readonly PolicyException[], policyScopes: ReadonlyMap<string, ImageAssurancePolicy['scope']>): Set<string> {
+    const out = new Set<string>();
+    for (const e of exceptions) {
+      const policyId = e.scope.policyId;
+      if (policyId !== undefined && !policyScopes.has(policyId)) continue;
+      const policyScope = policyId !== undefined ? policyScopes.get(policyId) : undefined;
+      for (const s of this.index.values()) if (exceptionCoversImage(e, s) && inScope(policyScope, s)) out.add(s.digest);
+    }
+    return out;
+  }
+
+  /** The current scope of each existing image assurance policy the exceptions name. */
+  async #policyScopes(exceptions: readonly PolicyException[]): Promise<Map<string, ImageAssurancePolicy['scope']>> {
+    const ids = [...new Set(exceptions.map((e) => e.scope.policyId).filter((id): id is string => id !== undefined))];
+    const records = await Promise.all(ids.map((id) => this.#o.store.policies.current(id)));
+    const out = new Map<string, ImageAssurancePolicy['scope']>();
+    for (const [i, id] of ids.entries()) {
+      const doc = records[i]?.document;
+      if (doc) out.set(id, doc.scope);
+    }
+    return out;
+  }
+
   /** Which images a change can affect, then re-evaluates them. */
   async onPolicyChanged(msg: PolicyChanged): Promise<{ evaluated: number; written: number }> {
     const causation = msg.meta?.id;
@@ -204,10 +232,9 @@ export class PolicyEngine {
     } else if (msg.kind === PolicyKind.EXCEPTION) {
       // The images the exception covered before the change or covers after it. Without both
       // versions at hand (an exception older than its history) every image is re-evaluated.
+      // An exception naming a policy affects only the images that policy's scope (current version) covers.
       const versions = msg.version > 0 ? await this.#exceptionVersions(msg.policyId, msg.version) : undefined;
-      affected = versions
-        ? [...this.index.values()].filter((s) => versions.some((e) => exceptionCoversImage(e, s))).map((s) => s.digest)
-        : [...this.index.keys()];
+      affected = versions ? [...this.exceptionImages(versions, await this.#policyScopes(versions))] : [...this.index.keys()];
     }
     // Runtime policies do not enter verdicts: admission applies them, from its mirror of the bucket.
     if (msg.kind === PolicyKind.RUNTIME) await this.#o.documents?.syncRuntimePolicy(msg.policyId);
@@ -262,12 +289,14 @@ export class PolicyEngine {
     const expiredExceptions: string[] = [];
     const policies = new Map<string, ImageAssurancePolicy>();
     for await (const r of allPages((p) => this.#o.store.policies.list(p))) if (r.document) policies.set(r.id, r.document);
+    const expired: PolicyException[] = [];
     for await (const e of allPages((p) => this.#o.store.exceptions.expired(at, p))) {
       if (!within(e.expiresAt)) continue;
       expiredExceptions.push(e.id);
-      const policyScope = e.scope.policyId ? policies.get(e.scope.policyId)?.scope : undefined;
-      for (const s of this.index.values()) if (exceptionCoversImage(e, s) && inScope(policyScope, s)) affected.add(s.digest);
+      expired.push(e);
     }
+    const scopes = new Map([...policies].map(([id, p]) => [id, p.scope] as const));
+    for (const d of this.exceptionImages(expired, scopes)) affected.add(d);
     for (const p of policies.values()) {
       if ((p.controls.vulnerabilities?.allowList ?? []).some((e) => within(e.expiresAt))) {
         for (const d of this.digestsInScope([p.scope])) affected.add(d);

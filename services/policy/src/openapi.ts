@@ -10,11 +10,48 @@ interface Collected {
 
 type JsonSchema = Record<string, unknown> & { properties?: Record<string, unknown>; required?: string[] };
 
+const READY = {
+  type: 'object',
+  required: ['status', 'service', 'instance', 'checks', 'failing'],
+  properties: {
+    status: { type: 'string', enum: ['ready', 'not_ready'] },
+    service: { type: 'string' },
+    instance: { type: 'string' },
+    checks: { type: 'array', items: { type: 'object', additionalProperties: true } },
+    failing: { type: 'array', items: { type: 'string' } },
+  },
+};
+
 /** Routes the service kit registers outside this plugin (documented here by hand). */
 const HEALTH_ROUTES: Collected[] = [
-  { method: 'GET', url: '/healthz', schema: { summary: 'Liveness', security: [] } },
-  { method: 'GET', url: '/readyz', schema: { summary: 'Readiness (bus, topology, store)', security: [] } },
-  { method: 'GET', url: '/metrics', schema: { summary: 'Prometheus metrics', security: [] } },
+  {
+    method: 'GET',
+    url: '/healthz',
+    schema: {
+      summary: 'Liveness',
+      security: [],
+      response: {
+        200: {
+          type: 'object',
+          required: ['status', 'service', 'instance', 'uptimeSeconds'],
+          properties: { status: { type: 'string', enum: ['ok'] }, service: { type: 'string' }, instance: { type: 'string' }, uptimeSeconds: { type: 'number' } },
+        },
+      },
+    },
+  },
+  {
+    method: 'GET',
+    url: '/readyz',
+    schema: {
+      summary: 'Readiness (bus, topology, store): 200 when every check passes, 503 naming the failing ones',
+      security: [],
+      response: {
+        200: READY,
+        503: READY,
+      },
+    },
+  },
+  { method: 'GET', url: '/metrics', schema: { summary: 'Prometheus metrics', security: [], produces: ['text/plain'], response: { 200: { type: 'string' } } } },
 ];
 
 export class OpenApiCollector {
@@ -52,8 +89,11 @@ export class OpenApiCollector {
         }
       }
       const responses: Record<string, unknown> = {};
+      const produces = (s.produces as string[] | undefined) ?? ['application/json'];
       for (const [code, schema] of Object.entries((s.response ?? {}) as Record<string, unknown>)) {
-        responses[code] = { description: code, content: { 'application/json': { schema } } };
+        // `produces` is what a success is sent as; errors are JSON.
+        const types = code.startsWith('2') ? produces : ['application/json'];
+        responses[code] = { description: code, content: Object.fromEntries(types.map((t) => [t, { schema }])) };
       }
       if (Object.keys(responses).length === 0) responses['200'] = { description: 'OK' };
       let body = s.body as JsonSchema | undefined;

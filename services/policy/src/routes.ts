@@ -12,6 +12,7 @@ import type { FastifyInstance, FastifyPluginAsync, FastifyReply, FastifyRequest,
 import { z } from '@assay/config';
 import {
   ConflictError,
+  CONTROLS,
   ImageAssurancePolicySchema,
   PolicyExceptionSchema,
   RuntimePolicySchema,
@@ -35,6 +36,7 @@ import type { IndexVerdicts } from './index-verdicts.ts';
 import { applicablePolicies, evaluateImage, type PolicyRef } from './evaluate.ts';
 import { OpenApiCollector } from './openapi.ts';
 import { exportDocuments, parseYamlDocuments, toYaml } from './yaml-io.ts';
+import { ImportConflictError, importDocuments } from './yaml-import.ts';
 
 export interface PolicyApi {
   engine: PolicyEngine;
@@ -100,7 +102,43 @@ const writeBody = {
   required: ['document'],
   properties: { id: { type: 'string' }, document: anyObject, expectedVersion: { type: 'integer', minimum: 0 } },
 } as const;
-const exceptionSchema = { type: 'object', additionalProperties: true } as const;
+// Exceptions, mirroring the store's PolicyExceptionSchema (packages/store/src/exceptions.ts). The
+// store still validates every write (its errors name the field); these give the shape. Bodies leave
+// unknown fields to the store to refuse by name (no additionalProperties: false, which fastify's
+// validator would strip silently); responses keep any field they do not declare.
+const exceptionScopeProperties = {
+  policyId: { type: 'string', description: 'The image assurance policy it applies to; every policy when absent' },
+  control: { type: 'string', enum: [...CONTROLS] },
+  registry: { type: 'string', description: 'Registry glob' },
+  repository: { type: 'string', description: 'Repository glob within registry' },
+  digest: { type: 'string', description: 'One image only' },
+  items: { type: 'array', items: { type: 'string' }, description: 'Vulnerability ids, package names or rule ids excepted; all when absent' },
+  namespaces: { type: 'array', items: { type: 'string' }, description: 'Namespace globs where a break-glass exception lets the image in' },
+} as const;
+const exceptionInputProperties = {
+  id: { type: 'string' },
+  scope: { type: 'object', properties: exceptionScopeProperties, description: 'At least one field (the store refuses an empty scope)' },
+  reason: { type: 'string' },
+  createdBy: { type: 'string', description: 'The caller when absent (kept from the existing exception on a replace)' },
+  createdAt: { type: 'string', description: 'ISO-8601; now when absent (kept from the existing exception on a replace)' },
+  expiresAt: { type: 'string', description: 'ISO-8601' },
+  breakGlass: { type: 'boolean', description: 'Admission admits matching images whatever their verdict (audited with this id)' },
+} as const;
+const exceptionCreateBody = { type: 'object', required: ['id', 'scope', 'reason', 'expiresAt'], properties: exceptionInputProperties } as const;
+const exceptionReplaceBody = { type: 'object', required: ['scope', 'reason', 'expiresAt'], properties: exceptionInputProperties } as const;
+const exceptionSchema = {
+  type: 'object',
+  additionalProperties: true,
+  required: ['id', 'scope', 'reason', 'createdBy', 'createdAt', 'expiresAt'],
+  properties: {
+    ...exceptionInputProperties,
+    scope: { type: 'object', additionalProperties: true, properties: exceptionScopeProperties },
+    createdAt: { type: 'string', format: 'date-time' },
+    expiresAt: { type: 'string', format: 'date-time' },
+  },
+} as const;
+const exceptionList = { type: 'object', required: ['items'], properties: { items: { type: 'array', items: exceptionSchema }, next: { type: 'string' } } } as const;
+const exceptionDeleted = { type: 'object', required: ['deleted', 'version'], properties: { deleted: { type: 'string' }, version: { type: 'integer' } } } as const;
 const evaluateBody = {
   type: 'object',
   properties: {
@@ -122,6 +160,17 @@ const evaluation = {
   },
 } as const;
 
+const importResult = { type: 'object', properties: { kind: { type: 'string' }, id: { type: 'string' }, result: { type: 'string' }, version: { type: 'integer' } } } as const;
+/** A write after validation lost a race: the documents written before it, and those not written. */
+const importConflict = {
+  type: 'object',
+  properties: {
+    error: { type: 'string' },
+    written: { type: 'array', items: importResult },
+    notWritten: { type: 'array', items: { type: 'object', properties: { kind: { type: 'string' }, id: { type: 'string' }, document: { type: 'string' } } } },
+  },
+} as const;
+
 /** JSON schemas of the documents, from the store's zod schemas (the one source of truth). */
 function documentSchemas(): Record<string, unknown> {
   const out: Record<string, unknown> = {};
@@ -138,10 +187,6 @@ function documentSchemas(): Record<string, unknown> {
 
 function recordOut<T>(r: VersionedRecord<T>) {
   return { ...r, createdAt: r.createdAt.toISOString() };
-}
-
-function changeWord(c: ChangeType): string {
-  return c === ChangeType.CREATED ? 'created' : c === ChangeType.DELETED ? 'deleted' : 'updated';
 }
 
 /** The expected version from `If-Match` (an ETag `"3"` or a bare `3`) or the body. */
@@ -166,6 +211,7 @@ export const policyRoutes: FastifyPluginAsync<PolicyRoutesOptions> = async (app,
 
   app.setErrorHandler((err: Error & { statusCode?: number; validation?: unknown }, _req, reply) => {
     if (err instanceof ValidationError) return reply.code(400).send({ error: err.message, issues: err.issues });
+    if (err instanceof ImportConflictError) return reply.code(409).send({ error: err.message, written: err.written, notWritten: err.notWritten });
     if (err instanceof ConflictError) {
       return reply.code(409).send({ error: err.message, ...(err.actualVersion !== undefined ? { actualVersion: err.actualVersion } : {}) });
     }
@@ -305,12 +351,12 @@ export const policyRoutes: FastifyPluginAsync<PolicyRoutesOptions> = async (app,
 
   // ── exceptions: the ones in force replaced in place (expiry queries), every version kept ──
   const etags = ['exceptions'];
-  app.get('/api/v1/exceptions', { schema: { summary: 'List exceptions (expired ones included)', tags: etags, querystring: pageQuery, response: { ...errors } } }, async (req, reply) => {
+  app.get('/api/v1/exceptions', { schema: { summary: 'List exceptions (expired ones included)', tags: etags, querystring: pageQuery, response: { 200: exceptionList, ...errors } } }, async (req, reply) => {
     const api = running(reply);
     if (!api) return reply;
     return api.engine.store.exceptions.list(req.query as { limit?: number; after?: string });
   });
-  app.post('/api/v1/exceptions', { schema: { summary: 'Create an exception', tags: etags, 'x-document': 'PolicyException', body: exceptionSchema, response: { 201: exceptionSchema, ...errors } } }, async (req, reply) => {
+  app.post('/api/v1/exceptions', { schema: { summary: 'Create an exception', tags: etags, 'x-document': 'PolicyException', body: exceptionCreateBody, response: { 201: exceptionSchema, ...errors } } }, async (req, reply) => {
     const api = running(reply);
     if (!api) return reply;
     const body = req.body as Record<string, unknown>;
@@ -320,7 +366,7 @@ export const policyRoutes: FastifyPluginAsync<PolicyRoutesOptions> = async (app,
     const r = await api.changes.putException(body, opts.user, clock());
     return reply.code(201).header('etag', `"${r.version}"`).send(r.record);
   });
-  app.get('/api/v1/exceptions/:id', { schema: { summary: 'One exception', tags: etags, params: idParams, response: { ...errors } } }, async (req, reply) => {
+  app.get('/api/v1/exceptions/:id', { schema: { summary: 'One exception', tags: etags, params: idParams, response: { 200: exceptionSchema, ...errors } } }, async (req, reply) => {
     const api = running(reply);
     if (!api) return reply;
     const { id } = req.params as { id: string };
@@ -329,7 +375,7 @@ export const policyRoutes: FastifyPluginAsync<PolicyRoutesOptions> = async (app,
     const version = await api.changes.exceptionVersion(id);
     return version > 0 ? reply.header('etag', `"${version}"`).send(e) : e;
   });
-  app.put('/api/v1/exceptions/:id', { schema: { summary: 'Create or replace an exception (If-Match optional)', tags: etags, 'x-document': 'PolicyException', params: idParams, headers: ifMatchHeaders, body: exceptionSchema, response: { 200: exceptionSchema, 201: exceptionSchema, ...errors } } }, async (req, reply) => {
+  app.put('/api/v1/exceptions/:id', { schema: { summary: 'Create or replace an exception (If-Match optional)', tags: etags, 'x-document': 'PolicyException', params: idParams, headers: ifMatchHeaders, body: exceptionReplaceBody, response: { 200: exceptionSchema, 201: exceptionSchema, ...errors } } }, async (req, reply) => {
     const api = running(reply);
     if (!api) return reply;
     const { id } = req.params as { id: string };
@@ -337,7 +383,7 @@ export const policyRoutes: FastifyPluginAsync<PolicyRoutesOptions> = async (app,
     const r = await api.changes.putException({ ...(req.body as Record<string, unknown>), id }, opts.user, clock(), expectedVersionOf(req, undefined));
     return reply.code(r.change === ChangeType.CREATED ? 201 : 200).header('etag', `"${r.version}"`).send(r.record);
   });
-  app.delete('/api/v1/exceptions/:id', { schema: { summary: 'Delete an exception (If-Match optional)', tags: etags, params: idParams, headers: ifMatchHeaders, response: { ...errors } } }, async (req, reply) => {
+  app.delete('/api/v1/exceptions/:id', { schema: { summary: 'Delete an exception (If-Match optional)', tags: etags, params: idParams, headers: ifMatchHeaders, response: { 200: exceptionDeleted, ...errors } } }, async (req, reply) => {
     const api = running(reply);
     if (!api) return reply;
     const { id } = req.params as { id: string };
@@ -399,7 +445,7 @@ export const policyRoutes: FastifyPluginAsync<PolicyRoutesOptions> = async (app,
   });
 
   // ── YAML ──
-  app.get('/api/v1/export', { schema: doc({ summary: 'Every policy, runtime policy and exception as multi-document YAML', tags: ['yaml'], produces: ['application/yaml'] }) }, async (_req, reply) => {
+  app.get('/api/v1/export', { schema: doc({ summary: 'Every policy, runtime policy and exception as multi-document YAML', tags: ['yaml'], produces: ['application/yaml'], response: { 200: { type: 'string', description: 'Multi-document YAML' }, ...errors } }) }, async (_req, reply) => {
     const api = running(reply);
     if (!api) return reply;
     return reply.type('application/yaml').send(toYaml(await exportDocuments(api.engine.store)));
@@ -412,45 +458,19 @@ export const policyRoutes: FastifyPluginAsync<PolicyRoutesOptions> = async (app,
         tags: ['yaml'],
         consumes: ['application/yaml'],
         body: { type: 'string' },
-        response: { 200: { type: 'object', properties: { results: { type: 'array', items: { type: 'object', properties: { kind: { type: 'string' }, id: { type: 'string' }, result: { type: 'string' }, version: { type: 'integer' } } } } } }, ...errors },
+        response: { 200: { type: 'object', properties: { results: { type: 'array', items: importResult } } }, ...errors, 409: importConflict },
       },
     },
     async (req, reply) => {
       const api = running(reply);
       if (!api) return reply;
-      const docs = parseYamlDocuments(String(req.body));
-      const store = api.engine.store;
-      const results: Array<{ kind: string; id: string; result: string; version?: number }> = [];
-      // Validated one by one as written: the store's error names the document's field.
-      for (const d of docs) {
-        if (d.kind === 'PolicyException') {
-          const before = await store.exceptions.get(d.id);
-          if (before && JSON.stringify(jsonDiff(before, { ...d.spec, id: d.id })) === '[]') {
-            results.push({ kind: d.kind, id: d.id, result: 'unchanged' });
-            continue;
-          }
-          const r = await api.changes.putException({ ...d.spec, id: d.id }, opts.user, clock());
-          results.push({ kind: d.kind, id: d.id, result: changeWord(r.change) });
-          continue;
-        }
-        const repo: VersionedRepository<unknown> = d.kind === 'ImageAssurancePolicy' ? store.policies : store.runtimePolicies;
-        const current = await repo.current(d.id);
-        if (current && jsonDiff(current.document, d.spec).length === 0) {
-          results.push({ kind: d.kind, id: d.id, result: 'unchanged', version: current.version });
-          continue;
-        }
-        const latest = current?.version ?? (await repo.history(d.id)).at(-1)?.version ?? 0;
-        const r =
-          d.kind === 'ImageAssurancePolicy'
-            ? await api.changes.putPolicy(d.id, d.spec as ImageAssurancePolicy, latest, opts.user)
-            : await api.changes.putRuntimePolicy(d.id, d.spec as RuntimePolicy, latest, opts.user);
-        results.push({ kind: d.kind, id: d.id, result: changeWord(r.change), version: r.record.version });
-      }
+      // Every document validated before any is written; a write losing a race after that is a 409 listing what was written.
+      const results = await importDocuments(parseYamlDocuments(String(req.body)), api.engine.store, api.changes, opts.user, clock());
       return { results };
     },
   );
 
-  app.get('/openapi.json', { schema: doc({ summary: 'This document', tags: ['meta'], security: [] }) }, async () =>
+  app.get('/openapi.json', { schema: doc({ summary: 'This document', tags: ['meta'], security: [], response: { 200: { type: 'object', additionalProperties: true } } }) }, async () =>
     openapi.document({ title: 'Assay policy API', version: '1' }, documentSchemas()),
   );
 };

@@ -36,9 +36,12 @@ export function toYaml(docs: readonly ExportDoc[]): string {
   return docs.map((d) => stringify(d, { lineWidth: 0 })).join('---\n');
 }
 
+/** A parsed document and its position in the stream (empty documents counted). */
+export type ImportDoc = ExportDoc & { index: number };
+
 /** Parses a multi-document YAML stream; ValidationError naming the document and field otherwise. */
-export function parseYamlDocuments(text: string): ExportDoc[] {
-  const out: ExportDoc[] = [];
+export function parseYamlDocuments(text: string): ImportDoc[] {
+  const out: ImportDoc[] = [];
   parseAllDocuments(text).forEach((doc, i) => {
     const where = `documents[${i}]`;
     if (doc.errors.length > 0) throw new ValidationError([{ path: where, message: `not valid YAML: ${doc.errors[0]!.message}` }]);
@@ -52,7 +55,7 @@ export function parseYamlDocuments(text: string): ExportDoc[] {
     if (d.spec === null || typeof d.spec !== 'object' || Array.isArray(d.spec)) {
       throw new ValidationError([{ path: `${where}.spec`, message: 'expected a mapping' }]);
     }
-    out.push(d as ExportDoc);
+    out.push({ ...(d as ExportDoc), index: i });
   });
   return out;
 }
