@@ -5,6 +5,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { Compliance } from '@assay/proto';
 import { auditEventOf, imagesOf, parseAdmissionReview, pinDigestsPatch, reviewAdmission, ReviewError, evaluateRequest, wantsPinning } from '@assay/admission';
+import { toEcs } from '@assay/audit';
 import { canonical, digestFor, gatekeeperVectors, memorySnapshot, realVectors, roundTripVectors, runtimePolicy, vectorsMissing, verdict } from './helpers.ts';
 
 const NOW = new Date('2026-11-26T12:00:00Z');
@@ -203,6 +204,12 @@ describe('admission: the review, from memory', () => {
       assert.equal(audit.event.case, 'admission');
       if (audit.event.case !== 'admission') return;
       assert.equal(audit.event.value.exceptionId, 'incident-1,incident-2');
+      assert.deepEqual(audit.event.value.exceptionIds, ['incident-1', 'incident-2']);
+      assert.deepEqual(audit.event.value.images.map((i) => i.exceptionId), ['incident-1', 'incident-2']);
+      const doc = toEcs(audit, { subject: 'assay.audit.admission', stream: 'ASSAY_AUDIT', streamSequence: 1, storedAt: new Date() }) as { assay: { admission: { exception_id: string[]; break_glass: boolean; images: Array<{ exception_id?: string }> } } };
+      assert.deepEqual(doc.assay.admission.exception_id, ['incident-1', 'incident-2']);
+      assert.equal(doc.assay.admission.break_glass, true);
+      assert.deepEqual(doc.assay.admission.images.map((i) => i.exception_id), ['incident-1', 'incident-2']);
       assert.match(audit.event.value.message, /^spec\.containers\[0\]\.image: allowed by break-glass exception incident-1 .*\nspec\.containers\[1\]\.image: allowed by break-glass exception incident-2 /);
     });
 
@@ -216,6 +223,12 @@ describe('admission: the review, from memory', () => {
       const audit = auditEventOf(ns.outcome, 'test');
       assert.ok(audit.event.case === 'admission');
       assert.equal(audit.event.value.message, 'spec.containers[0].image: namespace kube-system is exempt (namespace exemption "kube-*" of runtime policy rp)');
+      assert.deepEqual(audit.event.value.exemptions, ['namespace exemption "kube-*" of runtime policy rp']);
+      assert.deepEqual([audit.event.value.images[0]!.exemption, audit.event.value.images[0]!.exemptionPattern], ['namespace', 'kube-*']);
+      const nsDoc = toEcs(audit, { subject: 'assay.audit.admission', stream: 'ASSAY_AUDIT', streamSequence: 2, storedAt: new Date() }) as { assay: { admission: { exemptions: string[]; break_glass: boolean; images: Array<{ exemption?: string; exemption_pattern?: string }> } } };
+      assert.deepEqual(nsDoc.assay.admission.exemptions, ['namespace exemption "kube-*" of runtime policy rp']);
+      assert.equal(nsDoc.assay.admission.break_glass, false);
+      assert.deepEqual([nsDoc.assay.admission.images[0]!.exemption, nsDoc.assay.admission.images[0]!.exemption_pattern], ['namespace', 'kube-*']);
 
       const img = reviewAdmission(body('registry.local/team/app:v1'), snap({ exemptions: { namespaces: ['kube-*'], images: ['registry.local/team/*'] } }));
       assert.equal(img.response.response.allowed, true);

@@ -4,6 +4,7 @@
 import { Compliance } from '@assay/proto';
 import type { PolicyException, RuntimePolicy } from '@assay/store';
 import { exceptionCoversImage, inForce } from './exceptions.ts';
+import { exemptionFor, type ExemptionUse } from './exemptions.ts';
 import { anyGlob, globMatch } from './globs.ts';
 import { narrowToPlatforms, platformName, type PlatformVerdictView } from './platforms.ts';
 import { imageName, type ImageScope } from './scope.ts';
@@ -75,6 +76,8 @@ export interface AdmissionDecision {
   message: string;
   /** The break-glass exception that let the image in (to be audited). */
   exceptionId?: string;
+  /** The runtime policy's exemption that let the image in unjudged (to be audited). */
+  exemption?: ExemptionUse;
   /** Ask the scanner for a scan (unscanned image admitted under allow-and-request-scan). */
   requestScan?: boolean;
   deadline?: Date;
@@ -111,11 +114,10 @@ export function decideAdmission(input: AdmissionInput): AdmissionDecision {
   const p = ref.policy;
   const mode: AdmissionMode = p.enforcement;
   const base = { mode, runtimePolicy: ref.id };
-  if (p.exemptions?.namespaces && anyGlob(p.exemptions.namespaces, namespace)) {
-    return { ...base, outcome: 'allow', allowed: true, warnings: [], message: `namespace ${namespace} is exempt`, violations: [] };
-  }
-  if (p.exemptions?.images && (anyGlob(p.exemptions.images, imageName(image)) || anyGlob(p.exemptions.images, image.repository))) {
-    return { ...base, outcome: 'allow', allowed: true, warnings: [], message: `image ${imageName(image)} is exempt`, violations: [] };
+  const exemption = exemptionFor(p, namespace, image);
+  if (exemption) {
+    const message = exemption.kind === 'namespace' ? `namespace ${namespace} is exempt` : `image ${imageName(image)} is exempt`;
+    return { ...base, outcome: 'allow', allowed: true, warnings: [], message, violations: [], exemption };
   }
 
   const violations: string[] = [];

@@ -42,10 +42,15 @@ export function auditEventOf(outcome: RequestOutcome, producer: string, mutate?:
           // Without their evidence (counted as omitted): a decision record stays small, and the
           // verdict-change record and the verdict itself carry the findings.
           reasons: (i.verdict?.reasons ?? []).map((r) => ({ ...r, evidence: [], evidenceOmitted: r.evidenceOmitted + r.evidence.length })),
+          exceptionId: i.admittedBy?.kind === 'break-glass' ? i.admittedBy.exceptionId : '',
+          exemption: i.admittedBy?.kind === 'exemption' ? i.admittedBy.exemption.kind : '',
+          exemptionPattern: i.admittedBy?.kind === 'exemption' ? i.admittedBy.exemption.pattern : '',
         })),
         message: outcome.message,
         dryRun: r.dryRun,
         exceptionId: outcome.exceptionId,
+        exceptionIds: outcome.exceptionIds,
+        exemptions: outcome.exemptions,
         warnings: outcome.warnings,
         webhook: mutate ? 'mutate' : 'validate',
         pinned: mutate ? [...mutate.pinned] : [],

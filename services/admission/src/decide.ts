@@ -5,7 +5,7 @@
 import { formatReference, parseReference, type ImageReference } from '@assay/image-ref';
 import { boundedMemo } from './lru.ts';
 import type { Verdict } from '@assay/proto';
-import { decideAdmission, exemptionFor, selectRuntimePolicy, type ExemptionUse } from '@assay/runtime-policy';
+import { decideAdmission, selectRuntimePolicy, type ExemptionUse } from '@assay/runtime-policy';
 import { CONTAINER_LISTS, extractImages, type ContainerList, type ImageField } from './images.ts';
 import { workloadLabels } from './labels.ts';
 import { parseAdmissionReview, reviewResponse, type AdmissionRequest, type AdmissionReviewResponse } from './review.ts';
@@ -177,19 +177,16 @@ export function evaluateRequest(request: AdmissionRequest, snapshot: DecisionSna
     if (decision.exceptionId) {
       admittedBy = { kind: 'break-glass', exceptionId: decision.exceptionId };
       exceptionIds.add(decision.exceptionId);
-    } else if (policy?.policy.exemptions && decision.allowed && decision.violations.length === 0) {
-      // An exemption returns before anything is judged: which one, so its use is audited.
-      const exemption = exemptionFor(policy.policy, request.namespace, ref);
-      if (exemption) {
-        admittedBy = { kind: 'exemption', runtimePolicy: policy.id, exemption };
-        exemptions.add(admittedByText(admittedBy));
-        line = `${field.path}: ${decision.message} (${admittedByText(admittedBy)})`;
-      }
+    } else if (decision.exemption && policy) {
+      // An exemption lets the image in unjudged: named, so its use is audited.
+      admittedBy = { kind: 'exemption', runtimePolicy: policy.id, exemption: decision.exemption };
+      exemptions.add(admittedByText(admittedBy));
+      line = `${field.path}: ${decision.message} (${admittedByText(admittedBy)})`;
     }
     if (decision.outcome === 'wait') {
       if (digest !== undefined) waitingFor.add(digest);
       if (decision.deadline && (!deadline || decision.deadline > deadline)) deadline = decision.deadline;
-    } else if (!decision.allowed || decision.violations.length > 0) {
+    } else if (!decision.allowed || decision.violations.length > 0 || (decision.advisories?.length ?? 0) > 0) {
       line = `${field.path}: ${decision.message}${policy ? ` (runtime policy ${policy.id})` : ''}`;
     }
     for (const w of decision.warnings) warnings.push(`${field.path}: ${w}`);

@@ -133,7 +133,9 @@ export function toEcs(ev: AuditEvent, origin: EventOrigin): EcsDocument {
       const a = ev.event.value;
       const images = a.images;
       const reasons = images.flatMap((i) => i.reasons);
-      const breakGlass = a.exceptionId !== '';
+      // Events from before exception_ids existed carry the ids joined in exception_id.
+      const exceptionIds = a.exceptionIds.length > 0 ? a.exceptionIds : a.exceptionId.split(',').filter(Boolean);
+      const breakGlass = exceptionIds.length > 0;
       doc = {
         ...base,
         // A /mutate pinning is its own action, so dashboards of decisions do not count it.
@@ -177,8 +179,9 @@ export function toEcs(ev: AuditEvent, origin: EventOrigin): EcsDocument {
             allowed: a.allowed,
             mode: a.mode,
             runtime_policy: a.runtimePolicy,
-            exception_id: a.exceptionId,
+            exception_id: exceptionIds,
             break_glass: breakGlass,
+            exemptions: a.exemptions,
             warnings: a.warnings,
             denied_images: images.filter((i) => !i.allowed).length,
             images: images.map((i) => ({
@@ -189,6 +192,9 @@ export function toEcs(ev: AuditEvent, origin: EventOrigin): EcsDocument {
               platform: platformOf(i.image),
               compliance: enumWord(ComplianceSchema, i.compliance),
               allowed: i.allowed,
+              exception_id: i.exceptionId || undefined,
+              exemption: i.exemption || undefined,
+              exemption_pattern: i.exemptionPattern || undefined,
             })),
           },
         },

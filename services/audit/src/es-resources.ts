@@ -114,6 +114,7 @@ export const AUDIT_MAPPINGS = {
             runtime_policy: kw,
             exception_id: kw,
             break_glass: { type: 'boolean' },
+            exemptions: { ...kw, fields: { text } },
             warnings: { ...kw, fields: { text } },
             denied_images: { type: 'long' },
             images: {
@@ -125,6 +126,9 @@ export const AUDIT_MAPPINGS = {
                 platform: kw,
                 compliance: kw,
                 allowed: { type: 'boolean' },
+                exception_id: kw,
+                exemption: kw,
+                exemption_pattern: kw,
               },
             },
           },

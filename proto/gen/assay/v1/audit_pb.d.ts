@@ -184,6 +184,20 @@ export declare type AdmissionDecision = Message<"assay.v1.AdmissionDecision"> & 
    * @generated from field: repeated string pinned = 17;
    */
   pinned: string[];
+
+  /**
+   * Every break-glass exception used (exception_id joins them with commas).
+   *
+   * @generated from field: repeated string exception_ids = 18;
+   */
+  exceptionIds: string[];
+
+  /**
+   * Every exemption used, as text: `namespace exemption "kube-*" of runtime policy prod`.
+   *
+   * @generated from field: repeated string exemptions = 19;
+   */
+  exemptions: string[];
 };
 
 /**
@@ -255,6 +269,26 @@ export declare type ImageDecision = Message<"assay.v1.ImageDecision"> & {
    * @generated from field: repeated assay.v1.VerdictReason reasons = 6;
    */
   reasons: VerdictReason[];
+
+  /**
+   * The break-glass exception that let this image in, when one did.
+   *
+   * @generated from field: string exception_id = 7;
+   */
+  exceptionId: string;
+
+  /**
+   * The runtime policy exemption that let this image in unjudged: "namespace" or "image", and
+   * the exemption pattern that matched.
+   *
+   * @generated from field: string exemption = 8;
+   */
+  exemption: string;
+
+  /**
+   * @generated from field: string exemption_pattern = 9;
+   */
+  exemptionPattern: string;
 };
 
 /**
