@@ -1,17 +1,18 @@
 // The REST API: token auth, validation naming the field, versions and diffs, YAML export and
 // import round trip, dry-run evaluation, the OpenAPI document, and one-line config errors.
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { after, before, describe, it } from 'node:test';
 import { ConfigError } from '@assay/config';
-import { policyService } from '@assay/policy';
+import { parseTokenFile, policyService } from '@assay/policy';
 import { createService } from '@assay/service-kit';
 import { fromBinary } from '@bufbuild/protobuf';
 import { AuditEventSchema, Buckets, ChangeType, PolicyChangedSchema, Streams, Topics } from '@assay/proto';
 import type { ImageAssurancePolicy } from '@assay/store';
 import { parseAllDocuments } from 'yaml';
+import { makeTempDir } from '../support/tempdir.ts';
 import { startHarness, TOKEN, type Harness } from './harness.ts';
 import { report, sha, vuln } from './fixtures.ts';
 
@@ -382,5 +383,75 @@ describe('policy configuration', () => {
     const svc = createService(policyService, { env: { POLICY_API_TOKEN: 'sekrit' } });
     assert.equal(svc.config.POLICY_API_TOKEN, 'sekrit');
     assert.equal(svc.config.POLICY_API_USER, 'policy-api');
+  });
+});
+
+describe('policy REST API: per-caller tokens', () => {
+  const BOB = 'bob-token-abcdefghijklmnop';
+  const CAROL = 'carol-token-qrstuvwxyz0123';
+  let h: Harness;
+  let dir: { path: string; remove(): Promise<void> };
+  before(async () => {
+    dir = await makeTempDir('policy-tokens');
+    const file = join(dir.path, 'tokens.csv');
+    writeFileSync(file, `# token,user\n${BOB},bob,1001\n\n"${CAROL}","carol","1002","ops,admins"\n`, { mode: 0o600 });
+    h = await startHarness({ POLICY_API_TOKENS_FILE: file });
+  });
+  after(async () => {
+    await h?.close();
+    await dir?.remove();
+  });
+
+  const as = async (token: string, method: string, path: string, body?: unknown, headers: Record<string, string> = {}) => {
+    const res = await fetch(h.url + path, {
+      method,
+      headers: { authorization: `Bearer ${token}`, ...(body !== undefined ? { 'content-type': 'application/json' } : {}), ...headers },
+      ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
+    });
+    return { status: res.status, json: (await res.json().catch(() => undefined)) as any };
+  };
+
+  it('each caller is recorded under its own name: versions, policy-changed events and audit events', async () => {
+    assert.equal((await as(BOB, 'POST', '/api/v1/policies', { id: 'who', document: doc() })).status, 201);
+    assert.equal((await as(CAROL, 'PUT', '/api/v1/policies/who', { document: doc({ name: 'who2' }) }, { 'if-match': '"1"' })).status, 200);
+    // The shared token still works, under POLICY_API_USER.
+    assert.equal((await h.call('PUT', '/api/v1/policies/who', { document: doc({ name: 'who3' }) }, { 'if-match': '"2"' })).status, 200);
+    const versions = await as(BOB, 'GET', '/api/v1/policies/who/versions');
+    assert.deepEqual(versions.json.items.map((r: { createdBy: string }) => r.createdBy), ['bob', 'carol', 'alice']);
+    const jsm = await h.admin.jetstreamManager();
+    const info = await jsm.streams.info(Streams.audit.name);
+    const users: string[] = [];
+    for (let seq = info.state.first_seq; seq <= info.state.last_seq; seq++) {
+      const m = await jsm.streams.getMessage(Streams.audit.name, { seq }).catch(() => undefined);
+      if (!m || m.subject !== Topics.auditPolicy.subject) continue;
+      const ev = fromBinary(AuditEventSchema, m.data);
+      if (ev.event.case === 'policyChange' && ev.event.value.policyId === 'who') users.push(ev.event.value.user?.username ?? '');
+    }
+    assert.deepEqual(users, ['bob', 'carol', 'alice']);
+    // An exception is recorded the same way.
+    const exc = await as(CAROL, 'POST', '/api/v1/exceptions', { id: 'who-exc', scope: { registry: 'registry.example.com' }, reason: 'r', expiresAt: new Date(Date.now() + 86_400_000).toISOString() });
+    assert.equal(exc.status, 201, JSON.stringify(exc.json));
+    assert.equal(exc.json.createdBy, 'carol');
+  });
+
+  it('an unknown token is refused', async () => {
+    assert.equal((await as('not-a-listed-token-at-all', 'GET', '/api/v1/policies')).status, 401);
+    assert.equal((await as(BOB.slice(0, -1), 'GET', '/api/v1/policies')).status, 401);
+  });
+});
+
+describe('policy API token file', () => {
+  it('a malformed line is named, never its token', () => {
+    const secretish = 'abcdefghijklmnopqrstuvwxyz';
+    assert.throws(() => parseTokenFile(`${secretish},alice\nshort,bob\n`, 'tokens.csv'), (err: Error) => /tokens\.csv line 2: the token must be at least 16 characters/.test(err.message) && !err.message.includes('short'));
+    assert.throws(() => parseTokenFile(`${secretish}\n`, 'f'), (err: Error) => /f line 1: a user name must follow the token/.test(err.message) && !err.message.includes(secretish));
+    assert.throws(() => parseTokenFile(`${secretish},a\n${secretish},b\n`, 'f'), /f line 2: this token is already given to another line/);
+    assert.deepEqual(parseTokenFile(`# comment\n\n${secretish},alice,1,"g1,g2"\n`, 'f'), [{ token: secretish, user: 'alice' }]);
+  });
+
+  it('an unreadable token file stops the service at start, naming the file', async () => {
+    const svc = createService(policyService, { env: { HTTP_PORT: '0', LOG_LEVEL: 'fatal', POLICY_API_TOKENS_FILE: '/nonexistent/tokens.csv', NATS_URL: 'nats://127.0.0.1:1' } });
+    await assert.rejects(svc.start(), /POLICY_API_TOKENS_FILE \/nonexistent\/tokens\.csv cannot be read \(ENOENT\)/);
+    await svc.stop?.('test').catch(() => {});
   });
 });

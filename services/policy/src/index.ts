@@ -15,3 +15,4 @@ export * from './yaml-io.ts';
 export * from './routes.ts';
 export * from './audit.ts';
 export type { Violation, ControlResult } from './controls/types.ts';
+export * from './api-tokens.ts';

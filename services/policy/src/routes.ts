@@ -5,9 +5,9 @@
 //   POST /api/v1/evaluate                         dry run: a stored or uploaded report, draft policies
 //   GET /api/v1/export, POST /api/v1/import       YAML multi-document
 //   GET /openapi.json                             OpenAPI 3.1 from the route schemas
-// Every /api route needs `Authorization: Bearer <POLICY_API_TOKEN>` (401 otherwise). Documents
+// Every /api route needs `Authorization: Bearer <token>` (POLICY_API_TOKEN or a line of
+// POLICY_API_TOKENS_FILE; 401 otherwise), and changes are recorded under its user. Documents
 // are validated by the store, whose errors name the field (400); a stale version is 409.
-import { createHash, timingSafeEqual } from 'node:crypto';
 import type { FastifyInstance, FastifyPluginAsync, FastifyReply, FastifyRequest, FastifySchema } from 'fastify';
 import { z } from '@assay/config';
 import {
@@ -34,6 +34,7 @@ import { jsonDiff } from './diff.ts';
 import type { PolicyEngine } from './engine.ts';
 import type { IndexVerdicts } from './index-verdicts.ts';
 import { applicablePolicies, evaluateImage, type PolicyRef } from './evaluate.ts';
+import type { ApiTokens } from './api-tokens.ts';
 import { OpenApiCollector } from './openapi.ts';
 import { exportDocuments, parseYamlDocuments, toYaml } from './yaml-io.ts';
 import { ImportConflictError, importDocuments } from './yaml-import.ts';
@@ -47,19 +48,10 @@ export interface PolicyApi {
 
 export interface PolicyRoutesOptions {
   api: () => PolicyApi | undefined;
-  token: string | undefined;
-  /** Who changes are recorded as. */
-  user: string;
+  /** The callers' tokens, each with the name its changes are recorded as. */
+  tokens: ApiTokens;
   logger: Logger;
   clock?: () => Date;
-}
-
-const sha = (s: string) => createHash('sha256').update(s).digest();
-
-function authorised(header: string | undefined, token: string | undefined): boolean {
-  if (!token || !header) return false;
-  const m = /^Bearer\s+(.+)$/i.exec(header.trim());
-  return m !== null && timingSafeEqual(sha(m[1]!), sha(token));
 }
 
 // ── schemas ───────────────────────────────────────────────────────────────────────────
@@ -222,11 +214,16 @@ export const policyRoutes: FastifyPluginAsync<PolicyRoutesOptions> = async (app,
     return reply.code(500).send({ error: 'internal error' });
   });
 
+  // Who made each authorised request: recorded on the versions and audit events it writes.
+  const callers = new WeakMap<FastifyRequest, string>();
+  const userOf = (req: FastifyRequest): string => callers.get(req) ?? 'unknown';
   app.addHook('onRequest', async (req, reply) => {
     if (!req.url.startsWith('/api/')) return;
-    if (!authorised(req.headers.authorization, opts.token)) {
+    const user = opts.tokens.userFor(req.headers.authorization);
+    if (user === undefined) {
       return reply.code(401).header('www-authenticate', 'Bearer').send({ error: 'missing or wrong bearer token' });
     }
+    callers.set(req, user);
   });
 
   function running(reply: FastifyReply): PolicyApi | undefined {
@@ -283,8 +280,8 @@ export const policyRoutes: FastifyPluginAsync<PolicyRoutesOptions> = async (app,
     tag: string,
     documentName: string,
     repo: (api: PolicyApi) => VersionedRepository<T>,
-    put: (api: PolicyApi, id: string, doc: T, expected: number) => Promise<ChangeResult<VersionedRecord<T>>>,
-    del: (api: PolicyApi, id: string, expected: number | undefined) => Promise<ChangeResult<VersionedRecord<T>>>,
+    put: (api: PolicyApi, id: string, doc: T, expected: number, user: string) => Promise<ChangeResult<VersionedRecord<T>>>,
+    del: (api: PolicyApi, id: string, expected: number | undefined, user: string) => Promise<ChangeResult<VersionedRecord<T>>>,
   ) {
     const tags = [tag];
     app.get(base, { schema: { summary: `List ${tag}`, tags, querystring: pageQuery, response: { 200: recordList, ...errors } } }, async (req, reply) => {
@@ -297,7 +294,7 @@ export const policyRoutes: FastifyPluginAsync<PolicyRoutesOptions> = async (app,
       const api = running(reply);
       if (!api) return reply;
       const body = req.body as { id: string; document: T };
-      const r = await put(api, body.id, body.document, 0);
+      const r = await put(api, body.id, body.document, 0, userOf(req));
       return reply.code(201).header('etag', `"${r.record.version}"`).send(recordOut(r.record));
     });
     app.get(`${base}/:id`, { schema: { summary: `Current version of a ${tag} document`, tags, params: idParams, response: { 200: record, ...errors } } }, async (req, reply) => {
@@ -318,7 +315,7 @@ export const policyRoutes: FastifyPluginAsync<PolicyRoutesOptions> = async (app,
         const body = req.body as { document: T; expectedVersion?: number };
         const expected = expectedVersionOf(req, body);
         if (expected === undefined) return reply.code(428).send({ error: 'say which version you changed: If-Match or expectedVersion (0 to create)' });
-        const r = await put(api, id, body.document, expected);
+        const r = await put(api, id, body.document, expected, userOf(req));
         return reply.code(r.change === ChangeType.CREATED ? 201 : 200).header('etag', `"${r.record.version}"`).send(recordOut(r.record));
       },
     );
@@ -326,7 +323,7 @@ export const policyRoutes: FastifyPluginAsync<PolicyRoutesOptions> = async (app,
       const api = running(reply);
       if (!api) return reply;
       const { id } = req.params as { id: string };
-      const r = await del(api, id, expectedVersionOf(req, undefined));
+      const r = await del(api, id, expectedVersionOf(req, undefined), userOf(req));
       return recordOut(r.record);
     });
     historyRoutes(base, tags, repo);
@@ -337,16 +334,16 @@ export const policyRoutes: FastifyPluginAsync<PolicyRoutesOptions> = async (app,
     'policies',
     'ImageAssurancePolicy',
     (api) => api.engine.store.policies,
-    (api, id, doc, v) => api.changes.putPolicy(id, doc, v, opts.user),
-    (api, id, v) => api.changes.deletePolicy(id, v, opts.user),
+    (api, id, doc, v, user) => api.changes.putPolicy(id, doc, v, user),
+    (api, id, v, user) => api.changes.deletePolicy(id, v, user),
   );
   versionedRoutes<RuntimePolicy>(
     '/api/v1/runtime-policies',
     'runtime-policies',
     'RuntimePolicy',
     (api) => api.engine.store.runtimePolicies,
-    (api, id, doc, v) => api.changes.putRuntimePolicy(id, doc, v, opts.user),
-    (api, id, v) => api.changes.deleteRuntimePolicy(id, v, opts.user),
+    (api, id, doc, v, user) => api.changes.putRuntimePolicy(id, doc, v, user),
+    (api, id, v, user) => api.changes.deleteRuntimePolicy(id, v, user),
   );
 
   // ── exceptions: the ones in force replaced in place (expiry queries), every version kept ──
@@ -363,7 +360,7 @@ export const policyRoutes: FastifyPluginAsync<PolicyRoutesOptions> = async (app,
     if (body.id !== undefined && (await api.engine.store.exceptions.get(String(body.id)))) {
       throw new ConflictError(`exception ${String(body.id)} exists`);
     }
-    const r = await api.changes.putException(body, opts.user, clock());
+    const r = await api.changes.putException(body, userOf(req), clock());
     return reply.code(201).header('etag', `"${r.version}"`).send(r.record);
   });
   app.get('/api/v1/exceptions/:id', { schema: { summary: 'One exception', tags: etags, params: idParams, response: { 200: exceptionSchema, ...errors } } }, async (req, reply) => {
@@ -380,14 +377,14 @@ export const policyRoutes: FastifyPluginAsync<PolicyRoutesOptions> = async (app,
     if (!api) return reply;
     const { id } = req.params as { id: string };
     // If-Match is optional here (an exception is often written by automation): without it the write applies to the latest version.
-    const r = await api.changes.putException({ ...(req.body as Record<string, unknown>), id }, opts.user, clock(), expectedVersionOf(req, undefined));
+    const r = await api.changes.putException({ ...(req.body as Record<string, unknown>), id }, userOf(req), clock(), expectedVersionOf(req, undefined));
     return reply.code(r.change === ChangeType.CREATED ? 201 : 200).header('etag', `"${r.version}"`).send(r.record);
   });
   app.delete('/api/v1/exceptions/:id', { schema: { summary: 'Delete an exception (If-Match optional)', tags: etags, params: idParams, headers: ifMatchHeaders, response: { 200: exceptionDeleted, ...errors } } }, async (req, reply) => {
     const api = running(reply);
     if (!api) return reply;
     const { id } = req.params as { id: string };
-    const r = await api.changes.deleteException(id, opts.user, expectedVersionOf(req, undefined));
+    const r = await api.changes.deleteException(id, userOf(req), expectedVersionOf(req, undefined));
     return { deleted: r.record.id, version: r.version };
   });
   historyRoutes('/api/v1/exceptions', etags, (api) => api.engine.store.exceptionVersions);
@@ -465,7 +462,7 @@ export const policyRoutes: FastifyPluginAsync<PolicyRoutesOptions> = async (app,
       const api = running(reply);
       if (!api) return reply;
       // Every document validated before any is written; a write losing a race after that is a 409 listing what was written.
-      const results = await importDocuments(parseYamlDocuments(String(req.body)), api.engine.store, api.changes, opts.user, clock());
+      const results = await importDocuments(parseYamlDocuments(String(req.body)), api.engine.store, api.changes, userOf(req), clock());
       return { results };
     },
   );

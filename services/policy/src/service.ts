@@ -19,6 +19,7 @@ import { PolicyChanges } from './changes.ts';
 import { DocumentBuckets } from './document-buckets.ts';
 import { policyConfig, type PolicyShape } from './config.ts';
 import { PolicyEngine } from './engine.ts';
+import { ApiTokens } from './api-tokens.ts';
 import { announceVerdict } from './audit.ts';
 import { IndexVerdicts } from './index-verdicts.ts';
 import { PendingVerdicts } from './pending-verdicts.ts';
@@ -181,8 +182,7 @@ export const policyService: ServiceDefinition<PolicyShape, PolicyApi> = {
   async routes(app, ctx) {
     await registerPolicyRoutes(app, {
       api: () => ctx.api(),
-      token: ctx.config.POLICY_API_TOKEN,
-      user: ctx.config.POLICY_API_USER,
+      tokens: await ApiTokens.load({ token: ctx.config.POLICY_API_TOKEN, user: ctx.config.POLICY_API_USER, file: ctx.config.POLICY_API_TOKENS_FILE }),
       logger: ctx.logger.child({ component: 'http' }),
     });
   },

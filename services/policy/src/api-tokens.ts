@@ -1,0 +1,82 @@
+// Who is calling the REST API. One shared token (POLICY_API_TOKEN, recorded as POLICY_API_USER)
+// cannot tell people apart, so a token file gives each caller their own token and name, in the
+// format of kube-apiserver's static token file: `token,user[,uid[,"group1,group2"]]` per line
+// (only token and user are read; `#` comments and blank lines are skipped). Policy versions and
+// policy-change audit events then record the caller, not one fixed name.
+import { createHash, timingSafeEqual } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
+
+export class TokenFileError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'TokenFileError';
+  }
+}
+
+interface Entry {
+  digest: Buffer;
+  user: string;
+}
+
+const sha = (s: string) => createHash('sha256').update(s).digest();
+const MIN_TOKEN_LENGTH = 16;
+
+/** `token,user,…` lines into entries; errors name the source and line, never the token. */
+export function parseTokenFile(text: string, source: string): Array<{ token: string; user: string }> {
+  const out: Array<{ token: string; user: string }> = [];
+  const seen = new Set<string>();
+  for (const [i, raw] of text.split(/\r?\n/).entries()) {
+    const line = raw.trim();
+    if (line === '' || line.startsWith('#')) continue;
+    const where = `${source} line ${i + 1}`;
+    const [token = '', user = ''] = line.split(',').map((f) => f.trim().replace(/^"(.*)"$/, '$1'));
+    if (token.length < MIN_TOKEN_LENGTH) throw new TokenFileError(`${where}: the token must be at least ${MIN_TOKEN_LENGTH} characters`);
+    if (/\s/.test(token)) throw new TokenFileError(`${where}: the token must not contain spaces`);
+    if (user === '') throw new TokenFileError(`${where}: a user name must follow the token (token,user)`);
+    const key = sha(token).toString('hex');
+    if (seen.has(key)) throw new TokenFileError(`${where}: this token is already given to another line`);
+    seen.add(key);
+    out.push({ token, user });
+  }
+  return out;
+}
+
+export class ApiTokens {
+  readonly #entries: Entry[];
+
+  constructor(tokens: ReadonlyArray<{ token: string; user: string }>) {
+    this.#entries = tokens.map((t) => ({ digest: sha(t.token), user: t.user }));
+  }
+
+  /** From the shared token and/or a token file; no tokens at all means every call is refused. */
+  static async load(opts: { token?: string | undefined; user: string; file?: string | undefined }): Promise<ApiTokens> {
+    const tokens: Array<{ token: string; user: string }> = [];
+    if (opts.token) tokens.push({ token: opts.token, user: opts.user });
+    if (opts.file) {
+      let text: string;
+      try {
+        text = await readFile(opts.file, 'utf8');
+      } catch (err) {
+        throw new TokenFileError(`POLICY_API_TOKENS_FILE ${opts.file} cannot be read (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`);
+      }
+      tokens.push(...parseTokenFile(text, `POLICY_API_TOKENS_FILE ${opts.file}`));
+    }
+    return new ApiTokens(tokens);
+  }
+
+  get size(): number {
+    return this.#entries.length;
+  }
+
+  /** The user whose token an `Authorization: Bearer …` header carries; undefined when none does. */
+  userFor(header: string | undefined): string | undefined {
+    if (!header) return undefined;
+    const m = /^Bearer\s+(.+)$/i.exec(header.trim());
+    if (!m) return undefined;
+    const presented = sha(m[1]!);
+    // Every entry is compared (no early exit), so timing does not tell which line matched.
+    let user: string | undefined;
+    for (const e of this.#entries) if (timingSafeEqual(presented, e.digest) && user === undefined) user = e.user;
+    return user;
+  }
+}
