@@ -107,7 +107,9 @@ describe('audit → Elasticsearch delivery', () => {
     assert.equal(doc.assay.admission.break_glass, false);
     const bg = await c.search<Record<string, any>>({ index: dataStream, query: { term: { 'assay.admission.break_glass': true } } });
     assert.equal(bg.hits.hits.length, 1);
-    assert.equal(bg.hits.hits[0]!._source!.assay.admission.exception_id, 'exc-7');
+    assert.deepEqual(bg.hits.hits[0]!._source!.assay.admission.exception_id, ['exc-7']);
+    const byId = await c.search<Record<string, any>>({ index: dataStream, query: { term: { 'assay.admission.exception_id': 'exc-7' } } });
+    assert.equal(byId.hits.hits.length, 1, 'found by one of its exception ids');
     const jsm = await bus.jetstreamManager();
     await waitFor('all acked', async () => {
       const info = await jsm.consumers.info(Streams.audit.name, Consumers.auditElasticsearch.durable);
