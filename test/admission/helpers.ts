@@ -133,3 +133,19 @@ export async function post(agent: Agent, url: string, body: unknown, contentType
   }
   return { status: res.statusCode, json };
 }
+
+/** An AdmissionReview creating a Pod that runs `images` (one container each), as the API server sends it. */
+export const podReview = (uid: string, namespace: string, images: string[], extra: Record<string, unknown> = {}) => ({
+  apiVersion: 'admission.k8s.io/v1',
+  kind: 'AdmissionReview',
+  request: {
+    uid,
+    operation: 'CREATE',
+    namespace,
+    name: `pod-${uid}`,
+    kind: { group: '', version: 'v1', kind: 'Pod' },
+    userInfo: { username: 'dev', uid: 'u-1', groups: ['devs'] },
+    object: { metadata: { name: `pod-${uid}` }, spec: { containers: images.map((image, i) => ({ name: `c${i}`, image })) } },
+    ...extra,
+  },
+});

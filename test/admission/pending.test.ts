@@ -13,25 +13,13 @@ import { createService, type ServiceHandle } from '@assay/service-kit';
 import type { ScanReport } from '@assay/store';
 import { waitFor } from '../support/processes.ts';
 import { makeTempDir } from '../support/tempdir.ts';
-import { digestFor, post, runtimePolicy } from './helpers.ts';
+import { digestFor, podReview, post, runtimePolicy } from './helpers.ts';
 import { startStack, type Stack } from './stack.ts';
 
 const TOKEN = 'test-token-0123456789';
 const REGISTRY = 'registry.local';
 
-const pod = (uid: string, namespace: string, images: string[]) => ({
-  apiVersion: 'admission.k8s.io/v1',
-  kind: 'AdmissionReview',
-  request: {
-    uid,
-    operation: 'CREATE',
-    namespace,
-    name: `pod-${uid}`,
-    kind: { group: '', version: 'v1', kind: 'Pod' },
-    userInfo: { username: 'dev', uid: 'u-1', groups: ['devs'] },
-    object: { metadata: { name: `pod-${uid}` }, spec: { containers: images.map((image, i) => ({ name: `c${i}`, image })) } },
-  },
-});
+const pod = podReview;
 
 describe('admission: a discovered image not scanned yet is pending, not unregistered', () => {
   let stack: Stack;

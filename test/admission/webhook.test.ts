@@ -11,7 +11,7 @@ import type { Subscription } from 'nats';
 import { buildImage, pushImage } from '../support/oci-image.ts';
 import { startRegistry, type Registry } from '../support/oci-registry.ts';
 import { waitFor } from '../support/processes.ts';
-import { digestFor, gatekeeperVectors, post, realVectors, roundTripVectors, runtimePolicy, VECTORS_DIR, verdict } from './helpers.ts';
+import { digestFor, gatekeeperVectors, podReview, post, realVectors, roundTripVectors, runtimePolicy, VECTORS_DIR, verdict } from './helpers.ts';
 import { startStack, type Stack } from './stack.ts';
 
 const EVIDENCE = 'sensitive data: private key at /etc/ssl/private/ssl-cert-snakeoil.key';
@@ -25,20 +25,7 @@ function collect<T>(sub: Subscription, decode: (b: Uint8Array) => T | T[]): T[] 
   return out;
 }
 
-const pod = (uid: string, namespace: string, images: string[], extra: Record<string, unknown> = {}) => ({
-  apiVersion: 'admission.k8s.io/v1',
-  kind: 'AdmissionReview',
-  request: {
-    uid,
-    operation: 'CREATE',
-    namespace,
-    name: `pod-${uid}`,
-    kind: { group: '', version: 'v1', kind: 'Pod' },
-    userInfo: { username: 'dev', uid: 'u-1', groups: ['devs'] },
-    object: { metadata: { name: `pod-${uid}` }, spec: { containers: images.map((image, i) => ({ name: `c${i}`, image })) } },
-    ...extra,
-  },
-});
+const pod = podReview;
 
 describe('admission: the HTTPS webhook', () => {
   let stack: Stack;

@@ -18,7 +18,8 @@ const checkSchema = {
   properties: { name: { type: 'string' }, ok: { type: 'boolean' }, detail: { type: 'string' } },
 } as const;
 
-const readySchema = {
+/** The `/readyz` answer (200 and 503), for services documenting it in their own OpenAPI. */
+export const readySchema = {
   type: 'object',
   required: ['status', 'service', 'instance', 'checks', 'failing'],
   properties: {
@@ -30,6 +31,18 @@ const readySchema = {
   },
 } as const;
 
+/** The `/healthz` answer. */
+export const healthSchema = {
+  type: 'object',
+  required: ['status', 'service', 'instance', 'uptimeSeconds'],
+  properties: {
+    status: { type: 'string', enum: ['ok'] },
+    service: { type: 'string' },
+    instance: { type: 'string' },
+    uptimeSeconds: { type: 'number' },
+  },
+} as const;
+
 export const healthPlugin: FastifyPluginAsync<HealthPluginOptions> = async (app, opts) => {
   const started = Date.now();
 
@@ -38,18 +51,7 @@ export const healthPlugin: FastifyPluginAsync<HealthPluginOptions> = async (app,
     {
       schema: {
         description: 'Liveness: the process is up and its event loop answers.',
-        response: {
-          200: {
-            type: 'object',
-            required: ['status', 'service', 'instance', 'uptimeSeconds'],
-            properties: {
-              status: { type: 'string', enum: ['ok'] },
-              service: { type: 'string' },
-              instance: { type: 'string' },
-              uptimeSeconds: { type: 'number' },
-            },
-          },
-        },
+        response: { 200: healthSchema },
       },
     },
     async () => ({

@@ -1,6 +1,7 @@
 // The OpenAPI 3.1 document, assembled from the JSON schemas of the routes as fastify registers
 // them (no hand-kept copy to drift): an onRoute hook collects each route's method, URL and schema.
 import type { FastifyInstance, RouteOptions } from 'fastify';
+import { healthSchema, readySchema } from '@assay/service-kit';
 
 interface Collected {
   method: string;
@@ -9,18 +10,6 @@ interface Collected {
 }
 
 type JsonSchema = Record<string, unknown> & { properties?: Record<string, unknown>; required?: string[] };
-
-const READY = {
-  type: 'object',
-  required: ['status', 'service', 'instance', 'checks', 'failing'],
-  properties: {
-    status: { type: 'string', enum: ['ready', 'not_ready'] },
-    service: { type: 'string' },
-    instance: { type: 'string' },
-    checks: { type: 'array', items: { type: 'object', additionalProperties: true } },
-    failing: { type: 'array', items: { type: 'string' } },
-  },
-};
 
 /** Routes the service kit registers outside this plugin (documented here by hand). */
 const HEALTH_ROUTES: Collected[] = [
@@ -31,11 +20,7 @@ const HEALTH_ROUTES: Collected[] = [
       summary: 'Liveness',
       security: [],
       response: {
-        200: {
-          type: 'object',
-          required: ['status', 'service', 'instance', 'uptimeSeconds'],
-          properties: { status: { type: 'string', enum: ['ok'] }, service: { type: 'string' }, instance: { type: 'string' }, uptimeSeconds: { type: 'number' } },
-        },
+        200: healthSchema,
       },
     },
   },
@@ -46,8 +31,8 @@ const HEALTH_ROUTES: Collected[] = [
       summary: 'Readiness (bus, topology, store): 200 when every check passes, 503 naming the failing ones',
       security: [],
       response: {
-        200: READY,
-        503: READY,
+        200: readySchema,
+        503: readySchema,
       },
     },
   },
