@@ -181,7 +181,10 @@ export function securityProblems(objects: K8sObject[]): string[] {
 }
 
 /** ServiceAccounts that need an API token, and why. */
-export const TOKEN_ALLOWED = new Map([['assay-certgen', 'the TLS bootstrap Jobs create the Secret and patch the webhook caBundle']]);
+export const TOKEN_ALLOWED = new Map([
+  ['assay-certgen', 'the TLS bootstrap Jobs create the Secret and patch the webhook caBundle'],
+  ['assay-admission', 'admission lists and watches namespaces for runtime policies scoped on namespace labels'],
+]);
 
 // ------------------------------------------------------------------------------ webhooks
 

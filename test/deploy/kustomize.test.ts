@@ -114,19 +114,32 @@ for (const name of ['base', 'kind', 'production'] as const) {
     assert.ok(find(objs, 'PodDisruptionBudget', 'nats'));
   });
 
-  test(`${name}: only the TLS bootstrap identity may call the API server`, () => {
+  test(`${name}: only the TLS bootstrap identity and admission may call the API server`, () => {
     const objs = render(name);
+    // No account mounts a token by default; the certgen Jobs and the admission pod ask for it
+    // in their pod specs (securityProblems checks those against TOKEN_ALLOWED).
     for (const sa of objs.filter((o) => o.kind === 'ServiceAccount')) {
-      if (sa.metadata.name !== 'assay-certgen') assert.equal(sa['automountServiceAccountToken'], false, `${sa.metadata.name} has no token`);
+      if (sa.metadata.name !== 'assay-certgen') assert.equal(sa['automountServiceAccountToken'], false, `${sa.metadata.name} has no token by default`);
     }
     for (const r of objs.filter((o) => o.kind === 'Role' || o.kind === 'ClusterRole')) {
-      const rules = r['rules'] as { verbs: string[]; resources: string[]; resourceNames?: string[] }[];
+      const rules = r['rules'] as { apiGroups: string[]; verbs: string[]; resources: string[]; resourceNames?: string[] }[];
       for (const rule of rules) {
         assert.ok(!rule.verbs.includes('*') && !rule.resources.includes('*'), `${r.metadata.name}: no wildcards`);
-        assert.ok(!rule.verbs.includes('list') && !rule.verbs.includes('watch'), `${r.metadata.name}: no list/watch`);
       }
+      if (r.metadata.name === 'assay-admission-namespaces') {
+        // admission reads namespace labels: read-only on namespaces, nothing else.
+        assert.deepEqual(rules, [{ apiGroups: [''], resources: ['namespaces'], verbs: ['get', 'list', 'watch'] }]);
+        continue;
+      }
+      for (const rule of rules) assert.ok(!rule.verbs.includes('list') && !rule.verbs.includes('watch'), `${r.metadata.name}: no list/watch`);
       if (r.kind === 'ClusterRole') for (const rule of rules) assert.deepEqual(rule.resourceNames, ['assay'], 'cluster-wide only on Assay’s own webhooks');
     }
+    const binding = objs.find((o) => o.kind === 'ClusterRoleBinding' && o.metadata.name === 'assay-admission-namespaces') as K8sObject & { subjects: { kind: string; name: string; namespace: string }[] };
+    assert.deepEqual(binding.subjects, [{ kind: 'ServiceAccount', name: 'assay-admission', namespace: NS }]);
+    const admission = workloads(objs).find((x) => x.object.metadata.name === 'admission')!;
+    assert.equal(admission.pod.automountServiceAccountToken, true, 'admission mounts its token');
+    const env = Object.fromEntries((admission.pod.containers[0]!.env ?? []).map((e) => [e.name, e.value]));
+    assert.equal(env['ADMISSION_NAMESPACE_LABELS'], 'true');
   });
 
   test(`${name}: the admission container serves TLS from the mounted Secret`, () => {

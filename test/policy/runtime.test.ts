@@ -314,4 +314,18 @@ describe('selectRuntimePolicy', () => {
     assert.equal(selectRuntimePolicy('dev', {}, all.filter((r) => r.id === 'east'), 'west-1'), undefined);
     assert.equal(selectRuntimePolicy('dev', {}, []), undefined);
   });
+  it('namespace labels: all must be equal, count like labels, and unknown labels never match', () => {
+    const pci = rp({ scope: { namespaces: ['*'], namespaceLabels: { compliance: 'pci', env: 'prod' } } }, 'pci');
+    const withNs = [...all, pci];
+    assert.equal(selectRuntimePolicy('dev', {}, withNs, undefined, { compliance: 'pci', env: 'prod', x: 'y' })?.id, 'pci');
+    assert.equal(selectRuntimePolicy('dev', {}, withNs, undefined, { compliance: 'pci' })?.id, 'catch-all', 'one label differs');
+    // Unknown (no watch, namespace not seen): fail towards the less specific policy.
+    assert.equal(selectRuntimePolicy('dev', {}, withNs)?.id, 'catch-all');
+    assert.equal(selectRuntimePolicy('dev', {}, [pci]), undefined);
+    // Two namespace labels beat one workload label under the same namespace glob.
+    const gold = rp({ scope: { namespaces: ['*'], labels: { tier: 'gold' } } }, 'a-gold');
+    assert.equal(selectRuntimePolicy('dev', { tier: 'gold' }, [gold, pci], undefined, { compliance: 'pci', env: 'prod' })?.id, 'pci');
+    // An exact namespace name still beats any number of labels.
+    assert.equal(selectRuntimePolicy('prod-eu', {}, withNs, undefined, { compliance: 'pci', env: 'prod' })?.id, 'prod-eu');
+  });
 });

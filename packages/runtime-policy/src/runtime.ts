@@ -17,27 +17,36 @@ export interface RuntimePolicyRef {
 
 const isGlob = (p: string) => /[*?[\]{}!]/.test(p);
 
-/** How specifically a policy names a namespace: exact beats glob beats `*`; more labels beat fewer. */
+/** How specifically a policy names a namespace: exact beats glob beats `*`; more labels (workload or namespace) beat fewer. */
 function specificity(r: RuntimePolicyRef, namespace: string): number {
-  const ns = r.policy.scope.namespaces;
+  const s = r.policy.scope;
+  const ns = s.namespaces;
   const exact = ns.includes(namespace) ? 2 : ns.some((p) => p !== '*' && isGlob(p) && globMatch(p, namespace)) ? 1 : 0;
-  return exact * 1000 + Object.keys(r.policy.scope.labels ?? {}).length;
+  return exact * 1000 + Object.keys(s.labels ?? {}).length + Object.keys(s.namespaceLabels ?? {}).length;
 }
 
 /**
- * The enabled runtime policy for a namespace with these labels (and cluster, when policies name
- * clusters): the most specific match, ties broken by id. Undefined when none applies.
+ * The enabled runtime policy for a namespace with these workload labels (and cluster, when
+ * policies name clusters; and the namespace's own labels, when policies name those): the most
+ * specific match, ties broken by id. Undefined when none applies.
+ *
+ * `namespaceLabels` undefined means they are not known (no namespace watch, or the namespace not
+ * seen yet): a policy with `scope.namespaceLabels` then does not match, so selection fails
+ * towards the less specific policy rather than guessing which labels the namespace has.
  */
 export function selectRuntimePolicy(
   namespace: string,
   labels: Readonly<Record<string, string>>,
   runtimePolicies: readonly RuntimePolicyRef[],
   cluster?: string,
+  namespaceLabels?: Readonly<Record<string, string>>,
 ): RuntimePolicyRef | undefined {
   const matching = runtimePolicies.filter((r) => {
     const s = r.policy.scope;
     if (!r.policy.enabled || !anyGlob(s.namespaces, namespace)) return false;
     if (s.clusters && s.clusters.length > 0 && (cluster === undefined || !anyGlob(s.clusters, cluster))) return false;
+    const wanted = s.namespaceLabels ? Object.entries(s.namespaceLabels) : [];
+    if (wanted.length > 0 && (namespaceLabels === undefined || !wanted.every(([k, v]) => namespaceLabels[k] === v))) return false;
     return Object.entries(s.labels ?? {}).every(([k, v]) => labels[k] === v);
   });
   matching.sort((a, b) => specificity(b, namespace) - specificity(a, namespace) || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));

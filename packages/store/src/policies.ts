@@ -105,6 +105,12 @@ export const RuntimePolicySchema = z.strictObject({
     clusters: z.array(pattern).optional(),
     /** Workload labels that must all be equal: the object's own merged with its pod template's. */
     labels: z.record(nonEmpty(317), z.string().max(63)).optional(),
+    /**
+     * Labels of the namespace that must all be equal (as a namespaceSelector's matchLabels).
+     * Admission learns them by watching namespaces (ADMISSION_NAMESPACE_LABELS); while they are
+     * unknown a policy naming them does not apply, so the less specific policy governs.
+     */
+    namespaceLabels: z.record(nonEmpty(317), z.string().max(63)).optional(),
   }),
   /** Image assurance policies applied to images admitted under this policy. */
   imagePolicies: z.array(identifier),

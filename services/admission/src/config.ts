@@ -1,5 +1,5 @@
 // admission's own configuration variables, on top of the common ones.
-import { bool, durationMs, int, port, str } from '@assay/config';
+import { bool, durationMs, int, port, str, url } from '@assay/config';
 import { registryListField } from '@assay/registry-client';
 
 
@@ -42,6 +42,18 @@ export const admissionConfig = {
     .default(6 * 1024 * 1024)
     .describe('Largest AdmissionReview body accepted, in bytes (larger → 413)'),
   ADMISSION_CLUSTER: str().optional().describe('Cluster name runtime policies may scope on (scope.clusters)'),
+  ADMISSION_NAMESPACE_LABELS: bool()
+    .default(false)
+    .describe('Watch namespaces in the Kubernetes API so runtime policies can scope on namespace labels (scope.namespaceLabels); needs get/list/watch on namespaces, and not ready until the first list loads'),
+  ADMISSION_KUBE_API_URL: url({ protocols: ['https', 'http'] })
+    .optional()
+    .describe('Kubernetes API server for the namespace watch; in a cluster KUBERNETES_SERVICE_HOST/PORT and the service-account token and CA are used'),
+  ADMISSION_KUBE_TOKEN_FILE: str('a file path')
+    .optional()
+    .describe('Bearer token file for the Kubernetes API, re-read at every connection (default in a cluster: the service-account token)'),
+  ADMISSION_KUBE_CA: str('a file path')
+    .optional()
+    .describe('CA bundle (PEM) the Kubernetes API server certificate must chain to (default in a cluster: the service-account ca.crt)'),
 };
 
 export type AdmissionShape = typeof admissionConfig;

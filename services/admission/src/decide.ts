@@ -134,9 +134,15 @@ export function evaluateRequest(request: AdmissionRequest, snapshot: DecisionSna
   if (fields.length === 0) {
     return { ...base, allowed: true, mode: 'none', runtimePolicy: '', message: 'allowed: no images to review', warnings: [], images: [] };
   }
-  // Scope labels are the workload's (object and pod template): the AdmissionReview does not carry
-  // the namespace's labels, and admission reads nothing but its mirrors.
-  const policy: RuntimePolicyRef | undefined = selectRuntimePolicy(request.namespace, workloadLabels(request), snapshot.runtimePolicies(), snapshot.cluster);
+  // Scope labels are the workload's (object and pod template); namespace labels, which the
+  // AdmissionReview does not carry, come from the snapshot's namespace watch when there is one.
+  const policy: RuntimePolicyRef | undefined = selectRuntimePolicy(
+    request.namespace,
+    workloadLabels(request),
+    snapshot.runtimePolicies(),
+    snapshot.cluster,
+    snapshot.namespaceLabels?.(request.namespace),
+  );
   const mode = policy?.policy.enabled ? policy.policy.enforcement : 'none';
   const exceptions = snapshot.exceptions();
   const images: ImageOutcome[] = [];

@@ -15,3 +15,4 @@ export * from './handler.ts';
 export * from './publisher.ts';
 export * from './audit-batcher.ts';
 export * from './lru.ts';
+export * from './namespace-labels.ts';

@@ -15,6 +15,7 @@ import { eventsIn, publisherFor, type OutboundEvent } from './publisher.ts';
 import { AuditBatcher } from './audit-batcher.ts';
 import { TagResolver } from './resolve.ts';
 import { boundedMemo } from './lru.ts';
+import { kubeConnection, NamespaceLabels } from './namespace-labels.ts';
 import { decodeException, decodeRuntimePolicy, type DecisionSnapshot, type Exception, type RuntimePolicyRef } from './snapshot.ts';
 import { startWebhook, type Webhook } from './webhook.ts';
 
@@ -48,6 +49,8 @@ export interface Admission {
   readonly audit: AuditBatcher;
   /** The HTTPS webhook; undefined when no TLS certificate and key are configured. */
   readonly webhook: Webhook | undefined;
+  /** Namespace labels from the Kubernetes API; undefined unless ADMISSION_NAMESPACE_LABELS. */
+  readonly namespaceLabels: NamespaceLabels | undefined;
 }
 
 const utf8 = new TextDecoder('utf-8', { fatal: true });
@@ -94,6 +97,27 @@ export async function startAdmission(ctx: ServiceContext<AdmissionShape>): Promi
   });
   ctx.onStop(() => resolver.close());
 
+  let namespaceLabels: NamespaceLabels | undefined;
+  if (config.ADMISSION_NAMESPACE_LABELS) {
+    const connection = kubeConnection({ url: config.ADMISSION_KUBE_API_URL, tokenFile: config.ADMISSION_KUBE_TOKEN_FILE, caFile: config.ADMISSION_KUBE_CA });
+    namespaceLabels = new NamespaceLabels({ connection, logger: logger.child({ component: 'namespace-labels' }) });
+    const watch = namespaceLabels;
+    // Not ready before the first list: a replica answering without namespace labels would let
+    // the less specific policy govern namespaces a namespaceLabels policy is meant for.
+    readiness.add('namespace-labels', () => watch.readiness());
+    watch.start();
+    ctx.onStop(() => watch.stop());
+    metrics.gauge({
+      name: 'assay_admission_namespaces',
+      help: 'Namespaces whose labels admission holds from the Kubernetes API watch',
+      collect() {
+        this.set(watch.size);
+      },
+    });
+  } else if (config.ADMISSION_KUBE_API_URL !== undefined) {
+    logger.warn({}, 'ADMISSION_KUBE_API_URL is set but ADMISSION_NAMESPACE_LABELS is not: namespace labels are not watched');
+  }
+
   const policies = cachedValues(runtimePolicies);
   const exceptionList = cachedValues(exceptions);
   const tagKeyOf = boundedMemo(10_000, tagBucketKey);
@@ -103,6 +127,7 @@ export async function startAdmission(ctx: ServiceContext<AdmissionShape>): Promi
     runtimePolicies: policies,
     exceptions: exceptionList,
     cluster: config.ADMISSION_CLUSTER,
+    ...(namespaceLabels ? { namespaceLabels: (name: string) => namespaceLabels.get(name) } : {}),
   };
 
   const dropped = metrics.counter({
@@ -199,7 +224,7 @@ export async function startAdmission(ctx: ServiceContext<AdmissionShape>): Promi
     () => logger.info({ verdicts: verdicts.size, tags: tags.size, runtimePolicies: runtimePolicies.size, exceptions: exceptions.size }, 'bucket mirrors in sync'),
     () => {},
   );
-  return { verdicts, tags, runtimePolicies, exceptions, snapshot, handler, outbox, audit, webhook };
+  return { verdicts, tags, runtimePolicies, exceptions, snapshot, handler, outbox, audit, webhook, namespaceLabels };
 }
 
 export const admissionService: ServiceDefinition<AdmissionShape, Admission> = {

@@ -18,6 +18,11 @@ export interface DecisionSnapshot {
   exceptions(): readonly Exception[];
   /** Cluster name runtime policies may scope on. */
   readonly cluster?: string | undefined;
+  /**
+   * The labels of a namespace, for `scope.namespaceLabels`; undefined when unknown (no namespace
+   * watch, or the namespace not seen yet), and then policies naming namespace labels do not apply.
+   */
+  namespaceLabels?(namespace: string): Readonly<Record<string, string>> | undefined;
 }
 
 const utf8 = new TextDecoder('utf-8', { fatal: true });
