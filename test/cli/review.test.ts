@@ -80,6 +80,42 @@ describe('assay review (snapshot file)', () => {
     assert.match(r.stdout, new RegExp(`\\n  warning: spec\\.template\\.spec\\.containers\\[0\\]\\.image: image registry\\.local/team/app@${BAD} is non-compliant: baseline/malware`));
   });
 
+  it('runtime policies scoped on namespace labels: labels from the manifest\'s Namespace or --namespace-label, unknown otherwise', async () => {
+    // A catch-all in audit, and an enforcing policy for namespaces labelled compliance=pci.
+    const snap = await writeJson(
+      join(dir.path, 'ns-labels.json'),
+      snapshotWith(
+        { enforcement: 'audit' },
+        { runtimePolicies: { prod: runtimePolicy('prod', { enforcement: 'audit' }), pci: runtimePolicy('pci', { scope: { namespaces: ['*'], namespaceLabels: { compliance: 'pci' } } }) } },
+      ),
+    );
+    const deployment = deploymentYaml('web', 'registry.local/team/app:v1', 'shop');
+    // Unknown labels: the label-scoped policy does not match.
+    let r = await inProcess(['review', '-', '--snapshot', snap], deployment);
+    assert.equal(r.code, 0, r.stdout + r.stderr);
+    assert.match(r.stdout, /runtime policy prod, audit/);
+    // A Namespace object in the same manifest gives its labels.
+    const withNs = `apiVersion: v1\nkind: Namespace\nmetadata:\n  name: shop\n  labels: {compliance: pci}\n---\n${deployment}`;
+    r = await inProcess(['review', '-', '--snapshot', snap], withNs);
+    assert.equal(r.code, 1, r.stdout + r.stderr);
+    assert.match(r.stdout, /^DENIED Deployment shop\/web \(runtime policy pci, enforce;/m);
+    // A Namespace for another name does not label this one.
+    r = await inProcess(['review', '-', '--snapshot', snap], withNs.replace('name: shop\n  labels', 'name: other\n  labels'));
+    assert.equal(r.code, 0, r.stdout + r.stderr);
+    // The flag, and the label Kubernetes gives every namespace.
+    r = await inProcess(['review', '-', '--snapshot', snap, '--namespace-label', 'compliance=pci'], deployment);
+    assert.equal(r.code, 1, r.stdout + r.stderr);
+    const byName = await writeJson(
+      join(dir.path, 'ns-name.json'),
+      snapshotWith({}, { runtimePolicies: { prod: runtimePolicy('prod', { enforcement: 'audit' }), shop: runtimePolicy('shop', { scope: { namespaces: ['*'], namespaceLabels: { 'kubernetes.io/metadata.name': 'shop' } } }) } }),
+    );
+    r = await inProcess(['review', '-', '--snapshot', byName, '--namespace-label', 'team=a'], deployment);
+    assert.match(r.stdout, /runtime policy shop, enforce/);
+    r = await inProcess(['review', '-', '--snapshot', snap, '--namespace-label', 'no-equals'], deployment);
+    assert.equal(r.code, 2);
+    assert.match(r.stderr, /--namespace-label must be key=value, got "no-equals"/);
+  });
+
   it('reviews every workload of a multi-document manifest, skips other kinds, --namespace for those without one', async () => {
     const text = [
       deploymentYaml('a', 'registry.local/team/app:v2'),

@@ -87,6 +87,24 @@ const isKubernetesObject = (v: unknown): v is Record<string, unknown> & { apiVer
  * The reviews a file asks for. Throws CliError for a file that is neither AdmissionReviews nor
  * Kubernetes objects; objects of kinds admission does not review are listed as skipped.
  */
+/**
+ * Labels of the Namespace objects in a file (a manifest often creates its namespaces), by name,
+ * for runtime policies scoped on namespace labels. Lists are looked into; other kinds ignored.
+ */
+export function namespaceLabelsIn(text: string, name: string): Map<string, Record<string, string>> {
+  const out = new Map<string, Record<string, string>>();
+  const visit = (doc: unknown) => {
+    if (!isObject(doc)) return;
+    if (Array.isArray(doc.items) && typeof doc.kind === 'string' && doc.kind.endsWith('List')) return doc.items.forEach(visit);
+    if (doc.kind !== 'Namespace' || doc.apiVersion !== 'v1' || !isObject(doc.metadata) || typeof doc.metadata.name !== 'string') return;
+    const labels: Record<string, string> = {};
+    if (isObject(doc.metadata.labels)) for (const [k, v] of Object.entries(doc.metadata.labels)) if (typeof v === 'string') labels[k] = v;
+    out.set(doc.metadata.name, labels);
+  };
+  parseDocuments(text, name).forEach(visit);
+  return out;
+}
+
 export function reviewItems(text: string, name: string, opts: WrapOptions = {}): ReviewItem[] {
   const docs = parseDocuments(text, name);
   if (docs.length === 0) throw new CliError(`${name}: empty (no AdmissionReview and no Kubernetes object)`);

@@ -4,7 +4,7 @@
 import { parseArgs } from 'node:util';
 import { ImageFieldError, reviewAdmission, ReviewError, type AdmissionReviewResponse, type DecisionSnapshot, type RequestOutcome } from '@assay/admission';
 import { Compliance } from '@assay/proto';
-import { reviewItems, type Operation, type ReviewItem } from './input.ts';
+import { namespaceLabelsIn, reviewItems, type Operation, type ReviewItem } from './input.ts';
 import { CliError, EXIT_ALLOWED, EXIT_DENIED, readInput, type CliIo } from './io.ts';
 import { readBuckets, type NatsOptions } from './nats.ts';
 import { decisionSnapshot, parseSnapshotFile } from './snapshot-file.ts';
@@ -27,6 +27,10 @@ Options:
   --namespace <ns>         namespace of manifest objects without one (default: default)
   --operation CREATE|UPDATE  operation of manifest objects (default CREATE)
   --cluster <name>         cluster name, for runtime policies scoped on clusters
+  --namespace-label <k=v>  a label of the reviewed namespaces, for runtime policies scoped on
+                           namespace labels (repeatable); Namespace objects in <file> give
+                           their own labels. Without either, namespace labels are unknown (as
+                           for a webhook without ADMISSION_NAMESPACE_LABELS)
   --output text|json       text (default), or the AdmissionReview responses as JSON
   -h, --help               this help
 
@@ -118,6 +122,7 @@ export async function reviewCommand(argv: readonly string[], io: CliIo, opts: Re
         namespace: { type: 'string' },
         operation: { type: 'string' },
         cluster: { type: 'string' },
+        'namespace-label': { type: 'string', multiple: true },
         output: { type: 'string', short: 'o' },
         help: { type: 'boolean', short: 'h' },
       },
@@ -139,6 +144,7 @@ export async function reviewCommand(argv: readonly string[], io: CliIo, opts: Re
   const timeoutMs = v.timeout === undefined ? undefined : Number(v.timeout);
   if (timeoutMs !== undefined && !(Number.isInteger(timeoutMs) && timeoutMs > 0)) throw new CliError(`--timeout must be a positive number of milliseconds, got ${JSON.stringify(v.timeout)}`);
 
+  if (v['namespace-label']) namespaceLabelFlags(v['namespace-label']);
   // The input is read and checked before connecting: a typo should not wait on NATS.
   const name = file === '-' ? '<stdin>' : file;
   const text = await readInput(file, io);
@@ -151,7 +157,7 @@ export async function reviewCommand(argv: readonly string[], io: CliIo, opts: Re
     const natsOpts: NatsOptions = { url: v.nats!, user: v.user, passwordFile: v['password-file'], ...(timeoutMs !== undefined ? { timeoutMs } : {}) };
     contents = await readBuckets(natsOpts);
   }
-  const snapshot = decisionSnapshot(contents, v.cluster);
+  const snapshot = decisionSnapshot(contents, v.cluster, namespaceLabelsFor(text, name, v['namespace-label']));
   const { items, results } = reviewText(text, name, snapshot, { namespace: v.namespace, operation, ...(opts.now ? { now: opts.now } : {}) });
   if (output === 'json') {
     // One response as the webhook sends it; several as a JSON array, in file order.
@@ -161,4 +167,31 @@ export async function reviewCommand(argv: readonly string[], io: CliIo, opts: Re
     io.stdout(formatText(items, results));
   }
   return results.every((r) => r.response.response.allowed) ? EXIT_ALLOWED : EXIT_DENIED;
+}
+
+/** `--namespace-label k=v` flags into labels; a malformed one is a usage error. */
+function namespaceLabelFlags(flags: readonly string[]): Record<string, string> {
+  const labels: Record<string, string> = {};
+  for (const f of flags) {
+    const i = f.indexOf('=');
+    if (i <= 0) throw new CliError(`--namespace-label must be key=value, got ${JSON.stringify(f)}`);
+    labels[f.slice(0, i)] = f.slice(i + 1);
+  }
+  return labels;
+}
+
+/**
+ * Namespace labels as the webhook's namespace watch would know them: a Namespace object of the
+ * file, then the flags, over the label Kubernetes puts on every namespace. Unknown (undefined)
+ * when neither names any.
+ */
+function namespaceLabelsFor(text: string, name: string, flags: readonly string[] | undefined) {
+  const inFile = namespaceLabelsIn(text, name);
+  const fromFlags = flags ? namespaceLabelFlags(flags) : undefined;
+  if (inFile.size === 0 && !fromFlags) return undefined;
+  return (namespace: string) => {
+    const own = inFile.get(namespace);
+    if (!own && !fromFlags) return undefined;
+    return { 'kubernetes.io/metadata.name': namespace, ...own, ...fromFlags };
+  };
 }

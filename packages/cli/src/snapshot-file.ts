@@ -91,7 +91,11 @@ export function parseSnapshotFile(text: string, name: string): BucketContents {
 }
 
 /** What decisions read, over bucket contents (from NATS or from a snapshot file alike). */
-export function decisionSnapshot(contents: BucketContents, cluster?: string): DecisionSnapshot {
+export function decisionSnapshot(
+  contents: BucketContents,
+  cluster?: string,
+  namespaceLabels?: (namespace: string) => Readonly<Record<string, string>> | undefined,
+): DecisionSnapshot {
   const policies = [...contents.runtimePolicies.values()].map((p) => p.value);
   const exceptions = [...contents.exceptions.values()].map((e) => e.value);
   return {
@@ -100,5 +104,6 @@ export function decisionSnapshot(contents: BucketContents, cluster?: string): De
     runtimePolicies: () => policies,
     exceptions: () => exceptions,
     cluster,
+    ...(namespaceLabels ? { namespaceLabels } : {}),
   };
 }
