@@ -198,6 +198,20 @@ export declare type AdmissionDecision = Message<"assay.v1.AdmissionDecision"> & 
    * @generated from field: repeated string exemptions = 19;
    */
   exemptions: string[];
+
+  /**
+   * Decided from state that was not current: admission's bucket mirrors had lost their watch
+   * (NATS unreachable, a re-sync under way), so a verdict, tag or policy change made meanwhile
+   * may not have been seen. stale_seconds says for how long they had not been current.
+   *
+   * @generated from field: bool decided_on_stale_state = 20;
+   */
+  decidedOnStaleState: boolean;
+
+  /**
+   * @generated from field: double stale_seconds = 21;
+   */
+  staleSeconds: number;
 };
 
 /**
