@@ -2,7 +2,9 @@
 // TestReferenceParse, normalize_test.go TestValidateReferenceName / TestValidateRemoteName /
 // TestParseRepositoryInfo / TestNormalizedSplitHostname), expressed in their normalised form
 // (ParseNormalizedNamed + TagNameOnly), plus cases of our own. The shared vectors hold no
-// reference-parsing set, so the cases live here.
+// reference-parsing set, so the cases live here. Upstream v0.6 rules: an uppercase first
+// component is a registry host (splitDockerDomain), and the 255-character limit applies to the
+// repository path without the registry (Parse).
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import {
@@ -82,6 +84,21 @@ const valid: [string, string, string, string | undefined, string | undefined][] 
   ['docker.io/library/foo/bar', 'docker.io', 'library/foo/bar', 'latest', undefined],
   ['ghcr.io/org/team/app:v1.2.3', 'ghcr.io', 'org/team/app', 'v1.2.3', undefined],
   [`busybox:latest@sha256:${F64}`, 'docker.io', 'library/busybox', 'latest', `sha256:${F64}`],
+  // An uppercase first component is a registry host (normalize_test.go TestValidateReferenceName,
+  // TestParseRepositoryInfo; reference_test.go's "Uppercase/lowercase:tag", which passes upstream).
+  ['Uppercase/lowercase:tag', 'Uppercase', 'lowercase', 'tag', undefined],
+  ['LOCALDOMAIN/library/debian', 'LOCALDOMAIN', 'library/debian', 'latest', undefined],
+  ['LOCALDOMAIN/debian', 'LOCALDOMAIN', 'debian', 'latest', undefined],
+  ['LOCALDOMAIN/fooo/bar', 'LOCALDOMAIN', 'fooo/bar', 'latest', undefined],
+  ['Docker/docker', 'Docker', 'docker', 'latest', undefined],
+  ['DOCKER/docker', 'DOCKER', 'docker', 'latest', undefined],
+  ['Foo/bar', 'Foo', 'bar', 'latest', undefined],
+  ['FOO/bar:1', 'FOO', 'bar', '1', undefined],
+  // The length limit is on the repository path (reference_test.go).
+  [`${'a/'.repeat(127)}a:tag-puts-this-over-max`, 'docker.io', `${'a/'.repeat(127)}a`, 'tag-puts-this-over-max', undefined],
+  [`example.com/${'a'.repeat(255)}:tag`, 'example.com', 'a'.repeat(255), 'tag', undefined],
+  [`registry.example.com:5000/${'a'.repeat(255)}`, 'registry.example.com:5000', 'a'.repeat(255), 'latest', undefined],
+  ['a'.repeat(247), 'docker.io', `library/${'a'.repeat(247)}`, 'latest', undefined],
 ];
 
 // [input, pattern the message must match]
@@ -96,10 +113,14 @@ const invalid: [string, RegExp][] = [
   ['Uppercase:tag', /repository name "Uppercase" must be lowercase/],
   ['Nginx', /^invalid reference "Nginx": repository name "Nginx" must be lowercase$/],
   ['test:5000/Uppercase/lowercase:tag', /repository name "Uppercase\/lowercase" must be lowercase/],
-  // Upstream treats an uppercase first component as a registry; we follow the documented
-  // host rule (".", ":" or localhost), so this is an uppercase repository.
-  ['Uppercase/lowercase:tag', /must be lowercase/],
-  [`${'a/'.repeat(128)}a:tag`, /must not be more than 255 characters/],
+  // An uppercase first component is a host; the rest must still be a lowercase repository.
+  ['Foo/Bar', /repository name "Bar" must be lowercase/],
+  ['Foo_bar/baz', /registry host "Foo_bar" is invalid/],
+  [`${'a/'.repeat(128)}a:tag`, /must not be more than 255 characters \(257\)/],
+  [`domain/${'a'.repeat(256)}:tag`, /must not be more than 255 characters/],
+  [`example.com/${'a'.repeat(256)}`, /must not be more than 255 characters \(256\)/],
+  // library/ counts: it is part of the path the registry API takes.
+  ['a'.repeat(248), /must not be more than 255 characters \(256\)/],
   ['aa/asdf$$^/aa', /repository name "aa\/asdf\$\$\^\/aa" is invalid/],
   ['[2001:db8::1]', /invalid/],
   ['[2001:db8::1]:5000', /invalid/],
@@ -165,13 +186,17 @@ describe('parseReference: invalid references', () => {
   }
 });
 
-test('name length: registry/repository of exactly 255 characters is accepted, 256 refused', () => {
-  const registry = 'example.com';
-  const repo255 = 'a'.repeat(255 - registry.length - 1);
-  assert.equal(repositoryKey(parseReference(`${registry}/${repo255}`)).length, 255);
-  assert.throws(() => parseReference(`${registry}/${repo255}b`), /must not be more than 255 characters \(256\)/);
-  // Docker Hub's implicit "docker.io/library/" counts too, as it does upstream.
-  assert.throws(() => parseReference('a'.repeat(240)), /must not be more than 255/);
+test('name length: a repository path of exactly 255 characters is accepted whatever the registry, 256 refused', () => {
+  const repo255 = 'a'.repeat(255);
+  for (const registry of ['example.com', 'a-rather-long-registry-host-name.internal.example.com:5000', 'localhost']) {
+    const ref = parseReference(`${registry}/${repo255}`);
+    assert.equal(ref.repository.length, 255);
+    assert.ok(repositoryKey(ref).length > 255, 'registry + repository may exceed 255, as Docker allows');
+    assert.throws(() => parseReference(`${registry}/${repo255}b`), /must not be more than 255 characters \(256\)/);
+  }
+  // Docker Hub's implicit "library/" is part of the path, as it is upstream; "docker.io/" is not.
+  assert.equal(parseReference('a'.repeat(247)).repository.length, 255);
+  assert.throws(() => parseReference('a'.repeat(248)), /must not be more than 255/);
 });
 
 test('formatReference gives the canonical form', () => {
@@ -196,6 +221,12 @@ describe('familiarName (TestParseRepositoryInfo)', () => {
     ['foo', 'docker.io/library/foo', 'docker.io/foo'],
     ['library/foo/bar', 'docker.io/library/foo/bar'],
     ['store/foo/bar', 'docker.io/store/foo/bar'],
+    ['localhost/fooo', 'localhost/fooo'],
+    ['localhost/fooo/bar', 'localhost/fooo/bar'],
+    ['LOCALDOMAIN/fooo', 'LOCALDOMAIN/fooo'],
+    ['LOCALDOMAIN/fooo/bar', 'LOCALDOMAIN/fooo/bar'],
+    ['Foo/bar', 'Foo/bar'],
+    ['FOO/bar', 'FOO/bar'],
   ];
   for (const [familiar, full, ambiguous] of cases) {
     test(full, () => {

@@ -1,6 +1,7 @@
 // Reference parsing: `[registry/]repository[:tag][@digest]`, with Docker's normalisation
 // (docker.io default registry, library/ for official images, latest when neither tag nor digest).
-// Grammar from distribution/reference (regexp.go); the host rule follows Docker's splitDockerDomain.
+// Grammar from distribution/reference (regexp.go); the host rule follows Docker's splitDockerDomain
+// (normalize.go) and the length limit its Parse (reference.go), so a reference Docker pulls parses.
 import { parseDigest } from './digest.ts';
 import { InvalidReferenceError } from './errors.ts';
 
@@ -10,7 +11,10 @@ export const DEFAULT_REGISTRY = 'docker.io';
 export const DEFAULT_TAG = 'latest';
 const LEGACY_DEFAULT_REGISTRY = 'index.docker.io';
 const OFFICIAL_PREFIX = 'library/';
-/** Longest `registry/repository` Distribution accepts. */
+/**
+ * Longest repository path (`library/nginx`, without the registry) Distribution accepts: its
+ * RepositoryNameTotalLengthMax, checked on the path alone since distribution/reference v0.6.
+ */
 export const NAME_TOTAL_LENGTH_MAX = 255;
 
 export interface ImageReference {
@@ -41,6 +45,16 @@ export function isValidRepository(repository: string): boolean {
 
 export function isValidTag(tag: string): boolean {
   return TAG.test(tag);
+}
+
+/**
+ * Whether the first path component names a registry host, as Docker decides it
+ * (splitDockerDomain): `localhost`, anything with a "." or ":" (a domain, an IP, a port), or
+ * anything with an uppercase letter, since Docker Hub namespaces are lowercase (`Foo/bar` is
+ * repository `bar` on host `Foo`).
+ */
+function isRegistryHost(first: string): boolean {
+  return first === 'localhost' || first.includes('.') || first.includes(':') || first.toLowerCase() !== first;
 }
 
 /** Parses and normalises `input`; throws InvalidReferenceError naming what is wrong. */
@@ -75,7 +89,7 @@ export function parseReference(input: string): ImageReference {
   const slash = name.indexOf('/');
   if (slash !== -1) {
     const first = name.slice(0, slash);
-    if (first.includes('.') || first.includes(':') || first === 'localhost') {
+    if (isRegistryHost(first)) {
       registry = first === LEGACY_DEFAULT_REGISTRY ? DEFAULT_REGISTRY : first;
       repository = name.slice(slash + 1);
       if (!REGISTRY.test(registry)) fail(`registry host "${first}" is invalid`);
@@ -87,8 +101,8 @@ export function parseReference(input: string): ImageReference {
     fail(`repository name "${repository}" is invalid (lowercase alphanumeric path components separated by ".", "_", "__" or "-", joined by "/")`);
   }
   if (registry === DEFAULT_REGISTRY && !repository.includes('/')) repository = OFFICIAL_PREFIX + repository;
-  const full = `${registry}/${repository}`;
-  if (full.length > NAME_TOTAL_LENGTH_MAX) fail(`repository name must not be more than ${NAME_TOTAL_LENGTH_MAX} characters (${full.length})`);
+  // The path as the registry API takes it (library/ included), never the registry host.
+  if (repository.length > NAME_TOTAL_LENGTH_MAX) fail(`repository name must not be more than ${NAME_TOTAL_LENGTH_MAX} characters (${repository.length})`);
 
   const ref: ImageReference = { registry, repository };
   if (tag !== undefined) ref.tag = tag;
