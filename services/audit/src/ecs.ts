@@ -184,6 +184,9 @@ export function toEcs(ev: AuditEvent, origin: EventOrigin): EcsDocument {
             exemptions: a.exemptions,
             warnings: a.warnings,
             denied_images: images.filter((i) => !i.allowed).length,
+            // Decided while admission's mirrors were not current (NATS unreachable, re-syncing).
+            stale: a.decidedOnStaleState,
+            stale_seconds: a.staleSeconds,
             images: images.map((i) => ({
               reference: i.reference,
               path: i.path,

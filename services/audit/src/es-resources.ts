@@ -117,6 +117,8 @@ export const AUDIT_MAPPINGS = {
             exemptions: { ...kw, fields: { text } },
             warnings: { ...kw, fields: { text } },
             denied_images: { type: 'long' },
+            stale: { type: 'boolean' },
+            stale_seconds: { type: 'double' },
             images: {
               properties: {
                 reference: kw,
