@@ -121,7 +121,7 @@ describe('admission: the review, from memory', () => {
     const body = (image: string, namespace = 'shop') => ({
       apiVersion: 'admission.k8s.io/v1beta1',
       kind: 'AdmissionReview',
-      request: { uid: 'uid-1', operation: 'CREATE', namespace, kind: { group: '', version: 'v1', kind: 'Pod' }, object: { metadata: { labels: { 'assay.io/pin-digests': 'true' } }, spec: { containers: [{ name: 'app', image }] } } },
+      request: { uid: 'uid-1', operation: 'CREATE', namespace, kind: { group: '', version: 'v1', kind: 'Pod' }, object: { metadata: { labels: { 'assay.dev/pin-digests': 'true' } }, spec: { containers: [{ name: 'app', image }] } } },
     });
     const bad = digestFor('bad');
     const snap = (overrides: Record<string, unknown>) =>
@@ -179,7 +179,7 @@ describe('admission: the review, from memory', () => {
       const { response, outcome } = reviewAdmission(body('registry.local/team/app:v1'), s);
       assert.equal(response.response.allowed, true);
       assert.equal(outcome.exceptionId, 'incident-42');
-      assert.equal(response.response.auditAnnotations?.['assay.io/exception'], 'incident-42');
+      assert.equal(response.response.auditAnnotations?.['assay.dev/exception'], 'incident-42');
     });
 
     it('two images let in by two break-glass exceptions: each image names its own, and the audit names both', () => {
@@ -199,7 +199,7 @@ describe('admission: the review, from memory', () => {
         { kind: 'break-glass', exceptionId: 'incident-2' },
       ]);
       assert.deepEqual(outcome.exceptionIds, ['incident-1', 'incident-2']);
-      assert.equal(response.response.auditAnnotations?.['assay.io/exception'], 'incident-1,incident-2');
+      assert.equal(response.response.auditAnnotations?.['assay.dev/exception'], 'incident-1,incident-2');
       const audit = auditEventOf(outcome, 'test');
       assert.equal(audit.event.case, 'admission');
       if (audit.event.case !== 'admission') return;
@@ -219,7 +219,7 @@ describe('admission: the review, from memory', () => {
       assert.deepEqual(ns.outcome.images[0]!.admittedBy, { kind: 'exemption', runtimePolicy: 'rp', exemption: { kind: 'namespace', pattern: 'kube-*' } });
       assert.deepEqual(ns.outcome.exemptions, ['namespace exemption "kube-*" of runtime policy rp']);
       assert.equal(ns.outcome.exceptionId, '');
-      assert.equal(ns.response.response.auditAnnotations?.['assay.io/exemption'], 'namespace exemption "kube-*" of runtime policy rp');
+      assert.equal(ns.response.response.auditAnnotations?.['assay.dev/exemption'], 'namespace exemption "kube-*" of runtime policy rp');
       const audit = auditEventOf(ns.outcome, 'test');
       assert.ok(audit.event.case === 'admission');
       assert.equal(audit.event.value.message, 'spec.containers[0].image: namespace kube-system is exempt (namespace exemption "kube-*" of runtime policy rp)');

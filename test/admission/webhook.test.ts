@@ -226,7 +226,7 @@ describe('admission: the HTTPS webhook', () => {
 
   it('/mutate pins a labelled pod to its digests', async () => {
     const body = pod('mut', 'demo', ['nginx:1.27', `docker.io/envoyproxy/envoy@${ENVOY}`]);
-    (body.request.object.metadata as Record<string, unknown>).labels = { 'assay.io/pin-digests': 'true' };
+    (body.request.object.metadata as Record<string, unknown>).labels = { 'assay.dev/pin-digests': 'true' };
     const res = await post(stack.agent, `${url}/mutate`, body);
     assert.equal(res.status, 200);
     assert.equal(res.json.response.allowed, true);

@@ -28,7 +28,7 @@ export const admissionConfig = {
     .describe('Longest admission waits for a pending verdict (runtime policy pending: wait), well under the webhook timeout'),
   ADMISSION_MUTATE_PIN_DIGESTS: bool()
     .default(false)
-    .describe('/mutate pins every pod tag to its digest; otherwise only pods labelled assay.io/pin-digests: "true"'),
+    .describe('/mutate pins every pod tag to its digest; otherwise only pods labelled assay.dev/pin-digests: "true"'),
   ADMISSION_AUDIT_BUFFER: int({ min: 1, max: 10_000_000 })
     .default(50_000)
     .describe('Audit events and scan requests held in memory while NATS is unreachable'),

@@ -232,8 +232,8 @@ export function admissionResponse(outcome: RequestOutcome, patch?: readonly unkn
     ...(outcome.exceptionId || outcome.exemptions.length > 0
       ? {
           auditAnnotations: {
-            ...(outcome.exceptionId ? { 'assay.io/exception': outcome.exceptionId } : {}),
-            ...(outcome.exemptions.length > 0 ? { 'assay.io/exemption': outcome.exemptions.join('; ') } : {}),
+            ...(outcome.exceptionId ? { 'assay.dev/exception': outcome.exceptionId } : {}),
+            ...(outcome.exemptions.length > 0 ? { 'assay.dev/exemption': outcome.exemptions.join('; ') } : {}),
           },
         }
       : {}),

@@ -1,13 +1,13 @@
 // /mutate: pins a pod's tags to the digests admission decided on, so the kubelet runs exactly
 // the image that was judged. Opt-in (ADMISSION_MUTATE_PIN_DIGESTS, or the pod label
-// assay.io/pin-digests: "true"), at pod creation only (changing a running pod's image
+// assay.dev/pin-digests: "true"), at pod creation only (changing a running pod's image
 // restarts its container), and at pod level only: a workload's template keeps its tags,
 // so a rollout still follows them, while each pod it creates is pinned.
 import { formatReference } from '@assay/image-ref';
 import type { RequestOutcome } from './decide.ts';
 import type { AdmissionRequest } from './review.ts';
 
-export const PIN_LABEL = 'assay.io/pin-digests';
+export const PIN_LABEL = 'assay.dev/pin-digests';
 
 export interface JsonPatchOp {
   op: 'replace';
