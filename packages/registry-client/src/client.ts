@@ -34,6 +34,12 @@ export interface RegistryClientOptions {
   registry: string;
   /** Plain HTTP instead of HTTPS: an explicit choice, meant for loopback and lab registries. */
   insecure?: boolean;
+  /**
+   * Where requests go (`http[s]://host[:port]`) when that is not the reference host `registry`:
+   * a registry image references name `localhost:30500` (a node port) that Assay reaches at its
+   * Service URL. Default: `registry` itself, over HTTPS unless `insecure`.
+   */
+  baseUrl?: string;
   /** PEM CA bundle trusted for this registry (and its token realm), in addition to nothing else. */
   ca?: string | Buffer;
   credentials?: RegistryCredentials | CredentialProvider;
@@ -141,7 +147,7 @@ export class RegistryClient {
     this.#insecure = opts.insecure ?? false;
     // Docker Hub's API is not served at docker.io itself.
     const apiHost = opts.registry === 'docker.io' ? 'registry-1.docker.io' : opts.registry;
-    this.baseUrl = `${this.#insecure ? 'http' : 'https'}://${apiHost}`;
+    this.baseUrl = opts.baseUrl?.replace(/\/+$/, '') ?? `${this.#insecure ? 'http' : 'https'}://${apiHost}`;
     this.#timeoutMs = opts.timeoutMs ?? DEFAULT_TIMEOUT_MS;
     this.#retry = { ...DEFAULT_RETRY_POLICY, ...opts.retryPolicy, ...(opts.retries !== undefined ? { retries: opts.retries } : {}) };
     this.#userAgent = opts.userAgent ?? 'assay-registry-client/0.1';

@@ -28,6 +28,8 @@ export class RegistryClients {
     c = new RegistryClient({
       registry: key,
       insecure: spec ? spec.insecure : isLoopbackHost(key),
+      // A configured registry is reached at its URL, which may differ from the reference host.
+      ...(spec ? { baseUrl: spec.baseUrl } : {}),
       ...(spec?.ca !== undefined ? { ca: spec.ca } : {}),
       ...(spec?.credentials ? { credentials: spec.credentials } : {}),
       timeoutMs: this.#opts.timeoutMs,

@@ -6,6 +6,9 @@
 //   WATCHER_REGISTRIES:
 //     - name: local                      # [a-z0-9][a-z0-9._-]*; /registry/events/local
 //       url: http://127.0.0.1:5000       # or https://…, or host:port (https unless insecure)
+//       host: localhost:30500            # host[:port] image references name, when it is not the
+//                                        # URL's (a kind NodePort the node pulls from, while Assay
+//                                        # reaches the same registry at its in-cluster Service URL)
 //       insecure: false                  # plain HTTP / unverified TLS
 //       ca: /etc/assay/registry-ca.pem   # extra CA bundle (optional)
 //       credentials: {username: u, password: p}   # or {username, passwordFile} or {dockerConfigFile}
@@ -27,9 +30,9 @@ export interface RegistryCredentialsSpec {
 
 export interface RegistrySpec {
   readonly name: string;
-  /** `host[:port]` as in image references: `127.0.0.1:5000`, `ghcr.io`. */
+  /** `host[:port]` as in image references: `127.0.0.1:5000`, `ghcr.io` (`host`, else the URL's). */
   readonly host: string;
-  /** `http://host:port` or `https://host[:port]`. */
+  /** `http://host:port` or `https://host[:port]`: where Assay sends its registry requests. */
   readonly baseUrl: string;
   readonly insecure: boolean;
   /** PEM text of an extra CA bundle, read from `ca`. */
@@ -60,6 +63,7 @@ const registrySchema = z
   .object({
     name: z.string().regex(NAME_RE, { error: 'is not a registry name (lower-case letters, digits, ".", "_", "-")' }),
     url: z.string().min(1),
+    host: z.string().min(1).optional(),
     insecure: z.boolean().default(false),
     ca: z.string().min(1).optional(),
     credentials: credentialsSchema.optional(),
@@ -112,6 +116,24 @@ function parseUrl(field: string, raw: string, insecure: boolean): { host: string
     throw new RegistryConfigError(`${field} ${JSON.stringify(raw)} is plain HTTP: set insecure: true to allow it`);
   }
   return { host: u.host.toLowerCase(), baseUrl: `${u.protocol}//${u.host}` };
+}
+
+/**
+ * The `host` field: `host[:port]` exactly as image references write it (no scheme, path or
+ * user info), lower-cased. Docker treats the first component of a reference as a registry only
+ * when it has a `.` or `:` or is `localhost`, so any other name could never appear in one.
+ */
+function parseReferenceHost(field: string, raw: string): string {
+  const h = raw.toLowerCase();
+  const ok = /^(?:[a-z0-9](?:[a-z0-9-]*[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]*[a-z0-9])?)*|\[[0-9a-f:.]+\])(?::[0-9]{1,5})?$/.test(h);
+  const port = /:(\d+)$/.exec(h)?.[1];
+  if (!ok || (port !== undefined && (Number(port) < 1 || Number(port) > 65535))) {
+    throw new RegistryConfigError(`${field} ${JSON.stringify(raw)} is not a host[:port] as image references name it (e.g. localhost:30500, registry.example)`);
+  }
+  if (!h.includes('.') && !h.includes(':') && h !== 'localhost') {
+    throw new RegistryConfigError(`${field} ${JSON.stringify(raw)} cannot start an image reference (a registry host has a "." or ":" or is localhost)`);
+  }
+  return h;
 }
 
 /** Reads `auths[host]` of a Docker config.json: `auth` (base64 user:password) or username/password. */
@@ -178,7 +200,8 @@ export function parseRegistries(data: unknown): RegistrySpec[] {
       throw new RegistryConfigError(`${field} ${msg}`);
     }
     const v = r.data;
-    const { host, baseUrl } = parseUrl(where(i, ['url']), v.url, v.insecure);
+    const { host: urlHost, baseUrl } = parseUrl(where(i, ['url']), v.url, v.insecure);
+    const host = v.host === undefined ? urlHost : parseReferenceHost(where(i, ['host']), v.host);
     out.push({
       name: v.name,
       host,
@@ -191,7 +214,8 @@ export function parseRegistries(data: unknown): RegistrySpec[] {
       exclude: v.exclude,
       pollIntervalSeconds: v.pollIntervalSeconds,
       trustNotifications: v.trustNotifications,
-      notificationHosts: [...new Set([host, ...v.notificationHosts.map((h) => h.toLowerCase())])],
+      // Notifications name whichever host the pusher used: the reference host or the URL's.
+      notificationHosts: [...new Set([host, urlHost, ...v.notificationHosts.map((h) => h.toLowerCase())])],
       concurrency: v.concurrency,
     });
   });
@@ -208,6 +232,7 @@ export function describeRegistry(r: RegistrySpec): Record<string, unknown> {
   return {
     name: r.name,
     url: r.baseUrl,
+    host: r.host,
     insecure: r.insecure,
     credentials: r.credentials ? { username: r.credentials.username } : undefined,
     repositories: r.repositories,

@@ -38,6 +38,8 @@ export interface RegistryAccessOptions {
 export function registryAccess(spec: RegistrySpec, opts: RegistryAccessOptions): RegistryAccess {
   const client = new RegistryClient({
     registry: spec.host,
+    // References name spec.host; requests go to the configured URL (they differ behind a node port).
+    baseUrl: spec.baseUrl,
     insecure: spec.insecure,
     ...(spec.ca !== undefined ? { ca: spec.ca } : {}),
     ...(spec.credentials ? { credentials: spec.credentials } : {}),
