@@ -5,7 +5,7 @@ import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { Worker } from 'node:worker_threads';
-import { openSqliteStore, openStore, StoreError, StoreUnavailableError, type Store } from '@assay/store';
+import { openSqliteStore, openStore, SQLITE_LAYOUT_VERSION, StoreError, StoreUnavailableError, type Store } from '@assay/store';
 import { makeTempDir } from '../support/tempdir.ts';
 import { runStoreContract, type RawCollection } from './contract.ts';
 import { imagePolicy } from './fixtures.ts';
@@ -199,15 +199,17 @@ describe('sqlite: the database file', () => {
     try {
       const s = await openSqliteStore({ path });
       await s.runtimePolicies.put('rt', { name: 'rt', enabled: true, enforcement: 'audit', scope: { namespaces: ['*'] }, imagePolicies: [], blockUnregistered: false, platforms: [{ os: 'linux', architecture: 'amd64' }] }, { expectedVersion: 0, by: 'a' });
-      // As layout 1 left it: no exception_versions table.
+      // As layout 1 left it: no exception_versions table, no store identity.
       s.db.exec('DROP TABLE exception_versions');
+      s.db.exec('DROP TABLE store_identity');
       s.db.exec('PRAGMA user_version = 1');
       await s.close();
       const again = await openSqliteStore({ path });
       try {
-        assert.equal((again.db.prepare('PRAGMA user_version').get() as { user_version: number }).user_version, 2);
+        assert.equal((again.db.prepare('PRAGMA user_version').get() as { user_version: number }).user_version, SQLITE_LAYOUT_VERSION);
         assert.equal((await again.runtimePolicies.current('rt'))?.version, 1);
         assert.deepEqual(await again.exceptionVersions.history('none'), []);
+        assert.equal((await again.identity()).location, join(dir.path, 'assay.db'), 'an upgraded database gets an identity');
       } finally {
         await again.close();
       }
@@ -225,7 +227,7 @@ describe('sqlite: the database file', () => {
       await s.close();
       await assert.rejects(openSqliteStore({ path }), (err) => {
         assert.ok(err instanceof StoreError, String(err));
-        assert.match(err.message, /table layout 99, newer than this version of Assay knows \(2\)/);
+        assert.match(err.message, /table layout 99, newer than this version of Assay knows \(3\)/);
         return true;
       });
     } finally {

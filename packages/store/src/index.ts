@@ -16,6 +16,7 @@ export * from './exceptions.ts';
 export * from './reports.ts';
 export * from './layer-cache.ts';
 export * from './inventory.ts';
+export * from './identity.ts';
 export * from './store.ts';
 export { openMongoStore, ensureMongoIndexes, MONGO_INDEXES, type MongoStoreOptions } from './mongo/mongo-store.ts';
 export { mongoHosts, type MongoConnectionOptions } from './mongo/connection.ts';

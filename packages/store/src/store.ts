@@ -5,6 +5,7 @@ import type { LayerCacheRepository } from './layer-cache.ts';
 import type { ImageAssurancePolicy, RuntimePolicy, VersionedRepository } from './policies.ts';
 import type { ScanReportRepository } from './reports.ts';
 import type { StoreConfig } from './config.ts';
+import type { StoreIdentity } from './identity.ts';
 
 export interface Store {
   readonly kind: 'mongodb' | 'sqlite';
@@ -16,6 +17,12 @@ export interface Store {
   readonly reports: ScanReportRepository;
   readonly layerCache: LayerCacheRepository;
   readonly inventory: InventoryRepository;
+  /**
+   * Which database this is: an id created once per database (the first caller creates it,
+   * racing callers agree on one), and where it is. Two stores are the same exactly when their
+   * ids are equal.
+   */
+  identity(): Promise<StoreIdentity>;
   /** Resolves when the database answers; StoreUnavailableError otherwise (for /readyz). */
   ping(): Promise<void>;
   close(): Promise<void>;

@@ -19,9 +19,11 @@ import { INVENTORY } from '../inventory.ts';
 import { LAYER_CACHE } from '../layer-cache.ts';
 import { exceptionVersionKind, imagePolicyKind, runtimePolicyKind } from '../policies.ts';
 import { checkChunkBytes, DEFAULT_REPORT_CHUNK_BYTES, REPORT_CHUNKS, REPORTS } from '../reports.ts';
+import type { StoreIdentity } from '../identity.ts';
 import type { Store, StoreOptions } from '../store.ts';
 import { connectMongo, mongoHosts, translateMongoError, unavailable, type MongoConnectionOptions } from './connection.ts';
 import { mongoExceptionRepository } from './exceptions.ts';
+import { readMongoIdentity } from './identity.ts';
 import { mongoInventoryRepository } from './inventory.ts';
 import { mongoLayerCacheRepository } from './layer-cache.ts';
 import { mongoVersionedRepository } from './policies.ts';
@@ -95,6 +97,7 @@ export async function openMongoStore(o: MongoStoreOptions): Promise<Store & { re
     await client.close().catch(() => {});
     throw translateMongoError(hosts, err);
   }
+  let identity: StoreIdentity | undefined;
   return {
     kind: 'mongodb',
     client,
@@ -106,6 +109,14 @@ export async function openMongoStore(o: MongoStoreOptions): Promise<Store & { re
     reports: guard(mongoReportRepository(db, now, chunkBytes), hosts),
     layerCache: guard(mongoLayerCacheRepository(db, now), hosts),
     inventory: guard(mongoInventoryRepository(db), hosts),
+    async identity() {
+      try {
+        identity ??= await readMongoIdentity(db, `${hosts}/${o.dbName}`, now);
+        return identity;
+      } catch (err) {
+        throw translateMongoError(hosts, err);
+      }
+    },
     async ping() {
       try {
         await db.command({ ping: 1 });

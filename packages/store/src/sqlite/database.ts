@@ -7,7 +7,7 @@ import { DatabaseSync } from 'node:sqlite';
 import { ConflictError, CorruptDocumentError, StoreError, StoreUnavailableError } from '../errors.ts';
 
 /** Layout version of the tables (not of the documents: those carry schemaVersion). */
-export const SQLITE_LAYOUT_VERSION = 2;
+export const SQLITE_LAYOUT_VERSION = 3;
 
 // JSON documents are TEXT; the columns beside them are the keys queries and uniqueness need.
 // Report and layer-analysis bodies are gzip BLOBs.
@@ -138,8 +138,15 @@ CREATE TABLE exception_versions (
 ) WITHOUT ROWID;
 `;
 
+// Layout 3: the store identity (one row; see identity.ts).
+const LAYOUT_V3 = `
+CREATE TABLE store_identity (
+  singleton INTEGER PRIMARY KEY CHECK (singleton = 1), id TEXT NOT NULL, created_at TEXT NOT NULL
+);
+`;
+
 /** Each layout's additions, applied in order from the database's version on. */
-const LAYOUTS = [LAYOUT_V1, LAYOUT_V2];
+const LAYOUTS = [LAYOUT_V1, LAYOUT_V2, LAYOUT_V3];
 
 /** Creates the tables once; concurrent openers serialise on the write lock and re-check. */
 function migrate(h: SqliteHandle): void {

@@ -6,8 +6,10 @@ import type { DatabaseSync } from 'node:sqlite';
 import { exceptionVersionKind, imagePolicyKind, runtimePolicyKind } from '../policies.ts';
 import { checkChunkBytes, DEFAULT_REPORT_CHUNK_BYTES } from '../reports.ts';
 import { StoreUnavailableError } from '../errors.ts';
+import type { StoreIdentity } from '../identity.ts';
 import type { Store, StoreOptions } from '../store.ts';
 import { openSqlite, type SqliteHandle } from './database.ts';
+import { readSqliteIdentity } from './identity.ts';
 import { sqliteExceptionRepository } from './exceptions.ts';
 import { sqliteInventoryRepository } from './inventory.ts';
 import { sqliteLayerCacheRepository } from './layer-cache.ts';
@@ -43,6 +45,7 @@ export async function openSqliteStore(o: SqliteStoreOptions): Promise<Store & { 
   const chunkBytes = checkChunkBytes(o.reportChunkBytes ?? DEFAULT_REPORT_CHUNK_BYTES);
   const now = o.clock ?? (() => new Date());
   const h = openSqlite(o.path, o.busyTimeoutMs ?? 5000);
+  let identity: StoreIdentity | undefined;
   return {
     kind: 'sqlite',
     db: h.db,
@@ -54,6 +57,14 @@ export async function openSqliteStore(o: SqliteStoreOptions): Promise<Store & { 
     reports: guard(sqliteReportRepository(h, now, chunkBytes), h),
     layerCache: guard(sqliteLayerCacheRepository(h, now), h),
     inventory: guard(sqliteInventoryRepository(h), h),
+    async identity() {
+      try {
+        identity ??= readSqliteIdentity(h, now);
+        return identity;
+      } catch (err) {
+        throw h.translate(err);
+      }
+    },
     async ping() {
       try {
         h.db.prepare('SELECT 1').get();
