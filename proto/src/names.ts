@@ -186,7 +186,21 @@ export const Buckets = {
     // from its stored report (no pull), so forgetting costs little.
     maxAgeSeconds: 30 * 24 * 3600,
   },
+  deployment: {
+    name: 'deployment',
+    // A few versions: after a deliberate move to another store, the one it replaced stays readable.
+    history: 5,
+    description: 'Which store the deployment uses (key store) and which store last reconciled each document bucket (written-by.<bucket>), JSON; written by policy and scanner',
+  },
 } as const satisfies Record<string, BucketSpec>;
+
+/** Keys of the `deployment` bucket. */
+export const DeploymentKeys = {
+  /** The deployment's store: the first service with a store records its identity here (create-only). */
+  store: 'store',
+  /** Which store last reconciled document bucket `bucket` (a name from Buckets). */
+  writtenBy: (bucket: string) => `written-by.${bucket}`,
+} as const;
 
 /** Which streams, consumers and buckets a service provisions at start. */
 export interface Topology {

@@ -1,7 +1,7 @@
 // What each service may publish and subscribe to, as nats-server enforces it per user. A service
 // publishes only its own events and writes only its own buckets: a stolen service password cannot
 // forge another service's verdicts, discoveries or audit trail, nor delete or purge a stream.
-import { Buckets, deadLetterTopic, ScanProgressTopic, Streams, Topics, type BucketSpec } from './names.ts';
+import { Buckets, deadLetterTopic, DeploymentKeys, ScanProgressTopic, Streams, Topics, type BucketSpec } from './names.ts';
 
 export type ServiceName = 'registry-watcher' | 'scanner' | 'policy' | 'admission' | 'audit';
 
@@ -31,6 +31,8 @@ const own: Record<ServiceName, string[]> = {
     `${ScanProgressTopic.prefix}.>`,
     dead(Streams.images),
     dead(Streams.scans),
+    // Only the deployment's store record; which store wrote the policy buckets is policy's to say.
+    `$KV.${Buckets.deployment.name}.${DeploymentKeys.store}`,
   ],
   policy: [
     Topics.verdictChanged.subject,
@@ -43,6 +45,7 @@ const own: Record<ServiceName, string[]> = {
     kv(Buckets.runtimePolicies),
     kv(Buckets.exceptions),
     kv(Buckets.imageIndexes),
+    kv(Buckets.deployment),
   ],
   admission: [Topics.auditAdmissionBatch.subject, Topics.scanRequested.subject],
   audit: [dead(Streams.audit)],
