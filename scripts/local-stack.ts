@@ -1,6 +1,8 @@
 // `npm start`: the whole of Assay on this machine. Starts nats-server (state in .assay/nats/),
 // provisions the topology, starts the five services as child processes with their own NATS
-// users, prints their logs readably, and reports once every one is ready. Ctrl-C stops it all.
+// users, prints their logs readably, and reports once every one is ready. A service that exits is
+// started again (after 1 s, doubling to 30 s while it keeps exiting) and the others keep running;
+// `kill $(cat .assay/run/<service>.pid)` restarts one by hand. Ctrl-C stops it all.
 //
 // Environment: ASSAY_STATE_DIR (default <repo>/.assay), ASSAY_NATS_PORT (default 4222, any free
 // port when busy; 0 = any free port), ASSAY_BASE_PORT (default: 8081..8085; 0 = free ports),

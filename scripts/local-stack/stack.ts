@@ -1,8 +1,10 @@
 // The whole system on one machine: nats-server with JetStream, the full topology, and the
-// five services as child processes, each authenticating as its own NATS user. Started by
-// `npm start` (scripts/local-stack.ts); importable so tests can drive it.
-import { existsSync, readFileSync } from 'node:fs';
-import { appendFile, chmod, mkdir, rm, writeFile } from 'node:fs/promises';
+// five services as child processes, each authenticating as its own NATS user. A service that
+// exits is started again with backoff while the others keep running (`kill` its pid, from
+// <state>/run/<service>.pid, to restart one by hand); only a stop request, or nats-server or the
+// registry exiting, ends the stack. Started by `npm start` (scripts/local-stack.ts); importable
+// so tests can drive it.
+import { appendFile, mkdir, rm, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { connectBus, provisionTopology } from '@assay/bus';
@@ -13,10 +15,17 @@ import { policyService } from '@assay/policy';
 import { registryWatcherService } from '@assay/registry-watcher';
 import { scannerService } from '@assay/scanner';
 import { spawnChild, type Child, type ExitStatus } from './children.ts';
+import { cleanUpLeftovers } from './leftovers.ts';
 import { createFormatter, type LogFormatter } from './format.ts';
 import { ensureSecrets, ensureTls, hasBinary, startRegistry, type RegistryProcess } from './extras.ts';
 import { ADMIN_USER, DEMO_USER, ensureUsers, startNats, type NatsProcess } from './nats.ts';
 import { preferPort, reservePort } from './ports.ts';
+import type { LocalStackOptions } from './options.ts';
+import { StateFile, type ServiceInfo, type StackState } from './state-file.ts';
+import { Supervisor } from './supervisor.ts';
+
+export { optionsFromEnv, type LocalStackOptions } from './options.ts';
+export type { ServiceInfo, StackState } from './state-file.ts';
 
 /** The repository root, from this file's place in it. */
 export const REPO_ROOT = dirname(dirname(dirname(fileURLToPath(import.meta.url))));
@@ -31,57 +40,6 @@ export const SERVICES = [
 ] as const;
 
 export type ServiceName = (typeof SERVICES)[number]['name'];
-
-export interface LocalStackOptions {
-  /** State directory (NATS store, users, state file); `<repo>/.assay` by default. ASSAY_STATE_DIR. */
-  stateDir?: string;
-  /** NATS client port: 4222 by default, any free one when busy; 0 = any free port. ASSAY_NATS_PORT. */
-  natsPort?: number;
-  /**
-   * First service health port: service i gets base+i (any free port when busy); 0 = any free
-   * port for every service. Default: each service's own default (8081..8085). ASSAY_BASE_PORT.
-   */
-  basePort?: number;
-  /** How long services may take to report ready, in ms. ASSAY_READY_TIMEOUT_MS, default 60 s. */
-  readyTimeoutMs?: number;
-  /** SIGTERM → SIGKILL grace for each child, in ms. ASSAY_STOP_GRACE_MS, default 10 s. */
-  stopGraceMs?: number;
-  /** Local registry port: 5000 (free one when busy; 0 = free, also the default with basePort 0). ASSAY_REGISTRY_PORT. */
-  registryPort?: number;
-  /** Admission webhook (HTTPS) port: 8443 (free one when busy; 0 = free, also with basePort 0). ASSAY_WEBHOOK_PORT. */
-  webhookPort?: number;
-  /** Environment passed on to the services (LOG_LEVEL, ASSAY_CONFIG_FILE…); process.env by default. */
-  env?: NodeJS.ProcessEnv;
-  /** Where formatted lines go; stdout by default. */
-  write?: (text: string) => void;
-  /** Colours in the formatted lines. */
-  color?: boolean;
-}
-
-export interface ServiceInfo {
-  name: ServiceName;
-  pid: number;
-  /** `http://127.0.0.1:PORT` of its health server, once known. */
-  url: string | undefined;
-  ready: boolean;
-}
-
-/** What `<state>/local-stack.json` holds while the stack runs. */
-export interface StackState {
-  pid: number;
-  startedAt: string;
-  ready: boolean;
-  nats: { pid: number; url: string; demo?: { user: string; password: string } };
-  services: ServiceInfo[];
-  /** The local OCI registry; absent when docker-registry is not installed. */
-  registry?: { pid: number; url: string; host: string; name: string };
-  /** The admission webhook over HTTPS; absent without openssl. */
-  webhook?: { url: string; caCert: string };
-  /** The policy REST API (the policy service's HTTP server) and its bearer token. */
-  policyApi?: { url: string | undefined; token: string };
-  /** Elasticsearch audit writes to (ES_URL), when set; otherwise audit events stay in ASSAY_AUDIT. */
-  esUrl?: string;
-}
 
 export interface LocalStack {
   readonly stateFile: string;
@@ -99,93 +57,6 @@ export interface LocalStack {
   kill(): void;
   /** Resolves with the exit code once the stack has stopped (0 after a requested stop, 1 after a failure). */
   readonly done: Promise<number>;
-}
-
-/** Options from the launcher's environment. */
-export function optionsFromEnv(env: NodeJS.ProcessEnv = process.env): LocalStackOptions {
-  const num = (name: string): number | undefined => {
-    const v = env[name];
-    if (v === undefined || v.trim() === '') return undefined;
-    const n = Number(v);
-    if (!Number.isInteger(n) || n < 0) throw new Error(`${name}="${v}" is not a non-negative integer`);
-    return n;
-  };
-  const opts: LocalStackOptions = { env };
-  if (env.ASSAY_STATE_DIR) opts.stateDir = env.ASSAY_STATE_DIR;
-  const natsPort = num('ASSAY_NATS_PORT');
-  if (natsPort !== undefined) opts.natsPort = natsPort;
-  const basePort = num('ASSAY_BASE_PORT');
-  if (basePort !== undefined) opts.basePort = basePort;
-  const readyTimeoutMs = num('ASSAY_READY_TIMEOUT_MS');
-  if (readyTimeoutMs !== undefined) opts.readyTimeoutMs = readyTimeoutMs;
-  const stopGraceMs = num('ASSAY_STOP_GRACE_MS');
-  if (stopGraceMs !== undefined) opts.stopGraceMs = stopGraceMs;
-  const registryPort = num('ASSAY_REGISTRY_PORT');
-  if (registryPort !== undefined) opts.registryPort = registryPort;
-  const webhookPort = num('ASSAY_WEBHOOK_PORT');
-  if (webhookPort !== undefined) opts.webhookPort = webhookPort;
-  return opts;
-}
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
-
-function cmdline(pid: number): string {
-  try {
-    return readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').join(' ');
-  } catch {
-    return '';
-  }
-}
-
-/**
- * A previous launcher that was killed outright may have left its children running: end those
- * (by pid, and only when the pid still runs the command we started), or refuse if that launcher
- * is itself still running.
- */
-async function cleanUpLeftovers(stateFile: string, log: (level: string, msg: string, fields?: Record<string, unknown>) => void) {
-  if (!existsSync(stateFile)) return;
-  let state: StackState;
-  try {
-    state = JSON.parse(readFileSync(stateFile, 'utf8')) as StackState;
-  } catch {
-    await rm(stateFile, { force: true });
-    return;
-  }
-  if (state.pid !== process.pid && isAlive(state.pid) && cmdline(state.pid).includes('local-stack')) {
-    throw new Error(`another local stack is running (pid ${state.pid}); stop it first (Ctrl-C in its terminal, or kill ${state.pid})`);
-  }
-  const leftovers = [
-    { pid: state.nats?.pid, expect: 'nats-server' },
-    { pid: state.registry?.pid, expect: 'docker-registry' },
-    ...(state.services ?? []).map((s) => ({ pid: s.pid, expect: `services/${s.name}/src/main.ts` })),
-  ].filter((p): p is { pid: number; expect: string } => typeof p.pid === 'number' && p.pid > 0 && isAlive(p.pid) && cmdline(p.pid).includes(p.expect));
-  const signalAll = (sig: NodeJS.Signals) => {
-    for (const p of leftovers) {
-      // Only while the pid still runs what we started (never a reused pid).
-      if (!isAlive(p.pid) || !cmdline(p.pid).includes(p.expect)) continue;
-      try {
-        process.kill(p.pid, sig);
-      } catch {
-        // gone meanwhile
-      }
-    }
-  };
-  for (const p of leftovers) log('warn', 'stopping a leftover process of a previous run', { leftover_pid: p.pid, command: p.expect });
-  // SIGTERM first (nats-server flushes JetStream), SIGKILL for whatever is still there after 5 s.
-  signalAll('SIGTERM');
-  let deadline = Date.now() + 5000;
-  while (leftovers.some((p) => isAlive(p.pid) && cmdline(p.pid).includes(p.expect)) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
-  signalAll('SIGKILL');
-  deadline = Date.now() + 5000;
-  while (leftovers.some((p) => isAlive(p.pid) && cmdline(p.pid).includes(p.expect)) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
-  await rm(stateFile, { force: true });
 }
 
 async function readyz(url: string): Promise<{ ok: boolean; failing: string[] }> {
@@ -287,30 +158,29 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     }
   };
 
-  const children = new Map<ServiceName, Child>();
+  const children = new Map<ServiceName, Supervisor>();
   const infos: ServiceInfo[] = [];
+  const pidDir = join(stateDir, 'run');
+  await mkdir(pidDir, { recursive: true, mode: 0o700 });
   let stopping: Promise<number> | undefined;
   let failed = false;
   let resolveDone!: (code: number) => void;
   const done = new Promise<number>((r) => (resolveDone = r));
 
   const startedAt = new Date().toISOString();
-  const writeState = async (ready: boolean) => {
-    const state: StackState = {
-      pid: process.pid,
-      startedAt,
-      ready,
-      nats: { pid: nats.child.pid, url: nats.url, demo: { user: demoUser.user, password: demoUser.password } },
-      services: infos,
-      ...(registry ? { registry: { pid: registry.child.pid, url: registry.url, host: registry.host, name: 'local' } } : {}),
-      ...(tls && webhookUrl ? { webhook: { url: webhookUrl, caCert: tls.caCert } } : {}),
-      policyApi: { url: infos.find((i) => i.name === 'policy')?.url, token: secrets.policyApiToken },
-      ...(env.ES_URL ? { esUrl: env.ES_URL } : {}),
-    };
-    // 0600: it holds tokens and a NATS password.
-    await writeFile(stateFile, JSON.stringify(state, null, 2) + '\n', { mode: 0o600 });
-    await chmod(stateFile, 0o600);
-  };
+  let everReady = false;
+  const state = new StateFile(stateFile, (): StackState => ({
+    pid: process.pid,
+    startedAt,
+    ready: everReady,
+    nats: { pid: nats.child.pid, url: nats.url, demo: { user: demoUser.user, password: demoUser.password } },
+    services: infos,
+    ...(registry ? { registry: { pid: registry.child.pid, url: registry.url, host: registry.host, name: 'local' } } : {}),
+    ...(tls && webhookUrl ? { webhook: { url: webhookUrl, caCert: tls.caCert } } : {}),
+    policyApi: { url: infos.find((i) => i.name === 'policy')?.url, token: secrets.policyApiToken },
+    ...(env.ES_URL ? { esUrl: env.ES_URL } : {}),
+  }));
+  const writeState = () => state.write();
 
   const stop = (reason = 'stop requested'): Promise<number> => {
     stopping ??= (async () => {
@@ -319,9 +189,10 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       await Promise.all(
         [...children.values()].map(async (c) => {
           const s = await c.stop(stopGraceMs);
-          if (s.signal === 'SIGKILL') log('warn', `${c.name} did not stop within ${stopGraceMs} ms; killed`);
+          if (s?.signal === 'SIGKILL') log('warn', `${c.name} did not stop within ${stopGraceMs} ms; killed`);
         }),
       );
+      await rm(pidDir, { recursive: true, force: true });
       if (registry) {
         const r = await registry.child.stop(stopGraceMs);
         if (r.signal === 'SIGKILL') log('warn', `docker-registry did not stop within ${stopGraceMs} ms; killed`);
@@ -330,7 +201,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       const s = await nats.child.stop(stopGraceMs);
       if (s.signal === 'SIGKILL') log('warn', `nats-server did not stop within ${stopGraceMs} ms; killed`);
       await natsLogWrites;
-      await rm(stateFile, { force: true });
+      await state.remove();
       const code = failed ? 1 : 0;
       log(code === 0 ? 'info' : 'error', code === 0 ? 'local stack stopped' : 'local stack stopped after a failure');
       resolveDone(code);
@@ -354,6 +225,34 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
   watchExit('nats-server', nats.child);
   if (registry) watchExit('docker-registry', registry.child);
 
+  /** After a restart: waits for the new process to answer /readyz 200, and says so. */
+  const readyAgain = async (info: ServiceInfo, child: Child) => {
+    const since = Date.now();
+    let warned = false;
+    let failing: string[] = [];
+    while (!stopping && child.exitStatus === undefined) {
+      if (info.url !== undefined) {
+        try {
+          const r = await readyz(info.url);
+          if (r.ok && !stopping && child.exitStatus === undefined) {
+            info.ready = true;
+            log('info', `${info.name} is ready again`, { service_pid: child.pid, url: info.url, restarts: info.restarts });
+            await writeState();
+            return;
+          }
+          failing = r.failing;
+        } catch (err) {
+          failing = [err instanceof Error ? err.message : String(err)];
+        }
+      }
+      if (!warned && Date.now() - since > readyTimeoutMs) {
+        warned = true;
+        log('warn', `${info.name} is not ready ${Math.round(readyTimeoutMs / 1000)} s after its restart`, { failing: failing.join(', ') || 'health server not up yet' });
+      }
+      await new Promise((r) => setTimeout(r, 200));
+    }
+  };
+
   const kill = () => {
     for (const c of children.values()) c.killNow();
     registry?.child.killNow();
@@ -363,7 +262,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
   try {
     // Recorded at once (and after every child), so a launcher killed outright leaves a trace
     // of what to clean up.
-    await writeState(false);
+    await writeState();
     // The launcher provisions the whole topology once, as its own user; each service then
     // provisions its slice again (idempotent), as it does in a cluster.
     const admin = users.get(ADMIN_USER)!;
@@ -398,40 +297,72 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     for (const [i, svc] of SERVICES.entries()) {
       if (stopping) break;
       const wanted = options.basePort === undefined ? svc.port : options.basePort === 0 ? 0 : options.basePort + i;
-      // The watcher's port was fixed earlier: the registry already notifies it there.
-      const port = svc.name === 'registry-watcher' ? watcherPort : await preferPort(wanted);
-      if (svc.name === 'registry-watcher') await watcherReservation.release();
-      if (svc.name === 'admission') await webhookReservation?.release();
-      if (wanted !== 0 && port === 0) log('warn', `port ${wanted} is busy; ${svc.name} takes a free port`);
       const cred = users.get(svc.name)!;
-      const info: ServiceInfo = { name: svc.name, pid: -1, url: undefined, ready: false };
-      const child = spawnChild(svc.name, process.execPath, [join('services', svc.name, 'src', 'main.ts')], {
-        cwd: REPO_ROOT,
-        env: {
-          ...inherited,
-          NATS_URL: nats.url,
-          NATS_USER: cred.user,
-          NATS_PASSWORD: cred.password,
-          NATS_REPLICAS: '1',
-          HTTP_HOST: '127.0.0.1',
-          HTTP_PORT: String(port),
-          SERVICE_INSTANCE: `${svc.name}-local`,
-          // The embedded store: one SQLite file (WAL) shared by the services that keep state.
-          SQLITE_PATH: inherited.SQLITE_PATH ?? join(stateDir, 'data', 'assay.db'),
-          ...extraEnv(svc.name),
+      const info: ServiceInfo = { name: svc.name, pid: -1, url: undefined, ready: false, restarts: 0 };
+      const supervisor = new Supervisor({
+        name: svc.name,
+        ...(options.restartBackoff ? { backoff: options.restartBackoff } : {}),
+        start: async (restarts) => {
+          // The watcher's port was fixed earlier: the registry notifies it there. A restarted
+          // service takes its previous port again when it is free, so its URL stays the same.
+          const previous = info.url ? Number(new URL(info.url).port) : wanted;
+          const port = svc.name === 'registry-watcher' ? watcherPort : await preferPort(restarts === 0 ? wanted : previous);
+          if (svc.name === 'registry-watcher') await watcherReservation.release();
+          if (svc.name === 'admission') await webhookReservation?.release();
+          if (restarts === 0 && wanted !== 0 && port === 0) log('warn', `port ${wanted} is busy; ${svc.name} takes a free port`);
+          info.url = undefined;
+          return spawnChild(svc.name, process.execPath, [join('services', svc.name, 'src', 'main.ts')], {
+            cwd: REPO_ROOT,
+            env: {
+              ...inherited,
+              NATS_URL: nats.url,
+              NATS_USER: cred.user,
+              NATS_PASSWORD: cred.password,
+              NATS_REPLICAS: '1',
+              HTTP_HOST: '127.0.0.1',
+              HTTP_PORT: String(port),
+              SERVICE_INSTANCE: `${svc.name}-local`,
+              // The embedded store: one SQLite file (WAL) shared by the services that keep state.
+              SQLITE_PATH: inherited.SQLITE_PATH ?? join(stateDir, 'data', 'assay.db'),
+              ...extraEnv(svc.name),
+            },
+            onLine: (line) => write(fmt.format(svc.name, line) + '\n'),
+            // The service says where its health server listens (it may have picked a free port).
+            onMessage: (m) => {
+              const msg = m as { type?: unknown; address?: unknown } | null;
+              if (msg?.type === 'assay:listening' && typeof msg.address === 'string') {
+                info.url = msg.address;
+                void writeState();
+              }
+            },
+          });
         },
-        onLine: (line) => write(fmt.format(svc.name, line) + '\n'),
-        // The service says where its health server listens (it may have picked a free port).
-        onMessage: (m) => {
-          const msg = m as { type?: unknown; address?: unknown } | null;
-          if (msg?.type === 'assay:listening' && typeof msg.address === 'string') info.url = msg.address;
+        onStart: (child, restarts) => {
+          info.pid = child.pid;
+          info.ready = false;
+          info.restarts = restarts;
+          // `kill $(cat .assay/run/<service>.pid)` restarts one service by hand.
+          void writeFile(join(pidDir, `${svc.name}.pid`), `${child.pid}\n`).catch(() => {});
+          void writeState();
+          if (restarts > 0) {
+            log('info', `${svc.name} started again`, { service_pid: child.pid, restarts });
+            void readyAgain(info, child);
+          }
         },
+        onExit: (r) => {
+          info.ready = false;
+          void writeState();
+          const fields = { exit: r.status.description, up_s: Math.round(r.uptimeMs / 1000), restart_in_ms: r.delayMs, restarts: r.restarts };
+          // A crash loop stays visible (an error from the third exit in a row) and never stops the others.
+          if (r.consecutive >= 3) log('error', `${svc.name} keeps exiting (${r.consecutive} times in a row); restarting it with backoff`, fields);
+          else log('warn', `${svc.name} exited (${r.status.description}); restarting it`, fields);
+        },
+        onStartError: (err) => log('error', `cannot start ${svc.name} again: ${err instanceof Error ? err.message : String(err)}`),
       });
-      info.pid = child.pid;
-      children.set(svc.name, child);
+      children.set(svc.name, supervisor);
       infos.push(info);
-      watchExit(svc.name, child);
-      await writeState(false);
+      await supervisor.start();
+      await writeState();
     }
   } catch (err) {
     failed = true;
@@ -460,7 +391,8 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
         }
       }
       if (infos.every((i) => i.ready)) {
-        await writeState(true);
+        everReady = true;
+        await writeState();
         return;
       }
       if (Date.now() > deadline) {

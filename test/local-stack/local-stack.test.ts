@@ -102,7 +102,7 @@ describe('local stack (npm start)', () => {
     assert.match(proc.output(), /local stack stopped/);
   });
 
-  it('shuts everything down with a non-zero exit when a service dies', async () => {
+  it('restarts a service that dies (pid file, same URL, ready again) while the others keep running; nats-server dying ends it all', async () => {
     const dir = await makeTempDir('local-stack');
     dirs.push(dir);
     const proc = launch(dir.path);
@@ -113,11 +113,44 @@ describe('local stack (npm start)', () => {
       return s?.ready ? s : undefined;
     }, { process: proc, timeoutMs: 120_000, intervalMs: 200 });
     const victim = state.services.find((s) => s.name === 'policy')!;
-    process.kill(victim.pid, 'SIGKILL');
+    const others = state.services.filter((s) => s.name !== 'policy');
+    // The pid file README tells users to kill to restart one service by hand.
+    assert.equal(readFileSync(join(dir.path, 'run', 'policy.pid'), 'utf8').trim(), String(victim.pid));
+
+    // Twice: a crash (SIGKILL) and a restart by hand (SIGTERM, a clean exit).
+    let previous = victim.pid;
+    for (const [round, signal] of [[1, 'SIGKILL'], [2, 'SIGTERM']] as const) {
+      process.kill(previous, signal);
+      const again = await waitFor(`policy ready again (restart ${round})`, () => {
+        const s = readState(stateFile)?.services.find((x) => x.name === 'policy');
+        return s && s.pid !== previous && s.ready && s.restarts === round ? s : undefined;
+      }, { process: proc, timeoutMs: 90_000, intervalMs: 200 });
+      assert.ok(!alive(previous), 'the old process is gone');
+      assert.ok(alive(again.pid), 'the new process runs');
+      assert.equal(again.url, victim.url, 'it takes its previous port again');
+      assert.equal((await fetch(`${again.url}/readyz`)).status, 200, 'policy /readyz answers again');
+      assert.equal(readFileSync(join(dir.path, 'run', 'policy.pid'), 'utf8').trim(), String(again.pid));
+      previous = again.pid;
+    }
+    const out = proc.output();
+    assert.match(out, /stack +WARN +policy exited \(signal SIGKILL\); restarting it .*restart_in_ms=1000 restarts=1/);
+    assert.match(out, /stack +WARN +policy exited \(exit code 0\); restarting it .*restart_in_ms=2000 restarts=2/);
+    assert.match(out, /stack +INFO +policy is ready again /);
+    assert.equal(proc.child.exitCode, null, 'the launcher keeps running');
+    const now = readState(stateFile)!;
+    for (const s of others) {
+      assert.ok(alive(s.pid), `${s.name} still running`);
+      assert.equal(now.services.find((x) => x.name === s.name)!.pid, s.pid, `${s.name} was not restarted`);
+      assert.equal((await fetch(`${s.url}/readyz`)).status, 200, `${s.name} /readyz`);
+    }
+
+    // nats-server is what everything stands on: it exiting still stops the whole stack.
+    process.kill(state.nats.pid, 'SIGKILL');
     const code = await proc.exited;
     assert.equal(code, 1);
-    assert.match(proc.output(), /policy exited unexpectedly \(signal SIGKILL\)/);
-    for (const pid of [state.nats.pid, ...state.services.map((s) => s.pid)]) assert.ok(!alive(pid), `pid ${pid} still running`);
+    assert.match(proc.output(), /nats-server exited unexpectedly \(signal SIGKILL\)/);
+    for (const pid of [state.nats.pid, previous, ...others.map((s) => s.pid)]) assert.ok(!alive(pid), `pid ${pid} still running`);
+    assert.ok(!existsSync(join(dir.path, 'run')), 'pid files removed');
   });
 });
 
