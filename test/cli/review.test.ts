@@ -59,7 +59,7 @@ describe('assay review (snapshot file)', () => {
     assert.equal(lines.length, 2, r.stdout);
     assert.equal(
       lines[1],
-      `  spec.template.spec.containers[0].image: registry.local/team/app:v1@${BAD} [non-compliant] denied: image registry.local/team/app@${BAD} is non-compliant: baseline/malware: malware: EICAR at /tmp/eicar.com (runtime policy prod)`,
+      `  spec.template.spec.containers[0].image: "registry.local/team/app:v1" (${BAD}) [non-compliant] denied: image "registry.local/team/app:v1" (${BAD}) is non-compliant: baseline/malware: malware: EICAR at /tmp/eicar.com (runtime policy prod)`,
     );
   });
 
@@ -68,7 +68,7 @@ describe('assay review (snapshot file)', () => {
     const r = await runAssay(['review', file, '--snapshot', enforce]);
     assert.equal(r.code, 0, r.stderr);
     assert.match(r.stdout, /^ALLOWED Deployment default\/web \(runtime policy prod, enforce; uid /);
-    assert.match(r.stdout, new RegExp(`registry\\.local/team/app:v2@${GOOD} \\[compliant\\] ok`));
+    assert.match(r.stdout, new RegExp(`"registry\\.local/team/app:v2" \\(${GOOD}\\) \\[compliant\\] ok`));
     assert.doesNotMatch(r.stdout, /warning:/);
   });
 
@@ -77,7 +77,8 @@ describe('assay review (snapshot file)', () => {
     const r = await inProcess(['review', file, '--snapshot', warn]);
     assert.equal(r.code, 0, r.stderr);
     assert.match(r.stdout, /^WARN Deployment shop\/web \(runtime policy prod, warn;/);
-    assert.match(r.stdout, new RegExp(`\\n  warning: spec\\.template\\.spec\\.containers\\[0\\]\\.image: image registry\\.local/team/app@${BAD} is non-compliant: baseline/malware`));
+    // The warning names the runtime policy, as a denial does.
+    assert.match(r.stdout, new RegExp(`\\n  warning: spec\\.template\\.spec\\.containers\\[0\\]\\.image: image "registry\\.local/team/app:v1" \\(${BAD}\\) is non-compliant: baseline/malware: .* \\(runtime policy prod\\)\\n`));
   });
 
   it('runtime policies scoped on namespace labels: labels from the manifest\'s Namespace or --namespace-label, unknown otherwise', async () => {

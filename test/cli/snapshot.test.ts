@@ -87,9 +87,11 @@ describe('assay snapshot and review --nats (real nats-server)', () => {
     assert.equal(noUid(fromFile.stdout), noUid(live.stdout));
     const heads = live.stdout.split('\n').filter((l) => /^[A-Z]/.test(l)).map((l) => l.split(' (')[0]);
     assert.deepEqual(heads, ['DENIED Deployment shop/app', 'WARN Deployment shop/hotfix', 'DENIED Deployment shop/new']);
-    assert.match(live.stdout, new RegExp(`registry\\.local:5000/team/app@${BAD} is non-compliant: baseline/sensitive_data`));
+    assert.match(live.stdout, new RegExp(`image "registry\\.local:5000/team/app:v1" \\(${BAD}\\) is non-compliant: baseline/sensitive_data`));
     assert.match(live.stdout, /\n  exception: incident-7\n/);
-    assert.match(live.stdout, /registry\.local:5000\/team\/new:1 \[digest unknown\] denied: image registry\.local:5000\/team\/new@<1: digest unknown> is not registered/);
+    // An unresolved tag is named as written, never with a made-up digest.
+    assert.match(live.stdout, /"registry\.local:5000\/team\/new:1" \(digest unknown\) \[no verdict\] denied: image "registry\.local:5000\/team\/new:1" \(digest unknown\) is not registered/);
+    assert.doesNotMatch(live.stdout, /digest unknown>/);
   });
 
   it('JSON responses are identical from the snapshot and from NATS (same AdmissionReview)', async () => {

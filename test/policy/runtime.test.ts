@@ -158,7 +158,8 @@ describe('decideAdmission', () => {
       for (const over of [{}, { blockNonCompliant: true }]) {
         const d = under(over);
         assert.equal(d.allowed, false);
-        assert.deepEqual(d.violations, [`image registry.example.com/team-a/api@${image.digest} is non-compliant: baseline/vulnerabilities: 1 finding: CVE-2024-1`]);
+        // Without the reference as written (policy's own use), the canonical name with its digest.
+        assert.deepEqual(d.violations, [`image "registry.example.com/team-a/api@${image.digest}" is non-compliant: baseline/vulnerabilities: 1 finding: CVE-2024-1`]);
         assert.equal(d.advisories, undefined);
       }
     });

@@ -89,10 +89,10 @@ export function formatText(items: readonly ReviewItem[], results: readonly Revie
     lines.push(`${status} ${item.label} (${policy}; uid ${response.response.uid})`);
     if (outcome.images.length === 0) lines.push(`  ${outcome.message}`);
     for (const img of outcome.images) {
-      const verdict = img.verdict ? COMPLIANCE[img.verdict.compliance] ?? 'unknown' : img.digest ? 'no verdict' : 'digest unknown';
+      const verdict = img.verdict ? COMPLIANCE[img.verdict.compliance] ?? 'unknown' : 'no verdict';
       const result = !img.allowed ? 'denied' : img.line !== undefined ? 'admitted' : 'ok';
       const detail = img.line !== undefined ? img.line.slice(img.field.path.length + 2) : (img.decision?.message ?? '');
-      lines.push(`  ${img.field.path}: ${img.normalised} [${verdict}] ${result}${detail && detail !== 'allowed' ? `: ${detail}` : ''}`);
+      lines.push(`  ${img.field.path}: ${img.named} [${verdict}] ${result}${detail && detail !== 'allowed' ? `: ${detail}` : ''}`);
     }
     for (const w of outcome.warnings) lines.push(`  warning: ${w}`);
     if (outcome.exceptionId) lines.push(`  exception: ${outcome.exceptionId}`);

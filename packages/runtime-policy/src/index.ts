@@ -6,3 +6,4 @@ export * from './exceptions.ts';
 export * from './runtime.ts';
 export * from './platforms.ts';
 export * from './exemptions.ts';
+export * from './image-text.ts';

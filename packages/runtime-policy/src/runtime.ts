@@ -5,9 +5,10 @@ import { Compliance } from '@assay/proto';
 import type { PolicyException, RuntimePolicy } from '@assay/store';
 import { exceptionCoversImage, inForce } from './exceptions.ts';
 import { exemptionFor, type ExemptionUse } from './exemptions.ts';
+import { imageText, type ImageNaming } from './image-text.ts';
 import { anyGlob, globMatch } from './globs.ts';
 import { narrowToPlatforms, platformName, type PlatformVerdictView } from './platforms.ts';
-import { imageName, type ImageScope } from './scope.ts';
+import type { ImageScope } from './scope.ts';
 
 export interface RuntimePolicyRef {
   id: string;
@@ -67,7 +68,11 @@ export interface AdmissionInput {
   /** The image's verdict; undefined when the image is unregistered (no verdict at all). */
   verdict: VerdictView | undefined;
   runtimePolicy: RuntimePolicyRef | undefined;
-  image: { registry: string; repository: string; digest: string };
+  /**
+   * The image: its digest (undefined for a tag that could not be resolved: named so in messages,
+   * and covered by no digest-scoped exception), and for messages the reference as written.
+   */
+  image: ImageNaming;
   namespace: string;
   exceptions: readonly PolicyException[];
   now: Date;
@@ -101,7 +106,9 @@ export interface AdmissionDecision {
 }
 
 function breakGlassFor(input: AdmissionInput): PolicyException | undefined {
-  const scope: ImageScope = { ...input.image };
+  const { registry, repository, digest } = input.image;
+  // An unknown digest is '': equal to no exception's digest.
+  const scope: ImageScope = { registry, repository, digest: digest ?? '' };
   return input.exceptions
     .filter(
       (e) =>
@@ -116,7 +123,7 @@ function breakGlassFor(input: AdmissionInput): PolicyException | undefined {
 /** The admission decision for one image under the namespace's runtime policy. */
 export function decideAdmission(input: AdmissionInput): AdmissionDecision {
   const { runtimePolicy: ref, image, namespace } = input;
-  const name = `${imageName(image)}@${image.digest}`;
+  const name = imageText(image);
   if (!ref || !ref.policy.enabled) {
     return { outcome: 'allow', allowed: true, mode: 'none', warnings: [], message: 'no runtime policy applies', violations: [] };
   }
@@ -125,7 +132,7 @@ export function decideAdmission(input: AdmissionInput): AdmissionDecision {
   const base = { mode, runtimePolicy: ref.id };
   const exemption = exemptionFor(p, namespace, image);
   if (exemption) {
-    const message = exemption.kind === 'namespace' ? `namespace ${namespace} is exempt` : `image ${imageName(image)} is exempt`;
+    const message = exemption.kind === 'namespace' ? `namespace ${namespace} is exempt` : `${name} is exempt`;
     return { ...base, outcome: 'allow', allowed: true, warnings: [], message, violations: [], exemption };
   }
 
@@ -141,7 +148,7 @@ export function decideAdmission(input: AdmissionInput): AdmissionDecision {
     const narrowed = narrowToPlatforms(verdict.platforms, p.platforms);
     if (!narrowed.offered) {
       const wanted = p.platforms.map(platformName).join(', ');
-      violations.push(`image ${name} offers none of the platforms runtime policy ${ref.id} admits (${wanted}); it has ${verdict.platforms.map((v) => platformName(v.platform)).join(', ')}`);
+      violations.push(`${name} offers none of the platforms runtime policy ${ref.id} admits (${wanted}); it has ${verdict.platforms.map((v) => platformName(v.platform)).join(', ')}`);
       // That is the whole finding: no platform of it is judged here.
       verdict = { compliance: Compliance.COMPLIANT, reasons: [] };
     } else {
@@ -149,7 +156,7 @@ export function decideAdmission(input: AdmissionInput): AdmissionDecision {
     }
   }
   if (verdict === undefined) {
-    if (p.blockUnregistered) violations.push(`image ${name} is not registered (never scanned)`);
+    if (p.blockUnregistered) violations.push(`${name} is not registered (never scanned)`);
   } else if (verdict.compliance === Compliance.PENDING || verdict.compliance === Compliance.UNSPECIFIED) {
     const action = p.pending?.action ?? (p.blockPending ? 'deny' : 'allow-and-request-scan');
     if (action === 'wait' && !input.waitExpired) {
@@ -157,7 +164,7 @@ export function decideAdmission(input: AdmissionInput): AdmissionDecision {
       return { ...base, outcome: 'wait', allowed: false, warnings: [], message: `waiting for the scan of ${name}`, deadline, violations: [] };
     }
     if (action === 'allow-and-request-scan') requestScan = true;
-    else violations.push(`image ${name} has not been scanned yet${input.waitExpired ? ' (waited for the scan)' : ''}`);
+    else violations.push(`${name} has not been scanned yet${input.waitExpired ? ' (waited for the scan)' : ''}`);
   } else if (verdict.compliance === Compliance.ERROR) {
     violations.push(`the scan of ${name} failed; the image is not known to be compliant`);
   } else if (verdict.compliance === Compliance.NON_COMPLIANT) {
@@ -169,16 +176,16 @@ export function decideAdmission(input: AdmissionInput): AdmissionDecision {
     const audited = reasons.filter((r) => r.auditOnly === true);
     const list = (rs: typeof reasons) => `${rs.slice(0, 3).map((r) => `${r.policy}/${r.control}: ${r.message}`).join('; ')}${rs.length > 3 ? ` (+${rs.length - 3} more)` : ''}`;
     if (blocking.length > 0 || (listed.size === 0 && reasons.length === 0)) {
-      const finding = `image ${name} is non-compliant: ${list(blocking)}`;
+      const finding = `${name} is non-compliant: ${list(blocking)}`;
       if (p.blockNonCompliant === false) advisories.push(`${finding} (not blocked: runtime policy ${ref.id} does not block non-compliant images)`);
       else violations.push(finding);
     }
-    if (audited.length > 0) advisories.push(`image ${name} has audit-only findings: ${list(audited)}`);
+    if (audited.length > 0) advisories.push(`${name} has audit-only findings: ${list(audited)}`);
   }
 
   const scan = requestScan ? { requestScan: true } : {};
   if (violations.length === 0) {
-    const warnings = requestScan ? [`image ${name} is not scanned yet; a scan was requested`] : [];
+    const warnings = requestScan ? [`${name} is not scanned yet; a scan was requested`] : [];
     if (advisories.length === 0) return { ...base, ...scan, outcome: 'allow', allowed: true, warnings, message: 'allowed', violations };
     const told = advisories.join('; ');
     return {

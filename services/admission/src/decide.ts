@@ -5,7 +5,7 @@
 import { formatReference, parseReference, type ImageReference } from '@assay/image-ref';
 import { boundedMemo } from './lru.ts';
 import type { Verdict } from '@assay/proto';
-import { decideAdmission, selectRuntimePolicy, type ExemptionUse } from '@assay/runtime-policy';
+import { decideAdmission, referenceText, selectRuntimePolicy, type ExemptionUse } from '@assay/runtime-policy';
 import { CONTAINER_LISTS, extractImages, type ContainerList, type ImageField } from './images.ts';
 import { workloadLabels } from './labels.ts';
 import { parseAdmissionReview, reviewResponse, type AdmissionRequest, type AdmissionReviewResponse } from './review.ts';
@@ -34,6 +34,8 @@ export interface ImageOutcome {
   ref: ImageReference | undefined;
   /** `registry/repository[:tag][@digest]` as resolved, or the raw reference when invalid. */
   normalised: string;
+  /** As messages name it: the reference as written, then the digest (`"nginx:1.27" (sha256:…)`, `… (digest unknown)`). */
+  named: string;
   /** Manifest digest, when given or resolved. */
   digest: string | undefined;
   verdict: Verdict | undefined;
@@ -124,6 +126,15 @@ export function tagReference(ref: ImageReference): string | undefined {
   return ref.digest === undefined ? formatReference(ref) : undefined;
 }
 
+/**
+ * One line of a refusal or warning: where the image is, what is wrong, and the runtime policy
+ * that says so (unless the text names it already), so a warning reads like the denial it stands for.
+ */
+function fieldLine(field: ImageField, text: string, policy: RuntimePolicyRef | undefined): string {
+  const named = policy === undefined || text.includes(`runtime policy ${policy.id}`);
+  return `${field.path}: ${text}${named ? '' : ` (runtime policy ${policy.id})`}`;
+}
+
 const MAX_WARNINGS = 20;
 const MAX_WARNING_LENGTH = 512;
 
@@ -162,7 +173,7 @@ export function evaluateRequest(request: AdmissionRequest, snapshot: DecisionSna
       // An image that cannot be named cannot be shown compliant: refused wherever a policy enforces.
       const allowed = mode !== 'enforce';
       if (mode === 'warn') warnings.push(line);
-      images.push({ field, ref: undefined, normalised: field.reference, digest: undefined, verdict: undefined, decision: undefined, allowed, admittedBy: undefined, line });
+      images.push({ field, ref: undefined, normalised: field.reference, named: `${JSON.stringify(field.reference)} (invalid reference)`, digest: undefined, verdict: undefined, decision: undefined, allowed, admittedBy: undefined, line });
       continue;
     }
     const digest = resolveFromMemory(ref, snapshot);
@@ -170,8 +181,8 @@ export function evaluateRequest(request: AdmissionRequest, snapshot: DecisionSna
     const decision = decideAdmission({
       verdict,
       runtimePolicy: policy,
-      // An unresolved tag has no digest: named so in messages, and matched by no digest-scoped exception.
-      image: { registry: ref.registry, repository: ref.repository, digest: digest ?? `<${ref.tag ?? 'latest'}: digest unknown>` },
+      // Named in messages as written, then by digest; an unresolved tag has none ("digest unknown").
+      image: { registry: ref.registry, repository: ref.repository, tag: ref.tag, digest, reference: field.reference },
       namespace: request.namespace,
       exceptions,
       now,
@@ -193,11 +204,12 @@ export function evaluateRequest(request: AdmissionRequest, snapshot: DecisionSna
       if (digest !== undefined) waitingFor.add(digest);
       if (decision.deadline && (!deadline || decision.deadline > deadline)) deadline = decision.deadline;
     } else if (!decision.allowed || decision.violations.length > 0 || (decision.advisories?.length ?? 0) > 0) {
-      line = `${field.path}: ${decision.message}${policy ? ` (runtime policy ${policy.id})` : ''}`;
+      line = fieldLine(field, decision.message, policy);
     }
-    for (const w of decision.warnings) warnings.push(`${field.path}: ${w}`);
+    for (const w of decision.warnings) warnings.push(fieldLine(field, w, policy));
     if (decision.requestScan && digest !== undefined) scanRequests.push(pinned);
-    images.push({ field, ref, normalised: formatReference(pinned), digest, verdict, decision, allowed: decision.allowed, admittedBy, line });
+    const named = referenceText({ ...ref, digest, reference: field.reference });
+    images.push({ field, ref, normalised: formatReference(pinned), named, digest, verdict, decision, allowed: decision.allowed, admittedBy, line });
   }
 
   const allowed = images.every((i) => i.allowed);
