@@ -1,6 +1,7 @@
 // admission mirrors the verdicts, tags, runtime-policies and policy-exceptions buckets and is
-// ready only once every mirror is in sync: values put before it starts are in its mirror when
-// it reports ready, and while it cannot watch a bucket /readyz answers 503 naming the mirror.
+// ready only once every mirror is in sync and its webhook listens: values put before it starts
+// are in its mirror when it reports ready, while it cannot watch a bucket /readyz answers 503
+// naming the mirror and why, and the bus is not among its checks (it decides from memory).
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { create, toBinary } from '@bufbuild/protobuf';
@@ -70,8 +71,10 @@ describe('admission: bucket mirrors', () => {
       assert.equal(r.status, 200);
       assert.deepEqual(
         r.body.checks.map((c) => c.name),
-        ['started', 'bus', 'topology', 'mirror:verdicts', 'mirror:tags', 'mirror:runtime-policies', 'mirror:policy-exceptions'],
+        ['started', 'topology', 'mirror:verdicts', 'mirror:tags', 'mirror:runtime-policies', 'mirror:policy-exceptions', 'webhook'],
       );
+      const metricsBefore = await (await fetch(`${svc.address}/metrics`)).text();
+      assert.match(metricsBefore, /^assay_admission_mirror_stale_seconds\{service="admission"\} 0$/m);
 
       const api = svc.api!;
       assert.equal(api.verdicts.size, 2);
@@ -142,6 +145,11 @@ describe('admission: not ready while a mirror cannot sync', () => {
         const r = await readyz(svc.address!);
         assert.equal(r.status, 503);
         assert.deepEqual(r.body.failing, ['mirror:verdicts', 'mirror:tags']);
+        // Each says what is missing: the bucket, and why its watch fails.
+        for (const name of r.body.failing) {
+          const c = r.body.checks.find((x) => x.name === name) as { detail?: string } | undefined;
+          assert.match(c?.detail ?? '', new RegExp(`^initial load of KV bucket ${name.slice('mirror:'.length)} not complete \\((watch failing: .*[Pp]ermission|loading)`), c?.detail);
+        }
         await new Promise((res) => setTimeout(res, 250));
       }
       assert.equal(svc.api!.verdicts.isSynced(), false);

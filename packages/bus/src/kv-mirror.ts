@@ -51,6 +51,8 @@ export interface KvMirror<T> {
   isSynced(): boolean;
   /** True while the watch is up and loaded; false during an outage or a re-sync. */
   isLive(): boolean;
+  /** Why the last watch attempt failed, until a load completes again (readiness details). */
+  lastError(): string | undefined;
   /** Registers a change listener; returns a function that removes it. */
   on(event: 'change', listener: (change: MirrorChange<T>) => void): () => void;
   stop(): Promise<void>;
@@ -90,6 +92,7 @@ export async function mirrorBucket<T>(opts: KvMirrorOptions<T>): Promise<KvMirro
   let synced = false;
   let live = false;
   let stopped = false;
+  let lastError: string | undefined;
   let current: QueuedIterator<KvEntry> | undefined;
   let resolveSynced!: () => void;
   let rejectSynced!: (err: Error) => void;
@@ -212,6 +215,7 @@ export async function mirrorBucket<T>(opts: KvMirrorOptions<T>): Promise<KvMirro
       loaded = true;
       swapIn(loading);
       live = true;
+      lastError = undefined;
       if (!synced) {
         synced = true;
         resolveSynced();
@@ -282,6 +286,7 @@ export async function mirrorBucket<T>(opts: KvMirrorOptions<T>): Promise<KvMirro
           break;
         }
         failures++;
+        lastError = err instanceof Error ? err.message : String(err);
         if (!stopped) logger.warn({ ...fields, err, failures }, 'KV watch failed; re-establishing');
       }
       current = undefined;
@@ -310,6 +315,7 @@ export async function mirrorBucket<T>(opts: KvMirrorOptions<T>): Promise<KvMirro
     synced: syncedPromise,
     isSynced: () => synced,
     isLive: () => live,
+    lastError: () => lastError,
     on(_event, listener) {
       listeners.add(listener);
       return () => listeners.delete(listener);

@@ -36,11 +36,26 @@ export interface ServiceContext<S extends ConfigShape = ConfigShape> {
   readonly signal: AbortSignal;
 }
 
+/**
+ * The built-in readiness checks a service wants, besides `started` and `topology` (every service
+ * has those). What else it needs to do its job it adds itself, in its start hook.
+ */
+export interface ReadinessNeeds {
+  /**
+   * Ready only while connected to NATS (check `bus`); default true. A service that keeps doing
+   * its job from memory while the bus is away (admission decides from its mirrors) sets false,
+   * so an outage of NATS does not take it out of its Service's endpoints.
+   */
+  readonly bus?: boolean;
+}
+
 export interface ServiceDefinition<S extends ConfigShape = ConfigShape, A = void> {
   /** Service name: `registry-watcher`, `scanner`, … (logs, metrics label, NATS client name). */
   readonly name: string;
   /** Default port of the health/metrics server (HTTP_PORT overrides). */
   readonly httpPort: number;
+  /** Built-in readiness checks it needs (default: all of them); see ReadinessNeeds. */
+  readonly readiness?: ReadinessNeeds;
   /** The service's own variables, on top of the common ones (see @assay/config commonSettings). */
   readonly config?: S;
   /** Streams, consumers and buckets the service provisions at start (its own slice; a `Topology` from @assay/proto). */
@@ -157,13 +172,19 @@ export function createService<S extends ConfigShape, A = void>(
   let resolveDone!: () => void;
   const done = new Promise<void>((r) => (resolveDone = r));
 
-  // Built-in checks: the service is started (and not stopping), the bus is connected, the topology is provisioned.
+  // Built-in checks: the service is started (and not stopping), the topology is provisioned,
+  // and, unless the definition says it can work without, the bus is connected.
+  const needsBus = def.readiness?.bus ?? true;
+  /** What start is doing now, for the `started` check's detail. */
+  let phase = 'not started';
   readiness.add('started', () =>
-    state === 'running' ? true : { ok: false, detail: state === 'stopping' || state === 'stopped' ? 'shutting down' : state },
+    state === 'running' ? true : { ok: false, detail: state === 'stopping' || state === 'stopped' ? 'shutting down' : state === 'starting' ? `starting: ${phase}` : state },
   );
-  readiness.add('bus', () =>
-    bus?.isConnected() ? true : { ok: false, detail: bus ? 'disconnected from NATS' : 'not connected to NATS yet' },
-  );
+  if (needsBus) {
+    readiness.add('bus', () =>
+      bus?.isConnected() ? true : { ok: false, detail: bus ? 'disconnected from NATS (reconnecting)' : 'not connected to NATS yet' },
+    );
+  }
   const topologyFlag = readiness.flag('topology', 'not provisioned yet');
 
   metrics.gauge({
@@ -171,7 +192,8 @@ export function createService<S extends ConfigShape, A = void>(
     help: 'Whether the service reports ready (1) or not (0)',
     collect() {
       // Collected at scrape time: cheap flags only, no network.
-      this.set(state === 'running' && bus?.isConnected() && topologyFlag.ok ? 1 : 0);
+      // Not the service's own checks (they may ask the network); /readyz has the whole answer.
+      this.set(state === 'running' && (!needsBus || bus?.isConnected()) && topologyFlag.ok ? 1 : 0);
     },
   });
   metrics.gauge({
@@ -297,7 +319,9 @@ export function createService<S extends ConfigShape, A = void>(
       Object.entries(serviceConfigSpec(def).redact(config as never)).filter(([, v]) => v !== undefined),
     );
     logger.info({ config: shown }, 'starting');
+    phase = 'starting the health server';
     await listen();
+    phase = 'connecting to NATS';
     const conn = await connect();
     if (!conn) return;
     if (abort.signal.aborted) {
@@ -315,7 +339,9 @@ export function createService<S extends ConfigShape, A = void>(
         void stop('bus connection closed');
       }
     });
+    phase = 'provisioning streams, consumers and buckets';
     if (!(await provision(conn))) return;
+    phase = 'running its start hook';
     if (def.start) {
       api = await def.start({
         name: def.name,

@@ -15,9 +15,18 @@ export function imageRefOf(ref: ImageReference | undefined, digest: string | und
   });
 }
 
+export interface AuditContext {
+  /** /mutate: the image fields it pinned (the event is then a pinning, not a decision). */
+  pinned?: readonly string[];
+  /** Decided on stale state: seconds the mirrors had not been current; undefined when they were. */
+  staleSeconds?: number | undefined;
+}
+
 /** The audit event of a decision (/validate) or of a pinning (/mutate, with the fields it pinned). */
-export function auditEventOf(outcome: RequestOutcome, producer: string, mutate?: { pinned: readonly string[] }): AuditEvent {
+export function auditEventOf(outcome: RequestOutcome, producer: string, context: AuditContext = {}): AuditEvent {
   const r = outcome.request;
+  const mutate = context.pinned;
+  const staleSeconds = context.staleSeconds;
   return create(AuditEventSchema, {
     meta: newEventMeta(producer),
     event: {
@@ -53,7 +62,9 @@ export function auditEventOf(outcome: RequestOutcome, producer: string, mutate?:
         exemptions: outcome.exemptions,
         warnings: outcome.warnings,
         webhook: mutate ? 'mutate' : 'validate',
-        pinned: mutate ? [...mutate.pinned] : [],
+        pinned: mutate ? [...mutate] : [],
+        decidedOnStaleState: staleSeconds !== undefined,
+        staleSeconds: staleSeconds ?? 0,
       },
     },
   });

@@ -1,7 +1,8 @@
 // Answering one AdmissionReview: parse, resolve tags the mirror does not know (bounded), decide
 // from memory, wait for a pending verdict when the runtime policy says so (bounded well under
 // the webhook timeout), then hand the audit event and any scan request to the outbox — never
-// waiting for NATS.
+// waiting for NATS. A dry run (`request.dryRun`) is answered the same way and leaves nothing
+// behind: no audit event, no scan request (the webhooks declare sideEffects: NoneOnDryRun).
 import { create } from '@bufbuild/protobuf';
 import { newEventMeta, type KvMirror } from '@assay/bus';
 import type { ImageReference } from '@assay/image-ref';
@@ -30,8 +31,17 @@ export interface AdmissionHandlerOptions {
   /** Longest wait for a pending verdict, in ms. */
   decisionDeadlineMs: number;
   pinAllDigests: boolean;
+  /**
+   * Namespace labels, when runtime policies may scope on them: a namespace the watch has not
+   * delivered is looked up (bounded) before deciding.
+   */
+  namespaces?: { lookup(namespace: string): Promise<void> };
+  /** Seconds the decision state has not been current, undefined while it is: recorded in each audit event. */
+  staleSeconds?(): number | undefined;
   /** Observes each decision (metrics). */
   onDecision?(outcome: RequestOutcome): void;
+  /** Observes each dry-run review answered without side effects (metrics). */
+  onDryRun?(webhook: 'validate' | 'mutate'): void;
 }
 
 /** How long a scan request for one digest is not repeated. */
@@ -49,13 +59,14 @@ export class AdmissionHandler {
   async validate(body: unknown): Promise<AdmissionReviewResponse> {
     const request = parseAdmissionReview(body);
     const outcome = await this.#decide(request);
-    this.#afterDecision(outcome);
+    this.#afterDecision(outcome, this.#o.staleSeconds?.());
     return admissionResponse(outcome);
   }
 
   /** POST /mutate: allowed (validation is /validate's job), with a digest-pinning patch when asked. */
   async mutate(body: unknown): Promise<AdmissionReviewResponse> {
     const request = parseAdmissionReview(body);
+    if (request.dryRun) this.#o.onDryRun?.('mutate');
     if (!wantsPinning(request, this.#o.pinAllDigests)) {
       return reviewResponse(request.apiVersion, { uid: request.uid, allowed: true });
     }
@@ -63,8 +74,9 @@ export class AdmissionHandler {
     const outcome = evaluateRequest(request, this.#o.snapshot, { waitExpired: true });
     const patch = pinDigestsPatch(outcome);
     // A changed object is audited (what was pinned to which digest); /validate audits the decision.
-    if (patch.length > 0) {
-      setImmediate(() => this.#o.audit.add(auditEventOf({ ...outcome, allowed: true }, this.#o.producer, { pinned: patch.map((op) => op.path) })));
+    if (patch.length > 0 && !request.dryRun) {
+      const staleSeconds = this.#o.staleSeconds?.();
+      setImmediate(() => this.#o.audit.add(auditEventOf({ ...outcome, allowed: true }, this.#o.producer, { pinned: patch.map((op) => op.path), staleSeconds })));
     }
     return reviewResponse(request.apiVersion, {
       uid: request.uid,
@@ -109,7 +121,10 @@ export class AdmissionHandler {
       }
       if (resolveFromMemory(ref, this.#o.snapshot) === undefined) misses.push(ref);
     }
+    // The namespace lookup (a no-op for a namespace the watch knows) runs alongside the tag lookups.
+    const namespace = this.#o.namespaces && request.namespace ? this.#o.namespaces.lookup(request.namespace) : undefined;
     if (misses.length > 0) await Promise.all(misses.map((r) => this.#o.resolver.resolve(r)));
+    if (namespace) await namespace;
     return fields;
   }
 
@@ -130,11 +145,16 @@ export class AdmissionHandler {
     });
   }
 
-  #afterDecision(outcome: RequestOutcome): void {
+  #afterDecision(outcome: RequestOutcome, staleSeconds: number | undefined): void {
     this.#o.onDecision?.(outcome);
+    if (outcome.request.dryRun) {
+      // Nothing leaves admission for a dry run: the API server persists nothing either.
+      this.#o.onDryRun?.('validate');
+      return;
+    }
     // Built and queued after the answer is on its way; the outbox publishes in the background.
     setImmediate(() => {
-      this.#o.audit.add(auditEventOf(outcome, this.#o.producer));
+      this.#o.audit.add(auditEventOf(outcome, this.#o.producer, { staleSeconds }));
       for (const ref of outcome.scanRequests) {
         const digest = ref.digest!;
         if (this.#scanRequested.get(digest)) continue;

@@ -5,10 +5,13 @@
 // the server closes is resumed from the last resourceVersion seen; 410 Gone (that version is
 // too old) re-lists; any other failure backs off and retries. Only labels are kept, so memory is
 // bounded by the labels of the cluster's namespaces, and a decision reads one Map lookup.
+// A namespace the watch has not delivered (just created, or the watch is broken) is fetched
+// directly before deciding: one GET, bounded in time and concurrency, remembered briefly.
 import { readFileSync } from 'node:fs';
 import { request as httpRequest, type IncomingMessage } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import { join } from 'node:path';
+import { TtlLru } from './lru.ts';
 
 /** Where the Kubernetes API is and how to authenticate to it. */
 export interface KubeConnection {
@@ -56,6 +59,10 @@ export interface NamespaceLabelsOptions {
   watchTimeoutSeconds?: number;
   /** Retry delays after a failure: doubling from `min` to `max` ms. Default 500 → 30000. */
   backoff?: { min: number; max: number };
+  /** Direct lookups of namespaces the watch has not delivered: deadline (ms), concurrent GETs, cached entries, cache TTL (ms). */
+  lookup?: { timeoutMs: number; concurrency: number; cacheSize: number; ttlMs: number };
+  /** Observes each direct lookup: found, not_found, error, or busy (the concurrency cap was reached). */
+  onLookup?(result: 'found' | 'not_found' | 'error' | 'busy'): void;
   logger?: { info(obj: object, msg: string): void; warn(obj: object, msg: string): void };
 }
 
@@ -92,9 +99,17 @@ function statusMessage(status: number, body: string): string {
   return `${status}: ${body.slice(0, 200)}`;
 }
 
+/** Direct lookups: well under the webhook's 5 s timeout; a handful at once; a few hundred remembered. */
+const LOOKUP_DEFAULTS = { timeoutMs: 1000, concurrency: 8, cacheSize: 500, ttlMs: 30_000 };
+
 export class NamespaceLabels {
-  readonly #opts: Required<Omit<NamespaceLabelsOptions, 'logger'>> & Pick<NamespaceLabelsOptions, 'logger'>;
+  readonly #opts: Required<Omit<NamespaceLabelsOptions, 'logger' | 'onLookup'>> & Pick<NamespaceLabelsOptions, 'logger' | 'onLookup'>;
   #labels = new Map<string, Labels>();
+  /** Namespaces fetched directly (null: it does not exist), and the GETs under way. */
+  readonly #looked: TtlLru<Labels | null>;
+  readonly #lookups = new Map<string, Promise<void>>();
+  /** When the list/watch last broke after the first load; undefined while it is up. */
+  #brokenSince: number | undefined;
   #resourceVersion = '';
   #loaded = false;
   #lastError: string | undefined;
@@ -108,12 +123,53 @@ export class NamespaceLabels {
   lists = 0;
 
   constructor(opts: NamespaceLabelsOptions) {
-    this.#opts = { pageSize: 500, watchTimeoutSeconds: 300, backoff: { min: 500, max: 30_000 }, ...opts };
+    this.#opts = { pageSize: 500, watchTimeoutSeconds: 300, backoff: { min: 500, max: 30_000 }, lookup: LOOKUP_DEFAULTS, ...opts };
+    this.#looked = new TtlLru(this.#opts.lookup.cacheSize);
   }
 
-  /** The labels of a namespace; undefined when it is unknown (not listed yet, or deleted). */
+  /** The labels of a namespace; undefined when it is unknown (not listed, not looked up, or deleted). */
   get(namespace: string): Labels | undefined {
-    return this.#labels.get(namespace);
+    return this.#labels.get(namespace) ?? this.#looked.get(namespace)?.value ?? undefined;
+  }
+
+  /**
+   * Fetches a namespace the watch has not delivered (GET /api/v1/namespaces/{name}), so `get`
+   * knows it. Never rejects and never waits longer than the lookup deadline; when the
+   * concurrency cap is reached it does not ask (the decision goes on without the labels).
+   */
+  lookup(namespace: string): Promise<void> {
+    if (!namespace || this.#labels.has(namespace) || this.#looked.get(namespace)) return Promise.resolve();
+    const running = this.#lookups.get(namespace);
+    if (running) return running;
+    if (this.#lookups.size >= this.#opts.lookup.concurrency) {
+      this.#opts.onLookup?.('busy');
+      return Promise.resolve();
+    }
+    const { timeoutMs, ttlMs } = this.#opts.lookup;
+    const signal = AbortSignal.any([this.#abort.signal, AbortSignal.timeout(timeoutMs)]);
+    const done = this.#get(`/api/v1/namespaces/${encodeURIComponent(namespace)}`, timeoutMs, signal)
+      .then(async (res) => {
+        const body: unknown = JSON.parse(await readAll(res));
+        this.#looked.set(namespace, labelsOf(isObject(body) ? body.metadata : undefined), ttlMs);
+        this.#opts.onLookup?.('found');
+      })
+      .catch((err: unknown) => {
+        if (err instanceof KubeApiError && err.status === 404) {
+          this.#looked.set(namespace, null, ttlMs);
+          this.#opts.onLookup?.('not_found');
+          return;
+        }
+        this.#opts.onLookup?.('error');
+        this.#opts.logger?.warn({ namespace, error: (err as Error).message }, 'namespace lookup failed; deciding without its labels');
+      })
+      .finally(() => this.#lookups.delete(namespace));
+    this.#lookups.set(namespace, done);
+    return done;
+  }
+
+  /** Seconds since the list/watch broke after the first load (labels may be stale); 0 while it is up. */
+  staleSeconds(now = Date.now()): number {
+    return this.#loaded && this.#brokenSince !== undefined ? (now - this.#brokenSince) / 1000 : 0;
   }
 
   get size(): number {
@@ -127,6 +183,11 @@ export class NamespaceLabels {
 
   /** For a readiness check: ready once the first list has loaded; otherwise why not. */
   readiness(): { ok: boolean; detail?: string } {
+    // A watch that broke after loading keeps admission ready (it decides with what it has, and
+    // looks up namespaces it has not seen); the detail says so.
+    if (this.#loaded && this.#brokenSince !== undefined) {
+      return { ok: true, detail: `stale for ${Math.round(this.staleSeconds())} s (watch broken: ${this.#lastError ?? 'reconnecting'}); unknown namespaces are looked up directly` };
+    }
     if (this.#loaded) return { ok: true };
     return { ok: false, detail: this.#lastError ?? 'first namespace list not loaded yet' };
   }
@@ -169,7 +230,8 @@ export class NamespaceLabels {
           continue;
         }
         this.#lastError = (err as Error).message;
-        this.#opts.logger?.warn({ error: this.#lastError, retryInMs: delay }, 'namespace list/watch failed; retrying');
+        if (this.#loaded && this.#brokenSince === undefined) this.#brokenSince = Date.now();
+        this.#opts.logger?.warn({ error: this.#lastError, retryInMs: delay, stale: this.#loaded }, 'namespace list/watch failed; retrying');
       }
       await this.#sleep(delay);
       delay = Math.min(delay * 2, this.#opts.backoff.max);
@@ -208,6 +270,7 @@ export class NamespaceLabels {
     } while (cont);
     this.#labels = next;
     this.#resourceVersion = version;
+    this.#brokenSince = undefined;
     this.lists += 1;
     this.#lastError = undefined;
     if (!this.#loaded) {
@@ -227,6 +290,10 @@ export class NamespaceLabels {
     });
     // No byte for this long (bookmarks come about once a minute) means a dead connection.
     const res = await this.#get(`/api/v1/namespaces?${q}`, (this.#opts.watchTimeoutSeconds + 60) * 1000);
+    if (this.#brokenSince !== undefined) {
+      this.#opts.logger?.info({ staleSeconds: this.staleSeconds() }, 'namespace watch resumed');
+      this.#brokenSince = undefined;
+    }
     let buffered = '';
     res.setEncoding('utf8');
     for await (const chunk of res as AsyncIterable<string>) {
@@ -260,7 +327,7 @@ export class NamespaceLabels {
   }
 
   /** GET with the bearer token; resolves with a 200 response, rejects with a KubeApiError otherwise. */
-  #get(path: string, idleMs = 30_000): Promise<IncomingMessage> {
+  #get(path: string, idleMs = 30_000, signal: AbortSignal = this.#abort.signal): Promise<IncomingMessage> {
     const { url, tokenFile, ca } = this.#opts.connection;
     const target = new URL(url + path);
     const headers: Record<string, string> = { accept: 'application/json' };
@@ -271,7 +338,7 @@ export class NamespaceLabels {
     }
     const send = target.protocol === 'https:' ? httpsRequest : httpRequest;
     return new Promise((resolve, reject) => {
-      const req = send(target, { method: 'GET', headers, signal: this.#abort.signal, timeout: idleMs, ...(ca !== undefined ? { ca } : {}) }, (res) => {
+      const req = send(target, { method: 'GET', headers, signal, timeout: idleMs, ...(ca !== undefined ? { ca } : {}) }, (res) => {
         if (res.statusCode === 200) return resolve(res);
         readAll(res).then(
           (body) => {

@@ -1,8 +1,13 @@
 // admission: the Kubernetes admission webhook. Each replica mirrors the verdicts, tags,
-// runtime-policies and policy-exceptions buckets in memory and is ready only once all four
-// mirrors are in sync; it answers from memory alone (plus a bounded registry HEAD for a tag the
-// tags bucket does not know), keeps answering while NATS is down, and publishes its audit
-// events and scan requests through a bounded outbox that waits for NATS to come back.
+// runtime-policies and policy-exceptions buckets in memory; it answers from memory alone (plus a
+// bounded registry HEAD for a tag the tags bucket does not know), keeps answering while NATS is
+// down, and publishes its audit events and scan requests through a bounded outbox that waits
+// for NATS to come back.
+//
+// Ready means "can decide": every mirror has loaded once, the webhook listens with its TLS
+// material, and (when enabled) the namespace labels have loaded once. A lost NATS connection
+// never makes it unready: it decides from the state it has, and says how stale that is
+// (assay_admission_mirror_stale_seconds, and each decision's audit event).
 import { fromBinary } from '@bufbuild/protobuf';
 import { Events } from 'nats';
 import { mirrorBucket, type KvMirror } from '@assay/bus';
@@ -18,6 +23,7 @@ import { boundedMemo } from './lru.ts';
 import { kubeConnection, NamespaceLabels } from './namespace-labels.ts';
 import { decodeException, decodeRuntimePolicy, type DecisionSnapshot, type Exception, type RuntimePolicyRef } from './snapshot.ts';
 import { startWebhook, type Webhook } from './webhook.ts';
+import { Staleness } from './staleness.ts';
 
 export { admissionConfig };
 export const SERVICE_NAME = 'admission';
@@ -51,6 +57,8 @@ export interface Admission {
   readonly webhook: Webhook | undefined;
   /** Namespace labels from the Kubernetes API; undefined unless ADMISSION_NAMESPACE_LABELS. */
   readonly namespaceLabels: NamespaceLabels | undefined;
+  /** How long the mirrors have not been current (0 while they are). */
+  readonly staleness: Staleness;
 }
 
 const utf8 = new TextDecoder('utf-8', { fatal: true });
@@ -78,9 +86,24 @@ export async function startAdmission(ctx: ServiceContext<AdmissionShape>): Promi
   // The mirrors are tracked by the bus (stopped before it drains); stopping them first on
   // shutdown also keeps their watches from re-syncing while the connection goes away.
   ctx.onStop(() => Promise.all(mirrors.map((m) => m.stop())).then(() => undefined));
+  // Synced once is enough: a re-sync after a reconnect serves the last state meanwhile.
   for (const m of mirrors) {
-    readiness.add(`mirror:${m.bucket}`, () => (m.isSynced() ? true : { ok: false, detail: 'initial sync not complete' }));
+    readiness.add(`mirror:${m.bucket}`, () => {
+      if (m.isSynced()) return true;
+      const err = m.lastError();
+      return { ok: false, detail: `initial load of KV bucket ${m.bucket} not complete${err ? ` (watch failing: ${err})` : bus.isConnected() ? ' (loading)' : ' (NATS not connected)'}` };
+    });
   }
+  const staleness = new Staleness({ mirrors, isConnected: () => bus.isConnected(), logger: logger.child({ component: 'staleness' }) });
+  staleness.start();
+  ctx.onStop(() => staleness.stop());
+  metrics.gauge({
+    name: 'assay_admission_mirror_stale_seconds',
+    help: 'Seconds since the bucket mirrors were last current (connected to NATS, every watch up): 0 while they are',
+    collect() {
+      this.set(staleness.seconds());
+    },
+  });
 
   const lookups = metrics.counter({
     name: 'assay_admission_tag_lookups_total',
@@ -100,7 +123,16 @@ export async function startAdmission(ctx: ServiceContext<AdmissionShape>): Promi
   let namespaceLabels: NamespaceLabels | undefined;
   if (config.ADMISSION_NAMESPACE_LABELS) {
     const connection = kubeConnection({ url: config.ADMISSION_KUBE_API_URL, tokenFile: config.ADMISSION_KUBE_TOKEN_FILE, caFile: config.ADMISSION_KUBE_CA });
-    namespaceLabels = new NamespaceLabels({ connection, logger: logger.child({ component: 'namespace-labels' }) });
+    const nsLookups = metrics.counter({
+      name: 'assay_admission_namespace_lookups_total',
+      help: 'Direct GETs of namespaces the watch had not delivered, by result (found, not_found, error, busy)',
+      labelNames: ['result'],
+    });
+    namespaceLabels = new NamespaceLabels({
+      connection,
+      logger: logger.child({ component: 'namespace-labels' }),
+      onLookup: (result) => nsLookups.inc({ result }),
+    });
     const watch = namespaceLabels;
     // Not ready before the first list: a replica answering without namespace labels would let
     // the less specific policy govern namespaces a namespaceLabels policy is meant for.
@@ -112,6 +144,13 @@ export async function startAdmission(ctx: ServiceContext<AdmissionShape>): Promi
       help: 'Namespaces whose labels admission holds from the Kubernetes API watch',
       collect() {
         this.set(watch.size);
+      },
+    });
+    metrics.gauge({
+      name: 'assay_admission_namespace_labels_stale_seconds',
+      help: 'Seconds since the namespace watch broke after its first load (labels may be stale): 0 while it is up',
+      collect() {
+        this.set(watch.staleSeconds());
       },
     });
   } else if (config.ADMISSION_KUBE_API_URL !== undefined) {
@@ -151,6 +190,7 @@ export async function startAdmission(ctx: ServiceContext<AdmissionShape>): Promi
   });
   const offStatus = bus.onStatus((s) => {
     if (s.type === Events.Reconnect) outbox.flush();
+    if (s.type === Events.Disconnect) staleness.lost();
   });
   metrics.gauge({
     name: 'assay_admission_outbox_size',
@@ -165,6 +205,11 @@ export async function startAdmission(ctx: ServiceContext<AdmissionShape>): Promi
     help: 'AdmissionReview decisions, by operation, result, mode and dry run',
     labelNames: ['operation', 'allowed', 'mode', 'dry_run'],
   });
+  const dryRuns = metrics.counter({
+    name: 'assay_admission_dry_runs_total',
+    help: 'Dry-run reviews answered without side effects (no audit event, no scan request), by webhook',
+    labelNames: ['webhook'],
+  });
   const handler = new AdmissionHandler({
     snapshot,
     verdicts,
@@ -174,6 +219,9 @@ export async function startAdmission(ctx: ServiceContext<AdmissionShape>): Promi
     producer: SERVICE_NAME,
     decisionDeadlineMs: config.ADMISSION_DECISION_DEADLINE,
     pinAllDigests: config.ADMISSION_MUTATE_PIN_DIGESTS,
+    ...(namespaceLabels ? { namespaces: namespaceLabels } : {}),
+    staleSeconds: () => staleness.staleFor(),
+    onDryRun: (webhook) => dryRuns.inc({ webhook }),
     onDecision: (o) =>
       decisions.inc({ operation: o.request.operation, allowed: String(o.allowed), mode: o.mode, dry_run: String(o.request.dryRun) }),
   });
@@ -183,6 +231,10 @@ export async function startAdmission(ctx: ServiceContext<AdmissionShape>): Promi
       ? { cert: config.ADMISSION_TLS_CERT, key: config.ADMISSION_TLS_KEY, ca: config.ADMISSION_CLIENT_CA }
       : undefined;
   if (!tlsFiles) logger.error({}, 'no ADMISSION_TLS_CERT/ADMISSION_TLS_KEY: the webhook is not started (mirrors only)');
+  // TLS material loaded and the HTTPS listener up. Without TLS files there is deliberately no
+  // webhook (a bare mirror: local stack without openssl, library use); the check says so.
+  const webhookCheck = readiness.flag('webhook', tlsFiles ? `loading TLS material (${tlsFiles.cert}) and starting the HTTPS listener` : 'not configured');
+  if (!tlsFiles) webhookCheck.set(true, 'no ADMISSION_TLS_CERT/ADMISSION_TLS_KEY: no webhook runs (mirrors only)');
   const webhook = tlsFiles && await startWebhook({
     host: config.ADMISSION_HOST,
     port: config.ADMISSION_PORT,
@@ -195,6 +247,7 @@ export async function startAdmission(ctx: ServiceContext<AdmissionShape>): Promi
     metrics,
     logger: logger.child({ component: 'webhook' }),
   });
+  if (webhook) webhookCheck.set(true);
   // Registered after the mirrors' hook, so it runs before it: stop taking reviews first, then
   // publish what the outbox holds while the bus is still up.
   ctx.onStop(async () => {
@@ -224,7 +277,7 @@ export async function startAdmission(ctx: ServiceContext<AdmissionShape>): Promi
     () => logger.info({ verdicts: verdicts.size, tags: tags.size, runtimePolicies: runtimePolicies.size, exceptions: exceptions.size }, 'bucket mirrors in sync'),
     () => {},
   );
-  return { verdicts, tags, runtimePolicies, exceptions, snapshot, handler, outbox, audit, webhook, namespaceLabels };
+  return { verdicts, tags, runtimePolicies, exceptions, snapshot, handler, outbox, audit, webhook, namespaceLabels, staleness };
 }
 
 export const admissionService: ServiceDefinition<AdmissionShape, Admission> = {
@@ -232,5 +285,7 @@ export const admissionService: ServiceDefinition<AdmissionShape, Admission> = {
   httpPort: DEFAULT_HTTP_PORT,
   config: admissionConfig,
   topology: admissionTopology,
+  // It decides from its mirrors while NATS is away: the bus is not among what it needs to be ready.
+  readiness: { bus: false },
   start: startAdmission,
 };
