@@ -1,7 +1,9 @@
 // Namespace labels from the Kubernetes API (list + watch) and runtime policies scoped on them:
 // the first list loads, a label change seen by the watch flips which policy the webhook applies,
 // a deleted namespace is forgotten, a dropped watch and 410 Gone recover, a wrong token is a
-// clear error and keeps the service not ready. Always against the API server stand-in; also
+// clear error and keeps the service not ready; a watch that breaks after loading is reported
+// stale without making admission unready, and a namespace it has not delivered is looked up
+// directly before deciding (bounded in time and concurrency). Always against the API server stand-in; also
 // against a real API server when KUBE_API_URL and KUBE_TOKEN are set (KUBE_CA: its CA file).
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
@@ -188,6 +190,56 @@ for (const target of targets) {
       assert.equal(w.readiness().ok, true);
     });
 
+    it('direct lookups: a namespace the watch has not delivered, a missing one, bounded in time and concurrency', async (t) => {
+      const standin = cluster.standin;
+      if (!standin) return t.skip('only the stand-in can refuse watches and delay answers');
+      const results: string[] = [];
+      const w = new NamespaceLabels({
+        connection: connectionTo(cluster),
+        backoff: { min: 50, max: 200 },
+        lookup: { timeoutMs: 300, concurrency: 1, cacheSize: 10, ttlMs: 60_000 },
+        onLookup: (r) => results.push(r),
+      });
+      watches.push(w);
+      w.start();
+      await w.loaded;
+      assert.equal(w.staleSeconds(), 0);
+      standin.refuseWatches = true;
+      standin.dropWatches();
+      await waitFor('the broken watch reported stale', () => (w.staleSeconds() > 0 ? true : undefined));
+      const r = w.readiness();
+      assert.equal(r.ok, true, 'a watch that broke after loading keeps it ready');
+      assert.match(r.detail ?? '', /^stale for \d+ s \(watch broken: .*503.*\); unknown namespaces are looked up directly$/);
+
+      await cluster.create(ns('unseen'), { compliance: 'pci' });
+      assert.equal(w.get(ns('unseen')), undefined, 'the broken watch did not deliver it');
+      const gets = standin.gets;
+      await w.lookup(ns('unseen'));
+      assert.equal(w.get(ns('unseen'))?.compliance, 'pci');
+      await w.lookup(ns('unseen'));
+      await w.lookup('default');
+      assert.equal(standin.gets, gets + 1, 'remembered, and a namespace the watch knows is not fetched');
+      await w.lookup(ns('missing'));
+      assert.equal(w.get(ns('missing')), undefined);
+      assert.deepEqual(results, ['found', 'not_found']);
+
+      // A slow API server: the lookup gives up at its deadline; one at a time, the rest go without.
+      standin.getDelayMs = 2000;
+      await cluster.create(ns('slow'), { compliance: 'pci' });
+      await cluster.create(ns('slow2'), {});
+      const started = Date.now();
+      await Promise.all([w.lookup(ns('slow')), w.lookup(ns('slow2'))]);
+      const took = Date.now() - started;
+      assert.ok(took < 1500, `bounded by the lookup deadline (took ${took} ms)`);
+      assert.deepEqual(results.slice(2).sort(), ['busy', 'error']);
+      assert.equal(w.get(ns('slow')), undefined);
+      standin.getDelayMs = 0;
+
+      standin.refuseWatches = false;
+      await waitFor('the watch back, no longer stale', () => (w.staleSeconds() === 0 && w.get(ns('slow'))?.compliance === 'pci' ? true : undefined));
+      assert.deepEqual(w.readiness(), { ok: true });
+    });
+
     it('a rotated token is read again at the next connection', async (t) => {
       const standin = cluster.standin;
       if (!standin) return t.skip('only the stand-in can rotate its token');
@@ -235,6 +287,33 @@ for (const target of targets) {
         await waitFor('pci governs', async () => ((await allowed()) ? undefined : true), SLOW);
         await cluster.label(name, { compliance: null });
         await waitFor('baseline governs again', async () => ((await allowed()) ? true : undefined), SLOW);
+      });
+
+      it('a broken watch: still ready, reported stale, and a namespace it has not seen is looked up before deciding', async (t) => {
+        const standin = cluster.standin;
+        if (!standin) return t.skip('only the stand-in can refuse watches');
+        const svc = await stack.service(env());
+        const url = `${svc.api!.webhook!.address}/validate`;
+        standin.refuseWatches = true;
+        try {
+          standin.dropWatches();
+          await waitFor('stale', () => (svc.api!.namespaceLabels!.staleSeconds() > 0 ? true : undefined));
+          // Created while the watch is down: only a direct lookup can know it is a pci namespace.
+          const name = ns('new-pci');
+          await cluster.create(name, { compliance: 'pci' });
+          const res = await post(stack.agent, url, podReview('stale-1', name, [`registry.example/shop/app@${digestFor('unregistered')}`]));
+          assert.equal(res.status, 200);
+          assert.equal(res.json.response.allowed, false, 'the pci policy governs the namespace it looked up');
+          const report = await svc.readiness();
+          assert.equal(report.ready, true);
+          assert.match(report.checks.find((c) => c.name === 'namespace-labels')?.detail ?? '', /^stale for/);
+          const metrics = await (await fetch(`${svc.address}/metrics`)).text();
+          const stale = /^assay_admission_namespace_labels_stale_seconds\{[^}]*\} (\S+)$/m.exec(metrics);
+          assert.ok(stale && Number(stale[1]) > 0, 'the stale gauge counts');
+          assert.match(metrics, /^assay_admission_namespace_lookups_total\{result="found",service="admission"\} 1$/m);
+        } finally {
+          standin.refuseWatches = false;
+        }
       });
 
       it('with a wrong token the service stays not ready and says why', async () => {

@@ -11,12 +11,14 @@
 //   answers a single ERROR event whose object is a 410 Expired Status ("too old resource
 //   version"), as the watch cache does. BOOKMARK events (allowWatchBookmarks=true) carry only
 //   kind, apiVersion and metadata.resourceVersion. timeoutSeconds ends the stream cleanly.
+// - GET /api/v1/namespaces/{name}: the Namespace, or 404 NotFound Status (`namespaces "x" not found`).
 // - Authentication: `Authorization: Bearer <token>`; anything else is 401 with an Unauthorized
 //   Status. Other paths are 404 NotFound Status.
 //
 // Faults and control for tests: create/label/delete namespaces, `dropWatches()` (sockets
-// destroyed mid-stream), `compact()` (every version up to now expires), `bookmark()`, and
-// counters of list and watch requests.
+// destroyed mid-stream), `compact()` (every version up to now expires), `bookmark()`,
+// `refuseWatches` (new watches answered 503), `getDelayMs` (single-namespace GETs answer late),
+// and counters of list, watch and get requests.
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
@@ -77,7 +79,12 @@ export class KubeApiStandin {
   token: string;
   lists = 0;
   watches = 0;
+  gets = 0;
   unauthorized = 0;
+  /** While true, new watch requests are answered 503 ServiceUnavailable (a broken watch). */
+  refuseWatches = false;
+  /** Delay before answering GET /api/v1/namespaces/{name}, in ms. */
+  getDelayMs = 0;
 
   private constructor(opts: KubeStandinOptions) {
     this.#opts = opts;
@@ -190,6 +197,8 @@ export class KubeApiStandin {
       this.unauthorized += 1;
       return this.#send(res, 401, status(401, 'Unauthorized', 'Unauthorized'));
     }
+    const one = /^\/api\/v1\/namespaces\/([^/]+)$/.exec(url.pathname);
+    if (one && req.method === 'GET') return this.#get(decodeURIComponent(one[1]!), res);
     if (url.pathname !== '/api/v1/namespaces') {
       return this.#send(res, 404, status(404, 'NotFound', 'the server could not find the requested resource'));
     }
@@ -197,6 +206,17 @@ export class KubeApiStandin {
     const q = url.searchParams;
     if (q.get('watch') === '1' || q.get('watch') === 'true') return this.#watch(q, req, res);
     return this.#list(q, res);
+  }
+
+  #get(name: string, res: ServerResponse): void {
+    this.gets += 1;
+    const answer = () => {
+      const ns = this.#namespaces.get(name);
+      if (!ns) return this.#send(res, 404, status(404, 'NotFound', `namespaces "${name}" not found`));
+      this.#send(res, 200, structuredClone(ns) as unknown as Json);
+    };
+    if (this.getDelayMs > 0) setTimeout(answer, this.getDelayMs);
+    else answer();
   }
 
   #list(q: URLSearchParams, res: ServerResponse): void {
@@ -235,6 +255,7 @@ export class KubeApiStandin {
 
   #watch(q: URLSearchParams, req: IncomingMessage, res: ServerResponse): void {
     this.watches += 1;
+    if (this.refuseWatches) return this.#send(res, 503, status(503, 'ServiceUnavailable', 'the watch cache is not ready'));
     const rvParam = q.get('resourceVersion') ?? '';
     res.writeHead(200, { 'content-type': 'application/json', 'transfer-encoding': 'chunked' });
     const line = (type: string, object: unknown) => res.write(`${JSON.stringify({ type, object })}\n`);
