@@ -17,7 +17,7 @@ const cases: Array<[ServiceDefinition<any, any>, number, Topology]> = [
   [
     scannerService,
     8082,
-    { streams: [Streams.images, Streams.scans, Streams.policy, Streams.audit, Streams.deadLetter], consumers: [Consumers.scannerDiscovered, Consumers.scannerRequests], buckets: [] },
+    { streams: [Streams.images, Streams.scans, Streams.policy, Streams.audit, Streams.deadLetter], consumers: [Consumers.scannerDiscovered, Consumers.scannerRequests], buckets: [Buckets.deployment] },
   ],
   [
     policyService,
@@ -32,7 +32,7 @@ const cases: Array<[ServiceDefinition<any, any>, number, Topology]> = [
         Consumers.policyChanges,
         Consumers.policyVulnDb,
       ],
-      buckets: [Buckets.verdicts, Buckets.runtimePolicies, Buckets.exceptions, Buckets.imageIndexes],
+      buckets: [Buckets.verdicts, Buckets.runtimePolicies, Buckets.exceptions, Buckets.imageIndexes, Buckets.deployment],
     },
   ],
   [

@@ -11,3 +11,4 @@ export * from './publish.ts';
 export * from './subscribe.ts';
 export * from './consume.ts';
 export * from './kv-mirror.ts';
+export * from './deployment-store.ts';

@@ -2,3 +2,4 @@ export * from './readiness.ts';
 export * from './health.ts';
 export * from './service.ts';
 export * from './run.ts';
+export * from './store-identity.ts';

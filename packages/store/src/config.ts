@@ -2,7 +2,7 @@
 //   defineConfig({ ...commonSettings({ httpPort }), ...storeSettings({ dataDir }) }, { checks: [storeChecks] })
 // MongoDB when MONGO_URL is set; otherwise the embedded SQLite file at SQLITE_PATH.
 import { join } from 'node:path';
-import { annotate, durationMs, int, str, z, type ConfigProblem } from '@assay/config';
+import { annotate, bool, durationMs, int, str, z, type ConfigProblem } from '@assay/config';
 
 export const DEFAULT_DATA_DIR = 'data';
 
@@ -59,6 +59,11 @@ export function storeSettings(opts: StoreSettingsOptions = {}) {
     SQLITE_BUSY_TIMEOUT: durationMs()
       .default(5000)
       .describe('Longest a SQLite write waits for another connection holding the write lock'),
+    STORE_ADOPT: bool()
+      .default(false)
+      .describe(
+        "Make this service's store the deployment's store even though the bus records another (a deliberate move to a new store; on policy, also lets it reconcile the policy buckets from this store, deleting what it lacks). Unset it again afterwards",
+      ),
   };
 }
 

@@ -13,10 +13,10 @@ import {
   VulnDbUpdatedSchema,
   type Topology,
 } from '@assay/proto';
-import type { ServiceContext, ServiceDefinition } from '@assay/service-kit';
+import { requireDeploymentStore, type ServiceContext, type ServiceDefinition } from '@assay/service-kit';
 import { openStore } from '@assay/store';
 import { PolicyChanges } from './changes.ts';
-import { DocumentBuckets } from './document-buckets.ts';
+import { DocumentBuckets, reconcileRefusal } from './document-buckets.ts';
 import { policyConfig, type PolicyShape } from './config.ts';
 import { PolicyEngine } from './engine.ts';
 import { ApiTokens } from './api-tokens.ts';
@@ -48,8 +48,9 @@ export const policyTopology: Topology = {
     Consumers.policyVulnDb,
   ],
   // Runtime policies and exceptions too, as JSON: admission mirrors them. Image indexes: which
-  // platform manifests each index digest aggregates.
-  buckets: [Buckets.verdicts, Buckets.runtimePolicies, Buckets.exceptions, Buckets.imageIndexes],
+  // platform manifests each index digest aggregates. Deployment: which store the deployment uses
+  // and which store wrote the policy buckets.
+  buckets: [Buckets.verdicts, Buckets.runtimePolicies, Buckets.exceptions, Buckets.imageIndexes, Buckets.deployment],
 };
 
 export async function startPolicy(ctx: ServiceContext<PolicyShape>): Promise<PolicyApi> {
@@ -64,13 +65,21 @@ export async function startPolicy(ctx: ServiceContext<PolicyShape>): Promise<Pol
       return { ok: false, detail: err instanceof Error ? err.message : String(err) };
     }
   });
+  // Nothing below reads or writes the store until it is known to be the deployment's.
+  const gate = await requireDeploymentStore(ctx, store, { adopt: c.STORE_ADOPT });
   const kv = await ctx.bus.js.views.kv(Buckets.verdicts.name, { bindOnly: true });
   const documents = new DocumentBuckets(
     store,
     await ctx.bus.js.views.kv(Buckets.runtimePolicies.name, { bindOnly: true }),
     await ctx.bus.js.views.kv(Buckets.exceptions.name, { bindOnly: true }),
+    { kv: gate.deployment, store: gate.store, by: `${SERVICE_NAME}@${ctx.instance}`, adopt: c.STORE_ADOPT },
   );
-  await documents.reconcile();
+  for (const r of await documents.reconcile()) {
+    if (r.mode === 'full') continue;
+    // Kept running: admission decides from the bucket copies, which stay as they are.
+    gate.mismatch.set(1);
+    ctx.logger.error({ bucket: r.bucket, kept: r.kept }, reconcileRefusal(r));
+  }
   const logger = ctx.logger.child({ component: 'engine' });
   const indexes = new IndexVerdicts({
     js: ctx.bus.js,

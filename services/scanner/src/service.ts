@@ -3,8 +3,8 @@
 // the library is in the modules beside it (jobs.ts assembles them).
 import { createClamdClient } from '@assay/clamav';
 import type { AnalyzerRegistry } from '@assay/inventory';
-import { Consumers, Streams, type Topology } from '@assay/proto';
-import type { ServiceContext, ServiceDefinition } from '@assay/service-kit';
+import { Buckets, Consumers, Streams, type Topology } from '@assay/proto';
+import { requireDeploymentStore, type ServiceContext, type ServiceDefinition } from '@assay/service-kit';
 import { openStore, type Store } from '@assay/store';
 import { defaultAnalyzerRegistry } from './analyzers.ts';
 import { limitsFrom, scannerConfig, type ScannerShape } from './config.ts';
@@ -25,7 +25,8 @@ export const scannerTopology: Topology = {
   // ASSAY_POLICY: the scanner publishes VulnDbUpdated there; ASSAY_AUDIT: an audit event per scan.
   streams: [Streams.images, Streams.scans, Streams.policy, Streams.audit, Streams.deadLetter],
   consumers: [Consumers.scannerDiscovered, Consumers.scannerRequests],
-  buckets: [],
+  // Deployment: the scanner records (or checks) which store the deployment uses.
+  buckets: [Buckets.deployment],
 };
 
 /** The running scanner (handle.api). */
@@ -57,6 +58,9 @@ export async function startScanner(ctx: ServiceContext<ScannerShape>, opts: Scan
       return { ok: false, detail: err instanceof Error ? err.message : String(err) };
     }
   });
+  // A report written to a store policy does not read is a scan nobody judges: wait until this
+  // store is the deployment's before consuming anything.
+  await requireDeploymentStore(ctx, store, { adopt: c.STORE_ADOPT });
   const clients = new RegistryClients(c.SCANNER_REGISTRIES, {
     timeoutMs: c.SCAN_REGISTRY_TIMEOUT,
     logger: ctx.logger.child({ component: 'registry' }),

@@ -1,0 +1,74 @@
+// The `store-identity` readiness check of a service with a store (policy, scanner): it becomes
+// ready only once its store is the deployment's store as recorded on the bus, so a pod that
+// opened SQLite on a volume of its own says so on /readyz (and in an alert metric) instead of
+// quietly judging from a store nobody else writes.
+import { awaitDeploymentStore, deploymentBucket, type StoreClaim, type StoreRecord } from '@assay/bus';
+import type { Gauge } from '@assay/telemetry';
+import type { ServiceContext } from './service.ts';
+
+export const STORE_IDENTITY_CHECK = 'store-identity';
+
+type Kv = Awaited<ReturnType<typeof deploymentBucket>>;
+
+export interface DeploymentStoreGate {
+  /** This service's store, as identified by the store. */
+  readonly store: StoreRecord;
+  /** The deployment bucket (bound). */
+  readonly deployment: Kv;
+  /** How the check ended; undefined for a private in-memory store, which is never compared. */
+  readonly claim: StoreClaim | undefined;
+  /** `assay_store_identity_mismatch`: the caller raises it for mismatches it finds later (policy's buckets). */
+  readonly mismatch: Gauge;
+}
+
+export interface RequireDeploymentStoreOptions {
+  /** STORE_ADOPT: make this store the deployment's even though another is recorded. */
+  adopt: boolean;
+  /** How often a mismatch is checked again; default 10 s. */
+  recheckMs?: number;
+}
+
+/**
+ * Adds the `store-identity` check, then waits (failing it with the reason) until this service's
+ * store is the deployment's. Call it in the start hook before any work that reads or writes
+ * the store. Rejects if the service stops first.
+ */
+export async function requireDeploymentStore(
+  ctx: ServiceContext<any>,
+  store: { identity(): Promise<StoreRecord> },
+  opts: RequireDeploymentStoreOptions,
+): Promise<DeploymentStoreGate> {
+  const flag = ctx.readiness.flag(STORE_IDENTITY_CHECK, "comparing this service's store with the deployment's store");
+  const mismatch = ctx.metrics.gauge({
+    name: 'assay_store_identity_mismatch',
+    help: "1 when this service's store is not the deployment's store, or a document bucket was last written from another store; else 0",
+  });
+  mismatch.set(0);
+  const identity = await store.identity();
+  const deployment = await deploymentBucket(ctx.bus.js);
+  const logger = ctx.logger.child({ component: 'store-identity' });
+  if (identity.kind === 'sqlite' && identity.location === ':memory:') {
+    // Private to this process by construction (tests, throwaway runs): nothing can share it.
+    logger.warn({ store: identity }, 'in-memory store: private to this process, not compared with the deployment store');
+    flag.set(true);
+    return { store: identity, deployment, claim: undefined, mismatch };
+  }
+  const claim = await awaitDeploymentStore({
+    kv: deployment,
+    store: identity,
+    service: ctx.name,
+    by: `${ctx.name}@${ctx.instance}`,
+    adopt: opts.adopt,
+    signal: ctx.signal,
+    logger,
+    ...(opts.recheckMs !== undefined ? { recheckMs: opts.recheckMs } : {}),
+    onMismatch(message) {
+      flag.set(false, message);
+      mismatch.set(1);
+    },
+  });
+  flag.set(true);
+  mismatch.set(0);
+  logger.info({ store: identity, outcome: claim.outcome, recordedBy: claim.recorded.recordedBy }, "this service's store is the deployment's store");
+  return { store: identity, deployment, claim, mismatch };
+}
