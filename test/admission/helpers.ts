@@ -95,7 +95,10 @@ export const canonical = (r: string): string => formatReference(parseReference(r
 
 export const digestFor = (seed: string): string => `sha256:${createHash('sha256').update(seed).digest('hex')}`;
 
-/** Every image under a container list anywhere in `o`: the generic walk the extractor is compared with. */
+/**
+ * Every image under a container list, and every image volume's reference, anywhere in `o`: the
+ * generic walk the extractor is compared with.
+ */
 export function genericImageWalk(o: unknown, out: string[] = []): string[] {
   if (Array.isArray(o)) {
     for (const x of o) genericImageWalk(x, out);
@@ -103,6 +106,12 @@ export function genericImageWalk(o: unknown, out: string[] = []): string[] {
     for (const [k, v] of Object.entries(o)) {
       if (/containers$/i.test(k) && Array.isArray(v)) {
         for (const c of v) if (c && typeof c === 'object' && typeof (c as { image?: unknown }).image === 'string') out.push((c as { image: string }).image);
+      }
+      if (k === 'volumes' && Array.isArray(v)) {
+        for (const vol of v) {
+          const ref = (vol as { image?: { reference?: unknown } } | null)?.image?.reference;
+          if (typeof ref === 'string' && ref !== '') out.push(ref);
+        }
       }
       genericImageWalk(v, out);
     }

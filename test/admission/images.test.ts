@@ -28,7 +28,7 @@ describe('admission: image extraction', () => {
     const obj = { spec: { jobTemplate: { spec: { template: { spec: { initContainers: [{ name: 'i', image: 'a:1' }], containers: [{ name: 'c', image: 'b:1' }] } } } } } };
     const found = extractImages(obj, podSpecPath('batch', 'CronJob')!);
     assert.deepEqual(
-      found.map((f) => [f.path, f.pointer, f.container]),
+      found.map((f) => [f.path, f.pointer, f.name]),
       [
         ['spec.jobTemplate.spec.template.spec.initContainers[0].image', '/spec/jobTemplate/spec/template/spec/initContainers/0/image', 'i'],
         ['spec.jobTemplate.spec.template.spec.containers[0].image', '/spec/jobTemplate/spec/template/spec/containers/0/image', 'c'],

@@ -24,8 +24,10 @@ describe('admission: caches', () => {
 
   it('parseImageReference gives what parseReference gives, errors included', () => {
     assert.deepEqual(parseImageReference('nginx:1.27'), { registry: 'docker.io', repository: 'library/nginx', tag: '1.27' });
-    assert.throws(() => parseImageReference('UPPER/case'), /uppercase|invalid/i);
-    assert.throws(() => parseImageReference('UPPER/case'), /uppercase|invalid/i);
+    assert.throws(() => parseImageReference('team/UPPER'), /must be lowercase/);
+    assert.throws(() => parseImageReference('team/UPPER'), /must be lowercase/);
+    // Docker's rule: an uppercase first component is a registry host.
+    assert.deepEqual(parseImageReference('UPPER/case'), { registry: 'UPPER', repository: 'case', tag: 'latest' });
   });
 
   it('TtlLru forgets an entry after its time and the least recently used beyond its size', () => {

@@ -91,8 +91,8 @@ export function formatText(items: readonly ReviewItem[], results: readonly Revie
     for (const img of outcome.images) {
       const verdict = img.verdict ? COMPLIANCE[img.verdict.compliance] ?? 'unknown' : 'no verdict';
       const result = !img.allowed ? 'denied' : img.line !== undefined ? 'admitted' : 'ok';
-      const detail = img.line !== undefined ? img.line.slice(img.field.path.length + 2) : (img.decision?.message ?? '');
-      lines.push(`  ${img.field.path}: ${img.named} [${verdict}] ${result}${detail && detail !== 'allowed' ? `: ${detail}` : ''}`);
+      const detail = img.line !== undefined ? img.line.slice(img.field.where.length + 2) : (img.decision?.message ?? '');
+      lines.push(`  ${img.field.where}: ${img.named} [${verdict}] ${result}${detail && detail !== 'allowed' ? `: ${detail}` : ''}`);
     }
     for (const w of outcome.warnings) lines.push(`  warning: ${w}`);
     if (outcome.exceptionId) lines.push(`  exception: ${outcome.exceptionId}`);

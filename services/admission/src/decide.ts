@@ -6,7 +6,7 @@ import { formatReference, parseReference, type ImageReference } from '@assay/ima
 import { boundedMemo } from './lru.ts';
 import type { Verdict } from '@assay/proto';
 import { decideAdmission, referenceText, selectRuntimePolicy, type ExemptionUse } from '@assay/runtime-policy';
-import { CONTAINER_LISTS, extractImages, type ContainerList, type ImageField } from './images.ts';
+import { extractImages, IMAGE_SOURCES, type ImageField, type ImageSource } from './images.ts';
 import { workloadLabels } from './labels.ts';
 import { parseAdmissionReview, reviewResponse, type AdmissionRequest, type AdmissionReviewResponse } from './review.ts';
 import type { DecisionSnapshot, RuntimePolicyRef } from './snapshot.ts';
@@ -84,11 +84,12 @@ export interface EvaluateOptions {
 }
 
 /**
- * The container lists reviewed: on the `ephemeralcontainers` subresource only the ephemeral
- * containers (the pod's own containers were admitted when it was created and cannot change).
+ * The lists reviewed: on the `ephemeralcontainers` subresource only the ephemeral containers (the
+ * pod's own containers and volumes were admitted when it was created and cannot change); else
+ * every container list and the image volumes.
  */
-export function reviewedLists(request: AdmissionRequest): readonly ContainerList[] {
-  return request.subResource === 'ephemeralcontainers' ? ['ephemeralContainers'] : CONTAINER_LISTS;
+export function reviewedLists(request: AdmissionRequest): readonly ImageSource[] {
+  return request.subResource === 'ephemeralcontainers' ? ['ephemeralContainers'] : IMAGE_SOURCES;
 }
 
 /**
@@ -132,7 +133,7 @@ export function tagReference(ref: ImageReference): string | undefined {
  */
 function fieldLine(field: ImageField, text: string, policy: RuntimePolicyRef | undefined): string {
   const named = policy === undefined || text.includes(`runtime policy ${policy.id}`);
-  return `${field.path}: ${text}${named ? '' : ` (runtime policy ${policy.id})`}`;
+  return `${field.where}: ${text}${named ? '' : ` (runtime policy ${policy.id})`}`;
 }
 
 const MAX_WARNINGS = 20;
@@ -169,7 +170,7 @@ export function evaluateRequest(request: AdmissionRequest, snapshot: DecisionSna
     try {
       ref = parseImageReference(field.reference);
     } catch (err) {
-      const line = `${field.path}: image reference ${JSON.stringify(field.reference)} is invalid: ${(err as Error).message}`;
+      const line = `${field.where}: image reference ${JSON.stringify(field.reference)} is invalid: ${(err as Error).message}`;
       // An image that cannot be named cannot be shown compliant: refused wherever a policy enforces.
       const allowed = mode !== 'enforce';
       if (mode === 'warn') warnings.push(line);
@@ -198,7 +199,7 @@ export function evaluateRequest(request: AdmissionRequest, snapshot: DecisionSna
       // An exemption lets the image in unjudged: named, so its use is audited.
       admittedBy = { kind: 'exemption', runtimePolicy: policy.id, exemption: decision.exemption };
       exemptions.add(admittedByText(admittedBy));
-      line = `${field.path}: ${decision.message} (${admittedByText(admittedBy)})`;
+      line = `${field.where}: ${decision.message} (${admittedByText(admittedBy)})`;
     }
     if (decision.outcome === 'wait') {
       if (digest !== undefined) waitingFor.add(digest);

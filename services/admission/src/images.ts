@@ -1,10 +1,16 @@
 // Where images appear in the objects admission reviews: the pod spec of each workload kind, and
-// in it the three container lists. One table, so no kind and no list is forgotten; a test
-// compares it with a generic walk of every `image` field in real API server requests.
+// in it the three container lists and the OCI image volumes (`volumes[].image.reference`,
+// Kubernetes 1.31+), which the kubelet pulls onto the node like a container's image. One table,
+// so no kind and no list is forgotten; a test compares it with a generic walk of every image
+// field in real API server requests.
 
 /** The container lists of a pod spec that carry images. */
 export const CONTAINER_LISTS = ['initContainers', 'containers', 'ephemeralContainers'] as const;
 export type ContainerList = (typeof CONTAINER_LISTS)[number];
+
+/** Every list of a pod spec that names images a node pulls: the container lists, then `volumes`. */
+export const IMAGE_SOURCES = [...CONTAINER_LISTS, 'volumes'] as const;
+export type ImageSource = (typeof IMAGE_SOURCES)[number];
 
 /** Where each reviewed kind keeps its pod spec, as a path of object keys; keyed by `group/Kind`. */
 export const POD_SPEC_PATHS: Readonly<Record<string, readonly string[]>> = {
@@ -34,12 +40,15 @@ export function supportedKinds(): string[] {
 export interface ImageField {
   /** As written in the object. */
   reference: string;
-  /** `spec.template.spec.containers[0].image`: for messages and audit. */
+  /** `spec.template.spec.containers[0].image`, `spec.volumes[0].image.reference`: for messages and audit. */
   path: string;
+  /** Where messages say the image is: the path, and for a volume its name (`spec.volumes[0].image.reference (volume "models")`). */
+  where: string;
   /** JSON Pointer of the same field (RFC 6901), for a JSONPatch. */
   pointer: string;
-  list: ContainerList;
-  container: string;
+  list: ImageSource;
+  /** The container's or the volume's name. */
+  name: string;
 }
 
 /** Thrown for an object whose image fields are not what the Kubernetes API allows. */
@@ -48,11 +57,11 @@ export class ImageFieldError extends Error {}
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 
 /**
- * Every image of the object under `specPath`, in the order of the lists. `lists` narrows the
+ * Every image of the object under `specPath`, in the order of IMAGE_SOURCES. `lists` narrows the
  * lists looked at (the ephemeralcontainers subresource). A missing spec or list has no images;
- * a list or container of the wrong type, or a non-string image, is an ImageFieldError.
+ * a list, container or volume of the wrong type, or a non-string image, is an ImageFieldError.
  */
-export function extractImages(object: unknown, specPath: readonly string[], lists: readonly ContainerList[] = CONTAINER_LISTS): ImageField[] {
+export function extractImages(object: unknown, specPath: readonly string[], lists: readonly ImageSource[] = IMAGE_SOURCES): ImageField[] {
   let spec: unknown = object;
   for (const key of specPath) {
     if (!isObject(spec)) return [];
@@ -66,18 +75,32 @@ export function extractImages(object: unknown, specPath: readonly string[], list
     if (items === undefined || items === null) continue;
     const at = `${specPath.join('.')}.${list}`;
     if (!Array.isArray(items)) throw new ImageFieldError(`${at} is not a list`);
-    items.forEach((c, i) => {
-      if (!isObject(c)) throw new ImageFieldError(`${at}[${i}] is not an object`);
-      const image = c.image;
-      // The API server's validation refuses a container without an image; nothing to check here.
+    items.forEach((item, i) => {
+      if (!isObject(item)) throw new ImageFieldError(`${at}[${i}] is not an object`);
+      const name = typeof item.name === 'string' ? item.name : '';
+      // A container's image, or an image volume's reference; other volume types name no image.
+      let holder: Record<string, unknown> = item;
+      let keys = [list, String(i), 'image'];
+      if (list === 'volumes') {
+        const source = item.image;
+        if (source === undefined || source === null) return;
+        if (!isObject(source)) throw new ImageFieldError(`${at}[${i}].image is not an object`);
+        holder = source;
+        keys = [list, String(i), 'image', 'reference'];
+      }
+      const field = keys.slice(2).join('.');
+      const image = holder[keys[keys.length - 1]!];
+      // The API server's validation refuses a pod without one; a template may leave it to be filled in.
       if (image === undefined || image === null || image === '') return;
-      if (typeof image !== 'string') throw new ImageFieldError(`${at}[${i}].image is not a string`);
+      if (typeof image !== 'string') throw new ImageFieldError(`${at}[${i}].${field} is not a string`);
+      const path = `${at}[${i}].${field}`;
       out.push({
         reference: image,
-        path: `${at}[${i}].image`,
-        pointer: `/${[...specPath, list, String(i), 'image'].map(escapePointer).join('/')}`,
+        path,
+        where: list === 'volumes' ? `${path} (volume ${JSON.stringify(name)})` : path,
+        pointer: `/${[...specPath, ...keys].map(escapePointer).join('/')}`,
         list,
-        container: typeof c.name === 'string' ? c.name : '',
+        name,
       });
     });
   }

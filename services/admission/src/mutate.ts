@@ -23,7 +23,7 @@ export function wantsPinning(r: AdmissionRequest, pinAll: boolean): boolean {
   return labels?.[PIN_LABEL] === 'true';
 }
 
-/** JSONPatch replacing every tag-only image with `registry/repository:tag@digest`. */
+/** JSONPatch replacing every tag-only image (container images and image volume references alike) with `registry/repository:tag@digest`. */
 export function pinDigestsPatch(outcome: RequestOutcome): JsonPatchOp[] {
   const ops: JsonPatchOp[] = [];
   for (const i of outcome.images) {
