@@ -21,6 +21,10 @@ const stages = instructions.reduce<string[][]>((acc, l) => {
 }, []);
 const final = stages.at(-1) ?? [];
 
+test('Dockerfile: no `# syntax=` directive (it makes BuildKit fetch a frontend image: no offline or air-gapped build)', () => {
+  assert.doesNotMatch(dockerfile, /^#\s*syntax\s*=/im);
+});
+
 test('Dockerfile: multi-stage, production dependencies of one workspace, Node 24', () => {
   assert.ok(stages.length >= 2, 'multi-stage');
   assert.match(dockerfile, /ARG NODE_IMAGE=node:24-bookworm-slim/);

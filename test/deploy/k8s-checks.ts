@@ -104,7 +104,7 @@ export interface Container {
   readinessProbe?: Probe;
   livenessProbe?: Probe;
   env?: { name: string; value?: string }[];
-  envFrom?: { configMapRef?: { name: string }; secretRef?: { name: string } }[];
+  envFrom?: { configMapRef?: { name: string }; secretRef?: { name: string; optional?: boolean } }[];
   ports?: { name?: string; containerPort: number }[];
   volumeMounts?: { name: string; mountPath: string }[];
 }
@@ -117,8 +117,8 @@ export interface PodSpec {
   securityContext?: SecurityContext & { fsGroup?: number };
   containers: Container[];
   initContainers?: Container[];
-  volumes?: { name: string; secret?: { secretName: string }; configMap?: { name: string }; hostPath?: unknown; emptyDir?: unknown }[];
-  affinity?: { podAntiAffinity?: { requiredDuringSchedulingIgnoredDuringExecution?: { topologyKey: string }[] } };
+  volumes?: { name: string; secret?: { secretName: string }; configMap?: { name: string }; persistentVolumeClaim?: { claimName: string }; hostPath?: unknown; emptyDir?: unknown }[];
+  affinity?: { podAntiAffinity?: { requiredDuringSchedulingIgnoredDuringExecution?: { topologyKey: string }[]; preferredDuringSchedulingIgnoredDuringExecution?: { podAffinityTerm: { topologyKey: string } }[] } };
   topologySpreadConstraints?: { topologyKey: string; whenUnsatisfiable: string }[];
 }
 export interface Workload {
@@ -204,6 +204,8 @@ interface Webhook {
   matchPolicy?: string;
   clientConfig: { service?: { name: string; namespace: string; path?: string; port?: number }; url?: string; caBundle?: string };
   namespaceSelector?: { matchExpressions?: { key: string; operator: string; values?: string[] }[] };
+  objectSelector?: { matchLabels?: Record<string, string>; matchExpressions?: unknown[] };
+  matchConditions?: { name: string; expression: string }[];
   rules: Rule[];
 }
 
@@ -221,12 +223,29 @@ export const REQUIRED_RESOURCES: [group: string, resource: string][] = [
   ['batch', 'cronjobs'],
 ];
 
+/** The pod label that asks the mutating webhook to pin a pod's images to digests. */
+export const PIN_LABEL = 'assay.dev/pin-digests';
+
 export function webhookConfigs(objects: K8sObject[]): K8sObject[] {
   return objects.filter((o) => o.kind === 'ValidatingWebhookConfiguration' || o.kind === 'MutatingWebhookConfiguration');
 }
 
-/** Coverage and safety of the webhook configurations; `failurePolicy` is the expected one. */
-export function webhookProblems(objects: K8sObject[], expect: { failurePolicy: 'Fail' | 'Ignore'; namespace: string }): string[] {
+export interface WebhookExpectations {
+  /** The validating webhook's failurePolicy. */
+  failurePolicy: 'Fail' | 'Ignore';
+  /** The mutating webhook's own failurePolicy (default Ignore: pinning is a convenience). */
+  mutatingFailurePolicy?: 'Fail' | 'Ignore';
+  namespace: string;
+  /** Pin every pod: the mutating webhook then has no objectSelector. */
+  pinAll?: boolean;
+}
+
+/**
+ * Coverage, scope and safety of the webhook configurations: the validating webhook sees CREATE
+ * and UPDATE of every workload kind (never DELETE) and lets through only UPDATEs that change an
+ * image (matchConditions); the mutating one sees pod CREATE only, for labelled pods.
+ */
+export function webhookProblems(objects: K8sObject[], expect: WebhookExpectations): string[] {
   const p: string[] = [];
   const configs = webhookConfigs(objects);
   for (const kind of ['ValidatingWebhookConfiguration', 'MutatingWebhookConfiguration']) {
@@ -234,6 +253,7 @@ export function webhookProblems(objects: K8sObject[], expect: { failurePolicy: '
   }
   const services = new Map(objects.filter((o) => o.kind === 'Service').map((o) => [`${o.metadata.namespace}/${o.metadata.name}`, o]));
   for (const c of configs) {
+    const validating = c.kind === 'ValidatingWebhookConfiguration';
     const hooks = (c['webhooks'] ?? []) as Webhook[];
     if (hooks.length === 0) p.push(`${idOf(c)}: no webhooks`);
     for (const h of hooks) {
@@ -241,7 +261,8 @@ export function webhookProblems(objects: K8sObject[], expect: { failurePolicy: '
       if (JSON.stringify(h.admissionReviewVersions) !== '["v1"]') p.push(`${at}: admissionReviewVersions must be [v1]`);
       if (h.sideEffects !== 'NoneOnDryRun' && h.sideEffects !== 'None') p.push(`${at}: sideEffects ${h.sideEffects}`);
       if (h.timeoutSeconds === undefined || h.timeoutSeconds > 10) p.push(`${at}: timeoutSeconds ${h.timeoutSeconds} (must be set, ≤ 10)`);
-      if (h.failurePolicy !== expect.failurePolicy) p.push(`${at}: failurePolicy ${h.failurePolicy}, expected ${expect.failurePolicy}`);
+      const policy = validating ? expect.failurePolicy : (expect.mutatingFailurePolicy ?? 'Ignore');
+      if (h.failurePolicy !== policy) p.push(`${at}: failurePolicy ${h.failurePolicy}, expected ${policy}`);
       if (h.clientConfig.url !== undefined) p.push(`${at}: calls a URL, not the admission Service`);
       const svc = h.clientConfig.service;
       if (svc) {
@@ -249,7 +270,7 @@ export function webhookProblems(objects: K8sObject[], expect: { failurePolicy: '
         if (!target) p.push(`${at}: Service ${svc.namespace}/${svc.name} is not defined`);
         const ports = ((target?.['spec'] as { ports?: { port: number; targetPort?: unknown }[] } | undefined)?.ports ?? []).map((x) => x.port);
         if (!ports.includes(svc.port ?? 443)) p.push(`${at}: Service has no port ${svc.port ?? 443}`);
-        const path = c.kind === 'ValidatingWebhookConfiguration' ? '/validate' : '/mutate';
+        const path = validating ? '/validate' : '/mutate';
         if (svc.path !== path) p.push(`${at}: path ${svc.path}, expected ${path}`);
       }
       const excluded = new Set<string>();
@@ -257,19 +278,33 @@ export function webhookProblems(objects: K8sObject[], expect: { failurePolicy: '
         if (e.key === 'kubernetes.io/metadata.name' && e.operator === 'NotIn') for (const v of e.values ?? []) excluded.add(v);
       }
       for (const ns of ['kube-system', expect.namespace]) if (!excluded.has(ns)) p.push(`${at}: namespace ${ns} is not excluded`);
-      for (const [group, resource] of REQUIRED_RESOURCES) {
-        for (const op of ['CREATE', 'UPDATE']) {
-          const covered = h.rules.some(
-            (r) =>
-              (r.apiGroups.includes(group) || r.apiGroups.includes('*')) &&
-              (r.resources.includes(resource) || r.resources.includes('*')) &&
-              (r.operations.includes(op) || r.operations.includes('*')) &&
-              (r.apiVersions.includes('v1') || r.apiVersions.includes('*')),
-          );
-          if (!covered) p.push(`${at}: ${op} ${group || 'core'}/${resource} is not covered`);
-        }
-      }
+      const covers = (group: string, resource: string, op: string) =>
+        h.rules.some(
+          (r) =>
+            (r.apiGroups.includes(group) || r.apiGroups.includes('*')) &&
+            (r.resources.includes(resource) || r.resources.includes('*')) &&
+            (r.operations.includes(op) || r.operations.includes('*')) &&
+            (r.apiVersions.includes('v1') || r.apiVersions.includes('*')),
+        );
       for (const r of h.rules) if (r.operations.some((op) => op === 'DELETE' || op === 'CONNECT' || op === '*')) p.push(`${at}: rule covers ${r.operations.join(',')}`);
+      if (validating) {
+        for (const [group, resource] of REQUIRED_RESOURCES) {
+          for (const op of ['CREATE', 'UPDATE']) if (!covers(group, resource, op)) p.push(`${at}: ${op} ${group || 'core'}/${resource} is not covered`);
+        }
+        const conditions = h.matchConditions ?? [];
+        if (!conditions.some((m) => /\boldObject\b/.test(m.expression) && /request\.operation/.test(m.expression))) {
+          p.push(`${at}: no matchCondition keeps image-less UPDATEs away (compare object with oldObject)`);
+        }
+        if (h.objectSelector !== undefined && Object.keys(h.objectSelector).length > 0) p.push(`${at}: an objectSelector would let unlabelled workloads past validation`);
+      } else {
+        // Mutation pins digests at pod creation only: any other rule only adds outage exposure.
+        const rules = h.rules.map((r) => `${r.apiGroups.join(',')}/${r.resources.join(',')}:${r.operations.join(',')}`);
+        if (JSON.stringify(rules) !== JSON.stringify(['/pods:CREATE'])) p.push(`${at}: rules ${rules.join(' ')}, expected pods CREATE only`);
+        const selected = h.objectSelector?.matchLabels?.[PIN_LABEL];
+        if (expect.pinAll) {
+          if (h.objectSelector !== undefined && Object.keys(h.objectSelector).length > 0) p.push(`${at}: pin-all, yet an objectSelector`);
+        } else if (selected !== 'true') p.push(`${at}: objectSelector does not select ${PIN_LABEL}: "true"`);
+      }
     }
   }
   return p;
@@ -287,10 +322,12 @@ export function referenceProblems(objects: K8sObject[], external: { secrets: str
     for (const v of w.pod.volumes ?? []) {
       if (v.configMap && !configMaps.has(v.configMap.name)) p.push(`${w.id}: volume ${v.name}: ConfigMap ${v.configMap.name} is not defined`);
       if (v.secret && !secrets.has(v.secret.secretName)) p.push(`${w.id}: volume ${v.name}: Secret ${v.secret.secretName} comes from nowhere`);
+      if (v.persistentVolumeClaim && !names('PersistentVolumeClaim').has(v.persistentVolumeClaim.claimName)) p.push(`${w.id}: volume ${v.name}: claim ${v.persistentVolumeClaim.claimName} is not defined`);
     }
     for (const c of w.pod.containers) {
       for (const e of c.envFrom ?? []) {
         if (e.configMapRef && !configMaps.has(e.configMapRef.name)) p.push(`${w.id}: envFrom ConfigMap ${e.configMapRef.name} is not defined`);
+        if (e.secretRef && e.secretRef.optional !== true && !secrets.has(e.secretRef.name)) p.push(`${w.id}: envFrom Secret ${e.secretRef.name} (required) comes from nowhere`);
       }
       const claims = ((w.object['spec'] as { volumeClaimTemplates?: { metadata: { name: string } }[] }).volumeClaimTemplates ?? []).map((v) => v.metadata.name);
       const volumes = new Set([...(w.pod.volumes ?? []).map((v) => v.name), ...claims]);

@@ -2,21 +2,26 @@
 // `kubectl kustomize` when kubectl is on PATH), validated against the Kubernetes schemas, and
 // checked for the security properties, webhook coverage and HA shape the issue asks for.
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { isDeepStrictEqual } from 'node:util';
+import { parse } from 'yaml';
+import { parseRegistries } from '@assay/registry-client';
 import { repoRoot } from '../../scripts/proto-generate.ts';
 import { referenceProblems, securityProblems, validateObjects, webhookConfigs, webhookProblems, workloads } from './k8s-checks.ts';
 import { type K8sObject, KustomizeError, kubectlKustomize, objectId, renderKustomization } from './kustomize-render.ts';
+import { schedulingProblems } from './scheduling-checks.ts';
+import { storeProblems } from './store-checks.ts';
 
 const k8s = join(repoRoot, 'deploy', 'k8s');
 const DIRS = { base: join(k8s, 'base'), kind: join(k8s, 'overlays', 'kind'), production: join(k8s, 'overlays', 'production') };
 const SERVICES = ['admission', 'audit', 'policy', 'registry-watcher', 'scanner'];
 const NS = 'assay-system';
-/** Secrets an operator creates (envFrom, optional) or a bootstrap Job writes. */
-const EXTERNAL_SECRETS = ['assay-admission-tls', ...SERVICES.map((s) => `assay-${s}`)];
+/** Secrets an operator creates (envFrom; assay-mongo is required) or a bootstrap Job writes. */
+const EXTERNAL_SECRETS = ['assay-admission-tls', 'assay-mongo', ...SERVICES.map((s) => `assay-${s}`)];
+const MONGO_URL = `mongodb://mongo-0.mongo.${NS}.svc.cluster.local:27017/?replicaSet=rs0`;
 
 const rendered = new Map<string, K8sObject[]>();
 function render(name: keyof typeof DIRS): K8sObject[] {
@@ -100,18 +105,40 @@ for (const name of ['base', 'kind', 'production'] as const) {
     }
   });
 
-  test(`${name}: NATS is a 3-node JetStream cluster whose routes name every peer`, () => {
+  test(`${name}: NATS runs as many servers as streams have replicas (kind: one, no routes; else a 3-node cluster)`, () => {
     const objs = render(name);
     const sts = find(objs, 'StatefulSet', 'nats') as K8sObject & { spec: { replicas: number; serviceName: string } };
-    assert.equal(sts.spec.replicas, 3);
+    const servers = name === 'kind' ? 1 : 3;
+    assert.equal(sts.spec.replicas, servers);
     const headless = find(objs, 'Service', sts.spec.serviceName) as K8sObject & { spec: { clusterIP: string } };
     assert.equal(headless.spec.clusterIP, 'None');
-    const conf = (find(objs, 'ConfigMap', 'nats-config') as K8sObject & { data: Record<string, string> }).data['nats.conf'] ?? '';
-    assert.match(conf, /jetstream\s*\{/);
-    for (let i = 0; i < 3; i++) assert.ok(conf.includes(`nats-${i}.${sts.spec.serviceName}.${NS}.svc`), `route to nats-${i}`);
+    const data = (find(objs, 'ConfigMap', 'nats-config') as K8sObject & { data: Record<string, string> }).data;
+    assert.match(data['nats.conf'] ?? '', /jetstream\s*\{/);
+    assert.match(data['nats.conf'] ?? '', /^\s*include \.\/cluster\.conf$/m, 'the cluster block is its own key');
+    const cluster = data['cluster.conf'] ?? '';
+    if (servers === 1) assert.doesNotMatch(cluster, /cluster\s*\{/, 'one server: no cluster block');
+    for (let i = 0; i < 3; i++) assert.equal(cluster.includes(`nats-${i}.${sts.spec.serviceName}.${NS}.svc`), i < servers && servers > 1, `route to nats-${i}`);
     const common = (find(objs, 'ConfigMap', 'assay-common') as K8sObject & { data: Record<string, string> }).data;
-    assert.equal(common['NATS_REPLICAS'], '3', 'streams and buckets at R3');
+    assert.equal(common['NATS_REPLICAS'], String(servers), 'streams and buckets have as many replicas as there are servers');
     assert.ok(find(objs, 'PodDisruptionBudget', 'nats'));
+  });
+
+  test(`${name}: schedulable (${name === 'production' ? 'rollouts that cannot deadlock' : 'on a single node'}), drains possible`, () => {
+    assert.deepEqual(schedulingProblems(render(name), { singleNode: name !== 'production' }), []);
+  });
+
+  test(`${name}: policy and scanner share one MongoDB from Secret assay-mongo${name === 'kind' ? ' (a single-member replica set in the overlay)' : ''}`, () => {
+    const bundled = name === 'kind' ? { statefulSet: 'mongo', url: MONGO_URL } : undefined;
+    assert.deepEqual(storeProblems(render(name), { secret: 'assay-mongo', ...(bundled ? { bundled } : {}) }), []);
+  });
+
+  test(`${name}: admission reads Secret assay-admission (ADMISSION_REGISTRIES) and may reach registries`, () => {
+    const objs = render(name);
+    const admission = workloads(objs).find((x) => x.object.metadata.name === 'admission')!;
+    assert.deepEqual(admission.pod.containers[0]!.envFrom?.find((e) => e.secretRef?.name === 'assay-admission')?.secretRef, { name: 'assay-admission', optional: true });
+    const egress = objs.filter((o) => o.kind === 'NetworkPolicy' && JSON.stringify((o['spec'] as { podSelector: unknown }).podSelector).includes('admission'));
+    const ports = egress.flatMap((o) => ((o['spec'] as { egress?: { ports?: { port: number }[] }[] }).egress ?? []).flatMap((e) => (e.ports ?? []).map((x) => x.port)));
+    for (const port of [443, 5000]) assert.ok(ports.includes(port), `admission egress on ${port}`);
   });
 
   test(`${name}: only the TLS bootstrap identity and admission may call the API server`, () => {
@@ -155,7 +182,7 @@ for (const name of ['base', 'kind', 'production'] as const) {
   });
 }
 
-test('base and overlays: webhooks cover every workload kind, CREATE+UPDATE, v1, short timeout, exclusions', () => {
+test('base and overlays: validating covers every workload kind (CREATE, image-changing UPDATE), mutating pod CREATE of labelled pods, v1, short timeout, exclusions', () => {
   assert.deepEqual(webhookProblems(render('base'), { failurePolicy: 'Fail', namespace: NS }), []);
   assert.deepEqual(webhookProblems(render('production'), { failurePolicy: 'Fail', namespace: NS }), []);
   assert.deepEqual(webhookProblems(render('kind'), { failurePolicy: 'Ignore', namespace: NS }), []);
@@ -167,10 +194,20 @@ test('webhookProblems notices a missing workload kind, a long timeout and a miss
   hook.timeoutSeconds = 30;
   hook.rules[1]!.resources = hook.rules[1]!.resources.filter((r) => r !== 'daemonsets');
   hook.namespaceSelector.matchExpressions[0]!.values = ['kube-system'];
+  delete (hook as { matchConditions?: unknown }).matchConditions;
+  const mutating = webhookConfigs(objs).find((c) => c.kind === 'MutatingWebhookConfiguration')!;
+  const pin = (mutating['webhooks'] as { failurePolicy: string; objectSelector?: unknown; rules: { operations: string[] }[] }[])[0]!;
+  pin.rules[0]!.operations = ['CREATE', 'UPDATE'];
+  delete pin.objectSelector;
+  pin.failurePolicy = 'Fail';
   const p = webhookProblems(objs, { failurePolicy: 'Fail', namespace: NS });
   assert.ok(p.some((x) => x.includes('timeoutSeconds 30')));
   assert.ok(p.some((x) => x.includes('CREATE apps/daemonsets is not covered')));
   assert.ok(p.some((x) => x.includes(`namespace ${NS} is not excluded`)));
+  assert.ok(p.some((x) => x.includes('validate.assay.dev') && x.includes('no matchCondition')));
+  assert.ok(p.some((x) => x.includes('mutate.assay.dev') && x.includes('expected pods CREATE only')));
+  assert.ok(p.some((x) => x.includes('mutate.assay.dev') && x.includes('assay.dev/pin-digests')));
+  assert.ok(p.some((x) => x.includes('mutate.assay.dev') && x.includes('failurePolicy Fail, expected Ignore')));
 });
 
 test('securityProblems notices a root, writable, escalating container', () => {
@@ -182,6 +219,77 @@ test('securityProblems notices a root, writable, escalating container', () => {
   for (const what of ['runAsNonRoot', 'seccompProfile', 'allowPrivilegeEscalation', 'readOnlyRootFilesystem', 'drop ALL']) {
     assert.ok(p.some((x) => x.includes('scanner') && x.includes(what)), what);
   }
+});
+
+test('schedulingProblems notices required anti-affinity with a surge, a strict spread on one node, a PDB that blocks drains', () => {
+  const objs = structuredClone(render('production'));
+  const d = find(objs, 'Deployment', 'admission') as K8sObject & { spec: { strategy: { rollingUpdate: Record<string, number> } } };
+  d.spec.strategy.rollingUpdate = { maxSurge: 1, maxUnavailable: 0 };
+  const pdb = find(objs, 'PodDisruptionBudget', 'nats') as K8sObject & { spec: Record<string, unknown> };
+  pdb.spec = { ...pdb.spec, maxUnavailable: 0 };
+  const p = schedulingProblems(objs, { singleNode: true });
+  assert.ok(p.some((x) => x.includes('Deployment/assay-system/admission') && x.includes('maxSurge 0')), p.join('\n'));
+  assert.ok(p.some((x) => x.includes('admission') && x.includes('DoNotSchedule')));
+  assert.ok(p.some((x) => x.includes('StatefulSet/assay-system/nats') && x.includes('one pod per node')));
+  assert.ok(p.some((x) => x.includes('PodDisruptionBudget/assay-system/nats') && x.includes('never evict')));
+});
+
+test('storeProblems notices an optional store Secret, a private SQLite file, an open MongoDB, a missing initialisation', () => {
+  const objs = structuredClone(render('kind'));
+  const policy = workloads(objs).find((x) => x.object.metadata.name === 'policy')!.pod.containers[0]!;
+  policy.envFrom = policy.envFrom!.map((e) => (e.secretRef?.name === 'assay-mongo' ? { secretRef: { name: 'assay-mongo', optional: true } } : e));
+  policy.env = [...(policy.env ?? []), { name: 'SQLITE_PATH', value: '/data/assay.db' }];
+  const np = find(objs, 'NetworkPolicy', 'mongo') as K8sObject & { spec: { ingress: { from?: unknown[] }[] } };
+  np.spec.ingress[0]!.from = undefined;
+  const withoutInit = objs.filter((o) => !(o.kind === 'Job' && o.metadata.name === 'mongo-init'));
+  const p = storeProblems(withoutInit, { secret: 'assay-mongo', bundled: { statefulSet: 'mongo', url: MONGO_URL } });
+  for (const what of ['is optional', 'SQLITE_PATH', 'accepts any source', 'no Job initiates']) assert.ok(p.some((x) => x.includes(what)), `${what}: ${p.join('\n')}`);
+});
+
+test('kind: an in-cluster registry on NodePort 30500 notifies the watcher; every service names it by localhost:30500 and reaches its Service', () => {
+  const objs = render('kind');
+  const svc = find(objs, 'Service', 'registry') as K8sObject & { spec: { type: string; ports: { port: number; nodePort?: number }[] } };
+  assert.equal(svc.spec.type, 'NodePort');
+  assert.deepEqual(svc.spec.ports.map((x) => [x.port, x.nodePort]), [[5000, 30500]]);
+  const registry = workloads(objs).find((w) => w.object.kind === 'Deployment' && w.object.metadata.name === 'registry')!;
+  assert.match(registry.pod.containers[0]!.image, /^registry:2/);
+  const secret = (n: string) => (find(objs, 'Secret', n) as K8sObject & { stringData: Record<string, string> }).stringData;
+  const watcher = secret('assay-registry-watcher');
+  const [kind] = parseRegistries(parse(watcher['WATCHER_REGISTRIES']!));
+  assert.equal(kind!.host, 'localhost:30500', 'references name what the node pulls');
+  assert.equal(kind!.baseUrl, `http://registry.${NS}.svc.cluster.local:5000`, 'requests go to the Service');
+  assert.ok(kind!.trustNotifications);
+  for (const [s, v] of [['assay-scanner', 'SCANNER_REGISTRIES'], ['assay-admission', 'ADMISSION_REGISTRIES']] as const) {
+    const [r] = parseRegistries(parse(secret(s)[v]!));
+    assert.deepEqual([r!.host, r!.baseUrl], [kind!.host, kind!.baseUrl], v);
+  }
+  // Notifications: to the watcher's Service and port, for the registry's name, with its token.
+  const conf = parse((find(objs, 'ConfigMap', 'registry-config') as K8sObject & { data: Record<string, string> }).data['config.yml']!) as {
+    notifications: { endpoints: { url: string; headers: { Authorization: string[] } }[] };
+  };
+  const endpoint = conf.notifications.endpoints[0]!;
+  assert.equal(endpoint.url, `http://registry-watcher.${NS}.svc.cluster.local:8081/registry/events/${kind!.name}`);
+  assert.ok((find(objs, 'Service', 'registry-watcher')!['spec'] as { ports: { port: number }[] }).ports.some((x) => x.port === 8081));
+  assert.deepEqual(endpoint.headers.Authorization, [`Bearer ${watcher['NOTIFICATION_TOKEN']}`]);
+});
+
+test('kind: kind-cluster.yaml maps the registry NodePort to the machine and lets containerd pull it over plain HTTP', () => {
+  const dir = join(k8s, 'overlays', 'kind');
+  const cluster = parse(readFileSync(join(dir, 'kind-cluster.yaml'), 'utf8')) as {
+    kind: string;
+    apiVersion: string;
+    containerdConfigPatches: string[];
+    nodes: { role: string; extraPortMappings: { containerPort: number; hostPort: number }[]; extraMounts: { hostPath: string; containerPath: string }[] }[];
+  };
+  assert.deepEqual([cluster.kind, cluster.apiVersion], ['Cluster', 'kind.x-k8s.io/v1alpha4']);
+  const node = cluster.nodes[0]!;
+  assert.ok(node.extraPortMappings.some((m) => m.containerPort === 30500 && m.hostPort === 30500));
+  const configPath = /config_path\s*=\s*"([^"]+)"/.exec(cluster.containerdConfigPatches.join('\n'))?.[1];
+  const mount = node.extraMounts.find((m) => m.containerPath === configPath);
+  assert.ok(mount, `the containerd hosts directory ${configPath} is mounted`);
+  const hosts = join(repoRoot, mount.hostPath, 'localhost:30500', 'hosts.toml');
+  assert.ok(existsSync(hosts), `${mount.hostPath} (relative to the repository root) holds localhost:30500/hosts.toml`);
+  assert.match(readFileSync(hosts, 'utf8'), /^\[host\."http:\/\/localhost:30500"\]/m);
 });
 
 test('production: admission runs 3+ replicas, never two per node, spread over zones, with a PDB', () => {

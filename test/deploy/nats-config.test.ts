@@ -11,11 +11,13 @@ import { natsPermissionsConfig, type ServiceName } from '@assay/proto';
 import { repoRoot } from '../../scripts/proto-generate.ts';
 import { type K8sObject, renderKustomization } from './kustomize-render.ts';
 
-function natsConf(objs: K8sObject[]): string {
+/** The NATS ConfigMap's files: nats.conf and what it includes (cluster.conf). */
+function natsFiles(objs: K8sObject[]): Record<string, string> {
   const cm = objs.find((o) => o.kind === 'ConfigMap' && o.metadata.name.endsWith('nats-config')) as (K8sObject & { data: Record<string, string> }) | undefined;
   assert.ok(cm?.data['nats.conf'], 'a nats.conf ConfigMap');
-  return cm.data['nats.conf'];
+  return cm.data;
 }
+const natsConf = (objs: K8sObject[]): string => natsFiles(objs)['nats.conf']!;
 
 function helmObjects(set: string[]): K8sObject[] {
   const r = spawnSync(join(repoRoot, 'node_modules', '.bin', 'helm'), ['template', 'assay', join(repoRoot, 'deploy', 'helm', 'assay'), '-n', 'assay-system', ...set.flatMap((s) => ['--set', s])], { encoding: 'utf8' });
@@ -45,10 +47,11 @@ test('kustomize base: every service signs in to NATS as its own user, with a pas
   }
 });
 
-const cases: [string, () => string][] = [
-  ['kustomize base', () => natsConf(renderKustomization(join(repoRoot, 'deploy', 'k8s', 'base')))],
-  ['helm, 3 replicas', () => natsConf(helmObjects([]))],
-  ['helm, 1 replica', () => natsConf(helmObjects(['nats.replicas=1']))],
+const cases: [string, () => Record<string, string>][] = [
+  ['kustomize base', () => natsFiles(renderKustomization(join(repoRoot, 'deploy', 'k8s', 'base')))],
+  ['kustomize kind (one server)', () => natsFiles(renderKustomization(join(repoRoot, 'deploy', 'k8s', 'overlays', 'kind')))],
+  ['helm, 3 replicas', () => natsFiles(helmObjects([]))],
+  ['helm, 1 replica', () => natsFiles(helmObjects(['nats.replicas=1']))],
 ];
 
 /** nats-server on PATH or in the sbin directories Debian installs it to. */
@@ -59,7 +62,7 @@ const natsServer = [...(process.env['PATH'] ?? '').split(delimiter), '/usr/sbin'
 
 for (const [label, conf] of cases) {
   test(`every service's NATS user has exactly the generated permissions (${label})`, () => {
-    const text = conf();
+    const text = conf()['nats.conf']!;
     for (const svc of SERVICES) {
       const variable = `NATS_PASSWORD_${svc.toUpperCase().replace('-', '_')}`;
       const line = `{ user: ${svc}, password: $${variable}, permissions: ${natsPermissionsConfig(svc as ServiceName)} }`;
@@ -74,8 +77,9 @@ for (const [label, conf] of cases) {
     }
     const dir = mkdtempSync(join(tmpdir(), 'assay-nats-conf-'));
     try {
+      // Every key of the ConfigMap, as its volume mounts them (nats.conf includes cluster.conf).
+      for (const [name, text] of Object.entries(conf())) writeFileSync(join(dir, name), text);
       const file = join(dir, 'nats.conf');
-      writeFileSync(file, conf());
       // The kustomize base signs each service in as its own user; passwords come from the environment.
       const passwords = Object.fromEntries(SERVICES.map((s) => [`NATS_PASSWORD_${s.toUpperCase().replace('-', '_')}`, `pw-${s}`]));
       const ok = spawnSync(natsServer, ['-t', '-c', file], { encoding: 'utf8', env: { ...process.env, POD_NAME: 'nats-0', ...passwords } });
