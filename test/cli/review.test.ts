@@ -132,6 +132,42 @@ describe('assay review (snapshot file)', () => {
     );
   });
 
+  it('a manifest object without a namespace is reviewed in default (as kubectl would), so a "*" runtime policy applies, and says so', async () => {
+    // The enforcing policy scopes namespaces: ['*']; without a namespace it must still apply.
+    const file = await manifest('no-ns.yaml', deploymentYaml('web', 'registry.local/team/app:v1'));
+    const r = await inProcess(['review', file, '--snapshot', enforce]);
+    assert.equal(r.code, 1, r.stdout);
+    const lines = r.stdout.trim().split('\n');
+    assert.match(lines[0]!, /^DENIED Deployment default\/web \(runtime policy prod, enforce;/);
+    assert.equal(lines[1], '  namespace: default (the manifest names none)');
+    assert.match(lines[2]!, /is non-compliant: baseline\/malware/);
+    const json = await inProcess(['review', file, '--snapshot', enforce, '--output', 'json']);
+    assert.equal(JSON.parse(json.stdout).response.allowed, false);
+
+    const flagged = await inProcess(['review', file, '--snapshot', enforce, '--namespace', 'team-ns']);
+    assert.match(flagged.stdout, /^DENIED Deployment team-ns\/web .*\n  namespace: team-ns \(from --namespace; the manifest names none\)\n/);
+    // An object naming its namespace keeps it, and needs no such line.
+    const own = await inProcess(['review', await manifest('ns.yaml', deploymentYaml('web', 'registry.local/team/app:v1', 'shop')), '--snapshot', enforce, '--namespace', 'team-ns']);
+    assert.match(own.stdout, /^DENIED Deployment shop\/web /);
+    assert.doesNotMatch(own.stdout, /namespace:/);
+
+    const bad = await inProcess(['review', file, '--snapshot', enforce, '--namespace', 'Team_NS']);
+    assert.equal(bad.code, 2);
+    assert.match(bad.stderr, /--namespace must be a namespace name .*got "Team_NS"/);
+  });
+
+  it('reviews an image volume of a manifest, named by its volume', async () => {
+    const text = deploymentYaml('ml', 'registry.local/team/app:v2', 'shop').replace(
+      /(\n\s+)containers:/,
+      '$1volumes: [{name: models, image: {reference: "registry.local/team/app:v1", pullPolicy: IfNotPresent}}]$1containers:',
+    );
+    assert.match(text, /volumes:/, 'the volume is in the manifest');
+    const r = await inProcess(['review', await manifest('vol.yaml', text), '--snapshot', enforce]);
+    assert.equal(r.code, 1, r.stdout);
+    assert.match(r.stdout, new RegExp(`\\n  spec\\.template\\.spec\\.volumes\\[0\\]\\.image\\.reference \\(volume "models"\\): "registry\\.local/team/app:v1" \\(${BAD}\\) \\[non-compliant\\] denied: image "registry\\.local/team/app:v1" \\(${BAD}\\) is non-compliant`));
+    assert.match(r.stdout, /containers\[0\]\.image: "registry\.local\/team\/app:v2" .*\[compliant\] ok/);
+  });
+
   it('json output: the AdmissionReview responses', async () => {
     const file = await manifest('two.yaml', `${deploymentYaml('a', 'registry.local/team/app:v2')}---\n${deploymentYaml('b', 'registry.local/team/app:v1')}`);
     const r = await inProcess(['review', file, '--snapshot', enforce, '--output', 'json']);

@@ -16,9 +16,15 @@ export interface WrapOptions {
   uid?: () => string;
 }
 
+/**
+ * Where a manifest object's namespace came from: its own metadata.namespace, the --namespace flag,
+ * or `default` (kubectl's choice) when neither names one. Shown, since the runtime policy follows it.
+ */
+export type NamespaceSource = 'manifest' | 'flag' | 'default';
+
 /** One thing to review: an AdmissionReview, or an object that is not reviewed (named only). */
 export type ReviewItem =
-  | { type: 'review'; label: string; body: unknown; fromManifest: boolean }
+  | { type: 'review'; label: string; body: unknown; fromManifest: boolean; namespace?: { name: string; source: NamespaceSource } }
   | { type: 'skipped'; label: string; reason: string };
 
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
@@ -51,11 +57,14 @@ function groupVersion(apiVersion: string): { group: string; version: string } {
 }
 
 /** The AdmissionReview v1 the API server would send for applying `object`. */
-export function wrapObject(object: Record<string, unknown>, opts: WrapOptions = {}): { body: unknown; label: string } {
+export function wrapObject(object: Record<string, unknown>, opts: WrapOptions = {}): { body: unknown; label: string; namespace: { name: string; source: NamespaceSource } } {
   const { group, version } = groupVersion(String(object.apiVersion));
   const kind = String(object.kind);
   const meta = isObject(object.metadata) ? object.metadata : {};
-  const namespace = typeof meta.namespace === 'string' && meta.namespace !== '' ? meta.namespace : (opts.namespace ?? 'default');
+  // As kubectl apply: the object's own namespace, else the one asked for, else `default`; never
+  // '' (which no runtime policy, not even `*`, would match).
+  const source: NamespaceSource = typeof meta.namespace === 'string' && meta.namespace !== '' ? 'manifest' : opts.namespace ? 'flag' : 'default';
+  const namespace = source === 'manifest' ? (meta.namespace as string) : source === 'flag' ? opts.namespace! : 'default';
   const name = typeof meta.name === 'string' ? meta.name : '';
   // Every reviewed kind's resource is its lower-cased plural with an `s` (pods, cronjobs, …).
   const resource = { group, version, resource: `${kind.toLowerCase()}s` };
@@ -77,7 +86,7 @@ export function wrapObject(object: Record<string, unknown>, opts: WrapOptions = 
       dryRun: false,
     },
   };
-  return { body, label: objectLabel(object, namespace) };
+  return { body, label: objectLabel(object, namespace), namespace: { name: namespace, source } };
 }
 
 const isKubernetesObject = (v: unknown): v is Record<string, unknown> & { apiVersion: string; kind: string } =>
@@ -129,8 +138,8 @@ export function reviewItems(text: string, name: string, opts: WrapOptions = {}):
       items.push({ type: 'skipped', label: objectLabel(doc, undefined), reason: 'runs no containers (not reviewed by admission)' });
       return;
     }
-    const { body, label } = wrapObject(doc, opts);
-    items.push({ type: 'review', label, body, fromManifest: true });
+    const { body, label, namespace } = wrapObject(doc, opts);
+    items.push({ type: 'review', label, body, fromManifest: true, namespace });
   };
   docs.forEach((d, i) => add(d, docs.length > 1 ? ` (document ${i + 1})` : ''));
   return items;

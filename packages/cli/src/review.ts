@@ -24,7 +24,8 @@ Decision source (one of):
   --timeout <ms>           bound on connecting and reading the buckets (default 10000)
 
 Options:
-  --namespace <ns>         namespace of manifest objects without one (default: default)
+  --namespace <ns>         namespace of manifest objects without one (default: default, as
+                           kubectl would); the output says when an object's namespace is not its own
   --operation CREATE|UPDATE  operation of manifest objects (default CREATE)
   --cluster <name>         cluster name, for runtime policies scoped on clusters
   --namespace-label <k=v>  a label of the reviewed namespaces, for runtime policies scoped on
@@ -87,6 +88,9 @@ export function formatText(items: readonly ReviewItem[], results: readonly Revie
     const status = !response.response.allowed ? 'DENIED' : outcome.warnings.length > 0 ? 'WARN' : 'ALLOWED';
     const policy = outcome.runtimePolicy ? `runtime policy ${outcome.runtimePolicy}, ${outcome.mode}` : 'no runtime policy';
     lines.push(`${status} ${item.label} (${policy}; uid ${response.response.uid})`);
+    if (item.namespace && item.namespace.source !== 'manifest') {
+      lines.push(`  namespace: ${item.namespace.name} (${item.namespace.source === 'flag' ? 'from --namespace; ' : ''}the manifest names none)`);
+    }
     if (outcome.images.length === 0) lines.push(`  ${outcome.message}`);
     for (const img of outcome.images) {
       const verdict = img.verdict ? COMPLIANCE[img.verdict.compliance] ?? 'unknown' : 'no verdict';
@@ -144,6 +148,10 @@ export async function reviewCommand(argv: readonly string[], io: CliIo, opts: Re
   const timeoutMs = v.timeout === undefined ? undefined : Number(v.timeout);
   if (timeoutMs !== undefined && !(Number.isInteger(timeoutMs) && timeoutMs > 0)) throw new CliError(`--timeout must be a positive number of milliseconds, got ${JSON.stringify(v.timeout)}`);
 
+  // A namespace name is a DNS label; anything else would match policies no real request could.
+  if (v.namespace !== undefined && !/^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/.test(v.namespace)) {
+    throw new CliError(`--namespace must be a namespace name (a DNS label: lowercase letters, digits and "-", at most 63), got ${JSON.stringify(v.namespace)}`);
+  }
   if (v['namespace-label']) namespaceLabelFlags(v['namespace-label']);
   // The input is read and checked before connecting: a typo should not wait on NATS.
   const name = file === '-' ? '<stdin>' : file;
