@@ -69,7 +69,7 @@ describe('admission: dry runs without side effects', () => {
     assert.equal(svc.api!.outbox.size, 0);
     assert.equal(svc.api!.audit.pending, 0);
     assert.equal(svc.api!.outbox.published, 0, 'nothing went through the outbox');
-    assert.deepEqual(seen, [], 'no message on the bus');
+    assert.deepEqual([...seen], [], 'no message on the bus');
     assert.equal(await lastSeq(Streams.audit.name), audit0);
     assert.equal(await lastSeq(Streams.scans.name), scans0);
     const metrics = await (await fetch(`${svc.address}/metrics`)).text();
