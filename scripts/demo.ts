@@ -6,8 +6,10 @@
 // `demo: denied=N allowed=N audit_events=N push_to_verdict_ms=N`; exit 1 if an expectation fails.
 //
 // Audit events: with ES_URL set (the stack then passes it to audit as AUDIT_ES_URL) they are
-// counted in Elasticsearch (`_count` on the audit data stream); without it, in the ASSAY_AUDIT
-// JetStream stream, as the walkthrough's NATS user. Either way, the events this run added.
+// counted in Elasticsearch (`_count` on the audit data stream: one document per event); without
+// it, read from the ASSAY_AUDIT JetStream stream as the walkthrough's NATS user, each message
+// decoded (admission batches several decisions into one message). Either way, the events this
+// run added, never stream messages.
 //
 // Re-runnable: each run adds a small layer naming the run to both images, so each run pushes
 // new digests and times a fresh discovery → scan → verdict.
@@ -18,6 +20,7 @@ import { fromBinary } from '@bufbuild/protobuf';
 import { connectBus } from '@assay/bus';
 import { Buckets, Compliance, digestBucketKey, Streams, VerdictSchema, type Verdict } from '@assay/proto';
 import { pushImage } from '../test/support/oci-image.ts';
+import { AuditStreamTally } from './demo/audit-events.ts';
 import {
   buildDemoImages,
   DEMO_NAMESPACE,
@@ -155,17 +158,17 @@ try {
 
   const esUrl = state.esUrl?.replace(/\/+$/, '');
   const dataStream = process.env.AUDIT_ES_DATA_STREAM ?? 'logs-assay.audit-default';
-  const auditCount = async (): Promise<number> => {
-    if (esUrl) {
-      const res = await fetch(`${esUrl}/${dataStream}/_count`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' });
-      if (res.status === 404) return 0;
-      if (res.status !== 200) throw new Error(`Elasticsearch _count: ${res.status} ${await res.text()}`);
-      return ((await res.json()) as { count: number }).count;
-    }
-    // Every audit event ever published (the stream keeps them by age, not by acknowledgement).
-    return (await jsm.streams.info(Streams.audit.name)).state.last_seq;
+  const esCount = async (): Promise<number> => {
+    const res = await fetch(`${esUrl}/${dataStream}/_count`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' });
+    if (res.status === 404) return 0;
+    if (res.status !== 200) throw new Error(`Elasticsearch _count: ${res.status} ${await res.text()}`);
+    return ((await res.json()) as { count: number }).count;
   };
-  const auditBefore = await auditCount();
+  // Without Elasticsearch: the events published to the stream from now on (the stream keeps them
+  // by age, not by acknowledgement), decoded message by message.
+  const stream = esUrl ? undefined : await AuditStreamTally.fromNow(jsm);
+  const esBefore = esUrl ? await esCount() : 0;
+  const auditCount = async (): Promise<number> => (stream ? (await stream.update()).events : (await esCount()) - esBefore);
 
   const runId = new Date().toISOString().replace(/[-:.TZ]/g, '').slice(0, 17);
   step('Building the images');
@@ -205,7 +208,7 @@ try {
   const review = async (uid: string, name: string, image: string) => {
     const res = await postTls(`${webhook.url}/validate`, ca, deploymentReview(uid, DEMO_NAMESPACE, name, [image]));
     if (res.status !== 200 || res.json?.response?.uid !== uid) throw new Error(`webhook answer for ${image}: ${res.status} ${show(res.json)}`);
-    const r = res.json.response as { allowed: boolean; status?: { code?: number; message?: string } };
+    const r = res.json.response as { uid: string; allowed: boolean; status?: { code?: number; message?: string } };
     say(`    ${image}: ${r.allowed ? 'allowed' : `denied (${r.status?.code ?? '?'})`}`);
     if (!r.allowed && r.status?.message) say(`      ${r.status.message.split('\n').join('\n      ')}`);
     return r;
@@ -218,20 +221,33 @@ try {
   expect(!rGhost.allowed, 'the unregistered image is denied');
 
   step(esUrl ? `Audit events (Elasticsearch ${esUrl}, ${dataStream})` : `Audit events (JetStream stream ${Streams.audit.name}; set ES_URL for Elasticsearch)`);
-  // At least the three admission decisions; then a moment for the rest (policy changes, scans).
+  // The three admission decisions (in the stream: exactly these reviews' uids; in Elasticsearch:
+  // at least three new documents); then a moment for the rest (policy changes, scans).
+  const uids = [rDemo, rClean, rGhost].map((r) => r.uid);
+  const decided = async () => {
+    if (!stream) return (await auditCount()) >= 3 ? true : undefined;
+    await stream.update();
+    return uids.every((u) => stream.tally.admissionUids.has(u)) ? true : undefined;
+  };
   let auditEvents = 0;
   try {
-    auditEvents = await waitFor('three admission audit events', async () => {
-      const n = (await auditCount()) - auditBefore;
-      return n >= 3 ? n : undefined;
-    }, 30_000, 100);
+    await waitFor('the admission audit events of the three reviews', decided, 30_000, 100);
     await sleep(500);
-    auditEvents = (await auditCount()) - auditBefore;
   } catch (err) {
-    auditEvents = (await auditCount()) - auditBefore;
     expect(false, `audit events recorded (${(err as Error).message})`);
   }
-  say(`    ${auditEvents} audit events from this run`);
+  auditEvents = await auditCount();
+  if (stream) {
+    const t = stream.tally;
+    const kinds = Object.entries(t.byKind)
+      .sort(([a], [b]) => a.localeCompare(b))
+      .map(([k, n]) => `${k}=${n}`)
+      .join(' ');
+    say(`    ${t.events} audit events from this run in ${t.messages} stream messages: ${kinds}`);
+    expect(uids.every((u) => t.admissionUids.has(u)), 'an admission audit event for each of the three reviews');
+  } else {
+    say(`    ${auditEvents} audit events from this run`);
+  }
 
   const denied = [rDemo, rGhost].filter((r) => !r.allowed).length;
   const allowed = [rClean].filter((r) => r.allowed).length;

@@ -12,6 +12,7 @@ import type { StackState } from '../../scripts/local-stack/stack.ts';
 
 const root = dirname(dirname(dirname(fileURLToPath(import.meta.url))));
 const DEMO_LINE = /^demo: denied=(\d+) allowed=(\d+) audit_events=(\d+) push_to_verdict_ms=(\d+)$/;
+const AUDIT_LINE = /^ {4}(\d+) audit events from this run in (\d+) stream messages: (.*)$/m;
 
 const cleanEnv = () => Object.fromEntries(Object.entries(process.env).filter(([k]) => !/^(NATS_|HTTP_|ASSAY_|ES_URL|LOG_LEVEL|FORCE_COLOR|NO_COLOR)/.test(k)));
 
@@ -60,7 +61,9 @@ describe('npm run demo', { timeout: 300_000 }, () => {
     dirs.push(dir);
     const stack = startProcess(process.execPath, [join(root, 'scripts', 'local-stack.ts')], {
       cwd: root,
-      env: { ...cleanEnv(), ASSAY_STATE_DIR: dir.path, ASSAY_NATS_PORT: '0', ASSAY_BASE_PORT: '0' },
+      // Admission holds its audit events up to 5 s for a batch: the demo's three decisions travel
+      // in one stream message, and must still count as three events.
+      env: { ...cleanEnv(), ASSAY_STATE_DIR: dir.path, ASSAY_NATS_PORT: '0', ASSAY_BASE_PORT: '0', ADMISSION_AUDIT_BATCH_LINGER: '5000' },
     });
     procs.push(stack);
     const stateFile = join(dir.path, 'local-stack.json');
@@ -84,7 +87,15 @@ describe('npm run demo', { timeout: 300_000 }, () => {
       assert.ok(m, `demo run ${run} last line: ${lines.at(-1)}`);
       assert.equal(m[1], '2', 'denied');
       assert.equal(m[2], '1', 'allowed');
-      assert.ok(Number(m[3]) >= 3, `audit events: ${m[3]}`);
+      // Events, not stream messages: every kind counted, the three decisions among them.
+      const a = AUDIT_LINE.exec(r.out);
+      assert.ok(a, `demo run ${run} audit line; output:\n${r.out}`);
+      const kinds = Object.fromEntries(a[3]!.split(' ').map((kv) => kv.split('=') as [string, string]).map(([k, n]) => [k, Number(n)]));
+      assert.equal(kinds.admission, 3, `one admission event per review: ${a[3]}`);
+      assert.equal(Number(a[1]), Object.values(kinds).reduce((x, y) => x + y, 0), 'the total is the sum of the kinds');
+      assert.equal(m[3], a[1], 'audit_events is the number of events');
+      assert.ok(Number(a[2]) < Number(a[1]), `the batched decisions are fewer messages than events: ${a[0]}`);
+      assert.ok((kinds.scan ?? 0) >= 2 && (kinds.verdictChange ?? 0) >= 2, `the scans and verdicts of this run's two new images are counted too: ${a[3]}`);
       assert.ok(Number(m[4]) < 10_000, `push_to_verdict_ms ${m[4]}`);
       assert.match(r.out, /ssl-cert-snakeoil\.key/);
     }
