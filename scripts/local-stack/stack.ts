@@ -20,6 +20,7 @@ import { createFormatter, type LogFormatter } from './format.ts';
 import { ensureSecrets, ensureTls, hasBinary, startRegistry, type RegistryProcess } from './extras.ts';
 import { ADMIN_USER, DEMO_USER, ensureUsers, startNats, type NatsProcess } from './nats.ts';
 import { preferPort, reservePort } from './ports.ts';
+import { classifyRegistryLine } from './registry-log.ts';
 import type { LocalStackOptions } from './options.ts';
 import { StateFile, type ServiceInfo, type StackState } from './state-file.ts';
 import { Supervisor } from './supervisor.ts';
@@ -118,6 +119,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
   const registryDir = join(stateDir, 'registry');
   const registryLog = join(registryDir, 'registry.log');
   let registryLogWrites = Promise.resolve();
+  const debugging = /^(debug|trace)$/i.test(env.LOG_LEVEL ?? '');
   if (!hasBinary('docker-registry')) {
     log('warn', 'docker-registry is not installed: no local registry (install the Debian package docker-registry)');
   } else {
@@ -129,7 +131,8 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
         token: secrets.notificationToken,
         onLine: (line) => {
           registryLogWrites = registryLogWrites.then(() => appendFile(registryLog, line + '\n')).catch(() => {});
-          if (/level=(error|fatal|panic)/.test(line)) log('error', `docker-registry: ${line}`);
+          const shown = classifyRegistryLine(line);
+          if (shown && (shown.level !== 'debug' || debugging)) log(shown.level, shown.message);
         },
       });
       log('info', 'local registry listening', { url: registry.url, registry_pid: registry.child.pid, storage: join(registryDir, 'data') });

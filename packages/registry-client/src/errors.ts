@@ -52,6 +52,18 @@ export class RegistryError extends Error {
   }
 }
 
+/**
+ * Whether `err` (or an error it wraps) is the registry answering 404: the manifest, blob or
+ * repository is not there. Often an expected answer (deleted since a notification, never
+ * pushed) rather than a fault, so callers log it as such.
+ */
+export function isRegistryNotFound(err: unknown): boolean {
+  for (let e: unknown = err, depth = 0; e && depth < 5; e = (e as { cause?: unknown }).cause, depth++) {
+    if (e instanceof RegistryError && e.status === 404) return true;
+  }
+  return false;
+}
+
 /** Content whose digest (or size) is not what was asked for: never to be trusted or cached. */
 export class DigestMismatchError extends Error {
   readonly expected: string;

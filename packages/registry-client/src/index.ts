@@ -22,7 +22,7 @@ export {
   type RegistryCredentials,
 } from './credentials.ts';
 export { DigestVerifier, digestOf } from './digest.ts';
-export { DigestMismatchError, RegistryError, type RegistryErrorDetail } from './errors.ts';
+export { DigestMismatchError, isRegistryNotFound, RegistryError, type RegistryErrorDetail } from './errors.ts';
 export { isImageManifestMediaType, isIndexMediaType, isManifestMediaType, MANIFEST_ACCEPT, MANIFEST_MEDIA_TYPES, MediaTypes } from './media-types.ts';
 export { backoffDelay, DEFAULT_RETRY_POLICY, parseRetryAfter, type RetryPolicy } from './retry.ts';
 export { DEFAULT_TOKEN_LIFETIME_S, TokenCache } from './token-cache.ts';

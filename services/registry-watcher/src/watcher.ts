@@ -8,7 +8,7 @@ import { Discovery } from './discovery.ts';
 import { type IgnoredReason, triageDistribution, triageHarbor, type DistributionEvent, type HarborPayload, type Triage, type WorkItem, workKey } from './notifications.ts';
 import { Poller } from './poller.ts';
 import { registryAccess, type RegistryAccess } from './registry-access.ts';
-import { describeRegistry, type RegistrySpec } from '@assay/registry-client';
+import { describeRegistry, isRegistryNotFound, type RegistrySpec } from '@assay/registry-client';
 import { errorMessage, RegistryStatus, type RegistryStatusView } from './status.ts';
 import { type EnqueueResult, WorkQueue } from './queue.ts';
 
@@ -142,19 +142,25 @@ export async function startWatcher(ctx: ServiceContext<RegistryWatcherShape>): P
       }
     },
     onRetry(w, err, attempt, delayMs) {
+      const fields = { registry: w.registry.name, repository: w.repository, tag: w.tag, digest: w.digest, attempt, retryInMs: delayMs, err: errorMessage(err) };
+      // A manifest pushed and deleted before we read it is an answer, not a fault; asked again
+      // in case the registry's storage has not caught up with the push yet.
+      if (isRegistryNotFound(err)) {
+        logger.info(fields, `${w.kind}: the registry has no such manifest (yet); asking again`);
+        return;
+      }
       errors.inc({ registry: w.registry.name, stage: 'notification-attempt' });
-      logger.warn(
-        { registry: w.registry.name, repository: w.repository, tag: w.tag, digest: w.digest, attempt, retryInMs: delayMs, err: errorMessage(err) },
-        `${w.kind} failed; retrying`,
-      );
+      logger.warn(fields, `${w.kind} failed; retrying`);
     },
     onGiveUp(w, err) {
+      const fields = { registry: w.registry.name, repository: w.repository, tag: w.tag, digest: w.digest, err: errorMessage(err) };
+      if (isRegistryNotFound(err)) {
+        logger.info(fields, `${w.kind}: the manifest is not in the registry (deleted since it was pushed); nothing to discover`);
+        return;
+      }
       errors.inc({ registry: w.registry.name, stage: 'notification' });
       statuses.get(w.registry.name)?.notificationFailed(err);
-      logger.error(
-        { registry: w.registry.name, repository: w.repository, tag: w.tag, digest: w.digest, err: errorMessage(err) },
-        `${w.kind} failed for good; polling (if enabled) will pick it up`,
-      );
+      logger.error(fields, `${w.kind} failed for good; polling (if enabled) will pick it up`);
     },
   });
   metrics.gauge({
