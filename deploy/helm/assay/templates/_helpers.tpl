@@ -42,3 +42,59 @@ seccompProfile: { type: RuntimeDefault }
 {{- define "assay.natsUsersSecret" -}}
 {{- if .Values.nats.auth.existingSecret -}}{{ .Values.nats.auth.existingSecret }}{{- else -}}{{ include "assay.fullname" . }}-nats-users{{- end -}}
 {{- end -}}
+
+{{/* The deployment's one store: the Secret holding MONGO_URL (envFrom of policy and scanner). */}}
+{{- define "assay.mongoSecret" -}}
+{{- if .Values.mongo.existingSecret -}}{{ .Values.mongo.existingSecret }}{{- else -}}{{ include "assay.fullname" . }}-mongo{{- end -}}
+{{- end -}}
+
+{{/* "true" when the chart runs MongoDB itself (no external url or Secret given). */}}
+{{- define "assay.mongoBundled" -}}
+{{- if and .Values.mongo.enabled (not .Values.mongo.url) (not .Values.mongo.existingSecret) -}}true{{- end -}}
+{{- end -}}
+
+{{/* The bundled MongoDB's URL: its one member, by the headless Service's stable name. */}}
+{{- define "assay.mongoBundledUrl" -}}
+{{- $name := printf "%s-mongo" (include "assay.fullname" .) -}}
+{{ printf "mongodb://%s-0.%s.%s.svc.cluster.local:27017/?replicaSet=rs0" $name $name .Release.Namespace }}
+{{- end -}}
+
+{{/* The TCP ports of the configured registries (`registries`), as a JSON list without repeats. */}}
+{{- define "assay.registryPorts" -}}
+{{- $ports := list -}}
+{{- range $i, $r := .Values.registries -}}
+{{- if not (or (hasPrefix "http://" $r.url) (hasPrefix "https://" $r.url)) }}{{ fail (printf "registries[%d].url must start with http:// or https://" $i) }}{{ end -}}
+{{- $u := urlParse $r.url -}}
+{{- $hostport := splitList ":" $u.host -}}
+{{- $port := ternary (last $hostport) (ternary "443" "80" (eq $u.scheme "https")) (gt (len $hostport) 1) -}}
+{{- $ports = append $ports (int $port) -}}
+{{- end -}}
+{{ toJson (uniq $ports) }}
+{{- end -}}
+
+{{/* podAntiAffinity (one term over app.kubernetes.io/name) and zone spread for a component. */}}
+{{- define "assay.spread" -}}
+{{- $root := index . 0 -}}{{- $name := index . 1 -}}{{- $strict := index . 2 -}}
+{{- $sel := dict "app.kubernetes.io/instance" $root.Release.Name "app.kubernetes.io/name" $name -}}
+affinity:
+  podAntiAffinity:
+    {{- if and $strict (eq $root.Values.scheduling.podAntiAffinity "required") }}
+    requiredDuringSchedulingIgnoredDuringExecution:
+      - topologyKey: kubernetes.io/hostname
+        labelSelector:
+          matchLabels: {{ toJson $sel }}
+    {{- else }}
+    preferredDuringSchedulingIgnoredDuringExecution:
+      - weight: 100
+        podAffinityTerm:
+          topologyKey: kubernetes.io/hostname
+          labelSelector:
+            matchLabels: {{ toJson $sel }}
+    {{- end }}
+topologySpreadConstraints:
+  - maxSkew: 1
+    topologyKey: topology.kubernetes.io/zone
+    whenUnsatisfiable: {{ if $strict }}{{ $root.Values.scheduling.zoneSpread }}{{ else }}ScheduleAnyway{{ end }}
+    labelSelector:
+      matchLabels: {{ toJson $sel }}
+{{- end -}}
