@@ -2,10 +2,15 @@
 // image onto the node like a container does: admission finds them in every workload kind, judges
 // them, names them by volume in a refusal, pins them when asked and audits them.
 import assert from 'node:assert/strict';
-import { describe, it } from 'node:test';
-import { Compliance } from '@assay/proto';
+import { after, before, describe, it } from 'node:test';
+import { fromBinary } from '@bufbuild/protobuf';
+import { AuditBatchSchema, Compliance, Topics, type AuditEvent } from '@assay/proto';
 import { auditEventOf, extractImages, ImageFieldError, imagesOf, IMAGE_SOURCES, parseAdmissionReview, pinDigestsPatch, podSpecPath, POD_SPEC_PATHS, reviewAdmission, wantsPinning } from '@assay/admission';
-import { canonical, digestFor, genericImageWalk, memorySnapshot, runtimePolicy, verdict } from './helpers.ts';
+import { buildImage, pushImage } from '../support/oci-image.ts';
+import { startRegistry, type Registry } from '../support/oci-registry.ts';
+import { waitFor } from '../support/processes.ts';
+import { canonical, digestFor, genericImageWalk, memorySnapshot, post, runtimePolicy, verdict } from './helpers.ts';
+import { startStack, type Stack } from './stack.ts';
 
 const NOW = new Date('2026-11-26T12:00:00Z');
 const APP = 'registry.local/team/app:v1';
@@ -151,5 +156,68 @@ describe('admission: OCI image volumes', () => {
     assert.equal(vol.allowed, false);
     assert.equal(vol.compliance, Compliance.NON_COMPLIANT);
     assert.match(ev.event.value.message, /volume "models"/);
+  });
+});
+
+describe('admission: OCI image volumes through the HTTPS webhook (real nats-server and registry)', () => {
+  let stack: Stack;
+  let registry: Registry;
+  let url: string;
+  let pushed: string;
+  const audits: AuditEvent[] = [];
+
+  before(async () => {
+    stack = await startStack();
+    const sub = stack.admin.nc.subscribe(Topics.auditAdmissionBatch.subject);
+    void (async () => {
+      for await (const m of sub) audits.push(...fromBinary(AuditBatchSchema, m.data).events);
+    })();
+    await stack.putPolicy(runtimePolicy('rp', { scope: { namespaces: ['shop'] } }));
+    await stack.putTag(APP, GOOD);
+    await stack.putVerdict(GOOD, verdict(Compliance.COMPLIANT));
+    // The volume's tag is not in the tags bucket: admission resolves it with a registry HEAD.
+    registry = await startRegistry();
+    pushed = await pushImage(registry.host, 'ml/models', 'v3', await buildImage({ layers: [[{ path: 'models/key.pem', content: 'not really a key\n' }]] }));
+    await stack.putVerdict(pushed, verdict(Compliance.NON_COMPLIANT, [{ policy: 'baseline', control: 'sensitive_data', message: 'sensitive data: private key at /models/key.pem' }]));
+    const svc = await stack.service({ ADMISSION_TAG_LOOKUP_TIMEOUT: '2000' });
+    url = svc.api!.webhook!.address;
+  });
+  after(async () => {
+    await stack?.close();
+    await registry?.close();
+  });
+
+  it('/validate refuses a pod whose image volume is non-compliant, resolving its tag in the registry, and audits the volume', async () => {
+    const models = `${registry.host}/ml/models:v3`;
+    const body = review({ group: '', kind: 'Pod' }, { metadata: { name: 'w' }, spec: podSpec(models) });
+    const res = await post(stack.agent, `${url}/validate`, body);
+    assert.equal(res.status, 200);
+    assert.equal(res.json.response.allowed, false);
+    assert.equal(
+      res.json.response.status.message,
+      `spec.volumes[1].image.reference (volume "models"): image "${models}" (${pushed}) is non-compliant: baseline/sensitive_data: sensitive data: private key at /models/key.pem (runtime policy rp)`,
+    );
+    const ev = await waitFor('the audit event', () => audits.find((a) => a.event.case === 'admission' && a.event.value.uid === 'uid-vol'));
+    assert.equal(ev.event.case, 'admission');
+    if (ev.event.case !== 'admission') return;
+    assert.deepEqual(
+      ev.event.value.images.map((i) => [i.path, i.reference, i.image?.digest, i.allowed]),
+      [
+        ['spec.containers[0].image', APP, GOOD, true],
+        ['spec.volumes[1].image.reference', models, pushed, false],
+      ],
+    );
+  });
+
+  it('/mutate pins the image volume of a labelled pod at its reference', async () => {
+    const models = `${registry.host}/ml/models:v3`;
+    const body = review({ group: '', kind: 'Pod' }, { metadata: { name: 'w', labels: { 'assay.dev/pin-digests': 'true' } }, spec: podSpec(models) });
+    const res = await post(stack.agent, `${url}/mutate`, { ...body, request: { ...body.request, uid: 'uid-mut' } });
+    assert.equal(res.json.response.allowed, true);
+    assert.equal(res.json.response.patchType, 'JSONPatch');
+    assert.deepEqual(JSON.parse(Buffer.from(res.json.response.patch, 'base64').toString('utf8')), [
+      { op: 'replace', path: '/spec/containers/0/image', value: `${APP}@${GOOD}` },
+      { op: 'replace', path: '/spec/volumes/1/image/reference', value: `${models}@${pushed}` },
+    ]);
   });
 });
