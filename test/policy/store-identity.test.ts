@@ -13,8 +13,10 @@ import { createService, STORE_IDENTITY_CHECK, type ServiceHandle } from '@assay/
 import { openSqliteStore, type Store } from '@assay/store';
 import { DocumentBuckets } from '../../services/policy/src/document-buckets.ts';
 import { startNatsServer, type NatsServer } from '../support/nats-server.ts';
-import { makeTempDir, type TempDir } from '../support/tempdir.ts';
+import { makeTempDir } from '../support/tempdir.ts';
 import { exception, runtimePolicy } from '../store/fixtures.ts';
+
+type TempDir = Awaited<ReturnType<typeof makeTempDir>>;
 
 const NOW = new Date('2026-01-10T00:00:00Z');
 const clock = () => NOW;
