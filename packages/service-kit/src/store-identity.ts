@@ -4,7 +4,7 @@
 // quietly judging from a store nobody else writes.
 import { awaitDeploymentStore, deploymentBucket, type StoreClaim, type StoreRecord } from '@assay/bus';
 import type { Gauge } from '@assay/telemetry';
-import type { ServiceContext } from './service.ts';
+import type { ServiceContext } from './definition.ts';
 
 export const STORE_IDENTITY_CHECK = 'store-identity';
 
