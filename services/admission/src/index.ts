@@ -16,3 +16,4 @@ export * from './publisher.ts';
 export * from './audit-batcher.ts';
 export * from './lru.ts';
 export * from './namespace-labels.ts';
+export * from './staleness.ts';
