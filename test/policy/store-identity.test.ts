@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { bucketWriter, connectBus, deploymentBucket, provisionTopology, type BusConnection } from '@assay/bus';
+import { bucketWriter, claimDeploymentStore, connectBus, deploymentBucket, provisionTopology, type BusConnection } from '@assay/bus';
 import { Buckets, DeploymentKeys, FullTopology, encodeBucketKey } from '@assay/proto';
 import { policyService } from '@assay/policy';
 import { scannerService } from '@assay/scanner';
@@ -83,6 +83,26 @@ describe('policy document buckets: reconciliation keeps what another store wrote
     assert.deepEqual(await keys(bus, Buckets.exceptions.name), [encodeBucketKey('ex-a')]);
     return s;
   }
+
+  it('racing services with different stores: exactly one records its store, every other one is told it is not the deployment\'s', async () => {
+    await freshBus();
+    const kv = await deploymentBucket(bus.js);
+    const candidates = await Promise.all(['race-1', 'race-2', 'race-3', 'race-4'].map(async (n) => (await store(n)).identity()));
+    const claims = await Promise.all(candidates.map((c, i) => claimDeploymentStore(kv, c, { by: `svc@${i}` })));
+    const winners = claims.filter((c) => c.outcome === 'recorded');
+    assert.equal(winners.length, 1, JSON.stringify(claims));
+    const winner = winners[0]!.recorded;
+    for (const c of claims) assert.equal(c.recorded.id, winner.id, 'everyone sees the one recorded store');
+    assert.equal(claims.filter((c) => c.outcome === 'mismatch').length, 3);
+    // The winner asking again matches; a loser with STORE_ADOPT replaces it and keeps the one it replaced.
+    const again = await claimDeploymentStore(kv, candidates.find((c) => c.id === winner.id)!, { by: 'svc@again' });
+    assert.equal(again.outcome, 'matches');
+    const loser = candidates.find((c) => c.id !== winner.id)!;
+    const adopted = await claimDeploymentStore(kv, loser, { by: 'svc@adopt', adopt: true });
+    assert.equal(adopted.outcome, 'adopted');
+    assert.equal(adopted.outcome === 'adopted' ? adopted.previous.id : '', winner.id);
+    assert.equal((await claimDeploymentStore(kv, loser, { by: 'svc@after' })).outcome, 'matches');
+  });
 
   it('same store: reconciles in full (deletes what the store no longer holds) and records itself as the writer', async () => {
     await freshBus();
