@@ -1,9 +1,9 @@
 // The whole system on one machine: nats-server with JetStream, the full topology, and the
-// five services as child processes, each authenticating as its own NATS user. A service that
-// exits is started again with backoff while the others keep running (`kill` its pid, from
-// <state>/run/<service>.pid, to restart one by hand); only a stop request, or nats-server or the
-// registry exiting, ends the stack. Started by `npm start` (scripts/local-stack.ts); importable
-// so tests can drive it.
+// five services as child processes, each authenticating as its own NATS user. A process that
+// exits (a service, nats-server, the registry) is started again with backoff while the others
+// keep running (`kill` a service's pid, from <state>/run/<service>.pid, to restart it by hand);
+// only a stop request ends the stack. Started by `npm start` (scripts/local-stack.ts);
+// importable so tests can drive it.
 import { appendFile, mkdir, rm, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -14,16 +14,17 @@ import { auditService } from '@assay/audit';
 import { policyService } from '@assay/policy';
 import { registryWatcherService } from '@assay/registry-watcher';
 import { scannerService } from '@assay/scanner';
-import { spawnChild, type Child, type ExitStatus } from './children.ts';
+import { spawnChild, type Child } from './children.ts';
 import { cleanUpLeftovers } from './leftovers.ts';
 import { createFormatter, type LogFormatter } from './format.ts';
 import { ensureSecrets, ensureTls, hasBinary, startRegistry, type RegistryProcess } from './extras.ts';
 import { ADMIN_USER, DEMO_USER, ensureUsers, startNats, type NatsProcess } from './nats.ts';
 import { preferPort, reservePort } from './ports.ts';
+import { readyz, waitReadyAgain } from './readiness.ts';
 import { classifyRegistryLine } from './registry-log.ts';
 import type { LocalStackOptions } from './options.ts';
 import { StateFile, type ServiceInfo, type StackState } from './state-file.ts';
-import { Supervisor } from './supervisor.ts';
+import { Supervisor, type RestartInfo } from './supervisor.ts';
 
 export { optionsFromEnv, type LocalStackOptions } from './options.ts';
 export type { ServiceInfo, StackState } from './state-file.ts';
@@ -58,13 +59,6 @@ export interface LocalStack {
   kill(): void;
   /** Resolves with the exit code once the stack has stopped (0 after a requested stop, 1 after a failure). */
   readonly done: Promise<number>;
-}
-
-async function readyz(url: string): Promise<{ ok: boolean; failing: string[] }> {
-  const res = await fetch(`${url}/readyz`, { signal: AbortSignal.timeout(2000) });
-  const body = (await res.json().catch(() => ({}))) as { failing?: string[]; checks?: { name: string; detail?: string; ok: boolean }[] };
-  const failing = (body.checks ?? []).filter((c) => !c.ok).map((c) => (c.detail ? `${c.name} (${c.detail})` : c.name));
-  return { ok: res.status === 200, failing };
 }
 
 export async function startLocalStack(options: LocalStackOptions = {}): Promise<LocalStack> {
@@ -120,21 +114,23 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
   const registryLog = join(registryDir, 'registry.log');
   let registryLogWrites = Promise.resolve();
   const debugging = /^(debug|trace)$/i.test(env.LOG_LEVEL ?? '');
+  const startLocalRegistry = (port: number) =>
+    startRegistry({
+      stateDir,
+      port,
+      notifyUrl: `http://127.0.0.1:${watcherPort}/registry/events/local`,
+      token: secrets.notificationToken,
+      onLine: (line) => {
+        registryLogWrites = registryLogWrites.then(() => appendFile(registryLog, line + '\n')).catch(() => {});
+        const shown = classifyRegistryLine(line);
+        if (shown && (shown.level !== 'debug' || debugging)) log(shown.level, shown.message);
+      },
+    });
   if (!hasBinary('docker-registry')) {
     log('warn', 'docker-registry is not installed: no local registry (install the Debian package docker-registry)');
   } else {
     try {
-      registry = await startRegistry({
-        stateDir,
-        port: await registryReservation!.release().then(() => registryReservation!.port),
-        notifyUrl: `http://127.0.0.1:${watcherPort}/registry/events/local`,
-        token: secrets.notificationToken,
-        onLine: (line) => {
-          registryLogWrites = registryLogWrites.then(() => appendFile(registryLog, line + '\n')).catch(() => {});
-          const shown = classifyRegistryLine(line);
-          if (shown && (shown.level !== 'debug' || debugging)) log(shown.level, shown.message);
-        },
-      });
+      registry = await startLocalRegistry(await registryReservation!.release().then(() => registryReservation!.port));
       log('info', 'local registry listening', { url: registry.url, registry_pid: registry.child.pid, storage: join(registryDir, 'data') });
     } catch (err) {
       // The rest of the system is still useful without it.
@@ -176,9 +172,9 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     pid: process.pid,
     startedAt,
     ready: everReady,
-    nats: { pid: nats.child.pid, url: nats.url, demo: { user: demoUser.user, password: demoUser.password } },
+    nats: { pid: natsSup.child!.pid, url: nats.url, demo: { user: demoUser.user, password: demoUser.password } },
     services: infos,
-    ...(registry ? { registry: { pid: registry.child.pid, url: registry.url, host: registry.host, name: 'local' } } : {}),
+    ...(registry ? { registry: { pid: registrySup?.child?.pid ?? registry.child.pid, url: registry.url, host: registry.host, name: 'local' } } : {}),
     ...(tls && webhookUrl ? { webhook: { url: webhookUrl, caCert: tls.caCert } } : {}),
     policyApi: { url: infos.find((i) => i.name === 'policy')?.url, token: secrets.policyApiToken },
     ...(env.ES_URL ? { esUrl: env.ES_URL } : {}),
@@ -196,13 +192,13 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
         }),
       );
       await rm(pidDir, { recursive: true, force: true });
-      if (registry) {
-        const r = await registry.child.stop(stopGraceMs);
-        if (r.signal === 'SIGKILL') log('warn', `docker-registry did not stop within ${stopGraceMs} ms; killed`);
+      if (registrySup) {
+        const r = await registrySup.stop(stopGraceMs);
+        if (r?.signal === 'SIGKILL') log('warn', `docker-registry did not stop within ${stopGraceMs} ms; killed`);
         await registryLogWrites;
       }
-      const s = await nats.child.stop(stopGraceMs);
-      if (s.signal === 'SIGKILL') log('warn', `nats-server did not stop within ${stopGraceMs} ms; killed`);
+      const s = await natsSup.stop(stopGraceMs);
+      if (s?.signal === 'SIGKILL') log('warn', `nats-server did not stop within ${stopGraceMs} ms; killed`);
       await natsLogWrites;
       await state.remove();
       const code = failed ? 1 : 0;
@@ -220,46 +216,54 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     void stop(msg);
   };
 
-  const watchExit = (name: string, child: Child) => {
-    void child.exited.then((s: ExitStatus) => {
-      if (!stopping) fail(`${name} exited unexpectedly (${s.description}); shutting everything down`);
-    });
+  const logExit = (name: string, r: RestartInfo) => {
+    const fields = { exit: r.status.description, up_s: Math.round(r.uptimeMs / 1000), restart_in_ms: r.delayMs, restarts: r.restarts };
+    // A crash loop stays visible (an error from the third exit in a row) and never stops the others.
+    if (r.consecutive >= 3) log('error', `${name} keeps exiting (${r.consecutive} times in a row); restarting it with backoff`, fields);
+    else log('warn', `${name} exited (${r.status.description}); restarting it`, fields);
   };
-  watchExit('nats-server', nats.child);
-  if (registry) watchExit('docker-registry', registry.child);
+  // nats-server and the registry are started again like a service, on the same port with the
+  // same storage (JetStream's state and the images survive); the services reconnect.
+  const superviseServer = (name: string, first: Child, again: () => Promise<Child>) => {
+    const sup = new Supervisor({
+      name,
+      ...(options.restartBackoff ? { backoff: options.restartBackoff } : {}),
+      start: (restarts) => (restarts === 0 ? first : again()),
+      onStart: (child, restarts) => {
+        if (restarts === 0) return;
+        log('info', `${name} started again`, { server_pid: child.pid, restarts });
+        void writeState();
+      },
+      onExit: (r) => logExit(name, r),
+      onStartError: (err) => log('error', `cannot start ${name} again: ${err instanceof Error ? err.message : String(err)}`),
+    });
+    void sup.start();
+    return sup;
+  };
+  const natsSup = superviseServer('nats-server', nats.child, async () =>
+    (await startNats({ dir: natsDir, port: nats.port, users: [...users.values()], onLine: onNatsLine })).child,
+  );
+  const registrySup = registry ? superviseServer('docker-registry', registry.child, async () => (await startLocalRegistry(Number(new URL(registry!.url).port))).child) : undefined;
 
   /** After a restart: waits for the new process to answer /readyz 200, and says so. */
   const readyAgain = async (info: ServiceInfo, child: Child) => {
-    const since = Date.now();
-    let warned = false;
-    let failing: string[] = [];
-    while (!stopping && child.exitStatus === undefined) {
-      if (info.url !== undefined) {
-        try {
-          const r = await readyz(info.url);
-          if (r.ok && !stopping && child.exitStatus === undefined) {
-            info.ready = true;
-            log('info', `${info.name} is ready again`, { service_pid: child.pid, url: info.url, restarts: info.restarts });
-            await writeState();
-            return;
-          }
-          failing = r.failing;
-        } catch (err) {
-          failing = [err instanceof Error ? err.message : String(err)];
-        }
-      }
-      if (!warned && Date.now() - since > readyTimeoutMs) {
-        warned = true;
-        log('warn', `${info.name} is not ready ${Math.round(readyTimeoutMs / 1000)} s after its restart`, { failing: failing.join(', ') || 'health server not up yet' });
-      }
-      await new Promise((r) => setTimeout(r, 200));
-    }
+    const ready = await waitReadyAgain({
+      child,
+      url: () => info.url,
+      stopped: () => stopping !== undefined,
+      warnAfterMs: readyTimeoutMs,
+      warn: (failing) => log('warn', `${info.name} is not ready ${Math.round(readyTimeoutMs / 1000)} s after its restart`, { failing }),
+    });
+    if (!ready) return;
+    info.ready = true;
+    log('info', `${info.name} is ready again`, { service_pid: child.pid, url: info.url, restarts: info.restarts });
+    await writeState();
   };
 
   const kill = () => {
     for (const c of children.values()) c.killNow();
-    registry?.child.killNow();
-    nats.child.killNow();
+    registrySup?.killNow();
+    natsSup.killNow();
   };
 
   try {
@@ -355,10 +359,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
         onExit: (r) => {
           info.ready = false;
           void writeState();
-          const fields = { exit: r.status.description, up_s: Math.round(r.uptimeMs / 1000), restart_in_ms: r.delayMs, restarts: r.restarts };
-          // A crash loop stays visible (an error from the third exit in a row) and never stops the others.
-          if (r.consecutive >= 3) log('error', `${svc.name} keeps exiting (${r.consecutive} times in a row); restarting it with backoff`, fields);
-          else log('warn', `${svc.name} exited (${r.status.description}); restarting it`, fields);
+          logExit(svc.name, r);
         },
         onStartError: (err) => log('error', `cannot start ${svc.name} again: ${err instanceof Error ? err.message : String(err)}`),
       });
