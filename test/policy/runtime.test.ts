@@ -127,6 +127,10 @@ describe('decideAdmission', () => {
     const req = decideAdmission({ ...base, runtimePolicy: rp({ pending: { action: 'allow-and-request-scan' } }) });
     assert.equal(req.allowed, true);
     assert.equal(req.requestScan, true);
+    assert.match(req.warnings[0] ?? '', /not scanned yet; a scan was requested$/);
+    // A dry run requests nothing, and its warning must not claim otherwise.
+    const dry = decideAdmission({ ...base, runtimePolicy: rp({ pending: { action: 'allow-and-request-scan' } }), dryRun: true });
+    assert.match(dry.warnings[0] ?? '', /not scanned yet; a scan would be requested \(dry run: none was\)$/);
     const wait = decideAdmission({ ...base, runtimePolicy: rp({ pending: { action: 'wait', waitMs: 3000 } }) });
     assert.equal(wait.outcome, 'wait');
     assert.deepEqual(wait.deadline, new Date(NOW.getTime() + 3000));

@@ -78,6 +78,8 @@ export interface AdmissionInput {
   now: Date;
   /** Set when admission already waited for a pending scan and the wait ran out. */
   waitExpired?: boolean;
+  /** A dry-run review: nothing leaves admission, so messages must not claim a scan was requested. */
+  dryRun?: boolean;
 }
 
 export interface AdmissionDecision {
@@ -185,7 +187,9 @@ export function decideAdmission(input: AdmissionInput): AdmissionDecision {
 
   const scan = requestScan ? { requestScan: true } : {};
   if (violations.length === 0) {
-    const warnings = requestScan ? [`${name} is not scanned yet; a scan was requested`] : [];
+    // A dry run has no side effects, so no scan is requested: the warning says what a real request would do.
+    const scanNote = input.dryRun === true ? 'a scan would be requested (dry run: none was)' : 'a scan was requested';
+    const warnings = requestScan ? [`${name} is not scanned yet; ${scanNote}`] : [];
     if (advisories.length === 0) return { ...base, ...scan, outcome: 'allow', allowed: true, warnings, message: 'allowed', violations };
     const told = advisories.join('; ');
     return {

@@ -188,6 +188,7 @@ export function evaluateRequest(request: AdmissionRequest, snapshot: DecisionSna
       exceptions,
       now,
       ...(opts.waitExpired ? { waitExpired: true } : {}),
+      ...(request.dryRun ? { dryRun: true } : {}),
     });
     const pinned: ImageReference = digest !== undefined ? { ...ref, digest } : ref;
     let line: string | undefined;
