@@ -1,6 +1,7 @@
 // registry-watcher told of a push whose manifest is gone by the time it reads it (pushed, then
-// deleted): the registry's 404 is an answer, logged at info and kept out of the error metrics —
-// while a registry that cannot be reached at all is still a warning, then an error.
+// deleted), or polling a configured repository nothing was pushed to yet: the registry's 404 is
+// an answer, not logged as a warning or error and kept out of the error metrics — while a
+// registry that cannot be reached at all is still a warning, then an error.
 import assert from 'node:assert/strict';
 import { Writable } from 'node:stream';
 import { after, before, describe, test } from 'node:test';
@@ -8,8 +9,9 @@ import { createService } from '@assay/service-kit';
 import { registryWatcherService } from '@assay/registry-watcher';
 import { type NatsServer, startNatsServer } from '../support/nats-server.ts';
 import { type Registry, startRegistry } from '../support/oci-registry.ts';
+import { pushImage } from '../support/oci-image.ts';
 import { waitFor } from '../support/processes.ts';
-import { metricValue, TOKEN, type Watcher } from './helpers.ts';
+import { metricValue, smallImage, TOKEN, type Watcher } from './helpers.ts';
 
 type LogLine = { level: string; msg: string; digest?: string; registry?: string };
 
@@ -41,6 +43,8 @@ describe('registry-watcher: a 404 from the registry is not an error', () => {
           { name: 'local', url: registry.url, insecure: true, trustNotifications: true },
           // Nothing listens there: a real fault.
           { name: 'down', url: 'http://127.0.0.1:1', insecure: true, trustNotifications: true },
+          // Polled by hand (pollNow): one repository has images, the other none yet.
+          { name: 'polled', url: registry.url, insecure: true, repositories: ['app/real', 'app/never-pushed'], pollIntervalSeconds: 3600 },
         ]),
         WATCHER_RETRY_BASE: '50ms',
         WATCHER_RETRY_ATTEMPTS: '3',
@@ -75,6 +79,20 @@ describe('registry-watcher: a 404 from the registry is not an error', () => {
     assert.equal(about.filter((l) => /asking again/.test(l.msg)).length, 2, 'asked again before giving up (3 attempts)');
     assert.deepEqual(about.filter((l) => l.level !== 'info'), [], 'no warning or error about it');
     assert.equal(await metricValue(watcher, 'assay_watcher_errors_total', { registry: 'local' }), 0);
+  });
+
+  test('polling a configured repository never pushed: a successful poll, no warning', async () => {
+    const image = await smallImage('real');
+    await pushImage(registry.host, 'app/real', 'v1', image);
+    await watcher.api!.pollNow('polled');
+    const status = watcher.api!.status().registries.find((r) => r.name === 'polled')!;
+    assert.equal(status.tags, 1, 'the real repository was polled');
+    assert.equal(status.repositories, 2);
+    // Polls at start (nothing pushed at all) and now: none failed.
+    assert.equal(status.consecutiveFailures, 0);
+    assert.equal(status.lastError, null);
+    assert.deepEqual(lines.filter((l) => l.registry === 'polled' && (l.level === 'warn' || l.level === 'error')), []);
+    assert.equal(await metricValue(watcher, 'assay_watcher_errors_total', { registry: 'polled' }), 0);
   });
 
   test('a registry that cannot be reached is still a warning, then an error', async () => {

@@ -13,7 +13,7 @@ import type { Logger } from '@assay/telemetry';
 import { type Discovery, DiscoverySource } from './discovery.ts';
 import { Limiter } from './limit.ts';
 import type { RegistryAccess } from './registry-access.ts';
-import type { RegistrySpec } from '@assay/registry-client';
+import { isRegistryNotFound, type RegistrySpec } from '@assay/registry-client';
 import { errorMessage, type RegistryStatus } from './status.ts';
 
 export interface PollerOptions {
@@ -109,7 +109,11 @@ export class Poller {
           try {
             tags = await this.#limiter.run(() => collect(access.tags(repository)));
           } catch (err) {
-            failures.push(err);
+            // A configured repository nothing was pushed to yet has no tags: an answer, not a
+            // failed poll. Tags the bucket holds for it are kept all the same (some registries
+            // answer 404 for a repository the credentials may not read, which is no deletion).
+            if (isRegistryNotFound(err)) this.#log.debug({ repository, reason: errorMessage(err) }, 'repository not in the registry: nothing to poll');
+            else failures.push(err);
             return;
           }
           report.tags += tags.length;
@@ -123,7 +127,10 @@ export class Poller {
                   // Listed, yet gone by the time of the HEAD: deleted in between.
                   if (r.digest === undefined) report.removed += (await discovery.forget(registry, repository, { tag })).length;
                 } catch (err) {
-                  failures.push(err);
+                  // Listed, yet its manifest gone by the time it was read: deleted in between;
+                  // the next poll no longer lists it.
+                  if (isRegistryNotFound(err)) this.#log.debug({ repository, tag, reason: errorMessage(err) }, 'tag deleted while polling');
+                  else failures.push(err);
                 }
               }),
             ),
