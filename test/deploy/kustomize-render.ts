@@ -4,8 +4,8 @@
 //
 //   resources   files (multi-document YAML) and directories holding a kustomization.yaml
 //   patches     `path:` or inline `patch:`, with an optional `target` (group, version, kind,
-//               name, namespace: exact matches). A patch that parses to a list is a JSON 6902
-//               patch (ops add, replace, remove; needs a target); otherwise each document is a
+//               name, namespace: exact matches), one patch per file. A patch that parses to a
+//               list is a JSON 6902 patch (ops add, replace, remove; needs a target); otherwise a
 //               strategic merge patch that identifies its object by apiVersion/kind/name
 //               (or applies to every target match). Strategic merge: maps merge recursively,
 //               null deletes a key, the lists named in MERGE_KEYS merge by their key, other
@@ -143,6 +143,9 @@ function applyPatch(dir: string, objects: K8sObject[], p: PatchEntry): K8sObject
     if (hits.length === 0) throw new KustomizeError(`${where}: the target matches nothing`);
     return objects.map((o) => (hits.includes(o) ? (jsonPatch(o as unknown as Json, docs[0] as JsonMap[], where) as unknown as K8sObject) : o));
   }
+  // `kubectl kustomize` renders several patches in one file offline, but `kubectl apply -k`
+  // against a live API server refuses them ("unable to parse SM or JSON patch"): one per file.
+  if (docs.length > 1) throw new KustomizeError(`${where}: ${docs.length} patches in one file (kubectl apply -k against a cluster refuses that): one per file`);
   let out = objects;
   for (const doc of docs) {
     if (!isMap(doc)) throw new KustomizeError(`${where}: a strategic merge patch is a map`);

@@ -351,6 +351,9 @@ test('kustomize-render.ts refuses features it does not implement, and applies th
     assert.deepEqual(renderKustomization(dir)[0]!['data'], { k: 'z' });
     writeFileSync(join(dir, 'kustomization.yaml'), 'resources: [cm.yaml]\npatches: [{path: json.yaml, target: {kind: ConfigMap, name: b}}]\n');
     assert.throws(() => renderKustomization(dir), /matches nothing/);
+    writeFileSync(join(dir, 'two.yaml'), 'apiVersion: v1\nkind: ConfigMap\nmetadata: {name: a, namespace: x}\ndata: {j: w}\n---\napiVersion: v1\nkind: ConfigMap\nmetadata: {name: a, namespace: x}\ndata: {i: v}\n');
+    writeFileSync(join(dir, 'kustomization.yaml'), 'resources: [cm.yaml]\npatches: [{path: two.yaml}]\n');
+    assert.throws(() => renderKustomization(dir), /one per file/);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
