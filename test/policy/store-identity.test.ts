@@ -276,4 +276,27 @@ describe('services on one bus with different stores', () => {
       await admin.close();
     }
   });
+
+  it('a malformed store record keeps the service unready, saying what to delete', async () => {
+    const admin = await connectBus({ servers: nats.url, name: 'store-identity-admin' });
+    try {
+      await (await deploymentBucket(admin.js)).put(DeploymentKeys.store, new TextEncoder().encode('not json'));
+      const scanner = service(scannerService, 'policy.db');
+      const starting = scanner.start().catch((err: Error) => err);
+      const detail = await waitFor('the store-identity check to fail', async () => {
+        if (!scanner.address) return undefined;
+        const c = (await readyz(scanner)).body.checks.find((x: { name: string }) => x.name === STORE_IDENTITY_CHECK);
+        return c && !c.ok && /does not hold/.test(c.detail) ? (c.detail as string) : undefined;
+      });
+      assert.match(detail, /deployment bucket key store does not hold a store record .* delete it to record again/);
+      assert.match(await scanner.metrics.text(), /^assay_store_identity_mismatch\{[^}]*\} 0$/m, 'unknown is not a mismatch');
+      // Deleted: the next check records this store and the scanner becomes ready.
+      await (await deploymentBucket(admin.js)).delete(DeploymentKeys.store);
+      await scanner.ready({ timeoutMs: 10_000 });
+      await scanner.stop();
+      await starting;
+    } finally {
+      await admin.close();
+    }
+  });
 });

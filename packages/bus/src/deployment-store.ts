@@ -133,6 +133,8 @@ export interface AwaitDeploymentStoreOptions extends ClaimOptions {
   service: string;
   /** Called on every mismatch with the message to report (readiness detail, metric). */
   onMismatch(message: string): void;
+  /** Called when the record cannot be read or written (NATS away, a malformed record); retried. */
+  onUnknown?(message: string): void;
   signal: AbortSignal;
   /** How often a mismatch is checked again (an operator may fix the record meanwhile). Default 10 s. */
   recheckMs?: number;
@@ -148,7 +150,17 @@ export async function awaitDeploymentStore(o: AwaitDeploymentStoreOptions): Prom
   let lastMessage = '';
   for (;;) {
     if (o.signal.aborted) throw new Error(`stopped before ${o.service}'s store was accepted as the deployment's store`);
-    const claim = await claimDeploymentStore(o.kv, o.store, o);
+    let claim: StoreClaim | undefined;
+    try {
+      claim = await claimDeploymentStore(o.kv, o.store, o);
+    } catch (err) {
+      const message = `cannot compare this service's store with the deployment's store: ${err instanceof Error ? err.message : String(err)}`;
+      if (message !== lastMessage) logger.warn({ err }, message);
+      lastMessage = message;
+      o.onUnknown?.(message);
+      await pause(o.signal, Math.min(o.recheckMs ?? 10_000, 2000));
+      continue;
+    }
     if (claim.outcome === 'adopted') {
       logger.warn(
         { store: o.store, previous: claim.previous },
@@ -160,14 +172,18 @@ export async function awaitDeploymentStore(o: AwaitDeploymentStoreOptions): Prom
     if (message !== lastMessage) logger.error({ store: o.store, deploymentStore: claim.recorded }, message);
     lastMessage = message;
     o.onMismatch(message);
-    await new Promise<void>((resolve) => {
-      const t = setTimeout(done, o.recheckMs ?? 10_000);
-      o.signal.addEventListener('abort', done, { once: true });
-      function done() {
-        clearTimeout(t);
-        o.signal.removeEventListener('abort', done);
-        resolve();
-      }
-    });
+    await pause(o.signal, o.recheckMs ?? 10_000);
   }
+}
+
+function pause(signal: AbortSignal, ms: number): Promise<void> {
+  return new Promise<void>((resolve) => {
+    const t = setTimeout(done, ms);
+    signal.addEventListener('abort', done, { once: true });
+    function done() {
+      clearTimeout(t);
+      signal.removeEventListener('abort', done);
+      resolve();
+    }
+  });
 }

@@ -66,6 +66,9 @@ export async function requireDeploymentStore(
       flag.set(false, message);
       mismatch.set(1);
     },
+    onUnknown(message) {
+      flag.set(false, message);
+    },
   });
   flag.set(true);
   mismatch.set(0);
