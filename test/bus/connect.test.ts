@@ -105,3 +105,26 @@ test('close is idempotent and the connection reports closed', async () => {
     await server.close();
   }
 });
+
+test('a silent partition (no TCP close) is noticed by unanswered pings, not after minutes', async () => {
+  const { startTcpProxy } = await import('../support/tcp-proxy.ts');
+  const server = await startNatsServer();
+  const proxy = await startTcpProxy(Number(new URL(server.url).port));
+  const bus = await connectBus({ servers: `nats://${proxy.address}`, pingIntervalMs: 300, reconnectTimeWaitMs: 200 });
+  try {
+    assert.equal(bus.isConnected(), true);
+    proxy.freeze();
+    const frozenAt = Date.now();
+    // Two unanswered pings (maxPingOut 2) end the connection: about three intervals.
+    while (bus.isConnected() && Date.now() - frozenAt < 5000) await new Promise((r) => setTimeout(r, 50));
+    assert.equal(bus.isConnected(), false, 'still believes it is connected 5 s into a silent partition');
+    proxy.restore();
+    const restoredAt = Date.now();
+    while (!bus.isConnected() && Date.now() - restoredAt < 10_000) await new Promise((r) => setTimeout(r, 50));
+    assert.equal(bus.isConnected(), true, 'reconnected once the path works again');
+  } finally {
+    await bus.close();
+    await proxy.close();
+    await server.stop();
+  }
+});

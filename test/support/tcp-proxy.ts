@@ -1,6 +1,8 @@
 // A loopback TCP proxy for tests that need to take one client away from a server while others
 // keep using it (a network partition): `cut()` destroys every proxied connection and refuses new
-// ones until `restore()`. Bytes are passed through untouched.
+// ones until `restore()`. `freeze()` is the silent partition: connections stay open but no byte
+// passes either way (no FIN, no RST), as when a network path drops packets. Bytes are otherwise
+// passed through untouched.
 import { createServer, connect, type Socket } from 'node:net';
 import type { AddressInfo } from 'node:net';
 
@@ -11,6 +13,8 @@ export interface TcpProxy {
   /** Connections accepted and passed on so far. */
   readonly accepted: number;
   cut(): void;
+  /** Keeps every connection open but passes no bytes until `restore()`. */
+  freeze(): void;
   restore(): void;
   close(): Promise<void>;
 }
@@ -18,6 +22,7 @@ export interface TcpProxy {
 export async function startTcpProxy(targetPort: number, targetHost = '127.0.0.1'): Promise<TcpProxy> {
   const sockets = new Set<Socket>();
   let open = true;
+  let frozen = false;
   let accepted = 0;
   const track = (s: Socket) => {
     sockets.add(s);
@@ -30,8 +35,9 @@ export async function startTcpProxy(targetPort: number, targetHost = '127.0.0.1'
     accepted++;
     const upstream = connect(targetPort, targetHost);
     track(upstream);
-    client.pipe(upstream);
-    upstream.pipe(client);
+    // Not pipe(): a frozen proxy must swallow bytes (write nothing) without closing either side.
+    client.on('data', (chunk) => void (frozen || upstream.write(chunk)));
+    upstream.on('data', (chunk) => void (frozen || client.write(chunk)));
     client.on('close', () => upstream.destroy());
     upstream.on('close', () => client.destroy());
   });
@@ -47,8 +53,12 @@ export async function startTcpProxy(targetPort: number, targetHost = '127.0.0.1'
       open = false;
       for (const s of sockets) s.destroy();
     },
+    freeze() {
+      frozen = true;
+    },
     restore() {
       open = true;
+      frozen = false;
     },
     async close() {
       open = false;
