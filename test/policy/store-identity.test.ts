@@ -221,7 +221,7 @@ describe('services on one bus with different stores', () => {
       if (!scanner.address) return undefined;
       const r = await readyz(scanner);
       const check = r.body.checks.find((c: { name: string }) => c.name === STORE_IDENTITY_CHECK);
-      return check && !check.ok ? { ...r, check } : undefined;
+      return check && !check.ok && /is not the deployment's store/.test(check.detail) ? { ...r, check } : undefined;
     });
     assert.equal(report.status, 503);
     assert.ok(report.body.failing.includes(STORE_IDENTITY_CHECK));
@@ -266,12 +266,39 @@ describe('services on one bus with different stores', () => {
       const detail = await waitFor('the store-identity check to fail', async () => {
         if (!restarted.address) return undefined;
         const c = (await readyz(restarted)).body.checks.find((x: { name: string }) => x.name === STORE_IDENTITY_CHECK);
-        return c && !c.ok ? (c.detail as string) : undefined;
+        return c && !c.ok && /is not the deployment's store/.test(c.detail) ? (c.detail as string) : undefined;
       });
       assert.match(detail, /fresh-volume\.db.*is not the deployment's store sqlite:.*policy\.db/);
       assert.deepEqual(await keys(admin, Buckets.runtimePolicies.name), [encodeBucketKey('prod')], 'enforcement stays on');
       await restarted.stop();
       await starting;
+    } finally {
+      await admin.close();
+    }
+  });
+
+  it('a running service follows the record: another store recorded makes it unready at once; a deleted record is written again', async () => {
+    const admin = await connectBus({ servers: nats.url, name: 'store-identity-admin' });
+    try {
+      const kv = await deploymentBucket(admin.js);
+      const scanner = service(scannerService, 'policy.db');
+      await scanner.start();
+      await scanner.ready({ timeoutMs: 20_000 });
+      const mine = (await scanner.api!.store.identity()) as { id: string };
+      const elsewhere = { id: '00000000-0000-4000-8000-000000000000', kind: 'mongodb', location: 'mongo-0.mongo:27017/assay', createdAt: NOW.toISOString(), recordedBy: 'policy@other', recordedAt: NOW.toISOString() };
+      await kv.put(DeploymentKeys.store, new TextEncoder().encode(JSON.stringify(elsewhere)));
+      const detail = await waitFor('the store-identity check to fail', async () => {
+        const c = (await scanner.readiness()).checks.find((x) => x.name === STORE_IDENTITY_CHECK);
+        return c && !c.ok && /is not the deployment's store/.test(c.detail ?? '') ? c.detail : undefined;
+      });
+      assert.match(detail ?? '', /is not the deployment's store mongodb:mongo-0\.mongo:27017\/assay \(id 00000000-.*recorded by policy@other/);
+      assert.match(await scanner.metrics.text(), /^assay_store_identity_mismatch\{[^}]*\} 1$/m);
+      await kv.delete(DeploymentKeys.store);
+      await scanner.ready({ timeoutMs: 10_000 });
+      const e = await kv.get(DeploymentKeys.store);
+      assert.equal(e && e.operation === 'PUT' ? (JSON.parse(new TextDecoder().decode(e.value)) as { id: string }).id : undefined, mine.id, 'recorded again');
+      assert.match(await scanner.metrics.text(), /^assay_store_identity_mismatch\{[^}]*\} 0$/m);
+      await scanner.stop();
     } finally {
       await admin.close();
     }

@@ -7,6 +7,8 @@
 // so that a store that merely looks empty never deletes what another store wrote.
 import type { JetStreamClient, KV } from 'nats';
 import { Buckets, DeploymentKeys } from '@assay/proto';
+import type { ConnectionState } from './connect.ts';
+import { mirrorBucket, type KvMirror } from './kv-mirror.ts';
 import { type BusLogger, silentLogger } from './logger.ts';
 
 /** A store as identified by @assay/store (`store.identity()`): the fields the record keeps. */
@@ -53,9 +55,14 @@ function record(store: StoreRecord, by: string, now: Date): RecordedStore {
 async function read(kv: KV, key: string): Promise<RecordedStore | undefined> {
   const e = await kv.get(key);
   if (!e || e.operation !== 'PUT') return undefined;
+  return parseStoreRecord(e.value, key);
+}
+
+/** A store record as stored (JSON); throws naming the key when it is not one. */
+export function parseStoreRecord(value: Uint8Array, key: string): RecordedStore {
   let v: Partial<RecordedStore> | undefined;
   try {
-    v = JSON.parse(decoder.decode(e.value)) as Partial<RecordedStore>;
+    v = JSON.parse(decoder.decode(value)) as Partial<RecordedStore>;
   } catch {
     // reported below
   }
@@ -185,5 +192,49 @@ function pause(signal: AbortSignal, ms: number): Promise<void> {
       signal.removeEventListener('abort', done);
       resolve();
     }
+  });
+}
+
+export interface WatchDeploymentStoreOptions {
+  js: JetStreamClient;
+  /** The bus connection: the watch re-syncs after a reconnect. */
+  connection?: ConnectionState;
+  store: StoreRecord;
+  service: string;
+  by: string;
+  /** Called whenever the answer to "is this store the deployment's?" may have changed. */
+  onState(state: { ok: true } | { ok: false; message: string }): void;
+  logger?: BusLogger;
+}
+
+/**
+ * After start: follows the `store` record, so a service whose store stops being the deployment's
+ * (someone moved the deployment with STORE_ADOPT) says so at once; a record that disappears
+ * (a wiped NATS store) is written again. Stop the returned mirror at shutdown.
+ */
+export async function watchDeploymentStore(o: WatchDeploymentStoreOptions): Promise<KvMirror<RecordedStore>> {
+  const logger = o.logger ?? silentLogger;
+  const kv = await deploymentBucket(o.js);
+  const judge = (recorded: RecordedStore) => {
+    if (recorded.id === o.store.id) return o.onState({ ok: true });
+    const message = storeMismatchMessage(o.service, o.store, recorded);
+    logger.error({ store: o.store, deploymentStore: recorded }, message);
+    o.onState({ ok: false, message });
+  };
+  return mirrorBucket<RecordedStore>({
+    js: o.js,
+    bucket: Buckets.deployment.name,
+    key: DeploymentKeys.store,
+    decode: parseStoreRecord,
+    ...(o.connection ? { connection: o.connection } : {}),
+    logger,
+    onChange(change) {
+      if (change.op === 'put') return judge(change.value);
+      // Gone (the bucket was wiped or the key deleted): record this store again, or learn who did.
+      claimDeploymentStore(kv, o.store, { by: o.by }).then(
+        (claim) => judge(claim.recorded),
+        (err: unknown) => logger.warn({ err }, 'cannot record the deployment store again; retried at the next change'),
+      );
+    },
   });
 }

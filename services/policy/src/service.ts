@@ -77,7 +77,7 @@ export async function startPolicy(ctx: ServiceContext<PolicyShape>): Promise<Pol
   for (const r of await documents.reconcile()) {
     if (r.mode === 'full') continue;
     // Kept running: admission decides from the bucket copies, which stay as they are.
-    gate.mismatch.set(1);
+    gate.markBucketMismatch();
     ctx.logger.error({ bucket: r.bucket, kept: r.kept }, reconcileRefusal(r));
   }
   const logger = ctx.logger.child({ component: 'engine' });
