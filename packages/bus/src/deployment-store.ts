@@ -36,12 +36,12 @@ export type StoreClaim =
   | { readonly outcome: 'mismatch'; readonly recorded: RecordedStore };
 
 const encoder = new TextEncoder();
+const decoder = new TextDecoder();
 
 /** The deployment bucket, bound (the services that use it provision it). */
 export function deploymentBucket(js: JetStreamClient): Promise<KV> {
   return js.views.kv(Buckets.deployment.name, { bindOnly: true });
 }
-const decoder = new TextDecoder();
 
 /** `sqlite:/data/assay.db (id 1b4e…)`. */
 export function describeStoreRecord(s: StoreRecord): string {
