@@ -23,8 +23,3 @@ export interface StoredIdentity {
 export function newStoredIdentity(now: Date): StoredIdentity {
   return { id: randomUUID(), createdAt: now.toISOString() };
 }
-
-/** `sqlite:/data/assay.db (id 1b4e…)`: for messages and logs. */
-export function describeStore(identity: Pick<StoreIdentity, 'id' | 'kind' | 'location'>): string {
-  return `${identity.kind}:${identity.location} (id ${identity.id})`;
-}
