@@ -1,0 +1,4 @@
+// @assay/kit: the primitives, each written once.
+export { isObject } from './object.ts';
+export { pause, sleep } from './sleep.ts';
+export { Semaphore, type Release } from './semaphore.ts';
