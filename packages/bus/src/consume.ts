@@ -2,16 +2,17 @@
 // handler has finished (its side effects are done), retried with backoff when the handler fails,
 // and after the allowed deliveries — or at once when it can never succeed — recorded as a
 // DeadLetter on the bus and terminated, so one poison message never blocks a consumer.
-import { create, type DescMessage, fromBinary, type MessageShape } from '@bufbuild/protobuf';
+import { type DescMessage, fromBinary, type MessageShape } from '@bufbuild/protobuf';
 import { type Span, SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
 import type { Consumer, ConsumerMessages, JetStreamClient, JsMsg, MsgHdrs } from 'nats';
-import { type ConsumerSpec, DeadLetterSchema, deadLetterTopic, type Topic } from '@assay/proto';
-import { ConcurrencyLimit } from './concurrency-limit.ts';
+import { type ConsumerSpec, type DeadLetterSchema, deadLetterTopic, type Topic } from '@assay/proto';
+import { pause, Semaphore } from '@assay/kit';
 import type { ConnectionState } from './connect.ts';
+import { deadLetterRecord } from './dead-letter.ts';
 import { isPermanentError } from './errors.ts';
-import { eventIdOf, newEventMeta } from './event-meta.ts';
+import { eventIdOf } from './event-meta.ts';
 import { type BusLogger, silentLogger } from './logger.ts';
-import { HEADER_ASSAY_TYPE, headersToRecord } from './message-headers.ts';
+import { HEADER_ASSAY_TYPE } from './message-headers.ts';
 import { publishEvent, TRACER_NAME } from './publish.ts';
 import { extractTraceContext } from './trace-headers.ts';
 
@@ -90,7 +91,7 @@ export async function consumeDurable<S extends DescMessage>(opts: ConsumeDurable
   const logger = opts.logger ?? silentLogger;
   const maxDeliveries = opts.maxDeliveries ?? 5;
   const backoff = opts.backoffMs ?? DEFAULT_BACKOFF_MS;
-  const limit = new ConcurrencyLimit(opts.concurrency ?? 1);
+  const limit = new Semaphore(opts.concurrency ?? 1);
   const dlTopic = opts.deadLetter?.topic ?? deadLetterTopic(spec.stream);
   const producer = opts.deadLetter?.producer ?? 'assay-bus';
   const pullExpiresMs = Math.max(opts.pullExpiresMs ?? 10_000, 1_000);
@@ -115,30 +116,11 @@ export async function consumeDurable<S extends DescMessage>(opts: ConsumeDurable
   let batch: ConsumerMessages | undefined;
   const tracer = trace.getTracer(TRACER_NAME);
 
-  const sleep = (ms: number) =>
-    new Promise<void>((resolve) => {
-      if (stopper.signal.aborted) return resolve();
-      const done = () => {
-        clearTimeout(t);
-        stopper.signal.removeEventListener('abort', done);
-        resolve();
-      };
-      const t = setTimeout(done, ms);
-      stopper.signal.addEventListener('abort', done, { once: true });
-    });
+  // Every wait of the loop ends early at stop; the loop then sees the stop and ends.
+  const sleep = (ms: number) => pause(ms, stopper.signal);
 
   async function deadLetter(m: JsMsg, reason: string, causationId: string | undefined, span: Span): Promise<void> {
-    const record = create(DeadLetterSchema, {
-      meta: newEventMeta(producer, causationId),
-      stream: spec.stream,
-      consumer: spec.durable,
-      subject: m.subject,
-      streamSequence: BigInt(m.seq),
-      deliveries: m.info.deliveryCount,
-      reason,
-      data: m.data,
-      headers: headersToRecord(m.headers),
-    });
+    const record = deadLetterRecord(m, reason, { producer, stream: spec.stream, consumer: spec.durable, causationId });
     try {
       await publishEvent(js, dlTopic, record);
     } catch (err) {
@@ -266,10 +248,12 @@ export async function consumeDurable<S extends DescMessage>(opts: ConsumeDurable
         batch = await consumer.fetch({ max_messages: limit.free, expires: pullExpiresMs });
         for await (const m of batch) {
           received++;
-          limit.take();
+          // The fetch asked for no more than the free slots, so one is always free here.
+          const release = limit.tryAcquire();
+          if (!release) throw new Error('no free slot');
           const p = processMessage(m).finally(() => {
             inflight.delete(p);
-            limit.release();
+            release();
           });
           inflight.add(p);
         }

@@ -1,14 +1,61 @@
 // @assay/bus: the one way services talk over NATS JetStream — connect, provision, typed
 // publish, durable consumption with dead-lettering, and in-memory KV mirrors.
-export * from './logger.ts';
-export * from './connect.ts';
-export * from './provision.ts';
-export * from './event-meta.ts';
-export * from './errors.ts';
-export * from './message-headers.ts';
-export * from './trace-headers.ts';
-export * from './publish.ts';
-export * from './subscribe.ts';
-export * from './consume.ts';
-export * from './kv-mirror.ts';
-export * from './deployment-store.ts';
+export { type BusLogger, silentLogger } from './logger.ts';
+export {
+  BusConnectError,
+  type BusConnection,
+  type BusConnectOptions,
+  type BusTlsOptions,
+  connectBus,
+  type ConnectionState,
+  type Stoppable,
+} from './connect.ts';
+export {
+  bucketStreamName,
+  type DurableConsumerSpec,
+  type ProvisionAction,
+  type ProvisionOptions,
+  type ProvisionReport,
+  type ProvisionTopology,
+  provisionTopology,
+} from './provision.ts';
+export { derivedEventId, eventIdOf, newEventMeta } from './event-meta.ts';
+export { isPermanentError, PermanentError } from './errors.ts';
+export {
+  CONTENT_TYPE_PROTOBUF,
+  eventHeaders,
+  HEADER_ASSAY_TYPE,
+  HEADER_CONTENT_TYPE,
+  HEADER_MSG_ID,
+  headersToRecord,
+} from './message-headers.ts';
+export { extractTraceContext, injectTraceContext } from './trace-headers.ts';
+export { publishCore, publishEvent, type PublishEventOptions } from './publish.ts';
+export { subscribeCore } from './subscribe.ts';
+export { deadLetterRecord, type DeadLetterSource } from './dead-letter.ts';
+export {
+  type ConsumeDurableOptions,
+  consumeDurable,
+  type ConsumerHandle,
+  type DeadLetterOptions,
+  type Delivery,
+  type Handler,
+} from './consume.ts';
+export { type KvMirror, type KvMirrorOptions, mirrorBucket, type MirrorChange } from './kv-mirror.ts';
+export {
+  awaitDeploymentStore,
+  type AwaitDeploymentStoreOptions,
+  bucketWriter,
+  type ClaimOptions,
+  claimDeploymentStore,
+  deploymentBucket,
+  describeStoreRecord,
+  parseStoreRecord,
+  type RecordedStore,
+  recordBucketWriter,
+  type StoreClaim,
+  storeMismatchMessage,
+  type StoreRecord,
+  watchDeploymentStore,
+  type WatchDeploymentStoreOptions,
+} from './deployment-store.ts';

@@ -14,6 +14,7 @@ import {
   type QueuedIterator,
   type StoredMsg,
 } from 'nats';
+import { pause } from '@assay/kit';
 import { type BusLogger, silentLogger } from './logger.ts';
 import { bucketStreamName } from './provision.ts';
 
@@ -269,12 +270,11 @@ export async function mirrorBucket<T>(opts: KvMirrorOptions<T>): Promise<KvMirro
     });
   }
 
-  const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
   const supervise = async () => {
     let failures = 0;
     while (!stopped) {
       if (opts.connection && !opts.connection.isConnected()) {
-        await sleep(200);
+        await pause(200);
         continue;
       }
       try {
@@ -292,7 +292,7 @@ export async function mirrorBucket<T>(opts: KvMirrorOptions<T>): Promise<KvMirro
       current = undefined;
       live = false;
       if (stopped) break;
-      await sleep(Math.min(100 * 2 ** Math.min(failures, 5), 3_000));
+      await pause(Math.min(100 * 2 ** Math.min(failures, 5), 3_000));
     }
   };
   const closed = supervise().finally(() => {

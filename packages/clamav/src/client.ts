@@ -4,6 +4,7 @@
 // how many scans run at once, which a small semaphore does.
 import { connect, type Socket } from 'node:net';
 import type { Readable } from 'node:stream';
+import { Semaphore } from '@assay/kit';
 import { ClamdLimitError, ClamdProtocolError, ClamdUnavailableError } from './errors.ts';
 import { parseClamdVersion, type ClamdVersion } from './version.ts';
 
@@ -44,9 +45,8 @@ export class ClamdClient {
   readonly #connectTimeoutMs: number;
   readonly #timeoutMs: number;
   readonly #chunkBytes: number;
-  readonly #maxConcurrent: number;
-  #active = 0;
-  readonly #waiting: (() => void)[] = [];
+  /** Connections to clamd at once (each scan holds one). */
+  readonly #slots: Semaphore;
 
   constructor(opts: ClamdClientOptions) {
     this.address = opts.address;
@@ -55,7 +55,7 @@ export class ClamdClient {
     this.#timeoutMs = positive(opts.timeoutMs ?? 60_000, 'timeoutMs');
     // clamd reads a chunk length as a 32-bit number; keep chunks far below that.
     this.#chunkBytes = Math.min(positive(opts.chunkBytes ?? DEFAULT_CHUNK_BYTES, 'chunkBytes'), 16 * 1024 * 1024);
-    this.#maxConcurrent = positive(opts.maxConcurrent ?? 4, 'maxConcurrent');
+    this.#slots = new Semaphore(positive(opts.maxConcurrent ?? 4, 'maxConcurrent'));
   }
 
   /** `host:port` or `unix:/path`, for messages. */
@@ -144,29 +144,15 @@ export class ClamdClient {
   }
 
   async #withConnection<T>(fn: (conn: Connection) => Promise<T>): Promise<T> {
-    await this.#acquire();
-    let conn: Connection | undefined;
-    try {
-      conn = await Connection.open(this.address, this.label, this.#connectTimeoutMs, this.#timeoutMs);
-      return await fn(conn);
-    } finally {
-      conn?.close();
-      this.#release();
-    }
-  }
-
-  async #acquire(): Promise<void> {
-    if (this.#active < this.#maxConcurrent) {
-      this.#active++;
-      return;
-    }
-    await new Promise<void>((resolve) => this.#waiting.push(resolve));
-  }
-
-  #release(): void {
-    const next = this.#waiting.shift();
-    if (next) next();
-    else this.#active--;
+    return this.#slots.run(async () => {
+      let conn: Connection | undefined;
+      try {
+        conn = await Connection.open(this.address, this.label, this.#connectTimeoutMs, this.#timeoutMs);
+        return await fn(conn);
+      } finally {
+        conn?.close();
+      }
+    });
   }
 }
 

@@ -1,3 +1,39 @@
-export * from './config.ts';
-export * from './fields.ts';
-export * from './common.ts';
+// @assay/config: typed configuration from the environment (and an optional file), validated at start.
+export {
+  CONFIG_FILE_VAR,
+  type ConfigCheck,
+  ConfigError,
+  type ConfigOf,
+  type ConfigProblem,
+  type ConfigShape,
+  type ConfigSpec,
+  type ConfigVariable,
+  defineConfig,
+  type DefineConfigOptions,
+  type Env,
+  type LoadOptions,
+  REDACTED,
+  z,
+} from './config.ts';
+export {
+  annotate,
+  bool,
+  durationMs,
+  fieldDefault,
+  fieldDescription,
+  fieldMeta,
+  type FieldMeta,
+  int,
+  isSecretName,
+  list,
+  LOG_LEVELS,
+  type LogLevel,
+  logLevel,
+  natsServers,
+  oneOf,
+  port,
+  secret,
+  str,
+  url,
+} from './fields.ts';
+export { commonChecks, type CommonSettingsOptions, type CommonShape, commonSettings, DEFAULT_NATS_URL } from './common.ts';

@@ -1,16 +1,16 @@
 // @assay/registry-client: read images from OCI / Docker registries (Distribution HTTP API).
+export { RegistryClient } from './client.ts';
 export {
   type BlobOptions,
   type FetchedManifest,
-  isLoopbackHost,
   type ManifestDescriptor,
   type PingResult,
   type Platform,
   type PlatformManifest,
-  RegistryClient,
   type RegistryClientOptions,
   type RegistryLogger,
-} from './client.ts';
+} from './client-options.ts';
+export { isLoopbackHost } from './transport.ts';
 export {
   type CredentialProvider,
   credentialsFromDockerConfig,

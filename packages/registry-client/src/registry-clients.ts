@@ -1,6 +1,8 @@
 // One RegistryClient per registry host: configured ones (a registry list: credentials, CA,
 // insecure), others anonymous — HTTPS, or plain HTTP for a loopback host.
-import { isLoopbackHost, RegistryClient, type RegistryLogger } from './client.ts';
+import { RegistryClient } from './client.ts';
+import type { RegistryLogger } from './client-options.ts';
+import { isLoopbackHost } from './transport.ts';
 import type { RegistrySpec } from './registry-config.ts';
 
 export interface RegistryClientsOptions {

@@ -7,7 +7,8 @@
 //       shutdown took longer than SHUTDOWN_TIMEOUT
 //   130/143  a second SIGINT/SIGTERM during shutdown forced the exit
 import { ConfigError, type ConfigShape } from '@assay/config';
-import { createService, serviceConfigSpec, type CreateServiceOptions, type ServiceDefinition, type ServiceHandle } from './service.ts';
+import { serviceConfigSpec, type CreateServiceOptions, type ServiceDefinition, type ServiceHandle } from './definition.ts';
+import { createService } from './service.ts';
 
 /** EX_CONFIG (sysexits.h): the configuration is invalid. */
 export const EXIT_CONFIG = 78;

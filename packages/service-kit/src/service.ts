@@ -4,13 +4,11 @@
 import Fastify, { type FastifyInstance } from 'fastify';
 import type { CommonShape, ConfigOf, ConfigShape } from '@assay/config';
 import { connectBus, provisionTopology, type BusConnection } from '@assay/bus';
+import { pause } from '@assay/kit';
 import { createLogger, createMetrics, initTracing } from '@assay/telemetry';
 import { healthPlugin } from './health.ts';
 import { Readiness } from './readiness.ts';
 import { serviceConfigSpec, type CreateServiceOptions, type ServiceConfig, type ServiceDefinition, type ServiceHandle, type ServiceState } from './definition.ts';
-
-// The definition's types are part of this module's API (importers of service.ts keep working).
-export * from './definition.ts';
 
 const RETRY_MIN_MS = 250;
 const RETRY_MAX_MS = 5000;
@@ -77,17 +75,8 @@ export function createService<S extends ConfigShape, A = void>(
     },
   });
 
-  const sleep = (ms: number) =>
-    new Promise<void>((resolve) => {
-      if (abort.signal.aborted) return resolve();
-      const t = setTimeout(done, ms);
-      function done() {
-        clearTimeout(t);
-        abort.signal.removeEventListener('abort', done);
-        resolve();
-      }
-      abort.signal.addEventListener('abort', done, { once: true });
-    });
+  // Waits between attempts end early at stop; the retry loop then sees the stop and gives up.
+  const sleep = (ms: number) => pause(ms, abort.signal);
 
   /** Runs `fn` until it succeeds, backing off; returns undefined if the service stops meanwhile. */
   async function retry<T>(what: string, fn: () => Promise<T>, onError?: (err: unknown) => void): Promise<T | undefined> {
@@ -295,7 +284,7 @@ export function createService<S extends ConfigShape, A = void>(
           .join(', ');
         throw new Error(`${def.name} not ready after ${o.timeoutMs ?? 30_000} ms: ${why}`);
       }
-      await new Promise((r) => setTimeout(r, 50));
+      await pause(50);
     }
   }
 
