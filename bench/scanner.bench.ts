@@ -11,7 +11,7 @@ import { createGunzip } from 'node:zlib';
 import tar from 'tar-stream';
 import { RegistryClient } from '@assay/registry-client';
 import { openStore } from '@assay/store';
-import { DEFAULT_LIMITS, defaultAnalyzerRegistry, newScanState, scanImage, type ScanTarget } from '@assay/scanner';
+import { DEFAULT_LIMITS, defaultAnalyzerRegistry, newScanState, scanImage, type ScanTarget } from '@assay/scan-engine';
 import { debianImage } from '../test/support/debian-rootfs.ts';
 import { pushImage, type LayerEntry } from '../test/support/oci-image.ts';
 import { startRegistry } from '../test/support/oci-registry.ts';
@@ -56,7 +56,8 @@ try {
 
   async function scan(cache: boolean): Promise<number> {
     const t = performance.now();
-    const state = await scanImage({ analyzers, clientFor: () => client, limits: DEFAULT_LIMITS, layerCache: cache ? store.layerCache : undefined }, target, newScanState());
+    const state = newScanState();
+    await scanImage({ analyzers, clientFor: () => client, limits: DEFAULT_LIMITS, layerCache: cache ? store.layerCache : undefined }, target, state);
     if (!state.view || state.view.packages.length === 0) throw new Error('the scan found no packages');
     return performance.now() - t;
   }
@@ -77,7 +78,9 @@ try {
   const rawMs = median(rawTimes);
   const scanMs = median(scanTimes);
   const hitPerLayer = median(hitTimes) / layers.length;
-  const inflated = (await scanImage({ analyzers, clientFor: () => client, limits: DEFAULT_LIMITS }, target, newScanState())).analyses.reduce((s, a) => s + a.inflatedBytes, 0);
+  const last = newScanState();
+  await scanImage({ analyzers, clientFor: () => client, limits: DEFAULT_LIMITS }, target, last);
+  const inflated = last.analyses.reduce((s, a) => s + a.inflatedBytes, 0);
   await client.close();
   clearInterval(sampler);
   console.log(`layers=${layers.length} inflated_mb=${(inflated / 1e6).toFixed(0)} analyzers=${Object.keys(analyzers.versions()).length}`);

@@ -13,7 +13,7 @@ import { after, before, describe, test } from 'node:test';
 import type { BusConnection } from '@assay/bus';
 import { debFullVersion, type Package } from '@assay/inventory';
 import { ScanStatus } from '@assay/proto';
-import { defaultAnalyzerRegistry } from '@assay/scanner';
+import { defaultAnalyzerRegistry } from '@assay/scan-engine';
 import { debianImage, debianRootfsTar } from '../support/debian-rootfs.ts';
 import { pushImage, type LayerEntry } from '../support/oci-image.ts';
 import { type Registry, startRegistry } from '../support/oci-registry.ts';

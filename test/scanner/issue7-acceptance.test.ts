@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import type { BusConnection } from '@assay/bus';
 import { ScanStatus } from '@assay/proto';
-import { defaultAnalyzerRegistry } from '@assay/scanner';
+import { defaultAnalyzerRegistry } from '@assay/scan-engine';
 import { debianImage } from '../support/debian-rootfs.ts';
 import { EICAR_DETECTION, eicarBytes, startClamd, type Clamd } from '../support/clamd.ts';
 import { pushImage } from '../support/oci-image.ts';

@@ -19,8 +19,8 @@ import {
   toCycloneDx,
   cleanPath,
   type LayerAnalysis,
-} from '@assay/scanner';
-import type { ScanReport } from '@assay/store';
+} from '@assay/scan-engine';
+import type { ScanReport } from '@assay/domain';
 import { AnalyzerRegistry } from '@assay/inventory';
 import { buildLayer, hostileLayers, sha256Digest, type LayerEntry, type LayerSpec } from '../support/oci-image.ts';
 import { peakRss, testAnalyzers } from './helpers.ts';

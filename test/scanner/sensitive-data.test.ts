@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import type { BusConnection } from '@assay/bus';
 import { ScanStatus } from '@assay/proto';
-import { defaultAnalyzerRegistry } from '@assay/scanner';
+import { defaultAnalyzerRegistry } from '@assay/scan-engine';
 import { debianImage } from '../support/debian-rootfs.ts';
 import { buildImage, pushImage } from '../support/oci-image.ts';
 import { type Registry, startRegistry } from '../support/oci-registry.ts';

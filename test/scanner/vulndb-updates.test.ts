@@ -13,7 +13,7 @@ import { fromBinary } from '@bufbuild/protobuf';
 import type { ConsumerMessages } from 'nats';
 import { ScanStatus, Streams, Topics, type VulnDbUpdated, VulnDbUpdatedSchema } from '@assay/proto';
 import { derivedEventId, type BusConnection } from '@assay/bus';
-import { defaultAnalyzerRegistry } from '@assay/scanner';
+import { defaultAnalyzerRegistry } from '@assay/scan-engine';
 import { buildDatabase, publishDatabase } from '@assay/vulndb';
 import { buildImage, pushImage } from '../support/oci-image.ts';
 import { type NatsServer, startNatsServer } from '../support/nats-server.ts';

@@ -1,2 +1,75 @@
-// @assay/scan-engine: How an image is scanned: manifest, config, layers, analyzers, final view, checks, report (CycloneDX and SARIF beside it). No bus, no store.
-export {};
+// @assay/scan-engine: how an image is scanned, stage by stage — manifest (an index or an image),
+// config, layers (stream, tar guard, walker, limits, layer cache key), analyzers, final view,
+// custom checks, report — with vulnerability matching and the report formats (CycloneDX, SARIF)
+// beside it. No bus, no store: the scanner service and the CLI drive it.
+export { defaultAnalyzerRegistry } from './analyzers.ts';
+export { analyzerVersionsOf, checkPathsKey, layerCacheVersions, reportVersions, type LayerCacheVersions, type Versions } from './cache-keys.ts';
+export { checkPathsOf, finalCheckFs, runChecks } from './checks.ts';
+export { finalView, OS_PACKAGE_TYPES, type DeletedFile, type FinalView } from './final-view.ts';
+export {
+  ImageConfigError,
+  layerHistory,
+  parseImageConfig,
+  readImageConfig,
+  type ConfigFacts,
+  type HistoryFact,
+  type ImageConfigStep,
+  type ParsedImageConfig,
+} from './image-config.ts';
+export {
+  detectCompression,
+  inflateLayer,
+  readEntry,
+  streamLayer,
+  type Compression,
+  type EntryHandler,
+  type EntryType,
+  type LayerEntryHeader,
+  type LayerStreamOptions,
+  type LayerStreamResult,
+} from './layer-stream.ts';
+export { analyzeLayers, type LayerCache, type LayersContext } from './layers.ts';
+export { DEFAULT_LIMITS, formatBytes, GiB, LayerFormatError, LayerLimitError, MiB, type LayerLimits } from './limits.ts';
+export { prepareMalware, type MalwareContext, type MalwareOptions, type MalwareStep } from './malware.ts';
+export { readManifest, UnscannableImageError, type ManifestLayer, type ManifestStep, type PlatformManifest } from './manifest.ts';
+export { findingsOf, matchReport, NO_DB_WARNING, osOfReport, severityCounts, toVulnerability, withFindings } from './matching.ts';
+export { cleanPath, isUnder, OPAQUE_MARKER, whiteoutOf, WHITEOUT_PREFIX, type CleanPath, type Whiteout } from './paths.ts';
+export { buildReport, MALWARE_DISABLED_WARNING } from './report.ts';
+export { scanImage, type ScannerDeps, type ScanResult } from './scan.ts';
+export {
+  newScanState,
+  type BlobSource,
+  type LayerRecord,
+  type Platform,
+  type ScanCounters,
+  type ScanProgressUpdate,
+  type ScanState,
+  type ScanTarget,
+} from './state.ts';
+export { TarHeaderGuard } from './tar-guard.ts';
+export {
+  analyzeLayer,
+  isOsAnalyzer,
+  WALKER_KEY,
+  WALKER_VERSION,
+  type CheckFileRecord,
+  type LayerAnalysis,
+  type LayerMalware,
+  type WalkOptions,
+} from './walker.ts';
+export { ASSAY_PROPERTY_PREFIX, imagePurl, toCycloneDx, toCycloneDxBom } from './report-formats/cyclonedx.ts';
+export {
+  LEVEL_BY_SEVERITY,
+  pathToUri,
+  SARIF_SCHEMA,
+  SARIF_VERSION,
+  toSarif,
+  type SarifDriver,
+  type SarifLevel,
+  type SarifLocation,
+  type SarifLog,
+  type SarifOptions,
+  type SarifResult,
+  type SarifRule,
+  type SarifRun,
+} from './report-formats/sarif.ts';

@@ -5,7 +5,7 @@ import { registryListField } from '@assay/registry-client';
 import { parse as parseYaml } from 'yaml';
 import { InvalidCheckError, parseChecks, type CheckDefinition, type RegisteredBaseImage } from '@assay/inventory';
 import { CLAMD_ADDRESS_EXPECTED, parseClamdAddress, type ClamdAddress } from '@assay/clamav';
-import { DEFAULT_LIMITS, formatBytes, type LayerLimits } from './limits.ts';
+import { DEFAULT_LIMITS, formatBytes, GiB, MiB, type LayerLimits } from '@assay/scan-engine';
 
 /** A size in bytes: `1048576`, `512KiB`, `64MiB`, `8GiB` (also KB/MB/GB as powers of 1000). */
 export function byteSize(opts: { min?: number; max?: number } = {}) {
@@ -128,9 +128,6 @@ export function baseImagesField() {
     { expected },
   );
 }
-
-const GiB = 1024 ** 3;
-const MiB = 1024 ** 2;
 
 export const scannerConfig = {
   ...storeSettings(),

@@ -1,16 +1,17 @@
-export * from './service.ts';
-export * from './config.ts';
-export * from './limits.ts';
-export * from './paths.ts';
-export * from './layer-stream.ts';
-export * from './walker.ts';
-export * from './final-view.ts';
-export * from './image-config.ts';
-export * from './scan.ts';
-export * from './jobs.ts';
-export * from './cyclonedx.ts';
-export * from './routes.ts';
-export * from './analyzers.ts';
-export * from './vulndb.ts';
-export * from './checks.ts';
-export * from './maintenance.ts';
+// @assay/scanner: the scanner service — transport, bus and store around @assay/scan-engine.
+export {
+  DEFAULT_HTTP_PORT,
+  scannerConfig,
+  scannerService,
+  scannerServiceWith,
+  scannerTopology,
+  SERVICE_NAME,
+  startScanner,
+  type Scanner,
+  type ScannerServiceOptions,
+} from './service.ts';
+export { limitsFrom, type ScannerShape } from './config.ts';
+export { ScanJobs, type ScanJobsMetrics, type ScanJobsOptions } from './jobs.ts';
+export type { ScanOutcome, ScanRequestOptions } from './outcome.ts';
+export { StoreMaintenance, type MaintenanceOptions, type MaintenanceResult } from './maintenance.ts';
+export { VulnDbManager, vulnDbDirFrom, type VulnDbManagerOptions } from './vulndb.ts';

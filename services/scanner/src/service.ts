@@ -4,9 +4,9 @@
 import { createClamdClient } from '@assay/clamav';
 import type { AnalyzerRegistry } from '@assay/inventory';
 import { Buckets, Consumers, Streams, type Topology } from '@assay/proto';
+import { defaultAnalyzerRegistry } from '@assay/scan-engine';
 import { requireDeploymentStore, type ServiceContext, type ServiceDefinition } from '@assay/service-kit';
 import { openStore, type Store } from '@assay/store';
-import { defaultAnalyzerRegistry } from './analyzers.ts';
 import { limitsFrom, scannerConfig, type ScannerShape } from './config.ts';
 import { ScanJobs } from './jobs.ts';
 import { RegistryClients } from '@assay/registry-client';

@@ -12,25 +12,23 @@
 // stores each once (Nats-Msg-Id) within the duplicate window; later, the skip rule holds.
 // A KV claim would save the duplicate reads but leave an update un-applied when the claiming
 // replica dies half-way.
-import { create } from '@bufbuild/protobuf';
-import { timestampFromDate, timestampNow } from '@bufbuild/protobuf/wkt';
 import { createHash } from 'node:crypto';
 import { createReadStream, existsSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { derivedEventId, publishEvent, type BusConnection } from '@assay/bus';
-import type { OsInfo, Package } from '@assay/inventory';
-import { EventMetaSchema, Streams, Topics, VulnDbUpdatedSchema } from '@assay/proto';
+import { Streams, Topics } from '@assay/proto';
 import { isLoopbackHost, type RegistryClient } from '@assay/registry-client';
-import type { ScanReport, ScanSummary, Store } from '@assay/store';
+import { findingsOf, NO_DB_WARNING, withFindings } from '@assay/scan-engine';
+import type { ScanReport } from '@assay/domain';
+import type { Store } from '@assay/store';
 import type { Logger } from '@assay/telemetry';
 import {
   compareDbVersions,
   DbHolder,
   dbPath,
   fetchDatabaseFromUrl,
-  type Finding,
   refreshDatabase,
   rematch,
   rematchReports,
@@ -39,61 +37,14 @@ import {
   type VulnDb,
 } from '@assay/vulndb';
 import type { VulnDbSource } from './config.ts';
+import { vulnDbUpdatedEvent, vulnDbUpdatedId } from './events.ts';
 
-export const NO_DB_WARNING = 'no vulnerability database loaded';
-const PRODUCER = 'scanner';
 /** Reports read per page while re-matching: one body in memory at a time, heads by the page. */
 const REMATCH_PAGE = 100;
-
-type SeverityCounts = ScanSummary['vulnerabilities'];
-
-export function severityCounts(findings: readonly { severity: string }[]): SeverityCounts {
-  const c: SeverityCounts = { critical: 0, high: 0, medium: 0, low: 0, negligible: 0, unknown: 0 };
-  for (const f of findings) {
-    const k = (f.severity in c ? f.severity : 'unknown') as keyof SeverityCounts;
-    c[k]++;
-  }
-  return c;
-}
-
-/** The OS the report names, as matching wants it (the same rule rematchReports applies). */
-export function osOfReport(report: Pick<ScanReport, 'os'>): OsInfo | undefined {
-  const os = report.os;
-  const name = os?.version ?? os?.name;
-  return os && name ? { family: os.family, name } : undefined;
-}
-
-/**
- * A finding in the report's Vulnerability shape (bounded as the store validates it). Carries
- * `fixPublishedAt` (the fix-publication time the grace period reads) whenever match() gave one.
- */
-export function toVulnerability(f: Finding): ScanReport['vulnerabilities'][number] {
-  return { ...f, aliases: f.aliases.filter((a) => a !== '' && a.length <= 100) };
-}
-
-/**
- * The report with these findings, matched against database `version`; without a database
- * (`findings` undefined) no vulnerabilities, no version, and the warning saying why.
- */
-export function withFindings(report: ScanReport, findings: readonly Finding[] | undefined, version: string | undefined): ScanReport {
-  const warnings = ((report as { warnings?: string[] }).warnings ?? []).filter((w) => w !== NO_DB_WARNING);
-  // An advisory id the store cannot hold (over 100 characters) is left out rather than failing the report.
-  const vulnerabilities = (findings ?? []).filter((f) => f.id.length <= 100).map(toVulnerability);
-  const { vulnDbVersion: _old, ...rest } = report;
-  const out: ScanReport = {
-    ...rest,
-    ...(version !== undefined && findings ? { vulnDbVersion: version } : {}),
-    vulnerabilities,
-    ...(report.summary ? { summary: { ...report.summary, vulnerabilities: severityCounts(vulnerabilities) } } : {}),
-  };
-  (out as { warnings?: string[] }).warnings = findings ? warnings : [...warnings, NO_DB_WARNING];
-  return out;
-}
 
 /** A stored report as the matcher reads it: stored packages are inventory packages. */
 type Matchable = ScanReport & RematchableReport;
 const matchable = (r: ScanReport) => r as Matchable;
-const packagesOf = (r: ScanReport) => r.packages as unknown as readonly Package[];
 
 const isSucceeded = (r: ScanReport) => (r as { status?: unknown }).status === 'succeeded';
 
@@ -303,16 +254,10 @@ export class VulnDbManager {
     const db = this.holder.current;
     const bus = this.#o.bus;
     if (!db) return '';
-    const id = derivedEventId(`assay.vulndb.updated\0${db.version}`);
+    const id = vulnDbUpdatedId(db.version);
     if (!bus) return id;
-    const builtAt = new Date(db.metadata.builtAt);
-    const event = create(VulnDbUpdatedSchema, {
-      meta: create(EventMetaSchema, { id, time: timestampNow(), producer: PRODUCER, causationId: '' }),
-      version: db.version,
-      ...(Number.isNaN(builtAt.getTime()) ? {} : { builtAt: timestampFromDate(builtAt) }),
-      sha256: await sha256File(db.file),
-      source: this.#o.source?.text ?? `file:${db.file}`,
-    });
+    const source = this.#o.source?.text ?? `file:${db.file}`;
+    const event = vulnDbUpdatedEvent({ version: db.version, builtAt: db.metadata.builtAt }, id, await sha256File(db.file), source);
     const ack = await publishEvent(bus.js, Topics.vulnDbUpdated, event, { expectStream: Streams.policy.name });
     this.#announced = { version: db.version, id };
     this.#o.logger.info({ version: db.version, eventId: id, duplicate: ack.duplicate }, 'VulnDbUpdated published');
@@ -395,7 +340,7 @@ export class VulnDbManager {
   async match(report: ScanReport): Promise<ScanReport> {
     if (!this.holder.current) return withFindings(report, undefined, undefined);
     return this.holder.use((db) => {
-      const findings = db.match(packagesOf(report), osOfReport(report));
+      const findings = findingsOf(db, report);
       this.#o.metrics?.matches?.(findings.length, 'scan');
       return withFindings(report, findings, db.version);
     });
@@ -410,7 +355,7 @@ export class VulnDbManager {
     if (!current || !isSucceeded(report)) return report;
     if (report.vulnDbVersion !== undefined && compareDbVersions(report.vulnDbVersion, current) >= 0) return report;
     return this.holder.use(async (db) => {
-      const findings = db.match(packagesOf(report), osOfReport(report));
+      const findings = findingsOf(db, report);
       if (report.vulnDbVersion !== undefined && !rematch(report.vulnerabilities, findings).changed) return report;
       const updated = withFindings(report, findings, db.version);
       await this.#o.store.reports.put(updated);

@@ -1,6 +1,9 @@
-// Facts from the image config blob: who it runs as, what it runs, what it exposes, where it came
-// from. Environment variables are reported by NAME only: their values may be secrets, and no
-// secret leaves the scanner.
+// The config stage: the image config blob, fetched by its digest (bounded), and the facts in it:
+// who it runs as, what it runs, what it exposes, where it came from. Environment variables are
+// reported by NAME only: their values may be secrets, and no secret leaves the scanner.
+import { isObject } from '@assay/kit';
+import { UnscannableImageError, type ManifestStep } from './manifest.ts';
+import type { BlobSource, ScanState, ScanTarget } from './state.ts';
 
 export interface HistoryFact {
   created?: string;
@@ -38,11 +41,11 @@ export interface ParsedImageConfig {
 
 const str = (v: unknown): string | undefined => (typeof v === 'string' && v !== '' ? v : undefined);
 const strArray = (v: unknown): string[] | undefined => (Array.isArray(v) ? v.filter((x): x is string => typeof x === 'string') : undefined);
-const keys = (v: unknown): string[] => (v !== null && typeof v === 'object' && !Array.isArray(v) ? Object.keys(v).sort() : []);
+const keys = (v: unknown): string[] => (isObject(v) ? Object.keys(v).sort() : []);
 
 function stringRecord(v: unknown): Record<string, string> {
   const out: Record<string, string> = {};
-  if (v !== null && typeof v === 'object' && !Array.isArray(v)) {
+  if (isObject(v)) {
     for (const [k, x] of Object.entries(v)) if (typeof x === 'string') out[k] = x;
   }
   return out;
@@ -58,7 +61,7 @@ export function parseImageConfig(bytes: Buffer, manifestAnnotations: Record<stri
   } catch {
     throw new ImageConfigError('the image config is not JSON');
   }
-  if (json === null || typeof json !== 'object' || Array.isArray(json)) throw new ImageConfigError('the image config is not a JSON object');
+  if (!isObject(json)) throw new ImageConfigError('the image config is not a JSON object');
   const c = (json.config ?? {}) as Record<string, unknown>;
   const rootfs = (json.rootfs ?? {}) as Record<string, unknown>;
   const diffIds = strArray(rootfs.diff_ids) ?? [];
@@ -110,4 +113,42 @@ export function layerHistory(facts: ConfigFacts, layerCount: number): (string | 
   const nonEmpty = facts.history.filter((h) => !h.emptyLayer);
   if (nonEmpty.length !== layerCount) return new Array<string | undefined>(layerCount).fill(undefined);
   return nonEmpty.map((h) => h.createdBy);
+}
+
+const CONFIG_MAX_BYTES = 8 * 1024 * 1024;
+
+/** The config stage's answer: the facts, the layers' diff_ids and each layer's `created_by`. */
+export interface ImageConfigStep {
+  facts: ConfigFacts;
+  diffIds: string[];
+  history: (string | undefined)[];
+}
+
+/** Fetches and parses the config of an image manifest; its facts go into `state` at once. */
+export async function readImageConfig(
+  client: BlobSource,
+  target: ScanTarget,
+  manifest: Extract<ManifestStep, { kind: 'image' }>,
+  state: ScanState,
+  signal?: AbortSignal,
+): Promise<ImageConfigStep> {
+  const { digest, size } = manifest.config;
+  const bytes = await client.blobBuffer(target.repository, digest, {
+    maxBytes: CONFIG_MAX_BYTES,
+    ...(size !== undefined ? { expectedSize: size } : {}),
+    ...(signal ? { signal } : {}),
+  });
+  let parsed;
+  try {
+    parsed = parseImageConfig(bytes, manifest.annotations);
+  } catch (err) {
+    throw new UnscannableImageError(`config ${digest}: ${(err as Error).message}`);
+  }
+  state.config = parsed.facts;
+  const count = manifest.layers.length;
+  const history = layerHistory(parsed.facts, count);
+  if (parsed.diffIds.length !== 0 && parsed.diffIds.length !== count) {
+    throw new UnscannableImageError(`config ${digest} names ${parsed.diffIds.length} diff_ids for ${count} layers`);
+  }
+  return { facts: parsed.facts, diffIds: parsed.diffIds, history };
 }

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { ScanReportSchema, type ScanReport } from '../../packages/store/src/index.ts';
-import { pathToUri, SARIF_VERSION, toSarif, type SarifLog } from '../../packages/inventory/src/report-formats/index.ts';
+import { ScanReportSchema, type ScanReport } from '../../packages/domain/src/index.ts';
+import { pathToUri, SARIF_VERSION, toSarif, type SarifLog } from '@assay/scan-engine';
 
 const sha = (c: string) => `sha256:${c.repeat(64)}`;
 const L1 = sha('1');

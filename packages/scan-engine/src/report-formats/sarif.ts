@@ -4,7 +4,7 @@
 // relative to the image's root filesystem (uriBaseId ROOTFS); the layer that holds the file is
 // in the location's properties. Sensitive data appears only in its masked form, as stored.
 import { createHash } from 'node:crypto';
-import type { ScanReport } from '@assay/store';
+import type { ScanReport } from '@assay/domain';
 
 export const SARIF_VERSION = '2.1.0';
 export const SARIF_SCHEMA = 'https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json';

@@ -4,7 +4,7 @@
 // the report's vulnerability findings (affects → the package's bom-ref, rating, source, advisories).
 import * as CDX from '@cyclonedx/cyclonedx-library';
 import { PackageURL } from 'packageurl-js';
-import type { ScanReport } from '@assay/store';
+import type { ScanReport } from '@assay/domain';
 
 export const ASSAY_PROPERTY_PREFIX = 'assay';
 

@@ -3,7 +3,6 @@
 // so the view is bounded by the check definitions, never by the image. The final answer for a
 // path comes from the top-most layer that has it, unless a layer above deleted it (a `.wh.`
 // whiteout of it or of a parent, or an opaque parent). Nothing from the image is ever run.
-import { createHash } from 'node:crypto';
 import { DEFAULT_CONTENT_BYTES, evaluateChecks, type CheckDefinition, type CheckFilesystem, type CheckResult, type Package } from '@assay/inventory';
 import type { ConfigFacts } from './image-config.ts';
 import { isUnder } from './paths.ts';
@@ -43,16 +42,6 @@ export function checkPathsOf(defs: readonly CheckDefinition[]): Map<string, numb
     }
   }
   return out;
-}
-
-/**
- * The walker's contribution to the layer cache key: a layer walked for other paths has not
- * recorded these. Empty when no check reads the filesystem (the key stays as it was).
- */
-export function checkPathsKey(paths: ReadonlyMap<string, number>): string | undefined {
-  if (paths.size === 0) return undefined;
-  const canonical = [...paths].sort(([a], [b]) => a.localeCompare(b)).map(([p, n]) => `${p}\0${n}`).join('\n');
-  return `check-paths:${createHash('sha256').update(canonical).digest('hex').slice(0, 32)}`;
 }
 
 function hiddenIn(path: string, layer: LayerAnalysis): boolean {

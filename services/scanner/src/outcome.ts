@@ -1,0 +1,27 @@
+// What a scan job asks for and what it ends in: shared by the jobs, the consumers that feed
+// them and the events that announce them.
+import type { ScanTarget } from '@assay/scan-engine';
+import type { ScanReport } from '@assay/domain';
+
+export interface ScanOutcome {
+  digest: string;
+  status: 'succeeded' | 'failed';
+  reportId: string;
+  error?: string;
+  /** false when an existing report answered (no scan ran). */
+  scanned: boolean;
+  report: ScanReport;
+}
+
+export interface ScanRequestOptions {
+  force?: boolean;
+  /** Event that caused the scan (ScanCompleted's causation id). */
+  causationId?: string;
+  /** The delivery is the last allowed: record a transient failure as FAILED instead of throwing. */
+  lastAttempt?: boolean;
+}
+
+/** Whatever runs scan jobs (ScanJobs): one image, or joining the scan of its digest in flight. */
+export interface Scans {
+  scan(target: ScanTarget, opts?: ScanRequestOptions): Promise<ScanOutcome>;
+}
