@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { Subscription } from 'nats';
 import { Compliance, Streams } from '@assay/proto';
-import { PIN_LABEL } from '@assay/admission';
+import { PIN_LABEL } from '@assay/review-engine';
 import { waitFor } from '../support/processes.ts';
 import { digestFor, podReview, post, runtimePolicy, verdict } from './helpers.ts';
 import { startStack, type Stack } from './stack.ts';

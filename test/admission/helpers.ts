@@ -9,7 +9,7 @@ import { Agent, request } from 'undici';
 import { parse as parseYaml } from 'yaml';
 import { Compliance, VerdictSchema, type Verdict } from '@assay/proto';
 import { formatReference, parseReference } from '@assay/image-ref';
-import type { DecisionSnapshot, Exception, RuntimePolicyRef } from '@assay/admission';
+import type { DecisionSnapshot, Exception, RuntimePolicyRef } from '@assay/review-engine';
 
 const repoRoot = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 /** `<repo>/../shared/vectors/01-admission-review`, or undefined when it is not there. */

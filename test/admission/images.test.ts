@@ -3,7 +3,7 @@
 // the webhook is registered for appears among the vectors.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { CONTAINER_LISTS, extractImages, ImageFieldError, parseAdmissionReview, reviewedLists, podSpecPath, POD_SPEC_PATHS } from '@assay/admission';
+import { CONTAINER_LISTS, extractImages, ImageFieldError, parseAdmissionReview, reviewedLists, podSpecPath, POD_SPEC_PATHS } from '@assay/review-engine';
 import { genericImageWalk, realVectors, vectorsMissing } from './helpers.ts';
 
 describe('admission: image extraction', () => {

@@ -2,7 +2,8 @@
 // bucket keys) and the TTL LRU of registry lookups.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { boundedMemo, parseImageReference, TtlLru } from '@assay/admission';
+import { boundedMemo, TtlLru } from '@assay/kit';
+import { parseImageReference } from '@assay/review-engine';
 
 describe('admission: caches', () => {
   it('boundedMemo computes a key once, remembers a thrown error too, and holds at most max keys', () => {

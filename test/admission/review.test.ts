@@ -4,7 +4,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { Compliance } from '@assay/proto';
-import { auditEventOf, imagesOf, parseAdmissionReview, pinDigestsPatch, reviewAdmission, ReviewError, evaluateRequest, wantsPinning } from '@assay/admission';
+import { auditEventOf } from '@assay/admission';
+import { evaluateRequest, imagesOf, parseAdmissionReview, pinDigestsPatch, reviewAdmission, ReviewError, wantsPinning } from '@assay/review-engine';
 import { toEcs } from '@assay/audit';
 import { canonical, digestFor, gatekeeperVectors, memorySnapshot, realVectors, roundTripVectors, runtimePolicy, vectorsMissing, verdict } from './helpers.ts';
 

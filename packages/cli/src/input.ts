@@ -3,7 +3,8 @@
 // each wrapped into the AdmissionReview the API server would send when they are applied.
 import { randomUUID } from 'node:crypto';
 import { parseAllDocuments } from 'yaml';
-import { podSpecPath } from '@assay/admission';
+import { isObject } from '@assay/kit';
+import { podSpecPath } from '@assay/review-engine';
 import { CliError } from './io.ts';
 
 export type Operation = 'CREATE' | 'UPDATE';
@@ -26,8 +27,6 @@ export type NamespaceSource = 'manifest' | 'flag' | 'default';
 export type ReviewItem =
   | { type: 'review'; label: string; body: unknown; fromManifest: boolean; namespace?: { name: string; source: NamespaceSource } }
   | { type: 'skipped'; label: string; reason: string };
-
-const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 
 /** Parses every document of the text (JSON is YAML); empty documents are dropped. */
 export function parseDocuments(text: string, name: string): unknown[] {

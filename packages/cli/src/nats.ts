@@ -3,7 +3,7 @@
 // complete, then stop. Values the webhook would skip (undecodable) are skipped here too.
 import { readFile } from 'node:fs/promises';
 import { fromBinary } from '@bufbuild/protobuf';
-import { decodeException, decodeRuntimePolicy, type Exception, type RuntimePolicyRef } from '@assay/admission';
+import { decodeException, decodeRuntimePolicy, type Exception, type RuntimePolicyRef } from '@assay/review-engine';
 import { connectBus, mirrorBucket, type BusConnection, type KvMirror } from '@assay/bus';
 import { natsServers } from '@assay/config';
 import { Buckets, decodeBucketKey, VerdictSchema, type Verdict } from '@assay/proto';

@@ -1,8 +1,8 @@
 // `assay review`: the decision the webhook would give for an AdmissionReview or a manifest,
-// decided by the webhook's own pure review (`reviewAdmission`) against a snapshot file or the
+// decided by the webhook's own review engine (`reviewAdmission`) against a snapshot file or the
 // buckets of a running system.
 import { parseArgs } from 'node:util';
-import { ImageFieldError, reviewAdmission, ReviewError, type AdmissionReviewResponse, type DecisionSnapshot, type RequestOutcome } from '@assay/admission';
+import { ImageFieldError, reviewAdmission, ReviewError, type AdmissionReviewResponse, type DecisionSnapshot, type RequestOutcome } from '@assay/review-engine';
 import { Compliance } from '@assay/proto';
 import { namespaceLabelsIn, reviewItems, type Operation, type ReviewItem } from './input.ts';
 import { CliError, EXIT_ALLOWED, EXIT_DENIED, readInput, type CliIo } from './io.ts';

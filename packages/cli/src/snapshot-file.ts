@@ -2,7 +2,8 @@
 // `assay snapshot` writes and `assay review --snapshot` reads back. Versioned, so a reader never
 // silently misreads a file written by a newer assay.
 import { fromJson, toJson, type JsonValue } from '@bufbuild/protobuf';
-import { decodeException, decodeRuntimePolicy, type DecisionSnapshot } from '@assay/admission';
+import { isObject } from '@assay/kit';
+import { decodeException, decodeRuntimePolicy, type DecisionSnapshot } from '@assay/review-engine';
 import { VerdictSchema } from '@assay/proto';
 import { CliError } from './io.ts';
 import type { BucketContents } from './nats.ts';
@@ -37,8 +38,6 @@ export function toSnapshotFile(contents: BucketContents, source: string, now = n
     exceptions: sorted(contents.exceptions, (e) => e.raw),
   };
 }
-
-const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 
 /**
  * Reads a snapshot document back into bucket contents. Everything is checked as the webhook's

@@ -1,2 +1,52 @@
-// @assay/review-engine: How an AdmissionReview is decided: parse the review, find its images, decide from a snapshot, build every response. No HTTP, no bus.
-export {};
+// @assay/review-engine: how an AdmissionReview is decided. Parse the review into a typed request,
+// find its images, decide from a snapshot of verdicts, tags, runtime policies and exceptions,
+// pin digests, and build every response. No HTTP, no bus, no I/O: the admission service and
+// `assay review` wrap it.
+export {
+  API_VERSIONS,
+  OPERATIONS,
+  parseAdmissionReview,
+  responseApiVersion,
+  ReviewError,
+  type AdmissionRequest,
+  type Operation,
+  type ReviewApiVersion,
+  type UserInfo,
+} from './review.ts';
+export {
+  CONTAINER_LISTS,
+  extractImages,
+  IMAGE_SOURCES,
+  ImageFieldError,
+  POD_SPEC_PATHS,
+  podSpecPath,
+  supportedKinds,
+  type ContainerList,
+  type ImageField,
+  type ImageSource,
+} from './images.ts';
+export { workloadLabels } from './labels.ts';
+export type { DecisionSnapshot, Exception, RuntimePolicyRef } from './snapshot.ts';
+export { decodeException, decodeRuntimePolicy } from './bucket-values.ts';
+export {
+  admittedByText,
+  evaluateRequest,
+  imagesOf,
+  parseImageReference,
+  resolveFromMemory,
+  reviewedLists,
+  type AdmittedBy,
+  type EvaluateOptions,
+  type ImageOutcome,
+  type RequestOutcome,
+  type RuntimeDecision,
+} from './decide.ts';
+export { PIN_LABEL, pinDigestsPatch, wantsPinning, type JsonPatchOp } from './mutate.ts';
+export {
+  ADMISSION_REVIEW_RESPONSE_SCHEMA,
+  decisionResponse,
+  pinningResponse,
+  type AdmissionResponseBody,
+  type AdmissionReviewResponse,
+} from './response.ts';
+export { reviewAdmission } from './review-admission.ts';

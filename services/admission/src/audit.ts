@@ -4,7 +4,7 @@ import { create } from '@bufbuild/protobuf';
 import { newEventMeta } from '@assay/bus';
 import { AuditEventSchema, Compliance, ImageRefSchema, type AuditEvent, type ImageRef } from '@assay/proto';
 import type { ImageReference } from '@assay/image-ref';
-import type { RequestOutcome } from './decide.ts';
+import type { RequestOutcome } from '@assay/review-engine';
 
 export function imageRefOf(ref: ImageReference | undefined, digest: string | undefined): ImageRef {
   return create(ImageRefSchema, {

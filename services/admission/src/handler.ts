@@ -7,17 +7,30 @@ import { create } from '@bufbuild/protobuf';
 import { newEventMeta, type KvMirror } from '@assay/bus';
 import type { ImageReference } from '@assay/image-ref';
 import { digestBucketKey, ScanRequestedSchema, Topics, type Verdict } from '@assay/proto';
+import { TtlLru } from '@assay/kit';
+import {
+  decisionResponse,
+  evaluateRequest,
+  ImageFieldError,
+  imagesOf,
+  parseAdmissionReview,
+  parseImageReference,
+  pinDigestsPatch,
+  pinningResponse,
+  resolveFromMemory,
+  ReviewError,
+  wantsPinning,
+  type AdmissionRequest,
+  type AdmissionReviewResponse,
+  type DecisionSnapshot,
+  type ImageField,
+  type RequestOutcome,
+} from '@assay/review-engine';
 import { auditEventOf, imageRefOf } from './audit.ts';
-import { admissionResponse, evaluateRequest, imagesOf, parseImageReference, resolveFromMemory, type RequestOutcome } from './decide.ts';
-import { ImageFieldError, type ImageField } from './images.ts';
-import { TtlLru } from './lru.ts';
-import { pinDigestsPatch, wantsPinning } from './mutate.ts';
 import type { OutboundEvent } from './publisher.ts';
 import type { Outbox } from './outbox.ts';
 import type { AuditBatcher } from './audit-batcher.ts';
 import type { TagResolver } from './resolve.ts';
-import { parseAdmissionReview, ReviewError, reviewResponse, type AdmissionRequest, type AdmissionReviewResponse } from './review.ts';
-import type { DecisionSnapshot } from './snapshot.ts';
 
 export interface AdmissionHandlerOptions {
   snapshot: DecisionSnapshot;
@@ -60,7 +73,7 @@ export class AdmissionHandler {
     const request = parseAdmissionReview(body);
     const outcome = await this.#decide(request);
     this.#afterDecision(outcome, this.#o.staleSeconds?.());
-    return admissionResponse(outcome);
+    return decisionResponse(outcome);
   }
 
   /** POST /mutate: allowed (validation is /validate's job), with a digest-pinning patch when asked. */
@@ -68,7 +81,7 @@ export class AdmissionHandler {
     const request = parseAdmissionReview(body);
     if (request.dryRun) this.#o.onDryRun?.('mutate');
     if (!wantsPinning(request, this.#o.pinAllDigests)) {
-      return reviewResponse(request.apiVersion, { uid: request.uid, allowed: true });
+      return pinningResponse(request);
     }
     await this.#resolveMisses(request);
     const outcome = evaluateRequest(request, this.#o.snapshot, { waitExpired: true });
@@ -78,11 +91,7 @@ export class AdmissionHandler {
       const staleSeconds = this.#o.staleSeconds?.();
       setImmediate(() => this.#o.audit.add(auditEventOf({ ...outcome, allowed: true }, this.#o.producer, { pinned: patch.map((op) => op.path), staleSeconds })));
     }
-    return reviewResponse(request.apiVersion, {
-      uid: request.uid,
-      allowed: true,
-      ...(patch.length > 0 ? { patchType: 'JSONPatch' as const, patch: Buffer.from(JSON.stringify(patch)).toString('base64') } : {}),
-    });
+    return pinningResponse(request, patch);
   }
 
   async #decide(request: AdmissionRequest): Promise<RequestOutcome> {

@@ -1,19 +1,10 @@
-// @assay/admission: the webhook as a library (the service, and the pure review the CLI reuses).
-export * from './service.ts';
-export * from './config.ts';
-export * from './review.ts';
-export * from './images.ts';
-export * from './decide.ts';
-export * from './snapshot.ts';
-export * from './mutate.ts';
-export * from './audit.ts';
-export * from './outbox.ts';
-export * from './resolve.ts';
-export * from './tls.ts';
-export * from './webhook.ts';
-export * from './handler.ts';
-export * from './publisher.ts';
-export * from './audit-batcher.ts';
-export * from './lru.ts';
-export * from './namespace-labels.ts';
-export * from './staleness.ts';
+// @assay/admission: the webhook as a service around @assay/review-engine. Exported: what the
+// process, the tests and the local and e2e stacks start or inspect.
+export { admissionService, admissionTopology, type Admission } from './service.ts';
+export type { AdmissionShape } from './config.ts';
+export { auditEventOf } from './audit.ts';
+export { AuditBatcher } from './audit-batcher.ts';
+export { Outbox } from './outbox.ts';
+export { eventsIn, type OutboundEvent } from './publisher.ts';
+export { NamespaceLabels, type KubeConnection } from './namespace-labels.ts';
+export { Staleness, type MirrorState } from './staleness.ts';

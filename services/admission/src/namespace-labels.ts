@@ -11,7 +11,7 @@ import { readFileSync } from 'node:fs';
 import { request as httpRequest, type IncomingMessage } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import { join } from 'node:path';
-import { TtlLru } from './lru.ts';
+import { isObject, TtlLru } from '@assay/kit';
 
 /** Where the Kubernetes API is and how to authenticate to it. */
 export interface KubeConnection {
@@ -77,7 +77,6 @@ export class KubeApiError extends Error {
 }
 
 type Labels = Readonly<Record<string, string>>;
-const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 /** A watch event line longer than this is refused (a namespace object is a few kB). */
 const MAX_LINE = 4 * 1024 * 1024;
 

@@ -1,5 +1,6 @@
 // What admission publishes through its outbox, and how: typed JetStream publishes whose event
 // id doubles as Nats-Msg-Id, so a publish retried after an outage is stored once.
+import type { DescMessage } from '@bufbuild/protobuf';
 import { publishEvent, type BusConnection } from '@assay/bus';
 import type { AuditBatch, ScanRequested, Topics } from '@assay/proto';
 
@@ -14,7 +15,8 @@ export function eventsIn(e: OutboundEvent): number {
 
 export function publisherFor(bus: Pick<BusConnection, 'js'>, timeoutMs = 5000): (e: OutboundEvent) => Promise<void> {
   return async (e) => {
-    if (e.kind === 'audit') await publishEvent(bus.js, e.topic, e.message, { timeoutMs });
-    else await publishEvent(bus.js, e.topic, e.message, { timeoutMs });
+    // Each kind pairs its topic with its own message type; publishEvent's one type parameter
+    // cannot name that pairing across the union, so it is published as a message of its topic.
+    await publishEvent<DescMessage>(bus.js, e.topic, e.message, { timeoutMs });
   };
 }

@@ -3,7 +3,7 @@
 // sharing one request. The only network call admission makes while answering.
 import { formatReference, type ImageReference } from '@assay/image-ref';
 import { RegistryClients, type RegistrySpec } from '@assay/registry-client';
-import { TtlLru } from './lru.ts';
+import { TtlLru } from '@assay/kit';
 
 export interface TagResolverOptions {
   registries: readonly RegistrySpec[];

@@ -11,17 +11,17 @@
 import { fromBinary } from '@bufbuild/protobuf';
 import { Events } from 'nats';
 import { mirrorBucket, type KvMirror } from '@assay/bus';
+import { boundedMemo } from '@assay/kit';
 import { Buckets, digestBucketKey, Streams, tagBucketKey, VerdictSchema, type Topology, type Verdict } from '@assay/proto';
 import type { ServiceContext, ServiceDefinition } from '@assay/service-kit';
+import { decodeException, decodeRuntimePolicy, type DecisionSnapshot, type Exception, type RuntimePolicyRef } from '@assay/review-engine';
 import { admissionConfig, type AdmissionShape } from './config.ts';
 import { AdmissionHandler } from './handler.ts';
 import { Outbox } from './outbox.ts';
 import { eventsIn, publisherFor, type OutboundEvent } from './publisher.ts';
 import { AuditBatcher } from './audit-batcher.ts';
 import { TagResolver } from './resolve.ts';
-import { boundedMemo } from './lru.ts';
 import { kubeConnection, NamespaceLabels } from './namespace-labels.ts';
-import { decodeException, decodeRuntimePolicy, type DecisionSnapshot, type Exception, type RuntimePolicyRef } from './snapshot.ts';
 import { startWebhook, type Webhook } from './webhook.ts';
 import { Staleness } from './staleness.ts';
 

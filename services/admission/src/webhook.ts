@@ -7,7 +7,7 @@ import type { TLSSocket } from 'node:tls';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import { healthPlugin, type Readiness } from '@assay/service-kit';
 import type { Logger, Metrics } from '@assay/telemetry';
-import { ReviewError, responseApiVersion, type AdmissionReviewResponse } from './review.ts';
+import { ADMISSION_REVIEW_RESPONSE_SCHEMA, ReviewError, responseApiVersion, type AdmissionReviewResponse } from '@assay/review-engine';
 import { loadTls, watchTls, type TlsFiles, type TlsWatcher } from './tls.ts';
 
 export interface ReviewHandler {
@@ -38,31 +38,6 @@ export interface Webhook {
   readonly port: number;
   close(): Promise<void>;
 }
-
-const reviewResponseSchema = {
-  type: 'object',
-  required: ['apiVersion', 'kind', 'response'],
-  properties: {
-    apiVersion: { type: 'string' },
-    kind: { type: 'string' },
-    response: {
-      type: 'object',
-      required: ['uid', 'allowed'],
-      properties: {
-        uid: { type: 'string' },
-        allowed: { type: 'boolean' },
-        status: {
-          type: 'object',
-          properties: { code: { type: 'integer' }, reason: { type: 'string' }, message: { type: 'string' } },
-        },
-        warnings: { type: 'array', items: { type: 'string' } },
-        patchType: { type: 'string' },
-        patch: { type: 'string' },
-        auditAnnotations: { type: 'object', additionalProperties: { type: 'string' } },
-      },
-    },
-  },
-} as const;
 
 const errorSchema = {
   type: 'object',
@@ -143,7 +118,7 @@ export async function startWebhook(opts: WebhookOptions): Promise<Webhook> {
       throw err;
     }
   };
-  const schema = { body: { type: 'object' }, response: { 200: reviewResponseSchema, '4xx': errorSchema, '5xx': errorSchema } };
+  const schema = { body: { type: 'object' }, response: { 200: ADMISSION_REVIEW_RESPONSE_SCHEMA, '4xx': errorSchema, '5xx': errorSchema } };
   app.post('/validate', { schema }, review('validate'));
   app.post('/mutate', { schema }, review('mutate'));
 

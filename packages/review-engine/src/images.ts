@@ -3,6 +3,7 @@
 // Kubernetes 1.31+), which the kubelet pulls onto the node like a container's image. One table,
 // so no kind and no list is forgotten; a test compares it with a generic walk of every image
 // field in real API server requests.
+import { isObject } from '@assay/kit';
 
 /** The container lists of a pod spec that carry images. */
 export const CONTAINER_LISTS = ['initContainers', 'containers', 'ephemeralContainers'] as const;
@@ -53,8 +54,6 @@ export interface ImageField {
 
 /** Thrown for an object whose image fields are not what the Kubernetes API allows. */
 export class ImageFieldError extends Error {}
-
-const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 
 /**
  * Every image of the object under `specPath`, in the order of IMAGE_SOURCES. `lists` narrows the

@@ -1,6 +1,7 @@
 // The AdmissionReview envelope: what the API server sends (admission.k8s.io/v1, and v1beta1
-// tolerated) checked into a typed request, and the response in the same apiVersion. Anything
-// the API server would never send is a ReviewError, answered 400 with its message.
+// tolerated) checked into a typed request. Anything the API server would never send is a
+// ReviewError, answered 400 with its message. The answers are built in response.ts.
+import { isObject } from '@assay/kit';
 import { podSpecPath, supportedKinds } from './images.ts';
 
 export const API_VERSIONS = ['admission.k8s.io/v1', 'admission.k8s.io/v1beta1'] as const;
@@ -41,24 +42,6 @@ export interface AdmissionRequest {
   /** Where the kind keeps its pod spec; undefined for an operation admission lets through unread. */
   specPath: readonly string[] | undefined;
 }
-
-export interface AdmissionResponseBody {
-  uid: string;
-  allowed: boolean;
-  status?: { code: number; reason?: string; message: string };
-  warnings?: string[];
-  patchType?: 'JSONPatch';
-  patch?: string;
-  auditAnnotations?: Record<string, string>;
-}
-
-export interface AdmissionReviewResponse {
-  apiVersion: ReviewApiVersion;
-  kind: 'AdmissionReview';
-  response: AdmissionResponseBody;
-}
-
-const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 
 function optionalString(o: Record<string, unknown>, key: string, where: string): string {
   const v = o[key];
@@ -126,8 +109,4 @@ export function parseAdmissionReview(body: unknown): AdmissionRequest {
 /** Reads the apiVersion to answer in, for errors found before the envelope is fully checked. */
 export function responseApiVersion(body: unknown): ReviewApiVersion {
   return isObject(body) && body.apiVersion === 'admission.k8s.io/v1beta1' ? 'admission.k8s.io/v1beta1' : 'admission.k8s.io/v1';
-}
-
-export function reviewResponse(apiVersion: ReviewApiVersion, response: AdmissionResponseBody): AdmissionReviewResponse {
-  return { apiVersion, kind: 'AdmissionReview', response };
 }

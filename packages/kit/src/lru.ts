@@ -1,4 +1,5 @@
-// A small LRU map with a time-to-live per entry: the registry lookups admission remembers.
+// The one bounded cache: a small LRU map with a time-to-live per entry (admission's registry and
+// namespace lookups, its scan-request dedupe), and a bounded memo of a pure function.
 export class TtlLru<V> {
   readonly #max: number;
   readonly #entries = new Map<string, { value: V; expires: number }>();
@@ -38,7 +39,8 @@ export class TtlLru<V> {
 /**
  * `fn` remembered for the last `max` distinct arguments (a thrown error too): admission sees the
  * same few hundred image references over and over, and parsing them is a measurable share of a
- * decision. `fn` must be pure and its result not mutated by callers.
+ * decision. `fn` must be pure and its result not mutated by callers. Eviction is oldest-first
+ * (not LRU): a hit costs no map reordering, which is the point on a hot path.
  */
 export function boundedMemo<R>(max: number, fn: (key: string) => R): (key: string) => R {
   const cache = new Map<string, { value: R } | { error: unknown }>();

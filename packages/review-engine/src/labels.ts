@@ -2,9 +2,8 @@
 // labels and its pod template's, so a policy scoped to `team: payments` governs a bare Pod and a
 // Deployment whose pods will carry that label alike. Where both name a key, the pod template
 // wins: it is what the pods will run with.
+import { isObject } from '@assay/kit';
 import type { AdmissionRequest } from './review.ts';
-
-const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 
 function stringLabels(metadata: unknown, into: Record<string, string>): void {
   if (!isObject(metadata) || !isObject(metadata.labels)) return;

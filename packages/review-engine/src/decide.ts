@@ -3,12 +3,12 @@
 // through the shared runtime-policy functions. Pure and synchronous: the webhook adds the
 // bounded registry lookup and the wait for a pending verdict around it; the CLI reuses it as is.
 import { formatReference, parseReference, type ImageReference } from '@assay/image-ref';
-import { boundedMemo } from './lru.ts';
+import { boundedMemo } from '@assay/kit';
 import type { Verdict } from '@assay/proto';
 import { decideAdmission, referenceText, selectRuntimePolicy, type ExemptionUse } from '@assay/runtime-policy';
 import { extractImages, IMAGE_SOURCES, type ImageField, type ImageSource } from './images.ts';
 import { workloadLabels } from './labels.ts';
-import { parseAdmissionReview, reviewResponse, type AdmissionRequest, type AdmissionReviewResponse } from './review.ts';
+import type { AdmissionRequest } from './review.ts';
 import type { DecisionSnapshot, RuntimePolicyRef } from './snapshot.ts';
 
 export type RuntimeDecision = ReturnType<typeof decideAdmission>;
@@ -122,11 +122,6 @@ export function resolveFromMemory(ref: ImageReference, snapshot: Pick<DecisionSn
   return snapshot.digestOf(canonical);
 }
 
-/** Canonical tag reference for the tags bucket (`registry/repository:tag`), or undefined for a digest reference. */
-export function tagReference(ref: ImageReference): string | undefined {
-  return ref.digest === undefined ? formatReference(ref) : undefined;
-}
-
 /**
  * One line of a refusal or warning: where the image is, what is wrong, and the runtime policy
  * that says so (unless the text names it already), so a warning reads like the denial it stands for.
@@ -232,39 +227,4 @@ export function evaluateRequest(request: AdmissionRequest, snapshot: DecisionSna
     waiting: waitingFor.size > 0 && deadline ? { digests: [...waitingFor], deadline } : undefined,
     scanRequests,
   };
-}
-
-/** The AdmissionReview response for an outcome (a JSONPatch, base64, when given). */
-export function admissionResponse(outcome: RequestOutcome, patch?: readonly unknown[]): AdmissionReviewResponse {
-  const { request } = outcome;
-  return reviewResponse(request.apiVersion, {
-    uid: request.uid,
-    allowed: outcome.allowed,
-    ...(outcome.allowed ? {} : { status: { code: 403, reason: 'Forbidden', message: outcome.message } }),
-    ...(outcome.warnings.length > 0 ? { warnings: outcome.warnings } : {}),
-    ...(patch && patch.length > 0 ? { patchType: 'JSONPatch' as const, patch: Buffer.from(JSON.stringify(patch)).toString('base64') } : {}),
-    ...(outcome.exceptionId || outcome.exemptions.length > 0
-      ? {
-          auditAnnotations: {
-            ...(outcome.exceptionId ? { 'assay.dev/exception': outcome.exceptionId } : {}),
-            ...(outcome.exemptions.length > 0 ? { 'assay.dev/exemption': outcome.exemptions.join('; ') } : {}),
-          },
-        }
-      : {}),
-  });
-}
-
-/**
- * The whole review, from memory: parse (throws ReviewError for a malformed document), decide,
- * answer. With no wait possible here, a pending verdict under `pending: wait` is decided as if
- * the wait had run out unless `waitExpired: false` is passed. For the CLI (`assay review`).
- */
-export function reviewAdmission(
-  review: unknown,
-  snapshot: DecisionSnapshot,
-  opts: EvaluateOptions = {},
-): { response: AdmissionReviewResponse; outcome: RequestOutcome } {
-  const request = parseAdmissionReview(review);
-  const outcome = evaluateRequest(request, snapshot, { waitExpired: true, ...opts });
-  return { response: admissionResponse(outcome), outcome };
 }
