@@ -1,19 +1,17 @@
 // .NET: `*.deps.json`, written next to every built app; `libraries` keyed `Name/Version`, of
 // which type `package` are NuGet packages (`project` is the app itself, `reference` a DLL).
+import { isObject } from '@assay/kit';
 import type { AnalysisFile, FileAnalyzer, FileInfo, Package } from '../analyzer.ts';
-import { Collector, errMsg, isObject, makePackage, str, text } from './util.ts';
+import { readDocument } from './document.ts';
+import { makePackage, parsedResult, str, text } from './util.ts';
 
 export function nugetPackage(name: string, version: string, extra: Partial<Pick<Package, 'dependsOn'>> = {}): Package {
   return makePackage({ type: 'nuget', name, version, ...extra });
 }
 
 export function parseDepsJson(content: string): { packages: Package[]; warnings: string[] } {
-  let doc: unknown;
-  try {
-    doc = JSON.parse(content);
-  } catch (e) {
-    return { packages: [], warnings: [`not JSON: ${errMsg(e)}`] };
-  }
+  const { doc, error } = readDocument(content, 'JSON');
+  if (error !== undefined) return { packages: [], warnings: [error] };
   if (!isObject(doc) || !isObject(doc['libraries'])) return { packages: [], warnings: ['no libraries in deps.json'] };
   // Dependencies are recorded per target: `targets[tfm]["Name/Version"].dependencies`.
   const deps = new Map<string, string[]>();
@@ -44,10 +42,6 @@ export const dotnetDepsAnalyzer: FileAnalyzer = {
   maxFileSize: 20 * 1024 * 1024,
   required: (path: string, _info: FileInfo) => path.endsWith('.deps.json'),
   analyze(file: AnalysisFile) {
-    const c = new Collector('dotnet-deps');
-    const r = parseDepsJson(text(file.content));
-    for (const w of r.warnings) c.warn(file.path, w);
-    c.add(file.path, r.packages);
-    return c.result();
+    return parsedResult('dotnet-deps', file.path, parseDepsJson(text(file.content)));
   },
 };

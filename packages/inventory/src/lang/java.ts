@@ -6,7 +6,7 @@
 // zip bomb costs at most the budget and yields a warning.
 import { unzipSync, type UnzipFileInfo } from 'fflate';
 import type { AnalysisFile, FileAnalyzer, FileInfo, Package } from '../analyzer.ts';
-import { Collector, basename, errMsg, makePackage, text } from './util.ts';
+import { basename, errMsg, makePackage, parsedResult, text } from './util.ts';
 
 const ARCHIVE_EXT = /\.(jar|war|ear|par|sar|jpi|hpi|lpkg|nar)$/i;
 
@@ -173,10 +173,6 @@ export const javaArchiveAnalyzer: FileAnalyzer = {
     return ARCHIVE_EXT.test(path);
   },
   analyze(file: AnalysisFile) {
-    const c = new Collector('jar');
-    const r = analyzeJar(file.path, file.content);
-    for (const w of r.warnings) c.warn(file.path, w);
-    c.add(file.path, r.packages);
-    return c.result();
+    return parsedResult('jar', file.path, analyzeJar(file.path, file.content));
   },
 };

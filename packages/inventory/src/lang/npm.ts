@@ -2,8 +2,10 @@
 // `packages` map) and installed node_modules/**/package.json. Semantics follow Trivy's npm
 // parser: direct = named by the root (or a workspace) manifest, dev from the lock's own flags,
 // dependsOn resolved the way node resolves modules (nearest node_modules upwards).
+import { isObject } from '@assay/kit';
 import type { AnalysisFile, FileAnalyzer, FileInfo, GroupAnalyzer, Package, VirtualFs } from '../analyzer.ts';
-import { Collector, basename, dedupe, cleanPath, dirname, errMsg, isObject, joinPath, keysOf, licenceList, makePackage, pkgId, str, text } from './util.ts';
+import { readDocument } from './document.ts';
+import { Collector, basename, cleanPath, dedupe, dirname, errMsg, joinPath, keysOf, licenceList, makePackage, pkgId, str, text } from './util.ts';
 
 export function npmPackage(name: string, version: string, extra: Partial<Pick<Package, 'dev' | 'indirect' | 'dependsOn' | 'licences'>> = {}): Package {
   // purl: scope is the namespace (`pkg:npm/%40scope/name@1.0.0`).
@@ -63,12 +65,8 @@ export function lockVersion(v: string, name: string): { name: string; version: s
 /** Parses a package-lock.json / npm-shrinkwrap.json. `manifest` is the sibling package.json (for v1's direct deps). */
 export function parsePackageLock(content: string, manifest?: unknown): { packages: Package[]; warnings: string[] } {
   const warnings: string[] = [];
-  let doc: unknown;
-  try {
-    doc = JSON.parse(content);
-  } catch (e) {
-    return { packages: [], warnings: [`not JSON: ${errMsg(e)}`] };
-  }
+  const { doc, error } = readDocument(content, 'JSON');
+  if (error !== undefined) return { packages: [], warnings: [error] };
   if (!isObject(doc)) return { packages: [], warnings: ['not a package-lock object'] };
   // One entry per name@version: reached twice, it is dev only if every occurrence is (npm's view).
   if (isObject(doc['packages'])) return { packages: dedupe(parseV2(doc['packages'], warnings)), warnings };
@@ -256,12 +254,8 @@ export const npmLockAnalyzer: GroupAnalyzer = {
 
 /** Parses one installed package.json; undefined when it does not name a package. */
 export function parseInstalledPackageJson(content: string): { pkg?: Package; warning?: string } {
-  let doc: unknown;
-  try {
-    doc = JSON.parse(content);
-  } catch (e) {
-    return { warning: `not JSON: ${errMsg(e)}` };
-  }
+  const { doc, error } = readDocument(content, 'JSON');
+  if (error !== undefined) return { warning: error };
   if (!isObject(doc)) return { warning: 'not an object' };
   const name = str(doc['name']);
   const version = str(doc['version']);

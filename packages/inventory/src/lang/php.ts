@@ -1,7 +1,9 @@
 // PHP Composer: composer.lock (`packages`, `packages-dev`) and what Composer installed,
 // vendor/composer/installed.json (v1: an array; v2: `{packages, dev, dev-package-names}`).
+import { isObject } from '@assay/kit';
 import type { GroupAnalyzer, Package, VirtualFs } from '../analyzer.ts';
-import { Collector, basename, errMsg, isObject, licenceList, makePackage, str, text } from './util.ts';
+import { readDocument } from './document.ts';
+import { analyzeEachFile, basename, licenceList, makePackage, str } from './util.ts';
 
 export function composerPackage(name: string, version: string, extra: Partial<Pick<Package, 'licences' | 'dev' | 'dependsOn'>> = {}): Package {
   const i = name.indexOf('/');
@@ -29,24 +31,16 @@ function fromList(list: unknown, dev: (name: string) => boolean): Package[] {
 }
 
 export function parseComposerLock(content: string): { packages: Package[]; warnings: string[] } {
-  let doc: unknown;
-  try {
-    doc = JSON.parse(content);
-  } catch (e) {
-    return { packages: [], warnings: [`not JSON: ${errMsg(e)}`] };
-  }
+  const { doc, error } = readDocument(content, 'JSON');
+  if (error !== undefined) return { packages: [], warnings: [error] };
   if (!isObject(doc)) return { packages: [], warnings: ['not a composer.lock object'] };
   // Lists are resolved separately: the same name can appear in both with different versions.
   return { packages: [...fromList(doc['packages'], () => false), ...fromList(doc['packages-dev'], () => true)], warnings: [] };
 }
 
 export function parseInstalledJson(content: string): { packages: Package[]; warnings: string[] } {
-  let doc: unknown;
-  try {
-    doc = JSON.parse(content);
-  } catch (e) {
-    return { packages: [], warnings: [`not JSON: ${errMsg(e)}`] };
-  }
+  const { doc, error } = readDocument(content, 'JSON');
+  if (error !== undefined) return { packages: [], warnings: [error] };
   if (Array.isArray(doc)) return { packages: fromList(doc, () => false), warnings: [] };
   if (!isObject(doc)) return { packages: [], warnings: ['not an installed.json document'] };
   const devNames = new Set(Array.isArray(doc['dev-package-names']) ? doc['dev-package-names'].filter((x): x is string => typeof x === 'string') : []);
@@ -62,14 +56,6 @@ export const composerAnalyzer: GroupAnalyzer = {
   maxFileSize: 50 * 1024 * 1024,
   required: (path: string) => (basename(path) === 'composer.lock' && !path.includes('vendor/')) || isInstalled(path),
   analyzeGroup(fs: VirtualFs) {
-    const c = new Collector('composer');
-    for (const p of [...fs.paths()].sort()) {
-      const f = fs.get(p);
-      if (!f) continue;
-      const r = isInstalled(p) ? parseInstalledJson(text(f.content)) : parseComposerLock(text(f.content));
-      for (const w of r.warnings) c.warn(p, w);
-      c.add(p, r.packages);
-    }
-    return c.result();
+    return analyzeEachFile('composer', fs, (content, p) => (isInstalled(p) ? parseInstalledJson(content) : parseComposerLock(content)));
   },
 };

@@ -3,10 +3,11 @@
 // Entries with `name`/`version` fields (file:, git, tarball deps) take those over the key.
 // Dev: v5/v6 say it per package (`dev: true`); v9 does not, so dev = not reachable from any
 // importer's production dependencies. Direct = named by an importer (or the top level).
-import { parse as parseYaml } from 'yaml';
+import { isObject } from '@assay/kit';
 import type { GroupAnalyzer, Package, VirtualFs } from '../analyzer.ts';
 import { npmPackage } from './npm.ts';
-import { Collector, basename, errMsg, isObject, pkgId, str, text } from './util.ts';
+import { readDocument } from './document.ts';
+import { analyzeEachFile, basename, pkgId, str } from './util.ts';
 
 interface Entry {
   key: string;
@@ -79,12 +80,8 @@ function depRecord(v: unknown): Record<string, string> {
 
 export function parsePnpmLock(content: string): { packages: Package[]; warnings: string[] } {
   const warnings: string[] = [];
-  let doc: unknown;
-  try {
-    doc = parseYaml(content, { maxAliasCount: 100 });
-  } catch (e) {
-    return { packages: [], warnings: [`not YAML: ${errMsg(e)}`] };
-  }
+  const { doc, error } = readDocument(content, 'YAML');
+  if (error !== undefined) return { packages: [], warnings: [error] };
   if (doc === null || doc === undefined) return { packages: [], warnings };
   if (!isObject(doc)) return { packages: [], warnings: ['not a pnpm lockfile'] };
   const lv = Number.parseFloat(String(doc['lockfileVersion'] ?? '5')) || 5;
@@ -174,14 +171,6 @@ export const pnpmLockAnalyzer: GroupAnalyzer = {
     return basename(path) === 'pnpm-lock.yaml' && !path.includes('node_modules/');
   },
   analyzeGroup(fs: VirtualFs) {
-    const c = new Collector('pnpm-lock');
-    for (const p of [...fs.paths()].sort()) {
-      const f = fs.get(p);
-      if (!f || basename(p) !== 'pnpm-lock.yaml') continue;
-      const r = parsePnpmLock(text(f.content));
-      for (const w of r.warnings) c.warn(p, w);
-      c.add(p, r.packages);
-    }
-    return c.result();
+    return analyzeEachFile('pnpm-lock', fs, parsePnpmLock, (p) => basename(p) === 'pnpm-lock.yaml');
   },
 };

@@ -3,9 +3,10 @@
 // only — a range is not what is installed), poetry.lock and Pipfile.lock.
 // purl names are PEP 503-normalised (lowercase, runs of `-_.` → `-`); `name` keeps the spelling.
 import { unzipSync } from 'fflate';
-import { parse as parseToml } from 'smol-toml';
+import { isObject } from '@assay/kit';
 import type { AnalysisFile, FileAnalyzer, FileInfo, GroupAnalyzer, Package, VirtualFs } from '../analyzer.ts';
-import { Collector, basename, cleanPath, dirname, errMsg, isObject, joinPath, makePackage, str, text } from './util.ts';
+import { readDocument } from './document.ts';
+import { Collector, analyzeEachFile, basename, cleanPath, dirname, errMsg, joinPath, makePackage, str, text } from './util.ts';
 
 export function pep503(name: string): string {
   return name.toLowerCase().replace(/[-_.]+/g, '-');
@@ -166,12 +167,8 @@ export const pipRequirementsAnalyzer: GroupAnalyzer = {
 // ---- poetry.lock, Pipfile.lock -----------------------------------------------------------
 
 export function parsePoetryLock(content: string): { packages: Package[]; warnings: string[] } {
-  let doc: unknown;
-  try {
-    doc = parseToml(content);
-  } catch (e) {
-    return { packages: [], warnings: [`not TOML: ${errMsg(e)}`] };
-  }
+  const { doc, error } = readDocument(content, 'TOML');
+  if (error !== undefined) return { packages: [], warnings: [error] };
   const list = isObject(doc) && Array.isArray(doc['package']) ? doc['package'] : [];
   const packages: Package[] = [];
   for (const p of list) {
@@ -200,12 +197,8 @@ export function parsePoetryLock(content: string): { packages: Package[]; warning
 }
 
 export function parsePipfileLock(content: string): { packages: Package[]; warnings: string[] } {
-  let doc: unknown;
-  try {
-    doc = JSON.parse(content);
-  } catch (e) {
-    return { packages: [], warnings: [`not JSON: ${errMsg(e)}`] };
-  }
+  const { doc, error } = readDocument(content, 'JSON');
+  if (error !== undefined) return { packages: [], warnings: [error] };
   if (!isObject(doc)) return { packages: [], warnings: ['not a Pipfile.lock object'] };
   const out = new Map<string, Package>();
   for (const [section, dev] of [['default', false], ['develop', true]] as const) {
@@ -235,15 +228,7 @@ export const poetryLockAnalyzer: GroupAnalyzer = {
   maxFileSize: 50 * 1024 * 1024,
   required: (path: string) => basename(path) === 'poetry.lock',
   analyzeGroup(fs: VirtualFs) {
-    const c = new Collector('poetry-lock');
-    for (const p of [...fs.paths()].sort()) {
-      const f = fs.get(p);
-      if (!f) continue;
-      const r = parsePoetryLock(text(f.content));
-      for (const w of r.warnings) c.warn(p, w);
-      c.add(p, r.packages);
-    }
-    return c.result();
+    return analyzeEachFile('poetry-lock', fs, parsePoetryLock);
   },
 };
 
@@ -254,14 +239,6 @@ export const pipfileLockAnalyzer: GroupAnalyzer = {
   maxFileSize: 50 * 1024 * 1024,
   required: (path: string) => basename(path) === 'Pipfile.lock',
   analyzeGroup(fs: VirtualFs) {
-    const c = new Collector('pipfile-lock');
-    for (const p of [...fs.paths()].sort()) {
-      const f = fs.get(p);
-      if (!f) continue;
-      const r = parsePipfileLock(text(f.content));
-      for (const w of r.warnings) c.warn(p, w);
-      c.add(p, r.packages);
-    }
-    return c.result();
+    return analyzeEachFile('pipfile-lock', fs, parsePipfileLock);
   },
 };

@@ -2,7 +2,7 @@
 // time — read with patterns, never evaluated) and Gemfile.lock (GEM/GIT/PATH `specs:` sections,
 // by indentation: 4 spaces a gem, 6 spaces its dependencies; DEPENDENCIES lists direct ones).
 import type { AnalysisFile, FileAnalyzer, FileInfo, GroupAnalyzer, Package, VirtualFs } from '../analyzer.ts';
-import { Collector, basename, makePackage, text } from './util.ts';
+import { Collector, analyzeEachFile, basename, makePackage, text } from './util.ts';
 
 export function gemPackage(name: string, version: string, extra: Partial<Pick<Package, 'licences' | 'indirect' | 'dependsOn'>> = {}): Package {
   return makePackage({ type: 'gem', name, version, ...extra });
@@ -93,12 +93,6 @@ export const bundlerAnalyzer: GroupAnalyzer = {
   maxFileSize: 20 * 1024 * 1024,
   required: (path: string) => basename(path) === 'Gemfile.lock' || basename(path) === 'gems.locked',
   analyzeGroup(fs: VirtualFs) {
-    const c = new Collector('bundler');
-    for (const p of [...fs.paths()].sort()) {
-      const f = fs.get(p);
-      if (!f) continue;
-      c.add(p, parseGemfileLock(text(f.content)).packages);
-    }
-    return c.result();
+    return analyzeEachFile('bundler', fs, parseGemfileLock);
   },
 };

@@ -2,22 +2,19 @@
 // as osv-scalibr does) and binaries built with cargo-auditable, whose ELF section `.dep-v0`
 // holds zlib-compressed JSON of the dependency tree.
 import { inflateSync } from 'node:zlib';
-import { parse as parseToml } from 'smol-toml';
 import type { AnalysisFile, FileAnalyzer, FileInfo, GroupAnalyzer, Package, VirtualFs } from '../analyzer.ts';
 import { elfSection, parseElf } from './binary.ts';
-import { Collector, basename, errMsg, isObject, makePackage, str, text } from './util.ts';
+import { isObject } from '@assay/kit';
+import { readDocument } from './document.ts';
+import { Collector, analyzeEachFile, basename, errMsg, makePackage, str } from './util.ts';
 
 export function cargoPackage(name: string, version: string, extra: Partial<Pick<Package, 'dependsOn' | 'indirect' | 'dev'>> = {}): Package {
   return makePackage({ type: 'cargo', name, version, ...extra });
 }
 
 export function parseCargoLock(content: string): { packages: Package[]; warnings: string[] } {
-  let doc: unknown;
-  try {
-    doc = parseToml(content);
-  } catch (e) {
-    return { packages: [], warnings: [`not TOML: ${errMsg(e)}`] };
-  }
+  const { doc, error } = readDocument(content, 'TOML');
+  if (error !== undefined) return { packages: [], warnings: [error] };
   const list = isObject(doc) && Array.isArray(doc['package']) ? doc['package'].filter(isObject) : [];
   const versions = new Map<string, string[]>();
   for (const p of list) {
@@ -51,15 +48,7 @@ export const cargoLockAnalyzer: GroupAnalyzer = {
   maxFileSize: 20 * 1024 * 1024,
   required: (path: string) => basename(path) === 'Cargo.lock',
   analyzeGroup(fs: VirtualFs) {
-    const c = new Collector('cargo-lock');
-    for (const p of [...fs.paths()].sort()) {
-      const f = fs.get(p);
-      if (!f) continue;
-      const r = parseCargoLock(text(f.content));
-      for (const w of r.warnings) c.warn(p, w);
-      c.add(p, r.packages);
-    }
-    return c.result();
+    return analyzeEachFile('cargo-lock', fs, parseCargoLock);
   },
 };
 

@@ -1,5 +1,6 @@
 // Shared helpers for the language analyzers: building packages and results, path tests,
 // tolerant parsing. Analyzers never throw on bad input: they collect warnings instead.
+import { isObject } from '@assay/kit';
 import type { AnalysisResult, Package, PackageSet, VirtualFs } from '../analyzer.ts';
 import { purl, type PurlParts } from '../purl.ts';
 
@@ -93,6 +94,12 @@ export function dedupe(pkgs: readonly Package[]): Package[] {
   return [...byKey.values()].sort((a, b) => (a.purl < b.purl ? -1 : a.purl > b.purl ? 1 : 0));
 }
 
+/** What a lockfile or manifest parser finds in one file: its packages and what it could not read. */
+export interface Parsed {
+  packages: Package[];
+  warnings: string[];
+}
+
 /** One collector per analyze call: package sets and warnings. */
 export class Collector {
   readonly sets: PackageSet[] = [];
@@ -107,6 +114,11 @@ export class Collector {
   warn(path: string, msg: string): void {
     if (this.warnings.length < 200) this.warnings.push(`${this.analyzer}: ${path}: ${msg}`);
   }
+  /** One file's parse: its packages as a set, its warnings named by the file. */
+  addParsed(path: string, parsed: Parsed): void {
+    for (const w of parsed.warnings) this.warn(path, w);
+    this.add(path, parsed.packages);
+  }
   result(): AnalysisResult | undefined {
     if (!this.sets.length && !this.warnings.length) return undefined;
     const r: { packageSets?: PackageSet[]; warnings?: string[] } = {};
@@ -114,6 +126,29 @@ export class Collector {
     if (this.warnings.length) r.warnings = this.warnings;
     return r;
   }
+}
+
+/** A file analyzer's result for one parsed file. */
+export function parsedResult(analyzer: string, path: string, parsed: Parsed): AnalysisResult | undefined {
+  const c = new Collector(analyzer);
+  c.addParsed(path, parsed);
+  return c.result();
+}
+
+/**
+ * The loop of a lockfile group analyzer: each file of the group that `pick` accepts (the group
+ * may also hold the manifests a parser reads beside its lockfile), in path order, parsed on its
+ * own into one package set.
+ */
+export function analyzeEachFile(analyzer: string, fs: VirtualFs, parse: (content: string, path: string) => Parsed, pick: (path: string) => boolean = () => true): AnalysisResult | undefined {
+  const c = new Collector(analyzer);
+  for (const p of [...fs.paths()].sort()) {
+    if (!pick(p)) continue;
+    const f = fs.get(p);
+    if (!f) continue;
+    c.addParsed(p, parse(text(f.content), p));
+  }
+  return c.result();
 }
 
 export function errMsg(e: unknown): string {
@@ -125,10 +160,6 @@ export function text(buf: Uint8Array): string {
   let s = utf8.decode(buf);
   if (s.charCodeAt(0) === 0xfeff) s = s.slice(1);
   return s;
-}
-
-export function isObject(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 
 export function str(v: unknown): string | undefined {

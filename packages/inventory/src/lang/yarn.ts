@@ -3,9 +3,10 @@
 // and dev (reachable only from devDependencies), walking the lock's dependency graph.
 import { createRequire } from 'node:module';
 import { parse as parseYaml } from 'yaml';
+import { isObject } from '@assay/kit';
 import type { GroupAnalyzer, Package, VirtualFs } from '../analyzer.ts';
 import { npmPackage, readManifest } from './npm.ts';
-import { Collector, basename, dirname, errMsg, isObject, pkgId, str, text } from './util.ts';
+import { analyzeEachFile, basename, dirname, errMsg, pkgId, str } from './util.ts';
 
 const yarnLockfile = createRequire(import.meta.url)('@yarnpkg/lockfile') as { parse(s: string): { type: string; object: Record<string, unknown> } };
 
@@ -134,16 +135,7 @@ export const yarnLockAnalyzer: GroupAnalyzer = {
     return b === 'yarn.lock' || b === 'package.json';
   },
   analyzeGroup(fs: VirtualFs) {
-    const c = new Collector('yarn-lock');
-    for (const p of [...fs.paths()].sort()) {
-      if (basename(p) !== 'yarn.lock') continue;
-      const f = fs.get(p);
-      if (!f) continue;
-      const r = yarnPackages(text(f.content), readManifest(fs, dirname(p)));
-      for (const w of r.warnings) c.warn(p, w);
-      c.add(p, r.packages);
-    }
-    return c.result();
+    return analyzeEachFile('yarn-lock', fs, (content, p) => yarnPackages(content, readManifest(fs, dirname(p))), (p) => basename(p) === 'yarn.lock');
   },
 };
 

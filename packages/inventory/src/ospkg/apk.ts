@@ -3,7 +3,7 @@
 // R file beneath it (installed files), p provides, D depends, t build time, c aports commit.
 import type { AnalysisFile, AnalysisResult, FileAnalyzer, LayerContext, Package } from '../analyzer.ts';
 import { purl } from '../purl.ts';
-import { distroQualifier } from './common.ts';
+import { distroQualifier, packageDbResult, type PackageDbContents } from './common.ts';
 
 export const APK_INSTALLED = 'lib/apk/db/installed';
 
@@ -36,14 +36,8 @@ interface Entry {
 /** Dependency / provides token → the name it refers to (`so:libc.so=1` → `so:libc.so`, `musl>=1` → `musl`). */
 const depName = (t: string): string => t.replace(/[<>=~].*$/, '');
 
-export interface ApkParseResult {
-  packages: Package[];
-  files: string[];
-  warnings: string[];
-}
-
 /** Parses an installed DB. Never throws. */
-export function parseApkInstalled(text: string, ctx: LayerContext): ApkParseResult {
+export function parseApkInstalled(text: string, ctx: LayerContext): PackageDbContents {
   const warnings: string[] = [];
   const entries: Entry[] = [];
   let cur: Entry | undefined;
@@ -130,15 +124,6 @@ export const apkAnalyzer: FileAnalyzer = {
     return path === APK_INSTALLED;
   },
   analyze(file: AnalysisFile, ctx: LayerContext): AnalysisResult | undefined {
-    try {
-      const r = parseApkInstalled(file.content.toString('utf8'), ctx);
-      return {
-        packageSets: [{ analyzer: 'apk', path: file.path, packages: r.packages }],
-        ...(r.files.length ? { systemInstalledFiles: r.files } : {}),
-        ...(r.warnings.length ? { warnings: r.warnings.map((w) => `${file.path}: ${w}`) } : {}),
-      };
-    } catch (e) {
-      return { warnings: [`${file.path}: ${(e as Error).message}`] };
-    }
+    return packageDbResult('apk', file.path, () => parseApkInstalled(file.content.toString('utf8'), ctx));
   },
 };

@@ -5,10 +5,10 @@ import { apkAnalyzer } from './apk.ts';
 import { dpkgAnalyzer } from './dpkg.ts';
 import { rpmBdbAnalyzer, rpmNdbAnalyzer, rpmSqliteAnalyzer } from './rpm.ts';
 
-export { APK_INSTALLED, apkAnalyzer, parseApkInstalled, splitApkLicence, type ApkParseResult } from './apk.ts';
-export { virtualFs } from './common.ts';
+export { APK_INSTALLED, apkAnalyzer, parseApkInstalled, splitApkLicence } from './apk.ts';
+export { virtualFs, type PackageDbContents } from './common.ts';
 export { debFullVersion, dep5Licences, dpkgAnalyzer, parseDeb822, parseDebVersion, parseDepends, parseDpkgStatus, type DebVersion, type Stanza } from './dpkg.ts';
-export { rpmBdbAnalyzer, rpmNdbAnalyzer, rpmPackagesFromBlobs, rpmSqliteAnalyzer, type RpmParseResult } from './rpm.ts';
+export { rpmBdbAnalyzer, rpmNdbAnalyzer, rpmPackagesFromBlobs, rpmSqliteAnalyzer } from './rpm.ts';
 export { readBdbBlobs, readNdbBlobs, readSqliteBlobs, type BlobsResult } from './rpmdb.ts';
 export { RPMTAG, RpmHeader, rpmHeaderToPackage, splitSourceRpm } from './rpmheader.ts';
 

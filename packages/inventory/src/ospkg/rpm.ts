@@ -2,20 +2,15 @@
 // versioned on their own). Each reads header blobs (rpmdb.ts) and turns them into packages
 // (rpmheader.ts); installed files from BASENAMES/DIRNAMES feed systemInstalledFiles.
 import type { AnalysisFile, AnalysisResult, FileAnalyzer, LayerContext, Package } from '../analyzer.ts';
+import { packageDbResult, type PackageDbContents } from './common.ts';
 import { type BlobsResult, readBdbBlobs, readNdbBlobs, readSqliteBlobs } from './rpmdb.ts';
 import { rpmHeaderToPackage } from './rpmheader.ts';
 
 /** rpm databases reach hundreds of MiB on large hosts' images. */
 const RPM_MAX = 512 * 1024 * 1024;
 
-export interface RpmParseResult {
-  packages: Package[];
-  files: string[];
-  warnings: string[];
-}
-
 /** Blobs → packages; a corrupt header is a warning, the rest still count. */
-export function rpmPackagesFromBlobs(r: BlobsResult, ctx: LayerContext): RpmParseResult {
+export function rpmPackagesFromBlobs(r: BlobsResult, ctx: LayerContext): PackageDbContents {
   const packages: Package[] = [];
   const files: string[] = [];
   const warnings = [...r.warnings];
@@ -41,16 +36,7 @@ function rpmAnalyzer(type: string, paths: readonly string[], read: (b: Buffer) =
     maxFileSize: RPM_MAX,
     required: (path) => wanted.has(path),
     analyze(file: AnalysisFile, ctx: LayerContext): AnalysisResult {
-      try {
-        const r = rpmPackagesFromBlobs(read(file.content), ctx);
-        return {
-          packageSets: [{ analyzer: type, path: file.path, packages: r.packages }],
-          ...(r.files.length ? { systemInstalledFiles: r.files } : {}),
-          ...(r.warnings.length ? { warnings: r.warnings.map((w) => `${file.path}: ${w}`) } : {}),
-        };
-      } catch (e) {
-        return { warnings: [`${file.path}: ${(e as Error).message}`] };
-      }
+      return packageDbResult(type, file.path, () => rpmPackagesFromBlobs(read(file.content), ctx));
     },
   };
 }
