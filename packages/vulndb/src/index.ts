@@ -1,11 +1,10 @@
 // @assay/vulndb: OSV records compiled into a versioned SQLite file, distributed as an OCI
 // artifact, swapped atomically, matched against inventories.
 export { buildDatabase, type BuildOptions, type BuildResult } from './build.ts';
-export { compareDbVersions, newDbVersion } from './db-version.ts';
+export { compareDbVersions } from './db-version.ts';
 export {
   displayVersion,
   ecosystemKey,
-  LANGUAGE_ECOSYSTEMS,
   type Lookup,
   lookupsFor,
   normalisePackageName,
@@ -13,9 +12,9 @@ export {
   splitEcosystem,
 } from './ecosystems.ts';
 export { DbHolder, type Lease } from './holder.ts';
-export { commitDatabaseFile, DB_FILE_NAME, dbPath, fetchDatabaseFromUrl, installDatabaseFile, verifyDatabaseFile } from './install.ts';
-export { openDatabase, type Finding, type OpenOptions, smallestFixAbove, type VulnDb } from './match.ts';
-export { InvalidDatabaseError, readMetadata } from './metadata.ts';
+export { DB_FILE_NAME, dbPath, fetchDatabaseFromUrl, installDatabaseFile, verifyDatabaseFile } from './install.ts';
+export { openDatabase, type Finding, type OpenOptions, type VulnDb } from './match.ts';
+export { InvalidDatabaseError } from './metadata.ts';
 export {
   ANNOTATION_SHA256,
   ANNOTATION_VERSION,
@@ -34,4 +33,4 @@ export { refreshDatabase } from './refresh.ts';
 export { rematch, type RematchableReport, type RematchDiff, rematchReports, type RematchOptions } from './rematch.ts';
 export { type DbMetadata, SCHEMA_VERSION } from './schema.ts';
 export { cvssBaseScore, ratingOf, type Severity, SEVERITIES, severityFromOsv, severityFromText, type SeverityResult } from './severity.ts';
-export * from './byte-limit.ts';
+export { DatabaseTooLargeError, DEFAULT_MAX_DATABASE_BYTES } from './byte-limit.ts';

@@ -2,7 +2,7 @@
 // config, `artifactType` and annotations carrying the database version and the sha256 of the
 // uncompressed file. Pushing uses the Distribution HTTP API directly (@assay/registry-client
 // only pulls); fetching goes through RegistryClient, which verifies blob digests as they stream.
-import { createHash } from 'node:crypto';
+import { createHash, type Hash } from 'node:crypto';
 import { createReadStream, createWriteStream } from 'node:fs';
 import { rm, stat } from 'node:fs/promises';
 import { Readable, Transform } from 'node:stream';
@@ -107,6 +107,16 @@ async function pushBlob(http: ReturnType<typeof authedFetch>, base: string, repo
 }
 
 /** Pushes the database file as an OCI artifact under `tag`. */
+/** Passes bytes through, hashing them on the way: a digest in the same pass as the copy. */
+function hashingTap(hash: Hash): Transform {
+  return new Transform({
+    transform(chunk: Buffer, _e, cb) {
+      hash.update(chunk);
+      cb(null, chunk);
+    },
+  });
+}
+
 export async function publishDatabase(file: string, opts: PublishOptions): Promise<PublishResult> {
   const metadata = verifyDatabaseFile(file);
   const base = baseUrl(opts);
@@ -114,20 +124,10 @@ export async function publishDatabase(file: string, opts: PublishOptions): Promi
   const gzip = opts.gzip ?? true;
   // The uncompressed sha256 (annotation) and the layer (what the registry stores), in one pass.
   const rawHash = createHash('sha256');
-  const tap = new Transform({
-    transform(chunk: Buffer, _e, cb) {
-      rawHash.update(chunk);
-      cb(null, chunk);
-    },
-  });
+  const tap = hashingTap(rawHash);
   const layerFile = `${file}.layer-${process.pid}`;
   const layerHash = createHash('sha256');
-  const layerTap = new Transform({
-    transform(chunk: Buffer, _e, cb) {
-      layerHash.update(chunk);
-      cb(null, chunk);
-    },
-  });
+  const layerTap = hashingTap(layerHash);
   try {
     if (gzip) await pipeline(createReadStream(file), tap, createGzip({ level: 6 }), layerTap, createWriteStream(layerFile));
     else await pipeline(createReadStream(file), tap, layerTap, createWriteStream(layerFile));
@@ -225,12 +225,7 @@ export async function fetchDatabase(opts: FetchOptions): Promise<FetchResult> {
     if (!layer?.digest) throw new Error(`${opts.repository}:${opts.tag} has no database layer`);
     const tmp = await tempPathIn(opts.dir);
     const raw = createHash('sha256');
-    const tap = new Transform({
-      transform(chunk: Buffer, _e, cb) {
-        raw.update(chunk);
-        cb(null, chunk);
-      },
-    });
+    const tap = hashingTap(raw);
     try {
       const blob = await client.blob(opts.repository, layer.digest, {
         maxBytes: opts.maxBytes ?? 4 * 1024 ** 3,

@@ -2,6 +2,7 @@
 // together (no id, ranges without events, events of unknown kind) is refused with a short reason
 // the build counts; it never throws. Fields the matcher does not need (details, credits, GIT
 // ranges, which name commits rather than versions) are dropped to keep the file small.
+import { isObject } from '@assay/kit';
 import { ecosystemKey, normalisePackageName, splitEcosystem } from './ecosystems.ts';
 import { type SeverityResult, severityFromOsv, severityFromText } from './severity.ts';
 
@@ -40,7 +41,6 @@ export type ParseResult = { ok: true; record: VulnRow } | { ok: false; reason: s
 const EVENT_KINDS = new Set(['introduced', 'fixed', 'last_affected', 'limit']);
 const VERSION_RANGES = new Set(['ECOSYSTEM', 'SEMVER']);
 
-const isObj = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 const str = (v: unknown): string | undefined => (typeof v === 'string' && v !== '' ? v : undefined);
 
 function stringArray(v: unknown): string[] | undefined {
@@ -54,11 +54,11 @@ function parseRanges(v: unknown): StoredRange[] | string {
   if (!Array.isArray(v)) return 'bad ranges: not an array';
   const out: StoredRange[] = [];
   for (const r of v) {
-    if (!isObj(r) || typeof r.type !== 'string') return 'bad ranges: range without type';
+    if (!isObject(r) || typeof r.type !== 'string') return 'bad ranges: range without type';
     if (!Array.isArray(r.events) || r.events.length === 0) return 'bad ranges: range without events';
     const events: Record<string, string>[] = [];
     for (const e of r.events) {
-      if (!isObj(e)) return 'bad ranges: event is not an object';
+      if (!isObject(e)) return 'bad ranges: event is not an object';
       const keys = Object.keys(e);
       const kind = keys[0];
       if (keys.length !== 1 || kind === undefined || !EVENT_KINDS.has(kind) || typeof e[kind] !== 'string' || e[kind] === '') {
@@ -75,7 +75,7 @@ function parseRanges(v: unknown): StoredRange[] | string {
 
 function referenceUrls(v: unknown): string[] {
   if (!Array.isArray(v)) return [];
-  const refs = v.filter(isObj).filter((r) => typeof r.url === 'string');
+  const refs = v.filter(isObject).filter((r) => typeof r.url === 'string');
   // Advisories first: the first reference becomes the finding's advisory link.
   refs.sort((a, b) => Number(b.type === 'ADVISORY') - Number(a.type === 'ADVISORY'));
   return refs.slice(0, 8).map((r) => r.url as string);
@@ -90,15 +90,15 @@ function affectedSeverity(a: Record<string, unknown>, recordSeverity: SeverityRe
   if (recordSeverity) return recordSeverity;
   const db = severityFromText(dbSeverity);
   if (db) return { severity: db };
-  const eco = isObj(a.ecosystem_specific) ? a.ecosystem_specific : {};
-  const dbs = isObj(a.database_specific) ? a.database_specific : {};
+  const eco = isObject(a.ecosystem_specific) ? a.ecosystem_specific : {};
+  const dbs = isObject(a.database_specific) ? a.database_specific : {};
   const text = severityFromText(eco.urgency) ?? severityFromText(eco.severity) ?? severityFromText(dbs.severity) ?? severityFromText(dbs.urgency);
   return { severity: text ?? 'unknown' };
 }
 
 /** Checks and reduces one parsed JSON value. */
 export function parseOsvRecord(json: unknown): ParseResult {
-  if (!isObj(json)) return { ok: false, reason: 'not an object' };
+  if (!isObject(json)) return { ok: false, reason: 'not an object' };
   const id = str(json.id);
   if (!id) return { ok: false, reason: 'missing id' };
   if (json.modified !== undefined && typeof json.modified !== 'string') return { ok: false, reason: 'bad modified' };
@@ -108,18 +108,18 @@ export function parseOsvRecord(json: unknown): ParseResult {
   const aliases = allAliases.filter((a) => a.length > 0 && a.length <= 100);
   const upstream = stringArray(json.upstream) ?? [];
   if (json.affected !== undefined && json.affected !== null && !Array.isArray(json.affected)) return { ok: false, reason: 'bad affected: not an array' };
-  const dbSpecific = isObj(json.database_specific) ? json.database_specific : {};
+  const dbSpecific = isObject(json.database_specific) ? json.database_specific : {};
   const dbSeverity = str(dbSpecific.severity);
   const recordSeverity = severityFromOsv(json.severity);
   const affected: AffectedRow[] = [];
   for (const a of (json.affected as unknown[] | undefined) ?? []) {
-    if (!isObj(a)) return { ok: false, reason: 'bad affected: entry is not an object' };
+    if (!isObject(a)) return { ok: false, reason: 'bad affected: entry is not an object' };
     const ranges = parseRanges(a.ranges);
     if (typeof ranges === 'string') return { ok: false, reason: ranges };
     const versions = stringArray(a.versions);
     if (!versions) return { ok: false, reason: 'bad affected: versions is not a list of strings' };
     // An entry without a package (GIT-only, upstream source) cannot match an installed package.
-    if (!isObj(a.package)) continue;
+    if (!isObject(a.package)) continue;
     const ecosystem = str(a.package.ecosystem);
     const name = str(a.package.name);
     if (!ecosystem || !name) return { ok: false, reason: 'bad affected: package without ecosystem or name' };
