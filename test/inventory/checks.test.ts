@@ -5,11 +5,11 @@ import {
   evaluateChecks,
   InvalidCheckError,
   parseChecks,
-  parseVersionRange,
   type CheckFilesystem,
   type CheckInput,
   type ImageConfigFacts,
 } from '../../packages/inventory/src/checks/index.ts';
+import { parseVersionRange } from '@assay/versions';
 
 /** An in-memory final filesystem that records how much each read asked for. */
 function memFs(files: Record<string, string | Buffer>, dirs: string[] = []): CheckFilesystem & { reads: { path: string; maxBytes: number }[] } {

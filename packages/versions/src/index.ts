@@ -12,6 +12,8 @@ export { nuget } from './nuget.ts';
 export { composer, phpVersionCompare } from './composer.ts';
 export { schemeFor, compareVersions, baseEcosystem, osvVersion } from './ecosystem.ts';
 export { isAffected, inRange, type OsvRange, type OsvEvent, type OsvAffected } from './osv.ts';
+export { parseVersionRange, rangeIncludes, satisfiesRange, type Comparator, type RangeOp, type VersionRange } from './range.ts';
+export { ecosystemForType, languageEcosystem, LANGUAGE_ECOSYSTEMS } from './purl-types.ts';
 
 import { semver } from './semver.ts';
 /** Cargo (crates.io) versions are SemVer. */

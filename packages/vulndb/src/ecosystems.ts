@@ -3,6 +3,7 @@
 // package (with the image's OS) is mapped to the keys to look up, the name to look up and the
 // version to compare. Both sides use the same key function, so they cannot drift apart.
 import type { OsInfo, Package } from '@assay/inventory';
+import { languageEcosystem } from '@assay/versions';
 
 /** Where to look a package up, and what to compare. */
 export interface Lookup {
@@ -15,24 +16,6 @@ export interface Lookup {
   /** Ecosystem name handed to @assay/versions (`Debian`, `npm`…). */
   readonly scheme: string;
 }
-
-/** Language package type (purl type) → OSV ecosystem. */
-export const LANGUAGE_ECOSYSTEMS: Readonly<Record<string, string>> = {
-  npm: 'npm',
-  pypi: 'PyPI',
-  golang: 'Go',
-  go: 'Go',
-  maven: 'Maven',
-  gem: 'RubyGems',
-  cargo: 'crates.io',
-  composer: 'Packagist',
-  nuget: 'NuGet',
-  hex: 'Hex',
-  pub: 'Pub',
-  swift: 'SwiftURL',
-  cran: 'CRAN',
-  hackage: 'Hackage',
-};
 
 /** Ecosystems whose release part is part of the key (OS distributions). */
 const DISTRO_BASES = new Set(['Debian', 'Ubuntu', 'Alpine', 'Red Hat', 'Rocky Linux', 'AlmaLinux', 'SUSE', 'openSUSE', 'Mageia', 'openEuler', 'Photon OS']);
@@ -137,7 +120,7 @@ const rpmVersion = debVersion;
  */
 export function lookupsFor(pkg: Package, os?: OsInfo): Lookup[] {
   const type = pkg.type.toLowerCase();
-  const lang = LANGUAGE_ECOSYSTEMS[type];
+  const lang = languageEcosystem(type);
   if (lang) return [{ keys: [lang], name: normalisePackageName(lang, pkg.name), version: pkg.version, scheme: lang }];
   const keys = osEcosystemKeys(os);
   const first = keys[0];

@@ -9,7 +9,8 @@ import {
   parseChecks,
   type CheckDefinition,
 } from './schema.ts';
-import { comparableVersion, ecosystemForType, inVersionRange, parseVersionRange } from './version-range.ts';
+import { ecosystemForType, parseVersionRange, rangeIncludes } from '@assay/versions';
+import { comparableVersion } from './comparable-version.ts';
 
 /**
  * The image's final filesystem, read-only. Paths are handed over cleaned and relative, as
@@ -124,9 +125,9 @@ function packageCheck(c: Extract<CheckDefinition, { kind: 'packagePresent' | 'pa
       matching.push(p);
       continue;
     }
-    const eco = ecosystemForType(p.type);
-    if (!eco) uncomparable.push(p);
-    else if (inVersionRange(eco, comparableVersion(p), range)) matching.push(p);
+    const within = rangeIncludes(ecosystemForType(p.type), comparableVersion(p), range);
+    if (within === undefined) uncomparable.push(p);
+    else if (within) matching.push(p);
   }
   const what = `${c.type ? `${c.type} ` : ''}package ${c.name}${c.versionRange ? ` ${c.versionRange}` : ''}`;
   const list = (ps: Package[]) => ps.map((p) => `${p.name}@${comparableVersion(p)}${p.path ? ` (${p.path})` : ''}`).join(', ');

@@ -12,4 +12,4 @@ export {
   type CheckKind,
 } from './schema.ts';
 export { evaluateChecks, type CheckFilesystem, type CheckInput, type CheckResult, type ImageConfigFacts } from './evaluate.ts';
-export { parseVersionRange, inVersionRange, ecosystemForType, comparableVersion, type Comparator, type VersionRange } from './version-range.ts';
+export { comparableVersion } from './comparable-version.ts';

@@ -3,7 +3,7 @@
 // Checks only look: they read files through a bounded filesystem view, the image config and the
 // package inventory; nothing in the image is ever executed.
 import { z } from '@assay/config';
-import { ecosystemForType, parseVersionRange } from './version-range.ts';
+import { ecosystemForType, parseVersionRange } from '@assay/versions';
 
 /** Default and largest number of bytes a content check reads from a file. */
 export const DEFAULT_CONTENT_BYTES = 1024 * 1024;
