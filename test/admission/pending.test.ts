@@ -10,7 +10,7 @@ import { newEventMeta, publishEvent } from '@assay/bus';
 import { policyService, type PolicyApi } from '@assay/policy';
 import { Compliance, ImageDiscoveredSchema, ImageRefSchema, ScanCompletedSchema, ScanRequestedSchema, ScanStatus, Topics, type ScanRequested } from '@assay/proto';
 import { createService, type ServiceHandle } from '@assay/service-kit';
-import type { ScanReport } from '@assay/store';
+import type { ScanReport } from '@assay/domain';
 import { waitFor } from '../support/processes.ts';
 import { makeTempDir } from '../support/tempdir.ts';
 import { digestFor, podReview, post, runtimePolicy } from './helpers.ts';

@@ -10,7 +10,7 @@ import { parseTokenFile, policyService } from '@assay/policy';
 import { createService } from '@assay/service-kit';
 import { fromBinary } from '@bufbuild/protobuf';
 import { AuditEventSchema, Buckets, ChangeType, PolicyChangedSchema, Streams, Topics } from '@assay/proto';
-import type { ImageAssurancePolicy } from '@assay/store';
+import type { ImageAssurancePolicy } from '@assay/domain';
 import { parseAllDocuments } from 'yaml';
 import { makeTempDir } from '../support/tempdir.ts';
 import { startHarness, TOKEN, type Harness } from './harness.ts';

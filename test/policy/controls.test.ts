@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { evaluateImage, applicablePolicies, satisfiesRange, type Evaluation } from '@assay/policy';
-import type { ImageAssurancePolicy, PolicyException, ScanReport } from '@assay/store';
+import type { ImageAssurancePolicy, PolicyException, ScanReport } from '@assay/domain';
 import { exception, policy, ref, report, vuln } from './fixtures.ts';
 
 const NOW = new Date('2026-02-01T00:00:00Z');

@@ -1,6 +1,6 @@
 // Reports and policies for the policy tests: small, valid, built to fail exactly one control.
 import { createHash } from 'node:crypto';
-import type { ImageAssurancePolicy, PolicyException, ScanReport } from '@assay/store';
+import type { ImageAssurancePolicy, PolicyException, ScanReport } from '@assay/domain';
 import type { PolicyRef } from '@assay/policy';
 
 export function sha(seed: string | number): string {

@@ -15,7 +15,7 @@ import {
   type Verdict,
 } from '@assay/proto';
 import { createService, type ServiceHandle } from '@assay/service-kit';
-import type { ScanReport } from '@assay/store';
+import type { ScanReport } from '@assay/domain';
 import type { KV } from 'nats';
 import { startNatsServer, type NatsServer } from '../support/nats-server.ts';
 import { makeTempDir } from '../support/tempdir.ts';

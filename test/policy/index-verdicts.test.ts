@@ -24,7 +24,7 @@ import {
   type Verdict,
 } from '@assay/proto';
 import { createLogger } from '@assay/telemetry';
-import type { ImageAssurancePolicy } from '@assay/store';
+import type { ImageAssurancePolicy } from '@assay/domain';
 import { startNatsServer, type NatsServer } from '../support/nats-server.ts';
 import { startHarness, type Harness } from './harness.ts';
 import { report, sha } from './fixtures.ts';

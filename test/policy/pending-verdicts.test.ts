@@ -19,7 +19,7 @@ import {
   VerdictSchema,
   type ImageDiscovered,
 } from '@assay/proto';
-import type { ImageAssurancePolicy } from '@assay/store';
+import type { ImageAssurancePolicy } from '@assay/domain';
 import { startHarness, type Harness } from './harness.ts';
 import { report, sha } from './fixtures.ts';
 

@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { Compliance } from '@assay/proto';
 import { decideAdmission, selectRuntimePolicy, type AdmissionInput, type RuntimePolicyRef } from '@assay/runtime-policy';
-import type { PolicyException, RuntimePolicy } from '@assay/store';
+import type { PolicyException, RuntimePolicy } from '@assay/domain';
 import { sha } from './fixtures.ts';
 
 const NOW = new Date('2026-02-01T00:00:00Z');

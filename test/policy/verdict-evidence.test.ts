@@ -5,7 +5,7 @@ import { after, before, describe, it } from 'node:test';
 import { toBinary } from '@bufbuild/protobuf';
 import { timestampDate } from '@bufbuild/protobuf/wkt';
 import { Compliance, VerdictSchema } from '@assay/proto';
-import type { ImageAssurancePolicy } from '@assay/store';
+import type { ImageAssurancePolicy } from '@assay/domain';
 import { startHarness, type Harness } from './harness.ts';
 import { report, sha, vuln } from './fixtures.ts';
 

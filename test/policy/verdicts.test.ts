@@ -7,7 +7,7 @@ import { create } from '@bufbuild/protobuf';
 import { newEventMeta, publishEvent } from '@assay/bus';
 import { Buckets, Compliance, ScanCompletedSchema, ScanStatus, Streams, Topics, AuditEventSchema, VerdictSchema } from '@assay/proto';
 import { fromBinary } from '@bufbuild/protobuf';
-import type { ImageAssurancePolicy } from '@assay/store';
+import type { ImageAssurancePolicy } from '@assay/domain';
 import { startHarness, type Harness } from './harness.ts';
 import { report, sha, vuln } from './fixtures.ts';
 

@@ -3,12 +3,12 @@
 // empty database, plus the few raw hooks the tests need (old-version documents, orphans, counts).
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { ValidationError } from '@assay/domain';
 import {
   allPages,
   ConflictError,
   NotFoundError,
   SchemaVersionError,
-  ValidationError,
   type Page,
   type Store,
   type StoreOptions,

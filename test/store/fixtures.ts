@@ -1,12 +1,6 @@
 // Documents for the store tests: valid ones to start from, and a large realistic scan report.
 import { createHash } from 'node:crypto';
-import type {
-  ImageAssurancePolicy,
-  PolicyException,
-  RuntimePolicy,
-  ScanReport,
-  SeenRef,
-} from '@assay/store';
+import type { ImageAssurancePolicy, PolicyException, RuntimePolicy, ScanReport, SeenRef } from '@assay/domain';
 
 export function sha(seed: string | number): string {
   return `sha256:${createHash('sha256').update(String(seed)).digest('hex')}`;

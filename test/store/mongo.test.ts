@@ -6,13 +6,7 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { after, describe, it } from 'node:test';
 import { Binary } from 'mongodb';
-import {
-  MONGO_INDEXES,
-  openMongoStore,
-  openStore,
-  StoreUnavailableError,
-  type Store,
-} from '@assay/store';
+import { MONGO_INDEXES, openMongoStore, openStore, StoreUnavailableError, type Store } from '@assay/store';
 import { freePort } from '../support/ports.ts';
 import type { MongoStandin } from '../support/mongo-standin/index.ts';
 import { runStoreContract } from './contract.ts';

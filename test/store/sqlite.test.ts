@@ -5,7 +5,14 @@ import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { Worker } from 'node:worker_threads';
-import { openSqliteStore, openStore, SQLITE_LAYOUT_VERSION, StoreError, StoreUnavailableError, type Store } from '@assay/store';
+import {
+  openSqliteStore,
+  openStore,
+  SQLITE_LAYOUT_VERSION,
+  StoreError,
+  StoreUnavailableError,
+  type Store,
+} from '@assay/store';
 import { makeTempDir } from '../support/tempdir.ts';
 import { runStoreContract, type RawCollection } from './contract.ts';
 import { imagePolicy } from './fixtures.ts';

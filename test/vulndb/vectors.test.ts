@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import Ajv2020 from 'ajv/dist/2020.js';
-import { VulnerabilitySchema } from '../../packages/store/src/index.ts';
+import { VulnerabilitySchema } from '../../packages/domain/src/index.ts';
 import { buildDatabase, openDatabase, parseOsvRecord, type VulnDb } from '../../packages/vulndb/src/index.ts';
 import { makeTempDir } from '../support/tempdir.ts';
 

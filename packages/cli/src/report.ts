@@ -2,7 +2,7 @@
 // (/reports/:digest, /sbom for CycloneDX, /sarif), printed as the scanner serves it or as a table.
 import { parseArgs } from 'node:util';
 import { isValidDigest } from '@assay/image-ref';
-import type { ScanReport } from '@assay/store';
+import type { ScanReport } from '@assay/domain';
 import { baseUrl, request } from './http.ts';
 import { CliError, EXIT_ALLOWED, type CliIo } from './io.ts';
 import { parseFormat, reportTable } from './scan.ts';

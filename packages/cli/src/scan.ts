@@ -22,7 +22,7 @@ import {
   type ScanProgressUpdate,
   type ScanTarget,
 } from '@assay/scanner';
-import { SEVERITIES, validateImagePolicy, ValidationError, type ScanReport, type Severity } from '@assay/store';
+import { SEVERITIES, validateImagePolicy, ValidationError, type ScanReport, type Severity } from '@assay/domain';
 import { dbPath, openDatabase } from '@assay/vulndb';
 import type { Package } from '@assay/inventory';
 import type { RegistryClient } from '@assay/registry-client';

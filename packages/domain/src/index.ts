@@ -1,2 +1,32 @@
-// @assay/domain: The domain model: scan reports, image assurance and runtime policies, exceptions, severities, and the schemas that validate them. No persistence.
-export {};
+// @assay/domain: the domain model. The documents Assay reasons about (scan reports, image
+// assurance and runtime policies, exceptions, image records), their severities, and the
+// schemas that validate them, with errors naming the field. No persistence: @assay/store
+// implements repositories over these.
+export { ValidationError, toValidationIssues, validate, type ValidationIssue } from './validation.ts';
+export { digest, identifier, nonEmpty, platform, platformSpec, timestamp } from './fields.ts';
+export { SEVERITIES, type Severity } from './severities.ts';
+export { analyzerVersionsKey, analyzerVersionsSchema, type AnalyzerVersions } from './analyzer-versions.ts';
+export {
+  PackageSchema,
+  ReportImageSchema,
+  ScanReportSchema,
+  ScanSummarySchema,
+  SensitiveFindingSchema,
+  SeverityCountsSchema,
+  VulnerabilitySchema,
+  validateScanReport,
+  type ScanReport,
+  type ScanSummary,
+} from './reports.ts';
+export { ImageAssurancePolicySchema, validateImagePolicy, type ImageAssurancePolicy } from './policies.ts';
+export { RuntimePolicySchema, type RuntimePolicy } from './runtime-policies.ts';
+export { CONTROLS, ExceptionScopeSchema, PolicyExceptionSchema, type PolicyException } from './exceptions.ts';
+export { type VersionedRecord } from './versioned.ts';
+export {
+  ImageRecordSchema,
+  SCAN_STATUSES,
+  SeenRefSchema,
+  type ImageRecord,
+  type ScanStatus,
+  type SeenRef,
+} from './image-records.ts';

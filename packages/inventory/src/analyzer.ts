@@ -41,7 +41,7 @@ export interface OsInfo {
   readonly eol?: boolean;
 }
 
-/** A package as found: the report's Package shape (see @assay/store reports). */
+/** A package as found: the report's Package shape (see @assay/domain reports). */
 export interface Package {
   readonly name: string;
   readonly version: string;
@@ -79,7 +79,7 @@ export interface PackageSet {
 
 /**
  * Sensitive data found in a file: where, which rule, and the match masked. The matched value
- * itself never leaves the analyzer (see the store's SensitiveFindingSchema: strict on purpose).
+ * itself never leaves the analyzer (see @assay/domain's SensitiveFindingSchema: strict on purpose).
  */
 export interface SensitiveFinding {
   readonly rule: string;

@@ -1,7 +1,7 @@
 // Which exceptions cover what. An exception is in force until its expiry; its scope narrows it
 // to a policy, a control, a registry, a repository glob, one digest and/or listed items
 // (vulnerability ids, package names, rule ids…). Without items it covers the whole control.
-import type { PolicyException } from '@assay/store';
+import type { PolicyException } from '@assay/domain';
 import { globMatch } from './globs.ts';
 import { imageName, type ImageScope } from './scope.ts';
 

@@ -1,7 +1,7 @@
 // Which exemption of a runtime policy applies to an image in a namespace: the same rule
 // decideAdmission applies (namespace first, then the image by name or repository), naming the
 // pattern that matched, so admission can audit every use of one.
-import type { RuntimePolicy } from '@assay/store';
+import type { RuntimePolicy } from '@assay/domain';
 import { globMatch } from './globs.ts';
 import { imageName } from './scope.ts';
 

@@ -2,7 +2,7 @@
 // one image. Pure functions over a verdict read from the mirror, so admission decides from
 // memory alone.
 import { Compliance } from '@assay/proto';
-import type { PolicyException, RuntimePolicy } from '@assay/store';
+import type { PolicyException, RuntimePolicy } from '@assay/domain';
 import { exceptionCoversImage, inForce } from './exceptions.ts';
 import { exemptionFor, type ExemptionUse } from './exemptions.ts';
 import { imageText, type ImageNaming } from './image-text.ts';

@@ -2,7 +2,7 @@
 // repository (and `registry/repository`, which patterns usually name) and labels. Labels are
 // unknown until the report body has been read; `undefined` labels match any label pattern,
 // so re-evaluation errs on the side of re-evaluating.
-import type { ImageAssurancePolicy } from '@assay/store';
+import type { ImageAssurancePolicy } from '@assay/domain';
 import { anyGlob, globMatch } from './globs.ts';
 
 export interface ImageScope {

@@ -1,27 +1,11 @@
 // Errors of the store. Callers branch on the class (or `code`), never on message text.
+// A document refused before anything is written is a ValidationError of @assay/domain.
 
 export class StoreError extends Error {
   readonly code: string = 'STORE_ERROR';
   constructor(message: string, options?: ErrorOptions) {
     super(message, options);
     this.name = 'StoreError';
-  }
-}
-
-export interface ValidationIssue {
-  /** Dotted path from the document's root name: `policy.controls.vulnerabilities.maxSeverity`. */
-  readonly path: string;
-  readonly message: string;
-}
-
-/** A document was refused before anything was written. */
-export class ValidationError extends StoreError {
-  override readonly code = 'VALIDATION';
-  readonly issues: readonly ValidationIssue[];
-  constructor(issues: readonly ValidationIssue[]) {
-    super(issues.map((i) => `${i.path}: ${i.message}`).join('; '));
-    this.name = 'ValidationError';
-    this.issues = issues;
   }
 }
 

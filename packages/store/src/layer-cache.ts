@@ -5,10 +5,18 @@
 import { promisify } from 'node:util';
 import { gunzip, gzip } from 'node:zlib';
 import { z } from '@assay/config';
-import { analyzerVersionsKey, analyzerVersionsSchema, type AnalyzerVersions } from './analyzer-versions.ts';
-import { CorruptDocumentError, ValidationError } from './errors.ts';
+import {
+  analyzerVersionsKey,
+  analyzerVersionsSchema,
+  digest,
+  nonEmpty,
+  timestamp,
+  validate,
+  ValidationError,
+  type AnalyzerVersions,
+} from '@assay/domain';
+import { CorruptDocumentError } from './errors.ts';
 import { defineSchemaVersions, documentCodec } from './schema-versions.ts';
-import { digest, nonEmpty, timestamp, validate } from './validation.ts';
 
 const gzipAsync = promisify(gzip);
 const gunzipAsync = promisify(gunzip);

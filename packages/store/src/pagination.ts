@@ -1,7 +1,7 @@
 // Cursor pagination. Every listing has a total order on a unique key (id, digest, or
 // (expiresAt, id)); a page holds the next `limit` items after the cursor's key, so inserts or
 // deletes between pages never cause a duplicate, and nothing that existed throughout is skipped.
-import { ValidationError } from './errors.ts';
+import { ValidationError } from '@assay/domain';
 
 export const DEFAULT_PAGE_SIZE = 100;
 export const MAX_PAGE_SIZE = 1000;

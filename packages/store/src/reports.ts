@@ -1,4 +1,5 @@
-// Scan reports, one per image digest (the latest scan), also reachable by report id.
+// The scan report repository: one report per image digest (the latest scan), also reachable
+// by report id.
 //
 // A report can be far larger than MongoDB's 16 MB document limit (100,000 packages is ~40 MB of
 // JSON), so both adapters store it the same way: the validated report is serialised to JSON,
@@ -10,12 +11,21 @@ import { createHash, randomUUID } from 'node:crypto';
 import { promisify } from 'node:util';
 import { gunzip, gzip } from 'node:zlib';
 import { z } from '@assay/config';
-import { analyzerVersionsKey, analyzerVersionsSchema } from './analyzer-versions.ts';
+import {
+  analyzerVersionsKey,
+  analyzerVersionsSchema,
+  digest,
+  nonEmpty,
+  ReportImageSchema,
+  ScanReportSchema,
+  ScanSummarySchema,
+  timestamp,
+  validate,
+  type ScanReport,
+} from '@assay/domain';
 import { CorruptDocumentError } from './errors.ts';
 import type { Page, PageRequest } from './pagination.ts';
-import { SEVERITIES } from './policies.ts';
 import { defineSchemaVersions, documentCodec } from './schema-versions.ts';
-import { digest, nonEmpty, platform, timestamp, validate } from './validation.ts';
 
 const gzipAsync = promisify(gzip);
 const gunzipAsync = promisify(gunzip);
@@ -25,102 +35,6 @@ export const DEFAULT_REPORT_CHUNK_BYTES = 8 * 1024 * 1024;
 export const MAX_REPORT_CHUNK_BYTES = 15 * 1024 * 1024;
 
 const count = z.number().int().min(0);
-
-export const SeverityCountsSchema = z.strictObject({
-  critical: count,
-  high: count,
-  medium: count,
-  low: count,
-  negligible: count,
-  unknown: count,
-});
-
-export const ScanSummarySchema = z.strictObject({
-  packages: count,
-  vulnerabilities: SeverityCountsSchema,
-  sensitiveFindings: count,
-  malwareFindings: count,
-  licenceFindings: count,
-  os: z.string().optional(),
-  baseImage: z.string().optional(),
-});
-export type ScanSummary = z.output<typeof ScanSummarySchema>;
-
-export const ReportImageSchema = z.strictObject({
-  registry: nonEmpty(300),
-  repository: nonEmpty(500),
-  digest,
-  tag: nonEmpty(200).optional(),
-  mediaType: nonEmpty(200).optional(),
-  platform: platform.optional(),
-});
-
-// Loose objects for what analyzers produce: a newer analyzer may add fields, and they are kept
-// as given (a report round-trips exactly). Sensitive findings are strict on purpose: only the
-// masked form may be stored, so an unexpected field (a raw match) is refused.
-export const PackageSchema = z.looseObject({
-  name: nonEmpty(500),
-  version: z.string().max(300),
-  /** deb, rpm, apk, npm, pypi, go, maven, gem, cargo, nuget, composer, binary… */
-  type: nonEmpty(50),
-  purl: z.string().max(2000).optional(),
-  arch: z.string().max(50).optional(),
-  srcName: z.string().max(500).optional(),
-  srcVersion: z.string().max(300).optional(),
-  licences: z.array(z.string().max(500)).optional(),
-  layerDigest: digest.optional(),
-  path: z.string().max(4096).optional(),
-});
-
-export const VulnerabilitySchema = z.looseObject({
-  id: nonEmpty(100),
-  packageName: nonEmpty(500),
-  packageVersion: z.string().max(300),
-  packageType: nonEmpty(50).optional(),
-  fixedVersion: z.string().max(300).optional(),
-  /**
-   * When the fix was published (ISO-8601), read by the vulnerabilities control's grace period.
-   * The advisory's OSV `published` time (OSV has no per-fix date); absent in reports written
-   * before it existed, or when unknown: then no grace applies.
-   */
-  fixPublishedAt: z.iso.datetime({ offset: true }).optional(),
-  severity: z.enum(SEVERITIES),
-  cvss: z.number().min(0).max(10).optional(),
-  aliases: z.array(nonEmpty(100)).optional(),
-  title: z.string().max(2000).optional(),
-  source: z.string().max(200).optional(),
-});
-
-export const SensitiveFindingSchema = z.strictObject({
-  rule: nonEmpty(200),
-  category: nonEmpty(100).optional(),
-  severity: z.enum(SEVERITIES),
-  path: nonEmpty(4096),
-  layerDigest: digest.optional(),
-  line: z.number().int().min(0).optional(),
-  /** The match with its secret part masked (`AKIA************MPLE`). */
-  masked: z.string().max(1000),
-});
-
-export const ScanReportSchema = z.looseObject({
-  reportId: nonEmpty(200),
-  image: ReportImageSchema,
-  analyzerVersions: analyzerVersionsSchema,
-  vulnDbVersion: z.string().max(200).optional(),
-  scannedAt: timestamp,
-  os: z.looseObject({ family: nonEmpty(100), name: z.string().optional(), version: z.string().optional() }).optional(),
-  baseImage: z.string().max(1000).optional(),
-  layers: z.array(z.looseObject({ digest, diffId: digest.optional(), size: count, createdBy: z.string().optional() })),
-  packages: z.array(PackageSchema),
-  vulnerabilities: z.array(VulnerabilitySchema),
-  sensitiveData: z.array(SensitiveFindingSchema).optional(),
-  malware: z.array(z.looseObject({ name: nonEmpty(500), path: nonEmpty(4096), layerDigest: digest.optional() })).optional(),
-  licences: z.array(z.looseObject({ package: nonEmpty(500), licence: nonEmpty(500), category: z.string().optional() })).optional(),
-  checks: z.array(z.looseObject({ id: nonEmpty(200), passed: z.boolean(), message: z.string().optional() })).optional(),
-  config: z.record(z.string(), z.unknown()).optional(),
-  summary: ScanSummarySchema.optional(),
-});
-export type ScanReport = z.output<typeof ScanReportSchema>;
 
 /** The head of a stored report: what listings return, without the body. */
 export const ScanReportMetaSchema = z.strictObject({

@@ -4,8 +4,8 @@
 // immutable ones (old policy versions) stay as written and are upgraded on every read. A document
 // newer than this code knows is refused: older code must not guess at a newer shape.
 import type { z } from '@assay/config';
+import { toValidationIssues, validate } from '@assay/domain';
 import { CorruptDocumentError, SchemaVersionError } from './errors.ts';
-import { toValidationIssues, validate } from './validation.ts';
 
 export type StoredDoc = Record<string, unknown>;
 

@@ -5,15 +5,12 @@ import { create } from '@bufbuild/protobuf';
 import { newEventMeta, publishEvent } from '@assay/bus';
 import { ChangeType, PolicyChangedSchema, PolicyKind, Topics } from '@assay/proto';
 import {
-  exceptionCodec,
-  NotFoundError,
   type ImageAssurancePolicy,
   type PolicyException,
   type RuntimePolicy,
-  type Store,
   type VersionedRecord,
-  type VersionedRepository,
-} from '@assay/store';
+} from '@assay/domain';
+import { exceptionCodec, NotFoundError, type Store, type VersionedRepository } from '@assay/store';
 import type { JetStreamClient } from 'nats';
 import { policyChangeAudit } from './audit.ts';
 import { PRODUCER } from './verdict.ts';

@@ -2,7 +2,8 @@
 // the images a policy or exception change can affect, the images an expiry affects (at the
 // expiry), and the images whose findings a new vulnerability database changed. An in-memory index of
 // digest → scope fields answers "which images can this change affect" without reading reports.
-import { allPages, type ImageAssurancePolicy, type PolicyException, type Store } from '@assay/store';
+import { type ImageAssurancePolicy, type PolicyException } from '@assay/domain';
+import { allPages, type Store } from '@assay/store';
 import { PolicyKind, ScanStatus, type ScanCompleted, type Verdict, type PolicyChanged } from '@assay/proto';
 import type { Logger } from '@assay/telemetry';
 import type { JetStreamClient, KV } from 'nats';

@@ -1,8 +1,8 @@
 // The evaluation engine: a stored scan report judged against the image assurance policies
 // that apply to it (already selected by scope), with the exceptions in force. Pure: the same
 // report, policies, exceptions and time give the same answer, reasons in a fixed order.
-import type { ImageAssurancePolicy, PolicyException, ScanReport, Severity } from '@assay/store';
-import { SEVERITIES } from '@assay/store';
+import type { ImageAssurancePolicy, PolicyException, ScanReport, Severity } from '@assay/domain';
+import { SEVERITIES } from '@assay/domain';
 import { baseImageControl } from './controls/base-image.ts';
 import { customChecksControl } from './controls/custom-checks.ts';
 import { imageConfigControl } from './controls/image-config.ts';

@@ -54,7 +54,7 @@ export class OpenApiCollector {
   }
 
   /**
-   * `schemas`: named JSON schemas of the documents (from the store's zod schemas); a route whose
+   * `schemas`: named JSON schemas of the documents (from the domain's zod schemas); a route whose
    * schema has `x-document: <name>` gets its body's `document` (or the whole body) pointed at it.
    */
   document(info: { title: string; version: string }, schemas: Record<string, unknown> = {}): Record<string, unknown> {

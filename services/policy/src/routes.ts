@@ -11,21 +11,19 @@
 import type { FastifyInstance, FastifyPluginAsync, FastifyReply, FastifyRequest, FastifySchema } from 'fastify';
 import { z } from '@assay/config';
 import {
-  ConflictError,
   CONTROLS,
   ImageAssurancePolicySchema,
   PolicyExceptionSchema,
   RuntimePolicySchema,
-  NotFoundError,
-  reportBodyCodec,
-  ValidationError,
   validateImagePolicy,
+  validateScanReport,
+  ValidationError,
   type ImageAssurancePolicy,
   type RuntimePolicy,
   type ScanReport,
   type VersionedRecord,
-  type VersionedRepository,
-} from '@assay/store';
+} from '@assay/domain';
+import { ConflictError, NotFoundError, type VersionedRepository } from '@assay/store';
 import type { Logger } from '@assay/telemetry';
 import { toJson } from '@bufbuild/protobuf';
 import { ChangeType, VerdictSchema } from '@assay/proto';
@@ -94,7 +92,7 @@ const writeBody = {
   required: ['document'],
   properties: { id: { type: 'string' }, document: anyObject, expectedVersion: { type: 'integer', minimum: 0 } },
 } as const;
-// Exceptions, mirroring the store's PolicyExceptionSchema (packages/store/src/exceptions.ts). The
+// Exceptions, mirroring the domain's PolicyExceptionSchema (packages/domain/src/exceptions.ts). The
 // store still validates every write (its errors name the field); these give the shape. Bodies leave
 // unknown fields to the store to refuse by name (no additionalProperties: false, which fastify's
 // validator would strip silently); responses keep any field they do not declare.
@@ -163,7 +161,7 @@ const importConflict = {
   },
 } as const;
 
-/** JSON schemas of the documents, from the store's zod schemas (the one source of truth). */
+/** JSON schemas of the documents, from the domain's zod schemas (the one source of truth). */
 function documentSchemas(): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   for (const [name, schema] of [
@@ -411,7 +409,8 @@ export const policyRoutes: FastifyPluginAsync<PolicyRoutesOptions> = async (app,
     const body = req.body as { digest?: string; report?: unknown; policy?: unknown; policies?: Array<{ id: string; document: unknown }>; now?: string };
     let report: ScanReport | undefined;
     if (body.report !== undefined) {
-      const { schemaVersion: _v, ...r } = reportBodyCodec.encode(body.report);
+      // Validated as the store would validate it, and without a schemaVersion (a stored form's field).
+      const { schemaVersion: _v, ...r } = validateScanReport(body.report);
       report = r as ScanReport;
     } else if (body.digest !== undefined) {
       report = await api.engine.store.reports.get(body.digest);

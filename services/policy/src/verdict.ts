@@ -4,7 +4,7 @@ import { create } from '@bufbuild/protobuf';
 import { timestampFromDate } from '@bufbuild/protobuf/wkt';
 import { newEventMeta } from '@assay/bus';
 import { Compliance, ImageRefSchema, VerdictEvidenceSchema, VerdictReasonSchema, VerdictSchema, type Verdict, type VerdictEvidence, type VerdictReason } from '@assay/proto';
-import type { ScanReport } from '@assay/store';
+import type { ScanReport } from '@assay/domain';
 import type { Evaluation, PolicyRef, Reason } from './evaluate.ts';
 
 export const PRODUCER = 'policy';

@@ -3,17 +3,14 @@
 // (`documents[1] (policy "x"): policy.controls…`). Then the documents are written in order, each
 // against the version read while validating: a change made meanwhile is a conflict, reported with
 // the documents written before it and those not written (ImportConflictError).
+import { ValidationError, type ImageAssurancePolicy, type RuntimePolicy, type ValidationIssue } from '@assay/domain';
 import {
   buildVersion,
   ConflictError,
   exceptionCodec,
   imagePolicyKind,
   runtimePolicyKind,
-  ValidationError,
-  type ImageAssurancePolicy,
-  type RuntimePolicy,
   type Store,
-  type ValidationIssue,
   type VersionedRepository,
 } from '@assay/store';
 import { ChangeType } from '@assay/proto';

@@ -1,7 +1,8 @@
 // YAML export and import: one document per policy, runtime policy and exception, in a
 // multi-document stream a person can review, keep in git and import again.
 import { parseAllDocuments, stringify } from 'yaml';
-import { allPages, ValidationError, type Store } from '@assay/store';
+import { ValidationError } from '@assay/domain';
+import { allPages, type Store } from '@assay/store';
 
 export const API_VERSION = 'assay.dev/v1';
 export const KINDS = ['ImageAssurancePolicy', 'RuntimePolicy', 'PolicyException'] as const;

@@ -1,11 +1,11 @@
 // Exceptions on MongoDB: `_id` is the exception id (unique by construction); expiry queries
 // walk the (expiresAt, _id) index in order.
 import type { Db, Document, Filter } from 'mongodb';
+import { identifier, timestamp, validate, type PolicyException } from '@assay/domain';
 import type { KeyedDoc } from './connection.ts';
 import { ConflictError, NotFoundError } from '../errors.ts';
-import { exceptionCodec, type ExceptionRepository, type PolicyException } from '../exceptions.ts';
+import { exceptionCodec, type ExceptionRepository } from '../exceptions.ts';
 import { decodeCursor, makePage, pageLimit, type PageRequest } from '../pagination.ts';
-import { identifier, timestamp, validate } from '../validation.ts';
 import { isDuplicateKey } from './connection.ts';
 
 export function mongoExceptionRepository(db: Db): ExceptionRepository {

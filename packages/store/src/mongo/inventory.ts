@@ -5,6 +5,7 @@
 // `locationKeys` ("registry/repository") and `registries` are derived, indexed copies of
 // `locations`, so repository queries are plain equality matches on a multikey index.
 import type { Db, Document, Filter } from 'mongodb';
+import { digest, validate, type ImageRecord } from '@assay/domain';
 import type { KeyedDoc } from './connection.ts';
 import { NotFoundError, StoreError } from '../errors.ts';
 import {
@@ -15,11 +16,9 @@ import {
   checkSeen,
   imageCodec,
   INVENTORY,
-  type ImageRecord,
   type InventoryRepository,
 } from '../inventory.ts';
 import { decodeCursor, makePage, pageLimit, type PageRequest } from '../pagination.ts';
-import { digest, validate } from '../validation.ts';
 import { isDuplicateKey } from './connection.ts';
 
 const MAX_ATTEMPTS = 100;

@@ -2,15 +2,9 @@
 // the analysis is kept gzipped as binary (well under 16 MB), and a hit refreshes lastUsed in the
 // same findAndModify that reads it.
 import { Binary, type Db, type Document } from 'mongodb';
+import { timestamp, validate } from '@assay/domain';
 import type { KeyedDoc } from './connection.ts';
-import {
-  checkKey,
-  LAYER_CACHE,
-  packLayerEntry,
-  unpackLayerEntry,
-  type LayerCacheRepository,
-} from '../layer-cache.ts';
-import { timestamp, validate } from '../validation.ts';
+import { checkKey, LAYER_CACHE, packLayerEntry, unpackLayerEntry, type LayerCacheRepository } from '../layer-cache.ts';
 
 export function mongoLayerCacheRepository(db: Db, now: () => Date): LayerCacheRepository {
   const col = db.collection<KeyedDoc>(LAYER_CACHE);

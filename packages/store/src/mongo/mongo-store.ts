@@ -17,16 +17,22 @@ import type { Db, IndexDescription, MongoClient } from 'mongodb';
 import { EXCEPTIONS } from '../exceptions.ts';
 import { INVENTORY } from '../inventory.ts';
 import { LAYER_CACHE } from '../layer-cache.ts';
-import { exceptionVersionKind, imagePolicyKind, runtimePolicyKind } from '../policies.ts';
+import { exceptionVersionKind, imagePolicyKind, runtimePolicyKind } from '../versioned.ts';
 import { checkChunkBytes, DEFAULT_REPORT_CHUNK_BYTES, REPORT_CHUNKS, REPORTS } from '../reports.ts';
 import type { StoreIdentity } from '../identity.ts';
 import type { Store, StoreOptions } from '../store.ts';
-import { connectMongo, mongoHosts, translateMongoError, unavailable, type MongoConnectionOptions } from './connection.ts';
+import {
+  connectMongo,
+  mongoHosts,
+  translateMongoError,
+  unavailable,
+  type MongoConnectionOptions,
+} from './connection.ts';
 import { mongoExceptionRepository } from './exceptions.ts';
 import { readMongoIdentity } from './identity.ts';
 import { mongoInventoryRepository } from './inventory.ts';
 import { mongoLayerCacheRepository } from './layer-cache.ts';
-import { mongoVersionedRepository } from './policies.ts';
+import { mongoVersionedRepository } from './versioned.ts';
 import { mongoReportRepository } from './reports.ts';
 
 export interface MongoStoreOptions extends MongoConnectionOptions, StoreOptions {}

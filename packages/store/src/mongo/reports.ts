@@ -7,6 +7,7 @@
 // meanwhile) and tries again. A writer that fails after writing chunks deletes them; if it
 // cannot (crash, lost connection), cleanupOrphans removes them later.
 import { Binary, type Db, type Document } from 'mongodb';
+import { digest, nonEmpty, timestamp, validate, type ScanReport } from '@assay/domain';
 import type { KeyedDoc } from './connection.ts';
 import { ConflictError, CorruptDocumentError } from '../errors.ts';
 import { decodeCursor, makePage, pageLimit } from '../pagination.ts';
@@ -15,12 +16,10 @@ import {
   REPORT_CHUNKS,
   reportMetaCodec,
   unpackReport,
-  type ScanReport,
   type ScanReportMeta,
   type ScanReportRepository,
 } from '../reports.ts';
 import { currentSchemaVersion } from '../schema-versions.ts';
-import { digest, nonEmpty, timestamp, validate } from '../validation.ts';
 import { isDuplicateKey } from './connection.ts';
 
 const READ_ATTEMPTS = 5;

@@ -1,8 +1,8 @@
 // Exceptions on SQLite: the id is the primary key; expires_at (epoch ms) serves expiry queries.
+import { identifier, timestamp, validate, type PolicyException } from '@assay/domain';
 import { ConflictError, NotFoundError } from '../errors.ts';
-import { exceptionCodec, type ExceptionRepository, type PolicyException } from '../exceptions.ts';
+import { exceptionCodec, type ExceptionRepository } from '../exceptions.ts';
 import { decodeCursor, makePage, pageLimit, type PageRequest } from '../pagination.ts';
-import { identifier, timestamp, validate } from '../validation.ts';
 import { fromJson, isConstraintError, toJson, type SqliteHandle } from './database.ts';
 
 interface Row {

@@ -1,6 +1,7 @@
 // Image inventory on SQLite: one row per digest, plus inventory_locations rows (registry,
 // repository) for repository queries. Changes are read-modify-write in one BEGIN IMMEDIATE
 // transaction, with the same merge rules as on MongoDB.
+import { digest, validate, type ImageRecord } from '@assay/domain';
 import { NotFoundError } from '../errors.ts';
 import {
   applyScanStatus,
@@ -9,11 +10,9 @@ import {
   checkScanStatus,
   checkSeen,
   imageCodec,
-  type ImageRecord,
   type InventoryRepository,
 } from '../inventory.ts';
 import { decodeCursor, makePage, pageLimit } from '../pagination.ts';
-import { digest, validate } from '../validation.ts';
 import { fromJson, toJson, type SqliteHandle } from './database.ts';
 
 interface Row {

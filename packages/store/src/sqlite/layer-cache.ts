@@ -1,12 +1,7 @@
 // Layer analysis cache on SQLite: key column = cache key; last_used is the column of record
 // (refreshed on each hit, read back into the entry).
-import {
-  checkKey,
-  packLayerEntry,
-  unpackLayerEntry,
-  type LayerCacheRepository,
-} from '../layer-cache.ts';
-import { timestamp, validate } from '../validation.ts';
+import { timestamp, validate } from '@assay/domain';
+import { checkKey, packLayerEntry, unpackLayerEntry, type LayerCacheRepository } from '../layer-cache.ts';
 import { fromJson, toJson, type SqliteHandle } from './database.ts';
 
 interface Row {

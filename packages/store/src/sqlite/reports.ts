@@ -1,17 +1,16 @@
 // Scan reports on SQLite: the same head + generation chunks as on MongoDB, but switched in
 // one transaction (chunks, head and the removal of the replaced generation commit together),
 // and read in one snapshot, so there are never orphans or torn reads here.
+import { digest, nonEmpty, timestamp, validate, type ScanReport } from '@assay/domain';
 import { ConflictError, CorruptDocumentError } from '../errors.ts';
 import { decodeCursor, makePage, pageLimit } from '../pagination.ts';
 import {
   packReport,
   reportMetaCodec,
   unpackReport,
-  type ScanReport,
   type ScanReportMeta,
   type ScanReportRepository,
 } from '../reports.ts';
-import { digest, nonEmpty, timestamp, validate } from '../validation.ts';
 import { fromJson, isConstraintError, toJson, type SqliteHandle } from './database.ts';
 
 interface HeadRow {

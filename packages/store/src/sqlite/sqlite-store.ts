@@ -3,7 +3,7 @@
 // per connection, and several connections (or processes) on one file serialise their writes
 // on SQLite's write lock (WAL mode, busy_timeout).
 import type { DatabaseSync } from 'node:sqlite';
-import { exceptionVersionKind, imagePolicyKind, runtimePolicyKind } from '../policies.ts';
+import { exceptionVersionKind, imagePolicyKind, runtimePolicyKind } from '../versioned.ts';
 import { checkChunkBytes, DEFAULT_REPORT_CHUNK_BYTES } from '../reports.ts';
 import { StoreUnavailableError } from '../errors.ts';
 import type { StoreIdentity } from '../identity.ts';
@@ -13,7 +13,7 @@ import { readSqliteIdentity } from './identity.ts';
 import { sqliteExceptionRepository } from './exceptions.ts';
 import { sqliteInventoryRepository } from './inventory.ts';
 import { sqliteLayerCacheRepository } from './layer-cache.ts';
-import { sqliteVersionedRepository } from './policies.ts';
+import { sqliteVersionedRepository } from './versioned.ts';
 import { sqliteReportRepository } from './reports.ts';
 
 export interface SqliteStoreOptions extends StoreOptions {

@@ -1,7 +1,7 @@
 // What a control reports: one violation per offending item (a CVE in a package, a secret at a
 // path, a licence of a package…). The engine drops the violations an exception covers, then
 // folds the rest into one reason per policy and control.
-import type { ImageAssurancePolicy, ScanReport, Severity } from '@assay/store';
+import type { ImageAssurancePolicy, ScanReport, Severity } from '@assay/domain';
 
 export type Controls = ImageAssurancePolicy['controls'];
 

@@ -1,6 +1,6 @@
 // Vulnerabilities: severity ceiling, CVSS threshold, only-with-fix, block list, allow list
 // (with per-entry reason and expiry) and a grace period after a fix was published.
-import { SEVERITIES, type Severity } from '@assay/store';
+import { SEVERITIES, type Severity } from '@assay/domain';
 import { earliest, type Control, type Controls, type Violation } from './types.ts';
 
 type Config = NonNullable<Controls['vulnerabilities']>;

@@ -1,8 +1,8 @@
 // The map of analyzer versions (Trivy style: analyzer type → integer version) is part of every
 // cache key: bumping one analyzer's version invalidates exactly the results it contributed to.
 import { createHash } from 'node:crypto';
-import { z } from '@assay/config';
-import { nonEmpty } from './validation.ts';
+import { z } from 'zod';
+import { nonEmpty } from './fields.ts';
 
 export type AnalyzerVersions = Record<string, number>;
 

@@ -1,10 +1,10 @@
 // Versioned policies on SQLite: one row per version, primary key (id, version). A write reads
 // the latest version and inserts the next one inside one BEGIN IMMEDIATE transaction, so
 // writers on any connection (or process) serialise; the primary key backs it up.
+import { identifier, validate, type VersionedRecord } from '@assay/domain';
 import { ConflictError, NotFoundError } from '../errors.ts';
 import { decodeCursor, makePage, pageLimit } from '../pagination.ts';
-import { buildVersion, type VersionedKind, type VersionedRecord, type VersionedRepository } from '../policies.ts';
-import { identifier, validate } from '../validation.ts';
+import { buildVersion, type VersionedKind, type VersionedRepository } from '../versioned.ts';
 import { fromJson, isConstraintError, toJson, type SqliteHandle } from './database.ts';
 
 interface Row {

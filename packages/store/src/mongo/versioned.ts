@@ -3,16 +3,10 @@
 // writers racing from the same version both insert the same (id, version) and the unique index
 // lets exactly one through (the other gets E11000 → ConflictError). No transaction needed.
 import type { Db, Document } from 'mongodb';
+import { identifier, validate, type VersionedRecord } from '@assay/domain';
 import { ConflictError, NotFoundError } from '../errors.ts';
 import { decodeCursor, makePage, pageLimit, type Page, type PageRequest } from '../pagination.ts';
-import {
-  buildVersion,
-  type VersionedKind,
-  type VersionedRecord,
-  type VersionedRepository,
-  type WriteOptions,
-} from '../policies.ts';
-import { identifier, validate } from '../validation.ts';
+import { buildVersion, type VersionedKind, type VersionedRepository, type WriteOptions } from '../versioned.ts';
 import { isDuplicateKey } from './connection.ts';
 
 export function mongoVersionedRepository<T>(

@@ -1,0 +1,92 @@
+// Image assurance policies: what an image must satisfy (vulnerability thresholds, secrets,
+// malware, licences, base images, packages, config, custom checks, registries). Policies are
+// versioned documents (see versioned.ts): a verdict cites "policy p v7".
+import { z } from 'zod';
+import { identifier, nonEmpty, timestamp } from './fields.ts';
+import { validate } from './validation.ts';
+
+/** Patterns are globs over `registry/repository` (`docker.io/library/*`). */
+const pattern = nonEmpty(500);
+
+export const ImageAssurancePolicySchema = z.strictObject({
+  name: nonEmpty(200),
+  description: z.string().max(4000).optional(),
+  enabled: z.boolean(),
+  /** block: a failing image is non-compliant; audit: the failure is reported only. */
+  action: z.enum(['block', 'audit']),
+  scope: z
+    .strictObject({
+      registries: z.array(pattern).optional(),
+      repositories: z.array(pattern).optional(),
+      /** Image label globs (`org.opencontainers.image.vendor: acme*`): every one must match. */
+      labels: z.record(nonEmpty(317), nonEmpty(500)).optional(),
+    })
+    .optional(),
+  controls: z.strictObject({
+    vulnerabilities: z
+      .strictObject({
+        /** The most severe level still allowed. */
+        maxSeverity: z.enum(['critical', 'high', 'medium', 'low', 'negligible']),
+        ignoreUnfixed: z.boolean().optional(),
+        /** Ids (CVE-…, GHSA-…) that fail an image whatever their severity. */
+        deny: z.array(nonEmpty(100)).optional(),
+        /** Ids accepted whatever their severity (prefer exceptions, which expire). */
+        allow: z.array(nonEmpty(100)).optional(),
+        /** Fail on any finding with a CVSS score at or above this. */
+        maxCvss: z.number().min(0).max(10).optional(),
+        /** Accepted ids, each with its reason and (preferably) an expiry. */
+        allowList: z
+          .array(z.strictObject({ id: nonEmpty(100), reason: nonEmpty(4000), expiresAt: timestamp.optional() }))
+          .optional(),
+        /** Days a fixable finding is tolerated after its fix was published. */
+        gracePeriodDays: z.number().int().min(0).max(3650).optional(),
+      })
+      .optional(),
+    sensitiveData: z
+      .strictObject({
+        block: z.boolean(),
+        ignoreRules: z.array(nonEmpty(200)).optional(),
+        /** Only these rules block; every rule when absent. */
+        rules: z.array(nonEmpty(200)).optional(),
+      })
+      .optional(),
+    malware: z.strictObject({ block: z.boolean() }).optional(),
+    licences: z
+      .strictObject({
+        /** SPDX identifiers or expressions refused. */
+        denied: z.array(nonEmpty(200)).optional(),
+        /** SPDX identifiers accepted; anything else is refused (an `OR` passes if one option is allowed). */
+        allowed: z.array(nonEmpty(200)).optional(),
+      })
+      .optional(),
+    baseImages: z.strictObject({ allowed: z.array(pattern).min(1) }).optional(),
+    packages: z
+      .strictObject({
+        denied: z
+          .array(z.strictObject({ name: nonEmpty(300), type: nonEmpty(50).optional(), versions: nonEmpty(300).optional() }))
+          .optional(),
+        /** Packages that must be present (in a version within `versions` when given). */
+        required: z
+          .array(z.strictObject({ name: nonEmpty(300), type: nonEmpty(50).optional(), versions: nonEmpty(300).optional() }))
+          .optional(),
+      })
+      .optional(),
+    config: z
+      .strictObject({
+        forbidRootUser: z.boolean().optional(),
+        requireHealthcheck: z.boolean().optional(),
+        /** Oldest image accepted, by its config `created` time. */
+        maxAgeDays: z.number().int().min(1).max(36500).optional(),
+      })
+      .optional(),
+    customChecks: z.array(z.strictObject({ id: identifier, required: z.boolean() })).optional(),
+    /** Registry globs images may come from. */
+    registries: z.strictObject({ allowed: z.array(pattern).min(1) }).optional(),
+  }),
+});
+export type ImageAssurancePolicy = z.output<typeof ImageAssurancePolicySchema>;
+
+/** Validates an image assurance policy without storing it (dry runs); ValidationError naming the field. */
+export function validateImagePolicy(document: unknown, root = 'policy'): ImageAssurancePolicy {
+  return validate(ImageAssurancePolicySchema, document, root);
+}
