@@ -1,13 +1,12 @@
 // Shared pieces of the CLI tests: snapshot files built from verdicts and policies, manifests,
 // and the CLI run as a child process (the launcher, under the running Node).
 import { execFile } from 'node:child_process';
-import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { create, toJson } from '@bufbuild/protobuf';
-import { Compliance, VerdictSchema, type Verdict } from '@assay/proto';
+import { toJson } from '@bufbuild/protobuf';
+import { VerdictSchema, type Verdict } from '@assay/proto';
 
 const repoRoot = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 export const LAUNCHER = join(repoRoot, 'packages', 'cli', 'bin', 'assay.mjs');
@@ -17,28 +16,8 @@ export const REAL_VECTORS: string | undefined = (() => {
   return existsSync(d) ? d : undefined;
 })();
 
-export const digestFor = (seed: string): string => `sha256:${createHash('sha256').update(seed).digest('hex')}`;
-
-export function verdict(compliance: Compliance, reasons: { policy: string; control: string; message: string }[] = []): Verdict {
-  return create(VerdictSchema, { compliance, reasons: reasons.map((r) => ({ severity: 'high', ...r })) });
-}
-
-export function runtimePolicy(id: string, overrides: Record<string, unknown> = {}) {
-  return {
-    id,
-    version: 1,
-    policy: {
-      name: id,
-      enabled: true,
-      enforcement: 'enforce',
-      scope: { namespaces: ['*'] },
-      imagePolicies: [],
-      blockUnregistered: true,
-      platforms: [{ os: 'linux', architecture: 'amd64' }],
-      ...overrides,
-    },
-  };
-}
+// The same verdicts, runtime policies and digests as the admission tests: one decision, two front ends.
+export { digestFor, runtimePolicy, verdict } from '../admission/helpers.ts';
 
 export interface SnapshotParts {
   verdicts?: Record<string, Verdict>;
