@@ -1,16 +1,24 @@
 // The audit service's work: one independent durable consumer per sink (a slow or unreachable
-// sink never holds up another), each delivering in batches and acknowledging a message only
-// after its sink confirmed it. Elasticsearch is the first sink.
+// sink never holds up another), each batching into the one delivery loop (delivery.ts) towards
+// its destination, and acknowledging a message only after the destination confirmed it.
+// Elasticsearch is the first sink.
 import type { Client } from '@elastic/elasticsearch';
+import { pause } from '@assay/kit';
 import { Consumers, Streams } from '@assay/proto';
 import type { ServiceContext } from '@assay/service-kit';
-import { type BatchConsumerHandle, consumeBatches } from './batch-consumer.ts';
+import { type BatchConsumerHandle, type BatchConsumerOptions, consumeBatches } from './batch-consumer.ts';
 import { expandAuditBatch } from './batch-message.ts';
 import type { AuditShape } from './config.ts';
+import { SinkDelivery } from './delivery.ts';
+import type { Destination } from './destination.ts';
+import { createEsClient, elasticsearchDestination } from './es-destination.ts';
 import { installEsResources, type EsResourceNames } from './es-resources.ts';
-import { createEsClient, EsSink, prepareAuditMessage, type Prepared } from './es-sink.ts';
 import { sinkMetrics } from './metrics.ts';
-import { destinationFor, SiemSink, sinkDurable } from './siem-sinks.ts';
+import { type Prepared, prepareAuditMessage } from './prepare.ts';
+import { type SinkSpec, sinkDurable } from './sink-specs.ts';
+import { splunkDestination } from './splunk-destination.ts';
+import { syslogDestination } from './syslog-destination.ts';
+import { webhookDestination } from './webhook-destination.ts';
 
 export interface AuditApi {
   readonly es: Client | undefined;
@@ -21,6 +29,9 @@ export interface AuditApi {
   held(): Record<string, number>;
 }
 
+/** How a sink's consumer batches: documents and bytes per batch, linger, batches in flight. */
+type Batching = Pick<BatchConsumerOptions<Prepared>, 'maxBatchDocs' | 'maxBatchBytes' | 'lingerMs' | 'concurrency'>;
+
 export function esResourceNames(config: ServiceContext<AuditShape>['config']): EsResourceNames {
   return {
     dataStream: config.AUDIT_ES_DATA_STREAM,
@@ -30,9 +41,22 @@ export function esResourceNames(config: ServiceContext<AuditShape>['config']): E
   };
 }
 
+/** The destination of a configured SIEM sink. */
+function destinationFor(spec: SinkSpec): Destination {
+  switch (spec.type) {
+    case 'splunk':
+      return splunkDestination(spec);
+    case 'webhook':
+      return webhookDestination(spec);
+    case 'syslog':
+      return syslogDestination(spec);
+  }
+}
+
 export async function startAudit(ctx: ServiceContext<AuditShape>): Promise<AuditApi> {
   const { config, logger, bus } = ctx;
   const names = esResourceNames(config);
+  const stream = Streams.audit.name;
   const consumers: Record<string, BatchConsumerHandle> = {};
   const stop = new AbortController();
   ctx.onStop(async () => {
@@ -40,13 +64,43 @@ export async function startAudit(ctx: ServiceContext<AuditShape>): Promise<Audit
     await Promise.allSettled(Object.values(consumers).map((c) => c.stop()));
   });
 
+  /** One sink: its durable consumer, batching into the delivery loop towards its destination. */
+  async function startSink(sink: string, durable: string, destination: Destination, log: typeof logger, batching: Batching): Promise<void> {
+    const m = sinkMetrics(ctx.metrics, sink);
+    const delivery = new SinkDelivery({
+      destination,
+      js: bus.js,
+      stream,
+      consumer: durable,
+      logger: log,
+      retryBaseMs: config.AUDIT_RETRY_BASE,
+      retryMaxMs: config.AUDIT_RETRY_MAX,
+      signal: stop.signal,
+      stats: m,
+      producer: ctx.name,
+    });
+    consumers[sink] = await consumeBatches<Prepared>({
+      js: bus.js,
+      stream,
+      durable,
+      expand: expandAuditBatch,
+      prepare: (msg) => prepareAuditMessage(msg, stream),
+      deliver: (batch) => delivery.deliver(batch),
+      ...batching,
+      maxHeld: config.AUDIT_MAX_HELD,
+      logger: log,
+      onBatch: (docs, bytes) => {
+        m.batchDocs(docs);
+        m.batchBytes(bytes);
+      },
+    });
+  }
+
   let es: Client | undefined;
   let esStarted: Promise<void> = Promise.resolve();
   if (config.AUDIT_ES_ENABLED && !config.AUDIT_SINKS_DISABLED.includes('elasticsearch')) {
     const sink = 'elasticsearch';
-    const spec = Consumers.auditElasticsearch;
     const log = logger.child({ component: 'sink', sink });
-    const m = sinkMetrics(ctx.metrics, sink);
     const client = createEsClient({
       urls: config.AUDIT_ES_URL,
       apiKey: config.AUDIT_ES_API_KEY,
@@ -62,19 +116,6 @@ export async function startAudit(ctx: ServiceContext<AuditShape>): Promise<Audit
     // restart it (events wait safely in the stream). The gauge tells operators instead.
     const sinkUp = ctx.metrics.gauge({ name: 'assay_audit_sink_started', help: 'Whether a sink is set up and consuming (1) or not yet (0)', labelNames: ['sink'] });
     sinkUp.set({ sink }, 0);
-    const esSink = new EsSink({
-      client,
-      js: bus.js,
-      dataStream: names.dataStream,
-      stream: spec.stream,
-      consumer: spec.durable,
-      logger: log,
-      retryBaseMs: config.AUDIT_RETRY_BASE,
-      retryMaxMs: config.AUDIT_RETRY_MAX,
-      signal: stop.signal,
-      stats: m,
-      producer: ctx.name,
-    });
     esStarted = (async () => {
       // Nothing is written before the template exists: a write into a missing data stream would
       // otherwise create it from whatever template matches (the built-in logs-*-*).
@@ -89,30 +130,15 @@ export async function startAudit(ctx: ServiceContext<AuditShape>): Promise<Audit
         } catch (err) {
           const delay = Math.min(config.AUDIT_RETRY_MAX, config.AUDIT_RETRY_BASE * 2 ** Math.min(attempt++, 20));
           if (attempt === 1 || attempt % 10 === 0) log.warn({ err: err instanceof Error ? err.message : String(err), retryInMs: delay }, 'installing elasticsearch resources failed; retrying');
-          await new Promise<void>((r) => {
-            const t = setTimeout(r, delay);
-            stop.signal.addEventListener('abort', () => (clearTimeout(t), r()), { once: true });
-          });
+          await pause(delay, stop.signal);
         }
       }
       if (stop.signal.aborted) return;
-      consumers[sink] = await consumeBatches<Prepared>({
-        js: bus.js,
-        stream: spec.stream,
-        durable: spec.durable,
-        expand: expandAuditBatch,
-        prepare: (msg) => prepareAuditMessage(msg, spec.stream),
-        deliver: (batch) => esSink.deliver(batch),
+      await startSink(sink, Consumers.auditElasticsearch.durable, elasticsearchDestination(client, names.dataStream), log, {
         maxBatchDocs: config.AUDIT_BATCH_MAX_DOCS,
         maxBatchBytes: config.AUDIT_BATCH_MAX_BYTES,
         lingerMs: config.AUDIT_BATCH_LINGER,
         concurrency: config.AUDIT_ES_CONCURRENCY,
-        maxHeld: config.AUDIT_MAX_HELD,
-        logger: log,
-        onBatch: (docs, bytes) => {
-          m.batchDocs(docs);
-          m.batchBytes(bytes);
-        },
       });
       sinkUp.set({ sink }, 1);
     })().catch((err: unknown) => {
@@ -126,39 +152,14 @@ export async function startAudit(ctx: ServiceContext<AuditShape>): Promise<Audit
     if (config.AUDIT_SINKS_DISABLED.includes(spec.name)) continue;
     const durable = sinkDurable(spec.name);
     durables.push([spec.name, durable]);
-    const log = logger.child({ component: 'sink', sink: spec.name, type: spec.type });
-    const m = sinkMetrics(ctx.metrics, spec.name);
     const destination = destinationFor(spec);
     ctx.onStop(() => destination.close());
-    const siem = new SiemSink({
-      spec,
-      destination,
-      js: bus.js,
-      stream: Streams.audit.name,
-      logger: log,
-      retryBaseMs: config.AUDIT_RETRY_BASE,
-      retryMaxMs: config.AUDIT_RETRY_MAX,
-      signal: stop.signal,
-      stats: m,
-      producer: ctx.name,
-    });
-    consumers[spec.name] = await consumeBatches<Prepared>({
-      js: bus.js,
-      stream: Streams.audit.name,
-      durable,
-      expand: expandAuditBatch,
-      prepare: (msg) => prepareAuditMessage(msg, Streams.audit.name),
-      deliver: (batch) => siem.deliver(batch),
+    await startSink(spec.name, durable, destination, logger.child({ component: 'sink', sink: spec.name, type: spec.type }), {
       maxBatchDocs: spec.batchMaxDocs ?? config.AUDIT_BATCH_MAX_DOCS,
       maxBatchBytes: spec.batchMaxBytes ?? config.AUDIT_BATCH_MAX_BYTES,
       lingerMs: spec.lingerMs ?? config.AUDIT_BATCH_LINGER,
+      // syslog writes to one connection: its batches go in order, one at a time.
       concurrency: spec.type === 'syslog' ? 1 : config.AUDIT_ES_CONCURRENCY,
-      maxHeld: config.AUDIT_MAX_HELD,
-      logger: log,
-      onBatch: (docs, bytes) => {
-        m.batchDocs(docs);
-        m.batchBytes(bytes);
-      },
     });
   }
 

@@ -7,6 +7,7 @@
 // the sink longer than the ack wait does not turn into redeliveries.
 import type { ConsumerMessages, JetStreamClient, JsMsg } from 'nats';
 import type { BusLogger } from '@assay/bus';
+import { pause } from '@assay/kit';
 
 export interface Held<T> {
   readonly msg: JsMsg;
@@ -162,7 +163,7 @@ export async function consumeBatches<T>(opts: BatchConsumerOptions<T>): Promise<
         failures++;
         const delay = Math.min(250 * 2 ** Math.min(failures, 5), 5_000);
         logger.warn({ ...fields, err, retryInMs: delay }, 'consuming failed; retrying');
-        await new Promise((r) => setTimeout(r, delay));
+        await pause(delay);
       }
     }
   }

@@ -1,6 +1,6 @@
 // audit's own configuration variables (on top of the common ones of @assay/config).
 import { annotate, bool, durationMs, int, list, secret, str, z } from '@assay/config';
-import { parseSinkSpecs, type SinkSpec, SinkSpecError } from './siem-sinks.ts';
+import { parseSinkSpecs, type SinkSpec, SinkSpecError } from './sink-specs.ts';
 
 /** Other SIEM sinks: a JSON list (a list under the same key in ASSAY_CONFIG_FILE arrives as JSON). */
 function sinksField() {

@@ -6,7 +6,7 @@ import type { ProvisionTopology } from '@assay/bus';
 import type { ServiceConfig, ServiceDefinition } from '@assay/service-kit';
 import { type AuditApi, startAudit } from './audit.ts';
 import { auditConfig, type AuditShape } from './config.ts';
-import { sinkDurable } from './siem-sinks.ts';
+import { sinkDurable } from './sink-specs.ts';
 
 export { auditConfig };
 
