@@ -11,10 +11,9 @@ import { pipeline } from 'node:stream/promises';
 import { extract } from 'tar-stream';
 import { InvalidReferenceError, parseReference } from '@assay/image-ref';
 import { isLoopbackHost, RegistryClient, type BlobOptions, type FetchedManifest } from '@assay/registry-client';
+import type { BlobSource } from '@assay/scan-engine';
 import { CliError } from './io.ts';
 
-/** What scanImage needs of a registry client. */
-export type BlobSource = Pick<RegistryClient, 'getManifest' | 'blob' | 'blobBuffer'>;
 
 export interface ResolvedImage {
   source: BlobSource;

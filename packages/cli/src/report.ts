@@ -1,8 +1,8 @@
 // `assay report <digest>`: a stored scan report from a running scanner's HTTP routes
 // (/reports/:digest, /sbom for CycloneDX, /sarif), printed as the scanner serves it or as a table.
-import { parseArgs } from 'node:util';
 import { isValidDigest } from '@assay/image-ref';
 import type { ScanReport } from '@assay/domain';
+import { parseCommandArgs } from './args.ts';
 import { baseUrl, request } from './http.ts';
 import { CliError, EXIT_ALLOWED, type CliIo } from './io.ts';
 import { parseFormat, reportTable } from './scan.ts';
@@ -20,22 +20,12 @@ Exit status: 0 printed, 2 error (no report, scanner unreachable, bad digest).
 `;
 
 export async function reportCommand(argv: readonly string[], io: CliIo): Promise<number> {
-  let parsed;
-  try {
-    parsed = parseArgs({
-      args: [...argv],
-      allowPositionals: true,
-      options: {
-        scanner: { type: 'string' },
-        format: { type: 'string', short: 'f' },
-        output: { type: 'string', short: 'o' },
-        timeout: { type: 'string' },
-        help: { type: 'boolean', short: 'h' },
-      },
-    });
-  } catch (err) {
-    throw new CliError((err as Error).message);
-  }
+  const parsed = parseCommandArgs(argv, {
+    scanner: { type: 'string' },
+    format: { type: 'string', short: 'f' },
+    output: { type: 'string', short: 'o' },
+    timeout: { type: 'string' },
+  });
   const v = parsed.values;
   if (v.help) {
     io.stdout(REPORT_USAGE);

@@ -1,32 +1,31 @@
 // `assay scan`: the scanner's own scan (scanImage, the default analyzers, buildReport) run
 // locally on a registry image, an OCI layout or a docker save archive; optionally matched against
-// a local vulnerability database and judged against local policies (the policy service's engine).
+// a local vulnerability database and judged against local policies (@assay/policy-engine, the
+// judgement the policy service makes).
 import { existsSync, statSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
-import { parseArgs } from 'node:util';
 import { parseAllDocuments } from 'yaml';
-import { toSarif } from '@assay/inventory';
-import { applicablePolicies, evaluateImage, type Evaluation, type PolicyRef } from '@assay/policy';
+import { applicablePolicies, evaluateImage, type Evaluation, type PolicyRef } from '@assay/policy-engine';
 import {
   analyzerVersionsOf,
   buildReport,
   DEFAULT_LIMITS,
   defaultAnalyzerRegistry,
-  IndexManifestError,
   MALWARE_DISABLED_WARNING,
+  matchReport,
   newScanState,
-  osOfReport,
   scanImage,
   toCycloneDx,
+  toSarif,
   withFindings,
+  type PlatformManifest,
   type ScanProgressUpdate,
   type ScanTarget,
-} from '@assay/scanner';
+} from '@assay/scan-engine';
 import { SEVERITIES, validateImagePolicy, ValidationError, type ScanReport, type Severity } from '@assay/domain';
 import { dbPath, openDatabase } from '@assay/vulndb';
-import type { Package } from '@assay/inventory';
-import type { RegistryClient } from '@assay/registry-client';
 import { CLAMD_ADDRESS_EXPECTED, createClamdClient, DEFAULT_MAX_STREAM_BYTES, parseClamdAddress, type ClamdClient } from '@assay/clamav';
+import { parseCommandArgs } from './args.ts';
 import { openImage, type ResolvedImage } from './image-source.ts';
 import { CliError, EXIT_ALLOWED, EXIT_DENIED, type CliIo } from './io.ts';
 
@@ -93,6 +92,14 @@ export interface LocalScanOptions {
   malware?: { client: ClamdClient; maxStreamBytes: number } | undefined;
 }
 
+/** The manifest of an index for the wanted platform, or an error naming the platforms it has. */
+function platformOf(arg: string, manifests: readonly PlatformManifest[], want: NonNullable<LocalScanOptions['platform']>): PlatformManifest {
+  const child = manifests.find((m) => m.platform?.os === want.os && m.platform.architecture === want.architecture && (!want.variant || m.platform.variant === want.variant));
+  if (child) return child;
+  const have = manifests.map((m) => (m.platform ? `${m.platform.os}/${m.platform.architecture}${m.platform.variant ? `/${m.platform.variant}` : ''}` : m.digest)).join(', ');
+  throw new CliError(`${arg} has no ${want.os}/${want.architecture} image (has: ${have}); choose one with --platform`);
+}
+
 /** Scans one image (an index: the manifest for the platform); the report as the scanner would build it, without vulnerabilities. */
 export async function scanLocal(arg: string, opts: LocalScanOptions = {}): Promise<ScanReport> {
   const img: ResolvedImage = await openImage(arg, { ...(opts.insecure !== undefined ? { insecure: opts.insecure } : {}), credentials: opts.credentials });
@@ -102,34 +109,26 @@ export async function scanLocal(arg: string, opts: LocalScanOptions = {}): Promi
     // A tag is resolved to its digest first: the report names the manifest scanned.
     const top = await img.source.getManifest(img.repository, img.reference);
     let target: ScanTarget = { registry: img.registry, repository: img.repository, digest: top.digest, ...(img.tag ? { tag: img.tag } : {}), mediaType: top.mediaType };
-    // scanImage types its client as RegistryClient but only calls what BlobSource has.
     const deps = {
       analyzers,
-      clientFor: () => img.source as unknown as RegistryClient,
+      clientFor: () => img.source,
       limits: DEFAULT_LIMITS,
       ...(opts.onProgress ? { onProgress: opts.onProgress } : {}),
       ...(opts.malware ? { malware: opts.malware } : {}),
     };
-    for (let depth = 0; ; depth++) {
-      const state = newScanState();
-      try {
-        await scanImage(deps, target, state);
-        const report = buildReport(target, versions, state);
-        // The scanner's wording names its environment variable; here it is --clamd.
-        const w = (report as { warnings?: string[] }).warnings;
-        if (w) (report as { warnings?: string[] }).warnings = w.map((x) => (x === MALWARE_DISABLED_WARNING ? 'malware scanning not done (no --clamd given)' : x));
-        return report;
-      } catch (err) {
-        if (!(err instanceof IndexManifestError) || depth > 0) throw err;
-        const want = opts.platform ?? { os: 'linux', architecture: hostArch() };
-        const child = err.manifests.find((m) => m.platform?.os === want.os && m.platform.architecture === want.architecture && (!want.variant || m.platform.variant === want.variant));
-        if (!child) {
-          const have = err.manifests.map((m) => (m.platform ? `${m.platform.os}/${m.platform.architecture}${m.platform.variant ? `/${m.platform.variant}` : ''}` : m.digest)).join(', ');
-          throw new CliError(`${arg} has no ${want.os}/${want.architecture} image (has: ${have}); choose one with --platform`);
-        }
-        target = { ...target, digest: child.digest, mediaType: child.mediaType, ...(child.platform ? { platform: child.platform } : {}) };
-      }
+    let result = await scanImage(deps, target, newScanState());
+    if (result.kind === 'index') {
+      const child = platformOf(arg, result.manifests, opts.platform ?? { os: 'linux', architecture: hostArch() });
+      target = { ...target, digest: child.digest, mediaType: child.mediaType, ...(child.platform ? { platform: child.platform } : {}) };
+      result = await scanImage(deps, target, newScanState());
+      // An index of indexes is not followed further.
+      if (result.kind === 'index') throw new Error(`${child.digest} is an image index`);
     }
+    const report = buildReport(target, versions, result.state);
+    // The scanner's wording names its environment variable; here it is --clamd.
+    const w = (report as { warnings?: string[] }).warnings;
+    if (w) (report as { warnings?: string[] }).warnings = w.map((x) => (x === MALWARE_DISABLED_WARNING ? 'malware scanning not done (no --clamd given)' : x));
+    return report;
   } finally {
     await img.close();
   }
@@ -146,7 +145,7 @@ export function matchVulnerabilities(report: ScanReport, dbArg: string): ScanRep
     throw new CliError(`--vulndb ${dbArg}: ${(err as Error).message}`);
   }
   try {
-    return withFindings(report, db.match(report.packages as unknown as readonly Package[], osOfReport(report)), db.version);
+    return matchReport(report, db);
   } finally {
     db.close();
   }
@@ -217,29 +216,19 @@ export function parseFormat(v: string | undefined): Format {
 }
 
 export async function scanCommand(argv: readonly string[], io: CliIo): Promise<number> {
-  let parsed;
-  try {
-    parsed = parseArgs({
-      args: [...argv],
-      allowPositionals: true,
-      options: {
-        format: { type: 'string', short: 'f' },
-        output: { type: 'string', short: 'o' },
-        vulndb: { type: 'string' },
-        policy: { type: 'string' },
-        severity: { type: 'string' },
-        'exit-code': { type: 'boolean' },
-        platform: { type: 'string' },
-        clamd: { type: 'string' },
-        insecure: { type: 'boolean' },
-        username: { type: 'string' },
-        'password-file': { type: 'string' },
-        help: { type: 'boolean', short: 'h' },
-      },
-    });
-  } catch (err) {
-    throw new CliError((err as Error).message);
-  }
+  const parsed = parseCommandArgs(argv, {
+    format: { type: 'string', short: 'f' },
+    output: { type: 'string', short: 'o' },
+    vulndb: { type: 'string' },
+    policy: { type: 'string' },
+    severity: { type: 'string' },
+    'exit-code': { type: 'boolean' },
+    platform: { type: 'string' },
+    clamd: { type: 'string' },
+    insecure: { type: 'boolean' },
+    username: { type: 'string' },
+    'password-file': { type: 'string' },
+  });
   const v = parsed.values;
   if (v.help) {
     io.stdout(SCAN_USAGE);

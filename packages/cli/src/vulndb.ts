@@ -2,8 +2,8 @@
 // built from OSV records, fetched from its OCI artifact or a URL, described from its metadata.
 import { existsSync, statSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
-import { parseArgs } from 'node:util';
 import { buildDatabase, dbPath, fetchDatabase, fetchDatabaseFromUrl, verifyDatabaseFile, type DbMetadata } from '@assay/vulndb';
+import { parseCommandArgs } from './args.ts';
 import { CliError, EXIT_ALLOWED, EXIT_ERROR, type CliIo } from './io.ts';
 
 export const VULNDB_USAGE = `Usage: assay vulndb <build|update|info> [options]
@@ -18,18 +18,6 @@ export const VULNDB_USAGE = `Usage: assay vulndb <build|update|info> [options]
 
 Exit status: 0 done, 2 error (one line on stderr).
 `;
-
-type OptionSpec = Record<string, { type: 'string' | 'boolean'; short?: string }>;
-
-/** parseArgs with `--help`; values loosely typed, each subcommand reads its own. */
-function parse(argv: readonly string[], options: OptionSpec): { values: Record<string, string | boolean | undefined>; positionals: string[] } {
-  try {
-    const r = parseArgs({ args: [...argv], allowPositionals: true, options: { ...options, help: { type: 'boolean', short: 'h' } } });
-    return { values: r.values as Record<string, string | boolean | undefined>, positionals: r.positionals };
-  } catch (err) {
-    throw new CliError((err as Error).message);
-  }
-}
 
 export function metadataText(file: string, m: DbMetadata): string {
   const counts = Object.entries(m.countsPerEcosystem).sort(([a], [b]) => a.localeCompare(b));
@@ -47,7 +35,7 @@ export function metadataText(file: string, m: DbMetadata): string {
 }
 
 async function build(argv: readonly string[], io: CliIo): Promise<number> {
-  const p = parse(argv, { out: { type: 'string' }, version: { type: 'string' } });
+  const p = parseCommandArgs(argv, { out: { type: 'string' }, version: { type: 'string' } });
   if (p.values.help) return (io.stdout(VULNDB_USAGE), EXIT_ALLOWED);
   const out = p.values.out as string | undefined;
   if (!out) throw new CliError('build: --out <file> is required');
@@ -67,7 +55,7 @@ async function build(argv: readonly string[], io: CliIo): Promise<number> {
 }
 
 async function info(argv: readonly string[], io: CliIo): Promise<number> {
-  const p = parse(argv, { output: { type: 'string', short: 'o' } });
+  const p = parseCommandArgs(argv, { output: { type: 'string', short: 'o' } });
   if (p.values.help) return (io.stdout(VULNDB_USAGE), EXIT_ALLOWED);
   if (p.positionals.length !== 1) throw new CliError('info: expected one database file or directory');
   const arg = p.positionals[0]!;
@@ -84,7 +72,7 @@ async function info(argv: readonly string[], io: CliIo): Promise<number> {
 }
 
 async function update(argv: readonly string[], io: CliIo): Promise<number> {
-  const p = parse(argv, { source: { type: 'string' }, dir: { type: 'string' }, insecure: { type: 'boolean' } });
+  const p = parseCommandArgs(argv, { source: { type: 'string' }, dir: { type: 'string' }, insecure: { type: 'boolean' } });
   if (p.values.help) return (io.stdout(VULNDB_USAGE), EXIT_ALLOWED);
   const source = p.values.source as string | undefined;
   const dir = p.values.dir as string | undefined;
