@@ -47,6 +47,11 @@ const errorSchema = {
 
 const STATUS_TEXT: Record<number, string> = { 400: 'Bad Request', 401: 'Unauthorized', 413: 'Payload Too Large', 415: 'Unsupported Media Type', 503: 'Service Unavailable' };
 
+/** The body of every answer that is not an AdmissionReview (`{error, message, statusCode}`). */
+function errorBody(status: number, message: string): { error: string; message: string; statusCode: number } {
+  return { error: STATUS_TEXT[status] ?? 'Error', message, statusCode: status };
+}
+
 export async function startWebhook(opts: WebhookOptions): Promise<Webhook> {
   const files = opts.tls;
   const material = loadTls(files);
@@ -79,7 +84,7 @@ export async function startWebhook(opts: WebhookOptions): Promise<Webhook> {
     else rejected.inc({ route: req.routeOptions.url ?? req.url, status: String(status) });
     const message =
       status === 500 ? 'internal error' : err.code === 'FST_ERR_CTP_BODY_TOO_LARGE' ? `body larger than ${opts.bodyLimit} bytes` : err.message;
-    void reply.code(status).send({ error: STATUS_TEXT[status] ?? 'Error', message, statusCode: status });
+    void reply.code(status).send(errorBody(status, message));
   });
 
   // AdmissionReviews are JSON: any other media type is a 415, not a string to make sense of.
@@ -95,14 +100,14 @@ export async function startWebhook(opts: WebhookOptions): Promise<Webhook> {
           void reply.code(401);
           end({ status: '401' });
           rejected.inc({ route, status: '401' });
-          return { error: STATUS_TEXT[401]!, message: `client certificate required: ${String(socket.authorizationError ?? 'none presented')}`, statusCode: 401 };
+          return errorBody(401, `client certificate required: ${String(socket.authorizationError ?? 'none presented')}`);
         }
       }
       const handler = opts.handler();
       if (!handler) {
         void reply.code(503);
         end({ status: '503' });
-        return { error: STATUS_TEXT[503]!, message: 'admission is starting', statusCode: 503 };
+        return errorBody(503, 'admission is starting');
       }
       const res = await handler[route](req.body);
       end({ status: '200' });
@@ -112,7 +117,7 @@ export async function startWebhook(opts: WebhookOptions): Promise<Webhook> {
         end({ status: String(err.statusCode) });
         rejected.inc({ route, status: String(err.statusCode) });
         void reply.code(err.statusCode);
-        return { error: STATUS_TEXT[err.statusCode] ?? 'Bad Request', message: `${err.message} (in an ${responseApiVersion(req.body)} AdmissionReview)`, statusCode: err.statusCode };
+        return errorBody(err.statusCode, `${err.message} (in an ${responseApiVersion(req.body)} AdmissionReview)`);
       }
       end({ status: '500' });
       throw err;
