@@ -7,7 +7,8 @@
 import { join } from 'node:path';
 import { fromBinary } from '@bufbuild/protobuf';
 import { connectBus } from '@assay/bus';
-import { applicablePolicies, evaluateImage, policyService, verdictFromEvaluation, type PolicyRef } from '@assay/policy';
+import { policyService } from '@assay/policy';
+import { applicablePolicies, evaluateImage, verdictFromEvaluation, type PolicyRef } from '@assay/policy-engine';
 import { Buckets, VerdictSchema } from '@assay/proto';
 import { createService } from '@assay/service-kit';
 import { type ImageAssurancePolicy, type ScanReport } from '@assay/domain';

@@ -1,7 +1,8 @@
 // The control table: for each control, a report that fails it and one that passes.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { evaluateImage, applicablePolicies, satisfiesRange, type Evaluation } from '@assay/policy';
+import { evaluateImage, applicablePolicies, type Evaluation } from '@assay/policy-engine';
+import { satisfiesRange } from '@assay/versions';
 import type { ImageAssurancePolicy, PolicyException, ScanReport } from '@assay/domain';
 import { exception, policy, ref, report, vuln } from './fixtures.ts';
 

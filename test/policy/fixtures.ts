@@ -1,7 +1,7 @@
 // Reports and policies for the policy tests: small, valid, built to fail exactly one control.
 import { createHash } from 'node:crypto';
 import type { ImageAssurancePolicy, PolicyException, ScanReport } from '@assay/domain';
-import type { PolicyRef } from '@assay/policy';
+import type { PolicyRef } from '@assay/policy-engine';
 
 export function sha(seed: string | number): string {
   return `sha256:${createHash('sha256').update(String(seed)).digest('hex')}`;

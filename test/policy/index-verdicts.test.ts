@@ -7,7 +7,8 @@ import { after, before, describe, it } from 'node:test';
 import { create, fromBinary, toBinary, type MessageInitShape } from '@bufbuild/protobuf';
 import { timestampFromDate } from '@bufbuild/protobuf/wkt';
 import { connectBus, derivedEventId, newEventMeta, provisionTopology, publishEvent, type BusConnection } from '@assay/bus';
-import { IndexVerdicts, indexVerdict } from '@assay/policy';
+import { IndexVerdicts } from '@assay/policy';
+import { indexVerdict } from '@assay/policy-engine';
 import {
   AuditEventSchema,
   Buckets,

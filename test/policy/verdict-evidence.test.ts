@@ -114,7 +114,7 @@ describe('verdict evidence', () => {
   });
 
   it('a verdict written before evidence was recorded is rewritten with it, not announced as a change', async () => {
-    const { outcomeChanged, verdictChanged } = await import('../../services/policy/src/verdict.ts');
+    const { outcomeChanged, verdictChanged } = await import('@assay/policy-engine');
     const r = report({ vulnerabilities: [vuln('CVE-2024-7', 'critical')] }, { digest: sha('legacy') });
     await h.storeAndAnnounce(r);
     const { verdict } = await h.waitVerdict(r.image.digest, () => true);
@@ -129,7 +129,7 @@ describe('verdict evidence', () => {
   });
 
   it('an index aggregate: platforms keep their evidence within one budget, its own reasons count it as omitted, its scan time is the latest', async () => {
-    const { indexVerdict } = await import('../../services/policy/src/index-verdicts.ts');
+    const { indexVerdict } = await import('@assay/policy-engine');
     const { create } = await import('@bufbuild/protobuf');
     const { ImageDiscoveredSchema } = await import('@assay/proto');
     const many = (n: number) => report({ vulnerabilities: Array.from({ length: n }, (_, i) => vuln(`CVE-2025-${String(10_000 + i)}`, 'critical')) }, { digest: sha(`platform-${n}`) });

@@ -1,2 +1,21 @@
-// @assay/policy-engine: How a scan report is judged: evaluation with one file per control, verdicts. No bus, no store.
-export {};
+// @assay/policy-engine: how a scan report is judged. The policies that apply to an image, each
+// control's violations (one file per control), the exceptions that excuse them, the verdict built
+// from the evaluation (and an index's aggregate over its platforms), and what counts as a change.
+// No store, no bucket: the policy service reads and writes those around it.
+export { applicablePolicies, evaluateImage, imageScopeOf, type Evaluation, type PolicyRef, type Reason } from './evaluate.ts';
+export type { Control, ControlContext, ControlResult, Controls, Violation } from './controls/types.ts';
+export {
+  boundEvidence,
+  errorVerdict,
+  isStale,
+  MAX_EVIDENCE_PER_REASON,
+  MAX_EVIDENCE_PER_VERDICT,
+  outcomeChanged,
+  PRODUCER,
+  verdictChanged,
+  verdictEvidence,
+  verdictFromEvaluation,
+  type ImageIdentity,
+} from './verdict.ts';
+export { indexVerdict } from './index-verdict.ts';
+export { jsonDiff, type DiffEntry } from './diff.ts';

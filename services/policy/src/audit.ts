@@ -12,7 +12,7 @@ import {
   Topics,
 } from '@assay/proto';
 import type { JetStreamClient } from 'nats';
-import { PRODUCER } from './verdict.ts';
+import { PRODUCER } from '@assay/policy-engine';
 
 export function policyChangeAudit(
   kind: PolicyKind,

@@ -13,7 +13,7 @@ import {
 import { exceptionCodec, NotFoundError, type Store, type VersionedRepository } from '@assay/store';
 import type { JetStreamClient } from 'nats';
 import { policyChangeAudit } from './audit.ts';
-import { PRODUCER } from './verdict.ts';
+import { PRODUCER } from '@assay/policy-engine';
 
 export interface ChangeResult<T> {
   record: T;

@@ -9,13 +9,22 @@ import type { Logger } from '@assay/telemetry';
 import type { JetStreamClient, KV } from 'nats';
 import { announceVerdict } from './audit.ts';
 import type { IndexVerdicts } from './index-verdicts.ts';
-import { applicablePolicies, evaluateImage, imageScopeOf, type PolicyRef } from './evaluate.ts';
 import type { DocumentBuckets } from './document-buckets.ts';
 import { exceptionCoversImage } from '@assay/runtime-policy';
 import { inScope, type ImageScope } from '@assay/runtime-policy';
 import { EXPIRIES, Scheduler } from './scheduler.ts';
 import { casVerdict, readVerdict } from './verdict-bucket.ts';
-import { errorVerdict, isStale, outcomeChanged, verdictChanged, verdictFromEvaluation } from './verdict.ts';
+import {
+  applicablePolicies,
+  errorVerdict,
+  evaluateImage,
+  imageScopeOf,
+  isStale,
+  outcomeChanged,
+  verdictChanged,
+  verdictFromEvaluation,
+  type PolicyRef,
+} from '@assay/policy-engine';
 
 export interface PolicyEngineOptions {
   store: Store;

@@ -21,7 +21,7 @@ import { Compliance, ImageRefSchema, VerdictSchema, type ImageDiscovered, type I
 import type { Logger } from '@assay/telemetry';
 import type { KV } from 'nats';
 import { casVerdict } from './verdict-bucket.ts';
-import { PRODUCER } from './verdict.ts';
+import { PRODUCER } from '@assay/policy-engine';
 
 const DIGEST = /^sha256:[0-9a-f]{64}$/;
 

@@ -15,7 +15,7 @@ import {
 } from '@assay/store';
 import { ChangeType } from '@assay/proto';
 import type { PolicyChanges } from './changes.ts';
-import { jsonDiff } from './diff.ts';
+import { jsonDiff } from '@assay/policy-engine';
 import type { ExportKind, ImportDoc } from './yaml-io.ts';
 
 export interface ImportResult {

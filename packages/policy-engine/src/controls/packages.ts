@@ -1,5 +1,6 @@
-// Required and forbidden packages, by name (and type), optionally within a version range.
-import { satisfiesRange } from '../version-range.ts';
+// Required and forbidden packages, by name (and type), optionally within a version range, its
+// versions ordered by the package type's ecosystem (@assay/versions: dpkg for deb, PEP 440 for pypi…).
+import { ecosystemForType, satisfiesRange } from '@assay/versions';
 import type { Control, Controls, Violation } from './types.ts';
 
 type Config = NonNullable<Controls['packages']>;
@@ -7,7 +8,7 @@ type Rule = NonNullable<Config['denied']>[number];
 
 function matches(p: { name: string; version: string; type: string }, rule: Rule): boolean | undefined {
   if (p.name !== rule.name || (rule.type !== undefined && p.type !== rule.type)) return false;
-  return rule.versions === undefined ? true : satisfiesRange(p.type, p.version, rule.versions);
+  return rule.versions === undefined ? true : satisfiesRange(ecosystemForType(p.type), p.version, rule.versions);
 }
 
 export const packagesControl: Control<Config> = (report, config) => {

@@ -1,5 +1,7 @@
 // A JSON diff of two document versions: the paths that differ with their old and new values
 // (JSON Pointer paths, as RFC 6902 names them).
+import { isObject } from '@assay/kit';
+
 export interface DiffEntry {
   op: 'add' | 'remove' | 'replace';
   path: string;
@@ -12,10 +14,6 @@ const pointer = (parts: readonly (string | number)[]) =>
 
 function plain(v: unknown): unknown {
   return v instanceof Date ? v.toISOString() : v;
-}
-
-function isObject(v: unknown): v is Record<string, unknown> {
-  return v !== null && typeof v === 'object' && !Array.isArray(v) && !(v instanceof Date);
 }
 
 export function jsonDiff(a: unknown, b: unknown, path: (string | number)[] = [], out: DiffEntry[] = []): DiffEntry[] {

@@ -11,7 +11,7 @@ import { malwareControl } from './controls/malware.ts';
 import { packagesControl } from './controls/packages.ts';
 import { registriesControl } from './controls/registries.ts';
 import { sensitiveDataControl } from './controls/sensitive-data.ts';
-import { earliest, type ControlContext, type ControlResult, type Controls } from './controls/types.ts';
+import { earliest, type Control, type ControlContext, type ControlResult, type Controls } from './controls/types.ts';
 import { vulnerabilitiesControl } from './controls/vulnerabilities.ts';
 import { coveringException, exceptionsFor } from '@assay/runtime-policy';
 import { inScope, reportLabels, type ImageScope } from '@assay/runtime-policy';
@@ -45,40 +45,27 @@ export interface Evaluation {
   reevaluateAt?: Date;
 }
 
-/** Controls in the order their reasons are listed. */
-const CONTROL_ORDER = [
-  'registries',
-  'vulnerabilities',
-  'malware',
-  'sensitiveData',
-  'baseImages',
-  'licences',
-  'packages',
-  'config',
-  'customChecks',
-] as const satisfies ReadonlyArray<keyof Controls>;
+type ControlName = keyof Controls;
+type ControlOf<K extends ControlName> = Control<NonNullable<Controls[K]>>;
 
-function runControl(name: (typeof CONTROL_ORDER)[number], controls: Controls, report: ScanReport, ctx: ControlContext): ControlResult | undefined {
-  switch (name) {
-    case 'registries':
-      return controls.registries && registriesControl(report, controls.registries, ctx);
-    case 'vulnerabilities':
-      return controls.vulnerabilities && vulnerabilitiesControl(report, controls.vulnerabilities, ctx);
-    case 'malware':
-      return controls.malware && malwareControl(report, controls.malware, ctx);
-    case 'sensitiveData':
-      return controls.sensitiveData && sensitiveDataControl(report, controls.sensitiveData, ctx);
-    case 'baseImages':
-      return controls.baseImages && baseImageControl(report, controls.baseImages, ctx);
-    case 'licences':
-      return controls.licences && licencesControl(report, controls.licences, ctx);
-    case 'packages':
-      return controls.packages && packagesControl(report, controls.packages, ctx);
-    case 'config':
-      return controls.config && imageConfigControl(report, controls.config, ctx);
-    case 'customChecks':
-      return controls.customChecks && customChecksControl(report, controls.customChecks, ctx);
-  }
+/** Every control, in the order their reasons are listed. */
+const CONTROLS: { readonly [K in ControlName]: ControlOf<K> } = {
+  registries: registriesControl,
+  vulnerabilities: vulnerabilitiesControl,
+  malware: malwareControl,
+  sensitiveData: sensitiveDataControl,
+  baseImages: baseImageControl,
+  licences: licencesControl,
+  packages: packagesControl,
+  config: imageConfigControl,
+  customChecks: customChecksControl,
+};
+const CONTROL_ORDER = Object.keys(CONTROLS) as ControlName[];
+
+/** A policy's control run on the report; undefined when the policy does not configure it. */
+function runControl<K extends ControlName>(name: K, controls: Controls, report: ScanReport, ctx: ControlContext): ControlResult | undefined {
+  const config = controls[name];
+  return config ? (CONTROLS[name] as ControlOf<K>)(report, config as NonNullable<Controls[K]>, ctx) : undefined;
 }
 
 const rank = (s: Severity) => SEVERITIES.indexOf(s);
