@@ -6,16 +6,8 @@ export { defaultAnalyzerRegistry } from './analyzers.ts';
 export { analyzerVersionsOf, checkPathsKey, layerCacheVersions, reportVersions, type LayerCacheVersions, type Versions } from './cache-keys.ts';
 export { checkPathsOf, finalCheckFs, runChecks } from './checks.ts';
 export { finalView, OS_PACKAGE_TYPES, type DeletedFile, type FinalView } from './final-view.ts';
-export {
-  ImageConfigError,
-  layerHistory,
-  parseImageConfig,
-  readImageConfig,
-  type ConfigFacts,
-  type HistoryFact,
-  type ImageConfigStep,
-  type ParsedImageConfig,
-} from './image-config.ts';
+export { readImageConfig, type ImageConfigStep } from './config.ts';
+export { ImageConfigError, layerHistory, parseImageConfig, type ConfigFacts, type HistoryFact, type ParsedImageConfig } from './image-config.ts';
 export {
   detectCompression,
   inflateLayer,

@@ -1,5 +1,5 @@
 // One image scan, stage by stage: manifest by digest (manifest.ts: an index is answered as such)
-// → config (image-config.ts: facts, diff_ids) → clamd asked first when configured (malware.ts)
+// → config (config.ts: facts, diff_ids) → clamd asked first when configured (malware.ts)
 // → each layer from the cache or streamed once through the analyzers (layers.ts) → the final
 // view (final-view.ts), custom checks (checks.ts), base image. The report is built from the
 // state by report.ts. `ScanState` keeps what was learnt, so a failed scan still leaves a report;
@@ -8,7 +8,7 @@ import { identifyBaseImage, type AnalyzerRegistry, type CheckDefinition, type Re
 import { layerCacheVersions } from './cache-keys.ts';
 import { checkPathsOf, runChecks } from './checks.ts';
 import { finalView } from './final-view.ts';
-import { readImageConfig } from './image-config.ts';
+import { readImageConfig } from './config.ts';
 import { analyzeLayers, type LayerCache } from './layers.ts';
 import type { LayerLimits } from './limits.ts';
 import { prepareMalware, type MalwareOptions } from './malware.ts';
