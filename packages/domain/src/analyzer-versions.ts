@@ -1,5 +1,6 @@
-// The map of analyzer versions (Trivy style: analyzer type → integer version) is part of every
-// cache key: bumping one analyzer's version invalidates exactly the results it contributed to.
+// The map of analyzer versions (Trivy style: analyzer type → integer version): every report
+// says which analyzers produced it, and the map is part of every cache key, so bumping one
+// analyzer's version invalidates exactly the results it contributed to.
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
 import { nonEmpty } from './fields.ts';

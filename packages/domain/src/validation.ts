@@ -1,4 +1,5 @@
-// Validation of documents before they are written, with errors naming the field:
+// Validation of documents before anything is done with them (stored, evaluated, imported),
+// with errors naming the field:
 // `policy.controls.vulnerabilities.maxSeverity: expected one of critical, high, medium, low, negligible`.
 import type { z } from 'zod';
 
