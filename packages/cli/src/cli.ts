@@ -7,7 +7,17 @@ import { scanCommand } from './scan.ts';
 import { snapshotCommand } from './snapshot.ts';
 import { vulndbCommand } from './vulndb.ts';
 
-const COMMANDS = ['scan', 'report', 'vulndb', 'policy', 'review', 'snapshot'];
+type Command = (argv: readonly string[], io: CliIo, opts: ReviewOptions) => Promise<number>;
+
+/** Every command by name, in the order the error for an unknown one lists them. */
+const COMMANDS: ReadonlyMap<string, Command> = new Map<string, Command>([
+  ['scan', scanCommand],
+  ['report', reportCommand],
+  ['vulndb', vulndbCommand],
+  ['policy', policyCommand],
+  ['review', reviewCommand],
+  ['snapshot', snapshotCommand],
+]);
 
 export const USAGE = `Usage: assay <command> [options]
 
@@ -27,39 +37,22 @@ Run \`assay <command> --help\` for a command's options.
 /** Runs `assay <argv…>`; returns the exit code. Errors become one line on stderr (exit 2). */
 export async function runCli(argv: readonly string[], io: CliIo, opts: ReviewOptions = {}): Promise<number> {
   const [command, ...rest] = argv;
+  if (command === undefined) {
+    io.stderr(USAGE);
+    return EXIT_ERROR;
+  }
+  if (command === '-h' || command === '--help' || command === 'help') {
+    io.stdout(USAGE);
+    return EXIT_ALLOWED;
+  }
+  const run = COMMANDS.get(command);
   try {
-    switch (command) {
-      case undefined:
-        io.stderr(USAGE);
-        return EXIT_ERROR;
-      case '-h':
-      case '--help':
-      case 'help':
-        io.stdout(USAGE);
-        return EXIT_ALLOWED;
-      case 'review':
-        return await reviewCommand(rest, io, opts);
-      case 'snapshot':
-        return await snapshotCommand(rest, io);
-      case 'scan':
-        return await scanCommand(rest, io);
-      case 'report':
-        return await reportCommand(rest, io);
-      case 'vulndb':
-        return await vulndbCommand(rest, io);
-      case 'policy':
-        return await policyCommand(rest, io);
-      default:
-        throw new CliError(`unknown command ${JSON.stringify(command)}; commands: ${COMMANDS.join(', ')} (assay --help)`);
-    }
+    if (!run) throw new CliError(`unknown command ${JSON.stringify(command)}; commands: ${[...COMMANDS.keys()].join(', ')} (assay --help)`);
+    return await run(rest, io, opts);
   } catch (err) {
-    const prefix = command !== undefined && COMMANDS.includes(command) ? `assay ${command}` : 'assay';
-    if (err instanceof CliError) {
-      io.stderr(`${prefix}: ${err.message}\n`);
-      return EXIT_ERROR;
-    }
-    // Anything else is a bug or an unexpected failure: still one clear line, and exit 2.
-    io.stderr(`${prefix}: ${err instanceof Error ? err.message : String(err)}\n`);
+    // A usage or input problem (CliError), or a bug or an unexpected failure: either way one
+    // clear line naming the command, and exit 2.
+    io.stderr(`${run ? `assay ${command}` : 'assay'}: ${err instanceof Error ? err.message : String(err)}\n`);
     return EXIT_ERROR;
   }
 }

@@ -1,13 +1,10 @@
 // @assay/cli: the commands as functions, for tests and for embedding.
-export * from './cli.ts';
-export * from './io.ts';
-export * from './input.ts';
-export * from './nats.ts';
-export * from './review.ts';
-export * from './snapshot.ts';
-export * from './snapshot-file.ts';
-export * from './image-source.ts';
-export * from './scan.ts';
-export * from './report.ts';
-export * from './vulndb.ts';
-export * from './policy.ts';
+export { runCli, USAGE } from './cli.ts';
+export { CliError, EXIT_ALLOWED, EXIT_DENIED, EXIT_ERROR, processIo, type CliIo } from './io.ts';
+export { policyCommand } from './policy.ts';
+export { reportCommand } from './report.ts';
+export { reviewCommand, type ReviewOptions } from './review.ts';
+export { scanCommand } from './scan.ts';
+export { snapshotCommand } from './snapshot.ts';
+export { SNAPSHOT_VERSION, type SnapshotFile } from './snapshot-file.ts';
+export { vulndbCommand } from './vulndb.ts';
