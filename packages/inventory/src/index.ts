@@ -4,18 +4,21 @@
 export {
   AnalyzerRegistry,
   DEFAULT_MAX_FILE_SIZE,
-  type AnalysisFile,
-  type AnalysisResult,
+  // What an analyzer is,
   type Analyzer,
   type FileAnalyzer,
-  type FileInfo,
   type GroupAnalyzer,
+  // what it is given,
+  type FileInfo,
+  type AnalysisFile,
+  type VirtualFs,
   type LayerContext,
+  // and what it finds.
+  type AnalysisResult,
   type OsInfo,
   type Package,
   type PackageSet,
   type SensitiveFinding,
-  type VirtualFs,
 } from './analyzer.ts';
 export { parsePurl, purl, type PurlParts } from './purl.ts';
 
