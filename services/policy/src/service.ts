@@ -1,7 +1,8 @@
 // policy: evaluates scan reports against the image assurance policies and writes one verdict
 // per digest into the verdicts bucket; owns policies, runtime policies and exceptions (REST
 // API). The definition; the library is in the modules beside it (engine.ts does the work).
-import { consumeDurable, type ConsumerHandle } from '@assay/bus';
+import type { DescMessage } from '@bufbuild/protobuf';
+import { consumeDurable, type ConsumerHandle, type Handler } from '@assay/bus';
 import {
   Buckets,
   Consumers,
@@ -11,6 +12,7 @@ import {
   ScanRequestedSchema,
   Streams,
   VulnDbUpdatedSchema,
+  type ConsumerSpec,
   type Topology,
 } from '@assay/proto';
 import { requireDeploymentStore, type ServiceContext, type ServiceDefinition } from '@assay/service-kit';
@@ -110,64 +112,34 @@ export async function startPolicy(ctx: ServiceContext<PolicyShape>): Promise<Pol
     logger: ctx.logger.child({ component: 'consumer' }),
     deadLetter: { producer: SERVICE_NAME },
   };
+  const consume = <S extends DescMessage>(consumer: ConsumerSpec, schema: S, handler: Handler<S>, concurrency = 1) =>
+    consumeDurable({ ...common, consumer, schema, handler, concurrency });
   const consumers: ConsumerHandle[] = [
-    await consumeDurable({
-      ...common,
-      consumer: Consumers.policyDiscovered,
-      schema: ImageDiscoveredSchema,
-      concurrency: PENDING_CONCURRENCY,
-      handler: async (msg) => {
-        await pending.onDiscovered(msg);
-      },
+    await consume(Consumers.policyDiscovered, ImageDiscoveredSchema, async (msg) => { await pending.onDiscovered(msg); }, PENDING_CONCURRENCY),
+    await consume(Consumers.policyIndexes, ImageDiscoveredSchema, async (msg) => {
+      await indexes.record(msg);
+      await pending.onIndex(msg);
     }),
-    await consumeDurable({
-      ...common,
-      consumer: Consumers.policyIndexes,
-      schema: ImageDiscoveredSchema,
-      handler: async (msg) => {
-        await indexes.record(msg);
-        await pending.onIndex(msg);
-      },
-    }),
-    await consumeDurable({
-      ...common,
-      consumer: Consumers.policyRequests,
-      schema: ScanRequestedSchema,
-      concurrency: PENDING_CONCURRENCY,
-      handler: async (msg) => {
-        await pending.onScanRequested(msg);
-      },
-    }),
-    await consumeDurable({
-      ...common,
-      consumer: Consumers.policyScans,
-      schema: ScanCompletedSchema,
-      concurrency: c.POLICY_SCAN_CONCURRENCY,
-      handler: async (msg) => {
+    await consume(Consumers.policyRequests, ScanRequestedSchema, async (msg) => { await pending.onScanRequested(msg); }, PENDING_CONCURRENCY),
+    await consume(
+      Consumers.policyScans,
+      ScanCompletedSchema,
+      async (msg) => {
         await engine.onScanCompleted(msg);
         evaluations.inc({ trigger: 'scan' });
       },
-    }),
+      c.POLICY_SCAN_CONCURRENCY,
+    ),
     // One change at a time, in order: a later change's re-evaluation always runs after an earlier one's.
-    await consumeDurable({
-      ...common,
-      consumer: Consumers.policyChanges,
-      schema: PolicyChangedSchema,
-      handler: async (msg) => {
-        const r = await engine.onPolicyChanged(msg);
-        evaluations.inc({ trigger: 'policy' }, r.evaluated);
-        logger.info({ policy: msg.policyId, version: msg.version, ...r }, 're-evaluated after a policy change');
-      },
+    await consume(Consumers.policyChanges, PolicyChangedSchema, async (msg) => {
+      const r = await engine.onPolicyChanged(msg);
+      evaluations.inc({ trigger: 'policy' }, r.evaluated);
+      logger.info({ policy: msg.policyId, version: msg.version, ...r }, 're-evaluated after a policy change');
     }),
-    await consumeDurable({
-      ...common,
-      consumer: Consumers.policyVulnDb,
-      schema: VulnDbUpdatedSchema,
-      handler: async (msg) => {
-        const r = await engine.onVulnDbUpdated(msg.version, msg.meta?.id);
-        evaluations.inc({ trigger: 'vulndb' }, r.evaluated);
-        logger.info({ vulnDb: msg.version, ...r }, 're-evaluated after a vulnerability database update');
-      },
+    await consume(Consumers.policyVulnDb, VulnDbUpdatedSchema, async (msg) => {
+      const r = await engine.onVulnDbUpdated(msg.version, msg.meta?.id);
+      evaluations.inc({ trigger: 'vulndb' }, r.evaluated);
+      logger.info({ vulnDb: msg.version, ...r }, 're-evaluated after a vulnerability database update');
     }),
   ];
   ctx.onStop(async () => {
