@@ -1,9 +1,30 @@
-// Contracts: generated protobuf messages and the names of everything on the bus.
+// Contracts: generated protobuf messages and the names of everything on the bus. The generated
+// modules are re-exported whole: the .proto files are their export list.
 export * from '../gen/assay/v1/meta_pb.js';
 export * from '../gen/assay/v1/image_pb.js';
 export * from '../gen/assay/v1/scan_pb.js';
 export * from '../gen/assay/v1/policy_pb.js';
 export * from '../gen/assay/v1/audit_pb.js';
-export * from './names.ts';
-export * from './bucket-keys.ts';
-export * from './permissions.ts';
+export {
+  Buckets,
+  Consumers,
+  deadLetterTopic,
+  DeploymentKeys,
+  FullTopology,
+  ScanProgressTopic,
+  Streams,
+  Topics,
+  type BucketSpec,
+  type ConsumerSpec,
+  type StreamSpec,
+  type Topic,
+  type Topology,
+} from './names.ts';
+export { decodeBucketKey, digestBucketKey, encodeBucketKey, tagBucketKey } from './bucket-keys.ts';
+export {
+  natsPermissions,
+  natsPermissionsConfig,
+  SERVICE_NAMES,
+  type NatsPermissions,
+  type ServiceName,
+} from './permissions.ts';
