@@ -68,6 +68,9 @@ describe('admission: NATS down', () => {
     assert.equal(await staleGauge(svc.address!), 0, 'current while connected');
     const before = await post(stack.agent, url, pod('before', 'registry.local/team/good:v1'));
     assert.equal(before.json.response.allowed, true);
+    // Its audit event leaves after the answer (batched for a few ms): published before the
+    // outage, so the outbox holds exactly the 20 decisions made during it.
+    await waitFor('the decision before the outage published', () => (svc.api!.outbox.published >= 1 ? true : undefined));
 
     await stack.nats.stop();
     await waitFor('admission sees NATS down', () => (svc.bus!.isConnected() ? undefined : true));
