@@ -126,7 +126,7 @@ export class Discovery {
     const reference = formatReference({ registry: t.registry.host, repository: t.repository, ...(t.tag !== undefined ? { tag: t.tag } : {}), digest });
     if (isIndexMediaType(mediaType)) {
       for (const p of manifest.manifests) {
-        if (await this.#announce(t, p.digest, p.mediaType, p.platform, log)) announced.push(p.digest);
+        if (await this.#announce(t, p, log)) announced.push(p.digest);
       }
       await this.#announceIndex(t, digest, mediaType ?? '', manifest.manifests, log);
       const record: SeenRecord = {
@@ -145,7 +145,7 @@ export class Discovery {
       log.info({ platforms: manifest.manifests.length, announced: announced.length }, 'index expanded');
     } else {
       const self = manifest.manifests[0];
-      if (await this.#announce(t, digest, mediaType ?? '', self?.platform, log)) announced.push(digest);
+      if (await this.#announce(t, { digest, mediaType: mediaType ?? '', platform: self?.platform }, log)) announced.push(digest);
     }
     return { digest, tagUpdated, announced };
   }
@@ -206,17 +206,12 @@ export class Discovery {
     }
   }
 
-  #announce(
-    t: DiscoveryTarget,
-    digest: string,
-    mediaType: string,
-    platform: PlatformManifest['platform'],
-    log: Logger,
-  ): Promise<boolean> {
-    const running = this.#inFlight.get(digest);
+  /** Announces one image manifest (once per process at a time); true when this call published it. */
+  #announce(t: DiscoveryTarget, manifest: PlatformManifest, log: Logger): Promise<boolean> {
+    const running = this.#inFlight.get(manifest.digest);
     if (running) return running.then(() => false);
-    const p = this.#announceOnce(t, digest, mediaType, platform, log).finally(() => this.#inFlight.delete(digest));
-    this.#inFlight.set(digest, p);
+    const p = this.#announceOnce(t, manifest, log).finally(() => this.#inFlight.delete(manifest.digest));
+    this.#inFlight.set(manifest.digest, p);
     return p;
   }
 
@@ -267,13 +262,7 @@ export class Discovery {
     }
   }
 
-  async #announceOnce(
-    t: DiscoveryTarget,
-    digest: string,
-    mediaType: string,
-    platform: PlatformManifest['platform'],
-    log: Logger,
-  ): Promise<boolean> {
+  async #announceOnce(t: DiscoveryTarget, { digest, mediaType, platform }: PlatformManifest, log: Logger): Promise<boolean> {
     const reference = formatReference({ registry: t.registry.host, repository: t.repository, ...(t.tag !== undefined ? { tag: t.tag } : {}), digest });
     const revision = await this.#claim(digest, reference);
     if (revision === undefined) return false;

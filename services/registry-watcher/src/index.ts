@@ -1,11 +1,13 @@
-export * from './service.ts';
-export * from './config.ts';
-export * from './keys.ts';
-export * from './discovery.ts';
-export * from './notifications.ts';
-export * from './poller.ts';
-export * from './queue.ts';
-export * from './status.ts';
-export * from './routes.ts';
-export * from './watcher.ts';
-export * from './registry-access.ts';
+// @assay/registry-watcher: the service definition, and what the tests and the stacks use.
+export {
+  DEFAULT_HTTP_PORT,
+  registryWatcherConfig,
+  registryWatcherService,
+  registryWatcherTopology,
+  SERVICE_NAME,
+  watcherTopology,
+} from './service.ts';
+export type { RegistryWatcher, StatusView } from './watcher.ts';
+export { discoveryEventId, indexEventId, seenKey, tagKey } from './keys.ts';
+export { triageDistribution } from './notifications.ts';
+export { WorkQueue } from './queue.ts';

@@ -12,6 +12,7 @@ import { isValidDigest } from '@assay/image-ref';
 import { isManifestMediaType } from '@assay/registry-client';
 import { DiscoverySource } from '@assay/proto';
 import type { RegistrySpec } from '@assay/registry-client';
+import type { DiscoveryTarget } from './discovery.ts';
 
 export const DISTRIBUTION_EVENTS_MEDIA_TYPE = 'application/vnd.docker.distribution.events.v1+json';
 
@@ -35,19 +36,11 @@ export interface HarborPayload {
   };
 }
 
-export type WorkItem =
-  | {
-      kind: 'discover';
-      registry: RegistrySpec;
-      repository: string;
-      tag?: string;
-      digest?: string;
-      mediaType?: string;
-      source: DiscoverySource;
-      /** Id of the notification event, for logs. */
-      eventId?: string;
-    }
-  | { kind: 'forget'; registry: RegistrySpec; repository: string; tag?: string; digest?: string; eventId?: string };
+/** Work for the queue: an image to discover, or a deleted tag or manifest to forget. */
+export type WorkItem = (({ kind: 'discover' } & DiscoveryTarget) | { kind: 'forget'; registry: RegistrySpec; repository: string; tag?: string; digest?: string }) & {
+  /** Id of the notification event, for logs. */
+  eventId?: string;
+};
 
 export function workKey(w: WorkItem): string {
   return [w.kind, w.registry.name, w.repository, w.tag ?? '', w.digest ?? ''].join('|');
@@ -76,6 +69,40 @@ function byHost(registries: readonly RegistrySpec[], host: string | undefined): 
   return registries.find((r) => r.trustNotifications && r.notificationHosts.includes(h));
 }
 
+/** What a notification event names, as far as it is known. */
+interface Named {
+  registry: RegistrySpec;
+  repository: string;
+  tag: string | undefined;
+  digest: string | undefined;
+  mediaType?: string | undefined;
+  eventId?: string | undefined;
+}
+
+/** The work an event asks for: forget what it names, or discover it. */
+function workItem(kind: WorkItem['kind'], n: Named): WorkItem {
+  const named = {
+    registry: n.registry,
+    repository: n.repository,
+    ...(n.tag !== undefined ? { tag: n.tag } : {}),
+    ...(n.digest !== undefined ? { digest: n.digest } : {}),
+    ...(n.eventId ? { eventId: n.eventId } : {}),
+  };
+  if (kind === 'forget') return { kind, ...named };
+  return { kind, ...named, ...(n.mediaType ? { mediaType: n.mediaType } : {}), source: DiscoverySource.NOTIFICATION };
+}
+
+/**
+ * Why an event is ignored before what it names is looked at: an action that is not a push or a
+ * delete, no trusting registry, or a digest that is not one.
+ */
+function precheck(knownAction: boolean, registry: RegistrySpec | undefined, digest: string | undefined): IgnoredReason | undefined {
+  if (!knownAction) return 'action';
+  if (!registry) return 'unmatched-registry';
+  if (digest !== undefined && !isValidDigest(digest)) return 'invalid-digest';
+  return undefined;
+}
+
 /** Distribution notification events → work: tagged manifest pushes to discover, deletes to forget. */
 export function triageDistribution(events: readonly DistributionEvent[], registries: readonly RegistrySpec[], named?: RegistrySpec): Triage {
   const out: Triage = { items: [], ignored: [] };
@@ -83,17 +110,10 @@ export function triageDistribution(events: readonly DistributionEvent[], registr
     const registry = named ?? byHost(registries, e.request?.host) ?? byHost(registries, hostOfUrl(e.target.url));
     const ignore = (reason: IgnoredReason) =>
       out.ignored.push({ reason, action: e.action, repository: e.target.repository, ...(registry ? { registry: registry.name } : {}) });
-    if (e.action !== 'push' && e.action !== 'delete') {
-      ignore('action');
-      continue;
-    }
-    if (!registry) {
-      ignore('unmatched-registry');
-      continue;
-    }
     const digest = e.target.digest;
-    if (digest !== undefined && !isValidDigest(digest)) {
-      ignore('invalid-digest');
+    const skip = precheck(e.action === 'push' || e.action === 'delete', registry, digest);
+    if (skip || !registry) {
+      ignore(skip ?? 'unmatched-registry');
       continue;
     }
     const tag = e.target.tag ? e.target.tag : undefined;
@@ -102,14 +122,7 @@ export function triageDistribution(events: readonly DistributionEvent[], registr
         ignore('not-a-manifest');
         continue;
       }
-      out.items.push({
-        kind: 'forget',
-        registry,
-        repository: e.target.repository,
-        ...(tag !== undefined ? { tag } : {}),
-        ...(digest !== undefined ? { digest } : {}),
-        ...(e.id ? { eventId: e.id } : {}),
-      });
+      out.items.push(workItem('forget', { registry, repository: e.target.repository, tag, digest, eventId: e.id }));
       continue;
     }
     // Blob pushes (application/octet-stream, layers, configs) are not images.
@@ -123,16 +136,7 @@ export function triageDistribution(events: readonly DistributionEvent[], registr
       ignore('untagged-push');
       continue;
     }
-    out.items.push({
-      kind: 'discover',
-      registry,
-      repository: e.target.repository,
-      tag,
-      digest,
-      ...(e.target.mediaType ? { mediaType: e.target.mediaType } : {}),
-      source: DiscoverySource.NOTIFICATION,
-      ...(e.id ? { eventId: e.id } : {}),
-    });
+    out.items.push(workItem('discover', { registry, repository: e.target.repository, tag, digest, mediaType: e.target.mediaType, eventId: e.id }));
   }
   return out;
 }
@@ -148,23 +152,16 @@ export function triageHarbor(payload: HarborPayload, registries: readonly Regist
     const registry = named ?? byHost(registries, hostOfUrl(r.resource_url));
     const ignore = (reason: IgnoredReason) =>
       out.ignored.push({ reason, action, repository, ...(registry ? { registry: registry.name } : {}) });
-    if (action !== 'PUSH_ARTIFACT' && action !== 'DELETE_ARTIFACT') {
-      ignore('action');
-      continue;
-    }
-    if (!registry) {
-      ignore('unmatched-registry');
-      continue;
-    }
-    if (r.digest !== undefined && r.digest !== '' && !isValidDigest(r.digest)) {
-      ignore('invalid-digest');
-      continue;
-    }
     const digest = r.digest ? r.digest : undefined;
+    const skip = precheck(action === 'PUSH_ARTIFACT' || action === 'DELETE_ARTIFACT', registry, digest);
+    if (skip || !registry) {
+      ignore(skip ?? 'unmatched-registry');
+      continue;
+    }
     const tag = r.tag ? r.tag : undefined;
     if (action === 'DELETE_ARTIFACT') {
       if (digest === undefined && tag === undefined) continue;
-      out.items.push({ kind: 'forget', registry, repository, ...(tag !== undefined ? { tag } : {}), ...(digest !== undefined ? { digest } : {}) });
+      out.items.push(workItem('forget', { registry, repository, tag, digest }));
       continue;
     }
     if (tag === undefined && digest === undefined) {
@@ -175,14 +172,7 @@ export function triageHarbor(payload: HarborPayload, registries: readonly Regist
       ignore('untagged-push');
       continue;
     }
-    out.items.push({
-      kind: 'discover',
-      registry,
-      repository,
-      tag,
-      ...(digest !== undefined ? { digest } : {}),
-      source: DiscoverySource.NOTIFICATION,
-    });
+    out.items.push(workItem('discover', { registry, repository, tag, digest }));
   }
   return out;
 }

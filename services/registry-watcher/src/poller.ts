@@ -9,9 +9,9 @@
 // retried with exponential backoff from WATCHER_RETRY_BASE up to the poll interval; the watcher
 // itself carries on.
 import picomatch from 'picomatch';
+import { Semaphore } from '@assay/kit';
 import type { Logger } from '@assay/telemetry';
 import { type Discovery, DiscoverySource } from './discovery.ts';
-import { Limiter } from './limit.ts';
 import type { RegistryAccess } from './registry-access.ts';
 import { isRegistryNotFound, type RegistrySpec } from '@assay/registry-client';
 import { errorMessage, type RegistryStatus } from './status.ts';
@@ -49,7 +49,8 @@ async function collect<T>(it: AsyncIterable<T>): Promise<T[]> {
 export class Poller {
   readonly #o: PollerOptions;
   readonly #filter: (repo: string) => boolean;
-  readonly #limiter: Limiter;
+  /** At most `concurrency` registry requests in flight for this registry. */
+  readonly #limiter: Semaphore;
   readonly #log: Logger;
   #stopped = false;
   #timer: NodeJS.Timeout | undefined;
@@ -60,7 +61,7 @@ export class Poller {
   constructor(opts: PollerOptions) {
     this.#o = opts;
     this.#filter = repositoryFilter(opts.registry.include, opts.registry.exclude);
-    this.#limiter = new Limiter(opts.registry.concurrency);
+    this.#limiter = new Semaphore(opts.registry.concurrency);
     this.#log = opts.logger.child({ registry: opts.registry.name, component: 'poller' });
   }
 

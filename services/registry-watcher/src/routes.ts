@@ -9,7 +9,9 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { FastifyInstance, FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import type { Logger } from '@assay/telemetry';
+import type { RegistrySpec } from '@assay/registry-client';
 import { DISTRIBUTION_EVENTS_MEDIA_TYPE, type DistributionEvent, type HarborPayload } from './notifications.ts';
+import { acceptedResponse, distributionBody, errorResponse, harborBody, nameParams, statusResponse } from './route-schemas.ts';
 import type { RegistryWatcher, NotificationOutcome } from './watcher.ts';
 
 export interface WatcherRoutesOptions {
@@ -20,127 +22,6 @@ export interface WatcherRoutesOptions {
   /** Counts a request by kind and answered status. */
   count?(kind: string, status: number): void;
 }
-
-const DIGEST = '^[a-z0-9]+(?:[.+_-][a-z0-9]+)*:[a-zA-Z0-9=_-]+$';
-
-const distributionBody = {
-  type: 'object',
-  required: ['events'],
-  properties: {
-    events: {
-      type: 'array',
-      maxItems: 10_000,
-      items: {
-        type: 'object',
-        required: ['action', 'target'],
-        properties: {
-          id: { type: 'string' },
-          timestamp: { type: 'string' },
-          action: { type: 'string', minLength: 1 },
-          target: {
-            type: 'object',
-            required: ['repository'],
-            properties: {
-              mediaType: { type: 'string' },
-              digest: { type: 'string', pattern: DIGEST },
-              repository: { type: 'string', minLength: 1, maxLength: 255 },
-              tag: { type: 'string', maxLength: 128 },
-              url: { type: 'string' },
-            },
-          },
-          request: { type: 'object', properties: { host: { type: 'string' }, addr: { type: 'string' } } },
-          source: { type: 'object', properties: { addr: { type: 'string' } } },
-        },
-      },
-    },
-  },
-} as const;
-
-const harborBody = {
-  type: 'object',
-  required: ['type', 'event_data'],
-  properties: {
-    type: { type: 'string', minLength: 1 },
-    occur_at: { type: 'number' },
-    operator: { type: 'string' },
-    event_data: {
-      type: 'object',
-      required: ['repository'],
-      properties: {
-        resources: {
-          type: 'array',
-          maxItems: 10_000,
-          items: {
-            type: 'object',
-            properties: {
-              digest: { type: 'string' },
-              tag: { type: 'string', maxLength: 128 },
-              resource_url: { type: 'string' },
-            },
-          },
-        },
-        repository: {
-          type: 'object',
-          properties: {
-            name: { type: 'string' },
-            namespace: { type: 'string' },
-            repo_full_name: { type: 'string' },
-          },
-        },
-      },
-    },
-  },
-} as const;
-
-const nameParams = {
-  type: 'object',
-  properties: { name: { type: 'string', pattern: '^[a-z0-9][a-z0-9._-]{0,62}$' } },
-} as const;
-
-const acceptedResponse = {
-  type: 'object',
-  required: ['accepted', 'ignored'],
-  properties: { accepted: { type: 'integer' }, ignored: { type: 'integer' } },
-} as const;
-
-const errorResponse = {
-  type: 'object',
-  required: ['error'],
-  properties: { error: { type: 'string' }, message: { type: 'string' } },
-} as const;
-
-const statusResponse = {
-  type: 'object',
-  required: ['instance', 'queue', 'registries'],
-  properties: {
-    instance: { type: 'string' },
-    queue: { type: 'object', properties: { size: { type: 'integer' }, capacity: { type: 'integer' } } },
-    registries: {
-      type: 'array',
-      items: {
-        type: 'object',
-        properties: {
-          name: { type: 'string' },
-          url: { type: 'string' },
-          polling: { type: 'boolean' },
-          pollIntervalSeconds: { type: 'integer' },
-          trustNotifications: { type: 'boolean' },
-          lastPollAt: { type: ['string', 'null'] },
-          lastPollDurationMs: { type: ['integer', 'null'] },
-          lastSuccessAt: { type: ['string', 'null'] },
-          lastError: { type: ['string', 'null'] },
-          lastErrorAt: { type: ['string', 'null'] },
-          consecutiveFailures: { type: 'integer' },
-          polls: { type: 'integer' },
-          repositories: { type: 'integer' },
-          tags: { type: 'integer' },
-          notificationFailures: { type: 'integer' },
-          lastNotificationError: { type: ['string', 'null'] },
-        },
-      },
-    },
-  },
-} as const;
 
 function sha256(s: string): Buffer {
   return createHash('sha256').update(s).digest();
@@ -158,10 +39,38 @@ export function authorized(header: string | undefined, token: string | undefined
 
 type Kind = 'distribution' | 'harbor';
 
+/** A notification endpoint: `POST <path>` and `POST <path>/:name`, answered the same way for every kind. */
+interface NotificationEndpoint {
+  kind: Kind;
+  path: string;
+  description: string;
+  body: object;
+  /** Hands the validated body to the watcher. */
+  notify(watcher: RegistryWatcher, body: unknown, named: RegistrySpec | undefined): NotificationOutcome;
+}
+
+const ENDPOINTS: readonly NotificationEndpoint[] = [
+  {
+    kind: 'distribution',
+    path: '/registry/events',
+    description: 'Distribution (docker-registry) notification endpoint',
+    body: distributionBody,
+    notify: (watcher, body, named) => watcher.notifyDistribution((body as { events: DistributionEvent[] }).events, named),
+  },
+  {
+    kind: 'harbor',
+    path: '/harbor/events',
+    description: 'Harbor webhook endpoint (HTTP notify type)',
+    body: harborBody,
+    notify: (watcher, body, named) => watcher.notifyHarbor(body as HarborPayload, named),
+  },
+];
+
+const notificationResponses = { 200: acceptedResponse, 401: errorResponse, 403: errorResponse, 404: errorResponse, 503: errorResponse };
+
 export const watcherRoutes: FastifyPluginAsync<WatcherRoutesOptions> = async (app: FastifyInstance, opts) => {
   const count = opts.count ?? (() => {});
-  const kindOf = (req: FastifyRequest): Kind | undefined =>
-    req.url.startsWith('/registry/events') ? 'distribution' : req.url.startsWith('/harbor/events') ? 'harbor' : undefined;
+  const kindOf = (req: FastifyRequest): Kind | undefined => ENDPOINTS.find((e) => req.url.startsWith(e.path))?.kind;
 
   // Distribution's own media type is JSON.
   app.addContentTypeParser(DISTRIBUTION_EVENTS_MEDIA_TYPE, { parseAs: 'string' }, app.getDefaultJsonParser('error', 'error'));
@@ -225,37 +134,18 @@ export const watcherRoutes: FastifyPluginAsync<WatcherRoutesOptions> = async (ap
     return { watcher, named };
   };
 
-  const distribution = {
-    schema: {
-      description: 'Distribution (docker-registry) notification endpoint',
-      body: distributionBody,
-      params: nameParams,
-      response: { 200: acceptedResponse, 401: errorResponse, 403: errorResponse, 404: errorResponse, 503: errorResponse },
-    },
-  };
-  const onDistribution = async (req: FastifyRequest, reply: FastifyReply) => {
-    const r = resolve('distribution', req, reply);
+  /** The one handler of every notification endpoint: resolve the watcher and registry, notify, answer. */
+  const notificationHandler = (e: NotificationEndpoint) => async (req: FastifyRequest, reply: FastifyReply) => {
+    const r = resolve(e.kind, req, reply);
     if (!r) return reply;
-    return answer('distribution', reply, r.watcher.notifyDistribution((req.body as { events: DistributionEvent[] }).events, r.named));
+    return answer(e.kind, reply, e.notify(r.watcher, req.body, r.named));
   };
-  app.post('/registry/events', distribution, onDistribution);
-  app.post('/registry/events/:name', distribution, onDistribution);
-
-  const harbor = {
-    schema: {
-      description: 'Harbor webhook endpoint (HTTP notify type)',
-      body: harborBody,
-      params: nameParams,
-      response: { 200: acceptedResponse, 401: errorResponse, 403: errorResponse, 404: errorResponse, 503: errorResponse },
-    },
-  };
-  const onHarbor = async (req: FastifyRequest, reply: FastifyReply) => {
-    const r = resolve('harbor', req, reply);
-    if (!r) return reply;
-    return answer('harbor', reply, r.watcher.notifyHarbor(req.body as HarborPayload, r.named));
-  };
-  app.post('/harbor/events', harbor, onHarbor);
-  app.post('/harbor/events/:name', harbor, onHarbor);
+  for (const e of ENDPOINTS) {
+    const options = { schema: { description: e.description, body: e.body, params: nameParams, response: notificationResponses } };
+    const handler = notificationHandler(e);
+    app.post(e.path, options, handler);
+    app.post(`${e.path}/:name`, options, handler);
+  }
 
   app.get(
     '/status',

@@ -6,6 +6,7 @@ import type { ServiceContext } from '@assay/service-kit';
 import type { RegistryWatcherShape } from './config.ts';
 import { Discovery } from './discovery.ts';
 import { type IgnoredReason, triageDistribution, triageHarbor, type DistributionEvent, type HarborPayload, type Triage, type WorkItem, workKey } from './notifications.ts';
+import { watcherCounters } from './metrics.ts';
 import { Poller } from './poller.ts';
 import { registryAccess, type RegistryAccess } from './registry-access.ts';
 import { describeRegistry, isRegistryNotFound, type RegistrySpec } from '@assay/registry-client';
@@ -48,36 +49,7 @@ export async function startWatcher(ctx: ServiceContext<RegistryWatcherShape>): P
     logger.warn({}, 'registries trust notifications but NOTIFICATION_TOKEN is not set: every notification will be refused (401)');
   }
 
-  const received = metrics.counter({
-    name: 'assay_watcher_notification_events_total',
-    help: 'Registry notification events received, by kind, action and what became of them',
-    labelNames: ['kind', 'action', 'outcome'],
-  });
-  const discovered = metrics.counter({
-    name: 'assay_watcher_images_discovered_total',
-    help: 'Manifest digests announced as ImageDiscovered',
-    labelNames: ['registry', 'source'],
-  });
-  const tagChanges = metrics.counter({
-    name: 'assay_watcher_tag_changes_total',
-    help: 'Changes written to the tags bucket (updated: new or moved tag; removed: deleted tag or manifest)',
-    labelNames: ['registry', 'change'],
-  });
-  const deletes = metrics.counter({
-    name: 'assay_watcher_deletes_total',
-    help: 'Manifest or tag deletions notified by registries',
-    labelNames: ['registry'],
-  });
-  const errors = metrics.counter({
-    name: 'assay_watcher_errors_total',
-    help: 'Failures: polls, notification work attempts (retried) and work given up',
-    labelNames: ['registry', 'stage'],
-  });
-  const polls = metrics.counter({
-    name: 'assay_watcher_polls_total',
-    help: 'Registry polls, by outcome',
-    labelNames: ['registry', 'outcome'],
-  });
+  const { received, discovered, tagChanges, deletes, errors, polls } = watcherCounters(metrics);
 
   const tagsKv = await bus.js.views.kv(Buckets.tags.name, { bindOnly: true });
   const seenKv = await bus.js.views.kv(Buckets.watcherSeen.name, { bindOnly: true });
@@ -125,14 +97,7 @@ export async function startWatcher(ctx: ServiceContext<RegistryWatcherShape>): P
       // Forgetting a digest needs the tags mirror loaded (it finds the digest's tags there).
       if (!tags.isSynced()) await tags.synced;
       if (w.kind === 'discover') {
-        await discovery.discover({
-          registry: w.registry,
-          repository: w.repository,
-          ...(w.tag !== undefined ? { tag: w.tag } : {}),
-          ...(w.digest !== undefined ? { digest: w.digest } : {}),
-          ...(w.mediaType !== undefined ? { mediaType: w.mediaType } : {}),
-          source: w.source,
-        });
+        await discovery.discover(w);
       } else {
         const removed = await discovery.forget(w.registry, w.repository, {
           ...(w.tag !== undefined ? { tag: w.tag } : {}),

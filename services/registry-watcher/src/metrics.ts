@@ -1,0 +1,33 @@
+// The watcher's counters: what notifications brought, what was announced, what changed in the
+// tags bucket, deletions, failures and polls. (The queue and failure gauges are collected from
+// the running watcher, in watcher.ts.)
+import type { Counter, Metrics } from '@assay/telemetry';
+
+export interface WatcherCounters {
+  received: Counter<'kind' | 'action' | 'outcome'>;
+  discovered: Counter<'registry' | 'source'>;
+  tagChanges: Counter<'registry' | 'change'>;
+  deletes: Counter<'registry'>;
+  errors: Counter<'registry' | 'stage'>;
+  polls: Counter<'registry' | 'outcome'>;
+}
+
+export function watcherCounters(metrics: Metrics): WatcherCounters {
+  const counter = <L extends string>(name: string, help: string, labelNames: L[]) => metrics.counter<L>({ name, help, labelNames });
+  return {
+    received: counter('assay_watcher_notification_events_total', 'Registry notification events received, by kind, action and what became of them', [
+      'kind',
+      'action',
+      'outcome',
+    ]),
+    discovered: counter('assay_watcher_images_discovered_total', 'Manifest digests announced as ImageDiscovered', ['registry', 'source']),
+    tagChanges: counter(
+      'assay_watcher_tag_changes_total',
+      'Changes written to the tags bucket (updated: new or moved tag; removed: deleted tag or manifest)',
+      ['registry', 'change'],
+    ),
+    deletes: counter('assay_watcher_deletes_total', 'Manifest or tag deletions notified by registries', ['registry']),
+    errors: counter('assay_watcher_errors_total', 'Failures: polls, notification work attempts (retried) and work given up', ['registry', 'stage']),
+    polls: counter('assay_watcher_polls_total', 'Registry polls, by outcome', ['registry', 'outcome']),
+  };
+}
