@@ -28,7 +28,7 @@ import { fanOutIndex, startScanConsumers } from './consumers.ts';
 import { failureText, isTransient, ScanAbortedError } from './failures.ts';
 import type { ScanOutcome, ScanRequestOptions } from './outcome.ts';
 import { ScanPublisher } from './publisher.ts';
-import { reusableReport, setScanStatus, storeMatched, type ScanMatcher } from './report-store.ts';
+import { imageOf, reusableReport, setScanStatus, storeMatched, type ScanMatcher } from './report-store.ts';
 
 export interface ScanJobsMetrics {
   scanStarted?(): void;
@@ -108,17 +108,8 @@ export class ScanJobs {
 
   /** Announces a report re-matched against a new database: the same report id, its new summary. */
   async publishRematched(report: ScanReport, opts: { causationId: string; eventId: string }): Promise<void> {
-    const img = report.image;
-    const target: ScanTarget = {
-      registry: img.registry,
-      repository: img.repository,
-      digest: img.digest,
-      ...(img.tag ? { tag: img.tag } : {}),
-      ...(img.mediaType ? { mediaType: img.mediaType } : {}),
-      ...(img.platform ? { platform: img.platform } : {}),
-    };
-    const outcome: ScanOutcome = { digest: img.digest, status: 'succeeded', reportId: report.reportId, scanned: false, report };
-    await this.#publisher.completed(target, outcome, opts.causationId, opts.eventId);
+    const outcome: ScanOutcome = { digest: report.image.digest, status: 'succeeded', reportId: report.reportId, scanned: false, report };
+    await this.#publisher.completed(imageOf(report.image), outcome, opts.causationId, opts.eventId);
   }
 
   async #run(target: ScanTarget, opts: ScanRequestOptions): Promise<ScanOutcome> {

@@ -60,17 +60,19 @@ export async function setScanStatus(
     await inv.setScanStatus(target.digest, status, at, details);
   } catch (err) {
     if (!(err instanceof NotFoundError)) throw err;
-    await inv.upsertSeen(
-      {
-        registry: target.registry,
-        repository: target.repository,
-        digest: target.digest,
-        ...(target.tag ? { tag: target.tag } : {}),
-        ...(target.mediaType ? { mediaType: target.mediaType } : {}),
-        ...(target.platform ? { platform: target.platform } : {}),
-      } as never,
-      at,
-    );
+    await inv.upsertSeen(imageOf(target) as never, at);
     await inv.setScanStatus(target.digest, status, at, details);
   }
+}
+
+/** The image a target (or a report's image) names, without the fields it leaves empty. */
+export function imageOf(image: ScanTarget): ScanTarget {
+  return {
+    registry: image.registry,
+    repository: image.repository,
+    digest: image.digest,
+    ...(image.tag ? { tag: image.tag } : {}),
+    ...(image.mediaType ? { mediaType: image.mediaType } : {}),
+    ...(image.platform ? { platform: image.platform } : {}),
+  };
 }
