@@ -6,8 +6,8 @@
 import { create } from '@bufbuild/protobuf';
 import { newEventMeta, type KvMirror } from '@assay/bus';
 import type { ImageReference } from '@assay/image-ref';
-import { digestBucketKey, ScanRequestedSchema, Topics, type Verdict } from '@assay/proto';
 import { TtlLru } from '@assay/kit';
+import { digestBucketKey, ScanRequestedSchema, Topics, type Verdict } from '@assay/proto';
 import {
   decisionResponse,
   evaluateRequest,
@@ -80,9 +80,8 @@ export class AdmissionHandler {
   async mutate(body: unknown): Promise<AdmissionReviewResponse> {
     const request = parseAdmissionReview(body);
     if (request.dryRun) this.#o.onDryRun?.('mutate');
-    if (!wantsPinning(request, this.#o.pinAllDigests)) {
-      return pinningResponse(request);
-    }
+    // Nothing to pin: allowed, unchanged.
+    if (!wantsPinning(request, this.#o.pinAllDigests)) return pinningResponse(request);
     await this.#resolveMisses(request);
     const outcome = evaluateRequest(request, this.#o.snapshot, { waitExpired: true });
     const patch = pinDigestsPatch(outcome);
