@@ -4,6 +4,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import path from 'node:path';
 import type { AnalysisFile, AnalysisResult, Package, VirtualFs } from '../../../packages/inventory/src/analyzer.ts';
+import { virtualFs } from '../../../packages/inventory/src/ospkg/index.ts';
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
 export const VECTORS = path.resolve(repoRoot, '../shared/vectors/04-lockfiles');
@@ -24,9 +25,7 @@ export function file(p: string, content: Buffer | string, mode = 0o644): Analysi
 }
 
 export function vfs(files: Record<string, Buffer | string>): VirtualFs {
-  const m = new Map<string, AnalysisFile>();
-  for (const [p, c] of Object.entries(files)) m.set(p, file(p, c));
-  return { get: (p) => m.get(p), paths: () => m.keys(), get size() { return m.size; } };
+  return virtualFs(Object.entries(files).map(([p, c]) => file(p, c)));
 }
 
 export const ctx = { layerDigest: 'sha256:' + '0'.repeat(64) };

@@ -4,6 +4,7 @@ import { existsSync, lstatSync, readFileSync, readdirSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { AnalysisFile, VirtualFs } from '../../../packages/inventory/src/analyzer.ts';
+import { virtualFs } from '../../../packages/inventory/src/ospkg/index.ts';
 
 const REPO_ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 /** `<repo>/../shared/vectors/03-os-pkgdb`, or undefined when the vectors are not present. */
@@ -19,8 +20,7 @@ export function file(path: string, content: string | Buffer): AnalysisFile {
 
 export function vfs(files: Iterable<AnalysisFile> | Record<string, string | Buffer>): VirtualFs {
   const list = Symbol.iterator in Object(files) ? [...(files as Iterable<AnalysisFile>)] : Object.entries(files as Record<string, string | Buffer>).map(([p, c]) => file(p, c));
-  const m = new Map(list.map((f) => [f.path, f]));
-  return { get: (p) => m.get(p), paths: () => m.keys(), size: m.size };
+  return virtualFs(list);
 }
 
 /** Go txtar: `-- path --` lines start files; text before the first is a comment. */

@@ -5,12 +5,12 @@ import { apkAnalyzer } from './apk.ts';
 import { dpkgAnalyzer } from './dpkg.ts';
 import { rpmBdbAnalyzer, rpmNdbAnalyzer, rpmSqliteAnalyzer } from './rpm.ts';
 
-export { APK_INSTALLED, apkAnalyzer, parseApkInstalled, splitApkLicence } from './apk.ts';
+export { APK_INSTALLED, apkAnalyzer, parseApkInstalled } from './apk.ts';
 export { virtualFs, type PackageDbContents } from './common.ts';
-export { debFullVersion, dep5Licences, dpkgAnalyzer, parseDeb822, parseDebVersion, parseDepends, parseDpkgStatus, type DebVersion, type Stanza } from './dpkg.ts';
-export { rpmBdbAnalyzer, rpmNdbAnalyzer, rpmPackagesFromBlobs, rpmSqliteAnalyzer } from './rpm.ts';
+export { debFullVersion, dep5Licences, dpkgAnalyzer, parseDebVersion, parseDpkgStatus, type DebVersion } from './dpkg.ts';
+export { rpmBdbAnalyzer, rpmNdbAnalyzer, rpmSqliteAnalyzer } from './rpm.ts';
 export { readBdbBlobs, readNdbBlobs, readSqliteBlobs, type BlobsResult } from './rpmdb.ts';
-export { RPMTAG, RpmHeader, rpmHeaderToPackage, splitSourceRpm } from './rpmheader.ts';
+export { RPMTAG, rpmHeaderToPackage, splitSourceRpm } from './rpmheader.ts';
 
 /** OS detection and every OS package analyzer, ready for an AnalyzerRegistry. */
 export function osAnalyzers(): Analyzer[] {
