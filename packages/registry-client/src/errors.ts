@@ -1,5 +1,6 @@
 // Errors a caller can act on: what failed, where (registry, repository), and the registry's own
 // error codes, so "not found" and "denied" can be told apart without reading messages.
+import { isObject } from '@assay/kit';
 
 /** One entry of the Distribution error body `{"errors":[{code,message,detail}]}`. */
 export interface RegistryErrorDetail {
@@ -91,7 +92,7 @@ export function parseErrorBody(body: string): RegistryErrorDetail[] {
     const parsed = JSON.parse(body) as { errors?: unknown };
     if (!Array.isArray(parsed.errors)) return [];
     return parsed.errors
-      .filter((e): e is { code: unknown; message?: unknown; detail?: unknown } => typeof e === 'object' && e !== null && 'code' in e)
+      .filter((e): e is { code: unknown; message?: unknown; detail?: unknown } => isObject(e) && 'code' in e)
       .map((e) => ({
         code: String(e.code),
         ...(typeof e.message === 'string' ? { message: e.message } : {}),

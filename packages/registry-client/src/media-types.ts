@@ -1,5 +1,6 @@
 // Manifest media types the client asks for and understands. Distribution answers 404 for an
 // OCI manifest asked for with Docker types only, so every request names both families.
+import { isObject } from '@assay/kit';
 
 export const MediaTypes = {
   ociManifest: 'application/vnd.oci.image.manifest.v1+json',
@@ -45,7 +46,7 @@ export function baseMediaType(contentType: string | undefined): string | undefin
  * part of the digested content), else the Content-Type, else inferred from its shape.
  */
 export function manifestMediaType(json: unknown, contentType: string | undefined): string {
-  if (typeof json === 'object' && json !== null) {
+  if (isObject(json)) {
     const m = json as { mediaType?: unknown; manifests?: unknown; config?: unknown };
     if (typeof m.mediaType === 'string' && m.mediaType) return m.mediaType;
     const ct = baseMediaType(contentType);

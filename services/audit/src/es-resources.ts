@@ -2,6 +2,7 @@
 // (data stream, ECS mapping) and the data stream itself. Each is compared with what is there and
 // written only when it differs, so many replicas starting together converge on the same state.
 import type { Client } from '@elastic/elasticsearch';
+import { isObject } from '@assay/kit';
 
 export interface EsResourceNames {
   /** Data stream written to, e.g. `logs-assay.audit-default`. */
@@ -300,7 +301,7 @@ function flattenSettings(o: Record<string, unknown>, prefix = ''): Record<string
   const out: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(o)) {
     const key = prefix ? `${prefix}.${k}` : k;
-    if (v && typeof v === 'object' && !Array.isArray(v)) Object.assign(out, flattenSettings(v as Record<string, unknown>, key));
+    if (isObject(v)) Object.assign(out, flattenSettings(v, key));
     else out[key] = v;
   }
   return out;
