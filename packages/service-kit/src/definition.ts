@@ -10,12 +10,16 @@ import type { Readiness, ReadinessReport } from './readiness.ts';
 /** The configuration a service sees: the common variables plus its own. */
 export type ServiceConfig<S extends ConfigShape> = ConfigOf<Omit<CommonShape, keyof S> & S>;
 
-export interface ServiceContext<S extends ConfigShape = ConfigShape> {
+/** What every view of a running service has: who it is, its configuration, logger and metrics. */
+export interface ServiceBasics<S extends ConfigShape = ConfigShape> {
   readonly name: string;
   readonly instance: string;
   readonly config: ServiceConfig<S>;
   readonly logger: Logger;
   readonly metrics: Metrics;
+}
+
+export interface ServiceContext<S extends ConfigShape = ConfigShape> extends ServiceBasics<S> {
   /** Connected, with the service's topology provisioned. */
   readonly bus: BusConnection;
   /** Add the service's own readiness checks here. */
@@ -67,12 +71,7 @@ export interface ServiceDefinition<S extends ConfigShape = ConfigShape, A = void
 }
 
 /** What a definition's `routes` hook gets. */
-export interface RoutesContext<S extends ConfigShape = ConfigShape, A = void> {
-  readonly name: string;
-  readonly instance: string;
-  readonly config: ServiceConfig<S>;
-  readonly logger: Logger;
-  readonly metrics: Metrics;
+export interface RoutesContext<S extends ConfigShape = ConfigShape, A = void> extends ServiceBasics<S> {
   /** What the start hook returned, once it has; undefined before (and never if it has none). */
   api(): A | undefined;
 }
@@ -88,12 +87,7 @@ export interface CreateServiceOptions {
 
 export type ServiceState = 'created' | 'starting' | 'running' | 'stopping' | 'stopped' | 'failed';
 
-export interface ServiceHandle<S extends ConfigShape = ConfigShape, A = void> {
-  readonly name: string;
-  readonly instance: string;
-  readonly config: ServiceConfig<S>;
-  readonly logger: Logger;
-  readonly metrics: Metrics;
+export interface ServiceHandle<S extends ConfigShape = ConfigShape, A = void> extends ServiceBasics<S> {
   /** The readiness checks (add the service's own with `checks.add`). */
   readonly checks: Readiness;
   readonly state: ServiceState;

@@ -13,6 +13,7 @@ export {
   type CreateServiceOptions,
   type ReadinessNeeds,
   type RoutesContext,
+  type ServiceBasics,
   type ServiceConfig,
   serviceConfigSpec,
   type ServiceContext,
