@@ -13,6 +13,7 @@ import {
   type ScanStatus,
   type SeenRef,
 } from '@assay/domain';
+import { NotFoundError } from './errors.ts';
 import type { Page, PageRequest } from './pagination.ts';
 import { defineSchemaVersions, documentCodec, type StoredDoc } from './schema-versions.ts';
 
@@ -165,4 +166,30 @@ export function applyScanStatus(
 
 export function checkFilter(filter: InventoryFilter | undefined): InventoryFilter {
   return validate(InventoryFilterSchema, filter ?? {}, 'filter');
+}
+
+/**
+ * How an adapter changes one record atomically (a transaction, or a compare-and-swap loop):
+ * `change` gets the record as stored and returns the next one, or undefined for "nothing to do".
+ */
+export type ModifyRecord = (
+  digest: string,
+  change: (existing: ImageRecord | undefined) => ImageRecord | undefined,
+) => ImageRecord | Promise<ImageRecord>;
+
+/** The inventory's writes: the same rules over either adapter's read-modify-write. */
+export function inventoryWrites(modify: ModifyRecord): Pick<InventoryRepository, 'upsertSeen' | 'setScanStatus'> {
+  return {
+    async upsertSeen(ref, at) {
+      const r = checkSeen(ref, at);
+      return modify(r.digest, (existing) => applySeen(existing, r, at));
+    },
+    async setScanStatus(d, status, at, details = {}) {
+      checkScanStatus(d, status, at, details);
+      return modify(d, (existing) => {
+        if (!existing) throw new NotFoundError(`image ${d} is not in the inventory`);
+        return applyScanStatus(existing, status, at, details);
+      });
+    },
+  };
 }

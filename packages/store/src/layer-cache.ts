@@ -2,8 +2,6 @@
 // so a base layer shared by many images is analysed once. The key includes the analyzer
 // versions, so bumping an analyzer invalidates only results it took part in. `lastUsed` is
 // refreshed on every hit; evict() drops entries not used since a given time.
-import { promisify } from 'node:util';
-import { gunzip, gzip } from 'node:zlib';
 import { z } from '@assay/config';
 import {
   analyzerVersionsKey,
@@ -15,11 +13,8 @@ import {
   ValidationError,
   type AnalyzerVersions,
 } from '@assay/domain';
-import { CorruptDocumentError } from './errors.ts';
+import { compressJson, decompressJson } from './compressed-json.ts';
 import { defineSchemaVersions, documentCodec } from './schema-versions.ts';
-
-const gzipAsync = promisify(gzip);
-const gunzipAsync = promisify(gunzip);
 
 /** What the analyzers found in a layer: any JSON object (the scanner owns its shape). */
 export type LayerAnalysis = Record<string, z.core.util.JSONType>;
@@ -83,7 +78,7 @@ export async function packLayerEntry(
 ): Promise<{ head: Record<string, unknown>; key: string; compressed: Buffer; entry: LayerCacheEntry }> {
   const key = checkKey(layerDigest, analyzerVersions);
   const parsed = validate(LayerAnalysisSchema, analysis, 'layerAnalysis') as LayerAnalysis;
-  const compressed = await gzipAsync(Buffer.from(JSON.stringify(parsed), 'utf8'));
+  const { compressed } = await compressJson(parsed);
   if (compressed.length > MAX_LAYER_ANALYSIS_BYTES) {
     throw new ValidationError([
       {
@@ -109,12 +104,7 @@ export async function unpackLayerEntry(
   ref: string,
 ): Promise<LayerCacheEntry> {
   const h = layerCacheCodec.decode(head, ref);
-  let analysis: unknown;
-  try {
-    analysis = JSON.parse((await gunzipAsync(compressed)).toString('utf8'));
-  } catch (err) {
-    throw new CorruptDocumentError(`layer cache entry ${ref} does not decompress or parse`, { cause: err });
-  }
+  const analysis = await decompressJson(compressed, `layer cache entry ${ref}`);
   return {
     layerDigest: h.layerDigest,
     analyzerVersions: h.analyzerVersions,

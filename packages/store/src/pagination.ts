@@ -2,6 +2,7 @@
 // (expiresAt, id)); a page holds the next `limit` items after the cursor's key, so inserts or
 // deletes between pages never cause a duplicate, and nothing that existed throughout is skipped.
 import { ValidationError } from '@assay/domain';
+import { isObject } from '@assay/kit';
 
 export const DEFAULT_PAGE_SIZE = 100;
 export const MAX_PAGE_SIZE = 1000;
@@ -46,17 +47,15 @@ export function decodeCursor(listing: string, page: PageRequest | undefined): (s
   } catch {
     throw bad();
   }
-  const p = parsed as { l?: unknown; k?: unknown };
   if (
-    p === null ||
-    typeof p !== 'object' ||
-    p.l !== listing ||
-    !Array.isArray(p.k) ||
-    !p.k.every((x) => typeof x === 'string' || typeof x === 'number')
+    !isObject(parsed) ||
+    parsed.l !== listing ||
+    !Array.isArray(parsed.k) ||
+    !parsed.k.every((x) => typeof x === 'string' || typeof x === 'number')
   ) {
     throw bad();
   }
-  return p.k as (string | number)[];
+  return parsed.k as (string | number)[];
 }
 
 /**

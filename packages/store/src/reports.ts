@@ -8,8 +8,6 @@
 // head to one complete generation, so it never sees a half-written report; chunks of a
 // generation no head points at (a write that failed half-way) are removed by cleanupOrphans.
 import { createHash, randomUUID } from 'node:crypto';
-import { promisify } from 'node:util';
-import { gunzip, gzip } from 'node:zlib';
 import { z } from '@assay/config';
 import {
   analyzerVersionsKey,
@@ -23,12 +21,11 @@ import {
   validate,
   type ScanReport,
 } from '@assay/domain';
+import { isObject } from '@assay/kit';
+import { compressJson, decompressJson } from './compressed-json.ts';
 import { CorruptDocumentError } from './errors.ts';
 import type { Page, PageRequest } from './pagination.ts';
 import { defineSchemaVersions, documentCodec } from './schema-versions.ts';
-
-const gzipAsync = promisify(gzip);
-const gunzipAsync = promisify(gunzip);
 
 export const DEFAULT_REPORT_CHUNK_BYTES = 8 * 1024 * 1024;
 /** Leaves room under MongoDB's 16 MB for the chunk document's other fields. */
@@ -102,9 +99,7 @@ export function checkChunkBytes(chunkBytes: number): number {
 /** Validates, serialises, compresses and chunks a report under a new generation id. */
 export async function packReport(report: unknown, chunkBytes: number, now: Date): Promise<PackedReport> {
   const body = reportBodyCodec.encode(report);
-  const json = Buffer.from(JSON.stringify(body), 'utf8');
-  // Level 6 (zlib's default): reports are repetitive and shrink ~10x; higher levels cost time for little.
-  const compressed = await gzipAsync(json, { level: 6 });
+  const { json, compressed } = await compressJson(body);
   const chunks: Buffer[] = [];
   for (let off = 0; off < compressed.length; off += chunkBytes) chunks.push(compressed.subarray(off, off + chunkBytes));
   if (chunks.length === 0) chunks.push(Buffer.alloc(0));
@@ -139,14 +134,7 @@ export async function unpackReport(meta: ScanReportMeta, chunks: readonly Uint8A
   const compressed = Buffer.concat(chunks);
   if (compressed.length !== meta.storage.compressedBytes) return undefined;
   if (createHash('sha256').update(compressed).digest('hex') !== meta.storage.sha256) return undefined;
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse((await gunzipAsync(compressed)).toString('utf8'));
-  } catch (err) {
-    throw new CorruptDocumentError(`report for ${meta.digest} does not decompress or parse`, { cause: err });
-  }
-  if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) {
-    throw new CorruptDocumentError(`report for ${meta.digest} is not a JSON object`);
-  }
-  return reportBodyCodec.decode(parsed as Record<string, unknown>, meta.digest);
+  const parsed = await decompressJson(compressed, `report for ${meta.digest}`);
+  if (!isObject(parsed)) throw new CorruptDocumentError(`report for ${meta.digest} is not a JSON object`);
+  return reportBodyCodec.decode(parsed, meta.digest);
 }

@@ -7,6 +7,7 @@ import { ConflictError, NotFoundError } from '../errors.ts';
 import { exceptionCodec, type ExceptionRepository } from '../exceptions.ts';
 import { decodeCursor, makePage, pageLimit, type PageRequest } from '../pagination.ts';
 import { isDuplicateKey } from './connection.ts';
+import { pageById } from './paging.ts';
 
 export function mongoExceptionRepository(db: Db): ExceptionRepository {
   const col = db.collection<KeyedDoc>('exceptions');
@@ -14,17 +15,6 @@ export function mongoExceptionRepository(db: Db): ExceptionRepository {
     const { _id, ...stored } = doc;
     return exceptionCodec.decode(stored, String(_id));
   };
-
-  async function byId(filter: Filter<KeyedDoc>, listing: string, page: PageRequest | undefined) {
-    const limit = pageLimit(page);
-    const after = decodeCursor(listing, page);
-    const rows = await col
-      .find(after ? { $and: [filter, { _id: { $gt: String(after[0]) } }] } : filter)
-      .sort({ _id: 1 })
-      .limit(limit + 1)
-      .toArray();
-    return makePage(listing, rows, limit, (r) => [String(r._id)], decode);
-  }
 
   /** Ordered by (expiresAt, id): the cursor carries both, as many exceptions may share an expiry. */
   async function byExpiry(filter: Filter<KeyedDoc>, listing: string, page: PageRequest | undefined) {
@@ -72,10 +62,10 @@ export function mongoExceptionRepository(db: Db): ExceptionRepository {
       validate(identifier, id, 'exceptionId');
       return (await col.deleteOne({ _id: id })).deletedCount === 1;
     },
-    list: (page) => byId({}, 'exceptions', page),
+    list: (page) => pageById(col, {}, 'exceptions', page, decode),
     listActive(now, page) {
       validate(timestamp, now, 'now');
-      return byId({ expiresAt: { $gt: now } }, 'exceptions.active', page);
+      return pageById(col, { expiresAt: { $gt: now } }, 'exceptions.active', page, decode);
     },
     listExpiringBefore(t, now, page) {
       validate(timestamp, t, 't');

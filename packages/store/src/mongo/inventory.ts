@@ -4,22 +4,13 @@
 // and no update is lost without needing transactions or array filters.
 // `locationKeys` ("registry/repository") and `registries` are derived, indexed copies of
 // `locations`, so repository queries are plain equality matches on a multikey index.
-import type { Db, Document, Filter } from 'mongodb';
+import type { Db, Document } from 'mongodb';
 import { digest, validate, type ImageRecord } from '@assay/domain';
 import type { KeyedDoc } from './connection.ts';
-import { NotFoundError, StoreError } from '../errors.ts';
-import {
-  applyScanStatus,
-  applySeen,
-  checkFilter,
-  checkScanStatus,
-  checkSeen,
-  imageCodec,
-  INVENTORY,
-  type InventoryRepository,
-} from '../inventory.ts';
-import { decodeCursor, makePage, pageLimit, type PageRequest } from '../pagination.ts';
+import { StoreError } from '../errors.ts';
+import { checkFilter, imageCodec, INVENTORY, inventoryWrites, type InventoryRepository } from '../inventory.ts';
 import { isDuplicateKey } from './connection.ts';
+import { pageById } from './paging.ts';
 
 const MAX_ATTEMPTS = 100;
 
@@ -64,29 +55,8 @@ export function mongoInventoryRepository(db: Db): InventoryRepository {
     throw new StoreError(`inventory ${d}: gave up after ${MAX_ATTEMPTS} concurrent modifications`);
   }
 
-  async function query(filter: Filter<KeyedDoc>, page: PageRequest | undefined, listing: string) {
-    const limit = pageLimit(page);
-    const after = decodeCursor(listing, page);
-    const rows = await col
-      .find(after ? { $and: [filter, { _id: { $gt: String(after[0]) } }] } : filter)
-      .sort({ _id: 1 })
-      .limit(limit + 1)
-      .toArray();
-    return makePage(listing, rows, limit, (r) => [String(r._id)], decode);
-  }
-
   const repo: InventoryRepository = {
-    upsertSeen(ref, at) {
-      const r = checkSeen(ref, at);
-      return modify(r.digest, (existing) => applySeen(existing, r, at));
-    },
-    setScanStatus(d, status, at, details = {}) {
-      checkScanStatus(d, status, at, details);
-      return modify(d, (existing) => {
-        if (!existing) throw new NotFoundError(`image ${d} is not in the inventory`);
-        return applyScanStatus(existing, status, at, details);
-      });
-    },
+    ...inventoryWrites(modify),
     async get(d) {
       validate(digest, d, 'digest');
       const doc = await col.findOne({ _id: d });
@@ -101,7 +71,7 @@ export function mongoInventoryRepository(db: Db): InventoryRepository {
       if (f.repository !== undefined) q.locationKeys = `${f.registry}/${f.repository}`;
       else if (f.registry !== undefined) q.registries = f.registry;
       if (f.scanStatus !== undefined) q.scanStatus = f.scanStatus;
-      return query(q, page, 'inventory');
+      return pageById(col, q, 'inventory', page, decode);
     },
     async delete(d) {
       validate(digest, d, 'digest');

@@ -1,7 +1,7 @@
 // Layer analysis cache on MongoDB: `_id` is the cache key (layer digest + analyzer versions),
 // the analysis is kept gzipped as binary (well under 16 MB), and a hit refreshes lastUsed in the
 // same findAndModify that reads it.
-import { Binary, type Db, type Document } from 'mongodb';
+import { Binary, type Db } from 'mongodb';
 import { timestamp, validate } from '@assay/domain';
 import type { KeyedDoc } from './connection.ts';
 import { checkKey, LAYER_CACHE, packLayerEntry, unpackLayerEntry, type LayerCacheRepository } from '../layer-cache.ts';

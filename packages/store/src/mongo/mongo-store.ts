@@ -17,10 +17,10 @@ import type { Db, IndexDescription, MongoClient } from 'mongodb';
 import { EXCEPTIONS } from '../exceptions.ts';
 import { INVENTORY } from '../inventory.ts';
 import { LAYER_CACHE } from '../layer-cache.ts';
-import { exceptionVersionKind, imagePolicyKind, runtimePolicyKind } from '../versioned.ts';
 import { checkChunkBytes, DEFAULT_REPORT_CHUNK_BYTES, REPORT_CHUNKS, REPORTS } from '../reports.ts';
-import type { StoreIdentity } from '../identity.ts';
 import type { Store, StoreOptions } from '../store.ts';
+import { repositories } from '../repositories.ts';
+import { exceptionVersionKind, imagePolicyKind, runtimePolicyKind } from '../versioned.ts';
 import {
   connectMongo,
   mongoHosts,
@@ -73,24 +73,6 @@ export async function ensureMongoIndexes(db: Db): Promise<void> {
   }
 }
 
-/** Wraps every method so network failures surface as StoreUnavailableError naming the host. */
-function guard<T extends object>(repo: T, hosts: string): T {
-  const out: Record<string, unknown> = {};
-  for (const [name, fn] of Object.entries(repo)) {
-    out[name] =
-      typeof fn === 'function'
-        ? async (...args: unknown[]) => {
-            try {
-              return await (fn as (...a: unknown[]) => Promise<unknown>).apply(repo, args);
-            } catch (err) {
-              throw translateMongoError(hosts, err);
-            }
-          }
-        : fn;
-  }
-  return out as T;
-}
-
 export async function openMongoStore(o: MongoStoreOptions): Promise<Store & { readonly client: MongoClient; readonly db: Db }> {
   const chunkBytes = checkChunkBytes(o.reportChunkBytes ?? DEFAULT_REPORT_CHUNK_BYTES);
   const now = o.clock ?? (() => new Date());
@@ -103,22 +85,24 @@ export async function openMongoStore(o: MongoStoreOptions): Promise<Store & { re
     await client.close().catch(() => {});
     throw translateMongoError(hosts, err);
   }
-  let identity: StoreIdentity | undefined;
   return {
     kind: 'mongodb',
     client,
     db,
-    policies: guard(mongoVersionedRepository(db, imagePolicyKind, now), hosts),
-    runtimePolicies: guard(mongoVersionedRepository(db, runtimePolicyKind, now), hosts),
-    exceptionVersions: guard(mongoVersionedRepository(db, exceptionVersionKind, now), hosts),
-    exceptions: guard(mongoExceptionRepository(db), hosts),
-    reports: guard(mongoReportRepository(db, now, chunkBytes), hosts),
-    layerCache: guard(mongoLayerCacheRepository(db, now), hosts),
-    inventory: guard(mongoInventoryRepository(db), hosts),
+    // Network failures surface as StoreUnavailableError naming the host.
+    ...repositories(
+      {
+        versioned: (kind) => mongoVersionedRepository(db, kind, now),
+        exceptions: () => mongoExceptionRepository(db),
+        reports: () => mongoReportRepository(db, now, chunkBytes),
+        layerCache: () => mongoLayerCacheRepository(db, now),
+        inventory: () => mongoInventoryRepository(db),
+      },
+      (err) => translateMongoError(hosts, err),
+    ),
     async identity() {
       try {
-        identity ??= await readMongoIdentity(db, `${hosts}/${o.dbName}`, now);
-        return identity;
+        return await readMongoIdentity(db, `${hosts}/${o.dbName}`, now);
       } catch (err) {
         throw translateMongoError(hosts, err);
       }

@@ -10,7 +10,6 @@ import { Binary, type Db, type Document } from 'mongodb';
 import { digest, nonEmpty, timestamp, validate, type ScanReport } from '@assay/domain';
 import type { KeyedDoc } from './connection.ts';
 import { ConflictError, CorruptDocumentError } from '../errors.ts';
-import { decodeCursor, makePage, pageLimit } from '../pagination.ts';
 import {
   packReport,
   REPORT_CHUNKS,
@@ -21,6 +20,7 @@ import {
 } from '../reports.ts';
 import { currentSchemaVersion } from '../schema-versions.ts';
 import { isDuplicateKey } from './connection.ts';
+import { pageById } from './paging.ts';
 
 const READ_ATTEMPTS = 5;
 
@@ -125,15 +125,8 @@ export function mongoReportRepository(db: Db, now: () => Date, chunkBytes: numbe
       if (typeof gen === 'string') await dropGeneration(gen);
       return true;
     },
-    async list(page) {
-      const limit = pageLimit(page);
-      const after = decodeCursor('reports', page);
-      const rows = await heads
-        .find(after ? { _id: { $gt: String(after[0]) } } : {})
-        .sort({ _id: 1 })
-        .limit(limit + 1)
-        .toArray();
-      return makePage('reports', rows, limit, (r) => [String(r._id)], decodeHead);
+    list(page) {
+      return pageById(heads, {}, 'reports', page, decodeHead);
     },
     async cleanupOrphans(olderThan) {
       validate(timestamp, olderThan, 'olderThan');

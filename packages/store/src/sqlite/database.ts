@@ -4,6 +4,7 @@
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
+import { isObject } from '@assay/kit';
 import { ConflictError, CorruptDocumentError, StoreError, StoreUnavailableError } from '../errors.ts';
 
 /** Layout version of the tables (not of the documents: those carry schemaVersion). */
@@ -172,7 +173,7 @@ export function toJson(doc: unknown): string {
 export function fromJson(text: unknown, ref: string): Record<string, unknown> {
   try {
     const v: unknown = JSON.parse(String(text));
-    if (v !== null && typeof v === 'object' && !Array.isArray(v)) return v as Record<string, unknown>;
+    if (isObject(v)) return v;
   } catch {
     // reported below
   }

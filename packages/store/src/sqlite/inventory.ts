@@ -2,16 +2,7 @@
 // repository) for repository queries. Changes are read-modify-write in one BEGIN IMMEDIATE
 // transaction, with the same merge rules as on MongoDB.
 import { digest, validate, type ImageRecord } from '@assay/domain';
-import { NotFoundError } from '../errors.ts';
-import {
-  applyScanStatus,
-  applySeen,
-  checkFilter,
-  checkScanStatus,
-  checkSeen,
-  imageCodec,
-  type InventoryRepository,
-} from '../inventory.ts';
+import { checkFilter, imageCodec, inventoryWrites, type InventoryRepository } from '../inventory.ts';
 import { decodeCursor, makePage, pageLimit } from '../pagination.ts';
 import { fromJson, toJson, type SqliteHandle } from './database.ts';
 
@@ -47,17 +38,7 @@ export function sqliteInventoryRepository(h: SqliteHandle): InventoryRepository 
   }
 
   const repo: InventoryRepository = {
-    async upsertSeen(ref, at) {
-      const r = checkSeen(ref, at);
-      return modify(r.digest, (existing) => applySeen(existing, r, at));
-    },
-    async setScanStatus(d, status, at, details = {}) {
-      checkScanStatus(d, status, at, details);
-      return modify(d, (existing) => {
-        if (!existing) throw new NotFoundError(`image ${d} is not in the inventory`);
-        return applyScanStatus(existing, status, at, details);
-      });
-    },
+    ...inventoryWrites(modify),
     async get(d) {
       validate(digest, d, 'digest');
       const r = one.get(d) as Row | undefined;

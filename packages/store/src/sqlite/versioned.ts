@@ -4,7 +4,14 @@
 import { identifier, validate, type VersionedRecord } from '@assay/domain';
 import { ConflictError, NotFoundError } from '../errors.ts';
 import { decodeCursor, makePage, pageLimit } from '../pagination.ts';
-import { buildVersion, type VersionedKind, type VersionedRepository } from '../versioned.ts';
+import {
+  buildVersion,
+  EXCEPTION_VERSIONS,
+  POLICIES,
+  RUNTIME_POLICIES,
+  type VersionedKind,
+  type VersionedRepository,
+} from '../versioned.ts';
 import { fromJson, isConstraintError, toJson, type SqliteHandle } from './database.ts';
 
 interface Row {
@@ -14,12 +21,16 @@ interface Row {
   doc: string;
 }
 
-export function sqliteVersionedRepository<T>(
-  h: SqliteHandle,
-  table: string,
-  kind: VersionedKind<T>,
-  now: () => Date,
-): VersionedRepository<T> {
+/** The table of each versioned collection. */
+const TABLES: Readonly<Record<string, string>> = {
+  [POLICIES]: 'policies',
+  [RUNTIME_POLICIES]: 'runtime_policies',
+  [EXCEPTION_VERSIONS]: 'exception_versions',
+};
+
+export function sqliteVersionedRepository<T>(h: SqliteHandle, kind: VersionedKind<T>, now: () => Date): VersionedRepository<T> {
+  const table = TABLES[kind.collection];
+  if (table === undefined) throw new Error(`no SQLite table holds the versioned collection ${kind.collection}`);
   const latest = h.db.prepare(`SELECT id, version, deleted, doc FROM ${table} WHERE id = ? ORDER BY version DESC LIMIT 1`);
   const one = h.db.prepare(`SELECT id, version, deleted, doc FROM ${table} WHERE id = ? AND version = ?`);
   const all = h.db.prepare(`SELECT id, version, deleted, doc FROM ${table} WHERE id = ? ORDER BY version`);
