@@ -57,6 +57,13 @@ export function detectCompression(head: Buffer): Compression {
   return 'none';
 }
 
+/** The inflating stage for a compression (1 MiB chunks); none for a plain tar. */
+function decompressorFor(compression: Compression): Transform | undefined {
+  if (compression === 'gzip') return createGunzip({ chunkSize: CHUNK });
+  if (compression === 'zstd') return createZstdDecompress({ chunkSize: CHUNK });
+  return undefined;
+}
+
 /** The first `n` bytes of a stream, and a stream that still yields everything. */
 async function peek(src: Readable, n: number): Promise<{ head: Buffer; stream: Readable }> {
   return new Promise((resolve, reject) => {
@@ -131,12 +138,7 @@ export async function streamLayer(source: Readable, opts: LayerStreamOptions, on
   const { layerDigest, limits } = opts;
   const { head, stream: src } = await peek(source, 4);
   const compression = detectCompression(head);
-  const decompressor =
-    compression === 'gzip'
-      ? createGunzip({ chunkSize: CHUNK })
-      : compression === 'zstd'
-        ? createZstdDecompress({ chunkSize: CHUNK })
-        : undefined;
+  const decompressor = decompressorFor(compression);
 
   const hash = createHash('sha256');
   let inflated = 0;
@@ -250,8 +252,7 @@ export async function streamLayer(source: Readable, opts: LayerStreamOptions, on
 export async function inflateLayer(source: Readable, layerDigest: string, maxInflatedBytes: number): Promise<Readable> {
   const { head, stream: src } = await peek(source, 4);
   const compression = detectCompression(head);
-  const decompressor =
-    compression === 'gzip' ? createGunzip({ chunkSize: CHUNK }) : compression === 'zstd' ? createZstdDecompress({ chunkSize: CHUNK }) : undefined;
+  const decompressor = decompressorFor(compression);
   let inflated = 0;
   const counter = new Transform({
     highWaterMark: CHUNK,
