@@ -135,39 +135,33 @@ function cmpBlob(a: string, b: string): number {
 // ('6.6.2p1') and a letter may follow a dot ('10.2.22.r0'). Such versions occur in secdb/OSV
 // data but are invalid to apk-tools 3, whose comparison then degrades to "equal"; for them we
 // use the 2.x comparison (src/version.c before the v3 rewrite).
-const V2_INVALID = -1;
-const V2_DIGIT_OR_ZERO = 0;
-const V2_DIGIT = 1;
-const V2_LETTER = 2;
-const V2_SUFFIX = 3;
-const V2_SUFFIX_NO = 4;
-const V2_REVISION_NO = 5;
-const V2_END = 6;
+// Token types of the 2.x tokeniser, in its order (a later type may not follow an earlier one).
+const V2 = { INVALID: -1, DIGIT_OR_ZERO: 0, DIGIT: 1, LETTER: 2, SUFFIX: 3, SUFFIX_NO: 4, REVISION_NO: 5, END: 6 } as const;
 const V2_PRE = ['alpha', 'beta', 'pre', 'rc'];
 const V2_POST = ['cvs', 'svn', 'git', 'hg', 'p'];
 
 interface V2State { type: number; s: string; pos: number; }
 
 function v2NextToken(st: V2State): void {
-  let n = V2_INVALID;
+  let n = V2.INVALID;
   const c = st.s[st.pos];
-  if (c === undefined || c === '\0') n = V2_END;
-  else if ((st.type === V2_DIGIT || st.type === V2_DIGIT_OR_ZERO) && c >= 'a' && c <= 'z') n = V2_LETTER;
-  else if (st.type === V2_LETTER && c >= '0' && c <= '9') n = V2_DIGIT;
-  else if (st.type === V2_SUFFIX && c >= '0' && c <= '9') n = V2_SUFFIX_NO;
+  if (c === undefined || c === '\0') n = V2.END;
+  else if ((st.type === V2.DIGIT || st.type === V2.DIGIT_OR_ZERO) && c >= 'a' && c <= 'z') n = V2.LETTER;
+  else if (st.type === V2.LETTER && c >= '0' && c <= '9') n = V2.DIGIT;
+  else if (st.type === V2.SUFFIX && c >= '0' && c <= '9') n = V2.SUFFIX_NO;
   else {
-    if (c === '.') n = V2_DIGIT_OR_ZERO;
-    else if (c === '_') n = V2_SUFFIX;
+    if (c === '.') n = V2.DIGIT_OR_ZERO;
+    else if (c === '_') n = V2.SUFFIX;
     else if (c === '-') {
       if (st.s[st.pos + 1] === 'r') {
-        n = V2_REVISION_NO;
+        n = V2.REVISION_NO;
         st.pos++;
       }
     }
     st.pos++;
   }
   if (n < st.type) {
-    if (!((n === V2_DIGIT_OR_ZERO && st.type === V2_DIGIT) || (n === V2_SUFFIX && st.type === V2_SUFFIX_NO) || (n === V2_DIGIT && st.type === V2_LETTER))) n = V2_INVALID;
+    if (!((n === V2.DIGIT_OR_ZERO && st.type === V2.DIGIT) || (n === V2.SUFFIX && st.type === V2.SUFFIX_NO) || (n === V2.DIGIT && st.type === V2.LETTER))) n = V2.INVALID;
   }
   st.type = n;
 }
@@ -175,36 +169,36 @@ function v2NextToken(st: V2State): void {
 function v2GetToken(st: V2State): number {
   const rest = st.s.length - st.pos;
   if (rest <= 0) {
-    st.type = V2_END;
+    st.type = V2.END;
     return 0;
   }
   let v = 0;
   let i = 0;
-  let nt = V2_INVALID;
+  let nt = V2.INVALID;
   const at = (k: number): string => st.s[st.pos + k] ?? '';
   const digits = (): void => {
     while (i < rest && at(i) >= '0' && at(i) <= '9') v = v * 10 + (at(i++).charCodeAt(0) - 48);
   };
   switch (st.type) {
-    case V2_DIGIT_OR_ZERO:
+    case V2.DIGIT_OR_ZERO:
       if (at(0) === '0') {
         while (i < rest && at(i) === '0') i++;
-        nt = V2_DIGIT;
+        nt = V2.DIGIT;
         v = -i;
         break;
       }
       digits();
       break;
-    case V2_DIGIT:
-    case V2_SUFFIX_NO:
-    case V2_REVISION_NO:
+    case V2.DIGIT:
+    case V2.SUFFIX_NO:
+    case V2.REVISION_NO:
       digits();
       break;
-    case V2_LETTER:
+    case V2.LETTER:
       v = at(0).charCodeAt(0);
       i = 1;
       break;
-    case V2_SUFFIX: {
+    case V2.SUFFIX: {
       const tail = st.s.slice(st.pos);
       const pre = V2_PRE.findIndex((x) => tail.startsWith(x));
       if (pre >= 0) {
@@ -218,37 +212,35 @@ function v2GetToken(st: V2State): number {
         i = V2_POST[post]!.length;
         break;
       }
-      st.type = V2_INVALID;
+      st.type = V2.INVALID;
       return -1;
     }
     default:
-      st.type = V2_INVALID;
+      st.type = V2.INVALID;
       return -1;
   }
   st.pos += i;
-  if (st.pos >= st.s.length) st.type = V2_END;
-  else if (nt !== V2_INVALID) st.type = nt;
+  if (st.pos >= st.s.length) st.type = V2.END;
+  else if (nt !== V2.INVALID) st.type = nt;
   else v2NextToken(st);
   return v;
 }
 
 function apkCompareV2(a: string, b: string): number {
-  const sa: V2State = { type: V2_DIGIT, s: a, pos: 0 };
-  const sb: V2State = { type: V2_DIGIT, s: b, pos: 0 };
+  const sa: V2State = { type: V2.DIGIT, s: a, pos: 0 };
+  const sb: V2State = { type: V2.DIGIT, s: b, pos: 0 };
   let av = 0;
   let bv = 0;
-  while (sa.type === sb.type && sa.type !== V2_END && sa.type !== V2_INVALID && av === bv) {
+  while (sa.type === sb.type && sa.type !== V2.END && sa.type !== V2.INVALID && av === bv) {
     av = v2GetToken(sa);
     bv = v2GetToken(sb);
   }
   if (av < bv) return LESS;
   if (av > bv) return GREATER;
   if (sa.type === sb.type) return EQUAL;
-  if (sa.type === V2_SUFFIX && v2GetToken({ ...sa }) < 0) return LESS;
-  if (sb.type === V2_SUFFIX && v2GetToken({ ...sb }) < 0) return GREATER;
-  if (sa.type > sb.type) return LESS;
-  if (sb.type > sa.type) return GREATER;
-  return EQUAL;
+  // Reading the suffix from a copy leaves the state as it is.
+  const preRelease = (st: V2State) => st.type === V2.SUFFIX && v2GetToken({ ...st }) < 0;
+  return longerIsNewer(sa.type, sb.type, preRelease(sa), preRelease(sb));
 }
 
 /** apk_version_compare_fuzzy: returns LESS, EQUAL or GREATER (bit flags). */
@@ -262,11 +254,20 @@ export function apkCompareFlags(a: string, b: string, fuzzy = false): number {
   }
   if (ta.token === tb.token) return EQUAL;
   if (tb.token === T_END && fuzzy) return EQUAL;
-  // equal so far: the longer one is newer, unless what follows is a pre-release suffix
-  if (ta.token === T_SUFFIX && ta.suffix < SUFFIX_NONE) return LESS;
-  if (tb.token === T_SUFFIX && tb.suffix < SUFFIX_NONE) return GREATER;
-  if (ta.token > tb.token) return LESS;
-  if (tb.token > ta.token) return GREATER;
+  const preRelease = (t: TokenState) => t.token === T_SUFFIX && t.suffix < SUFFIX_NONE;
+  return longerIsNewer(ta.token, tb.token, preRelease(ta), preRelease(tb));
+}
+
+/**
+ * Two versions equal token for token until their token types differ: the longer one is newer,
+ * unless what follows is a pre-release suffix (1.0_rc1 < 1.0). Both apk-tools generations end
+ * their comparison this way.
+ */
+function longerIsNewer(aType: number, bType: number, aPreRelease: boolean, bPreRelease: boolean): number {
+  if (aPreRelease) return LESS;
+  if (bPreRelease) return GREATER;
+  if (aType > bType) return LESS;
+  if (bType > aType) return GREATER;
   return EQUAL;
 }
 
@@ -302,9 +303,9 @@ export function isValidApk(v: string): boolean {
 
 /** apk-tools 2.x apk_version_validate. */
 export function isValidApkV2(v: string): boolean {
-  const st: V2State = { type: V2_DIGIT, s: v, pos: 0 };
-  while (st.type !== V2_END && st.type !== V2_INVALID) v2GetToken(st);
-  return st.type === V2_END;
+  const st: V2State = { type: V2.DIGIT, s: v, pos: 0 };
+  while (st.type !== V2.END && st.type !== V2.INVALID) v2GetToken(st);
+  return st.type === V2.END;
 }
 
 export const apk: VersionScheme = { name: 'apk', compare: compareApk, isValid: isValidApk };
