@@ -253,12 +253,6 @@ export class PolicyEngine {
     return this.reevaluate(affected, causation);
   }
 
-  /**
-   * A new vulnerability database. The scanner re-matches the stored reports and announces each
-   * image whose findings changed as a ScanCompleted (re-evaluated as it arrives); reports it
-   * rewrote already carry the new version, and are re-evaluated here. Images whose findings did
-   * not change keep their verdict: nothing it was computed from changed.
-   */
   /** The exception as it was before version `v` and as it is at `v` (tombstones left out), or undefined when unknown. */
   async #exceptionVersions(id: string, v: number): Promise<PolicyException[] | undefined> {
     const [before, after] = await Promise.all([v > 1 ? this.#o.store.exceptionVersions.get(id, v - 1) : undefined, this.#o.store.exceptionVersions.get(id, v)]);
@@ -266,6 +260,12 @@ export class PolicyEngine {
     return [before?.document, after.document].filter((d): d is PolicyException => d !== null && d !== undefined);
   }
 
+  /**
+   * A new vulnerability database. The scanner re-matches the stored reports and announces each
+   * image whose findings changed as a ScanCompleted (re-evaluated as it arrives); reports it
+   * rewrote already carry the new version, and are re-evaluated here. Images whose findings did
+   * not change keep their verdict: nothing it was computed from changed.
+   */
   async onVulnDbUpdated(version: string, causationId?: string): Promise<{ evaluated: number; written: number }> {
     const affected: string[] = [];
     for await (const meta of allPages((p) => this.#o.store.reports.list(p))) {

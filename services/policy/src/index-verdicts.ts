@@ -1,7 +1,8 @@
 // Aggregate verdicts of image indexes. A multi-platform tag points at an index digest; each of
 // its platform manifests is scanned and judged on its own. This keeps one more verdict, under the
 // index digest, listing every platform's verdict: non-compliant if any platform is, pending until
-// every platform is judged (admission narrows it to the platforms its runtime policy names).
+// every platform is judged (admission narrows it to the platforms its runtime policy names). The
+// verdict itself is built by @assay/policy-engine (indexVerdict); this keeps it written.
 //
 // Which platforms an index has comes from `assay.image.index` events (watcher, scanner), kept in
 // the image-indexes bucket so every policy replica knows them. The aggregate is recomputed
