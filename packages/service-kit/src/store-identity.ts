@@ -1,8 +1,12 @@
 // The `store-identity` readiness check of a service with a store (policy, scanner): it becomes
 // ready only once its store is the deployment's store as recorded on the bus, so a pod that
 // opened SQLite on a volume of its own says so on /readyz (and in an alert metric) instead of
-// quietly judging from a store nobody else writes.
-import { awaitDeploymentStore, deploymentBucket, watchDeploymentStore, type StoreClaim, type StoreRecord } from '@assay/bus';
+// quietly judging from a store nobody else writes. Once running, it keeps comparing: the bus
+// record (followed by a watch) and the store's own identity (re-read every recheck), because a
+// database can be replaced under a running pod (a wiped volume, a re-initiated replica set) and
+// the client reconnects to it without a word.
+import { awaitDeploymentStore, deploymentBucket, describeStoreRecord, watchDeploymentStore, type StoreClaim, type StoreRecord } from '@assay/bus';
+import { pause } from '@assay/kit';
 import type { ServiceContext } from './definition.ts';
 
 export const STORE_IDENTITY_CHECK = 'store-identity';
@@ -23,8 +27,13 @@ export interface DeploymentStoreGate {
 export interface RequireDeploymentStoreOptions {
   /** STORE_ADOPT: make this store the deployment's even though another is recorded. */
   adopt: boolean;
-  /** How often a mismatch is checked again; default 10 s. */
+  /** How often a mismatch, and after start the store's own identity, is checked again; default 10 s. */
   recheckMs?: number;
+}
+
+/** What the check needs of a store: its identity, read from the database at each call. */
+export interface IdentifiedStore {
+  identity(): Promise<StoreRecord>;
 }
 
 /**
@@ -34,7 +43,7 @@ export interface RequireDeploymentStoreOptions {
  */
 export async function requireDeploymentStore(
   ctx: ServiceContext<any>,
-  store: { identity(): Promise<StoreRecord> },
+  store: IdentifiedStore,
   opts: RequireDeploymentStoreOptions,
 ): Promise<DeploymentStoreGate> {
   const flag = ctx.readiness.flag(STORE_IDENTITY_CHECK, "comparing this service's store with the deployment's store");
@@ -74,10 +83,17 @@ export async function requireDeploymentStore(
       flag.set(false, message);
     },
   });
-  flag.set(true);
-  storeMismatch = false;
   logger.info({ store: identity, outcome: claim.outcome, recordedBy: claim.recorded.recordedBy }, "this service's store is the deployment's store");
-  // From now on the record is followed: a later move of the deployment to another store shows here too.
+  // From now on two things can go wrong, each with its own answer; the check fails while either does.
+  let recordProblem: string | undefined;
+  let storeProblem: string | undefined;
+  const update = () => {
+    storeMismatch = recordProblem !== undefined || storeProblem !== undefined;
+    if (storeMismatch) flag.set(false, (storeProblem ?? recordProblem)!);
+    else flag.set(true);
+  };
+  update();
+  // The record is followed: a later move of the deployment to another store shows here too.
   const watch = await watchDeploymentStore({
     js: ctx.bus.js,
     connection: ctx.bus,
@@ -86,11 +102,60 @@ export async function requireDeploymentStore(
     by: `${ctx.name}@${ctx.instance}`,
     logger,
     onState(state) {
-      storeMismatch = !state.ok;
-      if (state.ok) flag.set(true);
-      else flag.set(false, state.message);
+      recordProblem = state.ok ? undefined : state.message;
+      update();
     },
   });
   ctx.onStop(() => watch.stop());
+  // The store itself is read again: a replaced database answers with another identity.
+  void followStoreIdentity(store, identity, ctx.name, opts.recheckMs ?? 10_000, ctx.signal, logger, (problem) => {
+    storeProblem = problem;
+    update();
+  });
   return { store: identity, deployment, claim, markBucketMismatch };
+}
+
+
+/**
+ * Re-reads the store's identity every `recheckMs` until `signal` aborts, reporting a problem
+ * (another id: the database was replaced; an identity that cannot be read) or its end
+ * (undefined). An unreachable store is not one: the `store` check says so, and the identity is
+ * compared again once it answers.
+ */
+async function followStoreIdentity(
+  store: IdentifiedStore,
+  started: StoreRecord,
+  service: string,
+  recheckMs: number,
+  signal: AbortSignal,
+  logger: ServiceContext<any>['logger'],
+  report: (problem: string | undefined) => void,
+): Promise<void> {
+  let last: string | undefined;
+  for (;;) {
+    await pause(recheckMs, signal);
+    if (signal.aborted) return;
+    let problem: string | undefined;
+    try {
+      const now = await store.identity();
+      if (now.id !== started.id) problem = storeReplacedMessage(service, started, now);
+    } catch (err) {
+      if ((err as { code?: unknown }).code === 'UNAVAILABLE') continue;
+      problem = `cannot read the identity of this service's store ${describeStoreRecord(started)}: ${err instanceof Error ? err.message : String(err)}`;
+    }
+    if (signal.aborted) return;
+    if (problem !== undefined && problem !== last) logger.error({ store: started }, problem);
+    if (problem === undefined && last !== undefined) logger.info({ store: started }, "this service's store is again the one it started with");
+    last = problem;
+    report(problem);
+  }
+}
+
+/** The store answered with another identity than at start: it is not the database the deployment recorded. */
+function storeReplacedMessage(service: string, started: StoreRecord, now: StoreRecord): string {
+  return (
+    `this service's store was replaced while it ran: ${describeStoreRecord(started)} (the deployment's store) now answers as ` +
+    `${describeStoreRecord(now)}, a database without the deployment's data (a wiped volume, a re-initiated replica set). ` +
+    `Restore the deployment's database, or, to move the whole deployment to the new one on purpose, restart ${service} once with STORE_ADOPT=true`
+  );
 }

@@ -20,7 +20,8 @@ export interface Store {
   /**
    * Which database this is: an id created once per database (the first caller creates it,
    * racing callers agree on one), and where it is. Two stores are the same exactly when their
-   * ids are equal.
+   * ids are equal. Read from the database at every call (never cached), so a database replaced
+   * under a running process (a wiped volume) answers with its new id.
    */
   identity(): Promise<StoreIdentity>;
   /** Resolves when the database answers; StoreUnavailableError otherwise (for /readyz). */
