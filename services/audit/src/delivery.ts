@@ -11,7 +11,7 @@ import { pause } from '@assay/kit';
 import { deadLetterTopic } from '@assay/proto';
 import type { Held } from './batch-consumer.ts';
 import { deadLetterMsgId, partIndex } from './batch-message.ts';
-import { type Destination, type Sendable, SendError } from './destination.ts';
+import { type Destination, type ItemOutcome, type Sendable, SendError } from './destination.ts';
 import type { SinkMetrics } from './metrics.ts';
 import type { Prepared } from './prepare.ts';
 
@@ -75,12 +75,9 @@ export class SinkDelivery {
         for (const h of pending) h.msg.nak();
         return;
       }
-      let outcomes;
+      let outcomes: ItemOutcome[] | void;
       try {
-        outcomes = await destination.send(
-          pending.map((h) => h.item),
-          signal,
-        );
+        outcomes = await destination.send(pending.map((h) => h.item), signal);
         if (outcomes && outcomes.length !== pending.length) {
           throw new SendError(`answered ${outcomes.length} items for ${pending.length} sent`, true, 'connection');
         }
