@@ -15,7 +15,7 @@ import {
   type ConsumerSpec,
   type Topology,
 } from '@assay/proto';
-import { requireDeploymentStore, type ServiceContext, type ServiceDefinition } from '@assay/service-kit';
+import { addStoreReadiness, requireDeploymentStore, type ServiceContext, type ServiceDefinition } from '@assay/service-kit';
 import { openStore } from '@assay/store';
 import { PolicyChanges } from './changes.ts';
 import { DocumentBuckets, reconcileRefusal } from './document-buckets.ts';
@@ -59,14 +59,7 @@ export async function startPolicy(ctx: ServiceContext<PolicyShape>): Promise<Pol
   const c = ctx.config;
   const store = await openStore(c, { appName: `policy@${ctx.instance}` });
   ctx.onStop(() => store.close());
-  ctx.readiness.add('store', async () => {
-    try {
-      await store.ping();
-      return true;
-    } catch (err) {
-      return { ok: false, detail: err instanceof Error ? err.message : String(err) };
-    }
-  });
+  addStoreReadiness(ctx, store);
   // Nothing below reads or writes the store until it is known to be the deployment's.
   const gate = await requireDeploymentStore(ctx, store, { adopt: c.STORE_ADOPT });
   const kv = await ctx.bus.js.views.kv(Buckets.verdicts.name, { bindOnly: true });
