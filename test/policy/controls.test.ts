@@ -126,6 +126,17 @@ describe('packages', () => {
     assert.equal(satisfiesRange('npm', '4.17.21', '^4.17.0'), true);
     assert.equal(satisfiesRange('npm', '4.17.21', '<4.17.21 || >=5'), false);
   });
+  it("a package's range is read in its type's ecosystem order (dpkg for deb)", () => {
+    const withDeb = (version: string) => report({ packages: [{ name: 'openssl', version, type: 'deb' }] });
+    // dpkg: a tilde sorts first, an epoch outranks the upstream version.
+    fails(judge(withDeb('3.0.11-1~deb12u2'), { packages: { denied: [{ name: 'openssl', versions: '<3.0.11-1' }] } }), 'packages', 'openssl');
+    passes(judge(withDeb('1:1.0-1'), { packages: { denied: [{ name: 'openssl', versions: '<2.0' }] } }));
+  });
+  it('a package type with no version ordering: a forbidden range refuses, a required range is not met', () => {
+    const withBinary = report({ packages: [{ name: 'tool', version: '1.0', type: 'binary' }] });
+    fails(judge(withBinary, { packages: { denied: [{ name: 'tool', versions: '>=2' }] } }), 'packages', 'forbidden package tool');
+    fails(judge(withBinary, { packages: { required: [{ name: 'tool', versions: '<2' }] } }), 'packages', 'not within <2');
+  });
 });
 
 describe('image configuration', () => {
