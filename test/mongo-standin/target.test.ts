@@ -1,6 +1,7 @@
 // MONGO_URL switches the driver tests to another server. A second stand-in plays the "real"
-// server here: the driver suite runs in a child process with MONGO_URL pointing at it, and
-// must both pass and have done its work there (not on a stand-in of its own).
+// server here: the driver suite (both driver-*.test.ts files) runs in a child process with
+// MONGO_URL pointing at it, and must both pass and have done its work there (not on a
+// stand-in of its own).
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { join } from 'node:path';
@@ -20,10 +21,10 @@ after(async () => {
 });
 
 it('runs the driver suite against the server named by MONGO_URL', async () => {
-  const suite = join(import.meta.dirname, 'driver.test.ts');
+  const suites = ['driver-documents.test.ts', 'driver-collections.test.ts'].map((f) => join(import.meta.dirname, f));
   // NODE_TEST_CONTEXT would make the child report to this runner instead of printing TAP.
   const { NODE_TEST_CONTEXT: _ctx, ...env } = process.env;
-  const { stdout } = await run(process.execPath, ['--test', '--test-reporter=tap', suite], {
+  const { stdout } = await run(process.execPath, ['--test', '--test-reporter=tap', ...suites], {
     env: { ...env, MONGO_URL: target.url },
     timeout: 120_000,
     maxBuffer: 16 * 1024 * 1024,
