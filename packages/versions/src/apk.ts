@@ -143,7 +143,7 @@ const V2_POST = ['cvs', 'svn', 'git', 'hg', 'p'];
 interface V2State { type: number; s: string; pos: number; }
 
 function v2NextToken(st: V2State): void {
-  let n = V2.INVALID;
+  let n: number = V2.INVALID;
   const c = st.s[st.pos];
   if (c === undefined || c === '\0') n = V2.END;
   else if ((st.type === V2.DIGIT || st.type === V2.DIGIT_OR_ZERO) && c >= 'a' && c <= 'z') n = V2.LETTER;
@@ -174,7 +174,7 @@ function v2GetToken(st: V2State): number {
   }
   let v = 0;
   let i = 0;
-  let nt = V2.INVALID;
+  let nt: number = V2.INVALID;
   const at = (k: number): string => st.s[st.pos + k] ?? '';
   const digits = (): void => {
     while (i < rest && at(i) >= '0' && at(i) <= '9') v = v * 10 + (at(i++).charCodeAt(0) - 48);
