@@ -5,7 +5,7 @@ import { createClamdClient } from '@assay/clamav';
 import type { AnalyzerRegistry } from '@assay/inventory';
 import { Buckets, Consumers, Streams, type Topology } from '@assay/proto';
 import { defaultAnalyzerRegistry } from '@assay/scan-engine';
-import { requireDeploymentStore, type ServiceContext, type ServiceDefinition } from '@assay/service-kit';
+import { addStoreReadiness, requireDeploymentStore, type ServiceContext, type ServiceDefinition } from '@assay/service-kit';
 import { openStore, type Store } from '@assay/store';
 import { limitsFrom, scannerConfig, type ScannerShape } from './config.ts';
 import { ScanJobs } from './jobs.ts';
@@ -50,14 +50,7 @@ export async function startScanner(ctx: ServiceContext<ScannerShape>, opts: Scan
   const analyzers = (opts.analyzers ?? defaultAnalyzerRegistry)();
   const store = await openStore(c, { appName: `scanner@${ctx.instance}` });
   ctx.onStop(() => store.close());
-  ctx.readiness.add('store', async () => {
-    try {
-      await store.ping();
-      return true;
-    } catch (err) {
-      return { ok: false, detail: err instanceof Error ? err.message : String(err) };
-    }
-  });
+  addStoreReadiness(ctx, store);
   // A report written to a store policy does not read is a scan nobody judges: wait until this
   // store is the deployment's before consuming anything.
   await requireDeploymentStore(ctx, store, { adopt: c.STORE_ADOPT });
