@@ -3,7 +3,7 @@
 // while that pid still runs the command the stack started (never a reused pid).
 import { existsSync, readFileSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
-import type { StackState } from './stack.ts';
+import type { StackState } from './state-file.ts';
 
 export function isAlive(pid: number): boolean {
   try {

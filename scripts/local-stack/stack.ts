@@ -9,11 +9,6 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { connectBus, provisionTopology } from '@assay/bus';
 import { FullTopology } from '@assay/proto';
-import { admissionService } from '@assay/admission';
-import { auditService } from '@assay/audit';
-import { policyService } from '@assay/policy';
-import { registryWatcherService } from '@assay/registry-watcher';
-import { scannerService } from '@assay/scanner';
 import { spawnChild, type Child } from './children.ts';
 import { cleanUpLeftovers } from './leftovers.ts';
 import { createFormatter, type LogFormatter } from './format.ts';
@@ -24,24 +19,15 @@ import { readyz, waitReadyAgain } from './readiness.ts';
 import { classifyRegistryLine } from './registry-log.ts';
 import type { LocalStackOptions } from './options.ts';
 import { StateFile, type ServiceInfo, type StackState } from './state-file.ts';
+import { SERVICES, type ServiceName } from './services.ts';
 import { Supervisor, type RestartInfo } from './supervisor.ts';
 
 export { optionsFromEnv, type LocalStackOptions } from './options.ts';
 export type { ServiceInfo, StackState } from './state-file.ts';
+export { SERVICES, type ServiceName } from './services.ts';
 
 /** The repository root, from this file's place in it. */
 export const REPO_ROOT = dirname(dirname(dirname(fileURLToPath(import.meta.url))));
-
-/** The services, in start order, with their default health ports (from their definitions). */
-export const SERVICES = [
-  { name: 'registry-watcher', port: registryWatcherService.httpPort },
-  { name: 'scanner', port: scannerService.httpPort },
-  { name: 'policy', port: policyService.httpPort },
-  { name: 'admission', port: admissionService.httpPort },
-  { name: 'audit', port: auditService.httpPort },
-] as const;
-
-export type ServiceName = (typeof SERVICES)[number]['name'];
 
 export interface LocalStack {
   readonly stateFile: string;

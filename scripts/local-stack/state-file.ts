@@ -2,7 +2,7 @@
 // launcher cleaning up after one killed outright) — pids, URLs, tokens. Written whole on every
 // change, one write at a time, mode 0600 (it holds tokens and a NATS password).
 import { chmod, rm, writeFile } from 'node:fs/promises';
-import type { ServiceName } from './stack.ts';
+import type { ServiceName } from './services.ts';
 
 export interface ServiceInfo {
   name: ServiceName;
