@@ -1,10 +1,8 @@
 // @assay/review-engine: how an AdmissionReview is decided. Parse the review into a typed request,
 // find its images, decide from a snapshot of verdicts, tags, runtime policies and exceptions,
 // pin digests, and build every response. No HTTP, no bus, no I/O: the admission service and
-// `assay review` wrap it.
+// `assay review` wrap it. Exported: what they use, and the types of its signatures.
 export {
-  API_VERSIONS,
-  OPERATIONS,
   parseAdmissionReview,
   responseApiVersion,
   ReviewError,
@@ -20,16 +18,12 @@ export {
   ImageFieldError,
   POD_SPEC_PATHS,
   podSpecPath,
-  supportedKinds,
-  type ContainerList,
   type ImageField,
   type ImageSource,
 } from './images.ts';
-export { workloadLabels } from './labels.ts';
 export type { DecisionSnapshot, Exception, RuntimePolicyRef } from './snapshot.ts';
 export { decodeException, decodeRuntimePolicy } from './bucket-values.ts';
 export {
-  admittedByText,
   evaluateRequest,
   imagesOf,
   parseImageReference,
