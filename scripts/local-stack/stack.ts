@@ -19,7 +19,7 @@ import { readyz, waitReadyAgain } from './readiness.ts';
 import { classifyRegistryLine } from './registry-log.ts';
 import type { LocalStackOptions } from './options.ts';
 import { StateFile, type ServiceInfo, type StackState } from './state-file.ts';
-import { SERVICES, type ServiceName } from './services.ts';
+import { SERVICES, serviceEnv, type ServiceName } from './services.ts';
 import { Supervisor, type RestartInfo } from './supervisor.ts';
 
 export { optionsFromEnv, type LocalStackOptions } from './options.ts';
@@ -126,22 +126,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
   const registries = registry ? JSON.stringify([{ name: 'local', url: registry.url, insecure: true, trustNotifications: true }]) : undefined;
   const webhookUrl = tls && webhookPort ? `https://127.0.0.1:${webhookPort}` : undefined;
   const demoUser = users.get(DEMO_USER)!;
-  // Per-service settings for the walkthrough; absent pieces (no registry, no TLS) are left out.
-  const extraEnv = (name: ServiceName): Record<string, string> => {
-    switch (name) {
-      case 'registry-watcher':
-        return { NOTIFICATION_TOKEN: secrets.notificationToken, ...(registries ? { WATCHER_REGISTRIES: registries } : {}) };
-      case 'scanner':
-        return registries ? { SCANNER_REGISTRIES: registries } : {};
-      case 'policy':
-        return { POLICY_API_TOKEN: secrets.policyApiToken, POLICY_API_USER: env.POLICY_API_USER ?? 'local' };
-      case 'admission':
-        return tls && webhookPort ? { ADMISSION_TLS_CERT: tls.serverCert, ADMISSION_TLS_KEY: tls.serverKey, ADMISSION_HOST: '127.0.0.1', ADMISSION_PORT: String(webhookPort) } : {};
-      case 'audit':
-        // Without ES_URL there is no Elasticsearch to deliver to: events stay in ASSAY_AUDIT.
-        return env.ES_URL ? { AUDIT_ES_URL: env.ES_URL } : { AUDIT_ES_ENABLED: 'false' };
-    }
-  };
+  const extraEnv = (name: ServiceName) => serviceEnv(name, { env, secrets, registries, tls, webhookPort });
 
   const children = new Map<ServiceName, Supervisor>();
   const infos: ServiceInfo[] = [];
