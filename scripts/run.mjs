@@ -43,12 +43,21 @@ const COMMANDS = {
   start: () => run(process.execPath, ['scripts/local-stack.ts', ...args]),
   demo: () => run(process.execPath, ['scripts/demo.ts', ...args]),
   test: async () => {
+    // The whole suite (CI) checks the formatting first: a file the formatter would change fails fast.
+    if (args.length === 0) {
+      const fmt = await run(process.execPath, [prettierPath(), '--check', '--log-level=warn', ...FORMATTED]);
+      if (fmt !== 0) {
+        log('formatting differs from Prettier\'s in the files above: run `npm run format`');
+        return fmt;
+      }
+    }
     const tc = await run(process.execPath, [tscPath(), '--noEmit', '-p', 'tsconfig.json'], { quiet: false });
     if (tc !== 0) return tc;
     const files = args.length > 0 ? args : ['test/**/*.test.ts'];
     return run(process.execPath, ['--test', '--test-concurrency=2', '--test-timeout=300000', ...files]);
   },
   typecheck: () => run(process.execPath, [tscPath(), '--noEmit', '-p', 'tsconfig.json']),
+  format: () => run(process.execPath, [prettierPath(), '--write', '--log-level=warn', ...FORMATTED]),
   'proto-gen': () => run(process.execPath, ['scripts/proto-gen.ts', ...args]),
   bench: () => {
     const [name, ...rest] = args;
@@ -65,6 +74,14 @@ const COMMANDS = {
 
 function log(msg) {
   process.stderr.write(`assay: ${msg}\n`);
+}
+
+// What Prettier formats: the TypeScript and the plain-JavaScript scripts (.prettierignore leaves
+// out generated code). YAML, JSON and Markdown keep their hand-made layout.
+const FORMATTED = ['**/*.ts', '**/*.mjs'];
+
+function prettierPath() {
+  return join(root, 'node_modules', 'prettier', 'bin', 'prettier.cjs');
 }
 
 function tscPath() {
