@@ -4,7 +4,7 @@
 // keep running (`kill` a service's pid, from <state>/run/<service>.pid, to restart it by hand);
 // only a stop request ends the stack. Started by `npm start` (scripts/local-stack.ts);
 // importable so tests can drive it.
-import { appendFile, mkdir, rm, writeFile } from 'node:fs/promises';
+import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { connectBus, provisionTopology } from '@assay/bus';
@@ -12,9 +12,10 @@ import { FullTopology } from '@assay/proto';
 import { spawnChild, type Child } from './children.ts';
 import { cleanUpLeftovers } from './leftovers.ts';
 import { createFormatter, type LogFormatter } from './format.ts';
+import { logFile } from './log-file.ts';
 import { ensureSecrets, ensureTls, hasBinary, startRegistry, type RegistryProcess } from './extras.ts';
 import { ADMIN_USER, DEMO_USER, ensureUsers, startNats, type NatsProcess } from './nats.ts';
-import { preferPort, reservePort } from './ports.ts';
+import { preferPort, reserveKnownPorts } from './ports.ts';
 import { readyz, waitReadyAgain } from './readiness.ts';
 import { classifyRegistryLine } from './registry-log.ts';
 import type { LocalStackOptions } from './options.ts';
@@ -65,27 +66,19 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
   const secrets = await ensureSecrets(stateDir);
   const tls = ensureTls(stateDir);
   if (!tls) log('warn', 'openssl is not installed: the admission webhook does not run (install the Debian package openssl)');
-  // Ports other processes must know in advance (the registry notifies the watcher; the demo calls
-  // the webhook): the usual one, or a free one when it is busy or 0 is asked for. Each stays held
-  // until just before its process binds it, so nothing that asks the kernel for any free port
-  // meanwhile (nats-server, the other services' health servers) can be handed it.
-  const reserveFixed = (explicit: number | undefined, usual: number) => reservePort(explicit ?? (options.basePort === 0 ? 0 : usual));
-  const webhookReservation = tls ? await reserveFixed(options.webhookPort, 8443) : undefined;
+  const { webhookReservation, watcherReservation, registryReservation, releaseReservations } = await reserveKnownPorts(options, {
+    webhook: tls !== undefined,
+    registry: hasBinary('docker-registry'),
+  });
   const webhookPort = webhookReservation?.port;
-  const watcherIndex = SERVICES.findIndex((s) => s.name === 'registry-watcher');
-  const watcherWanted = options.basePort === undefined ? SERVICES[watcherIndex]!.port : options.basePort === 0 ? 0 : options.basePort + watcherIndex;
-  const watcherReservation = await reservePort(watcherWanted);
   const watcherPort = watcherReservation.port;
-  const registryReservation = hasBinary('docker-registry') ? await reserveFixed(options.registryPort, 5000) : undefined;
-  const releaseReservations = () => Promise.all([webhookReservation?.release(), watcherReservation.release(), registryReservation?.release()]);
   const natsPort = await preferPort(options.natsPort ?? 4222);
   if (options.natsPort === undefined && natsPort !== 4222) log('warn', 'port 4222 is busy; nats-server takes a free port');
 
   // nats-server's own log goes to a file; warnings and errors also to the terminal.
-  const natsLog = join(natsDir, 'nats-server.log');
-  let natsLogWrites = Promise.resolve();
+  const natsLog = logFile(join(natsDir, 'nats-server.log'));
   const onNatsLine = (line: string) => {
-    natsLogWrites = natsLogWrites.then(() => appendFile(natsLog, line + '\n')).catch(() => {});
+    natsLog.append(line);
     const m = /^\[\d+\] \S+ \S+ \[(WRN|ERR|FTL)\] (.*)$/.exec(line);
     if (m) log(m[1] === 'WRN' ? 'warn' : m[1] === 'ERR' ? 'error' : 'fatal', `nats-server: ${m[2]}`);
   };
@@ -97,8 +90,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
 
   let registry: RegistryProcess | undefined;
   const registryDir = join(stateDir, 'registry');
-  const registryLog = join(registryDir, 'registry.log');
-  let registryLogWrites = Promise.resolve();
+  const registryLog = logFile(join(registryDir, 'registry.log'));
   const debugging = /^(debug|trace)$/i.test(env.LOG_LEVEL ?? '');
   const startLocalRegistry = (port: number) =>
     startRegistry({
@@ -107,7 +99,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       notifyUrl: `http://127.0.0.1:${watcherPort}/registry/events/local`,
       token: secrets.notificationToken,
       onLine: (line) => {
-        registryLogWrites = registryLogWrites.then(() => appendFile(registryLog, line + '\n')).catch(() => {});
+        registryLog.append(line);
         const shown = classifyRegistryLine(line);
         if (shown && (shown.level !== 'debug' || debugging)) log(shown.level, shown.message);
       },
@@ -166,11 +158,11 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       if (registrySup) {
         const r = await registrySup.stop(stopGraceMs);
         if (r?.signal === 'SIGKILL') log('warn', `docker-registry did not stop within ${stopGraceMs} ms; killed`);
-        await registryLogWrites;
+        await registryLog.flushed();
       }
       const s = await natsSup.stop(stopGraceMs);
       if (s?.signal === 'SIGKILL') log('warn', `nats-server did not stop within ${stopGraceMs} ms; killed`);
-      await natsLogWrites;
+      await natsLog.flushed();
       await state.remove();
       const code = failed ? 1 : 0;
       log(code === 0 ? 'info' : 'error', code === 0 ? 'local stack stopped' : 'local stack stopped after a failure');
