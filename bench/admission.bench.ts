@@ -56,9 +56,28 @@ const deployment = (uid: string) => ({
           metadata: { labels: { app: 'shop' } },
           spec: {
             containers: [
-              { name: 'web', image: 'registry.local/team/web:1.4.2', ports: [{ containerPort: 8080, protocol: 'TCP' }], resources: { limits: { cpu: '500m', memory: '256Mi' } }, terminationMessagePath: '/dev/termination-log', imagePullPolicy: 'IfNotPresent' },
-              { name: 'sidecar', image: `docker.io/envoyproxy/envoy@${digestOf(7)}`, resources: {}, terminationMessagePath: '/dev/termination-log', imagePullPolicy: 'IfNotPresent' },
-              { name: 'metrics', image: 'ghcr.io/example/exporter:0.9', resources: {}, terminationMessagePath: '/dev/termination-log', imagePullPolicy: 'IfNotPresent' },
+              {
+                name: 'web',
+                image: 'registry.local/team/web:1.4.2',
+                ports: [{ containerPort: 8080, protocol: 'TCP' }],
+                resources: { limits: { cpu: '500m', memory: '256Mi' } },
+                terminationMessagePath: '/dev/termination-log',
+                imagePullPolicy: 'IfNotPresent',
+              },
+              {
+                name: 'sidecar',
+                image: `docker.io/envoyproxy/envoy@${digestOf(7)}`,
+                resources: {},
+                terminationMessagePath: '/dev/termination-log',
+                imagePullPolicy: 'IfNotPresent',
+              },
+              {
+                name: 'metrics',
+                image: 'ghcr.io/example/exporter:0.9',
+                resources: {},
+                terminationMessagePath: '/dev/termination-log',
+                imagePullPolicy: 'IfNotPresent',
+              },
             ],
             restartPolicy: 'Always',
             terminationGracePeriodSeconds: 30,
@@ -79,7 +98,11 @@ const nats = await startNatsServer();
 const tls = await makeTlsFixtures();
 const admin = await connectBus({ servers: nats.url, name: 'bench-admin' });
 const services: ReturnType<typeof createService<any, any>>[] = [];
-const bare = Fastify({ logger: false, https: { cert: readFileSync(tls.serverCert), key: readFileSync(tls.serverKey) }, keepAliveTimeout: 65_000 });
+const bare = Fastify({
+  logger: false,
+  https: { cert: readFileSync(tls.serverCert), key: readFileSync(tls.serverKey) },
+  keepAliveTimeout: 65_000,
+});
 try {
   await provisionTopology(await admin.jetstreamManager(), admissionTopology);
   const verdicts = await admin.js.views.kv('verdicts', { bindOnly: true });
@@ -91,7 +114,12 @@ try {
   const compliant = toBinary(VerdictSchema, create(VerdictSchema, { compliance: Compliance.COMPLIANT, vulnDbVersion: 'bench' }));
   const nonCompliant = toBinary(
     VerdictSchema,
-    create(VerdictSchema, { compliance: Compliance.NON_COMPLIANT, reasons: [{ policy: 'baseline', control: 'vulnerabilities', message: 'CVE-2024-0001 (critical) in openssl 3.0.1', severity: 'critical' }] }),
+    create(VerdictSchema, {
+      compliance: Compliance.NON_COMPLIANT,
+      reasons: [
+        { policy: 'baseline', control: 'vulnerabilities', message: 'CVE-2024-0001 (critical) in openssl 3.0.1', severity: 'critical' },
+      ],
+    }),
   );
   const WINDOW = 512;
   for (let i = 0; i < VERDICTS; i += WINDOW) {
@@ -103,7 +131,21 @@ try {
   await tags.put(tagBucketKey('ghcr.io/example/exporter:0.9'), enc.encode(digestOf(9)));
   await policies.put(
     'prod',
-    enc.encode(JSON.stringify({ id: 'prod', version: 1, policy: { name: 'prod', enabled: true, enforcement: 'enforce', scope: { namespaces: ['*'] }, imagePolicies: [], blockUnregistered: true, platforms: [{ os: 'linux', architecture: 'amd64' }] } })),
+    enc.encode(
+      JSON.stringify({
+        id: 'prod',
+        version: 1,
+        policy: {
+          name: 'prod',
+          enabled: true,
+          enforcement: 'enforce',
+          scope: { namespaces: ['*'] },
+          imagePolicies: [],
+          blockUnregistered: true,
+          platforms: [{ os: 'linux', architecture: 'amd64' }],
+        },
+      }),
+    ),
   );
   log(`seeded ${VERDICTS} verdicts in ${Math.round(performance.now() - t0)} ms`);
 
@@ -125,9 +167,15 @@ try {
     await svc.start();
   }
   await Promise.all(services.map((s) => s.ready({ timeoutMs: 90_000 })));
-  log(`3 replicas ready (${services.map((s) => s.api!.verdicts.size).join(', ')} verdicts mirrored) in ${Math.round(performance.now() - t0)} ms`);
+  log(
+    `3 replicas ready (${services.map((s) => s.api!.verdicts.size).join(', ')} verdicts mirrored) in ${Math.round(performance.now() - t0)} ms`,
+  );
 
-  const constant = JSON.stringify({ apiVersion: 'admission.k8s.io/v1', kind: 'AdmissionReview', response: { uid: 'bench', allowed: true } });
+  const constant = JSON.stringify({
+    apiVersion: 'admission.k8s.io/v1',
+    kind: 'AdmissionReview',
+    response: { uid: 'bench', allowed: true },
+  });
   bare.post('/validate', async (_req, reply) => reply.type('application/json').send(constant));
   await bare.listen({ host: '127.0.0.1', port: 0 });
   const bareUrl = `https://127.0.0.1:${(bare.server.address() as { port: number }).port}`;
@@ -135,7 +183,12 @@ try {
   const body = JSON.stringify(deployment('bench-uid'));
 
   function pool(url: string) {
-    return new Pool(url, { connections: CONCURRENCY, pipelining: 1, keepAliveTimeout: 60_000, connect: { ca: tls.ca, servername: 'localhost' } });
+    return new Pool(url, {
+      connections: CONCURRENCY,
+      pipelining: 1,
+      keepAliveTimeout: 60_000,
+      connect: { ca: tls.ca, servername: 'localhost' },
+    });
   }
   async function once(p: Pool): Promise<boolean> {
     const res = await p.request({ path: '/validate', method: 'POST', headers: { 'content-type': 'application/json' }, body });
@@ -205,7 +258,9 @@ try {
   }
   latencies.sort((a, b) => a - b);
   const p99 = quantile(latencies, 0.99);
-  log(`at ${RATE} req/s for ${RATE_MS} ms: p50 ${quantile(latencies, 0.5).toFixed(2)} ms, p99 ${p99.toFixed(2)} ms, max ${latencies.at(-1)!.toFixed(2)} ms`);
+  log(
+    `at ${RATE} req/s for ${RATE_MS} ms: p50 ${quantile(latencies, 0.5).toFixed(2)} ms, p99 ${p99.toFixed(2)} ms, max ${latencies.at(-1)!.toFixed(2)} ms`,
+  );
 
   // Propagation: flip the web image's verdict; time until each replica decides differently.
   const webKey = digestBucketKey(digestOf(5));
@@ -236,7 +291,9 @@ try {
   const propP99 = quantile(propagation, 0.99);
   log(`propagation over ${FLIPS} changes x 3 replicas: p50 ${quantile(propagation, 0.5).toFixed(2)} ms, p99 ${propP99.toFixed(2)} ms`);
 
-  console.log(`admission_vs_bare_rps_ratio=${ratio.toFixed(3)} p99_ms_at_1000rps=${p99.toFixed(2)} propagation_p99_ms=${propP99.toFixed(2)}`);
+  console.log(
+    `admission_vs_bare_rps_ratio=${ratio.toFixed(3)} p99_ms_at_1000rps=${p99.toFixed(2)} propagation_p99_ms=${propP99.toFixed(2)}`,
+  );
 } finally {
   for (const s of services) await s.stop();
   await bare.close();

@@ -53,7 +53,10 @@ try {
         next = Math.min(EVENTS, next + BATCH);
         const ops: string[] = [];
         for (let i = from; i < next; i++) {
-          ops.push(JSON.stringify({ create: { _index: baseDs, _id: ids[i] } }), JSON.stringify(toEcs(events[i]!, { ...origin, streamSequence: i + 1 })));
+          ops.push(
+            JSON.stringify({ create: { _index: baseDs, _id: ids[i] } }),
+            JSON.stringify(toEcs(events[i]!, { ...origin, streamSequence: i + 1 })),
+          );
         }
         const r = await es.bulk({ operations: ops as never[] });
         if (r.errors) throw new Error('baseline bulk had errors');
@@ -95,7 +98,10 @@ try {
     Array.from({ length: PUBLISH_IN_FLIGHT }, async () => {
       while (b < EVENTS) {
         const e = backlog[b++]!;
-        await bus.js.publish(topicOf(e).subject, toBinary(AuditEventSchema, e), { msgID: e.meta!.id, headers: eventHeaders(AuditEventSchema, e.meta!.id) });
+        await bus.js.publish(topicOf(e).subject, toBinary(AuditEventSchema, e), {
+          msgID: e.meta!.id,
+          headers: eventHeaders(AuditEventSchema, e.meta!.id),
+        });
       }
     }),
   );
@@ -117,7 +123,9 @@ try {
   const { lost } = lostAndDuplicated(allIds, standin.ids(dataStream));
   const inBaseline = new Set(standin.ids(baseDs));
   const duplicated = allIds.filter((id) => (standin.writes.get(id) ?? 0) > 1 + (inBaseline.has(id) ? 1 : 0)).length;
-  console.log(`events=${EVENTS} batch=${BATCH} concurrency=${CONCURRENCY} publish_s=${publishedS.toFixed(2)} end_to_end_s=${seconds.toFixed(2)} bulk_requests=${standin.bulkRequests}`);
+  console.log(
+    `events=${EVENTS} batch=${BATCH} concurrency=${CONCURRENCY} publish_s=${publishedS.toFixed(2)} end_to_end_s=${seconds.toFixed(2)} bulk_requests=${standin.bulkRequests}`,
+  );
   console.log(`audit_backlog_drain_events_per_s=${drain.toFixed(0)} (consume, map, bulk, ack; no publishing)`);
   console.log(
     `baseline_bulk_docs_per_s=${baseline.toFixed(0)} audit_events_per_s=${rate.toFixed(0)} lost=${lost.length} duplicated=${duplicated}`,

@@ -19,10 +19,7 @@ try {
   await provisionTopology(await bus.jetstreamManager(), { streams: [Streams.images], consumers: [], buckets: [] }, { replicas: 1 });
 
   const image = { registry: '127.0.0.1:5000', repository: 'bench/app', tag: 'v1', digest: 'sha256:' + 'ab'.repeat(32) };
-  const prebuilt = toBinary(
-    ImageDiscoveredSchema,
-    create(ImageDiscoveredSchema, { meta: newEventMeta('bench'), image }),
-  );
+  const prebuilt = toBinary(ImageDiscoveredSchema, create(ImageDiscoveredSchema, { meta: newEventMeta('bench'), image }));
 
   async function windowed(n: number, one: (i: number) => Promise<unknown>): Promise<number> {
     const start = process.hrtime.bigint();

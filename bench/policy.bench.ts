@@ -23,7 +23,12 @@ const SEV = ['critical', 'high', 'medium', 'low'] as const;
 
 const reports: ScanReport[] = Array.from({ length: N }, (_, i) =>
   report(
-    { vulnerabilities: [vuln(`CVE-2024-${i % 97}`, SEV[i % 4]!), vuln(`CVE-2023-${i % 89}`, SEV[(i + 1) % 4]!, { packageName: 'lodash', packageVersion: '4.17.20', fixedVersion: '4.17.21' })] },
+    {
+      vulnerabilities: [
+        vuln(`CVE-2024-${i % 97}`, SEV[i % 4]!),
+        vuln(`CVE-2023-${i % 89}`, SEV[(i + 1) % 4]!, { packageName: 'lodash', packageVersion: '4.17.20', fixedVersion: '4.17.21' }),
+      ],
+    },
     { repository: `team-${i % 50}/app-${i}`, digest: sha(`bench-${i}`) },
   ),
 );
@@ -32,7 +37,12 @@ const policy = (maxSeverity: 'critical' | 'high'): ImageAssurancePolicy => ({
   enabled: true,
   action: 'block',
   scope: { registries: ['registry.example.com'] },
-  controls: { vulnerabilities: { maxSeverity }, sensitiveData: { block: true }, malware: { block: true }, config: { forbidRootUser: true } },
+  controls: {
+    vulnerabilities: { maxSeverity },
+    sensitiveData: { block: true },
+    malware: { block: true },
+    config: { forbidRootUser: true },
+  },
 });
 
 // ── baseline: in memory ──
@@ -102,7 +112,9 @@ try {
   watch.stop();
   console.log(`${N} images, ${nonCompliant} non-compliant under the new version`);
   // Last line: the figures, baseline first (name=value pairs).
-  console.log(`baseline_eval_10k_s=${baseline.toFixed(3)} reevaluate_10k_s=${reevaluate.toFixed(3)} start_and_catch_up_10k_s=${startCatchUp.toFixed(3)}`);
+  console.log(
+    `baseline_eval_10k_s=${baseline.toFixed(3)} reevaluate_10k_s=${reevaluate.toFixed(3)} start_and_catch_up_10k_s=${startCatchUp.toFixed(3)}`,
+  );
 } finally {
   await bus.close();
   await svc.stop();

@@ -57,7 +57,11 @@ try {
   async function scan(cache: boolean): Promise<number> {
     const t = performance.now();
     const state = newScanState();
-    await scanImage({ analyzers, clientFor: () => client, limits: DEFAULT_LIMITS, layerCache: cache ? store.layerCache : undefined }, target, state);
+    await scanImage(
+      { analyzers, clientFor: () => client, limits: DEFAULT_LIMITS, layerCache: cache ? store.layerCache : undefined },
+      target,
+      state,
+    );
     if (!state.view || state.view.packages.length === 0) throw new Error('the scan found no packages');
     return performance.now() - t;
   }
@@ -84,8 +88,12 @@ try {
   await client.close();
   clearInterval(sampler);
   console.log(`layers=${layers.length} inflated_mb=${(inflated / 1e6).toFixed(0)} analyzers=${Object.keys(analyzers.versions()).length}`);
-  console.log(`raw_untar_ms=${rawMs.toFixed(0)} scanner_ms=${scanMs.toFixed(0)} cache_hit_scan_ms=${median(hitTimes).toFixed(1)} scanner_mb_per_s=${(inflated / 1e6 / (scanMs / 1000)).toFixed(0)}`);
-  console.log(`scanner_vs_raw_untar_ratio=${(rawMs / scanMs).toFixed(2)} cache_hit_ms=${hitPerLayer.toFixed(1)} peak_rss_mb=${(peak / 1024 / 1024).toFixed(0)}`);
+  console.log(
+    `raw_untar_ms=${rawMs.toFixed(0)} scanner_ms=${scanMs.toFixed(0)} cache_hit_scan_ms=${median(hitTimes).toFixed(1)} scanner_mb_per_s=${(inflated / 1e6 / (scanMs / 1000)).toFixed(0)}`,
+  );
+  console.log(
+    `scanner_vs_raw_untar_ratio=${(rawMs / scanMs).toFixed(2)} cache_hit_ms=${hitPerLayer.toFixed(1)} peak_rss_mb=${(peak / 1024 / 1024).toFixed(0)}`,
+  );
 } finally {
   clearInterval(sampler);
   await store.close();

@@ -88,8 +88,12 @@ const a2 = await secrets(tar, everything, { scanned: 0, scannedBytes: 0 });
 const b = best(b1, b2);
 const s = best(s1, s2);
 const a = best(a1, a2);
-console.log(`files=${s.files} bytes=${s.bytes} default: scanned_files=${c.scanned} scanned_bytes=${c.scannedBytes} files_with_findings=${s.findings}`);
-console.log(`no_allow_rules: scanned_files=${ca.scanned} scanned_bytes=${ca.scannedBytes} files_with_findings=${a.findings} ms=${a.ms.toFixed(0)} mb_per_s=${mbps(a).toFixed(1)}`);
+console.log(
+  `files=${s.files} bytes=${s.bytes} default: scanned_files=${c.scanned} scanned_bytes=${c.scannedBytes} files_with_findings=${s.findings}`,
+);
+console.log(
+  `no_allow_rules: scanned_files=${ca.scanned} scanned_bytes=${ca.scannedBytes} files_with_findings=${a.findings} ms=${a.ms.toFixed(0)} mb_per_s=${mbps(a).toFixed(1)}`,
+);
 console.log(`baseline_ms=${b.ms.toFixed(0)} secrets_ms=${s.ms.toFixed(0)}`);
 // Last line: the figures, baseline first (name=value pairs).
 console.log(`baseline_mb_per_s=${mbps(b).toFixed(1)} secrets_mb_per_s=${mbps(s).toFixed(1)}`);

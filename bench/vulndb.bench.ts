@@ -34,9 +34,25 @@ interface Eco {
 
 const int = (r: () => number, n: number) => Math.floor(r() * n);
 const ECOS: Eco[] = [
-  { ecosystem: 'Debian:12', share: 0.2, names: 4000, version: (r) => `${int(r, 3) ? '' : '1:'}${int(r, 10)}.${int(r, 20)}.${int(r, 10)}-${1 + int(r, 5)}${int(r, 3) ? '' : `+deb12u${1 + int(r, 4)}`}` },
-  { ecosystem: 'Debian:11', share: 0.1, names: 4000, version: (r) => `${int(r, 10)}.${int(r, 20)}-${1 + int(r, 5)}+deb11u${1 + int(r, 4)}` },
-  { ecosystem: 'Ubuntu:22.04:LTS', share: 0.1, names: 4000, version: (r) => `${int(r, 10)}.${int(r, 20)}-${1 + int(r, 5)}ubuntu${int(r, 3)}.${int(r, 4)}` },
+  {
+    ecosystem: 'Debian:12',
+    share: 0.2,
+    names: 4000,
+    version: (r) =>
+      `${int(r, 3) ? '' : '1:'}${int(r, 10)}.${int(r, 20)}.${int(r, 10)}-${1 + int(r, 5)}${int(r, 3) ? '' : `+deb12u${1 + int(r, 4)}`}`,
+  },
+  {
+    ecosystem: 'Debian:11',
+    share: 0.1,
+    names: 4000,
+    version: (r) => `${int(r, 10)}.${int(r, 20)}-${1 + int(r, 5)}+deb11u${1 + int(r, 4)}`,
+  },
+  {
+    ecosystem: 'Ubuntu:22.04:LTS',
+    share: 0.1,
+    names: 4000,
+    version: (r) => `${int(r, 10)}.${int(r, 20)}-${1 + int(r, 5)}ubuntu${int(r, 3)}.${int(r, 4)}`,
+  },
   { ecosystem: 'Alpine:v3.20', share: 0.05, names: 2000, version: (r) => `${int(r, 10)}.${int(r, 20)}.${int(r, 10)}-r${int(r, 5)}` },
   { ecosystem: 'npm', share: 0.25, names: 20000, version: (r) => `${int(r, 10)}.${int(r, 20)}.${int(r, 30)}` },
   { ecosystem: 'PyPI', share: 0.15, names: 12000, version: (r) => `${int(r, 10)}.${int(r, 20)}.${int(r, 30)}` },
@@ -45,7 +61,13 @@ const ECOS: Eco[] = [
 ];
 
 const pkgName = (eco: string, i: number) =>
-  eco.startsWith('Go') ? `github.com/org${i % 97}/mod${i}` : eco.startsWith('Maven') ? `org.example${i % 31}:artifact-${i}` : eco.startsWith('PyPI') ? `Py_Package.${i}` : `pkg-${i}`;
+  eco.startsWith('Go')
+    ? `github.com/org${i % 97}/mod${i}`
+    : eco.startsWith('Maven')
+      ? `org.example${i % 31}:artifact-${i}`
+      : eco.startsWith('PyPI')
+        ? `Py_Package.${i}`
+        : `pkg-${i}`;
 
 function pickEco(r: () => number): Eco {
   let x = r();
@@ -76,7 +98,10 @@ function* records(): Generator<object> {
           ...(eco.ecosystem.startsWith('Debian') ? { ecosystem_specific: { urgency: 'medium' } } : {}),
         },
       ],
-      references: [{ type: 'ADVISORY', url: `https://example.org/advisories/BENCH-${i}` }, { type: 'WEB', url: `https://nvd.nist.gov/vuln/detail/${cve}` }],
+      references: [
+        { type: 'ADVISORY', url: `https://example.org/advisories/BENCH-${i}` },
+        { type: 'WEB', url: `https://nvd.nist.gov/vuln/detail/${cve}` },
+      ],
     };
   }
 }
@@ -95,7 +120,17 @@ function inventory(): Package[] {
       const name = pkgName('Debian:12', int(r, deb.names));
       const v = deb.version(r);
       const m = /^(?:(\d+):)?(.*)-([^-]+)$/.exec(v);
-      out.push({ name: `${name}-bin`, version: m?.[2] ?? v, ...(m?.[3] ? { release: m[3] } : {}), type: 'deb', purl: `pkg:deb/debian/${name}-bin`, srcName: name, srcVersion: m?.[2] ?? v, ...(m?.[1] ? { srcEpoch: Number(m[1]) } : {}), ...(m?.[3] ? { srcRelease: m[3] } : {}) });
+      out.push({
+        name: `${name}-bin`,
+        version: m?.[2] ?? v,
+        ...(m?.[3] ? { release: m[3] } : {}),
+        type: 'deb',
+        purl: `pkg:deb/debian/${name}-bin`,
+        srcName: name,
+        srcVersion: m?.[2] ?? v,
+        ...(m?.[1] ? { srcEpoch: Number(m[1]) } : {}),
+        ...(m?.[3] ? { srcRelease: m[3] } : {}),
+      });
     } else {
       const eco = ECOS.find((e) => e.ecosystem === (kind === 'npm' ? 'npm' : 'PyPI')) as Eco;
       const name = pkgName(eco.ecosystem, int(r, eco.names));
@@ -106,12 +141,20 @@ function inventory(): Package[] {
 }
 
 /** Baseline: every record in memory, scanned linearly for each package. */
-function linearScan(all: readonly { id: string; affected: { package: { ecosystem: string; name: string }; ranges: never[] }[] }[], pkgs: readonly Package[]): number {
+function linearScan(
+  all: readonly { id: string; affected: { package: { ecosystem: string; name: string }; ranges: never[] }[] }[],
+  pkgs: readonly Package[],
+): number {
   let hits = 0;
   for (const p of pkgs) {
     const [eco, name, version, scheme] =
       p.type === 'deb'
-        ? ['Debian:12', p.srcName ?? p.name, `${p.srcEpoch ? `${p.srcEpoch}:` : ''}${p.srcVersion}${p.srcRelease ? `-${p.srcRelease}` : ''}`, 'Debian']
+        ? [
+            'Debian:12',
+            p.srcName ?? p.name,
+            `${p.srcEpoch ? `${p.srcEpoch}:` : ''}${p.srcVersion}${p.srcRelease ? `-${p.srcRelease}` : ''}`,
+            'Debian',
+          ]
         : p.type === 'npm'
           ? ['npm', p.name, p.version, 'npm']
           : ['PyPI', normalisePackageName('PyPI', p.name), p.version, 'PyPI'];
@@ -133,7 +176,9 @@ try {
   const built = await buildDatabase({ records: recordText(), out });
   const buildS = (performance.now() - t0) / 1000;
   const mb = (await stat(out)).size / (1024 * 1024);
-  console.log(`build: ${built.metadata.records} records (${built.metadata.skipped} skipped) in ${buildS.toFixed(2)} s, ${mb.toFixed(1)} MB`);
+  console.log(
+    `build: ${built.metadata.records} records (${built.metadata.skipped} skipped) in ${buildS.toFixed(2)} s, ${mb.toFixed(1)} MB`,
+  );
 
   const pkgs = inventory();
   const os: OsInfo = { family: 'debian', name: '12.5' };
@@ -145,7 +190,9 @@ try {
   db.match(pkgs, os);
   const warmMs = performance.now() - t2;
   db.close();
-  console.log(`match: ${pkgs.length} packages → ${findings.length} findings in ${matchMs.toFixed(1)} ms cold, ${warmMs.toFixed(1)} ms warm`);
+  console.log(
+    `match: ${pkgs.length} packages → ${findings.length} findings in ${matchMs.toFixed(1)} ms cold, ${warmMs.toFixed(1)} ms warm`,
+  );
 
   const t3 = performance.now();
   const all = [...records()].map((r) => JSON.parse(JSON.stringify(r)) as Parameters<typeof linearScan>[0][number]);
@@ -158,7 +205,9 @@ try {
   const check = openDatabase(out);
   const dbHits = check.match(sample, os).length;
   check.close();
-  console.log(`baseline: JSON.parse of all records ${parseMs.toFixed(0)} ms; linear scan ${scanMs.toFixed(0)} ms for 2,000 packages (${sample.length} measured, ${baseHits} findings; database: ${dbHits})`);
+  console.log(
+    `baseline: JSON.parse of all records ${parseMs.toFixed(0)} ms; linear scan ${scanMs.toFixed(0)} ms for 2,000 packages (${sample.length} measured, ${baseHits} findings; database: ${dbHits})`,
+  );
   if (baseHits !== dbHits) console.log(`WARNING: baseline found ${baseHits}, database ${dbHits}`);
   console.log(
     `baseline_parse_all_ms=${parseMs.toFixed(0)} baseline_linear_scan_2000_pkgs_ms=${scanMs.toFixed(0)} vulndb_build_s=${buildS.toFixed(2)} vulndb_mb=${mb.toFixed(1)} match_2000_pkgs_ms=${matchMs.toFixed(1)}`,

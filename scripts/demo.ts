@@ -87,20 +87,24 @@ async function waitFor<T>(what: string, probe: () => Promise<T | undefined>, tim
 function postTls(url: string, ca: string, body: unknown): Promise<{ status: number; json: any }> {
   return new Promise((resolve, reject) => {
     const data = JSON.stringify(body);
-    const req = https.request(url, { method: 'POST', ca, agent: false, headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(data) } }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (c: Buffer) => chunks.push(c));
-      res.on('end', () => {
-        const text = Buffer.concat(chunks).toString('utf8');
-        let json: unknown = text;
-        try {
-          json = JSON.parse(text);
-        } catch {
-          // kept as text
-        }
-        resolve({ status: res.statusCode ?? 0, json });
-      });
-    });
+    const req = https.request(
+      url,
+      { method: 'POST', ca, agent: false, headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(data) } },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', () => {
+          const text = Buffer.concat(chunks).toString('utf8');
+          let json: unknown = text;
+          try {
+            json = JSON.parse(text);
+          } catch {
+            // kept as text
+          }
+          resolve({ status: res.statusCode ?? 0, json });
+        });
+      },
+    );
     req.on('error', reject);
     req.setTimeout(15_000, () => req.destroy(new Error(`no answer from ${url} within 15 s`)));
     req.end(data);
@@ -141,7 +145,12 @@ async function upsert(collection: string, id: string, document: unknown): Promis
   return `${r.status === 201 ? 'created' : 'updated'} ${collection}/${id} (version ${r.json?.version})`;
 }
 
-const bus = await connectBus({ servers: state.nats.url, name: 'assay-demo', user: state.nats.demo!.user, password: state.nats.demo!.password });
+const bus = await connectBus({
+  servers: state.nats.url,
+  name: 'assay-demo',
+  user: state.nats.demo!.user,
+  password: state.nats.demo!.password,
+});
 let exitCode = 1;
 try {
   const verdicts = await bus.js.views.kv(Buckets.verdicts.name, { bindOnly: true });
@@ -151,15 +160,23 @@ try {
     return e && e.operation === 'PUT' ? fromBinary(VerdictSchema, e.value) : undefined;
   };
   const finalVerdict = (digest: string, timeoutMs: number) =>
-    waitFor(`the verdict for ${digest}`, async () => {
-      const v = await verdictOf(digest);
-      return v && v.compliance !== Compliance.PENDING && v.compliance !== Compliance.UNSPECIFIED ? v : undefined;
-    }, timeoutMs);
+    waitFor(
+      `the verdict for ${digest}`,
+      async () => {
+        const v = await verdictOf(digest);
+        return v && v.compliance !== Compliance.PENDING && v.compliance !== Compliance.UNSPECIFIED ? v : undefined;
+      },
+      timeoutMs,
+    );
 
   const esUrl = state.esUrl?.replace(/\/+$/, '');
   const dataStream = process.env.AUDIT_ES_DATA_STREAM ?? 'logs-assay.audit-default';
   const esCount = async (): Promise<number> => {
-    const res = await fetch(`${esUrl}/${dataStream}/_count`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' });
+    const res = await fetch(`${esUrl}/${dataStream}/_count`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: '{}',
+    });
     if (res.status === 404) return 0;
     if (res.status !== 200) throw new Error(`Elasticsearch _count: ${res.status} ${await res.text()}`);
     return ((await res.json()) as { count: number }).count;
@@ -170,7 +187,10 @@ try {
   const esBefore = esUrl ? await esCount() : 0;
   const auditCount = async (): Promise<number> => (stream ? (await stream.update()).events : (await esCount()) - esBefore);
 
-  const runId = new Date().toISOString().replace(/[-:.TZ]/g, '').slice(0, 17);
+  const runId = new Date()
+    .toISOString()
+    .replace(/[-:.TZ]/g, '')
+    .slice(0, 17);
   step('Building the images');
   const { demo, clean } = await buildDemoImages({ runId });
   say(`    demo image  (Debian bookworm + ssl-cert, PostgreSQL-like): ${demo.digest}`);
@@ -178,7 +198,9 @@ try {
 
   step(`Policies through the policy REST API (${policyUrl})`);
   say(`    ${await upsert('policies', IMAGE_POLICY, imagePolicyDocument())}: sensitive-data control, block`);
-  say(`    ${await upsert('runtime-policies', RUNTIME_POLICY, runtimePolicyDocument(demo.platform))}: enforce in namespace ${DEMO_NAMESPACE}`);
+  say(
+    `    ${await upsert('runtime-policies', RUNTIME_POLICY, runtimePolicyDocument(demo.platform))}: enforce in namespace ${DEMO_NAMESPACE}`,
+  );
 
   const tag = `run-${runId}`;
   const demoRef = `${registry.host}/demo/postgres:${tag}`;
@@ -207,7 +229,8 @@ try {
   step(`Admission webhook (${webhook.url}/validate, CREATE Deployment in ${DEMO_NAMESPACE})`);
   const review = async (uid: string, name: string, image: string) => {
     const res = await postTls(`${webhook.url}/validate`, ca, deploymentReview(uid, DEMO_NAMESPACE, name, [image]));
-    if (res.status !== 200 || res.json?.response?.uid !== uid) throw new Error(`webhook answer for ${image}: ${res.status} ${show(res.json)}`);
+    if (res.status !== 200 || res.json?.response?.uid !== uid)
+      throw new Error(`webhook answer for ${image}: ${res.status} ${show(res.json)}`);
     const r = res.json.response as { uid: string; allowed: boolean; status?: { code?: number; message?: string } };
     say(`    ${image}: ${r.allowed ? 'allowed' : `denied (${r.status?.code ?? '?'})`}`);
     if (!r.allowed && r.status?.message) say(`      ${r.status.message.split('\n').join('\n      ')}`);
@@ -216,11 +239,18 @@ try {
   const rDemo = await review(`demo-${runId}-postgres`, 'postgres', demoRef);
   const rClean = await review(`demo-${runId}-hello`, 'hello', cleanRef);
   const rGhost = await review(`demo-${runId}-ghost`, 'ghost', `${registry.host}/demo/never-pushed:1.0`);
-  expect(!rDemo.allowed && /\/etc\/ssl\/private\/ssl-cert-snakeoil\.key/.test(rDemo.status?.message ?? ''), 'the demo image is denied, naming /etc/ssl/private/ssl-cert-snakeoil.key');
+  expect(
+    !rDemo.allowed && /\/etc\/ssl\/private\/ssl-cert-snakeoil\.key/.test(rDemo.status?.message ?? ''),
+    'the demo image is denied, naming /etc/ssl/private/ssl-cert-snakeoil.key',
+  );
   expect(rClean.allowed, 'the clean image is allowed');
   expect(!rGhost.allowed, 'the unregistered image is denied');
 
-  step(esUrl ? `Audit events (Elasticsearch ${esUrl}, ${dataStream})` : `Audit events (JetStream stream ${Streams.audit.name}; set ES_URL for Elasticsearch)`);
+  step(
+    esUrl
+      ? `Audit events (Elasticsearch ${esUrl}, ${dataStream})`
+      : `Audit events (JetStream stream ${Streams.audit.name}; set ES_URL for Elasticsearch)`,
+  );
   // The three admission decisions (in the stream: exactly these reviews' uids; in Elasticsearch:
   // at least three new documents); then a moment for the rest (policy changes, scans).
   const uids = [rDemo, rClean, rGhost].map((r) => r.uid);
@@ -244,14 +274,18 @@ try {
       .map(([k, n]) => `${k}=${n}`)
       .join(' ');
     say(`    ${t.events} audit events from this run in ${t.messages} stream messages: ${kinds}`);
-    expect(uids.every((u) => t.admissionUids.has(u)), 'an admission audit event for each of the three reviews');
+    expect(
+      uids.every((u) => t.admissionUids.has(u)),
+      'an admission audit event for each of the three reviews',
+    );
   } else {
     say(`    ${auditEvents} audit events from this run`);
   }
 
   const denied = [rDemo, rGhost].filter((r) => !r.allowed).length;
   const allowed = [rClean].filter((r) => r.allowed).length;
-  if (problems.length > 0) process.stderr.write(`demo: ${problems.length} expectation(s) failed:\n${problems.map((p) => `  - ${p}`).join('\n')}\n`);
+  if (problems.length > 0)
+    process.stderr.write(`demo: ${problems.length} expectation(s) failed:\n${problems.map((p) => `  - ${p}`).join('\n')}\n`);
   say('');
   say(`demo: denied=${denied} allowed=${allowed} audit_events=${auditEvents} push_to_verdict_ms=${pushToVerdictMs}`);
   exitCode = problems.length === 0 ? 0 : 1;

@@ -30,7 +30,14 @@ const SYSTEM_PACKAGES = {
     rpm: 'rpm',
     openssl: 'openssl',
   },
-  bench: { 'nats-server': 'nats-server', 'docker-registry': 'docker-registry', skopeo: 'skopeo', umoci: 'umoci', mmdebstrap: 'mmdebstrap', openssl: 'openssl' },
+  bench: {
+    'nats-server': 'nats-server',
+    'docker-registry': 'docker-registry',
+    skopeo: 'skopeo',
+    umoci: 'umoci',
+    mmdebstrap: 'mmdebstrap',
+    openssl: 'openssl',
+  },
 };
 
 // Installed when they can be (root with apt), else named in a warning: the stack starts without
@@ -47,7 +54,7 @@ const COMMANDS = {
     if (args.length === 0) {
       const fmt = await run(process.execPath, [prettierPath(), '--check', '--log-level=warn', ...FORMATTED]);
       if (fmt !== 0) {
-        log('formatting differs from Prettier\'s in the files above: run `npm run format`');
+        log("formatting differs from Prettier's in the files above: run `npm run format`");
         return fmt;
       }
     }
@@ -62,7 +69,9 @@ const COMMANDS = {
   bench: () => {
     const [name, ...rest] = args;
     const available = existsSync(join(root, 'bench'))
-      ? readdirSync(join(root, 'bench')).filter((f) => f.endsWith('.bench.ts')).map((f) => f.replace(/\.bench\.ts$/, ''))
+      ? readdirSync(join(root, 'bench'))
+          .filter((f) => f.endsWith('.bench.ts'))
+          .map((f) => f.replace(/\.bench\.ts$/, ''))
       : [];
     if (!name || !available.includes(name)) {
       console.error(`assay: usage: npm run bench -- <name>; available: ${available.join(', ') || '(none)'}`);
@@ -122,13 +131,19 @@ async function ensureNode24() {
   const prefix = join(root, '.toolchain', `node${REQUIRED_MAJOR}`);
   const bin = join(prefix, 'node_modules', pkg, 'bin', 'node');
   if (!existsSync(bin)) {
-    log(`Node ${process.versions.node} is older than ${REQUIRED_MAJOR}; installing ${pkg}@${REQUIRED_MAJOR} from the npm registry into .toolchain/`);
+    log(
+      `Node ${process.versions.node} is older than ${REQUIRED_MAJOR}; installing ${pkg}@${REQUIRED_MAJOR} from the npm registry into .toolchain/`,
+    );
     mkdirSync(prefix, { recursive: true });
     writeFileSync(join(prefix, 'package.json'), JSON.stringify({ name: 'assay-toolchain', private: true }) + '\n');
-    const r = spawnSync(npmCommand(), ['install', '--no-save', '--no-package-lock', '--no-audit', '--no-fund', '--loglevel=error', `${pkg}@${REQUIRED_MAJOR}`], {
-      cwd: prefix,
-      stdio: 'inherit',
-    });
+    const r = spawnSync(
+      npmCommand(),
+      ['install', '--no-save', '--no-package-lock', '--no-audit', '--no-fund', '--loglevel=error', `${pkg}@${REQUIRED_MAJOR}`],
+      {
+        cwd: prefix,
+        stdio: 'inherit',
+      },
+    );
     if (r.status !== 0 || !existsSync(bin)) {
       log(`could not install ${pkg}@${REQUIRED_MAJOR} (npm exited ${r.status}); install Node ${REQUIRED_MAJOR} yourself and retry`);
       process.exit(1);
@@ -162,7 +177,10 @@ function ensureDependencies() {
   if (existsSync(stamp) && readFileSync(stamp, 'utf8') === want && existsSync(tscPath())) return;
   const useCi = existsSync(join(root, 'package-lock.json')) && process.env.CI === 'true';
   log(`installing dependencies (npm ${useCi ? 'ci' : 'install'})`);
-  const r = spawnSync(npmCommand(), [useCi ? 'ci' : 'install', '--no-audit', '--no-fund', '--loglevel=error'], { cwd: root, stdio: 'inherit' });
+  const r = spawnSync(npmCommand(), [useCi ? 'ci' : 'install', '--no-audit', '--no-fund', '--loglevel=error'], {
+    cwd: root,
+    stdio: 'inherit',
+  });
   if (r.status !== 0) {
     log(`npm ${useCi ? 'ci' : 'install'} failed (exit ${r.status})`);
     process.exit(1);
@@ -176,7 +194,13 @@ function hasBinary(name) {
 }
 
 function missingPackages(wanted) {
-  return [...new Set(Object.entries(wanted ?? {}).filter(([bin]) => !hasBinary(bin)).map(([, pkg]) => pkg))];
+  return [
+    ...new Set(
+      Object.entries(wanted ?? {})
+        .filter(([bin]) => !hasBinary(bin))
+        .map(([, pkg]) => pkg),
+    ),
+  ];
 }
 
 function aptInstall(pkgs) {
@@ -194,7 +218,8 @@ function ensureSystemPackages(cmd) {
   if (missing.length === 0 && optional.length === 0) return;
   const canInstall = typeof process.getuid === 'function' && process.getuid() === 0 && hasBinary('apt-get');
   if (!canInstall) {
-    if (optional.length > 0) log(`optional Debian packages missing for \`npm ${cmd}\`: ${optional.join(' ')} (sudo apt-get install -y ${optional.join(' ')})`);
+    if (optional.length > 0)
+      log(`optional Debian packages missing for \`npm ${cmd}\`: ${optional.join(' ')} (sudo apt-get install -y ${optional.join(' ')})`);
     if (missing.length === 0) return;
     log(`missing Debian packages for \`npm ${cmd}\`: ${missing.join(' ')}`);
     log(`install them with: sudo apt-get install -y ${missing.join(' ')}`);

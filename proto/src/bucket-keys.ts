@@ -27,7 +27,7 @@ export function encodeBucketKey(s: string): string {
 
 export function decodeBucketKey(key: string): string {
   const bytes: number[] = [];
-  for (let i = 0; i < key.length; ) {
+  for (let i = 0; i < key.length;) {
     if (key[i] === '=' && /^[0-9A-F]{2}$/.test(key.slice(i + 1, i + 3))) {
       bytes.push(parseInt(key.slice(i + 1, i + 3), 16));
       i += 3;

@@ -21,10 +21,4 @@ export {
   type Topology,
 } from './names.ts';
 export { decodeBucketKey, digestBucketKey, encodeBucketKey, tagBucketKey } from './bucket-keys.ts';
-export {
-  natsPermissions,
-  natsPermissionsConfig,
-  SERVICE_NAMES,
-  type NatsPermissions,
-  type ServiceName,
-} from './permissions.ts';
+export { natsPermissions, natsPermissionsConfig, SERVICE_NAMES, type NatsPermissions, type ServiceName } from './permissions.ts';

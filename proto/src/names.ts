@@ -190,7 +190,8 @@ export const Buckets = {
     name: 'deployment',
     // A few versions: after a deliberate move to another store, the one it replaced stays readable.
     history: 5,
-    description: 'Which store the deployment uses (key store) and which store last reconciled each document bucket (written-by.<bucket>), JSON; written by policy and scanner',
+    description:
+      'Which store the deployment uses (key store) and which store last reconciled each document bucket (written-by.<bucket>), JSON; written by policy and scanner',
   },
 } as const satisfies Record<string, BucketSpec>;
 

@@ -55,10 +55,41 @@ export function ensureTls(stateDir: string): TlsFiles | undefined {
   if (!hasBinary('openssl')) return undefined;
   mkdirSync(dir, { recursive: true, mode: 0o700 });
   const openssl = (args: string[]) => execFileSync('openssl', args, { cwd: dir, stdio: 'pipe' });
-  openssl(['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '3650', '-subj', '/CN=assay-local-ca', '-keyout', 'ca.key', '-out', 'ca.crt']);
+  openssl([
+    'req',
+    '-x509',
+    '-newkey',
+    'rsa:2048',
+    '-nodes',
+    '-days',
+    '3650',
+    '-subj',
+    '/CN=assay-local-ca',
+    '-keyout',
+    'ca.key',
+    '-out',
+    'ca.crt',
+  ]);
   writeFileSync(join(dir, 'server.ext'), 'subjectAltName=IP:127.0.0.1,DNS:localhost\nextendedKeyUsage=serverAuth\n');
   openssl(['req', '-newkey', 'rsa:2048', '-nodes', '-subj', '/CN=assay-admission', '-keyout', 'server.key', '-out', 'server.csr']);
-  openssl(['x509', '-req', '-in', 'server.csr', '-CA', 'ca.crt', '-CAkey', 'ca.key', '-set_serial', String(Date.now()), '-days', '825', '-extfile', 'server.ext', '-out', 'server.crt']);
+  openssl([
+    'x509',
+    '-req',
+    '-in',
+    'server.csr',
+    '-CA',
+    'ca.crt',
+    '-CAkey',
+    'ca.key',
+    '-set_serial',
+    String(Date.now()),
+    '-days',
+    '825',
+    '-extfile',
+    'server.ext',
+    '-out',
+    'server.crt',
+  ]);
   return files;
 }
 
@@ -111,7 +142,8 @@ export async function startRegistry(opts: {
   const url = `http://127.0.0.1:${opts.port}`;
   const deadline = Date.now() + (opts.timeoutMs ?? 20_000);
   while (Date.now() < deadline) {
-    if (child.exitStatus) throw new Error(`docker-registry exited at start (${child.exitStatus.description}); see ${join(dir, 'registry.log')}`);
+    if (child.exitStatus)
+      throw new Error(`docker-registry exited at start (${child.exitStatus.description}); see ${join(dir, 'registry.log')}`);
     try {
       const res = await fetch(`${url}/v2/`, { signal: AbortSignal.timeout(1000) });
       if (res.status === 200) return { url, host: `127.0.0.1:${opts.port}`, child };

@@ -108,7 +108,8 @@ export function createFormatter(opts: FormatterOptions): LogFormatter {
         if (obj !== null && typeof obj === 'object' && !Array.isArray(obj)) {
           const o = obj as Record<string, unknown>;
           const rawLevel = o.level;
-          const level = typeof rawLevel === 'number' ? (PINO_LEVELS[rawLevel] ?? String(rawLevel)) : typeof rawLevel === 'string' ? rawLevel : 'info';
+          const level =
+            typeof rawLevel === 'number' ? (PINO_LEVELS[rawLevel] ?? String(rawLevel)) : typeof rawLevel === 'string' ? rawLevel : 'info';
           const msg = typeof o.msg === 'string' ? o.msg : typeof o.message === 'string' ? o.message : '';
           return render(o.time, service, level, msg, o);
         }

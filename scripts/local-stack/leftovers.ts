@@ -43,7 +43,10 @@ export async function cleanUpLeftovers(stateFile: string, log: (level: string, m
     { pid: state.nats?.pid, expect: 'nats-server' },
     { pid: state.registry?.pid, expect: 'docker-registry' },
     ...(state.services ?? []).map((s) => ({ pid: s.pid, expect: `services/${s.name}/src/main.ts` })),
-  ].filter((p): p is { pid: number; expect: string } => typeof p.pid === 'number' && p.pid > 0 && isAlive(p.pid) && cmdline(p.pid).includes(p.expect));
+  ].filter(
+    (p): p is { pid: number; expect: string } =>
+      typeof p.pid === 'number' && p.pid > 0 && isAlive(p.pid) && cmdline(p.pid).includes(p.expect),
+  );
   const signalAll = (sig: NodeJS.Signals) => {
     for (const p of leftovers) {
       // Only while the pid still runs what we started (never a reused pid).
@@ -59,9 +62,11 @@ export async function cleanUpLeftovers(stateFile: string, log: (level: string, m
   // SIGTERM first (nats-server flushes JetStream), SIGKILL for whatever is still there after 5 s.
   signalAll('SIGTERM');
   let deadline = Date.now() + 5000;
-  while (leftovers.some((p) => isAlive(p.pid) && cmdline(p.pid).includes(p.expect)) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+  while (leftovers.some((p) => isAlive(p.pid) && cmdline(p.pid).includes(p.expect)) && Date.now() < deadline)
+    await new Promise((r) => setTimeout(r, 50));
   signalAll('SIGKILL');
   deadline = Date.now() + 5000;
-  while (leftovers.some((p) => isAlive(p.pid) && cmdline(p.pid).includes(p.expect)) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+  while (leftovers.some((p) => isAlive(p.pid) && cmdline(p.pid).includes(p.expect)) && Date.now() < deadline)
+    await new Promise((r) => setTimeout(r, 50));
   await rm(stateFile, { force: true });
 }

@@ -33,7 +33,11 @@ export async function ensureUsers(dir: string, names: readonly string[]): Promis
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw new Error(`cannot read ${file}: ${(err as Error).message}`);
   }
-  const byName = new Map(users.filter((u) => u && typeof u.user === 'string' && typeof u.password === 'string' && typeof u.hash === 'string').map((u) => [u.user, u]));
+  const byName = new Map(
+    users
+      .filter((u) => u && typeof u.user === 'string' && typeof u.password === 'string' && typeof u.hash === 'string')
+      .map((u) => [u.user, u]),
+  );
   let changed = byName.size !== users.length;
   for (const name of names) {
     if (byName.has(name)) continue;
@@ -103,7 +107,8 @@ export async function startNats(opts: {
   const portsFile = join(opts.dir, `nats-server_${child.pid}.ports`);
   const deadline = Date.now() + (opts.timeoutMs ?? 20_000);
   while (Date.now() < deadline) {
-    if (child.exitStatus) throw new Error(`nats-server exited at start (${child.exitStatus.description}); see ${join(opts.dir, 'nats-server.log')}`);
+    if (child.exitStatus)
+      throw new Error(`nats-server exited at start (${child.exitStatus.description}); see ${join(opts.dir, 'nats-server.log')}`);
     try {
       const ports = JSON.parse(await readFile(portsFile, 'utf8')) as { nats?: string[] };
       const url = ports.nats?.[0];

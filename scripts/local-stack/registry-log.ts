@@ -46,7 +46,10 @@ export function classifyRegistryLine(line: string): RegistryLogLine | undefined 
     const what = `${method} ${uri}: 404 ${code}`;
     // A push probing for blobs it has not uploaded yet: routine, shown only when debugging.
     if (code === 'blob unknown') return { level: 'debug', message: `docker-registry: ${what} (a push checking which layers to upload)` };
-    return { level: 'info', message: `docker-registry: ${what} (not in the registry: an image never pushed or deleted; not a registry fault)` };
+    return {
+      level: 'info',
+      message: `docker-registry: ${what} (not in the registry: an image never pushed or deleted; not a registry fault)`,
+    };
   }
   return { level: level === 'error' ? 'error' : 'fatal', message: `docker-registry: ${line}` };
 }

@@ -22,7 +22,9 @@ export class RestartBackoff {
     this.maxMs = opts.maxMs ?? 30_000;
     this.resetAfterMs = opts.resetAfterMs ?? 60_000;
     if (!(this.baseMs > 0) || !(this.maxMs >= this.baseMs) || !(this.resetAfterMs >= 0)) {
-      throw new Error(`restart backoff needs 0 < baseMs <= maxMs and resetAfterMs >= 0 (got ${this.baseMs}, ${this.maxMs}, ${this.resetAfterMs})`);
+      throw new Error(
+        `restart backoff needs 0 < baseMs <= maxMs and resetAfterMs >= 0 (got ${this.baseMs}, ${this.maxMs}, ${this.resetAfterMs})`,
+      );
     }
   }
 

@@ -39,7 +39,14 @@ export function serviceEnv(name: ServiceName, c: ServiceEnvContext): Record<stri
     case 'policy':
       return { POLICY_API_TOKEN: secrets.policyApiToken, POLICY_API_USER: env.POLICY_API_USER ?? 'local' };
     case 'admission':
-      return tls && webhookPort ? { ADMISSION_TLS_CERT: tls.serverCert, ADMISSION_TLS_KEY: tls.serverKey, ADMISSION_HOST: '127.0.0.1', ADMISSION_PORT: String(webhookPort) } : {};
+      return tls && webhookPort
+        ? {
+            ADMISSION_TLS_CERT: tls.serverCert,
+            ADMISSION_TLS_KEY: tls.serverKey,
+            ADMISSION_HOST: '127.0.0.1',
+            ADMISSION_PORT: String(webhookPort),
+          }
+        : {};
     case 'audit':
       // Without ES_URL there is no Elasticsearch to deliver to: events stay in ASSAY_AUDIT.
       return env.ES_URL ? { AUDIT_ES_URL: env.ES_URL } : { AUDIT_ES_ENABLED: 'false' };

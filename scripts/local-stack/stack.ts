@@ -82,10 +82,12 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     const m = /^\[\d+\] \S+ \S+ \[(WRN|ERR|FTL)\] (.*)$/.exec(line);
     if (m) log(m[1] === 'WRN' ? 'warn' : m[1] === 'ERR' ? 'error' : 'fatal', `nats-server: ${m[2]}`);
   };
-  const nats: NatsProcess = await startNats({ dir: natsDir, port: natsPort, users: [...users.values()], onLine: onNatsLine }).catch(async (err: unknown) => {
-    await releaseReservations();
-    throw err;
-  });
+  const nats: NatsProcess = await startNats({ dir: natsDir, port: natsPort, users: [...users.values()], onLine: onNatsLine }).catch(
+    async (err: unknown) => {
+      await releaseReservations();
+      throw err;
+    },
+  );
   log('info', 'nats-server listening', { url: nats.url, nats_pid: nats.child.pid, state: natsDir });
 
   let registry: RegistryProcess | undefined;
@@ -115,7 +117,9 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       log('warn', `no local registry: ${err instanceof Error ? err.message : String(err)}`);
     }
   }
-  const registries = registry ? JSON.stringify([{ name: 'local', url: registry.url, insecure: true, trustNotifications: true }]) : undefined;
+  const registries = registry
+    ? JSON.stringify([{ name: 'local', url: registry.url, insecure: true, trustNotifications: true }])
+    : undefined;
   const webhookUrl = tls && webhookPort ? `https://127.0.0.1:${webhookPort}` : undefined;
   const demoUser = users.get(DEMO_USER)!;
   const extraEnv = (name: ServiceName) => serviceEnv(name, { env, secrets, registries, tls, webhookPort });
@@ -137,7 +141,9 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     ready: everReady,
     nats: { pid: natsSup.child!.pid, url: nats.url, demo: { user: demoUser.user, password: demoUser.password } },
     services: infos,
-    ...(registry ? { registry: { pid: registrySup?.child?.pid ?? registry.child.pid, url: registry.url, host: registry.host, name: 'local' } } : {}),
+    ...(registry
+      ? { registry: { pid: registrySup?.child?.pid ?? registry.child.pid, url: registry.url, host: registry.host, name: 'local' } }
+      : {}),
     ...(tls && webhookUrl ? { webhook: { url: webhookUrl, caCert: tls.caCert } } : {}),
     policyApi: { url: infos.find((i) => i.name === 'policy')?.url, token: secrets.policyApiToken },
     ...(env.ES_URL ? { esUrl: env.ES_URL } : {}),
@@ -203,10 +209,14 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     void sup.start();
     return sup;
   };
-  const natsSup = superviseServer('nats-server', nats.child, async () =>
-    (await startNats({ dir: natsDir, port: nats.port, users: [...users.values()], onLine: onNatsLine })).child,
+  const natsSup = superviseServer(
+    'nats-server',
+    nats.child,
+    async () => (await startNats({ dir: natsDir, port: nats.port, users: [...users.values()], onLine: onNatsLine })).child,
   );
-  const registrySup = registry ? superviseServer('docker-registry', registry.child, async () => (await startLocalRegistry(Number(new URL(registry!.url).port))).child) : undefined;
+  const registrySup = registry
+    ? superviseServer('docker-registry', registry.child, async () => (await startLocalRegistry(Number(new URL(registry!.url).port))).child)
+    : undefined;
 
   /** After a restart: waits for the new process to answer /readyz 200, and says so. */
   const readyAgain = async (info: ServiceInfo, child: Child) => {
@@ -261,9 +271,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
 
     // The launcher sets the services' NATS and HTTP settings; anything else (LOG_LEVEL,
     // ASSAY_CONFIG_FILE, proxies) passes through.
-    const inherited = Object.fromEntries(
-      Object.entries(env).filter(([k]) => !/^(NATS_.*|HTTP_HOST|HTTP_PORT|SERVICE_INSTANCE)$/.test(k)),
-    );
+    const inherited = Object.fromEntries(Object.entries(env).filter(([k]) => !/^(NATS_.*|HTTP_HOST|HTTP_PORT|SERVICE_INSTANCE)$/.test(k)));
     for (const [i, svc] of SERVICES.entries()) {
       if (stopping) break;
       const wanted = options.basePort === undefined ? svc.port : options.basePort === 0 ? 0 : options.basePort + i;

@@ -37,7 +37,10 @@ describe('admission: dry runs without side effects', () => {
     const pending = digestFor('dry-pending');
     await stack.putTag('registry.local/team/good:v1', good);
     await stack.putVerdict(good, verdict(Compliance.COMPLIANT));
-    await stack.putVerdict(bad, verdict(Compliance.NON_COMPLIANT, [{ policy: 'baseline', control: 'secrets', message: 'private key at /etc/ssl/private/key.pem' }]));
+    await stack.putVerdict(
+      bad,
+      verdict(Compliance.NON_COMPLIANT, [{ policy: 'baseline', control: 'secrets', message: 'private key at /etc/ssl/private/key.pem' }]),
+    );
     await stack.putVerdict(pending, verdict(Compliance.PENDING));
     await stack.putPolicy(runtimePolicy('prod'));
     const svc = await stack.service({ ADMISSION_AUDIT_BATCH_LINGER: '0' });
@@ -81,8 +84,16 @@ describe('admission: dry runs without side effects', () => {
       const res = await post(stack.agent, `${base}/${r.route}`, r.body);
       assert.equal(res.json.response.allowed, r.allowed);
     }
-    await waitFor('the real reviews published', async () => ((await lastSeq(Streams.scans.name)) === scans0 + 1 && svc.api!.outbox.published === 5 ? true : undefined));
-    assert.ok(seen.some((s) => s.startsWith('assay.audit.')), `audit published: ${seen.join(', ')}`);
-    assert.ok(seen.some((s) => s.startsWith('assay.scan')), `scan requested: ${seen.join(', ')}`);
+    await waitFor('the real reviews published', async () =>
+      (await lastSeq(Streams.scans.name)) === scans0 + 1 && svc.api!.outbox.published === 5 ? true : undefined,
+    );
+    assert.ok(
+      seen.some((s) => s.startsWith('assay.audit.')),
+      `audit published: ${seen.join(', ')}`,
+    );
+    assert.ok(
+      seen.some((s) => s.startsWith('assay.scan')),
+      `scan requested: ${seen.join(', ')}`,
+    );
   });
 });

@@ -50,7 +50,10 @@ export const roundTripVectors = (): Vector[] => load('k8s-api-roundtrip', '.json
 /** gatekeeper's malformed and edge-case reviews (YAML; sent as JSON). */
 export const gatekeeperVectors = (): Vector[] => load('gatekeeper-malformed', '.yaml', (s) => parseYaml(s) as unknown);
 
-export function verdict(compliance: Compliance, reasons: { policy: string; control: string; message: string; severity?: string }[] = []): Verdict {
+export function verdict(
+  compliance: Compliance,
+  reasons: { policy: string; control: string; message: string; severity?: string }[] = [],
+): Verdict {
   return create(VerdictSchema, { compliance, reasons: reasons.map((r) => ({ severity: 'high', ...r })) });
 }
 
@@ -105,7 +108,8 @@ export function genericImageWalk(o: unknown, out: string[] = []): string[] {
   } else if (o && typeof o === 'object') {
     for (const [k, v] of Object.entries(o)) {
       if (/containers$/i.test(k) && Array.isArray(v)) {
-        for (const c of v) if (c && typeof c === 'object' && typeof (c as { image?: unknown }).image === 'string') out.push((c as { image: string }).image);
+        for (const c of v)
+          if (c && typeof c === 'object' && typeof (c as { image?: unknown }).image === 'string') out.push((c as { image: string }).image);
       }
       if (k === 'volumes' && Array.isArray(v)) {
         for (const vol of v) {
@@ -126,7 +130,12 @@ export function httpsAgent(ca: string, client?: { cert: string; key: string }): 
   });
 }
 
-export async function post(agent: Agent, url: string, body: unknown, contentType = 'application/json'): Promise<{ status: number; json: any }> {
+export async function post(
+  agent: Agent,
+  url: string,
+  body: unknown,
+  contentType = 'application/json',
+): Promise<{ status: number; json: any }> {
   const res = await request(url, {
     method: 'POST',
     dispatcher: agent,

@@ -6,7 +6,18 @@ import { after, before, describe, it } from 'node:test';
 import { fromBinary } from '@bufbuild/protobuf';
 import { AuditBatchSchema, Compliance, Topics, type AuditEvent } from '@assay/proto';
 import { auditEventOf } from '@assay/admission';
-import { extractImages, ImageFieldError, imagesOf, IMAGE_SOURCES, parseAdmissionReview, pinDigestsPatch, podSpecPath, POD_SPEC_PATHS, reviewAdmission, wantsPinning } from '@assay/review-engine';
+import {
+  extractImages,
+  ImageFieldError,
+  imagesOf,
+  IMAGE_SOURCES,
+  parseAdmissionReview,
+  pinDigestsPatch,
+  podSpecPath,
+  POD_SPEC_PATHS,
+  reviewAdmission,
+  wantsPinning,
+} from '@assay/review-engine';
 import { buildImage, pushImage } from '../support/oci-image.ts';
 import { startRegistry, type Registry } from '../support/oci-registry.ts';
 import { waitFor } from '../support/processes.ts';
@@ -45,7 +56,16 @@ function atPointer(doc: unknown, pointer: string): unknown {
 const review = (kind: { group: string; kind: string }, object: unknown, extra: Record<string, unknown> = {}) => ({
   apiVersion: 'admission.k8s.io/v1',
   kind: 'AdmissionReview',
-  request: { uid: 'uid-vol', operation: 'CREATE', namespace: 'shop', name: 'w', kind: { ...kind, version: 'v1' }, userInfo: { username: 'dev' }, object, ...extra },
+  request: {
+    uid: 'uid-vol',
+    operation: 'CREATE',
+    namespace: 'shop',
+    name: 'w',
+    kind: { ...kind, version: 'v1' },
+    userInfo: { username: 'dev' },
+    object,
+    ...extra,
+  },
 });
 
 const snap = () =>
@@ -57,7 +77,12 @@ const snap = () =>
     ]),
     verdicts: new Map([
       [GOOD, verdict(Compliance.COMPLIANT)],
-      [BAD, verdict(Compliance.NON_COMPLIANT, [{ policy: 'baseline', control: 'sensitive_data', message: 'sensitive data: private key at /models/key.pem' }])],
+      [
+        BAD,
+        verdict(Compliance.NON_COMPLIANT, [
+          { policy: 'baseline', control: 'sensitive_data', message: 'sensitive data: private key at /models/key.pem' },
+        ]),
+      ],
     ]),
   });
 
@@ -85,13 +110,38 @@ describe('admission: OCI image volumes', () => {
   it('refuses volumes of the wrong type, and skips volumes without an image', () => {
     assert.throws(() => extractImages({ spec: { volumes: {} } }, ['spec']), /spec\.volumes is not a list/);
     assert.throws(() => extractImages({ spec: { volumes: ['x'] } }, ['spec']), ImageFieldError);
-    assert.throws(() => extractImages({ spec: { volumes: [{ name: 'v', image: 'nginx' }] } }, ['spec']), /spec\.volumes\[0\]\.image is not an object/);
-    assert.throws(() => extractImages({ spec: { volumes: [{ name: 'v', image: { reference: 7 } }] } }, ['spec']), /spec\.volumes\[0\]\.image\.reference is not a string/);
+    assert.throws(
+      () => extractImages({ spec: { volumes: [{ name: 'v', image: 'nginx' }] } }, ['spec']),
+      /spec\.volumes\[0\]\.image is not an object/,
+    );
+    assert.throws(
+      () => extractImages({ spec: { volumes: [{ name: 'v', image: { reference: 7 } }] } }, ['spec']),
+      /spec\.volumes\[0\]\.image\.reference is not a string/,
+    );
     // A template may leave the reference to be filled in; an emptyDir names no image.
-    assert.deepEqual(extractImages({ spec: { volumes: [{ name: 'v', image: { reference: '' } }, { name: 'e', emptyDir: {} }, { name: 'n', image: null }] } }, ['spec']), []);
+    assert.deepEqual(
+      extractImages(
+        {
+          spec: {
+            volumes: [
+              { name: 'v', image: { reference: '' } },
+              { name: 'e', emptyDir: {} },
+              { name: 'n', image: null },
+            ],
+          },
+        },
+        ['spec'],
+      ),
+      [],
+    );
   });
 
-  for (const [group, kind] of [['', 'Pod'], ['apps', 'Deployment'], ['batch', 'CronJob'], ['', 'PodTemplate']] as const) {
+  for (const [group, kind] of [
+    ['', 'Pod'],
+    ['apps', 'Deployment'],
+    ['batch', 'CronJob'],
+    ['', 'PodTemplate'],
+  ] as const) {
     it(`a non-compliant image volume refuses a ${kind}, named by its volume, reference as written and digest`, () => {
       const object = nest(podSpecPath(group, kind)!, podSpec());
       const { response, outcome } = reviewAdmission(review({ group, kind }, object), snap(), { now: NOW });
@@ -101,23 +151,39 @@ describe('admission: OCI image volumes', () => {
         response.response.status!.message,
         `${at}.volumes[1].image.reference (volume "models"): image "${MODELS}" (${BAD}) is non-compliant: baseline/sensitive_data: sensitive data: private key at /models/key.pem (runtime policy rp)`,
       );
-      assert.deepEqual(outcome.images.map((i) => [i.field.list, i.allowed]), [['containers', true], ['volumes', false]]);
+      assert.deepEqual(
+        outcome.images.map((i) => [i.field.list, i.allowed]),
+        [
+          ['containers', true],
+          ['volumes', false],
+        ],
+      );
     });
   }
 
   it('an unregistered image volume is refused; a compliant one is allowed', () => {
-    const unknown = reviewAdmission(review({ group: '', kind: 'Pod' }, { spec: podSpec('registry.local/ml/other:v1') }), snap(), { now: NOW });
+    const unknown = reviewAdmission(review({ group: '', kind: 'Pod' }, { spec: podSpec('registry.local/ml/other:v1') }), snap(), {
+      now: NOW,
+    });
     assert.equal(unknown.response.response.allowed, false);
-    assert.equal(unknown.response.response.status!.message, 'spec.volumes[1].image.reference (volume "models"): image "registry.local/ml/other:v1" (digest unknown) is not registered (never scanned) (runtime policy rp)');
+    assert.equal(
+      unknown.response.response.status!.message,
+      'spec.volumes[1].image.reference (volume "models"): image "registry.local/ml/other:v1" (digest unknown) is not registered (never scanned) (runtime policy rp)',
+    );
     const fine = reviewAdmission(review({ group: '', kind: 'Pod' }, { spec: podSpec(APP) }), snap(), { now: NOW });
     assert.equal(fine.response.response.allowed, true);
     assert.equal(fine.outcome.images.length, 2);
   });
 
   it('an invalid volume reference is refused under enforce, named by its volume', () => {
-    const { response } = reviewAdmission(review({ group: '', kind: 'Pod' }, { spec: podSpec('Registry.local/ML/Models') }), snap(), { now: NOW });
+    const { response } = reviewAdmission(review({ group: '', kind: 'Pod' }, { spec: podSpec('Registry.local/ML/Models') }), snap(), {
+      now: NOW,
+    });
     assert.equal(response.response.allowed, false);
-    assert.match(response.response.status!.message, /^spec\.volumes\[1\]\.image\.reference \(volume "models"\): image reference "Registry\.local\/ML\/Models" is invalid: .*must be lowercase/);
+    assert.match(
+      response.response.status!.message,
+      /^spec\.volumes\[1\]\.image\.reference \(volume "models"\): image reference "Registry\.local\/ML\/Models" is invalid: .*must be lowercase/,
+    );
   });
 
   it('/mutate pins an image volume like a container: a replace at the reference', () => {
@@ -138,14 +204,30 @@ describe('admission: OCI image volumes', () => {
     const path = podSpecPath('apps', 'Deployment')!;
     const same = parseAdmissionReview(review(spec, nest(path, podSpec()), { operation: 'UPDATE', oldObject: nest(path, podSpec()) }));
     assert.deepEqual(imagesOf(same), []);
-    const changed = parseAdmissionReview(review(spec, nest(path, podSpec()), { operation: 'UPDATE', oldObject: nest(path, podSpec('registry.local/ml/models:v2')) }));
-    assert.deepEqual(imagesOf(changed).map((f) => f.reference), [MODELS]);
-    const debug = parseAdmissionReview(review({ group: '', kind: 'Pod' }, { spec: { ...podSpec(), ephemeralContainers: [{ name: 'dbg', image: APP }] } }, { operation: 'UPDATE', subResource: 'ephemeralcontainers' }));
-    assert.deepEqual(imagesOf(debug).map((f) => f.list), ['ephemeralContainers']);
+    const changed = parseAdmissionReview(
+      review(spec, nest(path, podSpec()), { operation: 'UPDATE', oldObject: nest(path, podSpec('registry.local/ml/models:v2')) }),
+    );
+    assert.deepEqual(
+      imagesOf(changed).map((f) => f.reference),
+      [MODELS],
+    );
+    const debug = parseAdmissionReview(
+      review(
+        { group: '', kind: 'Pod' },
+        { spec: { ...podSpec(), ephemeralContainers: [{ name: 'dbg', image: APP }] } },
+        { operation: 'UPDATE', subResource: 'ephemeralcontainers' },
+      ),
+    );
+    assert.deepEqual(
+      imagesOf(debug).map((f) => f.list),
+      ['ephemeralContainers'],
+    );
   });
 
   it('the audit event lists the image volume with its path, reference, digest and outcome', () => {
-    const { outcome } = reviewAdmission(review({ group: 'batch', kind: 'Job' }, nest(podSpecPath('batch', 'Job')!, podSpec())), snap(), { now: NOW });
+    const { outcome } = reviewAdmission(review({ group: 'batch', kind: 'Job' }, nest(podSpecPath('batch', 'Job')!, podSpec())), snap(), {
+      now: NOW,
+    });
     const ev = auditEventOf(outcome, 'admission');
     assert.equal(ev.event.case, 'admission');
     if (ev.event.case !== 'admission') return;
@@ -178,8 +260,18 @@ describe('admission: OCI image volumes through the HTTPS webhook (real nats-serv
     await stack.putVerdict(GOOD, verdict(Compliance.COMPLIANT));
     // The volume's tag is not in the tags bucket: admission resolves it with a registry HEAD.
     registry = await startRegistry();
-    pushed = await pushImage(registry.host, 'ml/models', 'v3', await buildImage({ layers: [[{ path: 'models/key.pem', content: 'not really a key\n' }]] }));
-    await stack.putVerdict(pushed, verdict(Compliance.NON_COMPLIANT, [{ policy: 'baseline', control: 'sensitive_data', message: 'sensitive data: private key at /models/key.pem' }]));
+    pushed = await pushImage(
+      registry.host,
+      'ml/models',
+      'v3',
+      await buildImage({ layers: [[{ path: 'models/key.pem', content: 'not really a key\n' }]] }),
+    );
+    await stack.putVerdict(
+      pushed,
+      verdict(Compliance.NON_COMPLIANT, [
+        { policy: 'baseline', control: 'sensitive_data', message: 'sensitive data: private key at /models/key.pem' },
+      ]),
+    );
     const svc = await stack.service({ ADMISSION_TAG_LOOKUP_TIMEOUT: '2000' });
     url = svc.api!.webhook!.address;
   });
@@ -212,7 +304,10 @@ describe('admission: OCI image volumes through the HTTPS webhook (real nats-serv
 
   it('/mutate pins the image volume of a labelled pod at its reference', async () => {
     const models = `${registry.host}/ml/models:v3`;
-    const body = review({ group: '', kind: 'Pod' }, { metadata: { name: 'w', labels: { 'assay.dev/pin-digests': 'true' } }, spec: podSpec(models) });
+    const body = review(
+      { group: '', kind: 'Pod' },
+      { metadata: { name: 'w', labels: { 'assay.dev/pin-digests': 'true' } }, spec: podSpec(models) },
+    );
     const res = await post(stack.agent, `${url}/mutate`, { ...body, request: { ...body.request, uid: 'uid-mut' } });
     assert.equal(res.json.response.allowed, true);
     assert.equal(res.json.response.patchType, 'JSONPatch');

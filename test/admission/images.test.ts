@@ -3,7 +3,15 @@
 // the webhook is registered for appears among the vectors.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { CONTAINER_LISTS, extractImages, ImageFieldError, parseAdmissionReview, reviewedLists, podSpecPath, POD_SPEC_PATHS } from '@assay/review-engine';
+import {
+  CONTAINER_LISTS,
+  extractImages,
+  ImageFieldError,
+  parseAdmissionReview,
+  reviewedLists,
+  podSpecPath,
+  POD_SPEC_PATHS,
+} from '@assay/review-engine';
 import { genericImageWalk, realVectors, vectorsMissing } from './helpers.ts';
 
 describe('admission: image extraction', () => {
@@ -16,7 +24,9 @@ describe('admission: image extraction', () => {
       const path = podSpecPath(req.kind.group, req.kind.kind);
       assert.ok(path, `${v.name}: kind ${req.kind.kind} has a pod spec path`);
       kinds.add(`${req.kind.group}/${req.kind.kind}`);
-      const found = extractImages(req.object, path).map((f) => f.reference).sort();
+      const found = extractImages(req.object, path)
+        .map((f) => f.reference)
+        .sort();
       const walked = genericImageWalk(req.object).sort();
       assert.ok(walked.length > 0, `${v.name} has images`);
       assert.deepEqual(found, walked, v.name);
@@ -25,7 +35,13 @@ describe('admission: image extraction', () => {
   });
 
   it('names the path and JSON pointer of each image', () => {
-    const obj = { spec: { jobTemplate: { spec: { template: { spec: { initContainers: [{ name: 'i', image: 'a:1' }], containers: [{ name: 'c', image: 'b:1' }] } } } } } };
+    const obj = {
+      spec: {
+        jobTemplate: {
+          spec: { template: { spec: { initContainers: [{ name: 'i', image: 'a:1' }], containers: [{ name: 'c', image: 'b:1' }] } } },
+        },
+      },
+    };
     const found = extractImages(obj, podSpecPath('batch', 'CronJob')!);
     assert.deepEqual(
       found.map((f) => [f.path, f.pointer, f.name]),

@@ -96,7 +96,9 @@ const connectionTo = (c: Cluster, tokenFile = c.tokenFile): KubeConnection => ({
   ca: c.caFile ? readFileSync(c.caFile, 'utf8') : undefined,
 });
 
-const targets: Array<{ kind: string; make: (tls: TlsFixtures, dir: string) => Promise<Cluster> }> = [{ kind: 'stand-in', make: standinCluster }];
+const targets: Array<{ kind: string; make: (tls: TlsFixtures, dir: string) => Promise<Cluster> }> = [
+  { kind: 'stand-in', make: standinCluster },
+];
 if (process.env.KUBE_API_URL && process.env.KUBE_TOKEN) targets.push({ kind: 'real API server', make: (_tls, dir) => realCluster(dir) });
 
 // Deleting a namespace on a real server waits for its finalizers.
@@ -236,7 +238,9 @@ for (const target of targets) {
       standin.getDelayMs = 0;
 
       standin.refuseWatches = false;
-      await waitFor('the watch back, no longer stale', () => (w.staleSeconds() === 0 && w.get(ns('slow'))?.compliance === 'pci' ? true : undefined));
+      await waitFor('the watch back, no longer stale', () =>
+        w.staleSeconds() === 0 && w.get(ns('slow'))?.compliance === 'pci' ? true : undefined,
+      );
       assert.deepEqual(w.readiness(), { ok: true });
     });
 
@@ -259,7 +263,9 @@ for (const target of targets) {
         stack = await startStack();
         // Unregistered images are let in, except in namespaces labelled compliance: pci.
         await stack.putPolicy(runtimePolicy('baseline', { scope: { namespaces: ['*'] }, blockUnregistered: false }));
-        await stack.putPolicy(runtimePolicy('pci', { scope: { namespaces: ['*'], namespaceLabels: { compliance: 'pci' } }, blockUnregistered: true }));
+        await stack.putPolicy(
+          runtimePolicy('pci', { scope: { namespaces: ['*'], namespaceLabels: { compliance: 'pci' } }, blockUnregistered: true }),
+        );
       });
       after(async () => {
         await stack.close();

@@ -14,7 +14,14 @@ import { startStack, type Stack } from './stack.ts';
 const pod = (uid: string, image: string) => ({
   apiVersion: 'admission.k8s.io/v1',
   kind: 'AdmissionReview',
-  request: { uid, operation: 'CREATE', namespace: 'shop', name: uid, kind: { group: '', version: 'v1', kind: 'Pod' }, object: { spec: { containers: [{ name: 'app', image }] } } },
+  request: {
+    uid,
+    operation: 'CREATE',
+    namespace: 'shop',
+    name: uid,
+    kind: { group: '', version: 'v1', kind: 'Pod' },
+    object: { spec: { containers: [{ name: 'app', image }] } },
+  },
 });
 
 async function readyz(address: string): Promise<{ status: number; body: { failing: string[]; checks: { name: string; ok: boolean }[] } }> {
@@ -61,7 +68,10 @@ describe('admission: NATS down', () => {
     await stack.putTag('registry.local/team/good:v1', good);
     await stack.putTag('registry.local/team/bad:v1', bad);
     await stack.putVerdict(good, verdict(Compliance.COMPLIANT));
-    await stack.putVerdict(bad, verdict(Compliance.NON_COMPLIANT, [{ policy: 'baseline', control: 'malware', message: 'malware: EICAR at /eicar' }]));
+    await stack.putVerdict(
+      bad,
+      verdict(Compliance.NON_COMPLIANT, [{ policy: 'baseline', control: 'malware', message: 'malware: EICAR at /eicar' }]),
+    );
     await stack.putPolicy(runtimePolicy('prod'));
     const svc = await stack.service({ ADMISSION_TAG_LOOKUP_TIMEOUT: '200' });
     const url = `${svc.api!.webhook!.address}/validate`;
@@ -114,7 +124,11 @@ describe('admission: NATS down', () => {
 
     // The mirror catches up with a change made after the outage.
     await stack.putVerdict(bad, verdict(Compliance.COMPLIANT));
-    await waitFor('decision follows the new verdict', async () => ((await post(stack.agent, url, pod('after', 'registry.local/team/bad:v1'))).json.response.allowed ? true : undefined), { timeoutMs: 20_000 });
+    await waitFor(
+      'decision follows the new verdict',
+      async () => ((await post(stack.agent, url, pod('after', 'registry.local/team/bad:v1'))).json.response.allowed ? true : undefined),
+      { timeoutMs: 20_000 },
+    );
   });
 
   it('re-watches after a NATS restart and applies what changed while it was cut off', async () => {
@@ -124,7 +138,10 @@ describe('admission: NATS down', () => {
     await stack.putTag('registry.local/team/kept:v1', kept);
     await stack.putTag('registry.local/team/fixed:v1', fixed);
     await stack.putVerdict(kept, verdict(Compliance.COMPLIANT));
-    await stack.putVerdict(fixed, verdict(Compliance.NON_COMPLIANT, [{ policy: 'baseline', control: 'secrets', message: 'private key at /key' }]));
+    await stack.putVerdict(
+      fixed,
+      verdict(Compliance.NON_COMPLIANT, [{ policy: 'baseline', control: 'secrets', message: 'private key at /key' }]),
+    );
     await stack.putPolicy(runtimePolicy('prod'));
     // Admission reaches NATS through a proxy, so it alone can be cut off while the buckets change.
     proxy = await startTcpProxy(stack.nats.port);

@@ -62,7 +62,13 @@ describe('admission: outbox', () => {
 
   it('counts a batch as its events: capacity, size, published and dropped are events', async () => {
     let connected = false;
-    const box = new Outbox<number[]>({ capacity: 10, isConnected: () => connected, publish: async () => {}, weight: (b) => b.length, logger: logger() });
+    const box = new Outbox<number[]>({
+      capacity: 10,
+      isConnected: () => connected,
+      publish: async () => {},
+      weight: (b) => b.length,
+      logger: logger(),
+    });
     assert.equal(box.push([1, 2, 3, 4]), true);
     assert.equal(box.push([5, 6, 7, 8, 9, 10]), true);
     assert.equal(box.size, 10);
@@ -79,7 +85,13 @@ describe('admission: audit batches', () => {
   const event = (i: number) => create(AuditEventSchema, { meta: { id: `ev-${i}` } });
   function setup(maxEvents: number, lingerMs: number) {
     const sent: OutboundEvent[] = [];
-    const outbox = new Outbox<OutboundEvent>({ capacity: 1000, isConnected: () => true, publish: async (e) => void sent.push(e), weight: eventsIn, logger: logger() });
+    const outbox = new Outbox<OutboundEvent>({
+      capacity: 1000,
+      isConnected: () => true,
+      publish: async (e) => void sent.push(e),
+      weight: eventsIn,
+      logger: logger(),
+    });
     return { sent, outbox, batcher: new AuditBatcher({ outbox, producer: 'admission', maxEvents, lingerMs }) };
   }
 
@@ -87,7 +99,11 @@ describe('admission: audit batches', () => {
     const { sent, outbox, batcher } = setup(3, 40);
     for (let i = 0; i < 7; i++) batcher.add(event(i));
     await outbox.idle();
-    assert.deepEqual(sent.map((e) => e.kind === 'audit' && e.message.events.length), [3, 3], 'two full batches, no waiting');
+    assert.deepEqual(
+      sent.map((e) => e.kind === 'audit' && e.message.events.length),
+      [3, 3],
+      'two full batches, no waiting',
+    );
     assert.equal(batcher.pending, 1);
     await new Promise((r) => setTimeout(r, 80));
     await outbox.idle();

@@ -8,7 +8,16 @@ import { after, before, describe, it } from 'node:test';
 import { create, fromBinary } from '@bufbuild/protobuf';
 import { newEventMeta, publishEvent } from '@assay/bus';
 import { policyService, type PolicyApi } from '@assay/policy';
-import { Compliance, ImageDiscoveredSchema, ImageRefSchema, ScanCompletedSchema, ScanRequestedSchema, ScanStatus, Topics, type ScanRequested } from '@assay/proto';
+import {
+  Compliance,
+  ImageDiscoveredSchema,
+  ImageRefSchema,
+  ScanCompletedSchema,
+  ScanRequestedSchema,
+  ScanStatus,
+  Topics,
+  type ScanRequested,
+} from '@assay/proto';
 import { createService, type ServiceHandle } from '@assay/service-kit';
 import type { ScanReport } from '@assay/domain';
 import { waitFor } from '../support/processes.ts';
@@ -35,7 +44,13 @@ describe('admission: a discovered image not scanned yet is pending, not unregist
       Topics.imageDiscovered,
       create(ImageDiscoveredSchema, {
         meta: newEventMeta('test'),
-        image: create(ImageRefSchema, { registry: REGISTRY, repository, tag: 'v1', digest, mediaType: 'application/vnd.oci.image.manifest.v1+json' }),
+        image: create(ImageRefSchema, {
+          registry: REGISTRY,
+          repository,
+          tag: 'v1',
+          digest,
+          mediaType: 'application/vnd.oci.image.manifest.v1+json',
+        }),
       }),
     );
     // Admission decides on its mirror of the verdicts bucket.
@@ -76,7 +91,11 @@ describe('admission: a discovered image not scanned yet is pending, not unregist
     // Unregistered images allowed, pending ones denied.
     await rt('deny-pending', { scope: { namespaces: ['strict'] }, blockUnregistered: false, pending: { action: 'deny' } });
     // Unregistered images denied, pending ones admitted (and a scan requested).
-    await rt('scan-on-admit', { scope: { namespaces: ['lenient'] }, blockUnregistered: true, pending: { action: 'allow-and-request-scan' } });
+    await rt('scan-on-admit', {
+      scope: { namespaces: ['lenient'] },
+      blockUnregistered: true,
+      pending: { action: 'allow-and-request-scan' },
+    });
     // Unregistered images denied, pending ones waited for.
     await rt('wait-pending', { scope: { namespaces: ['waiting'] }, blockUnregistered: true, pending: { action: 'wait', waitMs: 5000 } });
     scans = [];

@@ -7,7 +7,17 @@ import { describe, it } from 'node:test';
 import { Staleness, type MirrorState } from '@assay/admission';
 
 function mirror(bucket: string): MirrorState & { synced: boolean; live: boolean } {
-  return { bucket, synced: false, live: false, isSynced() { return this.synced; }, isLive() { return this.live; } };
+  return {
+    bucket,
+    synced: false,
+    live: false,
+    isSynced() {
+      return this.synced;
+    },
+    isLive() {
+      return this.live;
+    },
+  };
 }
 
 describe('admission: staleness of the decision state', () => {

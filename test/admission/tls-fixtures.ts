@@ -27,13 +27,36 @@ export async function makeTlsFixtures(): Promise<TlsFixtures> {
   const tmp = await makeTempDir('admission-tls');
   const dir = tmp.path;
   const p = (f: string) => join(dir, f);
-  openssl(['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '2', '-subj', '/CN=assay-test-ca', '-keyout', 'ca.key', '-out', 'ca.crt'], dir);
+  openssl(
+    ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '2', '-subj', '/CN=assay-test-ca', '-keyout', 'ca.key', '-out', 'ca.crt'],
+    dir,
+  );
   writeFileSync(p('server.ext'), 'subjectAltName=IP:127.0.0.1,DNS:localhost\nextendedKeyUsage=serverAuth\n');
   writeFileSync(p('client.ext'), 'extendedKeyUsage=clientAuth\n');
   let serial = 1;
   const issue = (name: string, cn: string, ext: string) => {
     openssl(['req', '-newkey', 'rsa:2048', '-nodes', '-subj', `/CN=${cn}`, '-keyout', `${name}.key.new`, '-out', `${name}.csr`], dir);
-    openssl(['x509', '-req', '-in', `${name}.csr`, '-CA', 'ca.crt', '-CAkey', 'ca.key', '-set_serial', String(serial++), '-days', '2', '-extfile', ext, '-out', `${name}.crt.new`], dir);
+    openssl(
+      [
+        'x509',
+        '-req',
+        '-in',
+        `${name}.csr`,
+        '-CA',
+        'ca.crt',
+        '-CAkey',
+        'ca.key',
+        '-set_serial',
+        String(serial++),
+        '-days',
+        '2',
+        '-extfile',
+        ext,
+        '-out',
+        `${name}.crt.new`,
+      ],
+      dir,
+    );
     // Replace both files the way a Secret update does: whole files, one after the other.
     writeFileSync(p(`${name}.key`), readFileSync(p(`${name}.key.new`)));
     writeFileSync(p(`${name}.crt`), readFileSync(p(`${name}.crt.new`)));

@@ -12,7 +12,13 @@ import { startStack, type Stack } from './stack.ts';
 const review = {
   apiVersion: 'admission.k8s.io/v1',
   kind: 'AdmissionReview',
-  request: { uid: 'tls-1', operation: 'CREATE', namespace: 'ns', kind: { group: '', version: 'v1', kind: 'Pod' }, object: { spec: { containers: [{ name: 'a', image: 'nginx:1.27' }] } } },
+  request: {
+    uid: 'tls-1',
+    operation: 'CREATE',
+    namespace: 'ns',
+    kind: { group: '', version: 'v1', kind: 'Pod' },
+    object: { spec: { containers: [{ name: 'a', image: 'nginx:1.27' }] } },
+  },
 };
 
 function servedSerial(port: number, ca: string): Promise<string> {
@@ -52,7 +58,10 @@ describe('admission: TLS', () => {
 
     const before = await servedSerial(port, stack.tls.ca);
     stack.tls.renewServer();
-    await waitFor('renewed certificate served', async () => ((await servedSerial(port, stack.tls.ca)) !== before ? true : undefined), { timeoutMs: 15_000, intervalMs: 200 });
+    await waitFor('renewed certificate served', async () => ((await servedSerial(port, stack.tls.ca)) !== before ? true : undefined), {
+      timeoutMs: 15_000,
+      intervalMs: 200,
+    });
     // New connections get the new certificate and still work.
     const agent = httpsAgent(stack.tls.ca);
     try {

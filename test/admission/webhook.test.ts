@@ -11,7 +11,17 @@ import type { Subscription } from 'nats';
 import { buildImage, pushImage } from '../support/oci-image.ts';
 import { startRegistry, type Registry } from '../support/oci-registry.ts';
 import { waitFor } from '../support/processes.ts';
-import { digestFor, gatekeeperVectors, podReview, post, realVectors, roundTripVectors, runtimePolicy, VECTORS_DIR, verdict } from './helpers.ts';
+import {
+  digestFor,
+  gatekeeperVectors,
+  podReview,
+  post,
+  realVectors,
+  roundTripVectors,
+  runtimePolicy,
+  VECTORS_DIR,
+  verdict,
+} from './helpers.ts';
 import { startStack, type Stack } from './stack.ts';
 
 const EVIDENCE = 'sensitive data: private key at /etc/ssl/private/ssl-cert-snakeoil.key';
@@ -53,7 +63,9 @@ describe('admission: the HTTPS webhook', () => {
         await stack.putTag(ref, d);
         await stack.putVerdict(
           d,
-          ref.includes('bad') ? verdict(Compliance.NON_COMPLIANT, [{ policy: 'baseline', control: 'sensitive_data', message: EVIDENCE }]) : verdict(Compliance.COMPLIANT),
+          ref.includes('bad')
+            ? verdict(Compliance.NON_COMPLIANT, [{ policy: 'baseline', control: 'sensitive_data', message: EVIDENCE }])
+            : verdict(Compliance.COMPLIANT),
         );
       }
     }
@@ -65,7 +77,10 @@ describe('admission: the HTTPS webhook', () => {
     registry = await startRegistry();
     const image = await buildImage({ layers: [[{ path: 'etc/os-release', content: 'ID=admission\n' }]] });
     pushedDigest = await pushImage(registry.host, 'team/app', 'v1', image);
-    await stack.putVerdict(pushedDigest, verdict(Compliance.NON_COMPLIANT, [{ policy: 'baseline', control: 'malware', message: 'malware: EICAR at /tmp/eicar' }]));
+    await stack.putVerdict(
+      pushedDigest,
+      verdict(Compliance.NON_COMPLIANT, [{ policy: 'baseline', control: 'malware', message: 'malware: EICAR at /tmp/eicar' }]),
+    );
     // A registry that accepts the connection and never answers.
     hanging = createServer(() => {});
     await new Promise<void>((r) => hanging.listen(0, '127.0.0.1', r));
@@ -96,16 +111,26 @@ describe('admission: the HTTPS webhook', () => {
       if (bad) {
         assert.equal(res.json.response.status.code, 403);
         assert.ok(res.json.response.status.message.includes(EVIDENCE), res.json.response.status.message);
-        assert.match(res.json.response.status.message, /image "[^"]*bad[^"]*" \(sha256:[0-9a-f]{64}\) is non-compliant: baseline\/sensitive_data/);
+        assert.match(
+          res.json.response.status.message,
+          /image "[^"]*bad[^"]*" \(sha256:[0-9a-f]{64}\) is non-compliant: baseline\/sensitive_data/,
+        );
       }
     }
     const reqOf = (v: { body: unknown }) => (v.body as { request: { uid: string; dryRun?: boolean } }).request;
-    const uids = realVectors().filter((v) => !reqOf(v).dryRun).map((v) => reqOf(v).uid);
-    const dryUids = realVectors().filter((v) => reqOf(v).dryRun).map((v) => reqOf(v).uid);
+    const uids = realVectors()
+      .filter((v) => !reqOf(v).dryRun)
+      .map((v) => reqOf(v).uid);
+    const dryUids = realVectors()
+      .filter((v) => reqOf(v).dryRun)
+      .map((v) => reqOf(v).uid);
     assert.ok(dryUids.length > 0, 'the vectors include a dry run');
-    await waitFor('an audit event per decision', () => (uids.every((u) => audits.some((a) => a.event.case === 'admission' && a.event.value.uid === u)) ? true : undefined));
+    await waitFor('an audit event per decision', () =>
+      uids.every((u) => audits.some((a) => a.event.case === 'admission' && a.event.value.uid === u)) ? true : undefined,
+    );
     // Dry runs leave nothing behind (sideEffects: NoneOnDryRun).
-    for (const u of dryUids) assert.ok(!audits.some((a) => a.event.case === 'admission' && a.event.value.uid === u), `dry run ${u} not audited`);
+    for (const u of dryUids)
+      assert.ok(!audits.some((a) => a.event.case === 'admission' && a.event.value.uid === u), `dry run ${u} not audited`);
     // A Pod created with `kubectl apply`, its image non-compliant.
     const applied = realVectors().find((v) => v.name.includes('019-'))!;
     const a = audits.find((e) => e.event.case === 'admission' && e.event.value.uid === reqOf(applied).uid)!;
@@ -137,8 +162,23 @@ describe('admission: the HTTPS webhook', () => {
       ['wrong kind', { kind: 'Pod', apiVersion: 'admission.k8s.io/v1' }, undefined, 400, /kind must be AdmissionReview/],
       ['wrong apiVersion', { kind: 'AdmissionReview', apiVersion: 'v1' }, undefined, 400, /apiVersion must be one of/],
       ['missing request', { kind: 'AdmissionReview', apiVersion: 'admission.k8s.io/v1' }, undefined, 400, /request is missing/],
-      ['unknown kind', { ...pod('x', 'demo', ['a:1']), request: { ...pod('x', 'demo', ['a:1']).request, kind: { group: '', version: 'v1', kind: 'ConfigMap' } } }, undefined, 400, /kind ConfigMap is not reviewed/],
-      ['a bad container list', { ...pod('y', 'demo', []), request: { ...pod('y', 'demo', []).request, object: { spec: { containers: 'nope' } } } }, undefined, 400, /containers is not a list/],
+      [
+        'unknown kind',
+        {
+          ...pod('x', 'demo', ['a:1']),
+          request: { ...pod('x', 'demo', ['a:1']).request, kind: { group: '', version: 'v1', kind: 'ConfigMap' } },
+        },
+        undefined,
+        400,
+        /kind ConfigMap is not reviewed/,
+      ],
+      [
+        'a bad container list',
+        { ...pod('y', 'demo', []), request: { ...pod('y', 'demo', []).request, object: { spec: { containers: 'nope' } } } },
+        undefined,
+        400,
+        /containers is not a list/,
+      ],
       ['10 MB', JSON.stringify({ ...pod('z', 'demo', ['a:1']), pad: 'x'.repeat(10 * 1024 * 1024) }), undefined, 413, /larger than/],
     ];
     for (const [what, body, ct, status, message] of cases) {
@@ -152,7 +192,10 @@ describe('admission: the HTTPS webhook', () => {
   });
 
   it('answers v1beta1 in v1beta1', async () => {
-    const res = await post(stack.agent, `${url}/validate`, { ...pod('beta', 'demo', ['nginx:1.27']), apiVersion: 'admission.k8s.io/v1beta1' });
+    const res = await post(stack.agent, `${url}/validate`, {
+      ...pod('beta', 'demo', ['nginx:1.27']),
+      apiVersion: 'admission.k8s.io/v1beta1',
+    });
     assert.equal(res.status, 200);
     assert.equal(res.json.apiVersion, 'admission.k8s.io/v1beta1');
     assert.equal(res.json.response.allowed, true);
@@ -161,13 +204,20 @@ describe('admission: the HTTPS webhook', () => {
   it('resolves a tag the tags bucket lacks with a registry HEAD, and bounds the lookup', async () => {
     const res = await post(stack.agent, `${url}/validate`, pod('head', 'shop', [`${registry.host}/team/app:v1`]));
     assert.equal(res.json.response.allowed, false);
-    assert.ok(res.json.response.status.message.includes(`image "${registry.host}/team/app:v1" (${pushedDigest}) is non-compliant: baseline/malware: malware: EICAR at /tmp/eicar`));
+    assert.ok(
+      res.json.response.status.message.includes(
+        `image "${registry.host}/team/app:v1" (${pushedDigest}) is non-compliant: baseline/malware: malware: EICAR at /tmp/eicar`,
+      ),
+    );
     const t0 = Date.now();
     const slow = await post(stack.agent, `${url}/validate`, pod('slow', 'shop', [`${hangingHost}/team/app:v1`]));
     const took = Date.now() - t0;
     assert.ok(took < 1500, `answered in ${took} ms despite a registry that never answers`);
     assert.equal(slow.json.response.allowed, false);
-    assert.ok(slow.json.response.status.message.includes(`image "${hangingHost}/team/app:v1" (digest unknown) is not registered`), slow.json.response.status.message);
+    assert.ok(
+      slow.json.response.status.message.includes(`image "${hangingHost}/team/app:v1" (digest unknown) is not registered`),
+      slow.json.response.status.message,
+    );
   });
 
   it('waits for a pending verdict (bounded) and decides on its arrival', async () => {
@@ -217,9 +267,15 @@ describe('admission: the HTTPS webhook', () => {
     const d = digestFor('flip');
     await stack.putTag('registry.local/team/flip:v1', d);
     await stack.putVerdict(d, verdict(Compliance.COMPLIANT));
-    const decide = async () => (await post(stack.agent, `${url}/validate`, pod('flip', 'shop', ['registry.local/team/flip:v1']))).json.response;
+    const decide = async () =>
+      (await post(stack.agent, `${url}/validate`, pod('flip', 'shop', ['registry.local/team/flip:v1']))).json.response;
     await waitFor('allowed', async () => ((await decide()).allowed === true ? true : undefined));
-    await stack.putVerdict(d, verdict(Compliance.NON_COMPLIANT, [{ policy: 'baseline', control: 'vulnerabilities', message: 'CVE-2024-0001 (critical) in openssl 3.0.1' }]));
+    await stack.putVerdict(
+      d,
+      verdict(Compliance.NON_COMPLIANT, [
+        { policy: 'baseline', control: 'vulnerabilities', message: 'CVE-2024-0001 (critical) in openssl 3.0.1' },
+      ]),
+    );
     await waitFor('denied after the verdict changed', async () => ((await decide()).allowed === false ? true : undefined));
     await stack.putPolicy(runtimePolicy('prod', { scope: { namespaces: ['demo', 'shop'] }, enforcement: 'warn' }));
     const warned = await waitFor('warned after the policy changed', async () => {
@@ -238,11 +294,15 @@ describe('admission: the HTTPS webhook', () => {
     assert.equal(res.json.response.allowed, true);
     assert.equal(res.json.response.patchType, 'JSONPatch');
     const patch = JSON.parse(Buffer.from(res.json.response.patch, 'base64').toString());
-    assert.deepEqual(patch, [{ op: 'replace', path: '/spec/containers/0/image', value: `docker.io/library/nginx:1.27@${digestFor('nginx:1.27')}` }]);
+    assert.deepEqual(patch, [
+      { op: 'replace', path: '/spec/containers/0/image', value: `docker.io/library/nginx:1.27@${digestFor('nginx:1.27')}` },
+    ]);
     const plain = await post(stack.agent, `${url}/mutate`, pod('mut2', 'demo', ['nginx:1.27']));
     assert.equal(plain.json.response.patch, undefined);
     // The pinning is audited, as a mutation naming what it pinned; nothing pinned, nothing audited.
-    await waitFor('the mutation audited', () => (audits.some((a) => a.event.case === 'admission' && a.event.value.uid === 'mut') ? true : undefined));
+    await waitFor('the mutation audited', () =>
+      audits.some((a) => a.event.case === 'admission' && a.event.value.uid === 'mut') ? true : undefined,
+    );
     const m = audits.find((a) => a.event.case === 'admission' && a.event.value.uid === 'mut')!;
     assert.ok(m.event.case === 'admission');
     assert.equal(m.event.value.webhook, 'mutate');
@@ -250,12 +310,19 @@ describe('admission: the HTTPS webhook', () => {
     assert.equal(m.event.value.images[0]?.image?.digest, digestFor('nginx:1.27'));
     await new Promise((r) => setTimeout(r, 100));
     assert.equal(audits.filter((a) => a.event.case === 'admission' && a.event.value.uid === 'mut2').length, 0);
-    assert.ok(audits.filter((a) => a.event.case === 'admission' && a.event.value.uid !== 'mut').every((a) => a.event.case === 'admission' && a.event.value.webhook === 'validate'));
+    assert.ok(
+      audits
+        .filter((a) => a.event.case === 'admission' && a.event.value.uid !== 'mut')
+        .every((a) => a.event.case === 'admission' && a.event.value.webhook === 'validate'),
+    );
   });
 
   it('exposes decisions and the outbox as metrics', async () => {
     const text = await (await fetch(`${svc.address}/metrics`)).text();
-    assert.match(text, /assay_admission_decisions_total\{operation="CREATE",allowed="false",mode="enforce",dry_run="true",service="admission"\} \d+/);
+    assert.match(
+      text,
+      /assay_admission_decisions_total\{operation="CREATE",allowed="false",mode="enforce",dry_run="true",service="admission"\} \d+/,
+    );
     assert.match(text, /assay_admission_outbox_size\{service="admission"\} \d+/);
     assert.match(text, /assay_admission_tag_lookups_total\{result="hit",service="admission"\} 1/);
     assert.match(text, /assay_admission_mirror_synced\{bucket="runtime-policies",service="admission"\} 1/);

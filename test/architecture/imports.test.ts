@@ -96,9 +96,7 @@ describe('architecture', () => {
 
   it('names an existing file in every exception', () => {
     const files = new Set(sourceFiles());
-    const stale = [...LONG_FILE_EXCEPTIONS.keys(), ...EXPORT_STAR_EXCEPTIONS.map((e) => e.file)].filter(
-      (f) => !files.has(f),
-    );
+    const stale = [...LONG_FILE_EXCEPTIONS.keys(), ...EXPORT_STAR_EXCEPTIONS.map((e) => e.file)].filter((f) => !files.has(f));
     assert.deepEqual(stale, [], fail('exceptions naming files that no longer exist', stale));
   });
 });

@@ -89,7 +89,10 @@ describe('audit acceptance: zero loss, zero duplicates', () => {
 
   it('survives an Elasticsearch outage, a SIGKILL mid-bulk and a NATS restart', { timeout: DOWN_MS + 240_000 }, async () => {
     audit = startAudit();
-    await waitFor('audit consuming', () => (audit!.output().includes('batch consumer started') ? true : undefined), { process: audit, timeoutMs: 30_000 });
+    await waitFor('audit consuming', () => (audit!.output().includes('batch consumer started') ? true : undefined), {
+      process: audit,
+      timeoutMs: 30_000,
+    });
     startPublishing();
     await waitFor('first events indexed', () => (REAL || indexedCount() > 20 ? true : undefined), { timeoutMs: 20_000 });
 
@@ -99,7 +102,9 @@ describe('audit acceptance: zero loss, zero duplicates', () => {
       await standin.down(DOWN_MS);
       await standin.waitUp();
       assert.ok(published.length - before >= (DOWN_MS / 1000) * RATE_PER_S * 0.5, 'events kept coming while Elasticsearch was down');
-      await waitFor('catch-up after the outage', () => (indexedCount() >= published.length - RATE_PER_S ? true : undefined), { timeoutMs: 60_000 });
+      await waitFor('catch-up after the outage', () => (indexedCount() >= published.length - RATE_PER_S ? true : undefined), {
+        timeoutMs: 60_000,
+      });
     }
 
     // 2. SIGKILL while a bulk request is in flight: the stand-in holds its answer, the process dies,
@@ -113,10 +118,16 @@ describe('audit acceptance: zero loss, zero duplicates', () => {
     if (!REAL) standin.slow(0);
     audit = startAudit();
     const conflictsBefore = standin.conflicts;
-    await waitFor('audit consuming again', () => (audit!.output().includes('batch consumer started') ? true : undefined), { process: audit, timeoutMs: 30_000 });
+    await waitFor('audit consuming again', () => (audit!.output().includes('batch consumer started') ? true : undefined), {
+      process: audit,
+      timeoutMs: 30_000,
+    });
     // The killed bulk's documents were indexed but never acked: they come back after the ack wait
     // and are answered 409 (already there), which counts as delivered.
-    if (!REAL) await waitFor('redelivered documents refused as already indexed', () => (standin.conflicts > conflictsBefore ? true : undefined), { timeoutMs: 30_000 });
+    if (!REAL)
+      await waitFor('redelivered documents refused as already indexed', () => (standin.conflicts > conflictsBefore ? true : undefined), {
+        timeoutMs: 30_000,
+      });
 
     // 3. NATS restart (same port and store) while events keep coming.
     await nats.stop();
@@ -146,6 +157,8 @@ describe('audit acceptance: zero loss, zero duplicates', () => {
     assert.equal(duplicated.length, 0, `duplicated in the index: ${duplicated.length}`);
     assert.equal(count, published.length, `count ${count} vs published ${published.length} `);
     assert.deepEqual(writesOver1, [], 'an id was written twice');
-    process.stderr.write(`acceptance: published=${published.length} indexed=${count} lost=0 duplicated=0 bulks=${bulks()} conflicts=${REAL ? '?' : standin.conflicts}\n`);
+    process.stderr.write(
+      `acceptance: published=${published.length} indexed=${count} lost=0 duplicated=0 bulks=${bulks()} conflicts=${REAL ? '?' : standin.conflicts}\n`,
+    );
   });
 });

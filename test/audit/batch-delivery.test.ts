@@ -6,7 +6,17 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { create, fromBinary, toBinary } from '@bufbuild/protobuf';
 import { connectBus, HEADER_MSG_ID, newEventMeta, publishEvent, type BusConnection } from '@assay/bus';
-import { type AuditEvent, AuditBatchSchema, AuditEventSchema, Consumers, type DeadLetter, DeadLetterSchema, deadLetterTopic, Streams, Topics } from '@assay/proto';
+import {
+  type AuditEvent,
+  AuditBatchSchema,
+  AuditEventSchema,
+  Consumers,
+  type DeadLetter,
+  DeadLetterSchema,
+  deadLetterTopic,
+  Streams,
+  Topics,
+} from '@assay/proto';
 import { createService, type ServiceHandle } from '@assay/service-kit';
 import { auditService, type AuditApi, type AuditShape } from '@assay/audit';
 import { startNatsServer, type NatsServer } from '../support/nats-server.ts';
@@ -109,13 +119,17 @@ describe('audit → Elasticsearch, batched admission events', () => {
     await waitDrained();
     // Acked, not terminated: nothing was dead-lettered.
     dls.stop();
-    assert.deepEqual(dls.got.map((d) => d.dl.reason), []);
+    assert.deepEqual(
+      dls.got.map((d) => d.dl.reason),
+      [],
+    );
   });
 
   it('dead-letters only the events Elasticsearch refuses for good, each on its own', async () => {
     const events = Array.from({ length: 6 }, (_, i) => admissionEvent(100 + i));
     const bad = [1, 4];
-    for (const i of bad) standin.failItem(events[i]!.meta!.id, { status: 400, type: 'mapper_parsing_exception', reason: `failed to parse event ${i}` });
+    for (const i of bad)
+      standin.failItem(events[i]!.meta!.id, { status: 400, type: 'mapper_parsing_exception', reason: `failed to parse event ${i}` });
     const storedBefore = await deadLettersStored();
     const dls = watchDeadLetters();
     const seq = await publishBatch(events);
@@ -125,7 +139,10 @@ describe('audit → Elasticsearch, batched admission events', () => {
     await waitFor('two dead letters', () => (dls.got.length >= 2 ? true : undefined));
     dls.stop();
     const byMsgId = new Map(dls.got.map((d) => [d.msgId, d.dl]));
-    assert.deepEqual([...byMsgId.keys()].sort(), bad.map((i) => `dl-${durable}-${seq}-${i}`));
+    assert.deepEqual(
+      [...byMsgId.keys()].sort(),
+      bad.map((i) => `dl-${durable}-${seq}-${i}`),
+    );
     for (const i of bad) {
       const dl = byMsgId.get(`dl-${durable}-${seq}-${i}`)!;
       assert.deepEqual(new Uint8Array(dl.data), toBinary(AuditEventSchema, events[i]!));
@@ -148,7 +165,10 @@ describe('audit → Elasticsearch, batched admission events', () => {
     await publishBatch(events);
     const got = await waitIndexed(ids);
     assert.deepEqual(lostAndDuplicated(ids, got), { lost: [], duplicated: [] });
-    assert.deepEqual(ids.map((id) => standin.writes.get(id)), ids.map(() => 1));
+    assert.deepEqual(
+      ids.map((id) => standin.writes.get(id)),
+      ids.map(() => 1),
+    );
     await waitDrained();
   });
 
@@ -170,7 +190,10 @@ describe('audit → Elasticsearch, batched admission events', () => {
     svc = await startAudit();
     const got = await waitIndexed(ids);
     assert.deepEqual(lostAndDuplicated(ids, got), { lost: [], duplicated: [] });
-    assert.deepEqual(ids.map((id) => standin.writes.get(id)), ids.map(() => 1));
+    assert.deepEqual(
+      ids.map((id) => standin.writes.get(id)),
+      ids.map(() => 1),
+    );
     // The redelivered batch met the seven already indexed: 409, counted as delivered.
     assert.ok(standin.conflicts - conflictsBefore >= 7, `${standin.conflicts - conflictsBefore} conflicts`);
     await waitDrained();

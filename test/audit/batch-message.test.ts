@@ -120,7 +120,10 @@ describe('expandAuditBatch', () => {
     const events = [admissionEvent(1), admissionEvent(2)];
     const data = toBinary(AuditBatchSchema, create(AuditBatchSchema, { meta: newEventMeta('admission'), events }));
     const { m } = fakeMsg(Topics.auditAdmissionBatch.subject, data);
-    assert.deepEqual(expandAuditBatch(m).map((p) => fromBinary(AuditEventSchema, p.data).meta!.id), events.map((e) => e.meta!.id));
+    assert.deepEqual(
+      expandAuditBatch(m).map((p) => fromBinary(AuditEventSchema, p.data).meta!.id),
+      events.map((e) => e.meta!.id),
+    );
   });
 
   it('leaves an undecodable batch whole, so that it is dead-lettered as it came', () => {

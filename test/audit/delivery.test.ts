@@ -12,7 +12,17 @@ import { auditService, type AuditApi, type AuditShape } from '@assay/audit';
 import { startNatsServer, type NatsServer } from '../support/nats-server.ts';
 import { startElasticsearchStandin, type ElasticsearchStandin } from '../support/elasticsearch-standin/index.ts';
 import { waitFor } from '../support/processes.ts';
-import { admissionEvent, countDocs, esClient, indexedIds, lostAndDuplicated, mixedEvent, policyEvent, publishAudit, scanEvent } from './helpers.ts';
+import {
+  admissionEvent,
+  countDocs,
+  esClient,
+  indexedIds,
+  lostAndDuplicated,
+  mixedEvent,
+  policyEvent,
+  publishAudit,
+  scanEvent,
+} from './helpers.ts';
 
 const REAL = process.env.ES_URL;
 
@@ -84,11 +94,20 @@ describe('audit → Elasticsearch delivery', () => {
     // Again, as a second replica would: nothing changes.
     const { installEsResources } = await import('@assay/audit');
     const report = await installEsResources(c, svc.api!.esResources);
-    assert.deepEqual(report, { ilmPolicy: REAL ? report.ilmPolicy : 'unchanged', template: REAL ? report.template : 'unchanged', dataStream: 'unchanged' });
+    assert.deepEqual(report, {
+      ilmPolicy: REAL ? report.ilmPolicy : 'unchanged',
+      template: REAL ? report.template : 'unchanged',
+      dataStream: 'unchanged',
+    });
   });
 
   it('indexes each kind of event as an ECS document under its event id, and acks it', async () => {
-    const evs = [admissionEvent(1, { allowed: false }), admissionEvent(2, { allowed: true, exceptionId: 'exc-7' }), scanEvent(3), policyEvent(4)];
+    const evs = [
+      admissionEvent(1, { allowed: false }),
+      admissionEvent(2, { allowed: true, exceptionId: 'exc-7' }),
+      scanEvent(3),
+      policyEvent(4),
+    ];
     const ids: string[] = [];
     for (const e of evs) ids.push(await publishAudit(bus.js, e));
     await waitIndexed(ids);
@@ -131,7 +150,12 @@ describe('audit → Elasticsearch delivery', () => {
     standin.failNext(2, 429, /_bulk$/);
     standin.failNext(2, 503, /_bulk$/);
     standin.dropNext(1);
-    standin.failItem(evs[5]!.meta!.id, { status: 503, type: 'unavailable_shards_exception', reason: 'primary shard is not active', times: 3 });
+    standin.failItem(evs[5]!.meta!.id, {
+      status: 503,
+      type: 'unavailable_shards_exception',
+      reason: 'primary shard is not active',
+      times: 3,
+    });
     standin.failItem(evs[6]!.meta!.id, { status: 429, type: 'es_rejected_execution_exception', reason: 'rejected', times: 2 });
     const ids: string[] = [];
     for (const e of evs) ids.push(await publishAudit(bus.js, e));
@@ -158,7 +182,11 @@ describe('audit → Elasticsearch delivery', () => {
 
   it('dead-letters a document Elasticsearch refuses for good, with the reason, and keeps going', { skip: !!REAL }, async () => {
     const bad = admissionEvent(200);
-    standin.failItem(bad.meta!.id, { status: 400, type: 'mapper_parsing_exception', reason: 'failed to parse field [kubernetes.namespace]' });
+    standin.failItem(bad.meta!.id, {
+      status: 400,
+      type: 'mapper_parsing_exception',
+      reason: 'failed to parse field [kubernetes.namespace]',
+    });
     const sub = bus.nc.subscribe(deadLetterTopic(Streams.audit.name).subject, { max: 1 });
     const good = admissionEvent(201);
     await publishAudit(bus.js, bad);
@@ -184,7 +212,10 @@ describe('audit → Elasticsearch delivery', () => {
   it('a real mapping conflict (stand-in validation) is a permanent failure', { skip: !!REAL }, async () => {
     // A document whose long field holds text: the stand-in's mapping check refuses it with 400.
     const r = await es().bulk({
-      operations: [{ create: { _index: dataStream, _id: 'm-1' } }, { '@timestamp': new Date().toISOString(), assay: { stream_sequence: 'not-a-number' } }],
+      operations: [
+        { create: { _index: dataStream, _id: 'm-1' } },
+        { '@timestamp': new Date().toISOString(), assay: { stream_sequence: 'not-a-number' } },
+      ],
     });
     assert.equal(r.errors, true);
     const item = r.items[0]!.create!;

@@ -16,8 +16,16 @@ function indexVerdictEvent() {
   const ev = verdictEvent(6);
   if (ev.event.case === 'verdictChange') {
     ev.event.value.platforms = [
-      create(PlatformVerdictSchema, { platform: { os: 'linux', architecture: 'amd64' }, digest: 'sha256:' + 'a'.repeat(64), compliance: Compliance.COMPLIANT }),
-      create(PlatformVerdictSchema, { platform: { os: 'linux', architecture: 'arm64', variant: 'v8' }, digest: 'sha256:' + 'b'.repeat(64), compliance: Compliance.NON_COMPLIANT }),
+      create(PlatformVerdictSchema, {
+        platform: { os: 'linux', architecture: 'amd64' },
+        digest: 'sha256:' + 'a'.repeat(64),
+        compliance: Compliance.COMPLIANT,
+      }),
+      create(PlatformVerdictSchema, {
+        platform: { os: 'linux', architecture: 'arm64', variant: 'v8' },
+        digest: 'sha256:' + 'b'.repeat(64),
+        compliance: Compliance.NON_COMPLIANT,
+      }),
     ];
   }
   return ev;
@@ -73,7 +81,7 @@ describe('ECS mapping', () => {
     assert.deepEqual(v.rule.category, ['vulnerabilities']);
   });
 
-  it('maps a reason\'s remediation, audit-only flag and evidence items (names only, bounded by the verdict)', () => {
+  it("maps a reason's remediation, audit-only flag and evidence items (names only, bounded by the verdict)", () => {
     const ev = verdictEvent(6);
     if (ev.event.case === 'verdictChange') {
       const r = ev.event.value.reasons[0]!;
@@ -84,7 +92,16 @@ describe('ECS mapping', () => {
     }
     const v = toEcs(ev, origin) as Record<string, any>;
     assert.deepEqual(v.assay.reasons, [
-      { policy: 'baseline', control: 'vulnerabilities', message: 'CVE-2024-0001 in openssl, fixed in 3.0.14', severity: 'critical', remediation: 'upgrade openssl to 3.0.14', audit_only: true, items: ['CVE-2024-0002'], evidence_omitted: 7 },
+      {
+        policy: 'baseline',
+        control: 'vulnerabilities',
+        message: 'CVE-2024-0001 in openssl, fixed in 3.0.14',
+        severity: 'critical',
+        remediation: 'upgrade openssl to 3.0.14',
+        audit_only: true,
+        items: ['CVE-2024-0002'],
+        evidence_omitted: 7,
+      },
     ]);
     assert.deepEqual(v.vulnerability.id, ['CVE-2024-0001', 'CVE-2024-0002']);
     for (const path of leafPaths(v)) assert.ok(mapped.has(path), `${path} is not in the mapping`);
@@ -123,7 +140,14 @@ describe('ECS mapping', () => {
   });
 
   it('types every field a document carries', () => {
-    for (const ev of [admissionEvent(1, { allowed: false }), admissionEvent(2, { exceptionId: 'e' }), scanEvent(3), policyEvent(4), verdictEvent(5), indexVerdictEvent()]) {
+    for (const ev of [
+      admissionEvent(1, { allowed: false }),
+      admissionEvent(2, { exceptionId: 'e' }),
+      scanEvent(3),
+      policyEvent(4),
+      verdictEvent(5),
+      indexVerdictEvent(),
+    ]) {
       for (const path of leafPaths(toEcs(ev, origin))) assert.ok(mapped.has(path), `${path} is not in the mapping`);
     }
   });

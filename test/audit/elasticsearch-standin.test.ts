@@ -75,7 +75,10 @@ describe('Elasticsearch stand-in', () => {
     const s = await c.search<{ k: string }>({ index: `${name}-*`, size: 1, sort: [{ '@timestamp': 'desc' }], query: { match_all: {} } });
     assert.equal(s.hits.hits[0]!._id, 'b');
     const term = await c.search<{ k: string }>({ index: ds, query: { term: { k: 'x' } } });
-    assert.deepEqual(term.hits.hits.map((h) => h._id), ['a']);
+    assert.deepEqual(
+      term.hits.hits.map((h) => h._id),
+      ['a'],
+    );
     assert.equal((await c.cluster.health()).status === 'red', false);
   });
 

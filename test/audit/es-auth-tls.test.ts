@@ -32,7 +32,27 @@ describe('Elasticsearch TLS and authentication', () => {
     tmp = await makeTempDir('audit-es-tls');
     const key = join(tmp.path, 'key.pem');
     ca = join(tmp.path, 'cert.pem');
-    execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', key, '-out', ca, '-days', '1', '-subj', '/CN=localhost', '-addext', 'subjectAltName=DNS:localhost,IP:127.0.0.1'], { stdio: 'ignore' });
+    execFileSync(
+      'openssl',
+      [
+        'req',
+        '-x509',
+        '-newkey',
+        'rsa:2048',
+        '-nodes',
+        '-keyout',
+        key,
+        '-out',
+        ca,
+        '-days',
+        '1',
+        '-subj',
+        '/CN=localhost',
+        '-addext',
+        'subjectAltName=DNS:localhost,IP:127.0.0.1',
+      ],
+      { stdio: 'ignore' },
+    );
     standin = await startElasticsearchStandin({
       tls: { key: readFileSync(key), cert: readFileSync(ca) },
       auth: { apiKey: API_KEY, username: 'assay', password: PASSWORD },
@@ -54,7 +74,15 @@ describe('Elasticsearch TLS and authentication', () => {
       },
     });
     const svc = createService(auditService, {
-      env: { NATS_URL: nats.url, HTTP_PORT: '0', LOG_LEVEL: 'debug', AUDIT_ES_URL: standin.url, AUDIT_ES_CA: ca, AUDIT_RETRY_MAX: '300ms', ...env },
+      env: {
+        NATS_URL: nats.url,
+        HTTP_PORT: '0',
+        LOG_LEVEL: 'debug',
+        AUDIT_ES_URL: standin.url,
+        AUDIT_ES_CA: ca,
+        AUDIT_RETRY_MAX: '300ms',
+        ...env,
+      },
       logDestination: sink,
     });
     try {
@@ -65,7 +93,9 @@ describe('Elasticsearch TLS and authentication', () => {
         await svc.api!.esStarted;
         await waitFor('indexed', () => (standin.ids('logs-assay.audit-*').includes(ev.meta!.id) ? true : undefined), { timeoutMs: 15_000 });
       } else {
-        await waitFor('refused', () => (log.includes('installing elasticsearch resources failed') ? true : undefined), { timeoutMs: 15_000 });
+        await waitFor('refused', () => (log.includes('installing elasticsearch resources failed') ? true : undefined), {
+          timeoutMs: 15_000,
+        });
         assert.ok(!standin.ids('logs-assay.audit-*').includes(ev.meta!.id));
       }
     } finally {
@@ -93,6 +123,9 @@ describe('Elasticsearch TLS and authentication', () => {
   });
 
   it('refuses a URL carrying credentials', () => {
-    assert.throws(() => createService(auditService, { env: { AUDIT_ES_URL: `https://assay:${PASSWORD}@127.0.0.1:9200` } }), (e: Error) => !e.message.includes(PASSWORD) && /AUDIT_ES_URL/.test(e.message));
+    assert.throws(
+      () => createService(auditService, { env: { AUDIT_ES_URL: `https://assay:${PASSWORD}@127.0.0.1:9200` } }),
+      (e: Error) => !e.message.includes(PASSWORD) && /AUDIT_ES_URL/.test(e.message),
+    );
   });
 });

@@ -3,14 +3,7 @@
 import { create } from '@bufbuild/protobuf';
 import { Client } from '@elastic/elasticsearch';
 import { newEventMeta, publishEvent } from '@assay/bus';
-import {
-  type AuditEvent,
-  AuditEventSchema,
-  ChangeType,
-  Compliance,
-  PolicyKind,
-  Topics,
-} from '@assay/proto';
+import { type AuditEvent, AuditEventSchema, ChangeType, Compliance, PolicyKind, Topics } from '@assay/proto';
 import type { JetStreamClient } from 'nats';
 
 const DIGEST = (n: number) => `sha256:${n.toString(16).padStart(64, '0')}`;
@@ -36,13 +29,26 @@ export function admissionEvent(i: number, opts: { allowed?: boolean; exceptionId
         images: [
           {
             reference: `127.0.0.1:5000/app/web:${i}`,
-            image: { registry: '127.0.0.1:5000', repository: 'app/web', tag: `v${i}`, digest: DIGEST(i), platform: { os: 'linux', architecture: 'amd64' } },
+            image: {
+              registry: '127.0.0.1:5000',
+              repository: 'app/web',
+              tag: `v${i}`,
+              digest: DIGEST(i),
+              platform: { os: 'linux', architecture: 'amd64' },
+            },
             path: 'spec.containers[0].image',
             compliance: allowed ? Compliance.COMPLIANT : Compliance.NON_COMPLIANT,
             allowed,
             reasons: allowed
               ? []
-              : [{ policy: 'baseline', control: 'vulnerabilities', message: `CVE-2024-${1000 + (i % 7)} in openssl 3.0.1 (critical)`, severity: 'CRITICAL' }],
+              : [
+                  {
+                    policy: 'baseline',
+                    control: 'vulnerabilities',
+                    message: `CVE-2024-${1000 + (i % 7)} in openssl 3.0.1 (critical)`,
+                    severity: 'CRITICAL',
+                  },
+                ],
           },
         ],
       },
@@ -91,10 +97,18 @@ export function verdictEvent(i: number): AuditEvent {
     event: {
       case: 'verdictChange',
       value: {
-        image: { registry: 'docker.io', repository: 'library/nginx', tag: '1.27', digest: DIGEST(200_000 + i), platform: { os: 'linux', architecture: 'amd64' } },
+        image: {
+          registry: 'docker.io',
+          repository: 'library/nginx',
+          tag: '1.27',
+          digest: DIGEST(200_000 + i),
+          platform: { os: 'linux', architecture: 'amd64' },
+        },
         compliance: Compliance.NON_COMPLIANT,
         previous: Compliance.COMPLIANT,
-        reasons: [{ policy: 'baseline', control: 'vulnerabilities', message: 'CVE-2024-0001 in openssl, fixed in 3.0.14', severity: 'critical' }],
+        reasons: [
+          { policy: 'baseline', control: 'vulnerabilities', message: 'CVE-2024-0001 in openssl, fixed in 3.0.14', severity: 'critical' },
+        ],
         policies: [{ id: 'baseline', version: 3 }],
         vulnDbVersion: '20261126T000000Z',
         reportId: `r-${i}`,
@@ -133,14 +147,17 @@ export function esClient(url: string): Client {
 /** Every `event.id` in the index, with repeats (there must be none), by paging through a search. */
 export async function indexedIds(client: Client, index: string): Promise<string[]> {
   await client.indices.refresh({ index }).catch(() => {});
-  const res = await client.search<{ event?: { id?: string } }>({
-    index,
-    size: 10_000,
-    query: { match_all: {} },
-    sort: [{ '@timestamp': 'asc' }],
-    _source: ['event.id'],
-    track_total_hits: true,
-  }, { ignore: [404] });
+  const res = await client.search<{ event?: { id?: string } }>(
+    {
+      index,
+      size: 10_000,
+      query: { match_all: {} },
+      sort: [{ '@timestamp': 'asc' }],
+      _source: ['event.id'],
+      track_total_hits: true,
+    },
+    { ignore: [404] },
+  );
   const hits = res.hits?.hits ?? [];
   return hits.map((h) => h._id ?? h._source?.event?.id ?? '');
 }

@@ -79,7 +79,8 @@ describe('Kibana saved objects', () => {
     assert.ok(dv);
     assert.equal(dv.attributes.title, templatePattern('logs-assay.audit-default'));
     const ids = new Set(objects.map((o) => `${o.type}/${o.id}`));
-    for (const o of objects) for (const r of o.references) assert.ok(ids.has(`${r.type}/${r.id}`), `${o.id} references missing ${r.type}/${r.id}`);
+    for (const o of objects)
+      for (const r of o.references) assert.ok(ids.has(`${r.type}/${r.id}`), `${o.id} references missing ${r.type}/${r.id}`);
     const dash = objects.find((o) => o.type === 'dashboard');
     assert.ok(dash);
     const panels = JSON.parse(dash.attributes.panelsJSON as string) as { panelRefName: string }[];
@@ -87,7 +88,10 @@ describe('Kibana saved objects', () => {
     for (const p of panels) assert.ok(dash.references.some((r) => r.name === p.panelRefName));
     const titles = objects.filter((o) => o.type === 'visualization').map((o) => o.attributes.title as string);
     for (const want of [/over time/, /by namespace/, /failing images/, /failing controls/, /CVE/, /[Bb]reak-glass/]) {
-      assert.ok(titles.some((t) => want.test(t)), `no visualisation for ${want}`);
+      assert.ok(
+        titles.some((t) => want.test(t)),
+        `no visualisation for ${want}`,
+      );
     }
   });
 });

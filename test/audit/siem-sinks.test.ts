@@ -44,7 +44,8 @@ async function body(req: IncomingMessage): Promise<string> {
   return Buffer.concat(chunks).toString('utf8');
 }
 
-const listen = (s: Server | NetServer, port = 0) => new Promise<number>((r) => s.listen(port, '127.0.0.1', () => r((s.address() as { port: number }).port)));
+const listen = (s: Server | NetServer, port = 0) =>
+  new Promise<number>((r) => s.listen(port, '127.0.0.1', () => r((s.address() as { port: number }).port)));
 
 describe('SIEM sinks', () => {
   let nats: NatsServer;
@@ -66,7 +67,27 @@ describe('SIEM sinks', () => {
     tmp = await makeTempDir('audit-sinks');
     const key = join(tmp.path, 'key.pem');
     const cert = join(tmp.path, 'cert.pem');
-    execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', key, '-out', cert, '-days', '1', '-subj', '/CN=localhost', '-addext', 'subjectAltName=DNS:localhost,IP:127.0.0.1'], { stdio: 'ignore' });
+    execFileSync(
+      'openssl',
+      [
+        'req',
+        '-x509',
+        '-newkey',
+        'rsa:2048',
+        '-nodes',
+        '-keyout',
+        key,
+        '-out',
+        cert,
+        '-days',
+        '1',
+        '-subj',
+        '/CN=localhost',
+        '-addext',
+        'subjectAltName=DNS:localhost,IP:127.0.0.1',
+      ],
+      { stdio: 'ignore' },
+    );
 
     const hecServer = createHttpServer(async (req, res) => {
       const text = await body(req);
@@ -78,11 +99,17 @@ describe('SIEM sinks', () => {
     });
     const tcp = createNetServer((s) => {
       sockets.add(s);
-      s.on('data', octetParser((m) => syslogTcp.push(m)));
+      s.on(
+        'data',
+        octetParser((m) => syslogTcp.push(m)),
+      );
     });
     const { readFileSync } = await import('node:fs');
     const tls = createTlsServer({ key: readFileSync(key), cert: readFileSync(cert) }, (s) => {
-      s.on('data', octetParser((m) => syslogTls.push(m)));
+      s.on(
+        'data',
+        octetParser((m) => syslogTls.push(m)),
+      );
     });
     const hook = createHttpServer(async (req, res) => {
       const parsed = JSON.parse(await body(req)) as { events: Record<string, any>[] };
@@ -94,7 +121,13 @@ describe('SIEM sinks', () => {
       // Never answers.
     });
     servers.push(hecServer, tcp, tls, hook, stuck);
-    const [hecPort, tcpPort, tlsPort, hookPort, stuckPort] = [await listen(hecServer), await listen(tcp), await listen(tls), await listen(hook), await listen(stuck)];
+    const [hecPort, tcpPort, tlsPort, hookPort, stuckPort] = [
+      await listen(hecServer),
+      await listen(tcp),
+      await listen(tls),
+      await listen(hook),
+      await listen(stuck),
+    ];
     const sinks = [
       { name: 'splunk', type: 'splunk', url: `http://127.0.0.1:${hecPort}`, token: 'hec-token-1', index: 'assay' },
       { name: 'syslog-tcp', type: 'syslog', host: '127.0.0.1', port: tcpPort },
@@ -133,7 +166,9 @@ describe('SIEM sinks', () => {
   it('delivers every event to every sink, each at its own pace', async () => {
     const ids: string[] = [];
     for (let i = 0; i < 25; i++) ids.push(await publishAudit(bus.js, mixedEvent(i)));
-    await waitFor('splunk', () => (new Set(hec.events.map((e) => e.event.event.id)).size >= ids.length ? true : undefined), { timeoutMs: 20_000 });
+    await waitFor('splunk', () => (new Set(hec.events.map((e) => e.event.event.id)).size >= ids.length ? true : undefined), {
+      timeoutMs: 20_000,
+    });
     await waitFor('syslog tcp', () => (syslogTcp.length >= ids.length ? true : undefined), { timeoutMs: 20_000 });
     await waitFor('syslog tls', () => (syslogTls.length >= ids.length ? true : undefined), { timeoutMs: 20_000 });
     await waitFor('webhook', () => (webhook.length >= ids.length ? true : undefined), { timeoutMs: 20_000 });
@@ -179,10 +214,16 @@ describe('SIEM sinks', () => {
         if (dl.consumer === 'audit-hook') dls.push({ msgId: m.headers?.get(HEADER_MSG_ID) ?? '', data: new Uint8Array(dl.data) });
       },
     });
-    const { seq } = await publishEvent(bus.js, Topics.auditAdmissionBatch, create(AuditBatchSchema, { meta: newEventMeta('admission'), events }));
+    const { seq } = await publishEvent(
+      bus.js,
+      Topics.auditAdmissionBatch,
+      create(AuditBatchSchema, { meta: newEventMeta('admission'), events }),
+    );
     const wanted = [events[0]!.meta!.id, events[2]!.meta!.id];
     await waitFor('the batch at the webhook', () => (wanted.every((id) => webhook.some((e) => e.event.id === id)) ? true : undefined));
-    await waitFor('the splunk copy', () => (events.every((e) => hec.events.some((h) => h.event.event.id === e.meta!.id)) ? true : undefined));
+    await waitFor('the splunk copy', () =>
+      events.every((e) => hec.events.some((h) => h.event.event.id === e.meta!.id)) ? true : undefined,
+    );
     await waitFor('the dead letter', () => (dls.length > 0 ? true : undefined));
     sub.unsubscribe();
     assert.deepEqual(dls, [{ msgId: `dl-audit-hook-${seq}-1`, data: toBinary(AuditEventSchema, events[1]!) }]);
@@ -195,12 +236,19 @@ describe('SIEM sinks', () => {
   });
 
   it('frames syslog messages by octet count (bytes, not characters)', () => {
-    const msg = syslogMessage({ '@timestamp': '2026-01-01T00:00:00.000Z', event: { id: 'x"]', action: 'scan', outcome: 'success' } }, '{"ü":1}', {
-      facility: 13,
-      appName: 'assay',
-      hostname: 'h',
-    });
-    assert.equal(msg, `<109>1 2026-01-01T00:00:00.000Z h assay ${process.pid} scan [assay@32473 id="x\\"\\]" action="scan" outcome="success"] \ufeff{"ü":1}`);
+    const msg = syslogMessage(
+      { '@timestamp': '2026-01-01T00:00:00.000Z', event: { id: 'x"]', action: 'scan', outcome: 'success' } },
+      '{"ü":1}',
+      {
+        facility: 13,
+        appName: 'assay',
+        hostname: 'h',
+      },
+    );
+    assert.equal(
+      msg,
+      `<109>1 2026-01-01T00:00:00.000Z h assay ${process.pid} scan [assay@32473 id="x\\"\\]" action="scan" outcome="success"] \ufeff{"ü":1}`,
+    );
     const framed = octetFrame(msg);
     assert.equal(framed.toString('utf8').split(' ')[0], String(Buffer.byteLength(msg)));
   });

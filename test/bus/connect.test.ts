@@ -61,15 +61,12 @@ test('user/password: the right password connects, a wrong one fails clearly', as
     assert.equal(bus.isConnected(), false);
     assert.equal(await bus.closed, undefined);
 
-    await assert.rejects(
-      connectBus({ servers: server.url, user: 'scanner', password: 'wrong', connectTimeoutMs: 3000 }),
-      (err: Error) => {
-        assert.ok(err instanceof BusConnectError);
-        assert.ok(err.message.includes(server.url), err.message);
-        assert.match(err.message, /rejected the credentials of user 'scanner'/);
-        return true;
-      },
-    );
+    await assert.rejects(connectBus({ servers: server.url, user: 'scanner', password: 'wrong', connectTimeoutMs: 3000 }), (err: Error) => {
+      assert.ok(err instanceof BusConnectError);
+      assert.ok(err.message.includes(server.url), err.message);
+      assert.match(err.message, /rejected the credentials of user 'scanner'/);
+      return true;
+    });
     await assert.rejects(connectBus({ servers: server.url, connectTimeoutMs: 3000 }), /rejected a client without credentials/);
   } finally {
     await server.close();

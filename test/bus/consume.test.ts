@@ -5,15 +5,7 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { fromBinary, toBinary } from '@bufbuild/protobuf';
 import { type DeadLetter, DeadLetterSchema, deadLetterTopic, ImageDiscoveredSchema, Streams } from '@assay/proto';
-import {
-  type BusConnection,
-  connectBus,
-  consumeDurable,
-  type Delivery,
-  PermanentError,
-  provisionTopology,
-  publishEvent,
-} from '@assay/bus';
+import { type BusConnection, connectBus, consumeDurable, type Delivery, PermanentError, provisionTopology, publishEvent } from '@assay/bus';
 import { type NatsServer, startNatsServer } from '../support/nats-server.ts';
 import { startProcess, waitFor } from '../support/processes.ts';
 import { discovered, eventually, memoryLogger, sleep, type TestTopology, testTopology } from './helpers.ts';
@@ -82,7 +74,10 @@ describe('consumeDurable', () => {
         return seen.length >= 5 && s.num_ack_pending === 0 && s.ack_floor.stream_seq === 5;
       });
       assert.equal(pendingWhileHandling, 1, 'the first message was unacknowledged while its handler ran');
-      assert.deepEqual([...seen].sort((a, b) => a - b), [1, 2, 3, 4, 5]);
+      assert.deepEqual(
+        [...seen].sort((a, b) => a - b),
+        [1, 2, 3, 4, 5],
+      );
     } finally {
       await handle.stop();
     }
@@ -90,13 +85,20 @@ describe('consumeDurable', () => {
 
   test('a message whose consumer process dies mid-handler goes to another consumer', async () => {
     const t = await setup('crash', { ackWaitMs: 1000 });
-    const child = startProcess(process.execPath, [join(import.meta.dirname, 'fixtures', 'hold-message.ts'), server.url, t.consumer.stream, t.consumer.durable], {
-      cwd: join(import.meta.dirname, '..', '..'),
-    });
+    const child = startProcess(
+      process.execPath,
+      [join(import.meta.dirname, 'fixtures', 'hold-message.ts'), server.url, t.consumer.stream, t.consumer.durable],
+      {
+        cwd: join(import.meta.dirname, '..', '..'),
+      },
+    );
     const deliveries: Delivery[] = [];
     let handle: Awaited<ReturnType<typeof consumeDurable>> | undefined;
     try {
-      await waitFor('child consumer ready', () => (child.output().includes('READY') ? true : undefined), { process: child, timeoutMs: 20_000 });
+      await waitFor('child consumer ready', () => (child.output().includes('READY') ? true : undefined), {
+        process: child,
+        timeoutMs: 20_000,
+      });
       const ack = await publishEvent(bus.js, t.topic, discovered());
       const line = await waitFor('child handling the message', () => /HANDLING (\d+) (\d+)/.exec(child.output()) ?? undefined, {
         process: child,
@@ -154,7 +156,10 @@ describe('consumeDurable', () => {
     });
     try {
       await publishEvent(bus.js, t.topic, discovered());
-      await eventually('handled on the third delivery and acked', async () => times.length === 3 && (await consumerState(t)).num_ack_pending === 0);
+      await eventually(
+        'handled on the third delivery and acked',
+        async () => times.length === 3 && (await consumerState(t)).num_ack_pending === 0,
+      );
       // The server holds each nak'd message for the backoff of its delivery count.
       assert.ok(times[1]! - times[0]! >= 250, `first retry after ${times[1]! - times[0]!} ms`);
       assert.ok(times[2]! - times[1]! >= 550, `second retry after ${times[2]! - times[1]!} ms`);
@@ -249,9 +254,30 @@ describe('consumeDurable', () => {
   test('a message of another type is dead-lettered at once', async () => {
     const t = await setup('wrongtype');
     let calls = 0;
-    const handle = await consumeDurable({ js: bus.js, connection: bus, consumer: t.consumer, schema: ImageDiscoveredSchema, handler: () => void calls++ });
+    const handle = await consumeDurable({
+      js: bus.js,
+      connection: bus,
+      consumer: t.consumer,
+      schema: ImageDiscoveredSchema,
+      handler: () => void calls++,
+    });
     try {
-      await publishEvent(bus.js, { subject: t.topic.subject, schema: DeadLetterSchema }, { $typeName: 'assay.v1.DeadLetter', meta: discovered().meta, stream: 'x', consumer: '', subject: '', streamSequence: 0n, deliveries: 0, reason: '', data: new Uint8Array(), headers: {} });
+      await publishEvent(
+        bus.js,
+        { subject: t.topic.subject, schema: DeadLetterSchema },
+        {
+          $typeName: 'assay.v1.DeadLetter',
+          meta: discovered().meta,
+          stream: 'x',
+          consumer: '',
+          subject: '',
+          streamSequence: 0n,
+          deliveries: 0,
+          reason: '',
+          data: new Uint8Array(),
+          headers: {},
+        },
+      );
       await eventually('a dead letter', async () => (await deadLetters(t)).length === 1);
       assert.match((await deadLetters(t))[0]!.reason, /assay\.v1\.DeadLetter is not the assay\.v1\.ImageDiscovered/);
       assert.equal(calls, 0);
@@ -312,13 +338,20 @@ describe('consumeDurable', () => {
     });
     try {
       await Promise.all(Array.from({ length: 20 }, () => publishEvent(bus.js, t.topic, discovered())));
-      await eventually('20 messages acked', async () => {
-        const s = await consumerState(t);
-        return handled.size === 20 && s.num_ack_pending === 0 && s.num_pending === 0;
-      }, 30_000);
+      await eventually(
+        '20 messages acked',
+        async () => {
+          const s = await consumerState(t);
+          return handled.size === 20 && s.num_ack_pending === 0 && s.num_pending === 0;
+        },
+        30_000,
+      );
       assert.ok(peak <= 3, `peak ${peak}`);
       assert.equal(peak, 3, 'the limit was used');
-      assert.ok([...handled.values()].every((n) => n === 1), 'each message handled exactly once');
+      assert.ok(
+        [...handled.values()].every((n) => n === 1),
+        'each message handled exactly once',
+      );
       assert.equal((await consumerState(t)).ack_floor.stream_seq, 20);
     } finally {
       await handle.stop();

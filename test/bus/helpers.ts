@@ -55,7 +55,12 @@ export function discovered(n = ++counter, producer = 'test'): ImageDiscovered {
 export const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
 /** Polls `probe` until it returns true; fails naming `what` after `timeoutMs`. */
-export async function eventually(what: string, probe: () => boolean | Promise<boolean>, timeoutMs = 15_000, intervalMs = 50): Promise<void> {
+export async function eventually(
+  what: string,
+  probe: () => boolean | Promise<boolean>,
+  timeoutMs = 15_000,
+  intervalMs = 50,
+): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   let last: unknown;
   while (Date.now() < deadline) {

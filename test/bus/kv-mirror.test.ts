@@ -123,7 +123,7 @@ describe('mirrorBucket', () => {
     let late: Awaited<ReturnType<typeof mirrorBucket<string>>> | undefined;
     const keys = Array.from({ length: 12 }, (_, i) => `k${i}`);
     let seed = 42;
-    const random = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+    const random = () => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
     const perWriter = 200;
     let ops = 0;
     const writer = async (w: number) => {

@@ -101,7 +101,10 @@ describe('provisionTopology', () => {
     await new Promise((r) => setTimeout(r, 2500));
     assert.equal(await kv.get('k'), null, 'gone after the maximum age');
     // Without a maximum age again: kept.
-    assert.equal((await provisionTopology(jsm, { streams: [], consumers: [], buckets: [{ ...spec, maxAgeSeconds: undefined }] })).buckets.aged, 'updated');
+    assert.equal(
+      (await provisionTopology(jsm, { streams: [], consumers: [], buckets: [{ ...spec, maxAgeSeconds: undefined }] })).buckets.aged,
+      'updated',
+    );
     assert.equal((await jsm.streams.info('KV_aged')).config.max_age, 0);
   });
 

@@ -87,7 +87,13 @@ describe('publishEvent', () => {
     });
     try {
       await bus.nc.flush();
-      const progress = create(ScanProgressSchema, { meta: newEventMeta('scanner'), digest, stage: 'layers', layersDone: 1, layersTotal: 3 });
+      const progress = create(ScanProgressSchema, {
+        meta: newEventMeta('scanner'),
+        digest,
+        stage: 'layers',
+        layersDone: 1,
+        layersTotal: 3,
+      });
       publishCore(bus.nc, topic, progress);
       // Garbage on the same subject is dropped, not delivered.
       bus.nc.publish(topic.subject, new Uint8Array([0xff, 0xff, 0xff]));

@@ -15,7 +15,10 @@ test('consumer and KV mirror survive a server restart', async () => {
   const bus = await connectBus({ servers: server.url, name: 'restart-test', reconnectTimeWaitMs: 250, reconnectJitterMs: 100, logger });
   try {
     const t = testTopology('restart');
-    await provisionTopology(await bus.jetstreamManager(), { ...t, buckets: [{ name: 'restart', history: 1, description: 'restart test' }] });
+    await provisionTopology(await bus.jetstreamManager(), {
+      ...t,
+      buckets: [{ name: 'restart', history: 1, description: 'restart test' }],
+    });
     const handled = new Set<string>();
     const consumer = await consumeDurable({
       js: bus.js,
@@ -28,7 +31,13 @@ test('consumer and KV mirror survive a server restart', async () => {
     const kv = await bus.js.views.kv('restart', { bindOnly: true });
     await kv.put('keep', enc.encode('1'));
     await kv.put('gone-later', enc.encode('2'));
-    const mirror = await mirrorBucket({ js: bus.js, connection: bus, bucket: 'restart', decode: (b) => new TextDecoder().decode(b), logger });
+    const mirror = await mirrorBucket({
+      js: bus.js,
+      connection: bus,
+      bucket: 'restart',
+      decode: (b) => new TextDecoder().decode(b),
+      logger,
+    });
     await mirror.synced;
 
     const before = [discovered(), discovered(), discovered()];
@@ -51,18 +60,28 @@ test('consumer and KV mirror survive a server restart', async () => {
     // JetStream may need a moment after a restart; retrying the same event is safe (same id).
     const afterRestart = [discovered(), discovered(), discovered()];
     for (const e of afterRestart) {
-      await eventually('publish after the restart', async () => {
-        await publishEvent(bus.js, t.topic, e);
-        return true;
-      }, 20_000, 250);
+      await eventually(
+        'publish after the restart',
+        async () => {
+          await publishEvent(bus.js, t.topic, e);
+          return true;
+        },
+        20_000,
+        250,
+      );
     }
     await eventually('messages after the restart handled', () => afterRestart.every((e) => handled.has(e.image!.digest)), 30_000);
 
-    await eventually('KV writes after the restart', async () => {
-      await kv.put('new', enc.encode('3'));
-      await kv.delete('gone-later');
-      return true;
-    }, 20_000, 250);
+    await eventually(
+      'KV writes after the restart',
+      async () => {
+        await kv.put('new', enc.encode('3'));
+        await kv.delete('gone-later');
+        return true;
+      },
+      20_000,
+      250,
+    );
     await eventually('the mirror caught up', () => mirror.get('new') === '3' && !mirror.has('gone-later') && mirror.isLive(), 30_000);
     assert.equal(mirror.get('keep'), '1');
 

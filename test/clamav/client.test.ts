@@ -19,8 +19,16 @@ import { freePort } from '../support/ports.ts';
 import { makeTempDir } from '../support/tempdir.ts';
 
 function clamdBinaryVersion(): string {
-  const dirs = [process.env.ASSAY_CLAMD ? dirname(process.env.ASSAY_CLAMD) : '', ...(process.env.PATH ?? '').split(delimiter), '/usr/sbin', '/usr/local/sbin'];
-  const bin = dirs.filter(Boolean).map((d) => join(d, 'clamd')).find((f) => existsSync(f));
+  const dirs = [
+    process.env.ASSAY_CLAMD ? dirname(process.env.ASSAY_CLAMD) : '',
+    ...(process.env.PATH ?? '').split(delimiter),
+    '/usr/sbin',
+    '/usr/local/sbin',
+  ];
+  const bin = dirs
+    .filter(Boolean)
+    .map((d) => join(d, 'clamd'))
+    .find((f) => existsSync(f));
   assert.ok(bin, 'clamd binary');
   return execFileSync(bin, ['--version'], { encoding: 'utf8' }).trim();
 }
@@ -216,7 +224,10 @@ describe('connection closed mid-stream (a fake clamd, to make the race determini
     const fake = await fakeClamd(false);
     try {
       const client = new ClamdClient({ address: { host: '127.0.0.1', port: fake.port } });
-      await assert.rejects(client.scanStream(Readable.from(Array.from({ length: 200 }, () => randomBytes(64 * 1024)))), ClamdUnavailableError);
+      await assert.rejects(
+        client.scanStream(Readable.from(Array.from({ length: 200 }, () => randomBytes(64 * 1024)))),
+        ClamdUnavailableError,
+      );
     } finally {
       await fake.close();
     }
@@ -237,7 +248,11 @@ describe('reply parsing', () => {
 
   test('scan replies', () => {
     assert.deepEqual(parseScanReply('stream: OK', 5), { infected: false, bytes: 5 });
-    assert.deepEqual(parseScanReply('stream: Win.Test.EICAR_HDB-1 FOUND', 68), { infected: true, signature: 'Win.Test.EICAR_HDB-1', bytes: 68 });
+    assert.deepEqual(parseScanReply('stream: Win.Test.EICAR_HDB-1 FOUND', 68), {
+      infected: true,
+      signature: 'Win.Test.EICAR_HDB-1',
+      bytes: 68,
+    });
     assert.throws(() => parseScanReply('INSTREAM size limit exceeded. ERROR', 0), ClamdLimitError);
     assert.throws(() => parseScanReply("stream: Can't allocate memory ERROR", 0), ClamdProtocolError);
     assert.throws(() => parseScanReply('what', 0), ClamdProtocolError);

@@ -74,7 +74,7 @@ export interface CliRun {
 export function runAssay(args: string[], opts: { input?: string } = {}): Promise<CliRun> {
   return new Promise((resolve, reject) => {
     const child = execFile(process.execPath, [LAUNCHER, ...args], { timeout: 60_000 }, (err, stdout, stderr) => {
-      const code = err ? (typeof (err as { code?: unknown }).code === 'number' ? ((err as { code: number }).code) : undefined) : 0;
+      const code = err ? (typeof (err as { code?: unknown }).code === 'number' ? (err as { code: number }).code : undefined) : 0;
       if (code === undefined) return reject(err);
       resolve({ code, stdout, stderr });
     });

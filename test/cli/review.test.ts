@@ -78,16 +78,26 @@ describe('assay review (snapshot file)', () => {
     assert.equal(r.code, 0, r.stderr);
     assert.match(r.stdout, /^WARN Deployment shop\/web \(runtime policy prod, warn;/);
     // The warning names the runtime policy, as a denial does.
-    assert.match(r.stdout, new RegExp(`\\n  warning: spec\\.template\\.spec\\.containers\\[0\\]\\.image: image "registry\\.local/team/app:v1" \\(${BAD}\\) is non-compliant: baseline/malware: .* \\(runtime policy prod\\)\\n`));
+    assert.match(
+      r.stdout,
+      new RegExp(
+        `\\n  warning: spec\\.template\\.spec\\.containers\\[0\\]\\.image: image "registry\\.local/team/app:v1" \\(${BAD}\\) is non-compliant: baseline/malware: .* \\(runtime policy prod\\)\\n`,
+      ),
+    );
   });
 
-  it('runtime policies scoped on namespace labels: labels from the manifest\'s Namespace or --namespace-label, unknown otherwise', async () => {
+  it("runtime policies scoped on namespace labels: labels from the manifest's Namespace or --namespace-label, unknown otherwise", async () => {
     // A catch-all in audit, and an enforcing policy for namespaces labelled compliance=pci.
     const snap = await writeJson(
       join(dir.path, 'ns-labels.json'),
       snapshotWith(
         { enforcement: 'audit' },
-        { runtimePolicies: { prod: runtimePolicy('prod', { enforcement: 'audit' }), pci: runtimePolicy('pci', { scope: { namespaces: ['*'], namespaceLabels: { compliance: 'pci' } } }) } },
+        {
+          runtimePolicies: {
+            prod: runtimePolicy('prod', { enforcement: 'audit' }),
+            pci: runtimePolicy('pci', { scope: { namespaces: ['*'], namespaceLabels: { compliance: 'pci' } } }),
+          },
+        },
       ),
     );
     const deployment = deploymentYaml('web', 'registry.local/team/app:v1', 'shop');
@@ -108,7 +118,15 @@ describe('assay review (snapshot file)', () => {
     assert.equal(r.code, 1, r.stdout + r.stderr);
     const byName = await writeJson(
       join(dir.path, 'ns-name.json'),
-      snapshotWith({}, { runtimePolicies: { prod: runtimePolicy('prod', { enforcement: 'audit' }), shop: runtimePolicy('shop', { scope: { namespaces: ['*'], namespaceLabels: { 'kubernetes.io/metadata.name': 'shop' } } }) } }),
+      snapshotWith(
+        {},
+        {
+          runtimePolicies: {
+            prod: runtimePolicy('prod', { enforcement: 'audit' }),
+            shop: runtimePolicy('shop', { scope: { namespaces: ['*'], namespaceLabels: { 'kubernetes.io/metadata.name': 'shop' } } }),
+          },
+        },
+      ),
     );
     r = await inProcess(['review', '-', '--snapshot', byName, '--namespace-label', 'team=a'], deployment);
     assert.match(r.stdout, /runtime policy shop, enforce/);
@@ -145,9 +163,19 @@ describe('assay review (snapshot file)', () => {
     assert.equal(JSON.parse(json.stdout).response.allowed, false);
 
     const flagged = await inProcess(['review', file, '--snapshot', enforce, '--namespace', 'team-ns']);
-    assert.match(flagged.stdout, /^DENIED Deployment team-ns\/web .*\n  namespace: team-ns \(from --namespace; the manifest names none\)\n/);
+    assert.match(
+      flagged.stdout,
+      /^DENIED Deployment team-ns\/web .*\n  namespace: team-ns \(from --namespace; the manifest names none\)\n/,
+    );
     // An object naming its namespace keeps it, and needs no such line.
-    const own = await inProcess(['review', await manifest('ns.yaml', deploymentYaml('web', 'registry.local/team/app:v1', 'shop')), '--snapshot', enforce, '--namespace', 'team-ns']);
+    const own = await inProcess([
+      'review',
+      await manifest('ns.yaml', deploymentYaml('web', 'registry.local/team/app:v1', 'shop')),
+      '--snapshot',
+      enforce,
+      '--namespace',
+      'team-ns',
+    ]);
     assert.match(own.stdout, /^DENIED Deployment shop\/web /);
     assert.doesNotMatch(own.stdout, /namespace:/);
 
@@ -164,17 +192,35 @@ describe('assay review (snapshot file)', () => {
     assert.match(text, /volumes:/, 'the volume is in the manifest');
     const r = await inProcess(['review', await manifest('vol.yaml', text), '--snapshot', enforce]);
     assert.equal(r.code, 1, r.stdout);
-    assert.match(r.stdout, new RegExp(`\\n  spec\\.template\\.spec\\.volumes\\[0\\]\\.image\\.reference \\(volume "models"\\): "registry\\.local/team/app:v1" \\(${BAD}\\) \\[non-compliant\\] denied: image "registry\\.local/team/app:v1" \\(${BAD}\\) is non-compliant`));
+    assert.match(
+      r.stdout,
+      new RegExp(
+        `\\n  spec\\.template\\.spec\\.volumes\\[0\\]\\.image\\.reference \\(volume "models"\\): "registry\\.local/team/app:v1" \\(${BAD}\\) \\[non-compliant\\] denied: image "registry\\.local/team/app:v1" \\(${BAD}\\) is non-compliant`,
+      ),
+    );
     assert.match(r.stdout, /containers\[0\]\.image: "registry\.local\/team\/app:v2" .*\[compliant\] ok/);
   });
 
   it('json output: the AdmissionReview responses', async () => {
-    const file = await manifest('two.yaml', `${deploymentYaml('a', 'registry.local/team/app:v2')}---\n${deploymentYaml('b', 'registry.local/team/app:v1')}`);
+    const file = await manifest(
+      'two.yaml',
+      `${deploymentYaml('a', 'registry.local/team/app:v2')}---\n${deploymentYaml('b', 'registry.local/team/app:v1')}`,
+    );
     const r = await inProcess(['review', file, '--snapshot', enforce, '--output', 'json']);
     assert.equal(r.code, 1);
-    const out = JSON.parse(r.stdout) as { apiVersion: string; kind: string; response: { uid: string; allowed: boolean; status?: { code: number; message: string } } }[];
+    const out = JSON.parse(r.stdout) as {
+      apiVersion: string;
+      kind: string;
+      response: { uid: string; allowed: boolean; status?: { code: number; message: string } };
+    }[];
     assert.equal(out.length, 2);
-    assert.deepEqual(out.map((o) => [o.apiVersion, o.kind, o.response.allowed]), [['admission.k8s.io/v1', 'AdmissionReview', true], ['admission.k8s.io/v1', 'AdmissionReview', false]]);
+    assert.deepEqual(
+      out.map((o) => [o.apiVersion, o.kind, o.response.allowed]),
+      [
+        ['admission.k8s.io/v1', 'AdmissionReview', true],
+        ['admission.k8s.io/v1', 'AdmissionReview', false],
+      ],
+    );
     assert.equal(out[1]!.response.status?.code, 403);
     assert.notEqual(out[0]!.response.uid, out[1]!.response.uid);
   });
@@ -186,7 +232,11 @@ describe('assay review (snapshot file)', () => {
     const r = await runAssay(['review', file, '--snapshot', enforce, '--output', 'json']);
     // Its images are unknown to this snapshot: unregistered, refused under enforce.
     assert.equal(r.code, 1, r.stderr);
-    const out = JSON.parse(r.stdout) as { apiVersion: string; kind: string; response: { uid: string; allowed: boolean; status: { code: number; message: string } } };
+    const out = JSON.parse(r.stdout) as {
+      apiVersion: string;
+      kind: string;
+      response: { uid: string; allowed: boolean; status: { code: number; message: string } };
+    };
     assert.equal(out.apiVersion, sent.apiVersion);
     assert.equal(out.kind, 'AdmissionReview');
     assert.equal(out.response.uid, sent.request.uid);
@@ -201,18 +251,53 @@ describe('assay review (snapshot file)', () => {
     assert.equal(r.code, 1, r.stderr);
     const heads = r.stdout.split('\n').filter((l) => /^[A-Z]/.test(l));
     assert.ok(heads.length >= 9, r.stdout);
-    assert.ok(heads.every((l) => l.startsWith('DENIED ')), r.stdout);
+    assert.ok(
+      heads.every((l) => l.startsWith('DENIED ')),
+      r.stdout,
+    );
   });
 
   describe('bad input: exit 2 and one clear line', () => {
     const cases: [string, () => Promise<string[]>, RegExp][] = [
-      ['not a manifest', async () => ['review', await manifest('x.yaml', 'foo: bar\n'), '--snapshot', enforce], /^assay review: .*x\.yaml: not an AdmissionReview or a Kubernetes manifest\n$/],
-      ['invalid YAML', async () => ['review', await manifest('y.yaml', 'a: [1, 2\n'), '--snapshot', enforce], /^assay review: .*y\.yaml: not valid YAML or JSON: /],
-      ['missing file', async () => ['review', join(dir.path, 'nope.yaml'), '--snapshot', enforce], /^assay review: .*nope\.yaml: no such file\n$/],
-      ['no decision source', async () => ['review', await manifest('g.yaml', deploymentYaml('w', 'x:1'))], /^assay review: give exactly one decision source: --snapshot <file> or --nats <url>\n$/],
-      ['bad --output', async () => ['review', await manifest('g2.yaml', deploymentYaml('w', 'x:1')), '--snapshot', enforce, '--output', 'xml'], /^assay review: --output must be one of text, json, got "xml"\n$/],
+      [
+        'not a manifest',
+        async () => ['review', await manifest('x.yaml', 'foo: bar\n'), '--snapshot', enforce],
+        /^assay review: .*x\.yaml: not an AdmissionReview or a Kubernetes manifest\n$/,
+      ],
+      [
+        'invalid YAML',
+        async () => ['review', await manifest('y.yaml', 'a: [1, 2\n'), '--snapshot', enforce],
+        /^assay review: .*y\.yaml: not valid YAML or JSON: /,
+      ],
+      [
+        'missing file',
+        async () => ['review', join(dir.path, 'nope.yaml'), '--snapshot', enforce],
+        /^assay review: .*nope\.yaml: no such file\n$/,
+      ],
+      [
+        'no decision source',
+        async () => ['review', await manifest('g.yaml', deploymentYaml('w', 'x:1'))],
+        /^assay review: give exactly one decision source: --snapshot <file> or --nats <url>\n$/,
+      ],
+      [
+        'bad --output',
+        async () => ['review', await manifest('g2.yaml', deploymentYaml('w', 'x:1')), '--snapshot', enforce, '--output', 'xml'],
+        /^assay review: --output must be one of text, json, got "xml"\n$/,
+      ],
       ['unknown option', async () => ['review', '--bogus'], /^assay review: Unknown option '--bogus'/],
-      ['malformed AdmissionReview', async () => ['review', await manifest('ar.json', JSON.stringify({ apiVersion: 'admission.k8s.io/v1', kind: 'AdmissionReview', request: { operation: 'CREATE' } })), '--snapshot', enforce], /^assay review: .*ar\.json: .*request\.uid is missing/],
+      [
+        'malformed AdmissionReview',
+        async () => [
+          'review',
+          await manifest(
+            'ar.json',
+            JSON.stringify({ apiVersion: 'admission.k8s.io/v1', kind: 'AdmissionReview', request: { operation: 'CREATE' } }),
+          ),
+          '--snapshot',
+          enforce,
+        ],
+        /^assay review: .*ar\.json: .*request\.uid is missing/,
+      ],
       ['unknown command', async () => ['revue'], /^assay: unknown command "revue"/],
     ];
     for (const [name, args, want] of cases) {
@@ -231,7 +316,10 @@ describe('assay review (snapshot file)', () => {
       const r = await runAssay(['review', file, '--snapshot', future]);
       assert.equal(r.code, 2);
       assert.equal(r.stdout, '');
-      assert.match(r.stderr, /^assay review: .*future\.json: snapshotVersion 99 is newer than this assay reads \(1\); use a newer assay\n$/);
+      assert.match(
+        r.stderr,
+        /^assay review: .*future\.json: snapshotVersion 99 is newer than this assay reads \(1\); use a newer assay\n$/,
+      );
     });
 
     it('a snapshot with a broken runtime policy names it', async () => {

@@ -22,7 +22,10 @@ const lodash = (version: string) => JSON.stringify({ name: 'lodash', version, li
 /** A PEM-shaped private key made at run time from random bytes: nothing key-shaped is stored in the repository. */
 function generatedKey(): string {
   const kind = ['RSA', 'PRIVATE', 'KEY'].join(' ');
-  const body = randomBytes(600).toString('base64').match(/.{1,64}/g)!.join('\n');
+  const body = randomBytes(600)
+    .toString('base64')
+    .match(/.{1,64}/g)!
+    .join('\n');
   return `-----BEGIN ${kind}-----\n${body}\n-----END ${kind}-----\n`;
 }
 
@@ -47,7 +50,8 @@ async function dockerSaveArchive(file: string, image: BuiltImage, repoTag: strin
   const drained = (async () => {
     for await (const c of p) chunks.push(c as Buffer);
   })();
-  const add = (name: string, data: Buffer) => new Promise<void>((res, rej) => p.entry({ name, size: data.length }, data, (e) => (e ? rej(e) : res())));
+  const add = (name: string, data: Buffer) =>
+    new Promise<void>((res, rej) => p.entry({ name, size: data.length }, data, (e) => (e ? rej(e) : res())));
   const layerNames: string[] = [];
   for (const [i, l] of image.layers.entries()) {
     const name = `layer${i}/layer.tar`;
@@ -111,14 +115,20 @@ describe('assay scan (real registry, OCI layout, docker save archive)', () => {
     assert.equal(json.code, 0, json.stderr);
     const report = JSON.parse(json.stdout) as { image: { digest: string }; packages: { name: string; version: string }[] };
     assert.equal(report.image.digest, clean.digest);
-    assert.deepEqual(report.packages.map((p) => `${p.name}@${p.version}`), ['lodash@4.17.20']);
+    assert.deepEqual(
+      report.packages.map((p) => `${p.name}@${p.version}`),
+      ['lodash@4.17.20'],
+    );
 
     const cdx = await runAssay(['scan', ref(), '-f', 'cyclonedx']);
     assert.equal(cdx.code, 0, cdx.stderr);
     const bom = JSON.parse(cdx.stdout) as { bomFormat: string; specVersion: string; components: { name: string; purl?: string }[] };
     assert.equal(bom.bomFormat, 'CycloneDX');
     assert.equal(bom.specVersion, '1.6');
-    assert.ok(bom.components.some((c) => c.purl === 'pkg:npm/lodash@4.17.20'), JSON.stringify(bom.components));
+    assert.ok(
+      bom.components.some((c) => c.purl === 'pkg:npm/lodash@4.17.20'),
+      JSON.stringify(bom.components),
+    );
 
     const sarif = await runAssay(['scan', ref(), '--format', 'sarif']);
     assert.equal(sarif.code, 0, sarif.stderr);
@@ -135,7 +145,11 @@ describe('assay scan (real registry, OCI layout, docker save archive)', () => {
     const names = async (arg: string) => {
       const r = await runAssay(['scan', arg, '--format', 'json']);
       assert.equal(r.code, 0, `${arg}: ${r.stderr}`);
-      const rep = JSON.parse(r.stdout) as { image: { digest: string }; packages: { name: string; version: string; type: string }[]; os?: { family: string } };
+      const rep = JSON.parse(r.stdout) as {
+        image: { digest: string };
+        packages: { name: string; version: string; type: string }[];
+        os?: { family: string };
+      };
       return { digest: rep.image.digest, packages: rep.packages.map((p) => `${p.type}:${p.name}@${p.version}`), os: rep.os?.family };
     };
     const fromRegistry = await names(ref());
@@ -196,7 +210,10 @@ describe('assay scan (real registry, OCI layout, docker save archive)', () => {
     assert.match(missing.stderr, /^assay scan: /);
 
     const badPolicy = join(dir.path, 'bad-policy.yaml');
-    await writeFile(badPolicy, 'apiVersion: assay.dev/v1\nkind: ImageAssurancePolicy\nid: x\nspec: {name: x, enabled: true, action: sometimes, controls: {}}\n');
+    await writeFile(
+      badPolicy,
+      'apiVersion: assay.dev/v1\nkind: ImageAssurancePolicy\nid: x\nspec: {name: x, enabled: true, action: sometimes, controls: {}}\n',
+    );
     const r = await runAssay(['scan', ref(), '--policy', badPolicy]);
     assert.equal(r.code, 2);
     assert.match(r.stderr, /action/);
@@ -237,7 +254,10 @@ describe('assay scan (real registry, OCI layout, docker save archive)', () => {
     const gate = await runAssay(['scan', ref(), '--vulndb', db, '--severity', 'high', '--exit-code', '-f', 'json']);
     assert.equal(gate.code, 1);
     const rep = JSON.parse(gate.stdout) as { vulnerabilities: { id: string }[]; vulnDbVersion?: string };
-    assert.deepEqual(rep.vulnerabilities.map((v) => v.id), ['GHSA-aaaa-bbbb-cccc']);
+    assert.deepEqual(
+      rep.vulnerabilities.map((v) => v.id),
+      ['GHSA-aaaa-bbbb-cccc'],
+    );
     assert.equal(rep.vulnDbVersion, '20260101T000000Z');
     const critical = await runAssay(['scan', ref(), '--vulndb', db, '--severity', 'critical', '--exit-code']);
     assert.equal(critical.code, 0, critical.stderr);
@@ -260,7 +280,10 @@ describe('assay scan (real registry, OCI layout, docker save archive)', () => {
       assert.match(again.stderr, /is current/);
       // The installed directory is usable as --vulndb directly.
       const viaDir = await runAssay(['scan', ref(), '--vulndb', target, '-f', 'json']);
-      assert.deepEqual((JSON.parse(viaDir.stdout) as { vulnerabilities: { id: string }[] }).vulnerabilities.map((v) => v.id), ['GHSA-aaaa-bbbb-cccc']);
+      assert.deepEqual(
+        (JSON.parse(viaDir.stdout) as { vulnerabilities: { id: string }[] }).vulnerabilities.map((v) => v.id),
+        ['GHSA-aaaa-bbbb-cccc'],
+      );
       const gone = await runAssay(['vulndb', 'update', '--source', url.replace('vulndb.sqlite', 'missing'), '--dir', target]);
       assert.equal(gone.code, 2);
     } finally {
@@ -271,7 +294,12 @@ describe('assay scan (real registry, OCI layout, docker save archive)', () => {
   it('on a terminal, progress (layers done / total) is written to stderr and cleared', async () => {
     let stdout = '';
     let stderr = '';
-    const io: CliIo = { stdout: (t) => void (stdout += t), stderr: (t) => void (stderr += t), readStdin: async () => '', stderrIsTTY: true };
+    const io: CliIo = {
+      stdout: (t) => void (stdout += t),
+      stderr: (t) => void (stderr += t),
+      readStdin: async () => '',
+      stderrIsTTY: true,
+    };
     const code = await runCli(['scan', ref()], io);
     assert.equal(code, 0, stderr);
     assert.match(stderr, /\r\x1b\[Kscanning .*: layer 1\/2 layers/);
@@ -286,10 +314,7 @@ describe('assay scan (real registry, OCI layout, docker save archive)', () => {
     before(async () => {
       clamd = await startClamd();
       infected = await buildImage({
-        layers: [
-          [{ path: 'etc/os-release', content: OS_RELEASE }],
-          [{ path: 'opt/tools/eicar.com', content: eicarBytes() }],
-        ],
+        layers: [[{ path: 'etc/os-release', content: OS_RELEASE }], [{ path: 'opt/tools/eicar.com', content: eicarBytes() }]],
       });
       await pushImage(registry.host, 'team/infected', 'v1', infected);
       malwarePolicy = join(dir.path, 'malware.yaml');
@@ -300,12 +325,35 @@ describe('assay scan (real registry, OCI layout, docker save archive)', () => {
     });
 
     it('finds malware with --clamd and fails the policy; without it the report says malware was not scanned', async () => {
-      const hit = await runAssay(['scan', `${registry.host}/team/infected:v1`, '--clamd', `${clamd.host}:${clamd.port}`, '--policy', malwarePolicy, '--exit-code', '-f', 'json']);
+      const hit = await runAssay([
+        'scan',
+        `${registry.host}/team/infected:v1`,
+        '--clamd',
+        `${clamd.host}:${clamd.port}`,
+        '--policy',
+        malwarePolicy,
+        '--exit-code',
+        '-f',
+        'json',
+      ]);
       assert.equal(hit.code, 1, hit.stderr);
       const report = JSON.parse(hit.stdout) as { malware: Array<{ name: string; path: string }>; warnings?: string[] };
-      assert.deepEqual(report.malware.map((m) => [m.name, m.path]), [[EICAR_DETECTION, 'opt/tools/eicar.com']]);
+      assert.deepEqual(
+        report.malware.map((m) => [m.name, m.path]),
+        [[EICAR_DETECTION, 'opt/tools/eicar.com']],
+      );
       assert.match(hit.stderr, /NON-COMPLIANT/);
-      const clean = await runAssay(['scan', ref(), '--clamd', `${clamd.host}:${clamd.port}`, '--policy', malwarePolicy, '--exit-code', '-f', 'json']);
+      const clean = await runAssay([
+        'scan',
+        ref(),
+        '--clamd',
+        `${clamd.host}:${clamd.port}`,
+        '--policy',
+        malwarePolicy,
+        '--exit-code',
+        '-f',
+        'json',
+      ]);
       assert.equal(clean.code, 0, clean.stderr);
       assert.deepEqual((JSON.parse(clean.stdout) as { malware: unknown[] }).malware, []);
       const without = await runAssay(['scan', `${registry.host}/team/infected:v1`, '-f', 'json']);

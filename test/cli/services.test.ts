@@ -46,9 +46,14 @@ describe('assay report (scanner in-process)', () => {
     const table = await runAssay(['report', image.digest, '--scanner', base]);
     assert.equal(table.code, 0, table.stderr);
     assert.match(table.stdout, /^left-pad\s+1\.3\.0\s+npm\b/m);
-    const json = JSON.parse((await runAssay(['report', image.digest, '--scanner', base, '-f', 'json'])).stdout) as { image: { digest: string } };
+    const json = JSON.parse((await runAssay(['report', image.digest, '--scanner', base, '-f', 'json'])).stdout) as {
+      image: { digest: string };
+    };
     assert.equal(json.image.digest, image.digest);
-    const bom = JSON.parse((await runAssay(['report', image.digest, '--scanner', base, '-f', 'cyclonedx'])).stdout) as { bomFormat: string; specVersion: string };
+    const bom = JSON.parse((await runAssay(['report', image.digest, '--scanner', base, '-f', 'cyclonedx'])).stdout) as {
+      bomFormat: string;
+      specVersion: string;
+    };
     assert.deepEqual([bom.bomFormat, bom.specVersion], ['CycloneDX', '1.6']);
     const sarif = JSON.parse((await runAssay(['report', image.digest, '--scanner', base, '-f', 'sarif'])).stdout) as { version: string };
     assert.equal(sarif.version, '2.1.0');
@@ -72,7 +77,18 @@ describe('assay policy (policy service in-process)', () => {
   let dir: Awaited<ReturnType<typeof makeTempDir>>;
   let tokenFile: string;
   const doc = (maxSeverity: string) =>
-    ['apiVersion: assay.dev/v1', 'kind: ImageAssurancePolicy', 'id: baseline', 'spec:', '  name: baseline', '  enabled: true', '  action: block', '  controls:', `    vulnerabilities: {maxSeverity: ${maxSeverity}}`, ''].join('\n');
+    [
+      'apiVersion: assay.dev/v1',
+      'kind: ImageAssurancePolicy',
+      'id: baseline',
+      'spec:',
+      '  name: baseline',
+      '  enabled: true',
+      '  action: block',
+      '  controls:',
+      `    vulnerabilities: {maxSeverity: ${maxSeverity}}`,
+      '',
+    ].join('\n');
 
   before(async () => {
     h = await startHarness();

@@ -40,13 +40,41 @@ describe('assay snapshot and review --nats (real nats-server)', () => {
     const kv = (name: string) => admin.js.views.kv(name, { bindOnly: true });
     const enc = (v: unknown) => new TextEncoder().encode(JSON.stringify(v));
     // A non-compliant image reached by tag, a second one covered by a break-glass exception.
-    await (await kv(Buckets.verdicts.name)).put(digestBucketKey(BAD), toBinary(VerdictSchema, verdict(Compliance.NON_COMPLIANT, [{ policy: 'baseline', control: 'sensitive_data', message: 'sensitive data: private key at /etc/ssl/private/k.key' }])));
-    await (await kv(Buckets.verdicts.name)).put(digestBucketKey(HOTFIX), toBinary(VerdictSchema, verdict(Compliance.NON_COMPLIANT, [{ policy: 'baseline', control: 'malware', message: 'malware: EICAR at /x' }])));
+    await (
+      await kv(Buckets.verdicts.name)
+    ).put(
+      digestBucketKey(BAD),
+      toBinary(
+        VerdictSchema,
+        verdict(Compliance.NON_COMPLIANT, [
+          { policy: 'baseline', control: 'sensitive_data', message: 'sensitive data: private key at /etc/ssl/private/k.key' },
+        ]),
+      ),
+    );
+    await (
+      await kv(Buckets.verdicts.name)
+    ).put(
+      digestBucketKey(HOTFIX),
+      toBinary(
+        VerdictSchema,
+        verdict(Compliance.NON_COMPLIANT, [{ policy: 'baseline', control: 'malware', message: 'malware: EICAR at /x' }]),
+      ),
+    );
     await (await kv(Buckets.tags.name)).put(tagBucketKey('registry.local:5000/team/app:v1'), new TextEncoder().encode(BAD));
     await (await kv(Buckets.runtimePolicies.name)).put('prod', enc(runtimePolicy('prod')));
-    await (await kv(Buckets.exceptions.name)).put(
+    await (
+      await kv(Buckets.exceptions.name)
+    ).put(
       'incident-7',
-      enc({ id: 'incident-7', scope: { repository: 'team/hotfix' }, reason: 'outage', createdBy: 'oncall', createdAt: new Date(Date.now() - 60_000).toISOString(), expiresAt: new Date(Date.now() + 3_600_000).toISOString(), breakGlass: true }),
+      enc({
+        id: 'incident-7',
+        scope: { repository: 'team/hotfix' },
+        reason: 'outage',
+        createdBy: 'oncall',
+        createdAt: new Date(Date.now() - 60_000).toISOString(),
+        expiresAt: new Date(Date.now() + 3_600_000).toISOString(),
+        breakGlass: true,
+      }),
     );
     dir = await makeTempDir('cli-nats');
     passwordFile = join(dir.path, 'password');
@@ -55,7 +83,11 @@ describe('assay snapshot and review --nats (real nats-server)', () => {
     reviewFile = join(dir.path, 'apps.yaml');
     await writeFile(
       reviewFile,
-      [deploymentYaml('app', 'registry.local:5000/team/app:v1', 'shop'), deploymentYaml('hotfix', `registry.local:5000/team/hotfix@${HOTFIX}`, 'shop'), deploymentYaml('new', 'registry.local:5000/team/new:1', 'shop')].join('---\n'),
+      [
+        deploymentYaml('app', 'registry.local:5000/team/app:v1', 'shop'),
+        deploymentYaml('hotfix', `registry.local:5000/team/hotfix@${HOTFIX}`, 'shop'),
+        deploymentYaml('new', 'registry.local:5000/team/new:1', 'shop'),
+      ].join('---\n'),
     );
   });
 
@@ -70,7 +102,13 @@ describe('assay snapshot and review --nats (real nats-server)', () => {
     const s = await runAssay(['snapshot', '--nats', nats.url, '--user', USER, '--password-file', passwordFile, '--out', out]);
     assert.equal(s.code, 0, s.stderr);
     assert.match(s.stderr, /wrote .*snap\.json: 2 verdicts, 1 tags, 1 runtime policies, 1 exceptions/);
-    const doc = JSON.parse(await readFile(out, 'utf8')) as { snapshotVersion: number; verdicts: Record<string, unknown>; tags: Record<string, string>; runtimePolicies: Record<string, unknown>; exceptions: Record<string, unknown> };
+    const doc = JSON.parse(await readFile(out, 'utf8')) as {
+      snapshotVersion: number;
+      verdicts: Record<string, unknown>;
+      tags: Record<string, string>;
+      runtimePolicies: Record<string, unknown>;
+      exceptions: Record<string, unknown>;
+    };
     assert.equal(doc.snapshotVersion, SNAPSHOT_VERSION);
     assert.deepEqual(Object.keys(doc.verdicts).sort(), [BAD, HOTFIX].sort());
     assert.equal((doc.verdicts[BAD] as { compliance: string }).compliance, 'COMPLIANCE_NON_COMPLIANT');
@@ -85,25 +123,50 @@ describe('assay snapshot and review --nats (real nats-server)', () => {
     // Same text except the generated uids.
     const noUid = (t: string) => t.replace(/uid [0-9a-f-]{36}/g, 'uid <uid>');
     assert.equal(noUid(fromFile.stdout), noUid(live.stdout));
-    const heads = live.stdout.split('\n').filter((l) => /^[A-Z]/.test(l)).map((l) => l.split(' (')[0]);
+    const heads = live.stdout
+      .split('\n')
+      .filter((l) => /^[A-Z]/.test(l))
+      .map((l) => l.split(' (')[0]);
     assert.deepEqual(heads, ['DENIED Deployment shop/app', 'WARN Deployment shop/hotfix', 'DENIED Deployment shop/new']);
-    assert.match(live.stdout, new RegExp(`image "registry\\.local:5000/team/app:v1" \\(${BAD}\\) is non-compliant: baseline/sensitive_data`));
+    assert.match(
+      live.stdout,
+      new RegExp(`image "registry\\.local:5000/team/app:v1" \\(${BAD}\\) is non-compliant: baseline/sensitive_data`),
+    );
     assert.match(live.stdout, /\n  exception: incident-7\n/);
     // An unresolved tag is named as written, never with a made-up digest.
-    assert.match(live.stdout, /"registry\.local:5000\/team\/new:1" \(digest unknown\) \[no verdict\] denied: image "registry\.local:5000\/team\/new:1" \(digest unknown\) is not registered/);
+    assert.match(
+      live.stdout,
+      /"registry\.local:5000\/team\/new:1" \(digest unknown\) \[no verdict\] denied: image "registry\.local:5000\/team\/new:1" \(digest unknown\) is not registered/,
+    );
     assert.doesNotMatch(live.stdout, /digest unknown>/);
   });
 
   it('JSON responses are identical from the snapshot and from NATS (same AdmissionReview)', async () => {
     const out = join(dir.path, 'snap2.json');
-    assert.equal((await inProcess(['snapshot', '--nats', nats.url, '--user', USER, '--password-file', passwordFile, '--out', out])).code, 0);
+    assert.equal(
+      (await inProcess(['snapshot', '--nats', nats.url, '--user', USER, '--password-file', passwordFile, '--out', out])).code,
+      0,
+    );
     const ar = join(dir.path, 'ar.json');
     await writeFile(
       ar,
       JSON.stringify({
         apiVersion: 'admission.k8s.io/v1',
         kind: 'AdmissionReview',
-        request: { uid: 'fixed-uid-1', operation: 'CREATE', namespace: 'shop', kind: { group: '', version: 'v1', kind: 'Pod' }, object: { spec: { containers: [{ name: 'a', image: 'registry.local:5000/team/app:v1' }, { name: 'b', image: `registry.local:5000/team/hotfix@${HOTFIX}` }] } } },
+        request: {
+          uid: 'fixed-uid-1',
+          operation: 'CREATE',
+          namespace: 'shop',
+          kind: { group: '', version: 'v1', kind: 'Pod' },
+          object: {
+            spec: {
+              containers: [
+                { name: 'a', image: 'registry.local:5000/team/app:v1' },
+                { name: 'b', image: `registry.local:5000/team/hotfix@${HOTFIX}` },
+              ],
+            },
+          },
+        },
       }),
     );
     const a = await inProcess(['review', ar, '--snapshot', out, '-o', 'json']);

@@ -44,7 +44,9 @@ interface ComposeService {
   volumes?: string[];
   entrypoint?: string[];
 }
-const compose = parse(readFileSync(join(repoRoot, 'docker-compose.yml'), 'utf8'), { merge: true }) as { services: Record<string, ComposeService> };
+const compose = parse(readFileSync(join(repoRoot, 'docker-compose.yml'), 'utf8'), { merge: true }) as {
+  services: Record<string, ComposeService>;
+};
 
 /** `${NAME:-default}` → default. */
 function composeDefault(v: string | undefined): string | undefined {
@@ -56,7 +58,12 @@ async function knownVariables(service: string): Promise<Set<string>> {
   const mod = (await import(join(repoRoot, 'services', service, 'src', 'config.ts'))) as Record<string, Record<string, unknown>>;
   const own = mod[CONFIG_EXPORTS[service]!];
   assert.ok(own, `services/${service}/src/config.ts exports ${CONFIG_EXPORTS[service]}`);
-  return new Set([...Object.keys(commonSettings({ httpPort: 0 })), ...Object.keys(own), ...Object.keys(PLANNED[service] ?? {}), 'NODE_ENV']);
+  return new Set([
+    ...Object.keys(commonSettings({ httpPort: 0 })),
+    ...Object.keys(own),
+    ...Object.keys(PLANNED[service] ?? {}),
+    'NODE_ENV',
+  ]);
 }
 
 test('compose: the infrastructure and the five services are all there', () => {
@@ -67,7 +74,11 @@ test('compose: the infrastructure and the five services are all there', () => {
   const natsCmd = (compose.services['nats'] as { command?: string[] }).command ?? [];
   assert.deepEqual(natsCmd, ['-c', '/etc/nats/nats.conf']);
   assert.ok(compose.services['nats']!.volumes?.includes('./deploy/compose/nats.conf:/etc/nats/nats.conf:ro'));
-  assert.match(readFileSync(join(repoRoot, 'deploy', 'compose', 'nats.conf'), 'utf8'), /^jetstream \{\n  store_dir: \/data\n\}$/m, 'NATS with JetStream on the volume');
+  assert.match(
+    readFileSync(join(repoRoot, 'deploy', 'compose', 'nats.conf'), 'utf8'),
+    /^jetstream \{\n  store_dir: \/data\n\}$/m,
+    'NATS with JetStream on the volume',
+  );
 });
 
 test('compose: every service signs in to NATS as itself, with its own permissions and the password NATS expects', () => {
@@ -79,7 +90,10 @@ test('compose: every service signs in to NATS as itself, with its own permission
     assert.equal(env['NATS_USER'], name);
     assert.equal(env['NATS_PASSWORD'], natsEnv[variable], `${name}: the same variable and default as the NATS container`);
     assert.ok(composeDefault(env['NATS_PASSWORD']), `${name} has a development default`);
-    assert.ok(conf.includes(`{ user: ${name}, password: $${variable}, permissions: ${natsPermissionsConfig(name as ServiceName)} }`), `${name}: the generated permissions`);
+    assert.ok(
+      conf.includes(`{ user: ${name}, password: $${variable}, permissions: ${natsPermissionsConfig(name as ServiceName)} }`),
+      `${name}: the generated permissions`,
+    );
   }
 });
 
@@ -90,7 +104,8 @@ test('compose: every long-running container has a health check; every dependency
     for (const [dep, cond] of Object.entries(s.depends_on ?? {})) {
       const target = compose.services[dep];
       assert.ok(target, `${name} depends on ${dep}, which exists`);
-      if (target.restart === 'no') assert.equal(cond.condition, 'service_completed_successfully', `${name} waits for one-shot ${dep} to finish`);
+      if (target.restart === 'no')
+        assert.equal(cond.condition, 'service_completed_successfully', `${name} waits for one-shot ${dep} to finish`);
       else {
         assert.equal(cond.condition, 'service_healthy', `${name} waits for ${dep} to be healthy`);
         assert.ok(target.healthcheck, `${dep} has the health check ${name} waits for`);
@@ -110,8 +125,14 @@ test('compose: Assay containers are non-root, read-only, capability-free, built 
     assert.equal(s.read_only, true, `${name} read_only`);
     assert.deepEqual(s.cap_drop, ['ALL'], `${name} drops all capabilities`);
     assert.ok(s.security_opt?.includes('no-new-privileges:true'), `${name} no-new-privileges`);
-    assert.ok(s.tmpfs?.some((t) => t.startsWith('/tmp')), `${name} has a tmpfs /tmp`);
-    assert.ok(s.volumes?.some((v) => v.endsWith(':/data')), `${name} writes its data to a volume`);
+    assert.ok(
+      s.tmpfs?.some((t) => t.startsWith('/tmp')),
+      `${name} has a tmpfs /tmp`,
+    );
+    assert.ok(
+      s.volumes?.some((v) => v.endsWith(':/data')),
+      `${name} writes its data to a volume`,
+    );
     assert.equal(s.build?.dockerfile, 'deploy/docker/Dockerfile');
     assert.equal(s.build?.args?.['SERVICE'], name);
     const hc = Array.isArray(s.healthcheck?.test) ? s.healthcheck.test.join(' ') : '';
@@ -122,7 +143,10 @@ test('compose: Assay containers are non-root, read-only, capability-free, built 
 test('compose: the registry notifies the registry-watcher at a registry it knows, with its token', () => {
   const watcher = compose.services['registry-watcher']!;
   const reg = compose.services['registry']!;
-  assert.ok(reg.volumes?.includes('./deploy/compose/registry.yml:/etc/docker/registry/config.yml:ro'), 'the config is mounted where registry:2 reads it');
+  assert.ok(
+    reg.volumes?.includes('./deploy/compose/registry.yml:/etc/docker/registry/config.yml:ro'),
+    'the config is mounted where registry:2 reads it',
+  );
   const conf = parse(readFileSync(join(repoRoot, 'deploy', 'compose', 'registry.yml'), 'utf8')) as {
     notifications: { endpoints: { url: string; headers: Record<string, string[]> }[] };
   };
@@ -155,16 +179,31 @@ test('every variable compose, kustomize and Helm give a service is one the servi
   for (const s of SERVICES) {
     for (const k of Object.keys(compose.services[s]!.environment ?? {})) if (!known.get(s)!.has(k)) problems.push(`compose ${s}: ${k}`);
   }
-  const helm = spawnSync(join(repoRoot, 'node_modules', '.bin', 'helm'), ['template', 'assay', join(repoRoot, 'deploy', 'helm', 'assay'), '--namespace', 'assay-system', '--set', 'mongo.url=mongodb://m:27017,elasticsearch.url=http://es:9200'], { encoding: 'utf8' });
+  const helm = spawnSync(
+    join(repoRoot, 'node_modules', '.bin', 'helm'),
+    [
+      'template',
+      'assay',
+      join(repoRoot, 'deploy', 'helm', 'assay'),
+      '--namespace',
+      'assay-system',
+      '--set',
+      'mongo.url=mongodb://m:27017,elasticsearch.url=http://es:9200',
+    ],
+    { encoding: 'utf8' },
+  );
   assert.equal(helm.status, 0, helm.stderr);
-  const helmObjs = parseAllDocuments(helm.stdout).map((d) => d.toJS() as K8sObject | null).filter((o): o is K8sObject => o !== null);
+  const helmObjs = parseAllDocuments(helm.stdout)
+    .map((d) => d.toJS() as K8sObject | null)
+    .filter((o): o is K8sObject => o !== null);
   for (const [overlay, objs] of [
     ['kind', renderKustomization(join(repoRoot, 'deploy', 'k8s', 'overlays', 'kind'))],
     ['production', renderKustomization(join(repoRoot, 'deploy', 'k8s', 'overlays', 'production'))],
     ['helm', helmObjs],
   ] as const) {
     const data = (kind: string, name: string) => {
-      const o = objs.find((x) => x.kind === kind && x.metadata.name === name) as { data?: Record<string, string>; stringData?: Record<string, string> } | undefined;
+      const o = objs.find((x) => x.kind === kind && x.metadata.name === name) as
+        { data?: Record<string, string>; stringData?: Record<string, string> } | undefined;
       return Object.keys(o?.data ?? o?.stringData ?? {});
     };
     for (const w of workloads(objs)) {

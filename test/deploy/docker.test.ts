@@ -56,26 +56,70 @@ function docker(args: string[], timeout = 30_000) {
 test('Docker engine: the scanner image builds and runs as a non-root user on a read-only root', { timeout: 900_000 }, (t) => {
   const info = docker(['info', '--format', '{{.ServerVersion}}']);
   if (info.error || info.status !== 0) {
-    t.skip(`no Docker engine: \`docker info\` ${info.error ? `could not run (${info.error.message})` : `failed: ${info.stderr.trim().split('\n').at(-1)}`}; image not built`);
+    t.skip(
+      `no Docker engine: \`docker info\` ${info.error ? `could not run (${info.error.message})` : `failed: ${info.stderr.trim().split('\n').at(-1)}`}; image not built`,
+    );
     return;
   }
   const tag = `assay-scanner:deploy-test-${process.pid}`;
-  const build = docker(['build', '-f', join(repoRoot, 'deploy', 'docker', 'Dockerfile'), '--build-arg', 'SERVICE=scanner', '-t', tag, repoRoot], 840_000);
-  if (build.status !== 0 && /pull access denied|failed to resolve|dial tcp|no such host|TLS handshake|i\/o timeout|failed to fetch|connection refused/i.test(build.stderr)) {
-    t.skip(`Docker engine without access to the base images (node:24-bookworm-slim, distroless nodejs24): ${build.stderr.trim().split('\n').at(-1)}`);
+  const build = docker(
+    ['build', '-f', join(repoRoot, 'deploy', 'docker', 'Dockerfile'), '--build-arg', 'SERVICE=scanner', '-t', tag, repoRoot],
+    840_000,
+  );
+  if (
+    build.status !== 0 &&
+    /pull access denied|failed to resolve|dial tcp|no such host|TLS handshake|i\/o timeout|failed to fetch|connection refused/i.test(
+      build.stderr,
+    )
+  ) {
+    t.skip(
+      `Docker engine without access to the base images (node:24-bookworm-slim, distroless nodejs24): ${build.stderr.trim().split('\n').at(-1)}`,
+    );
     return;
   }
   assert.equal(build.status, 0, build.stderr);
   try {
-    const uid = docker(['run', '--rm', '--network', 'none', '--read-only', '--entrypoint', 'node', tag, '-e', 'console.log(process.getuid(), process.getgid())']);
+    const uid = docker([
+      'run',
+      '--rm',
+      '--network',
+      'none',
+      '--read-only',
+      '--entrypoint',
+      'node',
+      tag,
+      '-e',
+      'console.log(process.getuid(), process.getgid())',
+    ]);
     assert.equal(uid.status, 0, uid.stderr);
     const [u, g] = uid.stdout.trim().split(' ').map(Number);
     assert.ok(u !== undefined && u !== 0, `runs as uid ${u}`);
     assert.equal(u, 10001);
     assert.equal(g, 10001);
-    const npm = docker(['run', '--rm', '--network', 'none', '--entrypoint', 'node', tag, '-e', "require('node:fs').accessSync('/usr/local/lib/node_modules/npm')"]);
+    const npm = docker([
+      'run',
+      '--rm',
+      '--network',
+      'none',
+      '--entrypoint',
+      'node',
+      tag,
+      '-e',
+      "require('node:fs').accessSync('/usr/local/lib/node_modules/npm')",
+    ]);
     assert.notEqual(npm.status, 0, 'npm is not in the runtime image');
-    const entry = docker(['run', '--rm', '--network', 'none', '--read-only', '--entrypoint', 'node', tag, '-e', "console.log(require('node:fs').readFileSync('/app/main.mjs','utf8'))"]);
+    const entry = docker([
+      'run',
+      '--rm',
+      '--network',
+      'none',
+      '--read-only',
+      '--entrypoint',
+      'node',
+      tag,
+      '-e',
+      "console.log(require('node:fs').readFileSync('/app/main.mjs','utf8'))",
+    ]);
     assert.match(entry.stdout, /services\/scanner\/src\/main\.ts/);
   } finally {
     docker(['rmi', '-f', tag]);

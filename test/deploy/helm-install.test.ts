@@ -29,13 +29,23 @@ test('tls.certManager.enabled auto (default): cert-manager when the cluster serv
   // No cert-manager: nothing of kind Certificate (the install would fail on it), the certgen Jobs instead.
   const bare = helmTemplate();
   assert.deepEqual(certManagerObjects(bare), []);
-  assert.deepEqual(certgenJobs(bare).map((j) => j.metadata.name).sort(), ['assay-certgen-create', 'assay-certgen-patch']);
+  assert.deepEqual(
+    certgenJobs(bare)
+      .map((j) => j.metadata.name)
+      .sort(),
+    ['assay-certgen-create', 'assay-certgen-patch'],
+  );
   for (const c of webhookConfigs(bare)) assert.equal(annotations(c)['cert-manager.io/inject-ca-from'], undefined);
   assert.match(helmNotes(), /TLS from the certgen hook Jobs \(cert-manager\.io\/v1 is not served here/);
 
   // cert-manager installed: its Issuer and Certificate, CA injection, no certgen.
   const managed = helmTemplate([], CERT_MANAGER);
-  assert.deepEqual(certManagerObjects(managed).map((o) => `${o.kind}/${o.metadata.name}`).sort(), ['Certificate/assay-admission', 'Issuer/assay-selfsigned']);
+  assert.deepEqual(
+    certManagerObjects(managed)
+      .map((o) => `${o.kind}/${o.metadata.name}`)
+      .sort(),
+    ['Certificate/assay-admission', 'Issuer/assay-selfsigned'],
+  );
   assert.deepEqual(certgenJobs(managed), []);
   assert.equal(managed.filter((o) => o.metadata.name === 'assay-certgen').length, 0, 'no certgen RBAC');
   for (const c of webhookConfigs(managed)) assert.equal(annotations(c)['cert-manager.io/inject-ca-from'], `${NS}/assay-admission`);
@@ -82,18 +92,31 @@ test('a real nats-server starts on the rendered configuration with generated pas
     .replace(/store_dir: \/data/, `store_dir: ${JSON.stringify(join(dir, 'data'))}`);
   const file = join(dir, 'nats.conf');
   await writeFile(file, local);
-  const env = { PATH: process.env['PATH'] ?? '', POD_NAME: 'assay-nats-0', ...Object.fromEntries(SERVICES.map((s) => [`NATS_PASSWORD_${s.toUpperCase().replace('-', '_')}`, passwords[s]!])) };
+  const env = {
+    PATH: process.env['PATH'] ?? '',
+    POD_NAME: 'assay-nats-0',
+    ...Object.fromEntries(SERVICES.map((s) => [`NATS_PASSWORD_${s.toUpperCase().replace('-', '_')}`, passwords[s]!])),
+  };
   const server = startProcess('nats-server', ['-c', file], { env });
   try {
-    await waitFor('nats-server ready', () => (server.output().includes('Server is ready') ? true : undefined), { process: server, timeoutMs: 20_000 });
+    await waitFor('nats-server ready', () => (server.output().includes('Server is ready') ? true : undefined), {
+      process: server,
+      timeoutMs: 20_000,
+    });
     for (const svc of SERVICES) {
       const nc = await connect({ servers: `nats://127.0.0.1:${port}`, user: svc, pass: passwords[svc]!, reconnect: false });
       await nc.flush();
       await nc.close();
     }
-    await assert.rejects(connect({ servers: `nats://127.0.0.1:${port}`, user: 'scanner', pass: passwords['policy']!, reconnect: false }), /Authorization/i);
+    await assert.rejects(
+      connect({ servers: `nats://127.0.0.1:${port}`, user: 'scanner', pass: passwords['policy']!, reconnect: false }),
+      /Authorization/i,
+    );
     // Why the first letter matters: the value is read as a configuration value, and `1e5…` is a number.
-    const broken = spawnSync('nats-server', ['-t', '-c', file], { encoding: 'utf8', env: { ...env, NATS_PASSWORD_SCANNER: `1e5${passwords['scanner']!.slice(3)}` } });
+    const broken = spawnSync('nats-server', ['-t', '-c', file], {
+      encoding: 'utf8',
+      env: { ...env, NATS_PASSWORD_SCANNER: `1e5${passwords['scanner']!.slice(3)}` },
+    });
     assert.notEqual(broken.status, 0);
     assert.match(broken.stderr + broken.stdout, /NATS_PASSWORD_SCANNER.*could not be parsed/);
   } finally {
@@ -113,7 +136,10 @@ test('the policy API gets a token: generated into Secret assay-policy unless one
     const token = (findObject(objs, 'Secret', 'assay-policy') as Secret | undefined)?.stringData?.['POLICY_API_TOKEN'];
     assert.match(token ?? '', /^[A-Za-z0-9]{40}$/, 'a generated token');
     tokens.add(token!);
-    assert.ok(policyEnvFrom(objs).some((e) => e.secretRef?.name === 'assay-policy'), 'policy reads it');
+    assert.ok(
+      policyEnvFrom(objs).some((e) => e.secretRef?.name === 'assay-policy'),
+      'policy reads it',
+    );
   }
   assert.equal(tokens.size, 3, 'random per install (an upgrade keeps the installed one: lookup)');
   const notes = helmNotes();
@@ -131,14 +157,26 @@ test('the policy API gets a token: generated into Secret assay-policy unless one
   assert.ok(helmNotes(['services.policy.existingSecret=my-policy-token']).includes(readCommand('my-policy-token')));
 });
 
-test('certgen hooks: the ServiceAccount, Roles and bindings exist for each Job\'s phase and are deleted once it succeeded', () => {
+test("certgen hooks: the ServiceAccount, Roles and bindings exist for each Job's phase and are deleted once it succeeded", () => {
   const objs = helmTemplate(['tls.certManager.enabled=false']);
   const certgen = objs.filter((o) => o.metadata.name.startsWith('assay-certgen'));
-  assert.deepEqual(certgen.map((o) => o.kind).sort(), ['ClusterRole', 'ClusterRoleBinding', 'Job', 'Job', 'Role', 'RoleBinding', 'ServiceAccount']);
+  assert.deepEqual(certgen.map((o) => o.kind).sort(), [
+    'ClusterRole',
+    'ClusterRoleBinding',
+    'Job',
+    'Job',
+    'Role',
+    'RoleBinding',
+    'ServiceAccount',
+  ]);
   const events = (o: K8sObject) => (annotations(o)['helm.sh/hook'] ?? '').split(',');
   const weight = (o: K8sObject) => Number(annotations(o)['helm.sh/hook-weight'] ?? '0');
   for (const o of certgen) {
-    assert.deepEqual((annotations(o)['helm.sh/hook-delete-policy'] ?? '').split(',').sort(), ['before-hook-creation', 'hook-succeeded'], `${o.kind}/${o.metadata.name}`);
+    assert.deepEqual(
+      (annotations(o)['helm.sh/hook-delete-policy'] ?? '').split(',').sort(),
+      ['before-hook-creation', 'hook-succeeded'],
+      `${o.kind}/${o.metadata.name}`,
+    );
   }
   // Helm deletes hook-succeeded resources when their phase ends: each phase with a Job must create its RBAC again, first.
   for (const job of certgenJobs(objs)) {

@@ -12,7 +12,10 @@ import { schedulingProblems } from './scheduling-checks.ts';
 import { storeProblems } from './store-checks.ts';
 
 const SERVICES = ['admission', 'audit', 'policy', 'registry-watcher', 'scanner'];
-const BUNDLED_MONGO = { statefulSet: 'assay-mongo', url: `mongodb://assay-mongo-0.assay-mongo.${NS}.svc.cluster.local:27017/?replicaSet=rs0` };
+const BUNDLED_MONGO = {
+  statefulSet: 'assay-mongo',
+  url: `mongodb://assay-mongo-0.assay-mongo.${NS}.svc.cluster.local:27017/?replicaSet=rs0`,
+};
 /** A cluster with cert-manager installed, as `helm install` would see it. */
 const CERT_MANAGER = { apiVersions: ['cert-manager.io/v1'] };
 
@@ -60,20 +63,39 @@ test('helm template: defaults schedule anywhere (preferred spread, surge rollout
   assert.equal((find(defaults, 'ConfigMap', 'assay-common') as K8sObject & { data: Record<string, string> }).data['NATS_REPLICAS'], '3');
   for (const name of ['assay-admission', 'assay-nats']) {
     const pod = workloads(defaults).find((w) => w.object.metadata.name === name)!.pod;
-    assert.equal(pod.affinity?.podAntiAffinity?.requiredDuringSchedulingIgnoredDuringExecution, undefined, `${name}: no required anti-affinity by default`);
-    assert.ok(pod.affinity?.podAntiAffinity?.preferredDuringSchedulingIgnoredDuringExecution?.some((x) => x.podAffinityTerm.topologyKey === 'kubernetes.io/hostname'), `${name}: preferred`);
+    assert.equal(
+      pod.affinity?.podAntiAffinity?.requiredDuringSchedulingIgnoredDuringExecution,
+      undefined,
+      `${name}: no required anti-affinity by default`,
+    );
+    assert.ok(
+      pod.affinity?.podAntiAffinity?.preferredDuringSchedulingIgnoredDuringExecution?.some(
+        (x) => x.podAffinityTerm.topologyKey === 'kubernetes.io/hostname',
+      ),
+      `${name}: preferred`,
+    );
   }
 
   const objs = template(['scheduling.podAntiAffinity=required', 'scheduling.zoneSpread=DoNotSchedule'], true);
   assert.deepEqual(schedulingProblems(objs, { singleNode: false }), []);
   assert.ok(schedulingProblems(objs, { singleNode: true }).length > 0, 'the strict shape needs several nodes');
-  const d = find(objs, 'Deployment', 'assay-admission') as K8sObject & { spec: { replicas: number; strategy: { rollingUpdate: { maxSurge: number; maxUnavailable: number } } } };
+  const d = find(objs, 'Deployment', 'assay-admission') as K8sObject & {
+    spec: { replicas: number; strategy: { rollingUpdate: { maxSurge: number; maxUnavailable: number } } };
+  };
   assert.ok(d.spec.replicas >= 3);
   assert.deepEqual(d.spec.strategy.rollingUpdate, { maxUnavailable: 1, maxSurge: 0 }, 'one per node: roll out by replacing');
   for (const name of ['assay-admission', 'assay-nats']) {
     const pod = workloads(objs).find((w) => w.object.metadata.name === name)!.pod;
-    assert.ok(pod.affinity?.podAntiAffinity?.requiredDuringSchedulingIgnoredDuringExecution?.some((x) => x.topologyKey === 'kubernetes.io/hostname'), name);
-    assert.ok(pod.topologySpreadConstraints?.some((x) => x.whenUnsatisfiable === 'DoNotSchedule'), name);
+    assert.ok(
+      pod.affinity?.podAntiAffinity?.requiredDuringSchedulingIgnoredDuringExecution?.some(
+        (x) => x.topologyKey === 'kubernetes.io/hostname',
+      ),
+      name,
+    );
+    assert.ok(
+      pod.topologySpreadConstraints?.some((x) => x.whenUnsatisfiable === 'DoNotSchedule'),
+      name,
+    );
   }
   assert.ok(find(objs, 'PodDisruptionBudget', 'assay-admission'));
   const cert = find(objs, 'Certificate', 'assay-admission') as K8sObject & { spec: { dnsNames: string[]; secretName: string } };
@@ -89,7 +111,7 @@ test('helm template: the validating webhook carries the same matchConditions as 
   assert.deepEqual(expressions(template()), expressions(renderKustomization(join(repoRoot, 'deploy', 'k8s', 'base'))));
 });
 
-test('helm: registries become the three services\' registry lists and egress on each registry\'s port; pin-all drops the objectSelector', () => {
+test("helm: registries become the three services' registry lists and egress on each registry's port; pin-all drops the objectSelector", () => {
   const registries = [
     { name: 'harbor', url: 'https://harbor.example', trustNotifications: true },
     { name: 'lab', url: 'http://registry.lab.svc.cluster.local:5000', host: 'registry.lab:5000', insecure: true },
@@ -99,17 +121,29 @@ test('helm: registries become the three services\' registry lists and egress on 
   assert.deepEqual(webhookProblems(objs, { failurePolicy: 'Fail', mutatingFailurePolicy: 'Fail', pinAll: true, namespace: NS }), []);
   const admissionEnv = workloads(objs).find((w) => w.object.metadata.name === 'assay-admission')!.pod.containers[0]!.env ?? [];
   assert.equal(admissionEnv.find((e) => e.name === 'ADMISSION_MUTATE_PIN_DIGESTS')?.value, 'true');
-  for (const [svc, variable] of [['registry-watcher', 'WATCHER_REGISTRIES'], ['scanner', 'SCANNER_REGISTRIES'], ['admission', 'ADMISSION_REGISTRIES']] as const) {
+  for (const [svc, variable] of [
+    ['registry-watcher', 'WATCHER_REGISTRIES'],
+    ['scanner', 'SCANNER_REGISTRIES'],
+    ['admission', 'ADMISSION_REGISTRIES'],
+  ] as const) {
     const sec = find(objs, 'Secret', `assay-${svc}`) as K8sObject & { stringData: Record<string, string> };
     assert.deepEqual(JSON.parse(sec.stringData[variable]!), registries, variable);
   }
-  const egress = find(objs, 'NetworkPolicy', 'assay-registry-egress') as K8sObject & { spec: { podSelector: { matchExpressions: { values: string[] }[] }; egress: { ports: { port: number }[] }[] } };
+  const egress = find(objs, 'NetworkPolicy', 'assay-registry-egress') as K8sObject & {
+    spec: { podSelector: { matchExpressions: { values: string[] }[] }; egress: { ports: { port: number }[] }[] };
+  };
   assert.deepEqual(egress.spec.podSelector.matchExpressions[0]!.values, ['registry-watcher', 'scanner', 'admission']);
-  assert.deepEqual(egress.spec.egress.flatMap((e) => e.ports.map((x) => x.port)), [443, 5000]);
+  assert.deepEqual(
+    egress.spec.egress.flatMap((e) => e.ports.map((x) => x.port)),
+    [443, 5000],
+  );
   // Without registries nothing is opened, unless asked for 443 anywhere.
   assert.equal(find(template(), 'NetworkPolicy', 'assay-registry-egress'), undefined);
   const any = find(template(['networkPolicy.registryEgressAnyHTTPS=true']), 'NetworkPolicy', 'assay-registry-egress') as typeof egress;
-  assert.deepEqual(any.spec.egress.flatMap((e) => e.ports.map((x) => x.port)), [443]);
+  assert.deepEqual(
+    any.spec.egress.flatMap((e) => e.ports.map((x) => x.port)),
+    [443],
+  );
 });
 
 test('helm values change what they say: failurePolicy, mode, NATS replicas, store URLs, image tag, cert-manager off', () => {
@@ -122,7 +156,8 @@ test('helm values change what they say: failurePolicy, mode, NATS replicas, stor
     'image.tag=1.2.3',
     'tls.certManager.enabled=false',
   ]);
-  for (const c of webhookConfigs(objs)) for (const h of c['webhooks'] as { failurePolicy: string }[]) assert.equal(h.failurePolicy, 'Ignore');
+  for (const c of webhookConfigs(objs))
+    for (const h of c['webhooks'] as { failurePolicy: string }[]) assert.equal(h.failurePolicy, 'Ignore');
   const rp = (find(objs, 'ConfigMap', 'assay-runtime-policy') as K8sObject & { data: Record<string, string> }).data['runtime-policy.yaml']!;
   assert.match(rp, /enforcement: enforce/);
   const conf = (find(objs, 'ConfigMap', 'assay-nats-config') as K8sObject & { data: Record<string, string> }).data['nats.conf']!;
@@ -130,15 +165,34 @@ test('helm values change what they say: failurePolicy, mode, NATS replicas, stor
   assert.equal((find(objs, 'ConfigMap', 'assay-common') as K8sObject & { data: Record<string, string> }).data['NATS_REPLICAS'], '1');
   // An external replica set: one Secret for policy and scanner, no bundled MongoDB.
   assert.deepEqual(storeProblems(objs, { secret: 'assay-mongo' }), []);
-  assert.equal((find(objs, 'Secret', 'assay-mongo') as K8sObject & { stringData: Record<string, string> }).stringData['MONGO_URL'], 'mongodb://mongo.example:27017/?replicaSet=rs0');
-  assert.equal(objs.filter((o) => (o.metadata.labels ?? {})['app.kubernetes.io/name'] === 'mongo' && o.kind !== 'Secret').length, 0, 'no bundled MongoDB');
-  const storeEgress = find(objs, 'NetworkPolicy', 'assay-store-egress') as K8sObject & { spec: { egress: { to?: unknown; ports: { port: number }[] }[] } };
-  assert.ok(storeEgress.spec.egress.some((e) => e.to === undefined && e.ports.some((x) => x.port === 27017)), 'to the external replica set');
+  assert.equal(
+    (find(objs, 'Secret', 'assay-mongo') as K8sObject & { stringData: Record<string, string> }).stringData['MONGO_URL'],
+    'mongodb://mongo.example:27017/?replicaSet=rs0',
+  );
+  assert.equal(
+    objs.filter((o) => (o.metadata.labels ?? {})['app.kubernetes.io/name'] === 'mongo' && o.kind !== 'Secret').length,
+    0,
+    'no bundled MongoDB',
+  );
+  const storeEgress = find(objs, 'NetworkPolicy', 'assay-store-egress') as K8sObject & {
+    spec: { egress: { to?: unknown; ports: { port: number }[] }[] };
+  };
+  assert.ok(
+    storeEgress.spec.egress.some((e) => e.to === undefined && e.ports.some((x) => x.port === 27017)),
+    'to the external replica set',
+  );
   const own = template(['mongo.existingSecret=my-mongo']);
   assert.deepEqual(storeProblems(own, { secret: 'my-mongo' }), []);
   assert.equal(find(own, 'Secret', 'assay-mongo'), undefined);
-  assert.equal((find(objs, 'Secret', 'assay-audit') as K8sObject & { stringData: Record<string, string> }).stringData['AUDIT_ES_URL'], 'https://es.example:9200');
-  for (const s of SERVICES) assert.equal(workloads(objs).find((w) => w.object.metadata.name === `assay-${s}`)!.pod.containers[0]!.image, `ghcr.io/assay/assay-${s}:1.2.3`);
+  assert.equal(
+    (find(objs, 'Secret', 'assay-audit') as K8sObject & { stringData: Record<string, string> }).stringData['AUDIT_ES_URL'],
+    'https://es.example:9200',
+  );
+  for (const s of SERVICES)
+    assert.equal(
+      workloads(objs).find((w) => w.object.metadata.name === `assay-${s}`)!.pod.containers[0]!.image,
+      `ghcr.io/assay/assay-${s}:1.2.3`,
+    );
   assert.equal(objs.filter((o) => o.apiVersion.startsWith('cert-manager.io/')).length, 0);
   const jobs = objs.filter((o) => o.kind === 'Job');
   assert.equal(jobs.length, 2, 'create and patch Jobs');
@@ -169,5 +223,8 @@ test('validateObjects notices a schema violation', () => {
   const d = find(objs, 'Deployment', 'assay-scanner')!;
   (d['spec'] as Record<string, unknown>)['replicas'] = 'two';
   const v = validateObjects(objs);
-  assert.ok(v.problems.some((p) => p.includes('assay-scanner') && p.includes('replicas')), v.problems.join('\n'));
+  assert.ok(
+    v.problems.some((p) => p.includes('assay-scanner') && p.includes('replicas')),
+    v.problems.join('\n'),
+  );
 });

@@ -66,11 +66,28 @@ function certManagerProblems(o: K8sObject): string[] {
     if (typeof spec['secretName'] !== 'string') p.push(`${idOf(o)}: spec.secretName must be a string`);
     const ref = spec['issuerRef'] as { name?: unknown; kind?: unknown } | undefined;
     if (typeof ref?.name !== 'string') p.push(`${idOf(o)}: spec.issuerRef.name must be a string`);
-    if (ref?.kind !== undefined && ref.kind !== 'Issuer' && ref.kind !== 'ClusterIssuer') p.push(`${idOf(o)}: spec.issuerRef.kind ${String(ref.kind)}`);
+    if (ref?.kind !== undefined && ref.kind !== 'Issuer' && ref.kind !== 'ClusterIssuer')
+      p.push(`${idOf(o)}: spec.issuerRef.kind ${String(ref.kind)}`);
     const dns = spec['dnsNames'];
-    if (!Array.isArray(dns) || dns.length === 0 || !dns.every((d) => typeof d === 'string')) p.push(`${idOf(o)}: spec.dnsNames must list names`);
+    if (!Array.isArray(dns) || dns.length === 0 || !dns.every((d) => typeof d === 'string'))
+      p.push(`${idOf(o)}: spec.dnsNames must list names`);
     for (const k of Object.keys(spec)) {
-      if (!['secretName', 'issuerRef', 'dnsNames', 'commonName', 'duration', 'renewBefore', 'privateKey', 'usages', 'ipAddresses', 'subject', 'secretTemplate', 'isCA'].includes(k)) {
+      if (
+        ![
+          'secretName',
+          'issuerRef',
+          'dnsNames',
+          'commonName',
+          'duration',
+          'renewBefore',
+          'privateKey',
+          'usages',
+          'ipAddresses',
+          'subject',
+          'secretTemplate',
+          'isCA',
+        ].includes(k)
+      ) {
         p.push(`${idOf(o)}: unknown field spec.${k}`);
       }
     }
@@ -117,8 +134,20 @@ export interface PodSpec {
   securityContext?: SecurityContext & { fsGroup?: number };
   containers: Container[];
   initContainers?: Container[];
-  volumes?: { name: string; secret?: { secretName: string }; configMap?: { name: string }; persistentVolumeClaim?: { claimName: string }; hostPath?: unknown; emptyDir?: unknown }[];
-  affinity?: { podAntiAffinity?: { requiredDuringSchedulingIgnoredDuringExecution?: { topologyKey: string }[]; preferredDuringSchedulingIgnoredDuringExecution?: { podAffinityTerm: { topologyKey: string } }[] } };
+  volumes?: {
+    name: string;
+    secret?: { secretName: string };
+    configMap?: { name: string };
+    persistentVolumeClaim?: { claimName: string };
+    hostPath?: unknown;
+    emptyDir?: unknown;
+  }[];
+  affinity?: {
+    podAntiAffinity?: {
+      requiredDuringSchedulingIgnoredDuringExecution?: { topologyKey: string }[];
+      preferredDuringSchedulingIgnoredDuringExecution?: { podAffinityTerm: { topologyKey: string } }[];
+    };
+  };
   topologySpreadConstraints?: { topologyKey: string; whenUnsatisfiable: string }[];
 }
 export interface Workload {
@@ -145,7 +174,9 @@ export function workloads(objects: K8sObject[]): Workload[] {
 /** The pod- and container-level properties every workload must have (PSS `restricted` and more). */
 export function securityProblems(objects: K8sObject[]): string[] {
   const p: string[] = [];
-  const serviceAccounts = new Map(objects.filter((o) => o.kind === 'ServiceAccount').map((o) => [`${o.metadata.namespace}/${o.metadata.name}`, o]));
+  const serviceAccounts = new Map(
+    objects.filter((o) => o.kind === 'ServiceAccount').map((o) => [`${o.metadata.namespace}/${o.metadata.name}`, o]),
+  );
   for (const w of workloads(objects)) {
     const ps = w.pod;
     const psc = ps.securityContext ?? {};
@@ -169,12 +200,14 @@ export function securityProblems(objects: K8sObject[]): string[] {
       if (!(sc.capabilities?.drop ?? []).includes('ALL')) p.push(`${at}: capabilities do not drop ALL`);
       if ((sc.capabilities?.add ?? []).length > 0) p.push(`${at}: adds capabilities`);
       if (sc.runAsNonRoot === false || sc.runAsUser === 0) p.push(`${at}: may run as root`);
-      if (sc.seccompProfile !== undefined && sc.seccompProfile.type !== 'RuntimeDefault') p.push(`${at}: seccompProfile ${sc.seccompProfile.type}`);
+      if (sc.seccompProfile !== undefined && sc.seccompProfile.type !== 'RuntimeDefault')
+        p.push(`${at}: seccompProfile ${sc.seccompProfile.type}`);
       if (!c.resources?.requests?.['cpu'] || !c.resources.requests['memory']) p.push(`${at}: no cpu/memory requests`);
       if (!c.resources?.limits?.['memory']) p.push(`${at}: no memory limit`);
       if (/:latest$/.test(c.image)) p.push(`${at}: image ${c.image} uses :latest`);
       const isJob = w.object.kind === 'Job' || w.object.kind === 'CronJob';
-      if (!isJob && ps.initContainers?.includes(c) !== true && (!c.readinessProbe || !c.livenessProbe)) p.push(`${at}: no readiness/liveness probe`);
+      if (!isJob && ps.initContainers?.includes(c) !== true && (!c.readinessProbe || !c.livenessProbe))
+        p.push(`${at}: no readiness/liveness probe`);
     }
   }
   return p;
@@ -268,7 +301,9 @@ export function webhookProblems(objects: K8sObject[], expect: WebhookExpectation
       if (svc) {
         const target = services.get(`${svc.namespace}/${svc.name}`);
         if (!target) p.push(`${at}: Service ${svc.namespace}/${svc.name} is not defined`);
-        const ports = ((target?.['spec'] as { ports?: { port: number; targetPort?: unknown }[] } | undefined)?.ports ?? []).map((x) => x.port);
+        const ports = ((target?.['spec'] as { ports?: { port: number; targetPort?: unknown }[] } | undefined)?.ports ?? []).map(
+          (x) => x.port,
+        );
         if (!ports.includes(svc.port ?? 443)) p.push(`${at}: Service has no port ${svc.port ?? 443}`);
         const path = validating ? '/validate' : '/mutate';
         if (svc.path !== path) p.push(`${at}: path ${svc.path}, expected ${path}`);
@@ -286,20 +321,25 @@ export function webhookProblems(objects: K8sObject[], expect: WebhookExpectation
             (r.operations.includes(op) || r.operations.includes('*')) &&
             (r.apiVersions.includes('v1') || r.apiVersions.includes('*')),
         );
-      for (const r of h.rules) if (r.operations.some((op) => op === 'DELETE' || op === 'CONNECT' || op === '*')) p.push(`${at}: rule covers ${r.operations.join(',')}`);
+      for (const r of h.rules)
+        if (r.operations.some((op) => op === 'DELETE' || op === 'CONNECT' || op === '*'))
+          p.push(`${at}: rule covers ${r.operations.join(',')}`);
       if (validating) {
         for (const [group, resource] of REQUIRED_RESOURCES) {
-          for (const op of ['CREATE', 'UPDATE']) if (!covers(group, resource, op)) p.push(`${at}: ${op} ${group || 'core'}/${resource} is not covered`);
+          for (const op of ['CREATE', 'UPDATE'])
+            if (!covers(group, resource, op)) p.push(`${at}: ${op} ${group || 'core'}/${resource} is not covered`);
         }
         const conditions = h.matchConditions ?? [];
         if (!conditions.some((m) => /\boldObject\b/.test(m.expression) && /request\.operation/.test(m.expression))) {
           p.push(`${at}: no matchCondition keeps image-less UPDATEs away (compare object with oldObject)`);
         }
-        if (h.objectSelector !== undefined && Object.keys(h.objectSelector).length > 0) p.push(`${at}: an objectSelector would let unlabelled workloads past validation`);
+        if (h.objectSelector !== undefined && Object.keys(h.objectSelector).length > 0)
+          p.push(`${at}: an objectSelector would let unlabelled workloads past validation`);
       } else {
         // Mutation pins digests at pod creation only: any other rule only adds outage exposure.
         const rules = h.rules.map((r) => `${r.apiGroups.join(',')}/${r.resources.join(',')}:${r.operations.join(',')}`);
-        if (JSON.stringify(rules) !== JSON.stringify(['/pods:CREATE'])) p.push(`${at}: rules ${rules.join(' ')}, expected pods CREATE only`);
+        if (JSON.stringify(rules) !== JSON.stringify(['/pods:CREATE']))
+          p.push(`${at}: rules ${rules.join(' ')}, expected pods CREATE only`);
         const selected = h.objectSelector?.matchLabels?.[PIN_LABEL];
         if (expect.pinAll) {
           if (h.objectSelector !== undefined && Object.keys(h.objectSelector).length > 0) p.push(`${at}: pin-all, yet an objectSelector`);
@@ -320,23 +360,32 @@ export function referenceProblems(objects: K8sObject[], external: { secrets: str
   for (const s of certSecrets) secrets.add(s);
   for (const w of workloads(objects)) {
     for (const v of w.pod.volumes ?? []) {
-      if (v.configMap && !configMaps.has(v.configMap.name)) p.push(`${w.id}: volume ${v.name}: ConfigMap ${v.configMap.name} is not defined`);
-      if (v.secret && !secrets.has(v.secret.secretName)) p.push(`${w.id}: volume ${v.name}: Secret ${v.secret.secretName} comes from nowhere`);
-      if (v.persistentVolumeClaim && !names('PersistentVolumeClaim').has(v.persistentVolumeClaim.claimName)) p.push(`${w.id}: volume ${v.name}: claim ${v.persistentVolumeClaim.claimName} is not defined`);
+      if (v.configMap && !configMaps.has(v.configMap.name))
+        p.push(`${w.id}: volume ${v.name}: ConfigMap ${v.configMap.name} is not defined`);
+      if (v.secret && !secrets.has(v.secret.secretName))
+        p.push(`${w.id}: volume ${v.name}: Secret ${v.secret.secretName} comes from nowhere`);
+      if (v.persistentVolumeClaim && !names('PersistentVolumeClaim').has(v.persistentVolumeClaim.claimName))
+        p.push(`${w.id}: volume ${v.name}: claim ${v.persistentVolumeClaim.claimName} is not defined`);
     }
     for (const c of w.pod.containers) {
       for (const e of c.envFrom ?? []) {
-        if (e.configMapRef && !configMaps.has(e.configMapRef.name)) p.push(`${w.id}: envFrom ConfigMap ${e.configMapRef.name} is not defined`);
-        if (e.secretRef && e.secretRef.optional !== true && !secrets.has(e.secretRef.name)) p.push(`${w.id}: envFrom Secret ${e.secretRef.name} (required) comes from nowhere`);
+        if (e.configMapRef && !configMaps.has(e.configMapRef.name))
+          p.push(`${w.id}: envFrom ConfigMap ${e.configMapRef.name} is not defined`);
+        if (e.secretRef && e.secretRef.optional !== true && !secrets.has(e.secretRef.name))
+          p.push(`${w.id}: envFrom Secret ${e.secretRef.name} (required) comes from nowhere`);
       }
-      const claims = ((w.object['spec'] as { volumeClaimTemplates?: { metadata: { name: string } }[] }).volumeClaimTemplates ?? []).map((v) => v.metadata.name);
+      const claims = ((w.object['spec'] as { volumeClaimTemplates?: { metadata: { name: string } }[] }).volumeClaimTemplates ?? []).map(
+        (v) => v.metadata.name,
+      );
       const volumes = new Set([...(w.pod.volumes ?? []).map((v) => v.name), ...claims]);
       for (const m of c.volumeMounts ?? []) if (!volumes.has(m.name)) p.push(`${w.id}: mount ${m.name} has no volume`);
     }
   }
   for (const s of objects.filter((o) => o.kind === 'Service')) {
     const sel = (s['spec'] as { selector?: Record<string, string> }).selector ?? {};
-    const hit = workloads(objects).some((w) => w.object.metadata.namespace === s.metadata.namespace && Object.entries(sel).every(([k, v]) => w.labels[k] === v));
+    const hit = workloads(objects).some(
+      (w) => w.object.metadata.namespace === s.metadata.namespace && Object.entries(sel).every(([k, v]) => w.labels[k] === v),
+    );
     if (!hit) p.push(`${idOf(s)}: selects no pods`);
   }
   return p;

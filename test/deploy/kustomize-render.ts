@@ -70,7 +70,18 @@ const MERGE_KEYS: Record<string, string> = {
   volumeMounts: 'mountPath',
 };
 /** Lists Kubernetes merges by a key in some object kind, which this renderer does not implement. */
-const REFUSED_LISTS = new Set(['ports', 'topologySpreadConstraints', 'imagePullSecrets', 'hostAliases', 'webhooks', 'envFrom', 'tolerations', 'finalizers', 'ownerReferences', 'conditions']);
+const REFUSED_LISTS = new Set([
+  'ports',
+  'topologySpreadConstraints',
+  'imagePullSecrets',
+  'hostAliases',
+  'webhooks',
+  'envFrom',
+  'tolerations',
+  'finalizers',
+  'ownerReferences',
+  'conditions',
+]);
 
 export class KustomizeError extends Error {}
 
@@ -115,7 +126,9 @@ export function renderKustomization(dir: string): K8sObject[] {
   }
   for (const p of k.patches ?? []) objects = applyPatch(dir, objects, p);
   for (const r of k.replicas ?? []) {
-    const hits = objects.filter((o) => o.metadata.name === r.name && ['Deployment', 'StatefulSet', 'ReplicaSet', 'ReplicationController'].includes(o.kind));
+    const hits = objects.filter(
+      (o) => o.metadata.name === r.name && ['Deployment', 'StatefulSet', 'ReplicaSet', 'ReplicationController'].includes(o.kind),
+    );
     if (hits.length === 0) throw new KustomizeError(`${file}: replicas: nothing named ${r.name}`);
     for (const o of hits) (o['spec'] as JsonMap)['replicas'] = r.count;
   }
@@ -141,11 +154,16 @@ function applyPatch(dir: string, objects: K8sObject[], p: PatchEntry): K8sObject
     if (!p.target) throw new KustomizeError(`${where}: a JSON 6902 patch needs a target`);
     const hits = objects.filter((o) => matches(o, p.target!));
     if (hits.length === 0) throw new KustomizeError(`${where}: the target matches nothing`);
-    return objects.map((o) => (hits.includes(o) ? (jsonPatch(o as unknown as Json, docs[0] as JsonMap[], where) as unknown as K8sObject) : o));
+    return objects.map((o) =>
+      hits.includes(o) ? (jsonPatch(o as unknown as Json, docs[0] as JsonMap[], where) as unknown as K8sObject) : o,
+    );
   }
   // `kubectl kustomize` renders several patches in one file offline, but `kubectl apply -k`
   // against a live API server refuses them ("unable to parse SM or JSON patch"): one per file.
-  if (docs.length > 1) throw new KustomizeError(`${where}: ${docs.length} patches in one file (kubectl apply -k against a cluster refuses that): one per file`);
+  if (docs.length > 1)
+    throw new KustomizeError(
+      `${where}: ${docs.length} patches in one file (kubectl apply -k against a cluster refuses that): one per file`,
+    );
   let out = objects;
   for (const doc of docs) {
     if (!isMap(doc)) throw new KustomizeError(`${where}: a strategic merge patch is a map`);
@@ -192,7 +210,7 @@ function strategicMerge(base: Json, patch: Json, where: string, path: string): J
 function mergeList(base: Json | undefined, patch: Json[], key: string, where: string, path: string): Json[] {
   const out = Array.isArray(base) ? structuredClone(base) : [];
   for (const item of patch) {
-    if (!isMap(item) || typeof item[key] !== 'string' && typeof item[key] !== 'number') {
+    if (!isMap(item) || (typeof item[key] !== 'string' && typeof item[key] !== 'number')) {
       throw new KustomizeError(`${where}: items of ${path} need their merge key ${key}`);
     }
     const i = out.findIndex((x) => isMap(x) && x[key] === item[key]);
@@ -204,7 +222,10 @@ function mergeList(base: Json | undefined, patch: Json[], key: string, where: st
 
 function decodePointer(ptr: string, where: string): string[] {
   if (!ptr.startsWith('/')) throw new KustomizeError(`${where}: bad JSON pointer ${ptr}`);
-  return ptr.slice(1).split('/').map((s) => s.replaceAll('~1', '/').replaceAll('~0', '~'));
+  return ptr
+    .slice(1)
+    .split('/')
+    .map((s) => s.replaceAll('~1', '/').replaceAll('~0', '~'));
 }
 
 function jsonPatch(doc: Json, ops: JsonMap[], where: string): Json {

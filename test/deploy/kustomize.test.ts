@@ -68,7 +68,13 @@ for (const name of ['base', 'kind', 'production'] as const) {
 
   test(`${name}: every namespaced object is in ${NS}, which enforces the restricted Pod Security profile`, () => {
     const objs = render(name);
-    const clusterScoped = new Set(['Namespace', 'ClusterRole', 'ClusterRoleBinding', 'ValidatingWebhookConfiguration', 'MutatingWebhookConfiguration']);
+    const clusterScoped = new Set([
+      'Namespace',
+      'ClusterRole',
+      'ClusterRoleBinding',
+      'ValidatingWebhookConfiguration',
+      'MutatingWebhookConfiguration',
+    ]);
     for (const o of objs) {
       if (clusterScoped.has(o.kind)) assert.equal(o.metadata.namespace, undefined, `${o.kind}/${o.metadata.name} is cluster-scoped`);
       else assert.equal(o.metadata.namespace, NS, `${o.kind}/${o.metadata.name} namespace`);
@@ -98,8 +104,16 @@ for (const name of ['base', 'kind', 'production'] as const) {
     for (const s of SERVICES) {
       const out = policies.some((p) => {
         const sel = spec(p).podSelector;
-        const selects = sel.matchLabels?.['app.kubernetes.io/name'] === s || sel.matchExpressions?.some((e) => e.key === 'app.kubernetes.io/component' && e.values.includes(s));
-        return selects && spec(p).egress?.some((e) => e.ports?.some((x) => x.port === 4222) && e.to?.some((t) => t.podSelector?.matchLabels?.['app.kubernetes.io/name'] === 'nats'));
+        const selects =
+          sel.matchLabels?.['app.kubernetes.io/name'] === s ||
+          sel.matchExpressions?.some((e) => e.key === 'app.kubernetes.io/component' && e.values.includes(s));
+        return (
+          selects &&
+          spec(p).egress?.some(
+            (e) =>
+              e.ports?.some((x) => x.port === 4222) && e.to?.some((t) => t.podSelector?.matchLabels?.['app.kubernetes.io/name'] === 'nats'),
+          )
+        );
       });
       assert.ok(out, `${s} may reach NATS`);
     }
@@ -117,7 +131,8 @@ for (const name of ['base', 'kind', 'production'] as const) {
     assert.match(data['nats.conf'] ?? '', /^\s*include \.\/cluster\.conf$/m, 'the cluster block is its own key');
     const cluster = data['cluster.conf'] ?? '';
     if (servers === 1) assert.doesNotMatch(cluster, /cluster\s*\{/, 'one server: no cluster block');
-    for (let i = 0; i < 3; i++) assert.equal(cluster.includes(`nats-${i}.${sts.spec.serviceName}.${NS}.svc`), i < servers && servers > 1, `route to nats-${i}`);
+    for (let i = 0; i < 3; i++)
+      assert.equal(cluster.includes(`nats-${i}.${sts.spec.serviceName}.${NS}.svc`), i < servers && servers > 1, `route to nats-${i}`);
     const common = (find(objs, 'ConfigMap', 'assay-common') as K8sObject & { data: Record<string, string> }).data;
     assert.equal(common['NATS_REPLICAS'], String(servers), 'streams and buckets have as many replicas as there are servers');
     assert.ok(find(objs, 'PodDisruptionBudget', 'nats'));
@@ -135,9 +150,16 @@ for (const name of ['base', 'kind', 'production'] as const) {
   test(`${name}: admission reads Secret assay-admission (ADMISSION_REGISTRIES) and may reach registries`, () => {
     const objs = render(name);
     const admission = workloads(objs).find((x) => x.object.metadata.name === 'admission')!;
-    assert.deepEqual(admission.pod.containers[0]!.envFrom?.find((e) => e.secretRef?.name === 'assay-admission')?.secretRef, { name: 'assay-admission', optional: true });
-    const egress = objs.filter((o) => o.kind === 'NetworkPolicy' && JSON.stringify((o['spec'] as { podSelector: unknown }).podSelector).includes('admission'));
-    const ports = egress.flatMap((o) => ((o['spec'] as { egress?: { ports?: { port: number }[] }[] }).egress ?? []).flatMap((e) => (e.ports ?? []).map((x) => x.port)));
+    assert.deepEqual(admission.pod.containers[0]!.envFrom?.find((e) => e.secretRef?.name === 'assay-admission')?.secretRef, {
+      name: 'assay-admission',
+      optional: true,
+    });
+    const egress = objs.filter(
+      (o) => o.kind === 'NetworkPolicy' && JSON.stringify((o['spec'] as { podSelector: unknown }).podSelector).includes('admission'),
+    );
+    const ports = egress.flatMap((o) =>
+      ((o['spec'] as { egress?: { ports?: { port: number }[] }[] }).egress ?? []).flatMap((e) => (e.ports ?? []).map((x) => x.port)),
+    );
     for (const port of [443, 5000]) assert.ok(ports.includes(port), `admission egress on ${port}`);
   });
 
@@ -146,7 +168,8 @@ for (const name of ['base', 'kind', 'production'] as const) {
     // No account mounts a token by default; the certgen Jobs and the admission pod ask for it
     // in their pod specs (securityProblems checks those against TOKEN_ALLOWED).
     for (const sa of objs.filter((o) => o.kind === 'ServiceAccount')) {
-      if (sa.metadata.name !== 'assay-certgen') assert.equal(sa['automountServiceAccountToken'], false, `${sa.metadata.name} has no token by default`);
+      if (sa.metadata.name !== 'assay-certgen')
+        assert.equal(sa['automountServiceAccountToken'], false, `${sa.metadata.name} has no token by default`);
     }
     for (const r of objs.filter((o) => o.kind === 'Role' || o.kind === 'ClusterRole')) {
       const rules = r['rules'] as { apiGroups: string[]; verbs: string[]; resources: string[]; resourceNames?: string[] }[];
@@ -158,10 +181,14 @@ for (const name of ['base', 'kind', 'production'] as const) {
         assert.deepEqual(rules, [{ apiGroups: [''], resources: ['namespaces'], verbs: ['get', 'list', 'watch'] }]);
         continue;
       }
-      for (const rule of rules) assert.ok(!rule.verbs.includes('list') && !rule.verbs.includes('watch'), `${r.metadata.name}: no list/watch`);
-      if (r.kind === 'ClusterRole') for (const rule of rules) assert.deepEqual(rule.resourceNames, ['assay'], 'cluster-wide only on Assay’s own webhooks');
+      for (const rule of rules)
+        assert.ok(!rule.verbs.includes('list') && !rule.verbs.includes('watch'), `${r.metadata.name}: no list/watch`);
+      if (r.kind === 'ClusterRole')
+        for (const rule of rules) assert.deepEqual(rule.resourceNames, ['assay'], 'cluster-wide only on Assay’s own webhooks');
     }
-    const binding = objs.find((o) => o.kind === 'ClusterRoleBinding' && o.metadata.name === 'assay-admission-namespaces') as K8sObject & { subjects: { kind: string; name: string; namespace: string }[] };
+    const binding = objs.find((o) => o.kind === 'ClusterRoleBinding' && o.metadata.name === 'assay-admission-namespaces') as K8sObject & {
+      subjects: { kind: string; name: string; namespace: string }[];
+    };
     assert.deepEqual(binding.subjects, [{ kind: 'ServiceAccount', name: 'assay-admission', namespace: NS }]);
     const admission = workloads(objs).find((x) => x.object.metadata.name === 'admission')!;
     assert.equal(admission.pod.automountServiceAccountToken, true, 'admission mounts its token');
@@ -190,7 +217,13 @@ test('base and overlays: validating covers every workload kind (CREATE, image-ch
 
 test('webhookProblems notices a missing workload kind, a long timeout and a missing exclusion', () => {
   const objs = structuredClone(render('base'));
-  const hook = (webhookConfigs(objs)[0]!['webhooks'] as { timeoutSeconds: number; rules: { resources: string[] }[]; namespaceSelector: { matchExpressions: { values: string[] }[] } }[])[0]!;
+  const hook = (
+    webhookConfigs(objs)[0]!['webhooks'] as {
+      timeoutSeconds: number;
+      rules: { resources: string[] }[];
+      namespaceSelector: { matchExpressions: { values: string[] }[] };
+    }[]
+  )[0]!;
   hook.timeoutSeconds = 30;
   hook.rules[1]!.resources = hook.rules[1]!.resources.filter((r) => r !== 'daemonsets');
   hook.namespaceSelector.matchExpressions[0]!.values = ['kube-system'];
@@ -217,7 +250,10 @@ test('securityProblems notices a root, writable, escalating container', () => {
   w.pod.containers[0]!.securityContext = { readOnlyRootFilesystem: false };
   const p = securityProblems(objs);
   for (const what of ['runAsNonRoot', 'seccompProfile', 'allowPrivilegeEscalation', 'readOnlyRootFilesystem', 'drop ALL']) {
-    assert.ok(p.some((x) => x.includes('scanner') && x.includes(what)), what);
+    assert.ok(
+      p.some((x) => x.includes('scanner') && x.includes(what)),
+      what,
+    );
   }
 });
 
@@ -228,7 +264,10 @@ test('schedulingProblems notices required anti-affinity with a surge, a strict s
   const pdb = find(objs, 'PodDisruptionBudget', 'nats') as K8sObject & { spec: Record<string, unknown> };
   pdb.spec = { ...pdb.spec, maxUnavailable: 0 };
   const p = schedulingProblems(objs, { singleNode: true });
-  assert.ok(p.some((x) => x.includes('Deployment/assay-system/admission') && x.includes('maxSurge 0')), p.join('\n'));
+  assert.ok(
+    p.some((x) => x.includes('Deployment/assay-system/admission') && x.includes('maxSurge 0')),
+    p.join('\n'),
+  );
   assert.ok(p.some((x) => x.includes('admission') && x.includes('DoNotSchedule')));
   assert.ok(p.some((x) => x.includes('StatefulSet/assay-system/nats') && x.includes('one pod per node')));
   assert.ok(p.some((x) => x.includes('PodDisruptionBudget/assay-system/nats') && x.includes('never evict')));
@@ -237,20 +276,29 @@ test('schedulingProblems notices required anti-affinity with a surge, a strict s
 test('storeProblems notices an optional store Secret, a private SQLite file, an open MongoDB, a missing initialisation', () => {
   const objs = structuredClone(render('kind'));
   const policy = workloads(objs).find((x) => x.object.metadata.name === 'policy')!.pod.containers[0]!;
-  policy.envFrom = policy.envFrom!.map((e) => (e.secretRef?.name === 'assay-mongo' ? { secretRef: { name: 'assay-mongo', optional: true } } : e));
+  policy.envFrom = policy.envFrom!.map((e) =>
+    e.secretRef?.name === 'assay-mongo' ? { secretRef: { name: 'assay-mongo', optional: true } } : e,
+  );
   policy.env = [...(policy.env ?? []), { name: 'SQLITE_PATH', value: '/data/assay.db' }];
   const np = find(objs, 'NetworkPolicy', 'mongo') as K8sObject & { spec: { ingress: { from?: unknown[] }[] } };
   np.spec.ingress[0]!.from = undefined;
   const withoutInit = objs.filter((o) => !(o.kind === 'Job' && o.metadata.name === 'mongo-init'));
   const p = storeProblems(withoutInit, { secret: 'assay-mongo', bundled: { statefulSet: 'mongo', url: MONGO_URL } });
-  for (const what of ['is optional', 'SQLITE_PATH', 'accepts any source', 'no Job initiates']) assert.ok(p.some((x) => x.includes(what)), `${what}: ${p.join('\n')}`);
+  for (const what of ['is optional', 'SQLITE_PATH', 'accepts any source', 'no Job initiates'])
+    assert.ok(
+      p.some((x) => x.includes(what)),
+      `${what}: ${p.join('\n')}`,
+    );
 });
 
 test('kind: an in-cluster registry on NodePort 30500 notifies the watcher; every service names it by localhost:30500 and reaches its Service', () => {
   const objs = render('kind');
   const svc = find(objs, 'Service', 'registry') as K8sObject & { spec: { type: string; ports: { port: number; nodePort?: number }[] } };
   assert.equal(svc.spec.type, 'NodePort');
-  assert.deepEqual(svc.spec.ports.map((x) => [x.port, x.nodePort]), [[5000, 30500]]);
+  assert.deepEqual(
+    svc.spec.ports.map((x) => [x.port, x.nodePort]),
+    [[5000, 30500]],
+  );
   const registry = workloads(objs).find((w) => w.object.kind === 'Deployment' && w.object.metadata.name === 'registry')!;
   assert.match(registry.pod.containers[0]!.image, /^registry:2/);
   const secret = (n: string) => (find(objs, 'Secret', n) as K8sObject & { stringData: Record<string, string> }).stringData;
@@ -259,7 +307,10 @@ test('kind: an in-cluster registry on NodePort 30500 notifies the watcher; every
   assert.equal(kind!.host, 'localhost:30500', 'references name what the node pulls');
   assert.equal(kind!.baseUrl, `http://registry.${NS}.svc.cluster.local:5000`, 'requests go to the Service');
   assert.ok(kind!.trustNotifications);
-  for (const [s, v] of [['assay-scanner', 'SCANNER_REGISTRIES'], ['assay-admission', 'ADMISSION_REGISTRIES']] as const) {
+  for (const [s, v] of [
+    ['assay-scanner', 'SCANNER_REGISTRIES'],
+    ['assay-admission', 'ADMISSION_REGISTRIES'],
+  ] as const) {
     const [r] = parseRegistries(parse(secret(s)[v]!));
     assert.deepEqual([r!.host, r!.baseUrl], [kind!.host, kind!.baseUrl], v);
   }
@@ -279,7 +330,11 @@ test('kind: kind-cluster.yaml maps the registry NodePort to the machine and lets
     kind: string;
     apiVersion: string;
     containerdConfigPatches: string[];
-    nodes: { role: string; extraPortMappings: { containerPort: number; hostPort: number }[]; extraMounts: { hostPath: string; containerPath: string }[] }[];
+    nodes: {
+      role: string;
+      extraPortMappings: { containerPort: number; hostPort: number }[];
+      extraMounts: { hostPath: string; containerPath: string }[];
+    }[];
   };
   assert.deepEqual([cluster.kind, cluster.apiVersion], ['Cluster', 'kind.x-k8s.io/v1alpha4']);
   const node = cluster.nodes[0]!;
@@ -297,9 +352,15 @@ test('production: admission runs 3+ replicas, never two per node, spread over zo
   const d = find(objs, 'Deployment', 'admission') as K8sObject & { spec: { replicas: number } };
   assert.ok(d.spec.replicas >= 3, `replicas ${d.spec.replicas}`);
   const pod = workloads([d])[0]!.pod;
-  assert.ok(pod.affinity?.podAntiAffinity?.requiredDuringSchedulingIgnoredDuringExecution?.some((t) => t.topologyKey === 'kubernetes.io/hostname'));
-  assert.ok(pod.topologySpreadConstraints?.some((t) => t.topologyKey === 'topology.kubernetes.io/zone' && t.whenUnsatisfiable === 'DoNotSchedule'));
-  const pdb = find(objs, 'PodDisruptionBudget', 'admission') as K8sObject & { spec: { maxUnavailable?: number; minAvailable?: number; selector: { matchLabels: Record<string, string> } } };
+  assert.ok(
+    pod.affinity?.podAntiAffinity?.requiredDuringSchedulingIgnoredDuringExecution?.some((t) => t.topologyKey === 'kubernetes.io/hostname'),
+  );
+  assert.ok(
+    pod.topologySpreadConstraints?.some((t) => t.topologyKey === 'topology.kubernetes.io/zone' && t.whenUnsatisfiable === 'DoNotSchedule'),
+  );
+  const pdb = find(objs, 'PodDisruptionBudget', 'admission') as K8sObject & {
+    spec: { maxUnavailable?: number; minAvailable?: number; selector: { matchLabels: Record<string, string> } };
+  };
   assert.equal(pdb.spec.selector.matchLabels['app.kubernetes.io/name'], 'admission');
   const allowedDown = pdb.spec.maxUnavailable ?? d.spec.replicas - (pdb.spec.minAvailable ?? d.spec.replicas);
   assert.ok(allowedDown >= 1 && allowedDown < d.spec.replicas - 1, 'drains proceed, two replicas stay');
@@ -314,7 +375,9 @@ test('production: admission runs 3+ replicas, never two per node, spread over zo
 
 test('production: webhook TLS from cert-manager, its CA injected into both webhook configurations', () => {
   const objs = render('production');
-  const cert = find(objs, 'Certificate', 'assay-admission') as K8sObject & { spec: { secretName: string; dnsNames: string[]; issuerRef: { name: string } } };
+  const cert = find(objs, 'Certificate', 'assay-admission') as K8sObject & {
+    spec: { secretName: string; dnsNames: string[]; issuerRef: { name: string } };
+  };
   assert.ok(cert, 'a Certificate');
   assert.equal(cert.spec.secretName, 'assay-admission-tls');
   assert.ok(cert.spec.dnsNames.includes(`admission.${NS}.svc`), 'the name the API server dials');
@@ -347,11 +410,20 @@ test('kustomize-render.ts refuses features it does not implement, and applies th
     writeFileSync(join(dir, 'kustomization.yaml'), 'resources: [cm.yaml]\npatches: [{path: patch.yaml}]\n');
     assert.deepEqual(renderKustomization(dir)[0]!['data'], { j: 'w' });
     writeFileSync(join(dir, 'json.yaml'), '- {op: replace, path: /data/k, value: z}\n');
-    writeFileSync(join(dir, 'kustomization.yaml'), 'resources: [cm.yaml]\npatches: [{path: json.yaml, target: {kind: ConfigMap, name: a}}]\n');
+    writeFileSync(
+      join(dir, 'kustomization.yaml'),
+      'resources: [cm.yaml]\npatches: [{path: json.yaml, target: {kind: ConfigMap, name: a}}]\n',
+    );
     assert.deepEqual(renderKustomization(dir)[0]!['data'], { k: 'z' });
-    writeFileSync(join(dir, 'kustomization.yaml'), 'resources: [cm.yaml]\npatches: [{path: json.yaml, target: {kind: ConfigMap, name: b}}]\n');
+    writeFileSync(
+      join(dir, 'kustomization.yaml'),
+      'resources: [cm.yaml]\npatches: [{path: json.yaml, target: {kind: ConfigMap, name: b}}]\n',
+    );
     assert.throws(() => renderKustomization(dir), /matches nothing/);
-    writeFileSync(join(dir, 'two.yaml'), 'apiVersion: v1\nkind: ConfigMap\nmetadata: {name: a, namespace: x}\ndata: {j: w}\n---\napiVersion: v1\nkind: ConfigMap\nmetadata: {name: a, namespace: x}\ndata: {i: v}\n');
+    writeFileSync(
+      join(dir, 'two.yaml'),
+      'apiVersion: v1\nkind: ConfigMap\nmetadata: {name: a, namespace: x}\ndata: {j: w}\n---\napiVersion: v1\nkind: ConfigMap\nmetadata: {name: a, namespace: x}\ndata: {i: v}\n',
+    );
     writeFileSync(join(dir, 'kustomization.yaml'), 'resources: [cm.yaml]\npatches: [{path: two.yaml}]\n');
     assert.throws(() => renderKustomization(dir), /one per file/);
   } finally {

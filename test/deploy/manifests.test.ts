@@ -62,11 +62,16 @@ test('skaffold: builds an image for every service; the kind profile loads them a
     assert.ok(pf, `port-forward to ${name}`);
     const svc = objs.find((o) => o.kind === 'Service' && o.metadata.name === name && o.metadata.namespace === pf.namespace);
     assert.ok(svc, `Service ${pf.namespace}/${name} exists in the kind overlay`);
-    assert.ok(((svc['spec'] as { ports: { port: number }[] }).ports).some((p) => p.port === pf.port), `${name} has port ${pf.port}`);
+    assert.ok(
+      (svc['spec'] as { ports: { port: number }[] }).ports.some((p) => p.port === pf.port),
+      `${name} has port ${pf.port}`,
+    );
   }
 });
 
 test('compose runs every service', () => {
-  const compose = parse(readFileSync(join(repoRoot, 'docker-compose.yml'), 'utf8'), { merge: true }) as { services: Record<string, unknown> };
+  const compose = parse(readFileSync(join(repoRoot, 'docker-compose.yml'), 'utf8'), { merge: true }) as {
+    services: Record<string, unknown>;
+  };
   for (const s of services) assert.ok(compose.services[s], `compose has ${s}`);
 });

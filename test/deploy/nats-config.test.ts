@@ -13,16 +13,23 @@ import { type K8sObject, renderKustomization } from './kustomize-render.ts';
 
 /** The NATS ConfigMap's files: nats.conf and what it includes (cluster.conf). */
 function natsFiles(objs: K8sObject[]): Record<string, string> {
-  const cm = objs.find((o) => o.kind === 'ConfigMap' && o.metadata.name.endsWith('nats-config')) as (K8sObject & { data: Record<string, string> }) | undefined;
+  const cm = objs.find((o) => o.kind === 'ConfigMap' && o.metadata.name.endsWith('nats-config')) as
+    (K8sObject & { data: Record<string, string> }) | undefined;
   assert.ok(cm?.data['nats.conf'], 'a nats.conf ConfigMap');
   return cm.data;
 }
 const natsConf = (objs: K8sObject[]): string => natsFiles(objs)['nats.conf']!;
 
 function helmObjects(set: string[]): K8sObject[] {
-  const r = spawnSync(join(repoRoot, 'node_modules', '.bin', 'helm'), ['template', 'assay', join(repoRoot, 'deploy', 'helm', 'assay'), '-n', 'assay-system', ...set.flatMap((s) => ['--set', s])], { encoding: 'utf8' });
+  const r = spawnSync(
+    join(repoRoot, 'node_modules', '.bin', 'helm'),
+    ['template', 'assay', join(repoRoot, 'deploy', 'helm', 'assay'), '-n', 'assay-system', ...set.flatMap((s) => ['--set', s])],
+    { encoding: 'utf8' },
+  );
   assert.equal(r.status, 0, r.stderr);
-  return parseAllDocuments(r.stdout).map((d) => d.toJS() as K8sObject | null).filter((o): o is K8sObject => o !== null);
+  return parseAllDocuments(r.stdout)
+    .map((d) => d.toJS() as K8sObject | null)
+    .filter((o): o is K8sObject => o !== null);
 }
 
 const SERVICES = ['registry-watcher', 'scanner', 'policy', 'admission', 'audit'];
@@ -97,7 +104,12 @@ test('nats-server accepts the docker compose NATS configuration', (t) => {
     t.skip('nats-server is not on PATH (npm test installs Debian nats-server)');
     return;
   }
-  const passwords = Object.fromEntries([...SERVICES, 'operator'].map((s) => [`NATS_PASSWORD_${s.toUpperCase().replace('-', '_')}`, `pw-${s}`]));
-  const r = spawnSync(natsServer, ['-t', '-c', join(repoRoot, 'deploy', 'compose', 'nats.conf')], { encoding: 'utf8', env: { ...process.env, ...passwords } });
+  const passwords = Object.fromEntries(
+    [...SERVICES, 'operator'].map((s) => [`NATS_PASSWORD_${s.toUpperCase().replace('-', '_')}`, `pw-${s}`]),
+  );
+  const r = spawnSync(natsServer, ['-t', '-c', join(repoRoot, 'deploy', 'compose', 'nats.conf')], {
+    encoding: 'utf8',
+    env: { ...process.env, ...passwords },
+  });
   assert.equal(r.status, 0, r.stderr + r.stdout);
 });

@@ -77,10 +77,14 @@ test('compose registry.yml: a manifest push is announced to the registry-watcher
     await writeFile(file, JSON.stringify(config));
     const proc = startProcess(binary, ['serve', file]);
     try {
-      await waitFor(`docker-registry on ${port}`, async () => ((await httpRequest('GET', `http://127.0.0.1:${port}/v2/`)).status === 200 ? true : undefined), {
-        process: proc,
-        timeoutMs: 20_000,
-      });
+      await waitFor(
+        `docker-registry on ${port}`,
+        async () => ((await httpRequest('GET', `http://127.0.0.1:${port}/v2/`)).status === 200 ? true : undefined),
+        {
+          process: proc,
+          timeoutMs: 20_000,
+        },
+      );
       const image = await buildImage({ layers: [[{ path: 'hello.txt', content: 'assay\n' }]] });
       const digest = await pushImage(`127.0.0.1:${port}`, 'team/app', '1.0', image);
       const found = await waitFor(

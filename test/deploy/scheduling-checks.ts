@@ -24,7 +24,9 @@ export function schedulingProblems(objects: K8sObject[], opts: { singleNode: boo
   const p: string[] = [];
   for (const w of workloads(objects)) {
     if (!['Deployment', 'StatefulSet'].includes(w.object.kind)) continue;
-    const required = (w.pod.affinity?.podAntiAffinity?.requiredDuringSchedulingIgnoredDuringExecution ?? []).some((t) => t.topologyKey === 'kubernetes.io/hostname');
+    const required = (w.pod.affinity?.podAntiAffinity?.requiredDuringSchedulingIgnoredDuringExecution ?? []).some(
+      (t) => t.topologyKey === 'kubernetes.io/hostname',
+    );
     const strictSpread = (w.pod.topologySpreadConstraints ?? []).some((t) => t.whenUnsatisfiable === 'DoNotSchedule');
     if (opts.singleNode && required) p.push(`${w.id}: requires one pod per node`);
     if (opts.singleNode && strictSpread) p.push(`${w.id}: a DoNotSchedule spread constraint`);
@@ -35,13 +37,18 @@ export function schedulingProblems(objects: K8sObject[], opts: { singleNode: boo
     const surge = st?.rollingUpdate?.maxSurge ?? '25%';
     const unavailable = st?.rollingUpdate?.maxUnavailable ?? '25%';
     const zero = (v: number | string) => v === 0 || v === '0' || v === '0%';
-    if (required && !(zero(surge) && !zero(unavailable))) p.push(`${w.id}: requires one pod per node, so it must roll out with maxSurge 0 and maxUnavailable ≥ 1 (has ${surge}/${unavailable})`);
+    if (required && !(zero(surge) && !zero(unavailable)))
+      p.push(
+        `${w.id}: requires one pod per node, so it must roll out with maxSurge 0 and maxUnavailable ≥ 1 (has ${surge}/${unavailable})`,
+      );
     if (!required && zero(surge)) p.push(`${w.id}: maxSurge 0 without a reason (one pod per node)`);
   }
   for (const pdb of objects.filter((o) => o.kind === 'PodDisruptionBudget')) {
     const spec = pdb['spec'] as DisruptionBudget;
     const sel = spec.selector.matchLabels ?? {};
-    const target = workloads(objects).find((w) => w.object.metadata.namespace === pdb.metadata.namespace && Object.entries(sel).every(([k, v]) => w.labels[k] === v));
+    const target = workloads(objects).find(
+      (w) => w.object.metadata.namespace === pdb.metadata.namespace && Object.entries(sel).every(([k, v]) => w.labels[k] === v),
+    );
     if (!target) {
       p.push(`${idOf(pdb)}: selects no workload`);
       continue;

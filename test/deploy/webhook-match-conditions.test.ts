@@ -27,7 +27,9 @@ interface Request {
 
 /** The validating webhook's one matchCondition, as rendered from the kustomize base. */
 function condition(): string {
-  const v = webhookConfigs(renderKustomization(join(repoRoot, 'deploy', 'k8s', 'base'))).find((c) => c.kind === 'ValidatingWebhookConfiguration')!;
+  const v = webhookConfigs(renderKustomization(join(repoRoot, 'deploy', 'k8s', 'base'))).find(
+    (c) => c.kind === 'ValidatingWebhookConfiguration',
+  )!;
   const conditions = (v['webhooks'] as { matchConditions: { name: string; expression: string }[] }[])[0]!.matchConditions;
   assert.equal(conditions.length, 1);
   return conditions[0]!.expression;
@@ -89,7 +91,8 @@ test('matchConditions: every CREATE and every image-changing UPDATE the real API
     assert.equal(reaches(expression, request), expected, `${file} (${request.operation} ${request.kind.kind})`);
     seen.push(`${request.operation}:${request.kind.kind}`);
   }
-  for (const must of ['CREATE:Pod', 'CREATE:Deployment', 'CREATE:CronJob', 'CREATE:PodTemplate', 'UPDATE:Deployment', 'UPDATE:Pod']) assert.ok(seen.includes(must), must);
+  for (const must of ['CREATE:Pod', 'CREATE:Deployment', 'CREATE:CronJob', 'CREATE:PodTemplate', 'UPDATE:Deployment', 'UPDATE:Pod'])
+    assert.ok(seen.includes(must), must);
 });
 
 test('matchConditions: UPDATEs that change no image never reach the webhook, in every workload shape', (t) => {
@@ -100,19 +103,31 @@ test('matchConditions: UPDATEs that change no image never reach the webhook, in 
   const expression = condition();
   const creates = vectors().filter((v) => v.request.operation === 'CREATE' && v.request.object);
   const kinds = new Set(creates.map((v) => v.request.kind.kind));
-  for (const k of ['Pod', 'Deployment', 'StatefulSet', 'DaemonSet', 'ReplicaSet', 'ReplicationController', 'Job', 'CronJob', 'PodTemplate']) assert.ok(kinds.has(k), `a real ${k}`);
+  for (const k of ['Pod', 'Deployment', 'StatefulSet', 'DaemonSet', 'ReplicaSet', 'ReplicationController', 'Job', 'CronJob', 'PodTemplate'])
+    assert.ok(kinds.has(k), `a real ${k}`);
   const meta = (o: Obj) => o['metadata'] as Obj;
   const quiet: [string, (o: Obj) => void][] = [
     ['label', (o) => void (meta(o)['labels'] = { ...(meta(o)['labels'] as Obj), team: 'payments' })],
     ['annotation', (o) => void (meta(o)['annotations'] = { note: 'x' })],
     ['finalizer', (o) => void (meta(o)['finalizers'] = ['example.com/cleanup'])],
-    ['ownerReference', (o) => void (meta(o)['ownerReferences'] = [{ apiVersion: 'v1', kind: 'ConfigMap', name: 'owner', uid: '00000000-0000-0000-0000-000000000001' }])],
+    [
+      'ownerReference',
+      (o) =>
+        void (meta(o)['ownerReferences'] = [
+          { apiVersion: 'v1', kind: 'ConfigMap', name: 'owner', uid: '00000000-0000-0000-0000-000000000001' },
+        ]),
+    ],
     ['status', (o) => void (o['status'] = { observedGeneration: 7 })],
     [
       'rollout restart (pod template annotation)',
       (o) => {
         if (o['kind'] === 'Pod') return;
-        const tpl = o['kind'] === 'PodTemplate' ? (o['template'] as Obj) : o['kind'] === 'CronJob' ? (((o['spec'] as Obj)['jobTemplate'] as Obj)['spec'] as Obj)['template'] as Obj : ((o['spec'] as Obj)['template'] as Obj);
+        const tpl =
+          o['kind'] === 'PodTemplate'
+            ? (o['template'] as Obj)
+            : o['kind'] === 'CronJob'
+              ? ((((o['spec'] as Obj)['jobTemplate'] as Obj)['spec'] as Obj)['template'] as Obj)
+              : ((o['spec'] as Obj)['template'] as Obj);
         const m = (tpl['metadata'] ??= {}) as Obj;
         m['annotations'] = { 'kubectl.kubernetes.io/restartedAt': '2026-12-06T12:00:00Z' };
       },
@@ -136,7 +151,14 @@ test('matchConditions: changing any image — container, init container, ephemer
   const imageVolume = { name: 'models', image: { reference: 'registry.example/models:1', pullPolicy: 'IfNotPresent' } };
   const loud: [string, (o: Obj) => void][] = [
     ['container image', (o) => void ((podSpec(o)['containers'] as Obj[])[0]!['image'] = 'registry.example/other:2')],
-    ['init container added', (o) => void (podSpec(o)['initContainers'] = [...((podSpec(o)['initContainers'] as Obj[] | undefined) ?? []), { name: 'setup', image: 'busybox:1' }])],
+    [
+      'init container added',
+      (o) =>
+        void (podSpec(o)['initContainers'] = [
+          ...((podSpec(o)['initContainers'] as Obj[] | undefined) ?? []),
+          { name: 'setup', image: 'busybox:1' },
+        ]),
+    ],
     ['ephemeral container added', (o) => void (podSpec(o)['ephemeralContainers'] = [{ name: 'debug', image: 'bad-debug:1' }])],
     ['image volume added', (o) => void (podSpec(o)['volumes'] = [...((podSpec(o)['volumes'] as Obj[] | undefined) ?? []), imageVolume])],
   ];
@@ -144,8 +166,16 @@ test('matchConditions: changing any image — container, init container, ephemer
     for (const [what, change] of loud) assert.equal(reaches(expression, update(request, change)), true, `${file}: ${what}`);
     // An image volume's reference changing is an image change too; an identical one is not.
     const withVolume: Request = { ...request, object: update(request, (o) => void (podSpec(o)['volumes'] = [imageVolume])).object };
-    const newReference = (o: Obj) => void ((podSpec(o)['volumes'] as Obj[])[0] = { ...imageVolume, image: { reference: 'registry.example/models:2' } });
+    const newReference = (o: Obj) =>
+      void ((podSpec(o)['volumes'] as Obj[])[0] = { ...imageVolume, image: { reference: 'registry.example/models:2' } });
     assert.equal(reaches(expression, update(withVolume, newReference)), true, `${file}: image volume reference changed`);
-    assert.equal(reaches(expression, update(withVolume, () => {})), false, `${file}: image volume unchanged`);
+    assert.equal(
+      reaches(
+        expression,
+        update(withVolume, () => {}),
+      ),
+      false,
+      `${file}: image volume unchanged`,
+    );
   }
 });

@@ -6,12 +6,7 @@ import { readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
 import { durationMs, int, str, secret } from '@assay/config';
 import { serviceConfigSpec, type ServiceDefinition } from '@assay/service-kit';
-import {
-  referencePath,
-  renderConfigReference,
-  services,
-  undescribedVariables,
-} from '../../scripts/config-reference.ts';
+import { referencePath, renderConfigReference, services, undescribedVariables } from '../../scripts/config-reference.ts';
 
 /** Rows of every table in a section of the document: variable → [default cell, secret]. */
 function sectionRows(doc: string, heading: string): Map<string, { default: string; secret: boolean }> {

@@ -32,7 +32,10 @@ describe('demo: audit events counted from ASSAY_AUDIT', () => {
 
     const batch = create(AuditBatchSchema, { events: [decision('demo'), decision('clean'), decision('ghost')] });
     await js.publish(Topics.auditAdmissionBatch.subject, toBinary(AuditBatchSchema, batch));
-    await js.publish(Topics.auditScan.subject, toBinary(AuditEventSchema, create(AuditEventSchema, { event: { case: 'scan', value: {} } })));
+    await js.publish(
+      Topics.auditScan.subject,
+      toBinary(AuditEventSchema, create(AuditEventSchema, { event: { case: 'scan', value: {} } })),
+    );
     let t = await tally.update();
     assert.equal(t.messages, 2);
     assert.equal(t.events, 4);
@@ -40,7 +43,10 @@ describe('demo: audit events counted from ASSAY_AUDIT', () => {
     assert.deepEqual([...t.admissionUids].sort(), ['clean', 'demo', 'ghost']);
 
     // Later messages add to the tally; read ones are not counted twice.
-    await js.publish(Topics.auditPolicy.subject, toBinary(AuditEventSchema, create(AuditEventSchema, { event: { case: 'verdictChange', value: {} } })));
+    await js.publish(
+      Topics.auditPolicy.subject,
+      toBinary(AuditEventSchema, create(AuditEventSchema, { event: { case: 'verdictChange', value: {} } })),
+    );
     await js.publish(Topics.auditAdmissionBatch.subject, new Uint8Array([0xff, 0xff, 0xff]));
     t = await tally.update();
     assert.equal(t.messages, 4);

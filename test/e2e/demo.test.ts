@@ -14,7 +14,8 @@ const root = dirname(dirname(dirname(fileURLToPath(import.meta.url))));
 const DEMO_LINE = /^demo: denied=(\d+) allowed=(\d+) audit_events=(\d+) push_to_verdict_ms=(\d+)$/;
 const AUDIT_LINE = /^ {4}(\d+) audit events from this run in (\d+) stream messages: (.*)$/m;
 
-const cleanEnv = () => Object.fromEntries(Object.entries(process.env).filter(([k]) => !/^(NATS_|HTTP_|ASSAY_|ES_URL|LOG_LEVEL|FORCE_COLOR|NO_COLOR)/.test(k)));
+const cleanEnv = () =>
+  Object.fromEntries(Object.entries(process.env).filter(([k]) => !/^(NATS_|HTTP_|ASSAY_|ES_URL|LOG_LEVEL|FORCE_COLOR|NO_COLOR)/.test(k)));
 
 function alive(pid: number): boolean {
   try {
@@ -34,7 +35,10 @@ function readState(file: string): StackState | undefined {
 }
 
 async function runDemo(stateDir: string): Promise<{ code: number | null; out: string }> {
-  const p = startProcess(process.execPath, [join(root, 'scripts', 'demo.ts')], { cwd: root, env: { ...cleanEnv(), ASSAY_STATE_DIR: stateDir } });
+  const p = startProcess(process.execPath, [join(root, 'scripts', 'demo.ts')], {
+    cwd: root,
+    env: { ...cleanEnv(), ASSAY_STATE_DIR: stateDir },
+  });
   // 'close', not 'exit': the output has been read in full by then.
   const code = await new Promise<number | null>((resolve) => p.child.once('close', (c: number | null) => resolve(c)));
   return { code, out: p.output() };
@@ -67,15 +71,23 @@ describe('npm run demo', { timeout: 300_000 }, () => {
     });
     procs.push(stack);
     const stateFile = join(dir.path, 'local-stack.json');
-    const state = await waitFor('every service ready', () => {
-      const s = readState(stateFile);
-      return s?.ready ? s : undefined;
-    }, { process: stack, timeoutMs: 120_000, intervalMs: 200 });
+    const state = await waitFor(
+      'every service ready',
+      () => {
+        const s = readState(stateFile);
+        return s?.ready ? s : undefined;
+      },
+      { process: stack, timeoutMs: 120_000, intervalMs: 200 },
+    );
     assert.equal(statSync(stateFile).mode & 0o777, 0o600, 'the state file holds tokens');
     assert.ok(state.registry, 'a local registry');
     assert.match(state.webhook?.url ?? '', /^https:\/\/127\.0\.0\.1:\d+$/);
     await waitFor('summary line', () => (stack.output().includes('assay is ready:') ? true : undefined), { process: stack });
-    const summary = stack.output().split('\n').find((l) => l.includes('assay is ready:')) ?? '';
+    const summary =
+      stack
+        .output()
+        .split('\n')
+        .find((l) => l.includes('assay is ready:')) ?? '';
     assert.ok(summary.includes(`registry ${state.registry.url}`), summary);
     assert.ok(summary.includes(`webhook ${state.webhook!.url}`), summary);
 
@@ -90,12 +102,24 @@ describe('npm run demo', { timeout: 300_000 }, () => {
       // Events, not stream messages: every kind counted, the three decisions among them.
       const a = AUDIT_LINE.exec(r.out);
       assert.ok(a, `demo run ${run} audit line; output:\n${r.out}`);
-      const kinds = Object.fromEntries(a[3]!.split(' ').map((kv) => kv.split('=') as [string, string]).map(([k, n]) => [k, Number(n)]));
+      const kinds = Object.fromEntries(
+        a[3]!
+          .split(' ')
+          .map((kv) => kv.split('=') as [string, string])
+          .map(([k, n]) => [k, Number(n)]),
+      );
       assert.equal(kinds.admission, 3, `one admission event per review: ${a[3]}`);
-      assert.equal(Number(a[1]), Object.values(kinds).reduce((x, y) => x + y, 0), 'the total is the sum of the kinds');
+      assert.equal(
+        Number(a[1]),
+        Object.values(kinds).reduce((x, y) => x + y, 0),
+        'the total is the sum of the kinds',
+      );
       assert.equal(m[3], a[1], 'audit_events is the number of events');
       assert.ok(Number(a[2]) < Number(a[1]), `the batched decisions are fewer messages than events: ${a[0]}`);
-      assert.ok((kinds.scan ?? 0) >= 2 && (kinds.verdictChange ?? 0) >= 2, `the scans and verdicts of this run's two new images are counted too: ${a[3]}`);
+      assert.ok(
+        (kinds.scan ?? 0) >= 2 && (kinds.verdictChange ?? 0) >= 2,
+        `the scans and verdicts of this run's two new images are counted too: ${a[3]}`,
+      );
       assert.ok(Number(m[4]) < 10_000, `push_to_verdict_ms ${m[4]}`);
       assert.match(r.out, /ssl-cert-snakeoil\.key/);
     }

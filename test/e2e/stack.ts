@@ -92,10 +92,23 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
   };
   const services: Stack['services'] = { watcher: undefined, scanner: undefined, policy: undefined, admission: undefined, audit: undefined };
   const specs = new Map<ServiceKey, { def: any; env: Record<string, string> }>();
-  const start = async (name: ServiceKey, def: any, env: Record<string, string>, extra: { env?: Record<string, string>; ready?: boolean } = {}): Promise<AnyHandle> => {
+  const start = async (
+    name: ServiceKey,
+    def: any,
+    env: Record<string, string>,
+    extra: { env?: Record<string, string>; ready?: boolean } = {},
+  ): Promise<AnyHandle> => {
     if (!specs.has(name)) specs.set(name, { def, env });
     const svc = createService(def, {
-      env: { HTTP_PORT: '0', HTTP_HOST: '127.0.0.1', LOG_LEVEL: logLevel(), METRICS_DEFAULT: 'false', NATS_REPLICAS: '1', ...env, ...extra.env },
+      env: {
+        HTTP_PORT: '0',
+        HTTP_HOST: '127.0.0.1',
+        LOG_LEVEL: logLevel(),
+        METRICS_DEFAULT: 'false',
+        NATS_REPLICAS: '1',
+        ...env,
+        ...extra.env,
+      },
     }) as AnyHandle;
     cleanups.push(() => svc.stop());
     services[name] = svc;
@@ -103,7 +116,8 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
       // Its start may never finish (a service that refuses to become ready): wait for the health server only.
       svc.start().catch(() => {});
       while (!svc.address) {
-        if (svc.state === 'failed' || svc.state === 'stopped') throw new Error(`${name} stopped while starting: ${svc.failure?.message ?? ''}`);
+        if (svc.state === 'failed' || svc.state === 'stopped')
+          throw new Error(`${name} stopped while starting: ${svc.failure?.message ?? ''}`);
         await new Promise((r) => setTimeout(r, 20));
       }
       return svc;

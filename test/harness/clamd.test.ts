@@ -58,7 +58,10 @@ describe('clamd', () => {
   });
 
   test('loads extra databases given by the caller', async () => {
-    assert.equal(await clamdInstream(clamd, Buffer.concat([Buffer.from('prefix '), customBody])), 'stream: Assay.Test.Marker.UNOFFICIAL FOUND');
+    assert.equal(
+      await clamdInstream(clamd, Buffer.concat([Buffer.from('prefix '), customBody])),
+      'stream: Assay.Test.Marker.UNOFFICIAL FOUND',
+    );
   });
 
   test('refuses a stream over StreamMaxLength', async () => {

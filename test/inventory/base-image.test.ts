@@ -66,7 +66,10 @@ describe('base image by layer chain', () => {
     assert.equal(agree?.source, 'layers');
     assert.equal(agree?.confirmed, true);
     // The layers are stronger evidence than a label: the match stands, marked unconfirmed.
-    const disagree = identifyBaseImage({ layers: layers(1, 2, 3, 4), configLabels: { [BASE_DIGEST_ANNOTATION]: alpine.digest } }, registered);
+    const disagree = identifyBaseImage(
+      { layers: layers(1, 2, 3, 4), configLabels: { [BASE_DIGEST_ANNOTATION]: alpine.digest } },
+      registered,
+    );
     assert.equal(disagree?.name, python.name);
     assert.equal(disagree?.confirmed, false);
   });
@@ -82,13 +85,15 @@ describe('base image by annotation', () => {
   });
 
   test('config labels are the fallback when the manifest has no annotations', () => {
-    const r = identifyBaseImage({ layers: layers(40), annotations: {}, configLabels: { [BASE_NAME_ANNOTATION]: 'ghcr.io/acme/base:2' } }, registered);
+    const r = identifyBaseImage(
+      { layers: layers(40), annotations: {}, configLabels: { [BASE_NAME_ANNOTATION]: 'ghcr.io/acme/base:2' } },
+      registered,
+    );
     assert.deepEqual(r, { name: 'ghcr.io/acme/base:2', matchedLayers: 0, source: 'annotation' });
     // Manifest annotations take precedence over labels.
-    assert.deepEqual(
-      baseAnnotation({ annotations: { [BASE_NAME_ANNOTATION]: 'm' }, configLabels: { [BASE_NAME_ANNOTATION]: 'l' } }),
-      { name: 'm' },
-    );
+    assert.deepEqual(baseAnnotation({ annotations: { [BASE_NAME_ANNOTATION]: 'm' }, configLabels: { [BASE_NAME_ANNOTATION]: 'l' } }), {
+      name: 'm',
+    });
   });
 
   test('an annotation naming a registered base whose layers are not there: reported, unconfirmed (squashed image)', () => {

@@ -12,7 +12,10 @@ import {
 import { parseVersionRange } from '@assay/versions';
 
 /** An in-memory final filesystem that records how much each read asked for. */
-function memFs(files: Record<string, string | Buffer>, dirs: string[] = []): CheckFilesystem & { reads: { path: string; maxBytes: number }[] } {
+function memFs(
+  files: Record<string, string | Buffer>,
+  dirs: string[] = [],
+): CheckFilesystem & { reads: { path: string; maxBytes: number }[] } {
   const reads: { path: string; maxBytes: number }[] = [];
   return {
     reads,
@@ -25,9 +28,20 @@ function memFs(files: Record<string, string | Buffer>, dirs: string[] = []): Che
   };
 }
 
-const pkg = (name: string, version: string, type: string, extra: Partial<Package> = {}): Package => ({ name, version, type, purl: `pkg:${type}/${name}@${version}`, ...extra });
+const pkg = (name: string, version: string, type: string, extra: Partial<Package> = {}): Package => ({
+  name,
+  version,
+  type,
+  purl: `pkg:${type}/${name}@${version}`,
+  ...extra,
+});
 
-const baseConfig: ImageConfigFacts = { user: '1000', envNames: ['PATH', 'LANG'], labels: { 'org.opencontainers.image.source': 'https://example.test/repo', team: 'platform' }, created: '2026-11-01T00:00:00Z' };
+const baseConfig: ImageConfigFacts = {
+  user: '1000',
+  envNames: ['PATH', 'LANG'],
+  labels: { 'org.opencontainers.image.source': 'https://example.test/repo', team: 'platform' },
+  created: '2026-11-01T00:00:00Z',
+};
 const NOW = new Date('2026-11-26T00:00:00Z');
 
 function input(over: Partial<CheckInput> = {}, config: Partial<ImageConfigFacts> = {}): CheckInput {
@@ -73,8 +87,14 @@ describe('file checks', () => {
   });
 
   test('fileContentMatches / NotMatches: regex over the file, with flags; a missing file fails both', () => {
-    assert.equal(one({ kind: 'fileContentMatches', path: '/etc/ssh/sshd_config', pattern: '^PermitRootLogin no$', flags: 'm' }).passed, true);
-    assert.equal(one({ kind: 'fileContentMatches', path: '/etc/ssh/sshd_config', pattern: '^PermitRootLogin yes$', flags: 'm' }).passed, false);
+    assert.equal(
+      one({ kind: 'fileContentMatches', path: '/etc/ssh/sshd_config', pattern: '^PermitRootLogin no$', flags: 'm' }).passed,
+      true,
+    );
+    assert.equal(
+      one({ kind: 'fileContentMatches', path: '/etc/ssh/sshd_config', pattern: '^PermitRootLogin yes$', flags: 'm' }).passed,
+      false,
+    );
     assert.equal(one({ kind: 'fileContentMatches', path: '/etc/ssh/sshd_config', pattern: 'permitrootlogin NO', flags: 'i' }).passed, true);
     assert.equal(one({ kind: 'fileContentNotMatches', path: '/etc/ssh/sshd_config', pattern: 'PermitRootLogin yes' }).passed, true);
     const r = one({ kind: 'fileContentNotMatches', path: '/etc/ssh/sshd_config', pattern: 'PasswordAuthentication no' });
@@ -190,7 +210,14 @@ describe('definitions', () => {
       ],
       input(),
     );
-    assert.deepEqual(rs.map((r) => [r.id, r.passed]), [['a', true], ['b', true], ['c', false]]);
+    assert.deepEqual(
+      rs.map((r) => [r.id, r.passed]),
+      [
+        ['a', true],
+        ['b', true],
+        ['c', false],
+      ],
+    );
   });
 
   const invalid: [string, unknown, string | RegExp][] = [
@@ -201,12 +228,30 @@ describe('definitions', () => {
     ['bad flags', [{ id: 'x', kind: 'fileContentMatches', path: '/a', pattern: 'a', flags: 'g' }], 'checks[0].flags'],
     ['maxBytes too large', [{ id: 'x', kind: 'fileContentMatches', path: '/a', pattern: 'a', maxBytes: 1e9 }], 'checks[0].maxBytes'],
     ['bad range', [{ id: 'x', kind: 'packagePresent', name: 'a', versionRange: '>=1 <<2' }], 'checks[0].versionRange'],
-    ['range on an unorderable type', [{ id: 'x', kind: 'packagePresent', name: 'a', type: 'binary', versionRange: '<2' }], 'checks[0].type'],
-    ['negative days', [{ id: 'ok', kind: 'fileExists', path: '/a' }, { id: 'x', kind: 'maxImageAgeDays', days: -1 }], 'checks[1].days'],
+    [
+      'range on an unorderable type',
+      [{ id: 'x', kind: 'packagePresent', name: 'a', type: 'binary', versionRange: '<2' }],
+      'checks[0].type',
+    ],
+    [
+      'negative days',
+      [
+        { id: 'ok', kind: 'fileExists', path: '/a' },
+        { id: 'x', kind: 'maxImageAgeDays', days: -1 },
+      ],
+      'checks[1].days',
+    ],
     ['empty labels', [{ id: 'x', kind: 'requiredLabels', labels: [] }], 'checks[0].labels'],
     ['unknown field', [{ id: 'x', kind: 'nonRootUser', command: 'id -u' }], 'checks[0].command'],
     ['bad id', [{ id: 'has space', kind: 'nonRootUser' }], 'checks[0].id'],
-    ['duplicate id', [{ id: 'x', kind: 'nonRootUser' }, { id: 'x', kind: 'fileExists', path: '/a' }], 'checks[1].id'],
+    [
+      'duplicate id',
+      [
+        { id: 'x', kind: 'nonRootUser' },
+        { id: 'x', kind: 'fileExists', path: '/a' },
+      ],
+      'checks[1].id',
+    ],
     ['not a list', { id: 'x', kind: 'nonRootUser' }, 'checks'],
   ];
   for (const [name, defs, field] of invalid) {

@@ -90,19 +90,35 @@ test('Go binary: Go ≥ 1.18 inline build info (main module, deps, replacements,
   assert.ok(!goBinaryAnalyzer.required('usr/local/bin/app', { size: bin.length, mode: 0o644 }));
   const r = await goBinaryAnalyzer.analyze(file('usr/local/bin/app', bin, 0o755), ctx);
   const pk = allPackages(r);
-  assert.deepEqual(keyed(pk, (p) => p.purl), WANT);
+  assert.deepEqual(
+    keyed(pk, (p) => p.purl),
+    WANT,
+  );
   assert.equal(r?.packageSets?.[0]?.path, 'usr/local/bin/app');
-  assert.deepEqual(pk.find((p) => p.name === 'example.com/app')?.dependsOn, ['example.com/local@v1.0.0', 'github.com/pkg/errors@v0.9.1', 'golang.org/x/net@v0.17.0']);
+  assert.deepEqual(pk.find((p) => p.name === 'example.com/app')?.dependsOn, [
+    'example.com/local@v1.0.0',
+    'github.com/pkg/errors@v0.9.1',
+    'golang.org/x/net@v0.17.0',
+  ]);
 });
 
 test('Go binary: pre-1.18 pointer build info through ELF program headers', async () => {
   const r = await goBinaryAnalyzer.analyze(file('bin/old', pointerElf('go1.22.1', MODINFO), 0o755), ctx);
-  assert.deepEqual(keyed(allPackages(r), (p) => p.purl), WANT);
+  assert.deepEqual(
+    keyed(allPackages(r), (p) => p.purl),
+    WANT,
+  );
 });
 
 test('Go binary: (devel) main module skipped, stdlib versions, not-Go and truncated inputs', async () => {
-  const r = await goBinaryAnalyzer.analyze(file('bin/dev', inlineBinary('go1.21rc2 X:boringcrypto', 'path\tx\nmod\texample.com/x\t(devel)\t\n'), 0o755), ctx);
-  assert.deepEqual(keyed(allPackages(r), (p) => p.purl), ['pkg:golang/stdlib@1.21rc2']);
+  const r = await goBinaryAnalyzer.analyze(
+    file('bin/dev', inlineBinary('go1.21rc2 X:boringcrypto', 'path\tx\nmod\texample.com/x\t(devel)\t\n'), 0o755),
+    ctx,
+  );
+  assert.deepEqual(
+    keyed(allPackages(r), (p) => p.purl),
+    ['pkg:golang/stdlib@1.21rc2'],
+  );
   assert.equal(stdlibVersion('devel go1.23-abcdef'), undefined);
   assert.equal(await goBinaryAnalyzer.analyze(file('bin/sh', Buffer.alloc(4096, 1), 0o755), ctx), undefined);
   const trunc = inlineBinary('go1.22.1', MODINFO).subarray(0, 4096 + 34);

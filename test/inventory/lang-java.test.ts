@@ -13,7 +13,10 @@ const SC = 'osv-scalibr/java_archive';
 // that name. `extractFilename` ⇔ our useFilename (ours defaults to on: the file name is our last
 // resort). `maxOpenedBytes` ⇔ our maxInflated. Deviations, not compared: scalibr's table of known
 // group ids (spring-web → org.springframework) and its Apache Axis special case.
-const NOT_OURS = new Set(['Test artifact ID that is mapped to a known group ID', 'Apache Axis package with incorrect artifact and group ID and space in version']);
+const NOT_OURS = new Set([
+  'Test artifact ID that is mapped to a known group ID',
+  'Apache Axis package with incorrect artifact and group ID and space in version',
+]);
 
 test('jar: osv-scalibr archive goldens', { skip: skipNoVectors }, () => {
   const g = golden(`${SC}/expected.archive.json`);
@@ -23,7 +26,10 @@ test('jar: osv-scalibr archive goldens', { skip: skipNoVectors }, () => {
     let data: Uint8Array;
     if (c.contentPath) data = zipSync({ 'META-INF/MANIFEST.MF': readFileSync(vecPath(`${SC}/${c.contentPath}`)) });
     else data = readFileSync(vecPath(`${SC}/${c.path}`));
-    const r = analyzeJar(c.path, data, { useFilename: Boolean(c.extractFilename), ...(c.maxOpenedBytes ? { maxInflated: c.maxOpenedBytes } : {}) });
+    const r = analyzeJar(c.path, data, {
+      useFilename: Boolean(c.extractFilename),
+      ...(c.maxOpenedBytes ? { maxInflated: c.maxOpenedBytes } : {}),
+    });
     const want = (Array.isArray(c.want) ? c.want : []).map((p: any) => ({ name: p.Name, version: p.Version }));
     assert.deepEqual(ids(r.packages), ids(want), c.name);
     if (c.wantErr) assert.ok(r.warnings.length > 0, `${c.name}: warning expected`);
@@ -56,11 +62,10 @@ test('jar: nested jars (WEB-INF/lib, BOOT-INF/lib), purls, file name fallback', 
   assert.ok(javaArchiveAnalyzer.required('opt/app/A.JAR', { size: 1, mode: 0o644 }));
   assert.ok(!javaArchiveAnalyzer.required('opt/app/a.zip', { size: 1, mode: 0o644 }));
   const r = await javaArchiveAnalyzer.analyze(file('opt/app/app.war', Buffer.from(war)), ctx);
-  assert.deepEqual(keyed(allPackages(r), (p) => p.purl), [
-    'pkg:maven/com.example/app@1.0.0',
-    'pkg:maven/commons-io/commons-io@2.11.0',
-    'pkg:maven/org.slf4j/slf4j-api@2.0.9',
-  ]);
+  assert.deepEqual(
+    keyed(allPackages(r), (p) => p.purl),
+    ['pkg:maven/com.example/app@1.0.0', 'pkg:maven/commons-io/commons-io@2.11.0', 'pkg:maven/org.slf4j/slf4j-api@2.0.9'],
+  );
   assert.equal(r?.packageSets?.[0]?.path, 'opt/app/app.war');
 });
 

@@ -10,15 +10,24 @@ const SC = 'osv-scalibr/javascript_pnpmlock';
 // Goldens compare name@version; scalibr's WantErr cases (an unparseable key) keep the good
 // packages and, with us, add a warning instead of failing the file.
 test('pnpm-lock: osv-scalibr v5/v6/v9 goldens', { skip: skipNoVectors }, () => {
-  const cases = [...golden(`${SC}/expected.pnpmlock.json`).tests.TestExtractor_Extract, ...golden(`${SC}/expected.pnpmlock-v9.json`).tests.TestExtractor_Extract_v9];
+  const cases = [
+    ...golden(`${SC}/expected.pnpmlock.json`).tests.TestExtractor_Extract,
+    ...golden(`${SC}/expected.pnpmlock-v9.json`).tests.TestExtractor_Extract_v9,
+  ];
   assert.ok(cases.length >= 30);
   for (const c of cases) {
     const r = parsePnpmLock(readFileSync(vecPath(`${SC}/${c.InputConfig.Path}`), 'utf8'));
     const want = (c.WantPackages ?? []).map((p: any) => ({ name: p.Name, version: p.Version }));
     assert.deepEqual(ids(r.packages), ids(want), `${c.Name} (${c.InputConfig.Path})`);
     if (c.WantErr) assert.ok(r.warnings.length > 0, `${c.Name}: warning expected`);
-    const devWant = (c.WantPackages ?? []).filter((p: any) => (p.Metadata?.DepGroupVals ?? []).includes('dev')).map((p: any) => `${p.Name}@${p.Version}`);
-    for (const d of devWant) assert.ok(r.packages.some((p) => `${p.name}@${p.version}` === d && p.dev), `${c.Name}: ${d} dev`);
+    const devWant = (c.WantPackages ?? [])
+      .filter((p: any) => (p.Metadata?.DepGroupVals ?? []).includes('dev'))
+      .map((p: any) => `${p.Name}@${p.Version}`);
+    for (const d of devWant)
+      assert.ok(
+        r.packages.some((p) => `${p.name}@${p.version}` === d && p.dev),
+        `${c.Name}: ${d} dev`,
+      );
   }
 });
 
@@ -67,17 +76,26 @@ snapshots:
 
 test('pnpm-lock v9: direct from importers, dev = unreachable from production deps, dependsOn from snapshots', async () => {
   const r = await pnpmLockAnalyzer.analyzeGroup(vfs({ 'app/pnpm-lock.yaml': V9 }), ctx);
-  assert.deepEqual(keyed(allPackages(r), (p) => `${p.name}@${p.version} indirect=${p.indirect} dev=${Boolean(p.dev)} deps=${(p.dependsOn ?? []).join(',')}`), [
-    'a@1.0.0 indirect=false dev=false deps=b@2.0.0',
-    'b@2.0.0 indirect=true dev=false deps=',
-    'c@3.0.0 indirect=false dev=true deps=a@1.0.0,d@4.0.0',
-    'd@4.0.0 indirect=true dev=true deps=',
-  ]);
+  assert.deepEqual(
+    keyed(
+      allPackages(r),
+      (p) => `${p.name}@${p.version} indirect=${p.indirect} dev=${Boolean(p.dev)} deps=${(p.dependsOn ?? []).join(',')}`,
+    ),
+    [
+      'a@1.0.0 indirect=false dev=false deps=b@2.0.0',
+      'b@2.0.0 indirect=true dev=false deps=',
+      'c@3.0.0 indirect=false dev=true deps=a@1.0.0,d@4.0.0',
+      'd@4.0.0 indirect=true dev=true deps=',
+    ],
+  );
 });
 
 test('pnpm-lock: v5 dev flag, malformed input warns', async () => {
   const r = parsePnpmLock('lockfileVersion: 5.3\ndevDependencies:\n  x: 1.0.0\npackages:\n  /x/1.0.0:\n    dev: true\n');
-  assert.deepEqual(keyed(r.packages, (p) => `${p.purl} ${p.dev} ${p.indirect}`), ['pkg:npm/x@1.0.0 true false']);
+  assert.deepEqual(
+    keyed(r.packages, (p) => `${p.purl} ${p.dev} ${p.indirect}`),
+    ['pkg:npm/x@1.0.0 true false'],
+  );
   const bad = await pnpmLockAnalyzer.analyzeGroup(vfs({ 'pnpm-lock.yaml': 'packages: [\n' }), ctx);
   assert.equal(allPackages(bad).length, 0);
   assert.match(bad?.warnings?.[0] ?? '', /not YAML/);

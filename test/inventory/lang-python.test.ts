@@ -4,8 +4,15 @@ import assert from 'node:assert/strict';
 import { readFileSync, readdirSync } from 'node:fs';
 import { zipSync } from 'fflate';
 import {
-  parseCoreMetadata, parsePipfileLock, parsePoetryLock, parseRequirements, pep503,
-  pipRequirementsAnalyzer, pipfileLockAnalyzer, poetryLockAnalyzer, pythonPackageAnalyzer,
+  parseCoreMetadata,
+  parsePipfileLock,
+  parsePoetryLock,
+  parseRequirements,
+  pep503,
+  pipRequirementsAnalyzer,
+  pipfileLockAnalyzer,
+  poetryLockAnalyzer,
+  pythonPackageAnalyzer,
 } from '../../packages/inventory/src/lang/python.ts';
 import { allPackages, ctx, file, golden, ids, keyed, skipNoVectors, vecPath, vfs } from './lang/vectors.ts';
 
@@ -17,7 +24,10 @@ test('python-pkg: osv-scalibr wheelegg goldens (METADATA, PKG-INFO, .egg-info, .
   for (const c of g.tests.TestExtract) {
     // The analyzer sees the file under a path it requires: the case name is that suffix.
     const content = readFileSync(vecPath(`${SC}/python_wheelegg/${c.path}`));
-    const p = c.path.endsWith('.whl') || c.path.endsWith('.egg') ? `usr/lib/${c.path.split('/').pop()}` : `usr/lib/python3/site-packages/x${c.name.startsWith('.') ? c.name : '.dist-info/METADATA'}`;
+    const p =
+      c.path.endsWith('.whl') || c.path.endsWith('.egg')
+        ? `usr/lib/${c.path.split('/').pop()}`
+        : `usr/lib/python3/site-packages/x${c.name.startsWith('.') ? c.name : '.dist-info/METADATA'}`;
     assert.ok(pythonPackageAnalyzer.required(p, { size: content.length, mode: 0o644 }), p);
     const r = await pythonPackageAnalyzer.analyze(file(p, content), ctx);
     const want = (c.wantPackages ?? []).map((x: any) => ({ name: x.Name, version: x.Version }));
@@ -29,8 +39,13 @@ test('python-pkg: osv-scalibr wheelegg goldens (METADATA, PKG-INFO, .egg-info, .
 });
 
 test('python-pkg: licences from License-Expression, License, or classifiers; purl normalised', () => {
-  assert.deepEqual(parseCoreMetadata('Name: A_b.C\nVersion: 1.0\nLicense-Expression: MIT OR Apache-2.0\nLicense: whatever\n')?.licences, ['MIT OR Apache-2.0']);
-  assert.deepEqual(parseCoreMetadata('Name: x\nVersion: 1\nLicense: UNKNOWN\nClassifier: License :: OSI Approved :: MIT License\n')?.licences, ['MIT License']);
+  assert.deepEqual(parseCoreMetadata('Name: A_b.C\nVersion: 1.0\nLicense-Expression: MIT OR Apache-2.0\nLicense: whatever\n')?.licences, [
+    'MIT OR Apache-2.0',
+  ]);
+  assert.deepEqual(
+    parseCoreMetadata('Name: x\nVersion: 1\nLicense: UNKNOWN\nClassifier: License :: OSI Approved :: MIT License\n')?.licences,
+    ['MIT License'],
+  );
   assert.deepEqual(parseCoreMetadata('Name: x\nVersion: 1\nLicense: GPLv2+\n')?.licences, ['GPLv2+']);
   const p = parseCoreMetadata('Name: Zope.Interface\nVersion: 5.0\n\nName: body-is-ignored\n');
   assert.equal(p?.purl, 'pkg:pypi/zope-interface@5.0');
@@ -65,16 +80,28 @@ test('requirements.txt: osv-scalibr goldens (pins only), -r followed within the 
   for (const c of g.tests.TestExtract) {
     const w: string[] = [];
     const got = parseRequirements(`app/${c.path.replace(/^testdata\//, '')}`, load, w);
-    const want = (c.wantPackages ?? []).filter((p: any) => p.Version && (!p.Metadata?.VersionComparator || p.Metadata.VersionComparator === '===' || p.Metadata.VersionComparator === '=='));
+    const want = (c.wantPackages ?? []).filter(
+      (p: any) =>
+        p.Version && (!p.Metadata?.VersionComparator || p.Metadata.VersionComparator === '===' || p.Metadata.VersionComparator === '=='),
+    );
     assert.deepEqual(ids(got), ids(want.map((p: any) => ({ name: p.Name, version: p.Version.split(' ')[0] }))), c.name);
   }
   // The loop case terminates, and the group analyzer reports every required file.
   assert.ok(pipRequirementsAnalyzer.required('app/requirements.txt', { size: 1, mode: 0o644 }));
   assert.ok(pipRequirementsAnalyzer.required('app/dev-requirements.txt', { size: 1, mode: 0o644 }));
   assert.ok(!pipRequirementsAnalyzer.required('app/notes.txt', { size: 1, mode: 0o644 }));
-  const r = await pipRequirementsAnalyzer.analyzeGroup(vfs({ 'app/requirements.txt': 'flask==2.0.1 ; python_version > "3"\n-r base/requirements.txt\nrequests>=2\n', 'app/base/requirements.txt': 'Django[argon2] == 4.2.1\n-r ../requirements.txt\n' }), ctx);
+  const r = await pipRequirementsAnalyzer.analyzeGroup(
+    vfs({
+      'app/requirements.txt': 'flask==2.0.1 ; python_version > "3"\n-r base/requirements.txt\nrequests>=2\n',
+      'app/base/requirements.txt': 'Django[argon2] == 4.2.1\n-r ../requirements.txt\n',
+    }),
+    ctx,
+  );
   const set = r?.packageSets?.find((s) => s.path === 'app/requirements.txt');
-  assert.deepEqual(keyed(set?.packages ?? [], (p) => p.purl), ['pkg:pypi/django@4.2.1', 'pkg:pypi/flask@2.0.1']);
+  assert.deepEqual(
+    keyed(set?.packages ?? [], (p) => p.purl),
+    ['pkg:pypi/django@4.2.1', 'pkg:pypi/flask@2.0.1'],
+  );
 });
 
 // Golden groups: "dev" in DepGroupVals ⇔ our dev flag ("optional" has no counterpart).
@@ -86,13 +113,29 @@ test('poetry.lock and Pipfile.lock: osv-scalibr goldens (name, version, dev)', {
     const g = golden(`${SC}/${rel}/expected.${rel.split('_')[1]}.json`);
     for (const c of g.tests.TestExtractor_Extract) {
       const r = parse(readFileSync(vecPath(`${SC}/${rel}/${c.InputConfig.Path}`), 'utf8'));
-      const want = keyed(c.WantPackages ?? [], (p: any) => `${p.Name}@${p.Version}${(p.Metadata?.DepGroupVals ?? []).includes('dev') ? ' dev' : ''}`);
-      assert.deepEqual(keyed(r.packages, (p) => `${p.name}@${p.version}${p.dev ? ' dev' : ''}`), want, `${rel}: ${c.Name}`);
+      const want = keyed(
+        c.WantPackages ?? [],
+        (p: any) => `${p.Name}@${p.Version}${(p.Metadata?.DepGroupVals ?? []).includes('dev') ? ' dev' : ''}`,
+      );
+      assert.deepEqual(
+        keyed(r.packages, (p) => `${p.name}@${p.version}${p.dev ? ' dev' : ''}`),
+        want,
+        `${rel}: ${c.Name}`,
+      );
       if (c.WantErr) assert.ok(r.warnings.length > 0, `${c.Name}: warning expected`);
     }
   }
-  const r = await poetryLockAnalyzer.analyzeGroup(vfs({ 'app/poetry.lock': '[[package]]\nname = "a"\nversion = "1"\n[package.dependencies]\nB_c = "*"\n[[package]]\nname = "b-c"\nversion = "2"\n' }), ctx);
-  assert.deepEqual(keyed(allPackages(r), (p) => `${p.purl} ${(p.dependsOn ?? []).join(',')}`), ['pkg:pypi/a@1 b-c@2', 'pkg:pypi/b-c@2 ']);
+  const r = await poetryLockAnalyzer.analyzeGroup(
+    vfs({
+      'app/poetry.lock':
+        '[[package]]\nname = "a"\nversion = "1"\n[package.dependencies]\nB_c = "*"\n[[package]]\nname = "b-c"\nversion = "2"\n',
+    }),
+    ctx,
+  );
+  assert.deepEqual(
+    keyed(allPackages(r), (p) => `${p.purl} ${(p.dependsOn ?? []).join(',')}`),
+    ['pkg:pypi/a@1 b-c@2', 'pkg:pypi/b-c@2 '],
+  );
   const bad = await pipfileLockAnalyzer.analyzeGroup(vfs({ 'Pipfile.lock': '{"default": ' }), ctx);
   assert.equal(allPackages(bad).length, 0);
   assert.match(bad?.warnings?.[0] ?? '', /not JSON/);

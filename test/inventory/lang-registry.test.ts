@@ -12,7 +12,11 @@ test('languageAnalyzers(): registrable, versioned, files routed to the right ana
   assert.ok(Object.values(v).every((x) => x >= 1));
   const file = { size: 2048, mode: 0o644 };
   const exe = { size: 2048, mode: 0o755 };
-  const route = (p: string, info = file) => reg.wanting(p, info).map((a) => a.type).sort();
+  const route = (p: string, info = file) =>
+    reg
+      .wanting(p, info)
+      .map((a) => a.type)
+      .sort();
   assert.deepEqual(route('app/package-lock.json'), ['npm-lock']);
   assert.deepEqual(route('app/package.json'), ['npm-lock', 'yarn-lock']); // the manifest beside a lockfile
   assert.deepEqual(route('app/node_modules/lodash/package.json'), ['npm-installed']);
@@ -45,7 +49,25 @@ test('every language analyzer survives garbage input without throwing', async ()
     Buffer.from('packages:\n  - [\n'),
     Buffer.from('[[package]]\nname = 3\nversion = []\n'),
   ];
-  const paths = ['app/package-lock.json', 'app/node_modules/x/package.json', 'app/yarn.lock', 'app/pnpm-lock.yaml', 'x.dist-info/METADATA', 'a.whl', 'requirements.txt', 'poetry.lock', 'Pipfile.lock', 'usr/bin/tool', 'a.jar', 'specifications/a.gemspec', 'Gemfile.lock', 'Cargo.lock', 'composer.lock', 'vendor/composer/installed.json', 'a.deps.json'];
+  const paths = [
+    'app/package-lock.json',
+    'app/node_modules/x/package.json',
+    'app/yarn.lock',
+    'app/pnpm-lock.yaml',
+    'x.dist-info/METADATA',
+    'a.whl',
+    'requirements.txt',
+    'poetry.lock',
+    'Pipfile.lock',
+    'usr/bin/tool',
+    'a.jar',
+    'specifications/a.gemspec',
+    'Gemfile.lock',
+    'Cargo.lock',
+    'composer.lock',
+    'vendor/composer/installed.json',
+    'a.deps.json',
+  ];
   let calls = 0;
   for (const a of languageAnalyzers()) {
     for (const p of paths) {

@@ -17,14 +17,18 @@ test('Gemfile.lock: osv-scalibr goldens', { skip: skipNoVectors }, () => {
 });
 
 test('Gemfile.lock: direct from DEPENDENCIES, dependsOn from the specs', async () => {
-  const lock = 'GEM\n  remote: https://rubygems.org/\n  specs:\n    pry (0.14.1)\n      coderay (~> 1.1)\n      method_source (~> 1.0)\n    coderay (1.1.3)\n    method_source (1.0.0)\n    nokogiri (1.13.3-x86_64-linux)\n\nPLATFORMS\n  x86_64-linux\n\nDEPENDENCIES\n  pry\n  nokogiri (>= 1)\n';
+  const lock =
+    'GEM\n  remote: https://rubygems.org/\n  specs:\n    pry (0.14.1)\n      coderay (~> 1.1)\n      method_source (~> 1.0)\n    coderay (1.1.3)\n    method_source (1.0.0)\n    nokogiri (1.13.3-x86_64-linux)\n\nPLATFORMS\n  x86_64-linux\n\nDEPENDENCIES\n  pry\n  nokogiri (>= 1)\n';
   const r = await bundlerAnalyzer.analyzeGroup(vfs({ 'app/Gemfile.lock': lock }), ctx);
-  assert.deepEqual(keyed(allPackages(r), (p) => `${p.purl} ${p.indirect} ${(p.dependsOn ?? []).join(',')}`), [
-    'pkg:gem/coderay@1.1.3 true ',
-    'pkg:gem/method_source@1.0.0 true ',
-    'pkg:gem/nokogiri@1.13.3 false ',
-    'pkg:gem/pry@0.14.1 false coderay@1.1.3,method_source@1.0.0',
-  ]);
+  assert.deepEqual(
+    keyed(allPackages(r), (p) => `${p.purl} ${p.indirect} ${(p.dependsOn ?? []).join(',')}`),
+    [
+      'pkg:gem/coderay@1.1.3 true ',
+      'pkg:gem/method_source@1.0.0 true ',
+      'pkg:gem/nokogiri@1.13.3 false ',
+      'pkg:gem/pry@0.14.1 false coderay@1.1.3,method_source@1.0.0',
+    ],
+  );
   const bad = await bundlerAnalyzer.analyzeGroup(vfs({ 'Gemfile.lock': '\u0000\u0001 garbage (' }), ctx);
   assert.equal(allPackages(bad).length, 0);
 });
@@ -50,7 +54,12 @@ test('gemspec: installed specifications', async () => {
   const p = allPackages(r)[0];
   assert.equal(p?.purl, 'pkg:gem/rack@2.2.3');
   assert.deepEqual(p?.licences, ['MIT', 'Ruby']);
-  assert.equal(parseGemspec("Gem::Specification.new do |spec|\n  spec.name = 'x'\n  spec.version = Gem::Version.new('1.0')\n  spec.license = 'BSD-2-Clause'\nend")?.licences?.[0], 'BSD-2-Clause');
+  assert.equal(
+    parseGemspec(
+      "Gem::Specification.new do |spec|\n  spec.name = 'x'\n  spec.version = Gem::Version.new('1.0')\n  spec.license = 'BSD-2-Clause'\nend",
+    )?.licences?.[0],
+    'BSD-2-Clause',
+  );
   const bad = await gemspecAnalyzer.analyze(file('a/specifications/b.gemspec', 'puts 1'), ctx);
   assert.equal(allPackages(bad).length, 0);
   assert.ok(bad?.warnings?.length);

@@ -8,7 +8,10 @@ import { allPackages, ctx, golden, ids, keyed, skipNoVectors, vecPath, vfs } fro
 const SC = 'osv-scalibr/javascript_yarnlock';
 
 test('yarn.lock: osv-scalibr v1 and v2 goldens (name, version)', { skip: skipNoVectors }, () => {
-  const cases = [...golden(`${SC}/expected.yarnlock-v1.json`).tests.TestExtractor_Extract_v1, ...golden(`${SC}/expected.yarnlock-v2.json`).tests.TestExtractor_Extract_v2];
+  const cases = [
+    ...golden(`${SC}/expected.yarnlock-v1.json`).tests.TestExtractor_Extract_v1,
+    ...golden(`${SC}/expected.yarnlock-v2.json`).tests.TestExtractor_Extract_v2,
+  ];
   assert.ok(cases.length >= 20);
   for (const c of cases) {
     const r = yarnPackages(readFileSync(vecPath(`${SC}/${c.InputConfig.Path}`), 'utf8'));
@@ -47,20 +50,35 @@ d@^4.0.0:
 `;
 
 test('yarn.lock v1 with package.json: direct, indirect, dev only when reached only from devDependencies', async () => {
-  const r = await yarnLockAnalyzer.analyzeGroup(vfs({ 'app/yarn.lock': V1, 'app/package.json': JSON.stringify({ dependencies: { a: '^1.0.0' }, devDependencies: { c: '^3.0.0' } }) }), ctx);
-  assert.deepEqual(keyed(allPackages(r), (p) => `${p.name}@${p.version} indirect=${p.indirect} dev=${Boolean(p.dev)} deps=${(p.dependsOn ?? []).join(',')}`), [
-    'a@1.0.0 indirect=false dev=false deps=b@2.1.0',
-    'b@2.1.0 indirect=true dev=false deps=',
-    'c@3.0.0 indirect=false dev=true deps=b@2.1.0,d@4.0.0',
-    'd@4.0.0 indirect=true dev=true deps=',
-  ]);
+  const r = await yarnLockAnalyzer.analyzeGroup(
+    vfs({ 'app/yarn.lock': V1, 'app/package.json': JSON.stringify({ dependencies: { a: '^1.0.0' }, devDependencies: { c: '^3.0.0' } }) }),
+    ctx,
+  );
+  assert.deepEqual(
+    keyed(
+      allPackages(r),
+      (p) => `${p.name}@${p.version} indirect=${p.indirect} dev=${Boolean(p.dev)} deps=${(p.dependsOn ?? []).join(',')}`,
+    ),
+    [
+      'a@1.0.0 indirect=false dev=false deps=b@2.1.0',
+      'b@2.1.0 indirect=true dev=false deps=',
+      'c@3.0.0 indirect=false dev=true deps=b@2.1.0,d@4.0.0',
+      'd@4.0.0 indirect=true dev=true deps=',
+    ],
+  );
   assert.equal(r?.packageSets?.[0]?.path, 'app/yarn.lock');
 });
 
 test('yarn.lock berry with package.json: npm: ranges resolve; root workspace excluded', async () => {
   const lock = `__metadata:\n  version: 8\n\n"a@npm:^1.0.0":\n  version: 1.0.0\n  resolution: "a@npm:1.0.0"\n  dependencies:\n    b: "npm:^2.0.0"\n\n"b@npm:^2.0.0":\n  version: 2.0.0\n  resolution: "b@npm:2.0.0"\n\n"root@workspace:.":\n  version: 0.0.0-use.local\n  resolution: "root@workspace:."\n  dependencies:\n    a: "npm:^1.0.0"\n`;
-  const r = await yarnLockAnalyzer.analyzeGroup(vfs({ 'yarn.lock': lock, 'package.json': JSON.stringify({ devDependencies: { a: '^1.0.0' } }) }), ctx);
-  assert.deepEqual(keyed(allPackages(r), (p) => `${p.name}@${p.version} indirect=${p.indirect} dev=${Boolean(p.dev)}`), ['a@1.0.0 indirect=false dev=true', 'b@2.0.0 indirect=true dev=true']);
+  const r = await yarnLockAnalyzer.analyzeGroup(
+    vfs({ 'yarn.lock': lock, 'package.json': JSON.stringify({ devDependencies: { a: '^1.0.0' } }) }),
+    ctx,
+  );
+  assert.deepEqual(
+    keyed(allPackages(r), (p) => `${p.name}@${p.version} indirect=${p.indirect} dev=${Boolean(p.dev)}`),
+    ['a@1.0.0 indirect=false dev=true', 'b@2.0.0 indirect=true dev=true'],
+  );
 });
 
 test('yarn.lock: malformed input warns, never throws', async () => {

@@ -27,7 +27,9 @@ test('Debian rootfs: DEP-5 licences normalise to SPDX', { timeout: 300_000 }, as
   const tarball = await debianRootfsTar();
   const dir = mkdtempSync(join(tmpdir(), 'assay-licences-'));
   try {
-    execFileSync('tar', ['-xf', tarball, '-C', dir, '--wildcards', './var/lib/dpkg/status', './usr/share/doc/*/copyright'], { stdio: 'ignore' });
+    execFileSync('tar', ['-xf', tarball, '-C', dir, '--wildcards', './var/lib/dpkg/status', './usr/share/doc/*/copyright'], {
+      stdio: 'ignore',
+    });
     const files = readTree(dir)
       .map((f) => file(f.path.replace(/^\.\//, ''), f.content))
       .filter((f) => dpkgAnalyzer.required(f.path, f));
@@ -39,14 +41,19 @@ test('Debian rootfs: DEP-5 licences normalise to SPDX', { timeout: 300_000 }, as
     const allKnown = withDep5.filter((p) => p.licences!.every((l) => normaliseLicence(l).known));
     const rows = licenceFindings(withDep5);
     const pct = (n: number, d: number) => ((100 * n) / d).toFixed(1);
-    t.diagnostic(`packages=${pkgs.length} with_dep5=${withDep5.length} primary_known=${primaryKnown.length} (${pct(primaryKnown.length, withDep5.length)}%) all_known=${allKnown.length} (${pct(allKnown.length, withDep5.length)}%) licence_rows=${rows.length} rows_known=${pct(rows.filter((x) => x.known).length, rows.length)}%`);
+    t.diagnostic(
+      `packages=${pkgs.length} with_dep5=${withDep5.length} primary_known=${primaryKnown.length} (${pct(primaryKnown.length, withDep5.length)}%) all_known=${allKnown.length} (${pct(allKnown.length, withDep5.length)}%) licence_rows=${rows.length} rows_known=${pct(rows.filter((x) => x.known).length, rows.length)}%`,
+    );
     const unknownPrimary = withDep5.filter((p) => !primaryKnown.includes(p)).map((p) => `${p.name}: ${p.licences![0]}`);
     t.diagnostic(`unknown primary licences: ${unknownPrimary.join('; ')}`);
     assert.ok(primaryKnown.length / withDep5.length >= 0.95, `${pct(primaryKnown.length, withDep5.length)}% < 95%`);
     // Unknown rows keep the raw text and carry no SPDX id.
     for (const row of rows.filter((x) => !x.known)) assert.equal(row.category, undefined);
     const apt = rows.filter((x) => x.package.startsWith('apt@'));
-    assert.ok(apt.some((x) => x.licence === 'GPL-2.0-or-later' && x.known && x.category === 'restricted'), JSON.stringify(apt));
+    assert.ok(
+      apt.some((x) => x.licence === 'GPL-2.0-or-later' && x.known && x.category === 'restricted'),
+      JSON.stringify(apt),
+    );
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

@@ -8,7 +8,14 @@ import { licenceCategory, licenceFindings, normaliseLicence } from '../../packag
 const spdx = (raw: string) => normaliseLicence(raw).spdx;
 
 test('valid SPDX expressions pass; deprecated GNU ids are upgraded', () => {
-  for (const s of ['MIT', 'Apache-2.0', 'GPL-2.0-or-later', 'MIT AND BSD-3-Clause', '(MIT OR Apache-2.0) AND Zlib', 'GPL-2.0-only WITH Classpath-exception-2.0']) {
+  for (const s of [
+    'MIT',
+    'Apache-2.0',
+    'GPL-2.0-or-later',
+    'MIT AND BSD-3-Clause',
+    '(MIT OR Apache-2.0) AND Zlib',
+    'GPL-2.0-only WITH Classpath-exception-2.0',
+  ]) {
     assert.deepEqual(normaliseLicence(s), { spdx: s.replace(/^\((.*)\) AND Zlib$/, '($1) AND Zlib'), raw: s, known: true }, s);
   }
   assert.equal(spdx('GPL-2.0'), 'GPL-2.0-only');
@@ -59,7 +66,20 @@ test('rpm, apk and free-text forms', () => {
 });
 
 test('ambiguous or custom names are unknown, never guessed', () => {
-  for (const raw of ['public-domain', 'BSD', 'MIT-like', 'BSD-variant', 'permissive', 'BSLA', 'HSIEH-BSD', 'DONT-CHANGE-THE-GPL', 'GPL-1+ or Artistic, and BSD-4-clause-POWERDOG', 'LicenseRef-custom', '', 'Proprietary']) {
+  for (const raw of [
+    'public-domain',
+    'BSD',
+    'MIT-like',
+    'BSD-variant',
+    'permissive',
+    'BSLA',
+    'HSIEH-BSD',
+    'DONT-CHANGE-THE-GPL',
+    'GPL-1+ or Artistic, and BSD-4-clause-POWERDOG',
+    'LicenseRef-custom',
+    '',
+    'Proprietary',
+  ]) {
     const n = normaliseLicence(raw);
     assert.equal(n.known, false, raw);
     assert.equal(n.spdx, undefined, raw);
@@ -80,7 +100,14 @@ test('categories and licence findings', () => {
     { name: 'nolicence', version: '1', type: 'deb', purl: 'pkg:deb/debian/nolicence@1' },
   ];
   assert.deepEqual(licenceFindings(pkgs), [
-    { package: 'apt@2.6.1', purl: 'pkg:deb/debian/apt@2.6.1', licence: 'GPL-2.0-or-later', category: 'restricted', known: true, raw: 'GPL-2+' },
+    {
+      package: 'apt@2.6.1',
+      purl: 'pkg:deb/debian/apt@2.6.1',
+      licence: 'GPL-2.0-or-later',
+      category: 'restricted',
+      known: true,
+      raw: 'GPL-2+',
+    },
     { package: 'apt@2.6.1', purl: 'pkg:deb/debian/apt@2.6.1', licence: 'public-domain', known: false },
     { package: 'left-pad@1.3.0', purl: 'pkg:npm/left-pad@1.3.0', licence: 'WTFPL', category: 'forbidden', known: true },
     // A package that records no licence is reported unknown, not left out and not guessed.

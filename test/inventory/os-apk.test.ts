@@ -13,8 +13,19 @@ const alpine: LayerContext = { layerDigest: 'sha256:l', os: { family: 'alpine', 
 // raw names (a colleague's licence analyzer normalises). This test-only table maps the raw names
 // in the vector to what Trivy's normaliser makes of them, so every other licence compares as is.
 // Trivy also splits SPDX expressions into their ids; we keep an expression whole (as osv-scalibr).
-const trivyIds = (l: string): string[] => l.replace(/[()]/g, ' ').split(/\s+/).filter((t) => t && !/^(AND|OR|WITH)$/.test(t));
-const TRIVY_SPDX: Record<string, string> = { GPL2: 'GPL-2.0-only', GPL: 'GPL-2.0-or-later', 'GPL2+': 'GPL-2.0-or-later', zlib: 'Zlib', openssl: 'OpenSSL', BSD: 'BSD-3-Clause' };
+const trivyIds = (l: string): string[] =>
+  l
+    .replace(/[()]/g, ' ')
+    .split(/\s+/)
+    .filter((t) => t && !/^(AND|OR|WITH)$/.test(t));
+const TRIVY_SPDX: Record<string, string> = {
+  GPL2: 'GPL-2.0-only',
+  GPL: 'GPL-2.0-or-later',
+  'GPL2+': 'GPL-2.0-or-later',
+  zlib: 'Zlib',
+  openssl: 'OpenSSL',
+  BSD: 'BSD-3-Clause',
+};
 
 test('trivy apk golden: packages, licences, dependsOn, installed files', async (t) => {
   if (!OS_VECTORS) return t.skip('vectors not present');
@@ -25,8 +36,26 @@ test('trivy apk golden: packages, licences, dependsOn, installed files', async (
   const got = r.packageSets?.[0]?.packages ?? [];
   // Not compared: Maintainer, Digest (no such fields); per-package InstalledFiles (the union is below).
   assert.deepEqual(
-    sortedJson(got.map((p) => ({ ID: `${p.name}@${p.version}`, SrcName: p.srcName, SrcVersion: p.srcVersion, Arch: p.arch, Licenses: (p.licences ?? []).flatMap(trivyIds).map((l) => TRIVY_SPDX[l] ?? l), DependsOn: p.dependsOn ?? [] }))),
-    sortedJson(want.map((w) => ({ ID: w.ID, SrcName: w.SrcName, SrcVersion: w.SrcVersion, Arch: w.Arch, Licenses: w.Licenses ?? [], DependsOn: w.DependsOn ?? [] }))),
+    sortedJson(
+      got.map((p) => ({
+        ID: `${p.name}@${p.version}`,
+        SrcName: p.srcName,
+        SrcVersion: p.srcVersion,
+        Arch: p.arch,
+        Licenses: (p.licences ?? []).flatMap(trivyIds).map((l) => TRIVY_SPDX[l] ?? l),
+        DependsOn: p.dependsOn ?? [],
+      })),
+    ),
+    sortedJson(
+      want.map((w) => ({
+        ID: w.ID,
+        SrcName: w.SrcName,
+        SrcVersion: w.SrcVersion,
+        Arch: w.Arch,
+        Licenses: w.Licenses ?? [],
+        DependsOn: w.DependsOn ?? [],
+      })),
+    ),
   );
   const files = JSON.parse(readFileSync(join(dir, 'expected.files.json'), 'utf8')) as string[];
   assert.deepEqual([...(r.systemInstalledFiles ?? [])].sort(), [...files].sort());
@@ -49,7 +78,15 @@ test('osv-scalibr apk cases', async (t) => {
       assert.deepEqual(
         sortedJson(got.map((p) => ({ n: p.name, v: p.version, a: p.arch ?? '', o: p.srcName, l: p.licences ?? [] }))),
         // scalibr leaves OriginName empty when `o:` is missing; we fall back to the package name.
-        sortedJson(want.map((w) => ({ n: w.Name, v: w.Version, a: w.Metadata.Architecture ?? '', o: w.Metadata.OriginName || w.Name, l: w.Licenses ?? [] }))),
+        sortedJson(
+          want.map((w) => ({
+            n: w.Name,
+            v: w.Version,
+            a: w.Metadata.Architecture ?? '',
+            o: w.Metadata.OriginName || w.Name,
+            l: w.Licenses ?? [],
+          })),
+        ),
       );
       for (const p of got) {
         const u = parsePurl(p.purl);
@@ -70,11 +107,29 @@ test('truncated installed DB → partial packages, no throw', async (t) => {
   const r = await apkAnalyzer.analyze(file(APK_INSTALLED, cut), alpine);
   const n = r?.packageSets?.[0]?.packages.length ?? 0;
   assert.ok(n >= 3 && n < 15, `got ${n}`);
-  assert.ok(r?.warnings?.some((w) => w.includes('not an apk field')), JSON.stringify(r?.warnings));
+  assert.ok(
+    r?.warnings?.some((w) => w.includes('not an apk field')),
+    JSON.stringify(r?.warnings),
+  );
 });
 
 test('wolfi namespace, SPDX expression split, provides resolution', () => {
-  const db = ['P:glibc', 'V:2.39-r1', 'A:x86_64', 'L:LGPL-2.1-or-later', 'p:so:libc.so.6=6', '', 'P:busybox', 'V:1.36.1-r7', 'A:x86_64', 'L:( Apache-2.0 OR MIT ) AND GPL-2.0-only WITH Classpath-exception-2.0', 'D:so:libc.so.6 !other', 'F:bin', 'R:busybox', ''].join('\n');
+  const db = [
+    'P:glibc',
+    'V:2.39-r1',
+    'A:x86_64',
+    'L:LGPL-2.1-or-later',
+    'p:so:libc.so.6=6',
+    '',
+    'P:busybox',
+    'V:1.36.1-r7',
+    'A:x86_64',
+    'L:( Apache-2.0 OR MIT ) AND GPL-2.0-only WITH Classpath-exception-2.0',
+    'D:so:libc.so.6 !other',
+    'F:bin',
+    'R:busybox',
+    '',
+  ].join('\n');
   const r = parseApkInstalled(db, { layerDigest: 'l', os: { family: 'wolfi', name: '20230201' } });
   assert.deepEqual(r.warnings, []);
   const bb = r.packages[1];

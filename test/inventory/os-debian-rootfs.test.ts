@@ -25,7 +25,23 @@ test('dpkg analyzer agrees with dpkg-query on a real Debian rootfs', { timeout: 
   const tarball = await debianRootfsTar();
   const dir = mkdtempSync(join(tmpdir(), 'assay-os-rootfs-'));
   try {
-    execFileSync('tar', ['-xf', tarball, '-C', dir, '--wildcards', './etc/os-release', './usr/lib/os-release', './etc/debian_version', './var/lib/dpkg/status', './var/lib/dpkg/info/*.list', './usr/share/doc/*/copyright'], { stdio: 'ignore' });
+    execFileSync(
+      'tar',
+      [
+        '-xf',
+        tarball,
+        '-C',
+        dir,
+        '--wildcards',
+        './etc/os-release',
+        './usr/lib/os-release',
+        './etc/debian_version',
+        './var/lib/dpkg/status',
+        './var/lib/dpkg/info/*.list',
+        './usr/share/doc/*/copyright',
+      ],
+      { stdio: 'ignore' },
+    );
     const files = readTree(dir)
       .map((f) => file(f.path.replace(/^\.\//, ''), f.content))
       .filter((f) => dpkgAnalyzer.required(f.path, f) || osReleaseAnalyzer.required(f.path, f));
@@ -37,7 +53,15 @@ test('dpkg analyzer agrees with dpkg-query on a real Debian rootfs', { timeout: 
     const r = await dpkgAnalyzer.analyzeGroup(fs, { layerDigest: 'l', os: osr?.os });
     assert.deepEqual(r?.warnings, undefined);
     const ours = (r?.packageSets?.[0]?.packages ?? []).map((p) => `${p.name} ${debFullVersion(p)} ${p.arch} ${p.srcName}`).sort();
-    const theirs = execFileSync('dpkg-query', [`--admindir=${join(dir, 'var', 'lib', 'dpkg')}`, '-W', '-f=${db:Status-Status} ${Package} ${Version} ${Architecture} ${source:Package}\n'], { encoding: 'utf8' })
+    const theirs = execFileSync(
+      'dpkg-query',
+      [
+        `--admindir=${join(dir, 'var', 'lib', 'dpkg')}`,
+        '-W',
+        '-f=${db:Status-Status} ${Package} ${Version} ${Architecture} ${source:Package}\n',
+      ],
+      { encoding: 'utf8' },
+    )
       .split('\n')
       .filter((l) => l.startsWith('installed '))
       .map((l) => l.slice('installed '.length))

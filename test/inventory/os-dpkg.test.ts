@@ -14,12 +14,26 @@ const bookworm: LayerContext = { layerDigest: 'sha256:l', os: { family: 'debian'
 // Repository class, Digest (no such fields); InstalledFiles per package (we report the union as
 // systemInstalledFiles, compared below).
 function trivyView(p: Record<string, unknown>) {
-  const o: Record<string, unknown> = { ID: p.ID, Name: p.Name, Version: p.Version, Arch: p.Arch, SrcName: p.SrcName, SrcVersion: p.SrcVersion };
+  const o: Record<string, unknown> = {
+    ID: p.ID,
+    Name: p.Name,
+    Version: p.Version,
+    Arch: p.Arch,
+    SrcName: p.SrcName,
+    SrcVersion: p.SrcVersion,
+  };
   for (const k of ['Epoch', 'Release', 'SrcEpoch', 'SrcRelease', 'DependsOn']) if (p[k] !== undefined) o[k] = p[k];
   return o;
 }
 function ourView(p: Package) {
-  const o: Record<string, unknown> = { ID: `${p.name}@${debFullVersion(p)}`, Name: p.name, Version: p.version, Arch: p.arch, SrcName: p.srcName, SrcVersion: p.srcVersion };
+  const o: Record<string, unknown> = {
+    ID: `${p.name}@${debFullVersion(p)}`,
+    Name: p.name,
+    Version: p.version,
+    Arch: p.arch,
+    SrcName: p.srcName,
+    SrcVersion: p.srcVersion,
+  };
   if (p.epoch !== undefined) o.Epoch = p.epoch;
   if (p.release !== undefined) o.Release = p.release;
   if (p.srcEpoch !== undefined) o.SrcEpoch = p.srcEpoch;
@@ -40,8 +54,12 @@ test('trivy dpkg golden cases', async (t) => {
       const r = await dpkgAnalyzer.analyzeGroup(vfs(files), ubuntu);
       assert.ok(r);
       const want = golden.PackageInfos as { FilePath: string; Packages: Record<string, unknown>[] }[];
-      assert.deepEqual((r.packageSets ?? []).map((s) => s.path), want.map((w) => w.FilePath));
-      for (const [i, w] of want.entries()) assert.deepEqual(sortedJson(r.packageSets?.[i]?.packages.map(ourView) ?? []), sortedJson(w.Packages.map(trivyView)));
+      assert.deepEqual(
+        (r.packageSets ?? []).map((s) => s.path),
+        want.map((w) => w.FilePath),
+      );
+      for (const [i, w] of want.entries())
+        assert.deepEqual(sortedJson(r.packageSets?.[i]?.packages.map(ourView) ?? []), sortedJson(w.Packages.map(trivyView)));
       const wantFiles = ((golden.SystemInstalledFiles ?? []) as string[]).map((f) => f.replace(/^\//, '')).sort();
       assert.deepEqual([...(r.systemInstalledFiles ?? [])].sort(), wantFiles);
     });
@@ -65,7 +83,10 @@ test('truncated status file → packages before the cut, warning for the cut sta
   const r = await dpkgAnalyzer.analyzeGroup(vfs([file('var/lib/dpkg/status', text.slice(0, cut))]), ubuntu);
   const n = r?.packageSets?.[0]?.packages.length ?? 0;
   assert.ok(n > 10 && n < 90, `got ${n}`);
-  assert.ok(r?.warnings?.some((w) => /no Version/.test(w)), JSON.stringify(r?.warnings));
+  assert.ok(
+    r?.warnings?.some((w) => /no Version/.test(w)),
+    JSON.stringify(r?.warnings),
+  );
 });
 
 test('binary garbage → warnings, no packages, no throw', async () => {
@@ -94,7 +115,9 @@ test('osv-scalibr dpkg cases', async (t) => {
         return;
       }
       const kv = Object.fromEntries([...String(c.osrelease ?? '').matchAll(/^\s*([A-Z_]+)="?([^"\n]*)"?/gm)].map((m) => [m[1], m[2]]));
-      const ctx: LayerContext = kv.ID ? { layerDigest: 'x', os: { family: kv.ID, name: kv.VERSION_ID ?? '', codename: kv.VERSION_CODENAME } } : { layerDigest: 'x' };
+      const ctx: LayerContext = kv.ID
+        ? { layerDigest: 'x', os: { family: kv.ID, name: kv.VERSION_ID ?? '', codename: kv.VERSION_CODENAME } }
+        : { layerDigest: 'x' };
       const r = await dpkgAnalyzer.analyzeGroup(vfs([file(path, content)]), ctx);
       const got = (r?.packageSets ?? []).flatMap((s) => s.packages);
       const want = (c.wantPackages ?? []) as any[];
@@ -151,7 +174,10 @@ test('version split, Source with version, Depends resolution, status filter', ()
   ].join('\n');
   const r = parseDpkgStatus(status, bookworm);
   assert.deepEqual(r.warnings, []);
-  assert.deepEqual(r.packages.map((p) => p.name), ['util-linux-extra', 'libc6', 'libbar']);
+  assert.deepEqual(
+    r.packages.map((p) => p.name),
+    ['util-linux-extra', 'libc6', 'libbar'],
+  );
   const u = r.packages[0];
   assert.equal(u?.srcName, 'util-linux');
   assert.equal(u?.srcEpoch, 1);
@@ -181,7 +207,8 @@ test('distroless status.d, info/*.list files and DEP-5 copyright licences', asyn
   const fs = vfs({
     'var/lib/dpkg/status.d/zlib1g': 'Package: zlib1g\nVersion: 1:1.2.13.dfsg-1\nArchitecture: amd64\nSource: zlib\n',
     'var/lib/dpkg/status.d/base': 'Package: base-files\nVersion: 12.4+deb12u5\nArchitecture: amd64\n',
-    'var/lib/dpkg/info/zlib1g:amd64.list': '/.\n/usr\n/usr/lib\n/usr/lib/x86_64-linux-gnu\n/usr/lib/x86_64-linux-gnu/libz.so.1.2.13\n/usr/lib/x86_64-linux-gnu/libz.so.1\n',
+    'var/lib/dpkg/info/zlib1g:amd64.list':
+      '/.\n/usr\n/usr/lib\n/usr/lib/x86_64-linux-gnu\n/usr/lib/x86_64-linux-gnu/libz.so.1.2.13\n/usr/lib/x86_64-linux-gnu/libz.so.1\n',
     'usr/share/doc/zlib1g/copyright': copyright,
     'usr/share/doc/base-files/copyright': 'This is Debian base-files; see /usr/share/common-licenses/GPL.\n',
   });
@@ -189,7 +216,10 @@ test('distroless status.d, info/*.list files and DEP-5 copyright licences', asyn
   assert.equal(dpkgAnalyzer.required('var/lib/dpkg/status.d/zlib1g.md5sums', { size: 1, mode: 0o644 }), false);
   assert.equal(dpkgAnalyzer.required('usr/share/doc/zlib1g/examples/copyright', { size: 1, mode: 0o644 }), false);
   const r = await dpkgAnalyzer.analyzeGroup(fs, { layerDigest: 'l', os: { family: 'debian', name: '12.5' } });
-  assert.deepEqual(r?.packageSets?.map((s) => s.path), ['var/lib/dpkg/status.d/base', 'var/lib/dpkg/status.d/zlib1g']);
+  assert.deepEqual(
+    r?.packageSets?.map((s) => s.path),
+    ['var/lib/dpkg/status.d/base', 'var/lib/dpkg/status.d/zlib1g'],
+  );
   const z = r?.packageSets?.[1]?.packages[0];
   assert.equal(z?.epoch, 1);
   assert.deepEqual(z?.licences, ['Zlib', 'GPL-2+']);

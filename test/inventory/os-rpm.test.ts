@@ -5,7 +5,17 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import type { LayerContext } from '../../packages/inventory/src/analyzer.ts';
-import { readBdbBlobs, readNdbBlobs, readSqliteBlobs, rpmBdbAnalyzer, rpmHeaderToPackage, rpmNdbAnalyzer, rpmSqliteAnalyzer, RPMTAG, splitSourceRpm } from '../../packages/inventory/src/ospkg/index.ts';
+import {
+  readBdbBlobs,
+  readNdbBlobs,
+  readSqliteBlobs,
+  rpmBdbAnalyzer,
+  rpmHeaderToPackage,
+  rpmNdbAnalyzer,
+  rpmSqliteAnalyzer,
+  RPMTAG,
+  splitSourceRpm,
+} from '../../packages/inventory/src/ospkg/index.ts';
 import { parsePurl } from '../../packages/inventory/src/purl.ts';
 import { buildHeader, buildNdb, buildSqliteDb } from './os-support/rpm.ts';
 import { file, OS_VECTORS } from './os-support/vectors.ts';
@@ -15,12 +25,33 @@ const vector = OS_VECTORS ? join(OS_VECTORS, 'osv-scalibr', 'rpm', 'Packages_epo
 
 // osv-scalibr's expectation for Packages_epoch: hello 1:0.0.1-rls x86_64, SourceRPM
 // hello-0.0.1-rls.src.rpm, License GPL.
-function assertHello(pkgs: readonly { name: string; version: string; epoch?: number; release?: string; arch?: string; srcName?: string; srcVersion?: string; srcRelease?: string; licences?: readonly string[]; purl: string }[]) {
+function assertHello(
+  pkgs: readonly {
+    name: string;
+    version: string;
+    epoch?: number;
+    release?: string;
+    arch?: string;
+    srcName?: string;
+    srcVersion?: string;
+    srcRelease?: string;
+    licences?: readonly string[];
+    purl: string;
+  }[],
+) {
   assert.equal(pkgs.length, 1);
   const p = pkgs[0];
   assert.ok(p);
   assert.deepEqual(
-    { name: p.name, version: p.version, epoch: p.epoch, release: p.release, arch: p.arch, src: `${p.srcName}-${p.srcVersion}-${p.srcRelease}.src.rpm`, licences: p.licences },
+    {
+      name: p.name,
+      version: p.version,
+      epoch: p.epoch,
+      release: p.release,
+      arch: p.arch,
+      src: `${p.srcName}-${p.srcVersion}-${p.srcRelease}.src.rpm`,
+      licences: p.licences,
+    },
     { name: 'hello', version: '0.0.1', epoch: 1, release: 'rls', arch: 'x86_64', src: 'hello-0.0.1-rls.src.rpm', licences: ['GPL'] },
   );
 }
@@ -62,7 +93,8 @@ test('SQLite: rpm schema in WAL mode holding the vector header, plus a gpg-pubke
   const gpg = buildHeader({ [RPMTAG.NAME]: 'gpg-pubkey', [RPMTAG.VERSION]: 'fd431d51', [RPMTAG.RELEASE]: '4ae0493b' });
   const db = buildSqliteDb([helloBlob(), gpg]);
   assert.equal(db[18], 2, 'WAL mode, as rpm leaves it');
-  for (const p of ['usr/lib/sysimage/rpm/rpmdb.sqlite', 'var/lib/rpm/rpmdb.sqlite']) assert.equal(rpmSqliteAnalyzer.required(p, { size: 1, mode: 0o644 }), true);
+  for (const p of ['usr/lib/sysimage/rpm/rpmdb.sqlite', 'var/lib/rpm/rpmdb.sqlite'])
+    assert.equal(rpmSqliteAnalyzer.required(p, { size: 1, mode: 0o644 }), true);
   const r = await rpmSqliteAnalyzer.analyze(file('usr/lib/sysimage/rpm/rpmdb.sqlite', db), fedora);
   assert.deepEqual(r?.warnings, undefined);
   assertHello(r?.packageSets?.[0]?.packages ?? []);
@@ -73,7 +105,9 @@ test('SQLite: truncated and non-SQLite input → warnings, no throw', async (t) 
   const db = buildSqliteDb([helloBlob()]);
   const r1 = readSqliteBlobs(db.subarray(0, 4096));
   assert.ok(r1.warnings.length > 0, JSON.stringify(r1));
-  const r2 = readSqliteBlobs(Buffer.from('not a database at all, not even close......................................................................'));
+  const r2 = readSqliteBlobs(
+    Buffer.from('not a database at all, not even close......................................................................'),
+  );
   assert.deepEqual(r2.blobs, []);
   assert.ok(r2.warnings.length > 0);
   const r3 = await rpmSqliteAnalyzer.analyze(file('var/lib/rpm/rpmdb.sqlite', db.subarray(0, db.length - 1000)), fedora);
@@ -91,13 +125,30 @@ test('SQLite: a database written by the real rpm (Debian rpm 4.18), when rpm is 
     const spec = join(dir, 't.spec');
     writeFileSync(
       spec,
-      ['Name: assay-test', 'Version: 1.2.3', 'Release: 4.el9', 'Epoch: 2', 'Summary: t', 'License: MIT AND Apache-2.0', 'BuildArch: noarch', '%description', 't', '%install', 'mkdir -p %{buildroot}/usr/share/assay', 'echo hi > %{buildroot}/usr/share/assay/a.txt', '%files', '/usr/share/assay/a.txt', ''].join('\n'),
+      [
+        'Name: assay-test',
+        'Version: 1.2.3',
+        'Release: 4.el9',
+        'Epoch: 2',
+        'Summary: t',
+        'License: MIT AND Apache-2.0',
+        'BuildArch: noarch',
+        '%description',
+        't',
+        '%install',
+        'mkdir -p %{buildroot}/usr/share/assay',
+        'echo hi > %{buildroot}/usr/share/assay/a.txt',
+        '%files',
+        '/usr/share/assay/a.txt',
+        '',
+      ].join('\n'),
     );
     execFileSync('rpmbuild', ['--define', `_topdir ${join(dir, 'top')}`, '-bb', spec], { stdio: 'ignore', timeout: 60_000 });
     const rpmFile = join(dir, 'top', 'RPMS', 'noarch', 'assay-test-1.2.3-4.el9.noarch.rpm');
     const dbdir = join(dir, 'db');
     mkdirSync(dbdir);
-    const rpm = (...args: string[]) => execFileSync('rpm', ['--dbpath', dbdir, '--define', '_db_backend sqlite', ...args], { stdio: 'ignore', timeout: 60_000 });
+    const rpm = (...args: string[]) =>
+      execFileSync('rpm', ['--dbpath', dbdir, '--define', '_db_backend sqlite', ...args], { stdio: 'ignore', timeout: 60_000 });
     rpm('--initdb');
     rpm('-i', '--justdb', '--nodeps', '--noscripts', '--ignorearch', '--ignoreos', rpmFile);
     const ctx: LayerContext = { layerDigest: 'l', os: { family: 'redhat', name: '9.3' } };
@@ -185,7 +236,10 @@ test('rpm header: corrupt blobs, gpg-pubkey, source rpm names', () => {
   assert.deepEqual(splitSourceRpm('util-linux-2.37.4-15.el9.src.rpm'), { name: 'util-linux', version: '2.37.4', release: '15.el9' });
   assert.deepEqual(splitSourceRpm('foo-1-2.nosrc.rpm'), { name: 'foo', version: '1', release: '2' });
   assert.equal(splitSourceRpm('(none)'), undefined);
-  const p = rpmHeaderToPackage(buildHeader({ [RPMTAG.NAME]: 'bash', [RPMTAG.VERSION]: '5.1.8', [RPMTAG.RELEASE]: '9.el9', [RPMTAG.ARCH]: 'x86_64' }), { layerDigest: 'l', os: { family: 'alma', name: '9.4' } }).pkg;
+  const p = rpmHeaderToPackage(
+    buildHeader({ [RPMTAG.NAME]: 'bash', [RPMTAG.VERSION]: '5.1.8', [RPMTAG.RELEASE]: '9.el9', [RPMTAG.ARCH]: 'x86_64' }),
+    { layerDigest: 'l', os: { family: 'alma', name: '9.4' } },
+  ).pkg;
   assert.equal(p?.purl, 'pkg:rpm/almalinux/bash@5.1.8-9.el9?arch=x86_64&distro=alma-9.4');
   assert.equal(parsePurl(p?.purl ?? '').version, '5.1.8-9.el9');
 });

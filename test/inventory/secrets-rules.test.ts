@@ -32,10 +32,18 @@ test('private keys: PKCS#1, PKCS#8, encrypted, EC, OpenSSH, PGP, legacy encrypte
   const pkcs8 = rsa.privateKey.export({ type: 'pkcs8', format: 'pem' }) as string;
   const enc = rsa.privateKey.export({ type: 'pkcs8', format: 'pem', cipher: 'aes-256-cbc', passphrase: 'x' }) as string;
   const ec = generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey.export({ type: 'sec1', format: 'pem' }) as string;
-  const openssh = `-----BEGIN OPENSSH PRIVATE KEY-----\n${b64(180).match(/.{1,70}/g)!.join('\n')}\n-----END OPENSSH PRIVATE KEY-----\n`;
-  const pgp = `-----BEGIN PGP PRIVATE KEY BLOCK-----\nVersion: GnuPG v2\nComment: test\n\n${b64(300).match(/.{1,64}/g)!.join('\n')}\n=${b64(3)}\n-----END PGP PRIVATE KEY BLOCK-----\n`;
-  const legacy = `-----BEGIN RSA PRIVATE KEY-----\nProc-Type: 4,ENCRYPTED\nDEK-Info: AES-128-CBC,${hex(32).toUpperCase()}\n\n${b64(300).match(/.{1,64}/g)!.join('\n')}\n-----END RSA PRIVATE KEY-----\n`;
-  const cert = `-----BEGIN CERTIFICATE-----\n${b64(300).match(/.{1,64}/g)!.join('\n')}\n-----END CERTIFICATE-----\n`;
+  const openssh = `-----BEGIN OPENSSH PRIVATE KEY-----\n${b64(180)
+    .match(/.{1,70}/g)!
+    .join('\n')}\n-----END OPENSSH PRIVATE KEY-----\n`;
+  const pgp = `-----BEGIN PGP PRIVATE KEY BLOCK-----\nVersion: GnuPG v2\nComment: test\n\n${b64(300)
+    .match(/.{1,64}/g)!
+    .join('\n')}\n=${b64(3)}\n-----END PGP PRIVATE KEY BLOCK-----\n`;
+  const legacy = `-----BEGIN RSA PRIVATE KEY-----\nProc-Type: 4,ENCRYPTED\nDEK-Info: AES-128-CBC,${hex(32).toUpperCase()}\n\n${b64(300)
+    .match(/.{1,64}/g)!
+    .join('\n')}\n-----END RSA PRIVATE KEY-----\n`;
+  const cert = `-----BEGIN CERTIFICATE-----\n${b64(300)
+    .match(/.{1,64}/g)!
+    .join('\n')}\n-----END CERTIFICATE-----\n`;
   for (const [name, pem] of Object.entries({ pkcs1, pkcs8, enc, ec, openssh, pgp, legacy, bundle: cert + pkcs8 })) {
     const body = pem.split('\n').find((l) => l && !l.startsWith('-----') && !l.includes(':') && l.length > 40)!;
     const f = expectFinding(`etc/app/${name}.pem`, pem, 'private-key', body);
@@ -122,13 +130,25 @@ test('JWT, Docker config.json, dockerconfigjson, kubeconfig, .npmrc, .pypirc', (
   assert.equal(fs[0]!.masked, `//registry.npmjs.org/:_authToken=${'*'.repeat(36)}`);
 
   const pw = rand(20);
-  expectFinding('root/.pypirc', `[distutils]\nindex-servers = pypi\n\n[pypi]\nusername = __token__\npassword = ${pw}\n`, 'pypirc-password', pw);
+  expectFinding(
+    'root/.pypirc',
+    `[distutils]\nindex-servers = pypi\n\n[pypi]\nusername = __token__\npassword = ${pw}\n`,
+    'pypirc-password',
+    pw,
+  );
 });
 
 test('masking keeps the line and stars exactly the secret', () => {
   const id = `AKIA${upper(16)}`;
   const [f] = scanContent('app/.env', `# keys\nexport AWS_ACCESS_KEY_ID=${id}\n`);
-  assert.deepEqual(f, { rule: 'aws-access-key-id', category: 'AWS', severity: 'critical', path: 'app/.env', line: 2, masked: `export AWS_ACCESS_KEY_ID=${'*'.repeat(20)}` });
+  assert.deepEqual(f, {
+    rule: 'aws-access-key-id',
+    category: 'AWS',
+    severity: 'critical',
+    path: 'app/.env',
+    line: 2,
+    masked: `export AWS_ACCESS_KEY_ID=${'*'.repeat(20)}`,
+  });
   // Long lines are cut around the secret (Trivy: 30 bytes before, 20 after).
   const long = `${'x'.repeat(200)} token=ghp_${rand(36)} ${'y'.repeat(200)}`;
   const [g] = scanContent('app/min.js', long);
@@ -139,19 +159,46 @@ test('allow rules, user rules, disabled rules, keyword prefilter', () => {
   const tok = `ghp_${rand(36)}`;
   const content = `GITHUB=${tok}\npassword: "${rand(12)}"\n`;
   // Builtin allow rules: tests, examples, docs, system dirs; disableAllowRules turns one off.
-  for (const p of ['src/test/fixtures/x.env', 'docs/examples/x.env', 'README.md', 'usr/share/doc/x/y', 'usr/lib/python3/dist-packages/x.py']) assert.deepEqual(scanContent(p, content), [], p);
+  for (const p of [
+    'src/test/fixtures/x.env',
+    'docs/examples/x.env',
+    'README.md',
+    'usr/share/doc/x/y',
+    'usr/lib/python3/dist-packages/x.py',
+  ])
+    assert.deepEqual(scanContent(p, content), [], p);
   assert.equal(scanContent('README.md', content, { disableAllowRules: ['markdown'] }).length, 1);
   // A user rule with a secret group, keywords and its own allow rule.
-  const rule = { id: 'db-password', category: 'general', title: 'DB password', severity: 'high', regex: `(?i)password:\\s*"(?P<secret>[^"]{8,})"`, secretGroupName: 'secret', keywords: ['password'] };
+  const rule = {
+    id: 'db-password',
+    category: 'general',
+    title: 'DB password',
+    severity: 'high',
+    regex: `(?i)password:\\s*"(?P<secret>[^"]{8,})"`,
+    secretGroupName: 'secret',
+    keywords: ['password'],
+  };
   const fs = scanContent('app/config.yaml', content, { rules: [rule] });
-  assert.deepEqual(fs.map((x) => [x.rule, x.line, x.masked]), [
-    ['github-pat', 1, `GITHUB=${'*'.repeat(40)}`],
-    ['db-password', 2, `password: "${'*'.repeat(12)}"`],
-  ]);
-  assert.deepEqual(scanContent('app/config.yaml', content, { rules: [{ ...rule, keywords: ['nope'] }] }).map((x) => x.rule), ['github-pat']);
-  assert.deepEqual(scanContent('app/config.yaml', content, { rules: [rule], disableRules: ['github-pat'] }).map((x) => x.rule), ['db-password']);
+  assert.deepEqual(
+    fs.map((x) => [x.rule, x.line, x.masked]),
+    [
+      ['github-pat', 1, `GITHUB=${'*'.repeat(40)}`],
+      ['db-password', 2, `password: "${'*'.repeat(12)}"`],
+    ],
+  );
+  assert.deepEqual(
+    scanContent('app/config.yaml', content, { rules: [{ ...rule, keywords: ['nope'] }] }).map((x) => x.rule),
+    ['github-pat'],
+  );
+  assert.deepEqual(
+    scanContent('app/config.yaml', content, { rules: [rule], disableRules: ['github-pat'] }).map((x) => x.rule),
+    ['db-password'],
+  );
   assert.deepEqual(scanContent('app/config.yaml', content, { rules: [rule], allowRules: [{ id: 'app', path: '^/?app/' }] }), []);
-  assert.deepEqual(scanContent('app/config.yaml', content, { rules: [{ ...rule, allowRules: [{ regex: 'password' }] }] }).map((x) => x.rule), ['github-pat']);
+  assert.deepEqual(
+    scanContent('app/config.yaml', content, { rules: [{ ...rule, allowRules: [{ regex: 'password' }] }] }).map((x) => x.rule),
+    ['github-pat'],
+  );
   assert.deepEqual(scanContent('app/config.yaml', content, { enableBuiltinRules: ['aws-access-key-id'] }), []);
 });
 
@@ -173,15 +220,29 @@ test('analyzer: size limit, binaries, skipped paths', async () => {
   assert.equal(a.version, 1);
   assert.equal(a.required('etc/app.conf', { size: 2048, mode: 0o644 }), false);
   assert.equal(a.required('etc/app.conf', { size: 100, mode: 0o644 }), true);
-  for (const p of ['usr/share/ca-certificates/mozilla/x.crt', 'etc/ssl/certs/ca-certificates.crt', 'app/logo.png', 'app/.git/config', 'app/node_modules/x/index.js', 'app/package-lock.json', 'usr/lib/x86_64-linux-gnu/libc.so.6'])
+  for (const p of [
+    'usr/share/ca-certificates/mozilla/x.crt',
+    'etc/ssl/certs/ca-certificates.crt',
+    'app/logo.png',
+    'app/.git/config',
+    'app/node_modules/x/index.js',
+    'app/package-lock.json',
+    'usr/lib/x86_64-linux-gnu/libc.so.6',
+  ])
     assert.equal(secretAnalyzer().required(p, { size: 100, mode: 0o644 }), false, p);
   const tok = `ghp_${rand(36)}`;
   const bin = Buffer.concat([Buffer.from([0x7f, 0x45, 0x4c, 0x46, 0, 0]), Buffer.from(` GITHUB=${tok} `)]);
-  assert.equal(await secretAnalyzer().analyze({ path: 'usr/local/bin/app', content: bin, size: bin.length, mode: 0o755 }, { layerDigest: 'l' }), undefined);
+  assert.equal(
+    await secretAnalyzer().analyze({ path: 'usr/local/bin/app', content: bin, size: bin.length, mode: 0o755 }, { layerDigest: 'l' }),
+    undefined,
+  );
   // A key file with a NUL byte is still scanned.
   const pem = generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey.export({ type: 'pkcs8', format: 'pem' }) as string;
   const withNul = Buffer.concat([Buffer.from([0]), Buffer.from(`\n${pem}`)]);
-  const r = await secretAnalyzer().analyze({ path: 'etc/ssl/private/app.key', content: withNul, size: withNul.length, mode: 0o600 }, { layerDigest: 'l' });
+  const r = await secretAnalyzer().analyze(
+    { path: 'etc/ssl/private/app.key', content: withNul, size: withNul.length, mode: 0o600 },
+    { layerDigest: 'l' },
+  );
   assert.equal(r?.sensitiveFindings?.[0]?.rule, 'private-key');
   const text = Buffer.from(`GITHUB=${tok}\n`);
   const t = await secretAnalyzer().analyze({ path: 'app/.env', content: text, size: text.length, mode: 0o644 }, { layerDigest: 'l' });

@@ -32,7 +32,13 @@ interface GoldenCase {
 }
 
 type Yaml = Record<string, unknown>;
-const allowRules = (xs: unknown) => ((xs as Yaml[] | undefined) ?? []).map((a) => ({ id: a.id as string | undefined, description: a.description as string | undefined, regex: a.regex as string | undefined, path: a.path as string | undefined }));
+const allowRules = (xs: unknown) =>
+  ((xs as Yaml[] | undefined) ?? []).map((a) => ({
+    id: a.id as string | undefined,
+    description: a.description as string | undefined,
+    regex: a.regex as string | undefined,
+    path: a.path as string | undefined,
+  }));
 
 /** Trivy's secret config YAML as our config: the user rules are built field by field. */
 export function fromTrivyConfig(y: Yaml): SecretScannerConfig {
@@ -82,12 +88,37 @@ test('Trivy secret-scanner golden cases', async (t) => {
     const want = wantFindings.map((f) =>
       f.__call__ === 'openAIFinding'
         ? // openAIFinding(ruleID, title, severity, n): one secret of n bytes, alone on line 1.
-          { rule: String(f.args?.[0]), severity: String(f.args?.[2]).toLowerCase(), offset: 0, startLine: 1, endLine: 1, masked: '*'.repeat(Number(f.args?.[3])) }
-        : { rule: f.RuleID!, severity: (f.Severity ?? '').toLowerCase(), offset: f.Offset, startLine: f.StartLine, endLine: f.EndLine, masked: f.Match },
+          {
+            rule: String(f.args?.[0]),
+            severity: String(f.args?.[2]).toLowerCase(),
+            offset: 0,
+            startLine: 1,
+            endLine: 1,
+            masked: '*'.repeat(Number(f.args?.[3])),
+          }
+        : {
+            rule: f.RuleID!,
+            severity: (f.Severity ?? '').toLowerCase(),
+            offset: f.Offset,
+            startLine: f.StartLine,
+            endLine: f.EndLine,
+            masked: f.Match,
+          },
     );
-    const ours = got.map((g) => ({ rule: g.rule, severity: g.severity, offset: g.offset, startLine: g.startLine, endLine: g.endLine, masked: g.masked }));
+    const ours = got.map((g) => ({
+      rule: g.rule,
+      severity: g.severity,
+      offset: g.offset,
+      startLine: g.startLine,
+      endLine: g.endLine,
+      masked: g.masked,
+    }));
     try {
-      assert.deepEqual(ours.sort((a, b) => key(a).localeCompare(key(b))), want.sort((a, b) => key(a).localeCompare(key(b))), c.name);
+      assert.deepEqual(
+        ours.sort((a, b) => key(a).localeCompare(key(b))),
+        want.sort((a, b) => key(a).localeCompare(key(b))),
+        c.name,
+      );
       // The raw secret never appears in what we report.
       for (const g of got) assert.ok(!g.masked.includes(raw.slice(g.offset, g.offset + 8)), `${c.name}: raw value in masked snippet`);
       passed++;
@@ -96,7 +127,9 @@ test('Trivy secret-scanner golden cases', async (t) => {
       t.diagnostic(`FAIL ${c.name}: ${(err as Error).message.slice(0, 1500)}`);
     }
   }
-  t.diagnostic(`trivy secret vectors: ${passed} passed, ${failed.length} failed, ${missing} skipped (input missing) of ${golden.cases.length}`);
+  t.diagnostic(
+    `trivy secret vectors: ${passed} passed, ${failed.length} failed, ${missing} skipped (input missing) of ${golden.cases.length}`,
+  );
   assert.deepEqual(failed, []);
   assert.ok(passed >= golden.cases.length - missing);
 });

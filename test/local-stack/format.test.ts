@@ -8,8 +8,22 @@ describe('local stack: log formatting', () => {
 
   it('turns a pino JSON line into HH:MM:SS service LEVEL message key=val', () => {
     const time = new Date(2025, 0, 2, 9, 5, 7).toISOString();
-    const line = JSON.stringify({ level: 'warn', time, service: 'scanner', instance: 'i', pid: 1, msg: 'slow layer', digest: 'sha256:ab', seconds: 2.5, note: 'two words', nested: { a: 1 } });
-    assert.equal(plain.format('scanner', line), '09:05:07 scanner          WARN  slow layer digest=sha256:ab seconds=2.5 note="two words" nested={"a":1}');
+    const line = JSON.stringify({
+      level: 'warn',
+      time,
+      service: 'scanner',
+      instance: 'i',
+      pid: 1,
+      msg: 'slow layer',
+      digest: 'sha256:ab',
+      seconds: 2.5,
+      note: 'two words',
+      nested: { a: 1 },
+    });
+    assert.equal(
+      plain.format('scanner', line),
+      '09:05:07 scanner          WARN  slow layer digest=sha256:ab seconds=2.5 note="two words" nested={"a":1}',
+    );
   });
 
   it('accepts numeric pino levels and epoch times', () => {
@@ -18,14 +32,25 @@ describe('local stack: log formatting', () => {
   });
 
   it('shows an error message, and its stack under error lines', () => {
-    const out = plain.format('policy', JSON.stringify({ level: 'error', time: 0, msg: 'failed', err: { type: 'Error', message: 'bad thing', stack: 'Error: bad thing\n    at x (y.ts:1:1)' } }));
+    const out = plain.format(
+      'policy',
+      JSON.stringify({
+        level: 'error',
+        time: 0,
+        msg: 'failed',
+        err: { type: 'Error', message: 'bad thing', stack: 'Error: bad thing\n    at x (y.ts:1:1)' },
+      }),
+    );
     const [first, ...rest] = out.split('\n');
     assert.match(first!, /ERROR failed err="bad thing"$/);
     assert.deepEqual(rest, ['    Error: bad thing', '        at x (y.ts:1:1)']);
   });
 
   it('passes non-JSON lines through under the service name', () => {
-    assert.match(plain.format('admission', 'node:internal/modules/run_main:123'), /^\d\d:\d\d:\d\d admission        node:internal\/modules\/run_main:123$/);
+    assert.match(
+      plain.format('admission', 'node:internal/modules/run_main:123'),
+      /^\d\d:\d\d:\d\d admission        node:internal\/modules\/run_main:123$/,
+    );
     assert.match(plain.format('admission', '{not json'), /admission        \{not json$/);
   });
 

@@ -24,7 +24,9 @@ function alive(pid: number): boolean {
 }
 
 function launch(stateDir: string, extra: Record<string, string> = {}): ManagedProcess {
-  const clean = Object.fromEntries(Object.entries(process.env).filter(([k]) => !/^(NATS_|HTTP_|ASSAY_|LOG_LEVEL|FORCE_COLOR|NO_COLOR)/.test(k)));
+  const clean = Object.fromEntries(
+    Object.entries(process.env).filter(([k]) => !/^(NATS_|HTTP_|ASSAY_|LOG_LEVEL|FORCE_COLOR|NO_COLOR)/.test(k)),
+  );
   return startProcess(process.execPath, [join(root, 'scripts', 'local-stack.ts')], {
     cwd: root,
     env: { ...clean, ASSAY_STATE_DIR: stateDir, ASSAY_NATS_PORT: '0', ASSAY_BASE_PORT: '0', ...extra },
@@ -54,13 +56,20 @@ describe('local stack (npm start)', () => {
     procs.push(proc);
     const stateFile = join(dir.path, 'local-stack.json');
 
-    const state = await waitFor('every service ready', () => {
-      const s = readState(stateFile);
-      return s?.ready ? s : undefined;
-    }, { process: proc, timeoutMs: 120_000, intervalMs: 200 });
+    const state = await waitFor(
+      'every service ready',
+      () => {
+        const s = readState(stateFile);
+        return s?.ready ? s : undefined;
+      },
+      { process: proc, timeoutMs: 120_000, intervalMs: 200 },
+    );
 
     assert.equal(state.pid, proc.child.pid);
-    assert.deepEqual(state.services.map((s) => s.name), SERVICES);
+    assert.deepEqual(
+      state.services.map((s) => s.name),
+      SERVICES,
+    );
     const pids = [state.nats.pid, ...state.services.map((s) => s.pid)];
     assert.equal(new Set(pids).size, 6);
     for (const pid of pids) assert.ok(alive(pid), `pid ${pid} running`);
@@ -73,7 +82,10 @@ describe('local stack (npm start)', () => {
 
     // The one summary line, and readable (not JSON) log lines.
     await waitFor('summary line', () => (proc.output().includes('assay is ready:') ? true : undefined), { process: proc });
-    const summary = proc.output().split('\n').filter((l) => l.includes('assay is ready:'));
+    const summary = proc
+      .output()
+      .split('\n')
+      .filter((l) => l.includes('assay is ready:'));
     assert.equal(summary.length, 1);
     for (const s of state.services) assert.ok(summary[0]!.includes(`${s.name} ${s.url}`), summary[0]);
     assert.ok(summary[0]!.includes(state.nats.url));
@@ -108,10 +120,14 @@ describe('local stack (npm start)', () => {
     const proc = launch(dir.path);
     procs.push(proc);
     const stateFile = join(dir.path, 'local-stack.json');
-    const state = await waitFor('every service ready', () => {
-      const s = readState(stateFile);
-      return s?.ready ? s : undefined;
-    }, { process: proc, timeoutMs: 120_000, intervalMs: 200 });
+    const state = await waitFor(
+      'every service ready',
+      () => {
+        const s = readState(stateFile);
+        return s?.ready ? s : undefined;
+      },
+      { process: proc, timeoutMs: 120_000, intervalMs: 200 },
+    );
     const victim = state.services.find((s) => s.name === 'policy')!;
     const others = state.services.filter((s) => s.name !== 'policy');
     // The pid file README tells users to kill to restart one service by hand.
@@ -119,12 +135,19 @@ describe('local stack (npm start)', () => {
 
     // Twice: a crash (SIGKILL) and a restart by hand (SIGTERM, a clean exit).
     let previous = victim.pid;
-    for (const [round, signal] of [[1, 'SIGKILL'], [2, 'SIGTERM']] as const) {
+    for (const [round, signal] of [
+      [1, 'SIGKILL'],
+      [2, 'SIGTERM'],
+    ] as const) {
       process.kill(previous, signal);
-      const again = await waitFor(`policy ready again (restart ${round})`, () => {
-        const s = readState(stateFile)?.services.find((x) => x.name === 'policy');
-        return s && s.pid !== previous && s.ready && s.restarts === round ? s : undefined;
-      }, { process: proc, timeoutMs: 90_000, intervalMs: 200 });
+      const again = await waitFor(
+        `policy ready again (restart ${round})`,
+        () => {
+          const s = readState(stateFile)?.services.find((x) => x.name === 'policy');
+          return s && s.pid !== previous && s.ready && s.restarts === round ? s : undefined;
+        },
+        { process: proc, timeoutMs: 90_000, intervalMs: 200 },
+      );
       assert.ok(!alive(previous), 'the old process is gone');
       assert.ok(alive(again.pid), 'the new process runs');
       assert.equal(again.url, victim.url, 'it takes its previous port again');
@@ -147,21 +170,33 @@ describe('local stack (npm start)', () => {
     // nats-server too is started again (same port, same JetStream store): the services
     // reconnect and are ready again, without being restarted themselves.
     process.kill(state.nats.pid, 'SIGKILL');
-    const natsAgain = await waitFor('nats-server started again', () => {
-      const s = readState(stateFile);
-      return s && s.nats.pid !== state.nats.pid ? s.nats : undefined;
-    }, { process: proc, timeoutMs: 60_000, intervalMs: 200 });
+    const natsAgain = await waitFor(
+      'nats-server started again',
+      () => {
+        const s = readState(stateFile);
+        return s && s.nats.pid !== state.nats.pid ? s.nats : undefined;
+      },
+      { process: proc, timeoutMs: 60_000, intervalMs: 200 },
+    );
     assert.equal(natsAgain.url, state.nats.url, 'on the same port');
     assert.match(proc.output(), /stack +WARN +nats-server exited \(signal SIGKILL\); restarting it/);
     const all = [...others, { name: 'policy', pid: previous, url: victim.url }];
     for (const s of all) {
-      await waitFor(`${s.name} ready after the NATS restart`, async () => ((await fetch(`${s.url}/readyz`)).status === 200 ? true : undefined), {
-        process: proc,
-        timeoutMs: 60_000,
-        intervalMs: 250,
-      });
+      await waitFor(
+        `${s.name} ready after the NATS restart`,
+        async () => ((await fetch(`${s.url}/readyz`)).status === 200 ? true : undefined),
+        {
+          process: proc,
+          timeoutMs: 60_000,
+          intervalMs: 250,
+        },
+      );
     }
-    const provisioned = await connect({ servers: natsAgain.url, user: 'assay-local-demo', pass: readState(stateFile)!.nats.demo!.password });
+    const provisioned = await connect({
+      servers: natsAgain.url,
+      user: 'assay-local-demo',
+      pass: readState(stateFile)!.nats.demo!.password,
+    });
     const jsm = await provisioned.jetstreamManager();
     assert.ok((await jsm.streams.info('ASSAY_AUDIT')).config.name, 'JetStream state survived');
     await provisioned.close();
@@ -201,10 +236,14 @@ describe('local stack: a launcher killed outright', () => {
     // LOG_LEVEL=warn: the launcher must learn the services' ports without their info logs.
     const first = launch(dir.path, { LOG_LEVEL: 'warn' });
     procs.push(first);
-    const state = await waitFor('every service ready', () => {
-      const s = readState(stateFile);
-      return s?.ready ? s : undefined;
-    }, { process: first, timeoutMs: 120_000, intervalMs: 200 });
+    const state = await waitFor(
+      'every service ready',
+      () => {
+        const s = readState(stateFile);
+        return s?.ready ? s : undefined;
+      },
+      { process: first, timeoutMs: 120_000, intervalMs: 200 },
+    );
     strays.push(state.nats.pid, ...state.services.map((s) => s.pid));
 
     await first.kill(); // SIGKILL: no chance to clean up
@@ -216,13 +255,20 @@ describe('local stack: a launcher killed outright', () => {
 
     const second = launch(dir.path, { LOG_LEVEL: 'warn' });
     procs.push(second);
-    const again = await waitFor('every service ready again', () => {
-      const s = readState(stateFile);
-      return s?.ready && s.pid === second.child.pid ? s : undefined;
-    }, { process: second, timeoutMs: 120_000, intervalMs: 200 });
+    const again = await waitFor(
+      'every service ready again',
+      () => {
+        const s = readState(stateFile);
+        return s?.ready && s.pid === second.child.pid ? s : undefined;
+      },
+      { process: second, timeoutMs: 120_000, intervalMs: 200 },
+    );
     strays.push(again.nats.pid, ...again.services.map((s) => s.pid));
     assert.ok(!alive(state.nats.pid), 'the leftover nats-server was stopped');
-    assert.match(second.output(), new RegExp(`stopping a leftover process of a previous run leftover_pid=${state.nats.pid} command=nats-server`));
+    assert.match(
+      second.output(),
+      new RegExp(`stopping a leftover process of a previous run leftover_pid=${state.nats.pid} command=nats-server`),
+    );
     for (const s of again.services) assert.equal((await fetch(`${s.url}/readyz`)).status, 200);
 
     second.child.kill('SIGTERM');

@@ -79,7 +79,11 @@ describe('per-service NATS permissions (the npm start configuration)', () => {
     const ack = await publishEvent(watcher.js, Topics.imageDiscovered, discovered(), { timeoutMs: 2000 });
     assert.ok(ack.seq > 0);
     for (const other of ['scanner', 'policy', 'admission', 'audit'] as const) {
-      await assert.rejects(publishEvent((await as(other)).js, Topics.imageDiscovered, discovered(), { timeoutMs: 2000 }), isDenied, `${other} must not announce images`);
+      await assert.rejects(
+        publishEvent((await as(other)).js, Topics.imageDiscovered, discovered(), { timeoutMs: 2000 }),
+        isDenied,
+        `${other} must not announce images`,
+      );
     }
     const admission = await as('admission');
     const batch = create(AuditBatchSchema, { meta: newEventMeta('test'), events: [] });

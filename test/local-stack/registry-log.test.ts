@@ -37,7 +37,9 @@ describe('docker-registry log lines in the local stack', () => {
     await res.arrayBuffer();
     const deadline = Date.now() + 5000;
     for (;;) {
-      const line = lines.find((l) => logfmtFields(l).get('http.request.uri') === uri && logfmtFields(l).get('http.request.method') === method);
+      const line = lines.find(
+        (l) => logfmtFields(l).get('http.request.uri') === uri && logfmtFields(l).get('http.request.method') === method,
+      );
       if (line) return line;
       if (Date.now() > deadline) throw new Error(`no log line for ${method} ${uri}; lines:\n${lines.join('\n')}`);
       await new Promise((r) => setTimeout(r, 20));
@@ -49,7 +51,10 @@ describe('docker-registry log lines in the local stack', () => {
     assert.match(line, /level=error/, 'Distribution itself calls it an error');
     const shown = classifyRegistryLine(line);
     assert.equal(shown?.level, 'info');
-    assert.match(shown!.message, /^docker-registry: HEAD \/v2\/demo\/never-pushed\/manifests\/1\.0: 404 manifest unknown \(not in the registry/);
+    assert.match(
+      shown!.message,
+      /^docker-registry: HEAD \/v2\/demo\/never-pushed\/manifests\/1\.0: 404 manifest unknown \(not in the registry/,
+    );
   });
 
   it('a repository never pushed (tags list): info', async () => {

@@ -18,7 +18,10 @@ function alive(pid: number): boolean {
 describe('RestartBackoff', () => {
   it('doubles from the base up to the cap, and starts over after a long enough run', () => {
     const b = new RestartBackoff({ baseMs: 1000, maxMs: 30_000, resetAfterMs: 60_000 });
-    assert.deepEqual([0, 0, 0, 0, 0, 0, 0].map(() => b.next(10)), [1000, 2000, 4000, 8000, 16_000, 30_000, 30_000]);
+    assert.deepEqual(
+      [0, 0, 0, 0, 0, 0, 0].map(() => b.next(10)),
+      [1000, 2000, 4000, 8000, 16_000, 30_000, 30_000],
+    );
     assert.equal(b.consecutive, 7);
     assert.equal(b.next(60_000), 1000, 'up for resetAfterMs: healthy, back to the base delay');
     assert.equal(b.consecutive, 1);
@@ -61,10 +64,13 @@ describe('Supervisor', () => {
     process.kill(pids[1]!, 'SIGTERM');
     await waitForStarts(3);
 
-    assert.deepEqual(exits.map((e) => [e.status.description, e.delayMs, e.consecutive, e.restarts]), [
-      ['signal SIGKILL', 50, 1, 1],
-      ['signal SIGTERM', 100, 2, 2],
-    ]);
+    assert.deepEqual(
+      exits.map((e) => [e.status.description, e.delayMs, e.consecutive, e.restarts]),
+      [
+        ['signal SIGKILL', 50, 1, 1],
+        ['signal SIGTERM', 100, 2, 2],
+      ],
+    );
     assert.equal(sup.restarts, 2);
 
     const status = await sup.stop(2000);
@@ -104,7 +110,9 @@ describe('Supervisor', () => {
       start: (restarts) => {
         starts++;
         if (restarts === 1) throw new Error('port busy');
-        return spawnChild('flaky', process.execPath, ['-e', restarts === 0 ? 'process.exit(1)' : 'setTimeout(() => {}, 60_000)'], { onLine: () => {} });
+        return spawnChild('flaky', process.execPath, ['-e', restarts === 0 ? 'process.exit(1)' : 'setTimeout(() => {}, 60_000)'], {
+          onLine: () => {},
+        });
       },
       onExit: () => {},
       onStartError: (err) => errors.push(err),

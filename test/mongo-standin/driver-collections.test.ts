@@ -27,7 +27,10 @@ describe('deletes, counts, distinct, aggregate', () => {
     assert.equal(await coll.countDocuments({ g: 1 }), 10);
     assert.equal(await coll.countDocuments({}, { skip: 5, limit: 10 }), 10);
     assert.equal(await coll.countDocuments({ g: 7 }), 0);
-    assert.ok(started.slice(before).some((e) => e.commandName === 'aggregate'), 'countDocuments runs an aggregate');
+    assert.ok(
+      started.slice(before).some((e) => e.commandName === 'aggregate'),
+      'countDocuments runs an aggregate',
+    );
     assert.equal(await coll.estimatedDocumentCount(), 30);
     assert.deepEqual((await coll.distinct('g')).sort(), [0, 1, 2]);
     assert.deepEqual((await coll.distinct('tags', { g: 0 })).sort(), ['all', 't0', 't1']);
@@ -104,14 +107,23 @@ describe('indexes', () => {
 
     const unordered = db.collection('unord');
     await unordered.createIndex({ k: 1 }, { unique: true });
-    await assert.rejects(unordered.insertMany(docs.map((d) => ({ ...d })), { ordered: false }), (err: unknown) => {
-      assert.ok(err instanceof MongoBulkWriteError);
-      assert.equal(err.result.insertedCount, 4);
-      const errors = Array.isArray(err.writeErrors) ? err.writeErrors : [err.writeErrors];
-      assert.deepEqual(errors.map((e) => e.index), [2, 4]);
-      assert.ok(errors.every((e) => e.code === 11000));
-      return true;
-    });
+    await assert.rejects(
+      unordered.insertMany(
+        docs.map((d) => ({ ...d })),
+        { ordered: false },
+      ),
+      (err: unknown) => {
+        assert.ok(err instanceof MongoBulkWriteError);
+        assert.equal(err.result.insertedCount, 4);
+        const errors = Array.isArray(err.writeErrors) ? err.writeErrors : [err.writeErrors];
+        assert.deepEqual(
+          errors.map((e) => e.index),
+          [2, 4],
+        );
+        assert.ok(errors.every((e) => e.code === 11000));
+        return true;
+      },
+    );
     assert.equal(await unordered.countDocuments(), 4);
   });
 
@@ -165,7 +177,10 @@ describe('indexes', () => {
     assert.equal(indexes[3]?.['expireAfterSeconds'], 3600);
     await coll.dropIndex('a_1');
     await coll.insertMany([{ a: 1 }, { a: 1 }]); // no longer unique
-    assert.deepEqual((await coll.listIndexes().toArray()).map((i) => i['name']), ['_id_', 'bc', 'ttl_1']);
+    assert.deepEqual(
+      (await coll.listIndexes().toArray()).map((i) => i['name']),
+      ['_id_', 'bc', 'ttl_1'],
+    );
     await assert.rejects(coll.dropIndex('nope'), { code: 27 });
   });
 });

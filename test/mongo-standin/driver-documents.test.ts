@@ -35,7 +35,10 @@ describe('connection', () => {
       const coll = versioned.db(freshDb().databaseName).collection('api');
       await coll.insertOne({ a: 1 });
       assert.equal((await coll.findOne({}, { projection: { _id: 0 } }))?.['a'], 1);
-      assert.deepEqual(names.filter((n) => n !== 'hello'), ['insert', 'find']);
+      assert.deepEqual(
+        names.filter((n) => n !== 'hello'),
+        ['insert', 'find'],
+      );
       if (standin && countsBefore) {
         const after = standin.commandCounts();
         assert.equal(after['isMaster'] ?? 0, countsBefore['isMaster'] ?? 0, 'no legacy OP_QUERY isMaster');
@@ -66,7 +69,10 @@ describe('insert and find', () => {
     const before = started.length;
     const seen: number[] = [];
     for await (const doc of coll.find({}, { batchSize: 50 }).sort({ i: 1 })) seen.push(doc.i);
-    assert.deepEqual(seen, docs.map((d) => d.i));
+    assert.deepEqual(
+      seen,
+      docs.map((d) => d.i),
+    );
     const getMores = started.slice(before).filter((e) => e.commandName === 'getMore');
     assert.equal(getMores.length, 19, 'one find batch of 50 then 19 getMore batches');
   });
@@ -295,11 +301,7 @@ describe('findAndModify', () => {
     assert.deepEqual(afterDoc, { _id: 1, n: 11 });
     const none = await coll.findOneAndUpdate({ q: 'nope' }, { $set: { n: 0 } });
     assert.equal(none, null);
-    const upserted = await coll.findOneAndUpdate(
-      { q: 'new' },
-      { $set: { n: 7 } },
-      { upsert: true, returnDocument: 'after' },
-    );
+    const upserted = await coll.findOneAndUpdate({ q: 'new' }, { $set: { n: 7 } }, { upsert: true, returnDocument: 'after' });
     assert.equal(upserted?.['q'], 'new');
     assert.equal(upserted?.['n'], 7);
     const meta = await coll.findOneAndUpdate({ q: 'new2' }, { $set: { n: 8 } }, { upsert: true, includeResultMetadata: true });

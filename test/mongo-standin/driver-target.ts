@@ -30,7 +30,11 @@ export function useDriverTarget(): void {
   });
 
   after(async () => {
-    for (const name of usedDbs) await client.db(name).dropDatabase().catch(() => undefined);
+    for (const name of usedDbs)
+      await client
+        .db(name)
+        .dropDatabase()
+        .catch(() => undefined);
     await client.close();
     await standin?.close();
   });

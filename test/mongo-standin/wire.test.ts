@@ -30,7 +30,10 @@ function header(length: number, opCode: number, id: number): Buffer {
   return h;
 }
 
-function opMsg(body: Document, opts: { flags?: number; sequences?: Array<[string, Document[]]>; checksum?: boolean } = {}): { id: number; bytes: Buffer } {
+function opMsg(
+  body: Document,
+  opts: { flags?: number; sequences?: Array<[string, Document[]]>; checksum?: boolean } = {},
+): { id: number; bytes: Buffer } {
   const parts: Buffer[] = [];
   for (const [identifier, docs] of opts.sequences ?? []) {
     const docBytes = docs.map((d) => Buffer.from(BSON.serialize(d)));
@@ -115,7 +118,17 @@ describe('wire protocol', () => {
     const c = await RawClient.open(standin.port);
     const insert = opMsg(
       { insert: 'seq', $db: 'wire' },
-      { sequences: [['documents', [{ _id: 1, a: 'x' }, { _id: 2, a: 'y' }]]] },
+      {
+        sequences: [
+          [
+            'documents',
+            [
+              { _id: 1, a: 'x' },
+              { _id: 2, a: 'y' },
+            ],
+          ],
+        ],
+      },
     );
     c.socket.write(insert.bytes);
     const [, inserted] = await c.reply();

@@ -43,7 +43,10 @@ describe('policy REST API', () => {
   });
 
   it('an invalid policy is refused with 400 naming the field', async () => {
-    const bad = await h.call('POST', '/api/v1/policies', { id: 'bad', document: { ...doc(), controls: { vulnerabilities: { maxSeverity: 'HIGHEST' } } } });
+    const bad = await h.call('POST', '/api/v1/policies', {
+      id: 'bad',
+      document: { ...doc(), controls: { vulnerabilities: { maxSeverity: 'HIGHEST' } } },
+    });
     assert.equal(bad.status, 400);
     assert.match(bad.json.error, /policy\.controls\.vulnerabilities\.maxSeverity/);
     const unknown = await h.call('POST', '/api/v1/policies', { id: 'bad', document: { ...doc(), colour: 'red' } });
@@ -58,7 +61,12 @@ describe('policy REST API', () => {
   it('versions and diffs; PUT needs a version; changes are announced and audited', async () => {
     assert.equal((await h.call('POST', '/api/v1/policies', { id: 'versioned', document: doc() })).status, 201);
     assert.equal((await h.call('PUT', '/api/v1/policies/versioned', { document: doc() })).status, 428);
-    const v2 = await h.call('PUT', '/api/v1/policies/versioned', { document: doc({ controls: { vulnerabilities: { maxSeverity: 'medium' } } }) }, { 'if-match': '"1"' });
+    const v2 = await h.call(
+      'PUT',
+      '/api/v1/policies/versioned',
+      { document: doc({ controls: { vulnerabilities: { maxSeverity: 'medium' } } }) },
+      { 'if-match': '"1"' },
+    );
     assert.equal(v2.status, 200, v2.text);
     assert.equal(v2.json.version, 2);
     assert.equal(v2.headers.get('etag'), '"2"');
@@ -76,12 +84,21 @@ describe('policy REST API', () => {
     assert.equal((await h.call('GET', '/api/v1/policies/versioned')).status, 404);
 
     const jsm = await h.admin.jetstreamManager();
-    const changed = fromBinary(PolicyChangedSchema, (await jsm.streams.getMessage(Streams.policy.name, { last_by_subj: Topics.policyChanged.subject })).data);
+    const changed = fromBinary(
+      PolicyChangedSchema,
+      (await jsm.streams.getMessage(Streams.policy.name, { last_by_subj: Topics.policyChanged.subject })).data,
+    );
     assert.deepEqual([changed.policyId, changed.version, changed.change, changed.changedBy], ['versioned', 3, ChangeType.DELETED, 'alice']);
-    const audit = fromBinary(AuditEventSchema, (await jsm.streams.getMessage(Streams.audit.name, { last_by_subj: Topics.auditPolicy.subject })).data);
+    const audit = fromBinary(
+      AuditEventSchema,
+      (await jsm.streams.getMessage(Streams.audit.name, { last_by_subj: Topics.auditPolicy.subject })).data,
+    );
     assert.equal(audit.event.case, 'policyChange');
     if (audit.event.case === 'policyChange') {
-      assert.deepEqual([audit.event.value.policyId, audit.event.value.version, audit.event.value.user?.username], ['versioned', 3, 'alice']);
+      assert.deepEqual(
+        [audit.event.value.policyId, audit.event.value.version, audit.event.value.user?.username],
+        ['versioned', 3, 'alice'],
+      );
       // A delete records what was there, and nothing after.
       assert.equal(JSON.parse(audit.event.value.beforeJson).controls.vulnerabilities.maxSeverity, 'medium');
       assert.equal(audit.event.value.afterJson, '');
@@ -107,7 +124,12 @@ describe('policy REST API', () => {
     const created = await h.call('POST', '/api/v1/exceptions', { id: 'exc-hist', ...base });
     assert.equal(created.status, 201, created.text);
     assert.equal(created.headers.get('etag'), '"1"');
-    const extended = await h.call('PUT', '/api/v1/exceptions/exc-hist', { ...base, expiresAt: '2099-06-01T00:00:00Z' }, { 'if-match': '"1"' });
+    const extended = await h.call(
+      'PUT',
+      '/api/v1/exceptions/exc-hist',
+      { ...base, expiresAt: '2099-06-01T00:00:00Z' },
+      { 'if-match': '"1"' },
+    );
     assert.equal(extended.status, 200, extended.text);
     assert.equal(extended.headers.get('etag'), '"2"');
     const stale = await h.call('PUT', '/api/v1/exceptions/exc-hist', { ...base, reason: 'stale edit' }, { 'if-match': '"1"' });
@@ -117,17 +139,32 @@ describe('policy REST API', () => {
 
     const versions = await h.call('GET', '/api/v1/exceptions/exc-hist/versions');
     assert.equal(versions.status, 200);
-    assert.deepEqual(versions.json.items.map((r: { version: number; createdBy: string }) => [r.version, r.createdBy]), [[1, 'alice'], [2, 'alice']]);
+    assert.deepEqual(
+      versions.json.items.map((r: { version: number; createdBy: string }) => [r.version, r.createdBy]),
+      [
+        [1, 'alice'],
+        [2, 'alice'],
+      ],
+    );
     const v1 = await h.call('GET', '/api/v1/exceptions/exc-hist/versions/1');
     assert.equal(v1.json.document.expiresAt, '2099-01-01T00:00:00.000Z');
     const diff = await h.call('GET', '/api/v1/exceptions/exc-hist/diff?from=1&to=2');
-    assert.deepEqual(diff.json.changes, [{ op: 'replace', path: '/expiresAt', from: '2099-01-01T00:00:00.000Z', to: '2099-06-01T00:00:00.000Z' }]);
+    assert.deepEqual(diff.json.changes, [
+      { op: 'replace', path: '/expiresAt', from: '2099-01-01T00:00:00.000Z', to: '2099-06-01T00:00:00.000Z' },
+    ]);
 
     const gone = await h.call('DELETE', '/api/v1/exceptions/exc-hist', undefined, { 'if-match': '"2"' });
     assert.equal(gone.status, 200, gone.text);
     assert.equal(gone.json.version, 3);
     const after = await h.call('GET', '/api/v1/exceptions/exc-hist/versions');
-    assert.deepEqual(after.json.items.map((r: { version: number; deleted: boolean }) => [r.version, r.deleted]), [[1, false], [2, false], [3, true]]);
+    assert.deepEqual(
+      after.json.items.map((r: { version: number; deleted: boolean }) => [r.version, r.deleted]),
+      [
+        [1, false],
+        [2, false],
+        [3, true],
+      ],
+    );
     // Written again, the id continues its versions.
     const again = await h.call('POST', '/api/v1/exceptions', { id: 'exc-hist', ...base });
     assert.equal(again.headers.get('etag'), '"4"');
@@ -148,10 +185,25 @@ describe('policy REST API', () => {
     const bad = await h.call('PUT', '/api/v1/runtime-policies/prod', { document: { ...rt, enforcement: 'maybe' }, expectedVersion: 1 });
     assert.equal(bad.status, 400);
     assert.match(bad.json.error, /runtimePolicy\.enforcement/);
-    const exc = await h.call('POST', '/api/v1/exceptions', { id: 'e1', scope: { items: ['CVE-1'] }, reason: 'r', expiresAt: '2099-01-01T00:00:00Z' });
+    const exc = await h.call('POST', '/api/v1/exceptions', {
+      id: 'e1',
+      scope: { items: ['CVE-1'] },
+      reason: 'r',
+      expiresAt: '2099-01-01T00:00:00Z',
+    });
     assert.equal(exc.status, 201, exc.text);
     assert.equal(exc.json.createdBy, 'alice');
-    assert.equal((await h.call('POST', '/api/v1/exceptions', { id: 'e1', scope: { items: ['CVE-1'] }, reason: 'r', expiresAt: '2099-01-01T00:00:00Z' })).status, 409);
+    assert.equal(
+      (
+        await h.call('POST', '/api/v1/exceptions', {
+          id: 'e1',
+          scope: { items: ['CVE-1'] },
+          reason: 'r',
+          expiresAt: '2099-01-01T00:00:00Z',
+        })
+      ).status,
+      409,
+    );
     const badExc = await h.call('PUT', '/api/v1/exceptions/e2', { scope: {}, reason: 'r', expiresAt: '2099-01-01T00:00:00Z' });
     assert.equal(badExc.status, 400);
     assert.match(badExc.json.error, /exception\.scope/);
@@ -177,8 +229,23 @@ describe('policy REST API', () => {
   });
 
   it('YAML export and import round-trip', async () => {
-    await h.call('POST', '/api/v1/policies', { id: 'yaml-1', document: doc({ controls: { vulnerabilities: { maxSeverity: 'high', allowList: [{ id: 'CVE-9', reason: 'ok', expiresAt: new Date('2099-01-01T00:00:00Z') as unknown as Date }] } } }) });
-    await h.call('POST', '/api/v1/exceptions', { id: 'yaml-exc', scope: { repository: 'team-a/*' }, reason: 'r', expiresAt: '2099-01-01T00:00:00Z' });
+    await h.call('POST', '/api/v1/policies', {
+      id: 'yaml-1',
+      document: doc({
+        controls: {
+          vulnerabilities: {
+            maxSeverity: 'high',
+            allowList: [{ id: 'CVE-9', reason: 'ok', expiresAt: new Date('2099-01-01T00:00:00Z') as unknown as Date }],
+          },
+        },
+      }),
+    });
+    await h.call('POST', '/api/v1/exceptions', {
+      id: 'yaml-exc',
+      scope: { repository: 'team-a/*' },
+      reason: 'r',
+      expiresAt: '2099-01-01T00:00:00Z',
+    });
     const exported = await h.call('GET', '/api/v1/export');
     assert.equal(exported.status, 200);
     assert.match(exported.headers.get('content-type') ?? '', /yaml/);
@@ -189,7 +256,10 @@ describe('policy REST API', () => {
 
     const again = await h.call('POST', '/api/v1/import', exported.text, { 'content-type': 'application/yaml' });
     assert.equal(again.status, 200, again.text);
-    assert.ok(again.json.results.every((r: { result: string }) => r.result === 'unchanged'), again.text);
+    assert.ok(
+      again.json.results.every((r: { result: string }) => r.result === 'unchanged'),
+      again.text,
+    );
 
     assert.equal((await h.call('DELETE', '/api/v1/policies/yaml-1')).status, 200);
     const edited = exported.text.replace('maxSeverity: high', 'maxSeverity: low');
@@ -200,13 +270,19 @@ describe('policy REST API', () => {
     const back = await h.call('GET', '/api/v1/export');
     assert.equal(back.text, edited, 'export of the import is the imported text');
 
-    const invalid = await h.call('POST', '/api/v1/import', 'apiVersion: assay.dev/v1\nkind: ImageAssurancePolicy\nid: x\nspec: {name: x, enabled: true, action: maybe, controls: {}}\n', { 'content-type': 'application/yaml' });
+    const invalid = await h.call(
+      'POST',
+      '/api/v1/import',
+      'apiVersion: assay.dev/v1\nkind: ImageAssurancePolicy\nid: x\nspec: {name: x, enabled: true, action: maybe, controls: {}}\n',
+      { 'content-type': 'application/yaml' },
+    );
     assert.equal(invalid.status, 400);
     assert.match(invalid.json.error, /policy\.action/);
   });
 
   it('an import with one invalid document writes nothing and names the document', async () => {
-    const y = (kind: string, id: string, spec: unknown) => `apiVersion: assay.dev/v1\nkind: ${kind}\nid: ${id}\nspec: ${JSON.stringify(spec)}\n`;
+    const y = (kind: string, id: string, spec: unknown) =>
+      `apiVersion: assay.dev/v1\nkind: ${kind}\nid: ${id}\nspec: ${JSON.stringify(spec)}\n`;
     const text = [
       y('ImageAssurancePolicy', 'imp-good', doc()),
       y('ImageAssurancePolicy', 'imp-bad', { ...doc(), controls: { vulnerabilities: { maxSeverity: 'extreme' } } }),
@@ -221,14 +297,20 @@ describe('policy REST API', () => {
     assert.equal((await h.call('GET', '/api/v1/policies/imp-good')).status, 404, 'the valid document before it was not written');
     assert.equal((await h.call('GET', '/api/v1/exceptions/imp-exc')).status, 404);
 
-    const twice = await h.call('POST', '/api/v1/import', [y('ImageAssurancePolicy', 'imp-good', doc()), y('ImageAssurancePolicy', 'imp-good', doc())].join('---\n'), { 'content-type': 'application/yaml' });
+    const twice = await h.call(
+      'POST',
+      '/api/v1/import',
+      [y('ImageAssurancePolicy', 'imp-good', doc()), y('ImageAssurancePolicy', 'imp-good', doc())].join('---\n'),
+      { 'content-type': 'application/yaml' },
+    );
     assert.equal(twice.status, 400);
     assert.match(twice.json.error, /documents\[1\] \(policy "imp-good"\): the same document as documents\[0\]/);
     assert.equal((await h.call('GET', '/api/v1/policies/imp-good')).status, 404);
   });
 
   it('an import whose write loses a race after validation answers 409 listing what was and was not written', async () => {
-    const y = (kind: string, id: string, spec: unknown) => `apiVersion: assay.dev/v1\nkind: ${kind}\nid: ${id}\nspec: ${JSON.stringify(spec)}\n`;
+    const y = (kind: string, id: string, spec: unknown) =>
+      `apiVersion: assay.dev/v1\nkind: ${kind}\nid: ${id}\nspec: ${JSON.stringify(spec)}\n`;
     assert.equal((await h.call('POST', '/api/v1/policies', { id: 'race-b', document: doc() })).status, 201);
     const changes = h.api.changes;
     const putPolicy = changes.putPolicy.bind(changes);
@@ -247,13 +329,10 @@ describe('policy REST API', () => {
       assert.equal(res.status, 409, res.text);
       assert.match(res.json.error, /documents\[1\] \(policy "race-b"\)/);
       assert.deepEqual(res.json.written, [{ kind: 'ImageAssurancePolicy', id: 'race-a', result: 'created', version: 1 }]);
-      assert.deepEqual(
-        res.json.notWritten,
-        [
-          { kind: 'ImageAssurancePolicy', id: 'race-b', document: 'documents[1] (policy "race-b")' },
-          { kind: 'PolicyException', id: 'race-c', document: 'documents[2] (exception "race-c")' },
-        ],
-      );
+      assert.deepEqual(res.json.notWritten, [
+        { kind: 'ImageAssurancePolicy', id: 'race-b', document: 'documents[1] (policy "race-b")' },
+        { kind: 'PolicyException', id: 'race-c', document: 'documents[2] (exception "race-c")' },
+      ]);
     } finally {
       changes.putPolicy = putPolicy;
     }
@@ -263,7 +342,9 @@ describe('policy REST API', () => {
 
   it("the README's runtime policy imports as written, platforms in the short notation", async () => {
     const readme = readFileSync(join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'README.md'), 'utf8');
-    const block = [...readme.matchAll(/```yaml\n([\s\S]*?)```/g)].map((m) => m[1]!.replace(/^ {3}/gm, '')).find((b) => b.includes('kind: RuntimePolicy'));
+    const block = [...readme.matchAll(/```yaml\n([\s\S]*?)```/g)]
+      .map((m) => m[1]!.replace(/^ {3}/gm, ''))
+      .find((b) => b.includes('kind: RuntimePolicy'));
     assert.ok(block, 'the README shows a RuntimePolicy');
     const res = await h.call('POST', '/api/v1/import', block, { 'content-type': 'application/yaml' });
     assert.equal(res.status, 200, res.text);
@@ -280,7 +361,10 @@ describe('policy REST API', () => {
     assert.equal(uploaded.json.compliant, false);
     assert.match(uploaded.json.reasons[0].message, /CVE-2024-20/);
     assert.deepEqual(uploaded.json.reasons[0].evidence.items[0].fixedVersion, '3.0.12');
-    const lax = await h.call('POST', '/api/v1/evaluate', { report: r, policy: doc({ controls: { vulnerabilities: { maxSeverity: 'critical' } } }) });
+    const lax = await h.call('POST', '/api/v1/evaluate', {
+      report: r,
+      policy: doc({ controls: { vulnerabilities: { maxSeverity: 'critical' } } }),
+    });
     assert.equal(lax.json.compliant, true);
     await h.api.engine.store.reports.put(r);
     const stored = await h.call('POST', '/api/v1/evaluate', { digest: r.image.digest, policy: doc() });
@@ -303,8 +387,18 @@ describe('policy REST API', () => {
       expected.push(['get', base], ['post', base], ['get', `${base}/{id}`], ['put', `${base}/{id}`], ['delete', `${base}/{id}`]);
       expected.push(['get', `${base}/{id}/versions`], ['get', `${base}/{id}/versions/{v}`], ['get', `${base}/{id}/diff`]);
     }
-    expected.push(['get', '/api/v1/exceptions'], ['post', '/api/v1/exceptions'], ['get', '/api/v1/exceptions/{id}'], ['put', '/api/v1/exceptions/{id}'], ['delete', '/api/v1/exceptions/{id}']);
-    expected.push(['get', '/api/v1/exceptions/{id}/versions'], ['get', '/api/v1/exceptions/{id}/versions/{v}'], ['get', '/api/v1/exceptions/{id}/diff']);
+    expected.push(
+      ['get', '/api/v1/exceptions'],
+      ['post', '/api/v1/exceptions'],
+      ['get', '/api/v1/exceptions/{id}'],
+      ['put', '/api/v1/exceptions/{id}'],
+      ['delete', '/api/v1/exceptions/{id}'],
+    );
+    expected.push(
+      ['get', '/api/v1/exceptions/{id}/versions'],
+      ['get', '/api/v1/exceptions/{id}/versions/{v}'],
+      ['get', '/api/v1/exceptions/{id}/diff'],
+    );
     expected.push(['get', '/api/v1/verdicts/{digest}']);
     expected.push(['post', '/api/v1/evaluate'], ['get', '/api/v1/export'], ['post', '/api/v1/import'], ['get', '/openapi.json']);
     expected.push(['get', '/healthz'], ['get', '/readyz'], ['get', '/metrics']);
@@ -332,10 +426,14 @@ describe('policy REST API', () => {
         if (['post', 'put', 'patch'].includes(method)) {
           const bodies = Object.values((op.requestBody?.content ?? {}) as Record<string, { schema?: any }>).map((c) => c.schema);
           // A body schema, and a real one: an object body declares its fields (or is a named document).
-          if (bodies.length === 0 || !bodies.every((b) => isSchema(b) && (b.type !== 'object' || b.properties))) missing.push(`${name}: body`);
+          if (bodies.length === 0 || !bodies.every((b) => isSchema(b) && (b.type !== 'object' || b.properties)))
+            missing.push(`${name}: body`);
         }
-        const ok = Object.entries((op.responses ?? {}) as Record<string, { content?: Record<string, { schema?: unknown }> }>).filter(([code]) => /^2\d\d$/.test(code));
-        if (ok.length === 0 || !ok.every(([, r]) => r.content && Object.values(r.content).every((c) => isSchema(c.schema)))) missing.push(`${name}: 2xx response`);
+        const ok = Object.entries((op.responses ?? {}) as Record<string, { content?: Record<string, { schema?: unknown }> }>).filter(
+          ([code]) => /^2\d\d$/.test(code),
+        );
+        if (ok.length === 0 || !ok.every(([, r]) => r.content && Object.values(r.content).every((c) => isSchema(c.schema))))
+          missing.push(`${name}: 2xx response`);
       }
     }
     assert.deepEqual(missing, []);
@@ -346,14 +444,30 @@ describe('policy REST API', () => {
   });
 
   it('exception responses keep every stored field', async () => {
-    const body = { id: 'exc-shape', scope: { policyId: 'p', control: 'vulnerabilities', registry: 'r.example', repository: 'team-a/*', items: ['CVE-1'], namespaces: ['ops-*'] }, reason: 'r', expiresAt: '2099-01-01T00:00:00.000Z', breakGlass: true };
+    const body = {
+      id: 'exc-shape',
+      scope: {
+        policyId: 'p',
+        control: 'vulnerabilities',
+        registry: 'r.example',
+        repository: 'team-a/*',
+        items: ['CVE-1'],
+        namespaces: ['ops-*'],
+      },
+      reason: 'r',
+      expiresAt: '2099-01-01T00:00:00.000Z',
+      breakGlass: true,
+    };
     const created = await h.call('POST', '/api/v1/exceptions', body);
     assert.equal(created.status, 201, created.text);
     const stored = JSON.parse(JSON.stringify(await h.api.engine.store.exceptions.get('exc-shape')));
     assert.deepEqual(created.json, stored);
     assert.deepEqual((await h.call('GET', '/api/v1/exceptions/exc-shape')).json, stored);
     const listed = await h.call('GET', '/api/v1/exceptions?limit=1000');
-    assert.deepEqual(listed.json.items.find((e: { id: string }) => e.id === 'exc-shape'), stored);
+    assert.deepEqual(
+      listed.json.items.find((e: { id: string }) => e.id === 'exc-shape'),
+      stored,
+    );
     const replaced = await h.call('PUT', '/api/v1/exceptions/exc-shape', { ...body, id: undefined, reason: 'r2' });
     assert.equal(replaced.status, 200, replaced.text);
     assert.deepEqual(replaced.json, { ...stored, reason: 'r2' });
@@ -417,7 +531,10 @@ describe('policy REST API: per-caller tokens', () => {
     // The shared token still works, under POLICY_API_USER.
     assert.equal((await h.call('PUT', '/api/v1/policies/who', { document: doc({ name: 'who3' }) }, { 'if-match': '"2"' })).status, 200);
     const versions = await as(BOB, 'GET', '/api/v1/policies/who/versions');
-    assert.deepEqual(versions.json.items.map((r: { createdBy: string }) => r.createdBy), ['bob', 'carol', 'alice']);
+    assert.deepEqual(
+      versions.json.items.map((r: { createdBy: string }) => r.createdBy),
+      ['bob', 'carol', 'alice'],
+    );
     const jsm = await h.admin.jetstreamManager();
     const info = await jsm.streams.info(Streams.audit.name);
     const users: string[] = [];
@@ -429,7 +546,12 @@ describe('policy REST API: per-caller tokens', () => {
     }
     assert.deepEqual(users, ['bob', 'carol', 'alice']);
     // An exception is recorded the same way.
-    const exc = await as(CAROL, 'POST', '/api/v1/exceptions', { id: 'who-exc', scope: { registry: 'registry.example.com' }, reason: 'r', expiresAt: new Date(Date.now() + 86_400_000).toISOString() });
+    const exc = await as(CAROL, 'POST', '/api/v1/exceptions', {
+      id: 'who-exc',
+      scope: { registry: 'registry.example.com' },
+      reason: 'r',
+      expiresAt: new Date(Date.now() + 86_400_000).toISOString(),
+    });
     assert.equal(exc.status, 201, JSON.stringify(exc.json));
     assert.equal(exc.json.createdBy, 'carol');
   });
@@ -443,14 +565,22 @@ describe('policy REST API: per-caller tokens', () => {
 describe('policy API token file', () => {
   it('a malformed line is named, never its token', () => {
     const secretish = 'abcdefghijklmnopqrstuvwxyz';
-    assert.throws(() => parseTokenFile(`${secretish},alice\nshort,bob\n`, 'tokens.csv'), (err: Error) => /tokens\.csv line 2: the token must be at least 16 characters/.test(err.message) && !err.message.includes('short'));
-    assert.throws(() => parseTokenFile(`${secretish}\n`, 'f'), (err: Error) => /f line 1: a user name must follow the token/.test(err.message) && !err.message.includes(secretish));
+    assert.throws(
+      () => parseTokenFile(`${secretish},alice\nshort,bob\n`, 'tokens.csv'),
+      (err: Error) => /tokens\.csv line 2: the token must be at least 16 characters/.test(err.message) && !err.message.includes('short'),
+    );
+    assert.throws(
+      () => parseTokenFile(`${secretish}\n`, 'f'),
+      (err: Error) => /f line 1: a user name must follow the token/.test(err.message) && !err.message.includes(secretish),
+    );
     assert.throws(() => parseTokenFile(`${secretish},a\n${secretish},b\n`, 'f'), /f line 2: this token is already given to another line/);
     assert.deepEqual(parseTokenFile(`# comment\n\n${secretish},alice,1,"g1,g2"\n`, 'f'), [{ token: secretish, user: 'alice' }]);
   });
 
   it('an unreadable token file stops the service at start, naming the file', async () => {
-    const svc = createService(policyService, { env: { HTTP_PORT: '0', LOG_LEVEL: 'fatal', POLICY_API_TOKENS_FILE: '/nonexistent/tokens.csv', NATS_URL: 'nats://127.0.0.1:1' } });
+    const svc = createService(policyService, {
+      env: { HTTP_PORT: '0', LOG_LEVEL: 'fatal', POLICY_API_TOKENS_FILE: '/nonexistent/tokens.csv', NATS_URL: 'nats://127.0.0.1:1' },
+    });
     await assert.rejects(svc.start(), /POLICY_API_TOKENS_FILE \/nonexistent\/tokens\.csv cannot be read \(ENOENT\)/);
     await svc.stop?.('test').catch(() => {});
   });

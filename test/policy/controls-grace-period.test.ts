@@ -23,14 +23,42 @@ const dsa = {
   published: PUBLISHED,
   upstream: ['CVE-2026-0001'],
   severity: [{ type: 'CVSS_V3', score: 'CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H' }],
-  affected: [{ package: { ecosystem: 'Debian:12', name: 'openssl' }, ranges: [{ type: 'ECOSYSTEM', events: [{ introduced: '0' }, { fixed: '3.0.15-1~deb12u1' }] }] }],
+  affected: [
+    {
+      package: { ecosystem: 'Debian:12', name: 'openssl' },
+      ranges: [{ type: 'ECOSYSTEM', events: [{ introduced: '0' }, { fixed: '3.0.15-1~deb12u1' }] }],
+    },
+  ],
 };
 /** The same kind of advisory without `published`: its finding has no fix date, so no grace. */
-const undated = { ...dsa, id: 'DSA-6000-1', published: undefined, affected: [{ ...dsa.affected[0]!, package: { ecosystem: 'Debian:12', name: 'zlib' } }] };
+const undated = {
+  ...dsa,
+  id: 'DSA-6000-1',
+  published: undefined,
+  affected: [{ ...dsa.affected[0]!, package: { ecosystem: 'Debian:12', name: 'zlib' } }],
+};
 
 const packages = [
-  { name: 'libssl3', version: '3.0.11', release: '1~deb12u2', type: 'deb', purl: 'pkg:deb/debian/libssl3@3.0.11-1~deb12u2', srcName: 'openssl', srcVersion: '3.0.11', srcRelease: '1~deb12u2' },
-  { name: 'zlib1g', version: '1.2.13', release: '1', type: 'deb', purl: 'pkg:deb/debian/zlib1g@1.2.13-1', srcName: 'zlib', srcVersion: '1.2.13', srcRelease: '1' },
+  {
+    name: 'libssl3',
+    version: '3.0.11',
+    release: '1~deb12u2',
+    type: 'deb',
+    purl: 'pkg:deb/debian/libssl3@3.0.11-1~deb12u2',
+    srcName: 'openssl',
+    srcVersion: '3.0.11',
+    srcRelease: '1~deb12u2',
+  },
+  {
+    name: 'zlib1g',
+    version: '1.2.13',
+    release: '1',
+    type: 'deb',
+    purl: 'pkg:deb/debian/zlib1g@1.2.13-1',
+    srcName: 'zlib',
+    srcVersion: '1.2.13',
+    srcRelease: '1',
+  },
 ];
 
 async function scannedReport(records: unknown[], t: { after(fn: () => unknown): void }): Promise<ScanReport> {
@@ -72,7 +100,11 @@ test('the scanner conversion writes fixPublishedAt; the grace period passes insi
   assert.match(after.reasons.find((x) => x.control === 'vulnerabilities')?.message ?? '', /DSA-5999-1/);
 
   // Without a grace period the same report fails at once.
-  assert.equal(evaluateImage(r, [ref('p1', policy({ vulnerabilities: { maxSeverity: 'high' } }))], [], new Date(Date.parse(PUBLISHED) + DAY_MS)).compliant, false);
+  assert.equal(
+    evaluateImage(r, [ref('p1', policy({ vulnerabilities: { maxSeverity: 'high' } }))], [], new Date(Date.parse(PUBLISHED) + DAY_MS))
+      .compliant,
+    false,
+  );
 });
 
 test('a record without published gives no fix date: no grace; a report without the field stays valid', async (t) => {
@@ -84,8 +116,26 @@ test('a record without published gives no fix date: no grace; a report without t
   assert.equal(judge(r, new Date(Date.parse(PUBLISHED) + DAY_MS)).compliant, false);
 
   // Reports stored before the field existed, and the schema refusing a non-date.
-  const old = report({ vulnerabilities: [{ id: 'CVE-2024-1', packageName: 'openssl', packageVersion: '3.0.11', severity: 'critical', fixedVersion: '3.0.12' }] });
+  const old = report({
+    vulnerabilities: [{ id: 'CVE-2024-1', packageName: 'openssl', packageVersion: '3.0.11', severity: 'critical', fixedVersion: '3.0.12' }],
+  });
   assert.equal(ScanReportSchema.safeParse(old).success, true);
-  const bad = report({ vulnerabilities: [{ ...toVulnerability({ id: 'X', aliases: [], packageName: 'p', packageVersion: '1', packageType: 'npm', severity: 'high', source: 'osv:npm', references: [] }), fixPublishedAt: 'soon' }] });
+  const bad = report({
+    vulnerabilities: [
+      {
+        ...toVulnerability({
+          id: 'X',
+          aliases: [],
+          packageName: 'p',
+          packageVersion: '1',
+          packageType: 'npm',
+          severity: 'high',
+          source: 'osv:npm',
+          references: [],
+        }),
+        fixPublishedAt: 'soon',
+      },
+    ],
+  });
   assert.equal(ScanReportSchema.safeParse(bad).success, false);
 });

@@ -27,8 +27,19 @@ function passes(e: Evaluation) {
 
 describe('vulnerabilities', () => {
   it('fails above the maximum severity, naming the CVE and its fixed version', () => {
-    const r = fails(judge(report({ vulnerabilities: [vuln('CVE-2024-1', 'critical')] }), { vulnerabilities: { maxSeverity: 'high' } }), 'vulnerabilities', 'CVE-2024-1', '3.0.12');
-    assert.deepEqual(r.evidence.items[0], { id: 'CVE-2024-1', package: 'openssl', version: '3.0.11', fixedVersion: '3.0.12', severity: 'critical' });
+    const r = fails(
+      judge(report({ vulnerabilities: [vuln('CVE-2024-1', 'critical')] }), { vulnerabilities: { maxSeverity: 'high' } }),
+      'vulnerabilities',
+      'CVE-2024-1',
+      '3.0.12',
+    );
+    assert.deepEqual(r.evidence.items[0], {
+      id: 'CVE-2024-1',
+      package: 'openssl',
+      version: '3.0.11',
+      fixedVersion: '3.0.12',
+      severity: 'critical',
+    });
     assert.match(r.remediation, /upgrade openssl to 3\.0\.12/);
   });
   it('passes at or below the maximum severity', () => {
@@ -52,7 +63,9 @@ describe('vulnerabilities', () => {
   it('an allow-list entry passes until it expires, and the expiry flips the decision', () => {
     const r = report({ vulnerabilities: [vuln('CVE-2024-4', 'critical')] });
     const expiresAt = new Date('2026-03-01T00:00:00Z');
-    const cfg = { vulnerabilities: { maxSeverity: 'high' as const, allowList: [{ id: 'CVE-2024-4', reason: 'not reachable', expiresAt }] } };
+    const cfg = {
+      vulnerabilities: { maxSeverity: 'high' as const, allowList: [{ id: 'CVE-2024-4', reason: 'not reachable', expiresAt }] },
+    };
     const before = judge(r, cfg, [], new Date(expiresAt.getTime() - 1));
     passes(before);
     assert.deepEqual(before.reevaluateAt, expiresAt, 'asks to be re-evaluated at the expiry');
@@ -69,9 +82,18 @@ describe('vulnerabilities', () => {
 });
 
 describe('sensitive data', () => {
-  const snakeoil = { rule: 'private-key', path: 'etc/ssl/private/ssl-cert-snakeoil.key', severity: 'high' as const, masked: '-----BEGIN PRIVATE KEY-----****' };
+  const snakeoil = {
+    rule: 'private-key',
+    path: 'etc/ssl/private/ssl-cert-snakeoil.key',
+    severity: 'high' as const,
+    masked: '-----BEGIN PRIVATE KEY-----****',
+  };
   it('a private key makes the image non-compliant, naming the path (masked evidence only)', () => {
-    const r = fails(judge(report({ sensitiveData: [snakeoil] }), { sensitiveData: { block: true } }), 'sensitiveData', 'etc/ssl/private/ssl-cert-snakeoil.key');
+    const r = fails(
+      judge(report({ sensitiveData: [snakeoil] }), { sensitiveData: { block: true } }),
+      'sensitiveData',
+      'etc/ssl/private/ssl-cert-snakeoil.key',
+    );
     assert.deepEqual(r.evidence.items[0], { rule: 'private-key', path: snakeoil.path, masked: snakeoil.masked });
   });
   it('passes without findings, with the rule ignored, or when other rules are chosen', () => {
@@ -83,14 +105,22 @@ describe('sensitive data', () => {
 
 describe('malware', () => {
   it('fails on a detection, passes without', () => {
-    fails(judge(report({ malware: [{ name: 'Eicar-Signature', path: 'tmp/eicar.com' }] }), { malware: { block: true } }), 'malware', 'tmp/eicar.com');
+    fails(
+      judge(report({ malware: [{ name: 'Eicar-Signature', path: 'tmp/eicar.com' }] }), { malware: { block: true } }),
+      'malware',
+      'tmp/eicar.com',
+    );
     passes(judge(report(), { malware: { block: true } }));
   });
 });
 
 describe('base images', () => {
   it('fails an unapproved base, passes an approved one', () => {
-    fails(judge(report({ baseImage: 'docker.io/library/alpine:3.19' }), { baseImages: { allowed: ['docker.io/library/debian*'] } }), 'baseImages', 'alpine');
+    fails(
+      judge(report({ baseImage: 'docker.io/library/alpine:3.19' }), { baseImages: { allowed: ['docker.io/library/debian*'] } }),
+      'baseImages',
+      'alpine',
+    );
     passes(judge(report(), { baseImages: { allowed: ['docker.io/library/debian'] } }));
   });
 });
@@ -98,7 +128,12 @@ describe('base images', () => {
 describe('licences', () => {
   const withLicence = (l: string) => report({ packages: [{ name: 'libfoo', version: '1.0', type: 'deb', licences: [l] }] });
   it('a block list refuses the licence, naming it and the package', () => {
-    const r = fails(judge(withLicence('AGPL-3.0-only'), { licences: { denied: ['AGPL-3.0-only'] } }), 'licences', 'AGPL-3.0-only', 'libfoo');
+    const r = fails(
+      judge(withLicence('AGPL-3.0-only'), { licences: { denied: ['AGPL-3.0-only'] } }),
+      'licences',
+      'AGPL-3.0-only',
+      'libfoo',
+    );
     assert.deepEqual(r.evidence.items[0], { package: 'libfoo', licence: 'AGPL-3.0-only' });
     passes(judge(withLicence('MIT'), { licences: { denied: ['AGPL-3.0-only'] } }));
   });
@@ -129,7 +164,11 @@ describe('packages', () => {
   it("a package's range is read in its type's ecosystem order (dpkg for deb)", () => {
     const withDeb = (version: string) => report({ packages: [{ name: 'openssl', version, type: 'deb' }] });
     // dpkg: a tilde sorts first, an epoch outranks the upstream version.
-    fails(judge(withDeb('3.0.11-1~deb12u2'), { packages: { denied: [{ name: 'openssl', versions: '<3.0.11-1' }] } }), 'packages', 'openssl');
+    fails(
+      judge(withDeb('3.0.11-1~deb12u2'), { packages: { denied: [{ name: 'openssl', versions: '<3.0.11-1' }] } }),
+      'packages',
+      'openssl',
+    );
     passes(judge(withDeb('1:1.0-1'), { packages: { denied: [{ name: 'openssl', versions: '<2.0' }] } }));
   });
   it('a package type with no version ordering: a forbidden range refuses, a required range is not met', () => {
@@ -147,7 +186,11 @@ describe('image configuration', () => {
     passes(judge(report(), { config: { forbidRootUser: true } }));
   });
   it('maximum image age by the config created time', () => {
-    fails(judge(report({ config: { user: '1', created: '2025-01-01T00:00:00Z' } }), { config: { maxAgeDays: 90 } }), 'config', 'older than 90 days');
+    fails(
+      judge(report({ config: { user: '1', created: '2025-01-01T00:00:00Z' } }), { config: { maxAgeDays: 90 } }),
+      'config',
+      'older than 90 days',
+    );
     passes(judge(report(), { config: { maxAgeDays: 90 } }));
   });
 });
@@ -198,18 +241,27 @@ describe('engine', () => {
     assert.deepEqual(e.reevaluateAt, exc.expiresAt);
     fails(judge(critical, { vulnerabilities: { maxSeverity: 'high' } }, [exc], exc.expiresAt), 'vulnerabilities', 'CVE-2024-7');
     // Another repository, another item: not covered.
-    fails(judge(critical, { vulnerabilities: { maxSeverity: 'high' } }, [exception({ scope: { repository: 'team-b/*' } })]), 'vulnerabilities');
+    fails(
+      judge(critical, { vulnerabilities: { maxSeverity: 'high' } }, [exception({ scope: { repository: 'team-b/*' } })]),
+      'vulnerabilities',
+    );
     fails(judge(critical, { vulnerabilities: { maxSeverity: 'high' } }, [exception({ scope: { items: ['CVE-0'] } })]), 'vulnerabilities');
   });
   it('reasons are in a fixed order whatever the order of findings and policies', () => {
     const findings = [vuln('CVE-B', 'high'), vuln('CVE-A', 'critical'), vuln('CVE-C', 'critical')];
     const a = report({ vulnerabilities: findings, malware: [{ name: 'x', path: 'y' }] });
     const b = report({ vulnerabilities: [...findings].reverse(), malware: [{ name: 'x', path: 'y' }] });
-    const ps = [ref('z', policy({ malware: { block: true }, vulnerabilities: { maxSeverity: 'medium' } })), ref('a', policy({ malware: { block: true } }))];
+    const ps = [
+      ref('z', policy({ malware: { block: true }, vulnerabilities: { maxSeverity: 'medium' } })),
+      ref('a', policy({ malware: { block: true } })),
+    ];
     const ea = evaluateImage(a, ps, [], NOW);
     const eb = evaluateImage(b, [...ps].reverse(), [], NOW);
     assert.deepEqual(ea.reasons, eb.reasons);
-    assert.deepEqual(ea.reasons.map((r) => `${r.policy}/${r.control}`), ['a/malware', 'z/vulnerabilities', 'z/malware']);
+    assert.deepEqual(
+      ea.reasons.map((r) => `${r.policy}/${r.control}`),
+      ['a/malware', 'z/vulnerabilities', 'z/malware'],
+    );
     assert.match(ea.reasons[1]!.message, /CVE-A.*CVE-C.*CVE-B/);
   });
 });

@@ -35,7 +35,14 @@ export function ref(id: string, p: ImageAssurancePolicy, version = 1): PolicyRef
 }
 
 export function vuln(id: string, severity: 'critical' | 'high' | 'medium' | 'low', over: Record<string, unknown> = {}) {
-  return { id, packageName: 'openssl', packageVersion: '3.0.11', severity, fixedVersion: '3.0.12', ...over } as ScanReport['vulnerabilities'][number];
+  return {
+    id,
+    packageName: 'openssl',
+    packageVersion: '3.0.11',
+    severity,
+    fixedVersion: '3.0.12',
+    ...over,
+  } as ScanReport['vulnerabilities'][number];
 }
 
 export function exception(over: Partial<PolicyException> & { scope: PolicyException['scope'] }): PolicyException {

@@ -4,16 +4,7 @@ import { join } from 'node:path';
 import { create, fromBinary } from '@bufbuild/protobuf';
 import { connectBus, newEventMeta, publishEvent, type BusConnection } from '@assay/bus';
 import { policyService, type PolicyApi } from '@assay/policy';
-import {
-  Buckets,
-  Consumers,
-  digestBucketKey,
-  ScanCompletedSchema,
-  ScanStatus,
-  Topics,
-  VerdictSchema,
-  type Verdict,
-} from '@assay/proto';
+import { Buckets, Consumers, digestBucketKey, ScanCompletedSchema, ScanStatus, Topics, VerdictSchema, type Verdict } from '@assay/proto';
 import { createService, type ServiceHandle } from '@assay/service-kit';
 import type { ScanReport } from '@assay/domain';
 import type { KV } from 'nats';
@@ -32,10 +23,19 @@ export interface Harness {
   kv: KV;
   url: string;
   /** fetch against the service with the bearer token. */
-  call(method: string, path: string, body?: unknown, headers?: Record<string, string>): Promise<{ status: number; json: any; text: string; headers: Headers }>;
+  call(
+    method: string,
+    path: string,
+    body?: unknown,
+    headers?: Record<string, string>,
+  ): Promise<{ status: number; json: any; text: string; headers: Headers }>;
   storeAndAnnounce(report: ScanReport): Promise<void>;
   verdict(digest: string): Promise<{ verdict: Verdict; revision: number } | undefined>;
-  waitVerdict(digest: string, pred: (v: Verdict, revision: number) => boolean, timeoutMs?: number): Promise<{ verdict: Verdict; revision: number }>;
+  waitVerdict(
+    digest: string,
+    pred: (v: Verdict, revision: number) => boolean,
+    timeoutMs?: number,
+  ): Promise<{ verdict: Verdict; revision: number }>;
   /** Resolves when the policy consumers have nothing pending or in flight. */
   settled(): Promise<void>;
   close(): Promise<void>;
@@ -44,17 +44,18 @@ export interface Harness {
 export async function startHarness(env: Record<string, string> = {}): Promise<Harness> {
   const nats = await startNatsServer();
   const dir = await makeTempDir('policy');
-  const makeService = () => createService(policyService, {
-    env: {
-      NATS_URL: nats.url,
-      HTTP_PORT: '0',
-      LOG_LEVEL: 'warn',
-      SQLITE_PATH: join(dir.path, 'assay.db'),
-      POLICY_API_TOKEN: TOKEN,
-      POLICY_API_USER: 'alice',
-      ...env,
-    },
-  });
+  const makeService = () =>
+    createService(policyService, {
+      env: {
+        NATS_URL: nats.url,
+        HTTP_PORT: '0',
+        LOG_LEVEL: 'warn',
+        SQLITE_PATH: join(dir.path, 'assay.db'),
+        POLICY_API_TOKEN: TOKEN,
+        POLICY_API_USER: 'alice',
+        ...env,
+      },
+    });
   let svc = makeService();
   await svc.start();
   await svc.ready({ timeoutMs: 20_000 });
@@ -125,7 +126,10 @@ export async function startHarness(env: Record<string, string> = {}): Promise<Ha
       for (;;) {
         const v = await h.verdict(digest);
         if (v && pred(v.verdict, v.revision)) return v;
-        if (Date.now() > deadline) throw new Error(`verdict for ${digest} not as expected after ${timeoutMs} ms: ${JSON.stringify(v?.verdict ?? null, (_k, x) => (typeof x === 'bigint' ? String(x) : x))}`);
+        if (Date.now() > deadline)
+          throw new Error(
+            `verdict for ${digest} not as expected after ${timeoutMs} ms: ${JSON.stringify(v?.verdict ?? null, (_k, x) => (typeof x === 'bigint' ? String(x) : x))}`,
+          );
         await new Promise((r) => setTimeout(r, 25));
       }
     },
@@ -134,7 +138,14 @@ export async function startHarness(env: Record<string, string> = {}): Promise<Ha
       const deadline = Date.now() + 30_000;
       for (;;) {
         const infos = await Promise.all(
-          [Consumers.policyDiscovered, Consumers.policyIndexes, Consumers.policyRequests, Consumers.policyScans, Consumers.policyChanges, Consumers.policyVulnDb].map((c) => jsm.consumers.info(c.stream, c.durable)),
+          [
+            Consumers.policyDiscovered,
+            Consumers.policyIndexes,
+            Consumers.policyRequests,
+            Consumers.policyScans,
+            Consumers.policyChanges,
+            Consumers.policyVulnDb,
+          ].map((c) => jsm.consumers.info(c.stream, c.durable)),
         );
         if (infos.every((i) => i.num_pending === 0 && i.num_ack_pending === 0)) return;
         if (Date.now() > deadline) throw new Error('policy consumers did not settle');

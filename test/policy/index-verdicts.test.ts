@@ -53,7 +53,13 @@ function indexEvent(indexDigest: string, repository: string, platforms: Platform
   meta.id = derivedEventId(`${Topics.indexDiscovered.subject}\0${indexDigest}`);
   return create(ImageDiscoveredSchema, {
     meta,
-    image: create(ImageRefSchema, { registry: REGISTRY, repository, tag: 'v1', digest: indexDigest, mediaType: 'application/vnd.oci.image.index.v1+json' }),
+    image: create(ImageRefSchema, {
+      registry: REGISTRY,
+      repository,
+      tag: 'v1',
+      digest: indexDigest,
+      mediaType: 'application/vnd.oci.image.index.v1+json',
+    }),
     manifests: platforms.map((p) =>
       create(ImageRefSchema, {
         registry: REGISTRY,
@@ -92,13 +98,23 @@ describe('index verdicts (policy service)', () => {
   const arm = sha('index-1/arm64');
 
   it('an index known before its platforms are judged is pending, then follows each platform verdict', async () => {
-    await publishEvent(h.admin.js, Topics.indexDiscovered, indexEvent(index, repo, [
-      { digest: amd, os: 'linux', architecture: 'amd64' },
-      { digest: arm, os: 'linux', architecture: 'arm64', variant: 'v8' },
-    ]));
+    await publishEvent(
+      h.admin.js,
+      Topics.indexDiscovered,
+      indexEvent(index, repo, [
+        { digest: amd, os: 'linux', architecture: 'amd64' },
+        { digest: arm, os: 'linux', architecture: 'arm64', variant: 'v8' },
+      ]),
+    );
     const pending = await h.waitVerdict(index, () => true);
     assert.equal(pending.verdict.compliance, Compliance.PENDING);
-    assert.deepEqual(pending.verdict.platforms.map((p) => [p.digest, p.compliance]), [[amd, Compliance.PENDING], [arm, Compliance.PENDING]]);
+    assert.deepEqual(
+      pending.verdict.platforms.map((p) => [p.digest, p.compliance]),
+      [
+        [amd, Compliance.PENDING],
+        [arm, Compliance.PENDING],
+      ],
+    );
     assert.equal(pending.verdict.image?.digest, index);
     assert.equal(pending.verdict.image?.tag, 'v1');
 
@@ -119,20 +135,32 @@ describe('index verdicts (policy service)', () => {
     assert.equal(verdict.reasons.length, 1, 'the compliant platform adds no reason');
     assert.match(verdict.reasons[0]!.message, /^linux\/arm64\/v8: /);
     assert.ok(verdict.reasons[0]!.message.includes(KEY_PATH));
-    assert.deepEqual(verdict.policies.map((p) => [p.id, p.version]), [['baseline', 1]]);
+    assert.deepEqual(
+      verdict.policies.map((p) => [p.id, p.version]),
+      [['baseline', 1]],
+    );
 
     // Announced and audited like any verdict change, with the platforms.
     await h.settled();
     const jsm = await h.admin.jetstreamManager();
-    const changed = fromBinary(VerdictSchema, (await jsm.streams.getMessage(Streams.policy.name, { last_by_subj: Topics.verdictChanged.subject })).data);
+    const changed = fromBinary(
+      VerdictSchema,
+      (await jsm.streams.getMessage(Streams.policy.name, { last_by_subj: Topics.verdictChanged.subject })).data,
+    );
     assert.equal(changed.image?.digest, index);
     assert.equal(changed.compliance, Compliance.NON_COMPLIANT);
-    const audit = fromBinary(AuditEventSchema, (await jsm.streams.getMessage(Streams.audit.name, { last_by_subj: Topics.auditPolicy.subject })).data);
+    const audit = fromBinary(
+      AuditEventSchema,
+      (await jsm.streams.getMessage(Streams.audit.name, { last_by_subj: Topics.auditPolicy.subject })).data,
+    );
     assert.equal(audit.event.case, 'verdictChange');
     if (audit.event.case === 'verdictChange') {
       assert.equal(audit.event.value.image?.digest, index);
       assert.equal(audit.event.value.previous, Compliance.PENDING);
-      assert.deepEqual(audit.event.value.platforms.map((p) => p.compliance), [Compliance.COMPLIANT, Compliance.NON_COMPLIANT]);
+      assert.deepEqual(
+        audit.event.value.platforms.map((p) => p.compliance),
+        [Compliance.COMPLIANT, Compliance.NON_COMPLIANT],
+      );
     }
   });
 
@@ -141,10 +169,13 @@ describe('index verdicts (policy service)', () => {
     assert.equal(res.status, 200, res.text);
     assert.equal(res.json.compliance, 'COMPLIANCE_NON_COMPLIANT');
     assert.equal(res.json.image.digest, index);
-    assert.deepEqual(res.json.platforms.map((p: { digest: string; compliance: string }) => [p.digest, p.compliance]), [
-      [amd, 'COMPLIANCE_COMPLIANT'],
-      [arm, 'COMPLIANCE_NON_COMPLIANT'],
-    ]);
+    assert.deepEqual(
+      res.json.platforms.map((p: { digest: string; compliance: string }) => [p.digest, p.compliance]),
+      [
+        [amd, 'COMPLIANCE_COMPLIANT'],
+        [arm, 'COMPLIANCE_NON_COMPLIANT'],
+      ],
+    );
     const platform = await h.call('GET', `/api/v1/verdicts/${arm}`);
     assert.equal(platform.status, 200);
     assert.equal(platform.json.reportId, `r-${arm.slice(7, 23)}`);
@@ -159,12 +190,23 @@ describe('index verdicts (policy service)', () => {
   it('after a restart the index is still known: a policy change re-evaluates its platforms and the index follows', async () => {
     await h.restart();
     const current = await h.call('GET', '/api/v1/policies/baseline');
-    const put = await h.call('PUT', '/api/v1/policies/baseline', { document: baseline(false) }, { 'if-match': `"${current.json.version}"` });
+    const put = await h.call(
+      'PUT',
+      '/api/v1/policies/baseline',
+      { document: baseline(false) },
+      { 'if-match': `"${current.json.version}"` },
+    );
     assert.equal(put.status, 200, put.text);
     const { verdict } = await h.waitVerdict(index, (v) => v.compliance === Compliance.COMPLIANT);
-    assert.deepEqual(verdict.platforms.map((p) => p.compliance), [Compliance.COMPLIANT, Compliance.COMPLIANT]);
+    assert.deepEqual(
+      verdict.platforms.map((p) => p.compliance),
+      [Compliance.COMPLIANT, Compliance.COMPLIANT],
+    );
     assert.deepEqual(verdict.reasons, []);
-    assert.deepEqual(verdict.policies.map((p) => [p.id, p.version]), [['baseline', 2]]);
+    assert.deepEqual(
+      verdict.policies.map((p) => [p.id, p.version]),
+      [['baseline', 2]],
+    );
     // Back to blocking, for the tests after this one.
     const again = await h.call('PUT', '/api/v1/policies/baseline', { document: baseline(true) }, { 'if-match': '"2"' });
     assert.equal(again.status, 200, again.text);
@@ -179,13 +221,23 @@ describe('index verdicts (policy service)', () => {
     await h.storeAndAnnounce(cleanReport(b, repo));
     await h.waitVerdict(a, () => true);
     await h.waitVerdict(b, () => true);
-    await publishEvent(h.admin.js, Topics.indexDiscovered, indexEvent(idx, repo, [
-      { digest: a, os: 'linux', architecture: 'amd64' },
-      { digest: b, os: 'linux', architecture: 'arm', variant: 'v7' },
-    ]));
+    await publishEvent(
+      h.admin.js,
+      Topics.indexDiscovered,
+      indexEvent(idx, repo, [
+        { digest: a, os: 'linux', architecture: 'amd64' },
+        { digest: b, os: 'linux', architecture: 'arm', variant: 'v7' },
+      ]),
+    );
     const { verdict } = await h.waitVerdict(idx, () => true);
     assert.equal(verdict.compliance, Compliance.COMPLIANT);
-    assert.deepEqual(verdict.platforms.map((p) => [p.digest, p.compliance]), [[a, Compliance.COMPLIANT], [b, Compliance.COMPLIANT]]);
+    assert.deepEqual(
+      verdict.platforms.map((p) => [p.digest, p.compliance]),
+      [
+        [a, Compliance.COMPLIANT],
+        [b, Compliance.COMPLIANT],
+      ],
+    );
   });
 
   it('a failed platform scan makes the index ERROR; the same index announced twice is one record', async () => {
@@ -224,7 +276,12 @@ describe('index verdicts (policy service)', () => {
     await publishEvent(
       h.admin.js,
       Topics.scanCompleted,
-      create(ScanCompletedSchema, { meta: newEventMeta('test'), image: { registry: REGISTRY, repository: repo, digest: idx }, status: ScanStatus.FAILED, error: 'UnscannableImageError: index has no runnable manifests' }),
+      create(ScanCompletedSchema, {
+        meta: newEventMeta('test'),
+        image: { registry: REGISTRY, repository: repo, digest: idx },
+        status: ScanStatus.FAILED,
+        error: 'UnscannableImageError: index has no runnable manifests',
+      }),
     );
     await h.waitVerdict(idx, (v) => v.compliance === Compliance.ERROR);
     const w = await h.api.indexes!.record(indexEvent(idx, repo, []));
@@ -284,10 +341,12 @@ describe('index verdicts across replicas', () => {
       toBinary(VerdictSchema, create(VerdictSchema, { image: { digest }, compliance, evaluatedAt: timestampFromDate(new Date()) }));
     await verdicts.put(digestBucketKey(p1), platformVerdict(p1, Compliance.COMPLIANT));
 
-    const w = await ra.record(indexEvent(idx, 'team-a/multi', [
-      { digest: p1, os: 'linux', architecture: 'amd64' },
-      { digest: p2, os: 'linux', architecture: 'arm64' },
-    ]));
+    const w = await ra.record(
+      indexEvent(idx, 'team-a/multi', [
+        { digest: p1, os: 'linux', architecture: 'amd64' },
+        { digest: p2, os: 'linux', architecture: 'arm64' },
+      ]),
+    );
     // Written by this call or, first, by a replica whose mirror saw the new index.
     assert.equal(w.verdict?.compliance, Compliance.PENDING);
     const recorded = await verdicts.get(digestBucketKey(idx));
@@ -315,8 +374,14 @@ describe('index verdicts across replicas', () => {
     const p1 = sha('late-index/amd64');
     // The platform is judged first, then the index appears in the bucket without any replica's
     // record() (as if written by a replica that died before computing the aggregate).
-    await verdicts.put(digestBucketKey(p1), toBinary(VerdictSchema, create(VerdictSchema, { image: { digest: p1 }, compliance: Compliance.COMPLIANT })));
-    await indexes.put(digestBucketKey(idx), toBinary(ImageDiscoveredSchema, indexEvent(idx, 'team-a/multi', [{ digest: p1, os: 'linux', architecture: 'amd64' }])));
+    await verdicts.put(
+      digestBucketKey(p1),
+      toBinary(VerdictSchema, create(VerdictSchema, { image: { digest: p1 }, compliance: Compliance.COMPLIANT })),
+    );
+    await indexes.put(
+      digestBucketKey(idx),
+      toBinary(ImageDiscoveredSchema, indexEvent(idx, 'team-a/multi', [{ digest: p1, os: 'linux', architecture: 'amd64' }])),
+    );
     const deadline = Date.now() + 5000;
     let v: Verdict | undefined;
     while (Date.now() < deadline) {
@@ -354,9 +419,15 @@ describe('indexVerdict', () => {
     assert.equal(indexVerdict(ev, all([C.COMPLIANT, C.ERROR, C.PENDING]), now).compliance, C.ERROR);
     const mixed = indexVerdict(ev, all([C.NON_COMPLIANT, C.ERROR, C.PENDING]), now);
     assert.equal(mixed.compliance, C.NON_COMPLIANT);
-    assert.deepEqual(mixed.reasons.map((r) => r.message), ['linux/amd64: EICAR in bin/x']);
+    assert.deepEqual(
+      mixed.reasons.map((r) => r.message),
+      ['linux/amd64: EICAR in bin/x'],
+    );
     // A platform with no verdict yet is pending.
-    const missing = new Map([[sha('p/amd64'), v(C.COMPLIANT)], [sha('p/arm64'), v(C.COMPLIANT)]]);
+    const missing = new Map([
+      [sha('p/amd64'), v(C.COMPLIANT)],
+      [sha('p/arm64'), v(C.COMPLIANT)],
+    ]);
     const m = indexVerdict(ev, missing, now);
     assert.equal(m.compliance, C.PENDING);
     assert.equal(m.platforms[2]!.compliance, C.PENDING);
@@ -364,12 +435,27 @@ describe('indexVerdict', () => {
 
   it('policies are the union at their newest version; database versions are listed once each', () => {
     const platforms = new Map([
-      [sha('p/amd64'), v(Compliance.COMPLIANT, { policies: [{ id: 'b', version: 2 }, { id: 'a', version: 1 }], vulnDbVersion: '2026-02-01' })],
+      [
+        sha('p/amd64'),
+        v(Compliance.COMPLIANT, {
+          policies: [
+            { id: 'b', version: 2 },
+            { id: 'a', version: 1 },
+          ],
+          vulnDbVersion: '2026-02-01',
+        }),
+      ],
       [sha('p/arm64'), v(Compliance.COMPLIANT, { policies: [{ id: 'a', version: 3 }], vulnDbVersion: '2026-02-01' })],
       [sha('p/s390x'), v(Compliance.COMPLIANT, { policies: [{ id: 'a', version: 3 }], vulnDbVersion: '2026-01-15' })],
     ]);
     const out = indexVerdict(ev, platforms, now);
-    assert.deepEqual(out.policies.map((p) => [p.id, p.version]), [['a', 3], ['b', 2]]);
+    assert.deepEqual(
+      out.policies.map((p) => [p.id, p.version]),
+      [
+        ['a', 3],
+        ['b', 2],
+      ],
+    );
     assert.equal(out.vulnDbVersion, '2026-01-15,2026-02-01');
     assert.equal(out.reportId, '');
     assert.equal(out.image?.digest, idx);

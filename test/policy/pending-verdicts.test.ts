@@ -78,10 +78,16 @@ describe('pending verdicts (policy service)', () => {
     // Announced like any first verdict: verdictChanged and an audit event (unspecified → pending).
     await h.settled();
     const jsm = await h.admin.jetstreamManager();
-    const changed = fromBinary(VerdictSchema, (await jsm.streams.getMessage(Streams.policy.name, { last_by_subj: Topics.verdictChanged.subject })).data);
+    const changed = fromBinary(
+      VerdictSchema,
+      (await jsm.streams.getMessage(Streams.policy.name, { last_by_subj: Topics.verdictChanged.subject })).data,
+    );
     assert.equal(changed.image?.digest, digest);
     assert.equal(changed.compliance, Compliance.PENDING);
-    const audit = fromBinary(AuditEventSchema, (await jsm.streams.getMessage(Streams.audit.name, { last_by_subj: Topics.auditPolicy.subject })).data);
+    const audit = fromBinary(
+      AuditEventSchema,
+      (await jsm.streams.getMessage(Streams.audit.name, { last_by_subj: Topics.auditPolicy.subject })).data,
+    );
     assert.equal(audit.event.case, 'verdictChange');
     if (audit.event.case === 'verdictChange') {
       assert.equal(audit.event.value.compliance, Compliance.PENDING);
@@ -89,15 +95,18 @@ describe('pending verdicts (policy service)', () => {
     }
 
     await h.storeAndAnnounce(
-      report(
-        { sensitiveData: [{ rule: 'private-key', path: 'etc/ssl/private/k.key', severity: 'high', masked: '***' }] } as never,
-        { digest, repository: 'team-a/web' },
-      ),
+      report({ sensitiveData: [{ rule: 'private-key', path: 'etc/ssl/private/k.key', severity: 'high', masked: '***' }] } as never, {
+        digest,
+        repository: 'team-a/web',
+      }),
     );
     const judged = await h.waitVerdict(digest, (v) => v.compliance !== Compliance.PENDING);
     assert.equal(judged.verdict.compliance, Compliance.NON_COMPLIANT);
     assert.ok(judged.revision > pending.revision);
-    assert.deepEqual(judged.verdict.policies.map((p) => [p.id, p.version]), [['baseline', 1]]);
+    assert.deepEqual(
+      judged.verdict.policies.map((p) => [p.id, p.version]),
+      [['baseline', 1]],
+    );
   });
 
   it('a discovered image whose scan fails ends as ERROR', async () => {
@@ -173,10 +182,26 @@ describe('pending verdicts (policy service)', () => {
       Topics.indexDiscovered,
       create(ImageDiscoveredSchema, {
         meta,
-        image: create(ImageRefSchema, { registry: REGISTRY, repository: 'team-a/multi', tag: 'v1', digest: index, mediaType: 'application/vnd.oci.image.index.v1+json' }),
+        image: create(ImageRefSchema, {
+          registry: REGISTRY,
+          repository: 'team-a/multi',
+          tag: 'v1',
+          digest: index,
+          mediaType: 'application/vnd.oci.image.index.v1+json',
+        }),
         manifests: [
-          create(ImageRefSchema, { registry: REGISTRY, repository: 'team-a/multi', digest: amd, platform: { os: 'linux', architecture: 'amd64' } }),
-          create(ImageRefSchema, { registry: REGISTRY, repository: 'team-a/multi', digest: arm, platform: { os: 'linux', architecture: 'arm64' } }),
+          create(ImageRefSchema, {
+            registry: REGISTRY,
+            repository: 'team-a/multi',
+            digest: amd,
+            platform: { os: 'linux', architecture: 'amd64' },
+          }),
+          create(ImageRefSchema, {
+            registry: REGISTRY,
+            repository: 'team-a/multi',
+            digest: arm,
+            platform: { os: 'linux', architecture: 'arm64' },
+          }),
         ],
       }),
     );

@@ -62,7 +62,7 @@ const breakGlass: PolicyException = {
 
 describe('decideAdmission', () => {
   // [mode, state] → allowed, warnings?
-  const table: Array<[('enforce' | 'warn' | 'audit'), keyof typeof verdicts, boolean, boolean]> = [
+  const table: Array<['enforce' | 'warn' | 'audit', keyof typeof verdicts, boolean, boolean]> = [
     ['enforce', 'compliant', true, false],
     ['enforce', 'non-compliant', false, false],
     ['enforce', 'unregistered', false, false],
@@ -83,7 +83,11 @@ describe('decideAdmission', () => {
       assert.equal(d.mode, mode);
       assert.equal(d.warnings.length > 0, warns, JSON.stringify(d));
       assert.equal(d.violations.length > 0, state !== 'compliant', 'what enforcement would refuse is reported in every mode');
-      if (!allowed) assert.match(d.message, state === 'non-compliant' ? /non-compliant.*CVE-2024-1/ : state === 'unregistered' ? /not registered/ : /not been scanned/);
+      if (!allowed)
+        assert.match(
+          d.message,
+          state === 'non-compliant' ? /non-compliant.*CVE-2024-1/ : state === 'unregistered' ? /not registered/ : /not been scanned/,
+        );
       if (mode === 'audit' && state !== 'compliant') assert.match(d.message, /^audit only/);
     });
   }
@@ -91,10 +95,24 @@ describe('decideAdmission', () => {
   for (const mode of ['enforce', 'warn', 'audit'] as const) {
     for (const state of ['non-compliant', 'unregistered', 'unscanned'] as const) {
       it(`${mode} × ${state}: a namespace or image exemption allows without violations`, () => {
-        const ns = decideAdmission({ verdict: verdicts[state], runtimePolicy: rp({ enforcement: mode, exemptions: { namespaces: ['kube-*'] } }), image, namespace: 'kube-system', exceptions: [], now: NOW });
+        const ns = decideAdmission({
+          verdict: verdicts[state],
+          runtimePolicy: rp({ enforcement: mode, exemptions: { namespaces: ['kube-*'] } }),
+          image,
+          namespace: 'kube-system',
+          exceptions: [],
+          now: NOW,
+        });
         assert.equal(ns.allowed, true);
         assert.match(ns.message, /namespace kube-system is exempt/);
-        const img = decideAdmission({ verdict: verdicts[state], runtimePolicy: rp({ enforcement: mode, exemptions: { images: ['registry.example.com/team-a/*'] } }), image, namespace: 'prod', exceptions: [], now: NOW });
+        const img = decideAdmission({
+          verdict: verdicts[state],
+          runtimePolicy: rp({ enforcement: mode, exemptions: { images: ['registry.example.com/team-a/*'] } }),
+          image,
+          namespace: 'prod',
+          exceptions: [],
+          now: NOW,
+        });
         assert.equal(img.allowed, true);
         assert.deepEqual(img.violations, []);
       });
@@ -117,7 +135,14 @@ describe('decideAdmission', () => {
   });
 
   it('unregistered images pass when blockUnregistered is off', () => {
-    const d = decideAdmission({ verdict: undefined, runtimePolicy: rp({ blockUnregistered: false }), image, namespace: 'prod', exceptions: [], now: NOW });
+    const d = decideAdmission({
+      verdict: undefined,
+      runtimePolicy: rp({ blockUnregistered: false }),
+      image,
+      namespace: 'prod',
+      exceptions: [],
+      now: NOW,
+    });
     assert.equal(d.allowed, true);
   });
 
@@ -140,16 +165,44 @@ describe('decideAdmission', () => {
   });
 
   it('a failed scan is refused under enforce', () => {
-    const d = decideAdmission({ verdict: { compliance: Compliance.ERROR, reasons: [] }, runtimePolicy: rp(), image, namespace: 'prod', exceptions: [], now: NOW });
+    const d = decideAdmission({
+      verdict: { compliance: Compliance.ERROR, reasons: [] },
+      runtimePolicy: rp(),
+      image,
+      namespace: 'prod',
+      exceptions: [],
+      now: NOW,
+    });
     assert.equal(d.allowed, false);
     assert.match(d.message, /scan .* failed/);
   });
 
   it('a runtime policy listing image policies enforces only their reasons; registries outside the allow list are refused', () => {
     const v = verdicts['non-compliant'];
-    assert.equal(decideAdmission({ verdict: v, runtimePolicy: rp({ imagePolicies: ['other'] }), image, namespace: 'prod', exceptions: [], now: NOW }).allowed, true);
-    assert.equal(decideAdmission({ verdict: v, runtimePolicy: rp({ imagePolicies: ['baseline'] }), image, namespace: 'prod', exceptions: [], now: NOW }).allowed, false);
-    const reg = decideAdmission({ verdict: verdicts.compliant, runtimePolicy: rp({ allowedRegistries: ['ghcr.io'] }), image, namespace: 'prod', exceptions: [], now: NOW });
+    assert.equal(
+      decideAdmission({ verdict: v, runtimePolicy: rp({ imagePolicies: ['other'] }), image, namespace: 'prod', exceptions: [], now: NOW })
+        .allowed,
+      true,
+    );
+    assert.equal(
+      decideAdmission({
+        verdict: v,
+        runtimePolicy: rp({ imagePolicies: ['baseline'] }),
+        image,
+        namespace: 'prod',
+        exceptions: [],
+        now: NOW,
+      }).allowed,
+      false,
+    );
+    const reg = decideAdmission({
+      verdict: verdicts.compliant,
+      runtimePolicy: rp({ allowedRegistries: ['ghcr.io'] }),
+      image,
+      namespace: 'prod',
+      exceptions: [],
+      now: NOW,
+    });
     assert.equal(reg.allowed, false);
     assert.match(reg.message, /registry registry.example.com is not allowed/);
   });
@@ -163,7 +216,9 @@ describe('decideAdmission', () => {
         const d = under(over);
         assert.equal(d.allowed, false);
         // Without the reference as written (policy's own use), the canonical name with its digest.
-        assert.deepEqual(d.violations, [`image "registry.example.com/team-a/api@${image.digest}" is non-compliant: baseline/vulnerabilities: 1 finding: CVE-2024-1`]);
+        assert.deepEqual(d.violations, [
+          `image "registry.example.com/team-a/api@${image.digest}" is non-compliant: baseline/vulnerabilities: 1 finding: CVE-2024-1`,
+        ]);
         assert.equal(d.advisories, undefined);
       }
     });
@@ -175,7 +230,10 @@ describe('decideAdmission', () => {
         assert.equal(d.outcome, 'allow');
         assert.deepEqual(d.violations, [], 'nothing enforcement would refuse');
         assert.equal(d.advisories?.length, 1);
-        assert.match(d.advisories![0]!, /is non-compliant: baseline\/vulnerabilities: 1 finding: CVE-2024-1 \(not blocked: runtime policy rt does not block non-compliant images\)/);
+        assert.match(
+          d.advisories![0]!,
+          /is non-compliant: baseline\/vulnerabilities: 1 finding: CVE-2024-1 \(not blocked: runtime policy rt does not block non-compliant images\)/,
+        );
         if (mode === 'audit') {
           assert.deepEqual(d.warnings, []);
           assert.match(d.message, /^audit only: image .* is non-compliant/);
@@ -189,17 +247,43 @@ describe('decideAdmission', () => {
     it('false does not relax the other checks: unregistered, failed scans and registries still refuse', () => {
       assert.equal(under({ blockNonCompliant: false }, 'unregistered').allowed, false);
       assert.equal(under({ blockNonCompliant: false, allowedRegistries: ['ghcr.io'] }, 'compliant').allowed, false);
-      const failed = decideAdmission({ verdict: { compliance: Compliance.ERROR, reasons: [] }, runtimePolicy: rp({ blockNonCompliant: false }), image, namespace: 'prod', exceptions: [], now: NOW });
+      const failed = decideAdmission({
+        verdict: { compliance: Compliance.ERROR, reasons: [] },
+        runtimePolicy: rp({ blockNonCompliant: false }),
+        image,
+        namespace: 'prod',
+        exceptions: [],
+        now: NOW,
+      });
       assert.equal(failed.allowed, false);
       assert.deepEqual(under({ blockNonCompliant: false }, 'compliant'), under({}, 'compliant'));
     });
   });
 
   describe('audit-only reasons never refuse', () => {
-    const audited = { policy: 'watch', control: 'licences', message: 'audit only: 1 finding: AGPL-3.0-only in libfoo', severity: 'medium', auditOnly: true };
-    const blocking = { policy: 'baseline', control: 'vulnerabilities', message: '1 finding: CVE-2024-1', severity: 'critical', auditOnly: false };
+    const audited = {
+      policy: 'watch',
+      control: 'licences',
+      message: 'audit only: 1 finding: AGPL-3.0-only in libfoo',
+      severity: 'medium',
+      auditOnly: true,
+    };
+    const blocking = {
+      policy: 'baseline',
+      control: 'vulnerabilities',
+      message: '1 finding: CVE-2024-1',
+      severity: 'critical',
+      auditOnly: false,
+    };
     const decide = (reasons: Array<typeof audited>, over: Partial<RuntimePolicy> = {}) =>
-      decideAdmission({ verdict: { compliance: Compliance.NON_COMPLIANT, reasons }, runtimePolicy: rp(over), image, namespace: 'prod', exceptions: [], now: NOW });
+      decideAdmission({
+        verdict: { compliance: Compliance.NON_COMPLIANT, reasons },
+        runtimePolicy: rp(over),
+        image,
+        namespace: 'prod',
+        exceptions: [],
+        now: NOW,
+      });
 
     it('a runtime policy listing only an audit-action image policy allows, reporting its findings', () => {
       const d = decide([blocking, audited], { imagePolicies: ['watch'] });
@@ -229,7 +313,17 @@ describe('decideAdmission', () => {
 
     it('reasons without the flag (verdicts written before it existed) still refuse', () => {
       const { auditOnly: _, ...legacy } = blocking;
-      assert.equal(decideAdmission({ verdict: { compliance: Compliance.NON_COMPLIANT, reasons: [legacy] }, runtimePolicy: rp(), image, namespace: 'prod', exceptions: [], now: NOW }).allowed, false);
+      assert.equal(
+        decideAdmission({
+          verdict: { compliance: Compliance.NON_COMPLIANT, reasons: [legacy] },
+          runtimePolicy: rp(),
+          image,
+          namespace: 'prod',
+          exceptions: [],
+          now: NOW,
+        }).allowed,
+        false,
+      );
     });
 
     it('an index: an audit-only reason of a platform the policy runs does not refuse', () => {
@@ -237,10 +331,22 @@ describe('decideAdmission', () => {
         compliance: Compliance.NON_COMPLIANT,
         reasons: [],
         platforms: [
-          { platform: { os: 'linux', architecture: 'amd64' }, digest: sha('amd64'), compliance: Compliance.NON_COMPLIANT, reasons: [blocking, audited] },
+          {
+            platform: { os: 'linux', architecture: 'amd64' },
+            digest: sha('amd64'),
+            compliance: Compliance.NON_COMPLIANT,
+            reasons: [blocking, audited],
+          },
         ],
       };
-      const d = decideAdmission({ verdict, runtimePolicy: rp({ imagePolicies: ['watch'] }), image, namespace: 'prod', exceptions: [], now: NOW });
+      const d = decideAdmission({
+        verdict,
+        runtimePolicy: rp({ imagePolicies: ['watch'] }),
+        image,
+        namespace: 'prod',
+        exceptions: [],
+        now: NOW,
+      });
       assert.equal(d.allowed, true);
       assert.match(d.advisories![0]!, /linux\/amd64: audit only/);
     });
@@ -248,7 +354,13 @@ describe('decideAdmission', () => {
 
   describe('an index digest: only the platforms the runtime policy names decide', () => {
     const C = Compliance;
-    const platform = (os: string, architecture: string, compliance: Compliance, variant = '', reasons: Array<{ policy: string; control: string; message: string }> = []) => ({
+    const platform = (
+      os: string,
+      architecture: string,
+      compliance: Compliance,
+      variant = '',
+      reasons: Array<{ policy: string; control: string; message: string }> = [],
+    ) => ({
       platform: { os, architecture, variant },
       digest: sha(`${architecture}${variant}`),
       compliance,
@@ -278,7 +390,11 @@ describe('decideAdmission', () => {
     });
 
     it('pending, failed and compliant platforms, each as a single image would be', () => {
-      const v = index(platform('linux', 'amd64', C.PENDING), platform('linux', 'arm64', C.ERROR), platform('linux', 'ppc64le', C.COMPLIANT));
+      const v = index(
+        platform('linux', 'amd64', C.PENDING),
+        platform('linux', 'arm64', C.ERROR),
+        platform('linux', 'ppc64le', C.COMPLIANT),
+      );
       assert.match(under(v, [amd64]).message, /has not been scanned yet/);
       assert.match(under(v, [arm64]).message, /scan of .* failed/);
       assert.equal(under(v, [{ os: 'linux', architecture: 'ppc64le' }]).allowed, true);
@@ -291,7 +407,10 @@ describe('decideAdmission', () => {
       const v = index(platform('linux', 'amd64', C.COMPLIANT), platform('linux', 'arm64', C.COMPLIANT, 'v8'));
       const d = under(v, [{ os: 'linux', architecture: 's390x' }]);
       assert.equal(d.allowed, false);
-      assert.match(d.message, /offers none of the platforms runtime policy rt admits \(linux\/s390x\); it has linux\/amd64, linux\/arm64\/v8/);
+      assert.match(
+        d.message,
+        /offers none of the platforms runtime policy rt admits \(linux\/s390x\); it has linux\/amd64, linux\/arm64\/v8/,
+      );
     });
   });
 
@@ -316,7 +435,15 @@ describe('selectRuntimePolicy', () => {
     assert.equal(selectRuntimePolicy('prod-us', { tier: 'gold' }, all)?.id, 'prod-gold');
     assert.equal(selectRuntimePolicy('dev', {}, all)?.id, 'catch-all');
     assert.equal(selectRuntimePolicy('dev', {}, all, 'east-1')?.id, 'catch-all', 'ties broken by id');
-    assert.equal(selectRuntimePolicy('dev', {}, all.filter((r) => r.id === 'east'), 'west-1'), undefined);
+    assert.equal(
+      selectRuntimePolicy(
+        'dev',
+        {},
+        all.filter((r) => r.id === 'east'),
+        'west-1',
+      ),
+      undefined,
+    );
     assert.equal(selectRuntimePolicy('dev', {}, []), undefined);
   });
   it('namespace labels: all must be equal, count like labels, and unknown labels never match', () => {

@@ -78,13 +78,16 @@ describe('policy document buckets: reconciliation keeps what another store wrote
     await s.runtimePolicies.put('rt-a', runtimePolicy(), { expectedVersion: 0, by: 'alice' });
     await s.exceptions.create(exception('ex-a', NOW, new Date('2026-02-01T00:00:00Z')));
     const r = await (await documents(s)).reconcile();
-    assert.deepEqual(r.map((x) => x.mode), ['full', 'full']);
+    assert.deepEqual(
+      r.map((x) => x.mode),
+      ['full', 'full'],
+    );
     assert.deepEqual(await keys(bus, Buckets.runtimePolicies.name), [encodeBucketKey('rt-a')]);
     assert.deepEqual(await keys(bus, Buckets.exceptions.name), [encodeBucketKey('ex-a')]);
     return s;
   }
 
-  it('racing services with different stores: exactly one records its store, every other one is told it is not the deployment\'s', async () => {
+  it("racing services with different stores: exactly one records its store, every other one is told it is not the deployment's", async () => {
     await freshBus();
     const kv = await deploymentBucket(bus.js);
     const candidates = await Promise.all(['race-1', 'race-2', 'race-3', 'race-4'].map(async (n) => (await store(n)).identity()));
@@ -95,7 +98,11 @@ describe('policy document buckets: reconciliation keeps what another store wrote
     for (const c of claims) assert.equal(c.recorded.id, winner.id, 'everyone sees the one recorded store');
     assert.equal(claims.filter((c) => c.outcome === 'mismatch').length, 3);
     // The winner asking again matches; a loser with STORE_ADOPT replaces it and keeps the one it replaced.
-    const again = await claimDeploymentStore(kv, candidates.find((c) => c.id === winner.id)!, { by: 'svc@again' });
+    const again = await claimDeploymentStore(
+      kv,
+      candidates.find((c) => c.id === winner.id)!,
+      { by: 'svc@again' },
+    );
     assert.equal(again.outcome, 'matches');
     const loser = candidates.find((c) => c.id !== winner.id)!;
     const adopted = await claimDeploymentStore(kv, loser, { by: 'svc@adopt', adopt: true });
@@ -112,7 +119,10 @@ describe('policy document buckets: reconciliation keeps what another store wrote
     assert.equal(writer?.recordedBy, 'policy@test');
     await a.runtimePolicies.delete('rt-a', { expectedVersion: 1, by: 'alice' });
     const r = await (await documents(a)).reconcile();
-    assert.deepEqual(r.map((x) => x.mode), ['full', 'full']);
+    assert.deepEqual(
+      r.map((x) => x.mode),
+      ['full', 'full'],
+    );
     assert.deepEqual(await keys(bus, Buckets.runtimePolicies.name), [], 'the removed policy is gone from the bucket');
     assert.deepEqual(await keys(bus, Buckets.exceptions.name), [encodeBucketKey('ex-a')]);
   });
@@ -123,7 +133,10 @@ describe('policy document buckets: reconciliation keeps what another store wrote
     const b = await store('empty-other');
     await b.runtimePolicies.put('rt-b', runtimePolicy({ name: 'only in b' }), { expectedVersion: 0, by: 'bob' });
     const r = await (await documents(b)).reconcile();
-    assert.deepEqual(r.map((x) => x.mode), ['additive', 'additive']);
+    assert.deepEqual(
+      r.map((x) => x.mode),
+      ['additive', 'additive'],
+    );
     const [rt, ex] = r;
     assert.deepEqual(rt!.kept, [encodeBucketKey('rt-a')]);
     assert.deepEqual(ex!.kept, [encodeBucketKey('ex-a')]);
@@ -143,7 +156,10 @@ describe('policy document buckets: reconciliation keeps what another store wrote
     await (await deploymentBucket(bus.js)).delete(DeploymentKeys.writtenBy(Buckets.exceptions.name));
     const empty = await store('empty-upgrade');
     const r = await (await documents(empty)).reconcile();
-    assert.deepEqual(r.map((x) => x.mode), ['additive', 'additive']);
+    assert.deepEqual(
+      r.map((x) => x.mode),
+      ['additive', 'additive'],
+    );
     assert.match(r[0]!.reason!, /holds 1 keys but this service's store .* holds none, and no store is recorded/);
     assert.deepEqual(await keys(bus, Buckets.runtimePolicies.name), [encodeBucketKey('rt-a')]);
     assert.deepEqual(await keys(bus, Buckets.exceptions.name), [encodeBucketKey('ex-a')]);
@@ -154,7 +170,10 @@ describe('policy document buckets: reconciliation keeps what another store wrote
     await writtenBy('replaced');
     const fresh = await store('adopted');
     const r = await (await documents(fresh, true)).reconcile();
-    assert.deepEqual(r.map((x) => x.mode), ['full', 'full']);
+    assert.deepEqual(
+      r.map((x) => x.mode),
+      ['full', 'full'],
+    );
     assert.deepEqual(await keys(bus, Buckets.runtimePolicies.name), []);
     assert.deepEqual(await keys(bus, Buckets.exceptions.name), []);
     const writer = await bucketWriter(await deploymentBucket(bus.js), Buckets.exceptions.name);
@@ -226,7 +245,10 @@ describe('services on one bus with different stores', () => {
     assert.equal(report.status, 503);
     assert.ok(report.body.failing.includes(STORE_IDENTITY_CHECK));
     const detail: string = report.check.detail;
-    assert.match(detail, /this service's store sqlite:.*scanner\.db \(id [0-9a-f-]{36}\) is not the deployment's store sqlite:.*policy\.db/);
+    assert.match(
+      detail,
+      /this service's store sqlite:.*scanner\.db \(id [0-9a-f-]{36}\) is not the deployment's store sqlite:.*policy\.db/,
+    );
     assert.match(detail, /recorded by policy@/);
     assert.match(detail, /set MONGO_URL/);
     assert.match(detail, /STORE_ADOPT=true/);
@@ -285,18 +307,32 @@ describe('services on one bus with different stores', () => {
       await scanner.start();
       await scanner.ready({ timeoutMs: 20_000 });
       const mine = (await scanner.api!.store.identity()) as { id: string };
-      const elsewhere = { id: '00000000-0000-4000-8000-000000000000', kind: 'mongodb', location: 'mongo-0.mongo:27017/assay', createdAt: NOW.toISOString(), recordedBy: 'policy@other', recordedAt: NOW.toISOString() };
+      const elsewhere = {
+        id: '00000000-0000-4000-8000-000000000000',
+        kind: 'mongodb',
+        location: 'mongo-0.mongo:27017/assay',
+        createdAt: NOW.toISOString(),
+        recordedBy: 'policy@other',
+        recordedAt: NOW.toISOString(),
+      };
       await kv.put(DeploymentKeys.store, new TextEncoder().encode(JSON.stringify(elsewhere)));
       const detail = await waitFor('the store-identity check to fail', async () => {
         const c = (await scanner.readiness()).checks.find((x) => x.name === STORE_IDENTITY_CHECK);
         return c && !c.ok && /is not the deployment's store/.test(c.detail ?? '') ? c.detail : undefined;
       });
-      assert.match(detail ?? '', /is not the deployment's store mongodb:mongo-0\.mongo:27017\/assay \(id 00000000-.*recorded by policy@other/);
+      assert.match(
+        detail ?? '',
+        /is not the deployment's store mongodb:mongo-0\.mongo:27017\/assay \(id 00000000-.*recorded by policy@other/,
+      );
       assert.match(await scanner.metrics.text(), /^assay_store_identity_mismatch\{[^}]*\} 1$/m);
       await kv.delete(DeploymentKeys.store);
       await scanner.ready({ timeoutMs: 10_000 });
       const e = await kv.get(DeploymentKeys.store);
-      assert.equal(e && e.operation === 'PUT' ? (JSON.parse(new TextDecoder().decode(e.value)) as { id: string }).id : undefined, mine.id, 'recorded again');
+      assert.equal(
+        e && e.operation === 'PUT' ? (JSON.parse(new TextDecoder().decode(e.value)) as { id: string }).id : undefined,
+        mine.id,
+        'recorded again',
+      );
       assert.match(await scanner.metrics.text(), /^assay_store_identity_mismatch\{[^}]*\} 0$/m);
       await scanner.stop();
     } finally {

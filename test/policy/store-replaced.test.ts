@@ -12,7 +12,13 @@ import { MongoClient } from 'mongodb';
 import { connectBus } from '@assay/bus';
 import { Buckets, encodeBucketKey } from '@assay/proto';
 import { policyService } from '@assay/policy';
-import { createService, requireDeploymentStore, STORE_IDENTITY_CHECK, type ServiceDefinition, type ServiceHandle } from '@assay/service-kit';
+import {
+  createService,
+  requireDeploymentStore,
+  STORE_IDENTITY_CHECK,
+  type ServiceDefinition,
+  type ServiceHandle,
+} from '@assay/service-kit';
 import { openMongoStore, openSqliteStore, type Store } from '@assay/store';
 import { startMongoStandin, type MongoStandin } from '../support/mongo-standin/index.ts';
 import { startNatsServer, type NatsServer } from '../support/nats-server.ts';
@@ -33,7 +39,8 @@ function logSink() {
   return { lines, destination };
 }
 
-const mismatchMetric = async (h: ServiceHandle<any, any>) => /^assay_store_identity_mismatch\{[^}]*\} (\d)$/m.exec(await h.metrics.text())?.[1];
+const mismatchMetric = async (h: ServiceHandle<any, any>) =>
+  /^assay_store_identity_mismatch\{[^}]*\} (\d)$/m.exec(await h.metrics.text())?.[1];
 
 async function identityCheck(h: ServiceHandle<any, any>) {
   return (await h.readiness()).checks.find((c) => c.name === STORE_IDENTITY_CHECK);
@@ -74,7 +81,15 @@ describe('a store replaced under a running service', () => {
   it('policy on a MongoDB that is wiped and re-initiated: unready within one recheck (10 s), metric 1, an error log, the buckets kept', async () => {
     const logs = logSink();
     const policy = createService(policyService, {
-      env: { NATS_URL: nats.url, HTTP_PORT: '0', LOG_LEVEL: 'info', METRICS_DEFAULT: 'false', MONGO_URL: mongo.url, MONGO_DB: 'assay', POLICY_API_TOKEN: TOKEN },
+      env: {
+        NATS_URL: nats.url,
+        HTTP_PORT: '0',
+        LOG_LEVEL: 'info',
+        METRICS_DEFAULT: 'false',
+        MONGO_URL: mongo.url,
+        MONGO_DB: 'assay',
+        POLICY_API_TOKEN: TOKEN,
+      },
       logDestination: logs.destination,
     }) as ServiceHandle<any, any>;
     handles.push(policy);
@@ -93,7 +108,10 @@ describe('a store replaced under a running service', () => {
     const started = Date.now();
     const detail = await failedWith(policy, /was replaced while it ran/, 20_000);
     assert.ok(Date.now() - started < 15_000, 'noticed within one recheck');
-    assert.match(detail, /mongodb:127\.0\.0\.1:\d+\/assay \(id [0-9a-f-]{36}\) \(the deployment's store\) now answers as mongodb:.* \(id [0-9a-f-]{36}\)/);
+    assert.match(
+      detail,
+      /mongodb:127\.0\.0\.1:\d+\/assay \(id [0-9a-f-]{36}\) \(the deployment's store\) now answers as mongodb:.* \(id [0-9a-f-]{36}\)/,
+    );
     assert.match(detail, /STORE_ADOPT=true/);
     const readyz = await fetch(`${policy.address}/readyz`);
     assert.equal(readyz.status, 503);
@@ -123,7 +141,9 @@ describe('a store replaced under a running service', () => {
         await requireDeploymentStore(ctx, store, { adopt: true, recheckMs: 150 });
       },
     };
-    const h = createService(def, { env: { NATS_URL: nats.url, HTTP_PORT: '0', LOG_LEVEL: 'silent', METRICS_DEFAULT: 'false' } }) as ServiceHandle<any, any>;
+    const h = createService(def, {
+      env: { NATS_URL: nats.url, HTTP_PORT: '0', LOG_LEVEL: 'silent', METRICS_DEFAULT: 'false' },
+    }) as ServiceHandle<any, any>;
     handles.push(h);
     return h;
   }

@@ -31,7 +31,10 @@ describe('verdict evidence', () => {
   let h: Harness;
   before(async () => {
     h = await startHarness();
-    for (const [id, document] of [['baseline', baseline], ['licence-watch', licenceWatch]] as const) {
+    for (const [id, document] of [
+      ['baseline', baseline],
+      ['licence-watch', licenceWatch],
+    ] as const) {
       const r = await h.call('POST', '/api/v1/policies', { id, document });
       assert.equal(r.status, 201, r.text);
     }
@@ -52,7 +55,12 @@ describe('verdict evidence', () => {
         vulnerabilities: [
           vuln('CVE-2024-0001', 'critical', { fixedVersion: '3.0.12' }),
           ...Array.from({ length: CVES }, (_, i) =>
-            vuln(`CVE-2024-${String(10_000 + i)}`, 'critical', { packageName: `package-with-a-longish-name-${i}`, packageVersion: `1.${i}.0-r${i}`, fixedVersion: `1.${i}.1-r0`, cvss: 9.8 }),
+            vuln(`CVE-2024-${String(10_000 + i)}`, 'critical', {
+              packageName: `package-with-a-longish-name-${i}`,
+              packageVersion: `1.${i}.0-r${i}`,
+              fixedVersion: `1.${i}.1-r0`,
+              cvss: 9.8,
+            }),
           ),
         ],
         sensitiveData: [{ rule: 'private-key', path: 'etc/ssl/private/ssl-cert-snakeoil.key', severity: 'high', masked: MASKED }],
@@ -75,7 +83,13 @@ describe('verdict evidence', () => {
     assert.equal(vulns.evidence.length, 100);
     assert.equal(vulns.evidenceOmitted, CVES + 1 - 100);
     assert.equal(vulns.evidence[0]!.item, 'CVE-2024-0001');
-    assert.deepEqual(vulns.evidence[0]!.fields, { id: 'CVE-2024-0001', package: 'openssl', version: '3.0.11', fixedVersion: '3.0.12', severity: 'critical' });
+    assert.deepEqual(vulns.evidence[0]!.fields, {
+      id: 'CVE-2024-0001',
+      package: 'openssl',
+      version: '3.0.11',
+      fixedVersion: '3.0.12',
+      severity: 'critical',
+    });
     assert.equal(vulns.evidence[1]!.fields['cvss'], '9.8', 'numbers as strings');
 
     const secret = byControl.get('baseline/sensitiveData')!;
@@ -104,7 +118,17 @@ describe('verdict evidence', () => {
     // The REST API returns them too.
     const got = await h.call('GET', `/api/v1/verdicts/${r.image.digest}`);
     assert.equal(got.status, 200, got.text);
-    const json = got.json as { scannedAt: string; reasons: Array<{ policy: string; control: string; remediation: string; auditOnly?: boolean; evidenceOmitted?: number; evidence: Array<{ item: string; fields: Record<string, string> }> }> };
+    const json = got.json as {
+      scannedAt: string;
+      reasons: Array<{
+        policy: string;
+        control: string;
+        remediation: string;
+        auditOnly?: boolean;
+        evidenceOmitted?: number;
+        evidence: Array<{ item: string; fields: Record<string, string> }>;
+      }>;
+    };
     assert.equal(json.scannedAt, scannedAt.toISOString());
     const jv = json.reasons.find((x) => x.control === 'vulnerabilities')!;
     assert.equal(jv.evidence[0]!.fields['fixedVersion'], '3.0.12');
@@ -132,9 +156,16 @@ describe('verdict evidence', () => {
     const { indexVerdict } = await import('@assay/policy-engine');
     const { create } = await import('@bufbuild/protobuf');
     const { ImageDiscoveredSchema } = await import('@assay/proto');
-    const many = (n: number) => report({ vulnerabilities: Array.from({ length: n }, (_, i) => vuln(`CVE-2025-${String(10_000 + i)}`, 'critical')) }, { digest: sha(`platform-${n}`) });
+    const many = (n: number) =>
+      report(
+        { vulnerabilities: Array.from({ length: n }, (_, i) => vuln(`CVE-2025-${String(10_000 + i)}`, 'critical')) },
+        { digest: sha(`platform-${n}`) },
+      );
     const platforms = new Map();
-    for (const [n, at] of [[150, '2026-01-02T00:00:00Z'], [20, '2026-01-03T00:00:00Z']] as const) {
+    for (const [n, at] of [
+      [150, '2026-01-02T00:00:00Z'],
+      [20, '2026-01-03T00:00:00Z'],
+    ] as const) {
       const r = many(n);
       r.scannedAt = new Date(at);
       await h.storeAndAnnounce(r);
@@ -150,8 +181,20 @@ describe('verdict evidence', () => {
     });
     const v = indexVerdict(index, platforms, new Date());
     assert.equal(timestampDate(v.scannedAt!).toISOString(), '2026-01-03T00:00:00.000Z');
-    assert.deepEqual(v.platforms.map((p) => [p.reasons[0]!.evidence.length, p.reasons[0]!.evidenceOmitted]), [[100, 50], [20, 0]]);
-    assert.deepEqual(v.reasons.map((r) => [r.evidence.length, r.evidenceOmitted, r.auditOnly, r.remediation !== '']), [[0, 150, false, true], [0, 20, false, true]]);
+    assert.deepEqual(
+      v.platforms.map((p) => [p.reasons[0]!.evidence.length, p.reasons[0]!.evidenceOmitted]),
+      [
+        [100, 50],
+        [20, 0],
+      ],
+    );
+    assert.deepEqual(
+      v.reasons.map((r) => [r.evidence.length, r.evidenceOmitted, r.auditOnly, r.remediation !== '']),
+      [
+        [0, 150, false, true],
+        [0, 20, false, true],
+      ],
+    );
     assert.match(v.reasons[0]!.message, /^linux\/amd64: 150 findings/);
   });
 });

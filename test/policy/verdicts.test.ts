@@ -34,7 +34,14 @@ describe('verdicts', () => {
     assert.equal(created.status, 201, created.text);
     const r = report(
       {
-        sensitiveData: [{ rule: 'private-key', path: 'etc/ssl/private/ssl-cert-snakeoil.key', severity: 'high', masked: '-----BEGIN PRIVATE KEY-----***' }],
+        sensitiveData: [
+          {
+            rule: 'private-key',
+            path: 'etc/ssl/private/ssl-cert-snakeoil.key',
+            severity: 'high',
+            masked: '-----BEGIN PRIVATE KEY-----***',
+          },
+        ],
       },
       { digest: sha('seed-image') },
     );
@@ -44,14 +51,20 @@ describe('verdicts', () => {
     assert.equal(verdict.reasons.length, 1);
     assert.equal(verdict.reasons[0]!.control, 'sensitiveData');
     assert.match(verdict.reasons[0]!.message, /etc\/ssl\/private\/ssl-cert-snakeoil\.key/);
-    assert.deepEqual(verdict.policies.map((p) => [p.id, p.version]), [['baseline', 1]]);
+    assert.deepEqual(
+      verdict.policies.map((p) => [p.id, p.version]),
+      [['baseline', 1]],
+    );
     assert.equal(verdict.reportId, r.reportId);
 
     await h.settled();
     const jsm = await h.admin.jetstreamManager();
     const changed = await jsm.streams.getMessage(Streams.policy.name, { last_by_subj: Topics.verdictChanged.subject });
     assert.equal(fromBinary(VerdictSchema, changed.data).image?.digest, r.image.digest);
-    const audit = fromBinary(AuditEventSchema, (await jsm.streams.getMessage(Streams.audit.name, { last_by_subj: Topics.auditPolicy.subject })).data);
+    const audit = fromBinary(
+      AuditEventSchema,
+      (await jsm.streams.getMessage(Streams.audit.name, { last_by_subj: Topics.auditPolicy.subject })).data,
+    );
     assert.equal(audit.event.case, 'verdictChange');
     if (audit.event.case === 'verdictChange') {
       assert.equal(audit.event.value.compliance, Compliance.NON_COMPLIANT);
@@ -83,7 +96,13 @@ describe('verdicts', () => {
     const a1 = report(critical, { repository: 'team-a/one', digest: sha('a1') });
     const a2 = report(critical, { repository: 'team-a/two', digest: sha('a2') });
     const b1 = report(critical, { repository: 'team-b/one', digest: sha('b1') });
-    const teamB = { name: 'team-b', enabled: true, action: 'block' as const, scope: { repositories: ['team-b/*'] }, controls: { malware: { block: true } } };
+    const teamB = {
+      name: 'team-b',
+      enabled: true,
+      action: 'block' as const,
+      scope: { repositories: ['team-b/*'] },
+      controls: { malware: { block: true } },
+    };
     assert.equal((await h.call('POST', '/api/v1/policies', { id: 'team-b', document: teamB })).status, 201);
     for (const r of [a1, a2, b1]) await h.storeAndAnnounce(r);
     for (const r of [a1, a2]) await h.waitVerdict(r.image.digest, (v) => v.compliance === Compliance.NON_COMPLIANT);
@@ -94,7 +113,12 @@ describe('verdicts', () => {
     const before = await Promise.all([a1, a2, b1].map((r) => h.verdict(r.image.digest)));
 
     const current = await h.call('GET', '/api/v1/policies/baseline');
-    const put = await h.call('PUT', '/api/v1/policies/baseline', { document: baseline({ controls: { vulnerabilities: { maxSeverity: 'critical' } } }) }, { 'if-match': `"${current.json.version}"` });
+    const put = await h.call(
+      'PUT',
+      '/api/v1/policies/baseline',
+      { document: baseline({ controls: { vulnerabilities: { maxSeverity: 'critical' } } }) },
+      { 'if-match': `"${current.json.version}"` },
+    );
     assert.equal(put.status, 200, put.text);
     const version = put.json.version as number;
     for (const r of [a1, a2]) {
@@ -127,11 +151,21 @@ describe('verdicts', () => {
   });
 
   it('an exception narrowed or deleted re-evaluates the images it covered before or covers now, and no others', async () => {
-    await h.call('PUT', '/api/v1/policies/baseline', { document: baseline() }, { 'if-match': String((await h.call('GET', '/api/v1/policies/baseline')).json.version) });
+    await h.call(
+      'PUT',
+      '/api/v1/policies/baseline',
+      { document: baseline() },
+      { 'if-match': String((await h.call('GET', '/api/v1/policies/baseline')).json.version) },
+    );
     const x = report({ vulnerabilities: [vuln('CVE-2024-21', 'critical')] }, { repository: 'team-a/exc-x', digest: sha('exc-x') });
     const y = report({ vulnerabilities: [vuln('CVE-2024-21', 'critical')] }, { repository: 'team-a/exc-y', digest: sha('exc-y') });
     const z = report({}, { repository: 'team-a/elsewhere', digest: sha('exc-z') });
-    const created = await h.call('POST', '/api/v1/exceptions', { id: 'exc-narrow', scope: { repository: 'team-a/exc-*', items: ['CVE-2024-21'] }, reason: 'vendor fix pending', expiresAt: '2099-01-01T00:00:00Z' });
+    const created = await h.call('POST', '/api/v1/exceptions', {
+      id: 'exc-narrow',
+      scope: { repository: 'team-a/exc-*', items: ['CVE-2024-21'] },
+      reason: 'vendor fix pending',
+      expiresAt: '2099-01-01T00:00:00Z',
+    });
     assert.equal(created.status, 201, created.text);
     await h.settled();
     for (const r of [x, y, z]) await h.storeAndAnnounce(r);
@@ -144,7 +178,12 @@ describe('verdicts', () => {
     };
     const count0 = await reevaluated();
 
-    const narrowed = await h.call('PUT', '/api/v1/exceptions/exc-narrow', { scope: { repository: 'team-a/exc-x', items: ['CVE-2024-21'] }, reason: 'vendor fix pending', expiresAt: '2099-01-01T00:00:00Z' }, { 'if-match': '"1"' });
+    const narrowed = await h.call(
+      'PUT',
+      '/api/v1/exceptions/exc-narrow',
+      { scope: { repository: 'team-a/exc-x', items: ['CVE-2024-21'] }, reason: 'vendor fix pending', expiresAt: '2099-01-01T00:00:00Z' },
+      { 'if-match': '"1"' },
+    );
     assert.equal(narrowed.status, 200, narrowed.text);
     await h.waitVerdict(y.image.digest, (v) => v.compliance === Compliance.NON_COMPLIANT);
     await h.settled();
@@ -158,11 +197,19 @@ describe('verdicts', () => {
     assert.equal((await h.verdict(z.image.digest))!.revision, zBefore, 'an image the exception never covered was not re-evaluated');
   });
 
-  it('an exception bound to a policy scoped to one registry re-evaluates only that registry\'s images', async () => {
-    const pa = { name: 'pa', enabled: true, action: 'block' as const, scope: { registries: ['a.example'] }, controls: { vulnerabilities: { maxSeverity: 'high' as const } } };
+  it("an exception bound to a policy scoped to one registry re-evaluates only that registry's images", async () => {
+    const pa = {
+      name: 'pa',
+      enabled: true,
+      action: 'block' as const,
+      scope: { registries: ['a.example'] },
+      controls: { vulnerabilities: { maxSeverity: 'high' as const } },
+    };
     assert.equal((await h.call('POST', '/api/v1/policies', { id: 'pa', document: pa })).status, 201);
     const critical = { vulnerabilities: [vuln('CVE-2024-31', 'critical')] };
-    const imgs = ['a.example', 'b.example', 'c.example'].map((registry) => report(critical, { registry, repository: 'scoped/app', digest: sha(`bound-${registry}`) }));
+    const imgs = ['a.example', 'b.example', 'c.example'].map((registry) =>
+      report(critical, { registry, repository: 'scoped/app', digest: sha(`bound-${registry}`) }),
+    );
     await h.settled();
     for (const r of imgs) await h.storeAndAnnounce(r);
     await h.waitVerdict(imgs[0]!.image.digest, (v) => v.compliance === Compliance.NON_COMPLIANT);
@@ -175,13 +222,23 @@ describe('verdicts', () => {
     };
     const count0 = await reevaluated();
 
-    const created = await h.call('POST', '/api/v1/exceptions', { id: 'exc-bound', scope: { policyId: 'pa', items: ['CVE-2024-31'] }, reason: 'accepted for pa', expiresAt: '2099-01-01T00:00:00Z' });
+    const created = await h.call('POST', '/api/v1/exceptions', {
+      id: 'exc-bound',
+      scope: { policyId: 'pa', items: ['CVE-2024-31'] },
+      reason: 'accepted for pa',
+      expiresAt: '2099-01-01T00:00:00Z',
+    });
     assert.equal(created.status, 201, created.text);
     await h.waitVerdict(imgs[0]!.image.digest, (v) => v.compliance === Compliance.COMPLIANT);
     await h.settled();
     assert.equal((await reevaluated()) - count0, 1, 'only the a.example image: the policy scope narrows the exception');
 
-    const changed = await h.call('PUT', '/api/v1/exceptions/exc-bound', { scope: { policyId: 'pa', items: ['CVE-2024-32'] }, reason: 'accepted for pa', expiresAt: '2099-01-01T00:00:00Z' }, { 'if-match': '"1"' });
+    const changed = await h.call(
+      'PUT',
+      '/api/v1/exceptions/exc-bound',
+      { scope: { policyId: 'pa', items: ['CVE-2024-32'] }, reason: 'accepted for pa', expiresAt: '2099-01-01T00:00:00Z' },
+      { 'if-match': '"1"' },
+    );
     assert.equal(changed.status, 200, changed.text);
     await h.waitVerdict(imgs[0]!.image.digest, (v) => v.compliance === Compliance.NON_COMPLIANT);
     await h.settled();
@@ -189,12 +246,18 @@ describe('verdicts', () => {
     assert.equal((await h.call('DELETE', '/api/v1/exceptions/exc-bound')).status, 200);
     await h.settled();
     assert.equal((await reevaluated()) - count0, 3);
-    for (const [i, r] of imgs.slice(1).entries()) assert.equal((await h.verdict(r.image.digest))!.revision, others[i]!.revision, `${r.image.registry} not re-evaluated`);
+    for (const [i, r] of imgs.slice(1).entries())
+      assert.equal((await h.verdict(r.image.digest))!.revision, others[i]!.revision, `${r.image.registry} not re-evaluated`);
   });
 
   it('an exception expiring flips the verdict at the expiry', async () => {
     const r = report({ vulnerabilities: [vuln('CVE-2024-11', 'critical')] }, { repository: 'team-a/exc', digest: sha('exc1') });
-    await h.call('PUT', '/api/v1/policies/baseline', { document: baseline() }, { 'if-match': String((await h.call('GET', '/api/v1/policies/baseline')).json.version) });
+    await h.call(
+      'PUT',
+      '/api/v1/policies/baseline',
+      { document: baseline() },
+      { 'if-match': String((await h.call('GET', '/api/v1/policies/baseline')).json.version) },
+    );
     await h.settled();
     const expiresAt = new Date(Date.now() + 2000);
     const e = await h.call('POST', '/api/v1/exceptions', {
@@ -218,7 +281,12 @@ describe('verdicts', () => {
   it('an expiry is honoured by a restarted service (the timer comes from the stored exceptions, not memory)', async () => {
     const r = report({ vulnerabilities: [vuln('CVE-2024-14', 'critical')] }, { repository: 'team-a/restart', digest: sha('restart') });
     const expiresAt = new Date(Date.now() + 2500);
-    const e = await h.call('POST', '/api/v1/exceptions', { id: 'exc-restart', scope: { digest: r.image.digest }, reason: 'r', expiresAt: expiresAt.toISOString() });
+    const e = await h.call('POST', '/api/v1/exceptions', {
+      id: 'exc-restart',
+      scope: { digest: r.image.digest },
+      reason: 'r',
+      expiresAt: expiresAt.toISOString(),
+    });
     assert.equal(e.status, 201, e.text);
     await h.settled();
     await h.storeAndAnnounce(r);
@@ -227,7 +295,8 @@ describe('verdicts', () => {
     await h.restart();
     // The per-image time is memory only; the service's re-evaluation at start arms it again.
     const deadline = Date.now() + 2000;
-    while (!h.api.engine.scheduler.dueAt(`digest:${r.image.digest}`) && Date.now() < deadline) await new Promise((res) => setTimeout(res, 10));
+    while (!h.api.engine.scheduler.dueAt(`digest:${r.image.digest}`) && Date.now() < deadline)
+      await new Promise((res) => setTimeout(res, 10));
     assert.deepEqual(h.api.engine.scheduler.dueAt(`digest:${r.image.digest}`), expiresAt);
     await h.waitVerdict(r.image.digest, (v) => v.compliance === Compliance.NON_COMPLIANT, 6000);
     assert.ok(Date.now() >= expiresAt.getTime());
@@ -236,7 +305,12 @@ describe('verdicts', () => {
   it('an exception that expired while no policy service ran is applied when one starts', async () => {
     const r = report({ vulnerabilities: [vuln('CVE-2024-15', 'critical')] }, { repository: 'team-a/downtime', digest: sha('downtime') });
     const expiresAt = new Date(Date.now() + 1500);
-    const e = await h.call('POST', '/api/v1/exceptions', { id: 'exc-downtime', scope: { digest: r.image.digest }, reason: 'r', expiresAt: expiresAt.toISOString() });
+    const e = await h.call('POST', '/api/v1/exceptions', {
+      id: 'exc-downtime',
+      scope: { digest: r.image.digest },
+      reason: 'r',
+      expiresAt: expiresAt.toISOString(),
+    });
     assert.equal(e.status, 201, e.text);
     await h.settled();
     await h.storeAndAnnounce(r);
@@ -271,7 +345,10 @@ describe('verdicts', () => {
     assert.equal(got.verdict.compliance, expected);
     await h.settled();
     const final = await h.verdict(r.image.digest);
-    assert.deepEqual(final!.verdict.policies.map((p) => [p.id, p.version]), [['baseline', v + 1]]);
+    assert.deepEqual(
+      final!.verdict.policies.map((p) => [p.id, p.version]),
+      [['baseline', v + 1]],
+    );
     assert.equal(final!.verdict.compliance, expected);
   });
 

@@ -4,16 +4,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { create, fromBinary, toBinary, toJson } from '@bufbuild/protobuf';
 import { timestampNow } from '@bufbuild/protobuf/wkt';
-import {
-  Buckets,
-  Consumers,
-  deadLetterTopic,
-  EventMetaSchema,
-  FullTopology,
-  ScanProgressTopic,
-  Streams,
-  Topics,
-} from '@assay/proto';
+import { Buckets, Consumers, deadLetterTopic, EventMetaSchema, FullTopology, ScanProgressTopic, Streams, Topics } from '@assay/proto';
 
 // NATS subject matching: `*` one token, `>` one or more trailing tokens.
 function matches(pattern: string, subject: string): boolean {
@@ -57,7 +48,10 @@ test('every consumer filters on subjects of its own stream, with unique durable 
     const stream = FullTopology.streams.find((s) => s.name === c.stream);
     assert.ok(stream, `${c.durable}: stream ${c.stream} exists`);
     const probe = c.filterSubject.replace('>', 'x').replaceAll('*', 'x');
-    assert.ok(stream.subjects.some((p) => matches(p, probe)), `${c.durable} filter ${c.filterSubject} inside ${c.stream}`);
+    assert.ok(
+      stream.subjects.some((p) => matches(p, probe)),
+      `${c.durable} filter ${c.filterSubject} inside ${c.stream}`,
+    );
     assert.ok(!durables.has(c.durable), `duplicate durable ${c.durable}`);
     durables.add(c.durable);
   }

@@ -75,11 +75,22 @@ test('credentials from a Docker config.json object (auth field and username/pass
   assert.equal((await c.getManifest('team/app', 'v1')).digest, image.digest);
 
   const plain = { auths: { [registry.host]: { username: user.username, password: user.password } } };
-  assert.equal((await client({ credentials: credentialsFromDockerConfig(plain, registry.host)! }).getManifest('team/app', 'v1')).digest, image.digest);
+  assert.equal(
+    (await client({ credentials: credentialsFromDockerConfig(plain, registry.host)! }).getManifest('team/app', 'v1')).digest,
+    image.digest,
+  );
 });
 
 test('credentials from a kubernetes.io/dockerconfigjson Secret', async () => {
-  const dockerconfigjson = JSON.stringify({ auths: { [registry.host]: { username: user.username, password: user.password, auth: Buffer.from(`${user.username}:${user.password}`).toString('base64') } } });
+  const dockerconfigjson = JSON.stringify({
+    auths: {
+      [registry.host]: {
+        username: user.username,
+        password: user.password,
+        auth: Buffer.from(`${user.username}:${user.password}`).toString('base64'),
+      },
+    },
+  });
   const secret = {
     apiVersion: 'v1',
     kind: 'Secret',
@@ -106,12 +117,21 @@ test('Docker config matching rules', () => {
   assert.deepEqual(credentialsFromDockerConfig(config, 'registry.example.com:5000'), { identityToken: 'refresh-me' });
   assert.equal(credentialsFromDockerConfig(config, 'registry.example.com'), undefined, 'the port is part of the key');
   assert.equal(credentialsFromDockerConfig(config, 'quay.io'), undefined);
-  assert.throws(() => credentialsFromDockerConfig({ auths: { 'x.io': { auth: b64('no-colon') } } }, 'x.io'), /not base64 of "username:password"/);
+  assert.throws(
+    () => credentialsFromDockerConfig({ auths: { 'x.io': { auth: b64('no-colon') } } }, 'x.io'),
+    /not base64 of "username:password"/,
+  );
 });
 
 test('legacy .dockercfg Secret and a Secret without data', () => {
   const legacy = { 'quay.io': { auth: Buffer.from('q:qpw').toString('base64'), email: 'x@y' } };
-  const provider = credentialsFromDockerConfigSecret({ type: 'kubernetes.io/dockercfg', data: { '.dockercfg': Buffer.from(JSON.stringify(legacy)).toString('base64') } });
+  const provider = credentialsFromDockerConfigSecret({
+    type: 'kubernetes.io/dockercfg',
+    data: { '.dockercfg': Buffer.from(JSON.stringify(legacy)).toString('base64') },
+  });
   assert.deepEqual(provider('quay.io'), { username: 'q', password: 'qpw' });
-  assert.throws(() => credentialsFromDockerConfigSecret({ type: 'Opaque', metadata: { name: 'x', namespace: 'ns' }, data: {} }), /secret ns\/x: no \.dockerconfigjson or \.dockercfg data \(type Opaque\)/);
+  assert.throws(
+    () => credentialsFromDockerConfigSecret({ type: 'Opaque', metadata: { name: 'x', namespace: 'ns' }, data: {} }),
+    /secret ns\/x: no \.dockerconfigjson or \.dockercfg data \(type Opaque\)/,
+  );
 });

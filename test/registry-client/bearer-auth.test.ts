@@ -75,7 +75,12 @@ test('ping and catalog ask for their own scopes', async () => {
 });
 
 test('an expired token is not reused (expires_in honoured, access_token accepted)', async () => {
-  const short = await startTokenRegistry({ dataDir: plain.dataDir, users: { alice: alice.password }, expiresIn: 1, accessTokenField: true });
+  const short = await startTokenRegistry({
+    dataDir: plain.dataDir,
+    users: { alice: alice.password },
+    expiresIn: 1,
+    accessTokenField: true,
+  });
   try {
     const c = client({ credentials: alice }, short.host);
     await c.getManifest('team/a', 'v1');

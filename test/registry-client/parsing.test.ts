@@ -5,17 +5,26 @@ import { test } from 'node:test';
 import { backoffDelay, DEFAULT_RETRY_POLICY, nextLink, parseRetryAfter, parseWwwAuthenticate, TokenCache } from '@assay/registry-client';
 
 test('WWW-Authenticate: Bearer with realm, service and scope', () => {
-  assert.deepEqual(parseWwwAuthenticate('Bearer realm="https://auth.docker.io/token",service="registry.docker.io",scope="repository:library/nginx:pull"'), [
-    { scheme: 'bearer', params: { realm: 'https://auth.docker.io/token', service: 'registry.docker.io', scope: 'repository:library/nginx:pull' } },
-  ]);
+  assert.deepEqual(
+    parseWwwAuthenticate('Bearer realm="https://auth.docker.io/token",service="registry.docker.io",scope="repository:library/nginx:pull"'),
+    [
+      {
+        scheme: 'bearer',
+        params: { realm: 'https://auth.docker.io/token', service: 'registry.docker.io', scope: 'repository:library/nginx:pull' },
+      },
+    ],
+  );
 });
 
 test('WWW-Authenticate: Basic, several challenges, escapes, error params', () => {
   assert.deepEqual(parseWwwAuthenticate('Basic realm="Registry Realm"'), [{ scheme: 'basic', params: { realm: 'Registry Realm' } }]);
-  assert.deepEqual(parseWwwAuthenticate(['Basic realm="a, b"', 'Bearer realm="https://x/t", error="insufficient_scope",scope="repository:a:pull,push"']), [
-    { scheme: 'basic', params: { realm: 'a, b' } },
-    { scheme: 'bearer', params: { realm: 'https://x/t', error: 'insufficient_scope', scope: 'repository:a:pull,push' } },
-  ]);
+  assert.deepEqual(
+    parseWwwAuthenticate(['Basic realm="a, b"', 'Bearer realm="https://x/t", error="insufficient_scope",scope="repository:a:pull,push"']),
+    [
+      { scheme: 'basic', params: { realm: 'a, b' } },
+      { scheme: 'bearer', params: { realm: 'https://x/t', error: 'insufficient_scope', scope: 'repository:a:pull,push' } },
+    ],
+  );
   assert.deepEqual(parseWwwAuthenticate('Basic realm="q\\"uote", Bearer realm=unquoted'), [
     { scheme: 'basic', params: { realm: 'q"uote' } },
     { scheme: 'bearer', params: { realm: 'unquoted' } },
@@ -43,11 +52,26 @@ test('Link: rel="next" resolved against the request URL', () => {
 
 test('backoff: exponential, jittered into [d/2, d], capped', () => {
   const p = { ...DEFAULT_RETRY_POLICY, baseDelayMs: 100, maxDelayMs: 1000 };
-  assert.equal(backoffDelay(1, p, () => 0), 50);
-  assert.equal(backoffDelay(1, p, () => 1), 100);
-  assert.equal(backoffDelay(3, p, () => 1), 400);
-  assert.equal(backoffDelay(10, p, () => 1), 1000);
-  assert.equal(backoffDelay(10, p, () => 0), 500);
+  assert.equal(
+    backoffDelay(1, p, () => 0),
+    50,
+  );
+  assert.equal(
+    backoffDelay(1, p, () => 1),
+    100,
+  );
+  assert.equal(
+    backoffDelay(3, p, () => 1),
+    400,
+  );
+  assert.equal(
+    backoffDelay(10, p, () => 1),
+    1000,
+  );
+  assert.equal(
+    backoffDelay(10, p, () => 0),
+    500,
+  );
 });
 
 test('token cache: expires_in minus a margin, default 60 s', () => {

@@ -11,7 +11,13 @@ import { type Registry, startRegistry } from '../support/oci-registry.ts';
 test('host defaults to the URL host; given, references use it while requests go to the URL', () => {
   const [plain, split] = parseRegistries([
     { name: 'plain', url: 'https://registry.example:8443' },
-    { name: 'kind', url: 'http://registry.assay-system.svc.cluster.local:5000', host: 'LocalHost:30500', insecure: true, trustNotifications: true },
+    {
+      name: 'kind',
+      url: 'http://registry.assay-system.svc.cluster.local:5000',
+      host: 'LocalHost:30500',
+      insecure: true,
+      trustNotifications: true,
+    },
   ]);
   assert.equal(plain!.host, 'registry.example:8443');
   assert.equal(plain!.baseUrl, 'https://registry.example:8443');
@@ -23,10 +29,18 @@ test('host defaults to the URL host; given, references use it while requests go 
 });
 
 test('host is refused unless it is a host[:port] that can start an image reference', () => {
-  for (const bad of ['http://localhost:30500', 'localhost:30500/team', 'registry', 'localhost:99999', 'user@host.example', 'host.example:']) {
+  for (const bad of [
+    'http://localhost:30500',
+    'localhost:30500/team',
+    'registry',
+    'localhost:99999',
+    'user@host.example',
+    'host.example:',
+  ]) {
     assert.throws(
       () => parseRegistries([{ name: 'r', url: 'http://127.0.0.1:5000', insecure: true, host: bad }]),
-      (err: unknown) => err instanceof RegistryConfigError && err.message.startsWith('[0].host ') && err.message.includes(JSON.stringify(bad)),
+      (err: unknown) =>
+        err instanceof RegistryConfigError && err.message.startsWith('[0].host ') && err.message.includes(JSON.stringify(bad)),
       bad,
     );
   }

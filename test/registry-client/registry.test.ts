@@ -106,8 +106,16 @@ describe('manifests', () => {
   });
 
   test('headManifest of a Docker schema 2 image and of an index', async () => {
-    assert.deepEqual(await client.headManifest('apps/docker', 'v1'), { digest: dockerImage.digest, mediaType: MediaTypes.dockerManifest, size: dockerImage.size });
-    assert.deepEqual(await client.headManifest('apps/multi', 'v1'), { digest: index.digest, mediaType: MediaTypes.ociIndex, size: index.size });
+    assert.deepEqual(await client.headManifest('apps/docker', 'v1'), {
+      digest: dockerImage.digest,
+      mediaType: MediaTypes.dockerManifest,
+      size: dockerImage.size,
+    });
+    assert.deepEqual(await client.headManifest('apps/multi', 'v1'), {
+      digest: index.digest,
+      mediaType: MediaTypes.ociIndex,
+      size: index.size,
+    });
   });
 
   test('headManifest of an unknown tag is undefined', async () => {
@@ -115,7 +123,12 @@ describe('manifests', () => {
   });
 
   test('getManifest returns the exact bytes, digest and media type (OCI and Docker)', async () => {
-    for (const [repo, img] of [['apps/oci', ociImage], ['apps/docker', dockerImage], ['apps/multi', index], ['apps/dockerlist', dockerList]] as const) {
+    for (const [repo, img] of [
+      ['apps/oci', ociImage],
+      ['apps/docker', dockerImage],
+      ['apps/multi', index],
+      ['apps/dockerlist', dockerList],
+    ] as const) {
       const m = await client.getManifest(repo, 'v1');
       assert.equal(m.digest, img.digest, repo);
       assert.equal(m.mediaType, img.mediaType, repo);
@@ -143,14 +156,20 @@ describe('manifests', () => {
   });
 
   test('expandIndex gives one descriptor per platform (OCI index and Docker list)', async () => {
-    for (const [repo, idx] of [['apps/multi', index], ['apps/dockerlist', dockerList]] as const) {
+    for (const [repo, idx] of [
+      ['apps/multi', index],
+      ['apps/dockerlist', dockerList],
+    ] as const) {
       const m = await client.getManifest(repo, 'v1');
       const platforms = await client.expandIndex(repo, m);
       assert.deepEqual(
         platforms.map((p) => ({ digest: p.digest, mediaType: p.mediaType, size: p.size, platform: p.platform })),
         idx.images.map((img) => ({ digest: img.digest, mediaType: img.mediaType, size: img.size, platform: img.platform })),
       );
-      assert.deepEqual(platforms.map((p) => p.platform?.architecture), ['amd64', 'arm64']);
+      assert.deepEqual(
+        platforms.map((p) => p.platform?.architecture),
+        ['amd64', 'arm64'],
+      );
       // Each expanded manifest is fetchable by its digest and is an image manifest.
       for (const p of platforms) assert.equal((await client.getManifest(repo, p.digest)).mediaType, p.mediaType);
     }

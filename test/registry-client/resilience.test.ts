@@ -49,7 +49,9 @@ async function flaky(behaviour: Behaviour): Promise<Flaky> {
 }
 
 function ok(res: http.ServerResponse): void {
-  res.writeHead(200, { 'content-type': 'application/json', 'docker-distribution-api-version': 'registry/2.0' }).end(JSON.stringify({ name: 'x/y', tags: ['a', 'b'] }));
+  res
+    .writeHead(200, { 'content-type': 'application/json', 'docker-distribution-api-version': 'registry/2.0' })
+    .end(JSON.stringify({ name: 'x/y', tags: ['a', 'b'] }));
 }
 
 function errorBody(code: string): string {
@@ -87,7 +89,10 @@ test('5xx past the retry budget: RegistryError with the status and the registry 
     assert.equal(err.status, 500);
     assert.deepEqual(err.codes, ['UNKNOWN']);
     assert.equal(err.repository, 'x/y');
-    assert.match(err.message, new RegExp(`registry ${s.host.replace(/\./g, '\\.')}, repository x/y, GET /v2/x/y/tags/list: listing tags failed: HTTP 500 UNKNOWN`));
+    assert.match(
+      err.message,
+      new RegExp(`registry ${s.host.replace(/\./g, '\\.')}, repository x/y, GET /v2/x/y/tags/list: listing tags failed: HTTP 500 UNKNOWN`),
+    );
     return true;
   });
   assert.equal(s.hits.length, 3, 'first attempt and two retries');
@@ -100,7 +105,9 @@ test('4xx other than 429 is not retried', async () => {
 });
 
 test('429 honours Retry-After in seconds', async () => {
-  const s = await flaky((n, _req, res) => (n === 0 ? res.writeHead(429, { 'retry-after': '1' }).end(errorBody('TOOMANYREQUESTS')) : ok(res)));
+  const s = await flaky((n, _req, res) =>
+    n === 0 ? res.writeHead(429, { 'retry-after': '1' }).end(errorBody('TOOMANYREQUESTS')) : ok(res),
+  );
   assert.deepEqual(await tags(client(s.host, { retries: 1, retryPolicy: { baseDelayMs: 10 } })), ['a', 'b']);
   const [h0, h1] = s.hits as [number, number];
   assert.ok(h1 - h0 >= 950, `retried after ${h1 - h0} ms, not before Retry-After`);
@@ -127,8 +134,13 @@ test('a Retry-After beyond the cap waits only the cap', async () => {
 });
 
 test('429 past the retry budget is a RegistryError with TOOMANYREQUESTS', async () => {
-  const s = await flaky((_n, _req, res) => res.writeHead(429, { 'retry-after': '0', 'content-type': 'application/json' }).end(errorBody('TOOMANYREQUESTS')));
-  await assert.rejects(tags(client(s.host, { retries: 2 })), (err: unknown) => err instanceof RegistryError && err.status === 429 && err.hasCode('TOOMANYREQUESTS'));
+  const s = await flaky((_n, _req, res) =>
+    res.writeHead(429, { 'retry-after': '0', 'content-type': 'application/json' }).end(errorBody('TOOMANYREQUESTS')),
+  );
+  await assert.rejects(
+    tags(client(s.host, { retries: 2 })),
+    (err: unknown) => err instanceof RegistryError && err.status === 429 && err.hasCode('TOOMANYREQUESTS'),
+  );
   assert.equal(s.hits.length, 3);
 });
 

@@ -28,8 +28,23 @@ before(async () => {
   const key = join(tmp.path, 'key.pem');
   const cert = join(tmp.path, 'cert.pem');
   await run('openssl', [
-    'req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout', key, '-out', cert,
-    '-days', '1', '-subj', '/CN=127.0.0.1', '-addext', 'subjectAltName=IP:127.0.0.1',
+    'req',
+    '-x509',
+    '-newkey',
+    'ec',
+    '-pkeyopt',
+    'ec_paramgen_curve:P-256',
+    '-nodes',
+    '-keyout',
+    key,
+    '-out',
+    cert,
+    '-days',
+    '1',
+    '-subj',
+    '/CN=127.0.0.1',
+    '-addext',
+    'subjectAltName=IP:127.0.0.1',
   ]);
   const port = await freePort();
   const config = join(tmp.path, 'config.yml');
@@ -52,7 +67,8 @@ before(async () => {
       await probe.ping();
       break;
     } catch (err) {
-      if (Date.now() > deadline || proc.child.exitCode !== null) throw new Error(`TLS registry did not start: ${String(err)}\n${proc.output()}`);
+      if (Date.now() > deadline || proc.child.exitCode !== null)
+        throw new Error(`TLS registry did not start: ${String(err)}\n${proc.output()}`);
       await new Promise((r) => setTimeout(r, 100));
     }
   }

@@ -57,8 +57,21 @@ export async function startTokenRegistry(opts: TokenRegistryOptions): Promise<To
   const keyFile = join(dir, 'key.pem');
   const certFile = join(dir, 'cert.pem');
   await run('openssl', [
-    'req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes',
-    '-keyout', keyFile, '-out', certFile, '-days', '1', '-subj', '/CN=assay-test-token-issuer',
+    'req',
+    '-x509',
+    '-newkey',
+    'ec',
+    '-pkeyopt',
+    'ec_paramgen_curve:P-256',
+    '-nodes',
+    '-keyout',
+    keyFile,
+    '-out',
+    certFile,
+    '-days',
+    '1',
+    '-subj',
+    '/CN=assay-test-token-issuer',
   ]);
   const certPem = await readFile(certFile, 'utf8');
   const x5c = certPem.replace(/-----(BEGIN|END) CERTIFICATE-----|\s/g, '');
@@ -80,7 +93,9 @@ export async function startTokenRegistry(opts: TokenRegistryOptions): Promise<To
         const name = decoded.slice(0, colon);
         if (colon === -1 || opts.users[name] !== decoded.slice(colon + 1)) {
           requests.push({ method: req.method ?? '', service: url.searchParams.get('service'), scopes, user: undefined });
-          res.writeHead(401, { 'content-type': 'application/json' }).end(JSON.stringify({ errors: [{ code: 'UNAUTHORIZED', message: 'bad credentials' }] }));
+          res
+            .writeHead(401, { 'content-type': 'application/json' })
+            .end(JSON.stringify({ errors: [{ code: 'UNAUTHORIZED', message: 'bad credentials' }] }));
           return;
         }
         user = name;
@@ -107,7 +122,9 @@ export async function startTokenRegistry(opts: TokenRegistryOptions): Promise<To
         .setExpirationTime(now + expiresIn)
         .setJti(randomUUID())
         .sign(key);
-      const body = opts.accessTokenField ? { access_token: jwt, expires_in: expiresIn } : { token: jwt, expires_in: expiresIn, issued_at: new Date(now * 1000).toISOString() };
+      const body = opts.accessTokenField
+        ? { access_token: jwt, expires_in: expiresIn }
+        : { token: jwt, expires_in: expiresIn, issued_at: new Date(now * 1000).toISOString() };
       res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(body));
     })().catch((err: unknown) => res.writeHead(500).end(String(err)));
   });

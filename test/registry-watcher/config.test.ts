@@ -10,14 +10,7 @@ import { ConfigError } from '@assay/config';
 import { createService } from '@assay/service-kit';
 import { decodeBucketKey, encodeBucketKey } from '@assay/proto';
 import { parseRegistries } from '@assay/registry-client';
-import {
-  discoveryEventId,
-  indexEventId,
-  registryWatcherService,
-  tagKey,
-  triageDistribution,
-  WorkQueue,
-} from '@assay/registry-watcher';
+import { discoveryEventId, indexEventId, registryWatcherService, tagKey, triageDistribution, WorkQueue } from '@assay/registry-watcher';
 
 function configError(env: Record<string, string>): string {
   try {
@@ -37,7 +30,10 @@ describe('configuration', () => {
   });
 
   test('a bad field is named in one line, without echoing the list (it holds credentials)', () => {
-    const list = (r: object) => JSON.stringify([{ name: 'a', url: 'http://127.0.0.1:5000', insecure: true, credentials: { username: 'u', password: 'hunter2' }, ...r }]);
+    const list = (r: object) =>
+      JSON.stringify([
+        { name: 'a', url: 'http://127.0.0.1:5000', insecure: true, credentials: { username: 'u', password: 'hunter2' }, ...r },
+      ]);
     const cases: Array<[object, RegExp]> = [
       [{ pollIntervalSeconds: 'soon' }, /\[0\]\.pollIntervalSeconds is invalid/],
       [{ pollIntervalSeconds: -1 }, /\[0\]\.pollIntervalSeconds is invalid/],
@@ -48,7 +44,10 @@ describe('configuration', () => {
       [{ concurrency: 0 }, /\[0\]\.concurrency is invalid/],
       [{ colour: 'blue' }, /\[0\] has unknown field\(s\) colour/],
       [{ credentials: { username: 'u' } }, /\[0\]\.credentials needs exactly one of password and passwordFile/],
-      [{ credentials: { username: 'u', passwordFile: '/nonexistent/pw' } }, /\[0\]\.credentials\.passwordFile "\/nonexistent\/pw" cannot be read \(no such file\)/],
+      [
+        { credentials: { username: 'u', passwordFile: '/nonexistent/pw' } },
+        /\[0\]\.credentials\.passwordFile "\/nonexistent\/pw" cannot be read \(no such file\)/,
+      ],
     ];
     for (const [patch, re] of cases) {
       const msg = configError({ WATCHER_REGISTRIES: list(patch) });
@@ -59,14 +58,22 @@ describe('configuration', () => {
     assert.match(configError({ WATCHER_REGISTRIES: '[{' }), /WATCHER_REGISTRIES=<redacted> is not valid JSON or YAML/);
     assert.match(configError({ WATCHER_REGISTRIES: '{"name": "a"}' }), /is not a list of registries/);
     assert.match(
-      configError({ WATCHER_REGISTRIES: JSON.stringify([{ name: 'a', url: 'r.example' }, { name: 'a', url: 'q.example' }]) }),
+      configError({
+        WATCHER_REGISTRIES: JSON.stringify([
+          { name: 'a', url: 'r.example' },
+          { name: 'a', url: 'q.example' },
+        ]),
+      }),
       /\[1\]\.name "a" is used twice/,
     );
   });
 
   test('YAML list in ASSAY_CONFIG_FILE; docker config credentials; defaults', () => {
     const dir = mkdtempSync(join(tmpdir(), 'watcher-config-'));
-    writeFileSync(join(dir, 'docker.json'), JSON.stringify({ auths: { 'reg.example:5000': { auth: Buffer.from('bob:pw:with:colons').toString('base64') } } }));
+    writeFileSync(
+      join(dir, 'docker.json'),
+      JSON.stringify({ auths: { 'reg.example:5000': { auth: Buffer.from('bob:pw:with:colons').toString('base64') } } }),
+    );
     writeFileSync(
       join(dir, 'assay.yaml'),
       `WATCHER_REGISTRIES:\n  - name: main\n    url: reg.example:5000\n    credentials: {dockerConfigFile: ${join(dir, 'docker.json')}}\n    pollIntervalSeconds: 60\n`,

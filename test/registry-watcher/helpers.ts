@@ -107,7 +107,12 @@ export async function metricValue(svc: Watcher, name: string, labels: Record<str
 
 export function smallImage(marker: string, platform?: Platform): Promise<BuiltImage> {
   return buildImage({
-    layers: [[{ path: 'etc', type: 'dir' }, { path: 'etc/marker', content: `${marker}\n` }]],
+    layers: [
+      [
+        { path: 'etc', type: 'dir' },
+        { path: 'etc/marker', content: `${marker}\n` },
+      ],
+    ],
     config: { Labels: { marker } },
     ...(platform ? { platform } : {}),
   });

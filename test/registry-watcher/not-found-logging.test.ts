@@ -64,7 +64,9 @@ describe('registry-watcher: a 404 from the registry is not an error', () => {
     const res = await fetch(`${watcher.address}/registry/events/${registryName}`, {
       method: 'POST',
       headers: { 'content-type': 'application/vnd.docker.distribution.events.v1+json', authorization: `Bearer ${TOKEN}` },
-      body: JSON.stringify({ events: [{ id: `ev-${digest.slice(7, 19)}`, action: 'push', target: { mediaType: MANIFEST, repository, digest, tag: 'v1' } }] }),
+      body: JSON.stringify({
+        events: [{ id: `ev-${digest.slice(7, 19)}`, action: 'push', target: { mediaType: MANIFEST, repository, digest, tag: 'v1' } }],
+      }),
     });
     assert.equal(res.status, 200);
   };
@@ -72,12 +74,18 @@ describe('registry-watcher: a 404 from the registry is not an error', () => {
   test('a pushed manifest deleted before it is read: info lines, no warning or error, no error metric', async () => {
     const digest = `sha256:${'4'.repeat(64)}`;
     await notifyPush('local', 'app/gone', digest);
-    const done = await waitFor('the give-up line', () => lines.find((l) => l.digest === digest && /nothing to discover/.test(l.msg)), { timeoutMs: 20_000 });
+    const done = await waitFor('the give-up line', () => lines.find((l) => l.digest === digest && /nothing to discover/.test(l.msg)), {
+      timeoutMs: 20_000,
+    });
     assert.equal(done.level, 'info');
     assert.equal(done.msg, 'discover: the manifest is not in the registry (deleted since it was pushed); nothing to discover');
     const about = lines.filter((l) => l.digest === digest);
     assert.equal(about.filter((l) => /asking again/.test(l.msg)).length, 2, 'asked again before giving up (3 attempts)');
-    assert.deepEqual(about.filter((l) => l.level !== 'info'), [], 'no warning or error about it');
+    assert.deepEqual(
+      about.filter((l) => l.level !== 'info'),
+      [],
+      'no warning or error about it',
+    );
     assert.equal(await metricValue(watcher, 'assay_watcher_errors_total', { registry: 'local' }), 0);
   });
 
@@ -91,14 +99,19 @@ describe('registry-watcher: a 404 from the registry is not an error', () => {
     // Polls at start (nothing pushed at all) and now: none failed.
     assert.equal(status.consecutiveFailures, 0);
     assert.equal(status.lastError, null);
-    assert.deepEqual(lines.filter((l) => l.registry === 'polled' && (l.level === 'warn' || l.level === 'error')), []);
+    assert.deepEqual(
+      lines.filter((l) => l.registry === 'polled' && (l.level === 'warn' || l.level === 'error')),
+      [],
+    );
     assert.equal(await metricValue(watcher, 'assay_watcher_errors_total', { registry: 'polled' }), 0);
   });
 
   test('a registry that cannot be reached is still a warning, then an error', async () => {
     const digest = `sha256:${'5'.repeat(64)}`;
     await notifyPush('down', 'app/x', digest);
-    const done = await waitFor('the give-up line', () => lines.find((l) => l.digest === digest && /failed for good/.test(l.msg)), { timeoutMs: 20_000 });
+    const done = await waitFor('the give-up line', () => lines.find((l) => l.digest === digest && /failed for good/.test(l.msg)), {
+      timeoutMs: 20_000,
+    });
     assert.equal(done.level, 'error');
     assert.ok(lines.some((l) => l.digest === digest && l.level === 'warn' && /failed; retrying/.test(l.msg)));
     assert.ok((await metricValue(watcher, 'assay_watcher_errors_total', { registry: 'down' })) > 0);

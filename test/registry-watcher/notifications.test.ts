@@ -71,7 +71,9 @@ describe('registry-watcher: Distribution notifications', () => {
   /** Waits until the watcher has queued `n` more manifest pushes than `before` and handled them. */
   async function pushesHandled(before: number, n = 1): Promise<void> {
     await waitFor('push notification received', async () =>
-      (await metricValue(watcher, 'assay_watcher_notification_events_total', { action: 'push', outcome: 'queued' })) >= before + n ? true : undefined,
+      (await metricValue(watcher, 'assay_watcher_notification_events_total', { action: 'push', outcome: 'queued' })) >= before + n
+        ? true
+        : undefined,
     );
     await watcher.api!.idle();
   }
@@ -141,8 +143,20 @@ describe('registry-watcher: Distribution notifications', () => {
         platform: m.platform && { os: m.platform.os, architecture: m.platform.architecture, variant: m.platform.variant },
       })),
       [
-        { registry: registry.host, repository: 'team/multi', digest: amd.digest, mediaType: MediaTypes.ociManifest, platform: { os: 'linux', architecture: 'amd64', variant: '' } },
-        { registry: registry.host, repository: 'team/multi', digest: arm.digest, mediaType: MediaTypes.ociManifest, platform: { os: 'linux', architecture: 'arm64', variant: 'v8' } },
+        {
+          registry: registry.host,
+          repository: 'team/multi',
+          digest: amd.digest,
+          mediaType: MediaTypes.ociManifest,
+          platform: { os: 'linux', architecture: 'amd64', variant: '' },
+        },
+        {
+          registry: registry.host,
+          repository: 'team/multi',
+          digest: arm.digest,
+          mediaType: MediaTypes.ociManifest,
+          platform: { os: 'linux', architecture: 'arm64', variant: 'v8' },
+        },
       ],
     );
   });
@@ -203,7 +217,9 @@ describe('registry-watcher: Distribution notifications', () => {
     await pushImage(registry.host, 'team/doomed', 'v1-copy', image);
     await pushesHandled(before, 2);
     assert.equal(await tagDigest(tags, registry.host, 'team/doomed', 'v1'), image.digest);
-    await waitFor('mirror has both tags', () => (watcher.api!.discovery.knownTags(watcher.api!.registry('local')!, 'team/doomed').size === 2 ? true : undefined));
+    await waitFor('mirror has both tags', () =>
+      watcher.api!.discovery.knownTags(watcher.api!.registry('local')!, 'team/doomed').size === 2 ? true : undefined,
+    );
     const deletesBefore = await metricValue(watcher, 'assay_watcher_deletes_total', { registry: 'local' });
 
     const res = await httpRequest('DELETE', `${registry.url}/v2/team/doomed/manifests/${image.digest}`);
@@ -262,7 +278,10 @@ describe('registry-watcher: Distribution notifications', () => {
         assert.equal(res.status, 400, body);
         assert.equal(((await res.json()) as { error: string }).error, 'bad request');
       }
-      assert.equal((await post('/harbor/events', JSON.stringify({ type: 'PUSH_ARTIFACT' }), { 'content-type': 'application/json' })).status, 400);
+      assert.equal(
+        (await post('/harbor/events', JSON.stringify({ type: 'PUSH_ARTIFACT' }), { 'content-type': 'application/json' })).status,
+        400,
+      );
       assert.equal((await post('/registry/events', 'x', { 'content-type': 'text/html' })).status, 415);
       assert.ok((await metricValue(watcher, 'assay_watcher_notification_requests_total', { status: '400' })) >= 6);
     });

@@ -46,7 +46,11 @@ describe('registry-watcher: polling', () => {
     const a = await connectAdmin(nats.url);
     admin = a.bus;
     // The stream must exist before the event collector binds to it (the watchers provision it too).
-    await provisionTopology(await admin.jetstreamManager(), { streams: [Streams.images], consumers: [], buckets: [Buckets.tags, Buckets.watcherSeen] });
+    await provisionTopology(await admin.jetstreamManager(), {
+      streams: [Streams.images],
+      consumers: [],
+      buckets: [Buckets.tags, Buckets.watcherSeen],
+    });
     events = await DiscoveredEvents.start(admin);
   });
   after(async () => {
@@ -71,7 +75,9 @@ describe('registry-watcher: polling', () => {
       await pushImage(registry.host, 'poll/app', 'v2', app);
       await pushImage(registry.host, 'poll/skip-me', 'v1', skip);
       await pushImage(registry.host, 'elsewhere/x', 'v1', other);
-      const config = [{ name: 'polled', url: registry.url, pollIntervalSeconds: 1, include: ['poll/**'], exclude: ['**/skip-*'], concurrency: 2 }];
+      const config = [
+        { name: 'polled', url: registry.url, pollIntervalSeconds: 1, include: ['poll/**'], exclude: ['**/skip-*'], concurrency: 2 },
+      ];
 
       watcher = await startWatcher(nats.url, config);
       const [e] = await events.waitCount('poll/app', 1);
@@ -195,7 +201,12 @@ describe('registry-watcher: polling', () => {
       const images = await Promise.all([1, 2, 3].map((i) => smallImage(`replica-${i}`)));
       for (const [i, img] of images.entries()) await pushImage(registry.host, 'replicas/app', `v${i}`, img);
       const config = [{ name: 'shared', url: registry.url, pollIntervalSeconds: 1 }];
-      replicas.push(...(await Promise.all([startWatcher(nats.url, config, { SERVICE_INSTANCE: 'w-a' }), startWatcher(nats.url, config, { SERVICE_INSTANCE: 'w-b' })])));
+      replicas.push(
+        ...(await Promise.all([
+          startWatcher(nats.url, config, { SERVICE_INSTANCE: 'w-a' }),
+          startWatcher(nats.url, config, { SERVICE_INSTANCE: 'w-b' }),
+        ])),
+      );
       await events.waitCount('replicas/app', 3);
       await Promise.all(replicas.map((w) => polls(w, 'shared', 2)));
       assert.equal(events.for('replicas/app').length, 3);

@@ -30,11 +30,15 @@ describe('registry-watcher: a full notification queue', () => {
     });
     await new Promise<void>((r) => hanging.listen(0, '127.0.0.1', r));
     const port = await freePort();
-    watcher = await startWatcher(nats.url, [{ name: 'stuck', url: `http://127.0.0.1:${(hanging.address() as { port: number }).port}`, trustNotifications: true }], {
-      HTTP_PORT: String(port),
-      WATCHER_QUEUE_SIZE: '2',
-      WATCHER_WORKERS: '1',
-    });
+    watcher = await startWatcher(
+      nats.url,
+      [{ name: 'stuck', url: `http://127.0.0.1:${(hanging.address() as { port: number }).port}`, trustNotifications: true }],
+      {
+        HTTP_PORT: String(port),
+        WATCHER_QUEUE_SIZE: '2',
+        WATCHER_WORKERS: '1',
+      },
+    );
     url = `http://127.0.0.1:${port}`;
   });
   after(async () => {

@@ -35,7 +35,10 @@ const spec = defineConfig(
     API_TOKEN: secret().optional(),
     SIGNING_KEY_PATH: str('a file path').optional(),
     RATIO: z.coerce.number().min(0).max(1).default(0.5).describe('A plain zod schema'),
-    CUSTOM_SECRET: z.string().regex(/^s-/, { error: (i) => `bad value ${String(i.input)}` }).optional(),
+    CUSTOM_SECRET: z
+      .string()
+      .regex(/^s-/, { error: (i) => `bad value ${String(i.input)}` })
+      .optional(),
   },
   { checks: [(c) => commonChecks(c)] },
 );
@@ -177,7 +180,10 @@ describe('config: file and environment', () => {
     const file = join(dir.path, 'bad.yaml');
     await writeFile(file, 'HTTP_PORT: 70000\n');
     const err = loadError({ ASSAY_CONFIG_FILE: file });
-    assert.equal(err.message, `invalid configuration: HTTP_PORT="70000" (from ${file}) is not a port number (1-65535, or 0 for any free port)`);
+    assert.equal(
+      err.message,
+      `invalid configuration: HTTP_PORT="70000" (from ${file}) is not a port number (1-65535, or 0 for any free port)`,
+    );
   });
 
   it('a missing file is one line naming ASSAY_CONFIG_FILE', () => {
@@ -189,10 +195,16 @@ describe('config: file and environment', () => {
   it('an unparsable file is one line naming ASSAY_CONFIG_FILE and the format', async () => {
     const yamlFile = join(dir.path, 'broken.yaml');
     await writeFile(yamlFile, 'HTTP_PORT: [1, 2\nWORKERS: 3\n');
-    assert.match(loadError({ ASSAY_CONFIG_FILE: yamlFile }).message, /^invalid configuration: ASSAY_CONFIG_FILE=".*broken\.yaml" is not valid YAML \(.+\)$/);
+    assert.match(
+      loadError({ ASSAY_CONFIG_FILE: yamlFile }).message,
+      /^invalid configuration: ASSAY_CONFIG_FILE=".*broken\.yaml" is not valid YAML \(.+\)$/,
+    );
     const jsonFile = join(dir.path, 'broken.json');
     await writeFile(jsonFile, '{"HTTP_PORT": ');
-    assert.match(loadError({ ASSAY_CONFIG_FILE: jsonFile }).message, /^invalid configuration: ASSAY_CONFIG_FILE=".*broken\.json" is not valid JSON \(.+\)$/);
+    assert.match(
+      loadError({ ASSAY_CONFIG_FILE: jsonFile }).message,
+      /^invalid configuration: ASSAY_CONFIG_FILE=".*broken\.json" is not valid JSON \(.+\)$/,
+    );
     const listFile = join(dir.path, 'list.yaml');
     await writeFile(listFile, '- a\n- b\n');
     assert.match(loadError({ ASSAY_CONFIG_FILE: listFile }).message, /is not a mapping of variable names to values/);
@@ -203,7 +215,11 @@ describe('config: one-line errors naming the variable', () => {
   const cases: Array<[string, Record<string, string>, string]> = [
     ['port', { HTTP_PORT: 'abc' }, 'HTTP_PORT="abc" is not a port number (1-65535, or 0 for any free port)'],
     ['port range', { HTTP_PORT: '65536' }, 'HTTP_PORT="65536" is not a port number (1-65535, or 0 for any free port)'],
-    ['NATS URL', { NATS_URL: 'not-a-url' }, 'NATS_URL="not-a-url" is not a NATS URL (nats://host:port, or tls://…; comma-separated for a cluster)'],
+    [
+      'NATS URL',
+      { NATS_URL: 'not-a-url' },
+      'NATS_URL="not-a-url" is not a NATS URL (nats://host:port, or tls://…; comma-separated for a cluster)',
+    ],
     ['NATS URL scheme', { NATS_URL: 'http://x:4222' }, 'NATS_URL="http://x:4222" is not a NATS URL'],
     ['integer range', { NATS_REPLICAS: '0' }, 'NATS_REPLICAS="0" is not an integer (1-5)'],
     ['integer form', { WORKERS: '2.5' }, 'WORKERS="2.5" is not an integer (1-64)'],
@@ -250,9 +266,23 @@ describe('config: one-line errors naming the variable', () => {
 
 describe('config: secrets are never shown', () => {
   it('redacts values of variables named like secrets', () => {
-    const s = defineConfig({ NATS_PASSWORD: z.string().min(20), DB_SECRET: port(), MY_TOKEN: int(), NATS_NKEY_SEED: z.string().startsWith('SU'), TLS_KEY: natsServers() });
+    const s = defineConfig({
+      NATS_PASSWORD: z.string().min(20),
+      DB_SECRET: port(),
+      MY_TOKEN: int(),
+      NATS_NKEY_SEED: z.string().startsWith('SU'),
+      TLS_KEY: natsServers(),
+    });
     try {
-      s.load({ env: { NATS_PASSWORD: 'hunter2-short', DB_SECRET: 'topsecret', MY_TOKEN: 'tok-123', NATS_NKEY_SEED: 'SXABCDEF', TLS_KEY: 'keymaterial' } });
+      s.load({
+        env: {
+          NATS_PASSWORD: 'hunter2-short',
+          DB_SECRET: 'topsecret',
+          MY_TOKEN: 'tok-123',
+          NATS_NKEY_SEED: 'SXABCDEF',
+          TLS_KEY: 'keymaterial',
+        },
+      });
       assert.fail('expected an error');
     } catch (err) {
       assert.ok(err instanceof ConfigError);

@@ -127,7 +127,15 @@ describe('service-kit: lifecycle in process', () => {
     assert.deepEqual(stopHooks, ['second', 'first'], 'stop hooks run in reverse order');
     await assert.rejects(fetch(`${address}/healthz`), 'health server closed');
     const msgs = logs.lines.map((l) => l.msg);
-    for (const m of ['starting', 'health server listening', 'topology provisioned', 'service started', 'stopping', 'bus drained', 'stopped']) {
+    for (const m of [
+      'starting',
+      'health server listening',
+      'topology provisioned',
+      'service started',
+      'stopping',
+      'bus drained',
+      'stopped',
+    ]) {
       assert.ok(msgs.includes(m), `log line "${m}" missing: ${JSON.stringify(msgs)}`);
     }
     assert.ok(logs.lines.every((l) => l.service === 'kit-test' && l.instance === 'kit-1'));
@@ -176,7 +184,10 @@ describe('service-kit: failures', () => {
     const nats = await configuredNats(); // never started
     try {
       const logs = logSink();
-      const svc = createService({ name: 'waiting', httpPort: 0 }, { env: { NATS_URL: nats.url, HTTP_PORT: '0' }, logDestination: logs.destination });
+      const svc = createService(
+        { name: 'waiting', httpPort: 0 },
+        { env: { NATS_URL: nats.url, HTTP_PORT: '0' }, logDestination: logs.destination },
+      );
       const starting = svc.start();
       await waitFor('connect attempt', () => (logs.lines.some((l) => l.msg === 'connecting to NATS failed; retrying') ? true : undefined));
       await svc.stop();

@@ -52,7 +52,10 @@ describe('telemetry: logger', () => {
   it('redacts secret-looking fields at any of the first levels', () => {
     const { lines, stream } = capture();
     const log = createLogger({ service: 'audit', destination: stream });
-    log.info({ password: 'p1', nats: { token: 't1', user: 'audit' }, req: { headers: { authorization: 'Bearer x1' } }, NATS_PASSWORD: 'p2' }, 'connect');
+    log.info(
+      { password: 'p1', nats: { token: 't1', user: 'audit' }, req: { headers: { authorization: 'Bearer x1' } }, NATS_PASSWORD: 'p2' },
+      'connect',
+    );
     const text = JSON.stringify(lines[0]);
     for (const s of ['p1', 't1', 'Bearer x1', 'p2']) assert.ok(!text.includes(`"${s}"`), `leaked ${s}: ${text}`);
     assert.equal((lines[0]!.nats as Record<string, unknown>).user, 'audit');
@@ -64,7 +67,10 @@ describe('telemetry: logger', () => {
     const log = createLogger({ service: 'x', level: 'warn', destination: stream });
     log.info('dropped');
     log.warn('kept');
-    assert.deepEqual(lines.map((l) => l.msg), ['kept']);
+    assert.deepEqual(
+      lines.map((l) => l.msg),
+      ['kept'],
+    );
   });
 });
 

@@ -34,7 +34,11 @@ describe('scanner: acceptance with the real analyzers', () => {
     [nats, registry] = await Promise.all([startNatsServer(), startRegistry()]);
     admin = await connectAdmin(nats.url);
     completed = await CompletedEvents.start(admin);
-    scanner = await startScanner(nats.url, { SCANNER_REGISTRIES: JSON.stringify([{ name: 'local', url: registry.url, insecure: true }]) }, defaultAnalyzerRegistry);
+    scanner = await startScanner(
+      nats.url,
+      { SCANNER_REGISTRIES: JSON.stringify([{ name: 'local', url: registry.url, insecure: true }]) },
+      defaultAnalyzerRegistry,
+    );
   });
   after(async () => {
     completed?.stop();
@@ -56,7 +60,9 @@ describe('scanner: acceptance with the real analyzers', () => {
     const tmp = await makeTempDir('dpkg-admindir');
     try {
       await run('tar', ['-xf', await debianRootfsTar(), '-C', tmp.path, './var/lib/dpkg']);
-      const { stdout } = await run('dpkg-query', ['-W', '-f=${Package}\\t${Version}\\n', `--admindir=${join(tmp.path, 'var/lib/dpkg')}`], { maxBuffer: 16 * 1024 * 1024 });
+      const { stdout } = await run('dpkg-query', ['-W', '-f=${Package}\\t${Version}\\n', `--admindir=${join(tmp.path, 'var/lib/dpkg')}`], {
+        maxBuffer: 16 * 1024 * 1024,
+      });
       const expected = stdout.split('\n').filter(Boolean).sort();
       assert.ok(expected.length > 50, `dpkg-query listed ${expected.length} packages`);
       const got = report.packages
@@ -80,8 +86,12 @@ describe('scanner: acceptance with the real analyzers', () => {
       const app = join(tmp.path, 'app');
       await mkdir(app, { recursive: true });
       await writeFile(join(app, 'package.json'), JSON.stringify({ name: 'scan-me', version: '1.0.0', private: true }));
-      await run('npm', ['install', '--no-audit', '--no-fund', '--prefix', app, 'ms@2.1.3', 'debug@4.3.4', 'semver@7.6.0'], { maxBuffer: 16 * 1024 * 1024 });
-      const ls = JSON.parse((await run('npm', ['ls', '--all', '--json', '--prefix', app], { maxBuffer: 16 * 1024 * 1024 })).stdout) as { dependencies?: Record<string, LsNode> };
+      await run('npm', ['install', '--no-audit', '--no-fund', '--prefix', app, 'ms@2.1.3', 'debug@4.3.4', 'semver@7.6.0'], {
+        maxBuffer: 16 * 1024 * 1024,
+      });
+      const ls = JSON.parse((await run('npm', ['ls', '--all', '--json', '--prefix', app], { maxBuffer: 16 * 1024 * 1024 })).stdout) as {
+        dependencies?: Record<string, LsNode>;
+      };
       const expected = new Set<string>();
       const visit = (deps: Record<string, LsNode> | undefined) => {
         for (const [name, node] of Object.entries(deps ?? {})) {

@@ -27,7 +27,9 @@ describe('scanner: configuration', () => {
   });
 
   test('sizes take units; limits follow the configuration', () => {
-    const c = createService(scannerService, { env: { SCAN_MAX_LAYER_INFLATED: '512MiB', SCAN_MAX_FILE_SIZE: '1GB', SCAN_MAX_LAYER_ENTRIES: '5000' } }).config;
+    const c = createService(scannerService, {
+      env: { SCAN_MAX_LAYER_INFLATED: '512MiB', SCAN_MAX_FILE_SIZE: '1GB', SCAN_MAX_LAYER_ENTRIES: '5000' },
+    }).config;
     const l = limitsFrom(c);
     assert.equal(l.maxInflatedBytes, 512 * 1024 * 1024);
     assert.equal(l.maxFileSize, 1e9);
@@ -37,7 +39,9 @@ describe('scanner: configuration', () => {
   test('bad values are named in one line', () => {
     assert.match(configError({ SCAN_CONCURRENCY: '0' }), /SCAN_CONCURRENCY/);
     assert.match(configError({ SCAN_MAX_LAYER_INFLATED: 'lots' }), /SCAN_MAX_LAYER_INFLATED.*size in bytes/);
-    const msg = configError({ SCANNER_REGISTRIES: JSON.stringify([{ name: 'r', url: 'http://10.0.0.1:5000', credentials: { username: 'u', password: 'hunter2' } }]) });
+    const msg = configError({
+      SCANNER_REGISTRIES: JSON.stringify([{ name: 'r', url: 'http://10.0.0.1:5000', credentials: { username: 'u', password: 'hunter2' } }]),
+    });
     assert.match(msg, /SCANNER_REGISTRIES.*plain HTTP: set insecure: true/);
     assert.ok(!msg.includes('hunter2'));
   });

@@ -77,14 +77,20 @@ describe('scan engine: stages', () => {
     const checksKey = (v: Record<string, number>) => Object.keys(v).find((k) => k.startsWith('scanner-checks:'));
     assert.ok(checksKey(checkA));
     assert.notEqual(checksKey(checkA), checksKey(checkB), 'other checks are another analysis');
-    assert.deepEqual(Object.keys(checkA), [...Object.keys(checkA)].sort((a, b) => a.localeCompare(b)), 'sorted');
+    assert.deepEqual(
+      Object.keys(checkA),
+      [...Object.keys(checkA)].sort((a, b) => a.localeCompare(b)),
+      'sorted',
+    );
   });
 
   test('layer cache versions: clamd database, check paths and the OS below each change the key', () => {
     const analyzers = testAnalyzers();
     const none = layerCacheVersions(analyzers, { checkPaths: new Map() });
     assert.deepEqual(Object.keys(none.forLayer(undefined)).sort(), Object.keys(reportVersions(analyzers, { malware: false })).sort());
-    const clamd = layerCacheVersions(analyzers, { clamdVersion: 'ClamAV 1.4.6/27000/Mon Jan 1 2026', checkPaths: new Map() }).forLayer(undefined);
+    const clamd = layerCacheVersions(analyzers, { clamdVersion: 'ClamAV 1.4.6/27000/Mon Jan 1 2026', checkPaths: new Map() }).forLayer(
+      undefined,
+    );
     assert.ok(Object.keys(clamd).some((k) => k.startsWith('clamd:')));
     const paths = layerCacheVersions(analyzers, { checkPaths: new Map([['etc/passwd', 1024]]) }).forLayer(undefined);
     const otherPaths = layerCacheVersions(analyzers, { checkPaths: new Map([['etc/shadow', 0]]) }).forLayer(undefined);

@@ -25,7 +25,12 @@ export { waitFor };
 
 export type ScannerHandle = ServiceHandle<any, Scanner>;
 
-const lines = (b: Buffer) => b.toString('utf8').split('\n').map((l) => l.trim()).filter(Boolean);
+const lines = (b: Buffer) =>
+  b
+    .toString('utf8')
+    .split('\n')
+    .map((l) => l.trim())
+    .filter(Boolean);
 
 /**
  * Test analyzers:
@@ -42,7 +47,9 @@ export function testAnalyzers(): AnalyzerRegistry {
     version: 1,
     required: (p) => p === 'etc/os-release',
     analyze(f) {
-      const kv = Object.fromEntries(lines(f.content).map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1).replace(/^"|"$/g, '')]));
+      const kv = Object.fromEntries(
+        lines(f.content).map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1).replace(/^"|"$/g, '')]),
+      );
       return kv.ID ? { os: { family: kv.ID, name: kv.VERSION_ID ?? '' } } : undefined;
     },
   };
@@ -92,7 +99,11 @@ export function testAnalyzers(): AnalyzerRegistry {
 }
 
 /** Starts the scanner in-process; resolves once it reports ready. */
-export async function startScanner(natsUrl: string, env: Record<string, string> = {}, analyzers: () => AnalyzerRegistry = testAnalyzers): Promise<ScannerHandle> {
+export async function startScanner(
+  natsUrl: string,
+  env: Record<string, string> = {},
+  analyzers: () => AnalyzerRegistry = testAnalyzers,
+): Promise<ScannerHandle> {
   const svc = createService(scannerServiceWith({ analyzers }), {
     env: {
       NATS_URL: natsUrl,
@@ -135,7 +146,10 @@ export class CompletedEvents {
   }
 
   async wait(digest: string, n = 1, timeoutMs = 60_000): Promise<ScanCompleted[]> {
-    return waitFor(`${n} ScanCompleted for ${digest}`, () => (this.for(digest).length >= n ? this.for(digest) : undefined), { timeoutMs, intervalMs: 50 });
+    return waitFor(`${n} ScanCompleted for ${digest}`, () => (this.for(digest).length >= n ? this.for(digest) : undefined), {
+      timeoutMs,
+      intervalMs: 50,
+    });
   }
 
   stop(): void {
@@ -163,7 +177,10 @@ export class IndexEvents {
   }
 
   async wait(indexDigest: string, n = 1, timeoutMs = 60_000): Promise<ImageDiscovered[]> {
-    return waitFor(`${n} index events for ${indexDigest}`, () => (this.for(indexDigest).length >= n ? this.for(indexDigest) : undefined), { timeoutMs, intervalMs: 50 });
+    return waitFor(`${n} index events for ${indexDigest}`, () => (this.for(indexDigest).length >= n ? this.for(indexDigest) : undefined), {
+      timeoutMs,
+      intervalMs: 50,
+    });
   }
 
   stop(): void {
@@ -187,7 +204,13 @@ export async function publishDiscovered(bus: BusConnection, img: ImageAt): Promi
     Topics.imageDiscovered,
     create(ImageDiscoveredSchema, {
       meta,
-      image: create(ImageRefSchema, { registry: img.registry, repository: img.repository, digest: img.digest, tag: img.tag ?? '', mediaType: img.mediaType ?? '' }),
+      image: create(ImageRefSchema, {
+        registry: img.registry,
+        repository: img.repository,
+        digest: img.digest,
+        tag: img.tag ?? '',
+        mediaType: img.mediaType ?? '',
+      }),
       source: DiscoverySource.MANUAL,
     }),
   );

@@ -64,7 +64,9 @@ describe('scanner: issue 7 acceptance on a Debian image', () => {
           { id: 'non-root', kind: 'nonRootUser' },
           { id: 'no-curl', kind: 'packageAbsent', name: 'curl' },
         ]),
-        SCANNER_BASE_IMAGES: JSON.stringify([{ name: 'docker.io/library/debian:bookworm', digest: `sha256:${'d'.repeat(64)}`, diffIds: [debian.diffId] }]),
+        SCANNER_BASE_IMAGES: JSON.stringify([
+          { name: 'docker.io/library/debian:bookworm', digest: `sha256:${'d'.repeat(64)}`, diffIds: [debian.diffId] },
+        ]),
       },
       defaultAnalyzerRegistry,
     );
@@ -80,7 +82,9 @@ describe('scanner: issue 7 acceptance on a Debian image', () => {
     const report = await scanner.api!.store.reports.get(image.digest);
     assert.ok(report);
 
-    assert.deepEqual(report.malware, [{ name: EICAR_DETECTION, path: 'usr/local/share/samples/eicar.com', layerDigest: image.layers[1]!.digest }]);
+    assert.deepEqual(report.malware, [
+      { name: EICAR_DETECTION, path: 'usr/local/share/samples/eicar.com', layerDigest: image.layers[1]!.digest },
+    ]);
     assert.equal(ev.summary?.malwareFindings, 1);
     assert.match(String(report['malwareDb']), /^ClamAV /);
 
@@ -95,7 +99,10 @@ describe('scanner: issue 7 acceptance on a Debian image', () => {
     assert.equal(report.baseImage, 'docker.io/library/debian:bookworm');
     assert.equal((report['baseImageMatch'] as { source?: string }).source, 'layers');
 
-    const sarif = (await (await fetch(`${scanner.address}/reports/${image.digest}/sarif`)).json()) as { version: string; runs: { results: { ruleId: string }[] }[] };
+    const sarif = (await (await fetch(`${scanner.address}/reports/${image.digest}/sarif`)).json()) as {
+      version: string;
+      runs: { results: { ruleId: string }[] }[];
+    };
     assert.equal(sarif.version, '2.1.0');
     assert.ok(sarif.runs[0]!.results.some((r) => r.ruleId === `malware/${EICAR_DETECTION}`));
 

@@ -62,16 +62,30 @@ describe('scanner: checks and base images configuration', () => {
     const y = createService(scannerService, { env: { SCANNER_CHECKS: '- id: x\n  kind: fileExists\n  path: /bin/sh\n' } }).config;
     assert.equal(y.SCANNER_CHECKS[0]?.kind, 'fileExists');
     assert.deepEqual(createService(scannerService, { env: {} }).config.SCANNER_CHECKS, []);
-    assert.match(configError({ SCANNER_CHECKS: JSON.stringify([{ id: 'x', kind: 'fileExists' }]) }), /SCANNER_CHECKS.*SCANNER_CHECKS\[0\]\.path/);
-    assert.match(configError({ SCANNER_CHECKS: JSON.stringify([{ id: 'x', kind: 'fileContentMatches', path: '/a', pattern: '(' }]) }), /SCANNER_CHECKS\[0\]\.pattern.*regular expression/);
+    assert.match(
+      configError({ SCANNER_CHECKS: JSON.stringify([{ id: 'x', kind: 'fileExists' }]) }),
+      /SCANNER_CHECKS.*SCANNER_CHECKS\[0\]\.path/,
+    );
+    assert.match(
+      configError({ SCANNER_CHECKS: JSON.stringify([{ id: 'x', kind: 'fileContentMatches', path: '/a', pattern: '(' }]) }),
+      /SCANNER_CHECKS\[0\]\.pattern.*regular expression/,
+    );
     assert.match(configError({ SCANNER_CHECKS: JSON.stringify([{ id: 'x', kind: 'runScript' }]) }), /SCANNER_CHECKS\[0\]\.kind/);
     assert.match(configError({ SCANNER_CHECKS: '{not: [valid' }), /SCANNER_CHECKS.*JSON or YAML/);
 
     const d = `sha256:${'a'.repeat(64)}`;
-    const b = createService(scannerService, { env: { SCANNER_BASE_IMAGES: JSON.stringify([{ name: 'debian:12', digest: d, diffIds: [d] }]) } }).config;
+    const b = createService(scannerService, {
+      env: { SCANNER_BASE_IMAGES: JSON.stringify([{ name: 'debian:12', digest: d, diffIds: [d] }]) },
+    }).config;
     assert.deepEqual(b.SCANNER_BASE_IMAGES, [{ name: 'debian:12', digest: d, diffIds: [d] }]);
-    assert.match(configError({ SCANNER_BASE_IMAGES: JSON.stringify([{ name: 'debian:12', digest: 'latest', diffIds: [d] }]) }), /SCANNER_BASE_IMAGES\[0\]\.digest/);
-    assert.match(configError({ SCANNER_BASE_IMAGES: JSON.stringify([{ name: 'debian:12', digest: d, diffIds: [] }]) }), /SCANNER_BASE_IMAGES\[0\]\.diffIds/);
+    assert.match(
+      configError({ SCANNER_BASE_IMAGES: JSON.stringify([{ name: 'debian:12', digest: 'latest', diffIds: [d] }]) }),
+      /SCANNER_BASE_IMAGES\[0\]\.digest/,
+    );
+    assert.match(
+      configError({ SCANNER_BASE_IMAGES: JSON.stringify([{ name: 'debian:12', digest: d, diffIds: [] }]) }),
+      /SCANNER_BASE_IMAGES\[0\]\.diffIds/,
+    );
   });
 });
 
@@ -100,7 +114,11 @@ describe('scanner: checks, base image, CycloneDX vulnerabilities', () => {
 
   async function withScanner(env: Record<string, string>, analyzers = defaultAnalyzerRegistry): Promise<ScannerHandle> {
     await scanner?.stop();
-    scanner = await startScanner(nats.url, { SCANNER_REGISTRIES: JSON.stringify([{ name: 'local', url: registry.url, insecure: true }]), ...env }, analyzers);
+    scanner = await startScanner(
+      nats.url,
+      { SCANNER_REGISTRIES: JSON.stringify([{ name: 'local', url: registry.url, insecure: true }]), ...env },
+      analyzers,
+    );
     return scanner;
   }
 
@@ -168,7 +186,10 @@ describe('scanner: checks, base image, CycloneDX vulnerabilities', () => {
     const hidden = await buildImage({
       layers: [
         [...baseLayer, { path: 'etc/app/', type: 'dir' }, { path: 'etc/app/app.conf', content: 'tls = on\n' }],
-        [{ path: 'etc/app/', type: 'dir' }, { path: 'etc/app/.wh..wh..opq', content: '' }],
+        [
+          { path: 'etc/app/', type: 'dir' },
+          { path: 'etc/app/.wh..wh..opq', content: '' },
+        ],
       ],
       config: { User: '10001' },
     });
@@ -186,17 +207,34 @@ describe('scanner: checks, base image, CycloneDX vulnerabilities', () => {
       ]),
     });
     const app = await buildImage({
-      layers: [{ built: base.layers[0]! }, [{ path: 'app/', type: 'dir' }, { path: 'app/main.js', content: 'x\n' }]],
+      layers: [
+        { built: base.layers[0]! },
+        [
+          { path: 'app/', type: 'dir' },
+          { path: 'app/main.js', content: 'x\n' },
+        ],
+      ],
       annotations: { 'org.opencontainers.image.base.name': 'assay.test/base:1', 'org.opencontainers.image.base.digest': base.digest },
     });
     await pushImage(registry.host, 'team/on-base', 'v1', app);
     const report = await scan('team/on-base', app);
     assert.equal(report.baseImage, 'assay.test/base:1');
-    assert.deepEqual(report['baseImageMatch'], { name: 'assay.test/base:1', digest: base.digest, matchedLayers: 1, source: 'layers', confirmed: true });
+    assert.deepEqual(report['baseImageMatch'], {
+      name: 'assay.test/base:1',
+      digest: base.digest,
+      matchedLayers: 1,
+      source: 'layers',
+      confirmed: true,
+    });
     assert.equal(report.summary?.baseImage, 'assay.test/base:1');
 
     const squashed = await buildImage({
-      layers: [[{ path: 'bin/', type: 'dir' }, { path: 'bin/tool', content: 'y\n' }]],
+      layers: [
+        [
+          { path: 'bin/', type: 'dir' },
+          { path: 'bin/tool', content: 'y\n' },
+        ],
+      ],
       annotations: { 'org.opencontainers.image.base.name': 'docker.io/library/alpine:3.20' },
     });
     await pushImage(registry.host, 'team/claimed', 'v1', squashed);
@@ -222,7 +260,12 @@ describe('scanner: checks, base image, CycloneDX vulnerabilities', () => {
           aliases: ['CVE-2021-23337'],
           summary: 'Command Injection in lodash',
           severity: [{ type: 'CVSS_V3', score: 'CVSS:3.1/AV:N/AC:L/PR:H/UI:N/S:U/C:H/I:H/A:H' }],
-          affected: [{ package: { ecosystem: 'npm', name: 'lodash' }, ranges: [{ type: 'SEMVER', events: [{ introduced: '0' }, { fixed: '4.17.21' }] }] }],
+          affected: [
+            {
+              package: { ecosystem: 'npm', name: 'lodash' },
+              ranges: [{ type: 'SEMVER', events: [{ introduced: '0' }, { fixed: '4.17.21' }] }],
+            },
+          ],
           references: [{ type: 'ADVISORY', url: 'https://nvd.nist.gov/vuln/detail/CVE-2021-23337' }],
         },
       ],
@@ -271,8 +314,14 @@ describe('scanner: checks, base image, CycloneDX vulnerabilities', () => {
     assert.equal(v.ratings?.[0]?.severity, 'high');
     assert.equal(v.ratings?.[0]?.score, 7.2);
     assert.equal(v.ratings?.[0]?.method, 'CVSSv31');
-    assert.ok(v.advisories?.some((a) => a.url === 'https://nvd.nist.gov/vuln/detail/CVE-2021-23337'), JSON.stringify(v.advisories));
-    assert.deepEqual(v.references?.map((r) => r.id), ['CVE-2021-23337']);
+    assert.ok(
+      v.advisories?.some((a) => a.url === 'https://nvd.nist.gov/vuln/detail/CVE-2021-23337'),
+      JSON.stringify(v.advisories),
+    );
+    assert.deepEqual(
+      v.references?.map((r) => r.id),
+      ['CVE-2021-23337'],
+    );
     assert.match(v.recommendation ?? '', /4\.17\.21/);
   });
 });

@@ -95,26 +95,50 @@ describe('scanner: layer pipeline', () => {
 
   test('an analyzer that throws costs a warning, not the layer', async () => {
     const a = await walk([{ path: 'boom', content: 'x' }, ...base]);
-    assert.ok(a.warnings.some((w) => w.includes('test-boom') && w.includes('kaboom')), a.warnings.join('\n'));
+    assert.ok(
+      a.warnings.some((w) => w.includes('test-boom') && w.includes('kaboom')),
+      a.warnings.join('\n'),
+    );
     assert.ok(a.packageSets.length > 0);
   });
 
   test('files larger than the limit are skipped with a warning', async () => {
-    const a = await walk([{ path: 'srv/big/app.lock', content: Buffer.alloc(4096, 0x61) }, ...base], { ...DEFAULT_LIMITS, maxFileSize: 2048 });
-    assert.ok(a.warnings.some((w) => w.includes('skipped srv/big/app.lock')), a.warnings.join('\n'));
+    const a = await walk([{ path: 'srv/big/app.lock', content: Buffer.alloc(4096, 0x61) }, ...base], {
+      ...DEFAULT_LIMITS,
+      maxFileSize: 2048,
+    });
+    assert.ok(
+      a.warnings.some((w) => w.includes('skipped srv/big/app.lock')),
+      a.warnings.join('\n'),
+    );
     assert.ok(!a.packageSets.some((s) => s.path === 'srv/big/app.lock'));
   });
 
   test('hardlinks within the layer are resolved for analyzers; links out of it are not', async () => {
     const a = await walk([...base, { path: 'srv/copy/app.lock', type: 'hardlink', linkname: 'srv/app/app.lock' }]);
-    assert.deepEqual(a.packageSets.find((s) => s.path === 'srv/copy/app.lock')?.packages.map((p) => p.name), ['left-pad', 'lodash']);
+    assert.deepEqual(
+      a.packageSets.find((s) => s.path === 'srv/copy/app.lock')?.packages.map((p) => p.name),
+      ['left-pad', 'lodash'],
+    );
   });
 
   test('group analyzers finding the OS run first, whatever the tar order', async () => {
     const seen: (string | undefined)[] = [];
     const reg = new AnalyzerRegistry([
-      { kind: 'group', type: 'pkgs-probe', version: 1, required: (p) => p === 'var/lib/x/status', analyzeGroup: (_fs, ctx) => void seen.push(ctx.os?.family) },
-      { kind: 'group', type: 'os-release', version: 1, required: (p) => p === 'etc/os-release', analyzeGroup: () => ({ os: { family: 'alpine', name: '3.20' } }) },
+      {
+        kind: 'group',
+        type: 'pkgs-probe',
+        version: 1,
+        required: (p) => p === 'var/lib/x/status',
+        analyzeGroup: (_fs, ctx) => void seen.push(ctx.os?.family),
+      },
+      {
+        kind: 'group',
+        type: 'os-release',
+        version: 1,
+        required: (p) => p === 'etc/os-release',
+        analyzeGroup: () => ({ os: { family: 'alpine', name: '3.20' } }),
+      },
     ]);
     const l = await buildLayer([
       { path: 'var/lib/x/status', content: 'x' },
@@ -138,12 +162,18 @@ describe('scanner: hostile layers', () => {
   test('path traversal entries are skipped with a warning, nothing else happens', async () => {
     const a = await walk([...hostileLayers.pathTraversal(), { path: 'srv/app/app.lock', content: 'ok@1.0.0\n' }]);
     assert.equal(a.warnings.filter((w) => w.includes('climbs out of the layer root')).length, 2, a.warnings.join('\n'));
-    assert.deepEqual(a.packageSets.map((s) => s.path), ['srv/app/app.lock']);
+    assert.deepEqual(
+      a.packageSets.map((s) => s.path),
+      ['srv/app/app.lock'],
+    );
   });
 
   test('absolute paths stay inside the layer root', async () => {
     const a = await walk([...hostileLayers.absolutePaths(), { path: '/app.lock', content: 'abs@1.0.0\n' }]);
-    assert.deepEqual(a.packageSets.map((s) => s.path), ['app.lock']);
+    assert.deepEqual(
+      a.packageSets.map((s) => s.path),
+      ['app.lock'],
+    );
   });
 
   test('symlink loops and escapes terminate and are never followed', async () => {
@@ -159,19 +189,28 @@ describe('scanner: hostile layers', () => {
     const bomb = await buildLayer(hostileLayers.gzipBomb(1024 * MiB));
     assert.ok(bomb.size < 4 * MiB, `bomb is ${bomb.size} bytes`);
     const limited = await peakRss(() =>
-      analyzeLayer(Readable.from([bomb.data!]), testAnalyzers(), { layerDigest: bomb.digest, limits: { ...DEFAULT_LIMITS, maxInflatedBytes: 256 * MiB } }),
+      analyzeLayer(Readable.from([bomb.data!]), testAnalyzers(), {
+        layerDigest: bomb.digest,
+        limits: { ...DEFAULT_LIMITS, maxInflatedBytes: 256 * MiB },
+      }),
     );
     assert.ok(limited.error instanceof LayerLimitError, String(limited.error));
     assert.match((limited.error as Error).message, new RegExp(`^LayerLimitError: layer ${bomb.digest} inflates past 256 MiB$`));
     // The same bomb under the default 8 GiB limit inflates all the way: streamed, never held.
-    const full = await peakRss(() => streamLayer(Readable.from([bomb.data!]), { layerDigest: bomb.digest, limits: DEFAULT_LIMITS }, () => {}));
+    const full = await peakRss(() =>
+      streamLayer(Readable.from([bomb.data!]), { layerDigest: bomb.digest, limits: DEFAULT_LIMITS }, () => {}),
+    );
     assert.equal(full.error, undefined);
     assert.equal(full.result!.inflatedBytes, 1024 * MiB + 512 + 1024);
     assert.ok(full.peakMb < 512, `peak RSS ${full.peakMb.toFixed(0)} MB`);
     // Several files that add up past the limit are stopped by the running count, not the headers.
     const many = Buffer.concat(Array.from({ length: 8 }, () => (hostileLayers.gzipBomb(64 * MiB, 'z') as { raw: Buffer }).raw));
     const multi = await peakRss(() =>
-      streamLayer(Readable.from([many]), { layerDigest: sha256Digest(many), limits: { ...DEFAULT_LIMITS, maxInflatedBytes: 200 * MiB } }, () => {}),
+      streamLayer(
+        Readable.from([many]),
+        { layerDigest: sha256Digest(many), limits: { ...DEFAULT_LIMITS, maxInflatedBytes: 200 * MiB } },
+        () => {},
+      ),
     );
     assert.ok(multi.error instanceof LayerLimitError && /inflates past 200 MiB/.test(multi.error.message), String(multi.error));
     assert.ok(multi.peakMb < 512);
@@ -244,13 +283,21 @@ describe('scanner: hostile layers', () => {
       yield Buffer.alloc(1024);
     }
     const t0 = Date.now();
-    const r = await peakRss(() => streamLayer(Readable.from(gen()), { layerDigest: 'sha256:' + 'a'.repeat(64), limits: { ...DEFAULT_LIMITS, maxEntries: 100_000 } }, () => {}));
+    const r = await peakRss(() =>
+      streamLayer(
+        Readable.from(gen()),
+        { layerDigest: 'sha256:' + 'a'.repeat(64), limits: { ...DEFAULT_LIMITS, maxEntries: 100_000 } },
+        () => {},
+      ),
+    );
     assert.ok(r.error instanceof LayerLimitError, String(r.error));
     assert.match((r.error as Error).message, /has more than 100000 entries/);
     assert.ok(Date.now() - t0 < 30_000, `took ${Date.now() - t0} ms`);
     // and with the default limit (1,000,000) the millionth-and-first entry stops it
     const t1 = Date.now();
-    const d = await peakRss(() => streamLayer(Readable.from(gen()), { layerDigest: 'sha256:' + 'b'.repeat(64), limits: DEFAULT_LIMITS }, () => {}));
+    const d = await peakRss(() =>
+      streamLayer(Readable.from(gen()), { layerDigest: 'sha256:' + 'b'.repeat(64), limits: DEFAULT_LIMITS }, () => {}),
+    );
     assert.ok(d.error instanceof LayerLimitError && /more than 1000000 entries/.test(d.error.message), String(d.error));
     assert.ok(Date.now() - t1 < 120_000, `took ${Date.now() - t1} ms`);
     assert.ok(d.peakMb < 512, `peak RSS ${d.peakMb.toFixed(0)} MB`);
@@ -266,13 +313,20 @@ describe('scanner: hostile layers', () => {
     }
     const wrong = await buildLayer(hostileLayers.diffIdMismatch());
     await assert.rejects(
-      streamLayer(Readable.from([wrong.data!]), { layerDigest: wrong.digest, expectedDiffId: wrong.diffId, limits: DEFAULT_LIMITS }, () => {}),
+      streamLayer(
+        Readable.from([wrong.data!]),
+        { layerDigest: wrong.digest, expectedDiffId: wrong.diffId, limits: DEFAULT_LIMITS },
+        () => {},
+      ),
       /inflates to sha256:[0-9a-f]{64}, but the image config says its diff_id is/,
     );
   });
 
   test('an over-long path aborts the layer', async () => {
-    await assert.rejects(walk([{ path: `${'d/'.repeat(100)}x`, content: 'x' }], { ...DEFAULT_LIMITS, maxPathLength: 100 }), /longer than 100 bytes/);
+    await assert.rejects(
+      walk([{ path: `${'d/'.repeat(100)}x`, content: 'x' }], { ...DEFAULT_LIMITS, maxPathLength: 100 }),
+      /longer than 100 bytes/,
+    );
   });
 });
 
@@ -296,7 +350,9 @@ describe('scanner: image config facts', () => {
         { created: '2024-05-01T00:00:00Z', created_by: 'ENV X=1', empty_layer: true },
       ],
     };
-    const { facts, diffIds } = parseImageConfig(Buffer.from(JSON.stringify(cfg)), { 'org.opencontainers.image.base.digest': 'sha256:' + '2'.repeat(64) });
+    const { facts, diffIds } = parseImageConfig(Buffer.from(JSON.stringify(cfg)), {
+      'org.opencontainers.image.base.digest': 'sha256:' + '2'.repeat(64),
+    });
     assert.deepEqual(facts.envNames, ['PATH', 'AWS_SECRET_ACCESS_KEY']);
     assert.ok(!JSON.stringify(facts).includes('wJalrXUtnFEMI'), 'no env value may appear');
     assert.deepEqual(facts.exposedPorts, ['53/udp', '8080/tcp']);
@@ -304,7 +360,10 @@ describe('scanner: image config facts', () => {
     assert.equal(facts.runsAsRoot, false);
     assert.deepEqual(facts.entrypoint, ['/app']);
     assert.deepEqual(facts.baseImage, { name: 'docker.io/library/debian:12', digest: 'sha256:' + '2'.repeat(64) });
-    assert.deepEqual(facts.history.map((h) => h.emptyLayer), [false, true]);
+    assert.deepEqual(
+      facts.history.map((h) => h.emptyLayer),
+      [false, true],
+    );
     assert.equal(diffIds.length, 1);
     assert.equal(parseImageConfig(Buffer.from(JSON.stringify({ config: {} }))).facts.runsAsRoot, true);
   });
@@ -319,8 +378,24 @@ describe('scanner: CycloneDX', () => {
     os: { family: 'debian', name: '12' },
     layers: [],
     packages: [
-      { name: 'libc6', version: '2.36-9+deb12u4', type: 'deb', purl: 'pkg:deb/debian/libc6@2.36-9%2Bdeb12u4?arch=amd64', licences: ['LGPL-2.1-or-later', 'GPL-2.0-only'], layerDigest: 'sha256:' + 'd'.repeat(64), path: 'var/lib/dpkg/status' },
-      { name: 'lodash', version: '4.17.21', type: 'npm', purl: 'pkg:npm/lodash@4.17.21', licences: ['MIT'], layerDigest: 'sha256:' + 'e'.repeat(64), path: 'srv/app/package-lock.json' },
+      {
+        name: 'libc6',
+        version: '2.36-9+deb12u4',
+        type: 'deb',
+        purl: 'pkg:deb/debian/libc6@2.36-9%2Bdeb12u4?arch=amd64',
+        licences: ['LGPL-2.1-or-later', 'GPL-2.0-only'],
+        layerDigest: 'sha256:' + 'd'.repeat(64),
+        path: 'var/lib/dpkg/status',
+      },
+      {
+        name: 'lodash',
+        version: '4.17.21',
+        type: 'npm',
+        purl: 'pkg:npm/lodash@4.17.21',
+        licences: ['MIT'],
+        layerDigest: 'sha256:' + 'e'.repeat(64),
+        path: 'srv/app/package-lock.json',
+      },
       { name: 'lodash', version: '4.17.21', type: 'npm', purl: 'pkg:npm/lodash@4.17.21', path: 'other/package-lock.json' },
     ],
     vulnerabilities: [],

@@ -20,10 +20,25 @@ const report: ScanReport = ScanReportSchema.parse({
   ],
   packages: [
     { name: 'openssl', version: '3.0.15-1~deb12u1', type: 'deb', purl: 'pkg:deb/debian/openssl@3.0.15-1~deb12u1', layerDigest: L1 },
-    { name: 'lodash', version: '4.17.20', type: 'npm', purl: 'pkg:npm/lodash@4.17.20', layerDigest: L2, path: 'app/node_modules/lodash/package.json' },
+    {
+      name: 'lodash',
+      version: '4.17.20',
+      type: 'npm',
+      purl: 'pkg:npm/lodash@4.17.20',
+      layerDigest: L2,
+      path: 'app/node_modules/lodash/package.json',
+    },
   ],
   vulnerabilities: [
-    { id: 'CVE-2024-0001', packageName: 'openssl', packageVersion: '3.0.15-1~deb12u1', packageType: 'deb', severity: 'critical', title: 'Bad\nthing', fixedVersion: '3.0.16-1' },
+    {
+      id: 'CVE-2024-0001',
+      packageName: 'openssl',
+      packageVersion: '3.0.15-1~deb12u1',
+      packageType: 'deb',
+      severity: 'critical',
+      title: 'Bad\nthing',
+      fixedVersion: '3.0.16-1',
+    },
     { id: 'GHSA-35jh-r3h4-6jhm', packageName: 'lodash', packageVersion: '4.17.20', packageType: 'npm', severity: 'high', cvss: 7.2 },
     { id: 'CVE-2024-0002', packageName: 'openssl', packageVersion: '3.0.15-1~deb12u1', severity: 'medium' },
     { id: 'CVE-2024-0003', packageName: 'openssl', packageVersion: '3.0.15-1~deb12u1', severity: 'low' },
@@ -31,7 +46,17 @@ const report: ScanReport = ScanReportSchema.parse({
     // The same advisory in a second package: one rule, two results.
     { id: 'CVE-2024-0002', packageName: 'lodash', packageVersion: '4.17.20', packageType: 'npm', severity: 'medium' },
   ],
-  sensitiveData: [{ rule: 'aws-access-key-id', category: 'AWS', severity: 'critical', path: 'etc/app config/.env', layerDigest: L2, line: 3, masked: 'AKIA************MPLE' }],
+  sensitiveData: [
+    {
+      rule: 'aws-access-key-id',
+      category: 'AWS',
+      severity: 'critical',
+      path: 'etc/app config/.env',
+      layerDigest: L2,
+      line: 3,
+      masked: 'AKIA************MPLE',
+    },
+  ],
   malware: [{ name: 'Assay.Test.EICAR.UNOFFICIAL', path: 'opt/eicar.com', layerDigest: L2 }],
   checks: [
     { id: 'non-root', passed: false, message: 'no user is set: the container runs as root' },
@@ -81,7 +106,16 @@ describe('SARIF 2.1.0', () => {
     }
     // 6 vulnerabilities + 1 secret + 1 malware + 1 failed check; the passed check is left out.
     assert.equal(r.results.length, 9);
-    assert.deepEqual(ids, ['CVE-2024-0001', 'GHSA-35jh-r3h4-6jhm', 'CVE-2024-0002', 'CVE-2024-0003', 'CVE-2024-0004', 'sensitive/aws-access-key-id', 'malware/Assay.Test.EICAR.UNOFFICIAL', 'check/non-root']);
+    assert.deepEqual(ids, [
+      'CVE-2024-0001',
+      'GHSA-35jh-r3h4-6jhm',
+      'CVE-2024-0002',
+      'CVE-2024-0003',
+      'CVE-2024-0004',
+      'sensitive/aws-access-key-id',
+      'malware/Assay.Test.EICAR.UNOFFICIAL',
+      'check/non-root',
+    ]);
     const fps = r.results.map((x) => x.partialFingerprints['assayFinding/v1']);
     assert.equal(new Set(fps).size, fps.length);
   });

@@ -28,7 +28,11 @@ describe('scanner: sensitive data and licences', () => {
     [nats, registry] = await Promise.all([startNatsServer(), startRegistry()]);
     admin = await connectAdmin(nats.url);
     completed = await CompletedEvents.start(admin);
-    scanner = await startScanner(nats.url, { SCANNER_REGISTRIES: JSON.stringify([{ name: 'local', url: registry.url, insecure: true }]) }, defaultAnalyzerRegistry);
+    scanner = await startScanner(
+      nats.url,
+      { SCANNER_REGISTRIES: JSON.stringify([{ name: 'local', url: registry.url, insecure: true }]) },
+      defaultAnalyzerRegistry,
+    );
   });
   after(async () => {
     completed?.stop();
@@ -87,6 +91,9 @@ describe('scanner: sensitive data and licences', () => {
     const json = JSON.stringify(report);
     assert.ok(!json.includes(AWS_KEY_ID), 'the key id never reaches the report');
     assert.ok(!json.includes(AWS_SECRET), 'the secret never reaches the report');
-    assert.ok((report as { deletedFiles?: { path: string }[] }).deletedFiles?.some((d) => d.path === 'app/.env'), 'the deletion is recorded');
+    assert.ok(
+      (report as { deletedFiles?: { path: string }[] }).deletedFiles?.some((d) => d.path === 'app/.env'),
+      'the deletion is recorded',
+    );
   });
 });

@@ -10,9 +10,27 @@ import type { BusConnection } from '@assay/bus';
 import { openStore } from '@assay/store';
 import { makeTempDir } from '../support/tempdir.ts';
 import { fromBinary } from '@bufbuild/protobuf';
-import { AuditEventSchema, DiscoverySource, type EventMeta, type ImageDiscovered, type ScanAudit, ScanStatus, Streams, Topics } from '@assay/proto';
+import {
+  AuditEventSchema,
+  DiscoverySource,
+  type EventMeta,
+  type ImageDiscovered,
+  type ScanAudit,
+  ScanStatus,
+  Streams,
+  Topics,
+} from '@assay/proto';
 import { indexEventId } from '@assay/registry-watcher';
-import { buildImage, buildIndex, hostileLayers, MediaTypes, pushImage, type BuiltImage, type LayerEntry, type LayerSpec } from '../support/oci-image.ts';
+import {
+  buildImage,
+  buildIndex,
+  hostileLayers,
+  MediaTypes,
+  pushImage,
+  type BuiltImage,
+  type LayerEntry,
+  type LayerSpec,
+} from '../support/oci-image.ts';
 import { type Registry, startRegistry } from '../support/oci-registry.ts';
 import { type NatsServer, startNatsServer } from '../support/nats-server.ts';
 import {
@@ -66,8 +84,15 @@ describe('scanner: service over NATS', () => {
 
   const api = () => scanner.api!;
 
-  async function push(layers: LayerSpec[], opts: { repo?: string; config?: BuiltImage['config']['config']; unchecked?: boolean; annotations?: Record<string, string> } = {}): Promise<ImageAt & { image: BuiltImage }> {
-    const image = await buildImage({ layers, ...(opts.config ? { config: opts.config } : {}), ...(opts.annotations ? { annotations: opts.annotations } : {}) });
+  async function push(
+    layers: LayerSpec[],
+    opts: { repo?: string; config?: BuiltImage['config']['config']; unchecked?: boolean; annotations?: Record<string, string> } = {},
+  ): Promise<ImageAt & { image: BuiltImage }> {
+    const image = await buildImage({
+      layers,
+      ...(opts.config ? { config: opts.config } : {}),
+      ...(opts.annotations ? { annotations: opts.annotations } : {}),
+    });
     const repository = opts.repo ?? `team/app${++n}`;
     await pushImage(registry.host, repository, 'v1', image, opts.unchecked ? { unchecked: registry } : {});
     return { registry: registry.host, repository, digest: image.digest, tag: 'v1', image };
@@ -100,9 +125,20 @@ describe('scanner: service over NATS', () => {
 
   test('ImageDiscovered → a stored report and ScanCompleted with its id', async () => {
     const img = await push(
-      [baseEntries, [{ path: 'srv/app/app.lock', content: 'left-pad@1.3.0\nlodash@4.17.21\n' }, { path: 'srv/app/.wh.old', content: '' }]],
+      [
+        baseEntries,
+        [
+          { path: 'srv/app/app.lock', content: 'left-pad@1.3.0\nlodash@4.17.21\n' },
+          { path: 'srv/app/.wh.old', content: '' },
+        ],
+      ],
       {
-        config: { User: 'app', Env: ['PATH=/usr/bin', 'API_TOKEN=s3cr3t-value'], ExposedPorts: { '8080/tcp': {} }, Cmd: ['node', 'server.js'] },
+        config: {
+          User: 'app',
+          Env: ['PATH=/usr/bin', 'API_TOKEN=s3cr3t-value'],
+          ExposedPorts: { '8080/tcp': {} },
+          Cmd: ['node', 'server.js'],
+        },
         annotations: { 'org.opencontainers.image.base.name': 'docker.io/library/debian:12' },
       },
     );
@@ -117,9 +153,20 @@ describe('scanner: service over NATS', () => {
     assert.ok(report);
     assert.equal(report.reportId, ev.reportId);
     assert.equal((report as Record<string, unknown>).status, 'succeeded');
-    assert.deepEqual(report.packages.map((p) => `${p.type}:${p.name}@${p.version}`).sort(), ['deb:bash@5.2.15-2', 'deb:libc6@2.36-9', 'npm:left-pad@1.3.0', 'npm:lodash@4.17.21']);
-    assert.deepEqual(report.layers.map((l) => l.digest), img.image.layers.map((l) => l.digest));
-    assert.deepEqual(report.layers.map((l) => l.diffId), img.image.config.rootfs.diff_ids);
+    assert.deepEqual(report.packages.map((p) => `${p.type}:${p.name}@${p.version}`).sort(), [
+      'deb:bash@5.2.15-2',
+      'deb:libc6@2.36-9',
+      'npm:left-pad@1.3.0',
+      'npm:lodash@4.17.21',
+    ]);
+    assert.deepEqual(
+      report.layers.map((l) => l.digest),
+      img.image.layers.map((l) => l.digest),
+    );
+    assert.deepEqual(
+      report.layers.map((l) => l.diffId),
+      img.image.config.rootfs.diff_ids,
+    );
     const npm = report.packages.find((p) => p.name === 'lodash')!;
     assert.equal(npm.layerDigest, img.image.layers[1]!.digest);
     assert.equal(npm.path, 'srv/app/app.lock');
@@ -205,9 +252,16 @@ describe('scanner: service over NATS', () => {
 
     // Each scan that ran is audited once (counts only), the reused report is not.
     const audits = await scanAudits(img.digest);
-    assert.deepEqual(audits.map((a) => a.scan.reportId), [first.reportId, forced.reportId]);
+    assert.deepEqual(
+      audits.map((a) => a.scan.reportId),
+      [first.reportId, forced.reportId],
+    );
     assert.ok(audits.every((a) => a.scan.status === 'succeeded' && a.scan.error === '' && a.meta.producer === 'scanner'));
-    assert.deepEqual(audits.map((a) => a.meta.causationId), [first.meta!.id, forced.meta!.id], 'caused by the ScanCompleted');
+    assert.deepEqual(
+      audits.map((a) => a.meta.causationId),
+      [first.meta!.id, forced.meta!.id],
+      'caused by the ScanCompleted',
+    );
   });
 
   test('a base layer shared by two images is fetched and walked once', async () => {
@@ -262,7 +316,14 @@ describe('scanner: service over NATS', () => {
       assert.equal(ev.status, ScanStatus.FAILED);
       assert.match(ev.error, /LayerFormatError: layer sha256:[0-9a-f]{64}: (is not|inflates to)/);
     }
-    const img = await push([[...hostileLayers.pathTraversal(), ...hostileLayers.absolutePaths(), ...hostileLayers.symlinkLoop(), ...hostileLayers.symlinkEscape()]]);
+    const img = await push([
+      [
+        ...hostileLayers.pathTraversal(),
+        ...hostileLayers.absolutePaths(),
+        ...hostileLayers.symlinkLoop(),
+        ...hostileLayers.symlinkEscape(),
+      ],
+    ]);
     const ev = await scanOverBus(img);
     assert.equal(ev.status, ScanStatus.SUCCEEDED, ev.error);
     const report = (await api().store.reports.get(img.digest)) as Record<string, any>;
@@ -300,12 +361,23 @@ describe('scanner: service over NATS', () => {
   });
 
   test('an index is scanned as its platform manifests', async () => {
-    const amd = await buildImage({ layers: [[...baseEntries, { path: 'srv/amd/app.lock', content: 'amd@1.0.0\n' }]], platform: { os: 'linux', architecture: 'amd64' } });
-    const arm = await buildImage({ layers: [[...baseEntries, { path: 'srv/arm/app.lock', content: 'arm@1.0.0\n' }]], platform: { os: 'linux', architecture: 'arm64' } });
+    const amd = await buildImage({
+      layers: [[...baseEntries, { path: 'srv/amd/app.lock', content: 'amd@1.0.0\n' }]],
+      platform: { os: 'linux', architecture: 'amd64' },
+    });
+    const arm = await buildImage({
+      layers: [[...baseEntries, { path: 'srv/arm/app.lock', content: 'arm@1.0.0\n' }]],
+      platform: { os: 'linux', architecture: 'arm64' },
+    });
     const index = buildIndex([amd, arm]);
     await pushImage(registry.host, 'team/multi', 'v1', index);
     assert.equal(indexes.for(index.digest).length, 0);
-    const cause = await publishDiscovered(admin, { registry: registry.host, repository: 'team/multi', digest: index.digest, mediaType: index.mediaType });
+    const cause = await publishDiscovered(admin, {
+      registry: registry.host,
+      repository: 'team/multi',
+      digest: index.digest,
+      mediaType: index.mediaType,
+    });
     const [a] = await completed.wait(amd.digest, 1);
     const [b] = await completed.wait(arm.digest, 1);
     assert.equal(a!.status, ScanStatus.SUCCEEDED, a!.error);
@@ -329,16 +401,34 @@ describe('scanner: service over NATS', () => {
     assert.deepEqual(
       platformsOf(ix!),
       [
-        { registry: registry.host, repository: 'team/multi', digest: amd.digest, mediaType: amd.mediaType, platform: { os: 'linux', architecture: 'amd64', variant: '' } },
-        { registry: registry.host, repository: 'team/multi', digest: arm.digest, mediaType: arm.mediaType, platform: { os: 'linux', architecture: 'arm64', variant: '' } },
+        {
+          registry: registry.host,
+          repository: 'team/multi',
+          digest: amd.digest,
+          mediaType: amd.mediaType,
+          platform: { os: 'linux', architecture: 'amd64', variant: '' },
+        },
+        {
+          registry: registry.host,
+          repository: 'team/multi',
+          digest: arm.digest,
+          mediaType: arm.mediaType,
+          platform: { os: 'linux', architecture: 'arm64', variant: '' },
+        },
       ].sort((x, y) => x.digest.localeCompare(y.digest)),
     );
     assert.equal(completed.for(index.digest).length, 0, 'no ScanCompleted for the index digest itself');
   });
 
   test('ScanRequested for an index digest: the index event is published and both platforms are scanned', async () => {
-    const amd = await buildImage({ layers: [[...baseEntries, { path: 'srv/amd-req/app.lock', content: 'amdreq@1.0.0\n' }]], platform: { os: 'linux', architecture: 'amd64' } });
-    const arm = await buildImage({ layers: [[...baseEntries, { path: 'srv/arm-req/app.lock', content: 'armreq@1.0.0\n' }]], platform: { os: 'linux', architecture: 'arm64', variant: 'v8' } });
+    const amd = await buildImage({
+      layers: [[...baseEntries, { path: 'srv/amd-req/app.lock', content: 'amdreq@1.0.0\n' }]],
+      platform: { os: 'linux', architecture: 'amd64' },
+    });
+    const arm = await buildImage({
+      layers: [[...baseEntries, { path: 'srv/arm-req/app.lock', content: 'armreq@1.0.0\n' }]],
+      platform: { os: 'linux', architecture: 'arm64', variant: 'v8' },
+    });
     const index = buildIndex([amd, arm]);
     await pushImage(registry.host, 'team/multi-req', 'v2', index);
     assert.equal(indexes.for(index.digest).length, 0);
@@ -376,8 +466,20 @@ describe('scanner: service over NATS', () => {
     assert.deepEqual(
       platformsOf(ix!),
       [
-        { registry: registry.host, repository: 'team/multi-req', digest: amd.digest, mediaType: amd.mediaType, platform: { os: 'linux', architecture: 'amd64', variant: '' } },
-        { registry: registry.host, repository: 'team/multi-req', digest: arm.digest, mediaType: arm.mediaType, platform: { os: 'linux', architecture: 'arm64', variant: 'v8' } },
+        {
+          registry: registry.host,
+          repository: 'team/multi-req',
+          digest: amd.digest,
+          mediaType: amd.mediaType,
+          platform: { os: 'linux', architecture: 'amd64', variant: '' },
+        },
+        {
+          registry: registry.host,
+          repository: 'team/multi-req',
+          digest: arm.digest,
+          mediaType: arm.mediaType,
+          platform: { os: 'linux', architecture: 'arm64', variant: 'v8' },
+        },
       ].sort((x, y) => x.digest.localeCompare(y.digest)),
     );
   });
@@ -400,13 +502,20 @@ describe('scanner: service over NATS', () => {
     const img = await push([hostileLayers.gzipBomb(2048 * MiB)]);
     const tmp = await makeTempDir('scanner-stop');
     const dbPath = join(tmp.path, 'assay.db');
-    const other = await startScanner(nats.url, { SQLITE_PATH: dbPath, SCANNER_REGISTRIES: JSON.stringify([{ name: 'local', url: registry.url, insecure: true }]) });
+    const other = await startScanner(nats.url, {
+      SQLITE_PATH: dbPath,
+      SCANNER_REGISTRIES: JSON.stringify([{ name: 'local', url: registry.url, insecure: true }]),
+    });
     const running = other.api!.jobs.scan(img);
     const outcome = running.then(
       () => 'resolved',
       (e: Error) => e.name,
     );
-    await waitFor('scan under way', () => (other.api!.jobs.inFlight().includes(img.digest) && other.api!.jobs.counters.blobFetches > 0 ? true : undefined), { timeoutMs: 10_000 });
+    await waitFor(
+      'scan under way',
+      () => (other.api!.jobs.inFlight().includes(img.digest) && other.api!.jobs.counters.blobFetches > 0 ? true : undefined),
+      { timeoutMs: 10_000 },
+    );
     await new Promise((r) => setTimeout(r, 200));
     await other.stop();
     assert.equal(await outcome, 'ScanAbortedError');

@@ -130,7 +130,14 @@ describe('admission: not ready while a mirror cannot sync', () => {
     }
 
     const svc = createService(admissionService, {
-      env: { NATS_URL: nats.url, NATS_USER: 'admission', NATS_PASSWORD: 'admission-pw', HTTP_PORT: '0', LOG_LEVEL: 'fatal', ...webhookEnv() },
+      env: {
+        NATS_URL: nats.url,
+        NATS_USER: 'admission',
+        NATS_PASSWORD: 'admission-pw',
+        HTTP_PORT: '0',
+        LOG_LEVEL: 'fatal',
+        ...webhookEnv(),
+      },
     });
     try {
       await svc.start();
@@ -148,7 +155,13 @@ describe('admission: not ready while a mirror cannot sync', () => {
         // Each says what is missing: the bucket, and why its watch fails.
         for (const name of r.body.failing) {
           const c = r.body.checks.find((x) => x.name === name) as { detail?: string } | undefined;
-          assert.match(c?.detail ?? '', new RegExp(`^initial load of KV bucket ${name.slice('mirror:'.length)} not complete \\((watch failing: .*[Pp]ermission|loading)`), c?.detail);
+          assert.match(
+            c?.detail ?? '',
+            new RegExp(
+              `^initial load of KV bucket ${name.slice('mirror:'.length)} not complete \\((watch failing: .*[Pp]ermission|loading)`,
+            ),
+            c?.detail,
+          );
         }
         await new Promise((res) => setTimeout(res, 250));
       }

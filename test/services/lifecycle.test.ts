@@ -52,29 +52,44 @@ describe('service process lifecycle', () => {
     });
     try {
       const url = await healthUrl(proc);
-      await waitFor('ready', async () => ((await readyStatus(url)).status === 200 ? true : undefined), { process: proc, timeoutMs: 30_000 });
+      await waitFor('ready', async () => ((await readyStatus(url)).status === 200 ? true : undefined), {
+        process: proc,
+        timeoutMs: 30_000,
+      });
 
-      const open = await fetch(`${nats.monitorUrl}/connz?auth=1`).then((r) => r.json() as Promise<{ connections: { name?: string; authorized_user?: string }[] }>);
+      const open = await fetch(`${nats.monitorUrl}/connz?auth=1`).then(
+        (r) => r.json() as Promise<{ connections: { name?: string; authorized_user?: string }[] }>,
+      );
       const mine = open.connections.find((c) => c.name === 'scanner@scanner-t1');
       assert.ok(mine, `connection not found: ${JSON.stringify(open.connections)}`);
       assert.equal(mine.authorized_user, 'scanner');
 
       // NATS goes away: not ready (bus), the process stays up; NATS comes back: ready again.
       await nats.stop();
-      await waitFor('not ready without NATS', async () => {
-        const r = await readyStatus(url);
-        return r.status === 503 && r.failing.includes('bus') ? true : undefined;
-      }, { process: proc, timeoutMs: 20_000 });
+      await waitFor(
+        'not ready without NATS',
+        async () => {
+          const r = await readyStatus(url);
+          return r.status === 503 && r.failing.includes('bus') ? true : undefined;
+        },
+        { process: proc, timeoutMs: 20_000 },
+      );
       assert.equal((await fetch(`${url}/healthz`)).status, 200, 'still alive');
       await nats.start();
-      await waitFor('ready again', async () => ((await readyStatus(url)).status === 200 ? true : undefined), { process: proc, timeoutMs: 30_000 });
+      await waitFor('ready again', async () => ((await readyStatus(url)).status === 200 ? true : undefined), {
+        process: proc,
+        timeoutMs: 30_000,
+      });
 
       proc.child.kill('SIGTERM');
       const code = await proc.exited;
       assert.equal(code, 0, proc.output());
       const msgs = logLines(proc).map((l) => l.msg);
       const drained = msgs.indexOf('bus drained');
-      assert.ok(drained > msgs.indexOf('stopping') && msgs.indexOf('stopping') >= 0, `drain logged after stopping: ${JSON.stringify(msgs)}`);
+      assert.ok(
+        drained > msgs.indexOf('stopping') && msgs.indexOf('stopping') >= 0,
+        `drain logged after stopping: ${JSON.stringify(msgs)}`,
+      );
       assert.equal(msgs.at(-1), 'stopped');
       assert.ok(!(await connz(nats.monitorUrl, 'open')).some((c) => c.name === 'scanner@scanner-t1'), 'connection gone');
       const closed = (await connz(nats.monitorUrl, 'closed')).filter((c) => c.name === 'scanner@scanner-t1');

@@ -42,7 +42,10 @@ export async function configuredNats(opts: { authorization?: string } = {}): Pro
     async start() {
       proc = startProcess('nats-server', ['-c', configFile]);
       const p = proc;
-      await waitFor('nats-server ready', () => (p.output().includes('Server is ready') ? true : undefined), { process: p, timeoutMs: 20_000 });
+      await waitFor('nats-server ready', () => (p.output().includes('Server is ready') ? true : undefined), {
+        process: p,
+        timeoutMs: 20_000,
+      });
     },
     async stop() {
       await proc?.stop();
@@ -68,7 +71,8 @@ export async function configuredNats(opts: { authorization?: string } = {}): Pro
 /** An `authorization` block for users with passwords and optional raw permissions. */
 export function authorization(users: Array<{ user: string; password: string; permissions?: string }>): string {
   const entries = users.map(
-    (u) => `    { user: ${JSON.stringify(u.user)}, password: ${JSON.stringify(u.password)}${u.permissions ? `, permissions: ${u.permissions}` : ''} }`,
+    (u) =>
+      `    { user: ${JSON.stringify(u.user)}, password: ${JSON.stringify(u.password)}${u.permissions ? `, permissions: ${u.permissions}` : ''} }`,
   );
   return `authorization {\n  users: [\n${entries.join('\n')}\n  ]\n}`;
 }

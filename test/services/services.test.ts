@@ -17,7 +17,11 @@ const cases: Array<[ServiceDefinition<any, any>, number, Topology]> = [
   [
     scannerService,
     8082,
-    { streams: [Streams.images, Streams.scans, Streams.policy, Streams.audit, Streams.deadLetter], consumers: [Consumers.scannerDiscovered, Consumers.scannerRequests], buckets: [Buckets.deployment] },
+    {
+      streams: [Streams.images, Streams.scans, Streams.policy, Streams.audit, Streams.deadLetter],
+      consumers: [Consumers.scannerDiscovered, Consumers.scannerRequests],
+      buckets: [Buckets.deployment],
+    },
   ],
   [
     policyService,
@@ -38,7 +42,11 @@ const cases: Array<[ServiceDefinition<any, any>, number, Topology]> = [
   [
     admissionService,
     8084,
-    { streams: [Streams.audit, Streams.scans], consumers: [], buckets: [Buckets.verdicts, Buckets.tags, Buckets.runtimePolicies, Buckets.exceptions] },
+    {
+      streams: [Streams.audit, Streams.scans],
+      consumers: [],
+      buckets: [Buckets.verdicts, Buckets.tags, Buckets.runtimePolicies, Buckets.exceptions],
+    },
   ],
   [auditService, 8085, { streams: [Streams.audit, Streams.deadLetter], consumers: [Consumers.auditElasticsearch], buckets: [] }],
 ];

@@ -26,17 +26,23 @@ describe('store settings', () => {
     assert.equal(c.MONGO_MAX_POOL_SIZE, 50);
     assert.equal(c.MONGO_SERVER_SELECTION_TIMEOUT, 2000);
     assert.equal(mongoHosts(url), 'db-0.db:27017,db-1.db:27017,db-2.db:27017');
-    assert.equal(load({ MONGO_URL: 'mongodb+srv://u:p@cluster0.example.net/?retryWrites=true' }).MONGO_URL, 'mongodb+srv://u:p@cluster0.example.net/?retryWrites=true');
+    assert.equal(
+      load({ MONGO_URL: 'mongodb+srv://u:p@cluster0.example.net/?retryWrites=true' }).MONGO_URL,
+      'mongodb+srv://u:p@cluster0.example.net/?retryWrites=true',
+    );
     assert.equal(mongoHosts('mongodb+srv://u:p@cluster0.example.net/'), 'cluster0.example.net');
   });
 
   it('refuses a bad connection string without showing it', () => {
-    assert.throws(() => load({ MONGO_URL: 'http://user:hunter2@db:27017' }), (err) => {
-      assert.ok(err instanceof ConfigError);
-      assert.match(err.message, /MONGO_URL=<redacted> is not a MongoDB connection string/);
-      assert.ok(!err.message.includes('hunter2'));
-      return true;
-    });
+    assert.throws(
+      () => load({ MONGO_URL: 'http://user:hunter2@db:27017' }),
+      (err) => {
+        assert.ok(err instanceof ConfigError);
+        assert.match(err.message, /MONGO_URL=<redacted> is not a MongoDB connection string/);
+        assert.ok(!err.message.includes('hunter2'));
+        return true;
+      },
+    );
     assert.throws(() => load({ MONGO_DB: 'a.b' }), /MONGO_DB="a\.b" is not a MongoDB database name/);
     assert.throws(() => load({ MONGO_MAX_POOL_SIZE: '0' }), /MONGO_MAX_POOL_SIZE="0" is not an integer \(1-1000\)/);
   });

@@ -71,7 +71,28 @@ function prng(seed: number) {
 const SEVERITIES = ['critical', 'high', 'medium', 'low', 'negligible', 'unknown'] as const;
 const TYPES = ['deb', 'npm', 'pypi', 'go', 'maven', 'gem', 'cargo'] as const;
 const LICENCES = ['MIT', 'Apache-2.0', 'GPL-2.0-or-later', 'BSD-3-Clause', 'LGPL-2.1-only', 'ISC', 'MPL-2.0'];
-const WORDS = ['buffer', 'overflow', 'in', 'parser', 'allows', 'remote', 'attackers', 'to', 'cause', 'denial', 'of', 'service', 'via', 'crafted', 'input', 'heap', 'use-after-free', 'integer', 'path', 'traversal'];
+const WORDS = [
+  'buffer',
+  'overflow',
+  'in',
+  'parser',
+  'allows',
+  'remote',
+  'attackers',
+  'to',
+  'cause',
+  'denial',
+  'of',
+  'service',
+  'via',
+  'crafted',
+  'input',
+  'heap',
+  'use-after-free',
+  'integer',
+  'path',
+  'traversal',
+];
 
 export function scanReport(
   n: number | string,
@@ -140,7 +161,15 @@ export function scanReport(
     packages,
     vulnerabilities,
     sensitiveData: [
-      { rule: 'aws-access-key-id', category: 'cloud', severity: 'critical', path: '/app/.env', layerDigest: layers[5]!.digest, line: 3, masked: 'AKIA************MPLE' },
+      {
+        rule: 'aws-access-key-id',
+        category: 'cloud',
+        severity: 'critical',
+        path: '/app/.env',
+        layerDigest: layers[5]!.digest,
+        line: 3,
+        masked: 'AKIA************MPLE',
+      },
     ],
     malware: [],
     licences: [{ package: packages[0]?.name ?? 'x', licence: 'AGPL-3.0-only', category: 'forbidden' }],

@@ -80,14 +80,11 @@ describe('mongodb: start-up', () => {
   });
 
   it('an unreadable TLS file is named before any connection is tried', async () => {
-    await assert.rejects(
-      openStore({ MONGO_URL: 'mongodb://127.0.0.1:1/', MONGO_TLS_CA: '/nonexistent/ca.pem' }),
-      (err) => {
-        assert.ok(err instanceof StoreUnavailableError, String(err));
-        assert.match(err.message, /TLS CA file \/nonexistent\/ca\.pem cannot be read \(ENOENT\)/);
-        return true;
-      },
-    );
+    await assert.rejects(openStore({ MONGO_URL: 'mongodb://127.0.0.1:1/', MONGO_TLS_CA: '/nonexistent/ca.pem' }), (err) => {
+      assert.ok(err instanceof StoreUnavailableError, String(err));
+      assert.match(err.message, /TLS CA file \/nonexistent\/ca\.pem cannot be read \(ENOENT\)/);
+      return true;
+    });
   });
 
   it('openStore picks MongoDB when MONGO_URL is set, and creates the indexes', async () => {
@@ -143,8 +140,27 @@ describe('mongodb: stand-in only', { skip: REAL_URL ? 'runs against the stand-in
       await store.reports.delete(scanReport(1).image.digest);
       const after = standin!.commandCounts();
       const used = Object.keys(after).filter((c) => after[c] !== before[c]);
-      const boundary = new Set(['hello', 'isMaster', 'ismaster', 'ping', 'insert', 'find', 'getMore', 'killCursors', 'update', 'delete', 'findAndModify', 'distinct', 'aggregate', 'endSessions']);
-      assert.deepEqual(used.filter((c) => !boundary.has(c)), [], `commands used: ${used.join(', ')}`);
+      const boundary = new Set([
+        'hello',
+        'isMaster',
+        'ismaster',
+        'ping',
+        'insert',
+        'find',
+        'getMore',
+        'killCursors',
+        'update',
+        'delete',
+        'findAndModify',
+        'distinct',
+        'aggregate',
+        'endSessions',
+      ]);
+      assert.deepEqual(
+        used.filter((c) => !boundary.has(c)),
+        [],
+        `commands used: ${used.join(', ')}`,
+      );
       await store.db.dropDatabase();
     } finally {
       await store.close();

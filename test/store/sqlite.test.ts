@@ -5,14 +5,7 @@ import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { Worker } from 'node:worker_threads';
-import {
-  openSqliteStore,
-  openStore,
-  SQLITE_LAYOUT_VERSION,
-  StoreError,
-  StoreUnavailableError,
-  type Store,
-} from '@assay/store';
+import { openSqliteStore, openStore, SQLITE_LAYOUT_VERSION, StoreError, StoreUnavailableError, type Store } from '@assay/store';
 import { makeTempDir } from '../support/tempdir.ts';
 import { runStoreContract, type RawCollection } from './contract.ts';
 import { imagePolicy } from './fixtures.ts';
@@ -120,10 +113,24 @@ describe('sqlite: connections in parallel threads', () => {
     try {
       await store.policies.put('race', imagePolicy(), { expectedVersion: 0, by: 'setup' });
       const results = await raceInWorkers(path, 6, 'put-once');
-      assert.deepEqual(results.flatMap((r) => r.errors), []);
-      assert.equal(results.reduce((n, r) => n + r.ok, 0), 1, 'one winner');
-      assert.equal(results.reduce((n, r) => n + r.conflicts, 0), 5, 'every other writer got ConflictError');
-      assert.deepEqual((await store.policies.history('race')).map((r) => r.version), [1, 2]);
+      assert.deepEqual(
+        results.flatMap((r) => r.errors),
+        [],
+      );
+      assert.equal(
+        results.reduce((n, r) => n + r.ok, 0),
+        1,
+        'one winner',
+      );
+      assert.equal(
+        results.reduce((n, r) => n + r.conflicts, 0),
+        5,
+        'every other writer got ConflictError',
+      );
+      assert.deepEqual(
+        (await store.policies.history('race')).map((r) => r.version),
+        [1, 2],
+      );
     } finally {
       await store.close();
       await dir.remove();
@@ -137,7 +144,10 @@ describe('sqlite: connections in parallel threads', () => {
     try {
       await store.policies.put('counter', imagePolicy({ description: '' }), { expectedVersion: 0, by: 'setup' });
       const results = await raceInWorkers(path, 4, 'increment', 10);
-      assert.deepEqual(results.flatMap((r) => r.errors), []);
+      assert.deepEqual(
+        results.flatMap((r) => r.errors),
+        [],
+      );
       const final = (await store.policies.current('counter'))!;
       assert.equal(final.version, 41);
       const marks = final.document!.description!.match(/\[\d+\.\d+\]/g) ?? [];
@@ -205,7 +215,19 @@ describe('sqlite: the database file', () => {
     const path = join(dir.path, 'assay.db');
     try {
       const s = await openSqliteStore({ path });
-      await s.runtimePolicies.put('rt', { name: 'rt', enabled: true, enforcement: 'audit', scope: { namespaces: ['*'] }, imagePolicies: [], blockUnregistered: false, platforms: [{ os: 'linux', architecture: 'amd64' }] }, { expectedVersion: 0, by: 'a' });
+      await s.runtimePolicies.put(
+        'rt',
+        {
+          name: 'rt',
+          enabled: true,
+          enforcement: 'audit',
+          scope: { namespaces: ['*'] },
+          imagePolicies: [],
+          blockUnregistered: false,
+          platforms: [{ os: 'linux', architecture: 'amd64' }],
+        },
+        { expectedVersion: 0, by: 'a' },
+      );
       // As layout 1 left it: no exception_versions table, no store identity.
       s.db.exec('DROP TABLE exception_versions');
       s.db.exec('DROP TABLE store_identity');

@@ -51,7 +51,13 @@ async function resolveClamd(): Promise<string> {
   const dirs = [...(process.env.PATH ?? '').split(delimiter), '/usr/sbin', '/usr/local/sbin', '/sbin'].filter(Boolean);
   for (const d of dirs) {
     const candidate = join(d, 'clamd');
-    if (await access(candidate).then(() => true, () => false)) return candidate;
+    if (
+      await access(candidate).then(
+        () => true,
+        () => false,
+      )
+    )
+      return candidate;
   }
   throw new Error('clamd not found (install clamav-daemon, or set ASSAY_CLAMD)');
 }

@@ -64,7 +64,10 @@ async function withLock<T>(lockPath: string, fn: () => Promise<T>, timeoutMs = 1
       if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
     }
     const owner = Number((await readFile(lockPath, 'utf8').catch(() => '')).trim());
-    const age = await stat(lockPath).then((s) => Date.now() - s.mtimeMs, () => 0);
+    const age = await stat(lockPath).then(
+      (s) => Date.now() - s.mtimeMs,
+      () => 0,
+    );
     if ((owner > 0 && !pidAlive(owner)) || (!owner && age > 60_000)) {
       await rm(lockPath, { force: true });
       continue;
@@ -108,7 +111,10 @@ export interface DebianRootfsOptions {
 
 function cacheKey(include: string[]): string {
   const list = [...new Set(include)].sort();
-  const hash = createHash('sha256').update(`${SUITE}\n${list.join(',')}`).digest('hex').slice(0, 12);
+  const hash = createHash('sha256')
+    .update(`${SUITE}\n${list.join(',')}`)
+    .digest('hex')
+    .slice(0, 12);
   return `debian-${SUITE}-minbase-${hash}`;
 }
 
@@ -193,4 +199,3 @@ export async function debianImage(opts: DebianImageOptions = {}): Promise<BuiltI
     layers: [{ built: base }, ...layers],
   });
 }
-

@@ -123,7 +123,13 @@ export class KubeApiStandin {
     const ns: Namespace = {
       apiVersion: 'v1',
       kind: 'Namespace',
-      metadata: { name, uid: randomUUID(), resourceVersion: '', creationTimestamp: new Date().toISOString(), labels: { ...labels, 'kubernetes.io/metadata.name': name } },
+      metadata: {
+        name,
+        uid: randomUUID(),
+        resourceVersion: '',
+        creationTimestamp: new Date().toISOString(),
+        labels: { ...labels, 'kubernetes.io/metadata.name': name },
+      },
       spec: { finalizers: ['kubernetes'] },
       status: { phase: 'Active' },
     };
@@ -202,7 +208,8 @@ export class KubeApiStandin {
     if (url.pathname !== '/api/v1/namespaces') {
       return this.#send(res, 404, status(404, 'NotFound', 'the server could not find the requested resource'));
     }
-    if (req.method !== 'GET') return this.#send(res, 405, status(405, 'MethodNotAllowed', `the server does not allow this method on the requested resource`));
+    if (req.method !== 'GET')
+      return this.#send(res, 405, status(405, 'MethodNotAllowed', `the server does not allow this method on the requested resource`));
     const q = url.searchParams;
     if (q.get('watch') === '1' || q.get('watch') === 'true') return this.#watch(q, req, res);
     return this.#list(q, res);
@@ -235,7 +242,15 @@ export class KubeApiStandin {
       }
       const snap = this.#snapshots.get(token.rv);
       if (!snap) {
-        return this.#send(res, 410, status(410, 'Expired', 'The provided continue parameter is too old to display a consistent list result. You can start a new list without the continue parameter.'));
+        return this.#send(
+          res,
+          410,
+          status(
+            410,
+            'Expired',
+            'The provided continue parameter is too old to display a consistent list result. You can start a new list without the continue parameter.',
+          ),
+        );
       }
       ({ rv: at, start } = token);
       items = snap;

@@ -63,13 +63,7 @@ function authorizationBlock(users: NatsUser[] | undefined): string {
   return `authorization {\n  users: [\n${entries.join('\n')}\n  ]\n}\n`;
 }
 
-async function makeNode(
-  name: string,
-  dir: string,
-  port: number,
-  clusterConfig: string,
-  opts: NatsNodeOptions,
-): Promise<NatsNode> {
+async function makeNode(name: string, dir: string, port: number, clusterConfig: string, opts: NatsNodeOptions): Promise<NatsNode> {
   const configFile = join(dir, `${name}.conf`);
   const config =
     `server_name: ${quote(name)}\n` +
@@ -91,11 +85,10 @@ async function makeNode(
       if (proc && proc.child.exitCode === null && proc.child.signalCode === null) return;
       proc = startProcess('nats-server', ['-c', configFile]);
       const p = proc;
-      await waitFor(
-        `nats-server ${name} on ${port}`,
-        () => (p.output().includes('Server is ready') ? true : undefined),
-        { process: p, timeoutMs: 20_000 },
-      );
+      await waitFor(`nats-server ${name} on ${port}`, () => (p.output().includes('Server is ready') ? true : undefined), {
+        process: p,
+        timeoutMs: 20_000,
+      });
     },
     async stop() {
       await proc?.stop();

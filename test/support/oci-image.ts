@@ -29,12 +29,9 @@ export const MediaTypes = {
 } as const;
 
 /** Accept header naming every manifest type: Distribution answers 404 for an OCI manifest asked for with Docker types only. */
-export const MANIFEST_ACCEPT = [
-  MediaTypes.ociManifest,
-  MediaTypes.ociIndex,
-  MediaTypes.dockerManifest,
-  MediaTypes.dockerManifestList,
-].join(', ');
+export const MANIFEST_ACCEPT = [MediaTypes.ociManifest, MediaTypes.ociIndex, MediaTypes.dockerManifest, MediaTypes.dockerManifestList].join(
+  ', ',
+);
 
 export type Compression = 'gzip' | 'zstd' | 'none';
 export type MediaTypeFamily = 'oci' | 'docker';
@@ -273,7 +270,11 @@ export function layerMediaType(family: MediaTypeFamily, compression: Compression
 }
 
 /** Builds one layer blob; `family` picks the default media type. */
-export async function buildLayer(spec: LayerSpec, family: MediaTypeFamily = 'oci', defaultCompression: Compression = 'gzip'): Promise<BuiltLayer> {
+export async function buildLayer(
+  spec: LayerSpec,
+  family: MediaTypeFamily = 'oci',
+  defaultCompression: Compression = 'gzip',
+): Promise<BuiltLayer> {
   if (Array.isArray(spec)) return buildLayer({ entries: spec }, family, defaultCompression);
   if ('built' in spec) return spec.built;
   let data: Buffer;
@@ -282,7 +283,7 @@ export async function buildLayer(spec: LayerSpec, family: MediaTypeFamily = 'oci
   if ('raw' in spec) {
     data = spec.raw;
     compression = spec.compression;
-    diffId = spec.diffId ?? (tryDiffId(data, compression) ?? sha256Digest(data));
+    diffId = spec.diffId ?? tryDiffId(data, compression) ?? sha256Digest(data);
   } else {
     const tar = 'tar' in spec ? spec.tar : await tarBytes(spec.entries);
     compression = spec.compression ?? defaultCompression;
@@ -358,7 +359,10 @@ export async function buildImage(opts: BuildImageOptions): Promise<BuiltImage> {
 }
 
 /** A multi-platform index (OCI) or manifest list (Docker, when the images use Docker media types). */
-export function buildIndex(images: BuiltImage[], opts: { annotations?: Record<string, string>; mediaTypes?: MediaTypeFamily } = {}): BuiltIndex {
+export function buildIndex(
+  images: BuiltImage[],
+  opts: { annotations?: Record<string, string>; mediaTypes?: MediaTypeFamily } = {},
+): BuiltIndex {
   const family = opts.mediaTypes ?? (images[0]?.mediaType === MediaTypes.dockerManifest ? 'docker' : 'oci');
   const index: ImageIndex = {
     schemaVersion: 2,
@@ -515,7 +519,13 @@ async function pushBlob(base: string, repo: string, blob: Blob, opts: PushOption
   expectStatus(`upload of ${blob.digest}`, put, 201);
 }
 
-async function putManifest(base: string, repo: string, ref: string, m: { mediaType: string; bytes: Buffer; digest: string }, opts: PushOptions): Promise<void> {
+async function putManifest(
+  base: string,
+  repo: string,
+  ref: string,
+  m: { mediaType: string; bytes: Buffer; digest: string },
+  opts: PushOptions,
+): Promise<void> {
   const res = await httpRequest(
     'PUT',
     `${base}/v2/${repo}/manifests/${ref}`,

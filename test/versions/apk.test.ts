@@ -37,7 +37,10 @@ test('apk: apk-tools version.data', (t) => {
 test('apk: osv.dev Alpine converter validity fixtures', (t) => {
   if (!hasVector(OSV_VALID) || !hasVector(OSV_INVALID)) return t.skip(missing(OSV_VALID));
   const lines = (rel: string): string[] =>
-    readVectorText(rel).split('\n').map((l) => l.trim()).filter((l) => l !== '' && !l.startsWith('#'));
+    readVectorText(rel)
+      .split('\n')
+      .map((l) => l.trim())
+      .filter((l) => l !== '' && !l.startsWith('#'));
   const valid = lines(OSV_VALID);
   const invalid = lines(OSV_INVALID);
   // osv.dev's converter is laxer than apk-tools v3 in two ways: a digit right after a letter
@@ -58,8 +61,20 @@ test('apk: osv.dev Alpine converter validity fixtures', (t) => {
 });
 
 test('apk: suffix and revision order', () => {
-  const ordered = ['1.2.3_alpha', '1.2.3_beta2', '1.2.3_pre1', '1.2.3_rc1', '1.2.3', '1.2.3-r1', '1.2.3_cvs', '1.2.3_p1', '1.2.3a', '1.2.4'];
-  for (let i = 0; i + 1 < ordered.length; i++) assert.ok(apk.compare(ordered[i]!, ordered[i + 1]!) < 0, `${ordered[i]} < ${ordered[i + 1]}`);
+  const ordered = [
+    '1.2.3_alpha',
+    '1.2.3_beta2',
+    '1.2.3_pre1',
+    '1.2.3_rc1',
+    '1.2.3',
+    '1.2.3-r1',
+    '1.2.3_cvs',
+    '1.2.3_p1',
+    '1.2.3a',
+    '1.2.4',
+  ];
+  for (let i = 0; i + 1 < ordered.length; i++)
+    assert.ok(apk.compare(ordered[i]!, ordered[i + 1]!) < 0, `${ordered[i]} < ${ordered[i + 1]}`);
   assert.ok(compareVersions('Alpine:v3.20', '1.10.0-r0', '1.2.0-r0') > 0);
   // versions only apk-tools 2.x accepts are compared the 2.x way rather than as "equal"
   assert.ok(apk.compare('1.9.5p3', '1.9.5p2') > 0);

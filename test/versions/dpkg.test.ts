@@ -41,7 +41,29 @@ test('dpkg: deb-version(7) rules', () => {
 test('dpkg: agrees with `dpkg --compare-versions`', (t) => {
   const probe = spawnSync('dpkg', ['--version'], { encoding: 'utf8' });
   if (probe.status !== 0) return t.skip('dpkg binary not available');
-  const pieces = ['.', '0', '1', '2', '10', '01', '~', '~rc1', '+', '+dfsg', 'a', 'b', 'z', 'A', 'Z', '-1', '-0', '-2ubuntu1', '.3', '~~', 'p1'];
+  const pieces = [
+    '.',
+    '0',
+    '1',
+    '2',
+    '10',
+    '01',
+    '~',
+    '~rc1',
+    '+',
+    '+dfsg',
+    'a',
+    'b',
+    'z',
+    'A',
+    'Z',
+    '-1',
+    '-0',
+    '-2ubuntu1',
+    '.3',
+    '~~',
+    'p1',
+  ];
   const raw = generateVersions(400, 0x5eed, pieces);
   // prepend an epoch to some; keep only what dpkg accepts without warnings
   const versions = raw.map((v, i) => (i % 7 === 0 ? `${i % 3}:${v}` : v)).filter((v) => dpkg.isValid(v));
@@ -54,7 +76,10 @@ test('dpkg: agrees with `dpkg --compare-versions`', (t) => {
   }
   // one shell for all pairs: print lt/eq/gt per line
   const script = pairs
-    .map(([a, b]) => `if dpkg --compare-versions '${a}' lt '${b}'; then echo -1; elif dpkg --compare-versions '${a}' eq '${b}'; then echo 0; else echo 1; fi`)
+    .map(
+      ([a, b]) =>
+        `if dpkg --compare-versions '${a}' lt '${b}'; then echo -1; elif dpkg --compare-versions '${a}' eq '${b}'; then echo 0; else echo 1; fi`,
+    )
     .join('\n');
   const res = spawnSync('sh', ['-c', script], { encoding: 'utf8', maxBuffer: 1 << 24 });
   assert.equal(res.status, 0, res.stderr);

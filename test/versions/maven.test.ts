@@ -6,7 +6,10 @@ import { hasVector, missing, readVectorJson, sgn } from './vectors.ts';
 
 const SET = '06-version-vectors/maven/ComparableVersion.vectors.json';
 
-interface Pair { a: string; b: string; }
+interface Pair {
+  a: string;
+  b: string;
+}
 interface MavenVectors {
   strictlyAscending: Record<string, string[] | string>;
   equal: Pair[];
@@ -26,7 +29,8 @@ test('maven: ComparableVersionTest vectors', (t) => {
     for (let i = 0; i < list.length; i++) {
       for (let j = i + 1; j < list.length; j++) {
         n++;
-        if (sgn(maven.compare(list[i]!, list[j]!)) !== -1 || sgn(maven.compare(list[j]!, list[i]!)) !== 1) failures.push(`${name}: ${list[i]} < ${list[j]}`);
+        if (sgn(maven.compare(list[i]!, list[j]!)) !== -1 || sgn(maven.compare(list[j]!, list[i]!)) !== 1)
+          failures.push(`${name}: ${list[i]} < ${list[j]}`);
       }
     }
   }
@@ -46,7 +50,8 @@ test('maven: ComparableVersionTest vectors', (t) => {
   }
   for (const c of v.canonical) {
     n++;
-    if (canonicalMaven(c.version) !== c.canonical) failures.push(`canonical(${c.version}) = ${canonicalMaven(c.version)}, want ${c.canonical}`);
+    if (canonicalMaven(c.version) !== c.canonical)
+      failures.push(`canonical(${c.version}) = ${canonicalMaven(c.version)}, want ${c.canonical}`);
   }
   assert.deepEqual(failures, []);
   t.diagnostic(`maven: ${n} cases passed`);
@@ -54,7 +59,8 @@ test('maven: ComparableVersionTest vectors', (t) => {
 
 test('maven: qualifier order', () => {
   const ordered = ['1.0-alpha1', '1.0-beta1', '1.0-milestone1', '1.0-rc1', '1.0-SNAPSHOT', '1.0', '1.0-sp1', '1.0.1'];
-  for (let i = 0; i + 1 < ordered.length; i++) assert.ok(maven.compare(ordered[i]!, ordered[i + 1]!) < 0, `${ordered[i]} < ${ordered[i + 1]}`);
+  for (let i = 0; i + 1 < ordered.length; i++)
+    assert.ok(maven.compare(ordered[i]!, ordered[i + 1]!) < 0, `${ordered[i]} < ${ordered[i + 1]}`);
   assert.equal(maven.compare('1.0-cr1', '1.0-rc1'), 0);
   assert.equal(maven.compare('1.0.Final', '1.0'), 0);
   assert.equal(maven.compare('1.0-GA', '1.0.0'), 0);

@@ -8,8 +8,15 @@ import { hasVector, missing, readVectorJson, readVectorText } from './vectors.ts
 const SCALIBR = '07-osv/range-eval/osv-scalibr/expected.isAffected.json';
 const SORTKEYS = '07-osv/range-eval/osv.dev-ecosystems/expected.sortkey-assertions.json';
 
-interface Affected { package: { ecosystem: string; name: string }; ranges?: OsvRange[]; versions?: string[] }
-interface Scenario { osv: { affected: Affected[] }; checks: Array<{ version: string; affected: boolean }> }
+interface Affected {
+  package: { ecosystem: string; name: string };
+  ranges?: OsvRange[];
+  versions?: string[];
+}
+interface Scenario {
+  osv: { affected: Affected[] };
+  checks: Array<{ version: string; affected: boolean }>;
+}
 
 test('osv: osv-scalibr IsAffected scenarios', (t) => {
   if (!hasVector(SCALIBR)) return t.skip(missing(SCALIBR));
@@ -42,7 +49,11 @@ const CLASS_ECOSYSTEM: Record<string, string> = {
 };
 
 const HOLDS: Record<string, (c: number) => boolean> = {
-  '<': (c) => c < 0, '<=': (c) => c <= 0, '==': (c) => c === 0, '>=': (c) => c >= 0, '>': (c) => c > 0,
+  '<': (c) => c < 0,
+  '<=': (c) => c <= 0,
+  '==': (c) => c === 0,
+  '>=': (c) => c >= 0,
+  '>': (c) => c > 0,
 };
 
 test('osv: osv.dev ecosystem ordering assertions', (t) => {
@@ -103,7 +114,10 @@ test('osv: fixed, last_affected, limit, versions list, GIT', () => {
   assert.ok(isAffected('9.0.0', eco([{ introduced: '1.0.0' }, { limit: '*' }]), 'npm'));
   // unsorted events, several intervals
   const multi = eco([{ fixed: '1.5' }, { introduced: '2.0' }, { introduced: '1.0' }, { fixed: '2.5' }]);
-  assert.deepEqual(['0.9', '1.0', '1.4', '1.5', '1.9', '2.0', '2.4', '2.5'].map((v) => isAffected(v, multi, 'PyPI')), [false, true, true, false, false, true, true, false]);
+  assert.deepEqual(
+    ['0.9', '1.0', '1.4', '1.5', '1.9', '2.0', '2.4', '2.5'].map((v) => isAffected(v, multi, 'PyPI')),
+    [false, true, true, false, false, true, true, false],
+  );
   // SEMVER ranges tolerate a leading 'v' and ignore the ecosystem's scheme
   assert.ok(isAffected('v1.2.3', eco([{ introduced: '0' }, { fixed: '1.2.4' }], 'SEMVER'), 'Go'));
   assert.ok(isAffected('1.2.3', eco([{ introduced: '0' }, { fixed: '1.2.4' }], 'SEMVER'), 'Go'));
@@ -119,7 +133,9 @@ test('osv: fixed, last_affected, limit, versions list, GIT', () => {
   assert.ok(!isAffected('2.17.1', eco([{ introduced: '2.0-beta9' }, { fixed: '2.15.0' }]), 'Maven'));
   assert.ok(isAffected('2.14.1', eco([{ introduced: '2.0-beta9' }, { fixed: '2.15.0' }]), 'Maven'));
   assert.ok(isAffected('6.0.3', eco([{ introduced: '6.0.0' }, { fixed: '6.0.3.1' }]), 'RubyGems'));
-  assert.ok(isAffected('v0.0.0-20180925071336-cf3bd585ca2a', eco([{ introduced: '0' }, { fixed: '0.0.0-20220412211240-33da011f77ad' }]), 'Go'));
+  assert.ok(
+    isAffected('v0.0.0-20180925071336-cf3bd585ca2a', eco([{ introduced: '0' }, { fixed: '0.0.0-20220412211240-33da011f77ad' }]), 'Go'),
+  );
   assert.throws(() => isAffected('1.0', eco([{ introduced: '0' }]), 'Hackage'), UnknownEcosystemError);
   assert.throws(() => compareVersions('Hackage', '1', '2'), UnknownEcosystemError);
 });
@@ -138,7 +154,11 @@ test('osv: the real lodash advisory (GHSA-35jh-r3h4-6jhm)', (t) => {
 // must be affected under our evaluation of the same ranges, and the fixed versions must not be.
 const WORKER = '07-osv/advisories/osv.dev-worker';
 
-interface Enumerated { ecosystem: string; ranges: OsvRange[]; versions: string[] }
+interface Enumerated {
+  ecosystem: string;
+  ranges: OsvRange[];
+  versions: string[];
+}
 
 function parseWorkerRepr(text: string): Enumerated[] {
   const start = text.indexOf("'affected_packages'");
@@ -175,7 +195,8 @@ test('osv: osv.dev worker enumerations of affected versions', (t) => {
         for (const e of r.events) {
           if (e.fixed === undefined) continue;
           fixed++;
-          if (isAffected(e.fixed, { ranges: p.ranges }, p.ecosystem)) failures.push(`${p.ecosystem} fixed ${e.fixed} should not be affected`);
+          if (isAffected(e.fixed, { ranges: p.ranges }, p.ecosystem))
+            failures.push(`${p.ecosystem} fixed ${e.fixed} should not be affected`);
         }
       }
     }
@@ -206,7 +227,9 @@ test('osv: osv-scalibr vulnerability_test.go (epochs, range helpers)', (t) => {
   for (const c of Object.values(tests).flat()) {
     const ranges: OsvRange[] = c.affectedRanges.map((r) => ({
       type: r.__call__ === 'buildSemverAffectsRange' ? 'SEMVER' : r.__call__ === 'buildEcosystemAffectsRange' ? 'ECOSYSTEM' : 'GIT',
-      events: (r.args ?? []).map((e) => Object.fromEntries(Object.entries(e).map(([k, v]) => [k === 'LastAffected' ? 'last_affected' : k.toLowerCase(), v]))),
+      events: (r.args ?? []).map((e) =>
+        Object.fromEntries(Object.entries(e).map(([k, v]) => [k === 'LastAffected' ? 'last_affected' : k.toLowerCase(), v])),
+      ),
     }));
     const eco = c.affectedEco;
     const version = osvVersion(eco, c.pkg.Version, c.pkg.Metadata?.Epoch);

@@ -6,8 +6,14 @@ import { hasVector, missing, readVectorJson } from './vectors.ts';
 
 const SET = '06-version-vectors/pep440-packaging/expected.test_version.json';
 
-interface Param { argnames: string | string[]; values: unknown[]; }
-interface VersionTests { module_constants: { VERSIONS: string[] }; tests: Record<string, Param[]>; }
+interface Param {
+  argnames: string | string[];
+  values: unknown[];
+}
+interface VersionTests {
+  module_constants: { VERSIONS: string[] };
+  tests: Record<string, Param[]>;
+}
 
 test('pep440: packaging test_version vectors', (t) => {
   if (!hasVector(SET)) return t.skip(missing(SET));
@@ -20,7 +26,8 @@ test('pep440: packaging test_version vectors', (t) => {
   for (let i = 0; i < ordered.length; i++) {
     for (let j = i + 1; j < ordered.length; j++) {
       orderChecks++;
-      if (!(pep440.compare(ordered[i]!, ordered[j]!) < 0 && pep440.compare(ordered[j]!, ordered[i]!) > 0)) failures.push(`${ordered[i]} < ${ordered[j]}`);
+      if (!(pep440.compare(ordered[i]!, ordered[j]!) < 0 && pep440.compare(ordered[j]!, ordered[i]!) > 0))
+        failures.push(`${ordered[i]} < ${ordered[j]}`);
     }
   }
   const valid = values('TestVersion.test_valid_versions') as string[];

@@ -35,7 +35,12 @@ describe('version ranges', () => {
     assert.throws(() => parseVersionRange('>=1 ||'), /empty alternative/);
     assert.throws(() => parseVersionRange('^not.a.range'), /not a SemVer range/);
     assert.equal(satisfiesRange('npm', '1.0.0', '>=1 <<2'), undefined);
-    assert.deepEqual(parseVersionRange('>= 1.2 <2'), [[{ op: '>=', version: '1.2' }, { op: '<', version: '2' }]]);
+    assert.deepEqual(parseVersionRange('>= 1.2 <2'), [
+      [
+        { op: '>=', version: '1.2' },
+        { op: '<', version: '2' },
+      ],
+    ]);
     assert.equal(rangeIncludes('npm', '1.5.0', parseVersionRange('>= 1.2 <2')), true);
   });
 });

@@ -20,7 +20,9 @@ test('rpm: rpmvercmp.at vectors', (t) => {
   }
   assert.deepEqual(failures, []);
   assert.ok(active.length > 0);
-  t.diagnostic(`rpm: ${active.length} cases passed; ${cases.length - active.length} commented-out upstream (documented oddities) are checked against the real rpm below`);
+  t.diagnostic(
+    `rpm: ${active.length} cases passed; ${cases.length - active.length} commented-out upstream (documented oddities) are checked against the real rpm below`,
+  );
 });
 
 test('rpm: tilde, caret, epoch and release', () => {
@@ -38,7 +40,30 @@ test('rpm: tilde, caret, epoch and release', () => {
 test('rpm: agrees with rpm.vercmp() of the installed rpm', (t) => {
   const probe = spawnSync('rpm', ['--version'], { encoding: 'utf8' });
   if (probe.status !== 0) return t.skip('rpm binary not available');
-  const pieces = ['.', '0', '1', '2', '10', '01', '~', '~rc1', '^', '^git1', '+', '_', 'a', 'b', 'Z', '-1', '-0', '-2.el9', '.fc39', '~~', 'p1', ':'];
+  const pieces = [
+    '.',
+    '0',
+    '1',
+    '2',
+    '10',
+    '01',
+    '~',
+    '~rc1',
+    '^',
+    '^git1',
+    '+',
+    '_',
+    'a',
+    'b',
+    'Z',
+    '-1',
+    '-0',
+    '-2.el9',
+    '.fc39',
+    '~~',
+    'p1',
+    ':',
+  ];
   const versions = generateVersions(500, 0xbeef, pieces).map((v, i) => (i % 9 === 0 ? `${i % 4}:${v}` : v));
   const pairs: Array<[string, string]> = [];
   for (let i = 0; i + 1 < versions.length; i++) pairs.push([versions[i]!, versions[(i * 37 + 11) % versions.length]!]);
@@ -61,5 +86,7 @@ test('rpm: agrees with rpm.vercmp() of the installed rpm', (t) => {
   });
   assert.deepEqual(failures, []);
   assert.equal(new Set(want.map(sgn)).size, 3, 'sample covers <, = and >');
-  t.diagnostic(`rpm: ${pairs.length - oddities.length} generated pairs and ${oddities.length} upstream-commented vectors agree with rpm.vercmp()`);
+  t.diagnostic(
+    `rpm: ${pairs.length - oddities.length} generated pairs and ${oddities.length} upstream-commented vectors agree with rpm.vercmp()`,
+  );
 });

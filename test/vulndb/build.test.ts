@@ -29,13 +29,31 @@ test('malformed records are counted with reasons and skipped; the build goes on'
   writeFileSync(join(dir, 'a-good.json'), JSON.stringify(rec('GOOD-1', 'left-pad', '1.3.0')));
   writeFileSync(join(dir, 'b-badjson.json'), '{"id": "BAD-1", ');
   writeFileSync(join(dir, 'c-noid.json'), JSON.stringify({ ...rec('X', 'left-pad', '1.0.0'), id: undefined }));
-  writeFileSync(join(dir, 'd-badrange.json'), JSON.stringify({ ...rec('BAD-2', 'left-pad', '1.0.0'), affected: [{ package: { ecosystem: 'npm', name: 'left-pad' }, ranges: [{ type: 'SEMVER', events: [{ introduced: '0', fixed: '1.0.0' }] }] }] }));
-  writeFileSync(join(dir, 'e-noevents.json'), JSON.stringify({ ...rec('BAD-3', 'left-pad', '1.0.0'), affected: [{ package: { ecosystem: 'npm', name: 'left-pad' }, ranges: [{ type: 'SEMVER' }] }] }));
+  writeFileSync(
+    join(dir, 'd-badrange.json'),
+    JSON.stringify({
+      ...rec('BAD-2', 'left-pad', '1.0.0'),
+      affected: [
+        { package: { ecosystem: 'npm', name: 'left-pad' }, ranges: [{ type: 'SEMVER', events: [{ introduced: '0', fixed: '1.0.0' }] }] },
+      ],
+    }),
+  );
+  writeFileSync(
+    join(dir, 'e-noevents.json'),
+    JSON.stringify({
+      ...rec('BAD-3', 'left-pad', '1.0.0'),
+      affected: [{ package: { ecosystem: 'npm', name: 'left-pad' }, ranges: [{ type: 'SEMVER' }] }],
+    }),
+  );
   writeFileSync(join(dir, 'f-array.json'), '[1, 2]');
   writeFileSync(join(dir, 'sub', 'g-good.json'), JSON.stringify(rec('GOOD-2', 'is-odd', '3.0.1')));
   writeFileSync(join(dir, 'sub', 'ignored.txt'), 'not json');
   const skips: string[] = [];
-  const { metadata, file } = await buildDatabase({ sources: [dir], out: join(tmp.path, 'db.sqlite'), onSkip: (s) => skips.push(`${s.name}: ${s.reason}`) });
+  const { metadata, file } = await buildDatabase({
+    sources: [dir],
+    out: join(tmp.path, 'db.sqlite'),
+    onSkip: (s) => skips.push(`${s.name}: ${s.reason}`),
+  });
   assert.equal(metadata.records, 2);
   assert.equal(metadata.skipped, 6);
   assert.deepEqual(metadata.skippedReasons, {
@@ -49,7 +67,13 @@ test('malformed records are counted with reasons and skipped; the build goes on'
   assert.ok(skips.includes('b-badjson.json: invalid JSON'), skips.join('\n'));
   const db = openDatabase(file);
   t.after(() => db.close());
-  assert.deepEqual(db.match([pkg('left-pad', '1.2.0'), pkg('is-odd', '3.0.0')]).map((f) => f.id).sort(), ['GOOD-1', 'GOOD-2']);
+  assert.deepEqual(
+    db
+      .match([pkg('left-pad', '1.2.0'), pkg('is-odd', '3.0.0')])
+      .map((f) => f.id)
+      .sort(),
+    ['GOOD-1', 'GOOD-2'],
+  );
   assert.equal(db.metadata.skipped, 6);
 });
 
@@ -84,7 +108,10 @@ test('zip input (streamed), newer duplicate wins, withdrawn kept but never match
   t.after(() => db.close());
   assert.equal(db.version, '2024.06.01-1');
   const found = db.match([pkg('minimist', '0.0.8'), pkg('qs', '6.10.3')]);
-  assert.deepEqual(found.map((f) => [f.id, f.fixedVersion]).sort(), [['GHSA-1', '1.2.6'], ['GHSA-3', '6.10.4']]);
+  assert.deepEqual(found.map((f) => [f.id, f.fixedVersion]).sort(), [
+    ['GHSA-1', '1.2.6'],
+    ['GHSA-3', '6.10.4'],
+  ]);
 
   // On disk: WAL off, vacuumed (no free pages), metadata rows present.
   const raw = new DatabaseSync(out, { readOnly: true });
@@ -92,9 +119,13 @@ test('zip input (streamed), newer duplicate wins, withdrawn kept but never match
   assert.notEqual((raw.prepare('PRAGMA journal_mode').get() as { journal_mode: string }).journal_mode, 'wal');
   assert.equal((raw.prepare('PRAGMA freelist_count').get() as { freelist_count: number }).freelist_count, 0);
   const keys = (raw.prepare('SELECT key FROM metadata ORDER BY key').all() as { key: string }[]).map((r) => r.key);
-  for (const k of ['schema_version', 'db_version', 'built_at', 'sources', 'counts_per_ecosystem', 'skipped', 'skipped_reasons']) assert.ok(keys.includes(k), k);
+  for (const k of ['schema_version', 'db_version', 'built_at', 'sources', 'counts_per_ecosystem', 'skipped', 'skipped_reasons'])
+    assert.ok(keys.includes(k), k);
   // The withdrawn record is still known by id.
-  assert.deepEqual({ ...raw.prepare('SELECT withdrawn FROM vulnerabilities WHERE id = ?').get('GHSA-2') }, { withdrawn: '2024-02-01T00:00:00Z' });
+  assert.deepEqual(
+    { ...raw.prepare('SELECT withdrawn FROM vulnerabilities WHERE id = ?').get('GHSA-2') },
+    { withdrawn: '2024-02-01T00:00:00Z' },
+  );
 });
 
 test('a record matches until it is withdrawn (same record, with and without withdrawn)', async (t) => {

@@ -3,7 +3,15 @@
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { buildDatabase, ecosystemKey, lookupsFor, openDatabase, osEcosystemKeys, rematch, rematchReports } from '../../packages/vulndb/src/index.ts';
+import {
+  buildDatabase,
+  ecosystemKey,
+  lookupsFor,
+  openDatabase,
+  osEcosystemKeys,
+  rematch,
+  rematchReports,
+} from '../../packages/vulndb/src/index.ts';
 import { makeTempDir } from '../support/tempdir.ts';
 
 test('detected OS → ecosystem keys, and OSV ecosystems → the same keys', () => {
@@ -32,10 +40,34 @@ test('detected OS → ecosystem keys, and OSV ecosystems → the same keys', () 
 });
 
 test('package → lookups: source package and full source version for dpkg; binary then source for rpm', () => {
-  const deb = { name: 'libssl3', version: '3.0.11', release: '1~deb12u2', type: 'deb', purl: 'x', srcName: 'openssl', srcVersion: '3.0.11', srcRelease: '1~deb12u2', epoch: 1, srcEpoch: 1 };
-  assert.deepEqual(lookupsFor(deb, { family: 'debian', name: '12.5' }), [{ keys: ['Debian:12'], name: 'openssl', version: '1:3.0.11-1~deb12u2', scheme: 'Debian' }]);
+  const deb = {
+    name: 'libssl3',
+    version: '3.0.11',
+    release: '1~deb12u2',
+    type: 'deb',
+    purl: 'x',
+    srcName: 'openssl',
+    srcVersion: '3.0.11',
+    srcRelease: '1~deb12u2',
+    epoch: 1,
+    srcEpoch: 1,
+  };
+  assert.deepEqual(lookupsFor(deb, { family: 'debian', name: '12.5' }), [
+    { keys: ['Debian:12'], name: 'openssl', version: '1:3.0.11-1~deb12u2', scheme: 'Debian' },
+  ]);
   assert.deepEqual(lookupsFor(deb, undefined), []);
-  const rpm = { name: 'openssl-libs', version: '3.0.7', release: '24.el9', type: 'rpm', purl: 'x', epoch: 1, srcName: 'openssl', srcVersion: '3.0.7', srcRelease: '24.el9', srcEpoch: 1 };
+  const rpm = {
+    name: 'openssl-libs',
+    version: '3.0.7',
+    release: '24.el9',
+    type: 'rpm',
+    purl: 'x',
+    epoch: 1,
+    srcName: 'openssl',
+    srcVersion: '3.0.7',
+    srcRelease: '24.el9',
+    srcEpoch: 1,
+  };
   assert.deepEqual(
     lookupsFor(rpm, { family: 'rocky', name: '9.3' }).map((l) => [l.keys, l.name, l.version]),
     [
@@ -43,13 +75,28 @@ test('package → lookups: source package and full source version for dpkg; bina
       [['Rocky Linux:9'], 'openssl', '1:3.0.7-24.el9'],
     ],
   );
-  const types: [string, string][] = [['npm', 'npm'], ['pypi', 'PyPI'], ['golang', 'Go'], ['maven', 'Maven'], ['gem', 'RubyGems'], ['cargo', 'crates.io'], ['composer', 'Packagist'], ['nuget', 'NuGet']];
+  const types: [string, string][] = [
+    ['npm', 'npm'],
+    ['pypi', 'PyPI'],
+    ['golang', 'Go'],
+    ['maven', 'Maven'],
+    ['gem', 'RubyGems'],
+    ['cargo', 'crates.io'],
+    ['composer', 'Packagist'],
+    ['nuget', 'NuGet'],
+  ];
   for (const [type, eco] of types) assert.deepEqual(lookupsFor({ name: 'X_y', version: '1', type, purl: 'x' })[0]?.keys, [eco], type);
   assert.equal(lookupsFor({ name: 'Foo_Bar.baz', version: '1', type: 'pypi', purl: 'x' })[0]?.name, 'foo-bar-baz');
 });
 
 test('rematch: changed when (id, package, fixed version) sets differ (or a finding is rescored); reports re-matched against a new db', async (t) => {
-  const f = (id: string, fixedVersion?: string) => ({ id, packageName: 'lodash', packageVersion: '4.17.0', packageType: 'npm', ...(fixedVersion ? { fixedVersion } : {}) });
+  const f = (id: string, fixedVersion?: string) => ({
+    id,
+    packageName: 'lodash',
+    packageVersion: '4.17.0',
+    packageType: 'npm',
+    ...(fixedVersion ? { fixedVersion } : {}),
+  });
   assert.equal(rematch([f('A', '1')], [f('A', '1')]).changed, false);
   assert.equal(rematch([f('A', '1')], [f('A', '2')]).changed, true);
   assert.equal(rematch([f('A')], [f('A'), f('B')]).changed, true);
@@ -57,7 +104,16 @@ test('rematch: changed when (id, package, fixed version) sets differ (or a findi
 
   const tmp = await makeTempDir('vulndb-rematch');
   t.after(() => tmp.remove());
-  const rec = { id: 'GHSA-x', modified: 'x', affected: [{ package: { ecosystem: 'npm', name: 'lodash' }, ranges: [{ type: 'ECOSYSTEM', events: [{ introduced: '0' }, { fixed: '4.17.21' }] }] }] };
+  const rec = {
+    id: 'GHSA-x',
+    modified: 'x',
+    affected: [
+      {
+        package: { ecosystem: 'npm', name: 'lodash' },
+        ranges: [{ type: 'ECOSYSTEM', events: [{ introduced: '0' }, { fixed: '4.17.21' }] }],
+      },
+    ],
+  };
   const { file } = await buildDatabase({ records: [rec], out: join(tmp.path, 'db.sqlite'), version: 'v2' });
   const db = openDatabase(file);
   t.after(() => db.close());
@@ -71,7 +127,11 @@ test('rematch: changed when (id, package, fixed version) sets differ (or a findi
   async function* list() {
     yield* reports;
   }
-  const r = await rematchReports({ listReports: list(), db, onChanged: (rep, findings) => void changed.push(`${rep.reportId}:${findings.map((x) => x.id).join(',')}`) });
+  const r = await rematchReports({
+    listReports: list(),
+    db,
+    onChanged: (rep, findings) => void changed.push(`${rep.reportId}:${findings.map((x) => x.id).join(',')}`),
+  });
   assert.deepEqual(r, { reports: 3, changed: 1, skipped: 1 });
   assert.deepEqual(changed, ['r1:GHSA-x']);
 });

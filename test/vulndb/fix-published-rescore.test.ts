@@ -16,7 +16,9 @@ const lodash = (vector: string, extra: Record<string, unknown> = {}) => ({
   published: '2021-02-15T11:54:41.123456Z',
   aliases: ['CVE-2021-23337'],
   severity: [{ type: 'CVSS_V3', score: vector }],
-  affected: [{ package: { ecosystem: 'npm', name: 'lodash' }, ranges: [{ type: 'SEMVER', events: [{ introduced: '0' }, { fixed: '4.17.21' }] }] }],
+  affected: [
+    { package: { ecosystem: 'npm', name: 'lodash' }, ranges: [{ type: 'SEMVER', events: [{ introduced: '0' }, { fixed: '4.17.21' }] }] },
+  ],
   ...extra,
 });
 /** A Debian LTS advisory on the source package openssl, published with its fix. */
@@ -25,13 +27,20 @@ const dla = {
   modified: '2024-11-01T00:00:00Z',
   published: '2024-10-30T12:00:00+01:00',
   upstream: ['CVE-2024-5535'],
-  affected: [{ package: { ecosystem: 'Debian:12', name: 'openssl' }, ranges: [{ type: 'ECOSYSTEM', events: [{ introduced: '0' }, { fixed: '3.0.15-1~deb12u1' }] }] }],
+  affected: [
+    {
+      package: { ecosystem: 'Debian:12', name: 'openssl' },
+      ranges: [{ type: 'ECOSYSTEM', events: [{ introduced: '0' }, { fixed: '3.0.15-1~deb12u1' }] }],
+    },
+  ],
 };
 /** No `published` at all (OSV makes it optional): no fix date. */
 const undated = {
   id: 'GHSA-undated',
   modified: '2024-01-01T00:00:00Z',
-  affected: [{ package: { ecosystem: 'npm', name: 'minimist' }, ranges: [{ type: 'SEMVER', events: [{ introduced: '0' }, { fixed: '1.2.6' }] }] }],
+  affected: [
+    { package: { ecosystem: 'npm', name: 'minimist' }, ranges: [{ type: 'SEMVER', events: [{ introduced: '0' }, { fixed: '1.2.6' }] }] },
+  ],
 };
 /** Published, but no fix: no fix date either. */
 const unfixed = {
@@ -43,7 +52,16 @@ const unfixed = {
 
 const lodashPkg = { name: 'lodash', version: '4.17.20', type: 'npm', purl: 'pkg:npm/lodash@4.17.20' };
 const minimistPkg = { name: 'minimist', version: '1.2.5', type: 'npm', purl: 'pkg:npm/minimist@1.2.5' };
-const libssl = { name: 'libssl3', version: '3.0.11', release: '1~deb12u2', type: 'deb', purl: 'x', srcName: 'openssl', srcVersion: '3.0.11', srcRelease: '1~deb12u2' };
+const libssl = {
+  name: 'libssl3',
+  version: '3.0.11',
+  release: '1~deb12u2',
+  type: 'deb',
+  purl: 'x',
+  srcName: 'openssl',
+  srcVersion: '3.0.11',
+  srcRelease: '1~deb12u2',
+};
 const debian = { family: 'debian', name: '12' };
 
 test('a match carries the record published time as fixPublishedAt, only for findings with a fix', async (t) => {
@@ -66,7 +84,17 @@ test('a match carries the record published time as fixPublishedAt, only for find
 });
 
 test('rematch: a changed severity, CVSS score or vector, or fix date changes the report; order does not', () => {
-  const base = { id: 'A', packageName: 'lodash', packageVersion: '4.17.20', packageType: 'npm', fixedVersion: '4.17.21', severity: 'low', cvss: 2, cvssVector: LOW, fixPublishedAt: '2021-02-15T11:54:41.123Z' };
+  const base = {
+    id: 'A',
+    packageName: 'lodash',
+    packageVersion: '4.17.20',
+    packageType: 'npm',
+    fixedVersion: '4.17.21',
+    severity: 'low',
+    cvss: 2,
+    cvssVector: LOW,
+    fixPublishedAt: '2021-02-15T11:54:41.123Z',
+  };
   const other = { ...base, id: 'B' };
   assert.deepEqual(rematch([base, other], [other, base]), { changed: false, added: [], removed: [], updated: [] });
   const rescored = rematch([base, other], [{ ...base, severity: 'critical', cvss: 9.8, cvssVector: CRITICAL }, other]);
@@ -87,26 +115,49 @@ test('rescoring a CVE between two real database builds re-matches the report wit
   t.after(() => tmp.remove());
   const v1 = await buildDatabase({ records: [lodash(LOW)], out: join(tmp.path, 'v1.sqlite'), version: 'v1' });
   // The same advisory, rescored upstream (a later `modified`): same id, package and fix.
-  const v2 = await buildDatabase({ records: [lodash(CRITICAL, { modified: '2024-06-01T00:00:00Z' })], out: join(tmp.path, 'v2.sqlite'), version: 'v2' });
+  const v2 = await buildDatabase({
+    records: [lodash(CRITICAL, { modified: '2024-06-01T00:00:00Z' })],
+    out: join(tmp.path, 'v2.sqlite'),
+    version: 'v2',
+  });
   // A rebuild of v1's records under a new version: nothing to re-evaluate.
   const v3 = await buildDatabase({ records: [lodash(LOW)], out: join(tmp.path, 'v3.sqlite'), version: 'v3' });
   const [db1, db2, db3] = [openDatabase(v1.file), openDatabase(v2.file), openDatabase(v3.file)];
   t.after(() => [db1, db2, db3].forEach((d) => d.close()));
 
   const stored: Finding[] = db1.match([lodashPkg]);
-  assert.deepEqual(stored.map((f) => [f.id, f.severity, f.cvss]), [['GHSA-35jh-r3h4-6jhm', 'low', 2]]);
+  assert.deepEqual(
+    stored.map((f) => [f.id, f.severity, f.cvss]),
+    [['GHSA-35jh-r3h4-6jhm', 'low', 2]],
+  );
   // As the store keeps it: JSON.
-  const report = { reportId: 'r1', packages: [lodashPkg], vulnerabilities: JSON.parse(JSON.stringify(stored)) as Finding[], vulnDbVersion: 'v1' };
+  const report = {
+    reportId: 'r1',
+    packages: [lodashPkg],
+    vulnerabilities: JSON.parse(JSON.stringify(stored)) as Finding[],
+    vulnDbVersion: 'v1',
+  };
 
   const changed: Finding[][] = [];
-  const r2 = await rematchReports({ listReports: [report], db: db2, onChanged: (_r, findings, diff) => {
-    assert.deepEqual(diff, { changed: true, added: [], removed: [], updated: ['GHSA-35jh-r3h4-6jhm npm lodash 4.17.20 4.17.21'] });
-    changed.push(findings);
-  } });
+  const r2 = await rematchReports({
+    listReports: [report],
+    db: db2,
+    onChanged: (_r, findings, diff) => {
+      assert.deepEqual(diff, { changed: true, added: [], removed: [], updated: ['GHSA-35jh-r3h4-6jhm npm lodash 4.17.20 4.17.21'] });
+      changed.push(findings);
+    },
+  });
   assert.deepEqual(r2, { reports: 1, changed: 1, skipped: 0 });
-  assert.deepEqual(changed[0]?.map((f) => [f.id, f.severity, f.cvss, f.cvssVector]), [['GHSA-35jh-r3h4-6jhm', 'critical', 9.8, CRITICAL]]);
+  assert.deepEqual(
+    changed[0]?.map((f) => [f.id, f.severity, f.cvss, f.cvssVector]),
+    [['GHSA-35jh-r3h4-6jhm', 'critical', 9.8, CRITICAL]],
+  );
 
-  const r3 = await rematchReports({ listReports: [report], db: db3, onChanged: () => assert.fail('unchanged database: nothing to rewrite') });
+  const r3 = await rematchReports({
+    listReports: [report],
+    db: db3,
+    onChanged: () => assert.fail('unchanged database: nothing to rewrite'),
+  });
   assert.deepEqual(r3, { reports: 1, changed: 0, skipped: 0 });
   assert.equal(rematch(report.vulnerabilities, db3.match([lodashPkg])).changed, false);
 });

@@ -32,13 +32,26 @@ function dpkgCandidates(v: string): string[] {
   const epoch = /^(\d+):/.exec(v)?.[1];
   const bumped = v.replace(/(\d+)(?!.*\d)/, (d) => String(Number(d) + 1));
   const lowered = v.replace(/(\d+)(?!.*\d)/, (d) => (Number(d) > 0 ? String(Number(d) - 1) : d));
-  return [...new Set([v, `${v}~1`, `${v}+b1`, `${v}.1`, bumped, lowered, `${Number(epoch ?? 0) + 1}:${noEpoch}`, noEpoch.split('-')[0] ?? noEpoch])];
+  return [
+    ...new Set([
+      v,
+      `${v}~1`,
+      `${v}+b1`,
+      `${v}.1`,
+      bumped,
+      lowered,
+      `${Number(epoch ?? 0) + 1}:${noEpoch}`,
+      noEpoch.split('-')[0] ?? noEpoch,
+    ]),
+  ];
 }
 
 /** dpkg's own decisions for many pairs in one process. */
 function dpkgLt(pairs: [string, string][]): boolean[] {
   const script = pairs.map(([a, b]) => `if dpkg --compare-versions '${a}' lt '${b}'; then echo 1; else echo 0; fi`).join('\n');
-  const out = execFileSync('sh', ['-c', script], { encoding: 'utf8', maxBuffer: 16 << 20 }).trim().split('\n');
+  const out = execFileSync('sh', ['-c', script], { encoding: 'utf8', maxBuffer: 16 << 20 })
+    .trim()
+    .split('\n');
   assert.equal(out.length, pairs.length);
   return out.map((l) => l === '1');
 }
@@ -51,8 +64,14 @@ test('Debian: match decisions equal dpkg --compare-versions on a real rootfs', {
   const os = { family: 'debian', name: debianVersion };
   const { packages } = parseDpkgStatus(status, { layerDigest: 'sha256:' + '0'.repeat(64), os });
   assert.ok(packages.length > 80, `${packages.length} packages`);
-  assert.ok(packages.some((p) => p.srcName !== p.name), 'some binary packages come from a differently named source');
-  assert.ok(packages.some((p) => p.srcEpoch), 'some source versions carry an epoch');
+  assert.ok(
+    packages.some((p) => p.srcName !== p.name),
+    'some binary packages come from a differently named source',
+  );
+  assert.ok(
+    packages.some((p) => p.srcEpoch),
+    'some source versions carry an epoch',
+  );
 
   // One advisory per (source package, candidate fixed version), keyed by source name as Debian's are.
   const sources = new Map<string, string>();
@@ -65,7 +84,13 @@ test('Debian: match decisions equal dpkg --compare-versions on a real rootfs', {
       const id = `TEST-${src}-${i}`;
       advisory.set(id, { src, fixed });
       pairs.push([installed, fixed]);
-      records.push({ id, modified: '2024-01-01T00:00:00Z', affected: [{ package: { ecosystem: 'Debian:12', name: src }, ranges: [{ type: 'ECOSYSTEM', events: [{ introduced: '0' }, { fixed }] }] }] });
+      records.push({
+        id,
+        modified: '2024-01-01T00:00:00Z',
+        affected: [
+          { package: { ecosystem: 'Debian:12', name: src }, ranges: [{ type: 'ECOSYSTEM', events: [{ introduced: '0' }, { fixed }] }] },
+        ],
+      });
     });
   }
   const lt = dpkgLt(pairs);
@@ -134,7 +159,13 @@ test('npm: match decisions equal semver.lt for the installed packages of this re
     ].filter((c): c is string => !!c);
     [...new Set(candidates)].forEach((fixed, i) => {
       const id = `NPM-${p.name}-${i}`;
-      records.push({ id, modified: '2024-01-01T00:00:00Z', affected: [{ package: { ecosystem: 'npm', name: p.name }, ranges: [{ type: 'ECOSYSTEM', events: [{ introduced: '0' }, { fixed }] }] }] });
+      records.push({
+        id,
+        modified: '2024-01-01T00:00:00Z',
+        affected: [
+          { package: { ecosystem: 'npm', name: p.name }, ranges: [{ type: 'ECOSYSTEM', events: [{ introduced: '0' }, { fixed }] }] },
+        ],
+      });
       if (semver.lt(p.version, fixed)) expected.add(`${p.name} ${id} ${fixed}`);
     });
   }
@@ -158,7 +189,19 @@ test('fixedVersion is the smallest fix above the installed version across ranges
       affected: [
         {
           package: { ecosystem: 'PyPI', name: 'Django' },
-          ranges: [{ type: 'ECOSYSTEM', events: [{ introduced: '0' }, { fixed: '3.2.20' }, { introduced: '4.0' }, { fixed: '4.1.10' }, { introduced: '4.2' }, { fixed: '4.2.3' }] }],
+          ranges: [
+            {
+              type: 'ECOSYSTEM',
+              events: [
+                { introduced: '0' },
+                { fixed: '3.2.20' },
+                { introduced: '4.0' },
+                { fixed: '4.1.10' },
+                { introduced: '4.2' },
+                { fixed: '4.2.3' },
+              ],
+            },
+          ],
         },
       ],
     },

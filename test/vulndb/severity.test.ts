@@ -24,7 +24,17 @@ test('CVSS base scores of known vectors', () => {
 });
 
 test('ratings: FIRST bands, none → negligible', () => {
-  assert.deepEqual([9.8, 9, 8.9, 7, 6.9, 4, 3.9, 0.1, 0].map(ratingOf), ['critical', 'critical', 'high', 'high', 'medium', 'medium', 'low', 'low', 'negligible']);
+  assert.deepEqual([9.8, 9, 8.9, 7, 6.9, 4, 3.9, 0.1, 0].map(ratingOf), [
+    'critical',
+    'critical',
+    'high',
+    'high',
+    'medium',
+    'medium',
+    'low',
+    'low',
+    'negligible',
+  ]);
   assert.deepEqual(severityFromOsv([{ type: 'CVSS_V4', score: 'CVSS:4.0/AV:N/AC:L/AT:N/PR:N/UI:N/VC:H/VI:H/VA:H/SC:N/SI:N/SA:N' }]), {
     severity: 'critical',
     cvss: 9.3,
@@ -44,20 +54,50 @@ test('ratings: FIRST bands, none → negligible', () => {
 test('findings carry severity from CVSS, GHSA database_specific, Debian urgency, or unknown', async (t) => {
   const tmp = await makeTempDir('vulndb-severity');
   t.after(() => tmp.remove());
-  const aff = (name: string, extra: object = {}) => ({ package: { ecosystem: 'Debian:12', name }, ranges: [{ type: 'ECOSYSTEM', events: [{ introduced: '0' }] }], ...extra });
+  const aff = (name: string, extra: object = {}) => ({
+    package: { ecosystem: 'Debian:12', name },
+    ranges: [{ type: 'ECOSYSTEM', events: [{ introduced: '0' }] }],
+    ...extra,
+  });
   const records = [
-    { id: 'S-CVSS3', modified: 'x', severity: [{ type: 'CVSS_V3', score: 'CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H' }], affected: [aff('a')] },
-    { id: 'S-CVSS4', modified: 'x', severity: [{ type: 'CVSS_V4', score: 'CVSS:4.0/AV:N/AC:L/AT:N/PR:N/UI:N/VC:L/VI:L/VA:L/SC:N/SI:N/SA:N' }], affected: [aff('b')] },
+    {
+      id: 'S-CVSS3',
+      modified: 'x',
+      severity: [{ type: 'CVSS_V3', score: 'CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H' }],
+      affected: [aff('a')],
+    },
+    {
+      id: 'S-CVSS4',
+      modified: 'x',
+      severity: [{ type: 'CVSS_V4', score: 'CVSS:4.0/AV:N/AC:L/AT:N/PR:N/UI:N/VC:L/VI:L/VA:L/SC:N/SI:N/SA:N' }],
+      affected: [aff('b')],
+    },
     { id: 'S-GHSA', modified: 'x', database_specific: { severity: 'MODERATE' }, affected: [aff('c')] },
     { id: 'S-URGENCY', modified: 'x', affected: [aff('d', { ecosystem_specific: { urgency: 'unimportant' } })] },
     { id: 'S-NONE', modified: 'x', affected: [aff('e')] },
-    { id: 'S-AFFECTED', modified: 'x', database_specific: { severity: 'LOW' }, affected: [aff('f', { severity: [{ type: 'CVSS_V3', score: 'CVSS:3.1/AV:N/AC:L/PR:H/UI:N/S:U/C:H/I:H/A:H' }] })] },
+    {
+      id: 'S-AFFECTED',
+      modified: 'x',
+      database_specific: { severity: 'LOW' },
+      affected: [aff('f', { severity: [{ type: 'CVSS_V3', score: 'CVSS:3.1/AV:N/AC:L/PR:H/UI:N/S:U/C:H/I:H/A:H' }] })],
+    },
   ];
   const { file } = await buildDatabase({ records, out: join(tmp.path, 'db.sqlite') });
   const db = openDatabase(file);
   t.after(() => db.close());
-  const pk = (name: string) => ({ name, version: '1.0', release: '1', type: 'deb', purl: 'x', srcName: name, srcVersion: '1.0', srcRelease: '1' });
-  const got = db.match(['a', 'b', 'c', 'd', 'e', 'f'].map(pk), { family: 'debian', name: '12.5' }).map((f) => [f.id, f.severity, f.cvss ?? null]);
+  const pk = (name: string) => ({
+    name,
+    version: '1.0',
+    release: '1',
+    type: 'deb',
+    purl: 'x',
+    srcName: name,
+    srcVersion: '1.0',
+    srcRelease: '1',
+  });
+  const got = db
+    .match(['a', 'b', 'c', 'd', 'e', 'f'].map(pk), { family: 'debian', name: '12.5' })
+    .map((f) => [f.id, f.severity, f.cvss ?? null]);
   assert.deepEqual(got.sort(), [
     ['S-AFFECTED', 'high', 7.2],
     ['S-CVSS3', 'critical', 9.8],

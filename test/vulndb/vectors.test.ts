@@ -48,7 +48,10 @@ test('every vector file is compiled or skipped with a counted reason', { skip: !
   const files = [...jsonFiles(ADVISORIES), ...jsonFiles(GHSA)];
   const m = built.metadata;
   assert.equal(m.records + m.skipped, files.length, `records ${m.records} + skipped ${m.skipped} != files ${files.length}`);
-  assert.equal(Object.values(m.skippedReasons).reduce((a, b) => a + b, 0), m.skipped);
+  assert.equal(
+    Object.values(m.skippedReasons).reduce((a, b) => a + b, 0),
+    m.skipped,
+  );
   // Not OSV: osv-scanner result files and the GHSA-format inputs of the converter tests.
   assert.equal(m.skippedReasons['missing id'], 2 + jsonFiles(GHSA).filter((f) => !f.endsWith('.osv.json')).length);
   // osv-linter's broken variants reuse their originals' ids: the first one read is kept.
@@ -84,10 +87,16 @@ test('GHSA→OSV goldens: matching follows their ranges; withdrawn never matches
     lodash.map((f) => [f.id, f.fixedVersion, f.severity, f.cvss]),
     [['GHSA-35jh-r3h4-6jhm', '4.17.21', 'high', 7.2]],
   );
-  assert.deepEqual(lodash[0]?.references, ['https://github.com/advisories/GHSA-35jh-r3h4-6jhm', 'https://nvd.nist.gov/vuln/detail/CVE-2021-23337']);
+  assert.deepEqual(lodash[0]?.references, [
+    'https://github.com/advisories/GHSA-35jh-r3h4-6jhm',
+    'https://nvd.nist.gov/vuln/detail/CVE-2021-23337',
+  ]);
   assert.deepEqual(db.match([{ name: 'lodash', version: '4.17.21', type: 'npm', purl: 'pkg:npm/lodash@4.17.21' }]), []);
 
-  const withdrawn = JSON.parse(readFileSync(join(GHSA, 'withdrawn.osv.json'), 'utf8')) as { id: string; affected: { package: { ecosystem: string; name: string }; ranges?: { events: Record<string, string>[] }[]; versions?: string[] }[] };
+  const withdrawn = JSON.parse(readFileSync(join(GHSA, 'withdrawn.osv.json'), 'utf8')) as {
+    id: string;
+    affected: { package: { ecosystem: string; name: string }; ranges?: { events: Record<string, string>[] }[]; versions?: string[] }[];
+  };
   const a = withdrawn.affected[0];
   assert.ok(a);
   const introduced = a.versions?.[0] ?? a.ranges?.[0]?.events.find((e) => e.introduced)?.introduced ?? '0';
@@ -96,31 +105,62 @@ test('GHSA→OSV goldens: matching follows their ranges; withdrawn never matches
   assert.ok(!hits.some((f) => f.id === withdrawn.id), 'withdrawn record matched');
 
   // PyPI names are normalised on both sides (pypi_normalize golden).
-  const pypi = JSON.parse(readFileSync(join(GHSA, 'pypi_normalize.osv.json'), 'utf8')) as { id: string; affected: { package: { name: string }; ranges: { events: Record<string, string>[] }[] }[] };
+  const pypi = JSON.parse(readFileSync(join(GHSA, 'pypi_normalize.osv.json'), 'utf8')) as {
+    id: string;
+    affected: { package: { name: string }; ranges: { events: Record<string, string>[] }[] }[];
+  };
   const p = pypi.affected[0];
   assert.ok(p);
   const fixed = p.ranges[0]?.events.find((e) => e.fixed)?.fixed;
   const weird = p.package.name.toUpperCase().replace(/-/g, '_');
   const got = db.match([{ name: weird, version: '0.0.0.1', type: 'pypi', purl: 'x' }]);
-  assert.ok(got.some((f) => f.id === pypi.id && f.fixedVersion === fixed), `${weird}: ${JSON.stringify(got.map((f) => [f.id, f.fixedVersion]))}`);
+  assert.ok(
+    got.some((f) => f.id === pypi.id && f.fixedVersion === fixed),
+    `${weird}: ${JSON.stringify(got.map((f) => [f.id, f.fixedVersion]))}`,
+  );
 });
 
 test('distribution advisories: Debian by source package, Alpine by origin, release mapped from the OS', { skip: !have }, () => {
   // DSA-3029-1: nginx in Debian:7, fixed 1.2.1-2.2+wheezy3.
-  const nginx = (v: string) => ({ name: 'nginx-full', version: '1.2.1', release: v, type: 'deb', purl: 'x', srcName: 'nginx', srcVersion: '1.2.1', srcRelease: v });
+  const nginx = (v: string) => ({
+    name: 'nginx-full',
+    version: '1.2.1',
+    release: v,
+    type: 'deb',
+    purl: 'x',
+    srcName: 'nginx',
+    srcVersion: '1.2.1',
+    srcRelease: v,
+  });
   const hit = db.match([nginx('2.2+wheezy2')], { family: 'debian', name: '7.11' });
-  assert.deepEqual(hit.map((f) => [f.id, f.packageName, f.packageVersion, f.fixedVersion]), [['DSA-3029-1', 'nginx-full', '1.2.1-2.2+wheezy2', '1.2.1-2.2+wheezy3']]);
+  assert.deepEqual(
+    hit.map((f) => [f.id, f.packageName, f.packageVersion, f.fixedVersion]),
+    [['DSA-3029-1', 'nginx-full', '1.2.1-2.2+wheezy2', '1.2.1-2.2+wheezy3']],
+  );
   assert.deepEqual(db.match([nginx('2.2+wheezy3')], { family: 'debian', name: '7.11' }), []);
   assert.deepEqual(db.match([nginx('2.2+wheezy2')], { family: 'debian', name: '8.1' }), [], 'other release');
   assert.deepEqual(db.match([nginx('2.2+wheezy2')]), [], 'no OS, no OS-package match');
-  const maria = db.match([{ name: 'mariadb-client', version: '10.4.1-r0', type: 'apk', purl: 'x', srcName: 'mariadb', srcVersion: '10.4.1-r0' }], { family: 'alpine', name: '3.12.4' });
-  assert.deepEqual(maria.map((f) => [f.id, f.fixedVersion]), [['CVE-2022-27449', '10.4.25-r0']]);
+  const maria = db.match(
+    [{ name: 'mariadb-client', version: '10.4.1-r0', type: 'apk', purl: 'x', srcName: 'mariadb', srcVersion: '10.4.1-r0' }],
+    { family: 'alpine', name: '3.12.4' },
+  );
+  assert.deepEqual(
+    maria.map((f) => [f.id, f.fixedVersion]),
+    [['CVE-2022-27449', '10.4.25-r0']],
+  );
 });
 
 test('findings fit the scan report Vulnerability schema', { skip: !have }, () => {
   const findings = db.match(
     [
-      { name: 'lodash', version: '4.17.20', type: 'npm', purl: 'pkg:npm/lodash@4.17.20', layerDigest: `sha256:${'a'.repeat(64)}`, path: 'app/package-lock.json' },
+      {
+        name: 'lodash',
+        version: '4.17.20',
+        type: 'npm',
+        purl: 'pkg:npm/lodash@4.17.20',
+        layerDigest: `sha256:${'a'.repeat(64)}`,
+        path: 'app/package-lock.json',
+      },
       { name: 'nginx', version: '1.2.1', release: '2.2', type: 'deb', purl: 'x', srcName: 'nginx', srcVersion: '1.2.1', srcRelease: '2.2' },
       { name: 'org.apache.any23:apache-any23', version: '2.2', type: 'maven', purl: 'x' },
     ],

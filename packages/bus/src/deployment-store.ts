@@ -49,7 +49,14 @@ export function describeStoreRecord(s: StoreRecord): string {
 }
 
 function record(store: StoreRecord, by: string, now: Date): RecordedStore {
-  return { id: store.id, kind: store.kind, location: store.location, createdAt: store.createdAt, recordedBy: by, recordedAt: now.toISOString() };
+  return {
+    id: store.id,
+    kind: store.kind,
+    location: store.location,
+    createdAt: store.createdAt,
+    recordedBy: by,
+    recordedAt: now.toISOString(),
+  };
 }
 
 async function read(kv: KV, key: string): Promise<RecordedStore | undefined> {

@@ -287,7 +287,13 @@ export async function provisionTopology(
     ackWaitMs: options.ackWaitMs ?? 30_000,
   };
   const report: ProvisionReport = { streams: {}, consumers: {}, buckets: {} };
-  const run = async <T>(what: string, items: readonly T[], name: (t: T) => string, one: (t: T) => Promise<ProvisionAction>, into: Record<string, ProvisionAction>) => {
+  const run = async <T>(
+    what: string,
+    items: readonly T[],
+    name: (t: T) => string,
+    one: (t: T) => Promise<ProvisionAction>,
+    into: Record<string, ProvisionAction>,
+  ) => {
     await Promise.all(
       items.map(async (item) => {
         let action: ProvisionAction;
@@ -302,8 +308,26 @@ export async function provisionTopology(
     );
   };
   // Consumers need their streams, so streams go first.
-  await run('stream', topology.streams, (s) => s.name, (s) => ensureStream(jsm, s, opts), report.streams);
-  await run('consumer', topology.consumers, (c) => `${c.stream}/${c.durable}`, (c) => ensureConsumer(jsm, c, opts), report.consumers);
-  await run('bucket', topology.buckets, (b) => b.name, (b) => ensureBucket(jsm, b, opts), report.buckets);
+  await run(
+    'stream',
+    topology.streams,
+    (s) => s.name,
+    (s) => ensureStream(jsm, s, opts),
+    report.streams,
+  );
+  await run(
+    'consumer',
+    topology.consumers,
+    (c) => `${c.stream}/${c.durable}`,
+    (c) => ensureConsumer(jsm, c, opts),
+    report.consumers,
+  );
+  await run(
+    'bucket',
+    topology.buckets,
+    (b) => b.name,
+    (b) => ensureBucket(jsm, b, opts),
+    report.buckets,
+  );
   return report;
 }

@@ -101,7 +101,13 @@ export class ClamdClient {
       // clamd answers a stream over its StreamMaxLength and closes at once; our next write can
       // fail (EPIPE, reset) before its answer is read. If clamd still answers PING, it was the
       // limit (clamd's own is lower than maxStreamBytes), not an outage.
-      if (err instanceof MidStreamClose && (await this.ping().then(() => true, () => false))) {
+      if (
+        err instanceof MidStreamClose &&
+        (await this.ping().then(
+          () => true,
+          () => false,
+        ))
+      ) {
         throw new ClamdLimitError(
           `clamd closed the stream after ${err.sent} bytes: its StreamMaxLength is below this client's maxStreamBytes (${this.maxStreamBytes})`,
           this.maxStreamBytes,

@@ -7,7 +7,9 @@ import { fileURLToPath } from 'node:url';
 const REQUIRED_MAJOR = 24;
 const major = Number(process.versions.node.split('.')[0]);
 if (!(major >= REQUIRED_MAJOR)) {
-  process.stderr.write(`assay: needs Node.js ${REQUIRED_MAJOR} or newer (this is ${process.version}); run it with Node ${REQUIRED_MAJOR} first on PATH\n`);
+  process.stderr.write(
+    `assay: needs Node.js ${REQUIRED_MAJOR} or newer (this is ${process.version}); run it with Node ${REQUIRED_MAJOR} first on PATH\n`,
+  );
   process.exit(2);
 }
 const main = fileURLToPath(new URL('../src/main.ts', import.meta.url));

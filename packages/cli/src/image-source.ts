@@ -14,7 +14,6 @@ import { isLoopbackHost, RegistryClient, type BlobOptions, type FetchedManifest 
 import type { BlobSource } from '@assay/scan-engine';
 import { CliError } from './io.ts';
 
-
 export interface ResolvedImage {
   source: BlobSource;
   registry: string;
@@ -47,7 +46,8 @@ function verifying(digest: string, expectedSize: number | undefined): Transform 
     flush(cb) {
       const got = `${m?.[1] ?? 'sha256'}:${h.digest('hex')}`;
       if (got !== digest) return cb(new Error(`blob ${digest}: content has digest ${got}`));
-      if (expectedSize !== undefined && size !== expectedSize) return cb(new Error(`blob ${digest}: ${size} bytes, manifest says ${expectedSize}`));
+      if (expectedSize !== undefined && size !== expectedSize)
+        return cb(new Error(`blob ${digest}: ${size} bytes, manifest says ${expectedSize}`));
       cb();
     },
   });
@@ -75,9 +75,11 @@ export class OciLayoutSource implements BlobSource {
   }
 
   async getManifest(_repository: string, reference: string): Promise<FetchedManifest> {
-    const bytes = this.extra.get(reference) ?? (await readFile(this.#path(reference)).catch(() => {
-      throw new Error(`manifest ${reference} is not in ${this.dir}`);
-    }));
+    const bytes =
+      this.extra.get(reference) ??
+      (await readFile(this.#path(reference)).catch(() => {
+        throw new Error(`manifest ${reference} is not in ${this.dir}`);
+      }));
     if (bytes.length > MANIFEST_MAX) throw new Error(`manifest ${reference} is larger than ${MANIFEST_MAX} bytes`);
     const digest = sha(bytes, DIGEST.exec(reference)?.[1]);
     if (digest !== reference) throw new Error(`manifest ${reference}: content has digest ${digest}`);
@@ -123,10 +125,14 @@ async function pickFromLayout(dir: string, tag: string | undefined): Promise<{ d
   const name = (m: (typeof all)[number]) => m.annotations?.['org.opencontainers.image.ref.name'];
   if (tag !== undefined) {
     const m = all.find((x) => name(x) === tag);
-    if (!m) throw new CliError(`${dir}: no image named ${JSON.stringify(tag)} (has: ${all.map(name).filter(Boolean).join(', ') || 'none named'})`);
+    if (!m)
+      throw new CliError(
+        `${dir}: no image named ${JSON.stringify(tag)} (has: ${all.map(name).filter(Boolean).join(', ') || 'none named'})`,
+      );
     return { digest: m.digest, tag };
   }
-  if (all.length !== 1) throw new CliError(`${dir}: holds ${all.length} images; name one as ${dir}:<tag> (has: ${all.map(name).filter(Boolean).join(', ')})`);
+  if (all.length !== 1)
+    throw new CliError(`${dir}: holds ${all.length} images; name one as ${dir}:<tag> (has: ${all.map(name).filter(Boolean).join(', ')})`);
   return { digest: all[0]!.digest, tag: name(all[0]!) };
 }
 
@@ -191,7 +197,16 @@ async function dockerArchive(file: string, tag: string | undefined): Promise<Res
     const source = new OciLayoutSource(dir);
     if (existsSync(join(dir, 'index.json')) && existsSync(join(dir, 'blobs'))) {
       const pick = await pickFromLayout(dir, tag).catch(() => undefined);
-      if (pick) return { source, registry: 'docker-archive', repository: localRepository(file), reference: pick.digest, tag: pick.tag, kind: 'docker-archive', close };
+      if (pick)
+        return {
+          source,
+          registry: 'docker-archive',
+          repository: localRepository(file),
+          reference: pick.digest,
+          tag: pick.tag,
+          kind: 'docker-archive',
+          close,
+        };
     }
     let entries: { Config: string; RepoTags?: string[] | null; Layers: string[] }[];
     try {
@@ -200,11 +215,13 @@ async function dockerArchive(file: string, tag: string | undefined): Promise<Res
       throw new CliError(`${file}: not a docker save archive (no manifest.json or OCI layout)`);
     }
     const entry = tag === undefined ? entries[0] : entries.find((e) => (e.RepoTags ?? []).some((t) => t === tag || t.endsWith(`:${tag}`)));
-    if (!entry || (tag === undefined && entries.length !== 1)) throw new CliError(`${file}: name one image as ${file}:<tag> (has: ${entries.flatMap((e) => e.RepoTags ?? []).join(', ')})`);
+    if (!entry || (tag === undefined && entries.length !== 1))
+      throw new CliError(`${file}: name one image as ${file}:<tag> (has: ${entries.flatMap((e) => e.RepoTags ?? []).join(', ')})`);
     // Each file is moved into blobs/sha256 under its digest, so the layout source serves it.
     await mkdir(join(dir, 'blobs', 'sha256'), { recursive: true });
     const inArchive = (p: string) => {
-      if (p.startsWith('/') || p.split('/').includes('..') || !existsSync(join(dir, p))) throw new CliError(`${file}: manifest.json names ${JSON.stringify(p)}, which the archive does not hold`);
+      if (p.startsWith('/') || p.split('/').includes('..') || !existsSync(join(dir, p)))
+        throw new CliError(`${file}: manifest.json names ${JSON.stringify(p)}, which the archive does not hold`);
       return p;
     };
     const config = await intoBlobs(dir, inArchive(entry.Config));
@@ -217,12 +234,25 @@ async function dockerArchive(file: string, tag: string | undefined): Promise<Res
       layers.push({ mediaType: 'application/vnd.docker.image.rootfs.diff.tar', ...blob });
     }
     const manifest = Buffer.from(
-      JSON.stringify({ schemaVersion: 2, mediaType: 'application/vnd.docker.distribution.manifest.v2+json', config: { mediaType: 'application/vnd.docker.container.image.v1+json', ...config }, layers }),
+      JSON.stringify({
+        schemaVersion: 2,
+        mediaType: 'application/vnd.docker.distribution.manifest.v2+json',
+        config: { mediaType: 'application/vnd.docker.container.image.v1+json', ...config },
+        layers,
+      }),
     );
     const digest = sha(manifest);
     source.extra.set(digest, manifest);
     const repoTag = entry.RepoTags?.[0];
-    return { source, registry: 'docker-archive', repository: localRepository(file), reference: digest, tag: repoTag?.slice(repoTag.lastIndexOf(':') + 1), kind: 'docker-archive', close };
+    return {
+      source,
+      registry: 'docker-archive',
+      repository: localRepository(file),
+      reference: digest,
+      tag: repoTag?.slice(repoTag.lastIndexOf(':') + 1),
+      kind: 'docker-archive',
+      close,
+    };
   } catch (err) {
     await close();
     throw err;
@@ -259,7 +289,15 @@ export async function openImage(arg: string, opts: OpenImageOptions = {}): Promi
   if (local && !notLayout) {
     if (statSync(local.path).isDirectory()) {
       const pick = await pickFromLayout(local.path, local.tag);
-      return { source: new OciLayoutSource(local.path), registry: 'oci-layout', repository: localRepository(local.path), reference: pick.digest, tag: pick.tag, kind: 'oci-layout', close: async () => {} };
+      return {
+        source: new OciLayoutSource(local.path),
+        registry: 'oci-layout',
+        repository: localRepository(local.path),
+        reference: pick.digest,
+        tag: pick.tag,
+        kind: 'oci-layout',
+        close: async () => {},
+      };
     }
     return dockerArchive(local.path, local.tag);
   }
@@ -267,7 +305,8 @@ export async function openImage(arg: string, opts: OpenImageOptions = {}): Promi
   try {
     ref = parseReference(arg);
   } catch (err) {
-    if (err instanceof InvalidReferenceError) throw new CliError(`${JSON.stringify(arg)} is neither an image reference nor an existing file or directory (${err.message})`);
+    if (err instanceof InvalidReferenceError)
+      throw new CliError(`${JSON.stringify(arg)} is neither an image reference nor an existing file or directory (${err.message})`);
     throw err;
   }
   const host = ref.registry.replace(/:\d+$/, '').replace(/^\[|\]$/g, '');
@@ -278,5 +317,13 @@ export async function openImage(arg: string, opts: OpenImageOptions = {}): Promi
     retries: 1,
     ...(opts.credentials ? { credentials: opts.credentials } : {}),
   });
-  return { source: client, registry: ref.registry, repository: ref.repository, reference: ref.digest ?? ref.tag ?? 'latest', tag: ref.tag, kind: 'registry', close: () => client.close() };
+  return {
+    source: client,
+    registry: ref.registry,
+    repository: ref.repository,
+    reference: ref.digest ?? ref.tag ?? 'latest',
+    tag: ref.tag,
+    kind: 'registry',
+    close: () => client.close(),
+  };
 }

@@ -36,7 +36,8 @@ export function parseDocuments(text: string, name: string): unknown[] {
   const out: unknown[] = [];
   for (const [i, d] of list.entries()) {
     const err = d.errors[0];
-    if (err) throw new CliError(`${name}: not valid YAML or JSON${list.length > 1 ? ` (document ${i + 1})` : ''}: ${err.message.split('\n')[0]}`);
+    if (err)
+      throw new CliError(`${name}: not valid YAML or JSON${list.length > 1 ? ` (document ${i + 1})` : ''}: ${err.message.split('\n')[0]}`);
     const v: unknown = d.toJS({ maxAliasCount: 100 });
     if (v !== null && v !== undefined) out.push(v);
   }
@@ -56,13 +57,17 @@ function groupVersion(apiVersion: string): { group: string; version: string } {
 }
 
 /** The AdmissionReview v1 the API server would send for applying `object`. */
-export function wrapObject(object: Record<string, unknown>, opts: WrapOptions = {}): { body: unknown; label: string; namespace: { name: string; source: NamespaceSource } } {
+export function wrapObject(
+  object: Record<string, unknown>,
+  opts: WrapOptions = {},
+): { body: unknown; label: string; namespace: { name: string; source: NamespaceSource } } {
   const { group, version } = groupVersion(String(object.apiVersion));
   const kind = String(object.kind);
   const meta = isObject(object.metadata) ? object.metadata : {};
   // As kubectl apply: the object's own namespace, else the one asked for, else `default`; never
   // '' (which no runtime policy, not even `*`, would match).
-  const source: NamespaceSource = typeof meta.namespace === 'string' && meta.namespace !== '' ? 'manifest' : opts.namespace ? 'flag' : 'default';
+  const source: NamespaceSource =
+    typeof meta.namespace === 'string' && meta.namespace !== '' ? 'manifest' : opts.namespace ? 'flag' : 'default';
   const namespace = source === 'manifest' ? (meta.namespace as string) : source === 'flag' ? opts.namespace! : 'default';
   const name = typeof meta.name === 'string' ? meta.name : '';
   // Every reviewed kind's resource is its lower-cased plural with an `s` (pods, cronjobs, …).

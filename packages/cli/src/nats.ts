@@ -49,13 +49,16 @@ async function password(file: string | undefined): Promise<string | undefined> {
     // A trailing newline is how editors and `echo` leave the file, never part of the password.
     return (await readFile(file, 'utf8')).replace(/\r?\n$/, '');
   } catch (err) {
-    throw new CliError(`--password-file ${file}: ${(err as { code?: string }).code === 'ENOENT' ? 'no such file' : (err as Error).message}`);
+    throw new CliError(
+      `--password-file ${file}: ${(err as { code?: string }).code === 'ENOENT' ? 'no such file' : (err as Error).message}`,
+    );
   }
 }
 
 export async function connect(opts: NatsOptions): Promise<BusConnection> {
   const servers = natsServers().safeParse(opts.url);
-  if (!servers.success) throw new CliError(`--nats ${JSON.stringify(opts.url)} is not a NATS URL (nats://host:port, comma-separated for a cluster)`);
+  if (!servers.success)
+    throw new CliError(`--nats ${JSON.stringify(opts.url)} is not a NATS URL (nats://host:port, comma-separated for a cluster)`);
   if (opts.passwordFile !== undefined && opts.user === undefined) throw new CliError('--password-file goes with --user');
   const pass = await password(opts.passwordFile);
   try {

@@ -45,7 +45,8 @@ export async function policyCommand(argv: readonly string[], io: CliIo): Promise
     io.stderr(POLICY_USAGE);
     return EXIT_ERROR;
   }
-  if (!['apply', 'get', 'list', 'diff'].includes(sub)) throw new CliError(`unknown subcommand ${JSON.stringify(sub)}; apply, get, list or diff`);
+  if (!['apply', 'get', 'list', 'diff'].includes(sub))
+    throw new CliError(`unknown subcommand ${JSON.stringify(sub)}; apply, get, list or diff`);
   let parsed;
   try {
     parsed = parseArgs({
@@ -73,9 +74,11 @@ export async function policyCommand(argv: readonly string[], io: CliIo): Promise
   }
   const api = baseUrl(v.api, '--api');
   if (v['token-file'] === undefined) throw new CliError('--token-file <f> is required');
-  const token = (await readFile(v['token-file'], 'utf8').catch((err: Error) => {
-    throw new CliError(`--token-file: ${err.message}`);
-  })).trim();
+  const token = (
+    await readFile(v['token-file'], 'utf8').catch((err: Error) => {
+      throw new CliError(`--token-file: ${err.message}`);
+    })
+  ).trim();
   const headers = { authorization: `Bearer ${token}` };
   const kind = v.kind ?? 'image';
   if (kind !== 'image' && kind !== 'runtime') throw new CliError('--kind must be image or runtime');
@@ -97,10 +100,16 @@ export async function policyCommand(argv: readonly string[], io: CliIo): Promise
       const file = v.file ?? parsed.positionals[0];
       if (file === undefined) throw new CliError('apply: -f <file> is required');
       const text = await readInput(file, io);
-      const res = await request(`${api}/api/v1/import`, { method: 'POST', headers: { ...headers, 'content-type': 'application/yaml' }, body: text });
+      const res = await request(`${api}/api/v1/import`, {
+        method: 'POST',
+        headers: { ...headers, 'content-type': 'application/yaml' },
+        body: text,
+      });
       const body = JSON.parse(res.text) as { results: { kind: string; id: string; result: string; version?: number }[] };
       if (output === 'json') io.stdout(`${JSON.stringify(body, null, 2)}\n`);
-      else for (const r of body.results) io.stdout(`${r.kind} ${r.id}: ${r.result}${r.version !== undefined ? ` (version ${r.version})` : ''}\n`);
+      else
+        for (const r of body.results)
+          io.stdout(`${r.kind} ${r.id}: ${r.result}${r.version !== undefined ? ` (version ${r.version})` : ''}\n`);
       return EXIT_ALLOWED;
     }
     case 'list': {
@@ -115,7 +124,10 @@ export async function policyCommand(argv: readonly string[], io: CliIo): Promise
       if (output === 'json') io.stdout(`${JSON.stringify(items, null, 2)}\n`);
       else if (output === 'yaml') io.stdout(stringify(items));
       else {
-        const rows = [['ID', 'VERSION', 'NAME', 'ENABLED'], ...items.map((r) => [r.id, String(r.version), String(r.document?.name ?? ''), String(r.document?.enabled ?? '')])];
+        const rows = [
+          ['ID', 'VERSION', 'NAME', 'ENABLED'],
+          ...items.map((r) => [r.id, String(r.version), String(r.document?.name ?? ''), String(r.document?.enabled ?? '')]),
+        ];
         const w = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
         for (const r of rows) io.stdout(`${r.map((c, i) => (i === r.length - 1 ? c : c.padEnd(w[i]!))).join('  ')}\n`);
       }
@@ -123,13 +135,23 @@ export async function policyCommand(argv: readonly string[], io: CliIo): Promise
     }
     case 'get': {
       const id = oneId();
-      const url = v.version === undefined ? `${collection}/${encodeURIComponent(id)}` : `${collection}/${encodeURIComponent(id)}/versions/${int(v.version, '--version')}`;
+      const url =
+        v.version === undefined
+          ? `${collection}/${encodeURIComponent(id)}`
+          : `${collection}/${encodeURIComponent(id)}/versions/${int(v.version, '--version')}`;
       const r = JSON.parse((await request(url, { headers })).text) as RecordOut;
       if (output === 'json') io.stdout(`${JSON.stringify(r, null, 2)}\n`);
       else {
         // The form `apply` and `scan --policy` read back.
-        const doc = { apiVersion: 'assay.dev/v1', kind: kind === 'image' ? 'ImageAssurancePolicy' : 'RuntimePolicy', id: r.id, spec: r.document };
-        io.stdout(`# version ${r.version}${r.createdBy ? ` by ${r.createdBy}` : ''}${r.createdAt ? ` at ${r.createdAt}` : ''}${r.deleted ? ' (deleted)' : ''}\n${stringify(doc, { lineWidth: 0 })}`);
+        const doc = {
+          apiVersion: 'assay.dev/v1',
+          kind: kind === 'image' ? 'ImageAssurancePolicy' : 'RuntimePolicy',
+          id: r.id,
+          spec: r.document,
+        };
+        io.stdout(
+          `# version ${r.version}${r.createdBy ? ` by ${r.createdBy}` : ''}${r.createdAt ? ` at ${r.createdAt}` : ''}${r.deleted ? ' (deleted)' : ''}\n${stringify(doc, { lineWidth: 0 })}`,
+        );
       }
       return EXIT_ALLOWED;
     }
@@ -137,7 +159,9 @@ export async function policyCommand(argv: readonly string[], io: CliIo): Promise
       const id = oneId();
       const from = int(v.from, '--from');
       const to = int(v.to, '--to');
-      const body = JSON.parse((await request(`${collection}/${encodeURIComponent(id)}/diff?from=${from}&to=${to}`, { headers })).text) as { changes: Record<string, unknown>[] };
+      const body = JSON.parse((await request(`${collection}/${encodeURIComponent(id)}/diff?from=${from}&to=${to}`, { headers })).text) as {
+        changes: Record<string, unknown>[];
+      };
       if (output === 'json') io.stdout(`${JSON.stringify(body, null, 2)}\n`);
       else if (body.changes.length === 0) io.stdout(`${id}: versions ${from} and ${to} are the same\n`);
       else {

@@ -2,7 +2,14 @@
 // decided by the webhook's own review engine (`reviewAdmission`) against a snapshot file or the
 // buckets of a running system.
 import { parseArgs } from 'node:util';
-import { ImageFieldError, reviewAdmission, ReviewError, type AdmissionReviewResponse, type DecisionSnapshot, type RequestOutcome } from '@assay/review-engine';
+import {
+  ImageFieldError,
+  reviewAdmission,
+  ReviewError,
+  type AdmissionReviewResponse,
+  type DecisionSnapshot,
+  type RequestOutcome,
+} from '@assay/review-engine';
 import { Compliance } from '@assay/proto';
 import { namespaceLabelsIn, reviewItems, type Operation, type ReviewItem } from './input.ts';
 import { CliError, EXIT_ALLOWED, EXIT_DENIED, readInput, type CliIo } from './io.ts';
@@ -50,7 +57,12 @@ export interface ReviewOptions {
 }
 
 /** Decides every review of a file (already read) against a snapshot; input errors are CliErrors. */
-export function reviewText(text: string, name: string, snapshot: DecisionSnapshot, opts: { namespace?: string | undefined; operation?: Operation | undefined; now?: Date } = {}) {
+export function reviewText(
+  text: string,
+  name: string,
+  snapshot: DecisionSnapshot,
+  opts: { namespace?: string | undefined; operation?: Operation | undefined; now?: Date } = {},
+) {
   const items = reviewItems(text, name, { namespace: opts.namespace, operation: opts.operation });
   const results: ReviewResult[] = [];
   for (const item of items) {
@@ -89,11 +101,13 @@ export function formatText(items: readonly ReviewItem[], results: readonly Revie
     const policy = outcome.runtimePolicy ? `runtime policy ${outcome.runtimePolicy}, ${outcome.mode}` : 'no runtime policy';
     lines.push(`${status} ${item.label} (${policy}; uid ${response.response.uid})`);
     if (item.namespace && item.namespace.source !== 'manifest') {
-      lines.push(`  namespace: ${item.namespace.name} (${item.namespace.source === 'flag' ? 'from --namespace; ' : ''}the manifest names none)`);
+      lines.push(
+        `  namespace: ${item.namespace.name} (${item.namespace.source === 'flag' ? 'from --namespace; ' : ''}the manifest names none)`,
+      );
     }
     if (outcome.images.length === 0) lines.push(`  ${outcome.message}`);
     for (const img of outcome.images) {
-      const verdict = img.verdict ? COMPLIANCE[img.verdict.compliance] ?? 'unknown' : 'no verdict';
+      const verdict = img.verdict ? (COMPLIANCE[img.verdict.compliance] ?? 'unknown') : 'no verdict';
       const result = !img.allowed ? 'denied' : img.line !== undefined ? 'admitted' : 'ok';
       const detail = img.line !== undefined ? img.line.slice(img.field.where.length + 2) : (img.decision?.message ?? '');
       lines.push(`  ${img.field.where}: ${img.named} [${verdict}] ${result}${detail && detail !== 'allowed' ? `: ${detail}` : ''}`);
@@ -106,7 +120,8 @@ export function formatText(items: readonly ReviewItem[], results: readonly Revie
 
 function oneOf<T extends string>(flag: string, value: string | undefined, allowed: readonly T[]): T | undefined {
   if (value === undefined) return undefined;
-  if (!(allowed as readonly string[]).includes(value)) throw new CliError(`${flag} must be one of ${allowed.join(', ')}, got ${JSON.stringify(value)}`);
+  if (!(allowed as readonly string[]).includes(value))
+    throw new CliError(`${flag} must be one of ${allowed.join(', ')}, got ${JSON.stringify(value)}`);
   return value as T;
 }
 
@@ -139,18 +154,28 @@ export async function reviewCommand(argv: readonly string[], io: CliIo, opts: Re
     io.stdout(REVIEW_USAGE);
     return EXIT_ALLOWED;
   }
-  if (positionals.length !== 1) throw new CliError(positionals.length === 0 ? 'a file to review is required (or - for stdin); see assay review --help' : `one file at a time, got ${positionals.length}`);
+  if (positionals.length !== 1)
+    throw new CliError(
+      positionals.length === 0
+        ? 'a file to review is required (or - for stdin); see assay review --help'
+        : `one file at a time, got ${positionals.length}`,
+    );
   const file = positionals[0]!;
-  if ((v.snapshot === undefined) === (v.nats === undefined)) throw new CliError('give exactly one decision source: --snapshot <file> or --nats <url>');
-  if (v.snapshot !== undefined && (v.user !== undefined || v['password-file'] !== undefined)) throw new CliError('--user and --password-file go with --nats');
+  if ((v.snapshot === undefined) === (v.nats === undefined))
+    throw new CliError('give exactly one decision source: --snapshot <file> or --nats <url>');
+  if (v.snapshot !== undefined && (v.user !== undefined || v['password-file'] !== undefined))
+    throw new CliError('--user and --password-file go with --nats');
   const output = oneOf('--output', v.output, ['text', 'json'] as const) ?? 'text';
   const operation = oneOf('--operation', v.operation, ['CREATE', 'UPDATE'] as const);
   const timeoutMs = v.timeout === undefined ? undefined : Number(v.timeout);
-  if (timeoutMs !== undefined && !(Number.isInteger(timeoutMs) && timeoutMs > 0)) throw new CliError(`--timeout must be a positive number of milliseconds, got ${JSON.stringify(v.timeout)}`);
+  if (timeoutMs !== undefined && !(Number.isInteger(timeoutMs) && timeoutMs > 0))
+    throw new CliError(`--timeout must be a positive number of milliseconds, got ${JSON.stringify(v.timeout)}`);
 
   // A namespace name is a DNS label; anything else would match policies no real request could.
   if (v.namespace !== undefined && !/^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/.test(v.namespace)) {
-    throw new CliError(`--namespace must be a namespace name (a DNS label: lowercase letters, digits and "-", at most 63), got ${JSON.stringify(v.namespace)}`);
+    throw new CliError(
+      `--namespace must be a namespace name (a DNS label: lowercase letters, digits and "-", at most 63), got ${JSON.stringify(v.namespace)}`,
+    );
   }
   if (v['namespace-label']) namespaceLabelFlags(v['namespace-label']);
   // The input is read and checked before connecting: a typo should not wait on NATS.
@@ -162,11 +187,20 @@ export async function reviewCommand(argv: readonly string[], io: CliIo, opts: Re
   if (v.snapshot !== undefined) {
     contents = parseSnapshotFile(await readInput(v.snapshot, io), v.snapshot);
   } else {
-    const natsOpts: NatsOptions = { url: v.nats!, user: v.user, passwordFile: v['password-file'], ...(timeoutMs !== undefined ? { timeoutMs } : {}) };
+    const natsOpts: NatsOptions = {
+      url: v.nats!,
+      user: v.user,
+      passwordFile: v['password-file'],
+      ...(timeoutMs !== undefined ? { timeoutMs } : {}),
+    };
     contents = await readBuckets(natsOpts);
   }
   const snapshot = decisionSnapshot(contents, v.cluster, namespaceLabelsFor(text, name, v['namespace-label']));
-  const { items, results } = reviewText(text, name, snapshot, { namespace: v.namespace, operation, ...(opts.now ? { now: opts.now } : {}) });
+  const { items, results } = reviewText(text, name, snapshot, {
+    namespace: v.namespace,
+    operation,
+    ...(opts.now ? { now: opts.now } : {}),
+  });
   if (output === 'json') {
     // One response as the webhook sends it; several as a JSON array, in file order.
     const responses = results.map((r) => r.response);

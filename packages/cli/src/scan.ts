@@ -56,7 +56,10 @@ const FORMATS = ['table', 'json', 'cyclonedx', 'sarif'] as const;
 type Format = (typeof FORMATS)[number];
 
 function hostArch(): string {
-  return ({ x64: 'amd64', arm64: 'arm64', arm: 'arm', ia32: '386', ppc64: 'ppc64le', s390x: 's390x' } as Record<string, string>)[process.arch] ?? process.arch;
+  return (
+    ({ x64: 'amd64', arm64: 'arm64', arm: 'arm', ia32: '386', ppc64: 'ppc64le', s390x: 's390x' } as Record<string, string>)[process.arch] ??
+    process.arch
+  );
 }
 
 /** Image assurance policies from a YAML file: `assay.dev/v1` ImageAssurancePolicy documents (as the policy API exports them) or bare policy documents. */
@@ -93,22 +96,42 @@ export interface LocalScanOptions {
 }
 
 /** The manifest of an index for the wanted platform, or an error naming the platforms it has. */
-function platformOf(arg: string, manifests: readonly PlatformManifest[], want: NonNullable<LocalScanOptions['platform']>): PlatformManifest {
-  const child = manifests.find((m) => m.platform?.os === want.os && m.platform.architecture === want.architecture && (!want.variant || m.platform.variant === want.variant));
+function platformOf(
+  arg: string,
+  manifests: readonly PlatformManifest[],
+  want: NonNullable<LocalScanOptions['platform']>,
+): PlatformManifest {
+  const child = manifests.find(
+    (m) =>
+      m.platform?.os === want.os && m.platform.architecture === want.architecture && (!want.variant || m.platform.variant === want.variant),
+  );
   if (child) return child;
-  const have = manifests.map((m) => (m.platform ? `${m.platform.os}/${m.platform.architecture}${m.platform.variant ? `/${m.platform.variant}` : ''}` : m.digest)).join(', ');
+  const have = manifests
+    .map((m) =>
+      m.platform ? `${m.platform.os}/${m.platform.architecture}${m.platform.variant ? `/${m.platform.variant}` : ''}` : m.digest,
+    )
+    .join(', ');
   throw new CliError(`${arg} has no ${want.os}/${want.architecture} image (has: ${have}); choose one with --platform`);
 }
 
 /** Scans one image (an index: the manifest for the platform); the report as the scanner would build it, without vulnerabilities. */
 export async function scanLocal(arg: string, opts: LocalScanOptions = {}): Promise<ScanReport> {
-  const img: ResolvedImage = await openImage(arg, { ...(opts.insecure !== undefined ? { insecure: opts.insecure } : {}), credentials: opts.credentials });
+  const img: ResolvedImage = await openImage(arg, {
+    ...(opts.insecure !== undefined ? { insecure: opts.insecure } : {}),
+    credentials: opts.credentials,
+  });
   try {
     const analyzers = defaultAnalyzerRegistry();
     const versions = analyzerVersionsOf(analyzers);
     // A tag is resolved to its digest first: the report names the manifest scanned.
     const top = await img.source.getManifest(img.repository, img.reference);
-    let target: ScanTarget = { registry: img.registry, repository: img.repository, digest: top.digest, ...(img.tag ? { tag: img.tag } : {}), mediaType: top.mediaType };
+    let target: ScanTarget = {
+      registry: img.registry,
+      repository: img.repository,
+      digest: top.digest,
+      ...(img.tag ? { tag: img.tag } : {}),
+      mediaType: top.mediaType,
+    };
     const deps = {
       analyzers,
       clientFor: () => img.source,
@@ -127,7 +150,10 @@ export async function scanLocal(arg: string, opts: LocalScanOptions = {}): Promi
     const report = buildReport(target, versions, result.state);
     // The scanner's wording names its environment variable; here it is --clamd.
     const w = (report as { warnings?: string[] }).warnings;
-    if (w) (report as { warnings?: string[] }).warnings = w.map((x) => (x === MALWARE_DISABLED_WARNING ? 'malware scanning not done (no --clamd given)' : x));
+    if (w)
+      (report as { warnings?: string[] }).warnings = w.map((x) =>
+        x === MALWARE_DISABLED_WARNING ? 'malware scanning not done (no --clamd given)' : x,
+      );
     return report;
   } finally {
     await img.close();
@@ -154,7 +180,16 @@ export function matchVulnerabilities(report: ScanReport, dbArg: string): ScanRep
 function pad(rows: string[][]): string {
   const widths: number[] = [];
   for (const r of rows) r.forEach((c, i) => (widths[i] = Math.max(widths[i] ?? 0, c.length)));
-  return rows.map((r) => r.map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i]!))).join('  ').trimEnd()).join('\n') + '\n';
+  return (
+    rows
+      .map((r) =>
+        r
+          .map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i]!)))
+          .join('  ')
+          .trimEnd(),
+      )
+      .join('\n') + '\n'
+  );
 }
 
 /** A report as text: the image, its packages, vulnerabilities, sensitive data and warnings. */
@@ -167,13 +202,23 @@ export function reportTable(report: ScanReport): string {
   if ((report as { status?: string }).status === 'failed') out.push(`Scan FAILED: ${(report as { error?: string }).error ?? ''}`);
   out.push('');
   out.push(`Packages (${report.packages.length}):`);
-  if (report.packages.length > 0) out.push(pad([['NAME', 'VERSION', 'TYPE', 'PATH'], ...report.packages.map((p) => [p.name, p.version, p.type, p.path ?? ''])]).trimEnd());
+  if (report.packages.length > 0)
+    out.push(
+      pad([['NAME', 'VERSION', 'TYPE', 'PATH'], ...report.packages.map((p) => [p.name, p.version, p.type, p.path ?? ''])]).trimEnd(),
+    );
   out.push('');
   const vulns = report.vulnerabilities ?? [];
   out.push(`Vulnerabilities (${vulns.length}):`);
   if (vulns.length > 0) {
-    const sorted = [...vulns].sort((a, b) => SEVERITIES.indexOf(a.severity as Severity) - SEVERITIES.indexOf(b.severity as Severity) || a.id.localeCompare(b.id));
-    out.push(pad([['ID', 'SEVERITY', 'PACKAGE', 'VERSION', 'FIXED IN'], ...sorted.map((v) => [v.id, v.severity, v.packageName, v.packageVersion, v.fixedVersion ?? ''])]).trimEnd());
+    const sorted = [...vulns].sort(
+      (a, b) => SEVERITIES.indexOf(a.severity as Severity) - SEVERITIES.indexOf(b.severity as Severity) || a.id.localeCompare(b.id),
+    );
+    out.push(
+      pad([
+        ['ID', 'SEVERITY', 'PACKAGE', 'VERSION', 'FIXED IN'],
+        ...sorted.map((v) => [v.id, v.severity, v.packageName, v.packageVersion, v.fixedVersion ?? '']),
+      ]).trimEnd(),
+    );
   }
   const sensitive = report.sensitiveData ?? [];
   if (sensitive.length > 0) {
@@ -205,7 +250,8 @@ export function formatReport(report: ScanReport, format: Format): string {
 
 export function evaluationText(e: Evaluation, applied: number): string {
   const lines = [`Policy: ${e.compliant ? 'COMPLIANT' : 'NON-COMPLIANT'} (${applied} ${applied === 1 ? 'policy' : 'policies'} applied)`];
-  for (const r of e.reasons) lines.push(`  ${r.action === 'block' ? 'FAIL ' : 'AUDIT'} ${r.policy}/${r.control} [${r.severity}]: ${r.message}`);
+  for (const r of e.reasons)
+    lines.push(`  ${r.action === 'block' ? 'FAIL ' : 'AUDIT'} ${r.policy}/${r.control} [${r.severity}]: ${r.message}`);
   return `${lines.join('\n')}\n`;
 }
 
@@ -259,15 +305,23 @@ export async function scanCommand(argv: readonly string[], io: CliIo): Promise<n
   if ((v.username === undefined) !== (v['password-file'] === undefined)) throw new CliError('--username and --password-file go together');
   let credentials;
   if (v.username !== undefined) {
-    const password = (await readFile(v['password-file']!, 'utf8').catch((err: Error) => {
-      throw new CliError(`--password-file: ${err.message}`);
-    })).replace(/\r?\n$/, '');
+    const password = (
+      await readFile(v['password-file']!, 'utf8').catch((err: Error) => {
+        throw new CliError(`--password-file: ${err.message}`);
+      })
+    ).replace(/\r?\n$/, '');
     credentials = { username: v.username, password };
   }
   // Policies are read before the scan: a bad policy file fails fast.
-  const policies = v.policy === undefined ? undefined : parsePolicyFile(await readFile(v.policy, 'utf8').catch((err: Error) => {
-    throw new CliError(`--policy: ${err.message}`);
-  }), v.policy);
+  const policies =
+    v.policy === undefined
+      ? undefined
+      : parsePolicyFile(
+          await readFile(v.policy, 'utf8').catch((err: Error) => {
+            throw new CliError(`--policy: ${err.message}`);
+          }),
+          v.policy,
+        );
 
   // Progress only on a terminal: one line rewritten in place.
   const tty = io.stderrIsTTY === true;
@@ -282,7 +336,13 @@ export async function scanCommand(argv: readonly string[], io: CliIo): Promise<n
     : undefined;
   let report: ScanReport;
   try {
-    report = await scanLocal(arg, { ...(platform ? { platform } : {}), ...(onProgress ? { onProgress } : {}), ...(v.insecure ? { insecure: true } : {}), credentials, malware });
+    report = await scanLocal(arg, {
+      ...(platform ? { platform } : {}),
+      ...(onProgress ? { onProgress } : {}),
+      ...(v.insecure ? { insecure: true } : {}),
+      credentials,
+      malware,
+    });
   } catch (err) {
     if (err instanceof CliError) throw err;
     throw new CliError(`${arg}: ${(err as Error).message}`);

@@ -27,7 +27,8 @@ export interface SnapshotFile {
 }
 
 export function toSnapshotFile(contents: BucketContents, source: string, now = new Date()): SnapshotFile {
-  const sorted = <V>(m: Map<string, V>, f: (v: V) => unknown) => Object.fromEntries([...m.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([k, v]) => [k, f(v)]));
+  const sorted = <V>(m: Map<string, V>, f: (v: V) => unknown) =>
+    Object.fromEntries([...m.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([k, v]) => [k, f(v)]));
   return {
     snapshotVersion: SNAPSHOT_VERSION,
     createdAt: now.toISOString(),
@@ -51,7 +52,8 @@ export function parseSnapshotFile(text: string, name: string): BucketContents {
   } catch (err) {
     throw new CliError(`${name}: not a snapshot file (not JSON: ${(err as Error).message})`);
   }
-  if (!isObject(doc) || !('snapshotVersion' in doc)) throw new CliError(`${name}: not a snapshot file (no snapshotVersion; write one with \`assay snapshot\`)`);
+  if (!isObject(doc) || !('snapshotVersion' in doc))
+    throw new CliError(`${name}: not a snapshot file (no snapshotVersion; write one with \`assay snapshot\`)`);
   const version = doc.snapshotVersion;
   if (typeof version !== 'number' || !Number.isInteger(version) || version < 1) {
     throw new CliError(`${name}: snapshotVersion ${JSON.stringify(version)} is not a version number`);
@@ -74,7 +76,10 @@ export function parseSnapshotFile(text: string, name: string): BucketContents {
   };
   const out: BucketContents = { verdicts: new Map(), tags: new Map(), runtimePolicies: new Map(), exceptions: new Map() };
   for (const [digest, v] of Object.entries(section('verdicts'))) {
-    out.verdicts.set(digest, entry('verdict', digest, () => fromJson(VerdictSchema, v as JsonValue, { ignoreUnknownFields: true })));
+    out.verdicts.set(
+      digest,
+      entry('verdict', digest, () => fromJson(VerdictSchema, v as JsonValue, { ignoreUnknownFields: true })),
+    );
   }
   for (const [ref, d] of Object.entries(section('tags'))) {
     if (typeof d !== 'string') throw new CliError(`${name}: tag ${JSON.stringify(ref)}: the digest must be a string`);

@@ -44,8 +44,14 @@ export async function snapshotCommand(argv: readonly string[], io: CliIo): Promi
   }
   if (v.nats === undefined) throw new CliError('--nats <url> is required; see assay snapshot --help');
   const timeoutMs = v.timeout === undefined ? undefined : Number(v.timeout);
-  if (timeoutMs !== undefined && !(Number.isInteger(timeoutMs) && timeoutMs > 0)) throw new CliError(`--timeout must be a positive number of milliseconds, got ${JSON.stringify(v.timeout)}`);
-  const contents = await readBuckets({ url: v.nats, user: v.user, passwordFile: v['password-file'], ...(timeoutMs !== undefined ? { timeoutMs } : {}) });
+  if (timeoutMs !== undefined && !(Number.isInteger(timeoutMs) && timeoutMs > 0))
+    throw new CliError(`--timeout must be a positive number of milliseconds, got ${JSON.stringify(v.timeout)}`);
+  const contents = await readBuckets({
+    url: v.nats,
+    user: v.user,
+    passwordFile: v['password-file'],
+    ...(timeoutMs !== undefined ? { timeoutMs } : {}),
+  });
   const text = `${JSON.stringify(toSnapshotFile(contents, v.nats), null, 2)}\n`;
   if (v.out === undefined || v.out === '-') {
     io.stdout(text);

@@ -40,7 +40,8 @@ async function build(argv: readonly string[], io: CliIo): Promise<number> {
   const out = p.values.out as string | undefined;
   if (!out) throw new CliError('build: --out <file> is required');
   if (p.positionals.length === 0) throw new CliError('build: name at least one source (directory, zip, JSON file or URL)');
-  for (const s of p.positionals) if (!/^https?:\/\//.test(s) && !existsSync(s)) throw new CliError(`build: ${s}: no such file or directory`);
+  for (const s of p.positionals)
+    if (!/^https?:\/\//.test(s) && !existsSync(s)) throw new CliError(`build: ${s}: no such file or directory`);
   let skipped = 0;
   const r = await buildDatabase({
     sources: p.positionals,
@@ -50,7 +51,9 @@ async function build(argv: readonly string[], io: CliIo): Promise<number> {
   }).catch((err: Error) => {
     throw new CliError(`build: ${err.message}`);
   });
-  io.stderr(`assay vulndb: built ${r.file}: version ${r.metadata.version}, ${r.metadata.records} records, ${skipped} skipped, ${r.seconds.toFixed(1)} s\n`);
+  io.stderr(
+    `assay vulndb: built ${r.file}: version ${r.metadata.version}, ${r.metadata.records} records, ${skipped} skipped, ${r.seconds.toFixed(1)} s\n`,
+  );
   return EXIT_ALLOWED;
 }
 
@@ -91,9 +94,17 @@ async function update(argv: readonly string[], io: CliIo): Promise<number> {
   try {
     const oci = /^oci:\/\/([^/]+)\/(.+?)(?::([\w][\w.-]{0,127}))?$/.exec(source);
     if (oci) {
-      r = await fetchDatabase({ registry: oci[1]!, repository: oci[2]!, tag: oci[3] ?? 'latest', dir, ...(p.values.insecure ? { insecure: true } : {}), ...(current ? { currentVersion: current } : {}) });
+      r = await fetchDatabase({
+        registry: oci[1]!,
+        repository: oci[2]!,
+        tag: oci[3] ?? 'latest',
+        dir,
+        ...(p.values.insecure ? { insecure: true } : {}),
+        ...(current ? { currentVersion: current } : {}),
+      });
     } else if (/^https?:\/\//.test(source)) {
-      if (source.startsWith('http:') && !p.values.insecure && !/^http:\/\/(127\.|localhost[:/]|\[::1\])/.test(source)) throw new CliError(`update: ${source} is plain HTTP: use https://, or --insecure`);
+      if (source.startsWith('http:') && !p.values.insecure && !/^http:\/\/(127\.|localhost[:/]|\[::1\])/.test(source))
+        throw new CliError(`update: ${source} is plain HTTP: use https://, or --insecure`);
       r = await fetchDatabaseFromUrl(source, dir, current ? { currentVersion: current } : {});
     } else {
       throw new CliError(`update: --source must be oci://registry/repository[:tag] or an http(s) URL, got ${JSON.stringify(source)}`);
@@ -102,7 +113,11 @@ async function update(argv: readonly string[], io: CliIo): Promise<number> {
     if (err instanceof CliError) throw err;
     throw new CliError(`update: ${source}: ${(err as Error).message}`);
   }
-  io.stderr(r.updated ? `assay vulndb: installed version ${r.version} in ${file}\n` : `assay vulndb: ${file} is current (version ${r.version ?? current})\n`);
+  io.stderr(
+    r.updated
+      ? `assay vulndb: installed version ${r.version} in ${file}\n`
+      : `assay vulndb: ${file} is current (version ${r.version ?? current})\n`,
+  );
   return EXIT_ALLOWED;
 }
 

@@ -22,9 +22,7 @@ export function commonSettings(opts: CommonSettingsOptions) {
     HTTP_PORT: port({ allowZero: true })
       .default(opts.httpPort)
       .describe('Port of the health/metrics server (/healthz, /readyz, /metrics); 0 picks a free port'),
-    NATS_URL: natsServers()
-      .default([DEFAULT_NATS_URL])
-      .describe('NATS server URL(s), comma-separated for a cluster'),
+    NATS_URL: natsServers().default([DEFAULT_NATS_URL]).describe('NATS server URL(s), comma-separated for a cluster'),
     NATS_USER: str().optional().describe('NATS user name (with NATS_PASSWORD)'),
     NATS_PASSWORD: secret().optional().describe('NATS password'),
     NATS_TOKEN: secret().optional().describe('NATS authentication token'),
@@ -39,9 +37,7 @@ export function commonSettings(opts: CommonSettingsOptions) {
     NATS_CONNECT_TIMEOUT: durationMs()
       .default(5000)
       .describe('Timeout of one NATS connection attempt; the service keeps retrying until it connects'),
-    SHUTDOWN_TIMEOUT: durationMs()
-      .default(15_000)
-      .describe('Longest a graceful shutdown may take before the process exits anyway'),
+    SHUTDOWN_TIMEOUT: durationMs().default(15_000).describe('Longest a graceful shutdown may take before the process exits anyway'),
     METRICS_DEFAULT: bool().default(true).describe('Collect the default Node.js process metrics'),
   };
 }

@@ -108,10 +108,7 @@ export function defineConfig<S extends ConfigShape>(shape: S, options: DefineCon
           secret: isSecret(name),
         };
       }),
-    redact: (config) =>
-      Object.fromEntries(
-        Object.entries(config).map(([k, v]) => [k, isSecret(k) && v !== undefined ? REDACTED : v]),
-      ),
+    redact: (config) => Object.fromEntries(Object.entries(config).map(([k, v]) => [k, isSecret(k) && v !== undefined ? REDACTED : v])),
     extend: <T extends ConfigShape>(more: T) =>
       defineConfig<Omit<S, keyof T> & T>({ ...shape, ...more } as Omit<S, keyof T> & T, {
         // The extended config has every variable the checks read (later keys may only narrow them).
@@ -156,9 +153,7 @@ function readConfigFile(path: string): Record<string, unknown> {
     data = json ? JSON.parse(text) : parseYaml(text);
   } catch (err) {
     const kind = json ? 'JSON' : 'YAML';
-    throw new ConfigError([
-      { variable: CONFIG_FILE_VAR, message: `${where} is not valid ${kind} (${oneLine((err as Error).message)})` },
-    ]);
+    throw new ConfigError([{ variable: CONFIG_FILE_VAR, message: `${where} is not valid ${kind} (${oneLine((err as Error).message)})` }]);
   }
   if (data === null || data === undefined) return {};
   if (typeof data !== 'object' || Array.isArray(data)) {
@@ -172,11 +167,7 @@ function readConfigFile(path: string): Record<string, unknown> {
   return data as Record<string, unknown>;
 }
 
-function loadConfig<S extends ConfigShape>(
-  shape: S,
-  isSecret: (name: string) => boolean,
-  opts: LoadOptions,
-): ConfigOf<S> {
+function loadConfig<S extends ConfigShape>(shape: S, isSecret: (name: string) => boolean, opts: LoadOptions): ConfigOf<S> {
   const env = opts.env ?? process.env;
   const filePath = opts.file === false ? undefined : (opts.file ?? nonEmpty(env[CONFIG_FILE_VAR]));
   const fileData = filePath ? readConfigFile(filePath) : {};

@@ -92,10 +92,7 @@ function fail(ctx: z.core.$RefinementCtx<string>, message: string): never {
 
 /** Any non-empty string. */
 export function str(expected = 'a non-empty string') {
-  return annotate(
-    z.string({ error: `is not ${expected}` }).min(1, { error: `is not ${expected}` }),
-    { expected },
-  );
+  return annotate(z.string({ error: `is not ${expected}` }).min(1, { error: `is not ${expected}` }), { expected });
 }
 
 /** A secret string (never shown in errors or logs). */

@@ -11,11 +11,9 @@ export const timestamp = z.preprocess(
 );
 
 /** Ids chosen by people (policies, exceptions): short, printable, safe in URLs and logs. */
-export const identifier = z
-  .string({ error: 'expected a string' })
-  .regex(/^[A-Za-z0-9][A-Za-z0-9._:-]{0,199}$/, {
-    error: 'expected an id of 1-200 letters, digits, ".", "_", ":" or "-" (starting with a letter or digit)',
-  });
+export const identifier = z.string({ error: 'expected a string' }).regex(/^[A-Za-z0-9][A-Za-z0-9._:-]{0,199}$/, {
+  error: 'expected an id of 1-200 letters, digits, ".", "_", ":" or "-" (starting with a letter or digit)',
+});
 
 /** A content digest, `sha256:<64 hex>` (or another registered algorithm). */
 export const digest = z
@@ -23,7 +21,10 @@ export const digest = z
   .regex(/^[a-z0-9]+(?:[+._-][a-z0-9]+)*:[a-zA-Z0-9=_-]{32,}$/, { error: 'expected a digest like sha256:<hex>' });
 
 export const nonEmpty = (max = 1000) =>
-  z.string({ error: 'expected a string' }).min(1, { error: 'must not be empty' }).max(max, { error: `longer than ${max} characters` });
+  z
+    .string({ error: 'expected a string' })
+    .min(1, { error: 'must not be empty' })
+    .max(max, { error: `longer than ${max} characters` });
 
 export const platform = z.strictObject({
   os: nonEmpty(100),

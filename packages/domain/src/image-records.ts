@@ -18,9 +18,7 @@ export const ImageRecordSchema = z.strictObject({
   mediaType: nonEmpty(200).optional(),
   platform: platform.optional(),
   locations: z.array(z.strictObject({ registry, repository, firstSeen: timestamp, lastSeen: timestamp })),
-  tags: z.array(
-    z.strictObject({ registry, repository, tag: nonEmpty(200), firstSeen: timestamp, lastSeen: timestamp }),
-  ),
+  tags: z.array(z.strictObject({ registry, repository, tag: nonEmpty(200), firstSeen: timestamp, lastSeen: timestamp })),
   firstSeen: timestamp,
   lastSeen: timestamp,
   scanStatus: z.enum(SCAN_STATUSES),

@@ -22,11 +22,4 @@ export { ImageAssurancePolicySchema, validateImagePolicy, type ImageAssurancePol
 export { RuntimePolicySchema, type RuntimePolicy } from './runtime-policies.ts';
 export { CONTROLS, ExceptionScopeSchema, PolicyExceptionSchema, type PolicyException } from './exceptions.ts';
 export { type VersionedRecord } from './versioned.ts';
-export {
-  ImageRecordSchema,
-  SCAN_STATUSES,
-  SeenRefSchema,
-  type ImageRecord,
-  type ScanStatus,
-  type SeenRef,
-} from './image-records.ts';
+export { ImageRecordSchema, SCAN_STATUSES, SeenRefSchema, type ImageRecord, type ScanStatus, type SeenRef } from './image-records.ts';

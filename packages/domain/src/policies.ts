@@ -35,9 +35,7 @@ export const ImageAssurancePolicySchema = z.strictObject({
         /** Fail on any finding with a CVSS score at or above this. */
         maxCvss: z.number().min(0).max(10).optional(),
         /** Accepted ids, each with its reason and (preferably) an expiry. */
-        allowList: z
-          .array(z.strictObject({ id: nonEmpty(100), reason: nonEmpty(4000), expiresAt: timestamp.optional() }))
-          .optional(),
+        allowList: z.array(z.strictObject({ id: nonEmpty(100), reason: nonEmpty(4000), expiresAt: timestamp.optional() })).optional(),
         /** Days a fixable finding is tolerated after its fix was published. */
         gracePeriodDays: z.number().int().min(0).max(3650).optional(),
       })

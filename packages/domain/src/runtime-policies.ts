@@ -54,8 +54,6 @@ export const RuntimePolicySchema = z.strictObject({
     })
     .optional(),
   /** Never checked: namespace globs and image (registry/repository) globs. */
-  exemptions: z
-    .strictObject({ namespaces: z.array(pattern).optional(), images: z.array(pattern).optional() })
-    .optional(),
+  exemptions: z.strictObject({ namespaces: z.array(pattern).optional(), images: z.array(pattern).optional() }).optional(),
 });
 export type RuntimePolicy = z.output<typeof RuntimePolicySchema>;

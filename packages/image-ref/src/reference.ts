@@ -98,11 +98,14 @@ export function parseReference(input: string): ImageReference {
   if (repository.length === 0) fail('repository name is empty');
   if (repository.toLowerCase() !== repository) fail(`repository name "${repository}" must be lowercase`);
   if (!REPOSITORY.test(repository)) {
-    fail(`repository name "${repository}" is invalid (lowercase alphanumeric path components separated by ".", "_", "__" or "-", joined by "/")`);
+    fail(
+      `repository name "${repository}" is invalid (lowercase alphanumeric path components separated by ".", "_", "__" or "-", joined by "/")`,
+    );
   }
   if (registry === DEFAULT_REGISTRY && !repository.includes('/')) repository = OFFICIAL_PREFIX + repository;
   // The path as the registry API takes it (library/ included), never the registry host.
-  if (repository.length > NAME_TOTAL_LENGTH_MAX) fail(`repository name must not be more than ${NAME_TOTAL_LENGTH_MAX} characters (${repository.length})`);
+  if (repository.length > NAME_TOTAL_LENGTH_MAX)
+    fail(`repository name must not be more than ${NAME_TOTAL_LENGTH_MAX} characters (${repository.length})`);
 
   const ref: ImageReference = { registry, repository };
   if (tag !== undefined) ref.tag = tag;

@@ -160,7 +160,9 @@ export class AnalyzerRegistry {
 
   /** `{type: version}`, sorted by type: part of every per-layer cache key. */
   versions(): Record<string, number> {
-    return Object.fromEntries([...this.#byType.values()].map((a) => [a.type, a.version]).sort(([x], [y]) => String(x).localeCompare(String(y))));
+    return Object.fromEntries(
+      [...this.#byType.values()].map((a) => [a.type, a.version]).sort(([x], [y]) => String(x).localeCompare(String(y))),
+    );
   }
 
   /** Analyzers that want this file (and may take it, size-wise). */

@@ -27,10 +27,24 @@ export { defaultAnalyzers } from './default-analyzers.ts';
 export { detectOs, osReleaseAnalyzer, parseOsRelease, type DetectedOs } from './os/index.ts';
 export { debFullVersion, osAnalyzers, parseApkInstalled, parseDpkgStatus, virtualFs, type PackageDbContents } from './ospkg/index.ts';
 export { languageAnalyzers } from './lang/index.ts';
-export { BUILTIN_ALLOW_RULES, BUILTIN_RULES, scanSecrets, secretAnalyzer, type SecretMatch, type SecretScannerConfig } from './secrets/index.ts';
+export {
+  BUILTIN_ALLOW_RULES,
+  BUILTIN_RULES,
+  scanSecrets,
+  secretAnalyzer,
+  type SecretMatch,
+  type SecretScannerConfig,
+} from './secrets/index.ts';
 
 // What the report says beyond packages: licences, the base image, custom checks.
-export { licenceCategory, licenceFindings, normaliseLicence, type LicenceCategory, type LicenceFinding, type NormalisedLicence } from './licences/index.ts';
+export {
+  licenceCategory,
+  licenceFindings,
+  normaliseLicence,
+  type LicenceCategory,
+  type LicenceFinding,
+  type NormalisedLicence,
+} from './licences/index.ts';
 export {
   BASE_DIGEST_ANNOTATION,
   BASE_NAME_ANNOTATION,

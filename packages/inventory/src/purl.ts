@@ -15,7 +15,14 @@ export interface PurlParts {
 export function purl(p: PurlParts): string {
   const q: Record<string, string> = {};
   for (const [k, v] of Object.entries(p.qualifiers ?? {})) if (v !== undefined && v !== '') q[k] = v;
-  return new PackageURL(p.type, p.namespace || undefined, p.name, p.version || undefined, Object.keys(q).length ? q : undefined, p.subpath || undefined).toString();
+  return new PackageURL(
+    p.type,
+    p.namespace || undefined,
+    p.name,
+    p.version || undefined,
+    Object.keys(q).length ? q : undefined,
+    p.subpath || undefined,
+  ).toString();
 }
 
 /** Parses a purl; throws on an invalid one. */

@@ -63,7 +63,12 @@ const CONTROLS: { readonly [K in ControlName]: ControlOf<K> } = {
 const CONTROL_ORDER = Object.keys(CONTROLS) as ControlName[];
 
 /** A policy's control run on the report; undefined when the policy does not configure it. */
-function runControl<K extends ControlName>(name: K, controls: Controls, report: ScanReport, ctx: ControlContext): ControlResult | undefined {
+function runControl<K extends ControlName>(
+  name: K,
+  controls: Controls,
+  report: ScanReport,
+  ctx: ControlContext,
+): ControlResult | undefined {
   const config = controls[name];
   return config ? (CONTROLS[name] as ControlOf<K>)(report, config as NonNullable<Controls[K]>, ctx) : undefined;
 }
@@ -83,7 +88,9 @@ export function imageScopeOf(report: ScanReport): ImageScope {
 /** The enabled policies whose scope covers the report's image, by id. */
 export function applicablePolicies(report: ScanReport, policies: readonly PolicyRef[]): PolicyRef[] {
   const scope = imageScopeOf(report);
-  return policies.filter((p) => p.policy.enabled && inScope(p.policy.scope, scope)).sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+  return policies
+    .filter((p) => p.policy.enabled && inScope(p.policy.scope, scope))
+    .sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
 }
 
 /**
@@ -117,7 +124,10 @@ export function evaluateImage(
       });
       if (kept.length === 0) continue;
       // Most severe first, then by item and summary: a stable order whatever the report's order.
-      kept.sort((a, b) => rank(a.severity) - rank(b.severity) || (a.item < b.item ? -1 : a.item > b.item ? 1 : 0) || (a.summary < b.summary ? -1 : 1));
+      kept.sort(
+        (a, b) =>
+          rank(a.severity) - rank(b.severity) || (a.item < b.item ? -1 : a.item > b.item ? 1 : 0) || (a.summary < b.summary ? -1 : 1),
+      );
       const shown = kept.slice(0, MAX_LISTED).map((v) => v.summary);
       const more = kept.length > MAX_LISTED ? ` and ${kept.length - MAX_LISTED} more` : '';
       reasons.push({

@@ -3,7 +3,16 @@
 import { create } from '@bufbuild/protobuf';
 import { timestampFromDate } from '@bufbuild/protobuf/wkt';
 import { newEventMeta } from '@assay/bus';
-import { Compliance, ImageRefSchema, VerdictEvidenceSchema, VerdictReasonSchema, VerdictSchema, type Verdict, type VerdictEvidence, type VerdictReason } from '@assay/proto';
+import {
+  Compliance,
+  ImageRefSchema,
+  VerdictEvidenceSchema,
+  VerdictReasonSchema,
+  VerdictSchema,
+  type Verdict,
+  type VerdictEvidence,
+  type VerdictReason,
+} from '@assay/proto';
 import type { ScanReport } from '@assay/domain';
 import type { Evaluation, PolicyRef, Reason } from './evaluate.ts';
 
@@ -46,7 +55,14 @@ const KEPT_FIELDS: Readonly<Record<string, readonly string[]>> = {
 
 function fieldValue(v: unknown): string | undefined {
   if (v === undefined || v === null) return undefined;
-  const s = typeof v === 'string' ? v : Array.isArray(v) ? v.map((x) => (typeof x === 'string' ? x : JSON.stringify(x))).join(', ') : typeof v === 'object' ? JSON.stringify(v) : String(v);
+  const s =
+    typeof v === 'string'
+      ? v
+      : Array.isArray(v)
+        ? v.map((x) => (typeof x === 'string' ? x : JSON.stringify(x))).join(', ')
+        : typeof v === 'object'
+          ? JSON.stringify(v)
+          : String(v);
   return s.length > MAX_FIELD_LENGTH ? `${s.slice(0, MAX_FIELD_LENGTH - 1)}…` : s;
 }
 
@@ -69,7 +85,11 @@ export function boundEvidence(reasons: readonly VerdictReason[], budget = MAX_EV
     const keep = Math.min(r.evidence.length, MAX_EVIDENCE_PER_REASON, left);
     left -= keep;
     if (keep === r.evidence.length) return r;
-    return create(VerdictReasonSchema, { ...r, evidence: r.evidence.slice(0, keep), evidenceOmitted: r.evidenceOmitted + r.evidence.length - keep });
+    return create(VerdictReasonSchema, {
+      ...r,
+      evidence: r.evidence.slice(0, keep),
+      evidenceOmitted: r.evidenceOmitted + r.evidence.length - keep,
+    });
   });
 }
 
@@ -141,7 +161,11 @@ const reasonKey = (v: Verdict) =>
 // Evidence and scan time are written when they differ (a verdict written before they were
 // recorded gains them on its next evaluation) without being announced.
 const detailKey = (rs: readonly VerdictReason[]) =>
-  rs.map((r) => [r.remediation, r.evidenceOmitted, r.evidence.map((e) => [e.item, Object.entries(e.fields).sort(([a], [b]) => (a < b ? -1 : 1))])]);
+  rs.map((r) => [
+    r.remediation,
+    r.evidenceOmitted,
+    r.evidence.map((e) => [e.item, Object.entries(e.fields).sort(([a], [b]) => (a < b ? -1 : 1))]),
+  ]);
 const inputsKey = (v: Verdict) =>
   JSON.stringify([
     v.policies.map((p) => [p.id, p.version]),

@@ -35,7 +35,12 @@ export class Authenticator {
   /** The scheme the registry asked for; learned from the first 401, then answered up front. */
   #challenge: AuthChallenge | undefined;
 
-  constructor(registry: string, credentials: RegistryCredentials | CredentialProvider | undefined, fetchToken: TokenFetcher, now?: () => number) {
+  constructor(
+    registry: string,
+    credentials: RegistryCredentials | CredentialProvider | undefined,
+    fetchToken: TokenFetcher,
+    now?: () => number,
+  ) {
     this.#registry = registry;
     this.#credentials = credentials;
     this.#fetchToken = fetchToken;

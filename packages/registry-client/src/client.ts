@@ -5,7 +5,15 @@
 import { pipeline, type Readable } from 'node:stream';
 import { isValidDigest, isValidRepository, isValidTag, parseDigest } from '@assay/image-ref';
 import { CATALOG_SCOPE, pullScope } from './auth.ts';
-import type { BlobOptions, FetchedManifest, ManifestDescriptor, PingResult, Platform, PlatformManifest, RegistryClientOptions } from './client-options.ts';
+import type {
+  BlobOptions,
+  FetchedManifest,
+  ManifestDescriptor,
+  PingResult,
+  Platform,
+  PlatformManifest,
+  RegistryClientOptions,
+} from './client-options.ts';
 import { DigestVerifier, digestOf } from './digest.ts';
 import { DigestMismatchError, RegistryError } from './errors.ts';
 import { header, readBounded, readJson } from './http-body.ts';
@@ -23,7 +31,8 @@ export class RegistryClient {
   readonly #http: RegistryTransport;
 
   constructor(opts: RegistryClientOptions) {
-    if (!opts.registry || /[/\s]/.test(opts.registry)) throw new Error(`registry must be host[:port], got ${JSON.stringify(opts.registry)}`);
+    if (!opts.registry || /[/\s]/.test(opts.registry))
+      throw new Error(`registry must be host[:port], got ${JSON.stringify(opts.registry)}`);
     this.registry = opts.registry;
     const insecure = opts.insecure ?? false;
     // Docker Hub's API is not served at docker.io itself.
@@ -56,7 +65,10 @@ export class RegistryClient {
     await res.body.dump();
     const apiVersion = header(res.headers, 'docker-distribution-api-version');
     if (apiVersion !== undefined && !apiVersion.split(/\s+/).includes('registry/2.0')) {
-      throw new RegistryError(`unsupported API version "${apiVersion}" (want registry/2.0)`, { registry: this.registry, status: res.status });
+      throw new RegistryError(`unsupported API version "${apiVersion}" (want registry/2.0)`, {
+        registry: this.registry,
+        status: res.status,
+      });
     }
     return { apiVersion, authScheme: this.#http.authScheme };
   }
@@ -78,7 +90,13 @@ export class RegistryClient {
     this.#checkRepository(repository);
     let url: string | undefined = `${this.baseUrl}/v2/${repository}/tags/list${opts.pageSize ? `?n=${opts.pageSize}` : ''}`;
     while (url) {
-      const res = await this.#http.send({ method: 'GET', url, scopes: [pullScope(repository)], repository, ...(opts.signal ? { signal: opts.signal } : {}) });
+      const res = await this.#http.send({
+        method: 'GET',
+        url,
+        scopes: [pullScope(repository)],
+        repository,
+        ...(opts.signal ? { signal: opts.signal } : {}),
+      });
       if (res.status !== 200) throw await this.#http.error(res, 'GET', repository, 'listing tags failed');
       const page = (await readJson(res, MAX_MANIFEST_BYTES)) as { tags?: string[] | null };
       for (const t of page.tags ?? []) yield t;
@@ -91,7 +109,14 @@ export class RegistryClient {
     this.#checkRepository(repository);
     this.#checkReference(reference);
     const url = `${this.baseUrl}/v2/${repository}/manifests/${reference}`;
-    const res = await this.#http.send({ method: 'HEAD', url, scopes: [pullScope(repository)], repository, accept: MANIFEST_ACCEPT, ...(opts.signal ? { signal: opts.signal } : {}) });
+    const res = await this.#http.send({
+      method: 'HEAD',
+      url,
+      scopes: [pullScope(repository)],
+      repository,
+      accept: MANIFEST_ACCEPT,
+      ...(opts.signal ? { signal: opts.signal } : {}),
+    });
     if (res.status === 404) {
       await res.body.dump();
       return undefined;
@@ -116,25 +141,48 @@ export class RegistryClient {
    * The manifest (image, index or list) with its exact bytes. By digest, the bytes must hash to
    * it; by tag, the digest is computed and must match `Docker-Content-Digest` when sent.
    */
-  async getManifest(repository: string, reference: string, opts: { signal?: AbortSignal; maxBytes?: number } = {}): Promise<FetchedManifest> {
+  async getManifest(
+    repository: string,
+    reference: string,
+    opts: { signal?: AbortSignal; maxBytes?: number } = {},
+  ): Promise<FetchedManifest> {
     this.#checkRepository(repository);
     this.#checkReference(reference);
     const url = `${this.baseUrl}/v2/${repository}/manifests/${reference}`;
-    const res = await this.#http.send({ method: 'GET', url, scopes: [pullScope(repository)], repository, accept: MANIFEST_ACCEPT, ...(opts.signal ? { signal: opts.signal } : {}) });
+    const res = await this.#http.send({
+      method: 'GET',
+      url,
+      scopes: [pullScope(repository)],
+      repository,
+      accept: MANIFEST_ACCEPT,
+      ...(opts.signal ? { signal: opts.signal } : {}),
+    });
     if (res.status !== 200) throw await this.#http.error(res, 'GET', repository, `manifest ${reference} failed`);
     const limit = opts.maxBytes ?? MAX_MANIFEST_BYTES;
     const bytes = await readBounded(res.body, limit, `manifest ${reference}`).catch((err: unknown) => {
-      throw new RegistryError(`manifest ${reference} is larger than ${limit} bytes or could not be read`, { registry: this.registry, repository, cause: err });
+      throw new RegistryError(`manifest ${reference} is larger than ${limit} bytes or could not be read`, {
+        registry: this.registry,
+        repository,
+        cause: err,
+      });
     });
     const byDigest = isValidDigest(reference);
     const answered = header(res.headers, 'docker-content-digest');
-    const algorithm = byDigest ? parseDigest(reference).algorithm : answered && isValidDigest(answered) ? parseDigest(answered).algorithm : 'sha256';
+    const algorithm = byDigest
+      ? parseDigest(reference).algorithm
+      : answered && isValidDigest(answered)
+        ? parseDigest(answered).algorithm
+        : 'sha256';
     const digest = digestOf(bytes, algorithm);
     if (byDigest && digest !== reference) {
       throw new DigestMismatchError(`manifest ${repository}@${reference}: content has digest ${digest}`, reference, digest);
     }
     if (answered !== undefined && answered !== digest) {
-      throw new DigestMismatchError(`manifest ${repository}:${reference}: registry says ${answered}, content has ${digest}`, answered, digest);
+      throw new DigestMismatchError(
+        `manifest ${repository}:${reference}: registry says ${answered}, content has ${digest}`,
+        answered,
+        digest,
+      );
     }
     let json: unknown;
     try {
@@ -179,10 +227,19 @@ export class RegistryClient {
     const self: PlatformManifest = { digest: manifest.digest, mediaType: manifest.mediaType, size: manifest.size };
     const config = json.config;
     if (config && isValidDigest(config.digest)) {
-      const bytes = await this.blobBuffer(repository, config.digest, { maxBytes: 8 * 1024 * 1024, expectedSize: config.size, ...(opts.signal ? { signal: opts.signal } : {}) });
+      const bytes = await this.blobBuffer(repository, config.digest, {
+        maxBytes: 8 * 1024 * 1024,
+        expectedSize: config.size,
+        ...(opts.signal ? { signal: opts.signal } : {}),
+      });
       const c = JSON.parse(bytes.toString('utf8')) as Partial<Platform>;
       if (c.architecture && c.os) {
-        self.platform = { architecture: c.architecture, os: c.os, ...(c.variant ? { variant: c.variant } : {}), ...(c['os.version'] ? { 'os.version': c['os.version'] } : {}) };
+        self.platform = {
+          architecture: c.architecture,
+          os: c.os,
+          ...(c.variant ? { variant: c.variant } : {}),
+          ...(c['os.version'] ? { 'os.version': c['os.version'] } : {}),
+        };
       }
     }
     return [self];
@@ -194,9 +251,16 @@ export class RegistryClient {
    */
   async blob(repository: string, digest: string, opts: BlobOptions = {}): Promise<Readable> {
     this.#checkRepository(repository);
-    if (!isValidDigest(digest)) throw new RegistryError(`invalid blob digest ${JSON.stringify(digest)}`, { registry: this.registry, repository });
+    if (!isValidDigest(digest))
+      throw new RegistryError(`invalid blob digest ${JSON.stringify(digest)}`, { registry: this.registry, repository });
     const url = `${this.baseUrl}/v2/${repository}/blobs/${digest}`;
-    const res = await this.#http.send({ method: 'GET', url, scopes: [pullScope(repository)], repository, ...(opts.signal ? { signal: opts.signal } : {}) });
+    const res = await this.#http.send({
+      method: 'GET',
+      url,
+      scopes: [pullScope(repository)],
+      repository,
+      ...(opts.signal ? { signal: opts.signal } : {}),
+    });
     if (res.status !== 200) throw await this.#http.error(res, 'GET', repository, `blob ${digest} failed`);
     const length = Number(header(res.headers, 'content-length'));
     if (opts.maxBytes !== undefined && Number.isFinite(length) && length > opts.maxBytes) {
@@ -223,12 +287,15 @@ export class RegistryClient {
   // ---- checks ------------------------------------------------------------------------------
 
   #checkRepository(repository: string): void {
-    if (!isValidRepository(repository)) throw new RegistryError(`invalid repository name ${JSON.stringify(repository)}`, { registry: this.registry });
+    if (!isValidRepository(repository))
+      throw new RegistryError(`invalid repository name ${JSON.stringify(repository)}`, { registry: this.registry });
   }
 
   #checkReference(reference: string): void {
     if (!isValidTag(reference) && !isValidDigest(reference)) {
-      throw new RegistryError(`invalid manifest reference ${JSON.stringify(reference)} (want a tag or a digest)`, { registry: this.registry });
+      throw new RegistryError(`invalid manifest reference ${JSON.stringify(reference)} (want a tag or a digest)`, {
+        registry: this.registry,
+      });
     }
   }
 }

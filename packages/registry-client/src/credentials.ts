@@ -95,7 +95,9 @@ export interface DockerConfigSecret {
 
 /** The Docker config held by an image pull secret, parsed. */
 export function dockerConfigFromSecret(secret: DockerConfigSecret): object {
-  const name = secret.metadata?.name ? `secret ${secret.metadata.namespace ? `${secret.metadata.namespace}/` : ''}${secret.metadata.name}` : 'secret';
+  const name = secret.metadata?.name
+    ? `secret ${secret.metadata.namespace ? `${secret.metadata.namespace}/` : ''}${secret.metadata.name}`
+    : 'secret';
   for (const key of ['.dockerconfigjson', '.dockercfg']) {
     const plain = secret.stringData?.[key];
     const encoded = secret.data?.[key];

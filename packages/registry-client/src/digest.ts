@@ -52,7 +52,9 @@ export class DigestVerifier extends Transform {
 
   override _flush(cb: TransformCallback): void {
     if (this.#opts.expectedSize !== undefined && this.#bytes !== this.#opts.expectedSize) {
-      cb(new DigestMismatchError(`blob ${this.expected}: ${this.#bytes} bytes received, ${this.#opts.expectedSize} expected`, this.expected));
+      cb(
+        new DigestMismatchError(`blob ${this.expected}: ${this.#bytes} bytes received, ${this.#opts.expectedSize} expected`, this.expected),
+      );
       return;
     }
     const actual = `${this.#algorithm}:${this.#hash.digest('hex')}`;

@@ -23,11 +23,25 @@ export {
 } from './credentials.ts';
 export { DigestVerifier, digestOf } from './digest.ts';
 export { DigestMismatchError, isRegistryNotFound, RegistryError, type RegistryErrorDetail } from './errors.ts';
-export { isImageManifestMediaType, isIndexMediaType, isManifestMediaType, MANIFEST_ACCEPT, MANIFEST_MEDIA_TYPES, MediaTypes } from './media-types.ts';
+export {
+  isImageManifestMediaType,
+  isIndexMediaType,
+  isManifestMediaType,
+  MANIFEST_ACCEPT,
+  MANIFEST_MEDIA_TYPES,
+  MediaTypes,
+} from './media-types.ts';
 export { backoffDelay, DEFAULT_RETRY_POLICY, parseRetryAfter, type RetryPolicy } from './retry.ts';
 export { DEFAULT_TOKEN_LIFETIME_S, TokenCache } from './token-cache.ts';
 export { type AuthChallenge, parseWwwAuthenticate } from './www-authenticate.ts';
 export { CATALOG_SCOPE, pullScope } from './auth.ts';
 export { nextLink } from './link.ts';
-export { describeRegistry, parseRegistries, RegistryConfigError, registryListField, type RegistryCredentialsSpec, type RegistrySpec } from './registry-config.ts';
+export {
+  describeRegistry,
+  parseRegistries,
+  RegistryConfigError,
+  registryListField,
+  type RegistryCredentialsSpec,
+  type RegistrySpec,
+} from './registry-config.ts';
 export { RegistryClients, type RegistryClientsOptions } from './registry-clients.ts';

@@ -70,7 +70,12 @@ const registrySchema = z
     repositories: z.array(z.string().min(1)).optional(),
     include: z.array(z.string().min(1)).default(['**']),
     exclude: z.array(z.string().min(1)).default([]),
-    pollIntervalSeconds: z.number().int().min(0).max(7 * 24 * 3600).default(0),
+    pollIntervalSeconds: z
+      .number()
+      .int()
+      .min(0)
+      .max(7 * 24 * 3600)
+      .default(0),
     trustNotifications: z.boolean().default(false),
     notificationHosts: z.array(z.string().min(1)).default([]),
     concurrency: z.number().int().min(1).max(64).default(4),
@@ -128,10 +133,14 @@ function parseReferenceHost(field: string, raw: string): string {
   const ok = /^(?:[a-z0-9](?:[a-z0-9-]*[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]*[a-z0-9])?)*|\[[0-9a-f:.]+\])(?::[0-9]{1,5})?$/.test(h);
   const port = /:(\d+)$/.exec(h)?.[1];
   if (!ok || (port !== undefined && (Number(port) < 1 || Number(port) > 65535))) {
-    throw new RegistryConfigError(`${field} ${JSON.stringify(raw)} is not a host[:port] as image references name it (e.g. localhost:30500, registry.example)`);
+    throw new RegistryConfigError(
+      `${field} ${JSON.stringify(raw)} is not a host[:port] as image references name it (e.g. localhost:30500, registry.example)`,
+    );
   }
   if (!h.includes('.') && !h.includes(':') && h !== 'localhost') {
-    throw new RegistryConfigError(`${field} ${JSON.stringify(raw)} cannot start an image reference (a registry host has a "." or ":" or is localhost)`);
+    throw new RegistryConfigError(
+      `${field} ${JSON.stringify(raw)} cannot start an image reference (a registry host has a "." or ":" or is localhost)`,
+    );
   }
   return h;
 }
@@ -147,7 +156,10 @@ function dockerConfigCredentials(field: string, path: string, host: string): Reg
   }
   const auths = json.auths ?? {};
   const entry =
-    auths[host] ?? auths[`https://${host}`] ?? auths[`http://${host}`] ?? Object.entries(auths).find(([k]) => k.replace(/^https?:\/\//, '').replace(/\/.*$/, '') === host)?.[1];
+    auths[host] ??
+    auths[`https://${host}`] ??
+    auths[`http://${host}`] ??
+    Object.entries(auths).find(([k]) => k.replace(/^https?:\/\//, '').replace(/\/.*$/, '') === host)?.[1];
   if (!entry) throw new RegistryConfigError(`${field} ${JSON.stringify(path)} has no auths entry for ${host}`);
   if (entry.auth) {
     const decoded = Buffer.from(entry.auth, 'base64').toString('utf8');

@@ -105,7 +105,10 @@ export class RegistryTransport {
         const transient = err instanceof AttemptTimeout || isRetryableNetworkError(err);
         if (spec.signal?.aborted || !transient || !canRetry) throw this.#networkError(spec, err);
         const delay = backoffDelay(attempt + 1, this.#retry);
-        this.#logger?.debug({ registry: this.registry, url: spec.url, attempt: attempt + 1, delay, err: String(err) }, 'registry request failed; retrying');
+        this.#logger?.debug(
+          { registry: this.registry, url: spec.url, attempt: attempt + 1, delay, err: String(err) },
+          'registry request failed; retrying',
+        );
         await sleep(delay, spec.signal);
         continue;
       }
@@ -114,7 +117,10 @@ export class RegistryTransport {
       const retryAfter = parseRetryAfter(res.headers['retry-after'], this.#retry.maxRetryAfterMs);
       const delay = retryAfter ?? backoffDelay(attempt + 1, this.#retry);
       await res.body.dump();
-      this.#logger?.debug({ registry: this.registry, url: spec.url, status: res.status, attempt: attempt + 1, delay }, 'registry answered with a retryable status; retrying');
+      this.#logger?.debug(
+        { registry: this.registry, url: spec.url, status: res.status, attempt: attempt + 1, delay },
+        'registry answered with a retryable status; retrying',
+      );
       await sleep(delay, spec.signal);
     }
   }
@@ -196,7 +202,12 @@ export class RegistryTransport {
     let res: Response;
     const spec: RequestSpec = { method: 'GET', url: '', scopes: [] };
     if (creds?.identityToken) {
-      const form = new URLSearchParams({ grant_type: 'refresh_token', refresh_token: creds.identityToken, client_id: 'assay', ...(req.service ? { service: req.service } : {}) });
+      const form = new URLSearchParams({
+        grant_type: 'refresh_token',
+        refresh_token: creds.identityToken,
+        client_id: 'assay',
+        ...(req.service ? { service: req.service } : {}),
+      });
       if (req.scopes.length > 0) form.set('scope', req.scopes.join(' '));
       const post: RequestSpec = { method: 'POST', url: realm.toString(), scopes: [] };
       res = await this.#withRetries(post, () => this.#raw(post, undefined, form.toString()));
@@ -204,7 +215,10 @@ export class RegistryTransport {
       if (req.service) realm.searchParams.set('service', req.service);
       for (const s of req.scopes) realm.searchParams.append('scope', s);
       spec.url = realm.toString();
-      const basic = creds?.username && creds.password !== undefined ? `Basic ${Buffer.from(`${creds.username}:${creds.password}`).toString('base64')}` : undefined;
+      const basic =
+        creds?.username && creds.password !== undefined
+          ? `Basic ${Buffer.from(`${creds.username}:${creds.password}`).toString('base64')}`
+          : undefined;
       res = await this.#withRetries(spec, () => this.#raw(spec, basic));
     }
     if (res.status !== 200) {
@@ -213,7 +227,8 @@ export class RegistryTransport {
       throw new RegistryError(`token endpoint ${req.realm} refused the request for ${req.scopes.join(' ') || 'no scope'}`, {
         registry: this.registry,
         status: res.status,
-        errors: errors.length > 0 ? errors : [{ code: res.status === 401 ? 'UNAUTHORIZED' : res.status === 403 ? 'DENIED' : 'TOKEN_ERROR' }],
+        errors:
+          errors.length > 0 ? errors : [{ code: res.status === 401 ? 'UNAUTHORIZED' : res.status === 403 ? 'DENIED' : 'TOKEN_ERROR' }],
       });
     }
     const json = (await readJson(res, 1024 * 1024)) as { token?: string; access_token?: string; expires_in?: number; issued_at?: string };
@@ -238,12 +253,21 @@ export class RegistryTransport {
       const code = byStatus[res.status];
       if (code) errors = [{ code }];
     }
-    return new RegistryError(summary, { registry: this.registry, status: res.status, method, url: res.url, errors, ...(repository ? { repository } : {}) });
+    return new RegistryError(summary, {
+      registry: this.registry,
+      status: res.status,
+      method,
+      url: res.url,
+      errors,
+      ...(repository ? { repository } : {}),
+    });
   }
 
   #networkError(spec: RequestSpec, err: unknown): RegistryError {
     const timedOut = err instanceof AttemptTimeout;
-    const what = timedOut ? `no response within ${this.#timeoutMs} ms` : `request failed: ${err instanceof Error ? err.message : String(err)}`;
+    const what = timedOut
+      ? `no response within ${this.#timeoutMs} ms`
+      : `request failed: ${err instanceof Error ? err.message : String(err)}`;
     return new RegistryError(what, {
       registry: this.registry,
       method: spec.method,

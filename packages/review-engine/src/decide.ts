@@ -18,8 +18,7 @@ export type RuntimeDecision = ReturnType<typeof decideAdmission>;
  * exception (admitted despite its violations), or an exemption of the runtime policy (not judged).
  */
 export type AdmittedBy =
-  | { kind: 'break-glass'; exceptionId: string }
-  | { kind: 'exemption'; runtimePolicy: string; exemption: ExemptionUse };
+  { kind: 'break-glass'; exceptionId: string } | { kind: 'exemption'; runtimePolicy: string; exemption: ExemptionUse };
 
 /** `break-glass exception incident-42`, `namespace exemption "kube-*" of runtime policy prod`. */
 export function admittedByText(a: AdmittedBy): string {
@@ -169,7 +168,18 @@ export function evaluateRequest(request: AdmissionRequest, snapshot: DecisionSna
       // An image that cannot be named cannot be shown compliant: refused wherever a policy enforces.
       const allowed = mode !== 'enforce';
       if (mode === 'warn') warnings.push(line);
-      images.push({ field, ref: undefined, normalised: field.reference, named: `${JSON.stringify(field.reference)} (invalid reference)`, digest: undefined, verdict: undefined, decision: undefined, allowed, admittedBy: undefined, line });
+      images.push({
+        field,
+        ref: undefined,
+        normalised: field.reference,
+        named: `${JSON.stringify(field.reference)} (invalid reference)`,
+        digest: undefined,
+        verdict: undefined,
+        decision: undefined,
+        allowed,
+        admittedBy: undefined,
+        line,
+      });
       continue;
     }
     const digest = resolveFromMemory(ref, snapshot);
@@ -206,13 +216,26 @@ export function evaluateRequest(request: AdmissionRequest, snapshot: DecisionSna
     for (const w of decision.warnings) warnings.push(fieldLine(field, w, policy));
     if (decision.requestScan && digest !== undefined) scanRequests.push(pinned);
     const named = referenceText({ ...ref, digest, reference: field.reference });
-    images.push({ field, ref, normalised: formatReference(pinned), named, digest, verdict, decision, allowed: decision.allowed, admittedBy, line });
+    images.push({
+      field,
+      ref,
+      normalised: formatReference(pinned),
+      named,
+      digest,
+      verdict,
+      decision,
+      allowed: decision.allowed,
+      admittedBy,
+      line,
+    });
   }
 
   const allowed = images.every((i) => i.allowed);
   const lines = images.filter((i) => i.line !== undefined && (!allowed ? !i.allowed : true)).map((i) => i.line!);
   const message = lines.length > 0 ? lines.join('\n') : 'allowed';
-  const uniqueWarnings = [...new Set(warnings)].slice(0, MAX_WARNINGS).map((w) => (w.length > MAX_WARNING_LENGTH ? `${w.slice(0, MAX_WARNING_LENGTH - 1)}…` : w));
+  const uniqueWarnings = [...new Set(warnings)]
+    .slice(0, MAX_WARNINGS)
+    .map((w) => (w.length > MAX_WARNING_LENGTH ? `${w.slice(0, MAX_WARNING_LENGTH - 1)}…` : w));
   return {
     request,
     allowed,

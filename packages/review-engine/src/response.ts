@@ -75,7 +75,10 @@ export function decisionResponse(outcome: RequestOutcome): AdmissionReviewRespon
  * /mutate's answer: always allowed (refusing is /validate's job), with the pinning patch as
  * base64 JSONPatch when it changes anything.
  */
-export function pinningResponse(request: Pick<AdmissionRequest, 'apiVersion' | 'uid'>, patch: readonly JsonPatchOp[] = []): AdmissionReviewResponse {
+export function pinningResponse(
+  request: Pick<AdmissionRequest, 'apiVersion' | 'uid'>,
+  patch: readonly JsonPatchOp[] = [],
+): AdmissionReviewResponse {
   return envelope(request.apiVersion, {
     uid: request.uid,
     allowed: true,

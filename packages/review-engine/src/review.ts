@@ -80,7 +80,8 @@ export function parseAdmissionReview(body: unknown): AdmissionRequest {
     uid: isObject(u) ? optionalString(u, 'uid', 'request.userInfo') : '',
     groups: Array.isArray(groups) ? (groups as string[]) : [],
   };
-  if (r.dryRun !== undefined && r.dryRun !== null && typeof r.dryRun !== 'boolean') throw new ReviewError('request.dryRun must be a boolean');
+  if (r.dryRun !== undefined && r.dryRun !== null && typeof r.dryRun !== 'boolean')
+    throw new ReviewError('request.dryRun must be a boolean');
 
   const base = {
     apiVersion: apiVersion as ReviewApiVersion,

@@ -17,7 +17,9 @@ export interface ImageNaming {
  * a made-up digest); `"app@sha256:…"` when the reference already shows the digest.
  */
 export function referenceText(image: ImageNaming): string {
-  const written = image.reference ?? `${image.registry}/${image.repository}${image.tag !== undefined ? `:${image.tag}` : ''}${image.digest !== undefined ? `@${image.digest}` : ''}`;
+  const written =
+    image.reference ??
+    `${image.registry}/${image.repository}${image.tag !== undefined ? `:${image.tag}` : ''}${image.digest !== undefined ? `@${image.digest}` : ''}`;
   const digest = image.digest === undefined ? ' (digest unknown)' : written.endsWith(`@${image.digest}`) ? '' : ` (${image.digest})`;
   return `${JSON.stringify(written)}${digest}`;
 }

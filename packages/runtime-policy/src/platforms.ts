@@ -52,7 +52,9 @@ export function aggregateCompliance(platforms: readonly { compliance: Compliance
 }
 
 /** The platforms' reasons, each message prefixed with its platform (other fields kept). */
-export function platformReasons<R extends ReasonView>(platforms: ReadonlyArray<{ platform?: PlatformName | undefined; reasons: readonly R[] }>): R[] {
+export function platformReasons<R extends ReasonView>(
+  platforms: ReadonlyArray<{ platform?: PlatformName | undefined; reasons: readonly R[] }>,
+): R[] {
   return platforms.flatMap((p) => p.reasons.map((r) => ({ ...r, message: `${platformName(p.platform)}: ${r.message}` })));
 }
 

@@ -150,7 +150,9 @@ export function decideAdmission(input: AdmissionInput): AdmissionDecision {
     const narrowed = narrowToPlatforms(verdict.platforms, p.platforms);
     if (!narrowed.offered) {
       const wanted = p.platforms.map(platformName).join(', ');
-      violations.push(`${name} offers none of the platforms runtime policy ${ref.id} admits (${wanted}); it has ${verdict.platforms.map((v) => platformName(v.platform)).join(', ')}`);
+      violations.push(
+        `${name} offers none of the platforms runtime policy ${ref.id} admits (${wanted}); it has ${verdict.platforms.map((v) => platformName(v.platform)).join(', ')}`,
+      );
       // That is the whole finding: no platform of it is judged here.
       verdict = { compliance: Compliance.COMPLIANT, reasons: [] };
     } else {
@@ -163,7 +165,15 @@ export function decideAdmission(input: AdmissionInput): AdmissionDecision {
     const action = p.pending?.action ?? (p.blockPending ? 'deny' : 'allow-and-request-scan');
     if (action === 'wait' && !input.waitExpired) {
       const deadline = new Date(input.now.getTime() + (p.pending?.waitMs ?? 5000));
-      return { ...base, outcome: 'wait', allowed: false, warnings: [], message: `waiting for the scan of ${name}`, deadline, violations: [] };
+      return {
+        ...base,
+        outcome: 'wait',
+        allowed: false,
+        warnings: [],
+        message: `waiting for the scan of ${name}`,
+        deadline,
+        violations: [],
+      };
     }
     if (action === 'allow-and-request-scan') requestScan = true;
     else violations.push(`${name} has not been scanned yet${input.waitExpired ? ' (waited for the scan)' : ''}`);
@@ -176,10 +186,15 @@ export function decideAdmission(input: AdmissionInput): AdmissionDecision {
     // of an audit-action policy never refuses (it is reported).
     const blocking = reasons.filter((r) => r.auditOnly !== true);
     const audited = reasons.filter((r) => r.auditOnly === true);
-    const list = (rs: typeof reasons) => `${rs.slice(0, 3).map((r) => `${r.policy}/${r.control}: ${r.message}`).join('; ')}${rs.length > 3 ? ` (+${rs.length - 3} more)` : ''}`;
+    const list = (rs: typeof reasons) =>
+      `${rs
+        .slice(0, 3)
+        .map((r) => `${r.policy}/${r.control}: ${r.message}`)
+        .join('; ')}${rs.length > 3 ? ` (+${rs.length - 3} more)` : ''}`;
     if (blocking.length > 0 || (listed.size === 0 && reasons.length === 0)) {
       const finding = `${name} is non-compliant: ${list(blocking)}`;
-      if (p.blockNonCompliant === false) advisories.push(`${finding} (not blocked: runtime policy ${ref.id} does not block non-compliant images)`);
+      if (p.blockNonCompliant === false)
+        advisories.push(`${finding} (not blocked: runtime policy ${ref.id} does not block non-compliant images)`);
       else violations.push(finding);
     }
     if (audited.length > 0) advisories.push(`${name} has audit-only findings: ${list(audited)}`);
@@ -212,7 +227,10 @@ export function decideAdmission(input: AdmissionInput): AdmissionDecision {
       outcome: 'allow',
       allowed: true,
       exceptionId: glass.id,
-      warnings: [`admitted by break-glass exception ${glass.id} (${glass.reason}), expires ${glass.expiresAt.toISOString()}`, ...violations],
+      warnings: [
+        `admitted by break-glass exception ${glass.id} (${glass.reason}), expires ${glass.expiresAt.toISOString()}`,
+        ...violations,
+      ],
       message: `allowed by break-glass exception ${glass.id}`,
       violations,
       ...more,

@@ -3,7 +3,14 @@
 // so the view is bounded by the check definitions, never by the image. The final answer for a
 // path comes from the top-most layer that has it, unless a layer above deleted it (a `.wh.`
 // whiteout of it or of a parent, or an opaque parent). Nothing from the image is ever run.
-import { DEFAULT_CONTENT_BYTES, evaluateChecks, type CheckDefinition, type CheckFilesystem, type CheckResult, type Package } from '@assay/inventory';
+import {
+  DEFAULT_CONTENT_BYTES,
+  evaluateChecks,
+  type CheckDefinition,
+  type CheckFilesystem,
+  type CheckResult,
+  type Package,
+} from '@assay/inventory';
 import type { ConfigFacts } from './image-config.ts';
 import { isUnder } from './paths.ts';
 import type { CheckFileRecord, LayerAnalysis } from './walker.ts';
@@ -70,7 +77,12 @@ export function finalCheckFs(layers: readonly LayerAnalysis[]): CheckFilesystem 
   };
 }
 
-export function runChecks(defs: readonly CheckDefinition[], layers: readonly LayerAnalysis[], config: ConfigFacts | undefined, packages: readonly Package[]): CheckResult[] {
+export function runChecks(
+  defs: readonly CheckDefinition[],
+  layers: readonly LayerAnalysis[],
+  config: ConfigFacts | undefined,
+  packages: readonly Package[],
+): CheckResult[] {
   if (defs.length === 0) return [];
   return evaluateChecks(defs, {
     fs: finalCheckFs(layers),

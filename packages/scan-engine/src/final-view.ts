@@ -32,7 +32,8 @@ export interface FinalView {
 function hiddenBy(path: string, upper: LayerAnalysis, upperWanted: ReadonlySet<string>): string | undefined {
   if (upperWanted.has(path)) return `replaced in layer ${upper.layerDigest}`;
   for (const t of upper.whiteouts) if (isUnder(path, t)) return `deleted in layer ${upper.layerDigest}`;
-  for (const d of upper.opaqueDirs) if (path !== d && isUnder(path, d)) return `hidden by an opaque directory in layer ${upper.layerDigest}`;
+  for (const d of upper.opaqueDirs)
+    if (path !== d && isUnder(path, d)) return `hidden by an opaque directory in layer ${upper.layerDigest}`;
   return undefined;
 }
 
@@ -60,10 +61,17 @@ export function finalView(layers: readonly LayerAnalysis[]): FinalView {
   for (const { set, layer } of present) {
     const isOs = set.packages.length > 0 && set.packages.every((p) => OS_PACKAGE_TYPES.has(p.type));
     if (!isOs && systemFiles.has(set.path)) {
-      removedSets.push({ path: set.path, layerDigest: layer.layerDigest, analyzer: set.analyzer, why: 'installed by the OS package manager' });
+      removedSets.push({
+        path: set.path,
+        layerDigest: layer.layerDigest,
+        analyzer: set.analyzer,
+        why: 'installed by the OS package manager',
+      });
       continue;
     }
-    const kept = isOs ? set.packages : set.packages.filter((p) => OS_PACKAGE_TYPES.has(p.type) || p.path === undefined || !systemFiles.has(p.path));
+    const kept = isOs
+      ? set.packages
+      : set.packages.filter((p) => OS_PACKAGE_TYPES.has(p.type) || p.path === undefined || !systemFiles.has(p.path));
     packageSets.push(kept === set.packages ? set : { ...set, packages: kept });
     packages.push(...kept);
   }

@@ -99,7 +99,9 @@ export function parseImageConfig(bytes: Buffer, manifestAnnotations: Record<stri
     volumes: keys(c.Volumes),
     ...(str(c.StopSignal) ? { stopSignal: str(c.StopSignal)! } : {}),
     labels,
-    ...(baseName || baseDigest ? { baseImage: { ...(baseName ? { name: baseName } : {}), ...(baseDigest ? { digest: baseDigest } : {}) } } : {}),
+    ...(baseName || baseDigest
+      ? { baseImage: { ...(baseName ? { name: baseName } : {}), ...(baseDigest ? { digest: baseDigest } : {}) } }
+      : {}),
     history,
     runsAsRoot: user === undefined || /^(root|0)(:.*)?$/.test(user),
   };

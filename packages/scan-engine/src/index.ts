@@ -3,11 +3,25 @@
 // custom checks, report — with vulnerability matching and the report formats (CycloneDX, SARIF)
 // beside it. No bus, no store: the scanner service and the CLI drive it.
 export { defaultAnalyzerRegistry } from './analyzers.ts';
-export { analyzerVersionsOf, checkPathsKey, layerCacheVersions, reportVersions, type LayerCacheVersions, type Versions } from './cache-keys.ts';
+export {
+  analyzerVersionsOf,
+  checkPathsKey,
+  layerCacheVersions,
+  reportVersions,
+  type LayerCacheVersions,
+  type Versions,
+} from './cache-keys.ts';
 export { checkPathsOf, finalCheckFs, runChecks } from './checks.ts';
 export { finalView, OS_PACKAGE_TYPES, type DeletedFile, type FinalView } from './final-view.ts';
 export { readImageConfig, type ImageConfigStep } from './config.ts';
-export { ImageConfigError, layerHistory, parseImageConfig, type ConfigFacts, type HistoryFact, type ParsedImageConfig } from './image-config.ts';
+export {
+  ImageConfigError,
+  layerHistory,
+  parseImageConfig,
+  type ConfigFacts,
+  type HistoryFact,
+  type ParsedImageConfig,
+} from './image-config.ts';
 export {
   detectCompression,
   inflateLayer,

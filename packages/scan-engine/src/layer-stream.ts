@@ -152,7 +152,13 @@ export async function streamLayer(source: Readable, opts: LayerStreamOptions, on
       if (inflated > limits.maxInflatedBytes) return cb(bombError());
       const big = headers.push(chunk);
       if (big) {
-        return cb(new LayerLimitError(layerDigest, 'maxHeaderBytes', `has a ${big.type === 'x' || big.type === 'g' ? 'PAX' : 'GNU long name'} header of ${big.size} bytes, over ${formatBytes(limits.maxHeaderBytes)}`));
+        return cb(
+          new LayerLimitError(
+            layerDigest,
+            'maxHeaderBytes',
+            `has a ${big.type === 'x' || big.type === 'g' ? 'PAX' : 'GNU long name'} header of ${big.size} bytes, over ${formatBytes(limits.maxHeaderBytes)}`,
+          ),
+        );
       }
       hash.update(chunk);
       opts.onInflated?.(chunk);
@@ -171,7 +177,9 @@ export async function streamLayer(source: Readable, opts: LayerStreamOptions, on
     extract.destroy(failure);
   };
   src.on('error', (err) => fail(err));
-  decompressor?.on('error', (err) => fail(new LayerFormatError(layerDigest, `is not valid ${compression} (${err.message})`, { cause: err })));
+  decompressor?.on('error', (err) =>
+    fail(new LayerFormatError(layerDigest, `is not valid ${compression} (${err.message})`, { cause: err })),
+  );
   counter.on('error', (err) => fail(err));
   const onAbort = () => fail(opts.signal?.reason instanceof Error ? opts.signal.reason : new Error('scan aborted'));
   opts.signal?.addEventListener('abort', onAbort, { once: true });
@@ -258,12 +266,15 @@ export async function inflateLayer(source: Readable, layerDigest: string, maxInf
     highWaterMark: CHUNK,
     transform(chunk: Buffer, _enc, cb) {
       inflated += chunk.length;
-      if (inflated > maxInflatedBytes) return cb(new LayerLimitError(layerDigest, 'maxInflatedBytes', `inflates past ${formatBytes(maxInflatedBytes)}`));
+      if (inflated > maxInflatedBytes)
+        return cb(new LayerLimitError(layerDigest, 'maxInflatedBytes', `inflates past ${formatBytes(maxInflatedBytes)}`));
       cb(null, chunk);
     },
   });
   src.on('error', (err) => counter.destroy(err));
-  decompressor?.on('error', (err) => counter.destroy(new LayerFormatError(layerDigest, `is not valid ${compression} (${err.message})`, { cause: err })));
+  decompressor?.on('error', (err) =>
+    counter.destroy(new LayerFormatError(layerDigest, `is not valid ${compression} (${err.message})`, { cause: err })),
+  );
   counter.on('close', () => {
     src.destroy();
     decompressor?.destroy();

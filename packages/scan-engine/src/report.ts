@@ -31,14 +31,21 @@ export function buildReport(target: ScanTarget, versions: Record<string, number>
   const malware = error === undefined && malwareOn ? state.analyses.flatMap((a) => a.malware?.findings ?? []) : [];
   if (state.malwareEnabled === false) warnings.push(MALWARE_DISABLED_WARNING);
   for (const a of state.analyses) {
-    for (const k of a.malware?.skipped ?? []) warnings.push(`layer ${a.layerDigest}: malware: ${k.path} (${k.size} bytes) not scanned: ${k.reason}`);
+    for (const k of a.malware?.skipped ?? [])
+      warnings.push(`layer ${a.layerDigest}: malware: ${k.path} (${k.size} bytes) not scanned: ${k.reason}`);
   }
   const checks = error === undefined ? state.checks : undefined;
   const packages = view?.packages ?? [];
   // Every layer's findings: a secret deleted by an upper layer is still in the image.
   const sensitiveData = error === undefined ? state.analyses.flatMap((a) => a.sensitiveFindings ?? []) : [];
   const licences = licenceFindings(packages);
-  const platform = target.platform ? { os: target.platform.os, architecture: target.platform.architecture, ...(target.platform.variant ? { variant: target.platform.variant } : {}) } : undefined;
+  const platform = target.platform
+    ? {
+        os: target.platform.os,
+        architecture: target.platform.architecture,
+        ...(target.platform.variant ? { variant: target.platform.variant } : {}),
+      }
+    : undefined;
   const report = {
     reportId: state.reportId,
     image: {
@@ -54,7 +61,17 @@ export function buildReport(target: ScanTarget, versions: Record<string, number>
     status: error === undefined ? 'succeeded' : 'failed',
     ...(error !== undefined ? { error, errors: [error] } : {}),
     durationMs: Date.now() - state.startedAt.getTime(),
-    ...(os ? { os: { family: os.family, name: os.name, version: os.name, ...(os.codename ? { codename: os.codename } : {}), ...(os.eol !== undefined ? { eol: os.eol } : {}) } } : {}),
+    ...(os
+      ? {
+          os: {
+            family: os.family,
+            name: os.name,
+            version: os.name,
+            ...(os.codename ? { codename: os.codename } : {}),
+            ...(os.eol !== undefined ? { eol: os.eol } : {}),
+          },
+        }
+      : {}),
     ...(baseImage ? { baseImage } : {}),
     ...(match ? { baseImageMatch: match } : {}),
     layers: state.layers,

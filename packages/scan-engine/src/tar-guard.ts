@@ -13,7 +13,10 @@ function entrySize(header: Buffer): number | undefined {
     for (let i = 1; i < field.length; i++) n = n * 256 + field[i]!;
     return Number.isSafeInteger(n) ? n : undefined;
   }
-  const text = field.toString('latin1').replace(/[\0 ]+$/, '').trim();
+  const text = field
+    .toString('latin1')
+    .replace(/[\0 ]+$/, '')
+    .trim();
   if (text === '') return 0;
   return /^[0-7]+$/.test(text) ? parseInt(text, 8) : undefined;
 }

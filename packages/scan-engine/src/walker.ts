@@ -259,8 +259,13 @@ export async function analyzeLayer(source: Readable, registry: AnalyzerRegistry,
         case 'file':
           if (checkMax !== undefined) {
             // The body can be read once: whole when an analyzer could take it, else just the check's prefix.
-            const data = checkMax === 0 ? undefined : h.size <= limits.maxFileSize ? await readEntry(body, h.size) : await readPrefix(body, checkMax);
-            checkFiles.set(h.path, { path: h.path, kind: 'file', ...(data !== undefined ? { content: data.subarray(0, checkMax).toString('base64') } : {}) });
+            const data =
+              checkMax === 0 ? undefined : h.size <= limits.maxFileSize ? await readEntry(body, h.size) : await readPrefix(body, checkMax);
+            checkFiles.set(h.path, {
+              path: h.path,
+              kind: 'file',
+              ...(data !== undefined ? { content: data.subarray(0, checkMax).toString('base64') } : {}),
+            });
             if (data === undefined || data.length === h.size) {
               await offer(h.path, h.mode, h.size, async () => data ?? readEntry(body, h.size));
               return;

@@ -2,7 +2,16 @@
 // readiness needs, start hook, routes), what its hooks are given, and the handle createService
 // returns. The lifecycle that runs it is service.ts.
 import type { FastifyInstance } from 'fastify';
-import { commonChecks, commonSettings, defineConfig, type CommonShape, type ConfigOf, type ConfigShape, type ConfigSpec, type Env } from '@assay/config';
+import {
+  commonChecks,
+  commonSettings,
+  defineConfig,
+  type CommonShape,
+  type ConfigOf,
+  type ConfigShape,
+  type ConfigSpec,
+  type Env,
+} from '@assay/config';
 import type { BusConnection, ProvisionTopology } from '@assay/bus';
 import type { DestinationStream, Logger, Metrics } from '@assay/telemetry';
 import type { Readiness, ReadinessReport } from './readiness.ts';

@@ -26,7 +26,10 @@ export function usage<S extends ConfigShape, A>(def: ServiceDefinition<S, A>): s
   const vars = serviceConfigSpec(def as ServiceDefinition<S, unknown>).variables();
   const width = Math.max(...vars.map((v) => v.name.length));
   const lines = vars.map((v) => {
-    const dflt = v.default === undefined || v.description?.includes('(default') ? '' : ` (default: ${Array.isArray(v.default) ? v.default.join(',') : String(v.default)})`;
+    const dflt =
+      v.default === undefined || v.description?.includes('(default')
+        ? ''
+        : ` (default: ${Array.isArray(v.default) ? v.default.join(',') : String(v.default)})`;
     return `  ${v.name.padEnd(width)}  ${v.description ?? v.expected ?? ''}${dflt}`;
   });
   return (

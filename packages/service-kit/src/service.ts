@@ -8,7 +8,14 @@ import { pause } from '@assay/kit';
 import { createLogger, createMetrics, initTracing } from '@assay/telemetry';
 import { healthPlugin } from './health.ts';
 import { Readiness } from './readiness.ts';
-import { serviceConfigSpec, type CreateServiceOptions, type ServiceConfig, type ServiceDefinition, type ServiceHandle, type ServiceState } from './definition.ts';
+import {
+  serviceConfigSpec,
+  type CreateServiceOptions,
+  type ServiceConfig,
+  type ServiceDefinition,
+  type ServiceHandle,
+  type ServiceState,
+} from './definition.ts';
 
 const RETRY_MIN_MS = 250;
 const RETRY_MAX_MS = 5000;
@@ -49,7 +56,12 @@ export function createService<S extends ConfigShape, A = void>(
   /** What start is doing now, for the `started` check's detail. */
   let phase = 'not started';
   readiness.add('started', () =>
-    state === 'running' ? true : { ok: false, detail: state === 'stopping' || state === 'stopped' ? 'shutting down' : state === 'starting' ? `starting: ${phase}` : state },
+    state === 'running'
+      ? true
+      : {
+          ok: false,
+          detail: state === 'stopping' || state === 'stopped' ? 'shutting down' : state === 'starting' ? `starting: ${phase}` : state,
+        },
   );
   if (needsBus) {
     readiness.add('bus', () =>
@@ -177,9 +189,7 @@ export function createService<S extends ConfigShape, A = void>(
   async function run(): Promise<void> {
     state = 'starting';
     initTracing();
-    const shown = Object.fromEntries(
-      Object.entries(serviceConfigSpec(def).redact(config as never)).filter(([, v]) => v !== undefined),
-    );
+    const shown = Object.fromEntries(Object.entries(serviceConfigSpec(def).redact(config as never)).filter(([, v]) => v !== undefined));
     logger.info({ config: shown }, 'starting');
     phase = 'starting the health server';
     await listen();

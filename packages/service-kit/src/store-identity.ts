@@ -5,7 +5,14 @@
 // record (followed by a watch) and the store's own identity (re-read every recheck), because a
 // database can be replaced under a running pod (a wiped volume, a re-initiated replica set) and
 // the client reconnects to it without a word.
-import { awaitDeploymentStore, deploymentBucket, describeStoreRecord, watchDeploymentStore, type StoreClaim, type StoreRecord } from '@assay/bus';
+import {
+  awaitDeploymentStore,
+  deploymentBucket,
+  describeStoreRecord,
+  watchDeploymentStore,
+  type StoreClaim,
+  type StoreRecord,
+} from '@assay/bus';
 import { pause } from '@assay/kit';
 import type { ServiceContext } from './definition.ts';
 
@@ -83,7 +90,10 @@ export async function requireDeploymentStore(
       flag.set(false, message);
     },
   });
-  logger.info({ store: identity, outcome: claim.outcome, recordedBy: claim.recorded.recordedBy }, "this service's store is the deployment's store");
+  logger.info(
+    { store: identity, outcome: claim.outcome, recordedBy: claim.recorded.recordedBy },
+    "this service's store is the deployment's store",
+  );
   // From now on two things can go wrong, each with its own answer; the check fails while either does.
   let recordProblem: string | undefined;
   let storeProblem: string | undefined;
@@ -115,7 +125,6 @@ export async function requireDeploymentStore(
   return { store: identity, deployment, claim, markBucketMismatch };
 }
 
-
 /**
  * Re-reads the store's identity every `recheckMs` until `signal` aborts, reporting a problem
  * (another id: the database was replaced; an identity that cannot be read) or its end
@@ -145,7 +154,8 @@ async function followStoreIdentity(
     }
     if (signal.aborted) return;
     if (problem !== undefined && problem !== last) logger.error({ store: started }, problem);
-    if (problem === undefined && last !== undefined) logger.info({ store: started }, "this service's store is again the one it started with");
+    if (problem === undefined && last !== undefined)
+      logger.info({ store: started }, "this service's store is again the one it started with");
     last = problem;
     report(problem);
   }

@@ -35,9 +35,7 @@ export function storeSettings(opts: StoreSettingsOptions = {}) {
       .optional()
       .describe('MongoDB connection string (credentials go here); when unset, the embedded SQLite store is used'),
     MONGO_DB: annotate(
-      z
-        .string()
-        .regex(/^[^/\\. "$*<>:|?]{1,63}$/, { error: 'is not a MongoDB database name (1-63 characters, none of /\\. "$*<>:|?)' }),
+      z.string().regex(/^[^/\\. "$*<>:|?]{1,63}$/, { error: 'is not a MongoDB database name (1-63 characters, none of /\\. "$*<>:|?)' }),
       { expected: 'a MongoDB database name' },
     )
       .default('assay')
@@ -56,9 +54,7 @@ export function storeSettings(opts: StoreSettingsOptions = {}) {
     SQLITE_PATH: str('a file path, or :memory:')
       .default(join(dataDir, 'assay.db'))
       .describe('SQLite database file used when MONGO_URL is unset (its directory is created)'),
-    SQLITE_BUSY_TIMEOUT: durationMs()
-      .default(5000)
-      .describe('Longest a SQLite write waits for another connection holding the write lock'),
+    SQLITE_BUSY_TIMEOUT: durationMs().default(5000).describe('Longest a SQLite write waits for another connection holding the write lock'),
     STORE_ADOPT: bool()
       .default(false)
       .describe(

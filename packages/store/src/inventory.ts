@@ -97,9 +97,7 @@ export function applySeen(existing: ImageRecord | undefined, ref: SeenRef, at: D
       ...(ref.platform !== undefined ? { platform: ref.platform } : {}),
       locations: [{ registry: ref.registry, repository: ref.repository, firstSeen: at, lastSeen: at }],
       tags:
-        ref.tag === undefined
-          ? []
-          : [{ registry: ref.registry, repository: ref.repository, tag: ref.tag, firstSeen: at, lastSeen: at }],
+        ref.tag === undefined ? [] : [{ registry: ref.registry, repository: ref.repository, tag: ref.tag, firstSeen: at, lastSeen: at }],
       firstSeen: at,
       lastSeen: at,
       scanStatus: 'pending',
@@ -113,8 +111,7 @@ export function applySeen(existing: ImageRecord | undefined, ref: SeenRef, at: D
     changed = true;
     return { ...e, firstSeen, lastSeen };
   };
-  const same = (e: { registry: string; repository: string }) =>
-    e.registry === ref.registry && e.repository === ref.repository;
+  const same = (e: { registry: string; repository: string }) => e.registry === ref.registry && e.repository === ref.repository;
 
   const next: ImageRecord = { ...widen(existing) };
   next.locations = existing.locations.map((l) => (same(l) ? widen(l) : l));
@@ -149,12 +146,7 @@ export function checkScanStatus(digestValue: string, status: ScanStatus, at: Dat
 }
 
 /** The record after a status change, or undefined when a later status is already recorded. */
-export function applyScanStatus(
-  existing: ImageRecord,
-  status: ScanStatus,
-  at: Date,
-  details: ScanStatusDetails,
-): ImageRecord | undefined {
+export function applyScanStatus(existing: ImageRecord, status: ScanStatus, at: Date, details: ScanStatusDetails): ImageRecord | undefined {
   if (existing.scanStatusAt !== undefined && existing.scanStatusAt.getTime() > at.getTime()) return undefined;
   const { scanError: _e, ...next }: ImageRecord = { ...existing, scanStatus: status, scanStatusAt: at };
   const out: ImageRecord = next;

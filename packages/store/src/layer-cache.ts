@@ -98,11 +98,7 @@ export async function packLayerEntry(
   return { head, key, compressed, entry: { layerDigest, analyzerVersions, analysis: parsed, createdAt: now, lastUsed: now } };
 }
 
-export async function unpackLayerEntry(
-  head: Record<string, unknown>,
-  compressed: Uint8Array,
-  ref: string,
-): Promise<LayerCacheEntry> {
+export async function unpackLayerEntry(head: Record<string, unknown>, compressed: Uint8Array, ref: string): Promise<LayerCacheEntry> {
   const h = layerCacheCodec.decode(head, ref);
   const analysis = await decompressJson(compressed, `layer cache entry ${ref}`);
   return {

@@ -18,9 +18,7 @@ export async function openStore(config: OpenStoreConfig, options: StoreOptions =
       ...(config.MONGO_TLS_CERT_KEY !== undefined ? { tlsCertificateKeyFile: config.MONGO_TLS_CERT_KEY } : {}),
       ...(config.MONGO_MAX_POOL_SIZE !== undefined ? { maxPoolSize: config.MONGO_MAX_POOL_SIZE } : {}),
       ...(config.MONGO_WAIT_QUEUE_TIMEOUT !== undefined ? { waitQueueTimeoutMS: config.MONGO_WAIT_QUEUE_TIMEOUT } : {}),
-      ...(config.MONGO_SERVER_SELECTION_TIMEOUT !== undefined
-        ? { serverSelectionTimeoutMS: config.MONGO_SERVER_SELECTION_TIMEOUT }
-        : {}),
+      ...(config.MONGO_SERVER_SELECTION_TIMEOUT !== undefined ? { serverSelectionTimeoutMS: config.MONGO_SERVER_SELECTION_TIMEOUT } : {}),
     });
   }
   const { openSqliteStore } = await import('./sqlite/sqlite-store.ts');

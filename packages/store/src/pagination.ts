@@ -23,9 +23,7 @@ export interface Page<T> {
 export function pageLimit(page: PageRequest | undefined): number {
   const limit = page?.limit ?? DEFAULT_PAGE_SIZE;
   if (!Number.isInteger(limit) || limit < 1 || limit > MAX_PAGE_SIZE) {
-    throw new ValidationError([
-      { path: 'page.limit', message: `expected an integer from 1 to ${MAX_PAGE_SIZE}, got ${String(limit)}` },
-    ]);
+    throw new ValidationError([{ path: 'page.limit', message: `expected an integer from 1 to ${MAX_PAGE_SIZE}, got ${String(limit)}` }]);
   }
   return limit;
 }
@@ -39,8 +37,7 @@ export function encodeCursor(listing: string, key: readonly (string | number)[])
 export function decodeCursor(listing: string, page: PageRequest | undefined): (string | number)[] | undefined {
   const token = page?.after;
   if (token === undefined) return undefined;
-  const bad = () =>
-    new ValidationError([{ path: 'page.after', message: `not a cursor of this listing (${listing})` }]);
+  const bad = () => new ValidationError([{ path: 'page.after', message: `not a cursor of this listing (${listing})` }]);
   let parsed: unknown;
   try {
     parsed = JSON.parse(Buffer.from(token, 'base64url').toString('utf8'));

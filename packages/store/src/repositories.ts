@@ -7,13 +7,7 @@ import type { InventoryRepository } from './inventory.ts';
 import type { LayerCacheRepository } from './layer-cache.ts';
 import type { ScanReportRepository } from './reports.ts';
 import type { Store } from './store.ts';
-import {
-  exceptionVersionKind,
-  imagePolicyKind,
-  runtimePolicyKind,
-  type VersionedKind,
-  type VersionedRepository,
-} from './versioned.ts';
+import { exceptionVersionKind, imagePolicyKind, runtimePolicyKind, type VersionedKind, type VersionedRepository } from './versioned.ts';
 
 export type Repositories = Pick<
   Store,

@@ -79,11 +79,7 @@ export interface DocumentCodec<T> {
 }
 
 /** `root` names the document in validation errors (`policy`, `image`…). */
-export function documentCodec<S extends z.ZodType>(
-  collection: string,
-  root: string,
-  schema: S,
-): DocumentCodec<z.output<S>> {
+export function documentCodec<S extends z.ZodType>(collection: string, root: string, schema: S): DocumentCodec<z.output<S>> {
   return {
     collection,
     encode(value) {

@@ -101,9 +101,7 @@ export function versionedKind<S extends z.ZodType>(collection: string, root: str
     collection,
     root,
     documentSchema: documentSchema as unknown as z.ZodType<z.output<S>>,
-    codec: documentCodec(collection, root, versionRecordSchema(documentSchema)) as unknown as VersionedKind<
-      z.output<S>
-    >['codec'],
+    codec: documentCodec(collection, root, versionRecordSchema(documentSchema)) as unknown as VersionedKind<z.output<S>>['codec'],
   };
 }
 

@@ -47,8 +47,7 @@ export function createMetrics(opts: CreateMetricsOptions): Metrics {
     contentType: registry.contentType,
     counter: (config) => existing(config.name) ?? new Counter({ ...config, registers: [registry] }),
     gauge: (config) => existing(config.name) ?? new Gauge({ ...config, registers: [registry] }),
-    histogram: (config) =>
-      existing(config.name) ?? new Histogram({ buckets: LATENCY_BUCKETS, ...config, registers: [registry] }),
+    histogram: (config) => existing(config.name) ?? new Histogram({ buckets: LATENCY_BUCKETS, ...config, registers: [registry] }),
     text: () => registry.metrics(),
   };
 }

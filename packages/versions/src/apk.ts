@@ -140,7 +140,11 @@ const V2 = { INVALID: -1, DIGIT_OR_ZERO: 0, DIGIT: 1, LETTER: 2, SUFFIX: 3, SUFF
 const V2_PRE = ['alpha', 'beta', 'pre', 'rc'];
 const V2_POST = ['cvs', 'svn', 'git', 'hg', 'p'];
 
-interface V2State { type: number; s: string; pos: number; }
+interface V2State {
+  type: number;
+  s: string;
+  pos: number;
+}
 
 function v2NextToken(st: V2State): void {
   let n: number = V2.INVALID;
@@ -161,7 +165,12 @@ function v2NextToken(st: V2State): void {
     st.pos++;
   }
   if (n < st.type) {
-    if (!((n === V2.DIGIT_OR_ZERO && st.type === V2.DIGIT) || (n === V2.SUFFIX && st.type === V2.SUFFIX_NO) || (n === V2.DIGIT && st.type === V2.LETTER))) n = V2.INVALID;
+    if (!(
+      (n === V2.DIGIT_OR_ZERO && st.type === V2.DIGIT) ||
+      (n === V2.SUFFIX && st.type === V2.SUFFIX_NO) ||
+      (n === V2.DIGIT && st.type === V2.LETTER)
+    ))
+      n = V2.INVALID;
   }
   st.type = n;
 }
@@ -245,7 +254,7 @@ function apkCompareV2(a: string, b: string): number {
 
 /** apk_version_compare_fuzzy: returns LESS, EQUAL or GREATER (bit flags). */
 export function apkCompareFlags(a: string, b: string, fuzzy = false): number {
-  if (!fuzzy && (!isValidApk(a) || !isValidApk(b)) && (isValidApkV2(a) && isValidApkV2(b))) return apkCompareV2(a, b);
+  if (!fuzzy && (!isValidApk(a) || !isValidApk(b)) && isValidApkV2(a) && isValidApkV2(b)) return apkCompareV2(a, b);
   const ta = first(a);
   const tb = first(b);
   for (; ta.token === tb.token && ta.token < T_END; next(ta, a), next(tb, b)) {

@@ -32,7 +32,16 @@ export function phpCanonicalize(version: string): string {
 
 // Special forms by prefix, in PHP's search order; anything else ranks below 'dev'.
 const SPECIAL: Array<[string, number]> = [
-  ['dev', 0], ['alpha', 1], ['a', 1], ['beta', 2], ['b', 2], ['RC', 3], ['rc', 3], ['#', 4], ['pl', 5], ['p', 5],
+  ['dev', 0],
+  ['alpha', 1],
+  ['a', 1],
+  ['beta', 2],
+  ['b', 2],
+  ['RC', 3],
+  ['rc', 3],
+  ['#', 4],
+  ['pl', 5],
+  ['p', 5],
 ];
 
 function specialOrder(form: string): number {
@@ -83,7 +92,10 @@ export function phpVersionCompare(v1: string, v2: string): number {
  * separators, on which PHP's version_compare is not even reflexive ('1.' < '1.').
  */
 export function normalizeComposer(v: string): string {
-  return v.trim().replace(/^[vV](?=\d)/, '').replace(/[-_+.]+$/, '');
+  return v
+    .trim()
+    .replace(/^[vV](?=\d)/, '')
+    .replace(/[-_+.]+$/, '');
 }
 
 export function compareComposer(a: string, b: string): number {
@@ -94,7 +106,8 @@ export function compareComposer(a: string, b: string): number {
 }
 
 // Composer's VersionParser::normalize accepts these shapes (plus dev branches).
-const COMPOSER_RE = /^[vV]?\d+(?:\.\d+){0,3}(?:[._-]?(?:stable|beta|b|RC|rc|alpha|a|patch|pl|p)(?:[.-]?\d+)*)?(?:[.-]?dev)?(?:\+[0-9A-Za-z.-]+)?$|^dev-\S+$|^\S+-dev$/i;
+const COMPOSER_RE =
+  /^[vV]?\d+(?:\.\d+){0,3}(?:[._-]?(?:stable|beta|b|RC|rc|alpha|a|patch|pl|p)(?:[.-]?\d+)*)?(?:[.-]?dev)?(?:\+[0-9A-Za-z.-]+)?$|^dev-\S+$|^\S+-dev$/i;
 
 export const composer: VersionScheme = {
   name: 'composer',

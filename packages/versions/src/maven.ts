@@ -4,10 +4,23 @@ import type { VersionScheme } from './types.ts';
 
 type Item = NumItem | StrItem | ComboItem | ListItem;
 // Maven distinguishes int/long/BigInteger items only by magnitude; one bigint covers all three.
-interface NumItem { kind: 'num'; value: bigint; }
-interface StrItem { kind: 'str'; value: string; }
-interface ComboItem { kind: 'combo'; str: StrItem; digit: Item; }
-interface ListItem { kind: 'list'; items: Item[]; }
+interface NumItem {
+  kind: 'num';
+  value: bigint;
+}
+interface StrItem {
+  kind: 'str';
+  value: string;
+}
+interface ComboItem {
+  kind: 'combo';
+  str: StrItem;
+  digit: Item;
+}
+interface ListItem {
+  kind: 'list';
+  items: Item[];
+}
 
 const QUALIFIERS = ['alpha', 'beta', 'milestone', 'rc', 'snapshot', '', 'sp'];
 const RELEASE_QUALIFIERS = ['ga', 'final', 'release'];
@@ -53,10 +66,14 @@ function combo(value: string): ComboItem {
 
 function isNull(it: Item): boolean {
   switch (it.kind) {
-    case 'num': return it.value === 0n;
-    case 'str': return it.value === '';
-    case 'combo': return false;
-    case 'list': return it.items.length === 0;
+    case 'num':
+      return it.value === 0n;
+    case 'str':
+      return it.value === '';
+    case 'combo':
+      return false;
+    case 'list':
+      return it.items.length === 0;
   }
 }
 
@@ -85,14 +102,17 @@ function cmp(a: Item, b: Item | null): number {
     case 'str':
       if (b === null) return strCmp(comparableQualifier(a.value), RELEASE_VERSION_INDEX);
       switch (b.kind) {
-        case 'num': return -1;
-        case 'str': return strCmp(comparableQualifier(a.value), comparableQualifier(b.value));
+        case 'num':
+          return -1;
+        case 'str':
+          return strCmp(comparableQualifier(a.value), comparableQualifier(b.value));
         case 'combo': {
           const r = cmp(a, b.str);
           if (r === 0) return cmp(a, null) === 0 ? -cmp(b.digit, null) : -1;
           return r;
         }
-        case 'list': return -cmp(b, a);
+        case 'list':
+          return -cmp(b, a);
       }
     // eslint-disable-next-line no-fallthrough
     case 'combo':
@@ -101,13 +121,15 @@ function cmp(a: Item, b: Item | null): number {
         return r === 0 ? cmp(a.digit, null) : r;
       }
       switch (b.kind) {
-        case 'num': return -1;
+        case 'num':
+          return -1;
         case 'str': {
           const r = cmp(a.str, b);
           if (r === 0) return cmp(a.str, null) === 0 ? cmp(a.digit, null) : 1; // X1 > X
           return r;
         }
-        case 'list': return -cmp(b, a);
+        case 'list':
+          return -cmp(b, a);
         case 'combo': {
           const r = cmp(a.str, b.str);
           return r === 0 ? cmp(a.digit, b.digit) : r;
@@ -123,7 +145,8 @@ function cmp(a: Item, b: Item | null): number {
         return 0;
       }
       switch (b.kind) {
-        case 'num': return -1; // 1-1 < 1.0.x
+        case 'num':
+          return -1; // 1-1 < 1.0.x
         case 'str':
         case 'combo': {
           let r = a.items.length === 0 ? -cmp(b, null) : cmp(a.items[0]!, b);
@@ -212,9 +235,12 @@ export function parseMaven(version: string): ListItem {
 export function canonicalMaven(version: string): string {
   const str = (it: Item): string => {
     switch (it.kind) {
-      case 'num': return it.value.toString();
-      case 'str': return it.value;
-      case 'combo': return str(it.str) + str(it.digit);
+      case 'num':
+        return it.value.toString();
+      case 'str':
+        return it.value;
+      case 'combo':
+        return str(it.str) + str(it.digit);
       case 'list': {
         let out = '';
         for (const x of it.items) {

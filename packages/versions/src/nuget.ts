@@ -3,7 +3,8 @@
 import { compareWith, type LooseSemver } from './semver.ts';
 import type { VersionScheme } from './types.ts';
 
-const NUGET_RE = /^\s*[vV]?(\d+)(?:\.(\d+))?(?:\.(\d+))?(?:\.(\d+))?(?:-([0-9A-Za-z-]+(?:\.[0-9A-Za-z-]+)*))?(?:\+([0-9A-Za-z-]+(?:\.[0-9A-Za-z-]+)*))?\s*$/;
+const NUGET_RE =
+  /^\s*[vV]?(\d+)(?:\.(\d+))?(?:\.(\d+))?(?:\.(\d+))?(?:-([0-9A-Za-z-]+(?:\.[0-9A-Za-z-]+)*))?(?:\+([0-9A-Za-z-]+(?:\.[0-9A-Za-z-]+)*))?\s*$/;
 
 export function parseNuget(v: string): LooseSemver | undefined {
   const m = NUGET_RE.exec(v);

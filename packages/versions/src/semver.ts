@@ -40,9 +40,10 @@ export function compareParsedSemver(a: LooseSemver, b: LooseSemver, ci = false):
     const y = b.prerelease[i];
     if (x === undefined) return -1;
     if (y === undefined) return 1;
-    const r = ci && typeof x === 'string' && typeof y === 'string'
-      ? semverLib.compareIdentifiers(x.toLowerCase(), y.toLowerCase())
-      : semverLib.compareIdentifiers(String(x), String(y));
+    const r =
+      ci && typeof x === 'string' && typeof y === 'string'
+        ? semverLib.compareIdentifiers(x.toLowerCase(), y.toLowerCase())
+        : semverLib.compareIdentifiers(String(x), String(y));
     if (r) return r;
   }
   return 0;

@@ -130,7 +130,9 @@ export async function buildDatabase(opts: BuildOptions): Promise<BuildResult> {
   let skipped = 0;
   try {
     // No WAL, no journal: the build file is private until renamed, a crash just discards it.
-    db.exec('PRAGMA page_size = 4096; PRAGMA journal_mode = OFF; PRAGMA synchronous = OFF; PRAGMA temp_store = MEMORY; PRAGMA cache_size = -65536;');
+    db.exec(
+      'PRAGMA page_size = 4096; PRAGMA journal_mode = OFF; PRAGMA synchronous = OFF; PRAGMA temp_store = MEMORY; PRAGMA cache_size = -65536;',
+    );
     db.exec(SCHEMA_SQL);
     // Build-only index: finding a replaced record's rows; dropped before VACUUM.
     db.exec('CREATE INDEX affected_vid ON affected (vid)');
@@ -185,7 +187,10 @@ export async function buildDatabase(opts: BuildOptions): Promise<BuildResult> {
     db.exec('DROP INDEX affected_vid');
 
     const counts: Record<string, number> = {};
-    for (const row of db.prepare('SELECT eco_key AS k, COUNT(DISTINCT vid) AS n FROM affected GROUP BY eco_key ORDER BY eco_key').all() as { k: string; n: number }[]) {
+    for (const row of db.prepare('SELECT eco_key AS k, COUNT(DISTINCT vid) AS n FROM affected GROUP BY eco_key ORDER BY eco_key').all() as {
+      k: string;
+      n: number;
+    }[]) {
       counts[row.k] = row.n;
     }
     const records = (db.prepare('SELECT COUNT(*) AS n FROM vulnerabilities').get() as { n: number }).n;

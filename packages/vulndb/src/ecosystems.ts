@@ -18,7 +18,19 @@ export interface Lookup {
 }
 
 /** Ecosystems whose release part is part of the key (OS distributions). */
-const DISTRO_BASES = new Set(['Debian', 'Ubuntu', 'Alpine', 'Red Hat', 'Rocky Linux', 'AlmaLinux', 'SUSE', 'openSUSE', 'Mageia', 'openEuler', 'Photon OS']);
+const DISTRO_BASES = new Set([
+  'Debian',
+  'Ubuntu',
+  'Alpine',
+  'Red Hat',
+  'Rocky Linux',
+  'AlmaLinux',
+  'SUSE',
+  'openSUSE',
+  'Mageia',
+  'openEuler',
+  'Photon OS',
+]);
 
 export function splitEcosystem(ecosystem: string): { base: string; release: string } {
   const i = ecosystem.indexOf(':');
@@ -128,7 +140,9 @@ export function lookupsFor(pkg: Package, os?: OsInfo): Lookup[] {
   const scheme = splitEcosystem(first).base;
   if (type === 'deb') {
     const name = pkg.srcName ?? pkg.name;
-    const version = pkg.srcName ? debVersion(pkg.srcEpoch, pkg.srcVersion ?? pkg.version, pkg.srcRelease) : debVersion(pkg.epoch, pkg.version, pkg.release);
+    const version = pkg.srcName
+      ? debVersion(pkg.srcEpoch, pkg.srcVersion ?? pkg.version, pkg.srcRelease)
+      : debVersion(pkg.epoch, pkg.version, pkg.release);
     return [{ keys, name, version, scheme }];
   }
   if (type === 'apk') {

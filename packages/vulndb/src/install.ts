@@ -89,7 +89,11 @@ async function stage(src: string, dir: string, maxBytes = DEFAULT_MAX_DATABASE_B
 }
 
 /** Air-gapped install: a database file (optionally gzipped) copied in after verification. */
-export async function installDatabaseFile(path: string, dir: string, opts: { maxBytes?: number } = {}): Promise<{ version: string; file: string }> {
+export async function installDatabaseFile(
+  path: string,
+  dir: string,
+  opts: { maxBytes?: number } = {},
+): Promise<{ version: string; file: string }> {
   const metadata = await commitDatabaseFile(await stage(path, dir, opts.maxBytes), dir);
   return { version: metadata.version, file: dbPath(dir) };
 }

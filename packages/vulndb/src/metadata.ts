@@ -27,7 +27,8 @@ export function readMetadata(db: DatabaseSync): DbMetadata {
   }
   const m = new Map(rows.map((r) => [r.key, r.value]));
   const schema = Number(m.get(META.schemaVersion));
-  if (schema !== SCHEMA_VERSION) throw new InvalidDatabaseError(`database schema version ${m.get(META.schemaVersion) ?? '(none)'}, this reader needs ${SCHEMA_VERSION}`);
+  if (schema !== SCHEMA_VERSION)
+    throw new InvalidDatabaseError(`database schema version ${m.get(META.schemaVersion) ?? '(none)'}, this reader needs ${SCHEMA_VERSION}`);
   const version = m.get(META.version);
   if (!version) throw new InvalidDatabaseError('database has no version');
   return {

@@ -47,7 +47,7 @@ export interface PublishResult {
 function baseUrl(t: { registry: string; insecure?: boolean }): string {
   if (/^https?:\/\//.test(t.registry)) return t.registry.replace(/\/+$/, '');
   const host = t.registry.replace(/:\d+$/, '').replace(/^\[|\]$/g, '');
-  return `${t.insecure ?? isLoopbackHost(host) ? 'http' : 'https'}://${t.registry}`;
+  return `${(t.insecure ?? isLoopbackHost(host)) ? 'http' : 'https'}://${t.registry}`;
 }
 
 const sha256Hex = (b: Uint8Array) => createHash('sha256').update(b).digest('hex');
@@ -55,10 +55,13 @@ const sha256Hex = (b: Uint8Array) => createHash('sha256').update(b).digest('hex'
 /** A fetch that answers Basic and Bearer challenges (token fetched once, for push+pull). */
 function authedFetch(opts: PublishOptions): (url: string, init?: RequestInit) => Promise<Response> {
   const f = opts.fetch ?? fetch;
-  const basic = opts.credentials ? `Basic ${Buffer.from(`${opts.credentials.username}:${opts.credentials.password}`).toString('base64')}` : undefined;
+  const basic = opts.credentials
+    ? `Basic ${Buffer.from(`${opts.credentials.username}:${opts.credentials.password}`).toString('base64')}`
+    : undefined;
   let authorization: string | undefined;
   return async (url, init = {}) => {
-    const send = () => f(url, { ...init, headers: { ...(init.headers as Record<string, string>), ...(authorization ? { authorization } : {}) } });
+    const send = () =>
+      f(url, { ...init, headers: { ...(init.headers as Record<string, string>), ...(authorization ? { authorization } : {}) } });
     let res = await send();
     if (res.status !== 401) return res;
     const challenge = parseWwwAuthenticate(res.headers.get('www-authenticate') ?? undefined)[0];
@@ -86,7 +89,14 @@ async function expectOk(res: Response, what: string, statuses: number[]): Promis
   if (!statuses.includes(res.status)) throw new Error(`${what}: HTTP ${res.status} ${await res.text().catch(() => '')}`.trim());
 }
 
-async function pushBlob(http: ReturnType<typeof authedFetch>, base: string, repo: string, digest: string, size: number, body: () => NonNullable<RequestInit['body']>): Promise<void> {
+async function pushBlob(
+  http: ReturnType<typeof authedFetch>,
+  base: string,
+  repo: string,
+  digest: string,
+  size: number,
+  body: () => NonNullable<RequestInit['body']>,
+): Promise<void> {
   const head = await http(`${base}/v2/${repo}/blobs/${digest}`, { method: 'HEAD' });
   if (head.status === 200) return;
   const start = await http(`${base}/v2/${repo}/blobs/uploads/`, { method: 'POST', headers: { 'content-length': '0' } });
@@ -134,7 +144,14 @@ export async function publishDatabase(file: string, opts: PublishOptions): Promi
     const layerDigest = `sha256:${layerHash.digest('hex')}`;
     const layerSize = (await stat(layerFile)).size;
     const rawSha = rawHash.digest('hex');
-    await pushBlob(http, base, opts.repository, layerDigest, layerSize, () => Readable.toWeb(createReadStream(layerFile)) as unknown as NonNullable<RequestInit['body']>);
+    await pushBlob(
+      http,
+      base,
+      opts.repository,
+      layerDigest,
+      layerSize,
+      () => Readable.toWeb(createReadStream(layerFile)) as unknown as NonNullable<RequestInit['body']>,
+    );
     const configDigest = `sha256:${sha256Hex(EMPTY_CONFIG)}`;
     await pushBlob(http, base, opts.repository, configDigest, EMPTY_CONFIG.length, () => EMPTY_CONFIG);
     const manifest = {
@@ -158,7 +175,11 @@ export async function publishDatabase(file: string, opts: PublishOptions): Promi
       },
     };
     const bytes = Buffer.from(JSON.stringify(manifest));
-    const put = await http(`${base}/v2/${opts.repository}/manifests/${opts.tag}`, { method: 'PUT', headers: { 'content-type': OCI_MANIFEST }, body: bytes });
+    const put = await http(`${base}/v2/${opts.repository}/manifests/${opts.tag}`, {
+      method: 'PUT',
+      headers: { 'content-type': OCI_MANIFEST },
+      body: bytes,
+    });
     await expectOk(put, `manifest ${opts.repository}:${opts.tag}`, [201]);
     await put.body?.cancel();
     return { digest: `sha256:${sha256Hex(bytes)}`, version: metadata.version, layerDigest, layerSize };
@@ -232,9 +253,14 @@ export async function fetchDatabase(opts: FetchOptions): Promise<FetchResult> {
         ...(typeof layer.size === 'number' ? { expectedSize: layer.size } : {}),
       });
       if (layer.mediaType === VULNDB_LAYER_MEDIA_TYPE_GZIP) {
-        await pipeline(blob, createGunzip(), byteLimit(opts.maxUnpackedBytes ?? DEFAULT_MAX_DATABASE_BYTES, `${opts.repository}@${layer.digest}`), tap, createWriteStream(tmp));
-      }
-      else await pipeline(blob, tap, createWriteStream(tmp));
+        await pipeline(
+          blob,
+          createGunzip(),
+          byteLimit(opts.maxUnpackedBytes ?? DEFAULT_MAX_DATABASE_BYTES, `${opts.repository}@${layer.digest}`),
+          tap,
+          createWriteStream(tmp),
+        );
+      } else await pipeline(blob, tap, createWriteStream(tmp));
       const sha = json.annotations?.[ANNOTATION_SHA256];
       const got = raw.digest('hex');
       if (sha && sha !== got) throw new Error(`database sha256 ${got} does not match the annotation ${sha}`);

@@ -82,7 +82,11 @@ function referenceUrls(v: unknown): string[] {
 }
 
 /** Severity of one affected entry: its own CVSS, the record's, then textual ratings. */
-function affectedSeverity(a: Record<string, unknown>, recordSeverity: SeverityResult | undefined, dbSeverity: string | undefined): SeverityResult {
+function affectedSeverity(
+  a: Record<string, unknown>,
+  recordSeverity: SeverityResult | undefined,
+  dbSeverity: string | undefined,
+): SeverityResult {
   const own = severityFromOsv(a.severity);
   if (own?.cvss !== undefined) return own;
   if (recordSeverity?.cvss !== undefined) return recordSeverity;
@@ -92,7 +96,8 @@ function affectedSeverity(a: Record<string, unknown>, recordSeverity: SeverityRe
   if (db) return { severity: db };
   const eco = isObject(a.ecosystem_specific) ? a.ecosystem_specific : {};
   const dbs = isObject(a.database_specific) ? a.database_specific : {};
-  const text = severityFromText(eco.urgency) ?? severityFromText(eco.severity) ?? severityFromText(dbs.severity) ?? severityFromText(dbs.urgency);
+  const text =
+    severityFromText(eco.urgency) ?? severityFromText(eco.severity) ?? severityFromText(dbs.severity) ?? severityFromText(dbs.urgency);
   return { severity: text ?? 'unknown' };
 }
 
@@ -107,7 +112,8 @@ export function parseOsvRecord(json: unknown): ParseResult {
   // Reports bound ids to 100 characters; an alias beyond that is not an id anyone looks up.
   const aliases = allAliases.filter((a) => a.length > 0 && a.length <= 100);
   const upstream = stringArray(json.upstream) ?? [];
-  if (json.affected !== undefined && json.affected !== null && !Array.isArray(json.affected)) return { ok: false, reason: 'bad affected: not an array' };
+  if (json.affected !== undefined && json.affected !== null && !Array.isArray(json.affected))
+    return { ok: false, reason: 'bad affected: not an array' };
   const dbSpecific = isObject(json.database_specific) ? json.database_specific : {};
   const dbSeverity = str(dbSpecific.severity);
   const recordSeverity = severityFromOsv(json.severity);

@@ -79,7 +79,9 @@ function osOf(r: RematchableReport): OsInfo | undefined {
   return name ? { family: r.os.family, name } : undefined;
 }
 
-export async function rematchReports<R extends RematchableReport>(opts: RematchOptions<R>): Promise<{ reports: number; changed: number; skipped: number }> {
+export async function rematchReports<R extends RematchableReport>(
+  opts: RematchOptions<R>,
+): Promise<{ reports: number; changed: number; skipped: number }> {
   let reports = 0;
   let changed = 0;
   let skipped = 0;

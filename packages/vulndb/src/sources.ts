@@ -97,7 +97,10 @@ async function isZip(file: string): Promise<boolean> {
 }
 
 /** Downloads a URL to a temporary file (streamed), returning its path and cleanup. */
-export async function download(url: string, opts: { fetch?: typeof fetch; signal?: AbortSignal } = {}): Promise<{ file: string; remove(): Promise<void> }> {
+export async function download(
+  url: string,
+  opts: { fetch?: typeof fetch; signal?: AbortSignal } = {},
+): Promise<{ file: string; remove(): Promise<void> }> {
   const dir = await mkdtemp(join(tmpdir(), 'assay-vulndb-dl-'));
   const file = join(dir, 'download');
   try {
@@ -117,7 +120,9 @@ export async function* readSource(source: string, checksum: (c: SourceChecksum) 
     const dl = await download(source);
     try {
       const zip = await isZip(dl.file);
-      yield* zip ? readZip(dl.file, (sha) => checksum({ source, kind: 'zip', sha256: sha })) : readJsonFile(dl.file, source, (sha) => checksum({ source, kind: 'json', sha256: sha }));
+      yield* zip
+        ? readZip(dl.file, (sha) => checksum({ source, kind: 'zip', sha256: sha }))
+        : readJsonFile(dl.file, source, (sha) => checksum({ source, kind: 'json', sha256: sha }));
     } finally {
       await dl.remove();
     }

@@ -43,6 +43,10 @@ export class AuditBatcher {
     const events = this.#pending;
     this.#pending = [];
     // The batch id is fixed now: a batch retried after an outage is stored once (Nats-Msg-Id).
-    this.#o.outbox.push({ kind: 'audit', topic: Topics.auditAdmissionBatch, message: create(AuditBatchSchema, { meta: newEventMeta(this.#o.producer), events }) });
+    this.#o.outbox.push({
+      kind: 'audit',
+      topic: Topics.auditAdmissionBatch,
+      message: create(AuditBatchSchema, { meta: newEventMeta(this.#o.producer), events }),
+    });
   }
 }

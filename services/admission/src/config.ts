@@ -2,25 +2,32 @@
 import { bool, durationMs, int, port, str, url } from '@assay/config';
 import { registryListField } from '@assay/registry-client';
 
-
 export const admissionConfig = {
   ADMISSION_HOST: str('a host name or IP address')
     .default('127.0.0.1')
     .describe('Address the HTTPS webhook listens on (0.0.0.0 in containers)'),
-  ADMISSION_PORT: port({ allowZero: true }).default(8443).describe('Port of the HTTPS webhook (/validate, /mutate, /healthz, /readyz); 0 picks a free port'),
+  ADMISSION_PORT: port({ allowZero: true })
+    .default(8443)
+    .describe('Port of the HTTPS webhook (/validate, /mutate, /healthz, /readyz); 0 picks a free port'),
   // Optional only so the service can run as a bare mirror (local stack, library tests): without
   // both files there is no webhook at all, never a plain-HTTP one.
   ADMISSION_TLS_CERT: str('a file path')
     .optional()
-    .describe('Webhook server certificate (PEM, chain allowed), reloaded when it changes; without it and ADMISSION_TLS_KEY no webhook runs'),
+    .describe(
+      'Webhook server certificate (PEM, chain allowed), reloaded when it changes; without it and ADMISSION_TLS_KEY no webhook runs',
+    ),
   ADMISSION_TLS_KEY: str('a file path').optional().describe('Webhook server private key (PEM), reloaded when it changes'),
   ADMISSION_CLIENT_CA: str('a file path')
     .optional()
     .describe('CA bundle the API server client certificate must chain to for /validate and /mutate (probes need none)'),
-  ADMISSION_REGISTRIES: registryListField('a JSON/YAML list of registries ([{name, url, insecure, ca, credentials}], as WATCHER_REGISTRIES)')
+  ADMISSION_REGISTRIES: registryListField(
+    'a JSON/YAML list of registries ([{name, url, insecure, ca, credentials}], as WATCHER_REGISTRIES)',
+  )
     .default([])
     .describe('Registries for the bounded tag → digest lookup: JSON/YAML list of {name, url, insecure, ca, credentials}; others anonymous'),
-  ADMISSION_TAG_LOOKUP_TIMEOUT: durationMs().default(1500).describe('Deadline of one registry HEAD when the tags bucket has no digest for a tag'),
+  ADMISSION_TAG_LOOKUP_TIMEOUT: durationMs()
+    .default(1500)
+    .describe('Deadline of one registry HEAD when the tags bucket has no digest for a tag'),
   ADMISSION_TAG_CACHE_TTL: durationMs().default(60_000).describe('How long a digest learnt from a registry HEAD is reused'),
   ADMISSION_TAG_CACHE_SIZE: int({ min: 1, max: 1_000_000 }).default(10_000).describe('Entries of the registry HEAD cache (LRU)'),
   ADMISSION_DECISION_DEADLINE: durationMs()
@@ -44,10 +51,14 @@ export const admissionConfig = {
   ADMISSION_CLUSTER: str().optional().describe('Cluster name runtime policies may scope on (scope.clusters)'),
   ADMISSION_NAMESPACE_LABELS: bool()
     .default(false)
-    .describe('Watch namespaces in the Kubernetes API so runtime policies can scope on namespace labels (scope.namespaceLabels); needs get/list/watch on namespaces, and not ready until the first list loads'),
+    .describe(
+      'Watch namespaces in the Kubernetes API so runtime policies can scope on namespace labels (scope.namespaceLabels); needs get/list/watch on namespaces, and not ready until the first list loads',
+    ),
   ADMISSION_KUBE_API_URL: url({ protocols: ['https', 'http'] })
     .optional()
-    .describe('Kubernetes API server for the namespace watch; in a cluster KUBERNETES_SERVICE_HOST/PORT and the service-account token and CA are used'),
+    .describe(
+      'Kubernetes API server for the namespace watch; in a cluster KUBERNETES_SERVICE_HOST/PORT and the service-account token and CA are used',
+    ),
   ADMISSION_KUBE_TOKEN_FILE: str('a file path')
     .optional()
     .describe('Bearer token file for the Kubernetes API, re-read at every connection (default in a cluster: the service-account token)'),

@@ -88,7 +88,11 @@ export class AdmissionHandler {
     // A changed object is audited (what was pinned to which digest); /validate audits the decision.
     if (patch.length > 0 && !request.dryRun) {
       const staleSeconds = this.#o.staleSeconds?.();
-      setImmediate(() => this.#o.audit.add(auditEventOf({ ...outcome, allowed: true }, this.#o.producer, { pinned: patch.map((op) => op.path), staleSeconds })));
+      setImmediate(() =>
+        this.#o.audit.add(
+          auditEventOf({ ...outcome, allowed: true }, this.#o.producer, { pinned: patch.map((op) => op.path), staleSeconds }),
+        ),
+      );
     }
     return pinningResponse(request, patch);
   }

@@ -185,7 +185,10 @@ export class NamespaceLabels {
     // A watch that broke after loading keeps admission ready (it decides with what it has, and
     // looks up namespaces it has not seen); the detail says so.
     if (this.#loaded && this.#brokenSince !== undefined) {
-      return { ok: true, detail: `stale for ${Math.round(this.staleSeconds())} s (watch broken: ${this.#lastError ?? 'reconnecting'}); unknown namespaces are looked up directly` };
+      return {
+        ok: true,
+        detail: `stale for ${Math.round(this.staleSeconds())} s (watch broken: ${this.#lastError ?? 'reconnecting'}); unknown namespaces are looked up directly`,
+      };
     }
     if (this.#loaded) return { ok: true };
     return { ok: false, detail: this.#lastError ?? 'first namespace list not loaded yet' };
@@ -262,7 +265,8 @@ export class NamespaceLabels {
       const body: unknown = JSON.parse(await readAll(res));
       if (!isObject(body) || !Array.isArray(body.items) || !isObject(body.metadata)) throw new Error('namespace list: not a NamespaceList');
       for (const item of body.items) {
-        if (isObject(item) && isObject(item.metadata) && typeof item.metadata.name === 'string') next.set(item.metadata.name, labelsOf(item.metadata));
+        if (isObject(item) && isObject(item.metadata) && typeof item.metadata.name === 'string')
+          next.set(item.metadata.name, labelsOf(item.metadata));
       }
       cont = typeof body.metadata.continue === 'string' ? body.metadata.continue : '';
       version = typeof body.metadata.resourceVersion === 'string' ? body.metadata.resourceVersion : version;
@@ -310,7 +314,8 @@ export class NamespaceLabels {
 
   #apply(line: string): void {
     const event: unknown = JSON.parse(line);
-    if (!isObject(event) || typeof event.type !== 'string' || !isObject(event.object)) throw new Error('namespace watch: not a watch event');
+    if (!isObject(event) || typeof event.type !== 'string' || !isObject(event.object))
+      throw new Error('namespace watch: not a watch event');
     const object = event.object;
     if (event.type === 'ERROR') {
       // The object is a Status; 410 is "too old resource version".
@@ -339,14 +344,16 @@ export class NamespaceLabels {
     return new Promise((resolve, reject) => {
       const req = send(target, { method: 'GET', headers, signal, timeout: idleMs, ...(ca !== undefined ? { ca } : {}) }, (res) => {
         if (res.statusCode === 200) return resolve(res);
-        readAll(res).then(
-          (body) => {
-            const status = res.statusCode ?? 0;
-            const hint = status === 401 ? ' (the token was refused: check ADMISSION_KUBE_TOKEN_FILE or the service account)' : status === 403 ? ' (the service account may not list/watch namespaces: check the ClusterRole)' : '';
-            reject(new KubeApiError(status, `GET ${target.pathname}: ${statusMessage(status, body)}${hint}`));
-          },
-          reject,
-        );
+        readAll(res).then((body) => {
+          const status = res.statusCode ?? 0;
+          const hint =
+            status === 401
+              ? ' (the token was refused: check ADMISSION_KUBE_TOKEN_FILE or the service account)'
+              : status === 403
+                ? ' (the service account may not list/watch namespaces: check the ClusterRole)'
+                : '';
+          reject(new KubeApiError(status, `GET ${target.pathname}: ${statusMessage(status, body)}${hint}`));
+        }, reject);
       });
       req.on('timeout', () => req.destroy(new Error(`GET ${target.pathname}: no data for ${idleMs} ms`)));
       req.on('error', reject);

@@ -124,7 +124,8 @@ export class Outbox<T> {
           // Back to the front: order is kept as far as it can be, and nothing is lost.
           if (this.#head > 0) this.#queue[--this.#head] = item;
           else this.#queue.unshift(item);
-          if (this.#retryTimer === undefined) this.#opts.logger.warn({ err, queued: this.size }, 'publishing from the outbox failed; will retry');
+          if (this.#retryTimer === undefined)
+            this.#opts.logger.warn({ err, queued: this.size }, 'publishing from the outbox failed; will retry');
           this.#scheduleRetry();
           this.#settled();
         },

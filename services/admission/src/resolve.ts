@@ -59,10 +59,16 @@ export class TagResolver {
       this.#opts.onLookup?.(desc ? 'hit' : 'miss', performance.now() - started);
       return desc?.digest;
     } catch (err) {
-      const timedOut = (err as Error).name === 'TimeoutError' || (err as Error).name === 'AbortError' || /abort|timeout|no response/i.test(String((err as Error).message));
+      const timedOut =
+        (err as Error).name === 'TimeoutError' ||
+        (err as Error).name === 'AbortError' ||
+        /abort|timeout|no response/i.test(String((err as Error).message));
       this.#cache.set(key, undefined, negativeTtl);
       this.#opts.onLookup?.(timedOut ? 'timeout' : 'error', performance.now() - started);
-      this.#opts.logger?.warn({ reference: key, error: (err as Error).message }, 'registry lookup of a tag failed; treating it as unresolved');
+      this.#opts.logger?.warn(
+        { reference: key, error: (err as Error).message },
+        'registry lookup of a tag failed; treating it as unresolved',
+      );
       return undefined;
     }
   }

@@ -91,7 +91,10 @@ export async function startAdmission(ctx: ServiceContext<AdmissionShape>): Promi
     readiness.add(`mirror:${m.bucket}`, () => {
       if (m.isSynced()) return true;
       const err = m.lastError();
-      return { ok: false, detail: `initial load of KV bucket ${m.bucket} not complete${err ? ` (watch failing: ${err})` : bus.isConnected() ? ' (loading)' : ' (NATS not connected)'}` };
+      return {
+        ok: false,
+        detail: `initial load of KV bucket ${m.bucket} not complete${err ? ` (watch failing: ${err})` : bus.isConnected() ? ' (loading)' : ' (NATS not connected)'}`,
+      };
     });
   }
   const staleness = new Staleness({ mirrors, isConnected: () => bus.isConnected(), logger: logger.child({ component: 'staleness' }) });
@@ -122,7 +125,11 @@ export async function startAdmission(ctx: ServiceContext<AdmissionShape>): Promi
 
   let namespaceLabels: NamespaceLabels | undefined;
   if (config.ADMISSION_NAMESPACE_LABELS) {
-    const connection = kubeConnection({ url: config.ADMISSION_KUBE_API_URL, tokenFile: config.ADMISSION_KUBE_TOKEN_FILE, caFile: config.ADMISSION_KUBE_CA });
+    const connection = kubeConnection({
+      url: config.ADMISSION_KUBE_API_URL,
+      tokenFile: config.ADMISSION_KUBE_TOKEN_FILE,
+      caFile: config.ADMISSION_KUBE_CA,
+    });
     const nsLookups = metrics.counter({
       name: 'assay_admission_namespace_lookups_total',
       help: 'Direct GETs of namespaces the watch had not delivered, by result (found, not_found, error, busy)',
@@ -233,20 +240,25 @@ export async function startAdmission(ctx: ServiceContext<AdmissionShape>): Promi
   if (!tlsFiles) logger.error({}, 'no ADMISSION_TLS_CERT/ADMISSION_TLS_KEY: the webhook is not started (mirrors only)');
   // TLS material loaded and the HTTPS listener up. Without TLS files there is deliberately no
   // webhook (a bare mirror: local stack without openssl, library use); the check says so.
-  const webhookCheck = readiness.flag('webhook', tlsFiles ? `loading TLS material (${tlsFiles.cert}) and starting the HTTPS listener` : 'not configured');
+  const webhookCheck = readiness.flag(
+    'webhook',
+    tlsFiles ? `loading TLS material (${tlsFiles.cert}) and starting the HTTPS listener` : 'not configured',
+  );
   if (!tlsFiles) webhookCheck.set(true, 'no ADMISSION_TLS_CERT/ADMISSION_TLS_KEY: no webhook runs (mirrors only)');
-  const webhook = tlsFiles && await startWebhook({
-    host: config.ADMISSION_HOST,
-    port: config.ADMISSION_PORT,
-    tls: tlsFiles,
-    bodyLimit: config.ADMISSION_BODY_LIMIT,
-    handler: () => handler,
-    service: SERVICE_NAME,
-    instance: ctx.instance,
-    readiness,
-    metrics,
-    logger: logger.child({ component: 'webhook' }),
-  });
+  const webhook =
+    tlsFiles &&
+    (await startWebhook({
+      host: config.ADMISSION_HOST,
+      port: config.ADMISSION_PORT,
+      tls: tlsFiles,
+      bodyLimit: config.ADMISSION_BODY_LIMIT,
+      handler: () => handler,
+      service: SERVICE_NAME,
+      instance: ctx.instance,
+      readiness,
+      metrics,
+      logger: logger.child({ component: 'webhook' }),
+    }));
   if (webhook) webhookCheck.set(true);
   // Registered after the mirrors' hook, so it runs before it: stop taking reviews first, then
   // publish what the outbox holds while the bus is still up.
@@ -274,7 +286,11 @@ export async function startAdmission(ctx: ServiceContext<AdmissionShape>): Promi
     },
   });
   void Promise.all(mirrors.map((m) => m.synced)).then(
-    () => logger.info({ verdicts: verdicts.size, tags: tags.size, runtimePolicies: runtimePolicies.size, exceptions: exceptions.size }, 'bucket mirrors in sync'),
+    () =>
+      logger.info(
+        { verdicts: verdicts.size, tags: tags.size, runtimePolicies: runtimePolicies.size, exceptions: exceptions.size },
+        'bucket mirrors in sync',
+      ),
     () => {},
   );
   return { verdicts, tags, runtimePolicies, exceptions, snapshot, handler, outbox, audit, webhook, namespaceLabels, staleness };

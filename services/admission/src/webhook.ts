@@ -45,7 +45,13 @@ const errorSchema = {
   properties: { error: { type: 'string' }, message: { type: 'string' }, statusCode: { type: 'integer' } },
 } as const;
 
-const STATUS_TEXT: Record<number, string> = { 400: 'Bad Request', 401: 'Unauthorized', 413: 'Payload Too Large', 415: 'Unsupported Media Type', 503: 'Service Unavailable' };
+const STATUS_TEXT: Record<number, string> = {
+  400: 'Bad Request',
+  401: 'Unauthorized',
+  413: 'Payload Too Large',
+  415: 'Unsupported Media Type',
+  503: 'Service Unavailable',
+};
 
 /** The body of every answer that is not an AdmissionReview (`{error, message, statusCode}`). */
 function errorBody(status: number, message: string): { error: string; message: string; statusCode: number } {
@@ -83,7 +89,11 @@ export async function startWebhook(opts: WebhookOptions): Promise<Webhook> {
     if (status === 500) opts.logger.error({ err, url: req.url }, 'webhook request failed');
     else rejected.inc({ route: req.routeOptions.url ?? req.url, status: String(status) });
     const message =
-      status === 500 ? 'internal error' : err.code === 'FST_ERR_CTP_BODY_TOO_LARGE' ? `body larger than ${opts.bodyLimit} bytes` : err.message;
+      status === 500
+        ? 'internal error'
+        : err.code === 'FST_ERR_CTP_BODY_TOO_LARGE'
+          ? `body larger than ${opts.bodyLimit} bytes`
+          : err.message;
     void reply.code(status).send(errorBody(status, message));
   });
 
@@ -135,11 +145,12 @@ export async function startWebhook(opts: WebhookOptions): Promise<Webhook> {
 
   const watcher: TlsWatcher = watchTls(
     files,
-    (m) => (app.server as unknown as { setSecureContext(o: object): void }).setSecureContext({
-      cert: m.cert,
-      key: m.key,
-      ...(m.ca ? { ca: m.ca, requestCert: true, rejectUnauthorized: false } : {}),
-    }),
+    (m) =>
+      (app.server as unknown as { setSecureContext(o: object): void }).setSecureContext({
+        cert: m.cert,
+        key: m.key,
+        ...(m.ca ? { ca: m.ca, requestCert: true, rejectUnauthorized: false } : {}),
+      }),
     { logger: opts.logger, ...(opts.tlsPollMs !== undefined ? { intervalMs: opts.tlsPollMs } : {}) },
   );
   opts.logger.info({ webhook_url: address, port: a.port, client_certificates: requireClientCert }, 'webhook listening (HTTPS)');

@@ -114,7 +114,11 @@ export async function startAudit(ctx: ServiceContext<AuditShape>): Promise<Audit
     ctx.onStop(() => client.close());
     // Not a readiness check: the service serves no traffic, and an unreachable sink must not
     // restart it (events wait safely in the stream). The gauge tells operators instead.
-    const sinkUp = ctx.metrics.gauge({ name: 'assay_audit_sink_started', help: 'Whether a sink is set up and consuming (1) or not yet (0)', labelNames: ['sink'] });
+    const sinkUp = ctx.metrics.gauge({
+      name: 'assay_audit_sink_started',
+      help: 'Whether a sink is set up and consuming (1) or not yet (0)',
+      labelNames: ['sink'],
+    });
     sinkUp.set({ sink }, 0);
     esStarted = (async () => {
       // Nothing is written before the template exists: a write into a missing data stream would
@@ -124,12 +128,19 @@ export async function startAudit(ctx: ServiceContext<AuditShape>): Promise<Audit
         try {
           if (config.AUDIT_ES_INSTALL) {
             const report = await installEsResources(client, names);
-            log.info({ ...report, ...names, elasticsearch: config.AUDIT_ES_URL.map((u) => new URL(u).host) }, 'elasticsearch resources installed');
+            log.info(
+              { ...report, ...names, elasticsearch: config.AUDIT_ES_URL.map((u) => new URL(u).host) },
+              'elasticsearch resources installed',
+            );
           }
           break;
         } catch (err) {
           const delay = Math.min(config.AUDIT_RETRY_MAX, config.AUDIT_RETRY_BASE * 2 ** Math.min(attempt++, 20));
-          if (attempt === 1 || attempt % 10 === 0) log.warn({ err: err instanceof Error ? err.message : String(err), retryInMs: delay }, 'installing elasticsearch resources failed; retrying');
+          if (attempt === 1 || attempt % 10 === 0)
+            log.warn(
+              { err: err instanceof Error ? err.message : String(err), retryInMs: delay },
+              'installing elasticsearch resources failed; retrying',
+            );
           await pause(delay, stop.signal);
         }
       }

@@ -36,16 +36,18 @@ function esUrls() {
         .split(',')
         .map((x) => x.trim())
         .filter(Boolean);
-      const ok = urls.length > 0 && urls.every((u) => {
-        try {
-          const p = new URL(u);
-          // Credentials belong in AUDIT_ES_API_KEY or AUDIT_ES_USERNAME/PASSWORD, never in a URL
-          // that the start log shows.
-          return (p.protocol === 'http:' || p.protocol === 'https:') && p.hostname !== '' && p.username === '' && p.password === '';
-        } catch {
-          return false;
-        }
-      });
+      const ok =
+        urls.length > 0 &&
+        urls.every((u) => {
+          try {
+            const p = new URL(u);
+            // Credentials belong in AUDIT_ES_API_KEY or AUDIT_ES_USERNAME/PASSWORD, never in a URL
+            // that the start log shows.
+            return (p.protocol === 'http:' || p.protocol === 'https:') && p.hostname !== '' && p.username === '' && p.password === '';
+          } catch {
+            return false;
+          }
+        });
       if (!ok) {
         ctx.addIssue({ code: 'custom', message: `is not ${expected}` });
         return z.NEVER;
@@ -60,7 +62,9 @@ function esUrls() {
 export const auditConfig = {
   AUDIT_ES_ENABLED: bool().default(true).describe('Deliver audit events to Elasticsearch'),
   AUDIT_ES_URL: esUrls().default(['http://127.0.0.1:9200']).describe('Elasticsearch node URL(s), comma-separated'),
-  AUDIT_ES_API_KEY: secret('an Elasticsearch API key (base64 id:key)').optional().describe('Elasticsearch API key (takes precedence over user/password)'),
+  AUDIT_ES_API_KEY: secret('an Elasticsearch API key (base64 id:key)')
+    .optional()
+    .describe('Elasticsearch API key (takes precedence over user/password)'),
   AUDIT_ES_USERNAME: str().optional().describe('Elasticsearch user (basic auth, with AUDIT_ES_PASSWORD)'),
   AUDIT_ES_PASSWORD: secret().optional().describe('Elasticsearch password'),
   AUDIT_ES_CA: str('a file path').optional().describe('CA certificate file (PEM) to verify an https Elasticsearch'),
@@ -87,7 +91,9 @@ export const auditConfig = {
   AUDIT_RETRY_MAX: durationMs().default(30_000).describe('Longest retry delay'),
   AUDIT_SINKS: sinksField()
     .default([])
-    .describe('Other SIEM sinks, each with its own durable consumer audit-<name>: JSON list of {name, type (splunk, syslog, webhook), url, token, index, sourcetype, headers, host, port, tls, ca, insecure, facility, appName, batchMaxDocs, batchMaxBytes, lingerMs, timeoutMs}'),
+    .describe(
+      'Other SIEM sinks, each with its own durable consumer audit-<name>: JSON list of {name, type (splunk, syslog, webhook), url, token, index, sourcetype, headers, host, port, tls, ca, insecure, facility, appName, batchMaxDocs, batchMaxBytes, lingerMs, timeoutMs}',
+    ),
   AUDIT_SINKS_DISABLED: list().default([]).describe('Sinks not started (comma-separated names), e.g. elasticsearch'),
 };
 

@@ -77,7 +77,10 @@ export class SinkDelivery {
       }
       let outcomes: ItemOutcome[] | void;
       try {
-        outcomes = await destination.send(pending.map((h) => h.item), signal);
+        outcomes = await destination.send(
+          pending.map((h) => h.item),
+          signal,
+        );
         if (outcomes && outcomes.length !== pending.length) {
           throw new SendError(`answered ${outcomes.length} items for ${pending.length} sent`, true, 'connection');
         }
@@ -134,7 +137,12 @@ export class SinkDelivery {
     const { js, consumer, logger } = this.#o;
     const m = h.msg;
     const id = 'id' in h.item ? h.item.id : undefined;
-    const record = deadLetterRecord(m, reason, { producer: this.#o.producer ?? 'audit', stream: this.#o.stream, consumer, causationId: id });
+    const record = deadLetterRecord(m, reason, {
+      producer: this.#o.producer ?? 'audit',
+      stream: this.#o.stream,
+      consumer,
+      causationId: id,
+    });
     try {
       // Deterministic Nats-Msg-Id: a repeated dead-lettering of the same message is stored once
       // (the events of one batch share its seq, so their index tells them apart).

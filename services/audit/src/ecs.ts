@@ -39,7 +39,8 @@ function enumWord(schema: DescEnum, n: number): string {
   return v.name.slice(prefix.length).toLowerCase();
 }
 
-const VULN_ID = /\b(CVE-\d{4}-\d{4,}|GHSA(?:-[23456789cfghjmpqrvwx]{4}){3}|OSV-\d{4}-\d+|DSA-\d+-\d+|RUSTSEC-\d{4}-\d{4}|PYSEC-\d{4}-\d+|GO-\d{4}-\d+)\b/g;
+const VULN_ID =
+  /\b(CVE-\d{4}-\d{4,}|GHSA(?:-[23456789cfghjmpqrvwx]{4}){3}|OSV-\d{4}-\d+|DSA-\d+-\d+|RUSTSEC-\d{4}-\d{4}|PYSEC-\d{4}-\d+|GO-\d{4}-\d+)\b/g;
 
 /** Advisory ids (CVE, GHSA, OSV, …) mentioned in reason messages or named by their evidence items. */
 export function vulnerabilityIds(reasons: readonly VerdictReason[]): string[] {

@@ -285,7 +285,12 @@ export async function installEsResources(client: Client, n: EsResourceNames): Pr
 
 /** The stored template may carry defaults; compare the parts we own. */
 function templateMatches(have: unknown, want: ReturnType<typeof indexTemplateBody>): boolean {
-  const h = have as { index_patterns?: unknown; priority?: unknown; template?: { settings?: unknown; mappings?: unknown }; _meta?: unknown };
+  const h = have as {
+    index_patterns?: unknown;
+    priority?: unknown;
+    template?: { settings?: unknown; mappings?: unknown };
+    _meta?: unknown;
+  };
   const settings = h.template?.settings as Record<string, unknown> | undefined;
   const flat = flattenSettings(settings ?? {});
   return (

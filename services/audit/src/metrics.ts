@@ -26,9 +26,21 @@ export function sinkMetrics(metrics: Metrics, sink: string): SinkMetrics {
     labelNames: ['sink'],
     buckets: [1e3, 1e4, 1e5, 5e5, 1e6, 5e6, 1e7],
   });
-  const delivered = metrics.counter({ name: 'assay_audit_delivered_total', help: 'Events a sink confirmed', labelNames: ['sink', 'result'] });
-  const retries = metrics.counter({ name: 'assay_audit_retries_total', help: 'Sink request retries, by reason', labelNames: ['sink', 'reason'] });
-  const dead = metrics.counter({ name: 'assay_audit_dead_letters_total', help: 'Events dead-lettered, by reason', labelNames: ['sink', 'reason'] });
+  const delivered = metrics.counter({
+    name: 'assay_audit_delivered_total',
+    help: 'Events a sink confirmed',
+    labelNames: ['sink', 'result'],
+  });
+  const retries = metrics.counter({
+    name: 'assay_audit_retries_total',
+    help: 'Sink request retries, by reason',
+    labelNames: ['sink', 'reason'],
+  });
+  const dead = metrics.counter({
+    name: 'assay_audit_dead_letters_total',
+    help: 'Events dead-lettered, by reason',
+    labelNames: ['sink', 'reason'],
+  });
   const pending = metrics.gauge({
     name: 'assay_audit_pending',
     help: 'Lag: messages on the sink consumer not yet delivered to it (from consumer info)',

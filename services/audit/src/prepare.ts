@@ -34,6 +34,9 @@ export function prepareAuditMessage(m: JsMsg, stream: string): { item: Prepared;
     const line = JSON.stringify(doc);
     return { item: { id, line, doc }, bytes: line.length + id.length + 40 };
   } catch (err) {
-    return { item: { error: `cannot decode as ${AuditEventSchema.typeName}: ${err instanceof Error ? err.message : String(err)}` }, bytes: m.data.length };
+    return {
+      item: { error: `cannot decode as ${AuditEventSchema.typeName}: ${err instanceof Error ? err.message : String(err)}` },
+      bytes: m.data.length,
+    };
   }
 }

@@ -59,7 +59,8 @@ export function parseSinkSpecs(data: unknown): SinkSpec[] {
       }
       if (s.type === 'splunk' && !s.token) throw new SinkSpecError(`sink ${s.name}: a HEC token is required`);
     } else if (s.type === 'syslog') {
-      if (!s.host || !Number.isInteger(s.port) || s.port! < 1 || s.port! > 65535) throw new SinkSpecError(`sink ${s.name}: host and port are required`);
+      if (!s.host || !Number.isInteger(s.port) || s.port! < 1 || s.port! > 65535)
+        throw new SinkSpecError(`sink ${s.name}: host and port are required`);
       if (s.facility !== undefined && (!Number.isInteger(s.facility) || s.facility < 0 || s.facility > 23)) {
         throw new SinkSpecError(`sink ${s.name}: facility must be 0-23`);
       }

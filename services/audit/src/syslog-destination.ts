@@ -60,13 +60,16 @@ export function syslogDestination(spec: SinkSpec): Destination {
     const s = await new Promise<Socket>((resolve, reject) => {
       const onErr = (e: Error) => reject(new SendError(`syslog ${spec.host}:${spec.port}: ${e.message}`, true));
       const c = spec.tls
-        ? tlsConnect({
-            host: spec.host,
-            port: spec.port!,
-            servername: spec.host,
-            ...(ca ? { ca } : {}),
-            ...(spec.insecure ? { rejectUnauthorized: false } : {}),
-          }, () => resolve(c))
+        ? tlsConnect(
+            {
+              host: spec.host,
+              port: spec.port!,
+              servername: spec.host,
+              ...(ca ? { ca } : {}),
+              ...(spec.insecure ? { rejectUnauthorized: false } : {}),
+            },
+            () => resolve(c),
+          )
         : netConnect({ host: spec.host!, port: spec.port! }, () => resolve(c));
       c.once('error', onErr);
       c.setTimeout(timeoutMs, () => c.destroy(new Error('connect timed out')));

@@ -57,7 +57,9 @@ export class ApiTokens {
       try {
         text = await readFile(opts.file, 'utf8');
       } catch (err) {
-        throw new TokenFileError(`POLICY_API_TOKENS_FILE ${opts.file} cannot be read (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`);
+        throw new TokenFileError(
+          `POLICY_API_TOKENS_FILE ${opts.file} cannot be read (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`,
+        );
       }
       tokens.push(...parseTokenFile(text, `POLICY_API_TOKENS_FILE ${opts.file}`));
     }

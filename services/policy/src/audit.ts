@@ -2,15 +2,7 @@
 // version, the document before and after) and every verdict whose outcome or reasons changed.
 import { create } from '@bufbuild/protobuf';
 import { newEventMeta, publishEvent } from '@assay/bus';
-import {
-  AuditEventSchema,
-  Compliance,
-  type AuditEvent,
-  type ChangeType,
-  type PolicyKind,
-  type Verdict,
-  Topics,
-} from '@assay/proto';
+import { AuditEventSchema, Compliance, type AuditEvent, type ChangeType, type PolicyKind, type Verdict, Topics } from '@assay/proto';
 import type { JetStreamClient } from 'nats';
 import { PRODUCER } from '@assay/policy-engine';
 
@@ -28,7 +20,15 @@ export function policyChangeAudit(
     meta: newEventMeta(PRODUCER, causationId),
     event: {
       case: 'policyChange',
-      value: { kind, policyId, version, change, user: { username: user }, beforeJson: json(documents.before), afterJson: json(documents.after) },
+      value: {
+        kind,
+        policyId,
+        version,
+        change,
+        user: { username: user },
+        beforeJson: json(documents.before),
+        afterJson: json(documents.after),
+      },
     },
   });
 }

@@ -4,12 +4,7 @@
 import { create } from '@bufbuild/protobuf';
 import { newEventMeta, publishEvent } from '@assay/bus';
 import { ChangeType, PolicyChangedSchema, PolicyKind, Topics } from '@assay/proto';
-import {
-  type ImageAssurancePolicy,
-  type PolicyException,
-  type RuntimePolicy,
-  type VersionedRecord,
-} from '@assay/domain';
+import { type ImageAssurancePolicy, type PolicyException, type RuntimePolicy, type VersionedRecord } from '@assay/domain';
 import { exceptionCodec, NotFoundError, type Store, type VersionedRepository } from '@assay/store';
 import type { JetStreamClient } from 'nats';
 import { policyChangeAudit } from './audit.ts';
@@ -55,7 +50,10 @@ export class PolicyChanges {
     const before = expectedVersion > 0 ? await repo.get(id, expectedVersion) : undefined;
     const record = await repo.put(id, document, { expectedVersion, by });
     const change = before && !before.deleted ? ChangeType.UPDATED : ChangeType.CREATED;
-    await this.#announce(kind, id, record.version, change, by, { before: before && !before.deleted ? before.document : undefined, after: record.document });
+    await this.#announce(kind, id, record.version, change, by, {
+      before: before && !before.deleted ? before.document : undefined,
+      after: record.document,
+    });
     return { record, change, before: before?.document ?? null, after: record.document };
   }
 
@@ -96,7 +94,12 @@ export class PolicyChanges {
    * a new version in the exception's history, written first: a stale `expectedVersion`, or a
    * racing writer, gets ConflictError before the exception in force changes.
    */
-  async putException(input: Record<string, unknown>, by: string, now: Date, expectedVersion?: number): Promise<ChangeResult<PolicyException> & { version: number }> {
+  async putException(
+    input: Record<string, unknown>,
+    by: string,
+    now: Date,
+    expectedVersion?: number,
+  ): Promise<ChangeResult<PolicyException> & { version: number }> {
     const id = String(input.id ?? '');
     const before = id ? await this.#store.exceptions.get(id) : undefined;
     // The codec validates (ValidationError naming the field) and turns ISO strings into dates.
@@ -105,7 +108,10 @@ export class PolicyChanges {
       createdAt: before?.createdAt ?? now,
       ...input,
     });
-    const version = await this.#store.exceptionVersions.put(exception.id, exception, { expectedVersion: expectedVersion ?? (await this.exceptionVersion(exception.id)), by });
+    const version = await this.#store.exceptionVersions.put(exception.id, exception, {
+      expectedVersion: expectedVersion ?? (await this.exceptionVersion(exception.id)),
+      by,
+    });
     const record = before ? await this.#store.exceptions.update(exception) : await this.#store.exceptions.create(exception);
     const change = before ? ChangeType.UPDATED : ChangeType.CREATED;
     await this.#announce(PolicyKind.EXCEPTION, record.id, version.version, change, by, { before, after: record });

@@ -255,7 +255,10 @@ export class PolicyEngine {
 
   /** The exception as it was before version `v` and as it is at `v` (tombstones left out), or undefined when unknown. */
   async #exceptionVersions(id: string, v: number): Promise<PolicyException[] | undefined> {
-    const [before, after] = await Promise.all([v > 1 ? this.#o.store.exceptionVersions.get(id, v - 1) : undefined, this.#o.store.exceptionVersions.get(id, v)]);
+    const [before, after] = await Promise.all([
+      v > 1 ? this.#o.store.exceptionVersions.get(id, v - 1) : undefined,
+      this.#o.store.exceptionVersions.get(id, v),
+    ]);
     if (!after || (v > 1 && !before)) return undefined;
     return [before?.document, after.document].filter((d): d is PolicyException => d !== null && d !== undefined);
   }

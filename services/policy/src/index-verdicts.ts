@@ -116,7 +116,8 @@ export class IndexVerdicts {
     const index = create(ImageDiscoveredSchema, { ...msg, manifests });
     const key = digestBucketKey(digest);
     const entry = await this.#o.indexes.get(key);
-    const stored = entry && entry.operation === 'PUT' && entry.value.length > 0 ? fromBinary(ImageDiscoveredSchema, entry.value) : undefined;
+    const stored =
+      entry && entry.operation === 'PUT' && entry.value.length > 0 ? fromBinary(ImageDiscoveredSchema, entry.value) : undefined;
     // An index digest is immutable: its platforms never change, so the first record stands.
     if (!stored) {
       await this.#o.indexes.put(key, toBinary(ImageDiscoveredSchema, index));
@@ -151,7 +152,11 @@ export class IndexVerdicts {
     });
     const announced = w.written && next !== undefined && outcomeChanged(w.previous, next);
     if (announced) await this.#o.announce(next!, w.previous);
-    if (w.written) this.#o.logger.info({ index: indexDigest, compliance: Compliance[next!.compliance], platforms: index.manifests.length }, 'index verdict written');
+    if (w.written)
+      this.#o.logger.info(
+        { index: indexDigest, compliance: Compliance[next!.compliance], platforms: index.manifests.length },
+        'index verdict written',
+      );
     return { written: w.written, announced, ...(next ? { verdict: next } : {}) };
   }
 

@@ -36,7 +36,11 @@ const HEALTH_ROUTES: Collected[] = [
       },
     },
   },
-  { method: 'GET', url: '/metrics', schema: { summary: 'Prometheus metrics', security: [], produces: ['text/plain'], response: { 200: { type: 'string' } } } },
+  {
+    method: 'GET',
+    url: '/metrics',
+    schema: { summary: 'Prometheus metrics', security: [], produces: ['text/plain'], response: { 200: { type: 'string' } } },
+  },
 ];
 
 export class OpenApiCollector {
@@ -91,7 +95,16 @@ export class OpenApiCollector {
         ...(s.summary ? { summary: s.summary } : {}),
         ...(s.tags ? { tags: s.tags } : {}),
         ...(parameters.length > 0 ? { parameters } : {}),
-        ...(body ? { requestBody: { required: true, content: Object.fromEntries(((s.consumes as string[] | undefined) ?? ['application/json']).map((c) => [c, { schema: body }])) } } : {}),
+        ...(body
+          ? {
+              requestBody: {
+                required: true,
+                content: Object.fromEntries(
+                  ((s.consumes as string[] | undefined) ?? ['application/json']).map((c) => [c, { schema: body }]),
+                ),
+              },
+            }
+          : {}),
         ...(s.security ? { security: s.security } : {}),
         responses,
       };

@@ -17,7 +17,15 @@
 import { create } from '@bufbuild/protobuf';
 import { timestampFromDate } from '@bufbuild/protobuf/wkt';
 import { newEventMeta } from '@assay/bus';
-import { Compliance, ImageRefSchema, VerdictSchema, type ImageDiscovered, type ImageRef, type ScanRequested, type Verdict } from '@assay/proto';
+import {
+  Compliance,
+  ImageRefSchema,
+  VerdictSchema,
+  type ImageDiscovered,
+  type ImageRef,
+  type ScanRequested,
+  type Verdict,
+} from '@assay/proto';
 import type { Logger } from '@assay/telemetry';
 import type { KV } from 'nats';
 import { casVerdict } from './verdict-bucket.ts';
@@ -74,7 +82,10 @@ export class PendingVerdicts {
   async mark(image: ImageLocation, causationId?: string): Promise<PendingWrite> {
     const digest = image.digest;
     if (!DIGEST.test(digest) || image.registry === '' || image.repository === '') {
-      this.#o.logger.warn({ digest, registry: image.registry, repository: image.repository }, 'image without a digest or location: no pending verdict');
+      this.#o.logger.warn(
+        { digest, registry: image.registry, repository: image.repository },
+        'image without a digest or location: no pending verdict',
+      );
       return { digest, written: false };
     }
     let next: Verdict | undefined;
@@ -121,7 +132,12 @@ export class PendingVerdicts {
       if (m.digest === '' || m.digest === parent?.digest) continue;
       out.push(
         await this.mark(
-          { ...m, registry: m.registry || parent?.registry || '', repository: m.repository || parent?.repository || '', tag: m.tag || parent?.tag || '' },
+          {
+            ...m,
+            registry: m.registry || parent?.registry || '',
+            repository: m.repository || parent?.repository || '',
+            tag: m.tag || parent?.tag || '',
+          },
           msg.meta?.id,
         ),
       );

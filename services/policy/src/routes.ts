@@ -43,13 +43,16 @@ export const policyRoutes: FastifyPluginAsync<PolicyRoutesOptions> = async (app,
   const openapi = new OpenApiCollector();
   openapi.attach(app);
 
-  app.addContentTypeParser(['application/yaml', 'application/x-yaml', 'text/yaml', 'text/plain'], { parseAs: 'string' }, (_req, body, done) =>
-    done(null, body),
+  app.addContentTypeParser(
+    ['application/yaml', 'application/x-yaml', 'text/yaml', 'text/plain'],
+    { parseAs: 'string' },
+    (_req, body, done) => done(null, body),
   );
 
   app.setErrorHandler((err: Error & { statusCode?: number; validation?: unknown }, _req, reply) => {
     if (err instanceof ValidationError) return reply.code(400).send({ error: err.message, issues: err.issues });
-    if (err instanceof ImportConflictError) return reply.code(409).send({ error: err.message, written: err.written, notWritten: err.notWritten });
+    if (err instanceof ImportConflictError)
+      return reply.code(409).send({ error: err.message, written: err.written, notWritten: err.notWritten });
     if (err instanceof ConflictError) {
       return reply.code(409).send({ error: err.message, ...(err.actualVersion !== undefined ? { actualVersion: err.actualVersion } : {}) });
     }

@@ -98,7 +98,11 @@ export async function startPolicy(ctx: ServiceContext<PolicyShape>): Promise<Pol
   await engine.armExpiries();
 
   const m = ctx.metrics;
-  const evaluations = m.counter({ name: 'assay_policy_reevaluations_total', help: 'Images re-evaluated, by trigger', labelNames: ['trigger'] });
+  const evaluations = m.counter({
+    name: 'assay_policy_reevaluations_total',
+    help: 'Images re-evaluated, by trigger',
+    labelNames: ['trigger'],
+  });
   const common = {
     js: ctx.bus.js,
     connection: ctx.bus,
@@ -108,12 +112,26 @@ export async function startPolicy(ctx: ServiceContext<PolicyShape>): Promise<Pol
   const consume = <S extends DescMessage>(consumer: ConsumerSpec, schema: S, handler: Handler<S>, concurrency = 1) =>
     consumeDurable({ ...common, consumer, schema, handler, concurrency });
   const consumers: ConsumerHandle[] = [
-    await consume(Consumers.policyDiscovered, ImageDiscoveredSchema, async (msg) => { await pending.onDiscovered(msg); }, PENDING_CONCURRENCY),
+    await consume(
+      Consumers.policyDiscovered,
+      ImageDiscoveredSchema,
+      async (msg) => {
+        await pending.onDiscovered(msg);
+      },
+      PENDING_CONCURRENCY,
+    ),
     await consume(Consumers.policyIndexes, ImageDiscoveredSchema, async (msg) => {
       await indexes.record(msg);
       await pending.onIndex(msg);
     }),
-    await consume(Consumers.policyRequests, ScanRequestedSchema, async (msg) => { await pending.onScanRequested(msg); }, PENDING_CONCURRENCY),
+    await consume(
+      Consumers.policyRequests,
+      ScanRequestedSchema,
+      async (msg) => {
+        await pending.onScanRequested(msg);
+      },
+      PENDING_CONCURRENCY,
+    ),
     await consume(
       Consumers.policyScans,
       ScanCompletedSchema,
@@ -156,7 +174,11 @@ export const policyService: ServiceDefinition<PolicyShape, PolicyApi> = {
   async routes(app, ctx) {
     await registerPolicyRoutes(app, {
       api: () => ctx.api(),
-      tokens: await ApiTokens.load({ token: ctx.config.POLICY_API_TOKEN, user: ctx.config.POLICY_API_USER, file: ctx.config.POLICY_API_TOKENS_FILE }),
+      tokens: await ApiTokens.load({
+        token: ctx.config.POLICY_API_TOKEN,
+        user: ctx.config.POLICY_API_USER,
+        file: ctx.config.POLICY_API_TOKENS_FILE,
+      }),
       logger: ctx.logger.child({ component: 'http' }),
     });
   },

@@ -27,7 +27,11 @@ export interface ImportResult {
 
 /** The document as errors name it: `documents[1] (policy "x")`. */
 export function documentName(d: Pick<ImportDoc, 'index' | 'kind' | 'id'>): string {
-  const word: Record<ExportKind, string> = { ImageAssurancePolicy: 'policy', RuntimePolicy: 'runtime policy', PolicyException: 'exception' };
+  const word: Record<ExportKind, string> = {
+    ImageAssurancePolicy: 'policy',
+    RuntimePolicy: 'runtime policy',
+    PolicyException: 'exception',
+  };
   return `documents[${d.index}] (${word[d.kind]} ${JSON.stringify(d.id)})`;
 }
 
@@ -35,7 +39,12 @@ export function documentName(d: Pick<ImportDoc, 'index' | 'kind' | 'id'>): strin
 export class ImportConflictError extends ConflictError {
   readonly written: ImportResult[];
   readonly notWritten: Array<{ kind: string; id: string; document: string }>;
-  constructor(message: string, written: ImportResult[], notWritten: Array<{ kind: string; id: string; document: string }>, cause: ConflictError) {
+  constructor(
+    message: string,
+    written: ImportResult[],
+    notWritten: Array<{ kind: string; id: string; document: string }>,
+    cause: ConflictError,
+  ) {
     super(message, { expected: cause.expectedVersion, actual: cause.actualVersion }, { cause });
     this.name = 'ImportConflictError';
     this.written = written;
@@ -95,7 +104,13 @@ async function plan(d: ImportDoc, store: Store, changes: PolicyChanges, user: st
  * Validates every document, then writes the changed ones. ValidationError (nothing written) naming
  * each invalid document; ImportConflictError when a write lost a race after validation.
  */
-export async function importDocuments(docs: readonly ImportDoc[], store: Store, changes: PolicyChanges, user: string, now: Date): Promise<ImportResult[]> {
+export async function importDocuments(
+  docs: readonly ImportDoc[],
+  store: Store,
+  changes: PolicyChanges,
+  user: string,
+  now: Date,
+): Promise<ImportResult[]> {
   const issues: ValidationIssue[] = [];
   const planned: Planned[] = [];
   const seen = new Map<string, ImportDoc>();
@@ -127,7 +142,10 @@ export async function importDocuments(docs: readonly ImportDoc[], store: Store, 
     } catch (err) {
       if (!(err instanceof ConflictError)) throw err;
       const written = results.filter((r) => r.result !== 'unchanged');
-      const notWritten = planned.slice(n).filter((q) => q.write).map((q) => ({ kind: q.doc.kind, id: q.doc.id, document: documentName(q.doc) }));
+      const notWritten = planned
+        .slice(n)
+        .filter((q) => q.write)
+        .map((q) => ({ kind: q.doc.kind, id: q.doc.id, document: documentName(q.doc) }));
       throw new ImportConflictError(
         `${documentName(p.doc)} changed since the import was validated (${err.message}); written: ${written.length}, not written: ${notWritten.length}`,
         written,

@@ -50,8 +50,10 @@ export function parseYamlDocuments(text: string): ImportDoc[] {
     if (v === null || v === undefined) return; // an empty document (a trailing ---)
     const d = v as Partial<ExportDoc>;
     if (typeof v !== 'object' || Array.isArray(v)) throw new ValidationError([{ path: where, message: 'expected a mapping' }]);
-    if (d.apiVersion !== API_VERSION) throw new ValidationError([{ path: `${where}.apiVersion`, message: `expected ${JSON.stringify(API_VERSION)}` }]);
-    if (!KINDS.includes(d.kind as ExportKind)) throw new ValidationError([{ path: `${where}.kind`, message: `expected one of ${KINDS.join(', ')}` }]);
+    if (d.apiVersion !== API_VERSION)
+      throw new ValidationError([{ path: `${where}.apiVersion`, message: `expected ${JSON.stringify(API_VERSION)}` }]);
+    if (!KINDS.includes(d.kind as ExportKind))
+      throw new ValidationError([{ path: `${where}.kind`, message: `expected one of ${KINDS.join(', ')}` }]);
     if (typeof d.id !== 'string' || d.id === '') throw new ValidationError([{ path: `${where}.id`, message: 'expected a string' }]);
     if (d.spec === null || typeof d.spec !== 'object' || Array.isArray(d.spec)) {
       throw new ValidationError([{ path: `${where}.spec`, message: 'expected a mapping' }]);

@@ -2,11 +2,14 @@
 import { durationMs, int, secret } from '@assay/config';
 import { registryListField } from '@assay/registry-client';
 
-
 export const registryWatcherConfig = {
-  WATCHER_REGISTRIES: registryListField('a JSON/YAML list of registries ([{name, url, include, exclude, pollIntervalSeconds, trustNotifications, …}])')
+  WATCHER_REGISTRIES: registryListField(
+    'a JSON/YAML list of registries ([{name, url, include, exclude, pollIntervalSeconds, trustNotifications, …}])',
+  )
     .default([])
-    .describe('Watched registries: JSON/YAML list of {name, url, host, insecure, credentials, repositories, include, exclude, pollIntervalSeconds, trustNotifications, notificationHosts, concurrency}'),
+    .describe(
+      'Watched registries: JSON/YAML list of {name, url, host, insecure, credentials, repositories, include, exclude, pollIntervalSeconds, trustNotifications, notificationHosts, concurrency}',
+    ),
   NOTIFICATION_TOKEN: secret()
     .optional()
     .describe('Bearer token required on POST /registry/events and /harbor/events (without it, notifications are refused with 401)'),

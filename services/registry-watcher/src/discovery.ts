@@ -15,14 +15,7 @@ import type { KV } from 'nats';
 import { newEventMeta, publishEvent, type KvMirror } from '@assay/bus';
 import { formatReference } from '@assay/image-ref';
 import { isIndexMediaType } from '@assay/registry-client';
-import {
-  DiscoverySource,
-  ImageDiscoveredSchema,
-  ImageRefSchema,
-  PlatformSchema,
-  Streams,
-  Topics,
-} from '@assay/proto';
+import { DiscoverySource, ImageDiscoveredSchema, ImageRefSchema, PlatformSchema, Streams, Topics } from '@assay/proto';
 import type { Logger } from '@assay/telemetry';
 import { discoveryEventId, indexEventId, referenceOfTagKey, seenKey, tagKey } from './keys.ts';
 import type { RegistryAccess, RunnableManifest } from './registry-access.ts';
@@ -123,7 +116,12 @@ export class Discovery {
 
     const manifest = await access.expand(t.repository, digest);
     mediaType = manifest.mediaType || mediaType;
-    const reference = formatReference({ registry: t.registry.host, repository: t.repository, ...(t.tag !== undefined ? { tag: t.tag } : {}), digest });
+    const reference = formatReference({
+      registry: t.registry.host,
+      repository: t.repository,
+      ...(t.tag !== undefined ? { tag: t.tag } : {}),
+      digest,
+    });
     if (isIndexMediaType(mediaType)) {
       for (const p of manifest.manifests) {
         if (await this.#announce(t, p, log)) announced.push(p.digest);
@@ -220,7 +218,13 @@ export class Discovery {
    * marked seen after this publish succeeds, and the digest-derived id makes a repeat (a retry,
    * a peer, the scanner expanding the same index) a duplicate JetStream drops.
    */
-  async #announceIndex(t: DiscoveryTarget, digest: string, mediaType: string, platforms: readonly PlatformManifest[], log: Logger): Promise<void> {
+  async #announceIndex(
+    t: DiscoveryTarget,
+    digest: string,
+    mediaType: string,
+    platforms: readonly PlatformManifest[],
+    log: Logger,
+  ): Promise<void> {
     const id = indexEventId(digest);
     const location = { registry: t.registry.host, repository: t.repository };
     const event = create(ImageDiscoveredSchema, {
@@ -263,7 +267,12 @@ export class Discovery {
   }
 
   async #announceOnce(t: DiscoveryTarget, { digest, mediaType, platform }: PlatformManifest, log: Logger): Promise<boolean> {
-    const reference = formatReference({ registry: t.registry.host, repository: t.repository, ...(t.tag !== undefined ? { tag: t.tag } : {}), digest });
+    const reference = formatReference({
+      registry: t.registry.host,
+      repository: t.repository,
+      ...(t.tag !== undefined ? { tag: t.tag } : {}),
+      digest,
+    });
     const revision = await this.#claim(digest, reference);
     if (revision === undefined) return false;
     const id = discoveryEventId(digest);
@@ -292,10 +301,7 @@ export class Discovery {
         return false;
       }
       this.#o.counters.discovered(t.source, t.registry.name);
-      log.info(
-        { manifest: digest, mediaType, platform, eventId: id, source: sourceName(t.source), seq: ack.seq },
-        'image discovered',
-      );
+      log.info({ manifest: digest, mediaType, platform, eventId: id, source: sourceName(t.source), seq: ack.seq }, 'image discovered');
       return true;
     } catch (err) {
       // Leave no claim behind that would hold a retry (ours or a peer's) off for the claim TTL.

@@ -15,11 +15,11 @@ export interface WatcherCounters {
 export function watcherCounters(metrics: Metrics): WatcherCounters {
   const counter = <L extends string>(name: string, help: string, labelNames: L[]) => metrics.counter<L>({ name, help, labelNames });
   return {
-    received: counter('assay_watcher_notification_events_total', 'Registry notification events received, by kind, action and what became of them', [
-      'kind',
-      'action',
-      'outcome',
-    ]),
+    received: counter(
+      'assay_watcher_notification_events_total',
+      'Registry notification events received, by kind, action and what became of them',
+      ['kind', 'action', 'outcome'],
+    ),
     discovered: counter('assay_watcher_images_discovered_total', 'Manifest digests announced as ImageDiscovered', ['registry', 'source']),
     tagChanges: counter(
       'assay_watcher_tag_changes_total',
@@ -27,7 +27,10 @@ export function watcherCounters(metrics: Metrics): WatcherCounters {
       ['registry', 'change'],
     ),
     deletes: counter('assay_watcher_deletes_total', 'Manifest or tag deletions notified by registries', ['registry']),
-    errors: counter('assay_watcher_errors_total', 'Failures: polls, notification work attempts (retried) and work given up', ['registry', 'stage']),
+    errors: counter('assay_watcher_errors_total', 'Failures: polls, notification work attempts (retried) and work given up', [
+      'registry',
+      'stage',
+    ]),
     polls: counter('assay_watcher_polls_total', 'Registry polls, by outcome', ['registry', 'outcome']),
   };
 }

@@ -37,7 +37,9 @@ export interface HarborPayload {
 }
 
 /** Work for the queue: an image to discover, or a deleted tag or manifest to forget. */
-export type WorkItem = (({ kind: 'discover' } & DiscoveryTarget) | { kind: 'forget'; registry: RegistrySpec; repository: string; tag?: string; digest?: string }) & {
+export type WorkItem = (
+  ({ kind: 'discover' } & DiscoveryTarget) | { kind: 'forget'; registry: RegistrySpec; repository: string; tag?: string; digest?: string }
+) & {
   /** Id of the notification event, for logs. */
   eventId?: string;
 };
@@ -104,7 +106,11 @@ function precheck(knownAction: boolean, registry: RegistrySpec | undefined, dige
 }
 
 /** Distribution notification events → work: tagged manifest pushes to discover, deletes to forget. */
-export function triageDistribution(events: readonly DistributionEvent[], registries: readonly RegistrySpec[], named?: RegistrySpec): Triage {
+export function triageDistribution(
+  events: readonly DistributionEvent[],
+  registries: readonly RegistrySpec[],
+  named?: RegistrySpec,
+): Triage {
   const out: Triage = { items: [], ignored: [] };
   for (const e of events) {
     const registry = named ?? byHost(registries, e.request?.host) ?? byHost(registries, hostOfUrl(e.target.url));
@@ -136,7 +142,9 @@ export function triageDistribution(events: readonly DistributionEvent[], registr
       ignore('untagged-push');
       continue;
     }
-    out.items.push(workItem('discover', { registry, repository: e.target.repository, tag, digest, mediaType: e.target.mediaType, eventId: e.id }));
+    out.items.push(
+      workItem('discover', { registry, repository: e.target.repository, tag, digest, mediaType: e.target.mediaType, eventId: e.id }),
+    );
   }
   return out;
 }
@@ -145,8 +153,7 @@ export function triageDistribution(events: readonly DistributionEvent[], registr
 export function triageHarbor(payload: HarborPayload, registries: readonly RegistrySpec[], named?: RegistrySpec): Triage {
   const out: Triage = { items: [], ignored: [] };
   const repo = payload.event_data.repository;
-  const repository =
-    repo.repo_full_name ?? (repo.namespace && repo.name ? `${repo.namespace}/${repo.name}` : undefined) ?? repo.name ?? '';
+  const repository = repo.repo_full_name ?? (repo.namespace && repo.name ? `${repo.namespace}/${repo.name}` : undefined) ?? repo.name ?? '';
   const action = payload.type;
   for (const r of payload.event_data.resources ?? []) {
     const registry = named ?? byHost(registries, hostOfUrl(r.resource_url));

@@ -113,7 +113,8 @@ export class Poller {
             // A configured repository nothing was pushed to yet has no tags: an answer, not a
             // failed poll. Tags the bucket holds for it are kept all the same (some registries
             // answer 404 for a repository the credentials may not read, which is no deletion).
-            if (isRegistryNotFound(err)) this.#log.debug({ repository, reason: errorMessage(err) }, 'repository not in the registry: nothing to poll');
+            if (isRegistryNotFound(err))
+              this.#log.debug({ repository, reason: errorMessage(err) }, 'repository not in the registry: nothing to poll');
             else failures.push(err);
             return;
           }

@@ -78,7 +78,9 @@ export function registryAccess(spec: RegistrySpec, opts: RegistryAccessOptions):
           .map((p) => ({
             digest: p.digest,
             mediaType: p.mediaType,
-            platform: p.platform ? { os: p.platform.os, architecture: p.platform.architecture, variant: p.platform.variant ?? '' } : undefined,
+            platform: p.platform
+              ? { os: p.platform.os, architecture: p.platform.architecture, variant: p.platform.variant ?? '' }
+              : undefined,
           })),
       };
     },

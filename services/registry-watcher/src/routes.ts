@@ -93,7 +93,10 @@ export const watcherRoutes: FastifyPluginAsync<WatcherRoutesOptions> = async (ap
     if (!kind || req.method !== 'POST') return;
     if (!authorized(req.headers.authorization, opts.token, kind === 'harbor')) {
       count(kind, 401);
-      opts.logger.warn({ url: req.url, remote: req.ip, hasHeader: req.headers.authorization !== undefined }, 'notification refused: bad or missing token');
+      opts.logger.warn(
+        { url: req.url, remote: req.ip, hasHeader: req.headers.authorization !== undefined },
+        'notification refused: bad or missing token',
+      );
       return reply.code(401).header('WWW-Authenticate', 'Bearer realm="assay-registry-watcher"').send({ error: 'unauthorized' });
     }
   });
@@ -102,7 +105,10 @@ export const watcherRoutes: FastifyPluginAsync<WatcherRoutesOptions> = async (ap
     if (outcome.result === 'full' || outcome.result === 'stopped') {
       count(kind, 503);
       opts.logger.warn({ kind, result: outcome.result }, 'notification refused: work queue full or stopping; the registry will retry');
-      return reply.code(503).header('Retry-After', '5').send({ error: outcome.result === 'full' ? 'queue full' : 'shutting down' });
+      return reply
+        .code(503)
+        .header('Retry-After', '5')
+        .send({ error: outcome.result === 'full' ? 'queue full' : 'shutting down' });
     }
     count(kind, 200);
     return reply.code(200).send({ accepted: outcome.accepted, ignored: outcome.ignored });
@@ -149,7 +155,9 @@ export const watcherRoutes: FastifyPluginAsync<WatcherRoutesOptions> = async (ap
 
   app.get(
     '/status',
-    { schema: { description: 'Per-registry poll status and the notification queue', response: { 200: statusResponse, 503: errorResponse } } },
+    {
+      schema: { description: 'Per-registry poll status and the notification queue', response: { 200: statusResponse, 503: errorResponse } },
+    },
     async (_req, reply) => {
       const watcher = opts.watcher();
       if (!watcher) return reply.code(503).send({ error: 'starting' });

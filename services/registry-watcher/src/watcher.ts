@@ -5,7 +5,16 @@ import { Buckets, DiscoverySource } from '@assay/proto';
 import type { ServiceContext } from '@assay/service-kit';
 import type { RegistryWatcherShape } from './config.ts';
 import { Discovery } from './discovery.ts';
-import { type IgnoredReason, triageDistribution, triageHarbor, type DistributionEvent, type HarborPayload, type Triage, type WorkItem, workKey } from './notifications.ts';
+import {
+  type IgnoredReason,
+  triageDistribution,
+  triageHarbor,
+  type DistributionEvent,
+  type HarborPayload,
+  type Triage,
+  type WorkItem,
+  workKey,
+} from './notifications.ts';
 import { watcherCounters } from './metrics.ts';
 import { Poller } from './poller.ts';
 import { registryAccess, type RegistryAccess } from './registry-access.ts';
@@ -44,7 +53,10 @@ export interface RegistryWatcher {
 export async function startWatcher(ctx: ServiceContext<RegistryWatcherShape>): Promise<RegistryWatcher> {
   const { bus, config, logger, metrics, readiness, instance, name } = ctx;
   const registries = config.WATCHER_REGISTRIES;
-  logger.info({ registries: registries.map(describeRegistry), notificationToken: config.NOTIFICATION_TOKEN !== undefined }, 'watching registries');
+  logger.info(
+    { registries: registries.map(describeRegistry), notificationToken: config.NOTIFICATION_TOKEN !== undefined },
+    'watching registries',
+  );
   if (registries.some((r) => r.trustNotifications) && config.NOTIFICATION_TOKEN === undefined) {
     logger.warn({}, 'registries trust notifications but NOTIFICATION_TOKEN is not set: every notification will be refused (401)');
   }
@@ -66,7 +78,13 @@ export async function startWatcher(ctx: ServiceContext<RegistryWatcherShape>): P
   const accesses = new Map<string, RegistryAccess>();
   const statuses = new Map<string, RegistryStatus>();
   for (const r of registries) {
-    accesses.set(r.name, registryAccess(r, { timeoutMs: config.WATCHER_REGISTRY_TIMEOUT, logger: logger.child({ component: 'registry-client', registry: r.name }) }));
+    accesses.set(
+      r.name,
+      registryAccess(r, {
+        timeoutMs: config.WATCHER_REGISTRY_TIMEOUT,
+        logger: logger.child({ component: 'registry-client', registry: r.name }),
+      }),
+    );
     statuses.set(r.name, new RegistryStatus(r));
   }
   const byName = new Map(registries.map((r) => [r.name, r]));
@@ -107,7 +125,15 @@ export async function startWatcher(ctx: ServiceContext<RegistryWatcherShape>): P
       }
     },
     onRetry(w, err, attempt, delayMs) {
-      const fields = { registry: w.registry.name, repository: w.repository, tag: w.tag, digest: w.digest, attempt, retryInMs: delayMs, err: errorMessage(err) };
+      const fields = {
+        registry: w.registry.name,
+        repository: w.repository,
+        tag: w.tag,
+        digest: w.digest,
+        attempt,
+        retryInMs: delayMs,
+        err: errorMessage(err),
+      };
       // A manifest pushed and deleted before we read it is an answer, not a fault; asked again
       // in case the registry's storage has not caught up with the push yet.
       if (isRegistryNotFound(err)) {

@@ -12,7 +12,18 @@ export function byteSize(opts: { min?: number; max?: number } = {}) {
   const min = opts.min ?? 0;
   const max = opts.max ?? Number.MAX_SAFE_INTEGER;
   const expected = `a size in bytes (e.g. 1048576, 512KiB, 64MiB, 8GiB; ${formatBytes(min)}..${formatBytes(max)})`;
-  const units: Record<string, number> = { '': 1, b: 1, kib: 1024, mib: 1024 ** 2, gib: 1024 ** 3, tib: 1024 ** 4, kb: 1e3, mb: 1e6, gb: 1e9, tb: 1e12 };
+  const units: Record<string, number> = {
+    '': 1,
+    b: 1,
+    kib: 1024,
+    mib: 1024 ** 2,
+    gib: 1024 ** 3,
+    tib: 1024 ** 4,
+    kb: 1e3,
+    mb: 1e6,
+    gb: 1e9,
+    tb: 1e12,
+  };
   return annotate(
     z.string().transform((s, ctx): number => {
       const m = /^(\d+(?:\.\d+)?)\s*([kmgt]i?b|b)?$/i.exec(s.trim());
@@ -28,11 +39,9 @@ export function byteSize(opts: { min?: number; max?: number } = {}) {
   );
 }
 
-
 /** Where newer vulnerability databases come from. */
 export type VulnDbSource =
-  | { kind: 'oci'; registry: string; repository: string; tag: string; text: string }
-  | { kind: 'url'; url: string; text: string };
+  { kind: 'oci'; registry: string; repository: string; tag: string; text: string } | { kind: 'url'; url: string; text: string };
 
 /** `oci://host[:port]/repository[:tag]` (tag `latest` when absent) or an `http(s)://` URL. */
 export function vulnDbSourceField() {
@@ -92,7 +101,10 @@ export function scannerChecksField() {
       } catch (err) {
         if (!(err instanceof InvalidCheckError)) throw err;
         const first = err.problems[0];
-        ctx.addIssue({ code: 'custom', message: `is not a valid check list: ${first ? `${first.field} ${first.message}` : err.message}${err.problems.length > 1 ? ` (and ${err.problems.length - 1} more)` : ''}` });
+        ctx.addIssue({
+          code: 'custom',
+          message: `is not a valid check list: ${first ? `${first.field} ${first.message}` : err.message}${err.problems.length > 1 ? ` (and ${err.problems.length - 1} more)` : ''}`,
+        });
         return z.NEVER;
       }
     }),
@@ -133,12 +145,16 @@ export const scannerConfig = {
   ...storeSettings(),
   SCANNER_REGISTRIES: registryListField('a JSON/YAML list of registries ([{name, url, insecure, ca, credentials}], as WATCHER_REGISTRIES)')
     .default([])
-    .describe('Registries to pull from: JSON/YAML list of {name, url, insecure, ca, credentials} (the WATCHER_REGISTRIES shape); others are pulled anonymously (HTTPS; plain HTTP for loopback hosts)'),
+    .describe(
+      'Registries to pull from: JSON/YAML list of {name, url, insecure, ca, credentials} (the WATCHER_REGISTRIES shape); others are pulled anonymously (HTTPS; plain HTTP for loopback hosts)',
+    ),
   SCAN_CONCURRENCY: int({ min: 1, max: 64 }).default(2).describe('Images scanned at once by this replica'),
   SCAN_MAX_DELIVERIES: int({ min: 1, max: 100 })
     .default(5)
     .describe('Deliveries of a scan job failing on transient errors (registry unreachable) before the scan is recorded as FAILED'),
-  SCAN_RETRY_BACKOFF: durationMs().default(5000).describe('First redelivery delay of a scan job after a transient error; doubles per delivery'),
+  SCAN_RETRY_BACKOFF: durationMs()
+    .default(5000)
+    .describe('First redelivery delay of a scan job after a transient error; doubles per delivery'),
   SCAN_REGISTRY_TIMEOUT: durationMs().default(60_000).describe('Timeout of one registry request (until headers, then between body chunks)'),
   SCAN_MAX_LAYER_INFLATED: byteSize({ min: 1024, max: 1024 * GiB })
     .default(8 * GiB)
@@ -163,19 +179,27 @@ export const scannerConfig = {
     .describe('ClamAV daemon for malware scanning (host:port or unix:/path); unset = malware scanning disabled (reported as a warning)'),
   CLAMD_MAX_STREAM: byteSize({ min: 1024, max: 4 * GiB })
     .default(25 * MiB)
-    .describe("Most bytes sent to clamd in one INSTREAM; must not exceed clamd's StreamMaxLength (a layer larger than this is scanned file by file; a larger file is reported as not scanned)"),
+    .describe(
+      "Most bytes sent to clamd in one INSTREAM; must not exceed clamd's StreamMaxLength (a layer larger than this is scanned file by file; a larger file is reported as not scanned)",
+    ),
   SCANNER_CHECKS: scannerChecksField()
     .default([])
-    .describe('Custom compliance checks evaluated over the final filesystem, the image config and the packages: JSON/YAML list of check definitions'),
+    .describe(
+      'Custom compliance checks evaluated over the final filesystem, the image config and the packages: JSON/YAML list of check definitions',
+    ),
   SCANNER_BASE_IMAGES: baseImagesField()
     .default([])
     .describe('Registered base images, identified by their layer chain: JSON/YAML list of {name, digest, diffIds}'),
   VULNDB_DIR: str('a directory path')
     .optional()
-    .describe('Directory of the vulnerability database file (vulndb.sqlite); default <directory of SQLITE_PATH>/vulndb (a temporary directory with SQLITE_PATH=:memory:)'),
+    .describe(
+      'Directory of the vulnerability database file (vulndb.sqlite); default <directory of SQLITE_PATH>/vulndb (a temporary directory with SQLITE_PATH=:memory:)',
+    ),
   VULNDB_SOURCE: vulnDbSourceField()
     .optional()
-    .describe('Where newer databases are published: oci://host[:port]/repository[:tag] or an https:// URL; unset = air-gapped (only the file in VULNDB_DIR, installed by hand)'),
+    .describe(
+      'Where newer databases are published: oci://host[:port]/repository[:tag] or an https:// URL; unset = air-gapped (only the file in VULNDB_DIR, installed by hand)',
+    ),
   VULNDB_INSECURE: bool().default(false).describe('Fetch VULNDB_SOURCE over plain HTTP (a loopback or lab registry)'),
   VULNDB_CHECK_INTERVAL: durationMs()
     .default(3_600_000)

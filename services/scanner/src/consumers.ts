@@ -23,7 +23,8 @@ export interface ScanConsumersOptions {
 
 /** A bus ImageRef as a scan target; an event naming no image is refused (dead-lettered). */
 export function targetOf(image: ImageRef | undefined): ScanTarget {
-  if (!image || !image.digest || !image.registry || !image.repository) throw new Error('the event names no image (registry, repository, digest)');
+  if (!image || !image.digest || !image.registry || !image.repository)
+    throw new Error('the event names no image (registry, repository, digest)');
   return {
     registry: image.registry,
     repository: image.repository,
@@ -31,7 +32,13 @@ export function targetOf(image: ImageRef | undefined): ScanTarget {
     ...(image.tag ? { tag: image.tag } : {}),
     ...(image.mediaType ? { mediaType: image.mediaType } : {}),
     ...(image.platform?.os && image.platform.architecture
-      ? { platform: { os: image.platform.os, architecture: image.platform.architecture, ...(image.platform.variant ? { variant: image.platform.variant } : {}) } }
+      ? {
+          platform: {
+            os: image.platform.os,
+            architecture: image.platform.architecture,
+            ...(image.platform.variant ? { variant: image.platform.variant } : {}),
+          },
+        }
       : {}),
   };
 }
@@ -51,7 +58,16 @@ export async function fanOutIndex(
   await publisher.index(index, manifests, opts.causationId);
   const outcomes = await Promise.all(
     manifests.map((m) =>
-      scans.scan({ registry: index.registry, repository: index.repository, digest: m.digest, mediaType: m.mediaType, ...(m.platform ? { platform: m.platform } : {}) }, opts),
+      scans.scan(
+        {
+          registry: index.registry,
+          repository: index.repository,
+          digest: m.digest,
+          mediaType: m.mediaType,
+          ...(m.platform ? { platform: m.platform } : {}),
+        },
+        opts,
+      ),
     ),
   );
   return outcomes.find((o) => o.status === 'failed') ?? outcomes[0];
@@ -89,7 +105,12 @@ export async function startScanConsumers(o: ScanConsumersOptions): Promise<Consu
           causationId,
         );
       }
-      const at = (m: ImageRef) => create(ImageRefSchema, { ...m, registry: m.registry || msg.image?.registry || '', repository: m.repository || msg.image?.repository || '' });
+      const at = (m: ImageRef) =>
+        create(ImageRefSchema, {
+          ...m,
+          registry: m.registry || msg.image?.registry || '',
+          repository: m.repository || msg.image?.repository || '',
+        });
       await Promise.all(children.map((m) => scans.scan(targetOf(at(m)), opts)));
     },
   });

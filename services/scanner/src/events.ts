@@ -95,7 +95,11 @@ export function scanAuditEvent(completed: ScanCompleted, o: ScanOutcome): AuditE
  * An index asked for by digest (not from the watcher, which announces its own), with its
  * platforms. The id is the one the watcher derives, so the same index announced twice is stored once.
  */
-export function indexDiscoveredEvent(target: ScanTarget, manifests: readonly PlatformManifest[], causationId: string | undefined): ImageDiscovered {
+export function indexDiscoveredEvent(
+  target: ScanTarget,
+  manifests: readonly PlatformManifest[],
+  causationId: string | undefined,
+): ImageDiscovered {
   const location = { registry: target.registry, repository: target.repository };
   const meta = newEventMeta(PRODUCER, causationId);
   meta.id = derivedEventId(`${Topics.indexDiscovered.subject}\0${target.digest}`);
@@ -103,7 +107,9 @@ export function indexDiscoveredEvent(target: ScanTarget, manifests: readonly Pla
     meta,
     image: create(ImageRefSchema, { ...location, tag: target.tag ?? '', digest: target.digest, mediaType: target.mediaType ?? '' }),
     source: DiscoverySource.MANUAL,
-    manifests: manifests.map((m) => create(ImageRefSchema, { ...location, digest: m.digest, mediaType: m.mediaType, ...platformOf(m.platform) })),
+    manifests: manifests.map((m) =>
+      create(ImageRefSchema, { ...location, digest: m.digest, mediaType: m.mediaType, ...platformOf(m.platform) }),
+    ),
   });
 }
 

@@ -88,7 +88,9 @@ export class ScanJobs {
     const bus = this.#o.bus;
     if (!bus) throw new Error('ScanJobs.start needs a bus connection');
     const { concurrency, maxDeliveries, backoffMs, logger } = this.#o;
-    this.#consumers.push(...(await startScanConsumers({ bus, scans: this, publisher: this.#publisher, concurrency, maxDeliveries, backoffMs, logger })));
+    this.#consumers.push(
+      ...(await startScanConsumers({ bus, scans: this, publisher: this.#publisher, concurrency, maxDeliveries, backoffMs, logger })),
+    );
     for (const c of this.#consumers) bus.track(c);
   }
 
@@ -119,7 +121,13 @@ export class ScanJobs {
       if (existing) {
         this.#o.metrics?.scanSkipped?.();
         log.info({ reportId: existing.reportId }, 'already scanned with these analyzer versions; not scanning again');
-        const outcome: ScanOutcome = { digest: target.digest, status: 'succeeded', reportId: existing.reportId, scanned: false, report: existing };
+        const outcome: ScanOutcome = {
+          digest: target.digest,
+          status: 'succeeded',
+          reportId: existing.reportId,
+          scanned: false,
+          report: existing,
+        };
         await this.#publisher.completed(target, outcome, opts.causationId);
         return outcome;
       }

@@ -18,7 +18,12 @@ export interface ScanMatcher {
  * The stored report of a digest, when it succeeded with these report versions (cache-keys.ts of
  * @assay/scan-engine) and, with malware scanning, the same clamd signature database.
  */
-export async function reusableReport(store: Store, digest: string, versions: Versions, malware: ClamdClient | undefined): Promise<ScanReport | undefined> {
+export async function reusableReport(
+  store: Store,
+  digest: string,
+  versions: Versions,
+  malware: ClamdClient | undefined,
+): Promise<ScanReport | undefined> {
   const meta = await store.reports.meta(digest);
   if (!meta || meta.analyzerVersionsKey !== analyzerVersionsKey(versions)) return undefined;
   const report = await store.reports.get(digest);

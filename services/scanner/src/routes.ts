@@ -22,14 +22,24 @@ export const scannerRoutes: FastifyPluginAsync<ScannerRoutesOptions> = async (ap
     (type: string, body: (report: ScanReport) => unknown) =>
     async (req: FastifyRequest<{ Params: { digest: string } }>, reply: FastifyReply) => {
       const { digest } = req.params;
-      if (!DIGEST.test(digest)) return reply.code(400).send({ error: `${JSON.stringify(digest.slice(0, 200))} is not a digest (sha256:<hex>)` });
+      if (!DIGEST.test(digest))
+        return reply.code(400).send({ error: `${JSON.stringify(digest.slice(0, 200))} is not a digest (sha256:<hex>)` });
       const reports = opts.reports();
       if (!reports) return reply.code(503).send({ error: 'scanner is starting' });
       const report = await reports.get(digest);
       if (!report) return reply.code(404).send({ error: `no report for ${digest}` });
       return reply.type(type).send(body(report));
     };
-  app.get('/reports/:digest', reportRoute('application/json', (r) => r));
-  app.get('/reports/:digest/sbom', reportRoute(CYCLONEDX_JSON, (r) => toCycloneDx(r)));
-  app.get('/reports/:digest/sarif', reportRoute(SARIF_JSON, (r) => JSON.stringify(toSarif(r))));
+  app.get(
+    '/reports/:digest',
+    reportRoute('application/json', (r) => r),
+  );
+  app.get(
+    '/reports/:digest/sbom',
+    reportRoute(CYCLONEDX_JSON, (r) => toCycloneDx(r)),
+  );
+  app.get(
+    '/reports/:digest/sarif',
+    reportRoute(SARIF_JSON, (r) => JSON.stringify(toSarif(r))),
+  );
 };

@@ -62,7 +62,10 @@ export async function startScanner(ctx: ServiceContext<ScannerShape>, opts: Scan
 
   const m = ctx.metrics;
   const scans = m.counter({ name: 'assay_scanner_scans_total', help: 'Scans finished, by status', labelNames: ['status'] });
-  const skipped = m.counter({ name: 'assay_scanner_scans_skipped_total', help: 'Scan jobs answered by an existing report (same analyzer versions)' });
+  const skipped = m.counter({
+    name: 'assay_scanner_scans_skipped_total',
+    help: 'Scan jobs answered by an existing report (same analyzer versions)',
+  });
   const duration = m.histogram({
     name: 'assay_scanner_scan_duration_seconds',
     help: 'Duration of a scan, by status',
@@ -71,11 +74,30 @@ export async function startScanner(ctx: ServiceContext<ScannerShape>, opts: Scan
   });
   const layers = m.counter({ name: 'assay_scanner_layers_total', help: 'Layers of finished scans, cached or walked', labelNames: ['how'] });
   const running = m.gauge({ name: 'assay_scanner_scans_in_flight', help: 'Scans in flight' });
-  const dbInfo = m.gauge({ name: 'assay_scanner_vulndb_info', help: 'The vulnerability database in use (1 for its version; none while there is none)', labelNames: ['version'] });
-  const dbBuilt = m.gauge({ name: 'assay_scanner_vulndb_built_timestamp_seconds', help: 'Build time of the vulnerability database in use' });
-  const dbChecks = m.counter({ name: 'assay_scanner_vulndb_checks_total', help: 'Checks for a newer vulnerability database, by result', labelNames: ['result'] });
-  const dbMatches = m.counter({ name: 'assay_scanner_vulndb_matches_total', help: 'Vulnerability findings produced, by scans or by re-matching stored reports', labelNames: ['via'] });
-  const dbRematched = m.counter({ name: 'assay_scanner_vulndb_rematched_reports_total', help: 'Stored reports visited by re-matching after a database update, by result', labelNames: ['result'] });
+  const dbInfo = m.gauge({
+    name: 'assay_scanner_vulndb_info',
+    help: 'The vulnerability database in use (1 for its version; none while there is none)',
+    labelNames: ['version'],
+  });
+  const dbBuilt = m.gauge({
+    name: 'assay_scanner_vulndb_built_timestamp_seconds',
+    help: 'Build time of the vulnerability database in use',
+  });
+  const dbChecks = m.counter({
+    name: 'assay_scanner_vulndb_checks_total',
+    help: 'Checks for a newer vulnerability database, by result',
+    labelNames: ['result'],
+  });
+  const dbMatches = m.counter({
+    name: 'assay_scanner_vulndb_matches_total',
+    help: 'Vulnerability findings produced, by scans or by re-matching stored reports',
+    labelNames: ['via'],
+  });
+  const dbRematched = m.counter({
+    name: 'assay_scanner_vulndb_rematched_reports_total',
+    help: 'Stored reports visited by re-matching after a database update, by result',
+    labelNames: ['result'],
+  });
 
   const vulndb: VulnDbManager = new VulnDbManager({
     dir: vulnDbDirFrom(c),
@@ -108,7 +130,10 @@ export async function startScanner(ctx: ServiceContext<ScannerShape>, opts: Scan
   // readiness says whether it answers, but a scan asks it again and fails if it does not.
   const clamd = c.CLAMD_ADDRESS
     ? createClamdClient({
-        address: 'socketPath' in c.CLAMD_ADDRESS ? { socketPath: c.CLAMD_ADDRESS.socketPath } : { host: c.CLAMD_ADDRESS.host, port: c.CLAMD_ADDRESS.port },
+        address:
+          'socketPath' in c.CLAMD_ADDRESS
+            ? { socketPath: c.CLAMD_ADDRESS.socketPath }
+            : { host: c.CLAMD_ADDRESS.host, port: c.CLAMD_ADDRESS.port },
         maxStreamBytes: c.CLAMD_MAX_STREAM,
       })
     : undefined;
@@ -153,7 +178,10 @@ export async function startScanner(ctx: ServiceContext<ScannerShape>, opts: Scan
   });
   maintenance.start();
   ctx.onStop(() => maintenance.stop());
-  ctx.logger.info({ analyzers: analyzers.versions(), concurrency: c.SCAN_CONCURRENCY, vulnDbVersion: vulndb.version ?? null }, 'scanner consuming');
+  ctx.logger.info(
+    { analyzers: analyzers.versions(), concurrency: c.SCAN_CONCURRENCY, vulnDbVersion: vulndb.version ?? null },
+    'scanner consuming',
+  );
   return { jobs, store, analyzers, vulndb, maintenance };
 }
 

@@ -123,7 +123,12 @@ export class VulnDbManager {
     this.#dir = opts.dir;
     this.holder = opts.holder ?? new DbHolder();
     const s = opts.source;
-    if (s?.kind === 'url' && s.url.startsWith('http:') && !opts.insecure && !isLoopbackHost(new URL(s.url).hostname.replace(/^\[|\]$/g, ''))) {
+    if (
+      s?.kind === 'url' &&
+      s.url.startsWith('http:') &&
+      !opts.insecure &&
+      !isLoopbackHost(new URL(s.url).hostname.replace(/^\[|\]$/g, ''))
+    ) {
       throw new Error(`VULNDB_SOURCE ${s.url} is plain HTTP: use https://, or set VULNDB_INSECURE=true`);
     }
   }
@@ -152,7 +157,8 @@ export class VulnDbManager {
       }
     }
     this.#o.metrics?.loaded?.(this.holder.current);
-    if (!this.holder.current) this.#o.logger.warn({ dir: this.#dir, source: this.#o.source?.text }, `${NO_DB_WARNING}: scans report inventory only`);
+    if (!this.holder.current)
+      this.#o.logger.warn({ dir: this.#dir, source: this.#o.source?.text }, `${NO_DB_WARNING}: scans report inventory only`);
     return this.holder.current;
   }
 
@@ -191,7 +197,10 @@ export class VulnDbManager {
       updated = await this.#fetch();
       if (updated) {
         const db = this.holder.current!;
-        log.info({ version: db.version, previous: before, builtAt: db.metadata.builtAt, source: this.#o.source?.text ?? 'local' }, 'vulnerability database updated');
+        log.info(
+          { version: db.version, previous: before, builtAt: db.metadata.builtAt, source: this.#o.source?.text ?? 'local' },
+          'vulnerability database updated',
+        );
         this.#o.metrics?.loaded?.(db);
       }
       this.#o.metrics?.check?.(updated ? 'updated' : 'current');
@@ -311,12 +320,30 @@ export class VulnDbManager {
           try {
             // A scan may have replaced the report since it was read: leave the newer one alone.
             const head = await store.reports.meta(report.image.digest);
-            if (!head || head.reportId !== report.reportId || (head.vulnDbVersion !== undefined && compareDbVersions(head.vulnDbVersion, db.version) >= 0)) return;
+            if (
+              !head ||
+              head.reportId !== report.reportId ||
+              (head.vulnDbVersion !== undefined && compareDbVersions(head.vulnDbVersion, db.version) >= 0)
+            )
+              return;
             const updated = withFindings(report, findings, db.version);
             await store.reports.put(updated);
             this.#o.metrics?.matches?.(updated.vulnerabilities.length, 'rematch');
-            await this.#o.publishCompleted?.(updated, { causationId, eventId: derivedEventId(`rematch\0${updated.reportId}\0${db.version}`) });
-            logger.info({ digest: report.image.digest, reportId: report.reportId, version: db.version, added: diff.added.length, removed: diff.removed.length, updated: diff.updated.length }, 'findings changed with the new vulnerability database');
+            await this.#o.publishCompleted?.(updated, {
+              causationId,
+              eventId: derivedEventId(`rematch\0${updated.reportId}\0${db.version}`),
+            });
+            logger.info(
+              {
+                digest: report.image.digest,
+                reportId: report.reportId,
+                version: db.version,
+                added: diff.added.length,
+                removed: diff.removed.length,
+                updated: diff.updated.length,
+              },
+              'findings changed with the new vulnerability database',
+            );
           } catch (err) {
             failed++;
             logger.warn({ err, digest: report.image.digest }, 're-matching a report failed');

@@ -58,7 +58,9 @@ export function buildSqliteDb(blobs: Buffer[]): Buffer {
     const db = new DatabaseSync(path);
     db.exec('PRAGMA journal_mode=WAL');
     db.exec('CREATE TABLE Packages (hnum INTEGER PRIMARY KEY AUTOINCREMENT, blob BLOB NOT NULL)');
-    db.exec('CREATE TABLE Name (key TEXT NOT NULL, hnum INTEGER NOT NULL, idx INTEGER NOT NULL, FOREIGN KEY (hnum) REFERENCES Packages(hnum))');
+    db.exec(
+      'CREATE TABLE Name (key TEXT NOT NULL, hnum INTEGER NOT NULL, idx INTEGER NOT NULL, FOREIGN KEY (hnum) REFERENCES Packages(hnum))',
+    );
     const ins = db.prepare('INSERT INTO Packages (blob) VALUES (?)');
     for (const b of blobs) ins.run(b);
     db.close(); // checkpoints the WAL into the main file

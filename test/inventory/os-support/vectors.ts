@@ -19,7 +19,10 @@ export function file(path: string, content: string | Buffer): AnalysisFile {
 }
 
 export function vfs(files: Iterable<AnalysisFile> | Record<string, string | Buffer>): VirtualFs {
-  const list = Symbol.iterator in Object(files) ? [...(files as Iterable<AnalysisFile>)] : Object.entries(files as Record<string, string | Buffer>).map(([p, c]) => file(p, c));
+  const list =
+    Symbol.iterator in Object(files)
+      ? [...(files as Iterable<AnalysisFile>)]
+      : Object.entries(files as Record<string, string | Buffer>).map(([p, c]) => file(p, c));
   return virtualFs(list);
 }
 

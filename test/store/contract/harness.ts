@@ -3,14 +3,7 @@
 import type { Store, StoreOptions } from '@assay/store';
 
 /** Collections the raw hooks address (MongoDB collection names; SQLite maps them to tables). */
-export type RawCollection =
-  | 'policies'
-  | 'runtimePolicies'
-  | 'exceptions'
-  | 'reports'
-  | 'reportChunks'
-  | 'layerCache'
-  | 'inventory';
+export type RawCollection = 'policies' | 'runtimePolicies' | 'exceptions' | 'reports' | 'reportChunks' | 'layerCache' | 'inventory';
 
 export interface StoreHarness {
   /** A store on a fresh, empty database. */

@@ -59,7 +59,12 @@ const PRODUCT_HEADERS = {
 } as const;
 
 function globToRegExp(glob: string): RegExp {
-  return new RegExp(`^${glob.split('*').map((s) => s.replace(/[.+?^${}()|[\]\\]/g, '\\$&')).join('.*')}$`);
+  return new RegExp(
+    `^${glob
+      .split('*')
+      .map((s) => s.replace(/[.+?^${}()|[\]\\]/g, '\\$&'))
+      .join('.*')}$`,
+  );
 }
 
 /** Flattens `properties` (objects and multi-fields) into path → type. */
@@ -101,7 +106,10 @@ function checkValue(path: string, type: string, value: unknown): void {
     return;
   }
   const bad = (why: string) => {
-    throw new MappingError('mapper_parsing_exception', `failed to parse field [${path}] of type [${type}] in document. Preview of field's value: '${String(value)}'${why ? `: ${why}` : ''}`);
+    throw new MappingError(
+      'mapper_parsing_exception',
+      `failed to parse field [${path}] of type [${type}] in document. Preview of field's value: '${String(value)}'${why ? `: ${why}` : ''}`,
+    );
   };
   if (type === 'object' || type === 'nested' || type === 'flattened') {
     if (typeof value !== 'object' && type !== 'flattened') {
@@ -121,9 +129,11 @@ function checkValue(path: string, type: string, value: unknown): void {
     if (typeof value === 'number') return;
     if (typeof value !== 'string' || Number.isNaN(Date.parse(value))) bad('failed to parse date field');
   } else if (type === 'boolean') {
-    if (!(value === true || value === false || value === 'true' || value === 'false' || value === '')) bad('Failed to parse value, only [true] or [false] are allowed');
+    if (!(value === true || value === false || value === 'true' || value === 'false' || value === ''))
+      bad('Failed to parse value, only [true] or [false] are allowed');
   } else if (type === 'ip') {
-    if (typeof value !== 'string' || !/^(\d{1,3}(\.\d{1,3}){3}|[0-9a-fA-F:]+)$/.test(value)) bad(`'${String(value)}' is not an IP string literal.`);
+    if (typeof value !== 'string' || !/^(\d{1,3}(\.\d{1,3}){3}|[0-9a-fA-F:]+)$/.test(value))
+      bad(`'${String(value)}' is not an IP string literal.`);
   }
 }
 
@@ -134,7 +144,10 @@ function validate(index: IndexState, source: Json): void {
       const type = index.fields.get(path);
       if (type === undefined) {
         if (index.dynamic === 'strict') {
-          throw new MappingError('strict_dynamic_mapping_exception', `[${path}] dynamic introduction of [${k}] within [_doc] is not allowed`);
+          throw new MappingError(
+            'strict_dynamic_mapping_exception',
+            `[${path}] dynamic introduction of [${k}] within [_doc] is not allowed`,
+          );
         }
         if (v && typeof v === 'object' && !Array.isArray(v)) walk(v as Json, path);
         continue;
@@ -236,7 +249,8 @@ export class ElasticsearchStandin {
     if (!header) return false;
     const [scheme, value = ''] = header.split(' ', 2) as [string, string?];
     if (scheme === 'ApiKey' && a.apiKey !== undefined) return value === a.apiKey;
-    if (scheme === 'Basic' && a.username !== undefined) return Buffer.from(value, 'base64').toString('utf8') === `${a.username}:${a.password ?? ''}`;
+    if (scheme === 'Basic' && a.username !== undefined)
+      return Buffer.from(value, 'base64').toString('utf8') === `${a.username}:${a.password ?? ''}`;
     return false;
   }
 
@@ -469,7 +483,8 @@ export class ElasticsearchStandin {
     if (seg[0] === '_data_stream') {
       const name = seg[1] ?? '*';
       if (method === 'PUT' && seg[1]) {
-        if (this.indices.has(name)) return this.#error(res, 400, 'resource_already_exists_exception', `data_stream [${name}] already exists`);
+        if (this.indices.has(name))
+          return this.#error(res, 400, 'resource_already_exists_exception', `data_stream [${name}] already exists`);
         const t = this.#templateFor(name);
         if (!t || !t.body.data_stream) {
           return this.#error(res, 400, 'illegal_argument_exception', `no matching index template found for data stream [${name}]`);
@@ -520,7 +535,9 @@ export class ElasticsearchStandin {
       return this.#send(
         res,
         200,
-        Object.fromEntries(found.map((i) => [i.backingIndex, { aliases: {}, mappings: i.mappings, data_stream: i.dataStream ? i.name : undefined }])),
+        Object.fromEntries(
+          found.map((i) => [i.backingIndex, { aliases: {}, mappings: i.mappings, data_stream: i.dataStream ? i.name : undefined }]),
+        ),
       );
     }
     if (seg.length === 2 && seg[1] === '_mapping' && method === 'GET') {
@@ -609,7 +626,8 @@ export class ElasticsearchStandin {
       const t = this.#templateFor(indexName);
       index = this.#createIndex(indexName, t);
     }
-    if (op !== 'create' && op !== 'index') return fail(400, 'illegal_argument_exception', `stand-in: unsupported bulk op ${op}`, index.backingIndex);
+    if (op !== 'create' && op !== 'index')
+      return fail(400, 'illegal_argument_exception', `stand-in: unsupported bulk op ${op}`, index.backingIndex);
     if (index.dataStream && op !== 'create') {
       return fail(
         400,
@@ -670,7 +688,8 @@ export class ElasticsearchStandin {
     for (const s of [...sort].reverse()) {
       const [field, spec] = typeof s === 'string' ? [s, 'asc'] : (Object.entries(s as Json)[0] as [string, unknown]);
       const order = typeof spec === 'string' ? spec : String((spec as Json).order ?? 'asc');
-      const key = (d: Doc) => (field === '_id' ? d._id : field === '_doc' ? d._seq : (valuesAt(d._source, field)[0] as string | number | undefined));
+      const key = (d: Doc) =>
+        field === '_id' ? d._id : field === '_doc' ? d._seq : (valuesAt(d._source, field)[0] as string | number | undefined);
       docs = [...docs].sort((a, b) => {
         const ka = key(a);
         const kb = key(b);

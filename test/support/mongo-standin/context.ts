@@ -69,7 +69,8 @@ export class CommandContext {
     if (seq) return seq;
     const arr = rawField(this.body, field);
     if (arr === undefined) throw new CommandError(Code.FailedToParse, `BSON field '${this.name}.${field}' is missing but a required field`);
-    if (arr.type !== 0x04) throw new CommandError(Code.TypeMismatch, `BSON field '${this.name}.${field}' is the wrong type, expected type 'array'`);
+    if (arr.type !== 0x04)
+      throw new CommandError(Code.TypeMismatch, `BSON field '${this.name}.${field}' is the wrong type, expected type 'array'`);
     return rawArrayElements(arr.bytes, `${this.name}.${field}`);
   }
 
@@ -218,7 +219,8 @@ export function rawField(doc: Buffer, field: string): RawElement | undefined {
 function rawArrayElements(arr: Buffer, what: string): Buffer[] {
   const out: Buffer[] = [];
   for (const el of rawElements(arr)) {
-    if (el.type !== 0x03) throw new CommandError(Code.TypeMismatch, `BSON field '${what}.${el.name}' is the wrong type, expected type 'object'`);
+    if (el.type !== 0x03)
+      throw new CommandError(Code.TypeMismatch, `BSON field '${what}.${el.name}' is the wrong type, expected type 'object'`);
     out.push(el.bytes);
   }
   return out;

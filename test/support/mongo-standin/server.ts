@@ -12,15 +12,7 @@ import { Code, CommandError, codeName } from './errors.ts';
 import type { Faults } from './faults.ts';
 import type { Store } from './store.ts';
 import { decodeView, MAX_BSON_INTERNAL_SIZE } from './values.ts';
-import {
-  decodeMessage,
-  encodeOpMsgReply,
-  encodeOpReply,
-  MessageFramer,
-  MSG_MORE_TO_COME,
-  type OpMsg,
-  type OpQuery,
-} from './wire.ts';
+import { decodeMessage, encodeOpMsgReply, encodeOpReply, MessageFramer, MSG_MORE_TO_COME, type OpMsg, type OpQuery } from './wire.ts';
 
 export interface ServerOptions {
   store: Store;
@@ -102,9 +94,11 @@ export class StandinServer {
         return;
       }
       for (const m of messages) {
-        chain = chain.then(() => this.handle(socket, m, info)).catch(() => {
-          socket.destroy();
-        });
+        chain = chain
+          .then(() => this.handle(socket, m, info))
+          .catch(() => {
+            socket.destroy();
+          });
       }
     });
     socket.on('error', () => socket.destroy());
@@ -152,7 +146,14 @@ export class StandinServer {
     socket.write(encodeOpReply(msg.header.requestId, reply));
   }
 
-  private context(name: string, db: string, cmd: Document, body: Buffer, sequences: Map<string, Buffer[]>, info: ServerInfo): CommandContext {
+  private context(
+    name: string,
+    db: string,
+    cmd: Document,
+    body: Buffer,
+    sequences: Map<string, Buffer[]>,
+    info: ServerInfo,
+  ): CommandContext {
     return new CommandContext({ db, name, cmd, body, sequences, store: this.store, cursors: this.cursors, server: info });
   }
 
@@ -210,7 +211,7 @@ export class StandinServer {
     } catch (err) {
       if (err instanceof CommandError) return err.toReply();
       // A bug in the stand-in, not a server behaviour: say so plainly.
-      const message = err instanceof Error ? err.stack ?? err.message : String(err);
+      const message = err instanceof Error ? (err.stack ?? err.message) : String(err);
       return { ok: 0, errmsg: `mongo-standin internal error in '${name}': ${message}`, code: 1, codeName: 'InternalError' };
     }
   }

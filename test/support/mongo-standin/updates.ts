@@ -63,7 +63,11 @@ export function parseUpdate(view: unknown, typed: unknown): UpdateSpec {
   const keys = Object.keys(view);
   if (keys.length === 0 || !keys[0]!.startsWith('$')) {
     for (const k of keys) {
-      if (k.startsWith('$')) throw new CommandError(Code.BadValue, `The dollar ($) prefixed field '${k}' in '${k}' is not allowed in the context of an update's replacement document. Consider using an aggregation pipeline with $replaceWith.`);
+      if (k.startsWith('$'))
+        throw new CommandError(
+          Code.BadValue,
+          `The dollar ($) prefixed field '${k}' in '${k}' is not allowed in the context of an update's replacement document. Consider using an aggregation pipeline with $replaceWith.`,
+        );
     }
     return { kind: 'replacement', typed };
   }
@@ -75,7 +79,10 @@ export function parseUpdate(view: unknown, typed: unknown): UpdateSpec {
       );
     }
     if (!isPlainObject(view[k])) {
-      throw new CommandError(Code.FailedToParse, `Modifiers operate on fields but we found type ${typeName(view[k])} instead. For example: {$mod: {<field>: ...}} not {${k}: ${formatValue(view[k])}}`);
+      throw new CommandError(
+        Code.FailedToParse,
+        `Modifiers operate on fields but we found type ${typeName(view[k])} instead. For example: {$mod: {<field>: ...}} not {${k}: ${formatValue(view[k])}}`,
+      );
     }
   }
   return { kind: 'operators', view, typed };
@@ -123,7 +130,10 @@ function checkTargets(doc: Document, ops: Document): void {
             cur = undefined; // removing under a scalar is a no-op in mongod
             break;
           }
-          throw new CommandError(Code.PathNotViable, `Cannot create field '${part}' in element {${parts[i - 1] ?? ''}: ${formatValue(cur)}}`);
+          throw new CommandError(
+            Code.PathNotViable,
+            `Cannot create field '${part}' in element {${parts[i - 1] ?? ''}: ${formatValue(cur)}}`,
+          );
         }
       }
       const target = getPath(doc, path);
@@ -254,11 +264,7 @@ function equalities(filter: Document, into: Document): void {
 }
 
 /** Builds the document an upsert inserts when its query matched nothing. */
-export function upsertDocument(
-  filterTyped: Document,
-  spec: UpdateSpec,
-  arrayFilters: Document[] | undefined,
-): UpdateResult {
+export function upsertDocument(filterTyped: Document, spec: UpdateSpec, arrayFilters: Document[] | undefined): UpdateResult {
   const seedTyped: Document = {};
   equalities(filterTyped, seedTyped);
   let result: Document;

@@ -240,7 +240,10 @@ export function keyString(v: unknown): string {
     default:
       return `${bsonType(v)}:${String(v)}`;
   }
-  if (isPlainObject(v)) return `{${Object.entries(v).map(([k, x]) => `${JSON.stringify(k)}:${keyString(x)}`).join(',')}}`;
+  if (isPlainObject(v))
+    return `{${Object.entries(v)
+      .map(([k, x]) => `${JSON.stringify(k)}:${keyString(x)}`)
+      .join(',')}}`;
   return `?:${String(v)}`;
 }
 

@@ -95,7 +95,8 @@ export function baseAnnotation(image: Pick<ImageLayers, 'annotations' | 'configL
   for (const source of [image.annotations, image.configLabels]) {
     const name = nonEmpty(source?.[BASE_NAME_ANNOTATION]);
     const digest = nonEmpty(source?.[BASE_DIGEST_ANNOTATION]);
-    if (name !== undefined || digest !== undefined) return { ...(name !== undefined ? { name } : {}), ...(digest !== undefined ? { digest } : {}) };
+    if (name !== undefined || digest !== undefined)
+      return { ...(name !== undefined ? { name } : {}), ...(digest !== undefined ? { digest } : {}) };
   }
   return undefined;
 }

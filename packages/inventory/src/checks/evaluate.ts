@@ -92,7 +92,9 @@ function evaluateOne(c: CheckDefinition, input: CheckInput): Outcome {
       const globs = (c.patterns ?? DEFAULT_SECRET_ENV_PATTERNS).map(globToRegExp);
       const allow = new Set(c.allow ?? DEFAULT_SECRET_ENV_ALLOW);
       const bad = config.envNames.filter((n) => !allow.has(n) && globs.some((g) => g.test(n)));
-      return bad.length === 0 ? pass('no environment variable name suggests a secret') : fail(`environment variables suggesting secrets: ${bad.join(', ')}`);
+      return bad.length === 0
+        ? pass('no environment variable name suggests a secret')
+        : fail(`environment variables suggesting secrets: ${bad.join(', ')}`);
     }
     case 'maxImageAgeDays': {
       if (!config.created) return fail('the image config has no creation time');
@@ -110,7 +112,9 @@ function evaluateOne(c: CheckDefinition, input: CheckInput): Outcome {
         if (actual === undefined || actual === '') problems.push(`${name} is missing`);
         else if (value !== undefined && actual !== value) problems.push(`${name} is "${actual}", expected "${value}"`);
       }
-      return problems.length === 0 ? pass(`labels present: ${c.labels.map((l) => (typeof l === 'string' ? l : l.name)).join(', ')}`) : fail(problems.join('; '));
+      return problems.length === 0
+        ? pass(`labels present: ${c.labels.map((l) => (typeof l === 'string' ? l : l.name)).join(', ')}`)
+        : fail(problems.join('; '));
     }
   }
 }
@@ -145,7 +149,8 @@ function nonRootUser(user: string | undefined, fs: CheckFilesystem, requireNumer
   const spec = (user ?? '').trim();
   if (spec === '') return fail('no user is set: the container runs as root');
   const name = spec.split(':')[0] ?? '';
-  if (/^\d+$/.test(name)) return Number(name) === 0 ? fail(`user "${spec}" is uid 0 (root)`) : pass(`user "${spec}" is uid ${Number(name)}`);
+  if (/^\d+$/.test(name))
+    return Number(name) === 0 ? fail(`user "${spec}" is uid 0 (root)`) : pass(`user "${spec}" is uid ${Number(name)}`);
   if (name === 'root') return fail(`user "${spec}" is root`);
   if (requireNumeric) return fail(`user "${spec}" is not numeric, so it cannot be verified as non-root`);
   // Resolve the name the way the runtime would, from the image's own /etc/passwd (read, never run).

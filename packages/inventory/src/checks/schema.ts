@@ -46,17 +46,19 @@ const versionRange = z
 
 const fileCheck = (kind: 'fileExists' | 'fileAbsent') => z.strictObject({ ...common, kind: z.literal(kind), path });
 const contentCheck = (kind: 'fileContentMatches' | 'fileContentNotMatches') =>
-  z.strictObject({
-    ...common,
-    kind: z.literal(kind),
-    path,
-    pattern: regexSource,
-    flags,
-    maxBytes: z.number().int().min(1).max(MAX_CONTENT_BYTES).optional(),
-  }).superRefine((c, ctx) => {
-    const problem = regExpProblem(c.pattern, c.flags ?? '');
-    if (problem) ctx.addIssue({ code: 'custom', path: ['pattern'], message: `is not a valid regular expression: ${problem}` });
-  });
+  z
+    .strictObject({
+      ...common,
+      kind: z.literal(kind),
+      path,
+      pattern: regexSource,
+      flags,
+      maxBytes: z.number().int().min(1).max(MAX_CONTENT_BYTES).optional(),
+    })
+    .superRefine((c, ctx) => {
+      const problem = regExpProblem(c.pattern, c.flags ?? '');
+      if (problem) ctx.addIssue({ code: 'custom', path: ['pattern'], message: `is not a valid regular expression: ${problem}` });
+    });
 const packageCheck = (kind: 'packagePresent' | 'packageAbsent') =>
   z
     .strictObject({
@@ -98,7 +100,9 @@ export const CheckDefinitionSchema = z.discriminatedUnion('kind', [
     ...common,
     kind: z.literal('requiredLabels'),
     labels: z
-      .array(z.union([z.string().min(1).max(500), z.strictObject({ name: z.string().min(1).max(500), value: z.string().max(2000).optional() })]))
+      .array(
+        z.union([z.string().min(1).max(500), z.strictObject({ name: z.string().min(1).max(500), value: z.string().max(2000).optional() })]),
+      )
       .min(1),
   }),
 ]);

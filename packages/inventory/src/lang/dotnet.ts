@@ -20,7 +20,9 @@ export function parseDepsJson(content: string): { packages: Package[]; warnings:
       if (!isObject(t)) continue;
       for (const [id, e] of Object.entries(t)) {
         if (!isObject(e) || !isObject(e['dependencies'])) continue;
-        const list = Object.entries(e['dependencies']).filter(([, v]) => typeof v === 'string').map(([n, v]) => `${n}@${v as string}`);
+        const list = Object.entries(e['dependencies'])
+          .filter(([, v]) => typeof v === 'string')
+          .map(([n, v]) => `${n}@${v as string}`);
         deps.set(id, [...(deps.get(id) ?? []), ...list]);
       }
     }

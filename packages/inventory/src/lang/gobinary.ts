@@ -11,7 +11,14 @@ const MAGIC = Buffer.from('\xff Go buildinf:', 'latin1');
 
 export function goPackage(path: string, version: string, extra: Partial<Pick<Package, 'indirect' | 'dependsOn'>> = {}): Package {
   const i = path.lastIndexOf('/');
-  return makePackage({ type: 'golang', name: path, version, namespace: i > 0 ? path.slice(0, i) : undefined, purlName: i > 0 ? path.slice(i + 1) : path, ...extra });
+  return makePackage({
+    type: 'golang',
+    name: path,
+    version,
+    namespace: i > 0 ? path.slice(0, i) : undefined,
+    purlName: i > 0 ? path.slice(i + 1) : path,
+    ...extra,
+  });
 }
 
 function readVarint(b: Buffer, off: number): [number, number] | undefined {
@@ -35,7 +42,7 @@ export interface GoBuildInfo {
 /** Finds and decodes the build info; undefined when the binary has none (not a Go binary). */
 export function readGoBuildInfo(buf: Buffer): { info?: GoBuildInfo; warning?: string } {
   let at = -1;
-  for (let from = 0; ; ) {
+  for (let from = 0; ;) {
     const i = buf.indexOf(MAGIC, from);
     if (i < 0) break;
     if (i % 16 === 0) {
@@ -108,7 +115,8 @@ export function goModulePackages(info: GoBuildInfo): { packages: Package[]; main
   }
   for (const d of deps) out.push(goPackage(d.path, d.version));
   // The main module built from a checkout is `(devel)`: no version to report.
-  if (main && mainVersion && mainVersion !== '(devel)') out.push(goPackage(main, mainVersion, { dependsOn: deps.map((d) => `${d.path}@${d.version}`) }));
+  if (main && mainVersion && mainVersion !== '(devel)')
+    out.push(goPackage(main, mainVersion, { dependsOn: deps.map((d) => `${d.path}@${d.version}`) }));
   const sv = stdlibVersion(info.goVersion);
   if (sv) out.push(goPackage('stdlib', sv));
   return main ? { packages: out, main } : { packages: out };

@@ -84,7 +84,11 @@ export function manifestIdentity(mf: Map<string, string>): { groupId?: string; a
     (implTitle && /^[\w-]+(\.[\w-]+)+#/.test(implTitle) ? implTitle.slice(0, implTitle.indexOf('#')) : undefined) ??
     (name && /^[\w-]+(\/[\w-]+)+\/?$/.test(name) ? name.replace(/\/$/, '').replaceAll('/', '.') : undefined);
   const artifactId =
-    valid(name) ?? valid(implTitle) ?? valid(get('Specification-Title')) ?? valid(get('Bundle-Name')) ?? (symbolic ? symbolic.split('.').pop() : undefined);
+    valid(name) ??
+    valid(implTitle) ??
+    valid(get('Specification-Title')) ??
+    valid(get('Bundle-Name')) ??
+    (symbolic ? symbolic.split('.').pop() : undefined);
   const version = (get('Implementation-Version') ?? get('Bundle-Version') ?? get('Specification-Version'))?.split(/\s+/)[0];
   const out: { groupId?: string; artifactId?: string; version?: string } = {};
   if (groupId) out.groupId = groupId;
@@ -157,7 +161,11 @@ function analyzeArchive(path: string, data: Uint8Array, depth: number, opts: Req
 }
 
 export function analyzeJar(path: string, data: Uint8Array, options: JarOptions = {}): { packages: Package[]; warnings: string[] } {
-  const opts: Required<JarOptions> = { useFilename: options.useFilename ?? true, maxDepth: options.maxDepth ?? 16, maxInflated: options.maxInflated ?? 512 * 1024 * 1024 };
+  const opts: Required<JarOptions> = {
+    useFilename: options.useFilename ?? true,
+    maxDepth: options.maxDepth ?? 16,
+    maxInflated: options.maxInflated ?? 512 * 1024 * 1024,
+  };
   // The archive itself counts against the budget: it is all bytes held at once.
   const budget: Budget = { left: opts.maxInflated - data.length, warnings: [] };
   const packages = analyzeArchive(path, data, 0, opts, budget);

@@ -5,9 +5,27 @@
 import { isObject } from '@assay/kit';
 import type { AnalysisFile, FileAnalyzer, FileInfo, GroupAnalyzer, Package, VirtualFs } from '../analyzer.ts';
 import { readDocument } from './document.ts';
-import { Collector, basename, cleanPath, dedupe, dirname, errMsg, joinPath, keysOf, licenceList, makePackage, pkgId, str, text } from './util.ts';
+import {
+  Collector,
+  basename,
+  cleanPath,
+  dedupe,
+  dirname,
+  errMsg,
+  joinPath,
+  keysOf,
+  licenceList,
+  makePackage,
+  pkgId,
+  str,
+  text,
+} from './util.ts';
 
-export function npmPackage(name: string, version: string, extra: Partial<Pick<Package, 'dev' | 'indirect' | 'dependsOn' | 'licences'>> = {}): Package {
+export function npmPackage(
+  name: string,
+  version: string,
+  extra: Partial<Pick<Package, 'dev' | 'indirect' | 'dependsOn' | 'licences'>> = {},
+): Package {
   // purl: scope is the namespace (`pkg:npm/%40scope/name@1.0.0`).
   const at = name.startsWith('@') ? name.indexOf('/') : -1;
   const namespace = at > 0 ? name.slice(0, at) : undefined;
@@ -99,7 +117,8 @@ function parseV2(packages: Record<string, unknown>, warnings: string[]): Package
   const fileTargets = new Set<string>(); // `"x": "file:./deps/x"` in the root manifest
   for (const f of ['dependencies', 'devDependencies', 'optionalDependencies']) {
     const d = root[f];
-    if (isObject(d)) for (const v of Object.values(d)) if (typeof v === 'string' && v.startsWith('file:')) fileTargets.add(cleanPath(v.slice(5)));
+    if (isObject(d))
+      for (const v of Object.values(d)) if (typeof v === 'string' && v.startsWith('file:')) fileTargets.add(cleanPath(v.slice(5)));
   }
 
   // Resolve where a dependency `name` required from package at `from` lives (node resolution).

@@ -5,9 +5,20 @@ import type { GroupAnalyzer, Package, VirtualFs } from '../analyzer.ts';
 import { readDocument } from './document.ts';
 import { analyzeEachFile, basename, licenceList, makePackage, str } from './util.ts';
 
-export function composerPackage(name: string, version: string, extra: Partial<Pick<Package, 'licences' | 'dev' | 'dependsOn'>> = {}): Package {
+export function composerPackage(
+  name: string,
+  version: string,
+  extra: Partial<Pick<Package, 'licences' | 'dev' | 'dependsOn'>> = {},
+): Package {
   const i = name.indexOf('/');
-  return makePackage({ type: 'composer', name, version, namespace: i > 0 ? name.slice(0, i) : undefined, purlName: i > 0 ? name.slice(i + 1) : name, ...extra });
+  return makePackage({
+    type: 'composer',
+    name,
+    version,
+    namespace: i > 0 ? name.slice(0, i) : undefined,
+    purlName: i > 0 ? name.slice(i + 1) : name,
+    ...extra,
+  });
 }
 
 function fromList(list: unknown, dev: (name: string) => boolean): Package[] {
@@ -24,7 +35,12 @@ function fromList(list: unknown, dev: (name: string) => boolean): Package[] {
     const name = str(e['name']);
     const version = str(e['version']);
     if (!name || !version) continue;
-    const deps = isObject(e['require']) ? Object.keys(e['require']).map((d) => d.toLowerCase()).filter((d) => versionOf.has(d)).map((d) => `${d}@${versionOf.get(d)}`) : [];
+    const deps = isObject(e['require'])
+      ? Object.keys(e['require'])
+          .map((d) => d.toLowerCase())
+          .filter((d) => versionOf.has(d))
+          .map((d) => `${d}@${versionOf.get(d)}`)
+      : [];
     out.push(composerPackage(name, version, { licences: licenceList(e['license']), dev: dev(name), dependsOn: deps }));
   }
   return out;
@@ -43,7 +59,9 @@ export function parseInstalledJson(content: string): { packages: Package[]; warn
   if (error !== undefined) return { packages: [], warnings: [error] };
   if (Array.isArray(doc)) return { packages: fromList(doc, () => false), warnings: [] };
   if (!isObject(doc)) return { packages: [], warnings: ['not an installed.json document'] };
-  const devNames = new Set(Array.isArray(doc['dev-package-names']) ? doc['dev-package-names'].filter((x): x is string => typeof x === 'string') : []);
+  const devNames = new Set(
+    Array.isArray(doc['dev-package-names']) ? doc['dev-package-names'].filter((x): x is string => typeof x === 'string') : [],
+  );
   return { packages: fromList(doc['packages'], (n) => devNames.has(n)), warnings: [] };
 }
 

@@ -133,7 +133,8 @@ export function parsePnpmLock(content: string): { packages: Package[]; warnings:
   // Importers: v9/v6 workspaces (`importers`), or the single project at the top level.
   const importers: Record<string, unknown>[] = [];
   if (isObject(doc['importers'])) for (const v of Object.values(doc['importers'])) if (isObject(v)) importers.push(v);
-  if (!importers.length && (isObject(doc['dependencies']) || isObject(doc['devDependencies']) || isObject(doc['optionalDependencies']))) importers.push(doc);
+  if (!importers.length && (isObject(doc['dependencies']) || isObject(doc['devDependencies']) || isObject(doc['optionalDependencies'])))
+    importers.push(doc);
   const direct = new Set<Entry>();
   const prodRoots: Entry[] = [];
   for (const imp of importers) {
@@ -146,7 +147,10 @@ export function parsePnpmLock(content: string): { packages: Package[]; warnings:
       }
     }
   }
-  const depsOf = (e: Entry) => Object.entries(e.deps).map(([n, r]) => resolve(n, r)).filter((x): x is Entry => x !== undefined);
+  const depsOf = (e: Entry) =>
+    Object.entries(e.deps)
+      .map(([n, r]) => resolve(n, r))
+      .filter((x): x is Entry => x !== undefined);
   const prod = new Set<Entry>(prodRoots);
   const stack = [...prodRoots];
   while (stack.length) for (const d of depsOf(stack.pop()!)) if (!prod.has(d)) (prod.add(d), stack.push(d));

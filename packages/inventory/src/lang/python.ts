@@ -12,7 +12,11 @@ export function pep503(name: string): string {
   return name.toLowerCase().replace(/[-_.]+/g, '-');
 }
 
-export function pypiPackage(name: string, version: string, extra: Partial<Pick<Package, 'dev' | 'licences' | 'indirect' | 'dependsOn'>> = {}): Package {
+export function pypiPackage(
+  name: string,
+  version: string,
+  extra: Partial<Pick<Package, 'dev' | 'licences' | 'indirect' | 'dependsOn'>> = {},
+): Package {
   return makePackage({ type: 'pypi', name, version, purlName: pep503(name), ...extra });
 }
 
@@ -110,7 +114,12 @@ export const pythonPackageAnalyzer: FileAnalyzer = {
 const REQ_NAME = /^([A-Za-z0-9][A-Za-z0-9._-]*)\s*(\[[^\]]*\])?\s*(===|==)\s*([A-Za-z0-9][^\s;#,]*)/;
 
 /** Pinned requirements of one file; `-r`/`-c` includes followed through `load` (relative paths). */
-export function parseRequirements(path: string, load: (p: string) => string | undefined, warnings: string[] = [], seen = new Set<string>()): Package[] {
+export function parseRequirements(
+  path: string,
+  load: (p: string) => string | undefined,
+  warnings: string[] = [],
+  seen = new Set<string>(),
+): Package[] {
   if (seen.has(path) || seen.size > 50) return [];
   seen.add(path);
   const content = load(path);
@@ -123,7 +132,8 @@ export function parseRequirements(path: string, load: (p: string) => string | un
     if (!line) continue;
     const inc = /^(-r|--requirement|-c|--constraint)[\s=]+(\S+)/.exec(line);
     if (inc) {
-      if (inc[1] === '-r' || inc[1] === '--requirement') out.push(...parseRequirements(cleanPath(joinPath(dirname(path), inc[2]!)), load, warnings, seen));
+      if (inc[1] === '-r' || inc[1] === '--requirement')
+        out.push(...parseRequirements(cleanPath(joinPath(dirname(path), inc[2]!)), load, warnings, seen));
       continue;
     }
     if (line.startsWith('-')) continue; // other options (--index-url, -e …)
@@ -188,7 +198,10 @@ export function parsePoetryLock(content: string): { packages: Package[]; warning
   return {
     packages: packages.map((p) => {
       if (!p.dependsOn) return p;
-      const ids = p.dependsOn.map((n) => byName.get(n)).filter((x): x is string[] => x?.length === 1).map((x) => x[0]!);
+      const ids = p.dependsOn
+        .map((n) => byName.get(n))
+        .filter((x): x is string[] => x?.length === 1)
+        .map((x) => x[0]!);
       const { dependsOn: _d, ...rest } = p;
       return ids.length ? { ...rest, dependsOn: ids.sort() } : rest;
     }),
@@ -201,7 +214,10 @@ export function parsePipfileLock(content: string): { packages: Package[]; warnin
   if (error !== undefined) return { packages: [], warnings: [error] };
   if (!isObject(doc)) return { packages: [], warnings: ['not a Pipfile.lock object'] };
   const out = new Map<string, Package>();
-  for (const [section, dev] of [['default', false], ['develop', true]] as const) {
+  for (const [section, dev] of [
+    ['default', false],
+    ['develop', true],
+  ] as const) {
     const s = doc[section];
     if (!isObject(s)) continue;
     for (const [name, v] of Object.entries(s)) {

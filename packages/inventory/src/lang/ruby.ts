@@ -4,7 +4,11 @@
 import type { AnalysisFile, FileAnalyzer, FileInfo, GroupAnalyzer, Package, VirtualFs } from '../analyzer.ts';
 import { Collector, analyzeEachFile, basename, makePackage, text } from './util.ts';
 
-export function gemPackage(name: string, version: string, extra: Partial<Pick<Package, 'licences' | 'indirect' | 'dependsOn'>> = {}): Package {
+export function gemPackage(
+  name: string,
+  version: string,
+  extra: Partial<Pick<Package, 'licences' | 'indirect' | 'dependsOn'>> = {},
+): Package {
   return makePackage({ type: 'gem', name, version, ...extra });
 }
 

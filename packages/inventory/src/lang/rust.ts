@@ -63,7 +63,9 @@ export function parseAuditableJson(json: string): Package[] {
     const name = str(p['name']);
     const version = str(p['version']);
     if (!name || !version) return;
-    const deps = (Array.isArray(p['dependencies']) ? p['dependencies'] : []).map((i) => (typeof i === 'number' ? ids[i] : undefined)).filter((x): x is string => !!x && !x.includes('undefined'));
+    const deps = (Array.isArray(p['dependencies']) ? p['dependencies'] : [])
+      .map((i) => (typeof i === 'number' ? ids[i] : undefined))
+      .filter((x): x is string => !!x && !x.includes('undefined'));
     out.push(cargoPackage(name, version, { dependsOn: deps, dev: p['kind'] === 'build' }));
   });
   return out;

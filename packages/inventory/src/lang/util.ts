@@ -48,7 +48,13 @@ export interface PkgInput {
 
 /** A Package with its purl; optional fields only when they say something. */
 export function makePackage(p: PkgInput): Package {
-  const parts: PurlParts = { type: p.type, namespace: p.namespace, name: p.purlName ?? p.name, version: p.version, qualifiers: p.qualifiers };
+  const parts: PurlParts = {
+    type: p.type,
+    namespace: p.namespace,
+    name: p.purlName ?? p.name,
+    version: p.version,
+    qualifiers: p.qualifiers,
+  };
   let u: string;
   try {
     u = purl(parts);
@@ -140,7 +146,12 @@ export function parsedResult(analyzer: string, path: string, parsed: Parsed): An
  * may also hold the manifests a parser reads beside its lockfile), in path order, parsed on its
  * own into one package set.
  */
-export function analyzeEachFile(analyzer: string, fs: VirtualFs, parse: (content: string, path: string) => Parsed, pick: (path: string) => boolean = () => true): AnalysisResult | undefined {
+export function analyzeEachFile(
+  analyzer: string,
+  fs: VirtualFs,
+  parse: (content: string, path: string) => Parsed,
+  pick: (path: string) => boolean = () => true,
+): AnalysisResult | undefined {
   const c = new Collector(analyzer);
   for (const p of [...fs.paths()].sort()) {
     if (!pick(p)) continue;

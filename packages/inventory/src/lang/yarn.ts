@@ -8,7 +8,9 @@ import type { GroupAnalyzer, Package, VirtualFs } from '../analyzer.ts';
 import { npmPackage, readManifest } from './npm.ts';
 import { analyzeEachFile, basename, dirname, errMsg, pkgId, str } from './util.ts';
 
-const yarnLockfile = createRequire(import.meta.url)('@yarnpkg/lockfile') as { parse(s: string): { type: string; object: Record<string, unknown> } };
+const yarnLockfile = createRequire(import.meta.url)('@yarnpkg/lockfile') as {
+  parse(s: string): { type: string; object: Record<string, unknown> };
+};
 
 interface Entry {
   name: string;
@@ -61,7 +63,10 @@ export function parseYarnLock(content: string): { byPattern: Map<string, Entry>;
   for (const [key, v] of Object.entries(obj)) {
     if (key === '__metadata' || !isObject(v)) continue;
     const version = str(v['version']) ?? (typeof v['version'] === 'number' ? String(v['version']) : undefined);
-    const patterns = key.split(',').map((s) => s.trim().replace(/^"|"$/g, '')).filter(Boolean);
+    const patterns = key
+      .split(',')
+      .map((s) => s.trim().replace(/^"|"$/g, ''))
+      .filter(Boolean);
     const first = patterns[0];
     if (!first || !version) continue;
     let e = seen.get(v);
@@ -90,7 +95,10 @@ function lookup(byPattern: Map<string, Entry>, name: string, range: string): Ent
 export function yarnPackages(content: string, manifest?: unknown): { packages: Package[]; warnings: string[] } {
   const { byPattern, entries, warnings } = parseYarnLock(content);
   const idOf = (e: Entry) => pkgId(e.name, e.version);
-  const depsOf = (e: Entry): Entry[] => Object.entries(e.deps).map(([n, r]) => lookup(byPattern, n, r)).filter((x): x is Entry => x !== undefined);
+  const depsOf = (e: Entry): Entry[] =>
+    Object.entries(e.deps)
+      .map(([n, r]) => lookup(byPattern, n, r))
+      .filter((x): x is Entry => x !== undefined);
 
   let direct: Set<Entry> | undefined;
   let prodReach: Set<Entry> | undefined;
@@ -104,10 +112,11 @@ export function yarnPackages(content: string, manifest?: unknown): { packages: P
     };
     const rootsOf = (fields: string[]): Entry[] => {
       const out: Entry[] = [];
-      for (const f of fields) for (const [n, r] of Object.entries(depRecord(manifest[f]))) {
-        const e = lookup(byPattern, n, r);
-        if (e) out.push(e);
-      }
+      for (const f of fields)
+        for (const [n, r] of Object.entries(depRecord(manifest[f]))) {
+          const e = lookup(byPattern, n, r);
+          if (e) out.push(e);
+        }
       return out;
     };
     const prodRoots = rootsOf(['dependencies', 'optionalDependencies', 'peerDependencies']);
@@ -135,8 +144,11 @@ export const yarnLockAnalyzer: GroupAnalyzer = {
     return b === 'yarn.lock' || b === 'package.json';
   },
   analyzeGroup(fs: VirtualFs) {
-    return analyzeEachFile('yarn-lock', fs, (content, p) => yarnPackages(content, readManifest(fs, dirname(p))), (p) => basename(p) === 'yarn.lock');
+    return analyzeEachFile(
+      'yarn-lock',
+      fs,
+      (content, p) => yarnPackages(content, readManifest(fs, dirname(p))),
+      (p) => basename(p) === 'yarn.lock',
+    );
   },
 };
-
-

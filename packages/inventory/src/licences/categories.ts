@@ -11,7 +11,10 @@ const RULES: [RegExp, LicenceCategory][] = [
   [/^(AGPL-|CC-BY-NC|Commons-Clause|SSPL-|WTFPL$|BUSL-)/, 'forbidden'],
   [/^(GPL-|LGPL-|BCL$|CC-BY-ND-|CC-BY-SA-|NPL-|OSL-|QPL-|Sleepycat$)/, 'restricted'],
   [/^(APSL-|CDDL-|CPL-|EPL-|EUPL-|FreeImage$|IPL-|MPL-|MS-RL$|Ruby$)/, 'reciprocal'],
-  [/^(AFL-|Apache-|Artistic-|BSD-|BSL-1\.0$|CC-BY-\d|FTL$|ISC$|ImageMagick$|Libpng$|libpng-|MIT|MS-PL$|NCSA$|OpenSSL$|PHP-|PIL$|Python-|PSF-|Unicode-|W3C|X11|Xnet$|ZPL-|Zlib$|curl$|FSFAP$|FSFULLR?$|Beerware$|Latex2e$|Kazlib$|HPND)/, 'notice'],
+  [
+    /^(AFL-|Apache-|Artistic-|BSD-|BSL-1\.0$|CC-BY-\d|FTL$|ISC$|ImageMagick$|Libpng$|libpng-|MIT|MS-PL$|NCSA$|OpenSSL$|PHP-|PIL$|Python-|PSF-|Unicode-|W3C|X11|Xnet$|ZPL-|Zlib$|curl$|FSFAP$|FSFULLR?$|Beerware$|Latex2e$|Kazlib$|HPND)/,
+    'notice',
+  ],
   [/^(CC0-1\.0|Unlicense|0BSD)$/, 'unencumbered'],
 ];
 

@@ -13,17 +13,17 @@ const TABLE: Record<string, string> = {
   'asl 1.1': 'Apache-1.1',
   'apache-2': 'Apache-2.0',
   'apache 2': 'Apache-2.0',
-  'apache2': 'Apache-2.0',
+  apache2: 'Apache-2.0',
   // Debian's common-licenses/Artistic is Perl's Artistic License.
   artistic: 'Artistic-1.0-Perl',
   'artistic-1': 'Artistic-1.0',
   'artistic-2': 'Artistic-2.0',
   'bsl-1': 'BSL-1.0',
-  'boost': 'BSL-1.0',
+  boost: 'BSL-1.0',
   'mpl-1.1': 'MPL-1.1',
   'mpl-2': 'MPL-2.0',
   'psf-2': 'PSF-2.0',
-  'cc0': 'CC0-1.0',
+  cc0: 'CC0-1.0',
   'zlib/libpng': 'Zlib',
   // The GNU licences themselves: without a version, "any version ever published".
   gpl: 'GPL-1.0-or-later',
@@ -48,7 +48,10 @@ const GNU_VERSIONS: Record<string, Record<string, string>> = {
 
 /** GPL-2+, GPLv2+, GPL v2 or later, LGPL-2.1, LGPLv3, GFDL-NIV-1.3+, GPL-3.0+… */
 function gnu(s: string): string | undefined {
-  const m = /^(A?GPL|LGPL|GFDL)(-NIV)?(?:-|\s*v|\s+version\s+|\s+)?(\d(?:\.\d)?)(?:\.0)?(-NIV|-no-invariants?)?(\+|\s*or\s+later|\s*or\s+any\s+later(?:\s+version)?|-or-later|-only)?(-no-invariants?)?$/i.exec(s.trim());
+  const m =
+    /^(A?GPL|LGPL|GFDL)(-NIV)?(?:-|\s*v|\s+version\s+|\s+)?(\d(?:\.\d)?)(?:\.0)?(-NIV|-no-invariants?)?(\+|\s*or\s+later|\s*or\s+any\s+later(?:\s+version)?|-or-later|-only)?(-no-invariants?)?$/i.exec(
+      s.trim(),
+    );
   if (!m) return undefined;
   const fam = m[1]!.toUpperCase();
   const ver = GNU_VERSIONS[fam]?.[m[3]!.replace(/\.0$/, '')];
@@ -80,7 +83,11 @@ function corrected(s: string): string | undefined {
   const have = new Set(tokens(c));
   const words = tokens(s).filter((w) => !FILLER.has(w));
   if (!words.length || !words.every((w) => have.has(w))) return undefined;
-  const digits = (xs: Iterable<string>) => [...xs].filter((w) => /^\d+$/.test(w)).sort().join(',');
+  const digits = (xs: Iterable<string>) =>
+    [...xs]
+      .filter((w) => /^\d+$/.test(w))
+      .sort()
+      .join(',');
   if (digits(words) !== digits(have)) return undefined;
   if (/(\+|later)/i.test(s) !== /or-later|\+/.test(c)) return undefined;
   return c;
@@ -108,15 +115,19 @@ const EXCEPTIONS: Record<string, string> = {
   'classpath-2.0': 'Classpath-exception-2.0',
   'gcc-3.1': 'GCC-exception-3.1',
   'gcc-2.0': 'GCC-exception-2.0',
-  'font': 'Font-exception-2.0',
-  'libtool': 'Libtool-exception',
-  'openssl': 'OpenSSL-exception',
-  'llvm': 'LLVM-exception',
+  font: 'Font-exception-2.0',
+  libtool: 'Libtool-exception',
+  openssl: 'OpenSSL-exception',
+  llvm: 'LLVM-exception',
 };
 
 /** `Bison exception` (after a GPL-3 base) → `Bison-exception-2.2`; unknown → undefined. */
 export function mapException(raw: string, base: string): string | undefined {
-  const s = raw.trim().replace(/[\s-]+exception$/i, '').toLowerCase();
-  if (s === 'autoconf') return base.startsWith('GPL-3') ? 'Autoconf-exception-3.0' : base.startsWith('GPL-2') ? 'Autoconf-exception-2.0' : undefined;
+  const s = raw
+    .trim()
+    .replace(/[\s-]+exception$/i, '')
+    .toLowerCase();
+  if (s === 'autoconf')
+    return base.startsWith('GPL-3') ? 'Autoconf-exception-3.0' : base.startsWith('GPL-2') ? 'Autoconf-exception-2.0' : undefined;
   return EXCEPTIONS[s];
 }

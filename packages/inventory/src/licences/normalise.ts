@@ -26,7 +26,8 @@ function upgradeTree(t: SpdxParsed): SpdxParsed {
 function asSpdx(s: string): SpdxParsed | undefined {
   try {
     const t = spdxParse(s);
-    const ok = (n: SpdxParsed): boolean => ('license' in n ? !n.license.startsWith('LicenseRef-') && !n.license.startsWith('DocumentRef-') : ok(n.left) && ok(n.right));
+    const ok = (n: SpdxParsed): boolean =>
+      'license' in n ? !n.license.startsWith('LicenseRef-') && !n.license.startsWith('DocumentRef-') : ok(n.left) && ok(n.right);
     return ok(t) ? upgradeTree(t) : undefined;
   } catch {
     return undefined;

@@ -7,7 +7,8 @@ const require = createRequire(import.meta.url);
 const ids = require('spdx-license-ids') as string[];
 const deprecated = require('spdx-license-ids/deprecated.json') as string[];
 
-export type SpdxParsed = { license: string; plus?: true; exception?: string } | { conjunction: 'and' | 'or'; left: SpdxParsed; right: SpdxParsed };
+export type SpdxParsed =
+  { license: string; plus?: true; exception?: string } | { conjunction: 'and' | 'or'; left: SpdxParsed; right: SpdxParsed };
 export const spdxParse = require('spdx-expression-parse') as (s: string) => SpdxParsed;
 export const spdxCorrect = require('spdx-correct') as (s: string, opts?: { upgrade: boolean }) => string | null;
 

@@ -116,7 +116,8 @@ export function detectOs(fs: VirtualFs): DetectedOs | undefined {
       let variant: string | undefined;
       if (family === 'debian') {
         // debian_version carries the point release (12.5); testing/sid say `trixie/sid`.
-        if (debianVersion && /^[0-9]/.test(debianVersion) && (!name || debianVersion.split('.')[0] === name.split('.')[0])) name = debianVersion;
+        if (debianVersion && /^[0-9]/.test(debianVersion) && (!name || debianVersion.split('.')[0] === name.split('.')[0]))
+          name = debianVersion;
         else if (!name && debianVersion) name = debianVersion;
         if (/distroless/i.test(kv.PRETTY_NAME ?? '') || hasStatusD) variant = 'distroless';
         // Distroless's os-release omits VERSION_CODENAME; VERSION is `Debian GNU/Linux 12 (bookworm)`.
@@ -125,7 +126,12 @@ export function detectOs(fs: VirtualFs): DetectedOs | undefined {
         const ar = text(fs, 'etc/alpine-release')?.trim();
         if (ar && (!name || ar.startsWith(name))) name = ar;
       } else if (family === 'centos' || family === 'rocky' || family === 'alma' || family === 'redhat') {
-        const file = { centos: 'etc/centos-release', rocky: 'etc/rocky-release', alma: 'etc/almalinux-release', redhat: 'etc/redhat-release' }[family];
+        const file = {
+          centos: 'etc/centos-release',
+          rocky: 'etc/rocky-release',
+          alma: 'etc/almalinux-release',
+          redhat: 'etc/redhat-release',
+        }[family];
         const rl = parseReleaseLine(text(fs, file)?.split('\n')[0] ?? '');
         if (rl && (!name || rl.version.split('.')[0] === name.split('.')[0]) && rl.version.length > name.length) name = rl.version;
       }

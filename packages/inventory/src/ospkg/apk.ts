@@ -61,18 +61,46 @@ export function parseApkInstalled(text: string, ctx: LayerContext): PackageDbCon
     cur ??= { provides: [], depends: [], files: [], line: i + 1 };
     const v = line.slice(2);
     switch (line[0]) {
-      case 'P': cur.name = v; break;
-      case 'V': cur.version = v; break;
-      case 'A': cur.arch = v; break;
-      case 'o': cur.origin = v; break;
-      case 'L': cur.licence = v; break;
-      case 'c': cur.commit = v; break;
-      case 't': cur.buildTime = Number(v); break;
-      case 'p': cur.provides.push(...v.split(/\s+/).filter(Boolean).map(depName)); break;
-      case 'D': cur.depends.push(...v.split(/\s+/).filter((d) => d && !d.startsWith('!')).map(depName)); break;
-      case 'F': dir = v; break;
-      case 'R': cur.files.push(dir ? `${dir}/${v}` : v); break;
-      default: break;
+      case 'P':
+        cur.name = v;
+        break;
+      case 'V':
+        cur.version = v;
+        break;
+      case 'A':
+        cur.arch = v;
+        break;
+      case 'o':
+        cur.origin = v;
+        break;
+      case 'L':
+        cur.licence = v;
+        break;
+      case 'c':
+        cur.commit = v;
+        break;
+      case 't':
+        cur.buildTime = Number(v);
+        break;
+      case 'p':
+        cur.provides.push(...v.split(/\s+/).filter(Boolean).map(depName));
+        break;
+      case 'D':
+        cur.depends.push(
+          ...v
+            .split(/\s+/)
+            .filter((d) => d && !d.startsWith('!'))
+            .map(depName),
+        );
+        break;
+      case 'F':
+        dir = v;
+        break;
+      case 'R':
+        cur.files.push(dir ? `${dir}/${v}` : v);
+        break;
+      default:
+        break;
     }
   }
   flush();
@@ -104,7 +132,13 @@ export function parseApkInstalled(text: string, ctx: LayerContext): PackageDbCon
       name: e.name as string,
       version: e.version as string,
       type: 'apk',
-      purl: purl({ type: 'apk', namespace, name: e.name as string, version: e.version, qualifiers: { arch: e.arch, distro: distroQualifier(ctx) } }),
+      purl: purl({
+        type: 'apk',
+        namespace,
+        name: e.name as string,
+        version: e.version,
+        qualifiers: { arch: e.arch, distro: distroQualifier(ctx) },
+      }),
       ...(e.arch ? { arch: e.arch } : {}),
       srcName: e.origin || (e.name as string),
       srcVersion: e.version as string,

@@ -79,7 +79,12 @@ export function parseDepends(s: string): string[] {
   const names: string[] = [];
   for (const dep of s.split(','))
     for (const alt of dep.split('|')) {
-      const name = alt.replace(/\(.*?\)/g, '').replace(/\[.*?\]/g, '').replace(/<.*?>/g, '').trim().replace(/:[a-z0-9-]+$/, '');
+      const name = alt
+        .replace(/\(.*?\)/g, '')
+        .replace(/\[.*?\]/g, '')
+        .replace(/<.*?>/g, '')
+        .trim()
+        .replace(/:[a-z0-9-]+$/, '');
       if (name) names.push(name);
     }
   return names;
@@ -101,7 +106,12 @@ interface Parsed {
   depends: string[];
 }
 
-function stanzaToPackage(s: Stanza, ctx: LayerContext, inStatusD: boolean, licences: (name: string) => string[] | undefined): Parsed | string {
+function stanzaToPackage(
+  s: Stanza,
+  ctx: LayerContext,
+  inStatusD: boolean,
+  licences: (name: string) => string[] | undefined,
+): Parsed | string {
   const name = s.get('Package')?.trim();
   const version = s.get('Version')?.trim();
   if (!name) return 'stanza without Package';
@@ -152,7 +162,11 @@ function stanzaToPackage(s: Stanza, ctx: LayerContext, inStatusD: boolean, licen
 }
 
 /** Parses one status (or status.d) file. Never throws: problems become warnings. */
-export function parseDpkgStatus(text: string, ctx: LayerContext, opts: { statusD?: boolean; licences?: (name: string) => string[] | undefined } = {}): { packages: Package[]; warnings: string[] } {
+export function parseDpkgStatus(
+  text: string,
+  ctx: LayerContext,
+  opts: { statusD?: boolean; licences?: (name: string) => string[] | undefined } = {},
+): { packages: Package[]; warnings: string[] } {
   const warnings: string[] = [];
   const parsed: Parsed[] = [];
   for (const s of parseDeb822(text, (m) => warnings.push(m))) {
@@ -226,7 +240,9 @@ export const dpkgAnalyzer: GroupAnalyzer = {
       }
       return l;
     };
-    const statusPaths = [...files.paths()].filter((p) => p === STATUS || (p.startsWith(STATUS_D) && !p.endsWith('.md5sums') && !p.slice(STATUS_D.length).includes('/'))).sort();
+    const statusPaths = [...files.paths()]
+      .filter((p) => p === STATUS || (p.startsWith(STATUS_D) && !p.endsWith('.md5sums') && !p.slice(STATUS_D.length).includes('/')))
+      .sort();
     for (const path of statusPaths) {
       const f = files.get(path);
       if (!f) continue;

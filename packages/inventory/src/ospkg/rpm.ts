@@ -41,6 +41,10 @@ function rpmAnalyzer(type: string, paths: readonly string[], read: (b: Buffer) =
   };
 }
 
-export const rpmSqliteAnalyzer = rpmAnalyzer('rpm-sqlite', ['usr/lib/sysimage/rpm/rpmdb.sqlite', 'var/lib/rpm/rpmdb.sqlite'], readSqliteBlobs);
+export const rpmSqliteAnalyzer = rpmAnalyzer(
+  'rpm-sqlite',
+  ['usr/lib/sysimage/rpm/rpmdb.sqlite', 'var/lib/rpm/rpmdb.sqlite'],
+  readSqliteBlobs,
+);
 export const rpmBdbAnalyzer = rpmAnalyzer('rpm-bdb', ['var/lib/rpm/Packages', 'usr/lib/sysimage/rpm/Packages'], readBdbBlobs);
 export const rpmNdbAnalyzer = rpmAnalyzer('rpm-ndb', ['usr/lib/sysimage/rpm/Packages.db', 'var/lib/rpm/Packages.db'], readNdbBlobs);

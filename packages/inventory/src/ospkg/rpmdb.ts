@@ -25,7 +25,8 @@ export function readSqliteBlobs(buf: Buffer): BlobsResult {
   // The header records the page size and count: a shorter file was cut (reads may still work).
   const pageSize = buf.readUInt16BE(16) === 1 ? 65536 : buf.readUInt16BE(16);
   const pageCount = buf.readUInt32BE(28);
-  if (pageCount > 0 && pageSize * pageCount > buf.length) warnings.push(`sqlite: file truncated (${buf.length} of ${pageSize * pageCount} bytes)`);
+  if (pageCount > 0 && pageSize * pageCount > buf.length)
+    warnings.push(`sqlite: file truncated (${buf.length} of ${pageSize * pageCount} bytes)`);
   const copy = Buffer.from(buf);
   if (copy[18] === 2) copy[18] = 1;
   if (copy[19] === 2) copy[19] = 1;
@@ -97,7 +98,8 @@ export function readBdbBlobs(buf: Buffer): BlobsResult {
   const pageSize = u32(20);
   if (buf[25] !== P_HASHMETA) return { blobs, warnings: [`BerkeleyDB: page 0 is type ${buf[25]}, not hash metadata`] };
   if (buf[24] !== 0) return { blobs, warnings: ['BerkeleyDB: encrypted databases are not supported'] };
-  if (pageSize < 512 || pageSize > 65536 || (pageSize & (pageSize - 1)) !== 0) return { blobs, warnings: [`BerkeleyDB: bad page size ${pageSize}`] };
+  if (pageSize < 512 || pageSize > 65536 || (pageSize & (pageSize - 1)) !== 0)
+    return { blobs, warnings: [`BerkeleyDB: bad page size ${pageSize}`] };
   const pagesInFile = Math.floor(buf.length / pageSize);
   let lastPage = u32(32);
   if (lastPage >= pagesInFile) {

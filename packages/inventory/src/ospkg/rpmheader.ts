@@ -49,7 +49,12 @@ export class RpmHeader {
     this.#data = blob.subarray(dataStart, dataStart + dl);
     for (let i = 0; i < il; i++) {
       const o = 8 + i * 16;
-      const e = { tag: blob.readInt32BE(o), type: blob.readUInt32BE(o + 4), offset: blob.readInt32BE(o + 8), count: blob.readUInt32BE(o + 12) };
+      const e = {
+        tag: blob.readInt32BE(o),
+        type: blob.readUInt32BE(o + 4),
+        offset: blob.readInt32BE(o + 8),
+        count: blob.readUInt32BE(o + 12),
+      };
       if (e.tag >= 61 && e.tag <= 63) continue; // region markers
       if (e.offset < 0 || e.offset > dl) throw new Error(`rpm header: tag ${e.tag} offset ${e.offset} outside data`);
       const size = TYPE_SIZE[e.type];
@@ -94,12 +99,21 @@ export class RpmHeader {
     const out: number[] = [];
     for (let i = 0; i < e.count; i++) {
       switch (e.type) {
-        case TYPE.INT32: out.push(this.#data.readInt32BE(e.offset + 4 * i)); break;
-        case TYPE.INT16: out.push(this.#data.readUInt16BE(e.offset + 2 * i)); break;
+        case TYPE.INT32:
+          out.push(this.#data.readInt32BE(e.offset + 4 * i));
+          break;
+        case TYPE.INT16:
+          out.push(this.#data.readUInt16BE(e.offset + 2 * i));
+          break;
         case TYPE.INT8:
-        case TYPE.CHAR: out.push(this.#data.readUInt8(e.offset + i)); break;
-        case TYPE.INT64: out.push(Number(this.#data.readBigInt64BE(e.offset + 8 * i))); break;
-        default: return out;
+        case TYPE.CHAR:
+          out.push(this.#data.readUInt8(e.offset + i));
+          break;
+        case TYPE.INT64:
+          out.push(Number(this.#data.readBigInt64BE(e.offset + 8 * i)));
+          break;
+        default:
+          return out;
       }
     }
     return out;

@@ -24,5 +24,9 @@ export const BUILTIN_ALLOW_RULES: readonly AllowRuleSpec[] = [
   { id: 'rubygems', description: 'Ruby container images', path: String.raw`^\/?usr\/lib\/gems\/` },
   { id: 'wordpress', description: 'Wordpress container images', path: String.raw`^\/?usr\/src\/wordpress\/` },
   { id: 'anaconda-log', description: 'Anaconda CI Logs in container images', path: String.raw`^\/?var\/log\/anaconda\/` },
-  { id: 'ca-bundles', description: 'Trusted CA certificate bundles', path: String.raw`^\/?etc\/(?:ssl\/certs|pki\/ca-trust|pki\/tls\/certs|ca-certificates)\/` },
+  {
+    id: 'ca-bundles',
+    description: 'Trusted CA certificate bundles',
+    path: String.raw`^\/?etc\/(?:ssl\/certs|pki\/ca-trust|pki\/tls\/certs|ca-certificates)\/`,
+  },
 ];

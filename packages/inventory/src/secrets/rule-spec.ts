@@ -31,11 +31,21 @@ export const aws = 'aws_?';
 export const withoutWordPrefix = (s: string) => `${startWord}(${s})`;
 export const withBoundaries = (s: string) => `${startWord}(${s})${endWord}`;
 /** Trivy's generic `<vendor>… = "<secret>"` form. */
-export const keyed = (vendor: string, secret: string) => String.raw`(?i)(?P<key>${vendor}[a-z0-9_ .\-,]{0,25})(=|>|:=|\|\|:|<=|=>|:).{0,5}['\"](?P<secret>${secret})['\"]`;
+export const keyed = (vendor: string, secret: string) =>
+  String.raw`(?i)(?P<key>${vendor}[a-z0-9_ .\-,]{0,25})(=|>|:=|\|\|:|<=|=>|:).{0,5}['\"](?P<secret>${secret})['\"]`;
 
 type R = RuleSpec;
 /** One rule, positional as in Trivy's table (so the tables read as one line of facts each). */
-export const r = (id: string, category: string, title: string, severity: string | undefined, regex: string, keywords: string[], secretGroupName?: string, extra: Partial<R> = {}): R => ({
+export const r = (
+  id: string,
+  category: string,
+  title: string,
+  severity: string | undefined,
+  regex: string,
+  keywords: string[],
+  secretGroupName?: string,
+  extra: Partial<R> = {},
+): R => ({
   id,
   category,
   title,

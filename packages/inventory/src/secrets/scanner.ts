@@ -149,11 +149,15 @@ export function compileSecretConfig(config?: SecretScannerConfig): CompiledSecre
 }
 
 function build(config: SecretScannerConfig): CompiledSecretScanner {
-  const enabled = config.enableBuiltinRules?.length ? BUILTIN_RULES.filter((r) => config.enableBuiltinRules!.includes(r.id)) : BUILTIN_RULES;
+  const enabled = config.enableBuiltinRules?.length
+    ? BUILTIN_RULES.filter((r) => config.enableBuiltinRules!.includes(r.id))
+    : BUILTIN_RULES;
   const disabled = new Set(config.disableRules ?? []);
   const rules = [...enabled, ...(config.rules ?? [])].filter((r) => !disabled.has(r.id)).map(compileRule);
   const disabledAllow = new Set(config.disableAllowRules ?? []);
-  const allow = [...BUILTIN_ALLOW_RULES.filter((a) => !a.id || !disabledAllow.has(a.id)), ...(config.allowRules ?? [])].map((a) => compileAllow(a, 'global'));
+  const allow = [...BUILTIN_ALLOW_RULES.filter((a) => !a.id || !disabledAllow.has(a.id)), ...(config.allowRules ?? [])].map((a) =>
+    compileAllow(a, 'global'),
+  );
   const exclude = (config.excludeBlock?.regexes ?? []).map((x) => compileGoRegex(x, 'g').re);
   const pathAllows = allow.filter((a) => a.path);
   return {
@@ -276,7 +280,12 @@ function report(text: string, locs: readonly Loc[]): SecretMatch[] {
 }
 
 /** The report's shape: rule, category, severity, path, line and the masked snippet. */
-export function scanContent(path: string, content: Buffer | string, config?: SecretScannerConfig | CompiledSecretScanner, layerDigest?: string): SensitiveFinding[] {
+export function scanContent(
+  path: string,
+  content: Buffer | string,
+  config?: SecretScannerConfig | CompiledSecretScanner,
+  layerDigest?: string,
+): SensitiveFinding[] {
   return scanSecrets(path, content, config).map((m) => ({
     rule: m.rule,
     ...(m.category ? { category: m.category } : {}),

@@ -48,7 +48,9 @@ export const licencesControl: Control<Config> = (report, config) => {
         severity: 'high',
         summary: `${pkg}: ${licence}`,
         evidence: { package: pkg, licence },
-        remediation: allowed ? `replace ${pkg} (licence ${licence} is not on the allow list)` : `replace ${pkg} (licence ${licence} is refused)`,
+        remediation: allowed
+          ? `replace ${pkg} (licence ${licence} is not on the allow list)`
+          : `replace ${pkg} (licence ${licence} is refused)`,
       });
     }
   }

@@ -27,7 +27,14 @@ function licence(l: string): CDX.Models.License {
 /** The image's own purl: `pkg:oci/<name>@<digest>?repository_url=<registry>/<repository>`. */
 export function imagePurl(image: ScanReport['image']): PackageURL {
   const name = image.repository.split('/').pop() ?? image.repository;
-  return new PackageURL('oci', undefined, name, image.digest, { repository_url: `${image.registry}/${image.repository}`, ...(image.tag ? { tag: image.tag } : {}) }, undefined);
+  return new PackageURL(
+    'oci',
+    undefined,
+    name,
+    image.digest,
+    { repository_url: `${image.registry}/${image.repository}`, ...(image.tag ? { tag: image.tag } : {}) },
+    undefined,
+  );
 }
 
 export function toCycloneDxBom(report: ScanReport): CDX.Models.Bom {
@@ -43,7 +50,8 @@ export function toCycloneDxBom(report: ScanReport): CDX.Models.Bom {
     version: img.digest,
     purl: imagePurl(img).toString(),
   });
-  if (report.os) root.properties.add(new CDX.Models.Property(`${ASSAY_PROPERTY_PREFIX}:os`, `${report.os.family} ${report.os.name ?? ''}`.trim()));
+  if (report.os)
+    root.properties.add(new CDX.Models.Property(`${ASSAY_PROPERTY_PREFIX}:os`, `${report.os.family} ${report.os.name ?? ''}`.trim()));
   if (report.baseImage) root.properties.add(new CDX.Models.Property(`${ASSAY_PROPERTY_PREFIX}:baseImage`, report.baseImage));
   bom.metadata.component = root;
 
@@ -98,9 +106,15 @@ export function toCycloneDxBom(report: ScanReport): CDX.Models.Bom {
       if (typeof url === 'string' && /^https?:\/\//.test(url)) vuln.advisories.add(new CDX.Models.Vulnerability.Advisory(url));
     }
     for (const alias of v.aliases ?? []) {
-      if (alias !== v.id) vuln.references.add(new CDX.Models.Vulnerability.Reference(alias, new CDX.Models.Vulnerability.Source({ name: alias.split('-')[0] ?? alias })));
+      if (alias !== v.id)
+        vuln.references.add(
+          new CDX.Models.Vulnerability.Reference(alias, new CDX.Models.Vulnerability.Source({ name: alias.split('-')[0] ?? alias })),
+        );
     }
-    const affected = byPackage.get(`${v.packageType ?? ''}\0${v.packageName}\0${v.packageVersion}`) ?? byPackage.get(`\0${v.packageName}\0${v.packageVersion}`) ?? [];
+    const affected =
+      byPackage.get(`${v.packageType ?? ''}\0${v.packageName}\0${v.packageVersion}`) ??
+      byPackage.get(`\0${v.packageName}\0${v.packageVersion}`) ??
+      [];
     for (const c of affected) {
       vuln.affects.add(
         new CDX.Models.Vulnerability.Affect(c.bomRef, {

@@ -23,7 +23,14 @@ export const LEVEL_BY_SEVERITY: Readonly<Record<Severity, SarifLevel>> = {
 };
 
 /** GitHub's `security-severity` (a CVSS-like score) for a severity without a CVSS score. */
-const SCORE_BY_SEVERITY: Readonly<Record<Severity, number>> = { critical: 9.5, high: 8.0, medium: 5.5, low: 2.0, negligible: 0.5, unknown: 5.0 };
+const SCORE_BY_SEVERITY: Readonly<Record<Severity, number>> = {
+  critical: 9.5,
+  high: 8.0,
+  medium: 5.5,
+  low: 2.0,
+  negligible: 0.5,
+  unknown: 5.0,
+};
 
 export interface SarifOptions {
   /** Assay's version, for tool.driver.version. */
@@ -90,9 +97,11 @@ export function toSarif(report: ScanReport, opts: SarifOptions = {}): SarifLog {
     if (known !== undefined) {
       // Keep the highest level seen for a rule shared by several findings.
       const r = rules[known];
-      if (r && rank(rule.defaultConfiguration.level) > rank(r.defaultConfiguration.level)) r.defaultConfiguration = rule.defaultConfiguration;
+      if (r && rank(rule.defaultConfiguration.level) > rank(r.defaultConfiguration.level))
+        r.defaultConfiguration = rule.defaultConfiguration;
       const score = rule.properties['security-severity'];
-      if (r && score !== undefined && Number(score) > Number(r.properties['security-severity'] ?? 0)) r.properties['security-severity'] = score;
+      if (r && score !== undefined && Number(score) > Number(r.properties['security-severity'] ?? 0))
+        r.properties['security-severity'] = score;
       return known;
     }
     rules.push(rule);
@@ -105,7 +114,11 @@ export function toSarif(report: ScanReport, opts: SarifOptions = {}): SarifLog {
       ruleIndex: addRule(rule),
       kind: 'fail',
       ...result,
-      partialFingerprints: { 'assayFinding/v1': createHash('sha256').update(JSON.stringify([rule.id, ...identity])).digest('hex') },
+      partialFingerprints: {
+        'assayFinding/v1': createHash('sha256')
+          .update(JSON.stringify([rule.id, ...identity]))
+          .digest('hex'),
+      },
     });
   };
 
@@ -120,7 +133,11 @@ export function toSarif(report: ScanReport, opts: SarifOptions = {}): SarifLog {
       ...(v.title ? { fullDescription: { text: oneLine(v.title, 2000) } } : {}),
       helpUri: `https://osv.dev/vulnerability/${encodeURIComponent(v.id)}`,
       defaultConfiguration: { level },
-      properties: { tags: ['security', 'vulnerability', v.severity], 'security-severity': score.toFixed(1), ...(v.aliases?.length ? { aliases: v.aliases } : {}) },
+      properties: {
+        tags: ['security', 'vulnerability', v.severity],
+        'security-severity': score.toFixed(1),
+        ...(v.aliases?.length ? { aliases: v.aliases } : {}),
+      },
     };
     const fix = v.fixedVersion ? `; fixed in ${v.fixedVersion}` : '; no fix available';
     add(
@@ -148,7 +165,10 @@ export function toSarif(report: ScanReport, opts: SarifOptions = {}): SarifLog {
       name: ruleName('SensitiveData', s.rule),
       shortDescription: { text: `Sensitive data: ${s.rule}${s.category ? ` (${s.category})` : ''}` },
       defaultConfiguration: { level },
-      properties: { tags: [...new Set(['security', 'sensitive-data', ...(s.category ? [s.category] : [])])], 'security-severity': SCORE_BY_SEVERITY[s.severity].toFixed(1) },
+      properties: {
+        tags: [...new Set(['security', 'sensitive-data', ...(s.category ? [s.category] : [])])],
+        'security-severity': SCORE_BY_SEVERITY[s.severity].toFixed(1),
+      },
     };
     add(
       rule,
@@ -170,7 +190,10 @@ export function toSarif(report: ScanReport, opts: SarifOptions = {}): SarifLog {
       defaultConfiguration: { level: 'error' },
       properties: { tags: ['security', 'malware'], 'security-severity': '10.0' },
     };
-    add(rule, { level: 'error', message: { text: `${m.name} found in ${m.path}` }, locations: [fileLocation(m.path, m.layerDigest)] }, [m.path, m.layerDigest ?? '']);
+    add(rule, { level: 'error', message: { text: `${m.name} found in ${m.path}` }, locations: [fileLocation(m.path, m.layerDigest)] }, [
+      m.path,
+      m.layerDigest ?? '',
+    ]);
   }
 
   for (const c of report.checks ?? []) {
@@ -251,7 +274,10 @@ export function pathToUri(path: string): string {
 
 function fileLocation(path: string, layerDigest?: string, line?: number): SarifLocation {
   return {
-    physicalLocation: { artifactLocation: { uri: pathToUri(path), uriBaseId: 'ROOTFS' }, ...(line && line > 0 ? { region: { startLine: line } } : {}) },
+    physicalLocation: {
+      artifactLocation: { uri: pathToUri(path), uriBaseId: 'ROOTFS' },
+      ...(line && line > 0 ? { region: { startLine: line } } : {}),
+    },
     ...(layerDigest ? { properties: { layerDigest } } : {}),
   };
 }
@@ -262,7 +288,11 @@ function findPackage(packages: readonly Pkg[], name: string, version: string, ty
 
 /** Where the vulnerable package is: its file when known, always the package as a logical location. */
 function packageLocation(pkg: Pkg | undefined, name: string, version: string, type?: string): SarifLocation {
-  const logical = { name: `${name}@${version}`, ...(pkg?.purl ? { fullyQualifiedName: pkg.purl } : {}), kind: type ?? pkg?.type ?? 'package' };
+  const logical = {
+    name: `${name}@${version}`,
+    ...(pkg?.purl ? { fullyQualifiedName: pkg.purl } : {}),
+    kind: type ?? pkg?.type ?? 'package',
+  };
   return {
     ...(pkg?.path ? { physicalLocation: { artifactLocation: { uri: pathToUri(pkg.path), uriBaseId: 'ROOTFS' as const } } } : {}),
     logicalLocations: [logical],

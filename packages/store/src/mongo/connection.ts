@@ -59,10 +59,9 @@ export async function connectMongo(o: MongoConnectionOptions): Promise<MongoClie
     try {
       accessSync(file, constants.R_OK);
     } catch (err) {
-      throw new StoreUnavailableError(
-        `MongoDB ${what} ${file} cannot be read (${(err as NodeJS.ErrnoException).code ?? String(err)})`,
-        { cause: err },
-      );
+      throw new StoreUnavailableError(`MongoDB ${what} ${file} cannot be read (${(err as NodeJS.ErrnoException).code ?? String(err)})`, {
+        cause: err,
+      });
     }
   }
   let client: MongoClient;

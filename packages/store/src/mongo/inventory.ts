@@ -29,10 +29,7 @@ export function mongoInventoryRepository(db: Db): InventoryRepository {
   });
 
   /** Applies `change` atomically per document; `change` returns undefined for "nothing to do". */
-  async function modify(
-    d: string,
-    change: (existing: ImageRecord | undefined) => ImageRecord | undefined,
-  ): Promise<ImageRecord> {
+  async function modify(d: string, change: (existing: ImageRecord | undefined) => ImageRecord | undefined): Promise<ImageRecord> {
     for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
       const doc = await col.findOne({ _id: d });
       const existing = doc ? decode(doc) : undefined;

@@ -21,13 +21,7 @@ import { checkChunkBytes, DEFAULT_REPORT_CHUNK_BYTES, REPORT_CHUNKS, REPORTS } f
 import type { Store, StoreOptions } from '../store.ts';
 import { repositories } from '../repositories.ts';
 import { exceptionVersionKind, imagePolicyKind, runtimePolicyKind } from '../versioned.ts';
-import {
-  connectMongo,
-  mongoHosts,
-  translateMongoError,
-  unavailable,
-  type MongoConnectionOptions,
-} from './connection.ts';
+import { connectMongo, mongoHosts, translateMongoError, unavailable, type MongoConnectionOptions } from './connection.ts';
 import { mongoExceptionRepository } from './exceptions.ts';
 import { readMongoIdentity } from './identity.ts';
 import { mongoInventoryRepository } from './inventory.ts';

@@ -10,14 +10,7 @@ import { Binary, type Db, type Document } from 'mongodb';
 import { digest, nonEmpty, timestamp, validate, type ScanReport } from '@assay/domain';
 import type { KeyedDoc } from './connection.ts';
 import { ConflictError, CorruptDocumentError } from '../errors.ts';
-import {
-  packReport,
-  REPORT_CHUNKS,
-  reportMetaCodec,
-  unpackReport,
-  type ScanReportMeta,
-  type ScanReportRepository,
-} from '../reports.ts';
+import { packReport, REPORT_CHUNKS, reportMetaCodec, unpackReport, type ScanReportMeta, type ScanReportRepository } from '../reports.ts';
 import { currentSchemaVersion } from '../schema-versions.ts';
 import { isDuplicateKey } from './connection.ts';
 import { pageById } from './paging.ts';
@@ -38,10 +31,7 @@ export function mongoReportRepository(db: Db, now: () => Date, chunkBytes: numbe
       const head = await heads.findOne(filter);
       if (!head) return undefined;
       const meta = decodeHead(head);
-      const parts = await chunks
-        .find({ generation: meta.storage.generation })
-        .sort({ n: 1 })
-        .toArray();
+      const parts = await chunks.find({ generation: meta.storage.generation }).sort({ n: 1 }).toArray();
       const report = await unpackReport(
         meta,
         parts.map((p) => (p.data as Binary).buffer),
@@ -91,11 +81,7 @@ export function mongoReportRepository(db: Db, now: () => Date, chunkBytes: numbe
         // The head does not point at this generation: its chunks would be orphans.
         await dropGeneration(generation).catch(() => {});
         if (isDuplicateKey(err)) {
-          throw new ConflictError(
-            `report id ${packed.meta.reportId} already belongs to another image digest`,
-            {},
-            { cause: err },
-          );
+          throw new ConflictError(`report id ${packed.meta.reportId} already belongs to another image digest`, {}, { cause: err });
         }
         throw err;
       }
@@ -133,11 +119,9 @@ export function mongoReportRepository(db: Db, now: () => Date, chunkBytes: numbe
       const generations = (await chunks.distinct('generation', { createdAt: { $lt: olderThan } })) as string[];
       if (generations.length === 0) return 0;
       const live = new Set(
-        (
-          await heads
-            .find({ 'storage.generation': { $in: generations } }, { projection: { 'storage.generation': 1 } })
-            .toArray()
-        ).map((h) => (h.storage as Document).generation as string),
+        (await heads.find({ 'storage.generation': { $in: generations } }, { projection: { 'storage.generation': 1 } }).toArray()).map(
+          (h) => (h.storage as Document).generation as string,
+        ),
       );
       const orphans = generations.filter((g) => !live.has(g));
       if (orphans.length === 0) return 0;

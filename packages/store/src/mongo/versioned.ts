@@ -9,11 +9,7 @@ import { decodeCursor, makePage, pageLimit, type Page, type PageRequest } from '
 import { buildVersion, type VersionedKind, type VersionedRepository, type WriteOptions } from '../versioned.ts';
 import { isDuplicateKey } from './connection.ts';
 
-export function mongoVersionedRepository<T>(
-  db: Db,
-  kind: VersionedKind<T>,
-  now: () => Date,
-): VersionedRepository<T> {
+export function mongoVersionedRepository<T>(db: Db, kind: VersionedKind<T>, now: () => Date): VersionedRepository<T> {
   const col = db.collection(kind.collection);
   const decode = (doc: Document): VersionedRecord<T> => {
     const { _id, ...stored } = doc;
@@ -70,7 +66,13 @@ export function mongoVersionedRepository<T>(
           { $limit: limit + 1 },
         ])
         .toArray();
-      return makePage(kind.collection, rows, limit, (r) => [r._id], (r) => decode(r.doc));
+      return makePage(
+        kind.collection,
+        rows,
+        limit,
+        (r) => [r._id],
+        (r) => decode(r.doc),
+      );
     },
     async put(id, document, options: WriteOptions) {
       const { record, stored } = buildVersion(kind, id, document, options, now());

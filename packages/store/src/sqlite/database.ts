@@ -85,10 +85,9 @@ export function openSqlite(path: string, busyTimeoutMs: number): SqliteHandle {
     if (err instanceof StoreError) return err;
     const c = sqliteCode(err);
     if (c !== undefined && ((c & 0xff) === 5 || (c & 0xff) === 6)) {
-      return new StoreUnavailableError(
-        `SQLite database ${path} stayed locked by another connection for more than ${busyTimeoutMs} ms`,
-        { cause: err },
-      );
+      return new StoreUnavailableError(`SQLite database ${path} stayed locked by another connection for more than ${busyTimeoutMs} ms`, {
+        cause: err,
+      });
     }
     if (c !== undefined && (c & 0xff) === 11) {
       return new CorruptDocumentError(`SQLite database ${path} is corrupt: ${(err as Error).message}`, { cause: err });

@@ -11,9 +11,8 @@ export function sqliteLocation(path: string): string {
 }
 
 export function readSqliteIdentity(h: SqliteHandle, now: () => Date): StoreIdentity {
-  const select = () => h.db.prepare('SELECT id, created_at FROM store_identity WHERE singleton = 1').get() as
-    | { id: unknown; created_at: unknown }
-    | undefined;
+  const select = () =>
+    h.db.prepare('SELECT id, created_at FROM store_identity WHERE singleton = 1').get() as { id: unknown; created_at: unknown } | undefined;
   let row = select();
   if (!row) {
     const fresh = newStoredIdentity(now());

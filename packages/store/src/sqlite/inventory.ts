@@ -17,9 +17,7 @@ export function sqliteInventoryRepository(h: SqliteHandle): InventoryRepository 
     `INSERT INTO inventory (digest, scan_status, doc) VALUES (?, ?, ?)
      ON CONFLICT (digest) DO UPDATE SET scan_status = excluded.scan_status, doc = excluded.doc`,
   );
-  const addLocation = h.db.prepare(
-    'INSERT OR IGNORE INTO inventory_locations (digest, registry, repository) VALUES (?, ?, ?)',
-  );
+  const addLocation = h.db.prepare('INSERT OR IGNORE INTO inventory_locations (digest, registry, repository) VALUES (?, ?, ?)');
   const del = h.db.prepare('DELETE FROM inventory WHERE digest = ?');
   const decode = (r: Row): ImageRecord => imageCodec.decode(fromJson(r.doc, r.digest), r.digest);
   const queries = new Map<string, ReturnType<typeof h.db.prepare>>();

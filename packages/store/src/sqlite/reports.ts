@@ -4,13 +4,7 @@
 import { digest, nonEmpty, timestamp, validate, type ScanReport } from '@assay/domain';
 import { ConflictError, CorruptDocumentError } from '../errors.ts';
 import { decodeCursor, makePage, pageLimit } from '../pagination.ts';
-import {
-  packReport,
-  reportMetaCodec,
-  unpackReport,
-  type ScanReportMeta,
-  type ScanReportRepository,
-} from '../reports.ts';
+import { packReport, reportMetaCodec, unpackReport, type ScanReportMeta, type ScanReportRepository } from '../reports.ts';
 import { fromJson, isConstraintError, toJson, type SqliteHandle } from './database.ts';
 
 interface HeadRow {
@@ -33,9 +27,7 @@ export function sqliteReportRepository(h: SqliteHandle, now: () => Date, chunkBy
   const dropGeneration = h.db.prepare('DELETE FROM report_chunks WHERE generation = ?');
   const dropHead = h.db.prepare('DELETE FROM reports WHERE digest = ?');
   const page = h.db.prepare('SELECT digest, generation, head FROM reports WHERE digest > ? ORDER BY digest LIMIT ?');
-  const orphans = h.db.prepare(
-    `DELETE FROM report_chunks WHERE created_at < ? AND generation NOT IN (SELECT generation FROM reports)`,
-  );
+  const orphans = h.db.prepare(`DELETE FROM report_chunks WHERE created_at < ? AND generation NOT IN (SELECT generation FROM reports)`);
 
   const decodeHead = (r: HeadRow): ScanReportMeta => reportMetaCodec.decode(fromJson(r.head, r.digest), r.digest);
 

@@ -19,7 +19,11 @@ const exceptionScopeProperties = {
   registry: { type: 'string', description: 'Registry glob' },
   repository: { type: 'string', description: 'Repository glob within registry' },
   digest: { type: 'string', description: 'One image only' },
-  items: { type: 'array', items: { type: 'string' }, description: 'Vulnerability ids, package names or rule ids excepted; all when absent' },
+  items: {
+    type: 'array',
+    items: { type: 'string' },
+    description: 'Vulnerability ids, package names or rule ids excepted; all when absent',
+  },
   namespaces: { type: 'array', items: { type: 'string' }, description: 'Namespace globs where a break-glass exception lets the image in' },
 } as const;
 const exceptionInputProperties = {
@@ -31,7 +35,11 @@ const exceptionInputProperties = {
   expiresAt: { type: 'string', description: 'ISO-8601' },
   breakGlass: { type: 'boolean', description: 'Admission admits matching images whatever their verdict (audited with this id)' },
 } as const;
-const exceptionCreateBody = { type: 'object', required: ['id', 'scope', 'reason', 'expiresAt'], properties: exceptionInputProperties } as const;
+const exceptionCreateBody = {
+  type: 'object',
+  required: ['id', 'scope', 'reason', 'expiresAt'],
+  properties: exceptionInputProperties,
+} as const;
 const exceptionReplaceBody = { type: 'object', required: ['scope', 'reason', 'expiresAt'], properties: exceptionInputProperties } as const;
 const exceptionSchema = {
   type: 'object',
@@ -60,12 +68,27 @@ export const exceptionsRoutes: FastifyPluginAsync<RouteContext> = async (app, ct
   const tags = ['exceptions'];
   app.get(
     '/exceptions',
-    { schema: { summary: 'List exceptions (expired ones included)', tags, querystring: pageQuery, response: { 200: exceptionList, ...errors } } },
+    {
+      schema: {
+        summary: 'List exceptions (expired ones included)',
+        tags,
+        querystring: pageQuery,
+        response: { 200: exceptionList, ...errors },
+      },
+    },
     handle(async (api, req) => api.engine.store.exceptions.list(req.query as { limit?: number; after?: string })),
   );
   app.post(
     '/exceptions',
-    { schema: { summary: 'Create an exception', tags, 'x-document': 'PolicyException', body: exceptionCreateBody, response: { 201: exceptionSchema, ...errors } } },
+    {
+      schema: {
+        summary: 'Create an exception',
+        tags,
+        'x-document': 'PolicyException',
+        body: exceptionCreateBody,
+        response: { 201: exceptionSchema, ...errors },
+      },
+    },
     handle(async (api, req, reply) => {
       const body = req.body as Record<string, unknown>;
       if (body.id !== undefined && (await api.engine.store.exceptions.get(String(body.id)))) {
@@ -103,12 +126,23 @@ export const exceptionsRoutes: FastifyPluginAsync<RouteContext> = async (app, ct
       const { id } = req.params as { id: string };
       const body = { ...(req.body as Record<string, unknown>), id };
       const r = await api.changes.putException(body, userOf(req), clock(), expectedVersionOf(req, undefined));
-      return reply.code(r.change === ChangeType.CREATED ? 201 : 200).header('etag', `"${r.version}"`).send(r.record);
+      return reply
+        .code(r.change === ChangeType.CREATED ? 201 : 200)
+        .header('etag', `"${r.version}"`)
+        .send(r.record);
     }),
   );
   app.delete(
     '/exceptions/:id',
-    { schema: { summary: 'Delete an exception (If-Match optional)', tags, params: idParams, headers: ifMatchHeaders, response: { 200: exceptionDeleted, ...errors } } },
+    {
+      schema: {
+        summary: 'Delete an exception (If-Match optional)',
+        tags,
+        params: idParams,
+        headers: ifMatchHeaders,
+        response: { 200: exceptionDeleted, ...errors },
+      },
+    },
     handle(async (api, req) => {
       const { id } = req.params as { id: string };
       const r = await api.changes.deleteException(id, userOf(req), expectedVersionOf(req, undefined));

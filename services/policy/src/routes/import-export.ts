@@ -17,7 +17,10 @@ const importConflict = {
   properties: {
     error: { type: 'string' },
     written: { type: 'array', items: importResult },
-    notWritten: { type: 'array', items: { type: 'object', properties: { kind: { type: 'string' }, id: { type: 'string' }, document: { type: 'string' } } } },
+    notWritten: {
+      type: 'array',
+      items: { type: 'object', properties: { kind: { type: 'string' }, id: { type: 'string' }, document: { type: 'string' } } },
+    },
   },
 } as const;
 const exported = { type: 'string', description: 'Multi-document YAML' } as const;
@@ -43,7 +46,11 @@ export const importExportRoutes: FastifyPluginAsync<RouteContext> = async (app, 
         tags: ['yaml'],
         consumes: ['application/yaml'],
         body: { type: 'string' },
-        response: { 200: { type: 'object', properties: { results: { type: 'array', items: importResult } } }, ...errors, 409: importConflict },
+        response: {
+          200: { type: 'object', properties: { results: { type: 'array', items: importResult } } },
+          ...errors,
+          409: importConflict,
+        },
       },
     },
     handle(async (api, req) => {

@@ -18,7 +18,10 @@ export const pageQuery = {
   properties: { limit: { type: 'integer', minimum: 1, maximum: 1000 }, after: { type: 'string' } },
 } as const;
 export const ifMatchHeaders = { type: 'object', properties: { 'if-match': { type: 'string' } } } as const;
-const error = { type: 'object', properties: { error: { type: 'string' }, issues: { type: 'array' }, actualVersion: { type: 'integer' } } } as const;
+const error = {
+  type: 'object',
+  properties: { error: { type: 'string' }, issues: { type: 'array' }, actualVersion: { type: 'integer' } },
+} as const;
 /** Route schemas carry OpenAPI keys (summary, tags…) fastify passes through. */
 export const doc = (s: Record<string, unknown>) => s as FastifySchema;
 export const errors = { 400: error, 401: error, 404: error, 409: error, 428: error, 503: error } as const;

@@ -6,7 +6,11 @@ import { NotFoundError } from '@assay/store';
 import type { RouteContext } from './context.ts';
 import { anyObject, errors } from './route-schemas.ts';
 
-const digestParams = { type: 'object', required: ['digest'], properties: { digest: { type: 'string', pattern: '^sha256:[0-9a-f]{64}$' } } } as const;
+const digestParams = {
+  type: 'object',
+  required: ['digest'],
+  properties: { digest: { type: 'string', pattern: '^sha256:[0-9a-f]{64}$' } },
+} as const;
 
 export const verdictsRoutes: FastifyPluginAsync<RouteContext> = async (app, { handle }) => {
   app.get(

@@ -41,7 +41,10 @@ export function historyRoutes<T>(
     }),
   );
   const changes = { type: 'array', items: { type: 'object', additionalProperties: true } } as const;
-  const diff = { type: 'object', properties: { id: { type: 'string' }, from: { type: 'integer' }, to: { type: 'integer' }, changes } } as const;
+  const diff = {
+    type: 'object',
+    properties: { id: { type: 'string' }, from: { type: 'integer' }, to: { type: 'integer' }, changes },
+  } as const;
   app.get(
     `${base}/:id/diff`,
     {
@@ -81,7 +84,13 @@ export function versionedPlugin<T>(base: string, documentName: string, storage: 
   return async (app, ctx) => versionedRoutes(app, ctx, base, documentName, storage);
 }
 
-function versionedRoutes<T>(app: FastifyInstance, ctx: RouteContext, base: string, documentName: string, storage: VersionedStorage<T>): void {
+function versionedRoutes<T>(
+  app: FastifyInstance,
+  ctx: RouteContext,
+  base: string,
+  documentName: string,
+  storage: VersionedStorage<T>,
+): void {
   const { repo, put, del } = storage;
   const { handle, userOf } = ctx;
   const tag = base.slice(1);
@@ -97,7 +106,15 @@ function versionedRoutes<T>(app: FastifyInstance, ctx: RouteContext, base: strin
   const createBody = { ...writeBody, required: ['id', 'document'] };
   app.post(
     base,
-    { schema: { summary: `Create a ${tag} document`, tags, 'x-document': documentName, body: createBody, response: { 201: record, ...errors } } },
+    {
+      schema: {
+        summary: `Create a ${tag} document`,
+        tags,
+        'x-document': documentName,
+        body: createBody,
+        response: { 201: record, ...errors },
+      },
+    },
     handle(async (api, req, reply) => {
       const body = req.body as { id: string; document: T };
       const r = await put(api, body.id, body.document, 0, userOf(req));
@@ -131,14 +148,26 @@ function versionedRoutes<T>(app: FastifyInstance, ctx: RouteContext, base: strin
       const { id } = req.params as { id: string };
       const body = req.body as { document: T; expectedVersion?: number };
       const expected = expectedVersionOf(req, body);
-      if (expected === undefined) return reply.code(428).send({ error: 'say which version you changed: If-Match or expectedVersion (0 to create)' });
+      if (expected === undefined)
+        return reply.code(428).send({ error: 'say which version you changed: If-Match or expectedVersion (0 to create)' });
       const r = await put(api, id, body.document, expected, userOf(req));
-      return reply.code(r.change === ChangeType.CREATED ? 201 : 200).header('etag', `"${r.record.version}"`).send(recordOut(r.record));
+      return reply
+        .code(r.change === ChangeType.CREATED ? 201 : 200)
+        .header('etag', `"${r.record.version}"`)
+        .send(recordOut(r.record));
     }),
   );
   app.delete(
     `${base}/:id`,
-    { schema: { summary: `Delete a ${tag} document (a tombstone version)`, tags, params: idParams, headers: ifMatchHeaders, response: { 200: record, ...errors } } },
+    {
+      schema: {
+        summary: `Delete a ${tag} document (a tombstone version)`,
+        tags,
+        params: idParams,
+        headers: ifMatchHeaders,
+        response: { 200: record, ...errors },
+      },
+    },
     handle(async (api, req) => {
       const { id } = req.params as { id: string };
       const r = await del(api, id, expectedVersionOf(req, undefined), userOf(req));

@@ -8,7 +8,15 @@ import { Code, CommandError, fromUnknown, notImplemented } from '../errors.ts';
 import type { Collection } from '../store.ts';
 import { formatValue, isPlainObject, keyString } from '../values.ts';
 
-const UNSUPPORTED_CREATE_OPTIONS = ['capped', 'validator', 'timeseries', 'clusteredIndex', 'viewOn', 'changeStreamPreAndPostImages', 'encryptedFields'];
+const UNSUPPORTED_CREATE_OPTIONS = [
+  'capped',
+  'validator',
+  'timeseries',
+  'clusteredIndex',
+  'viewOn',
+  'changeStreamPreAndPostImages',
+  'encryptedFields',
+];
 
 export function create(ctx: CommandContext): Document {
   const name = ctx.collectionName();
@@ -93,14 +101,24 @@ function validateSpec(spec: unknown): Document {
   if (!isPlainObject(spec)) throw new CommandError(Code.TypeMismatch, 'The elements of the indexes array must be objects');
   const key = spec['key'];
   if (!isPlainObject(key) || Object.keys(key).length === 0) {
-    throw new CommandError(Code.CannotCreateIndex, `Error in specification ${formatValue(spec)} :: caused by :: The 'key' field is a required property of an index specification`);
+    throw new CommandError(
+      Code.CannotCreateIndex,
+      `Error in specification ${formatValue(spec)} :: caused by :: The 'key' field is a required property of an index specification`,
+    );
   }
   for (const v of Object.values(key)) {
     const ok = (typeof v === 'number' && v !== 0) || (typeof v === 'string' && KEY_TYPES.has(v));
-    if (!ok) throw new CommandError(Code.CannotCreateIndex, `Error in specification ${formatValue(spec)} :: caused by :: Values in the index key pattern can only be positive or negative numbers or the strings 'text', 'hashed', '2d' or '2dsphere'`);
+    if (!ok)
+      throw new CommandError(
+        Code.CannotCreateIndex,
+        `Error in specification ${formatValue(spec)} :: caused by :: Values in the index key pattern can only be positive or negative numbers or the strings 'text', 'hashed', '2d' or '2dsphere'`,
+      );
   }
   if (typeof spec['name'] !== 'string' || spec['name'] === '') {
-    throw new CommandError(Code.FailedToParse, `Error in specification ${formatValue(spec)} :: caused by :: The 'name' field is a required property of an index specification`);
+    throw new CommandError(
+      Code.FailedToParse,
+      `Error in specification ${formatValue(spec)} :: caused by :: The 'name' field is a required property of an index specification`,
+    );
   }
   if (spec['collation'] !== undefined) throw notImplemented('index collation');
   const pfe = spec['partialFilterExpression'];
@@ -134,13 +152,21 @@ export function createIndexes(ctx: CommandContext): Document {
   for (const spec of validated) {
     const specName = String(spec['name']);
     const sameName = coll.indexes.get(specName);
-    const sameKey = [...coll.indexes.values()].find((i) => keyString(i.spec['key']) === keyString(spec['key']) && optionsKey(i.spec) === optionsKey(spec));
+    const sameKey = [...coll.indexes.values()].find(
+      (i) => keyString(i.spec['key']) === keyString(spec['key']) && optionsKey(i.spec) === optionsKey(spec),
+    );
     if (sameName) {
       if (keyString(sameName.spec['key']) !== keyString(spec['key'])) {
-        throw new CommandError(Code.IndexKeySpecsConflict, `An existing index has the same name as the requested index. When index names are not specified, they are auto generated and can cause conflicts. Please refer to our documentation. Requested index: ${formatValue(spec)}, existing index: ${formatValue(sameName.spec)}`);
+        throw new CommandError(
+          Code.IndexKeySpecsConflict,
+          `An existing index has the same name as the requested index. When index names are not specified, they are auto generated and can cause conflicts. Please refer to our documentation. Requested index: ${formatValue(spec)}, existing index: ${formatValue(sameName.spec)}`,
+        );
       }
       if (optionsKey(sameName.spec) !== optionsKey(spec)) {
-        throw new CommandError(Code.IndexOptionsConflict, `An equivalent index already exists with the same name but different options. Requested index: ${formatValue(spec)}, existing index: ${formatValue(sameName.spec)}`);
+        throw new CommandError(
+          Code.IndexOptionsConflict,
+          `An equivalent index already exists with the same name but different options. Requested index: ${formatValue(spec)}, existing index: ${formatValue(sameName.spec)}`,
+        );
       }
       continue;
     }

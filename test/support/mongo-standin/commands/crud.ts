@@ -39,7 +39,10 @@ function withWriteErrors(reply: Document, errors: WriteError[]): Document {
 /** Prepares a document for storage: `_id` present (generated ObjectId) and first, size checked. */
 function prepareInsert(raw: Buffer): Buffer {
   if (raw.length > MAX_BSON_OBJECT_SIZE) {
-    throw new CommandError(Code.BSONObjectTooLarge, `object to insert too large. size in bytes: ${raw.length}, max size: ${MAX_BSON_OBJECT_SIZE}`);
+    throw new CommandError(
+      Code.BSONObjectTooLarge,
+      `object to insert too large. size in bytes: ${raw.length}, max size: ${MAX_BSON_OBJECT_SIZE}`,
+    );
   }
   let bytes = raw;
   if (firstFieldName(raw) !== '_id') {
@@ -47,7 +50,10 @@ function prepareInsert(raw: Buffer): Buffer {
     const { _id, ...rest } = typed;
     bytes = serializeDocument({ _id: _id === undefined ? new ObjectId() : _id, ...rest });
     if (bytes.length > MAX_BSON_OBJECT_SIZE) {
-      throw new CommandError(Code.BSONObjectTooLarge, `object to insert too large. size in bytes: ${bytes.length}, max size: ${MAX_BSON_OBJECT_SIZE}`);
+      throw new CommandError(
+        Code.BSONObjectTooLarge,
+        `object to insert too large. size in bytes: ${bytes.length}, max size: ${MAX_BSON_OBJECT_SIZE}`,
+      );
     }
   } else {
     bytes = Buffer.from(raw); // own copy: the message buffer is not kept alive by stored documents
@@ -61,7 +67,10 @@ function checkId(view: Document): void {
   if (id instanceof RegExp || bsonType(id) === 'BSONRegExp') throw new CommandError(Code.BadValue, "can't use a regex for _id");
   if (id === undefined) throw new CommandError(Code.BadValue, "can't use undefined for _id");
   if (isPlainObject(id) && Object.keys(id).some((k) => k.startsWith('$'))) {
-    throw new CommandError(Code.BadValue, `_id fields may not contain '$'-prefixed fields: ${Object.keys(id).find((k) => k.startsWith('$'))} is not valid for storage.`);
+    throw new CommandError(
+      Code.BadValue,
+      `_id fields may not contain '$'-prefixed fields: ${Object.keys(id).find((k) => k.startsWith('$'))} is not valid for storage.`,
+    );
   }
 }
 
@@ -100,7 +109,8 @@ function statements(ctx: CommandContext, field: string): Statement[] {
 
 function filterOf(stmt: Document, field = 'q'): Document {
   const q = stmt[field] ?? {};
-  if (!isPlainObject(q)) throw new CommandError(Code.TypeMismatch, `BSON field '${field}' is the wrong type '${typeName(q)}', expected type 'object'`);
+  if (!isPlainObject(q))
+    throw new CommandError(Code.TypeMismatch, `BSON field '${field}' is the wrong type '${typeName(q)}', expected type 'object'`);
   return q;
 }
 
@@ -171,7 +181,8 @@ export function del(ctx: CommandContext): Document {
     try {
       const q = filterOf(view);
       const limit = view['limit'];
-      if (limit !== 0 && limit !== 1) throw new CommandError(Code.FailedToParse, `The limit field in delete objects must be 0 or 1. Got ${formatValue(limit)}`);
+      if (limit !== 0 && limit !== 1)
+        throw new CommandError(Code.FailedToParse, `The limit field in delete objects must be 0 or 1. Got ${formatValue(limit)}`);
       checkCollation(view['collation']);
       const coll = ctx.store.get(ctx.db, name);
       checkHint(coll, view['hint']);
@@ -194,7 +205,11 @@ export function findAndModify(ctx: CommandContext): Document {
   if (remove && hasUpdate) throw new CommandError(Code.FailedToParse, 'Cannot specify both an update and remove=true');
   if (!remove && !hasUpdate) throw new CommandError(Code.FailedToParse, 'Either an update or remove=true must be specified');
   if (remove && upsert) throw new CommandError(Code.FailedToParse, 'Cannot specify both upsert=true and remove=true');
-  if (remove && returnNew) throw new CommandError(Code.FailedToParse, 'Cannot specify both new=true and remove=true; \'remove\' always returns the deleted document');
+  if (remove && returnNew)
+    throw new CommandError(
+      Code.FailedToParse,
+      "Cannot specify both new=true and remove=true; 'remove' always returns the deleted document",
+    );
   checkCollation(ctx.cmd['collation']);
   const render = projector(ctx.doc('fields'));
   let coll = ctx.store.get(ctx.db, name);

@@ -11,7 +11,10 @@ import { isPlainObject, keyString, valuesAtPath } from '../values.ts';
 function batchSizeOf(value: unknown, field: string): number | undefined {
   if (value === undefined || value === null) return undefined;
   if (typeof value !== 'number' || !Number.isInteger(value)) {
-    throw new CommandError(Code.TypeMismatch, `BSON field '${field}' is the wrong type '${typeName(value)}', expected types '[long, int, decimal, double]'`);
+    throw new CommandError(
+      Code.TypeMismatch,
+      `BSON field '${field}' is the wrong type '${typeName(value)}', expected types '[long, int, decimal, double]'`,
+    );
   }
   if (value < 0) throw new CommandError(51024, `BSON field '${field}' value must be >= 0, actual value '${value}'`);
   return value;
@@ -104,17 +107,30 @@ export function distinct(ctx: CommandContext): Document {
   return { values, ok: 1 };
 }
 
-const UNSUPPORTED_STAGES = new Set(['$out', '$merge', '$changeStream', '$currentOp', '$listSessions', '$collStats', '$indexStats', '$search', '$geoNear', '$planCacheStats']);
+const UNSUPPORTED_STAGES = new Set([
+  '$out',
+  '$merge',
+  '$changeStream',
+  '$currentOp',
+  '$listSessions',
+  '$collStats',
+  '$indexStats',
+  '$search',
+  '$geoNear',
+  '$planCacheStats',
+]);
 
 export function aggregate(ctx: CommandContext): Document {
   const target = ctx.target;
   if (typeof target !== 'string') throw notImplemented('database-level aggregate ({aggregate: 1})');
   const ns = `${ctx.db}.${target}`;
   const pipeline = ctx.cmd['pipeline'];
-  if (!Array.isArray(pipeline)) throw new CommandError(Code.TypeMismatch, "BSON field 'aggregate.pipeline' is the wrong type, expected type 'array'");
+  if (!Array.isArray(pipeline))
+    throw new CommandError(Code.TypeMismatch, "BSON field 'aggregate.pipeline' is the wrong type, expected type 'array'");
   if (ctx.cmd['explain']) throw notImplemented('explain');
   const cursorOpt = ctx.cmd['cursor'];
-  if (!isPlainObject(cursorOpt)) throw new CommandError(Code.FailedToParse, "The 'cursor' option is required, except for aggregate with the explain argument");
+  if (!isPlainObject(cursorOpt))
+    throw new CommandError(Code.FailedToParse, "The 'cursor' option is required, except for aggregate with the explain argument");
   for (const stage of pipeline) {
     if (!isPlainObject(stage) || Object.keys(stage).length !== 1) {
       throw new CommandError(40323, 'A pipeline stage specification object must contain exactly one field.');
@@ -150,4 +166,3 @@ export function aggregate(ctx: CommandContext): Document {
   const { id, batch } = ctx.cursors.start(ns, results, (d) => d as Document, batchSize);
   return { cursor: { firstBatch: batch, id, ns }, ok: 1 };
 }
-
