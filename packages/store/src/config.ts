@@ -58,7 +58,9 @@ export function storeSettings(opts: StoreSettingsOptions = {}) {
     STORE_ADOPT: bool()
       .default(false)
       .describe(
-        "Make this service's store the deployment's store even though the bus records another (a deliberate move to a new store; on policy, also lets it reconcile the policy buckets from this store, deleting what it lacks). Unset it again afterwards",
+        "Make this service's store the deployment's store even though the bus records another " +
+          '(a deliberate move to a new store; on policy, also lets it reconcile the policy buckets ' +
+          'from this store, deleting what it lacks). Unset it again afterwards',
       ),
   };
 }

@@ -92,7 +92,9 @@ export const auditConfig = {
   AUDIT_SINKS: sinksField()
     .default([])
     .describe(
-      'Other SIEM sinks, each with its own durable consumer audit-<name>: JSON list of {name, type (splunk, syslog, webhook), url, token, index, sourcetype, headers, host, port, tls, ca, insecure, facility, appName, batchMaxDocs, batchMaxBytes, lingerMs, timeoutMs}',
+      'Other SIEM sinks, each with its own durable consumer audit-<name>: JSON list of ' +
+        '{name, type (splunk, syslog, webhook), url, token, index, sourcetype, headers, host, port, tls, ca, ' +
+        'insecure, facility, appName, batchMaxDocs, batchMaxBytes, lingerMs, timeoutMs}',
     ),
   AUDIT_SINKS_DISABLED: list().default([]).describe('Sinks not started (comma-separated names), e.g. elasticsearch'),
 };
