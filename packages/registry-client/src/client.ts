@@ -20,7 +20,7 @@ import { header, readBounded, readJson } from './http-body.ts';
 import { nextLink } from './link.ts';
 import { baseMediaType, isImageManifestMediaType, isIndexMediaType, MANIFEST_ACCEPT, manifestMediaType } from './media-types.ts';
 import { DEFAULT_RETRY_POLICY } from './retry.ts';
-import { RegistryTransport } from './transport.ts';
+import { RegistryTransport, type Response } from './transport.ts';
 
 const DEFAULT_TIMEOUT_MS = 30_000;
 const MAX_MANIFEST_BYTES = 4 * 1024 * 1024; // Distribution's own limit for manifests
@@ -104,19 +104,23 @@ export class RegistryClient {
     }
   }
 
-  /** The manifest's descriptor without its body; undefined when the registry has no such manifest. */
-  async headManifest(repository: string, reference: string, opts: { signal?: AbortSignal } = {}): Promise<ManifestDescriptor | undefined> {
+  /** One manifest request (HEAD or GET) by tag or digest, accepting every manifest media type. */
+  #requestManifest(method: 'HEAD' | 'GET', repository: string, reference: string, signal: AbortSignal | undefined): Promise<Response> {
     this.#checkRepository(repository);
     this.#checkReference(reference);
-    const url = `${this.baseUrl}/v2/${repository}/manifests/${reference}`;
-    const res = await this.#http.send({
-      method: 'HEAD',
-      url,
+    return this.#http.send({
+      method,
+      url: `${this.baseUrl}/v2/${repository}/manifests/${reference}`,
       scopes: [pullScope(repository)],
       repository,
       accept: MANIFEST_ACCEPT,
-      ...(opts.signal ? { signal: opts.signal } : {}),
+      ...(signal ? { signal } : {}),
     });
+  }
+
+  /** The manifest's descriptor without its body; undefined when the registry has no such manifest. */
+  async headManifest(repository: string, reference: string, opts: { signal?: AbortSignal } = {}): Promise<ManifestDescriptor | undefined> {
+    const res = await this.#requestManifest('HEAD', repository, reference, opts.signal);
     if (res.status === 404) {
       await res.body.dump();
       return undefined;
@@ -146,17 +150,7 @@ export class RegistryClient {
     reference: string,
     opts: { signal?: AbortSignal; maxBytes?: number } = {},
   ): Promise<FetchedManifest> {
-    this.#checkRepository(repository);
-    this.#checkReference(reference);
-    const url = `${this.baseUrl}/v2/${repository}/manifests/${reference}`;
-    const res = await this.#http.send({
-      method: 'GET',
-      url,
-      scopes: [pullScope(repository)],
-      repository,
-      accept: MANIFEST_ACCEPT,
-      ...(opts.signal ? { signal: opts.signal } : {}),
-    });
+    const res = await this.#requestManifest('GET', repository, reference, opts.signal);
     if (res.status !== 200) throw await this.#http.error(res, 'GET', repository, `manifest ${reference} failed`);
     const limit = opts.maxBytes ?? MAX_MANIFEST_BYTES;
     const bytes = await readBounded(res.body, limit, `manifest ${reference}`).catch((err: unknown) => {

@@ -9,6 +9,7 @@ import type { PlatformManifest, ScanTarget } from '@assay/scan-engine';
 import type { Logger } from '@assay/telemetry';
 import { PRODUCER } from './events.ts';
 import type { ScanOutcome, ScanRequestOptions, Scans } from './outcome.ts';
+import { imageOf } from './report-store.ts';
 import type { ScanPublisher } from './publisher.ts';
 
 export interface ScanConsumersOptions {
@@ -25,22 +26,18 @@ export interface ScanConsumersOptions {
 export function targetOf(image: ImageRef | undefined): ScanTarget {
   if (!image || !image.digest || !image.registry || !image.repository)
     throw new Error('the event names no image (registry, repository, digest)');
-  return {
+  const p = image.platform;
+  const platform =
+    p?.os && p.architecture ? { os: p.os, architecture: p.architecture, ...(p.variant ? { variant: p.variant } : {}) } : undefined;
+  // imageOf leaves out what the message leaves empty (proto strings are '' when unset).
+  return imageOf({
     registry: image.registry,
     repository: image.repository,
     digest: image.digest,
-    ...(image.tag ? { tag: image.tag } : {}),
-    ...(image.mediaType ? { mediaType: image.mediaType } : {}),
-    ...(image.platform?.os && image.platform.architecture
-      ? {
-          platform: {
-            os: image.platform.os,
-            architecture: image.platform.architecture,
-            ...(image.platform.variant ? { variant: image.platform.variant } : {}),
-          },
-        }
-      : {}),
-  };
+    tag: image.tag,
+    mediaType: image.mediaType,
+    ...(platform ? { platform } : {}),
+  });
 }
 
 /**
