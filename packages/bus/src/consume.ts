@@ -14,7 +14,7 @@ import { eventIdOf } from './event-meta.ts';
 import { type BusLogger, silentLogger } from './logger.ts';
 import { HEADER_ASSAY_TYPE } from './message-headers.ts';
 import { publishEvent, TRACER_NAME } from './publish.ts';
-import { extractTraceContext } from './trace-headers.ts';
+import { extractTraceContext, messagingSpan } from './trace-headers.ts';
 
 /** What a handler knows about the delivery it is handling. */
 export interface Delivery {
@@ -201,18 +201,12 @@ export async function consumeDurable<S extends DescMessage>(opts: ConsumeDurable
     const parent = extractTraceContext(m.headers);
     return tracer.startActiveSpan(
       `${m.subject} process`,
-      {
-        kind: SpanKind.CONSUMER,
-        attributes: {
-          'messaging.system': 'nats',
-          'messaging.operation.type': 'process',
-          'messaging.destination.name': m.subject,
-          'messaging.consumer.group.name': spec.durable,
-          'messaging.nats.stream': spec.stream,
-          'messaging.nats.stream.sequence': m.seq,
-          'messaging.nats.delivery_count': m.info.deliveryCount,
-        },
-      },
+      messagingSpan(SpanKind.CONSUMER, 'process', m.subject, {
+        'messaging.consumer.group.name': spec.durable,
+        'messaging.nats.stream': spec.stream,
+        'messaging.nats.stream.sequence': m.seq,
+        'messaging.nats.delivery_count': m.info.deliveryCount,
+      }),
       parent,
       async (span) => {
         try {

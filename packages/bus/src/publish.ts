@@ -7,7 +7,7 @@ import type { JetStreamClient, NatsConnection, PubAck } from 'nats';
 import type { Topic } from '@assay/proto';
 import { eventIdOf } from './event-meta.ts';
 import { eventHeaders } from './message-headers.ts';
-import { injectTraceContext } from './trace-headers.ts';
+import { injectTraceContext, messagingSpan } from './trace-headers.ts';
 
 export const TRACER_NAME = 'assay-bus';
 
@@ -37,16 +37,10 @@ export async function publishEvent<S extends DescMessage>(
   const tracer = trace.getTracer(TRACER_NAME);
   return tracer.startActiveSpan(
     `${topic.subject} publish`,
-    {
-      kind: SpanKind.PRODUCER,
-      attributes: {
-        'messaging.system': 'nats',
-        'messaging.operation.type': 'send',
-        'messaging.destination.name': topic.subject,
-        'messaging.message.id': msgId,
-        'messaging.message.body.size': data.length,
-      },
-    },
+    messagingSpan(SpanKind.PRODUCER, 'send', topic.subject, {
+      'messaging.message.id': msgId,
+      'messaging.message.body.size': data.length,
+    }),
     async (span) => {
       try {
         const h = eventHeaders(topic.schema, msgId, opts.headers);

@@ -1,6 +1,16 @@
 // W3C trace context travels in NATS message headers (`traceparent`, `tracestate`, `baggage`),
 // so a span started by a publisher continues in whichever service handles the message.
-import { context, propagation, type Context, ROOT_CONTEXT, type TextMapGetter, type TextMapSetter } from '@opentelemetry/api';
+import {
+  type Attributes,
+  context,
+  propagation,
+  type Context,
+  ROOT_CONTEXT,
+  type SpanKind,
+  type SpanOptions,
+  type TextMapGetter,
+  type TextMapSetter,
+} from '@opentelemetry/api';
 import { Match, type MsgHdrs } from 'nats';
 
 export const natsHeaderSetter: TextMapSetter<MsgHdrs> = {
@@ -32,4 +42,20 @@ export function injectTraceContext(headers: MsgHdrs, ctx: Context = context.acti
  */
 export function extractTraceContext(headers: MsgHdrs | undefined): Context {
   return propagation.extract(ROOT_CONTEXT, headers, natsHeaderGetter);
+}
+
+/**
+ * A messaging span's options, with the OpenTelemetry messaging attributes every NATS span
+ * carries (system, operation, subject) plus what only this side knows.
+ */
+export function messagingSpan(kind: SpanKind, operation: 'send' | 'process', subject: string, attributes: Attributes): SpanOptions {
+  return {
+    kind,
+    attributes: {
+      'messaging.system': 'nats',
+      'messaging.operation.type': operation,
+      'messaging.destination.name': subject,
+      ...attributes,
+    },
+  };
 }
