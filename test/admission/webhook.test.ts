@@ -317,6 +317,20 @@ describe('admission: the HTTPS webhook', () => {
     );
   });
 
+  it('looks up no tag in a namespace no runtime policy can govern (allowed unjudged there)', async () => {
+    const lookups = async () => {
+      const text = await (await fetch(`${svc.address}/metrics`)).text();
+      return [...text.matchAll(/^assay_admission_tag_lookups_total\{[^}]*\} (\d+)/gm)].reduce((n, m) => n + Number(m[1]), 0);
+    };
+    const before = await lookups();
+    const free = await post(stack.agent, `${url}/validate`, pod('ungoverned', 'elsewhere', [`${hangingHost}/team/other:v1`]));
+    assert.equal(free.json.response.allowed, true);
+    assert.equal(await lookups(), before, 'a lookup was made for a namespace no policy covers');
+    // The same unknown tag where a policy governs is looked up (and times out against this registry).
+    await post(stack.agent, `${url}/validate`, pod('governed', 'shop', [`${hangingHost}/team/other:v1`]));
+    assert.equal(await lookups(), before + 1);
+  });
+
   it('exposes decisions and the outbox as metrics', async () => {
     const text = await (await fetch(`${svc.address}/metrics`)).text();
     assert.match(

@@ -5,7 +5,7 @@
 import { formatReference, parseReference, type ImageReference } from '@assay/image-ref';
 import { boundedMemo } from '@assay/kit';
 import type { Verdict } from '@assay/proto';
-import { decideAdmission, referenceText, selectRuntimePolicy, type ExemptionUse } from '@assay/runtime-policy';
+import { decideAdmission, mayGovernNamespace, referenceText, selectRuntimePolicy, type ExemptionUse } from '@assay/runtime-policy';
 import { extractImages, IMAGE_SOURCES, type ImageField, type ImageSource } from './images.ts';
 import { workloadLabels } from './labels.ts';
 import type { AdmissionRequest } from './review.ts';
@@ -132,6 +132,14 @@ function fieldLine(field: ImageField, text: string, policy: RuntimePolicyRef | u
 
 const MAX_WARNINGS = 20;
 const MAX_WARNING_LENGTH = 512;
+
+/**
+ * Whether any runtime policy could govern the request's namespace. When none can, every image is
+ * allowed unjudged, so the digests of tags the snapshot lacks need not be looked up.
+ */
+export function mayBeGoverned(request: AdmissionRequest, snapshot: DecisionSnapshot): boolean {
+  return mayGovernNamespace(request.namespace, snapshot.runtimePolicies(), snapshot.cluster);
+}
 
 export function evaluateRequest(request: AdmissionRequest, snapshot: DecisionSnapshot, opts: EvaluateOptions = {}): RequestOutcome {
   const now = opts.now ?? new Date();

@@ -26,6 +26,7 @@ export { decodeException, decodeRuntimePolicy } from './bucket-values.ts';
 export {
   evaluateRequest,
   imagesOf,
+  mayBeGoverned,
   parseImageReference,
   resolveFromMemory,
   reviewedLists,

@@ -5,6 +5,7 @@ export { imageName, inScope, reportLabels, type ImageScope } from './scope.ts';
 export { coveringException, exceptionCoversImage, exceptionsFor, inForce } from './exceptions.ts';
 export {
   decideAdmission,
+  mayGovernNamespace,
   selectRuntimePolicy,
   type AdmissionDecision,
   type AdmissionInput,

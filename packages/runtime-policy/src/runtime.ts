@@ -26,6 +26,22 @@ function specificity(r: RuntimePolicyRef, namespace: string): number {
   return exact * 1000 + Object.keys(s.labels ?? {}).length + Object.keys(s.namespaceLabels ?? {}).length;
 }
 
+/** Enabled, and its namespaces (and clusters, when it names some) include this one. Labels only narrow further. */
+function coversNamespace(r: RuntimePolicyRef, namespace: string, cluster: string | undefined): boolean {
+  const s = r.policy.scope;
+  if (!r.policy.enabled || !anyGlob(s.namespaces, namespace)) return false;
+  return !(s.clusters && s.clusters.length > 0 && (cluster === undefined || !anyGlob(s.clusters, cluster)));
+}
+
+/**
+ * Whether any runtime policy could govern this namespace, whatever the workload's and the
+ * namespace's labels (they only narrow a policy's scope). When none can, every image there is
+ * allowed unjudged, so admission need not look up the digests of tags it does not know.
+ */
+export function mayGovernNamespace(namespace: string, runtimePolicies: readonly RuntimePolicyRef[], cluster?: string): boolean {
+  return runtimePolicies.some((r) => coversNamespace(r, namespace, cluster));
+}
+
 /**
  * The enabled runtime policy for a namespace with these workload labels (and cluster, when
  * policies name clusters; and the namespace's own labels, when policies name those): the most
@@ -43,9 +59,8 @@ export function selectRuntimePolicy(
   namespaceLabels?: Readonly<Record<string, string>>,
 ): RuntimePolicyRef | undefined {
   const matching = runtimePolicies.filter((r) => {
+    if (!coversNamespace(r, namespace, cluster)) return false;
     const s = r.policy.scope;
-    if (!r.policy.enabled || !anyGlob(s.namespaces, namespace)) return false;
-    if (s.clusters && s.clusters.length > 0 && (cluster === undefined || !anyGlob(s.clusters, cluster))) return false;
     const wanted = s.namespaceLabels ? Object.entries(s.namespaceLabels) : [];
     if (wanted.length > 0 && (namespaceLabels === undefined || !wanted.every(([k, v]) => namespaceLabels[k] === v))) return false;
     return Object.entries(s.labels ?? {}).every(([k, v]) => labels[k] === v);

@@ -13,6 +13,7 @@ import {
   evaluateRequest,
   ImageFieldError,
   imagesOf,
+  mayBeGoverned,
   parseAdmissionReview,
   parseImageReference,
   pinDigestsPatch,
@@ -99,7 +100,8 @@ export class AdmissionHandler {
 
   async #decide(request: AdmissionRequest): Promise<RequestOutcome> {
     const started = Date.now();
-    const fields = await this.#resolveMisses(request);
+    // A namespace no runtime policy can govern is allowed unjudged: no registry lookups for it.
+    const fields = await this.#resolveMisses(request, mayBeGoverned(request, this.#o.snapshot));
     let outcome = evaluateRequest(request, this.#o.snapshot, { fields });
     // The first deadline the policy asked for holds: re-evaluating must not extend it.
     const until = outcome.waiting ? Math.min(outcome.waiting.deadline.getTime(), started + this.#o.decisionDeadlineMs) : 0;
@@ -113,9 +115,10 @@ export class AdmissionHandler {
 
   /**
    * Looks up in their registries, in parallel and bounded, the tags neither mirror nor cache
-   * knows. Returns the request's image fields (for the decision, so they are found once).
+   * knows (unless `lookUpTags` is false: no policy can judge them). Returns the request's image
+   * fields (for the decision, so they are found once).
    */
-  async #resolveMisses(request: AdmissionRequest): Promise<ImageField[]> {
+  async #resolveMisses(request: AdmissionRequest, lookUpTags = true): Promise<ImageField[]> {
     let fields;
     try {
       fields = imagesOf(request);
@@ -124,7 +127,7 @@ export class AdmissionHandler {
       throw err;
     }
     const misses: ImageReference[] = [];
-    for (const f of fields) {
+    for (const f of lookUpTags ? fields : []) {
       let ref: ImageReference;
       try {
         ref = parseImageReference(f.reference);
