@@ -132,13 +132,13 @@ describe('a store replaced under a running service', () => {
   });
 
   /** A service that gates on its store the way policy and scanner do, rechecking every 150 ms. */
-  function gated(store: Store, name: string): ServiceHandle<any, any> {
+  function gated(store: Store, name: string, adopt = true): ServiceHandle<any, any> {
     const def: ServiceDefinition<{}, void> = {
       name,
       httpPort: 0,
       topology: { streams: [], consumers: [], buckets: [Buckets.deployment] },
       async start(ctx) {
-        await requireDeploymentStore(ctx, store, { adopt: true, recheckMs: 150 });
+        await requireDeploymentStore(ctx, store, { adopt, recheckMs: 150 });
       },
     };
     const h = createService(def, {
@@ -147,6 +147,30 @@ describe('a store replaced under a running service', () => {
     handles.push(h);
     return h;
   }
+
+  it('follows the deployment to the replacing store once it is adopted on purpose, without a restart', async () => {
+    mongo.dropAll();
+    const store = await openMongoStore({ url: mongo.url, dbName: 'follow' });
+    stores.push(store);
+    // Adopting at start only makes this database the deployment's whatever earlier tests recorded.
+    const follower = gated(store, 'follower', true);
+    await follower.start();
+    await follower.ready({ timeoutMs: 10_000 });
+    mongo.dropAll();
+    const detail = await failedWith(follower, /was replaced while it ran/, 10_000);
+    assert.match(detail, /restart policy once with STORE_ADOPT=true: follower then follows by itself/);
+    // The deployment moves to the new database on purpose (policy started once with STORE_ADOPT).
+    const adopting = await openMongoStore({ url: mongo.url, dbName: 'follow' });
+    stores.push(adopting);
+    const adopter = gated(adopting, 'adopter', true);
+    await adopter.start();
+    await adopter.ready({ timeoutMs: 10_000 });
+    await follower.ready({ timeoutMs: 10_000 });
+    assert.equal(await mismatchMetric(follower), '0');
+    // And it keeps following the record from then on: another replacement is noticed again.
+    mongo.dropAll();
+    await failedWith(follower, /was replaced while it ran/, 10_000);
+  });
 
   it('an identity that cannot be read fails the check until it can; an unreachable store does not', async () => {
     mongo.dropAll();

@@ -14,6 +14,7 @@ import {
   type StoreRecord,
 } from '@assay/bus';
 import { pause } from '@assay/kit';
+import { DeploymentKeys } from '@assay/proto';
 import type { ServiceContext } from './definition.ts';
 
 export const STORE_IDENTITY_CHECK = 'store-identity';
@@ -104,60 +105,84 @@ export async function requireDeploymentStore(
   };
   update();
   // The record is followed: a later move of the deployment to another store shows here too.
-  const watch = await watchDeploymentStore({
-    js: ctx.bus.js,
-    connection: ctx.bus,
-    store: identity,
-    service: ctx.name,
-    by: `${ctx.name}@${ctx.instance}`,
-    logger,
-    onState(state) {
-      recordProblem = state.ok ? undefined : state.message;
+  const follow = (mine: StoreRecord) =>
+    watchDeploymentStore({
+      js: ctx.bus.js,
+      connection: ctx.bus,
+      store: mine,
+      service: ctx.name,
+      by: `${ctx.name}@${ctx.instance}`,
+      logger,
+      onState(state) {
+        recordProblem = state.ok ? undefined : state.message;
+        update();
+      },
+    });
+  let current = identity;
+  let watch = await follow(current);
+  ctx.onStop(() => watch.stop());
+  // The store itself is read again: a replaced database answers with another identity. When the
+  // deployment has moved to that database on purpose (STORE_ADOPT on policy), this service
+  // follows it without a restart: it compares the record with its store's new identity from then on.
+  void followStoreIdentity(store, () => current, ctx.name, opts.recheckMs ?? 10_000, ctx.signal, logger, {
+    recorded: () => watch.get(DeploymentKeys.store),
+    async moved(now) {
+      logger.info({ from: current, to: now }, "the deployment moved to this service's new store; following it");
+      current = now;
+      const old = watch;
+      watch = await follow(now);
+      await old.stop();
+    },
+    report(problem) {
+      storeProblem = problem;
       update();
     },
-  });
-  ctx.onStop(() => watch.stop());
-  // The store itself is read again: a replaced database answers with another identity.
-  void followStoreIdentity(store, identity, ctx.name, opts.recheckMs ?? 10_000, ctx.signal, logger, (problem) => {
-    storeProblem = problem;
-    update();
   });
   return { store: identity, deployment, claim, markBucketMismatch };
 }
 
 /**
- * Re-reads the store's identity every `recheckMs` until `signal` aborts, reporting a problem
- * (another id: the database was replaced; an identity that cannot be read) or its end
- * (undefined). An unreachable store is not one: the `store` check says so, and the identity is
- * compared again once it answers.
+ * Re-reads the store's identity every `recheckMs` until `signal` aborts. Another id than the
+ * current one is either the deployment's move to that store (the record names it: `moved`) or a
+ * problem (the database was replaced under the service); an identity that cannot be read is a
+ * problem too. `report` gets each problem and its end (undefined). An unreachable store is not
+ * one: the `store` check says so, and the identity is compared again once it answers.
  */
 async function followStoreIdentity(
   store: IdentifiedStore,
-  started: StoreRecord,
+  current: () => StoreRecord,
   service: string,
   recheckMs: number,
   signal: AbortSignal,
   logger: ServiceContext<any>['logger'],
-  report: (problem: string | undefined) => void,
+  on: {
+    recorded(): StoreRecord | undefined;
+    moved(now: StoreRecord): Promise<void>;
+    report(problem: string | undefined): void;
+  },
 ): Promise<void> {
   let last: string | undefined;
   for (;;) {
     await pause(recheckMs, signal);
     if (signal.aborted) return;
     let problem: string | undefined;
+    const mine = current();
     try {
       const now = await store.identity();
-      if (now.id !== started.id) problem = storeReplacedMessage(service, started, now);
+      if (now.id !== mine.id) {
+        if (on.recorded()?.id === now.id) await on.moved(now);
+        else problem = storeReplacedMessage(service, mine, now);
+      }
     } catch (err) {
       if ((err as { code?: unknown }).code === 'UNAVAILABLE') continue;
-      problem = `cannot read the identity of this service's store ${describeStoreRecord(started)}: ${err instanceof Error ? err.message : String(err)}`;
+      problem = `cannot read the identity of this service's store ${describeStoreRecord(mine)}: ${err instanceof Error ? err.message : String(err)}`;
     }
     if (signal.aborted) return;
-    if (problem !== undefined && problem !== last) logger.error({ store: started }, problem);
+    if (problem !== undefined && problem !== last) logger.error({ store: mine }, problem);
     if (problem === undefined && last !== undefined)
-      logger.info({ store: started }, "this service's store is again the one it started with");
+      logger.info({ store: current() }, "this service's store is the deployment's store again");
     last = problem;
-    report(problem);
+    on.report(problem);
   }
 }
 
@@ -166,6 +191,7 @@ function storeReplacedMessage(service: string, started: StoreRecord, now: StoreR
   return (
     `this service's store was replaced while it ran: ${describeStoreRecord(started)} (the deployment's store) now answers as ` +
     `${describeStoreRecord(now)}, a database without the deployment's data (a wiped volume, a re-initiated replica set). ` +
-    `Restore the deployment's database, or, to move the whole deployment to the new one on purpose, restart ${service} once with STORE_ADOPT=true`
+    `Restore the deployment's database, or, to move the whole deployment to the new one on purpose, restart policy once with ` +
+    `STORE_ADOPT=true: ${service} then follows by itself within a recheck`
   );
 }
