@@ -340,10 +340,10 @@ test('kind: kind-cluster.yaml maps the registry NodePort to the machine and lets
   const node = cluster.nodes[0]!;
   assert.ok(node.extraPortMappings.some((m) => m.containerPort === 30500 && m.hostPort === 30500));
   const configPath = /config_path\s*=\s*"([^"]+)"/.exec(cluster.containerdConfigPatches.join('\n'))?.[1];
-  const mount = node.extraMounts.find((m) => m.containerPath === configPath);
-  assert.ok(mount, `the containerd hosts directory ${configPath} is mounted`);
-  const hosts = join(repoRoot, mount.hostPath, 'localhost:30500', 'hosts.toml');
-  assert.ok(existsSync(hosts), `${mount.hostPath} (relative to the repository root) holds localhost:30500/hosts.toml`);
+  const mount = node.extraMounts.find((m) => m.containerPath === `${configPath}/localhost:30500/hosts.toml`);
+  assert.ok(mount, `the registry's hosts.toml is mounted under the containerd hosts directory ${configPath}`);
+  const hosts = join(repoRoot, mount.hostPath);
+  assert.ok(existsSync(hosts), `${mount.hostPath} (relative to the repository root) exists`);
   assert.match(readFileSync(hosts, 'utf8'), /^\[host\."http:\/\/localhost:30500"\]/m);
 });
 
