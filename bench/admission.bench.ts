@@ -15,6 +15,7 @@ import { Compliance, digestBucketKey, tagBucketKey, VerdictSchema } from '@assay
 import { createService } from '@assay/service-kit';
 import { admissionService, admissionTopology } from '@assay/admission';
 import { startNatsServer } from '../test/support/nats-server.ts';
+import { runtimePolicy } from '../test/admission/helpers.ts';
 import { makeTlsFixtures } from '../test/admission/tls-fixtures.ts';
 
 const VERDICTS = Number(process.env.BENCH_VERDICTS ?? 100_000);
@@ -129,24 +130,7 @@ try {
   }
   await tags.put(tagBucketKey('registry.local/team/web:1.4.2'), enc.encode(digestOf(5)));
   await tags.put(tagBucketKey('ghcr.io/example/exporter:0.9'), enc.encode(digestOf(9)));
-  await policies.put(
-    'prod',
-    enc.encode(
-      JSON.stringify({
-        id: 'prod',
-        version: 1,
-        policy: {
-          name: 'prod',
-          enabled: true,
-          enforcement: 'enforce',
-          scope: { namespaces: ['*'] },
-          imagePolicies: [],
-          blockUnregistered: true,
-          platforms: [{ os: 'linux', architecture: 'amd64' }],
-        },
-      }),
-    ),
-  );
+  await policies.put('prod', enc.encode(JSON.stringify(runtimePolicy('prod'))));
   log(`seeded ${VERDICTS} verdicts in ${Math.round(performance.now() - t0)} ms`);
 
   t0 = performance.now();

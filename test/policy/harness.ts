@@ -3,8 +3,8 @@
 import { join } from 'node:path';
 import { create, fromBinary } from '@bufbuild/protobuf';
 import { connectBus, newEventMeta, publishEvent, type BusConnection } from '@assay/bus';
-import { policyService, type PolicyApi } from '@assay/policy';
-import { Buckets, Consumers, digestBucketKey, ScanCompletedSchema, ScanStatus, Topics, VerdictSchema, type Verdict } from '@assay/proto';
+import { policyService, policyTopology, type PolicyApi } from '@assay/policy';
+import { Buckets, digestBucketKey, ScanCompletedSchema, ScanStatus, Topics, VerdictSchema, type Verdict } from '@assay/proto';
 import { createService, type ServiceHandle } from '@assay/service-kit';
 import type { ScanReport } from '@assay/domain';
 import type { KV } from 'nats';
@@ -137,16 +137,7 @@ export async function startHarness(env: Record<string, string> = {}): Promise<Ha
       const jsm = await admin.jetstreamManager();
       const deadline = Date.now() + 30_000;
       for (;;) {
-        const infos = await Promise.all(
-          [
-            Consumers.policyDiscovered,
-            Consumers.policyIndexes,
-            Consumers.policyRequests,
-            Consumers.policyScans,
-            Consumers.policyChanges,
-            Consumers.policyVulnDb,
-          ].map((c) => jsm.consumers.info(c.stream, c.durable)),
-        );
+        const infos = await Promise.all(policyTopology.consumers.map((c) => jsm.consumers.info(c.stream, c.durable)));
         if (infos.every((i) => i.num_pending === 0 && i.num_ack_pending === 0)) return;
         if (Date.now() > deadline) throw new Error('policy consumers did not settle');
         await new Promise((r) => setTimeout(r, 25));

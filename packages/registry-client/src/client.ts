@@ -90,13 +90,7 @@ export class RegistryClient {
     this.#checkRepository(repository);
     let url: string | undefined = `${this.baseUrl}/v2/${repository}/tags/list${opts.pageSize ? `?n=${opts.pageSize}` : ''}`;
     while (url) {
-      const res = await this.#http.send({
-        method: 'GET',
-        url,
-        scopes: [pullScope(repository)],
-        repository,
-        ...(opts.signal ? { signal: opts.signal } : {}),
-      });
+      const res = await this.#pull('GET', repository, url, opts.signal);
       if (res.status !== 200) throw await this.#http.error(res, 'GET', repository, 'listing tags failed');
       const page = (await readJson(res, MAX_MANIFEST_BYTES)) as { tags?: string[] | null };
       for (const t of page.tags ?? []) yield t;
@@ -104,18 +98,23 @@ export class RegistryClient {
     }
   }
 
+  /** One request under a repository's pull scope (tags, manifests, blobs). */
+  #pull(method: 'HEAD' | 'GET', repository: string, url: string, signal: AbortSignal | undefined, accept?: string): Promise<Response> {
+    return this.#http.send({
+      method,
+      url,
+      scopes: [pullScope(repository)],
+      repository,
+      ...(accept !== undefined ? { accept } : {}),
+      ...(signal ? { signal } : {}),
+    });
+  }
+
   /** One manifest request (HEAD or GET) by tag or digest, accepting every manifest media type. */
   #requestManifest(method: 'HEAD' | 'GET', repository: string, reference: string, signal: AbortSignal | undefined): Promise<Response> {
     this.#checkRepository(repository);
     this.#checkReference(reference);
-    return this.#http.send({
-      method,
-      url: `${this.baseUrl}/v2/${repository}/manifests/${reference}`,
-      scopes: [pullScope(repository)],
-      repository,
-      accept: MANIFEST_ACCEPT,
-      ...(signal ? { signal } : {}),
-    });
+    return this.#pull(method, repository, `${this.baseUrl}/v2/${repository}/manifests/${reference}`, signal, MANIFEST_ACCEPT);
   }
 
   /** The manifest's descriptor without its body; undefined when the registry has no such manifest. */
@@ -247,14 +246,7 @@ export class RegistryClient {
     this.#checkRepository(repository);
     if (!isValidDigest(digest))
       throw new RegistryError(`invalid blob digest ${JSON.stringify(digest)}`, { registry: this.registry, repository });
-    const url = `${this.baseUrl}/v2/${repository}/blobs/${digest}`;
-    const res = await this.#http.send({
-      method: 'GET',
-      url,
-      scopes: [pullScope(repository)],
-      repository,
-      ...(opts.signal ? { signal: opts.signal } : {}),
-    });
+    const res = await this.#pull('GET', repository, `${this.baseUrl}/v2/${repository}/blobs/${digest}`, opts.signal);
     if (res.status !== 200) throw await this.#http.error(res, 'GET', repository, `blob ${digest} failed`);
     const length = Number(header(res.headers, 'content-length'));
     if (opts.maxBytes !== undefined && Number.isFinite(length) && length > opts.maxBytes) {
