@@ -5,6 +5,7 @@
 // opened SQLite on an emptyDir of its own, or a pod that came back to a wiped volume.
 // Policy also records, per document bucket, which store last reconciled it (`written-by.<bucket>`),
 // so that a store that merely looks empty never deletes what another store wrote.
+import { pause } from '@assay/kit';
 import type { JetStreamClient, KV } from 'nats';
 import { Buckets, DeploymentKeys } from '@assay/proto';
 import type { ConnectionState } from './connect.ts';
@@ -172,7 +173,7 @@ export async function awaitDeploymentStore(o: AwaitDeploymentStoreOptions): Prom
       if (message !== lastMessage) logger.warn({ err }, message);
       lastMessage = message;
       o.onUnknown?.(message);
-      await pause(o.signal, Math.min(o.recheckMs ?? 10_000, 2000));
+      await pause(Math.min(o.recheckMs ?? 10_000, 2000), o.signal);
       continue;
     }
     if (claim.outcome === 'adopted') {
@@ -186,20 +187,8 @@ export async function awaitDeploymentStore(o: AwaitDeploymentStoreOptions): Prom
     if (message !== lastMessage) logger.error({ store: o.store, deploymentStore: claim.recorded }, message);
     lastMessage = message;
     o.onMismatch(message);
-    await pause(o.signal, o.recheckMs ?? 10_000);
+    await pause(o.recheckMs ?? 10_000, o.signal);
   }
-}
-
-function pause(signal: AbortSignal, ms: number): Promise<void> {
-  return new Promise<void>((resolve) => {
-    const t = setTimeout(done, ms);
-    signal.addEventListener('abort', done, { once: true });
-    function done() {
-      clearTimeout(t);
-      signal.removeEventListener('abort', done);
-      resolve();
-    }
-  });
 }
 
 export interface WatchDeploymentStoreOptions {

@@ -93,6 +93,8 @@ export async function mirrorBucket<T>(opts: KvMirrorOptions<T>): Promise<KvMirro
   let synced = false;
   let live = false;
   let stopped = false;
+  // Cuts the supervisor's waits short at stop, so stop() never waits out a reconnect backoff.
+  const stopping = new AbortController();
   let lastError: string | undefined;
   let current: QueuedIterator<KvEntry> | undefined;
   let resolveSynced!: () => void;
@@ -274,7 +276,7 @@ export async function mirrorBucket<T>(opts: KvMirrorOptions<T>): Promise<KvMirro
     let failures = 0;
     while (!stopped) {
       if (opts.connection && !opts.connection.isConnected()) {
-        await pause(200);
+        await pause(200, stopping.signal);
         continue;
       }
       try {
@@ -292,7 +294,7 @@ export async function mirrorBucket<T>(opts: KvMirrorOptions<T>): Promise<KvMirro
       current = undefined;
       live = false;
       if (stopped) break;
-      await pause(Math.min(100 * 2 ** Math.min(failures, 5), 3_000));
+      await pause(Math.min(100 * 2 ** Math.min(failures, 5), 3_000), stopping.signal);
     }
   };
   const closed = supervise().finally(() => {
@@ -322,6 +324,7 @@ export async function mirrorBucket<T>(opts: KvMirrorOptions<T>): Promise<KvMirro
     },
     async stop() {
       stopped = true;
+      stopping.abort();
       current?.stop();
       await closed;
     },

@@ -140,10 +140,10 @@ function breakGlassFor(input: AdmissionInput): PolicyException | undefined {
 /** The admission decision for one image under the namespace's runtime policy. */
 export function decideAdmission(input: AdmissionInput): AdmissionDecision {
   const { runtimePolicy: ref, image, namespace } = input;
-  const name = imageText(image);
   if (!ref || !ref.policy.enabled) {
     return { outcome: 'allow', allowed: true, mode: 'none', warnings: [], message: 'no runtime policy applies', violations: [] };
   }
+  const name = imageText(image);
   const p = ref.policy;
   const mode: AdmissionMode = p.enforcement;
   const base = { mode, runtimePolicy: ref.id };

@@ -83,7 +83,8 @@ export class AdmissionHandler {
     if (request.dryRun) this.#o.onDryRun?.('mutate');
     // Nothing to pin: allowed, unchanged.
     if (!wantsPinning(request, this.#o.pinAllDigests)) return pinningResponse(request);
-    await this.#resolveMisses(request);
+    // Pinning needs digests, never namespace labels.
+    await this.#resolveMisses(request, { tags: true, namespace: false });
     const outcome = evaluateRequest(request, this.#o.snapshot, { waitExpired: true });
     const patch = pinDigestsPatch(outcome);
     // A changed object is audited (what was pinned to which digest); /validate audits the decision.
@@ -101,7 +102,8 @@ export class AdmissionHandler {
   async #decide(request: AdmissionRequest): Promise<RequestOutcome> {
     const started = Date.now();
     // A namespace no runtime policy can govern is allowed unjudged: no registry lookups for it.
-    const fields = await this.#resolveMisses(request, mayBeGoverned(request, this.#o.snapshot));
+    const governed = mayBeGoverned(request, this.#o.snapshot);
+    const fields = await this.#resolveMisses(request, { tags: governed, namespace: governed });
     let outcome = evaluateRequest(request, this.#o.snapshot, { fields });
     // The first deadline the policy asked for holds: re-evaluating must not extend it.
     const until = outcome.waiting ? Math.min(outcome.waiting.deadline.getTime(), started + this.#o.decisionDeadlineMs) : 0;
@@ -115,10 +117,11 @@ export class AdmissionHandler {
 
   /**
    * Looks up in their registries, in parallel and bounded, the tags neither mirror nor cache
-   * knows (unless `lookUpTags` is false: no policy can judge them). Returns the request's image
+   * knows, and the namespace's labels when the watch lacks it (each only when `wanted`: in a
+   * namespace no policy can govern, neither can change the decision). Returns the request's image
    * fields (for the decision, so they are found once).
    */
-  async #resolveMisses(request: AdmissionRequest, lookUpTags = true): Promise<ImageField[]> {
+  async #resolveMisses(request: AdmissionRequest, wanted: { tags: boolean; namespace: boolean }): Promise<ImageField[]> {
     let fields;
     try {
       fields = imagesOf(request);
@@ -127,7 +130,7 @@ export class AdmissionHandler {
       throw err;
     }
     const misses: ImageReference[] = [];
-    for (const f of lookUpTags ? fields : []) {
+    for (const f of wanted.tags ? fields : []) {
       let ref: ImageReference;
       try {
         ref = parseImageReference(f.reference);
@@ -137,7 +140,8 @@ export class AdmissionHandler {
       if (resolveFromMemory(ref, this.#o.snapshot) === undefined) misses.push(ref);
     }
     // The namespace lookup (a no-op for a namespace the watch knows) runs alongside the tag lookups.
-    const namespace = this.#o.namespaces && request.namespace ? this.#o.namespaces.lookup(request.namespace) : undefined;
+    const namespace =
+      wanted.namespace && this.#o.namespaces && request.namespace ? this.#o.namespaces.lookup(request.namespace) : undefined;
     if (misses.length > 0) await Promise.all(misses.map((r) => this.#o.resolver.resolve(r)));
     if (namespace) await namespace;
     return fields;

@@ -11,7 +11,7 @@ import { readFileSync } from 'node:fs';
 import { request as httpRequest, type IncomingMessage } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import { join } from 'node:path';
-import { isObject, TtlLru } from '@assay/kit';
+import { isObject, pause, TtlLru } from '@assay/kit';
 
 /** Where the Kubernetes API is and how to authenticate to it. */
 export interface KubeConnection {
@@ -235,22 +235,9 @@ export class NamespaceLabels {
         if (this.#loaded && this.#brokenSince === undefined) this.#brokenSince = Date.now();
         this.#opts.logger?.warn({ error: this.#lastError, retryInMs: delay, stale: this.#loaded }, 'namespace list/watch failed; retrying');
       }
-      await this.#sleep(delay);
+      await pause(delay, this.#abort.signal);
       delay = Math.min(delay * 2, this.#opts.backoff.max);
     }
-  }
-
-  #sleep(ms: number): Promise<void> {
-    return new Promise((resolve) => {
-      const t = setTimeout(done, ms);
-      const signal = this.#abort.signal;
-      function done() {
-        clearTimeout(t);
-        signal.removeEventListener('abort', done);
-        resolve();
-      }
-      signal.addEventListener('abort', done, { once: true });
-    });
   }
 
   /** Lists every namespace (paged) and replaces the map with what the list says. */
