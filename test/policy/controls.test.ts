@@ -171,6 +171,14 @@ describe('packages', () => {
     );
     passes(judge(withDeb('1:1.0-1'), { packages: { denied: [{ name: 'openssl', versions: '<2.0' }] } }));
   });
+  it('deb and rpm versions are compared whole, as reports store them (epoch, version and release apart)', () => {
+    const split = (release: string, epoch?: number) =>
+      report({ packages: [{ name: 'openssl', type: 'deb', version: '3.0.11', release, ...(epoch ? { epoch } : {}) }] });
+    const rule = { packages: { denied: [{ name: 'openssl', versions: '<3.0.11-1~deb12u3' }] } };
+    fails(judge(split('1~deb12u2'), rule), 'packages', 'forbidden package openssl');
+    passes(judge(split('1~deb12u3'), rule));
+    passes(judge(split('1~deb12u2', 1), rule));
+  });
   it('a package type with no version ordering: a forbidden range refuses, a required range is not met', () => {
     const withBinary = report({ packages: [{ name: 'tool', version: '1.0', type: 'binary' }] });
     fails(judge(withBinary, { packages: { denied: [{ name: 'tool', versions: '>=2' }] } }), 'packages', 'forbidden package tool');

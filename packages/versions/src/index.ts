@@ -14,6 +14,7 @@ export { schemeFor, compareVersions, baseEcosystem, osvVersion } from './ecosyst
 export { isAffected, inRange, type OsvRange, type OsvEvent, type OsvAffected } from './osv.ts';
 export { parseVersionRange, rangeIncludes, satisfiesRange, type Comparator, type RangeOp, type VersionRange } from './range.ts';
 export { ecosystemForType, languageEcosystem, LANGUAGE_ECOSYSTEMS } from './purl-types.ts';
+export { comparableVersion, type VersionedPackage } from './package-version.ts';
 
 import { semver } from './semver.ts';
 /** Cargo (crates.io) versions are SemVer. */

@@ -9,8 +9,7 @@ import {
   parseChecks,
   type CheckDefinition,
 } from './schema.ts';
-import { ecosystemForType, parseVersionRange, rangeIncludes } from '@assay/versions';
-import { comparableVersion } from './comparable-version.ts';
+import { comparableVersion, ecosystemForType, parseVersionRange, rangeIncludes } from '@assay/versions';
 
 /**
  * The image's final filesystem, read-only. Paths are handed over cleaned and relative, as

@@ -12,4 +12,3 @@ export {
   type CheckKind,
 } from './schema.ts';
 export { evaluateChecks, type CheckFilesystem, type CheckInput, type CheckResult, type ImageConfigFacts } from './evaluate.ts';
-export { comparableVersion } from './comparable-version.ts';

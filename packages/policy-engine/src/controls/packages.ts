@@ -1,14 +1,15 @@
 // Required and forbidden packages, by name (and type), optionally within a version range, its
 // versions ordered by the package type's ecosystem (@assay/versions: dpkg for deb, PEP 440 for pypi…).
-import { ecosystemForType, satisfiesRange } from '@assay/versions';
+import { comparableVersion, ecosystemForType, satisfiesRange, type VersionedPackage } from '@assay/versions';
 import type { Control, Controls, Violation } from './types.ts';
 
 type Config = NonNullable<Controls['packages']>;
 type Rule = NonNullable<Config['denied']>[number];
 
-function matches(p: { name: string; version: string; type: string }, rule: Rule): boolean | undefined {
+function matches(p: VersionedPackage & { name: string }, rule: Rule): boolean | undefined {
   if (p.name !== rule.name || (rule.type !== undefined && p.type !== rule.type)) return false;
-  return rule.versions === undefined ? true : satisfiesRange(ecosystemForType(p.type), p.version, rule.versions);
+  // deb and rpm versions are stored split (epoch, version, release): compared whole.
+  return rule.versions === undefined ? true : satisfiesRange(ecosystemForType(p.type), comparableVersion(p), rule.versions);
 }
 
 export const packagesControl: Control<Config> = (report, config) => {
