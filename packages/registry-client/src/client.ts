@@ -18,7 +18,14 @@ import { DigestVerifier, digestOf } from './digest.ts';
 import { DigestMismatchError, RegistryError } from './errors.ts';
 import { header, readBounded, readJson } from './http-body.ts';
 import { nextLink } from './link.ts';
-import { baseMediaType, isImageManifestMediaType, isIndexMediaType, MANIFEST_ACCEPT, manifestMediaType } from './media-types.ts';
+import {
+  baseMediaType,
+  isImageManifestMediaType,
+  isIndexMediaType,
+  isRunnableManifest,
+  MANIFEST_ACCEPT,
+  manifestMediaType,
+} from './media-types.ts';
 import { DEFAULT_RETRY_POLICY } from './retry.ts';
 import { RegistryTransport, type Response } from './transport.ts';
 
@@ -202,8 +209,7 @@ export class RegistryClient {
         if (!m || typeof m.digest !== 'string' || !isValidDigest(m.digest)) {
           throw new RegistryError(`index ${manifest.digest} has an entry without a valid digest`, { registry: this.registry, repository });
         }
-        if (m.annotations?.['vnd.docker.reference.type'] === 'attestation-manifest') continue;
-        if (m.platform?.os === 'unknown' && m.platform.architecture === 'unknown') continue;
+        if (!isRunnableManifest(m)) continue;
         out.push({
           digest: m.digest,
           mediaType: m.mediaType,

@@ -26,6 +26,7 @@ export { DigestMismatchError, isRegistryNotFound, RegistryError, type RegistryEr
 export {
   isImageManifestMediaType,
   isIndexMediaType,
+  isRunnableManifest,
   isManifestMediaType,
   MANIFEST_ACCEPT,
   MANIFEST_MEDIA_TYPES,
@@ -44,4 +45,4 @@ export {
   type RegistryCredentialsSpec,
   type RegistrySpec,
 } from './registry-config.ts';
-export { RegistryClients, type RegistryClientsOptions } from './registry-clients.ts';
+export { RegistryClients, registrySpecOptions, type RegistryClientsOptions } from './registry-clients.ts';

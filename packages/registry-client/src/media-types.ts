@@ -56,3 +56,15 @@ export function manifestMediaType(json: unknown, contentType: string | undefined
   }
   return baseMediaType(contentType) ?? 'application/octet-stream';
 }
+
+/**
+ * Whether an index entry is an image anyone runs: attestation manifests (BuildKit's
+ * `unknown/unknown` entries, or marked by annotation) are not.
+ */
+export function isRunnableManifest(entry: {
+  platform?: { os?: string; architecture?: string } | undefined;
+  annotations?: Record<string, string> | undefined;
+}): boolean {
+  if (entry.annotations?.['vnd.docker.reference.type'] === 'attestation-manifest') return false;
+  return !(entry.platform?.os === 'unknown' && entry.platform.architecture === 'unknown');
+}

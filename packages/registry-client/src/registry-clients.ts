@@ -1,7 +1,7 @@
 // One RegistryClient per registry host: configured ones (a registry list: credentials, CA,
 // insecure), others anonymous — HTTPS, or plain HTTP for a loopback host.
 import { RegistryClient } from './client.ts';
-import type { RegistryLogger } from './client-options.ts';
+import type { RegistryClientOptions, RegistryLogger } from './client-options.ts';
 import { isLoopbackHost } from './transport.ts';
 import type { RegistrySpec } from './registry-config.ts';
 
@@ -28,12 +28,7 @@ export class RegistryClients {
     if (c) return c;
     const spec = this.#specs.get(key);
     c = new RegistryClient({
-      registry: key,
-      insecure: spec ? spec.insecure : isLoopbackHost(key),
-      // A configured registry is reached at its URL, which may differ from the reference host.
-      ...(spec ? { baseUrl: spec.baseUrl } : {}),
-      ...(spec?.ca !== undefined ? { ca: spec.ca } : {}),
-      ...(spec?.credentials ? { credentials: spec.credentials } : {}),
+      ...(spec ? { ...registrySpecOptions(spec), registry: key } : { registry: key, insecure: isLoopbackHost(key) }),
       timeoutMs: this.#opts.timeoutMs,
       retries: this.#opts.retries ?? 2,
       ...(this.#opts.logger ? { logger: this.#opts.logger } : {}),
@@ -47,4 +42,19 @@ export class RegistryClients {
     this.#clients.clear();
     await Promise.allSettled(all.map((c) => c.close()));
   }
+}
+/**
+ * How a configured registry is reached: references name `spec.host`; requests go to its URL
+ * (they differ behind a node port), with its TLS settings and credentials.
+ */
+export function registrySpecOptions(
+  spec: RegistrySpec,
+): Pick<RegistryClientOptions, 'registry' | 'baseUrl' | 'insecure' | 'ca' | 'credentials'> {
+  return {
+    registry: spec.host,
+    baseUrl: spec.baseUrl,
+    insecure: spec.insecure,
+    ...(spec.ca !== undefined ? { ca: spec.ca } : {}),
+    ...(spec.credentials ? { credentials: spec.credentials } : {}),
+  };
 }

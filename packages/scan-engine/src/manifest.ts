@@ -2,7 +2,7 @@
 // platform manifests (each is an image of its own, scanned on its own); an image manifest names
 // its config and layers. Anything else, or an image manifest missing what a scan needs, cannot
 // be scanned.
-import { isImageManifestMediaType, isIndexMediaType } from '@assay/registry-client';
+import { isImageManifestMediaType, isIndexMediaType, isRunnableManifest } from '@assay/registry-client';
 import type { BlobSource, Platform, ScanState, ScanTarget } from './state.ts';
 
 /** One runnable manifest of an index. */
@@ -43,12 +43,6 @@ interface ManifestJson {
   manifests?: { digest: string; mediaType: string; platform?: Platform; annotations?: Record<string, string> }[];
 }
 
-/** Attestation manifests (BuildKit's `unknown/unknown` entries) are no image anyone runs. */
-function runnable(m: NonNullable<ManifestJson['manifests']>[number]): boolean {
-  if (m.annotations?.['vnd.docker.reference.type'] === 'attestation-manifest') return false;
-  return !(m.platform?.os === 'unknown' && m.platform.architecture === 'unknown');
-}
-
 /**
  * Reads the target's manifest: an index with its runnable platforms, or an image to scan. The
  * registry's media type goes into `state` first, so even a report of an unscannable manifest
@@ -60,7 +54,7 @@ export async function readManifest(client: BlobSource, target: ScanTarget, state
   const mj = manifest.json as ManifestJson;
   if (isIndexMediaType(manifest.mediaType)) {
     const manifests = (mj.manifests ?? [])
-      .filter(runnable)
+      .filter(isRunnableManifest)
       .map((m) => ({ digest: m.digest, mediaType: m.mediaType, ...(m.platform ? { platform: m.platform } : {}) }));
     return { kind: 'index', mediaType: manifest.mediaType, manifests };
   }

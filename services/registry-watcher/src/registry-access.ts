@@ -1,7 +1,7 @@
 // What the watcher needs from a registry, over @assay/registry-client: the repository list
 // (catalog, or the configured repositories), tags, a manifest's digest by tag (HEAD), and a
 // manifest's content (GET, for index expansion). One client per configured registry.
-import { isIndexMediaType, RegistryClient, type RegistryLogger } from '@assay/registry-client';
+import { isIndexMediaType, RegistryClient, registrySpecOptions, type RegistryLogger } from '@assay/registry-client';
 import type { RegistrySpec } from '@assay/registry-client';
 
 export interface ManifestHead {
@@ -37,12 +37,7 @@ export interface RegistryAccessOptions {
 
 export function registryAccess(spec: RegistrySpec, opts: RegistryAccessOptions): RegistryAccess {
   const client = new RegistryClient({
-    registry: spec.host,
-    // References name spec.host; requests go to the configured URL (they differ behind a node port).
-    baseUrl: spec.baseUrl,
-    insecure: spec.insecure,
-    ...(spec.ca !== undefined ? { ca: spec.ca } : {}),
-    ...(spec.credentials ? { credentials: spec.credentials } : {}),
+    ...registrySpecOptions(spec),
     timeoutMs: opts.timeoutMs,
     ...(opts.logger ? { logger: opts.logger } : {}),
     // The watcher retries whole work items and polls itself, with its own backoff.
