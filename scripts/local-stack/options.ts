@@ -1,6 +1,5 @@
 // What `npm start` can be told: options of the local stack, and how the launcher reads them from
 // its environment (ASSAY_* variables).
-import type { BackoffOptions } from './restart-backoff.ts';
 
 export interface LocalStackOptions {
   /** State directory (NATS store, users, state file); `<repo>/.assay` by default. ASSAY_STATE_DIR. */
@@ -26,8 +25,6 @@ export interface LocalStackOptions {
   write?: (text: string) => void;
   /** Colours in the formatted lines. */
   color?: boolean;
-  /** Delays before an exited service is started again (1 s doubling to 30 s, reset after 60 s up). */
-  restartBackoff?: BackoffOptions;
 }
 
 /** Options from the launcher's environment. */

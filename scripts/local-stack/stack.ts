@@ -196,7 +196,6 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
   const superviseServer = (name: string, first: Child, again: () => Promise<Child>) => {
     const sup = new Supervisor({
       name,
-      ...(options.restartBackoff ? { backoff: options.restartBackoff } : {}),
       start: (restarts) => (restarts === 0 ? first : again()),
       onStart: (child, restarts) => {
         if (restarts === 0) return;
@@ -279,7 +278,6 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       const info: ServiceInfo = { name: svc.name, pid: -1, url: undefined, ready: false, restarts: 0 };
       const supervisor = new Supervisor({
         name: svc.name,
-        ...(options.restartBackoff ? { backoff: options.restartBackoff } : {}),
         start: async (restarts) => {
           // The watcher's port was fixed earlier: the registry notifies it there. A restarted
           // service takes its previous port again when it is free, so its URL stays the same.

@@ -5,7 +5,6 @@
 // Real nats-server, the MongoDB wire stand-in and real SQLite files.
 import assert from 'node:assert/strict';
 import { DatabaseSync } from 'node:sqlite';
-import { Writable } from 'node:stream';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { MongoClient } from 'mongodb';
@@ -25,19 +24,9 @@ import { startNatsServer, type NatsServer } from '../support/nats-server.ts';
 import { waitFor } from '../support/processes.ts';
 import { makeTempDir } from '../support/tempdir.ts';
 import { runtimePolicy } from '../store/fixtures.ts';
+import { logSink } from '../support/log-sink.ts';
 
 const TOKEN = 'store-replaced-token-0123456789';
-
-function logSink() {
-  const lines: Record<string, unknown>[] = [];
-  const destination = new Writable({
-    write(chunk: Buffer, _e, cb) {
-      for (const l of chunk.toString('utf8').split('\n')) if (l.trim()) lines.push(JSON.parse(l) as Record<string, unknown>);
-      cb();
-    },
-  });
-  return { lines, destination };
-}
 
 const mismatchMetric = async (h: ServiceHandle<any, any>) =>
   /^assay_store_identity_mismatch\{[^}]*\} (\d)$/m.exec(await h.metrics.text())?.[1];

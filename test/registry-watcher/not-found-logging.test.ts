@@ -3,7 +3,6 @@
 // an answer, not logged as a warning or error and kept out of the error metrics — while a
 // registry that cannot be reached at all is still a warning, then an error.
 import assert from 'node:assert/strict';
-import { Writable } from 'node:stream';
 import { after, before, describe, test } from 'node:test';
 import { createService } from '@assay/service-kit';
 import { registryWatcherService } from '@assay/registry-watcher';
@@ -12,6 +11,7 @@ import { type Registry, startRegistry } from '../support/oci-registry.ts';
 import { pushImage } from '../support/oci-image.ts';
 import { waitFor } from '../support/processes.ts';
 import { metricValue, smallImage, TOKEN, type Watcher } from './helpers.ts';
+import { logSink } from '../support/log-sink.ts';
 
 type LogLine = { level: string; msg: string; digest?: string; registry?: string };
 
@@ -21,17 +21,11 @@ describe('registry-watcher: a 404 from the registry is not an error', () => {
   let nats: NatsServer;
   let registry: Registry;
   let watcher: Watcher;
-  const lines: LogLine[] = [];
+  const { lines, destination } = logSink<LogLine>();
 
   before(async () => {
     nats = await startNatsServer();
     registry = await startRegistry();
-    const destination = new Writable({
-      write(chunk: Buffer, _e, cb) {
-        for (const l of chunk.toString('utf8').split('\n')) if (l.trim()) lines.push(JSON.parse(l) as LogLine);
-        cb();
-      },
-    });
     watcher = createService(registryWatcherService, {
       env: {
         NATS_URL: nats.url,

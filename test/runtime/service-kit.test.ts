@@ -2,7 +2,6 @@
 // follows the bus, the topology and the service's own checks, /metrics carries the service
 // label, and stop() drains and closes everything.
 import assert from 'node:assert/strict';
-import { Writable } from 'node:stream';
 import { after, describe, it } from 'node:test';
 import { ConfigError, str } from '@assay/config';
 import { connectBus } from '@assay/bus';
@@ -10,17 +9,7 @@ import { createService, type ReadinessFlag, type ServiceDefinition } from '@assa
 import { configuredNats, type ConfiguredNats } from '../services/nats-config.ts';
 import { startNatsServer } from '../support/nats-server.ts';
 import { waitFor } from '../support/processes.ts';
-
-function logSink() {
-  const lines: Record<string, unknown>[] = [];
-  const destination = new Writable({
-    write(chunk: Buffer, _e, cb) {
-      for (const l of chunk.toString('utf8').split('\n')) if (l.trim()) lines.push(JSON.parse(l) as Record<string, unknown>);
-      cb();
-    },
-  });
-  return { lines, destination };
-}
+import { logSink } from '../support/log-sink.ts';
 
 async function get(url: string) {
   const res = await fetch(url);

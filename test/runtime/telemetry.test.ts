@@ -1,25 +1,14 @@
 // @assay/telemetry: JSON log lines with service, instance and trace ids, secrets redacted;
 // a per-service Prometheus registry with the service label.
 import assert from 'node:assert/strict';
-import { Writable } from 'node:stream';
 import { describe, it } from 'node:test';
 import { context, trace, TraceFlags } from '@opentelemetry/api';
 import { createLogger, createMetrics, initTracing } from '@assay/telemetry';
-
-function capture() {
-  const lines: Record<string, unknown>[] = [];
-  const stream = new Writable({
-    write(chunk: Buffer, _enc, cb) {
-      for (const line of chunk.toString('utf8').split('\n')) if (line.trim()) lines.push(JSON.parse(line) as Record<string, unknown>);
-      cb();
-    },
-  });
-  return { lines, stream };
-}
+import { logSink } from '../support/log-sink.ts';
 
 describe('telemetry: logger', () => {
   it('writes JSON lines with service, instance, level name and time', () => {
-    const { lines, stream } = capture();
+    const { lines, destination: stream } = logSink();
     const log = createLogger({ service: 'scanner', instance: 'pod-1', destination: stream });
     log.info({ digest: 'sha256:abc' }, 'scan started');
     assert.equal(lines.length, 1);
@@ -35,7 +24,7 @@ describe('telemetry: logger', () => {
 
   it('adds trace_id and span_id of the active span', () => {
     initTracing();
-    const { lines, stream } = capture();
+    const { lines, destination: stream } = logSink();
     const log = createLogger({ service: 'policy', destination: stream });
     const span = trace.wrapSpanContext({
       traceId: '0af7651916cd43dd8448eb211c80319c',
@@ -50,7 +39,7 @@ describe('telemetry: logger', () => {
   });
 
   it('redacts secret-looking fields at any of the first levels', () => {
-    const { lines, stream } = capture();
+    const { lines, destination: stream } = logSink();
     const log = createLogger({ service: 'audit', destination: stream });
     log.info(
       { password: 'p1', nats: { token: 't1', user: 'audit' }, req: { headers: { authorization: 'Bearer x1' } }, NATS_PASSWORD: 'p2' },
@@ -63,7 +52,7 @@ describe('telemetry: logger', () => {
   });
 
   it('honours the level', () => {
-    const { lines, stream } = capture();
+    const { lines, destination: stream } = logSink();
     const log = createLogger({ service: 'x', level: 'warn', destination: stream });
     log.info('dropped');
     log.warn('kept');

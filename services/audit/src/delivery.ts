@@ -29,9 +29,9 @@ export interface DeliveryOptions {
   retryMaxMs: number;
   /** Aborted at stop: retries end and the batch's unfinished messages go back to the server. */
   signal: AbortSignal;
-  stats?: DeliveryStats;
+  stats: DeliveryStats;
   /** `producer` of dead letters. */
-  producer?: string;
+  producer: string;
 }
 
 type Ready = Held<Prepared> & { item: Sendable };
@@ -96,7 +96,7 @@ export class SinkDelivery {
           return;
         }
         const delay = this.#backoff(attempt++);
-        stats?.retry(e.retryReason);
+        stats.retry(e.retryReason);
         if (attempt === 1 || attempt % 10 === 0) {
           logger.warn({ err: e.message, docs: pending.length, attempt, retryInMs: delay }, 'sink send failed; retrying');
         }
@@ -121,12 +121,12 @@ export class SinkDelivery {
           await this.#deadLetter(h, outcome.reason);
         }
       }
-      if (indexed > 0) stats?.indexed(indexed);
-      if (duplicates > 0) stats?.duplicates(duplicates);
+      if (indexed > 0) stats.indexed(indexed);
+      if (duplicates > 0) stats.duplicates(duplicates);
       pending = retry;
       if (pending.length > 0) {
         const delay = this.#backoff(attempt++);
-        stats?.retry('item');
+        stats.retry('item');
         logger.warn({ docs: pending.length, attempt, retryInMs: delay }, 'items refused for now; retrying them');
         await pause(delay, signal);
       }
@@ -138,7 +138,7 @@ export class SinkDelivery {
     const m = h.msg;
     const id = 'id' in h.item ? h.item.id : undefined;
     const record = deadLetterRecord(m, reason, {
-      producer: this.#o.producer ?? 'audit',
+      producer: this.#o.producer,
       stream: this.#o.stream,
       consumer,
       causationId: id,
@@ -153,7 +153,7 @@ export class SinkDelivery {
       return;
     }
     m.term();
-    this.#o.stats?.deadLettered(reason.split(':')[0] ?? 'error');
+    this.#o.stats.deadLettered(reason.split(':')[0] ?? 'error');
     logger.warn({ seq: m.seq, part: partIndex(m), id, reason, deadLetterSubject: this.#dlTopic.subject }, 'audit event dead-lettered');
   }
 }
