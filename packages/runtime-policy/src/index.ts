@@ -24,4 +24,4 @@ export {
   type ReasonView,
 } from './platforms.ts';
 export { exemptionFor, type ExemptionUse } from './exemptions.ts';
-export { imageText, referenceText, type ImageNaming } from './image-text.ts';
+export { referenceText, type ImageNaming } from './image-text.ts';

@@ -29,4 +29,4 @@ export {
   type RequireDeploymentStoreOptions,
   STORE_IDENTITY_CHECK,
 } from './store-identity.ts';
-export { addStoreReadiness, type PingableStore, STORE_CHECK } from './store-readiness.ts';
+export { addStoreReadiness, type PingableStore } from './store-readiness.ts';

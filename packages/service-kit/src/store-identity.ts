@@ -5,14 +5,7 @@
 // record (followed by a watch) and the store's own identity (re-read every recheck), because a
 // database can be replaced under a running pod (a wiped volume, a re-initiated replica set) and
 // the client reconnects to it without a word.
-import {
-  awaitDeploymentStore,
-  deploymentBucket,
-  describeStoreRecord,
-  watchDeploymentStore,
-  type StoreClaim,
-  type StoreRecord,
-} from '@assay/bus';
+import { awaitDeploymentStore, deploymentBucket, describeStoreRecord, watchDeploymentStore, type StoreRecord } from '@assay/bus';
 import { pause } from '@assay/kit';
 import { DeploymentKeys } from '@assay/proto';
 import type { ServiceContext } from './definition.ts';
@@ -26,8 +19,6 @@ export interface DeploymentStoreGate {
   readonly store: StoreRecord;
   /** The deployment bucket (bound). */
   readonly deployment: Kv;
-  /** How the check ended; undefined for a private in-memory store, which is never compared. */
-  readonly claim: StoreClaim | undefined;
   /** Raises `assay_store_identity_mismatch` for a mismatch the caller finds (policy: a bucket written from another store). */
   markBucketMismatch(): void;
 }
@@ -72,7 +63,7 @@ export async function requireDeploymentStore(
     // Private to this process by construction (tests, throwaway runs): nothing can share it.
     logger.warn({ store: identity }, 'in-memory store: private to this process, not compared with the deployment store');
     flag.set(true);
-    return { store: identity, deployment, claim: undefined, markBucketMismatch };
+    return { store: identity, deployment, markBucketMismatch };
   }
   const claim = await awaitDeploymentStore({
     kv: deployment,
@@ -138,7 +129,7 @@ export async function requireDeploymentStore(
       update();
     },
   });
-  return { store: identity, deployment, claim, markBucketMismatch };
+  return { store: identity, deployment, markBucketMismatch };
 }
 
 /**

@@ -42,10 +42,10 @@ export class DocumentBuckets {
   readonly #store: Store;
   readonly #runtime: KV;
   readonly #exceptions: KV;
-  readonly #writers: BucketWriterRecords | undefined;
+  readonly #writers: BucketWriterRecords;
   readonly #clock: () => Date;
 
-  constructor(store: Store, runtime: KV, exceptions: KV, writers?: BucketWriterRecords, clock: () => Date = () => new Date()) {
+  constructor(store: Store, runtime: KV, exceptions: KV, writers: BucketWriterRecords, clock: () => Date = () => new Date()) {
     this.#store = store;
     this.#runtime = runtime;
     this.#exceptions = exceptions;
@@ -91,7 +91,7 @@ export class DocumentBuckets {
       for (const id of ids) await sync(id);
       for (const k of present) if (!keep.has(k)) await kv.delete(k);
       const w = this.#writers;
-      if (w) await recordBucketWriter(w.kv, bucket, w.store, w.by, this.#clock());
+      await recordBucketWriter(w.kv, bucket, w.store, w.by, this.#clock());
       return { bucket, mode: 'full', kept: [] };
     }
     // Only what the bucket lacks: never overwrite or delete what another store wrote.
@@ -102,7 +102,7 @@ export class DocumentBuckets {
   /** Why deleting keys of `bucket` is not safe; undefined when it is. */
   async #unsafeReason(bucket: string, held: number, present: number): Promise<string | undefined> {
     const w = this.#writers;
-    if (!w || w.adopt) return undefined;
+    if (w.adopt) return undefined;
     const writer: RecordedStore | undefined = await bucketWriter(w.kv, bucket);
     if (writer?.id === w.store.id) return undefined;
     const mine = describeStoreRecord(w.store);
