@@ -11,7 +11,6 @@ import {
   buildReport,
   DEFAULT_LIMITS,
   defaultAnalyzerRegistry,
-  MALWARE_DISABLED_WARNING,
   matchReport,
   newScanState,
   scanImage,
@@ -138,6 +137,8 @@ export async function scanLocal(arg: string, opts: LocalScanOptions = {}): Promi
       limits: DEFAULT_LIMITS,
       ...(opts.onProgress ? { onProgress: opts.onProgress } : {}),
       ...(opts.malware ? { malware: opts.malware } : {}),
+      // The scanner's wording names its environment variable; here the setting is --clamd.
+      malwareDisabledWarning: 'malware scanning not done (no --clamd given)',
     };
     let result = await scanImage(deps, target, newScanState());
     if (result.kind === 'index') {
@@ -147,14 +148,7 @@ export async function scanLocal(arg: string, opts: LocalScanOptions = {}): Promi
       // An index of indexes is not followed further.
       if (result.kind === 'index') throw new Error(`${child.digest} is an image index`);
     }
-    const report = buildReport(target, versions, result.state);
-    // The scanner's wording names its environment variable; here it is --clamd.
-    const w = (report as { warnings?: string[] }).warnings;
-    if (w)
-      (report as { warnings?: string[] }).warnings = w.map((x) =>
-        x === MALWARE_DISABLED_WARNING ? 'malware scanning not done (no --clamd given)' : x,
-      );
-    return report;
+    return buildReport(target, versions, result.state);
   } finally {
     await img.close();
   }

@@ -29,7 +29,7 @@ export function buildReport(target: ScanTarget, versions: Record<string, number>
   // Every layer's verdicts: malware deleted by an upper layer is still in the image's blobs.
   const malwareOn = state.malwareDb !== undefined;
   const malware = error === undefined && malwareOn ? state.analyses.flatMap((a) => a.malware?.findings ?? []) : [];
-  if (state.malwareEnabled === false) warnings.push(MALWARE_DISABLED_WARNING);
+  if (state.malwareEnabled === false) warnings.push(state.malwareDisabledWarning ?? MALWARE_DISABLED_WARNING);
   for (const a of state.analyses) {
     for (const k of a.malware?.skipped ?? [])
       warnings.push(`layer ${a.layerDigest}: malware: ${k.path} (${k.size} bytes) not scanned: ${k.reason}`);

@@ -26,6 +26,8 @@ export interface ScannerDeps {
   warn?: (msg: string, err?: unknown) => void;
   /** clamd for malware scanning; undefined = disabled (the report says so). */
   malware?: MalwareOptions | undefined;
+  /** How the report says malware scanning is disabled; MALWARE_DISABLED_WARNING (the scanner's setting) by default. */
+  malwareDisabledWarning?: string;
   /** Custom compliance checks (validated). */
   checks?: readonly CheckDefinition[] | undefined;
   /** Registered base images, matched by layer chain. */
@@ -42,6 +44,7 @@ export async function scanImage(deps: ScannerDeps, target: ScanTarget, state: Sc
   const progress = (stage: string, bytesDone = 0) =>
     deps.onProgress?.({ digest: target.digest, stage, layersDone: state.layers.length, layersTotal, bytesDone });
   state.malwareEnabled = deps.malware !== undefined;
+  if (deps.malwareDisabledWarning !== undefined) state.malwareDisabledWarning = deps.malwareDisabledWarning;
   progress('manifest');
 
   const manifest = await readManifest(client, target, state, signal);

@@ -65,6 +65,8 @@ export interface ScanState {
   warnings: string[];
   /** Whether CLAMD_ADDRESS is set (a failed scan then must not say "disabled"). */
   malwareEnabled?: boolean;
+  /** The report's warning when it is not (the driver's words: its setting is what to change). */
+  malwareDisabledWarning?: string;
   /** clamd's VERSION reply once asked. */
   malwareDb?: string;
   checks?: CheckResult[];

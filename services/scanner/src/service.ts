@@ -4,7 +4,7 @@
 import { createClamdClient } from '@assay/clamav';
 import type { AnalyzerRegistry } from '@assay/inventory';
 import { Buckets, Consumers, Streams, type Topology } from '@assay/proto';
-import { defaultAnalyzerRegistry } from '@assay/scan-engine';
+import { defaultAnalyzerRegistry, MALWARE_DISABLED_WARNING } from '@assay/scan-engine';
 import { addStoreReadiness, requireDeploymentStore, type ServiceContext, type ServiceDefinition } from '@assay/service-kit';
 import { openStore, type Store } from '@assay/store';
 import { limitsFrom, scannerConfig, type ScannerShape } from './config.ts';
@@ -137,7 +137,7 @@ export async function startScanner(ctx: ServiceContext<ScannerShape>, opts: Scan
         maxStreamBytes: c.CLAMD_MAX_STREAM,
       })
     : undefined;
-  if (!clamd) ctx.logger.warn('malware scanning disabled (CLAMD_ADDRESS unset)');
+  if (!clamd) ctx.logger.warn(MALWARE_DISABLED_WARNING);
 
   const jobs: ScanJobs = new ScanJobs({
     analyzers,
