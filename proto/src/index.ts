@@ -21,4 +21,5 @@ export {
   type Topology,
 } from './names.ts';
 export { decodeBucketKey, digestBucketKey, encodeBucketKey, tagBucketKey } from './bucket-keys.ts';
+export { derivedEventId, eventIdOf, newEventMeta } from './event-meta.ts';
 export { natsPermissions, natsPermissionsConfig, SERVICE_NAMES, type NatsPermissions, type ServiceName } from './permissions.ts';

@@ -10,7 +10,7 @@ import { pause, Semaphore } from '@assay/kit';
 import type { ConnectionState } from './connect.ts';
 import { deadLetterRecord } from './dead-letter.ts';
 import { isPermanentError } from './errors.ts';
-import { eventIdOf } from './event-meta.ts';
+import { eventIdOf } from '@assay/proto';
 import { type BusLogger, silentLogger } from './logger.ts';
 import { HEADER_ASSAY_TYPE } from './message-headers.ts';
 import { publishEvent, TRACER_NAME } from './publish.ts';

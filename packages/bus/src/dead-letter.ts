@@ -4,7 +4,7 @@
 import { create } from '@bufbuild/protobuf';
 import type { JsMsg } from 'nats';
 import { type DeadLetter, DeadLetterSchema } from '@assay/proto';
-import { newEventMeta } from './event-meta.ts';
+import { newEventMeta } from '@assay/proto';
 import { headersToRecord } from './message-headers.ts';
 
 export interface DeadLetterSource {

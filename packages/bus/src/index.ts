@@ -19,7 +19,8 @@ export {
   type ProvisionTopology,
   provisionTopology,
 } from './provision.ts';
-export { derivedEventId, eventIdOf, newEventMeta } from './event-meta.ts';
+// Event metadata lives with the messages (@assay/proto); re-exported for the bus's users.
+export { derivedEventId, eventIdOf, newEventMeta } from '@assay/proto';
 export { isPermanentError, PermanentError } from './errors.ts';
 export {
   CONTENT_TYPE_PROTOBUF,

@@ -5,7 +5,7 @@ import { type DescMessage, type MessageShape, toBinary } from '@bufbuild/protobu
 import { context, SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
 import type { JetStreamClient, NatsConnection, PubAck } from 'nats';
 import type { Topic } from '@assay/proto';
-import { eventIdOf } from './event-meta.ts';
+import { eventIdOf } from '@assay/proto';
 import { eventHeaders } from './message-headers.ts';
 import { injectTraceContext, messagingSpan } from './trace-headers.ts';
 

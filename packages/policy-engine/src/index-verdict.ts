@@ -3,7 +3,7 @@
 // policy service recomputes and writes it when a platform verdict changes.
 import { create } from '@bufbuild/protobuf';
 import { timestampDate, timestampFromDate } from '@bufbuild/protobuf/wkt';
-import { newEventMeta } from '@assay/bus';
+import { newEventMeta } from '@assay/proto';
 import { ImageRefSchema, PlatformVerdictSchema, VerdictSchema, Compliance, type ImageDiscovered, type Verdict } from '@assay/proto';
 import { aggregateCompliance, platformReasons } from '@assay/runtime-policy';
 import { boundEvidence, MAX_EVIDENCE_PER_VERDICT, PRODUCER } from './verdict.ts';

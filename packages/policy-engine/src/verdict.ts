@@ -2,7 +2,7 @@
 // and what counts as a change worth announcing.
 import { create } from '@bufbuild/protobuf';
 import { timestampFromDate } from '@bufbuild/protobuf/wkt';
-import { newEventMeta } from '@assay/bus';
+import { newEventMeta } from '@assay/proto';
 import {
   Compliance,
   ImageRefSchema,

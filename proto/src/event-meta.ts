@@ -4,7 +4,7 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { create } from '@bufbuild/protobuf';
 import { timestampNow } from '@bufbuild/protobuf/wkt';
-import { type EventMeta, EventMetaSchema } from '@assay/proto';
+import { type EventMeta, EventMetaSchema } from '../gen/assay/v1/meta_pb.js';
 
 /** Fresh metadata for an event produced by `producer`, optionally caused by event `causationId`. */
 export function newEventMeta(producer: string, causationId?: string): EventMeta {
