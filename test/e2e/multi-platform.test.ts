@@ -16,7 +16,7 @@ import { post } from '../admission/helpers.ts';
 import { deploymentReview, imagePolicyDocument, IMAGE_POLICY } from '../../scripts/demo/walkthrough.ts';
 import { buildImage, buildIndex, pushImage, type BuiltImage, type BuiltIndex } from '../support/oci-image.ts';
 import { waitFor } from '../support/processes.ts';
-import { POLICY_TOKEN, startStack, type Stack } from './stack.ts';
+import { POLICY_TOKEN, show, startStack, type Stack } from './stack.ts';
 
 const NAMESPACE = 'multi';
 const RUNTIME_POLICY = 'multi-platform-gate';
@@ -24,7 +24,6 @@ const S390X_NAMESPACE = 'multi-s390x';
 const S390X_POLICY = 's390x-only';
 const KEY_PATH = 'etc/ssl/private/multi-arm64.key';
 
-const show = (v: unknown) => JSON.stringify(v, (_k, x) => (typeof x === 'bigint' ? String(x) : x));
 const escape = (s: string) => s.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
 
 type Wanted = { os: string; architecture: string; variant?: string };

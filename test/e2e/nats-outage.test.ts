@@ -8,27 +8,16 @@ import assert from 'node:assert/strict';
 import { generateKeyPairSync } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import { request } from 'undici';
-import { Compliance, type Verdict } from '@assay/proto';
+import { Compliance } from '@assay/proto';
 import { post } from '../admission/helpers.ts';
 import { IMAGE_POLICY, imagePolicyDocument, RUNTIME_POLICY, runtimePolicyDocument } from '../../scripts/demo/walkthrough.ts';
 import { buildImage, pushImage, type BuiltImage } from '../support/oci-image.ts';
 import { waitFor } from '../support/processes.ts';
-import { deploymentReview, startStack, type Stack } from './stack.ts';
+import { deploymentReview, finalVerdict, startStack, type Stack } from './stack.ts';
 
 const OUTAGE_MS = 60_000;
 const REVIEW_EVERY_MS = 5_000;
 const NAMESPACE = 'demo';
-
-async function finalVerdict(s: Stack, digest: string): Promise<Verdict> {
-  return waitFor(
-    `final verdict for ${digest}`,
-    async () => {
-      const v = await s.verdict(digest);
-      return v && v.compliance !== Compliance.PENDING && v.compliance !== Compliance.UNSPECIFIED ? v : undefined;
-    },
-    { timeoutMs: 120_000, intervalMs: 50 },
-  );
-}
 
 async function metric(address: string, name: string): Promise<number> {
   const text = await (await fetch(`${address}/metrics`)).text();
@@ -89,8 +78,8 @@ describe('e2e: a 60 s NATS outage', { timeout: 400_000 }, () => {
       const keyedRef = `${host}/outage/keyed:1`;
       await pushImage(host, 'outage/clean', '1', clean);
       await pushImage(host, 'outage/keyed', '1', keyed);
-      assert.equal((await finalVerdict(s, clean.digest)).compliance, Compliance.COMPLIANT);
-      assert.equal((await finalVerdict(s, keyed.digest)).compliance, Compliance.NON_COMPLIANT);
+      assert.equal((await finalVerdict(s, clean.digest, 120_000)).compliance, Compliance.COMPLIANT);
+      assert.equal((await finalVerdict(s, keyed.digest, 120_000)).compliance, Compliance.NON_COMPLIANT);
 
       const admission = s.services.admission!;
       const health = admission.address!;

@@ -13,17 +13,14 @@ import { generateKeyPairSync } from 'node:crypto';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { STORE_IDENTITY_CHECK } from '@assay/service-kit';
-import { Compliance } from '@assay/proto';
 import { post } from '../admission/helpers.ts';
 import { IMAGE_POLICY, imagePolicyDocument } from '../../scripts/demo/walkthrough.ts';
 import { buildImage, hostPlatform, pushImage, type BuiltImage } from '../support/oci-image.ts';
 import { waitFor } from '../support/processes.ts';
 import { makeTempDir } from '../support/tempdir.ts';
-import { deploymentReview, startStack, type Stack } from './stack.ts';
+import { deploymentReview, finalVerdict, show, startStack, type Stack } from './stack.ts';
 
 type TempDir = Awaited<ReturnType<typeof makeTempDir>>;
-
-const show = (v: unknown) => JSON.stringify(v, (_k, x) => (typeof x === 'bigint' ? String(x) : x));
 
 interface Decision {
   allowed: boolean;
@@ -36,17 +33,6 @@ interface Case {
   name: string;
   namespace: string;
   image: string;
-}
-
-async function finalVerdict(s: Stack, digest: string): Promise<void> {
-  await waitFor(
-    `a final verdict for ${digest}`,
-    async () => {
-      const v = await s.verdict(digest);
-      return v && v.compliance !== Compliance.PENDING && v.compliance !== Compliance.UNSPECIFIED ? v : undefined;
-    },
-    { timeoutMs: 60_000, intervalMs: 25 },
-  );
 }
 
 for (const storeKind of ['mongo', 'sqlite'] as const)
@@ -106,7 +92,7 @@ for (const storeKind of ['mongo', 'sqlite'] as const)
         await pushImage(host, 'demo/hello', '1.0', clean);
         await pushImage(host, 'demo/keyed', '1.0', demoKeyed);
         await pushImage(host, 'glass/keyed', '1.0', glassKeyed);
-        for (const img of [clean, demoKeyed, glassKeyed]) await finalVerdict(s, img.digest);
+        for (const img of [clean, demoKeyed, glassKeyed]) await finalVerdict(s, img.digest, 60_000);
 
         cases = [
           { name: 'compliant', namespace: 'demo', image: `${host}/demo/hello:1.0` },

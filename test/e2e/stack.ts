@@ -9,7 +9,7 @@ import { fromBinary } from '@bufbuild/protobuf';
 import type { KV } from 'nats';
 import type { Agent } from 'undici';
 import { connectBus, type BusConnection } from '@assay/bus';
-import { Buckets, digestBucketKey, VerdictSchema, type Verdict } from '@assay/proto';
+import { Buckets, Compliance, digestBucketKey, VerdictSchema, type Verdict } from '@assay/proto';
 import { createService, type ServiceHandle } from '@assay/service-kit';
 import { registryWatcherService } from '@assay/registry-watcher';
 import { defaultAnalyzerRegistry } from '@assay/scan-engine';
@@ -23,12 +23,32 @@ import { startMongoStandin, type MongoStandin } from '../support/mongo-standin/i
 import { startNatsServer, type NatsServer } from '../support/nats-server.ts';
 import { startRegistry, type Registry } from '../support/oci-registry.ts';
 import { freePort } from '../support/ports.ts';
+import { waitFor } from '../support/processes.ts';
 import { makeTempDir } from '../support/tempdir.ts';
 import { httpsAgent } from '../admission/helpers.ts';
 import { makeTlsFixtures, type TlsFixtures } from '../admission/tls-fixtures.ts';
 
 export const NOTIFICATION_TOKEN = 'e2e-notification-token-0123456789';
 export const POLICY_TOKEN = 'e2e-policy-token-0123456789';
+
+/** JSON with bigints (protobuf int64 fields) as strings, for messages in assertions. */
+export const show = (v: unknown) => JSON.stringify(v, (_k, x) => (typeof x === 'bigint' ? String(x) : x));
+
+/** The first final (not pending) verdict for `digest`; on timeout, the error shows what the bucket held. */
+export async function finalVerdict(s: Pick<Stack, 'verdict'>, digest: string, timeoutMs: number, what = 'an'): Promise<Verdict> {
+  try {
+    return await waitFor(
+      `a final verdict for ${what} image ${digest}`,
+      async () => {
+        const v = await s.verdict(digest);
+        return v && v.compliance !== Compliance.PENDING && v.compliance !== Compliance.UNSPECIFIED ? v : undefined;
+      },
+      { timeoutMs, intervalMs: 20 },
+    );
+  } catch (err) {
+    throw new Error(`${(err as Error).message}; verdicts bucket holds ${show((await s.verdict(digest)) ?? null)}`);
+  }
+}
 
 type AnyHandle = ServiceHandle<any, any>;
 type ServiceKey = 'watcher' | 'scanner' | 'policy' | 'admission' | 'audit';

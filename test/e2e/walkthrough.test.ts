@@ -7,7 +7,7 @@
 // stand-in. Push-to-verdict latency of the demo image must stay under 10 s.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { Compliance, type Verdict } from '@assay/proto';
+import { Compliance } from '@assay/proto';
 import { post } from '../admission/helpers.ts';
 import {
   buildDemoImages,
@@ -19,27 +19,9 @@ import {
 } from '../../scripts/demo/walkthrough.ts';
 import { pushImage, type BuiltImage } from '../support/oci-image.ts';
 import { waitFor } from '../support/processes.ts';
-import { startStack, type Stack } from './stack.ts';
+import { finalVerdict, show, startStack, type Stack } from './stack.ts';
 
 const LATENCY_BUDGET_MS = 10_000;
-
-const show = (v: unknown) => JSON.stringify(v, (_k, x) => (typeof x === 'bigint' ? String(x) : x));
-
-/** The first final (not pending) verdict for `digest`; on timeout, the error shows what the bucket held. */
-async function finalVerdict(s: Stack, what: string, digest: string, timeoutMs: number): Promise<Verdict> {
-  try {
-    return await waitFor(
-      `verdict for the ${what} image ${digest}`,
-      async () => {
-        const v = await s.verdict(digest);
-        return v && v.compliance !== Compliance.PENDING && v.compliance !== Compliance.UNSPECIFIED ? v : undefined;
-      },
-      { timeoutMs, intervalMs: 20 },
-    );
-  } catch (err) {
-    throw new Error(`${(err as Error).message}; verdicts bucket holds ${show((await s.verdict(digest)) ?? null)}`);
-  }
-}
 
 describe('e2e: the seed walkthrough', { timeout: 300_000 }, () => {
   let stack: Stack | undefined;
@@ -85,12 +67,12 @@ describe('e2e: the seed walkthrough', { timeout: 300_000 }, () => {
       const demoRef = `${host}/demo/postgres:16`;
       await pushImage(host, 'demo/postgres', '16', demo);
       const pushedAt = performance.now();
-      const demoVerdict = await finalVerdict(s, 'demo', demo.digest, 120_000);
+      const demoVerdict = await finalVerdict(s, demo.digest, 120_000, 'the demo');
       const pushToVerdictMs = Math.round(performance.now() - pushedAt);
 
       const cleanRef = `${host}/demo/hello:1.0`;
       await pushImage(host, 'demo/hello', '1.0', clean);
-      const cleanVerdict = await finalVerdict(s, 'clean', clean.digest, 60_000);
+      const cleanVerdict = await finalVerdict(s, clean.digest, 60_000, 'the clean');
 
       assert.equal(demoVerdict.compliance, Compliance.NON_COMPLIANT, `demo verdict: ${show(demoVerdict)}`);
       const keyReason = demoVerdict.reasons.find((r) => r.policy === IMAGE_POLICY && /ssl-cert-snakeoil\.key/.test(r.message));
