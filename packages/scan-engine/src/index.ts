@@ -3,29 +3,11 @@
 // custom checks, report — with vulnerability matching and the report formats (CycloneDX, SARIF)
 // beside it. No bus, no store: the scanner service and the CLI drive it.
 export { defaultAnalyzerRegistry } from './analyzers.ts';
+export { analyzerVersionsOf, layerCacheVersions, reportVersions, type LayerCacheVersions, type Versions } from './cache-keys.ts';
+export { finalView, type DeletedFile, type FinalView } from './final-view.ts';
+export type { ImageConfigStep } from './config.ts';
+export { ImageConfigError, parseImageConfig, type ConfigFacts, type HistoryFact, type ParsedImageConfig } from './image-config.ts';
 export {
-  analyzerVersionsOf,
-  checkPathsKey,
-  layerCacheVersions,
-  reportVersions,
-  type LayerCacheVersions,
-  type Versions,
-} from './cache-keys.ts';
-export { checkPathsOf, finalCheckFs, runChecks } from './checks.ts';
-export { finalView, OS_PACKAGE_TYPES, type DeletedFile, type FinalView } from './final-view.ts';
-export { readImageConfig, type ImageConfigStep } from './config.ts';
-export {
-  ImageConfigError,
-  layerHistory,
-  parseImageConfig,
-  type ConfigFacts,
-  type HistoryFact,
-  type ParsedImageConfig,
-} from './image-config.ts';
-export {
-  detectCompression,
-  inflateLayer,
-  readEntry,
   streamLayer,
   type Compression,
   type EntryHandler,
@@ -34,12 +16,12 @@ export {
   type LayerStreamOptions,
   type LayerStreamResult,
 } from './layer-stream.ts';
-export { analyzeLayers, type LayerCache, type LayersContext } from './layers.ts';
+export type { LayerCache, LayersContext } from './layers.ts';
 export { DEFAULT_LIMITS, formatBytes, GiB, LayerFormatError, LayerLimitError, MiB, type LayerLimits } from './limits.ts';
-export { prepareMalware, type MalwareContext, type MalwareOptions, type MalwareStep } from './malware.ts';
-export { readManifest, UnscannableImageError, type ManifestLayer, type ManifestStep, type PlatformManifest } from './manifest.ts';
-export { findingsOf, matchReport, NO_DB_WARNING, osOfReport, severityCounts, toVulnerability, withFindings } from './matching.ts';
-export { cleanPath, isUnder, OPAQUE_MARKER, whiteoutOf, WHITEOUT_PREFIX, type CleanPath, type Whiteout } from './paths.ts';
+export type { MalwareContext, MalwareOptions, MalwareStep } from './malware.ts';
+export { UnscannableImageError, type ManifestLayer, type ManifestStep, type PlatformManifest } from './manifest.ts';
+export { findingsOf, matchReport, NO_DB_WARNING, osOfReport, toVulnerability, withFindings } from './matching.ts';
+export { cleanPath, type CleanPath, type Whiteout } from './paths.ts';
 export { buildReport, MALWARE_DISABLED_WARNING } from './report.ts';
 export { scanImage, type ScannerDeps, type ScanResult } from './scan.ts';
 export {
@@ -52,22 +34,10 @@ export {
   type ScanState,
   type ScanTarget,
 } from './state.ts';
-export { TarHeaderGuard } from './tar-guard.ts';
+export { analyzeLayer, WALKER_KEY, type CheckFileRecord, type LayerAnalysis, type LayerMalware, type WalkOptions } from './walker.ts';
+export { toCycloneDx } from './report-formats/cyclonedx.ts';
 export {
-  analyzeLayer,
-  isOsAnalyzer,
-  WALKER_KEY,
-  WALKER_VERSION,
-  type CheckFileRecord,
-  type LayerAnalysis,
-  type LayerMalware,
-  type WalkOptions,
-} from './walker.ts';
-export { ASSAY_PROPERTY_PREFIX, imagePurl, toCycloneDx, toCycloneDxBom } from './report-formats/cyclonedx.ts';
-export {
-  LEVEL_BY_SEVERITY,
   pathToUri,
-  SARIF_SCHEMA,
   SARIF_VERSION,
   toSarif,
   type SarifDriver,
