@@ -15,6 +15,8 @@ export const CONTROLS = [
   'config',
   'customChecks',
   'registries',
+  'signatures',
+  'attestations',
 ] as const;
 
 export const ExceptionScopeSchema = z

@@ -23,3 +23,28 @@ export { RuntimePolicySchema, type RuntimePolicy } from './runtime-policies.ts';
 export { CONTROLS, ExceptionScopeSchema, PolicyExceptionSchema, type PolicyException } from './exceptions.ts';
 export { type VersionedRecord } from './versioned.ts';
 export { ImageRecordSchema, SCAN_STATUSES, SeenRefSchema, type ImageRecord, type ScanStatus, type SeenRef } from './image-records.ts';
+export {
+  ATTESTATION_KINDS,
+  AttestationRecordSchema,
+  KeyedMaterialSchema,
+  KeylessIdentitySchema,
+  KeylessResultSchema,
+  ProvenanceSchema,
+  SignatureRecordSchema,
+  TRUST_SCOPES,
+  TRUST_SOURCES,
+  TrustedSignerSchema,
+  TrustSectionSchema,
+  VexStatementSchema,
+  type AttestationKind,
+  type AttestationRecord,
+  type KeyedMaterial,
+  type KeylessIdentity,
+  type KeylessResult,
+  type Provenance,
+  type SignatureRecord,
+  type TrustedSigner,
+  type TrustScope,
+  type TrustSection,
+  type VexStatement,
+} from './trust.ts';

@@ -3,6 +3,7 @@
 // versioned documents (see versioned.ts): a verdict cites "policy p v7".
 import { z } from 'zod';
 import { identifier, nonEmpty, timestamp } from './fields.ts';
+import { TrustedSignerSchema } from './trust.ts';
 import { validate } from './validation.ts';
 
 /** Patterns are globs over `registry/repository` (`docker.io/library/*`). */
@@ -38,6 +39,19 @@ export const ImageAssurancePolicySchema = z.strictObject({
         allowList: z.array(z.strictObject({ id: nonEmpty(100), reason: nonEmpty(4000), expiresAt: timestamp.optional() })).optional(),
         /** Days a fixable finding is tolerated after its fix was published. */
         gracePeriodDays: z.number().int().min(0).max(3650).optional(),
+        /**
+         * OpenVEX statements attested by these signers suppress the findings they name
+         * (`not_affected`, `fixed`); each suppression is recorded in the verdict.
+         */
+        vex: z
+          .strictObject({
+            signers: z.array(TrustedSignerSchema).min(1).max(50),
+            statuses: z
+              .array(z.enum(['not_affected', 'fixed']))
+              .min(1)
+              .optional(),
+          })
+          .optional(),
       })
       .optional(),
     sensitiveData: z
@@ -78,6 +92,40 @@ export const ImageAssurancePolicySchema = z.strictObject({
       })
       .optional(),
     customChecks: z.array(z.strictObject({ id: identifier, required: z.boolean() })).optional(),
+    /** Who must have signed the image: any of `signers`, or `required` of them (N of M). */
+    signatures: z
+      .strictObject({
+        signers: z.array(TrustedSignerSchema).min(1).max(50),
+        /** How many distinct signers must have signed; 1 (any of them) when absent. */
+        required: z.number().int().min(1).max(50).optional(),
+        /**
+         * Which signed digest counts for a platform image: its own manifest's (`platform`), the
+         * index it belongs to (`index`), or either (default). An index is judged by its platforms.
+         */
+        signedDigest: z.enum(['platform', 'index', 'either']).optional(),
+        /** A cosign payload's `docker-reference` must name the image's repository (default true). */
+        matchReference: z.boolean().optional(),
+      })
+      .refine((s) => (s.required ?? 1) <= s.signers.length, { error: 'required is more than the number of signers' })
+      .optional(),
+    /** Attestations that must be present, signed by a trusted signer, with predicates as given. */
+    attestations: z
+      .array(
+        z.strictObject({
+          /** slsaprovenance, cyclonedx, spdx, openvex, vuln (cosign's names), or a predicate type URI. */
+          type: nonEmpty(1000),
+          signers: z.array(TrustedSignerSchema).min(1).max(50),
+          /** SLSA provenance: builder ids allowed (exact). */
+          builderIds: z.array(nonEmpty(2000)).min(1).optional(),
+          /** SLSA provenance: source repository globs (`https://github.com/acme/*`). */
+          sourceRepositories: z.array(nonEmpty(2000)).min(1).optional(),
+          /** SLSA provenance: build types allowed (exact). */
+          buildTypes: z.array(nonEmpty(2000)).min(1).optional(),
+        }),
+      )
+      .min(1)
+      .max(20)
+      .optional(),
     /** Registry globs images may come from. */
     registries: z.strictObject({ allowed: z.array(pattern).min(1) }).optional(),
   }),

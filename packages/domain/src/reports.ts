@@ -4,6 +4,7 @@ import { z } from 'zod';
 import { analyzerVersionsSchema } from './analyzer-versions.ts';
 import { digest, nonEmpty, platform, timestamp } from './fields.ts';
 import { SEVERITIES } from './severities.ts';
+import { TrustSectionSchema } from './trust.ts';
 import { validate } from './validation.ts';
 
 const count = z.number().int().min(0);
@@ -101,6 +102,8 @@ export const ScanReportSchema = z.looseObject({
   checks: z.array(z.looseObject({ id: nonEmpty(200), passed: z.boolean(), message: z.string().optional() })).optional(),
   config: z.record(z.string(), z.unknown()).optional(),
   summary: ScanSummarySchema.optional(),
+  /** Signatures and attestations found for the image's digest (and its index's), as verified at scan time. */
+  trust: TrustSectionSchema.optional(),
 });
 export type ScanReport = z.output<typeof ScanReportSchema>;
 

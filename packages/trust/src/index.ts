@@ -1,0 +1,5 @@
+// @assay/trust: who built an image. Signatures and attestations are discovered for a digest
+// (cosign's tag scheme, OCI 1.1 referrers and their fallback tag, Sigstore bundles) and verified
+// offline: keys (ECDSA, Ed25519, RSA), keyless certificates against a trusted root (the Sigstore
+// libraries), in-toto statements in DSSE envelopes with their predicates. No bus, no store.
+export { KeyError, parsePublicKey, verifySignature, type PublicKey } from './keys.ts';
