@@ -3,3 +3,12 @@
 // offline: keys (ECDSA, Ed25519, RSA), keyless certificates against a trusted root (the Sigstore
 // libraries), in-toto statements in DSSE envelopes with their predicates. No bus, no store.
 export { KeyError, parsePublicKey, verifySignature, type PublicKey } from './keys.ts';
+export type {
+  ArtifactOrigin,
+  BundleArtifact,
+  CosignAttestationArtifact,
+  CosignKeylessMaterial,
+  CosignSignatureArtifact,
+  DiscoveredArtifact,
+  Discovery,
+} from './artifacts.ts';
