@@ -12,3 +12,4 @@ export type {
   DiscoveredArtifact,
   Discovery,
 } from './artifacts.ts';
+export { describeSignature, matchSigner, signerLabel, type SignedRecord } from './signer-match.ts';
