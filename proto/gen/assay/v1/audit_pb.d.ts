@@ -5,7 +5,7 @@
 import type { GenFile, GenMessage } from "@bufbuild/protobuf/codegenv2";
 import type { Message } from "@bufbuild/protobuf";
 import type { EventMeta, ImageRef } from "./meta_pb.js";
-import type { ChangeType, Compliance, PlatformVerdict, PolicyKind, PolicyVersion, VerdictReason } from "./policy_pb.js";
+import type { ChangeType, Compliance, PlatformVerdict, PolicyKind, PolicyVersion, TrustSummary, VerdictReason } from "./policy_pb.js";
 
 /**
  * Describes the file assay/v1/audit.proto.
@@ -303,6 +303,13 @@ export declare type ImageDecision = Message<"assay.v1.ImageDecision"> & {
    * @generated from field: string exemption_pattern = 9;
    */
   exemptionPattern: string;
+
+  /**
+   * The verdict's trust summary (signatures and attestations found), when it has one.
+   *
+   * @generated from field: assay.v1.TrustSummary trust = 10;
+   */
+  trust?: TrustSummary | undefined;
 };
 
 /**
@@ -454,6 +461,13 @@ export declare type VerdictChangeAudit = Message<"assay.v1.VerdictChangeAudit"> 
    * @generated from field: repeated assay.v1.PlatformVerdict platforms = 8;
    */
   platforms: PlatformVerdict[];
+
+  /**
+   * The verdict's trust summary (signatures and attestations found), when it has one.
+   *
+   * @generated from field: assay.v1.TrustSummary trust = 9;
+   */
+  trust?: TrustSummary | undefined;
 };
 
 /**

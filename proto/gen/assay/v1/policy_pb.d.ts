@@ -74,6 +74,14 @@ export declare type Verdict = Message<"assay.v1.Verdict"> & {
    * @generated from field: google.protobuf.Timestamp scanned_at = 10;
    */
   scannedAt?: Timestamp | undefined;
+
+  /**
+   * What the scan found and verified about who built the image (unset when the report has no
+   * trust section: scanned before trust verification, or a failed scan).
+   *
+   * @generated from field: assay.v1.TrustSummary trust = 11;
+   */
+  trust?: TrustSummary | undefined;
 };
 
 /**
@@ -81,6 +89,44 @@ export declare type Verdict = Message<"assay.v1.Verdict"> & {
  * Use `create(VerdictSchema)` to create a new message.
  */
 export declare const VerdictSchema: GenMessage<Verdict>;
+
+/**
+ * A verdict's supply-chain trust, in one line for audit and dashboards. The reasons say whether a
+ * policy trusted it; this says what was there.
+ *
+ * @generated from message assay.v1.TrustSummary
+ */
+export declare type TrustSummary = Message<"assay.v1.TrustSummary"> & {
+  /**
+   * At least one usable signature for the digest: a keyless certificate the scanner verified, or
+   * a key signature over this digest (a policy's key is checked against it at evaluation).
+   *
+   * @generated from field: bool signed = 1;
+   */
+  signed: boolean;
+
+  /**
+   * Who signed: verified keyless identities (`alice@example.com`), `key` or `key <hint>` for key
+   * signatures; sorted, distinct.
+   *
+   * @generated from field: repeated string signers = 2;
+   */
+  signers: string[];
+
+  /**
+   * Predicate kinds of usable attestations about the digest (slsa-provenance, cyclonedx, spdx,
+   * openvex, vuln, other); sorted, distinct.
+   *
+   * @generated from field: repeated string attestation_kinds = 3;
+   */
+  attestationKinds: string[];
+};
+
+/**
+ * Describes the message assay.v1.TrustSummary.
+ * Use `create(TrustSummarySchema)` to create a new message.
+ */
+export declare const TrustSummarySchema: GenMessage<TrustSummary>;
 
 /**
  * @generated from message assay.v1.VerdictReason
