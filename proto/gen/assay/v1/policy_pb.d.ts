@@ -82,6 +82,22 @@ export declare type Verdict = Message<"assay.v1.Verdict"> & {
    * @generated from field: assay.v1.TrustSummary trust = 11;
    */
   trust?: TrustSummary | undefined;
+
+  /**
+   * Findings a policy did not count because a statement signed by a signer it trusts excused
+   * them (an OpenVEX `not_affected` or `fixed`), each with the statement and its signer. Bounded
+   * like evidence; an index's aggregate leaves them to its platforms' verdicts.
+   *
+   * @generated from field: repeated assay.v1.VerdictSuppression suppressed = 12;
+   */
+  suppressed: VerdictSuppression[];
+
+  /**
+   * Suppressions left out of `suppressed` to keep the verdict bounded.
+   *
+   * @generated from field: uint32 suppressed_omitted = 13;
+   */
+  suppressedOmitted: number;
 };
 
 /**
@@ -89,6 +105,67 @@ export declare type Verdict = Message<"assay.v1.Verdict"> & {
  * Use `create(VerdictSchema)` to create a new message.
  */
 export declare const VerdictSchema: GenMessage<Verdict>;
+
+/**
+ * One finding excused by a signed statement.
+ *
+ * @generated from message assay.v1.VerdictSuppression
+ */
+export declare type VerdictSuppression = Message<"assay.v1.VerdictSuppression"> & {
+  /**
+   * @generated from field: string policy = 1;
+   */
+  policy: string;
+
+  /**
+   * @generated from field: string control = 2;
+   */
+  control: string;
+
+  /**
+   * The finding's item (vulnerability id), as a reason's evidence would name it.
+   *
+   * @generated from field: string item = 3;
+   */
+  item: string;
+
+  /**
+   * What excused it: `vex`.
+   *
+   * @generated from field: string by = 4;
+   */
+  by: string;
+
+  /**
+   * The statement's status (not_affected, fixed) and justification.
+   *
+   * @generated from field: string status = 5;
+   */
+  status: string;
+
+  /**
+   * @generated from field: string justification = 6;
+   */
+  justification: string;
+
+  /**
+   * The trusted signer, as reasons name it, and the attestation (manifest/layer digest).
+   *
+   * @generated from field: string signer = 7;
+   */
+  signer: string;
+
+  /**
+   * @generated from field: string attestation = 8;
+   */
+  attestation: string;
+};
+
+/**
+ * Describes the message assay.v1.VerdictSuppression.
+ * Use `create(VerdictSuppressionSchema)` to create a new message.
+ */
+export declare const VerdictSuppressionSchema: GenMessage<VerdictSuppression>;
 
 /**
  * A verdict's supply-chain trust, in one line for audit and dashboards. The reasons say whether a
