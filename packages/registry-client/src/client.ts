@@ -26,6 +26,7 @@ import {
   MANIFEST_ACCEPT,
   manifestMediaType,
 } from './media-types.ts';
+import { fetchReferrers, type Referrers, type ReferrersOptions } from './referrers.ts';
 import { DEFAULT_RETRY_POLICY } from './retry.ts';
 import { RegistryTransport, type Response } from './transport.ts';
 
@@ -274,6 +275,26 @@ export class RegistryClient {
     const chunks: Buffer[] = [];
     for await (const c of stream) chunks.push(c as Buffer);
     return Buffer.concat(chunks);
+  }
+
+  /**
+   * The artifacts referring to `repository@digest` (signatures, attestations, SBOMs): the OCI 1.1
+   * referrers API, or the fallback tag `sha256-<hex>` on registries without it (referrers.ts).
+   */
+  async referrers(repository: string, digest: string, opts: ReferrersOptions = {}): Promise<Referrers> {
+    this.#checkRepository(repository);
+    return fetchReferrers(
+      {
+        registry: this.registry,
+        baseUrl: this.baseUrl,
+        get: (repo, url, accept, signal) => this.#pull('GET', repo, url, signal, accept),
+        error: (res, repo, summary) => this.#http.error(res, 'GET', repo, summary),
+        getManifest: (repo, reference, o) => this.getManifest(repo, reference, o),
+      },
+      repository,
+      digest,
+      opts,
+    );
   }
 
   // ---- checks ------------------------------------------------------------------------------

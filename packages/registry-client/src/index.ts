@@ -26,12 +26,22 @@ export { DigestMismatchError, isRegistryNotFound, RegistryError, type RegistryEr
 export {
   isImageManifestMediaType,
   isIndexMediaType,
+  isSigstoreBundleMediaType,
   isRunnableManifest,
   isManifestMediaType,
   MANIFEST_ACCEPT,
   MANIFEST_MEDIA_TYPES,
   MediaTypes,
 } from './media-types.ts';
+export {
+  fetchReferrers,
+  manifestArtifactType,
+  manifestSubject,
+  type ReferrerDescriptor,
+  type Referrers,
+  type ReferrersOptions,
+  referrersTagOf,
+} from './referrers.ts';
 export { backoffDelay, DEFAULT_RETRY_POLICY, parseRetryAfter, type RetryPolicy } from './retry.ts';
 export { DEFAULT_TOKEN_LIFETIME_S, TokenCache } from './token-cache.ts';
 export { type AuthChallenge, parseWwwAuthenticate } from './www-authenticate.ts';

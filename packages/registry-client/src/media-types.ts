@@ -9,6 +9,17 @@ export const MediaTypes = {
   dockerManifestList: 'application/vnd.docker.distribution.manifest.list.v2+json',
   ociConfig: 'application/vnd.oci.image.config.v1+json',
   dockerConfig: 'application/vnd.docker.container.image.v1+json',
+  /** The empty descriptor (`{}`): the config of an artifact manifest that has none. */
+  ociEmpty: 'application/vnd.oci.empty.v1+json',
+  // Supply-chain artifacts (signatures, attestations, bundles) found by tag or as referrers.
+  cosignSimpleSigning: 'application/vnd.dev.cosign.simplesigning.v1+json',
+  cosignSignatureArtifact: 'application/vnd.dev.cosign.artifact.sig.v1+json',
+  dsseEnvelope: 'application/vnd.dsse.envelope.v1+json',
+  inTotoStatement: 'application/vnd.in-toto+json',
+  sigstoreBundleV01: 'application/vnd.dev.sigstore.bundle+json;version=0.1',
+  sigstoreBundleV02: 'application/vnd.dev.sigstore.bundle+json;version=0.2',
+  sigstoreBundleV03Legacy: 'application/vnd.dev.sigstore.bundle+json;version=0.3',
+  sigstoreBundleV03: 'application/vnd.dev.sigstore.bundle.v0.3+json',
 } as const;
 
 export const MANIFEST_MEDIA_TYPES: readonly string[] = [
@@ -67,4 +78,18 @@ export function isRunnableManifest(entry: {
 }): boolean {
   if (entry.annotations?.['vnd.docker.reference.type'] === 'attestation-manifest') return false;
   return !(entry.platform?.os === 'unknown' && entry.platform.architecture === 'unknown');
+}
+
+/**
+ * A Sigstore bundle media type, any version: `application/vnd.dev.sigstore.bundle+json;version=0.x`
+ * (0.1–0.3) or `application/vnd.dev.sigstore.bundle.v0.3+json` (the parameter is part of the
+ * type here, so this is not compared after baseMediaType).
+ */
+export function isSigstoreBundleMediaType(mediaType: string | undefined): boolean {
+  const m = mediaType?.trim().toLowerCase().replace(/\s+/g, '');
+  if (!m) return false;
+  return (
+    /^application\/vnd\.dev\.sigstore\.bundle\+json;version=\d+\.\d+$/.test(m) ||
+    /^application\/vnd\.dev\.sigstore\.bundle\.v\d+\.\d+\+json$/.test(m)
+  );
 }

@@ -13,3 +13,21 @@ export type {
   Discovery,
 } from './artifacts.ts';
 export { describeSignature, matchSigner, signerLabel, type SignedRecord } from './signer-match.ts';
+export {
+  discoverArtifacts,
+  type DiscoveryLimits,
+  type DiscoverySubject,
+  type TrustManifest,
+  type TrustReferrer,
+  type TrustSource,
+} from './discovery.ts';
+export {
+  COSIGN_SIGNATURE_ARTIFACT_TYPE,
+  CosignAnnotations,
+  cosignTag,
+  type CosignTagKind,
+  DSSE_MEDIA_TYPE,
+  isBundleMediaType,
+  parseCosignTag,
+  SIMPLE_SIGNING_MEDIA_TYPE,
+} from './cosign-tags.ts';
