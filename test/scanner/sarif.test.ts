@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { ScanReportSchema, type ScanReport } from '../../packages/domain/src/index.ts';
 import { pathToUri, SARIF_VERSION, toSarif, type SarifLog } from '@assay/scan-engine';
+import { BUILDER_ID, KEYLESS_IDENTITY, SOURCE_REPOSITORY, trustFixture } from '../support/trust-section.ts';
 
 const sha = (c: string) => `sha256:${c.repeat(64)}`;
 const L1 = sha('1');
@@ -186,5 +187,83 @@ describe('SARIF 2.1.0', () => {
   test('paths become relative URI references', () => {
     assert.equal(pathToUri('/usr/lib/a b/#x?.so'), 'usr/lib/a%20b/%23x%3F.so');
     assert.equal(pathToUri('./etc//passwd'), 'etc/passwd');
+  });
+});
+
+describe('SARIF 2.1.0: the trust section', () => {
+  const image = { registry: 'registry.test', repository: 'team/app', digest: sha('a') };
+  const fixture = trustFixture(image);
+  const log = toSarif({ ...report, trust: fixture.section });
+  const r = run(log);
+  const trustResults = r.results.filter((x) => x.ruleId.startsWith('assay-trust-'));
+
+  test('one result per artifact that cannot count, under assay-trust rules, as warnings', () => {
+    // The failed record (payload of another digest) only: the verified keyless signature, the key
+    // signature and both attestations can count.
+    assert.equal(trustResults.length, 1);
+    const [bad] = trustResults;
+    assert.equal(bad?.ruleId, 'assay-trust-unusable-signature');
+    assert.equal(bad?.level, 'warning');
+    assert.equal(r.tool.driver.rules[bad!.ruleIndex]?.id, 'assay-trust-unusable-signature');
+    assert.match(
+      bad?.message.text ?? '',
+      /signature registry\.test\/team\/app:sha256-a{64}\.sig \(image sha256:a{64}, via cosign-tag\) cannot count: payload names sha256:9{64}, not this image/,
+    );
+    assert.deepEqual(bad?.locations, [
+      { logicalLocations: [{ name: `registry.test/team/app:sha256-${'a'.repeat(64)}.sig`, kind: 'resource' }] },
+    ]);
+    assert.equal(bad?.properties?.scope, 'image');
+    // The other findings are still there, and rules stay unique.
+    assert.equal(r.results.length, 10);
+    const ids = r.tool.driver.rules.map((x) => x.id);
+    assert.equal(new Set(ids).size, ids.length);
+  });
+
+  test('a keyless certificate that did not verify and an attestation about another digest are results', () => {
+    const section = structuredClone(fixture.section);
+    section.signatures[0]!.keyless = { verified: false, error: 'certificate chain does not lead to a trusted root' };
+    section.attestations[0]!.subjectMatches = false;
+    const rs = run(toSarif({ ...report, trust: section })).results.filter((x) => x.ruleId.startsWith('assay-trust-'));
+    assert.deepEqual(rs.map((x) => x.ruleId).sort(), [
+      'assay-trust-attestation-subject-mismatch',
+      'assay-trust-keyless-unverified',
+      'assay-trust-unusable-signature',
+    ]);
+    const keyless = rs.find((x) => x.ruleId === 'assay-trust-keyless-unverified');
+    assert.match(
+      keyless?.message.text ?? '',
+      /cannot count: keyless certificate did not verify: certificate chain does not lead to a trusted root/,
+    );
+    const subject = rs.find((x) => x.ruleId === 'assay-trust-attestation-subject-mismatch');
+    assert.match(subject?.message.text ?? '', /^slsa-provenance attestation .* does not name sha256:a{64}$/);
+    assert.equal(subject?.properties?.predicateType, 'https://slsa.dev/provenance/v1');
+  });
+
+  test('the run property summarises signatures and attestations', () => {
+    assert.deepEqual(r.properties.trust, {
+      verifiedAt: '2026-11-26T10:00:00.000Z',
+      subjects: [`image ${sha('a')}`],
+      roots: ['public-good@5f1a'],
+      signatures: { found: 3, usable: 2, keylessIdentities: [KEYLESS_IDENTITY], keySignatures: 1 },
+      attestations: {
+        found: 2,
+        usable: 2,
+        kinds: ['openvex', 'slsa-provenance'],
+        builderIds: [BUILDER_ID],
+        sourceRepositories: [SOURCE_REPOSITORY],
+      },
+      warnings: [],
+    });
+    // A report without a trust section has no such property.
+    assert.equal(run(toSarif(report)).properties.trust, undefined);
+  });
+
+  test('no signed payload and no signature appears in the log', () => {
+    const text = JSON.stringify(log);
+    assert.ok(fixture.secrets.length >= 6);
+    for (const s of fixture.secrets) assert.ok(!text.includes(s), 'signed bytes or a signature leaked into SARIF');
+    for (const s of fixture.secrets) assert.ok(!text.includes(Buffer.from(s, 'base64').toString('hex')));
+    assert.ok(!text.includes('docker-manifest-digest'), 'the simple-signing payload leaked into SARIF');
+    assert.ok(!text.includes('"keyed"') && !text.includes('"signed"'));
   });
 });

@@ -1,10 +1,12 @@
 // CycloneDX 1.6 JSON of a report's inventory, built and serialised by @cyclonedx/cyclonedx-library:
 // the image as metadata.component (a container, its purl `pkg:oci/...@digest`), one library
 // component per package (purl, version, licences), with where it was found as properties, and
-// the report's vulnerability findings (affects → the package's bom-ref, rating, source, advisories).
+// the report's vulnerability findings (affects → the package's bom-ref, rating, source, advisories),
+// and the report's trust section on the image component (cyclonedx-trust.ts).
 import * as CDX from '@cyclonedx/cyclonedx-library';
 import { PackageURL } from 'packageurl-js';
 import type { ScanReport } from '@assay/domain';
+import { addTrust } from './cyclonedx-trust.ts';
 
 export const ASSAY_PROPERTY_PREFIX = 'assay';
 
@@ -53,6 +55,7 @@ export function toCycloneDxBom(report: ScanReport): CDX.Models.Bom {
   if (report.os)
     root.properties.add(new CDX.Models.Property(`${ASSAY_PROPERTY_PREFIX}:os`, `${report.os.family} ${report.os.name ?? ''}`.trim()));
   if (report.baseImage) root.properties.add(new CDX.Models.Property(`${ASSAY_PROPERTY_PREFIX}:baseImage`, report.baseImage));
+  if (report.trust) addTrust(root, report.trust);
   bom.metadata.component = root;
 
   const refs = new Set<string>();

@@ -3,8 +3,10 @@
 // sensitive-data rule, a malware signature, a custom check), one result per finding. Paths are
 // relative to the image's root filesystem (uriBaseId ROOTFS); the layer that holds the file is
 // in the location's properties. Sensitive data appears only in its masked form, as stored.
+// Signatures and attestations that cannot count are results too (sarif-trust.ts).
 import { createHash } from 'node:crypto';
 import type { ScanReport } from '@assay/domain';
+import { trustFindings, trustRunProperty } from './sarif-trust.ts';
 
 export const SARIF_VERSION = '2.1.0';
 export const SARIF_SCHEMA = 'https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json';
@@ -217,6 +219,10 @@ export function toSarif(report: ScanReport, opts: SarifOptions = {}): SarifLog {
     );
   }
 
+  for (const t of report.trust ? trustFindings(report.trust) : []) {
+    add(t.rule, { level: t.level, message: t.message, locations: t.locations, properties: t.properties }, t.identity);
+  }
+
   return {
     $schema: SARIF_SCHEMA,
     version: SARIF_VERSION,
@@ -239,6 +245,7 @@ export function toSarif(report: ScanReport, opts: SarifOptions = {}): SarifLog {
           scannedAt: report.scannedAt instanceof Date ? report.scannedAt.toISOString() : String(report.scannedAt),
           ...(report.vulnDbVersion ? { vulnDbVersion: report.vulnDbVersion } : {}),
           analyzerVersions: report.analyzerVersions,
+          ...(report.trust ? { trust: trustRunProperty(report.trust) } : {}),
         },
       },
     ],
