@@ -3,6 +3,7 @@
 // digest what needs no policy (a keyless certificate's chain to a trusted root, its transparency-
 // log or timestamp proof, the payload naming this digest); the policy engine decides whether the
 // signer is one a policy trusts (a key's signature is checked there, over the kept payload).
+import { createPublicKey } from 'node:crypto';
 import { z } from 'zod';
 import { digest, nonEmpty, timestamp } from './fields.ts';
 
@@ -20,9 +21,23 @@ const regexp = nonEmpty(1000).refine(
 );
 
 /** A public key in PEM (SPKI, `-----BEGIN PUBLIC KEY-----`): ECDSA P-256/P-384, Ed25519 or RSA. */
-const publicKeyPem = nonEmpty(20_000).regex(/-----BEGIN PUBLIC KEY-----[\s\S]+-----END PUBLIC KEY-----/, {
-  error: 'expected a PEM public key (-----BEGIN PUBLIC KEY-----)',
-});
+const publicKeyPem = nonEmpty(20_000)
+  .regex(/-----BEGIN PUBLIC KEY-----[\s\S]+-----END PUBLIC KEY-----/, {
+    error: 'expected a PEM public key (-----BEGIN PUBLIC KEY-----)',
+  })
+  // The armour alone is not a key: a body that does not decode is refused when the policy is
+  // written, not found out when no image ever verifies against it.
+  .refine(
+    (pem) => {
+      try {
+        createPublicKey({ key: pem, format: 'pem' });
+        return true;
+      } catch {
+        return false;
+      }
+    },
+    { error: 'not a usable PEM public key (the key does not decode)', abort: true },
+  );
 
 export const KeylessIdentitySchema = z
   .strictObject({
