@@ -3,6 +3,7 @@
 // report, policies, exceptions and time give the same answer, reasons in a fixed order.
 import type { ImageAssurancePolicy, PolicyException, ScanReport, Severity } from '@assay/domain';
 import { SEVERITIES } from '@assay/domain';
+import { attestationsControl } from './controls/attestations.ts';
 import { baseImageControl } from './controls/base-image.ts';
 import { customChecksControl } from './controls/custom-checks.ts';
 import { imageConfigControl } from './controls/image-config.ts';
@@ -11,7 +12,8 @@ import { malwareControl } from './controls/malware.ts';
 import { packagesControl } from './controls/packages.ts';
 import { registriesControl } from './controls/registries.ts';
 import { sensitiveDataControl } from './controls/sensitive-data.ts';
-import { earliest, type Control, type ControlContext, type ControlResult, type Controls } from './controls/types.ts';
+import { signaturesControl } from './controls/signatures.ts';
+import { earliest, type Control, type ControlContext, type ControlResult, type Controls, type Suppression } from './controls/types.ts';
 import { vulnerabilitiesControl } from './controls/vulnerabilities.ts';
 import { coveringException, exceptionsFor } from '@assay/runtime-policy';
 import { inScope, reportLabels, type ImageScope } from '@assay/runtime-policy';
@@ -36,9 +38,17 @@ export interface Reason {
   remediation: string;
 }
 
+/** A finding a policy's control did not count, and why (a trusted VEX statement). */
+export interface SuppressedFinding extends Suppression {
+  policy: string;
+  control: string;
+}
+
 export interface Evaluation {
   compliant: boolean;
   reasons: Reason[];
+  /** Findings excused by signed statements, per policy and control (absent when none). */
+  suppressed?: SuppressedFinding[];
   /** Exceptions that excused at least one finding (ids, sorted). */
   exceptionsApplied: string[];
   /** Earliest time the answer may change with time alone (an allow-list entry or exception expiring). */
@@ -51,6 +61,8 @@ type ControlOf<K extends ControlName> = Control<NonNullable<Controls[K]>>;
 /** Every control, in the order their reasons are listed. */
 const CONTROLS: { readonly [K in ControlName]: ControlOf<K> } = {
   registries: registriesControl,
+  signatures: signaturesControl,
+  attestations: attestationsControl,
   vulnerabilities: vulnerabilitiesControl,
   malware: malwareControl,
   sensitiveData: sensitiveDataControl,
@@ -104,16 +116,19 @@ export function evaluateImage(
   now: Date,
 ): Evaluation {
   const image = imageScopeOf(report);
-  const ctx: ControlContext = { now };
   const reasons: Reason[] = [];
+  const suppressed: SuppressedFinding[] = [];
   const applied = new Set<string>();
   let reevaluateAt: Date | undefined;
   const sorted = [...policies].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
   for (const { id, policy } of sorted) {
+    const signedDigest = policy.controls.signatures?.signedDigest;
+    const ctx: ControlContext = { now, ...(signedDigest ? { signedDigest } : {}) };
     for (const control of CONTROL_ORDER) {
       const result = runControl(control, policy.controls, report, ctx);
       if (!result) continue;
       reevaluateAt = earliest(reevaluateAt, result.changesAt);
+      for (const s of result.suppressed ?? []) suppressed.push({ policy: id, control, ...s });
       const excs = exceptionsFor(exceptions, image, id, control, now);
       const kept = result.violations.filter((v) => {
         const e = coveringException(excs, v.item, v.aliases);
@@ -147,6 +162,7 @@ export function evaluateImage(
     compliant,
     reasons,
     exceptionsApplied: [...applied].sort(),
+    ...(suppressed.length > 0 ? { suppressed } : {}),
     ...(reevaluateAt ? { reevaluateAt } : {}),
   };
 }

@@ -2,8 +2,16 @@
 // control's violations (one file per control), the exceptions that excuse them, the verdict built
 // from the evaluation (and an index's aggregate over its platforms), and what counts as a change.
 // No store, no bucket: the policy service reads and writes those around it.
-export { applicablePolicies, evaluateImage, imageScopeOf, type Evaluation, type PolicyRef, type Reason } from './evaluate.ts';
-export type { Control, ControlContext, ControlResult, Controls, Violation } from './controls/types.ts';
+export {
+  applicablePolicies,
+  evaluateImage,
+  imageScopeOf,
+  type Evaluation,
+  type PolicyRef,
+  type Reason,
+  type SuppressedFinding,
+} from './evaluate.ts';
+export type { Control, ControlContext, ControlResult, Controls, Suppression, Violation } from './controls/types.ts';
 export {
   boundEvidence,
   errorVerdict,

@@ -19,12 +19,33 @@ export interface Violation {
 
 export interface ControlContext {
   now: Date;
+  /**
+   * The policy's index/platform rule (`signatures.signedDigest`, `either` when absent): which
+   * signed digest counts for the image, for its signatures and its attestations alike.
+   */
+  signedDigest?: 'platform' | 'index' | 'either';
+}
+
+/** A finding a signed statement excused (an OpenVEX `not_affected` / `fixed`), recorded in the verdict. */
+export interface Suppression {
+  /** The finding's item (vulnerability id). */
+  item: string;
+  by: 'vex';
+  /** The statement's status. */
+  status: string;
+  justification?: string;
+  /** The trusted signer whose attestation holds the statement, as reasons name signers. */
+  signer: string;
+  /** The attestation it came from (manifest/layer digest). */
+  attestation: string;
 }
 
 export interface ControlResult {
   violations: Violation[];
   /** When the control's answer may change with time alone (an allow-list entry expires…). */
   changesAt?: Date;
+  /** Findings not counted as violations because a trusted statement excused them. */
+  suppressed?: Suppression[];
 }
 
 export type Control<C> = (report: ScanReport, config: C, ctx: ControlContext) => ControlResult;

@@ -1,7 +1,9 @@
 // Vulnerabilities: severity ceiling, CVSS threshold, only-with-fix, block list, allow list
-// (with per-entry reason and expiry) and a grace period after a fix was published.
+// (with per-entry reason and expiry), a grace period after a fix was published, and OpenVEX
+// statements from trusted signers that excuse findings (each recorded as a suppression).
 import { SEVERITIES, type Severity } from '@assay/domain';
-import { earliest, type Control, type Controls, type Violation } from './types.ts';
+import { earliest, type Control, type Controls, type Suppression, type Violation } from './types.ts';
+import { VexIndex } from './vex.ts';
 
 type Config = NonNullable<Controls['vulnerabilities']>;
 
@@ -28,6 +30,8 @@ export const vulnerabilitiesControl: Control<Config> = (report, config, { now })
   }
   const max = rank(config.maxSeverity);
   const violations: Violation[] = [];
+  const vex = config.vex ? new VexIndex(report, config.vex) : undefined;
+  const suppressed: Suppression[] = [];
   for (const v of report.vulnerabilities) {
     const ids = [v.id, ...(v.aliases ?? [])];
     const denied = ids.some((id) => deny.has(id));
@@ -49,6 +53,12 @@ export const vulnerabilitiesControl: Control<Config> = (report, config, { now })
         }
       }
     }
+    // The block list is the policy author's own word: a vendor's statement does not overrule it.
+    const excused = denied ? undefined : vex?.suppression(v);
+    if (excused) {
+      suppressed.push(excused);
+      continue;
+    }
     const why = denied ? 'on the block list' : v.cvss !== undefined ? `${v.severity}, CVSS ${v.cvss}` : v.severity;
     violations.push({
       item: v.id,
@@ -68,5 +78,5 @@ export const vulnerabilitiesControl: Control<Config> = (report, config, { now })
         : `no fix yet: remove ${v.packageName}, or add an exception with an expiry`,
     });
   }
-  return changesAt ? { violations, changesAt } : { violations };
+  return { violations, ...(changesAt ? { changesAt } : {}), ...(suppressed.length > 0 ? { suppressed } : {}) };
 };
