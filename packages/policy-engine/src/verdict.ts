@@ -9,12 +9,13 @@ import {
   VerdictEvidenceSchema,
   VerdictReasonSchema,
   VerdictSchema,
+  VerdictSuppressionSchema,
   type Verdict,
   type VerdictEvidence,
   type VerdictReason,
 } from '@assay/proto';
 import type { ScanReport } from '@assay/domain';
-import type { Evaluation, PolicyRef, Reason } from './evaluate.ts';
+import type { Evaluation, PolicyRef, Reason, SuppressedFinding } from './evaluate.ts';
 
 export const PRODUCER = 'policy';
 
@@ -108,6 +109,24 @@ function reasonOf(r: Reason): VerdictReason {
   });
 }
 
+/** The evaluation's suppressions as the verdict carries them, the first MAX_EVIDENCE_PER_VERDICT. */
+function suppressionsOf(all: readonly SuppressedFinding[] | undefined) {
+  if (!all || all.length === 0) return {};
+  const kept = all.slice(0, MAX_EVIDENCE_PER_VERDICT).map((s) =>
+    create(VerdictSuppressionSchema, {
+      policy: s.policy,
+      control: s.control,
+      item: fieldValue(s.item) ?? '',
+      by: s.by,
+      status: s.status,
+      justification: fieldValue(s.justification) ?? '',
+      signer: fieldValue(s.signer) ?? '',
+      attestation: fieldValue(s.attestation) ?? '',
+    }),
+  );
+  return { suppressed: kept, suppressedOmitted: all.length - kept.length };
+}
+
 function scanTime(report: ScanReport) {
   const at: unknown = report.scannedAt;
   const d = at instanceof Date ? at : typeof at === 'string' ? new Date(at) : undefined;
@@ -135,6 +154,7 @@ export function verdictFromEvaluation(
     evaluatedAt: timestampFromDate(now),
     reportId: report.reportId,
     ...scanTime(report),
+    ...suppressionsOf(evaluation.suppressed),
   });
 }
 
@@ -175,6 +195,8 @@ const inputsKey = (v: Verdict) =>
     v.scannedAt?.nanos ?? 0,
     detailKey(v.reasons),
     v.platforms.map((p) => detailKey(p.reasons)),
+    v.suppressed.map((s) => [s.policy, s.control, s.item, s.status, s.justification, s.signer, s.attestation]),
+    v.suppressedOmitted,
   ]);
 
 /** Compliance or reasons differ: announce (verdictChanged, audit). */
