@@ -300,6 +300,11 @@ class SubjectSearch {
   }
 }
 
+/** What makes two discovered artifacts the same one. */
+function identity(a: DiscoveredArtifact): string {
+  return `${a.subject}|${a.artifact}|${a.kind === 'cosign-signature' ? a.signature : ''}`;
+}
+
 /**
  * The signatures and attestations stored in `repository` for each subject (an image digest with
  * scope 'image', and, when given, the index it was reached through with scope 'index'). Never
@@ -325,10 +330,11 @@ export async function discoverArtifacts(
     await search.cosignTag('signature');
     await search.cosignTag('attestation');
     await search.referrers();
-    // The same layer reached twice (a cosign manifest that is also a referrer) is one artifact.
-    const seen = new Set(artifacts.map((a) => `${a.subject}|${a.artifact}`));
+    // The same layer reached twice (a cosign manifest that is also a referrer) is one artifact;
+    // two layers of one manifest with the same payload (cosign signing twice) are two signatures.
+    const seen = new Set(artifacts.map(identity));
     for (const a of search.artifacts) {
-      const key = `${a.subject}|${a.artifact}`;
+      const key = identity(a);
       if (seen.has(key)) continue;
       artifacts.push(a);
       seen.add(key);
