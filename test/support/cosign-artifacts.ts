@@ -97,7 +97,7 @@ export async function putManifest(
   repo: string,
   reference: string | undefined,
   json: Record<string, unknown>,
-  mediaType = MediaTypes.ociManifest,
+  mediaType: string = MediaTypes.ociManifest,
 ): Promise<PushedManifest> {
   const bytes = Buffer.from(JSON.stringify(json));
   const digest = sha256Digest(bytes);

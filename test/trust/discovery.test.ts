@@ -170,7 +170,8 @@ describe('trust: discovery of signatures and attestations', () => {
     assert.match(b.mediaType, /sigstore\.bundle/);
     assert.equal((JSON.parse(b.bundle.toString('utf8')) as { mediaType: string }).mediaType, bundleMediaType);
 
-    const indexPayload = JSON.parse(d.artifacts[4]!.kind === 'cosign-signature' ? d.artifacts[4].payload.toString() : '{}') as {
+    const indexSignature = d.artifacts[4] as CosignSignatureArtifact;
+    const indexPayload = JSON.parse(indexSignature.payload.toString('utf8')) as {
       critical: { image: Record<string, string> };
     };
     assert.equal(indexPayload.critical.image['docker-manifest-digest'], index.digest);
