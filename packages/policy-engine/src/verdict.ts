@@ -16,6 +16,7 @@ import {
 } from '@assay/proto';
 import type { ScanReport } from '@assay/domain';
 import type { Evaluation, PolicyRef, Reason, SuppressedFinding } from './evaluate.ts';
+import { trustSummaryOf } from './trust-summary.ts';
 
 export const PRODUCER = 'policy';
 
@@ -135,7 +136,8 @@ function scanTime(report: ScanReport) {
 
 /**
  * The verdict for an evaluated report: each reason with its findings (bounded), remediation and
- * whether it is audit-only (its message says so too), and when the report was scanned.
+ * whether it is audit-only (its message says so too), when the report was scanned, and the
+ * summary of its trust section (signatures and attestations found) when it has one.
  */
 export function verdictFromEvaluation(
   report: ScanReport,
@@ -144,6 +146,7 @@ export function verdictFromEvaluation(
   now: Date,
   causationId?: string,
 ): Verdict {
+  const trust = trustSummaryOf(report);
   return create(VerdictSchema, {
     meta: newEventMeta(PRODUCER, causationId),
     image: imageRef(report.image),
@@ -155,6 +158,7 @@ export function verdictFromEvaluation(
     reportId: report.reportId,
     ...scanTime(report),
     ...suppressionsOf(evaluation.suppressed),
+    ...(trust ? { trust } : {}),
   });
 }
 
@@ -197,6 +201,7 @@ const inputsKey = (v: Verdict) =>
     v.platforms.map((p) => detailKey(p.reasons)),
     v.suppressed.map((s) => [s.policy, s.control, s.item, s.status, s.justification, s.signer, s.attestation]),
     v.suppressedOmitted,
+    v.trust ? [v.trust.signed, v.trust.signers, v.trust.attestationKinds] : null,
   ]);
 
 /** Compliance or reasons differ: announce (verdictChanged, audit). */

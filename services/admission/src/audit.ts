@@ -2,7 +2,15 @@
 // image as written, normalised and pinned, where it was found, and why it was (not) allowed.
 import { create } from '@bufbuild/protobuf';
 import { newEventMeta } from '@assay/bus';
-import { AuditEventSchema, Compliance, ImageRefSchema, type AuditEvent, type ImageRef } from '@assay/proto';
+import {
+  AuditEventSchema,
+  Compliance,
+  ImageRefSchema,
+  VerdictReasonSchema,
+  type AuditEvent,
+  type ImageRef,
+  type VerdictReason,
+} from '@assay/proto';
 import type { ImageReference } from '@assay/image-ref';
 import type { RequestOutcome } from '@assay/review-engine';
 
@@ -12,6 +20,24 @@ export function imageRefOf(ref: ImageReference | undefined, digest: string | und
     repository: ref?.repository ?? '',
     tag: ref?.tag ?? '',
     digest: digest ?? '',
+  });
+}
+
+/** Controls whose evidence a decision record keeps: a few signature/attestation records, each naming its signer. */
+const KEPT_EVIDENCE_CONTROLS = new Set(['signatures', 'attestations']);
+const MAX_KEPT_EVIDENCE = 10;
+
+/**
+ * A verdict reason as a decision records it: without its evidence (counted as omitted), so the
+ * record stays small and the verdict-change record and the verdict itself carry the findings;
+ * except a trust reason's first few, which say who signed what an admission let in or refused.
+ */
+function decisionReason(r: VerdictReason): VerdictReason {
+  const keep = KEPT_EVIDENCE_CONTROLS.has(r.control) ? Math.min(r.evidence.length, MAX_KEPT_EVIDENCE) : 0;
+  return create(VerdictReasonSchema, {
+    ...r,
+    evidence: r.evidence.slice(0, keep),
+    evidenceOmitted: r.evidenceOmitted + r.evidence.length - keep,
   });
 }
 
@@ -48,9 +74,8 @@ export function auditEventOf(outcome: RequestOutcome, producer: string, context:
           path: i.field.path,
           compliance: i.verdict?.compliance ?? Compliance.UNSPECIFIED,
           allowed: i.allowed,
-          // Without their evidence (counted as omitted): a decision record stays small, and the
-          // verdict-change record and the verdict itself carry the findings.
-          reasons: (i.verdict?.reasons ?? []).map((r) => ({ ...r, evidence: [], evidenceOmitted: r.evidenceOmitted + r.evidence.length })),
+          reasons: (i.verdict?.reasons ?? []).map(decisionReason),
+          ...(i.verdict?.trust ? { trust: i.verdict.trust } : {}),
           exceptionId: i.admittedBy?.kind === 'break-glass' ? i.admittedBy.exceptionId : '',
           exemption: i.admittedBy?.kind === 'exemption' ? i.admittedBy.exemption.kind : '',
           exemptionPattern: i.admittedBy?.kind === 'exemption' ? i.admittedBy.exemption.pattern : '',

@@ -9,6 +9,7 @@ import {
   ComplianceSchema,
   type ImageRef,
   PolicyKindSchema,
+  type TrustSummary,
   type UserInfo,
   type VerdictReason,
 } from '@assay/proto';
@@ -93,8 +94,29 @@ function userFields(u: UserInfo | undefined) {
   return { name: u.username, id: u.uid, group: { name: u.groups } };
 }
 
-// A reason's evidence comes as item names only (vulnerability ids, rules, packages…): the
-// verdict bounds how many, and their fields stay in the verdict.
+/** Trust controls: their evidence fields are indexed (who signed, what, found where). */
+const TRUST_CONTROLS = new Set(['signatures', 'attestations']);
+/** Evidence field (as the controls name it) → document field under `assay.reasons.trust`. */
+const TRUST_EVIDENCE_FIELDS: Readonly<Record<string, string>> = {
+  signer: 'signer',
+  subject: 'subject',
+  scope: 'scope',
+  source: 'source',
+  artifact: 'artifact',
+  builderId: 'builder_id',
+  sourceRepository: 'source_repository',
+};
+
+function trustEvidence(r: VerdictReason) {
+  if (!TRUST_CONTROLS.has(r.control)) return undefined;
+  const out: Record<string, string[]> = {};
+  for (const [from, to] of Object.entries(TRUST_EVIDENCE_FIELDS)) out[to] = uniq((r.evidence ?? []).map((e) => e.fields[from] ?? ''));
+  return out;
+}
+
+// A reason's evidence comes as item names (vulnerability ids, rules, packages…): the verdict
+// bounds how many, and their fields stay in the verdict, except a trust reason's (signer,
+// subject, scope, source, artifact, builder, source repository), which dashboards search by.
 function reasonsOf(rs: readonly VerdictReason[]) {
   return rs.map((r) => ({
     policy: r.policy,
@@ -104,8 +126,24 @@ function reasonsOf(rs: readonly VerdictReason[]) {
     remediation: r.remediation,
     ...(r.auditOnly ? { audit_only: true } : {}),
     items: uniq((r.evidence ?? []).map((e) => e.item)),
+    trust: trustEvidence(r),
     evidence_omitted: r.evidenceOmitted || undefined,
   }));
+}
+
+/**
+ * `assay.trust` of a document from the trust summaries of its images' verdicts: signed only when
+ * every image that has one is signed (one unsigned image in a Pod is what a query for unsigned
+ * admissions must find); signers and attestation kinds over all of them. Absent when none has one.
+ */
+function trustOf(summaries: readonly (TrustSummary | undefined)[]) {
+  const known = summaries.filter((t): t is TrustSummary => t !== undefined);
+  if (known.length === 0) return undefined;
+  return {
+    signed: known.every((t) => t.signed),
+    signers: uniq(known.flatMap((t) => t.signers)),
+    attestations: uniq(known.flatMap((t) => t.attestationKinds)),
+  };
 }
 
 /** Maps one audit event to its ECS document (without `_id`; that is `event.id`). */
@@ -174,6 +212,7 @@ export function toEcs(ev: AuditEvent, origin: EventOrigin): EcsDocument {
           event_type: 'admission',
           compliance: uniq(images.map((i) => enumWord(ComplianceSchema, i.compliance))),
           reasons: reasonsOf(reasons),
+          trust: trustOf(images.map((i) => i.trust)),
           admission: {
             webhook: a.webhook || 'validate',
             pinned: a.pinned,
@@ -199,6 +238,7 @@ export function toEcs(ev: AuditEvent, origin: EventOrigin): EcsDocument {
               exception_id: i.exceptionId || undefined,
               exemption: i.exemption || undefined,
               exemption_pattern: i.exemptionPattern || undefined,
+              trust: trustOf([i.trust]),
             })),
           },
         },
@@ -297,6 +337,7 @@ export function toEcs(ev: AuditEvent, origin: EventOrigin): EcsDocument {
           event_type: 'verdict_change',
           compliance: [compliance],
           reasons: reasonsOf(v.reasons),
+          trust: trustOf([v.trust]),
           verdict: {
             compliance,
             previous: enumWord(ComplianceSchema, v.previous),

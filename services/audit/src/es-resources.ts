@@ -103,9 +103,21 @@ export const AUDIT_MAPPINGS = {
             remediation: { ...kw, fields: { text } },
             audit_only: { type: 'boolean' },
             items: kw,
+            trust: {
+              properties: {
+                signer: kw,
+                subject: kw,
+                scope: kw,
+                source: kw,
+                artifact: kw,
+                builder_id: kw,
+                source_repository: kw,
+              },
+            },
             evidence_omitted: { type: 'long' },
           },
         },
+        trust: { properties: { signed: { type: 'boolean' }, signers: kw, attestations: kw } },
         admission: {
           properties: {
             webhook: kw,
@@ -132,6 +144,7 @@ export const AUDIT_MAPPINGS = {
                 exception_id: kw,
                 exemption: kw,
                 exemption_pattern: kw,
+                trust: { properties: { signed: { type: 'boolean' }, signers: kw, attestations: kw } },
               },
             },
           },

@@ -47,6 +47,7 @@ export function verdictAudit(verdict: Verdict, previous: Verdict | undefined): A
         vulnDbVersion: verdict.vulnDbVersion,
         reportId: verdict.reportId,
         platforms: verdict.platforms,
+        ...(verdict.trust ? { trust: verdict.trust } : {}),
       },
     },
   });
