@@ -146,7 +146,8 @@ const BUNDLE_V01 = 'application/vnd.dev.sigstore.bundle+json;version=0.1';
  * timestamp) over `signed` (a simple-signing payload with its base64 signature, or a DSSE envelope)
  * as a Sigstore bundle in the v0.1 shape (inclusion promise, certificate chain), so verifyKeyless
  * judges both alike. A simple-signing payload becomes a message signature: pass the payload as
- * verifyKeyless's artifact. Throws a BundleError when the annotations are not readable.
+ * verifyKeyless's artifact. An attestation's RFC 3161 timestamp is left out (cosign stamps the
+ * envelope bytes, not the signature). Throws a BundleError when the annotations are not readable.
  */
 export function bundleFromCosign(
   material: CosignKeylessMaterial,
@@ -159,7 +160,10 @@ export function bundleFromCosign(
     x509CertificateChain: { certificates: certificates.map((der) => ({ rawBytes: der.toString('base64') })) },
     tlogEntries: material.rekorBundle ? [tlogEntry(material.rekorBundle)] : [],
   };
-  if (material.rfc3161Timestamp) {
+  // cosign timestamps a simple-signing signature's raw bytes (what a bundle's timestamp covers),
+  // but an attestation's whole envelope layer: that one cannot be checked as a bundle timestamp, so
+  // an attestation counts on its log entry alone.
+  if (material.rfc3161Timestamp && !('envelope' in signed)) {
     verificationMaterial.timestampVerificationData = { rfc3161Timestamps: [rfc3161(material.rfc3161Timestamp)] };
   }
   const base = { mediaType: BUNDLE_V01, verificationMaterial };
