@@ -31,6 +31,17 @@ export {
   parseCosignTag,
   SIMPLE_SIGNING_MEDIA_TYPE,
 } from './cosign-tags.ts';
+export { loadTrustedRoots, TrustedRootError, type TrustedRootMaterial, type TrustedRoots } from './trusted-root.ts';
+export {
+  BundleError,
+  bundleKeyedMaterial,
+  parseBundle,
+  type BundleKeyedMaterial,
+  type DsseSigned,
+  type MessageSigned,
+  type ParsedBundle,
+} from './bundle.ts';
+export { bundleFromCosign, KEY_SIGNATURE_ERROR, verifyKeyless } from './keyless.ts';
 export { TrustFormatError } from './errors.ts';
 export { COSIGN_SIGNATURE_TYPE, MAX_SIMPLE_SIGNING_BYTES, parseSimpleSigning, type SimpleSigningPayload } from './simple-signing.ts';
 export { IN_TOTO_PAYLOAD_TYPE, MAX_ENVELOPE_BYTES, pae, parseEnvelope, type DsseEnvelope, type DsseSignature } from './dsse.ts';
