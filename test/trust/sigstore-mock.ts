@@ -46,13 +46,16 @@ const b64 = (bytes: ArrayBufferView | ArrayBuffer): string =>
     : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('base64');
 
 export async function startMockSigstore(): Promise<MockSigstore> {
-  const ctlog = await initializeCTLog(p256());
-  const ca = await initializeCA(p256(), ctlog);
+  // One fixed clock, on a whole second, for every mock service: the mock TSA writes fractional
+  // seconds with trailing zeros trimmed ('.12'), which @sigstore/core's time parser refuses.
+  const clock = new Date(Math.floor(Date.now() / 1000) * 1000);
+  const ctlog = await initializeCTLog(p256(), clock);
+  const ca = await initializeCA(p256(), ctlog, clock);
   const routes = new Map<string, HandlerFn>();
   const server = await listen(routes);
   const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  const tlog = await initializeTLog(base, p256());
-  const tsa = await initializeTSA(p256());
+  const tlog = await initializeTLog(base, p256(), clock);
+  const tsa = await initializeTSA(p256(), clock);
   for (const handler of [fulcioHandler(ca), rekorHandler(tlog), tsaHandler(tsa)]) routes.set(handler.path, handler.fn);
 
   // An unsigned JWT is enough: the mock Fulcio decodes the claims without checking a signature.

@@ -117,9 +117,10 @@ function noTimestamp(leaf: X509Certificate, now: Date): string {
 function describe(err: unknown): string {
   if (!(err instanceof Error)) return String(err);
   const code = (err as { code?: unknown }).code;
+  // Errors without a code come from parsing (an ASN.1 time @sigstore/core cannot read…).
   const area =
     typeof code !== 'string'
-      ? ''
+      ? 'unreadable bundle: '
       : code.startsWith('TLOG')
         ? 'transparency log: '
         : code === 'CERTIFICATE_ERROR'
