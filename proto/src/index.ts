@@ -14,6 +14,7 @@ export {
   ScanProgressTopic,
   Streams,
   Topics,
+  TRUST_REFRESH_REASON,
   type BucketSpec,
   type ConsumerSpec,
   type StreamSpec,

@@ -32,6 +32,13 @@ export const Topics = {
   auditPolicy: topic('assay.audit.policy', AuditEventSchema),
 } as const;
 
+/**
+ * `ScanRequested.reason` of a request to verify a digest's signatures and attestations again
+ * (a signature, attestation or referrer was pushed after the image): the registry-watcher asks,
+ * the scanner re-runs trust discovery and verification for that digest only.
+ */
+export const TRUST_REFRESH_REASON = 'signature';
+
 /** Core NATS (not stored): progress of a running scan, one subject per digest. */
 export const ScanProgressTopic = {
   prefix: 'assay.progress.scan',

@@ -22,7 +22,14 @@ const NEVER = ['$JS.API.STREAM.DELETE.>', '$JS.API.STREAM.PURGE.>'];
 const INBOX = ['_INBOX.>'];
 
 const own: Record<ServiceName, string[]> = {
-  'registry-watcher': [Topics.imageDiscovered.subject, Topics.indexDiscovered.subject, kv(Buckets.tags), kv(Buckets.watcherSeen)],
+  'registry-watcher': [
+    Topics.imageDiscovered.subject,
+    Topics.indexDiscovered.subject,
+    // Only to ask for a digest's trust to be verified again (a signature pushed after the image).
+    Topics.scanRequested.subject,
+    kv(Buckets.tags),
+    kv(Buckets.watcherSeen),
+  ],
   scanner: [
     Topics.scanCompleted.subject,
     Topics.indexDiscovered.subject,

@@ -34,6 +34,7 @@ export {
   MediaTypes,
 } from './media-types.ts';
 export {
+  artifactTagSubject,
   fetchReferrers,
   manifestArtifactType,
   manifestSubject,

@@ -64,6 +64,19 @@ export function referrersTagOf(digest: string): string {
 }
 
 /**
+ * A tag named after a digest, which holds artifacts about that digest rather than an image:
+ * cosign's `sha256-<hex>.sig` (signatures), `.att` (attestations), `.sbom`, and the referrers
+ * fallback tag `sha256-<hex>`. undefined for any other tag.
+ */
+export function artifactTagSubject(tag: string): { kind: 'signature' | 'attestation' | 'sbom' | 'referrers'; subject: string } | undefined {
+  const m = /^(sha256-[a-f0-9]{64}|sha512-[a-f0-9]{128})(\.sig|\.att|\.sbom)?$/.exec(tag);
+  if (!m) return undefined;
+  const kinds = { '.sig': 'signature', '.att': 'attestation', '.sbom': 'sbom' } as const;
+  const suffix = m[2] as keyof typeof kinds | undefined;
+  return { kind: suffix ? kinds[suffix] : 'referrers', subject: m[1]!.replace('-', ':') };
+}
+
+/**
  * The digest a manifest's `subject` names, when it is a referrer (an artifact about another
  * manifest: a signature, an attestation, an SBOM); undefined for an image, an index or junk.
  */

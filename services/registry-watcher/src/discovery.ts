@@ -9,17 +9,20 @@
 //   3. never announces a digest twice, across restarts and replicas: a digest is claimed with a
 //      create-if-absent in the watcher-seen bucket before it is published, and the event id
 //      (Nats-Msg-Id) is derived from the digest, so two replicas racing publish it once.
-// Deleted manifests and tags are removed from the tags bucket.
+// Deleted manifests and tags are removed from the tags bucket. Signatures, attestations and
+// referrers (cosign tags, the referrers fallback tag, manifests with a `subject`) are never
+// announced as images: they ask for their subject's trust to be verified again (trust-refresh.ts).
 import { create } from '@bufbuild/protobuf';
 import type { KV } from 'nats';
 import { newEventMeta, publishEvent, type KvMirror } from '@assay/bus';
 import { formatReference } from '@assay/image-ref';
-import { isIndexMediaType } from '@assay/registry-client';
+import { artifactTagSubject, isIndexMediaType } from '@assay/registry-client';
 import { DiscoverySource, ImageDiscoveredSchema, ImageRefSchema, PlatformSchema, Streams, Topics } from '@assay/proto';
 import type { Logger } from '@assay/telemetry';
 import { discoveryEventId, indexEventId, referenceOfTagKey, seenKey, tagKey } from './keys.ts';
 import type { RegistryAccess, RunnableManifest } from './registry-access.ts';
 import type { RegistrySpec } from '@assay/registry-client';
+import { TrustRefresh } from './trust-refresh.ts';
 
 export { DiscoverySource };
 
@@ -40,6 +43,8 @@ export interface DiscoveryOutcome {
   tagUpdated: boolean;
   /** Manifest digests announced by this call. */
   announced: string[];
+  /** Set when the reference is a signature, attestation or referrer: the digest it is about. */
+  trustSubject?: string;
 }
 
 /** What the seen bucket holds per digest (JSON). */
@@ -49,7 +54,9 @@ export interface SeenRecord {
   by: string;
   at: string;
   reference?: string;
-  kind?: 'image' | 'index';
+  kind?: 'image' | 'index' | 'trust';
+  /** For a signature, attestation or referrer (kind 'trust'): the digest it is about. */
+  subject?: string;
   /** For an index: its platform manifests. */
   manifests?: { digest: string; mediaType: string; platform?: string }[];
 }
@@ -89,10 +96,27 @@ export class Discovery {
   readonly #claimTtlMs: number;
   /** Digests being announced by this process, so two work items for one digest do not race. */
   readonly #inFlight = new Map<string, Promise<boolean>>();
+  readonly #trust: TrustRefresh;
 
   constructor(opts: DiscoveryOptions) {
     this.#o = opts;
     this.#claimTtlMs = opts.claimTtlMs ?? 60_000;
+    this.#trust = new TrustRefresh(opts);
+  }
+
+  /**
+   * A manifest pushed by digest only: a referrer (its `subject` names a digest) asks for that
+   * digest's trust to be verified again; anything else (an index's platform manifest pushed
+   * ahead of its index) is left to the index's own announcement.
+   */
+  async inspect(t: DiscoveryTarget & { digest: string }): Promise<DiscoveryOutcome> {
+    const seen = await this.#seen(t.digest);
+    if (seen?.state === 'announced') return { digest: t.digest, tagUpdated: false, announced: [] };
+    const subject = await this.#o.access(t.registry.name).subjectOf(t.repository, t.digest);
+    if (subject === undefined) return { digest: t.digest, tagUpdated: false, announced: [] };
+    const log = this.#o.logger.child({ registry: t.registry.name, repository: t.repository, digest: t.digest });
+    await this.#trust.request({ registry: t.registry, repository: t.repository, artifact: t.digest, subject, how: 'referrer' }, log);
+    return { digest: t.digest, tagUpdated: false, announced: [], trustSubject: subject };
   }
 
   async discover(t: DiscoveryTarget): Promise<DiscoveryOutcome> {
@@ -107,6 +131,15 @@ export class Discovery {
       mediaType = head.mediaType;
     }
     const log = this.#o.logger.child({ registry: t.registry.name, repository: t.repository, tag: t.tag, digest });
+    // cosign's `.sig` / `.att` tags and the referrers fallback tag are about another digest.
+    const named = t.tag !== undefined ? artifactTagSubject(t.tag) : undefined;
+    if (named) {
+      if (named.kind !== 'sbom') {
+        const how = named.kind === 'referrers' ? 'referrers-fallback-tag' : `cosign-${named.kind}`;
+        await this.#trust.request({ registry: t.registry, repository: t.repository, artifact: digest, subject: named.subject, how }, log);
+      }
+      return { digest, tagUpdated: false, announced: [], trustSubject: named.subject };
+    }
     let tagUpdated = false;
     if (t.tag !== undefined) tagUpdated = await this.#updateTag(t.registry, t.repository, t.tag, digest, log);
 
@@ -115,6 +148,12 @@ export class Discovery {
     if (seen?.state === 'announced') return { digest, tagUpdated, announced };
 
     const manifest = await access.expand(t.repository, digest);
+    // A tagged referrer (an artifact about another digest) is no image either.
+    if (manifest.subject !== undefined) {
+      const a = { registry: t.registry, repository: t.repository, artifact: digest, subject: manifest.subject, how: 'referrer' };
+      await this.#trust.request(a, log);
+      return { digest, tagUpdated, announced, trustSubject: manifest.subject };
+    }
     mediaType = manifest.mediaType || mediaType;
     const reference = formatReference({
       registry: t.registry.host,

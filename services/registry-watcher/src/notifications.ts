@@ -9,7 +9,7 @@
 //   - on the bare `/harbor/events`, by the host of each resource's `resource_url`.
 // Events that match no trusting registry are ignored (logged and counted), never guessed.
 import { isValidDigest } from '@assay/image-ref';
-import { isManifestMediaType } from '@assay/registry-client';
+import { isManifestMediaType, MediaTypes } from '@assay/registry-client';
 import { DiscoverySource } from '@assay/proto';
 import type { RegistrySpec } from '@assay/registry-client';
 import type { DiscoveryTarget } from './discovery.ts';
@@ -36,9 +36,14 @@ export interface HarborPayload {
   };
 }
 
-/** Work for the queue: an image to discover, or a deleted tag or manifest to forget. */
+/**
+ * Work for the queue: an image to discover, a deleted tag or manifest to forget, or a manifest
+ * pushed by digest only to inspect (a referrer asks for its subject's trust to be verified again).
+ */
 export type WorkItem = (
-  ({ kind: 'discover' } & DiscoveryTarget) | { kind: 'forget'; registry: RegistrySpec; repository: string; tag?: string; digest?: string }
+  | ({ kind: 'discover' } & DiscoveryTarget)
+  | ({ kind: 'inspect'; digest: string } & DiscoveryTarget)
+  | { kind: 'forget'; registry: RegistrySpec; repository: string; tag?: string; digest?: string }
 ) & {
   /** Id of the notification event, for logs. */
   eventId?: string;
@@ -82,7 +87,7 @@ interface Named {
 }
 
 /** The work an event asks for: forget what it names, or discover it. */
-function workItem(kind: WorkItem['kind'], n: Named): WorkItem {
+function workItem(kind: 'discover' | 'forget', n: Named): WorkItem {
   const named = {
     registry: n.registry,
     repository: n.repository,
@@ -137,9 +142,21 @@ export function triageDistribution(
       continue;
     }
     // A manifest pushed by digest only: an index's platform manifest ahead of the index, which
-    // announces it with its platform and tag. Polling and admission find the rest.
+    // announces it with its platform and tag (polling and admission find the rest), or a
+    // referrer (a signature, attestation, SBOM with a `subject`), which only an OCI image
+    // manifest can be: those are looked at, for their subject's sake.
     if (tag === undefined) {
-      ignore('untagged-push');
+      if (e.target.mediaType === MediaTypes.ociManifest) {
+        out.items.push({
+          kind: 'inspect',
+          registry,
+          repository: e.target.repository,
+          digest,
+          mediaType: e.target.mediaType,
+          source: DiscoverySource.NOTIFICATION,
+          ...(e.id ? { eventId: e.id } : {}),
+        });
+      } else ignore('untagged-push');
       continue;
     }
     out.items.push(

@@ -1,7 +1,7 @@
 // What the watcher needs from a registry, over @assay/registry-client: the repository list
 // (catalog, or the configured repositories), tags, a manifest's digest by tag (HEAD), and a
 // manifest's content (GET, for index expansion). One client per configured registry.
-import { isIndexMediaType, RegistryClient, registrySpecOptions, type RegistryLogger } from '@assay/registry-client';
+import { isIndexMediaType, manifestSubject, RegistryClient, registrySpecOptions, type RegistryLogger } from '@assay/registry-client';
 import type { RegistrySpec } from '@assay/registry-client';
 
 export interface ManifestHead {
@@ -16,6 +16,11 @@ export interface RunnableManifest extends ManifestHead {
 /** A manifest and the runnable image manifests behind it (an index's platforms, or itself). */
 export interface ExpandedManifest extends ManifestHead {
   manifests: RunnableManifest[];
+  /**
+   * The digest its `subject` names: the manifest is a referrer (a signature, attestation, SBOM
+   * about that digest), not an image; `manifests` is then empty.
+   */
+  subject?: string;
 }
 
 export interface RegistryAccess {
@@ -28,6 +33,8 @@ export interface RegistryAccess {
   close(): Promise<void>;
   /** GET the manifest and expand it: an index's platform manifests, or the image itself with the platform of its config. */
   expand(repository: string, reference: string): Promise<ExpandedManifest>;
+  /** GET the manifest only: the digest its `subject` names, if any (a referrer). */
+  subjectOf(repository: string, reference: string): Promise<string | undefined>;
 }
 
 export interface RegistryAccessOptions {
@@ -63,6 +70,9 @@ export function registryAccess(spec: RegistrySpec, opts: RegistryAccessOptions):
     },
     async expand(repository, reference) {
       const m = await client.getManifest(repository, reference);
+      // A referrer is not an image: its config may be anything (or empty), nothing to expand.
+      const subject = manifestSubject(m.json);
+      if (subject !== undefined) return { digest: m.digest, mediaType: m.mediaType, manifests: [], subject };
       const runnable = await client.expandIndex(repository, m);
       return {
         digest: m.digest,
@@ -78,6 +88,9 @@ export function registryAccess(spec: RegistrySpec, opts: RegistryAccessOptions):
               : undefined,
           })),
       };
+    },
+    async subjectOf(repository, reference) {
+      return manifestSubject((await client.getManifest(repository, reference)).json);
     },
     close: () => client.close(),
   };

@@ -17,7 +17,8 @@ export const DEFAULT_HTTP_PORT = 8081;
 export const registryWatcherTopology: Topology = {
   // Publishes discovered images to ASSAY_IMAGES; provisions it too, so it never depends on
   // the scanner having started first (provisioning is idempotent).
-  streams: [Streams.images],
+  // Asks the scanner (ASSAY_SCANS) to verify a digest's trust again when a signature arrives.
+  streams: [Streams.images, Streams.scans],
   consumers: [],
   // Keeps reference → digest current.
   buckets: [Buckets.tags],

@@ -116,6 +116,8 @@ export async function startWatcher(ctx: ServiceContext<RegistryWatcherShape>): P
       if (!tags.isSynced()) await tags.synced;
       if (w.kind === 'discover') {
         await discovery.discover(w);
+      } else if (w.kind === 'inspect') {
+        await discovery.inspect(w);
       } else {
         const removed = await discovery.forget(w.registry, w.repository, {
           ...(w.tag !== undefined ? { tag: w.tag } : {}),
@@ -242,9 +244,12 @@ export async function startWatcher(ctx: ServiceContext<RegistryWatcherShape>): P
     discovery,
     tags,
     notifyDistribution: (events, named) =>
-      notify('distribution', triageDistribution(events, registries, named), (w) => (w.kind === 'discover' ? 'push' : 'delete')),
+      // A push by digest is counted apart ('push-by-digest'), so `push` still counts tagged pushes.
+      notify('distribution', triageDistribution(events, registries, named), (w) =>
+        w.kind === 'discover' ? 'push' : w.kind === 'inspect' ? 'push-by-digest' : 'delete',
+      ),
     notifyHarbor: (payload, named) =>
-      notify('harbor', triageHarbor(payload, registries, named), (w) => (w.kind === 'discover' ? 'PUSH_ARTIFACT' : 'DELETE_ARTIFACT')),
+      notify('harbor', triageHarbor(payload, registries, named), (w) => (w.kind === 'forget' ? 'DELETE_ARTIFACT' : 'PUSH_ARTIFACT')),
     async pollNow(n) {
       const p = pollers.get(n);
       if (!p) throw new Error(`registry ${n} is not polled`);
