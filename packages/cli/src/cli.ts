@@ -5,6 +5,7 @@ import { reportCommand } from './report.ts';
 import { reviewCommand, type ReviewOptions } from './review.ts';
 import { scanCommand } from './scan.ts';
 import { snapshotCommand } from './snapshot.ts';
+import { verifyCommand } from './verify.ts';
 import { vulndbCommand } from './vulndb.ts';
 
 type Command = (argv: readonly string[], io: CliIo, opts: ReviewOptions) => Promise<number>;
@@ -12,6 +13,7 @@ type Command = (argv: readonly string[], io: CliIo, opts: ReviewOptions) => Prom
 /** Every command by name, in the order the error for an unknown one lists them. */
 const COMMANDS: ReadonlyMap<string, Command> = new Map<string, Command>([
   ['scan', scanCommand],
+  ['verify', verifyCommand],
   ['report', reportCommand],
   ['vulndb', vulndbCommand],
   ['policy', policyCommand],
@@ -24,6 +26,8 @@ export const USAGE = `Usage: assay <command> [options]
 Commands:
   scan <image>       scan a registry image, an OCI layout or a docker save archive locally
                      (table, JSON, CycloneDX or SARIF; --policy to judge it; --exit-code for CI)
+  verify <image>     verify an image's signatures or attestations (--key, or keyless
+                     --certificate-identity and --certificate-oidc-issuer; cosign's flags)
   report <digest>    a stored scan report from a running scanner
   vulndb             build, update or describe a vulnerability database file
   policy             apply, get, list or diff policies through the policy API

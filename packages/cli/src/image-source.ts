@@ -22,6 +22,8 @@ export interface ResolvedImage {
   reference: string;
   tag?: string | undefined;
   kind: 'registry' | 'oci-layout' | 'docker-archive';
+  /** The registry's client (kind 'registry'): signatures and referrers are looked for there. */
+  client?: RegistryClient;
   close(): Promise<void>;
 }
 
@@ -324,6 +326,7 @@ export async function openImage(arg: string, opts: OpenImageOptions = {}): Promi
     reference: ref.digest ?? ref.tag ?? 'latest',
     tag: ref.tag,
     kind: 'registry',
+    client,
     close: () => client.close(),
   };
 }

@@ -5,7 +5,7 @@ import type { ScanReport } from '@assay/domain';
 import { parseCommandArgs } from './args.ts';
 import { baseUrl, request } from './http.ts';
 import { CliError, EXIT_ALLOWED, type CliIo } from './io.ts';
-import { parseFormat, reportTable } from './scan.ts';
+import { parseFormat, reportTable } from './scan-output.ts';
 
 export const REPORT_USAGE = `Usage: assay report <digest> --scanner <url> [--format table|json|cyclonedx|sarif]
 

@@ -5,7 +5,7 @@
 import { existsSync, statSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { parseAllDocuments } from 'yaml';
-import { applicablePolicies, evaluateImage, type Evaluation, type PolicyRef } from '@assay/policy-engine';
+import { applicablePolicies, evaluateImage, type PolicyRef } from '@assay/policy-engine';
 import {
   analyzerVersionsOf,
   buildReport,
@@ -14,8 +14,6 @@ import {
   matchReport,
   newScanState,
   scanImage,
-  toCycloneDx,
-  toSarif,
   withFindings,
   type PlatformManifest,
   type ScanProgressUpdate,
@@ -24,9 +22,13 @@ import {
 import { SEVERITIES, validateImagePolicy, ValidationError, type ScanReport, type Severity } from '@assay/domain';
 import { dbPath, openDatabase } from '@assay/vulndb';
 import { CLAMD_ADDRESS_EXPECTED, createClamdClient, DEFAULT_MAX_STREAM_BYTES, parseClamdAddress, type ClamdClient } from '@assay/clamav';
+import { loadTrustedRoots, verifyImageTrust, type DiscoverySubject, type TrustedRoots } from '@assay/trust';
 import { parseCommandArgs } from './args.ts';
 import { openImage, type ResolvedImage } from './image-source.ts';
 import { CliError, EXIT_ALLOWED, EXIT_DENIED, type CliIo } from './io.ts';
+import { hasTrustFlags, TRUST_FLAGS_USAGE, trustOptions, trustRequest } from './trust-flags.ts';
+import { trustLines } from './verify.ts';
+import { evaluationText, formatReport, parseFormat } from './scan-output.ts';
 
 export const SCAN_USAGE = `Usage: assay scan <image> [options]
 
@@ -47,12 +49,12 @@ Options:
   --username <u> --password-file <f>   registry credentials
   -h, --help               this help
 
+Signatures and attestations of a registry image are looked for and verified too (the report's
+trust section); with --verify-… flags the image must be signed as they say (as \`assay verify\`):
+${TRUST_FLAGS_USAGE('verify-')}
 Progress goes to stderr on a terminal. Exit status: 0 scanned (compliant), 1 non-compliant with
 --exit-code, 2 error (one line on stderr).
 `;
-
-const FORMATS = ['table', 'json', 'cyclonedx', 'sarif'] as const;
-type Format = (typeof FORMATS)[number];
 
 function hostArch(): string {
   return (
@@ -92,6 +94,8 @@ export interface LocalScanOptions {
   credentials?: { username: string; password: string } | undefined;
   /** clamd for the malware analyzer; without it the report says malware scanning was not done. */
   malware?: { client: ClamdClient; maxStreamBytes: number } | undefined;
+  /** Roots keyless certificates are verified against; signatures are looked for (registry images) only with them. */
+  trustRoots?: TrustedRoots | undefined;
 }
 
 /** The manifest of an index for the wanted platform, or an error naming the platforms it has. */
@@ -143,12 +147,23 @@ export async function scanLocal(arg: string, opts: LocalScanOptions = {}): Promi
     let result = await scanImage(deps, target, newScanState());
     if (result.kind === 'index') {
       const child = platformOf(arg, result.manifests, opts.platform ?? { os: 'linux', architecture: hostArch() });
-      target = { ...target, digest: child.digest, mediaType: child.mediaType, ...(child.platform ? { platform: child.platform } : {}) };
+      target = {
+        ...target,
+        digest: child.digest,
+        mediaType: child.mediaType,
+        ...(child.platform ? { platform: child.platform } : {}),
+        index: top.digest,
+      };
       result = await scanImage(deps, target, newScanState());
       // An index of indexes is not followed further.
       if (result.kind === 'index') throw new Error(`${child.digest} is an image index`);
     }
-    return buildReport(target, versions, result.state);
+    const report = buildReport(target, versions, result.state);
+    if (!opts.trustRoots || !img.client) return report;
+    // As the scanner does: the image's own digest, and the index it was reached through.
+    const subjects: DiscoverySubject[] = [{ digest: target.digest, scope: 'image' }];
+    if (target.index) subjects.push({ digest: target.index, scope: 'index' });
+    return { ...report, trust: await verifyImageTrust(img.client, target.repository, subjects, { roots: opts.trustRoots }) };
   } finally {
     await img.close();
   }
@@ -171,90 +186,6 @@ export function matchVulnerabilities(report: ScanReport, dbArg: string): ScanRep
   }
 }
 
-function pad(rows: string[][]): string {
-  const widths: number[] = [];
-  for (const r of rows) r.forEach((c, i) => (widths[i] = Math.max(widths[i] ?? 0, c.length)));
-  return (
-    rows
-      .map((r) =>
-        r
-          .map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i]!)))
-          .join('  ')
-          .trimEnd(),
-      )
-      .join('\n') + '\n'
-  );
-}
-
-/** A report as text: the image, its packages, vulnerabilities, sensitive data and warnings. */
-export function reportTable(report: ScanReport): string {
-  const img = report.image;
-  const out: string[] = [];
-  out.push(`Image: ${img.registry}/${img.repository}${img.tag ? `:${img.tag}` : ''}@${img.digest}`);
-  if (report.os) out.push(`OS: ${report.os.family} ${report.os.name ?? ''}`.trimEnd());
-  if (report.baseImage) out.push(`Base image: ${report.baseImage}`);
-  if ((report as { status?: string }).status === 'failed') out.push(`Scan FAILED: ${(report as { error?: string }).error ?? ''}`);
-  out.push('');
-  out.push(`Packages (${report.packages.length}):`);
-  if (report.packages.length > 0)
-    out.push(
-      pad([['NAME', 'VERSION', 'TYPE', 'PATH'], ...report.packages.map((p) => [p.name, p.version, p.type, p.path ?? ''])]).trimEnd(),
-    );
-  out.push('');
-  const vulns = report.vulnerabilities ?? [];
-  out.push(`Vulnerabilities (${vulns.length}):`);
-  if (vulns.length > 0) {
-    const sorted = [...vulns].sort(
-      (a, b) => SEVERITIES.indexOf(a.severity as Severity) - SEVERITIES.indexOf(b.severity as Severity) || a.id.localeCompare(b.id),
-    );
-    out.push(
-      pad([
-        ['ID', 'SEVERITY', 'PACKAGE', 'VERSION', 'FIXED IN'],
-        ...sorted.map((v) => [v.id, v.severity, v.packageName, v.packageVersion, v.fixedVersion ?? '']),
-      ]).trimEnd(),
-    );
-  }
-  const sensitive = report.sensitiveData ?? [];
-  if (sensitive.length > 0) {
-    out.push('');
-    out.push(`Sensitive data (${sensitive.length}):`);
-    out.push(pad([['RULE', 'SEVERITY', 'PATH'], ...sensitive.map((s) => [s.rule, s.severity, s.path])]).trimEnd());
-  }
-  const warnings = (report as { warnings?: string[] }).warnings ?? [];
-  if (warnings.length > 0) {
-    out.push('');
-    out.push(`Warnings (${warnings.length}):`);
-    for (const w of warnings) out.push(`  ${w}`);
-  }
-  return `${out.join('\n')}\n`;
-}
-
-export function formatReport(report: ScanReport, format: Format): string {
-  switch (format) {
-    case 'json':
-      return `${JSON.stringify(report, null, 2)}\n`;
-    case 'cyclonedx':
-      return `${toCycloneDx(report, { space: 2 })}\n`;
-    case 'sarif':
-      return `${JSON.stringify(toSarif(report), null, 2)}\n`;
-    case 'table':
-      return reportTable(report);
-  }
-}
-
-export function evaluationText(e: Evaluation, applied: number): string {
-  const lines = [`Policy: ${e.compliant ? 'COMPLIANT' : 'NON-COMPLIANT'} (${applied} ${applied === 1 ? 'policy' : 'policies'} applied)`];
-  for (const r of e.reasons)
-    lines.push(`  ${r.action === 'block' ? 'FAIL ' : 'AUDIT'} ${r.policy}/${r.control} [${r.severity}]: ${r.message}`);
-  return `${lines.join('\n')}\n`;
-}
-
-export function parseFormat(v: string | undefined): Format {
-  const f = (v ?? 'table') as Format;
-  if (!FORMATS.includes(f)) throw new CliError(`--format must be one of ${FORMATS.join(', ')}, got ${JSON.stringify(v)}`);
-  return f;
-}
-
 export async function scanCommand(argv: readonly string[], io: CliIo): Promise<number> {
   const parsed = parseCommandArgs(argv, {
     format: { type: 'string', short: 'f' },
@@ -268,6 +199,7 @@ export async function scanCommand(argv: readonly string[], io: CliIo): Promise<n
     insecure: { type: 'boolean' },
     username: { type: 'string' },
     'password-file': { type: 'string' },
+    ...trustOptions('verify-'),
   });
   const v = parsed.values;
   if (v.help) {
@@ -317,6 +249,9 @@ export async function scanCommand(argv: readonly string[], io: CliIo): Promise<n
           v.policy,
         );
 
+  const verify = hasTrustFlags(v, 'verify-') ? await trustRequest(v, 'verify-') : undefined;
+  const trustRoots = verify?.roots ?? loadTrustedRoots({ publicGood: true });
+
   // Progress only on a terminal: one line rewritten in place.
   const tty = io.stderrIsTTY === true;
   let lastLine = '';
@@ -336,6 +271,7 @@ export async function scanCommand(argv: readonly string[], io: CliIo): Promise<n
       ...(v.insecure ? { insecure: true } : {}),
       credentials,
       malware,
+      trustRoots,
     });
   } catch (err) {
     if (err instanceof CliError) throw err;
@@ -351,6 +287,15 @@ export async function scanCommand(argv: readonly string[], io: CliIo): Promise<n
   io.stdout(formatReport(report, format));
 
   let code = EXIT_ALLOWED;
+  if (verify) {
+    const judged = [...applicablePolicies(report, [verify.policy])];
+    const e = evaluateImage(report, judged, [], new Date());
+    const out = format === 'table' ? io.stdout : io.stderr;
+    out(`${format === 'table' ? '\n' : ''}Signature: ${e.compliant ? 'VERIFIED' : 'NOT VERIFIED'} against ${verify.signer}\n`);
+    for (const r of e.reasons) out(`  FAIL ${r.control}: ${r.message}\n`);
+    if (!e.compliant && format === 'table' && report.trust) out(`${trustLines(report.trust).join('\n')}\n`);
+    if (!e.compliant && v['exit-code']) code = EXIT_DENIED;
+  }
   if (policies) {
     const applicable = applicablePolicies(report, policies);
     const evaluation = evaluateImage(report, applicable, [], new Date());

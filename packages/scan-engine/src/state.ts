@@ -24,6 +24,8 @@ export interface ScanTarget {
   tag?: string | undefined;
   mediaType?: string | undefined;
   platform?: Platform | undefined;
+  /** The index this platform image was reached through: its signatures may count for the image. */
+  index?: string | undefined;
 }
 
 export interface ScanProgressUpdate {

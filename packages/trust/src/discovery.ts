@@ -25,6 +25,8 @@ export interface TrustManifest {
   digest: string;
   mediaType: string;
   json: unknown;
+  /** The exact bytes (what a message-signature bundle over the manifest signed). */
+  bytes?: Buffer;
 }
 
 /** A referrer descriptor, as a referrers index lists it. */

@@ -190,6 +190,24 @@ export const scannerConfig = {
   SCANNER_BASE_IMAGES: baseImagesField()
     .default([])
     .describe('Registered base images, identified by their layer chain: JSON/YAML list of {name, digest, diffIds}'),
+  TRUST_VERIFY: bool()
+    .default(true)
+    .describe('Discover and verify the signatures and attestations of every scanned image (cosign tags, OCI referrers, Sigstore bundles)'),
+  TRUST_PUBLIC_GOOD_ROOT: bool()
+    .default(true)
+    .describe("Trust keyless certificates of Sigstore's public-good instance (its trusted root as shipped with Assay; no network)"),
+  TRUST_ROOTS: z
+    .string()
+    .optional()
+    .transform((s) =>
+      (s ?? '')
+        .split(',')
+        .map((p) => p.trim())
+        .filter((p) => p.length > 0),
+    )
+    .describe(
+      'Private Sigstore trusted roots (trusted_root.json files, comma-separated) for keyless certificates of your own Fulcio, Rekor and TSA',
+    ),
   VULNDB_DIR: str('a directory path')
     .optional()
     .describe(

@@ -4,7 +4,7 @@
 // then fanned out the same way).
 import { create } from '@bufbuild/protobuf';
 import { consumeDurable, type BusConnection, type ConsumerHandle } from '@assay/bus';
-import { Consumers, ImageDiscoveredSchema, type ImageRef, ImageRefSchema, ScanRequestedSchema } from '@assay/proto';
+import { Consumers, ImageDiscoveredSchema, type ImageRef, ImageRefSchema, ScanRequestedSchema, TRUST_REFRESH_REASON } from '@assay/proto';
 import type { PlatformManifest, ScanTarget } from '@assay/scan-engine';
 import type { Logger } from '@assay/telemetry';
 import { PRODUCER } from './events.ts';
@@ -62,6 +62,7 @@ export async function fanOutIndex(
           digest: m.digest,
           mediaType: m.mediaType,
           ...(m.platform ? { platform: m.platform } : {}),
+          index: index.digest,
         },
         opts,
       ),
@@ -108,7 +109,8 @@ export async function startScanConsumers(o: ScanConsumersOptions): Promise<Consu
           registry: m.registry || msg.image?.registry || '',
           repository: m.repository || msg.image?.repository || '',
         });
-      await Promise.all(children.map((m) => scans.scan(targetOf(at(m)), opts)));
+      const index = msg.image?.digest || undefined;
+      await Promise.all(children.map((m) => scans.scan({ ...targetOf(at(m)), ...(index ? { index } : {}) }, opts)));
     },
   });
   const requested = await consumeDurable({
@@ -119,6 +121,7 @@ export async function startScanConsumers(o: ScanConsumersOptions): Promise<Consu
       const causationId = msg.meta?.id;
       await scans.scan(targetOf(msg.image), {
         force: msg.force,
+        refreshTrust: msg.reason === TRUST_REFRESH_REASON,
         lastAttempt: d.deliveryCount >= o.maxDeliveries,
         ...(causationId ? { causationId } : {}),
       });

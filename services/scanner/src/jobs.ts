@@ -29,6 +29,7 @@ import { failureText, isTransient, ScanAbortedError } from './failures.ts';
 import type { ScanOutcome, ScanRequestOptions } from './outcome.ts';
 import { ScanPublisher } from './publisher.ts';
 import { imageOf, reusableReport, setScanStatus, storeMatched, type ScanMatcher } from './report-store.ts';
+import type { ScanTrust } from './trust.ts';
 
 export interface ScanJobsMetrics {
   scanStarted?(): void;
@@ -55,6 +56,8 @@ export interface ScanJobsOptions {
   malware?: { client: ClamdClient; maxStreamBytes: number } | undefined;
   checks?: readonly CheckDefinition[] | undefined;
   baseImages?: readonly RegisteredBaseImage[] | undefined;
+  /** Signature and attestation verification (TRUST_VERIFY); undefined = not verified (reports carry no trust section). */
+  trust?: ScanTrust | undefined;
 }
 
 export class ScanJobs {
@@ -117,7 +120,8 @@ export class ScanJobs {
   async #run(target: ScanTarget, opts: ScanRequestOptions): Promise<ScanOutcome> {
     const log = this.#o.logger.child({ digest: target.digest, repository: target.repository, registry: target.registry });
     if (!opts.force) {
-      const existing = await this.#reusable(target);
+      const reusable = await this.#reusable(target);
+      const existing = reusable && (await this.#withTrust(reusable, target, opts));
       if (existing) {
         this.#o.metrics?.scanSkipped?.();
         log.info({ reportId: existing.reportId }, 'already scanned with these analyzer versions; not scanning again');
@@ -170,6 +174,18 @@ export class ScanJobs {
     return existing && this.#o.vulndb ? this.#o.vulndb.refresh(existing) : existing;
   }
 
+  /**
+   * A stored report whose trust must be verified again (a signature was pushed, or the trusted
+   * roots changed), verified and stored; else as it is.
+   */
+  async #withTrust(report: ScanReport, target: ScanTarget, opts: ScanRequestOptions): Promise<ScanReport> {
+    const trust = this.#o.trust;
+    if (!trust || !(opts.refreshTrust || trust.stale(report))) return report;
+    const verified = await trust.apply(report, target, this.#abort.signal);
+    await this.#o.store.reports.put(verified);
+    return verified;
+  }
+
   #deps(log: Logger): ScannerDeps {
     const o = this.#o;
     return {
@@ -188,7 +204,9 @@ export class ScanJobs {
 
   async #succeed(run: Run): Promise<ScanOutcome> {
     const { target, state, log } = run;
-    const report = await storeMatched(this.#o.store, this.#o.vulndb, buildReport(target, run.versions, state));
+    const built = buildReport(target, run.versions, state);
+    const trusted = this.#o.trust ? await this.#o.trust.apply(built, target, this.#abort.signal) : built;
+    const report = await storeMatched(this.#o.store, this.#o.vulndb, trusted);
     await setScanStatus(this.#o.store, target, 'succeeded', { reportId: report.reportId });
     const outcome: ScanOutcome = { digest: target.digest, status: 'succeeded', reportId: report.reportId, scanned: true, report };
     await this.#publisher.completed(target, outcome, run.opts.causationId);

@@ -19,6 +19,8 @@ export interface ScanRequestOptions {
   causationId?: string;
   /** The delivery is the last allowed: record a transient failure as FAILED instead of throwing. */
   lastAttempt?: boolean;
+  /** A signature or attestation was pushed: verify the image's trust again, even from a stored report. */
+  refreshTrust?: boolean;
 }
 
 /** Whatever runs scan jobs (ScanJobs): one image, or joining the scan of its digest in flight. */

@@ -12,6 +12,7 @@ import { ScanJobs } from './jobs.ts';
 import { RegistryClients } from '@assay/registry-client';
 import { StoreMaintenance } from './maintenance.ts';
 import { scannerRoutes } from './routes.ts';
+import { ScanTrust } from './trust.ts';
 import { VulnDbManager, vulnDbDirFrom } from './vulndb.ts';
 
 export { scannerConfig };
@@ -154,6 +155,7 @@ export async function startScanner(ctx: ServiceContext<ScannerShape>, opts: Scan
     malware: clamd ? { client: clamd, maxStreamBytes: c.CLAMD_MAX_STREAM } : undefined,
     checks: c.SCANNER_CHECKS,
     baseImages: c.SCANNER_BASE_IMAGES,
+    trust: ScanTrust.fromConfig(c, clients),
     metrics: {
       scanStarted: () => running.inc(),
       scanFinished: (status, seconds) => {
