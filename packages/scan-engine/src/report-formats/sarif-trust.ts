@@ -4,7 +4,7 @@
 // `assay-trust-…`, and a run property summarising what was found. A signature that counts is not
 // a finding, so it is only in the summary. Signed bytes and signatures are never written.
 import type { AttestationRecord, SignatureRecord, TrustSection } from '@assay/domain';
-import type { SarifLevel, SarifLocation, SarifRule } from './sarif.ts';
+import type { SarifLevel, SarifLocation, SarifRule } from './sarif-types.ts';
 
 type Artifact = SignatureRecord | AttestationRecord;
 

@@ -4,6 +4,7 @@
 // relative to the image's root filesystem (uriBaseId ROOTFS); the layer that holds the file is
 // in the location's properties. Sensitive data appears only in its masked form, as stored.
 // Signatures and attestations that cannot count are results too (sarif-trust.ts).
+import type { SarifLevel, SarifLocation, SarifRule } from './sarif-types.ts';
 import { createHash } from 'node:crypto';
 import type { ScanReport } from '@assay/domain';
 import { trustFindings, trustRunProperty } from './sarif-trust.ts';
@@ -11,7 +12,6 @@ import { trustFindings, trustRunProperty } from './sarif-trust.ts';
 export const SARIF_VERSION = '2.1.0';
 export const SARIF_SCHEMA = 'https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json';
 
-export type SarifLevel = 'error' | 'warning' | 'note' | 'none';
 type Severity = ScanReport['vulnerabilities'][number]['severity'];
 
 /** Report severity → SARIF level. Unknown is a warning: an unrated finding is not harmless. */
@@ -61,22 +61,6 @@ export interface SarifDriver {
   rules: SarifRule[];
 }
 
-export interface SarifRule {
-  id: string;
-  name: string;
-  shortDescription: { text: string };
-  fullDescription?: { text: string };
-  helpUri?: string;
-  defaultConfiguration: { level: SarifLevel };
-  properties: { tags: string[]; 'security-severity'?: string; [k: string]: unknown };
-}
-
-export interface SarifLocation {
-  physicalLocation?: { artifactLocation: { uri: string; uriBaseId: 'ROOTFS' }; region?: { startLine: number } };
-  logicalLocations?: { name: string; fullyQualifiedName?: string; kind: string }[];
-  properties?: { layerDigest: string };
-}
-
 export interface SarifResult {
   ruleId: string;
   ruleIndex: number;
@@ -87,6 +71,8 @@ export interface SarifResult {
   partialFingerprints: Record<string, string>;
   properties?: Record<string, unknown>;
 }
+
+export type { SarifLevel, SarifLocation, SarifRule } from './sarif-types.ts';
 
 type Pkg = ScanReport['packages'][number];
 
