@@ -2,9 +2,9 @@
 // check it (discovery and verification by @assay/trust, the judgement by the signatures or
 // attestations control of @assay/policy-engine), offline apart from the registry. Exit 0
 // verified, 1 not verified, 2 error — cosign's habit.
-import type { ScanReport, TrustSection } from '@assay/domain';
+import type { ScanReport, TrustedSigner, TrustSection } from '@assay/domain';
 import { evaluateImage } from '@assay/policy-engine';
-import { describeSignature, verifyImageTrust } from '@assay/trust';
+import { describeSignature, matchSigner, signerLabel, verifyImageTrust, type SignedRecord } from '@assay/trust';
 import { parseCommandArgs } from './args.ts';
 import { openImage } from './image-source.ts';
 import { CliError, EXIT_ALLOWED, EXIT_DENIED, type CliIo } from './io.ts';
@@ -43,15 +43,43 @@ export function judgeTrust(report: ScanReport, request: TrustRequest): { verifie
   return { verified: e.compliant, reasons: e.reasons.map((r) => r.message) };
 }
 
-/** What was found, one line each, for the text output. */
-export function trustLines(trust: TrustSection): string[] {
+/**
+ * The trust section as JSON output shows it: without the kept signed bytes and signatures (a key
+ * signature's `keyed` material), which are for the policy engine, not for readers, and can be large.
+ */
+export function trustForOutput(trust: TrustSection): TrustSection {
+  const strip = <T extends { keyed?: unknown }>(r: T): T => {
+    const { keyed: _keyed, ...rest } = r;
+    return rest as T;
+  };
+  return { ...trust, signatures: trust.signatures.map(strip), attestations: trust.attestations.map(strip) };
+}
+
+/**
+ * Who signed a record: a verified certificate names its identity; a key signature names no key by
+ * itself, so the requested key that verifies it is named.
+ */
+function signedBy(record: SignedRecord, signers: readonly TrustedSigner[]): string {
+  const signer = signers.find((s) => matchSigner(s, record));
+  if (!signer) return describeSignature(record);
+  return `verified, ${record.keyless?.verified ? describeSignature(record) : signerLabel(signer)}`;
+}
+
+/** What was found, one line each, for the text output; `signers` are credited where they verify. */
+export function trustLines(trust: TrustSection, signers: readonly TrustedSigner[] = []): string[] {
   const lines: string[] = [];
   for (const s of trust.signatures)
-    lines.push(`  signature (${s.format}, ${s.source}) on ${s.subject}: ${s.error ? `unusable: ${s.error}` : describeSignature(s)}`);
+    lines.push(`  signature (${s.format}, ${s.source}) on ${s.subject}: ${s.error ? `unusable: ${s.error}` : signedBy(s, signers)}`);
   for (const a of trust.attestations)
-    lines.push(`  attestation ${a.kind} (${a.predicateType}) on ${a.subject}: ${a.error ? `unusable: ${a.error}` : describeSignature(a)}`);
+    lines.push(`  attestation ${a.kind} (${a.predicateType}) on ${a.subject}: ${a.error ? `unusable: ${a.error}` : signedBy(a, signers)}`);
   for (const w of trust.warnings) lines.push(`  warning: ${w}`);
   return lines;
+}
+
+/** The signers the request's policy trusts (its signatures control, or its attestation requirement). */
+export function requestSigners(request: TrustRequest): TrustedSigner[] {
+  const c = request.policy.policy.controls;
+  return [...(c.signatures?.signers ?? []), ...(c.attestations ?? []).flatMap((a) => a.signers)];
 }
 
 export async function verifyCommand(argv: readonly string[], io: CliIo): Promise<number> {
@@ -83,12 +111,13 @@ export async function verifyCommand(argv: readonly string[], io: CliIo): Promise
   const trust = report.trust!;
   const result = judgeTrust(report, request);
   if (output === 'json') {
-    io.stdout(`${JSON.stringify({ image: report.image, verified: result.verified, reasons: result.reasons, trust }, null, 2)}\n`);
+    const doc = { image: report.image, verified: result.verified, reasons: result.reasons, trust: trustForOutput(trust) };
+    io.stdout(`${JSON.stringify(doc, null, 2)}\n`);
   } else {
     const ref = `${report.image.registry}/${report.image.repository}@${report.image.digest}`;
     io.stdout(`${result.verified ? 'Verified' : 'NOT verified'}: ${ref} against ${request.signer}\n`);
     for (const r of result.reasons) io.stdout(`  reason: ${r}\n`);
-    const found = trustLines(trust);
+    const found = trustLines(trust, requestSigners(request));
     if (found.length > 0) io.stdout(`Found:\n${found.join('\n')}\n`);
     else io.stdout('Found: no signature or attestation\n');
   }
