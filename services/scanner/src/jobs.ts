@@ -105,7 +105,13 @@ export class ScanJobs {
   /** Scans one image (or joins the scan of its digest in flight). An index scans its platforms. */
   scan(target: ScanTarget, opts: ScanRequestOptions = {}): Promise<ScanOutcome> {
     const running = this.#inFlight.get(target.digest);
-    if (running) return running;
+    if (running) {
+      // A trust refresh is about an artifact pushed after the request was made: the scan in
+      // flight may have verified before it existed, so the refresh runs once that scan is done.
+      if (!opts.refreshTrust) return running;
+      const again = () => this.scan(target, opts);
+      return running.then(again, again);
+    }
     const p = this.#run(target, opts).finally(() => this.#inFlight.delete(target.digest));
     this.#inFlight.set(target.digest, p);
     return p;
