@@ -2,7 +2,9 @@
 // <state>/local-stack.json. Builds a PostgreSQL-like image from a real Debian rootfs with
 // `ssl-cert` and a clean image, pushes both to the local registry, creates (or updates) the
 // policies through the policy REST API, waits for both verdicts, sends AdmissionReviews to the
-// HTTPS webhook, and counts the audit events the run produced. The last line is
+// HTTPS webhook; then the trust part (scripts/demo/trust.ts): under a "trusted signers" policy an
+// image is denied until its cosign signature is pushed, and an unsigned one stays denied. It
+// counts the audit events the run produced. The last line is
 // `demo: denied=N allowed=N audit_events=N push_to_verdict_ms=N`; exit 1 if an expectation fails.
 //
 // Audit events: with ES_URL set (the stack then passes it to audit as AUDIT_ES_URL) they are
@@ -30,6 +32,16 @@ import {
   RUNTIME_POLICY,
   runtimePolicyDocument,
 } from './demo/walkthrough.ts';
+import {
+  buildTrustImages,
+  demoSigningKey,
+  signImage,
+  TRUST_NAMESPACE,
+  TRUST_POLICY,
+  TRUST_RUNTIME_POLICY,
+  trustPolicyDocument,
+  trustRuntimePolicyDocument,
+} from './demo/trust.ts';
 import { REPO_ROOT, type StackState } from './local-stack/stack.ts';
 
 const stateDir = process.env.ASSAY_STATE_DIR ?? join(REPO_ROOT, '.assay');
@@ -159,12 +171,13 @@ try {
     const e = await verdicts.get(digestBucketKey(digest));
     return e && e.operation === 'PUT' ? fromBinary(VerdictSchema, e.value) : undefined;
   };
-  const finalVerdict = (digest: string, timeoutMs: number) =>
+  const finalVerdict = (digest: string, timeoutMs: number, want?: Compliance) =>
     waitFor(
-      `the verdict for ${digest}`,
+      `the ${want !== undefined ? `${Compliance[want]} ` : ''}verdict for ${digest}`,
       async () => {
         const v = await verdictOf(digest);
-        return v && v.compliance !== Compliance.PENDING && v.compliance !== Compliance.UNSPECIFIED ? v : undefined;
+        if (!v || v.compliance === Compliance.PENDING || v.compliance === Compliance.UNSPECIFIED) return undefined;
+        return want === undefined || v.compliance === want ? v : undefined;
       },
       timeoutMs,
     );
@@ -246,22 +259,63 @@ try {
   expect(rClean.allowed, 'the clean image is allowed');
   expect(!rGhost.allowed, 'the unregistered image is denied');
 
+  step(`Trust: a "trusted signers" policy (${TRUST_POLICY}), enforced in namespace ${TRUST_NAMESPACE}`);
+  const key = demoSigningKey(stateDir);
+  say(`    ${await upsert('policies', TRUST_POLICY, trustPolicyDocument(key.publicKeyPem))}: signatures control, one cosign key`);
+  say(`    ${await upsert('runtime-policies', TRUST_RUNTIME_POLICY, trustRuntimePolicyDocument(demo.platform))}`);
+  const { signed, unsigned } = await buildTrustImages(runId);
+  const signedRef = `${registry.host}/demo/trusted-app:${tag}`;
+  const unsignedRef = `${registry.host}/demo/trusted-unsigned:${tag}`;
+  await pushImage(registry.host, 'demo/trusted-app', tag, signed);
+  await pushImage(registry.host, 'demo/trusted-unsigned', tag, unsigned);
+  say(`    pushed ${signedRef} and ${unsignedRef}`);
+  const before = await finalVerdict(signed.digest, 60_000);
+  say(`    ${signedRef} before signing: ${Compliance[before.compliance]}`);
+  for (const r of before.reasons) say(`           ${r.policy}/${r.control}: ${r.message}`);
+  // What `cosign sign --key` does; the watcher sees the .sig tag and the image is verified again.
+  const sigTag = await signImage(registry, 'demo/trusted-app', signed.digest, key);
+  say(`    signed it: pushed ${registry.host}/demo/trusted-app:${sigTag}`);
+  const signedVerdict = await finalVerdict(signed.digest, 60_000, Compliance.COMPLIANT);
+  const unsignedVerdict = await finalVerdict(unsigned.digest, 60_000);
+  say(`    ${signedRef}: ${Compliance[signedVerdict.compliance]}${signedVerdict.trust?.signed ? ' (signed)' : ''}`);
+  say(`    ${unsignedRef}: ${Compliance[unsignedVerdict.compliance]}`);
+  for (const r of unsignedVerdict.reasons) say(`           ${r.policy}/${r.control}: ${r.message}`);
+  expect(
+    before.compliance === Compliance.NON_COMPLIANT && before.reasons.some((r) => r.control === 'signatures'),
+    'before its signature is pushed, the image is non-compliant under the signatures control',
+  );
+  expect(signedVerdict.compliance === Compliance.COMPLIANT, 'once signed, it is compliant (re-verified on the signature push)');
+  expect(unsignedVerdict.compliance === Compliance.NON_COMPLIANT, 'the unsigned image is non-compliant');
+  const trustReview = async (uid: string, name: string, image: string) => {
+    const res = await postTls(`${webhook.url}/validate`, ca, deploymentReview(uid, TRUST_NAMESPACE, name, [image]));
+    if (res.status !== 200 || res.json?.response?.uid !== uid)
+      throw new Error(`webhook answer for ${image}: ${res.status} ${show(res.json)}`);
+    const r = res.json.response as { uid: string; allowed: boolean; status?: { code?: number; message?: string } };
+    say(`    ${image}: ${r.allowed ? 'allowed' : `denied (${r.status?.code ?? '?'})`}`);
+    if (!r.allowed && r.status?.message) say(`      ${r.status.message.split('\n').join('\n      ')}`);
+    return r;
+  };
+  const rSigned = await trustReview(`demo-${runId}-signed`, 'signed', signedRef);
+  const rUnsigned = await trustReview(`demo-${runId}-unsigned`, 'unsigned', unsignedRef);
+  expect(rSigned.allowed, 'the signed image is allowed');
+  expect(!rUnsigned.allowed && /not signed/.test(rUnsigned.status?.message ?? ''), 'the unsigned image is denied as not signed');
+
   step(
     esUrl
       ? `Audit events (Elasticsearch ${esUrl}, ${dataStream})`
       : `Audit events (JetStream stream ${Streams.audit.name}; set ES_URL for Elasticsearch)`,
   );
-  // The three admission decisions (in the stream: exactly these reviews' uids; in Elasticsearch:
-  // at least three new documents); then a moment for the rest (policy changes, scans).
-  const uids = [rDemo, rClean, rGhost].map((r) => r.uid);
+  // The five admission decisions (in the stream: exactly these reviews' uids; in Elasticsearch:
+  // at least five new documents); then a moment for the rest (policy changes, scans).
+  const uids = [rDemo, rClean, rGhost, rSigned, rUnsigned].map((r) => r.uid);
   const decided = async () => {
-    if (!stream) return (await auditCount()) >= 3 ? true : undefined;
+    if (!stream) return (await auditCount()) >= uids.length ? true : undefined;
     await stream.update();
     return uids.every((u) => stream.tally.admissionUids.has(u)) ? true : undefined;
   };
   let auditEvents = 0;
   try {
-    await waitFor('the admission audit events of the three reviews', decided, 30_000, 100);
+    await waitFor('the admission audit events of the five reviews', decided, 30_000, 100);
     await sleep(500);
   } catch (err) {
     expect(false, `audit events recorded (${(err as Error).message})`);
@@ -276,14 +330,14 @@ try {
     say(`    ${t.events} audit events from this run in ${t.messages} stream messages: ${kinds}`);
     expect(
       uids.every((u) => t.admissionUids.has(u)),
-      'an admission audit event for each of the three reviews',
+      'an admission audit event for each of the five reviews',
     );
   } else {
     say(`    ${auditEvents} audit events from this run`);
   }
 
-  const denied = [rDemo, rGhost].filter((r) => !r.allowed).length;
-  const allowed = [rClean].filter((r) => r.allowed).length;
+  const denied = [rDemo, rGhost, rUnsigned].filter((r) => !r.allowed).length;
+  const allowed = [rClean, rSigned].filter((r) => r.allowed).length;
   if (problems.length > 0)
     process.stderr.write(`demo: ${problems.length} expectation(s) failed:\n${problems.map((p) => `  - ${p}`).join('\n')}\n`);
   say('');

@@ -60,7 +60,7 @@ describe('npm run demo', { timeout: 300_000 }, () => {
     assert.match(r.out, /start the system first with `npm start`/);
   });
 
-  it('walks through against `npm start`: denied=2 allowed=1, under 10 s push to verdict, re-runnable', { timeout: 280_000 }, async () => {
+  it('walks through against `npm start`: denied=3 allowed=2, under 10 s push to verdict, re-runnable', { timeout: 280_000 }, async () => {
     const dir = await makeTempDir('demo-stack');
     dirs.push(dir);
     const stack = startProcess(process.execPath, [join(root, 'scripts', 'local-stack.ts')], {
@@ -97,8 +97,8 @@ describe('npm run demo', { timeout: 300_000 }, () => {
       assert.equal(r.code, 0, `demo run ${run} exit code; output:\n${r.out}`);
       const m = DEMO_LINE.exec(lines.at(-1) ?? '');
       assert.ok(m, `demo run ${run} last line: ${lines.at(-1)}`);
-      assert.equal(m[1], '2', 'denied');
-      assert.equal(m[2], '1', 'allowed');
+      assert.equal(m[1], '3', 'denied');
+      assert.equal(m[2], '2', 'allowed');
       // Events, not stream messages: every kind counted, the three decisions among them.
       const a = AUDIT_LINE.exec(r.out);
       assert.ok(a, `demo run ${run} audit line; output:\n${r.out}`);
@@ -108,7 +108,7 @@ describe('npm run demo', { timeout: 300_000 }, () => {
           .map((kv) => kv.split('=') as [string, string])
           .map(([k, n]) => [k, Number(n)]),
       );
-      assert.equal(kinds.admission, 3, `one admission event per review: ${a[3]}`);
+      assert.equal(kinds.admission, 5, `one admission event per review: ${a[3]}`);
       assert.equal(
         Number(a[1]),
         Object.values(kinds).reduce((x, y) => x + y, 0),
@@ -122,6 +122,7 @@ describe('npm run demo', { timeout: 300_000 }, () => {
       );
       assert.ok(Number(m[4]) < 10_000, `push_to_verdict_ms ${m[4]}`);
       assert.match(r.out, /ssl-cert-snakeoil\.key/);
+      assert.match(r.out, /once signed, it is compliant/);
     }
 
     // The pushes' blob probes and other 404s are answers, not registry errors.
