@@ -327,6 +327,20 @@ describe('e2e: supply-chain trust, from a pushed signature to admission', { time
       show(rotatedDoc.assay?.reasons),
     );
 
+    // 6. A trust refresh arriving while the digest is being scanned does not join that scan (it may
+    // have verified before the signature existed): it verifies again once the scan is done.
+    const target = { registry: host, repository: SIGNED_REPO, digest: signed.digest, mediaType: signed.mediaType, platform: AMD64 };
+    const scansBeforeForced = scanner.jobs.scansRun;
+    const forced = scanner.jobs.scan(target, { force: true });
+    const refresh = scanner.jobs.scan(target, { refreshTrust: true });
+    assert.notEqual(refresh, forced, 'the refresh does not join the scan in flight');
+    const [forcedOutcome, refreshOutcome] = await Promise.all([forced, refresh]);
+    assert.equal(forcedOutcome.scanned, true, show(forcedOutcome));
+    assert.equal(refreshOutcome.scanned, false, `the refresh reused the report the scan stored: ${show(refreshOutcome)}`);
+    assert.equal(refreshOutcome.reportId, forcedOutcome.reportId);
+    assert.equal(scanner.jobs.scansRun, scansBeforeForced + 1, 'only the forced scan ran');
+    assert.equal(refreshOutcome.report.trust?.signatures.length, 1, show(refreshOutcome.report.trust));
+
     // Admission's mirror names the tag's digest (a sanity check that the tag was what was judged).
     assert.equal(admission.tags.get(tagBucketKey(formatReference(parseReference(refOf(SIGNED_REPO))))), signed.digest);
   });
