@@ -240,8 +240,8 @@ try {
   expect(cleanVerdict.compliance === Compliance.COMPLIANT, 'the clean image is compliant');
 
   step(`Admission webhook (${webhook.url}/validate, CREATE Deployment in ${DEMO_NAMESPACE})`);
-  const review = async (uid: string, name: string, image: string) => {
-    const res = await postTls(`${webhook.url}/validate`, ca, deploymentReview(uid, DEMO_NAMESPACE, name, [image]));
+  const review = async (uid: string, name: string, image: string, namespace = DEMO_NAMESPACE) => {
+    const res = await postTls(`${webhook.url}/validate`, ca, deploymentReview(uid, namespace, name, [image]));
     if (res.status !== 200 || res.json?.response?.uid !== uid)
       throw new Error(`webhook answer for ${image}: ${res.status} ${show(res.json)}`);
     const r = res.json.response as { uid: string; allowed: boolean; status?: { code?: number; message?: string } };
@@ -286,17 +286,8 @@ try {
   );
   expect(signedVerdict.compliance === Compliance.COMPLIANT, 'once signed, it is compliant (re-verified on the signature push)');
   expect(unsignedVerdict.compliance === Compliance.NON_COMPLIANT, 'the unsigned image is non-compliant');
-  const trustReview = async (uid: string, name: string, image: string) => {
-    const res = await postTls(`${webhook.url}/validate`, ca, deploymentReview(uid, TRUST_NAMESPACE, name, [image]));
-    if (res.status !== 200 || res.json?.response?.uid !== uid)
-      throw new Error(`webhook answer for ${image}: ${res.status} ${show(res.json)}`);
-    const r = res.json.response as { uid: string; allowed: boolean; status?: { code?: number; message?: string } };
-    say(`    ${image}: ${r.allowed ? 'allowed' : `denied (${r.status?.code ?? '?'})`}`);
-    if (!r.allowed && r.status?.message) say(`      ${r.status.message.split('\n').join('\n      ')}`);
-    return r;
-  };
-  const rSigned = await trustReview(`demo-${runId}-signed`, 'signed', signedRef);
-  const rUnsigned = await trustReview(`demo-${runId}-unsigned`, 'unsigned', unsignedRef);
+  const rSigned = await review(`demo-${runId}-signed`, 'signed', signedRef, TRUST_NAMESPACE);
+  const rUnsigned = await review(`demo-${runId}-unsigned`, 'unsigned', unsignedRef, TRUST_NAMESPACE);
   expect(rSigned.allowed, 'the signed image is allowed');
   expect(!rUnsigned.allowed && /not signed/.test(rUnsigned.status?.message ?? ''), 'the unsigned image is denied as not signed');
 

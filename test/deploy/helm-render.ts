@@ -25,6 +25,8 @@ export interface RenderOptions {
   apiVersions?: string[];
   /** Another chart directory (a modified copy); default the chart itself. */
   chartDir?: string;
+  /** `--set-file` values (`key=path`): a value that is a whole file, such as a trusted root. */
+  setFile?: string[];
 }
 
 const args = (set: string[], o: RenderOptions) => [
@@ -34,6 +36,7 @@ const args = (set: string[], o: RenderOptions) => [
   '--namespace',
   NS,
   ...set.flatMap((s) => ['--set', s]),
+  ...(o.setFile ?? []).flatMap((s) => ['--set-file', s]),
   ...(o.apiVersions ?? []).flatMap((v) => ['--api-versions', v]),
 ];
 

@@ -2,6 +2,7 @@
 // with the values an operator changes, every rendered object validated against the Kubernetes
 // schemas and held to the same security and webhook checks as the kustomize overlays.
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { repoRoot } from '../../scripts/proto-generate.ts';
@@ -197,6 +198,39 @@ test('helm values change what they say: failurePolicy, mode, NATS replicas, stor
   const jobs = objs.filter((o) => o.kind === 'Job');
   assert.equal(jobs.length, 2, 'create and patch Jobs');
   for (const c of webhookConfigs(objs)) assert.equal(c.metadata.annotations?.['cert-manager.io/inject-ca-from'], undefined);
+});
+
+test('helm: private Sigstore trusted roots reach the scanner as files it is told to trust; trust.verify and publicGoodRoot become its variables', () => {
+  const root = join(repoRoot, 'test', 'trust', 'fixtures', 'cosign', 'trusted_root_pgi.json');
+  const objs = helmTemplate(['trust.publicGoodRoot=false'], { setFile: [`trust.trustedRoots.corp=${root}`] });
+  assert.deepEqual(validateObjects(objs).problems, []);
+  const cm = find(objs, 'ConfigMap', 'assay-trusted-roots');
+  assert.ok(cm, 'a ConfigMap of the trusted roots');
+  assert.deepEqual(JSON.parse((cm['data'] as Record<string, string>)['corp']!), JSON.parse(readFileSync(root, 'utf8')));
+  const scanner = find(objs, 'Deployment', 'assay-scanner')!;
+  const pod = (scanner['spec'] as { template: { spec: any } }).template.spec;
+  const env = Object.fromEntries((pod.containers[0].env as { name: string; value?: string }[]).map((e) => [e.name, e.value]));
+  assert.equal(env['TRUST_ROOTS'], '/etc/assay/trust/corp.json');
+  assert.equal(env['TRUST_PUBLIC_GOOD_ROOT'], 'false');
+  assert.equal(env['TRUST_VERIFY'], 'true');
+  assert.ok(
+    pod.containers[0].volumeMounts.some((m: { mountPath: string; readOnly?: boolean }) => m.mountPath === '/etc/assay/trust' && m.readOnly),
+  );
+  assert.deepEqual(pod.volumes.find((v: { name: string }) => v.name === 'trusted-roots').configMap.items, [
+    { key: 'corp', path: 'corp.json' },
+  ]);
+  // Without private roots: no ConfigMap, no TRUST_ROOTS; verify off is said.
+  const off = template(['trust.verify=false']);
+  assert.equal(find(off, 'ConfigMap', 'assay-trusted-roots'), undefined);
+  const offEnv = (find(off, 'Deployment', 'assay-scanner')!['spec'] as { template: { spec: any } }).template.spec.containers[0].env as {
+    name: string;
+    value?: string;
+  }[];
+  assert.equal(offEnv.find((e) => e.name === 'TRUST_VERIFY')?.value, 'false');
+  assert.equal(
+    offEnv.find((e) => e.name === 'TRUST_ROOTS'),
+    undefined,
+  );
 });
 
 test('helm refuses invalid values: failurePolicies, a long timeout, an unknown mode, scheduling, no store, a registry URL without scheme, a TLS choice', () => {

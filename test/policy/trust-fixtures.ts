@@ -4,6 +4,7 @@
 // encoding), and keyless records with what the scanner verified about the certificate.
 import { generateKeyPairSync, sign, type KeyObject } from 'node:crypto';
 import type { AttestationRecord, KeylessResult, ScanReport, SignatureRecord, TrustSection } from '@assay/domain';
+import { pae, simpleSigningPayload } from '../support/cosign-artifacts.ts';
 
 export interface TestKey {
   pem: string;
@@ -18,28 +19,6 @@ export function makeKey(kind: 'p256' | 'ed25519' = 'p256'): TestKey {
     privateKey: pair.privateKey,
     hash: kind === 'p256' ? 'sha256' : null,
   };
-}
-
-/**
- * cosign's simple-signing payload: Go's json.Marshal of its payload struct (sigstore/sigstore
- * pkg/signature/payload), so keys in struct order and `"optional":null` when no annotations.
- */
-export function simpleSigning(dockerReference: string, digest: string): Buffer {
-  return Buffer.from(
-    JSON.stringify({
-      critical: {
-        identity: { 'docker-reference': dockerReference },
-        image: { 'docker-manifest-digest': digest },
-        type: 'cosign container image signature',
-      },
-      optional: null,
-    }),
-  );
-}
-
-/** DSSE's pre-authentication encoding: what a DSSE signature is over. */
-export function pae(payloadType: string, body: Buffer): Buffer {
-  return Buffer.concat([Buffer.from(`DSSEv1 ${Buffer.byteLength(payloadType)} ${payloadType} ${body.length} `), body]);
 }
 
 function signedBy(key: TestKey, bytes: Buffer) {
@@ -66,7 +45,7 @@ export function keySignature(
     source: 'cosign-tag',
     format: 'cosign',
     artifact: artifactOf(++artifacts),
-    keyed: signedBy(key, simpleSigning(reference, named)),
+    keyed: signedBy(key, simpleSigningPayload(reference, named)),
     payloadDigest: named,
     dockerReference: reference,
     ...(named !== digest ? { error: `payload is for ${named}, not ${digest}` } : {}),

@@ -537,5 +537,7 @@ describe('scanner: service over NATS', () => {
     assert.ok(value(/^assay_scanner_layers_total\{[^}]*how="cached"[^}]*\} (\d+)/m) >= 1);
     assert.ok(value(/^assay_scanner_scans_skipped_total(?:\{[^}]*\})? (\d+)/m) >= 1);
     assert.match(text, /^assay_scanner_scan_duration_seconds_count\{[^}]*status="succeeded"/m);
+    // Every succeeded scan had its (absent) signatures looked for.
+    assert.ok(value(/^assay_scanner_trust_verifications_total\{[^}]*trigger="scan"[^}]*found="unsigned"[^}]*\} (\d+)/m) >= 5, text);
   });
 });

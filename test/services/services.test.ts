@@ -13,7 +13,7 @@ import { scannerService } from '@assay/scanner';
 import { startNatsServer, type NatsServer } from '../support/nats-server.ts';
 
 const cases: Array<[ServiceDefinition<any, any>, number, Topology]> = [
-  [registryWatcherService, 8081, { streams: [Streams.images], consumers: [], buckets: [Buckets.tags] }],
+  [registryWatcherService, 8081, { streams: [Streams.images, Streams.scans], consumers: [], buckets: [Buckets.tags] }],
   [
     scannerService,
     8082,

@@ -5,6 +5,7 @@
 // payloads and signatures are exported so tests can search their output for them: none may leak.
 import { generateKeyPairSync, sign } from 'node:crypto';
 import { TrustSectionSchema, type TrustSection } from '@assay/domain';
+import { simpleSigningPayload } from './cosign-artifacts.ts';
 
 export const KEYLESS_IDENTITY = 'https://github.com/acme/app/.github/workflows/release.yml@refs/heads/main';
 export const KEYLESS_ISSUER = 'https://token.actions.githubusercontent.com';
@@ -12,20 +13,6 @@ export const BUILDER_ID =
   'https://github.com/slsa-framework/slsa-github-generator/.github/workflows/generator_container_slsa3.yml@refs/tags/v2.0.0';
 export const SOURCE_REPOSITORY = 'git+https://github.com/acme/app';
 export const SOURCE_DIGEST = 'sha1:4b825dc642cb6eb9a060e54bf8d69288fbee4904';
-
-/** cosign's simple-signing payload (containers/image "atomic container signature"). */
-function simpleSigning(reference: string, digest: string): Buffer {
-  return Buffer.from(
-    JSON.stringify({
-      critical: {
-        identity: { 'docker-reference': reference },
-        image: { 'docker-manifest-digest': digest },
-        type: 'cosign container image signature',
-      },
-      optional: null,
-    }),
-  );
-}
 
 export interface TrustFixture {
   section: TrustSection;
@@ -37,10 +24,10 @@ export interface TrustFixture {
 export function trustFixture(image: { registry: string; repository: string; digest: string }): TrustFixture {
   const { privateKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
   const reference = `${image.registry}/${image.repository}`;
-  const payload = simpleSigning(reference, image.digest);
+  const payload = simpleSigningPayload(reference, image.digest);
   const signed = payload.toString('base64');
   const signature = sign('sha256', payload, privateKey).toString('base64');
-  const other = simpleSigning(reference, `sha256:${'9'.repeat(64)}`);
+  const other = simpleSigningPayload(reference, `sha256:${'9'.repeat(64)}`);
   const otherSigned = other.toString('base64');
   const otherSignature = sign('sha256', other, privateKey).toString('base64');
   const tag = (suffix: string) => `${reference}:${image.digest.replace(':', '-')}.${suffix}`;

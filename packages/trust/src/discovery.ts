@@ -7,18 +7,13 @@
 // Bounded (artifacts per subject, bytes per blob) and never throwing for what a registry does or
 // lacks: a missing tag is "nothing signed", and every failure is a warning in the answer, so one
 // unreadable artifact cannot hide the others. The registry is reached through TrustSource, the
-// few calls needed, so this package does not depend on a client class.
+// few calls needed (the registry client is one; tests and the CLI pass theirs); the media types
+// are the registry client's.
 import type { TrustScope } from '@assay/domain';
 import { isObject } from '@assay/kit';
 import type { ArtifactOrigin, CosignKeylessMaterial, DiscoveredArtifact, Discovery } from './artifacts.ts';
-import {
-  COSIGN_SIGNATURE_ARTIFACT_TYPE,
-  CosignAnnotations,
-  cosignTag,
-  DSSE_MEDIA_TYPE,
-  isBundleMediaType,
-  SIMPLE_SIGNING_MEDIA_TYPE,
-} from './cosign-tags.ts';
+import { isSigstoreBundleMediaType, MediaTypes } from '@assay/registry-client';
+import { CosignAnnotations, cosignTag } from './cosign-tags.ts';
 
 /** A manifest as the source returns it (the registry client's FetchedManifest fits). */
 export interface TrustManifest {
@@ -72,10 +67,10 @@ function isTrustArtifactType(artifactType: string | undefined): boolean {
   if (artifactType === undefined) return true;
   const t = artifactType.toLowerCase();
   return (
-    isBundleMediaType(t) ||
-    t === COSIGN_SIGNATURE_ARTIFACT_TYPE ||
+    isSigstoreBundleMediaType(t) ||
+    t === MediaTypes.cosignSignatureArtifact ||
     t.startsWith('application/vnd.dev.cosign.') ||
-    t === DSSE_MEDIA_TYPE ||
+    t === MediaTypes.dsseEnvelope ||
     t === 'application/vnd.in-toto+json'
   );
 }
@@ -233,8 +228,8 @@ class SubjectSearch {
   }
 
   async #attestationLayer(source: ArtifactOrigin['source'], manifest: string, layer: Layer): Promise<void> {
-    if (layer.mediaType !== DSSE_MEDIA_TYPE) {
-      this.warn(`artifact ${manifest}/${layer.digest} is ${layer.mediaType}, not a DSSE envelope (${DSSE_MEDIA_TYPE})`);
+    if (layer.mediaType !== MediaTypes.dsseEnvelope) {
+      this.warn(`artifact ${manifest}/${layer.digest} is ${layer.mediaType}, not a DSSE envelope (${MediaTypes.dsseEnvelope})`);
       return;
     }
     const envelope = await this.#blob(manifest, layer);
@@ -288,14 +283,14 @@ class SubjectSearch {
       (isObject(manifest.json) && typeof manifest.json.artifactType === 'string' ? manifest.json.artifactType : undefined);
     for (const layer of layers) {
       if (!this.#room()) return;
-      if (isBundleMediaType(layer.mediaType) || (isBundleMediaType(artifactType) && layers.length === 1)) {
+      if (isSigstoreBundleMediaType(layer.mediaType) || (isSigstoreBundleMediaType(artifactType) && layers.length === 1)) {
         const bundle = await this.#blob(d.digest, layer);
         if (!bundle) continue;
-        const mediaType = isBundleMediaType(layer.mediaType) ? layer.mediaType : artifactType!;
+        const mediaType = isSigstoreBundleMediaType(layer.mediaType) ? layer.mediaType : artifactType!;
         this.artifacts.push({ kind: 'sigstore-bundle', ...this.#origin('referrer', d.digest, layer), mediaType, bundle });
-      } else if (layer.mediaType === SIMPLE_SIGNING_MEDIA_TYPE) {
+      } else if (layer.mediaType === MediaTypes.cosignSimpleSigning) {
         await this.#signatureLayer('referrer', d.digest, layer);
-      } else if (layer.mediaType === DSSE_MEDIA_TYPE) {
+      } else if (layer.mediaType === MediaTypes.dsseEnvelope) {
         await this.#attestationLayer('referrer', d.digest, layer);
       }
     }

@@ -21,16 +21,7 @@ export {
   type TrustReferrer,
   type TrustSource,
 } from './discovery.ts';
-export {
-  COSIGN_SIGNATURE_ARTIFACT_TYPE,
-  CosignAnnotations,
-  cosignTag,
-  type CosignTagKind,
-  DSSE_MEDIA_TYPE,
-  isBundleMediaType,
-  parseCosignTag,
-  SIMPLE_SIGNING_MEDIA_TYPE,
-} from './cosign-tags.ts';
+export { CosignAnnotations, cosignTag } from './cosign-tags.ts';
 export { loadTrustedRoots, TrustedRootError, type TrustedRootMaterial, type TrustedRoots } from './trusted-root.ts';
 export {
   BundleError,

@@ -187,7 +187,7 @@ export class ScanJobs {
   async #withTrust(report: ScanReport, target: ScanTarget, opts: ScanRequestOptions): Promise<ScanReport> {
     const trust = this.#o.trust;
     if (!trust || !(opts.refreshTrust || trust.stale(report))) return report;
-    const verified = await trust.apply(report, target, this.#abort.signal);
+    const verified = await trust.apply(report, target, opts.refreshTrust ? 'refresh' : 'roots', this.#abort.signal);
     await this.#o.store.reports.put(verified);
     return verified;
   }
@@ -211,7 +211,7 @@ export class ScanJobs {
   async #succeed(run: Run): Promise<ScanOutcome> {
     const { target, state, log } = run;
     const built = buildReport(target, run.versions, state);
-    const trusted = this.#o.trust ? await this.#o.trust.apply(built, target, this.#abort.signal) : built;
+    const trusted = this.#o.trust ? await this.#o.trust.apply(built, target, 'scan', this.#abort.signal) : built;
     const report = await storeMatched(this.#o.store, this.#o.vulndb, trusted);
     await setScanStatus(this.#o.store, target, 'succeeded', { reportId: report.reportId });
     const outcome: ScanOutcome = { digest: target.digest, status: 'succeeded', reportId: report.reportId, scanned: true, report };

@@ -75,6 +75,11 @@ export async function startScanner(ctx: ServiceContext<ScannerShape>, opts: Scan
   });
   const layers = m.counter({ name: 'assay_scanner_layers_total', help: 'Layers of finished scans, cached or walked', labelNames: ['how'] });
   const running = m.gauge({ name: 'assay_scanner_scans_in_flight', help: 'Scans in flight' });
+  const trustVerifications = m.counter({
+    name: 'assay_scanner_trust_verifications_total',
+    help: "Verifications of an image's signatures and attestations, by trigger (scan; refresh: one was pushed; roots: the stored report was verified with other trusted roots, or never) and whether any was usable",
+    labelNames: ['trigger', 'found'],
+  });
   const dbInfo = m.gauge({
     name: 'assay_scanner_vulndb_info',
     help: 'The vulnerability database in use (1 for its version; none while there is none)',
@@ -155,7 +160,7 @@ export async function startScanner(ctx: ServiceContext<ScannerShape>, opts: Scan
     malware: clamd ? { client: clamd, maxStreamBytes: c.CLAMD_MAX_STREAM } : undefined,
     checks: c.SCANNER_CHECKS,
     baseImages: c.SCANNER_BASE_IMAGES,
-    trust: ScanTrust.fromConfig(c, clients),
+    trust: ScanTrust.fromConfig(c, clients, (trigger, found) => trustVerifications.inc({ trigger, found })),
     metrics: {
       scanStarted: () => running.inc(),
       scanFinished: (status, seconds) => {

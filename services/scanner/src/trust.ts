@@ -14,20 +14,28 @@ export interface TrustSettings {
   TRUST_ROOTS: string[];
 }
 
+/** Why a report's trust was verified: a new scan, a signature pushed, or other trusted roots. */
+export type TrustTrigger = 'scan' | 'refresh' | 'roots';
+
+/** Counts each verification: why, and whether any signature or attestation was usable. */
+export type TrustMetric = (trigger: TrustTrigger, found: 'signed' | 'unsigned') => void;
+
 export class ScanTrust {
   readonly roots: TrustedRoots;
   readonly #clients: RegistryClients;
+  readonly #metric: TrustMetric | undefined;
 
-  constructor(roots: TrustedRoots, clients: RegistryClients) {
+  constructor(roots: TrustedRoots, clients: RegistryClients, metric?: TrustMetric) {
     this.roots = roots;
     this.#clients = clients;
+    this.#metric = metric;
   }
 
   /** The configured roots, read once at start (a bad trusted_root.json stops the scanner, naming it). */
-  static fromConfig(c: TrustSettings, clients: RegistryClients): ScanTrust | undefined {
+  static fromConfig(c: TrustSettings, clients: RegistryClients, metric?: TrustMetric): ScanTrust | undefined {
     if (!c.TRUST_VERIFY) return undefined;
     const documents = c.TRUST_ROOTS.map((path) => ({ name: path, json: readFileSync(path, 'utf8') }));
-    return new ScanTrust(loadTrustedRoots({ publicGood: c.TRUST_PUBLIC_GOOD_ROOT, documents }), clients);
+    return new ScanTrust(loadTrustedRoots({ publicGood: c.TRUST_PUBLIC_GOOD_ROOT, documents }), clients, metric);
   }
 
   /** Whether a stored report's trust must be verified again: none yet, or other roots. */
@@ -49,7 +57,10 @@ export class ScanTrust {
   }
 
   /** The report with its trust verified now. */
-  async apply(report: ScanReport, target: ScanTarget, signal?: AbortSignal): Promise<ScanReport> {
-    return { ...report, trust: await this.verify(target, report.trust, signal) };
+  async apply(report: ScanReport, target: ScanTarget, trigger: TrustTrigger, signal?: AbortSignal): Promise<ScanReport> {
+    const trust = await this.verify(target, report.trust, signal);
+    const usable = [...trust.signatures, ...trust.attestations].some((r) => r.error === undefined);
+    this.#metric?.(trigger, usable ? 'signed' : 'unsigned');
+    return { ...report, trust };
   }
 }
