@@ -281,23 +281,23 @@ describe('e2e: supply-chain trust, from a pushed signature to admission', { time
     assert.equal((await s.verdict(signed.digest))?.compliance, Compliance.COMPLIANT);
     assert.equal((await s.verdicts.get(digestBucketKey(other.digest)))?.revision, otherRevision, 'the out-of-scope verdict untouched');
 
-    // 4. Key rotation: the policy trusts another key; the signed image is signed by one no policy trusts.
+    // 4. Key rotation: the policy trusts another key; the signed image is signed by one it does not trust.
     await replacePolicy(rotated.publicKeyPem, 'either');
     const rotatedVerdict = await verdictUntil(
       signed.digest,
       'non-compliant after the key rotation',
       (v) => v.compliance === Compliance.NON_COMPLIANT,
     );
-    const untrusted = signatureReasons(rotatedVerdict).find((r) => /which no policy trusts/.test(r.message));
-    assert.ok(untrusted, `a "no policy trusts" reason: ${show(rotatedVerdict.reasons)}`);
+    const untrusted = signatureReasons(rotatedVerdict).find((r) => /signed with a key this policy does not trust/.test(r.message));
+    assert.ok(untrusted, `an untrusted-key reason: ${show(rotatedVerdict.reasons)}`);
     // A cosign signature carries no key: the reason says a key nobody trusted verifies it.
-    assert.match(untrusted.message, /signed by a key signature/, untrusted.message);
+    assert.match(untrusted.message, /a key signature; checked against release key/, untrusted.message);
     assert.ok(
       untrusted.evidence.some((e) => e.fields.subject === signed.digest),
       `the evidence names the signature's subject: ${show(untrusted.evidence)}`,
     );
     const rotatedDenied = await reviewUntil(refOf(SIGNED_REPO), 'denied after the key rotation', (r) => r.allowed === false);
-    assert.match(rotatedDenied.status?.message ?? '', /which no policy trusts/, show(rotatedDenied));
+    assert.match(rotatedDenied.status?.message ?? '', /signed with a key this policy does not trust/, show(rotatedDenied));
 
     // 5. Audit: the denials' documents carry the trust summary and the reasons' trust evidence.
     type Doc = {
@@ -320,7 +320,7 @@ describe('e2e: supply-chain trust, from a pushed signature to admission', { time
     const unsignedReason = unsignedDoc.assay?.reasons?.find((r) => r.control === 'signatures');
     assert.deepEqual(unsignedReason?.trust?.subject, [signed.digest], show(unsignedDoc.assay?.reasons));
     const rotatedDoc = await docOf(rotatedDenied.uid);
-    assert.equal(rotatedDoc.assay?.trust?.signed, true, `signed, by a key no policy trusts: ${show(rotatedDoc.assay)}`);
+    assert.equal(rotatedDoc.assay?.trust?.signed, true, `signed, by a key the policy does not trust: ${show(rotatedDoc.assay)}`);
     assert.deepEqual(
       rotatedDoc.assay?.reasons?.find((r) => r.control === 'signatures')?.trust?.subject,
       [signed.digest],

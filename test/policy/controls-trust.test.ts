@@ -46,7 +46,7 @@ function passes(e: Evaluation) {
 }
 
 describe('signatures', () => {
-  it('a signature by a trusted key passes; by another key it fails, saying no policy trusts it', () => {
+  it('a signature by a trusted key passes; by another key it fails, naming the keys it was checked against', () => {
     passes(
       judge(
         signedReport('k1', (d) => ({ signatures: [keySignature(release, REPO, d)] })),
@@ -59,7 +59,7 @@ describe('signatures', () => {
         { signatures: { signers: [RELEASE] } },
       ),
       'signatures',
-      'signed by a key signature (no trusted key verifies it), which no policy trusts',
+      'signed with a key this policy does not trust (a key signature; checked against release key)',
     );
     assert.equal(r.severity, 'high');
     assert.deepEqual(r.items, ['signature']);
@@ -89,12 +89,12 @@ describe('signatures', () => {
     fails(
       judge(by({ identity: 'mallory@example.com', issuer: 'https://accounts.example.com' }), { signatures: { signers: [ALICE] } }),
       'signatures',
-      'signed by mallory@example.com (https://accounts.example.com), which no policy trusts',
+      'signed by mallory@example.com (https://accounts.example.com), which this policy does not trust (it trusts alice@example.com (issuer https://accounts.example.com))',
     );
     fails(
       judge(by({ identity: 'alice@example.com', issuer: 'https://evil.example.com' }), { signatures: { signers: [ALICE] } }),
       'signatures',
-      'signed by alice@example.com (https://evil.example.com), which no policy trusts',
+      'signed by alice@example.com (https://evil.example.com), which this policy does not trust (it trusts alice@example.com (issuer https://accounts.example.com))',
     );
     const regexp: TrustedSigner = { keyless: { identityRegexp: '.*@example\\.com', issuer: 'https://accounts.example.com' } };
     passes(judge(by({ identity: 'bob@example.com', issuer: 'https://accounts.example.com' }), { signatures: { signers: [regexp] } }));
@@ -301,7 +301,7 @@ describe('attestations', () => {
         },
       ),
       'attestations',
-      'attestation signed by a key signature (no trusted key verifies it), which no policy trusts',
+      'attestation signed with a key this policy does not trust (a key signature; checked against release key)',
     );
     const none = signedReport('att-none', () => ({}));
     fails(

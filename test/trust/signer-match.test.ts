@@ -138,7 +138,7 @@ describe('labels for reasons', () => {
   });
 
   it('a found signature is described by what it is', () => {
-    assert.equal(describeSignature({ keyed: { signed: 'e30=', signatures: ['AAAA'] } }), 'a key signature (no trusted key verifies it)');
+    assert.equal(describeSignature({ keyed: { signed: 'e30=', signatures: ['AAAA'] } }), 'a key signature');
     assert.equal(
       describeSignature({ keyless: { verified: true, identity: 'alice@example.com', issuer: 'https://github.com/login/oauth' } }),
       'alice@example.com (https://github.com/login/oauth)',

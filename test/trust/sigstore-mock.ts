@@ -47,8 +47,11 @@ const b64 = (bytes: ArrayBufferView | ArrayBuffer): string =>
 
 export async function startMockSigstore(): Promise<MockSigstore> {
   // One fixed clock, on a whole second, for every mock service: the mock TSA writes fractional
-  // seconds with trailing zeros trimmed ('.12'), which @sigstore/core's time parser refuses.
-  const clock = new Date(Math.floor(Date.now() / 1000) * 1000);
+  // seconds with trailing zeros trimmed ('.12'), which @sigstore/core's time parser refuses. A few
+  // seconds ahead: the mock's root certificates are made during initialisation with the real time
+  // (their notBefore truncated to the second), and a clock behind them (the second rolled over
+  // meanwhile) signs with certificates and timestamps from before their root was valid.
+  const clock = new Date((Math.ceil(Date.now() / 1000) + 5) * 1000);
   const ctlog = await initializeCTLog(p256(), clock);
   const ca = await initializeCA(p256(), ctlog, clock);
   const routes = new Map<string, HandlerFn>();

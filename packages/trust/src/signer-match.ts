@@ -101,7 +101,7 @@ export function signerLabel(signer: TrustedSigner): string {
 
 /**
  * Who signed it, as found, for reasons. A key signature names no key (only the key that verifies
- * it could), so it is `a key signature (no trusted key verifies it)`; keyless is
+ * it could), so it is `a key signature` (with the signer's key id hint, if any); keyless is
  * `alice@example.com (https://github.com/login/oauth)`, or `a keyless certificate that did not verify: <error>`.
  */
 export function describeSignature(record: SignedRecord): string {
@@ -112,8 +112,7 @@ export function describeSignature(record: SignedRecord): string {
     return `${k.identity ?? 'a certificate with no identity'} (${k.issuer ?? 'no issuer'})`;
   }
   if (record.keyed) {
-    const hint = record.keyed.keyHint !== undefined ? `, key id ${record.keyed.keyHint}` : '';
-    return `a key signature (no trusted key verifies it${hint})`;
+    return record.keyed.keyHint !== undefined ? `a key signature (key id ${record.keyed.keyHint})` : 'a key signature';
   }
   return 'a signature with neither a key signature nor a certificate';
 }

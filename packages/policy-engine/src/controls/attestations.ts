@@ -7,7 +7,7 @@ import type { AttestationKind, AttestationRecord, Provenance } from '@assay/doma
 import { anyGlob } from '@assay/runtime-policy';
 import { describeSignature, matchSigner, signerLabel } from '@assay/trust';
 import type { Control, Controls, Violation } from './types.ts';
-import { digestToSign, hasIndex, scopeCounts, shortDigest, type SignedDigestRule } from './trust-scope.ts';
+import { digestToSign, hasIndex, scopeCounts, shortDigest, untrustedSigner, type SignedDigestRule } from './trust-scope.ts';
 
 type Config = NonNullable<Controls['attestations']>;
 type Requirement = Config[number];
@@ -64,7 +64,7 @@ function problem(req: Requirement, record: AttestationRecord, rule: SignedDigest
   // The scanner's error names the statement's subjects ("attestation is about sha256:…, not sha256:…").
   if (!record.subjectMatches) return record.error ?? `attestation is about another digest, not ${shortDigest(record.subject)}`;
   if (record.error !== undefined) return `attestation not usable: ${record.error}`;
-  if (!req.signers.some((s) => matchSigner(s, record))) return `attestation signed by ${describeSignature(record)}, which no policy trusts`;
+  if (!req.signers.some((s) => matchSigner(s, record))) return `attestation ${untrustedSigner(record, req.signers)}`;
   return provenanceProblem(req, record.provenance);
 }
 

@@ -15,6 +15,7 @@ import {
   scopeCounts,
   shortDigest,
   type SignedDigestRule,
+  untrustedSigner,
 } from './trust-scope.ts';
 
 type Config = NonNullable<Controls['signatures']>;
@@ -89,7 +90,7 @@ export const signaturesControl: Control<Config> = (report, config, ctx) => {
       rejected.push({
         item: ITEM,
         severity: 'high',
-        summary: `signed by ${describeSignature(record)}, which no policy trusts`,
+        summary: untrustedSigner(record, config.signers),
         evidence: evidenceOf(record, describeSignature(record)),
         remediation: missingAll,
       });

@@ -1,7 +1,8 @@
 // What the signature and attestation controls share about the report's trust section: which
 // signed digest counts for this image (the policy's index/platform rule), and how repositories
-// named in cosign payloads compare with the image's.
-import type { ScanReport, TrustScope } from '@assay/domain';
+// named in cosign payloads compare with the image's, and how an untrusted signer is named.
+import { describeSignature, signerLabel, type SignedRecord } from '@assay/trust';
+import type { ScanReport, TrustedSigner, TrustScope } from '@assay/domain';
 
 export type SignedDigestRule = 'platform' | 'index' | 'either';
 
@@ -58,4 +59,19 @@ export function normaliseRepository(reference: string): string {
 /** The image's own `registry/repository`, normalised as above. */
 export function imageRepository(report: ScanReport): string {
   return normaliseRepository(`${report.image.registry}/${report.image.repository}`);
+}
+
+/**
+ * Why a signed record no trusted signer is credited with does not count, naming what was found
+ * and whom the policy trusts. A key signature names no key (only a key that verifies it could), so
+ * it says which keys were tried; a keyless one names its identity and issuer.
+ */
+export function untrustedSigner(record: SignedRecord, signers: readonly TrustedSigner[]): string {
+  const keys = signers.filter((s) => s.key !== undefined).map(signerLabel);
+  const trusted = signers.map(signerLabel).join(', ');
+  if (record.keyed && !record.keyless) {
+    if (keys.length === 0) return `signed with a key, but this policy trusts keyless signers only (${trusted})`;
+    return `signed with a key this policy does not trust (${describeSignature(record)}; checked against ${keys.join(', ')})`;
+  }
+  return `signed by ${describeSignature(record)}, which this policy does not trust (it trusts ${trusted})`;
 }
