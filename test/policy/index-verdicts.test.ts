@@ -433,6 +433,40 @@ describe('indexVerdict', () => {
     assert.equal(m.platforms[2]!.compliance, C.PENDING);
   });
 
+  it('trust: the index is signed only when every platform is; signers and attestation kinds are those of any platform', () => {
+    const signed = (signers: string[], kinds: string[] = []) => ({
+      trust: { signed: signers.length > 0, signers, attestationKinds: kinds },
+    });
+    const C = Compliance;
+    const all = indexVerdict(
+      ev,
+      new Map([
+        [sha('p/amd64'), v(C.COMPLIANT, signed(['ci@acme'], ['slsa-provenance']))],
+        [sha('p/arm64'), v(C.COMPLIANT, signed(['ci@acme', 'key release']))],
+        [sha('p/s390x'), v(C.COMPLIANT, signed(['ci@acme'], ['cyclonedx']))],
+      ]),
+      now,
+    );
+    assert.equal(all.trust?.signed, true);
+    assert.deepEqual(all.trust?.signers, ['ci@acme', 'key release']);
+    assert.deepEqual(all.trust?.attestationKinds, ['cyclonedx', 'slsa-provenance']);
+    const one = indexVerdict(
+      ev,
+      new Map([
+        [sha('p/amd64'), v(C.COMPLIANT, signed(['ci@acme']))],
+        [sha('p/arm64'), v(C.NON_COMPLIANT, signed([]))],
+        [sha('p/s390x'), v(C.COMPLIANT, signed(['ci@acme']))],
+      ]),
+      now,
+    );
+    assert.equal(one.trust?.signed, false, 'one unsigned platform: the index is not signed');
+    // A platform not judged yet has no summary: the index is not (yet) signed.
+    const partial = indexVerdict(ev, new Map([[sha('p/amd64'), v(C.COMPLIANT, signed(['ci@acme']))]]), now);
+    assert.equal(partial.trust?.signed, false);
+    // No platform verified at all: no summary.
+    assert.equal(indexVerdict(ev, new Map([[sha('p/amd64'), v(C.COMPLIANT)]]), now).trust, undefined);
+  });
+
   it('policies are the union at their newest version; database versions are listed once each', () => {
     const platforms = new Map([
       [

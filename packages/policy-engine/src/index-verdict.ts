@@ -6,6 +6,7 @@ import { timestampDate, timestampFromDate } from '@bufbuild/protobuf/wkt';
 import { newEventMeta } from '@assay/proto';
 import { ImageRefSchema, PlatformVerdictSchema, VerdictSchema, Compliance, type ImageDiscovered, type Verdict } from '@assay/proto';
 import { aggregateCompliance, platformReasons } from '@assay/runtime-policy';
+import { aggregateTrust } from './trust-summary.ts';
 import { boundEvidence, MAX_EVIDENCE_PER_VERDICT, PRODUCER } from './verdict.ts';
 
 /**
@@ -13,7 +14,7 @@ import { boundEvidence, MAX_EVIDENCE_PER_VERDICT, PRODUCER } from './verdict.ts'
  * reasons with their evidence (one budget for all of them, so the aggregate stays as bounded as
  * one verdict); the aggregate's own reasons, the same prefixed with their platform, carry
  * remediation and audit_only but count their evidence as omitted (it is in `platforms`). Its
- * scan time is the latest of its platforms'.
+ * scan time is the latest of its platforms'; its trust summary is over the platforms it has.
  */
 export function indexVerdict(index: ImageDiscovered, platforms: ReadonlyMap<string, Verdict>, now: Date, causationId?: string): Verdict {
   const image = index.image;
@@ -36,6 +37,7 @@ export function indexVerdict(index: ImageDiscovered, platforms: ReadonlyMap<stri
   const policies = new Map<string, number>();
   for (const v of platforms.values()) for (const p of v.policies) policies.set(p.id, Math.max(p.version, policies.get(p.id) ?? 0));
   const dbs = [...new Set([...platforms.values()].map((v) => v.vulnDbVersion).filter(Boolean))].sort();
+  const trust = aggregateTrust(index.manifests.map((m) => ({ trust: platforms.get(m.digest)?.trust })));
   return create(VerdictSchema, {
     meta: newEventMeta(PRODUCER, causationId),
     image: create(ImageRefSchema, {
@@ -53,5 +55,6 @@ export function indexVerdict(index: ImageDiscovered, platforms: ReadonlyMap<stri
     reportId: '',
     platforms: list,
     ...(scannedAt ? { scannedAt } : {}),
+    ...(trust ? { trust } : {}),
   });
 }

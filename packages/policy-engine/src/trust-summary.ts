@@ -44,3 +44,18 @@ export function trustSummaryOf(report: Pick<ScanReport, 'trust'>): TrustSummary 
     attestationKinds: bounded(trust.attestations.filter(attestationCounts).map((a) => a.kind)),
   });
 }
+
+/**
+ * An index's summary over its platforms' verdicts: signed when every platform is (a pod may run
+ * any of them), with every signer and attestation kind found on any platform; undefined until a
+ * platform has a summary.
+ */
+export function aggregateTrust(platforms: Iterable<{ trust?: TrustSummary | undefined }>): TrustSummary | undefined {
+  const summaries = [...platforms].map((p) => p.trust);
+  if (!summaries.some((t) => t !== undefined)) return undefined;
+  return create(TrustSummarySchema, {
+    signed: summaries.every((t) => t?.signed === true),
+    signers: bounded(summaries.flatMap((t) => t?.signers ?? [])),
+    attestationKinds: bounded(summaries.flatMap((t) => t?.attestationKinds ?? [])),
+  });
+}
