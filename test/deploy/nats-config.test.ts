@@ -2,6 +2,7 @@
 // nats-server accepts (`nats-server -t`), with POD_NAME given as the StatefulSet gives it.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
@@ -52,6 +53,36 @@ test('kustomize base: every service signs in to NATS as its own user, with a pas
     assert.equal(env.find((e) => e.name === 'NATS_USER')?.value, svc);
     assert.deepEqual(env.find((e) => e.name === 'NATS_PASSWORD')?.valueFrom?.secretKeyRef, { name: 'assay-nats-users', key: svc });
   }
+});
+
+type PodTemplated = K8sObject & { spec: { template: { metadata: { annotations?: Record<string, string> } } } };
+const natsStatefulSet = (objs: K8sObject[]): PodTemplated => {
+  const sts = objs.find((o) => o.kind === 'StatefulSet' && o.metadata.name.endsWith('nats')) as PodTemplated | undefined;
+  assert.ok(sts, 'the NATS StatefulSet');
+  return sts;
+};
+
+// nats-server reads its configuration only at start. A running cluster upgraded with new
+// permissions (the watcher's trust refreshes) kept refusing them until the servers restarted:
+// the pod template must change whenever nats.conf does.
+test('kustomize: the NATS pod template carries the hash of nats.conf, so a changed configuration restarts the servers', () => {
+  for (const dir of [['base'], ['overlays', 'kind']]) {
+    const objs = renderKustomization(join(repoRoot, 'deploy', 'k8s', ...dir));
+    const hash = createHash('sha256').update(natsConf(objs)).digest('hex').slice(0, 16);
+    assert.equal(
+      natsStatefulSet(objs).spec.template.metadata.annotations?.['assay.dev/nats-conf-sha256'],
+      hash,
+      `${dir.join('/')}: set assay.dev/nats-conf-sha256 in base/nats.yaml to ${hash}`,
+    );
+  }
+});
+
+test('helm: the NATS pod template carries the checksum of its configuration, which changes with it', () => {
+  const checksum = (set: string[]) => natsStatefulSet(helmObjects(set)).spec.template.metadata.annotations?.['checksum/config'];
+  const three = checksum([]);
+  assert.match(three ?? '', /^[0-9a-f]{16}$/);
+  assert.equal(checksum([]), three, 'the same configuration, the same checksum');
+  assert.notEqual(checksum(['nats.replicas=1']), three, 'another configuration (no cluster block), another checksum');
 });
 
 const cases: [string, () => Record<string, string>][] = [
