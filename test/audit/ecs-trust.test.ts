@@ -12,6 +12,7 @@ import { auditEventOf } from '@assay/admission';
 import { reviewAdmission } from '@assay/review-engine';
 import { AUDIT_MAPPINGS, toEcs } from '@assay/audit';
 import { verdictAudit } from '../../services/policy/src/audit.ts';
+import { scanAuditEvent, scanCompletedEvent } from '../../services/scanner/src/events.ts';
 import { canonical, memorySnapshot, runtimePolicy } from '../admission/helpers.ts';
 import { flattenMapping } from '../support/elasticsearch-standin/index.ts';
 import { BUILDER_ID, KEYLESS_IDENTITY, SOURCE_REPOSITORY, trustFixture } from '../support/trust-section.ts';
@@ -211,5 +212,32 @@ describe('audit documents: trust', () => {
     const doc = admissionDoc(unsigned);
     assert.equal(doc.assay.trust.signed, false);
     assert.equal(doc.assay.trust.signers, undefined);
+  });
+
+  it("a scan event carries the report's trust summary; a trust-only re-verification says so", () => {
+    const outcome = {
+      digest: image.digest,
+      status: 'succeeded' as const,
+      reportId: report.reportId,
+      scanned: false,
+      report,
+      trustOnly: true,
+    };
+    const completed = scanCompletedEvent(image, outcome, 'cause-1');
+    const doc = toEcs(scanAuditEvent(completed, outcome), { ...origin, subject: 'assay.audit.scan' }) as Record<string, any>;
+    assert.equal(doc.assay.event_type, 'scan');
+    assert.equal(doc.assay.scan.trust_only, true);
+    assert.deepEqual(doc.assay.trust, {
+      signed: true,
+      signers: [KEYLESS_IDENTITY, 'key release'],
+      attestations: ['openvex', 'slsa-provenance'],
+    });
+    for (const path of leafPaths(doc)) assert.ok(mapped.has(path), `${path} is not in the mapping`);
+    assertNoSecrets(doc);
+    // A scan that ran: no trust_only; a report never verified: no assay.trust.
+    const ran = { ...outcome, scanned: true, trustOnly: false, report: { ...report, trust: undefined } };
+    const plain = toEcs(scanAuditEvent(scanCompletedEvent(image, ran, 'cause-2'), ran), origin) as Record<string, any>;
+    assert.equal(plain.assay.scan.trust_only, undefined);
+    assert.equal(plain.assay.trust, undefined);
   });
 });

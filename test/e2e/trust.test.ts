@@ -319,6 +319,21 @@ describe('e2e: supply-chain trust, from a pushed signature to admission', { time
     assert.equal(unsignedDoc.assay?.trust?.signed, false, show(unsignedDoc.assay));
     const unsignedReason = unsignedDoc.assay?.reasons?.find((r) => r.control === 'signatures');
     assert.deepEqual(unsignedReason?.trust?.subject, [signed.digest], show(unsignedDoc.assay?.reasons));
+    // The signature's re-verification is a scan event of its own, saying no scan ran.
+    type ScanDoc = {
+      event?: { action?: string };
+      container?: { image?: { hash?: { all?: string[] } } };
+      assay?: { scan?: { trust_only?: boolean }; trust?: { signed?: boolean } };
+    };
+    const refreshDoc = await waitFor(
+      'the audit document of the trust re-verification',
+      () =>
+        (s.standin.documents(s.dataStream) as ScanDoc[]).find(
+          (d) => d.event?.action === 'scan' && d.assay?.scan?.trust_only === true && d.container?.image?.hash?.all?.includes(signed.digest),
+        ),
+      { timeoutMs: 30_000, intervalMs: 100 },
+    );
+    assert.equal(refreshDoc.assay?.trust?.signed, true, show(refreshDoc.assay));
     const rotatedDoc = await docOf(rotatedDenied.uid);
     assert.equal(rotatedDoc.assay?.trust?.signed, true, `signed, by a key the policy does not trust: ${show(rotatedDoc.assay)}`);
     assert.deepEqual(

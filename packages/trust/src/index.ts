@@ -51,3 +51,4 @@ export { splitSourceUri, summariseProvenance } from './slsa-provenance.ts';
 export { MAX_VEX_STATEMENTS, summariseOpenVex } from './openvex.ts';
 export { COSIGN_SIGN_PREDICATE, MAX_KEPT_SIGNED_BYTES, recordOf, type ArtifactRecord, type ManifestBytes } from './records.ts';
 export { verifyImageTrust, type VerifyImageOptions } from './verify-image.ts';
+export { boundedList, signerOf, summariseTrust, type TrustOverview } from './summary.ts';

@@ -276,7 +276,9 @@ export function toEcs(ev: AuditEvent, origin: EventOrigin): EcsDocument {
             sensitive_findings: s.sensitiveFindings,
             malware_findings: s.malwareFindings,
             platform: platformOf(s.image),
+            trust_only: s.trustOnly || undefined,
           },
+          trust: trustOf([s.trust]),
         },
       };
       break;

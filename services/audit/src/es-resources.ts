@@ -158,6 +158,7 @@ export const AUDIT_MAPPINGS = {
             sensitive_findings: { type: 'long' },
             malware_findings: { type: 'long' },
             platform: kw,
+            trust_only: { type: 'boolean' },
           },
         },
         policy: {

@@ -25,6 +25,7 @@ import {
 } from '@assay/proto';
 import type { PlatformManifest, ScanProgressUpdate, ScanTarget } from '@assay/scan-engine';
 import type { ScanOutcome } from './outcome.ts';
+import { summariseTrust } from '@assay/trust';
 
 export const PRODUCER = 'scanner';
 
@@ -86,6 +87,8 @@ export function scanAuditEvent(completed: ScanCompleted, o: ScanOutcome): AuditE
         vulnerabilities: total,
         sensitiveFindings: s?.sensitiveFindings ?? 0,
         malwareFindings: s?.malwareFindings ?? 0,
+        ...(o.report.trust ? { trust: summariseTrust(o.report.trust) } : {}),
+        trustOnly: o.trustOnly === true,
       },
     },
   });

@@ -127,16 +127,21 @@ export class ScanJobs {
     const log = this.#o.logger.child({ digest: target.digest, repository: target.repository, registry: target.registry });
     if (!opts.force) {
       const reusable = await this.#reusable(target);
-      const existing = reusable && (await this.#withTrust(reusable, target, opts));
+      const reverified = reusable && (await this.#withTrust(reusable, target, opts));
+      const existing = reverified || reusable;
       if (existing) {
         this.#o.metrics?.scanSkipped?.();
-        log.info({ reportId: existing.reportId }, 'already scanned with these analyzer versions; not scanning again');
+        log.info(
+          { reportId: existing.reportId, trustVerified: reverified !== undefined },
+          'already scanned with these analyzer versions; not scanning again',
+        );
         const outcome: ScanOutcome = {
           digest: target.digest,
           status: 'succeeded',
           reportId: existing.reportId,
           scanned: false,
           report: existing,
+          ...(reverified ? { trustOnly: true } : {}),
         };
         await this.#publisher.completed(target, outcome, opts.causationId);
         return outcome;
@@ -182,11 +187,11 @@ export class ScanJobs {
 
   /**
    * A stored report whose trust must be verified again (a signature was pushed, or the trusted
-   * roots changed), verified and stored; else as it is.
+   * roots changed), verified and stored; undefined when its trust stands.
    */
-  async #withTrust(report: ScanReport, target: ScanTarget, opts: ScanRequestOptions): Promise<ScanReport> {
+  async #withTrust(report: ScanReport, target: ScanTarget, opts: ScanRequestOptions): Promise<ScanReport | undefined> {
     const trust = this.#o.trust;
-    if (!trust || !(opts.refreshTrust || trust.stale(report))) return report;
+    if (!trust || !(opts.refreshTrust || trust.stale(report))) return undefined;
     const verified = await trust.apply(report, target, opts.refreshTrust ? 'refresh' : 'roots', this.#abort.signal);
     await this.#o.store.reports.put(verified);
     return verified;

@@ -10,6 +10,8 @@ export interface ScanOutcome {
   error?: string;
   /** false when an existing report answered (no scan ran). */
   scanned: boolean;
+  /** An existing report answered, with only its signatures and attestations verified again. */
+  trustOnly?: boolean;
   report: ScanReport;
 }
 

@@ -14,15 +14,17 @@ export class ScanPublisher {
   }
 
   /**
-   * ScanCompleted, and its audit event when a scan ran or a new database changed its findings
-   * (`eventId`, a re-match), not when a stored report answered again.
+   * ScanCompleted, and its audit event when a scan ran, a new database changed its findings
+   * (`eventId`, a re-match) or the image's trust was verified again; not when a stored report
+   * answered again unchanged.
    */
   async completed(target: ScanTarget, o: ScanOutcome, causationId: string | undefined, eventId?: string): Promise<void> {
     const bus = this.#bus;
     if (!bus) return;
     const event = scanCompletedEvent(target, o, causationId, eventId);
     await publishEvent(bus.js, Topics.scanCompleted, event, { expectStream: Streams.scans.name });
-    if (o.scanned || eventId) await publishEvent(bus.js, Topics.auditScan, scanAuditEvent(event, o), { expectStream: Streams.audit.name });
+    if (o.scanned || eventId || o.trustOnly)
+      await publishEvent(bus.js, Topics.auditScan, scanAuditEvent(event, o), { expectStream: Streams.audit.name });
   }
 
   /** The platforms of an index on `assay.image.index`, so policy can give the index digest an aggregate verdict. */

@@ -356,6 +356,21 @@ export declare type ScanAudit = Message<"assay.v1.ScanAudit"> & {
    * @generated from field: uint32 malware_findings = 7;
    */
   malwareFindings: number;
+
+  /**
+   * The report's signatures and attestations in one line; unset when they were not verified.
+   *
+   * @generated from field: assay.v1.TrustSummary trust = 8;
+   */
+  trust?: TrustSummary | undefined;
+
+  /**
+   * Why the event: a scan ran (or a new database changed its findings), or only the image's trust
+   * was verified again (a signature pushed, other trusted roots).
+   *
+   * @generated from field: bool trust_only = 9;
+   */
+  trustOnly: boolean;
 };
 
 /**
