@@ -192,8 +192,14 @@ export class ScanJobs {
   async #withTrust(report: ScanReport, target: ScanTarget, opts: ScanRequestOptions): Promise<ScanReport | undefined> {
     const trust = this.#o.trust;
     if (!trust || !(opts.refreshTrust || trust.stale(report))) return undefined;
-    const verified = await trust.apply(report, target, opts.refreshTrust ? 'refresh' : 'roots', this.#abort.signal);
+    const trigger = opts.refreshTrust ? 'refresh' : 'roots';
+    const verified = await trust.apply(report, target, trigger, this.#abort.signal);
     await this.#o.store.reports.put(verified);
+    const t = verified.trust!;
+    this.#o.logger.info(
+      { digest: target.digest, trigger, signatures: t.signatures.length, attestations: t.attestations.length, warnings: t.warnings.length },
+      'signatures and attestations verified again',
+    );
     return verified;
   }
 
@@ -224,7 +230,16 @@ export class ScanJobs {
     const seconds = (Date.now() - run.started) / 1000;
     this.#o.metrics?.scanFinished?.('succeeded', seconds);
     for (const l of state.layers) this.#o.metrics?.layer?.(l.cached ? 'cached' : 'walked');
-    log.info({ reportId: report.reportId, packages: report.packages.length, layers: state.layers.length, seconds }, 'scan succeeded');
+    log.info(
+      {
+        reportId: report.reportId,
+        packages: report.packages.length,
+        layers: state.layers.length,
+        seconds,
+        ...(report.trust ? { signatures: report.trust.signatures.length, attestations: report.trust.attestations.length } : {}),
+      },
+      'scan succeeded',
+    );
     return outcome;
   }
 
