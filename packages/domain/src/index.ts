@@ -21,7 +21,7 @@ export {
 export { ImageAssurancePolicySchema, validateImagePolicy, type ImageAssurancePolicy } from './policies.ts';
 export { RuntimePolicySchema, type RuntimePolicy } from './runtime-policies.ts';
 export { CONTROLS, ExceptionScopeSchema, PolicyExceptionSchema, type PolicyException } from './exceptions.ts';
-export { type VersionedRecord } from './versioned.ts';
+export { managedBy, type VersionedRecord, type VersionSource } from './versioned.ts';
 export { ImageRecordSchema, SCAN_STATUSES, SeenRefSchema, type ImageRecord, type ScanStatus, type SeenRef } from './image-records.ts';
 export {
   ATTESTATION_KINDS,

@@ -10,6 +10,7 @@ import {
   timestamp,
   validate,
   type VersionedRecord,
+  type VersionSource,
 } from '@assay/domain';
 import type { Page, PageRequest } from './pagination.ts';
 import { documentCodec, defineSchemaVersions, type StoredDoc } from './schema-versions.ts';
@@ -22,6 +23,8 @@ export interface WriteOptions {
   expectedVersion: number;
   /** Who made the change (user or service name). */
   by: string;
+  /** Who manages the document from this version on (recorded on the version; the API's when absent). */
+  source?: VersionSource;
 }
 
 export interface VersionedRepository<T> {
@@ -48,6 +51,15 @@ export interface VersionedRepository<T> {
 export const POLICIES = 'policies';
 export const RUNTIME_POLICIES = 'runtimePolicies';
 
+/** Who manages a version's document (absent on versions written before it was recorded: the API's). */
+const versionSourceSchema = z.strictObject({
+  managedBy: z.enum(['kubernetes', 'api']),
+  /** The Kubernetes object's resource version, uid and generation the version was written from. */
+  resourceVersion: nonEmpty(64).optional(),
+  uid: nonEmpty(64).optional(),
+  generation: z.number().int().min(0).optional(),
+});
+
 function versionRecordSchema<S extends z.ZodType>(document: S) {
   return z.strictObject({
     id: identifier,
@@ -56,6 +68,7 @@ function versionRecordSchema<S extends z.ZodType>(document: S) {
     createdAt: timestamp,
     createdBy: nonEmpty(200),
     deleted: z.boolean(),
+    source: versionSourceSchema.optional(),
   });
 }
 
@@ -130,6 +143,7 @@ export function buildVersion<T>(
   validate(identifier, id, `${kind.root}Id`);
   validate(z.number().int().min(0), options?.expectedVersion, 'options.expectedVersion');
   validate(nonEmpty(200), options?.by, 'options.by');
+  const source = options.source === undefined ? undefined : validate(versionSourceSchema, options.source, 'options.source');
   const parsed = document === null ? null : validate(kind.documentSchema, document, kind.root);
   const record: VersionedRecord<T> = {
     id,
@@ -138,6 +152,7 @@ export function buildVersion<T>(
     createdAt: now,
     createdBy: options.by,
     deleted: document === null,
+    ...(source ? { source } : {}),
   };
   return { record, stored: kind.codec.encode(record) as unknown as StoredDoc };
 }

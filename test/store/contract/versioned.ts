@@ -1,6 +1,7 @@
 // The store contract, versioned policies: every change a new version, optimistic concurrency, tombstones, history, listings.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { managedBy } from '@assay/domain';
 import { ConflictError } from '@assay/store';
 import { exception, imagePolicy, runtimePolicy } from '../fixtures.ts';
 import { isConflict, isNotFound, isValidation, collect, type ContractRun } from './helpers.ts';
@@ -228,6 +229,51 @@ export function versionedContract(name: string, run: ContractRun): void {
         const marks = final.document!.description!.match(/\[\d+\.\d+\]/g) ?? [];
         assert.equal(marks.length, WRITERS * STEPS, `every update is in the final document (${conflicts} conflicts retried)`);
         assert.equal(new Set(marks).size, WRITERS * STEPS);
+      }),
+    );
+
+    it(
+      "keeps who manages each version (source), and reads versions without one as the API's",
+      run(async ({ store, writeRaw }) => {
+        const source = { managedBy: 'kubernetes' as const, resourceVersion: '4711', uid: 'u-1', generation: 3 };
+        const v1 = await store.policies.put('kube', imagePolicy(), { expectedVersion: 0, by: 'kubernetes', source });
+        assert.deepEqual(v1.source, source);
+        assert.deepEqual((await store.policies.current('kube'))?.source, source);
+        const v2 = await store.policies.delete('kube', {
+          expectedVersion: 1,
+          by: 'kubernetes',
+          source: { ...source, resourceVersion: '4712' },
+        });
+        assert.equal((await store.policies.get('kube', 2))?.source?.resourceVersion, '4712');
+        assert.equal(v2.deleted, true);
+        const api = await store.policies.put('plain', imagePolicy(), { expectedVersion: 0, by: 'alice' });
+        assert.equal(api.source, undefined);
+        assert.equal(managedBy((await store.policies.current('plain'))!), 'api');
+        assert.equal(managedBy((await store.policies.current('kube')) ?? (await store.policies.get('kube', 1))!), 'kubernetes');
+        await writeRaw('policies', {
+          schemaVersion: 2,
+          id: 'older',
+          version: 1,
+          document: imagePolicy(),
+          createdAt: new Date('2024-01-01T00:00:00Z'),
+          createdBy: 'alice',
+          deleted: false,
+        });
+        const older = await store.policies.current('older');
+        assert.equal(older?.source, undefined);
+        assert.equal(managedBy(older!), 'api');
+        await assert.rejects(
+          store.policies.put('bad', imagePolicy(), { expectedVersion: 0, by: 'a', source: { managedBy: 'gitops' } as never }),
+          isValidation('options.source.managedBy'),
+        );
+        await assert.rejects(
+          store.runtimePolicies.put('bad', runtimePolicy(), {
+            expectedVersion: 0,
+            by: 'a',
+            source: { managedBy: 'api', extra: 1 } as never,
+          }),
+          isValidation('options.source'),
+        );
       }),
     );
 

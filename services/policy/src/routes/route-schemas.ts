@@ -36,6 +36,17 @@ export const record = {
     createdAt: { type: 'string', format: 'date-time' },
     createdBy: { type: 'string' },
     deleted: { type: 'boolean' },
+    source: {
+      type: 'object',
+      description:
+        'Who manages the document from this version on (the API when absent): kubernetes versions name the resource version they came from',
+      properties: {
+        managedBy: { type: 'string', enum: ['kubernetes', 'api'] },
+        resourceVersion: { type: 'string' },
+        uid: { type: 'string' },
+        generation: { type: 'integer' },
+      },
+    },
   },
 } as const;
 export const recordList = { type: 'object', properties: { items: { type: 'array', items: record }, next: { type: 'string' } } } as const;
