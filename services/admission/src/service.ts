@@ -21,7 +21,8 @@ import { Outbox } from './outbox.ts';
 import { eventsIn, publisherFor, type OutboundEvent } from './publisher.ts';
 import { AuditBatcher } from './audit-batcher.ts';
 import { TagResolver } from './resolve.ts';
-import { kubeConnection, NamespaceLabels } from './namespace-labels.ts';
+import { kubeConnection } from '@assay/kube';
+import { NamespaceLabels } from './namespace-labels.ts';
 import { startWebhook, type Webhook } from './webhook.ts';
 import { Staleness } from './staleness.ts';
 
