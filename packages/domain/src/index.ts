@@ -22,6 +22,20 @@ export { ImageAssurancePolicySchema, validateImagePolicy, type ImageAssurancePol
 export { RuntimePolicySchema, type RuntimePolicy } from './runtime-policies.ts';
 export { CONTROLS, ExceptionScopeSchema, PolicyExceptionSchema, type PolicyException } from './exceptions.ts';
 export { managedBy, type VersionedRecord, type VersionSource } from './versioned.ts';
+export {
+  ASSAY_API_VERSION,
+  ASSAY_GROUP,
+  ASSAY_RESOURCES,
+  ASSAY_VERSION,
+  IMAGE_ASSURANCE_POLICY_RESOURCE,
+  MANAGED_BY,
+  MANAGED_BY_KEY,
+  POLICY_EXCEPTION_RESOURCE,
+  RUNTIME_POLICY_RESOURCE,
+  crdName,
+  type AssayResource,
+  type ManagedBy,
+} from './resources.ts';
 export { ImageRecordSchema, SCAN_STATUSES, SeenRefSchema, type ImageRecord, type ScanStatus, type SeenRef } from './image-records.ts';
 export {
   ATTESTATION_KINDS,
