@@ -27,6 +27,8 @@ export interface RenderOptions {
   chartDir?: string;
   /** `--set-file` values (`key=path`): a value that is a whole file, such as a trusted root. */
   setFile?: string[];
+  /** Render the chart's crds/ too (`--include-crds`), as `helm install` applies them first. */
+  includeCrds?: boolean;
 }
 
 const args = (set: string[], o: RenderOptions) => [
@@ -38,6 +40,7 @@ const args = (set: string[], o: RenderOptions) => [
   ...set.flatMap((s) => ['--set', s]),
   ...(o.setFile ?? []).flatMap((s) => ['--set-file', s]),
   ...(o.apiVersions ?? []).flatMap((v) => ['--api-versions', v]),
+  ...(o.includeCrds ? ['--include-crds'] : []),
 ];
 
 /** `helm template` with `--set` values: the rendered objects. */

@@ -21,6 +21,9 @@ const BUNDLED_MONGO = {
 const CERT_MANAGER = { apiVersions: ['cert-manager.io/v1'] };
 
 const template = (set: string[] = [], withCertManager = false): K8sObject[] => helmTemplate(set, withCertManager ? CERT_MANAGER : {});
+/** With the chart's crds/ (Assay's CustomResourceDefinitions), as `helm install` applies them. */
+const templateWithCrds = (set: string[] = [], withCertManager = false): K8sObject[] =>
+  helmTemplate(set, { ...(withCertManager ? CERT_MANAGER : {}), includeCrds: true });
 
 test('helm lint passes, with cert-manager and with the bootstrap Jobs', () => {
   for (const set of [[], ['tls.certManager.enabled=true'], ['tls.certManager.enabled=false']]) {
@@ -36,7 +39,8 @@ for (const [label, set, failurePolicy, withCertManager] of [
   ['cert-manager off, failurePolicy Ignore', ['tls.certManager.enabled=false', 'webhook.failurePolicy=Ignore'], 'Ignore', true],
 ] as const) {
   test(`helm template (${label}): valid objects, secure workloads, complete webhooks`, (t) => {
-    const objs = template([...set], withCertManager);
+    const objs = templateWithCrds([...set], withCertManager);
+    assert.equal(objs.filter((o) => o.kind === 'CustomResourceDefinition').length, 3, 'the CRDs are rendered and validated');
     const v = validateObjects(objs);
     assert.deepEqual(v.problems, []);
     if (v.structural.length > 0) t.diagnostic(`checked structurally (no schema in kubernetes-models): ${v.structural.join(', ')}`);
@@ -48,7 +52,14 @@ for (const [label, set, failurePolicy, withCertManager] of [
     const names = workloads(objs).map((w) => w.object.metadata.name);
     for (const s of SERVICES) assert.ok(names.includes(`assay-${s}`), `${s} is deployed`);
     for (const o of objs) {
-      if (!['ValidatingWebhookConfiguration', 'MutatingWebhookConfiguration', 'ClusterRole', 'ClusterRoleBinding'].includes(o.kind)) {
+      const clusterScoped = [
+        'CustomResourceDefinition',
+        'ValidatingWebhookConfiguration',
+        'MutatingWebhookConfiguration',
+        'ClusterRole',
+        'ClusterRoleBinding',
+      ];
+      if (!clusterScoped.includes(o.kind)) {
         assert.equal(o.metadata.namespace, NS, `${o.kind}/${o.metadata.name} in the release namespace`);
       }
     }

@@ -2,6 +2,7 @@
 // (kubernetes-models), the security properties of every workload, and the coverage of the
 // admission webhook configurations. Each returns a list of problems; the tests assert it empty.
 import * as admissionV1 from 'kubernetes-models/admissionregistration.k8s.io/v1';
+import * as apiextensionsV1 from 'kubernetes-models/apiextensions.k8s.io/v1';
 import * as appsV1 from 'kubernetes-models/apps/v1';
 import * as batchV1 from 'kubernetes-models/batch/v1';
 import * as networkingV1 from 'kubernetes-models/networking.k8s.io/v1';
@@ -19,6 +20,8 @@ const MODULES: Record<string, Record<string, unknown>> = {
   'networking.k8s.io/v1': networkingV1,
   'rbac.authorization.k8s.io/v1': rbacV1,
   'admissionregistration.k8s.io/v1': admissionV1,
+  // Assay's CustomResourceDefinitions (deploy/k8s/base/crds.yaml, the chart's crds/).
+  'apiextensions.k8s.io/v1': apiextensionsV1,
 };
 
 export interface ValidationResult {
@@ -217,6 +220,9 @@ export function securityProblems(objects: K8sObject[]): string[] {
 export const TOKEN_ALLOWED = new Map([
   ['assay-certgen', 'the TLS bootstrap Jobs create the Secret and patch the webhook caBundle'],
   ['assay-admission', 'admission lists and watches namespaces for runtime policies scoped on namespace labels'],
+  // Issue 19: the policy service's controller keeps the store in step with the assay.dev custom
+  // resources (list/watch) and writes their status subresource.
+  ['assay-policy', "policy's controller watches Assay's custom resources and writes their status"],
 ]);
 
 // ------------------------------------------------------------------------------ webhooks

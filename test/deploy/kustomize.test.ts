@@ -70,6 +70,7 @@ for (const name of ['base', 'kind', 'production'] as const) {
     const objs = render(name);
     const clusterScoped = new Set([
       'Namespace',
+      'CustomResourceDefinition',
       'ClusterRole',
       'ClusterRoleBinding',
       'ValidatingWebhookConfiguration',
@@ -163,10 +164,11 @@ for (const name of ['base', 'kind', 'production'] as const) {
     for (const port of [443, 5000]) assert.ok(ports.includes(port), `admission egress on ${port}`);
   });
 
-  test(`${name}: only the TLS bootstrap identity and admission may call the API server`, () => {
+  test(`${name}: only the TLS bootstrap identity, admission and policy may call the API server`, () => {
     const objs = render(name);
-    // No account mounts a token by default; the certgen Jobs and the admission pod ask for it
-    // in their pod specs (securityProblems checks those against TOKEN_ALLOWED).
+    // No account mounts a token by default; the certgen Jobs and the admission and policy pods ask
+    // for it in their pod specs (securityProblems checks those against TOKEN_ALLOWED). policy joined
+    // with issue 19: its controller watches Assay's custom resources and writes their status.
     for (const sa of objs.filter((o) => o.kind === 'ServiceAccount')) {
       if (sa.metadata.name !== 'assay-certgen')
         assert.equal(sa['automountServiceAccountToken'], false, `${sa.metadata.name} has no token by default`);
@@ -181,6 +183,22 @@ for (const name of ['base', 'kind', 'production'] as const) {
         assert.deepEqual(rules, [{ apiGroups: [''], resources: ['namespaces'], verbs: ['get', 'list', 'watch'] }]);
         continue;
       }
+      if (r.metadata.name === 'assay-policy-resources') {
+        // policy's controller: reads the three assay.dev resources, writes only their status.
+        assert.deepEqual(rules, [
+          {
+            apiGroups: ['assay.dev'],
+            resources: ['imageassurancepolicies', 'runtimepolicies', 'policyexceptions'],
+            verbs: ['get', 'list', 'watch'],
+          },
+          {
+            apiGroups: ['assay.dev'],
+            resources: ['imageassurancepolicies/status', 'runtimepolicies/status', 'policyexceptions/status'],
+            verbs: ['update', 'patch'],
+          },
+        ]);
+        continue;
+      }
       for (const rule of rules)
         assert.ok(!rule.verbs.includes('list') && !rule.verbs.includes('watch'), `${r.metadata.name}: no list/watch`);
       if (r.kind === 'ClusterRole')
@@ -192,6 +210,16 @@ for (const name of ['base', 'kind', 'production'] as const) {
     assert.deepEqual(binding.subjects, [{ kind: 'ServiceAccount', name: 'assay-admission', namespace: NS }]);
     const admission = workloads(objs).find((x) => x.object.metadata.name === 'admission')!;
     assert.equal(admission.pod.automountServiceAccountToken, true, 'admission mounts its token');
+    const policyBinding = find(objs, 'ClusterRoleBinding', 'assay-policy-resources') as K8sObject & { subjects: unknown[] };
+    assert.deepEqual(policyBinding.subjects, [{ kind: 'ServiceAccount', name: 'assay-policy', namespace: NS }]);
+    const policy = workloads(objs).find((x) => x.object.metadata.name === 'policy')!;
+    assert.equal(policy.pod.automountServiceAccountToken, true, 'policy mounts its token');
+    const apiserver = find(objs, 'NetworkPolicy', 'policy-apiserver') as K8sObject & { spec: { egress: { ports: { port: number }[] }[] } };
+    assert.deepEqual(
+      apiserver.spec.egress.flatMap((e) => e.ports.map((x) => x.port)),
+      [443, 6443],
+      'policy may reach the API server',
+    );
     const env = Object.fromEntries((admission.pod.containers[0]!.env ?? []).map((e) => [e.name, e.value]));
     assert.equal(env['ADMISSION_NAMESPACE_LABELS'], 'true');
   });
