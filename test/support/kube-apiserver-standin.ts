@@ -1,28 +1,31 @@
-// Kubernetes API server stand-in for tests (never shipped): exactly the namespace list and watch,
-// as the API server documents them (API concepts: "Efficient detection of changes", "Watch
-// bookmarks", "Retrieving large results sets in chunks").
+// Kubernetes API server stand-in for tests (never shipped), at the protocol level, for the
+// resources Assay uses (see kube-standin/resources.ts): core namespaces and pods, assay.dev
+// policies and exceptions, openreports.io and wgpolicyk8s.io reports. It follows the API server's
+// documented behaviour (API concepts: "Efficient detection of changes", "Watch bookmarks",
+// "Retrieving large results sets in chunks", "Resource versions"; CRD status subresource):
 //
-// - GET /api/v1/namespaces: a NamespaceList (apiVersion v1) whose metadata.resourceVersion is the
-//   store's current version; `limit` pages it with an opaque `continue` token over a consistent
-//   snapshot (410 Expired Status once that version is compacted away).
-// - GET /api/v1/namespaces?watch=1&resourceVersion=N: 200, then one JSON watch event per line
-//   ({"type":"ADDED|MODIFIED|DELETED|BOOKMARK|ERROR","object":…}), every change after N. No N
-//   (or "0") starts with a synthetic ADDED per namespace. A version older than the history kept
-//   answers a single ERROR event whose object is a 410 Expired Status ("too old resource
-//   version"), as the watch cache does. BOOKMARK events (allowWatchBookmarks=true) carry only
-//   kind, apiVersion and metadata.resourceVersion. timeoutSeconds ends the stream cleanly.
-// - GET /api/v1/namespaces/{name}: the Namespace, or 404 NotFound Status (`namespaces "x" not found`).
-// - Authentication: `Authorization: Bearer <token>`; anything else is 401 with an Unauthorized
-//   Status. Other paths are 404 NotFound Status.
+// - list: `limit` pages with an opaque `continue` token over a consistent snapshot (410 Expired
+//   once that version is compacted away); metadata.resourceVersion is the store's version.
+// - watch (kube-standin/watch.ts): from a resourceVersion, bookmarks, 410 Expired for too old a
+//   version, timeoutSeconds.
+// - get, create (409 AlreadyExists), replace (409 Conflict on a stale resourceVersion), the
+//   status subresource, delete; uid, creationTimestamp and generation kept by the server;
+//   422 Invalid with field causes when a CRD schema given (`crdSchemas`) refuses an object
+//   (kube-standin/store.ts, validate.ts).
+// - Authentication: `Authorization: Bearer <token>`; anything else is 401 Unauthorized.
 //
-// Faults and control for tests: create/label/delete namespaces, `dropWatches()` (sockets
-// destroyed mid-stream), `compact()` (every version up to now expires), `bookmark()`,
-// `refuseWatches` (new watches answered 503), `getDelayMs` (single-namespace GETs answer late),
-// and counters of list, watch and get requests.
-import { randomUUID } from 'node:crypto';
+// Faults and control for tests: `apply(obj)` (what a controller or the kubelet would write,
+// status included), `objects(plural)`, namespace helpers, `dropWatches()` (sockets destroyed
+// mid-stream), `compact()`, `bookmark()`, `refuseWatches` (503), `getDelayMs`, and counters.
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
+import { randomUUID } from 'node:crypto';
+import { labelSelector, parsePath, readJson, type Target } from './kube-standin/routes.ts';
+import { apiVersionOf, STANDIN_RESOURCES, StandinError, statusBody, type StandinResource } from './kube-standin/resources.ts';
+import { ObjectStore, type Obj } from './kube-standin/store.ts';
+import { SchemaValidator } from './kube-standin/validate.ts';
+import { Watches } from './kube-standin/watch.ts';
 
 export interface KubeStandinOptions {
   /** Serve HTTPS with this key and certificate (PEM); plain HTTP otherwise. */
@@ -31,70 +34,42 @@ export interface KubeStandinOptions {
   token: string;
   /** Send a BOOKMARK on every open watch this often (ms); 0 (default) only on `bookmark()`. */
   bookmarkIntervalMs?: number;
+  /** openAPIV3Schema by plural: objects of that resource are validated as the CRD would. */
+  crdSchemas?: Record<string, object>;
 }
 
 type Json = Record<string, unknown>;
 
-interface Namespace {
-  apiVersion: 'v1';
-  kind: 'Namespace';
-  metadata: { name: string; uid: string; resourceVersion: string; creationTimestamp: string; labels: Record<string, string> };
-  spec: { finalizers: string[] };
-  status: { phase: 'Active' };
-}
-
-interface WatchEvent {
-  rv: number;
-  type: 'ADDED' | 'MODIFIED' | 'DELETED';
-  object: Namespace;
-}
-
-interface Watcher {
-  res: ServerResponse;
-  wantsBookmarks: boolean;
-}
-
-const status = (code: number, reason: string, message: string): Json => ({
-  kind: 'Status',
-  apiVersion: 'v1',
-  metadata: {},
-  status: 'Failure',
-  message,
-  reason,
-  code,
-});
-
 export class KubeApiStandin {
   readonly #opts: KubeStandinOptions;
   readonly #server: Server;
-  readonly #namespaces = new Map<string, Namespace>();
-  readonly #history: WatchEvent[] = [];
-  /** Versions at or below this are gone from the history (a watch from them is 410). */
-  #compactedThrough = 0;
-  #rv = 100;
-  readonly #watchers = new Set<Watcher>();
-  /** Paged-list snapshots by the version they were taken at. */
-  readonly #snapshots = new Map<number, Namespace[]>();
+  readonly #watches = new Watches();
+  readonly #store: ObjectStore;
+  /** Paged-list snapshots by continue-token id. */
+  readonly #snapshots = new Map<string, { rv: number; items: Obj[] }>();
   #bookmarkTimer: NodeJS.Timeout | undefined;
   token: string;
   lists = 0;
   watches = 0;
   gets = 0;
+  creates = 0;
+  replaces = 0;
+  statusReplaces = 0;
+  deletes = 0;
   unauthorized = 0;
   /** While true, new watch requests are answered 503 ServiceUnavailable (a broken watch). */
   refuseWatches = false;
-  /** Delay before answering GET /api/v1/namespaces/{name}, in ms. */
+  /** Delay before answering a GET of one object, in ms. */
   getDelayMs = 0;
 
   private constructor(opts: KubeStandinOptions) {
     this.#opts = opts;
     this.token = opts.token;
-    const handler = (req: IncomingMessage, res: ServerResponse) => this.#handle(req, res);
+    this.#store = new ObjectStore(new SchemaValidator(opts.crdSchemas), (c) => this.#watches.publish(c));
+    const handler = (req: IncomingMessage, res: ServerResponse) => void this.#handle(req, res);
     this.#server = opts.tls ? createHttpsServer({ key: opts.tls.key, cert: opts.tls.cert }, handler) : createServer(handler);
     // A real cluster starts with these.
-    for (const name of ['default', 'kube-system', 'kube-public', 'kube-node-lease']) {
-      this.createNamespace(name, { 'kubernetes.io/metadata.name': name });
-    }
+    for (const name of ['default', 'kube-system', 'kube-public', 'kube-node-lease']) this.createNamespace(name);
   }
 
   static async start(opts: KubeStandinOptions): Promise<KubeApiStandin> {
@@ -110,86 +85,101 @@ export class KubeApiStandin {
   }
 
   get resourceVersion(): string {
-    return String(this.#rv);
+    return String(this.#store.rv);
   }
 
   get openWatches(): number {
-    return this.#watchers.size;
+    return this.#watches.open;
+  }
+
+  /** Every request counter at once. */
+  get counters(): Record<'lists' | 'watches' | 'gets' | 'creates' | 'replaces' | 'statusReplaces' | 'deletes' | 'unauthorized', number> {
+    const { lists, watches, gets, creates, replaces, statusReplaces, deletes, unauthorized } = this;
+    return { lists, watches, gets, creates, replaces, statusReplaces, deletes, unauthorized };
+  }
+
+  static resource(plural: string): StandinResource {
+    const r = STANDIN_RESOURCES.find((x) => x.plural === plural);
+    if (!r) throw new Error(`the stand-in does not serve ${plural}`);
+    return r;
+  }
+
+  /**
+   * Creates or replaces an object as the cluster itself would (a controller, the kubelet):
+   * status is taken as given, no resourceVersion check. The resource is found from apiVersion
+   * and kind. Returns the stored object.
+   */
+  apply(obj: Json & { apiVersion: string; kind: string; metadata: Json & { name: string; namespace?: string } }): Obj {
+    const r = STANDIN_RESOURCES.find((x) => apiVersionOf(x) === obj.apiVersion && x.kind === obj.kind);
+    if (!r) throw new Error(`the stand-in does not serve ${obj.apiVersion} ${obj.kind}`);
+    const ns = r.namespaced ? obj.metadata.namespace : undefined;
+    if (this.#store.get(r, ns, obj.metadata.name)) {
+      const { resourceVersion: _drop, ...metadata } = obj.metadata as Json;
+      return this.#store.replace(r, ns, obj.metadata.name, { ...obj, metadata }, false, true);
+    }
+    return this.#store.create(r, ns, obj, true);
+  }
+
+  /** The stored objects of a resource (one namespace, or all). */
+  objects(plural: string, namespace?: string): Obj[] {
+    return this.#store.list(KubeApiStandin.resource(plural), namespace);
+  }
+
+  /** Deletes an object at once (no finalizers, no grace). */
+  remove(plural: string, name: string, namespace?: string): void {
+    this.#store.delete(KubeApiStandin.resource(plural), namespace, name);
   }
 
   /** Creates a namespace (the API server adds the kubernetes.io/metadata.name label). */
   createNamespace(name: string, labels: Record<string, string> = {}): void {
-    if (this.#namespaces.has(name)) throw new Error(`namespace ${name} exists`);
-    const ns: Namespace = {
+    this.apply({
       apiVersion: 'v1',
       kind: 'Namespace',
-      metadata: {
-        name,
-        uid: randomUUID(),
-        resourceVersion: '',
-        creationTimestamp: new Date().toISOString(),
-        labels: { ...labels, 'kubernetes.io/metadata.name': name },
-      },
+      metadata: { name, labels: { ...labels, 'kubernetes.io/metadata.name': name } },
       spec: { finalizers: ['kubernetes'] },
       status: { phase: 'Active' },
-    };
-    this.#commit('ADDED', ns);
+    });
   }
 
   /** Sets (string) or removes (null) labels of a namespace, as a merge patch does. */
   labelNamespace(name: string, labels: Record<string, string | null>): void {
-    const old = this.#namespaces.get(name);
-    if (!old) throw new Error(`no namespace ${name}`);
-    const next: Namespace = structuredClone(old);
+    const ns = this.#store.get(KubeApiStandin.resource('namespaces'), undefined, name);
+    if (!ns) throw new Error(`no namespace ${name}`);
+    const next = { ...((ns.metadata.labels ?? {}) as Record<string, string>) };
     for (const [k, v] of Object.entries(labels)) {
-      if (v === null) delete next.metadata.labels[k];
-      else next.metadata.labels[k] = v;
+      if (v === null) delete next[k];
+      else next[k] = v;
     }
-    this.#commit('MODIFIED', next);
+    ns.metadata.labels = next;
+    this.apply(ns as Obj & { apiVersion: string; kind: string });
   }
 
-  /** Deletes a namespace at once (finalization skipped). */
+  /** Deletes a namespace at once (finalization skipped; its namespaced objects stay). */
   deleteNamespace(name: string): void {
-    const old = this.#namespaces.get(name);
-    if (!old) throw new Error(`no namespace ${name}`);
-    this.#commit('DELETED', structuredClone(old));
+    this.remove('namespaces', name);
   }
 
   /** Destroys every open watch connection mid-stream (no clean end). */
   dropWatches(): void {
-    for (const w of this.#watchers) w.res.socket?.destroy();
-    this.#watchers.clear();
+    this.#watches.drop();
   }
 
   /** Forgets the history up to now: a watch or a continue token from an older version is 410. */
   compact(): void {
-    this.#compactedThrough = this.#rv;
-    this.#history.length = 0;
+    this.#store.compact();
     this.#snapshots.clear();
   }
 
   /** Sends a BOOKMARK at the current version to every watch that asked for bookmarks. */
   bookmark(): void {
-    const event = { type: 'BOOKMARK', object: { kind: 'Namespace', apiVersion: 'v1', metadata: { resourceVersion: String(this.#rv) } } };
-    for (const w of this.#watchers) if (w.wantsBookmarks) w.res.write(`${JSON.stringify(event)}\n`);
+    this.#watches.bookmark(this.#store.rv);
   }
 
   async close(): Promise<void> {
     clearInterval(this.#bookmarkTimer);
-    for (const w of this.#watchers) w.res.end();
-    this.#watchers.clear();
+    this.#watches.close();
     this.#server.closeAllConnections();
     await new Promise<void>((resolve) => this.#server.close(() => resolve()));
-  }
-
-  #commit(type: WatchEvent['type'], ns: Namespace): void {
-    this.#rv += 1;
-    ns.metadata.resourceVersion = String(this.#rv);
-    if (type === 'DELETED') this.#namespaces.delete(ns.metadata.name);
-    else this.#namespaces.set(ns.metadata.name, ns);
-    const event: WatchEvent = { rv: this.#rv, type, object: structuredClone(ns) };
-    this.#history.push(event);
-    for (const w of this.#watchers) w.res.write(`${JSON.stringify({ type, object: event.object })}\n`);
   }
 
   #send(res: ServerResponse, code: number, body: Json): void {
@@ -197,109 +187,110 @@ export class KubeApiStandin {
     res.end(JSON.stringify(body));
   }
 
-  #handle(req: IncomingMessage, res: ServerResponse): void {
-    const url = new URL(req.url ?? '/', 'http://standin');
-    if (req.headers.authorization !== `Bearer ${this.token}`) {
-      this.unauthorized += 1;
-      return this.#send(res, 401, status(401, 'Unauthorized', 'Unauthorized'));
+  async #handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    try {
+      const url = new URL(req.url ?? '/', 'http://standin');
+      if (req.headers.authorization !== `Bearer ${this.token}`) {
+        this.unauthorized += 1;
+        return this.#send(res, 401, statusBody(401, 'Unauthorized', 'Unauthorized'));
+      }
+      const t = parsePath(url.pathname);
+      if (!t) return this.#send(res, 404, statusBody(404, 'NotFound', 'the server could not find the requested resource'));
+      await this.#route(t, url.searchParams, req, res);
+    } catch (err) {
+      if (res.headersSent) return void res.destroy();
+      if (err instanceof StandinError) return this.#send(res, err.code, err.body);
+      this.#send(res, 500, statusBody(500, 'InternalError', (err as Error).message));
     }
-    const one = /^\/api\/v1\/namespaces\/([^/]+)$/.exec(url.pathname);
-    if (one && req.method === 'GET') return this.#get(decodeURIComponent(one[1]!), res);
-    if (url.pathname !== '/api/v1/namespaces') {
-      return this.#send(res, 404, status(404, 'NotFound', 'the server could not find the requested resource'));
-    }
-    if (req.method !== 'GET')
-      return this.#send(res, 405, status(405, 'MethodNotAllowed', `the server does not allow this method on the requested resource`));
-    const q = url.searchParams;
-    if (q.get('watch') === '1' || q.get('watch') === 'true') return this.#watch(q, req, res);
-    return this.#list(q, res);
   }
 
-  #get(name: string, res: ServerResponse): void {
+  async #route(t: Target, q: URLSearchParams, req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const r = t.resource;
+    const ns = r.namespaced ? t.namespace : undefined;
+    const method = req.method ?? 'GET';
+    const notAllowed = () =>
+      this.#send(res, 405, statusBody(405, 'MethodNotAllowed', 'the server does not allow this method on the requested resource'));
+    if (t.subresource !== undefined) {
+      if (t.subresource !== 'status' || !r.status)
+        return this.#send(res, 404, statusBody(404, 'NotFound', 'the server could not find the requested resource'));
+      if (method === 'GET') return this.#getOne(r, ns, t.name!, res);
+      if (method !== 'PUT') return notAllowed();
+      this.statusReplaces += 1;
+      return this.#send(res, 200, this.#store.replace(r, ns, t.name!, await readJson(req), true));
+    }
+    if (t.name === undefined) {
+      if (method === 'GET') {
+        const selector = labelSelector(q.get('labelSelector'));
+        if (q.get('watch') === '1' || q.get('watch') === 'true') {
+          this.watches += 1;
+          if (this.refuseWatches) return this.#send(res, 503, statusBody(503, 'ServiceUnavailable', 'the watch cache is not ready'));
+          return this.#watches.start(this.#store, r, ns, q, selector, req, res);
+        }
+        return this.#list(r, ns, q, selector, res);
+      }
+      if (method !== 'POST') return notAllowed();
+      this.creates += 1;
+      const body = await readJson(req);
+      return this.#send(res, 201, this.#store.create(r, r.namespaced ? t.namespace : undefined, body));
+    }
+    if (method === 'GET') return this.#getOne(r, ns, t.name, res);
+    if (method === 'PUT') {
+      this.replaces += 1;
+      return this.#send(res, 200, this.#store.replace(r, ns, t.name, await readJson(req)));
+    }
+    if (method === 'DELETE') {
+      this.deletes += 1;
+      return this.#send(res, 200, this.#store.delete(r, ns, t.name));
+    }
+    return notAllowed();
+  }
+
+  #getOne(r: StandinResource, ns: string | undefined, name: string, res: ServerResponse): void {
     this.gets += 1;
     const answer = () => {
-      const ns = this.#namespaces.get(name);
-      if (!ns) return this.#send(res, 404, status(404, 'NotFound', `namespaces "${name}" not found`));
-      this.#send(res, 200, structuredClone(ns) as unknown as Json);
+      const o = this.#store.get(r, ns, name);
+      if (!o)
+        return this.#send(res, 404, statusBody(404, 'NotFound', `${r.group ? `${r.plural}.${r.group}` : r.plural} "${name}" not found`));
+      this.#send(res, 200, o);
     };
     if (this.getDelayMs > 0) setTimeout(answer, this.getDelayMs);
     else answer();
   }
 
-  #list(q: URLSearchParams, res: ServerResponse): void {
+  #list(r: StandinResource, ns: string | undefined, q: URLSearchParams, selector: (labels: unknown) => boolean, res: ServerResponse): void {
     this.lists += 1;
     const limit = Number(q.get('limit') ?? '0');
     const cont = q.get('continue');
-    let at = this.#rv;
+    let at = this.#store.rv;
     let start = 0;
-    let items: Namespace[];
+    let items: Obj[];
     if (cont) {
-      let token: { rv: number; start: number };
+      let token: { id: string; start: number };
       try {
-        token = JSON.parse(Buffer.from(cont, 'base64url').toString('utf8')) as { rv: number; start: number };
+        token = JSON.parse(Buffer.from(cont, 'base64url').toString('utf8')) as { id: string; start: number };
       } catch {
-        return this.#send(res, 400, status(400, 'BadRequest', 'continue key is not valid'));
+        return this.#send(res, 400, statusBody(400, 'BadRequest', 'continue key is not valid'));
       }
-      const snap = this.#snapshots.get(token.rv);
+      const snap = this.#snapshots.get(token.id);
       if (!snap) {
-        return this.#send(
-          res,
-          410,
-          status(
-            410,
-            'Expired',
-            'The provided continue parameter is too old to display a consistent list result. You can start a new list without the continue parameter.',
-          ),
-        );
+        const msg =
+          'The provided continue parameter is too old to display a consistent list result. You can start a new list without the continue parameter.';
+        return this.#send(res, 410, statusBody(410, 'Expired', msg));
       }
-      ({ rv: at, start } = token);
-      items = snap;
+      ({ rv: at, items } = snap);
+      start = token.start;
     } else {
-      items = [...this.#namespaces.values()].sort((a, b) => (a.metadata.name < b.metadata.name ? -1 : 1)).map((n) => structuredClone(n));
+      items = this.#store.list(r, ns).filter((o) => selector(o.metadata.labels));
     }
     const page = limit > 0 ? items.slice(start, start + limit) : items.slice(start);
     const rest = items.length - start - page.length;
     const metadata: Json = { resourceVersion: String(at) };
     if (rest > 0) {
-      this.#snapshots.set(at, items);
-      metadata.continue = Buffer.from(JSON.stringify({ rv: at, start: start + page.length })).toString('base64url');
+      const id = cont ? (JSON.parse(Buffer.from(cont, 'base64url').toString('utf8')) as { id: string }).id : randomUUID();
+      this.#snapshots.set(id, { rv: at, items });
+      metadata.continue = Buffer.from(JSON.stringify({ id, start: start + page.length })).toString('base64url');
       metadata.remainingItemCount = rest;
     }
-    this.#send(res, 200, { kind: 'NamespaceList', apiVersion: 'v1', metadata, items: page });
-  }
-
-  #watch(q: URLSearchParams, req: IncomingMessage, res: ServerResponse): void {
-    this.watches += 1;
-    if (this.refuseWatches) return this.#send(res, 503, status(503, 'ServiceUnavailable', 'the watch cache is not ready'));
-    const rvParam = q.get('resourceVersion') ?? '';
-    res.writeHead(200, { 'content-type': 'application/json', 'transfer-encoding': 'chunked' });
-    const line = (type: string, object: unknown) => res.write(`${JSON.stringify({ type, object })}\n`);
-    if (rvParam === '' || rvParam === '0') {
-      for (const ns of this.#namespaces.values()) line('ADDED', ns);
-    } else {
-      const from = Number(rvParam);
-      if (!Number.isInteger(from) || from < this.#compactedThrough) {
-        line('ERROR', status(410, 'Expired', `too old resource version: ${rvParam} (${this.#compactedThrough})`));
-        res.end();
-        return;
-      }
-      for (const e of this.#history) if (e.rv > from) line(e.type, e.object);
-    }
-    const watcher: Watcher = { res, wantsBookmarks: q.get('allowWatchBookmarks') === 'true' };
-    this.#watchers.add(watcher);
-    const timeout = Number(q.get('timeoutSeconds') ?? '0');
-    let timer: NodeJS.Timeout | undefined;
-    const forget = () => {
-      clearTimeout(timer);
-      this.#watchers.delete(watcher);
-    };
-    if (timeout > 0) {
-      timer = setTimeout(() => {
-        forget();
-        res.end();
-      }, timeout * 1000);
-    }
-    res.on('close', forget);
-    req.on('close', forget);
+    this.#send(res, 200, { kind: `${r.kind}List`, apiVersion: apiVersionOf(r), metadata, items: page });
   }
 }
