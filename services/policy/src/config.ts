@@ -1,5 +1,5 @@
 // policy's own configuration variables, on top of the common ones (and the store's).
-import { int, secret, str } from '@assay/config';
+import { bool, int, secret, str, url } from '@assay/config';
 import { storeSettings } from '@assay/store';
 
 export const policyConfig = {
@@ -17,6 +17,22 @@ export const policyConfig = {
     .default(16)
     .describe('Images re-evaluated at once after a policy change, an expiry or a database update'),
   POLICY_SCAN_CONCURRENCY: int({ min: 1, max: 64 }).default(4).describe('Completed scans evaluated at once'),
+  POLICY_KUBERNETES: bool()
+    .default(false)
+    .describe(
+      'Keep policies, runtime policies and exceptions from the assay.dev custom resources (ImageAssurancePolicy, RuntimePolicy, PolicyException) and write their status; needs list/watch on them and update on their status',
+    ),
+  POLICY_KUBE_API_URL: url({ protocols: ['https', 'http'] })
+    .optional()
+    .describe(
+      'Kubernetes API server for the policy resources; in a cluster KUBERNETES_SERVICE_HOST/PORT and the service-account token and CA are used',
+    ),
+  POLICY_KUBE_TOKEN_FILE: str('a file path')
+    .optional()
+    .describe('Bearer token file for the Kubernetes API, re-read at every connection (default in a cluster: the service-account token)'),
+  POLICY_KUBE_CA: str('a file path')
+    .optional()
+    .describe('CA bundle (PEM) the Kubernetes API server certificate must chain to (default in a cluster: the service-account ca.crt)'),
 };
 
 export type PolicyShape = typeof policyConfig;

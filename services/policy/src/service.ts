@@ -26,6 +26,8 @@ import { announceVerdict } from './audit.ts';
 import { IndexVerdicts } from './index-verdicts.ts';
 import { PendingVerdicts } from './pending-verdicts.ts';
 import { registerPolicyRoutes, type PolicyApi } from './routes.ts';
+import { KubeClient, kubeConnection } from '@assay/kube';
+import { PolicyController } from './kube-controller.ts';
 
 export { policyConfig };
 
@@ -156,13 +158,30 @@ export async function startPolicy(ctx: ServiceContext<PolicyShape>): Promise<Pol
   ctx.onStop(async () => {
     await Promise.all(consumers.map((h) => h.stop()));
   });
+  const changes = new PolicyChanges(store, ctx.bus.js);
+  let kube: PolicyController | undefined;
+  if (c.POLICY_KUBERNETES) {
+    // Policies as custom resources: written through the same PolicyChanges as the REST API.
+    const connection = kubeConnection({ url: c.POLICY_KUBE_API_URL, tokenFile: c.POLICY_KUBE_TOKEN_FILE, caFile: c.POLICY_KUBE_CA });
+    const controller = new PolicyController({
+      client: new KubeClient(connection),
+      engine,
+      changes,
+      verdicts: kv,
+      logger: ctx.logger.child({ component: 'kubernetes' }),
+    });
+    ctx.onStop(() => controller.stop());
+    // Not awaited: the service runs (and the REST API answers) while the API server is unreachable.
+    controller.start();
+    kube = controller;
+  }
   // In the background: events are handled meanwhile, and a stale result never replaces a newer one.
   const caughtUpStart = Date.now();
   void engine.catchUp().then(
     (r) => logger.info({ ...r, seconds: (Date.now() - caughtUpStart) / 1000 }, 'every known image re-evaluated at start'),
     (err: unknown) => logger.error({ err }, 're-evaluation at start failed; verdicts are updated as events arrive'),
   );
-  return { engine, indexes, changes: new PolicyChanges(store, ctx.bus.js) };
+  return { engine, indexes, changes, ...(kube ? { kube } : {}) };
 }
 
 export const policyService: ServiceDefinition<PolicyShape, PolicyApi> = {

@@ -2,7 +2,8 @@
 // anything is written: one invalid document and nothing changes, the error naming the document
 // (`documents[1] (policy "x"): policy.controls…`). Then the documents are written in order, each
 // against the version read while validating: a change made meanwhile is a conflict, reported with
-// the documents written before it and those not written (ImportConflictError).
+// the documents written before it and those not written (ImportConflictError). A change to a
+// document Kubernetes manages is a 409 before anything is written (managed-by.ts).
 import { ValidationError, type ImageAssurancePolicy, type RuntimePolicy, type ValidationIssue } from '@assay/domain';
 import {
   buildVersion,
@@ -15,6 +16,7 @@ import {
 } from '@assay/store';
 import { ChangeType } from '@assay/proto';
 import type { PolicyChanges } from './changes.ts';
+import { refuseIfManagedByKubernetes } from './managed-by.ts';
 import { jsonDiff } from '@assay/policy-engine';
 import type { ExportKind, ImportDoc } from './yaml-io.ts';
 
@@ -70,7 +72,10 @@ async function plan(d: ImportDoc, store: Store, changes: PolicyChanges, user: st
     // As PolicyChanges.putException fills it in, so the validation is the one the write does.
     exceptionCodec.encode({ createdBy: before?.createdBy ?? user, createdAt: before?.createdAt ?? now, ...input });
     if (before && jsonDiff(before, input).length === 0) return { doc: d, unchanged: { kind: d.kind, id: d.id, result: 'unchanged' } };
-    const expected = await changes.exceptionVersion(d.id);
+    const latestVersion = await changes.latestExceptionVersion(d.id);
+    // A change to a document Kubernetes manages: refused before anything is written (409).
+    refuseIfManagedByKubernetes('exception', d.id, latestVersion, undefined);
+    const expected = latestVersion?.version ?? 0;
     return {
       doc: d,
       write: async () => {
@@ -89,6 +94,7 @@ async function plan(d: ImportDoc, store: Store, changes: PolicyChanges, user: st
   if (current && jsonDiff(current.document, d.spec).length === 0) {
     return { doc: d, unchanged: { kind: d.kind, id: d.id, result: 'unchanged', version: current.version } };
   }
+  refuseIfManagedByKubernetes(image ? 'policy' : 'runtimePolicy', d.id, current, undefined);
   return {
     doc: d,
     write: async () => {

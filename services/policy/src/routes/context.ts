@@ -5,12 +5,15 @@ import { ValidationError, type VersionedRecord } from '@assay/domain';
 import type { PolicyChanges } from '../changes.ts';
 import type { PolicyEngine } from '../engine.ts';
 import type { IndexVerdicts } from '../index-verdicts.ts';
+import type { PolicyController } from '../kube-controller.ts';
 
 export interface PolicyApi {
   engine: PolicyEngine;
   changes: PolicyChanges;
   /** Aggregate verdicts of image indexes (absent in a library use without the bus). */
   indexes?: IndexVerdicts;
+  /** The Kubernetes controller (POLICY_KUBERNETES). */
+  kube?: PolicyController;
 }
 
 /** A route handler that runs only once the service is running. */
