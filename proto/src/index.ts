@@ -5,6 +5,7 @@ export * from '../gen/assay/v1/image_pb.js';
 export * from '../gen/assay/v1/scan_pb.js';
 export * from '../gen/assay/v1/policy_pb.js';
 export * from '../gen/assay/v1/audit_pb.js';
+export * from '../gen/assay/v1/workloads_pb.js';
 export {
   Buckets,
   Consumers,

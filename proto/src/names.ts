@@ -185,6 +185,12 @@ export const Buckets = {
     history: 1,
     description: 'Index digest → the index and its platform manifests (ImageDiscovered, protobuf), written and mirrored by policy',
   },
+  running: {
+    name: 'running',
+    history: 1,
+    description:
+      'Image digest → where it runs in the cluster (RunningImage, protobuf), from the registry-watcher Pod informer; read by policy (reports) and admission (grace)',
+  },
   watcherSeen: {
     name: 'watcher-seen',
     history: 1,

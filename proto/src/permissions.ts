@@ -29,6 +29,7 @@ const own: Record<ServiceName, string[]> = {
     Topics.scanRequested.subject,
     kv(Buckets.tags),
     kv(Buckets.watcherSeen),
+    kv(Buckets.running),
   ],
   scanner: [
     Topics.scanCompleted.subject,
