@@ -77,6 +77,13 @@ export enum DiscoverySource {
    * @generated from enum value: DISCOVERY_SOURCE_MANUAL = 4;
    */
   MANUAL = 4,
+
+  /**
+   * A digest running in the cluster (a Pod's status imageID) that was never announced before.
+   *
+   * @generated from enum value: DISCOVERY_SOURCE_CLUSTER = 5;
+   */
+  CLUSTER = 5,
 }
 
 /**
