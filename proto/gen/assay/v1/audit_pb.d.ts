@@ -6,6 +6,7 @@ import type { GenFile, GenMessage } from "@bufbuild/protobuf/codegenv2";
 import type { Message } from "@bufbuild/protobuf";
 import type { EventMeta, ImageRef } from "./meta_pb.js";
 import type { ChangeType, Compliance, PlatformVerdict, PolicyKind, PolicyVersion, TrustSummary, VerdictReason } from "./policy_pb.js";
+import type { Timestamp } from "@bufbuild/protobuf/wkt";
 
 /**
  * Describes the file assay/v1/audit.proto.
@@ -310,6 +311,20 @@ export declare type ImageDecision = Message<"assay.v1.ImageDecision"> & {
    * @generated from field: assay.v1.TrustSummary trust = 10;
    */
   trust?: TrustSummary | undefined;
+
+  /**
+   * Set when a runtime policy's grace let a non-compliant image in (the re-creation of a
+   * workload admitted while the image was compliant): until when, and the running workload
+   * (`Deployment/web`) it was allowed for.
+   *
+   * @generated from field: google.protobuf.Timestamp grace_until = 11;
+   */
+  graceUntil?: Timestamp | undefined;
+
+  /**
+   * @generated from field: string grace_workload = 12;
+   */
+  graceWorkload: string;
 };
 
 /**

@@ -98,6 +98,16 @@ export declare type Verdict = Message<"assay.v1.Verdict"> & {
    * @generated from field: uint32 suppressed_omitted = 13;
    */
   suppressedOmitted: number;
+
+  /**
+   * Since when the compliance is what it is: set by the policy service on each write, kept from
+   * the previous verdict while the compliance is unchanged, the write's time when it changes.
+   * Unset when not known (a verdict written before this was recorded, compliance unchanged since).
+   * A runtime policy's grace counts from it.
+   *
+   * @generated from field: google.protobuf.Timestamp compliance_since = 14;
+   */
+  complianceSince?: Timestamp | undefined;
 };
 
 /**
