@@ -1,6 +1,9 @@
 // Writing verdicts into the verdicts bucket with compare-and-set on the previous revision:
 // read the current entry, decide against it, write only if nobody wrote in between, else retry.
+// Every verdict write goes through here, so this is where a verdict learns since when its
+// compliance is what it is (compliance_since): the one place the previous verdict is at hand.
 import { fromBinary, toBinary } from '@bufbuild/protobuf';
+import { timestampNow } from '@bufbuild/protobuf/wkt';
 import { digestBucketKey, VerdictSchema, type Verdict } from '@assay/proto';
 import type { KV } from 'nats';
 
@@ -23,6 +26,21 @@ export async function readVerdict(kv: KV, digest: string): Promise<{ verdict: Ve
 }
 
 /**
+ * `next` with its compliance_since: the previous verdict's while the compliance is unchanged
+ * (unset stays unset: a verdict written before it was recorded does not know, and guessing a
+ * later time would lengthen a runtime policy's grace), else the time of this evaluation.
+ */
+export function withComplianceSince(previous: Verdict | undefined, next: Verdict): Verdict {
+  if (previous && previous.compliance === next.compliance) {
+    if (previous.complianceSince) next.complianceSince = previous.complianceSince;
+    else delete next.complianceSince;
+  } else {
+    next.complianceSince = next.evaluatedAt ?? timestampNow();
+  }
+  return next;
+}
+
+/**
  * `decide(previous)` returns the verdict to write, or undefined to leave the entry as it is.
  * Retried (with a fresh read) when another writer got in first. `decide` runs after the entry
  * is read, so whatever it reads itself is at least as new as the revision it writes over.
@@ -37,8 +55,9 @@ export async function casVerdict(
   for (let i = 0; i < attempts; i++) {
     const current = await readVerdict(kv, digest);
     const previous = current?.verdict;
-    const next = await decide(previous);
-    if (!next) return { written: false, previous };
+    const decided = await decide(previous);
+    if (!decided) return { written: false, previous };
+    const next = withComplianceSince(previous, decided);
     try {
       const data = toBinary(VerdictSchema, next);
       const revision = current ? await kv.update(key, data, current.revision) : await kv.create(key, data);
