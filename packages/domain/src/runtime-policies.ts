@@ -53,6 +53,22 @@ export const RuntimePolicySchema = z.strictObject({
       waitMs: z.number().int().min(1).max(30_000).optional(),
     })
     .optional(),
+  /**
+   * Grace for what already runs. Under enforce, a non-compliant image is allowed, with a warning
+   * and audited as such, for `days` after its verdict turned non-compliant (the verdict's
+   * compliance_since), when it re-creates a workload that was admitted while the image was
+   * compliant: a Pod (restart, scale, node drain), or a workload object (ReplicaSet of a rollout
+   * restart, a Deployment re-applied) whose images admission reviews. All three must hold:
+   * - the digest runs now (the running bucket) in the same namespace under the same owning
+   *   workload: the object itself, or its controller owner; a ReplicaSet `web-5d4f8` (whose
+   *   `pod-template-hash` label is `5d4f8`) also stands for its Deployment `web`, a Job
+   *   `nightly-29012345` for its CronJob `nightly`;
+   * - that workload was first seen running the digest before the verdict turned non-compliant;
+   * - the grace has not run out (now < compliance_since + days).
+   * A workload never seen running (a new Deployment) gets no grace. Warn and audit modes admit
+   * the image anyway and are unchanged. After the grace, the runtime policy applies.
+   */
+  grace: z.strictObject({ days: z.number().int().min(1).max(365) }).optional(),
   /** Never checked: namespace globs and image (registry/repository) globs. */
   exemptions: z.strictObject({ namespaces: z.array(pattern).optional(), images: z.array(pattern).optional() }).optional(),
 });
