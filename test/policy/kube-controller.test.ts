@@ -71,7 +71,13 @@ describe('policy: Kubernetes controller (policies as custom resources)', () => {
       url = standin.url;
       writeFileSync(tokenFile, KUBE_TOKEN);
     }
-    const env: Record<string, string> = { POLICY_KUBERNETES: 'true', POLICY_KUBE_API_URL: url, POLICY_KUBE_TOKEN_FILE: tokenFile };
+    const env: Record<string, string> = {
+      POLICY_KUBERNETES: 'true',
+      POLICY_KUBE_API_URL: url,
+      POLICY_KUBE_TOKEN_FILE: tokenFile,
+      // Exceptions that change verdicts come from this namespace only (team namespaces: break glass).
+      POLICY_EXCEPTION_NAMESPACES: 'assay-*',
+    };
     if (process.env.KUBE_CA) env.POLICY_KUBE_CA = process.env.KUBE_CA;
     h = await startHarness(env);
     client = new KubeClient({ url, tokenFile, ...(process.env.KUBE_CA ? { ca: readFileSync(process.env.KUBE_CA, 'utf8') } : {}) });
@@ -181,8 +187,8 @@ describe('policy: Kubernetes controller (policies as custom resources)', () => {
     assert.equal((await h.call('PUT', `/api/v1/policies/${id}`, { document: vulnPolicy('high'), expectedVersion: 2 })).status, 409);
   });
 
-  it('a namespaced PolicyException is stored as <namespace>.<name>, filled from its metadata; the REST API cannot change it', async () => {
-    const ns = 'team-a';
+  it('a PolicyException in the platform namespace is stored as <namespace>.<name>, filled from its metadata; the REST API cannot change it', async () => {
+    const ns = 'assay-system';
     if (standin) standin.createNamespace(ns);
     const n = name('waiver');
     const obj = await apply(
@@ -199,6 +205,7 @@ describe('policy: Kubernetes controller (policies as custom resources)', () => {
     const e = await waitFor('exception stored', () => h.api.engine.store.exceptions.get(id));
     assert.equal(e.createdBy, `kubernetes:${ns}/${n}`);
     assert.equal(e.createdAt.toISOString().replace(/\.\d+Z$/, 'Z'), obj.metadata.creationTimestamp);
+    assert.equal(e.scope.namespaces, undefined, 'a platform exception is not narrowed to a namespace');
     assert.equal((await h.api.changes.latestExceptionVersion(id))?.source?.managedBy, 'kubernetes');
     const put = await h.call('PUT', `/api/v1/exceptions/${id}`, {
       scope: { repository: 'x/*' },
@@ -209,6 +216,41 @@ describe('policy: Kubernetes controller (policies as custom resources)', () => {
     assert.match(put.json.error, new RegExp(`policyexceptions/${n} -n ${ns}`));
     await client.delete(PEX, n, ns);
     await waitFor('exception deleted', async () => ((await h.api.engine.store.exceptions.get(id)) ? undefined : true));
+  });
+
+  it("a team's own PolicyException must break glass, and then holds in its namespace only", async () => {
+    const ns = 'team-a';
+    if (standin) standin.createNamespace(ns);
+    const spec = { scope: { repository: 'team-a/*' }, reason: 'incident 42', expiresAt: '2099-01-01T00:00:00Z' };
+    // Excusing findings would change the verdict in every namespace: refused, nothing stored.
+    const waiver = name('waiver');
+    await apply(PEX, 'PolicyException', { name: waiver, namespace: ns }, spec);
+    const refused = await waitFor('Invalid', async () => {
+      const c = condition(await getObj(PEX, waiver, ns));
+      return c?.status === 'False' ? c : undefined;
+    });
+    assert.equal(refused.reason, 'Invalid');
+    assert.match(String(refused.message ?? ''), /spec\.breakGlass: .*must be breakGlass/);
+    assert.equal(await h.api.engine.store.exceptions.get(`${ns}.${waiver}`), undefined);
+    // Break glass: accepted, pinned to its own namespace.
+    const glass = name('glass');
+    await apply(PEX, 'PolicyException', { name: glass, namespace: ns }, { ...spec, breakGlass: true });
+    const e = await waitFor('break-glass stored', () => h.api.engine.store.exceptions.get(`${ns}.${glass}`));
+    assert.deepEqual(e.scope.namespaces, [ns]);
+    // Naming another namespace is refused.
+    const other = name('other');
+    await apply(
+      PEX,
+      'PolicyException',
+      { name: other, namespace: ns },
+      { ...spec, breakGlass: true, scope: { ...spec.scope, namespaces: ['prod'] } },
+    );
+    const c = await waitFor('Invalid', async () => {
+      const x = condition(await getObj(PEX, other, ns));
+      return x?.status === 'False' ? x : undefined;
+    });
+    assert.match(String(c.message ?? ''), /spec\.scope\.namespaces: .*applies to team-a only/);
+    for (const n of [waiver, glass, other]) await client.delete(PEX, n, ns);
   });
 
   it('a restart (a new controller on the same store) writes nothing new', async () => {

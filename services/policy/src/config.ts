@@ -1,5 +1,5 @@
 // policy's own configuration variables, on top of the common ones (and the store's).
-import { bool, int, secret, str, url } from '@assay/config';
+import { bool, durationMs, int, list, secret, str, url } from '@assay/config';
 import { storeSettings } from '@assay/store';
 
 export const policyConfig = {
@@ -22,6 +22,11 @@ export const policyConfig = {
     .describe(
       'Keep policies, runtime policies and exceptions from the assay.dev custom resources (ImageAssurancePolicy, RuntimePolicy, PolicyException) and write their status; needs list/watch on them and update on their status',
     ),
+  POLICY_EXCEPTION_NAMESPACES: list()
+    .default([])
+    .describe(
+      "Namespace globs (comma-separated) whose PolicyException objects may change verdicts, which hold in every namespace; default: the policy service's own namespace. Elsewhere an exception must be breakGlass and admits its images in its own namespace only",
+    ),
   POLICY_KUBE_API_URL: url({ protocols: ['https', 'http'] })
     .optional()
     .describe(
@@ -33,6 +38,20 @@ export const policyConfig = {
   POLICY_KUBE_CA: str('a file path')
     .optional()
     .describe('CA bundle (PEM) the Kubernetes API server certificate must chain to (default in a cluster: the service-account ca.crt)'),
+  POLICY_REPORTS_FORMAT: list()
+    .default(['openreports'])
+    .describe(
+      'Report formats written for running workloads with POLICY_KUBERNETES (comma-separated): openreports (openreports.io/v1alpha1 Report), wgpolicyk8s (wgpolicyk8s.io/v1alpha2 PolicyReport)',
+    ),
+  POLICY_REPORTS_DEBOUNCE: durationMs()
+    .default(1000)
+    .describe("How long a namespace's report waits for further changes before it is written"),
+  POLICY_REPORTS_MAX_RESULTS: int({ min: 10, max: 5000 })
+    .default(1000)
+    .describe('Results kept per report (failures first); the rest are counted in the assay.dev/results-omitted annotation'),
+  POLICY_REPORTS_LINK: str('a URL or path with {digest}')
+    .default('/api/v1/reports/{digest}')
+    .describe("Link to a digest's full report, put in each report result's properties ({digest} is replaced)"),
 };
 
 export type PolicyShape = typeof policyConfig;

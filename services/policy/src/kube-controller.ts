@@ -39,6 +39,8 @@ export interface PolicyControllerOptions {
   /** The verdicts bucket: its changes refresh the image counts. */
   verdicts: KV;
   logger: Logger;
+  /** Namespace globs whose PolicyException objects may change verdicts (kube-documents.ts exceptionInNamespace). */
+  exceptionNamespaces: readonly string[];
   clock?: () => Date;
   /** At most one refresh of the image counts this often (ms). Default 2000. */
   countsIntervalMs?: number;
@@ -70,7 +72,7 @@ export class PolicyController {
 
   constructor(o: PolicyControllerOptions) {
     this.#o = { clock: () => new Date(), countsIntervalMs: 2000, ...o };
-    this.#bindings = resourceBindings(o.engine.store, o.changes, this.#o.clock);
+    this.#bindings = resourceBindings(o.engine.store, o.changes, this.#o.clock, o.exceptionNamespaces);
   }
 
   /** Starts the informers and the counts refresher (`synced` resolves once every kind was listed). */

@@ -15,6 +15,7 @@ import {
 import { apiVersionOf, type KubeObject, type ResourceRef } from '@assay/kube';
 import { ASSAY_GROUP, ASSAY_VERSION, type AssayResource } from '@assay/domain';
 import type { Store } from '@assay/store';
+import { anyGlob } from '@assay/runtime-policy';
 import type { PolicyChanges } from './changes.ts';
 import { RESOURCE_OF, type ManagedKind } from './managed-by.ts';
 
@@ -48,8 +49,44 @@ async function latestOf<T>(history: Promise<VersionedRecord<T>[]>): Promise<Vers
   return (await history).at(-1);
 }
 
+/**
+ * Where a PolicyException object may change verdicts. A verdict is the image's in every namespace,
+ * so an exception that excuses findings is the platform team's to grant: only objects in
+ * `verdictNamespaces` (the policy service's own namespace by default) may. Anywhere else a team
+ * may only break glass for itself: the object must be `breakGlass`, and its scope's namespaces are
+ * its own namespace (admission lets the image in there, nowhere else).
+ */
+export function exceptionInNamespace(
+  spec: Record<string, unknown>,
+  namespace: string,
+  verdictNamespaces: readonly string[],
+): Record<string, unknown> {
+  if (anyGlob(verdictNamespaces, namespace)) return spec;
+  if (spec['breakGlass'] !== true) {
+    throw new ValidationError([
+      {
+        path: 'spec.breakGlass',
+        message: `an exception that changes verdicts holds in every namespace: create it in ${verdictNamespaces.join(', ') || "the policy service's namespace"}; in namespace ${namespace} it must be breakGlass (it then admits the image in ${namespace} only)`,
+      },
+    ]);
+  }
+  const scope = typeof spec['scope'] === 'object' && spec['scope'] !== null ? (spec['scope'] as Record<string, unknown>) : {};
+  const asked = scope['namespaces'];
+  if (asked !== undefined && !(Array.isArray(asked) && asked.every((n) => n === namespace))) {
+    throw new ValidationError([
+      { path: 'spec.scope.namespaces', message: `a break-glass exception in namespace ${namespace} applies to ${namespace} only` },
+    ]);
+  }
+  return { ...spec, scope: { ...scope, namespaces: [namespace] } };
+}
+
 /** The three bindings: image assurance policies, runtime policies, exceptions. */
-export function resourceBindings(store: Store, changes: PolicyChanges, clock: () => Date): ResourceBinding[] {
+export function resourceBindings(
+  store: Store,
+  changes: PolicyChanges,
+  clock: () => Date,
+  verdictNamespaces: readonly string[],
+): ResourceBinding[] {
   const policy: ResourceBinding = {
     kind: 'policy',
     resource: RESOURCE_OF.policy,
@@ -79,8 +116,9 @@ export function resourceBindings(store: Store, changes: PolicyChanges, clock: ()
       const spec = specOf(obj);
       const m = obj.metadata;
       // id, createdBy and createdAt come from the object, never from its spec.
+      const own = typeof spec === 'object' && spec !== null && !Array.isArray(spec) ? (spec as Record<string, unknown>) : {};
       const input = {
-        ...(typeof spec === 'object' && spec !== null ? spec : {}),
+        ...exceptionInNamespace(own, m.namespace ?? '', verdictNamespaces),
         id: `${m.namespace ?? ''}.${m.name}`,
         createdBy: `kubernetes:${m.namespace ?? ''}/${m.name}`,
         createdAt: m.creationTimestamp ?? clock().toISOString(),

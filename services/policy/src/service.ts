@@ -1,6 +1,8 @@
 // policy: evaluates scan reports against the image assurance policies and writes one verdict
 // per digest into the verdicts bucket; owns policies, runtime policies and exceptions (REST
 // API). The definition; the library is in the modules beside it (engine.ts does the work).
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import type { DescMessage } from '@bufbuild/protobuf';
 import { consumeDurable, type ConsumerHandle, type Handler } from '@assay/bus';
 import {
@@ -26,7 +28,7 @@ import { announceVerdict } from './audit.ts';
 import { IndexVerdicts } from './index-verdicts.ts';
 import { PendingVerdicts } from './pending-verdicts.ts';
 import { registerPolicyRoutes, type PolicyApi } from './routes.ts';
-import { KubeClient, kubeConnection } from '@assay/kube';
+import { KubeClient, kubeConnection, SERVICE_ACCOUNT_DIR } from '@assay/kube';
 import { PolicyController } from './kube-controller.ts';
 
 export { policyConfig };
@@ -169,6 +171,7 @@ export async function startPolicy(ctx: ServiceContext<PolicyShape>): Promise<Pol
       changes,
       verdicts: kv,
       logger: ctx.logger.child({ component: 'kubernetes' }),
+      exceptionNamespaces: c.POLICY_EXCEPTION_NAMESPACES.length > 0 ? c.POLICY_EXCEPTION_NAMESPACES : [ownNamespace()],
     });
     ctx.onStop(() => controller.stop());
     // Not awaited: the service runs (and the REST API answers) while the API server is unreachable.
@@ -202,3 +205,12 @@ export const policyService: ServiceDefinition<PolicyShape, PolicyApi> = {
     });
   },
 };
+
+/** The namespace this pod runs in (the service account's), `assay-system` outside a cluster. */
+function ownNamespace(): string {
+  try {
+    return readFileSync(join(SERVICE_ACCOUNT_DIR, 'namespace'), 'utf8').trim() || 'assay-system';
+  } catch {
+    return 'assay-system';
+  }
+}
