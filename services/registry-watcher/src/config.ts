@@ -1,5 +1,5 @@
 // registry-watcher's own configuration variables (on top of the common ones of @assay/config).
-import { durationMs, int, secret } from '@assay/config';
+import { bool, durationMs, int, secret, str, url } from '@assay/config';
 import { registryListField } from '@assay/registry-client';
 
 export const registryWatcherConfig = {
@@ -22,6 +22,30 @@ export const registryWatcherConfig = {
     .describe('Attempts at one notification work item (registry or bus errors) before it is given up and logged'),
   WATCHER_RETRY_BASE: durationMs().default(500).describe('First retry delay of a failed work item or poll; doubles each time'),
   WATCHER_REGISTRY_TIMEOUT: durationMs().default(15_000).describe('Timeout of one registry request'),
+  WATCHER_KUBERNETES: bool()
+    .default(false)
+    .describe(
+      'The cluster as a discovery source: a read-only Pod informer writes where each running digest runs (the running bucket) and announces digests never seen before; needs list/watch on pods (and get on replicasets and jobs to name Deployments and CronJobs)',
+    ),
+  WATCHER_KUBE_API_URL: url({ protocols: ['https', 'http'] })
+    .optional()
+    .describe(
+      'Kubernetes API server for the Pod informer; in a cluster KUBERNETES_SERVICE_HOST/PORT and the service-account token and CA are used',
+    ),
+  WATCHER_KUBE_TOKEN_FILE: str('a file path')
+    .optional()
+    .describe('Bearer token file for the Kubernetes API, re-read at every connection (default in a cluster: the service-account token)'),
+  WATCHER_KUBE_CA: str('a file path')
+    .optional()
+    .describe('CA bundle (PEM) the Kubernetes API server certificate must chain to (default in a cluster: the service-account ca.crt)'),
+  WATCHER_RUNNING_MAX_WORKLOADS: int({ min: 1, max: 100_000 })
+    .default(1000)
+    .describe(
+      'Workloads listed per digest in the running bucket at most (the rest are counted in assay_watcher_running_workloads_omitted)',
+    ),
+  WATCHER_RUNNING_DEBOUNCE: durationMs()
+    .default(500)
+    .describe('Pod changes gathered this long before the running bucket is written (one write per changed digest)'),
 };
 
 export type RegistryWatcherShape = typeof registryWatcherConfig;

@@ -82,6 +82,15 @@ export interface DiscoveryOptions {
   claimTtlMs?: number;
 }
 
+/** Where an announced manifest is: a watched registry's target, or a digest running in the cluster. */
+interface AnnounceAt {
+  /** `host` is the ImageRef's registry; `name` labels the counter. */
+  registry: Pick<RegistrySpec, 'host' | 'name'>;
+  repository: string;
+  tag?: string;
+  source: DiscoverySource;
+}
+
 const enc = new TextEncoder();
 const dec = new TextDecoder();
 
@@ -187,6 +196,23 @@ export class Discovery {
     return { digest, tagUpdated, announced };
   }
 
+  /**
+   * A digest running in the cluster (a Pod's status imageID): announced once, like any other
+   * (the seen bucket and the digest-derived id), from where it was pulled; the scanner pulls it
+   * with the registry credentials it is configured with. True when this call published it.
+   */
+  async announceRunning(image: { registry: string; repository: string; digest: string }): Promise<boolean> {
+    const seen = await this.#seen(image.digest);
+    if (seen?.state === 'announced') return false;
+    const log = this.#o.logger.child({ registry: image.registry, repository: image.repository, digest: image.digest });
+    const at: AnnounceAt = {
+      registry: { host: image.registry, name: image.registry },
+      repository: image.repository,
+      source: DiscoverySource.CLUSTER,
+    };
+    return this.#announce(at, { digest: image.digest, mediaType: '', platform: undefined }, log);
+  }
+
   /** A deleted manifest (by digest) or tag: its references leave the tags bucket. Returns the references removed. */
   async forget(registry: RegistrySpec, repository: string, opts: { tag?: string; digest?: string }): Promise<string[]> {
     const removed: string[] = [];
@@ -244,7 +270,7 @@ export class Discovery {
   }
 
   /** Announces one image manifest (once per process at a time); true when this call published it. */
-  #announce(t: DiscoveryTarget, manifest: PlatformManifest, log: Logger): Promise<boolean> {
+  #announce(t: AnnounceAt, manifest: PlatformManifest, log: Logger): Promise<boolean> {
     const running = this.#inFlight.get(manifest.digest);
     if (running) return running.then(() => false);
     const p = this.#announceOnce(t, manifest, log).finally(() => this.#inFlight.delete(manifest.digest));
@@ -305,7 +331,7 @@ export class Discovery {
     }
   }
 
-  async #announceOnce(t: DiscoveryTarget, { digest, mediaType, platform }: PlatformManifest, log: Logger): Promise<boolean> {
+  async #announceOnce(t: AnnounceAt, { digest, mediaType, platform }: PlatformManifest, log: Logger): Promise<boolean> {
     const reference = formatReference({
       registry: t.registry.host,
       repository: t.repository,

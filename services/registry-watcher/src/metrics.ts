@@ -34,3 +34,41 @@ export function watcherCounters(metrics: Metrics): WatcherCounters {
     polls: counter('assay_watcher_polls_total', 'Registry polls, by outcome', ['registry', 'outcome']),
   };
 }
+
+/** What the cluster source's gauges read (cluster/cluster-source.ts). */
+export interface ClusterGaugeSource {
+  running: { digestCount: number; pods: number };
+  workloads: number;
+  omitted: number;
+  informer: { staleSeconds(): number; isSynced: boolean };
+}
+
+/** The cluster source's gauges: running digests, workloads and pods, omitted workloads, informer staleness. */
+export function clusterGauges(metrics: Metrics, source: ClusterGaugeSource): void {
+  const gauge = (name: string, help: string, read: () => number) =>
+    metrics.gauge({
+      name,
+      help,
+      collect() {
+        this.set(read());
+      },
+    });
+  gauge(
+    'assay_watcher_running_digests',
+    'Digests running in the cluster (entries of the running bucket)',
+    () => source.running.digestCount,
+  );
+  gauge('assay_watcher_running_workloads', 'Workloads running each digest, summed over digests', () => source.workloads);
+  gauge('assay_watcher_running_pods', 'Pods running at least one image with a known digest', () => source.running.pods);
+  gauge(
+    'assay_watcher_running_workloads_omitted',
+    'Workloads left out of running bucket entries (beyond WATCHER_RUNNING_MAX_WORKLOADS per digest)',
+    () => source.omitted,
+  );
+  gauge(
+    'assay_watcher_pod_informer_stale_seconds',
+    'Seconds the Pod list/watch has been broken after loading (what the running bucket says may be stale); 0 while up',
+    () => source.informer.staleSeconds(),
+  );
+  gauge('assay_watcher_pod_informer_synced', '1 once the Pod list has loaded', () => (source.informer.isSynced ? 1 : 0));
+}

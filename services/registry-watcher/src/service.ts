@@ -24,11 +24,15 @@ export const registryWatcherTopology: Topology = {
   buckets: [Buckets.tags],
 };
 
-/** With registries configured, also the bucket of digests already announced. */
+/**
+ * With registries configured, also the bucket of digests already announced; with the cluster
+ * source (WATCHER_KUBERNETES), that one too and the running bucket it writes.
+ */
 export function watcherTopology(config: ServiceConfig<RegistryWatcherShape>): Topology {
-  return config.WATCHER_REGISTRIES.length === 0
-    ? registryWatcherTopology
-    : { ...registryWatcherTopology, buckets: [...registryWatcherTopology.buckets, Buckets.watcherSeen] };
+  const buckets = [...registryWatcherTopology.buckets];
+  if (config.WATCHER_REGISTRIES.length > 0 || config.WATCHER_KUBERNETES) buckets.push(Buckets.watcherSeen);
+  if (config.WATCHER_KUBERNETES) buckets.push(Buckets.running);
+  return buckets.length === registryWatcherTopology.buckets.length ? registryWatcherTopology : { ...registryWatcherTopology, buckets };
 }
 
 export const registryWatcherService: ServiceDefinition<RegistryWatcherShape, RegistryWatcher> = {

@@ -15,7 +15,9 @@ import {
   type WorkItem,
   workKey,
 } from './notifications.ts';
-import { watcherCounters } from './metrics.ts';
+import { clusterGauges, watcherCounters } from './metrics.ts';
+import { ClusterSource } from './cluster/cluster-source.ts';
+import { KubeClient, kubeConnection } from '@assay/kube';
 import { Poller } from './poller.ts';
 import { registryAccess, type RegistryAccess } from './registry-access.ts';
 import { describeRegistry, isRegistryNotFound, type RegistrySpec } from '@assay/registry-client';
@@ -38,6 +40,8 @@ export interface RegistryWatcher {
   readonly registries: readonly RegistrySpec[];
   registry(name: string): RegistrySpec | undefined;
   readonly discovery: Discovery;
+  /** The Pod informer and the running bucket (WATCHER_KUBERNETES). */
+  readonly cluster?: ClusterSource;
   /** In-memory copy of the tags bucket. */
   readonly tags: KvMirror<string>;
   /** Queues the work of Distribution events (named: from `/registry/events/:name`). */
@@ -209,7 +213,37 @@ export async function startWatcher(ctx: ServiceContext<RegistryWatcherShape>): P
     };
   });
 
+  let cluster: ClusterSource | undefined;
+  if (config.WATCHER_KUBERNETES) {
+    const connection = kubeConnection({
+      url: config.WATCHER_KUBE_API_URL,
+      tokenFile: config.WATCHER_KUBE_TOKEN_FILE,
+      caFile: config.WATCHER_KUBE_CA,
+    });
+    const source = new ClusterSource({
+      client: new KubeClient(connection),
+      runningKv: await bus.js.views.kv(Buckets.running.name, { bindOnly: true }),
+      tags,
+      announce: (image) => discovery.announceRunning(image),
+      logger: logger.child({ component: 'kubernetes' }),
+      maxWorkloads: config.WATCHER_RUNNING_MAX_WORKLOADS,
+      debounceMs: config.WATCHER_RUNNING_DEBOUNCE,
+    });
+    clusterGauges(metrics, source);
+    // Never blocks readiness: the registries keep working while the API server is away.
+    readiness.add('kubernetes', () => source.readiness());
+    // Spec tags are compared with the tags bucket: start once it is loaded.
+    void tags.synced
+      .then(
+        () => (ctx.signal.aborted ? undefined : source.start()),
+        () => {},
+      )
+      .catch((err: unknown) => logger.error({ err }, 'the Pod informer did not start'));
+    cluster = source;
+  }
+
   ctx.onStop(async () => {
+    await cluster?.stop();
     await Promise.all([...pollers.values()].map((p) => p.stop()));
     const { dropped } = await queue.stop();
     if (dropped > 0) logger.warn({ dropped }, 'notification work dropped at shutdown');
@@ -242,6 +276,7 @@ export async function startWatcher(ctx: ServiceContext<RegistryWatcherShape>): P
     registries,
     registry: (n) => byName.get(n),
     discovery,
+    ...(cluster ? { cluster } : {}),
     tags,
     notifyDistribution: (events, named) =>
       // A push by digest is counted apart ('push-by-digest'), so `push` still counts tagged pushes.
