@@ -30,6 +30,8 @@ import { PendingVerdicts } from './pending-verdicts.ts';
 import { registerPolicyRoutes, type PolicyApi } from './routes.ts';
 import { KubeClient, kubeConnection, SERVICE_ACCOUNT_DIR } from '@assay/kube';
 import { PolicyController } from './kube-controller.ts';
+import { runningReports } from './running/start.ts';
+import type { RunningReports } from './running/running-reports.ts';
 
 export { policyConfig };
 
@@ -55,8 +57,9 @@ export const policyTopology: Topology = {
   ],
   // Runtime policies and exceptions too, as JSON: admission mirrors them. Image indexes: which
   // platform manifests each index digest aggregates. Deployment: which store the deployment uses
-  // and which store wrote the policy buckets.
-  buckets: [Buckets.verdicts, Buckets.runtimePolicies, Buckets.exceptions, Buckets.imageIndexes, Buckets.deployment],
+  // and which store wrote the policy buckets. Running: mirrored for the reports (POLICY_KUBERNETES),
+  // provisioned here too so policy does not depend on the registry-watcher having started first.
+  buckets: [Buckets.verdicts, Buckets.runtimePolicies, Buckets.exceptions, Buckets.imageIndexes, Buckets.deployment, Buckets.running],
 };
 
 export async function startPolicy(ctx: ServiceContext<PolicyShape>): Promise<PolicyApi> {
@@ -162,11 +165,13 @@ export async function startPolicy(ctx: ServiceContext<PolicyShape>): Promise<Pol
   });
   const changes = new PolicyChanges(store, ctx.bus.js);
   let kube: PolicyController | undefined;
+  let running: RunningReports | undefined;
   if (c.POLICY_KUBERNETES) {
     // Policies as custom resources: written through the same PolicyChanges as the REST API.
     const connection = kubeConnection({ url: c.POLICY_KUBE_API_URL, tokenFile: c.POLICY_KUBE_TOKEN_FILE, caFile: c.POLICY_KUBE_CA });
+    const client = new KubeClient(connection);
     const controller = new PolicyController({
-      client: new KubeClient(connection),
+      client,
       engine,
       changes,
       verdicts: kv,
@@ -177,6 +182,17 @@ export async function startPolicy(ctx: ServiceContext<PolicyShape>): Promise<Pol
     // Not awaited: the service runs (and the REST API answers) while the API server is unreachable.
     controller.start();
     kube = controller;
+    // Running workloads: namespace reports, the non-compliant gauge and audit events.
+    const reports = runningReports(c, {
+      client,
+      js: ctx.bus.js,
+      connection: ctx.bus,
+      logger: ctx.logger.child({ component: 'running-reports' }),
+      metrics: ctx.metrics,
+    });
+    await reports.start();
+    ctx.onStop(() => reports.stop());
+    running = reports;
   }
   // In the background: events are handled meanwhile, and a stale result never replaces a newer one.
   const caughtUpStart = Date.now();
@@ -184,7 +200,7 @@ export async function startPolicy(ctx: ServiceContext<PolicyShape>): Promise<Pol
     (r) => logger.info({ ...r, seconds: (Date.now() - caughtUpStart) / 1000 }, 'every known image re-evaluated at start'),
     (err: unknown) => logger.error({ err }, 're-evaluation at start failed; verdicts are updated as events arrive'),
   );
-  return { engine, indexes, changes, ...(kube ? { kube } : {}) };
+  return { engine, indexes, changes, ...(kube ? { kube } : {}), ...(running ? { running } : {}) };
 }
 
 export const policyService: ServiceDefinition<PolicyShape, PolicyApi> = {

@@ -51,6 +51,12 @@ export declare type AuditEvent = Message<"assay.v1.AuditEvent"> & {
      */
     value: VerdictChangeAudit;
     case: "verdictChange";
+  } | {
+    /**
+     * @generated from field: assay.v1.RunningNonCompliantAudit running_non_compliant = 6;
+     */
+    value: RunningNonCompliantAudit;
+    case: "runningNonCompliant";
   } | { case: undefined; value?: undefined };
 };
 
@@ -505,6 +511,73 @@ export declare type VerdictChangeAudit = Message<"assay.v1.VerdictChangeAudit"> 
  * Use `create(VerdictChangeAuditSchema)` to create a new message.
  */
 export declare const VerdictChangeAuditSchema: GenMessage<VerdictChangeAudit>;
+
+/**
+ * A running workload's image turned non-compliant (its verdict changed while the workload runs
+ * it): one event per workload running the digest, published by policy. Assay never evicts; this
+ * is what tells people.
+ *
+ * @generated from message assay.v1.RunningNonCompliantAudit
+ */
+export declare type RunningNonCompliantAudit = Message<"assay.v1.RunningNonCompliantAudit"> & {
+  /**
+   * @generated from field: assay.v1.ImageRef image = 1;
+   */
+  image?: ImageRef | undefined;
+
+  /**
+   * @generated from field: string namespace = 2;
+   */
+  namespace: string;
+
+  /**
+   * The owning workload (Deployment, StatefulSet, DaemonSet, Job, CronJob, Pod…) and its name.
+   *
+   * @generated from field: string workload_kind = 3;
+   */
+  workloadKind: string;
+
+  /**
+   * @generated from field: string workload_name = 4;
+   */
+  workloadName: string;
+
+  /**
+   * Running pods of the workload with the digest.
+   *
+   * @generated from field: uint32 pods = 5;
+   */
+  pods: number;
+
+  /**
+   * @generated from field: assay.v1.Compliance compliance = 6;
+   */
+  compliance: Compliance;
+
+  /**
+   * @generated from field: assay.v1.Compliance previous = 7;
+   */
+  previous: Compliance;
+
+  /**
+   * The verdict's reasons as a summary: policy, control, severity and the short message, without
+   * their evidence (the verdict and its report hold the findings).
+   *
+   * @generated from field: repeated assay.v1.VerdictReason reasons = 8;
+   */
+  reasons: VerdictReason[];
+
+  /**
+   * @generated from field: string report_id = 9;
+   */
+  reportId: string;
+};
+
+/**
+ * Describes the message assay.v1.RunningNonCompliantAudit.
+ * Use `create(RunningNonCompliantAuditSchema)` to create a new message.
+ */
+export declare const RunningNonCompliantAuditSchema: GenMessage<RunningNonCompliantAudit>;
 
 /**
  * Kept for a message that could not be handled after the allowed deliveries.

@@ -6,6 +6,7 @@ import type { PolicyChanges } from '../changes.ts';
 import type { PolicyEngine } from '../engine.ts';
 import type { IndexVerdicts } from '../index-verdicts.ts';
 import type { PolicyController } from '../kube-controller.ts';
+import type { RunningReports } from '../running/running-reports.ts';
 
 export interface PolicyApi {
   engine: PolicyEngine;
@@ -14,6 +15,8 @@ export interface PolicyApi {
   indexes?: IndexVerdicts;
   /** The Kubernetes controller (POLICY_KUBERNETES). */
   kube?: PolicyController;
+  /** Running-workload reports, gauge and audit events (POLICY_KUBERNETES). */
+  running?: RunningReports;
 }
 
 /** A route handler that runs only once the service is running. */
