@@ -1,4 +1,4 @@
-// admission mirrors the verdicts, tags, runtime-policies and policy-exceptions buckets and is
+// admission mirrors the verdicts, tags, runtime-policies, policy-exceptions and running buckets and is
 // ready only once every mirror is in sync and its webhook listens: values put before it starts
 // are in its mirror when it reports ready, while it cannot watch a bucket /readyz answers 503
 // naming the mirror and why, and the bus is not among its checks (it decides from memory).
@@ -71,7 +71,16 @@ describe('admission: bucket mirrors', () => {
       assert.equal(r.status, 200);
       assert.deepEqual(
         r.body.checks.map((c) => c.name),
-        ['started', 'topology', 'mirror:verdicts', 'mirror:tags', 'mirror:runtime-policies', 'mirror:policy-exceptions', 'webhook'],
+        [
+          'started',
+          'topology',
+          'mirror:verdicts',
+          'mirror:tags',
+          'mirror:runtime-policies',
+          'mirror:policy-exceptions',
+          'mirror:running',
+          'webhook',
+        ],
       );
       const metricsBefore = await (await fetch(`${svc.address}/metrics`)).text();
       assert.match(metricsBefore, /^assay_admission_mirror_stale_seconds\{service="admission"\} 0$/m);
@@ -98,8 +107,14 @@ describe('admission: bucket mirrors', () => {
     assert.equal(svc.state, 'stopped');
   });
 
-  it('the topology it provisions: the four buckets it mirrors and the two streams it publishes to', () => {
-    assert.deepEqual(admissionTopology.buckets.map((b) => b.name).sort(), ['policy-exceptions', 'runtime-policies', 'tags', 'verdicts']);
+  it('the topology it provisions: the five buckets it mirrors and the two streams it publishes to', () => {
+    assert.deepEqual(admissionTopology.buckets.map((b) => b.name).sort(), [
+      'policy-exceptions',
+      'running',
+      'runtime-policies',
+      'tags',
+      'verdicts',
+    ]);
     assert.deepEqual(admissionTopology.streams.map((s) => s.name).sort(), ['ASSAY_AUDIT', 'ASSAY_SCANS']);
     assert.equal(admissionTopology.consumers.length, 0);
   });

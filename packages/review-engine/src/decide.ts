@@ -8,6 +8,7 @@ import type { Verdict } from '@assay/proto';
 import { decideAdmission, mayGovernNamespace, referenceText, selectRuntimePolicy, type ExemptionUse } from '@assay/runtime-policy';
 import { extractImages, IMAGE_SOURCES, type ImageField, type ImageSource } from './images.ts';
 import { workloadLabels } from './labels.ts';
+import { workloadsOf } from './workload.ts';
 import type { AdmissionRequest } from './review.ts';
 import type { DecisionSnapshot, RuntimePolicyRef } from './snapshot.ts';
 
@@ -166,6 +167,9 @@ export function evaluateRequest(request: AdmissionRequest, snapshot: DecisionSna
   const exceptionIds = new Set<string>();
   const exemptions = new Set<string>();
   const scanRequests: ImageReference[] = [];
+  // Grace is for re-creating what runs: a CREATE only (an UPDATE's reviewed images are the
+  // changed ones, new to the workload), under a policy granting it; the workloads found once.
+  const graceWorkloads = request.operation === 'CREATE' && policy?.policy.grace && snapshot.running ? workloadsOf(request) : undefined;
 
   for (const field of fields) {
     let ref: ImageReference;
@@ -202,6 +206,7 @@ export function evaluateRequest(request: AdmissionRequest, snapshot: DecisionSna
       now,
       ...(opts.waitExpired ? { waitExpired: true } : {}),
       ...(request.dryRun ? { dryRun: true } : {}),
+      ...(graceWorkloads && digest !== undefined ? { grace: { running: snapshot.running?.(digest), workloads: graceWorkloads } } : {}),
     });
     const pinned: ImageReference = digest !== undefined ? { ...ref, digest } : ref;
     let line: string | undefined;

@@ -36,6 +36,7 @@ export {
   type RequestOutcome,
   type RuntimeDecision,
 } from './decide.ts';
+export { workloadsOf } from './workload.ts';
 export { PIN_LABEL, pinDigestsPatch, wantsPinning, type JsonPatchOp } from './mutate.ts';
 export {
   ADMISSION_REVIEW_RESPONSE_SCHEMA,

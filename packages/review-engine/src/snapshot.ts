@@ -2,7 +2,7 @@
 // (the service's bucket mirrors, or whatever the CLI loads). The values of the two JSON buckets
 // are read by bucket-values.ts.
 import type { Verdict } from '@assay/proto';
-import type { decideAdmission, selectRuntimePolicy } from '@assay/runtime-policy';
+import type { decideAdmission, RunningView, selectRuntimePolicy } from '@assay/runtime-policy';
 
 /** `{id, version, policy}` as the runtime-policy functions take it. */
 export type RuntimePolicyRef = Parameters<typeof selectRuntimePolicy>[2][number];
@@ -23,4 +23,9 @@ export interface DecisionSnapshot {
    * watch, or the namespace not seen yet), and then policies naming namespace labels do not apply.
    */
   namespaceLabels?(namespace: string): Readonly<Record<string, string>> | undefined;
+  /**
+   * Where a manifest digest runs in the cluster (the running bucket: a decoded RunningImage is a
+   * RunningView), for a runtime policy's grace; without it, or undefined, no grace is given.
+   */
+  running?(digest: string): RunningView | undefined;
 }

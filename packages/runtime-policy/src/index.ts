@@ -25,3 +25,13 @@ export {
 } from './platforms.ts';
 export { exemptionFor, type ExemptionUse } from './exemptions.ts';
 export { referenceText, type ImageNaming } from './image-text.ts';
+export {
+  graceFor,
+  graceText,
+  timestampToDate,
+  type GraceInput,
+  type GraceUse,
+  type RunningView,
+  type TimestampView,
+  type WorkloadRef,
+} from './grace.ts';

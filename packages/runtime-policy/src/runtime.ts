@@ -5,6 +5,7 @@ import { Compliance } from '@assay/proto';
 import type { PolicyException, RuntimePolicy } from '@assay/domain';
 import { exceptionCoversImage, inForce } from './exceptions.ts';
 import { exemptionFor, type ExemptionUse } from './exemptions.ts';
+import { graceFor, graceText, type GraceUse, type RunningView, type TimestampView, type WorkloadRef } from './grace.ts';
 import { imageText, type ImageNaming } from './image-text.ts';
 import { anyGlob, globMatch } from './globs.ts';
 import { narrowToPlatforms, platformName, type PlatformVerdictView } from './platforms.ts';
@@ -75,6 +76,8 @@ export interface VerdictView {
   reasons: ReadonlyArray<{ policy: string; control: string; message: string; severity?: string; auditOnly?: boolean }>;
   /** Set on an index digest's verdict: its platform manifests' verdicts. */
   platforms?: readonly PlatformVerdictView[];
+  /** Since when the compliance is what it is (a runtime policy's grace counts from it). */
+  complianceSince?: TimestampView | undefined;
 }
 
 export type AdmissionMode = 'enforce' | 'warn' | 'audit' | 'none';
@@ -95,6 +98,11 @@ export interface AdmissionInput {
   waitExpired?: boolean;
   /** A dry-run review: nothing leaves admission, so messages must not claim a scan was requested. */
   dryRun?: boolean;
+  /**
+   * For a runtime policy's grace: where the digest runs now, and the workloads the request
+   * re-creates (itself, its controller owner, and what that stands for). Without it, no grace.
+   */
+  grace?: { running: RunningView | undefined; workloads: readonly WorkloadRef[] };
 }
 
 export interface AdmissionDecision {
@@ -120,6 +128,8 @@ export interface AdmissionDecision {
    * set when there are some.
    */
   advisories?: string[];
+  /** The runtime policy's grace that let a non-compliant image in (to be audited). */
+  grace?: GraceUse;
 }
 
 function breakGlassFor(input: AdmissionInput): PolicyException | undefined {
@@ -156,6 +166,7 @@ export function decideAdmission(input: AdmissionInput): AdmissionDecision {
   const violations: string[] = [];
   const advisories: string[] = [];
   let requestScan = false;
+  let grace: GraceUse | undefined;
   if (p.allowedRegistries && !anyGlob(p.allowedRegistries, image.registry)) {
     violations.push(`registry ${image.registry} is not allowed by runtime policy ${ref.id}`);
   }
@@ -208,9 +219,25 @@ export function decideAdmission(input: AdmissionInput): AdmissionDecision {
         .join('; ')}${rs.length > 3 ? ` (+${rs.length - 3} more)` : ''}`;
     if (blocking.length > 0 || (listed.size === 0 && reasons.length === 0)) {
       const finding = `${name} is non-compliant: ${list(blocking)}`;
+      // Grace matters only where the finding would refuse: warn and audit admit it anyway.
+      const graced =
+        mode === 'enforce' && p.blockNonCompliant !== false && input.grace
+          ? graceFor({
+              policy: p,
+              runtimePolicyId: ref.id,
+              complianceSince: input.verdict?.complianceSince,
+              running: input.grace.running,
+              namespace,
+              workloads: input.grace.workloads,
+              now: input.now,
+            })
+          : undefined;
       if (p.blockNonCompliant === false)
         advisories.push(`${finding} (not blocked: runtime policy ${ref.id} does not block non-compliant images)`);
-      else violations.push(finding);
+      else if (graced) {
+        grace = graced;
+        advisories.push(graceText(graced, name, list(blocking), input.now));
+      } else violations.push(finding);
     }
     if (audited.length > 0) advisories.push(`${name} has audit-only findings: ${list(audited)}`);
   }
@@ -225,6 +252,7 @@ export function decideAdmission(input: AdmissionInput): AdmissionDecision {
     return {
       ...base,
       ...scan,
+      ...(grace ? { grace } : {}),
       outcome: 'allow',
       allowed: true,
       warnings: mode === 'audit' ? warnings : [...warnings, ...advisories],

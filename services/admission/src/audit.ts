@@ -1,6 +1,7 @@
 // The audit record of one decision: an AuditEvent carrying the AdmissionDecision, with every
 // image as written, normalised and pinned, where it was found, and why it was (not) allowed.
 import { create } from '@bufbuild/protobuf';
+import { timestampFromDate } from '@bufbuild/protobuf/wkt';
 import { newEventMeta } from '@assay/bus';
 import {
   AuditEventSchema,
@@ -79,6 +80,12 @@ export function auditEventOf(outcome: RequestOutcome, producer: string, context:
           exceptionId: i.admittedBy?.kind === 'break-glass' ? i.admittedBy.exceptionId : '',
           exemption: i.admittedBy?.kind === 'exemption' ? i.admittedBy.exemption.kind : '',
           exemptionPattern: i.admittedBy?.kind === 'exemption' ? i.admittedBy.exemption.pattern : '',
+          ...(i.decision?.grace
+            ? {
+                graceUntil: timestampFromDate(i.decision.grace.until),
+                graceWorkload: `${i.decision.grace.workload.kind}/${i.decision.grace.workload.name}`,
+              }
+            : {}),
         })),
         message: outcome.message,
         dryRun: r.dryRun,

@@ -1,5 +1,6 @@
 // admission: the Kubernetes admission webhook. Each replica mirrors the verdicts, tags,
-// runtime-policies and policy-exceptions buckets in memory; it answers from memory alone (plus a
+// runtime-policies, policy-exceptions and running buckets in memory (running: where each digest
+// runs, for a runtime policy's grace); it answers from memory alone (plus a
 // bounded registry HEAD for a tag the tags bucket does not know), keeps answering while NATS is
 // down, and publishes its audit events and scan requests through a bounded outbox that waits
 // for NATS to come back.
@@ -12,7 +13,17 @@ import { fromBinary } from '@bufbuild/protobuf';
 import { Events } from 'nats';
 import { mirrorBucket, type KvMirror } from '@assay/bus';
 import { boundedMemo } from '@assay/kit';
-import { Buckets, digestBucketKey, Streams, tagBucketKey, VerdictSchema, type Topology, type Verdict } from '@assay/proto';
+import {
+  Buckets,
+  digestBucketKey,
+  RunningImageSchema,
+  Streams,
+  tagBucketKey,
+  VerdictSchema,
+  type RunningImage,
+  type Topology,
+  type Verdict,
+} from '@assay/proto';
 import type { ServiceContext, ServiceDefinition } from '@assay/service-kit';
 import { decodeException, decodeRuntimePolicy, type DecisionSnapshot, type Exception, type RuntimePolicyRef } from '@assay/review-engine';
 import { admissionConfig, type AdmissionShape } from './config.ts';
@@ -38,7 +49,7 @@ export const DEFAULT_HTTP_PORT = 8084;
 export const admissionTopology: Topology = {
   streams: [Streams.audit, Streams.scans],
   consumers: [],
-  buckets: [Buckets.verdicts, Buckets.tags, Buckets.runtimePolicies, Buckets.exceptions],
+  buckets: [Buckets.verdicts, Buckets.tags, Buckets.runtimePolicies, Buckets.exceptions, Buckets.running],
 };
 
 /** The running admission service. */
@@ -49,6 +60,8 @@ export interface Admission {
   readonly tags: KvMirror<string>;
   readonly runtimePolicies: KvMirror<RuntimePolicyRef>;
   readonly exceptions: KvMirror<Exception>;
+  /** Image digest key → where it runs in the cluster (the registry-watcher writes it), for grace. */
+  readonly running: KvMirror<RunningImage>;
   /** What decisions read (the mirrors, plus digests learnt from registries). */
   readonly snapshot: DecisionSnapshot;
   readonly handler: AdmissionHandler;
@@ -83,7 +96,8 @@ export async function startAdmission(ctx: ServiceContext<AdmissionShape>): Promi
   const tags = await mirror(Buckets.tags.name, (b) => utf8.decode(b));
   const runtimePolicies = await mirror(Buckets.runtimePolicies.name, decodeRuntimePolicy);
   const exceptions = await mirror(Buckets.exceptions.name, decodeException);
-  const mirrors = [verdicts, tags, runtimePolicies, exceptions] as const;
+  const running = await mirror(Buckets.running.name, (b) => fromBinary(RunningImageSchema, b));
+  const mirrors = [verdicts, tags, runtimePolicies, exceptions, running] as const;
   // The mirrors are tracked by the bus (stopped before it drains); stopping them first on
   // shutdown also keeps their watches from re-syncing while the connection goes away.
   ctx.onStop(() => Promise.all(mirrors.map((m) => m.stop())).then(() => undefined));
@@ -174,6 +188,7 @@ export async function startAdmission(ctx: ServiceContext<AdmissionShape>): Promi
     runtimePolicies: policies,
     exceptions: exceptionList,
     cluster: config.ADMISSION_CLUSTER,
+    running: (digest) => running.get(digestBucketKey(digest)),
     ...(namespaceLabels ? { namespaceLabels: (name: string) => namespaceLabels.get(name) } : {}),
   };
 
@@ -289,12 +304,18 @@ export async function startAdmission(ctx: ServiceContext<AdmissionShape>): Promi
   void Promise.all(mirrors.map((m) => m.synced)).then(
     () =>
       logger.info(
-        { verdicts: verdicts.size, tags: tags.size, runtimePolicies: runtimePolicies.size, exceptions: exceptions.size },
+        {
+          verdicts: verdicts.size,
+          tags: tags.size,
+          runtimePolicies: runtimePolicies.size,
+          exceptions: exceptions.size,
+          running: running.size,
+        },
         'bucket mirrors in sync',
       ),
     () => {},
   );
-  return { verdicts, tags, runtimePolicies, exceptions, snapshot, handler, outbox, audit, webhook, namespaceLabels, staleness };
+  return { verdicts, tags, runtimePolicies, exceptions, running, snapshot, handler, outbox, audit, webhook, namespaceLabels, staleness };
 }
 
 export const admissionService: ServiceDefinition<AdmissionShape, Admission> = {

@@ -224,6 +224,8 @@ export function toEcs(ev: AuditEvent, origin: EventOrigin): EcsDocument {
             exemptions: a.exemptions,
             warnings: a.warnings,
             denied_images: images.filter((i) => !i.allowed).length,
+            // A runtime policy's grace let a non-compliant image re-create a running workload.
+            grace: images.some((i) => i.graceUntil !== undefined),
             // Decided while admission's mirrors were not current (NATS unreachable, re-syncing).
             stale: a.decidedOnStaleState,
             stale_seconds: a.staleSeconds,
@@ -238,6 +240,8 @@ export function toEcs(ev: AuditEvent, origin: EventOrigin): EcsDocument {
               exception_id: i.exceptionId || undefined,
               exemption: i.exemption || undefined,
               exemption_pattern: i.exemptionPattern || undefined,
+              grace_until: i.graceUntil ? timestampDate(i.graceUntil).toISOString() : undefined,
+              grace_workload: i.graceWorkload || undefined,
               trust: trustOf([i.trust]),
             })),
           },

@@ -130,6 +130,7 @@ export const AUDIT_MAPPINGS = {
             exemptions: { ...kw, fields: { text } },
             warnings: { ...kw, fields: { text } },
             denied_images: { type: 'long' },
+            grace: { type: 'boolean' },
             stale: { type: 'boolean' },
             stale_seconds: { type: 'double' },
             images: {
@@ -144,6 +145,8 @@ export const AUDIT_MAPPINGS = {
                 exception_id: kw,
                 exemption: kw,
                 exemption_pattern: kw,
+                grace_until: { type: 'date' },
+                grace_workload: kw,
                 trust: { properties: { signed: { type: 'boolean' }, signers: kw, attestations: kw } },
               },
             },
