@@ -1,5 +1,5 @@
 // The resources the Kubernetes API stand-in serves: what Assay reads and writes (namespaces and
-// pods in the core group; its own policy resources; OpenReports and wgpolicyk8s.io reports), with
+// pods in the core group; the ReplicaSets and Jobs that own pods; its own policy resources; OpenReports and wgpolicyk8s.io reports), with
 // their kinds, scope and whether a `status` subresource is declared (as in the CRDs).
 
 export interface StandinResource {
@@ -15,6 +15,9 @@ export interface StandinResource {
 export const STANDIN_RESOURCES: readonly StandinResource[] = [
   { group: '', version: 'v1', plural: 'namespaces', kind: 'Namespace', namespaced: false, status: true },
   { group: '', version: 'v1', plural: 'pods', kind: 'Pod', namespaced: true, status: true },
+  // Pod owners the registry-watcher reads (a ReplicaSet's Deployment, a Job's CronJob).
+  { group: 'apps', version: 'v1', plural: 'replicasets', kind: 'ReplicaSet', namespaced: true, status: true },
+  { group: 'batch', version: 'v1', plural: 'jobs', kind: 'Job', namespaced: true, status: true },
   { group: 'assay.dev', version: 'v1', plural: 'imageassurancepolicies', kind: 'ImageAssurancePolicy', namespaced: false, status: true },
   { group: 'assay.dev', version: 'v1', plural: 'runtimepolicies', kind: 'RuntimePolicy', namespaced: false, status: true },
   { group: 'assay.dev', version: 'v1', plural: 'policyexceptions', kind: 'PolicyException', namespaced: true, status: true },
