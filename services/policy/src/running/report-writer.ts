@@ -22,6 +22,11 @@ export interface ReportWriterOptions {
 
 const isStatus = (err: unknown, status: number) => err instanceof KubeApiError && err.status === status;
 
+/** A 404 about the namespace, not the resource: `namespaces "x" not found`. */
+function namespaceMissing(err: unknown): boolean {
+  return /\bnamespaces? "[^"]*" not found/.test((err as Error).message);
+}
+
 function ours(obj: KubeObject): boolean {
   const labels = obj.metadata.labels ?? {};
   return Object.entries(REPORT_LABELS).every(([k, v]) => labels[k] === v);
@@ -46,6 +51,12 @@ export class ReportWriter {
         if (this.#missing.delete(format)) this.#o.logger.info({ format }, 'report resource available again: writing reports');
       } catch (err) {
         if (!isStatus(err, 404)) throw err;
+        // The namespace itself is gone (deleted while its pods were still listed): nothing to write.
+        if (namespaceMissing(err)) {
+          this.#o.onWrite?.(format, 'absent');
+          outcomes.push('absent');
+          continue;
+        }
         outcome = 'unavailable';
         if (!this.#missing.has(format)) {
           this.#missing.add(format);
