@@ -158,6 +158,28 @@ test("helm: registries become the three services' registry lists and egress on e
   );
 });
 
+test('helm: the registry-watcher Pod informer is on by default (ClusterRole, token, egress to the API server, WATCHER_KUBERNETES); services.registry-watcher.kubernetes=false removes all of it', () => {
+  const watcherOf = (objs: K8sObject[]) => workloads(objs).find((w) => w.object.metadata.name === 'assay-registry-watcher')!;
+  const envOf = (objs: K8sObject[]) => Object.fromEntries((watcherOf(objs).pod.containers[0]!.env ?? []).map((e) => [e.name, e.value]));
+  const on = template();
+  const role = find(on, 'ClusterRole', 'assay-registry-watcher-pods') as K8sObject & { rules: unknown[] };
+  assert.deepEqual(role.rules, [
+    { apiGroups: [''], resources: ['pods'], verbs: ['list', 'watch'] },
+    { apiGroups: ['apps'], resources: ['replicasets'], verbs: ['get'] },
+    { apiGroups: ['batch'], resources: ['jobs'], verbs: ['get'] },
+  ]);
+  assert.ok(find(on, 'ClusterRoleBinding', 'assay-registry-watcher-pods'));
+  assert.ok(find(on, 'NetworkPolicy', 'assay-registry-watcher-apiserver'));
+  assert.equal(watcherOf(on).pod.automountServiceAccountToken, true);
+  assert.equal(envOf(on)['WATCHER_KUBERNETES'], 'true');
+
+  const off = template(['services.registry-watcher.kubernetes=false']);
+  assert.equal(off.filter((o) => o.metadata.name === 'assay-registry-watcher-pods').length, 0);
+  assert.equal(off.filter((o) => o.metadata.name === 'assay-registry-watcher-apiserver').length, 0);
+  assert.equal(watcherOf(off).pod.automountServiceAccountToken, false);
+  assert.equal(envOf(off)['WATCHER_KUBERNETES'], undefined);
+});
+
 test('helm values change what they say: failurePolicy, mode, NATS replicas, store URLs, image tag, cert-manager off', () => {
   const objs = template([
     'webhook.failurePolicy=Ignore',

@@ -223,6 +223,9 @@ export const TOKEN_ALLOWED = new Map([
   // Issue 19: the policy service's controller keeps the store in step with the assay.dev custom
   // resources (list/watch) and writes their status subresource.
   ['assay-policy', "policy's controller watches Assay's custom resources and writes their status"],
+  // Issue 19: the registry-watcher's Pod informer (where each digest runs) lists and watches pods
+  // and reads the ReplicaSets and Jobs that own them.
+  ['assay-registry-watcher', "registry-watcher's Pod informer lists and watches pods and reads their owners"],
 ]);
 
 // ------------------------------------------------------------------------------ webhooks

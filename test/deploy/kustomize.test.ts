@@ -164,7 +164,7 @@ for (const name of ['base', 'kind', 'production'] as const) {
     for (const port of [443, 5000]) assert.ok(ports.includes(port), `admission egress on ${port}`);
   });
 
-  test(`${name}: only the TLS bootstrap identity, admission and policy may call the API server`, () => {
+  test(`${name}: only the TLS bootstrap identity, admission, policy and the registry-watcher may call the API server`, () => {
     const objs = render(name);
     // No account mounts a token by default; the certgen Jobs and the admission and policy pods ask
     // for it in their pod specs (securityProblems checks those against TOKEN_ALLOWED). policy joined
@@ -181,6 +181,15 @@ for (const name of ['base', 'kind', 'production'] as const) {
       if (r.metadata.name === 'assay-admission-namespaces') {
         // admission reads namespace labels: read-only on namespaces, nothing else.
         assert.deepEqual(rules, [{ apiGroups: [''], resources: ['namespaces'], verbs: ['get', 'list', 'watch'] }]);
+        continue;
+      }
+      if (r.metadata.name === 'assay-registry-watcher-pods') {
+        // registry-watcher's Pod informer: pods list/watch, get on their owners, no Secrets.
+        assert.deepEqual(rules, [
+          { apiGroups: [''], resources: ['pods'], verbs: ['list', 'watch'] },
+          { apiGroups: ['apps'], resources: ['replicasets'], verbs: ['get'] },
+          { apiGroups: ['batch'], resources: ['jobs'], verbs: ['get'] },
+        ]);
         continue;
       }
       if (r.metadata.name === 'assay-policy-resources') {
@@ -222,6 +231,20 @@ for (const name of ['base', 'kind', 'production'] as const) {
     );
     const env = Object.fromEntries((admission.pod.containers[0]!.env ?? []).map((e) => [e.name, e.value]));
     assert.equal(env['ADMISSION_NAMESPACE_LABELS'], 'true');
+    const watcherBinding = find(objs, 'ClusterRoleBinding', 'assay-registry-watcher-pods') as K8sObject & { subjects: unknown[] };
+    assert.deepEqual(watcherBinding.subjects, [{ kind: 'ServiceAccount', name: 'assay-registry-watcher', namespace: NS }]);
+    const watcher = workloads(objs).find((x) => x.object.metadata.name === 'registry-watcher')!;
+    assert.equal(watcher.pod.automountServiceAccountToken, true, 'registry-watcher mounts its token');
+    const watcherEnv = Object.fromEntries((watcher.pod.containers[0]!.env ?? []).map((e) => [e.name, e.value]));
+    assert.equal(watcherEnv['WATCHER_KUBERNETES'], 'true');
+    const watcherApi = find(objs, 'NetworkPolicy', 'registry-watcher-apiserver') as K8sObject & {
+      spec: { egress: { ports: { port: number }[] }[] };
+    };
+    assert.deepEqual(
+      watcherApi.spec.egress.flatMap((e) => e.ports.map((x) => x.port)),
+      [443, 6443],
+      'registry-watcher may reach the API server',
+    );
   });
 
   test(`${name}: the admission container serves TLS from the mounted Secret`, () => {
