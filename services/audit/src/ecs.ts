@@ -358,6 +358,27 @@ export function toEcs(ev: AuditEvent, origin: EventOrigin): EcsDocument {
       };
       break;
     }
+    case 'runningNonCompliant': {
+      const r = ev.event.value;
+      doc = {
+        ...base,
+        event: { ...base.event, action: 'running-noncompliant', category: ['configuration'], type: ['info'], outcome: 'failure' },
+        kubernetes: { namespace: r.namespace, object: { kind: r.workloadKind, name: r.workloadName } },
+        container: {
+          image: { name: uniq([imageName(r.image)]), tag: uniq([r.image?.tag ?? '']), hash: { all: uniq([r.image?.digest ?? '']) } },
+        },
+        rule: { name: uniq(r.reasons.map((x) => x.policy)), category: uniq(r.reasons.map((x) => x.control)) },
+        vulnerability: { severity: uniq(r.reasons.map((x) => x.severity.toLowerCase())) },
+        assay: {
+          ...base.assay,
+          event_type: 'running_noncompliant',
+          compliance: [enumWord(ComplianceSchema, r.compliance)],
+          reasons: reasonsOf(r.reasons),
+          running: { pods: r.pods, previous: enumWord(ComplianceSchema, r.previous), report_id: r.reportId },
+        },
+      };
+      break;
+    }
     default:
       doc = { ...base, event: { ...base.event, action: 'unknown' }, assay: { ...base.assay, event_type: 'unknown' } };
   }

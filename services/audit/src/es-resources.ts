@@ -185,6 +185,7 @@ export const AUDIT_MAPPINGS = {
             platforms: kw,
           },
         },
+        running: { properties: { pods: { type: 'long' }, previous: kw, report_id: kw } },
       },
     },
   },
