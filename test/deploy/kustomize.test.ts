@@ -205,6 +205,13 @@ for (const name of ['base', 'kind', 'production'] as const) {
             resources: ['imageassurancepolicies/status', 'runtimepolicies/status', 'policyexceptions/status'],
             verbs: ['update', 'patch'],
           },
+          // Its running-workload reports (no list/watch: it reads only the ones it names).
+          { apiGroups: ['openreports.io'], resources: ['reports', 'clusterreports'], verbs: ['get', 'create', 'update', 'delete'] },
+          {
+            apiGroups: ['wgpolicyk8s.io'],
+            resources: ['policyreports', 'clusterpolicyreports'],
+            verbs: ['get', 'create', 'update', 'delete'],
+          },
         ]);
         continue;
       }
