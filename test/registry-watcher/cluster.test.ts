@@ -198,6 +198,9 @@ describe('registry-watcher: running workloads from the Pod informer', () => {
     assert.equal(moved.workloads[0]!.specDiffers, true);
     const same = (await until('current', dg('1'), (r) => r !== undefined))!.value;
     assert.equal(same.workloads[0]!.specDiffers, false);
+    // The tag moves on (a push): the pod still running the old digest now differs from its spec.
+    await tags.put(key, enc.encode(dg('3')));
+    await until('current differs once its tag moved', dg('1'), (r) => r?.workloads[0]?.specDiffers === true);
   });
 
   it('no write when nothing changed: a pod update that changes no entry, a 410 re-list', async () => {

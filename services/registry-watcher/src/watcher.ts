@@ -70,10 +70,13 @@ export async function startWatcher(ctx: ServiceContext<RegistryWatcherShape>): P
   const tagsKv = await bus.js.views.kv(Buckets.tags.name, { bindOnly: true });
   const seenKv = await bus.js.views.kv(Buckets.watcherSeen.name, { bindOnly: true });
   const dec = new TextDecoder();
+  // Set once the cluster source exists: a moved tag may change its entries' spec_differs.
+  let onTagChange: ((key: string) => void) | undefined;
   const tags = await mirrorBucket<string>({
     js: bus.js,
     bucket: Buckets.tags.name,
     decode: (b) => dec.decode(b),
+    onChange: (change) => onTagChange?.(change.key),
     connection: bus,
     logger: logger.child({ component: 'mirror' }),
   });
@@ -239,6 +242,7 @@ export async function startWatcher(ctx: ServiceContext<RegistryWatcherShape>): P
         () => {},
       )
       .catch((err: unknown) => logger.error({ err }, 'the Pod informer did not start'));
+    onTagChange = (key) => source.tagChanged(key);
     cluster = source;
   }
 

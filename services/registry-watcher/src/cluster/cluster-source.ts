@@ -10,7 +10,8 @@
 //
 // A 410 Gone re-list is the Informer's: it removes pods deleted during the gap and upserts the
 // rest; after each full list, bucket entries of digests nothing runs any more (say, from before
-// a restart) are deleted. Spec/tag differences are recomputed when a digest's pods change.
+// a restart) are deleted. Spec/tag differences are recomputed when a digest's pods change and
+// when a tag its pods name moves in the tags bucket (tagChanged).
 import type { KV } from 'nats';
 import type { KvMirror } from '@assay/bus';
 import { TtlLru } from '@assay/kit';
@@ -118,6 +119,20 @@ export class ClusterSource {
     const stale = this.informer.staleSeconds();
     if (stale > 0) return { ok: true, detail: `pod watch broken for ${Math.round(stale)}s: ${this.informer.lastError ?? ''}` };
     return true;
+  }
+
+  /**
+   * A tags-bucket key changed (a tag moved or vanished): digests run by pods whose spec names
+   * that tag are looked at again (spec_differs), written only if their entry changed.
+   */
+  tagChanged(key: string): void {
+    const touched = new Set<string>();
+    for (const c of this.running.contributions()) {
+      const s = c.spec;
+      if (s?.tag !== undefined && !touched.has(c.digest) && tagKey({ registry: s.registry, repository: s.repository, tag: s.tag }) === key)
+        touched.add(c.digest);
+    }
+    this.writer.touch(touched);
   }
 
   async #upsert(pod: KubeObject): Promise<void> {

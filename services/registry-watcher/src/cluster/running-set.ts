@@ -51,6 +51,11 @@ export class RunningSet {
     return this.#pods.keys();
   }
 
+  /** Every pod's share, for a change that affects some of them (a tag that moved). */
+  *contributions(): IterableIterator<Contribution> {
+    for (const cs of this.#pods.values()) yield* cs;
+  }
+
   /** Replaces what the pod runs; returns the digests whose view may have changed. */
   setPod(key: string, contributions: Contribution[]): Set<string> {
     const touched = this.removePod(key);
