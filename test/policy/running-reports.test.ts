@@ -128,7 +128,7 @@ describe('policy: running-workload reports', () => {
     assert.equal(fail!.source, 'assay');
     assert.deepEqual(fail!.subjects, [{ apiVersion: 'apps/v1', kind: 'Deployment', name: 'api', namespace: 'team-a' }]);
     assert.equal(fail!.properties.digest, bad);
-    assert.equal(fail!.properties.report, `/api/v1/reports/${bad}`);
+    assert.equal(fail!.properties.report, `/api/v1/verdicts/${bad}`);
     assert.equal(fail!.properties.image, 'registry.example.com/team-a/api:1.0');
     assert.ok(fail!.message.length <= 200, fail!.message);
     assert.ok((fail!.message.match(/CVE-/g) ?? []).length <= 1, `a CVE list in: ${fail!.message}`);

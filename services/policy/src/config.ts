@@ -50,7 +50,7 @@ export const policyConfig = {
     .default(1000)
     .describe('Results kept per report (failures first); the rest are counted in the assay.dev/results-omitted annotation'),
   POLICY_REPORTS_LINK: str('a URL or path with {digest}')
-    .default('/api/v1/reports/{digest}')
+    .default('/api/v1/verdicts/{digest}')
     .describe("Link to a digest's full report, put in each report result's properties ({digest} is replaced)"),
 };
 
