@@ -155,6 +155,8 @@ describe('policy: Kubernetes controller (policies as custom resources)', () => {
     assert.match(String(invalid.message), /spec\.controls\.vulnerabilities\.maxSeverity/);
     assert.equal((await h.api.engine.store.policies.history(id)).length, 1);
     assert.equal((await h.verdict(digest))?.verdict.compliance, Compliance.NON_COMPLIANT);
+    // The status still says which version is in force.
+    assert.equal((await getObj(IAP, id))?.status?.['storedVersion' as never], 1);
 
     // Deleted: a tombstone, and the verdict no longer carries the policy.
     await client.delete(IAP, id);

@@ -60,11 +60,17 @@ export function buildStatus(
     lastTransitionTime: before && before.status === status ? before.lastTransitionTime : now.toISOString().replace(/\.\d+Z$/, 'Z'),
     ...(generation !== undefined ? { observedGeneration: generation } : {}),
   };
+  // A refused object changes nothing: the version still in force (and its counts) stay shown, so
+  // `kubectl get` says what runs while the condition says why the new spec was not taken.
+  const kept = isObject(previous) ? previous : {};
+  const storedVersion =
+    accepted.storedVersion ?? (!accepted.status && typeof kept.storedVersion === 'number' ? kept.storedVersion : undefined);
+  const shownImages = images ?? (!accepted.status && isObject(kept.images) ? (kept.images as unknown as ImageCounts) : undefined);
   return {
     ...(generation !== undefined ? { observedGeneration: generation } : {}),
     conditions: [...conditions.filter((c) => c.type !== 'Accepted'), condition],
-    ...(accepted.storedVersion !== undefined ? { storedVersion: accepted.storedVersion } : {}),
-    ...(images ? { images } : {}),
+    ...(storedVersion !== undefined ? { storedVersion } : {}),
+    ...(shownImages ? { images: shownImages } : {}),
   };
 }
 
