@@ -127,6 +127,23 @@ describe('policy document buckets: reconciliation keeps what another store wrote
     assert.deepEqual(await keys(bus, Buckets.exceptions.name), [encodeBucketKey('ex-a')]);
   });
 
+  it('a change handled after the store lost the document (wiped, replaced) leaves the key; a deleted document (tombstone) removes it', async () => {
+    await freshBus();
+    await writtenBy('late-event');
+    // Another store that never held rt-a / ex-a (the volume wiped under a running service).
+    const empty = await store('late-event-empty');
+    const docs = await documents(empty);
+    await docs.syncRuntimePolicy('rt-a');
+    await docs.syncException('ex-a');
+    assert.deepEqual(await keys(bus, Buckets.runtimePolicies.name), [encodeBucketKey('rt-a')], 'enforcement kept');
+    assert.deepEqual(await keys(bus, Buckets.exceptions.name), [encodeBucketKey('ex-a')]);
+    // The store that deleted it (a tombstone version) removes the key.
+    await empty.runtimePolicies.put('rt-a', runtimePolicy(), { expectedVersion: 0, by: 'alice' });
+    await empty.runtimePolicies.delete('rt-a', { expectedVersion: 1, by: 'alice' });
+    await docs.syncRuntimePolicy('rt-a');
+    assert.deepEqual(await keys(bus, Buckets.runtimePolicies.name), []);
+  });
+
   it('another store wrote the buckets: nothing is deleted or overwritten, only missing keys are added, and the reason names both stores', async () => {
     await freshBus();
     const a = await writtenBy('writer');

@@ -157,9 +157,9 @@ describe('admission: not ready while a mirror cannot sync', () => {
     try {
       await svc.start();
       assert.equal(svc.state, 'running');
-      // The two buckets it may watch sync at once; the denied two never do.
+      // The buckets it may watch sync at once; the denied two never do.
       await waitFor('the permitted mirrors in sync', () =>
-        svc.api!.runtimePolicies.isSynced() && svc.api!.exceptions.isSynced() ? true : undefined,
+        svc.api!.runtimePolicies.isSynced() && svc.api!.exceptions.isSynced() && svc.api!.running.isSynced() ? true : undefined,
       );
       // Give the mirrors time to try (and fail); readiness must stay 503 throughout.
       const until = Date.now() + 1500;

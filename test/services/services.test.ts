@@ -36,7 +36,8 @@ const cases: Array<[ServiceDefinition<any, any>, number, Topology]> = [
         Consumers.policyChanges,
         Consumers.policyVulnDb,
       ],
-      buckets: [Buckets.verdicts, Buckets.runtimePolicies, Buckets.exceptions, Buckets.imageIndexes, Buckets.deployment],
+      // running: created by whichever of policy (reports) and the watcher (its writer) starts first.
+      buckets: [Buckets.verdicts, Buckets.runtimePolicies, Buckets.exceptions, Buckets.imageIndexes, Buckets.deployment, Buckets.running],
     },
   ],
   [
@@ -45,7 +46,7 @@ const cases: Array<[ServiceDefinition<any, any>, number, Topology]> = [
     {
       streams: [Streams.audit, Streams.scans],
       consumers: [],
-      buckets: [Buckets.verdicts, Buckets.tags, Buckets.runtimePolicies, Buckets.exceptions],
+      buckets: [Buckets.verdicts, Buckets.tags, Buckets.runtimePolicies, Buckets.exceptions, Buckets.running],
     },
   ],
   [auditService, 8085, { streams: [Streams.audit, Streams.deadLetter], consumers: [Consumers.auditElasticsearch], buckets: [] }],

@@ -53,18 +53,22 @@ export class DocumentBuckets {
     this.#clock = clock;
   }
 
+  // A key is deleted only when this store says the document is gone (a tombstone version) or no
+  // longer in force, never because the store knows nothing of it: a change event handled after the
+  // store was wiped or replaced (the store-identity check notices within a recheck) must not take
+  // enforcement away, as start-up reconciliation never does either.
   async syncRuntimePolicy(id: string): Promise<void> {
     const r = await this.#store.runtimePolicies.current(id);
     const key = encodeBucketKey(id);
     if (r?.document) await this.#runtime.put(key, encoder.encode(JSON.stringify({ id: r.id, version: r.version, policy: r.document })));
-    else await this.#runtime.delete(key);
+    else if ((await this.#store.runtimePolicies.history(id)).length > 0) await this.#runtime.delete(key);
   }
 
   async syncException(id: string): Promise<void> {
     const e = await this.#store.exceptions.get(id);
     const key = encodeBucketKey(id);
     if (e && inForce(e, this.#clock())) await this.#exceptions.put(key, encoder.encode(JSON.stringify(e)));
-    else await this.#exceptions.delete(key);
+    else if (e || (await this.#store.exceptionVersions.history(id)).length > 0) await this.#exceptions.delete(key);
   }
 
   /**
