@@ -41,6 +41,15 @@ export declare type ImageDiscovered = Message<"assay.v1.ImageDiscovered"> & {
    * @generated from field: repeated assay.v1.ImageRef manifests = 4;
    */
   manifests: ImageRef[];
+
+  /**
+   * DISCOVERY_SOURCE_CLUSTER: the image pull secrets of one pod running the digest, by
+   * reference only (a secret's content never travels on the bus). The scanner reads them when
+   * configured to (SCANNER_KUBE_PULL_SECRETS), else pulls with its configured credentials.
+   *
+   * @generated from field: repeated assay.v1.SecretRef pull_secrets = 5;
+   */
+  pullSecrets: SecretRef[];
 };
 
 /**
@@ -48,6 +57,29 @@ export declare type ImageDiscovered = Message<"assay.v1.ImageDiscovered"> & {
  * Use `create(ImageDiscoveredSchema)` to create a new message.
  */
 export declare const ImageDiscoveredSchema: GenMessage<ImageDiscovered>;
+
+/**
+ * A Kubernetes Secret by reference: where it is, never what it holds.
+ *
+ * @generated from message assay.v1.SecretRef
+ */
+export declare type SecretRef = Message<"assay.v1.SecretRef"> & {
+  /**
+   * @generated from field: string namespace = 1;
+   */
+  namespace: string;
+
+  /**
+   * @generated from field: string name = 2;
+   */
+  name: string;
+};
+
+/**
+ * Describes the message assay.v1.SecretRef.
+ * Use `create(SecretRefSchema)` to create a new message.
+ */
+export declare const SecretRefSchema: GenMessage<SecretRef>;
 
 /**
  * @generated from enum assay.v1.DiscoverySource

@@ -9,7 +9,7 @@ import { file_assay_v1_meta } from "./meta_pb.js";
  * Describes the file assay/v1/image.proto.
  */
 export const file_assay_v1_image = /*@__PURE__*/
-  fileDesc("ChRhc3NheS92MS9pbWFnZS5wcm90bxIIYXNzYXkudjEiqQEKD0ltYWdlRGlzY292ZXJlZBIhCgRtZXRhGAEgASgLMhMuYXNzYXkudjEuRXZlbnRNZXRhEiEKBWltYWdlGAIgASgLMhIuYXNzYXkudjEuSW1hZ2VSZWYSKQoGc291cmNlGAMgASgOMhkuYXNzYXkudjEuRGlzY292ZXJ5U291cmNlEiUKCW1hbmlmZXN0cxgEIAMoCzISLmFzc2F5LnYxLkltYWdlUmVmKswBCg9EaXNjb3ZlcnlTb3VyY2USIAocRElTQ09WRVJZX1NPVVJDRV9VTlNQRUNJRklFRBAAEiEKHURJU0NPVkVSWV9TT1VSQ0VfTk9USUZJQ0FUSU9OEAESGQoVRElTQ09WRVJZX1NPVVJDRV9QT0xMEAISHgoaRElTQ09WRVJZX1NPVVJDRV9BRE1JU1NJT04QAxIbChdESVNDT1ZFUllfU09VUkNFX01BTlVBTBAEEhwKGERJU0NPVkVSWV9TT1VSQ0VfQ0xVU1RFUhAFYgZwcm90bzM", [file_assay_v1_meta]);
+  fileDesc("ChRhc3NheS92MS9pbWFnZS5wcm90bxIIYXNzYXkudjEi1AEKD0ltYWdlRGlzY292ZXJlZBIhCgRtZXRhGAEgASgLMhMuYXNzYXkudjEuRXZlbnRNZXRhEiEKBWltYWdlGAIgASgLMhIuYXNzYXkudjEuSW1hZ2VSZWYSKQoGc291cmNlGAMgASgOMhkuYXNzYXkudjEuRGlzY292ZXJ5U291cmNlEiUKCW1hbmlmZXN0cxgEIAMoCzISLmFzc2F5LnYxLkltYWdlUmVmEikKDHB1bGxfc2VjcmV0cxgFIAMoCzITLmFzc2F5LnYxLlNlY3JldFJlZiIsCglTZWNyZXRSZWYSEQoJbmFtZXNwYWNlGAEgASgJEgwKBG5hbWUYAiABKAkqzAEKD0Rpc2NvdmVyeVNvdXJjZRIgChxESVNDT1ZFUllfU09VUkNFX1VOU1BFQ0lGSUVEEAASIQodRElTQ09WRVJZX1NPVVJDRV9OT1RJRklDQVRJT04QARIZChVESVNDT1ZFUllfU09VUkNFX1BPTEwQAhIeChpESVNDT1ZFUllfU09VUkNFX0FETUlTU0lPThADEhsKF0RJU0NPVkVSWV9TT1VSQ0VfTUFOVUFMEAQSHAoYRElTQ09WRVJZX1NPVVJDRV9DTFVTVEVSEAViBnByb3RvMw", [file_assay_v1_meta]);
 
 /**
  * Describes the message assay.v1.ImageDiscovered.
@@ -17,6 +17,13 @@ export const file_assay_v1_image = /*@__PURE__*/
  */
 export const ImageDiscoveredSchema = /*@__PURE__*/
   messageDesc(file_assay_v1_image, 0);
+
+/**
+ * Describes the message assay.v1.SecretRef.
+ * Use `create(SecretRefSchema)` to create a new message.
+ */
+export const SecretRefSchema = /*@__PURE__*/
+  messageDesc(file_assay_v1_image, 1);
 
 /**
  * Describes the enum assay.v1.DiscoverySource.
