@@ -41,7 +41,7 @@ describe('registry-watcher: running workloads from the Pod informer', () => {
     ns: string,
     name: string,
     containers: C[],
-    opts: { owner?: [string, string, string]; labels?: Record<string, string>; phase?: string } = {},
+    opts: { owner?: [string, string, string]; labels?: Record<string, string>; phase?: string; pullSecrets?: string[] } = {},
   ) =>
     standin.apply({
       apiVersion: 'v1',
@@ -58,7 +58,10 @@ describe('registry-watcher: running workloads from the Pod informer', () => {
             }
           : {}),
       },
-      spec: { containers: containers.map((c) => ({ name: c.name, image: c.image })) },
+      spec: {
+        containers: containers.map((c) => ({ name: c.name, image: c.image })),
+        ...(opts.pullSecrets ? { imagePullSecrets: opts.pullSecrets.map((name) => ({ name })) } : {}),
+      },
       status: {
         phase: opts.phase ?? 'Running',
         containerStatuses: containers.map((c) => ({ name: c.name, image: c.image, imageID: c.imageID, ready: true })),
@@ -91,7 +94,7 @@ describe('registry-watcher: running workloads from the Pod informer', () => {
     nats = await startNatsServer();
     const token = randomBytes(16).toString('hex');
     standin = await KubeApiStandin.start({ token });
-    for (const ns of ['shop', 'data', 'ops', 'pin', 'known']) standin.createNamespace(ns);
+    for (const ns of ['shop', 'data', 'ops', 'pin', 'known', 'priv']) standin.createNamespace(ns);
     const dir = await makeTempDir('watcher-cluster');
     const tokenFile = join(dir.path, 'token');
     writeFileSync(tokenFile, `${token}\n`);
@@ -267,5 +270,24 @@ describe('registry-watcher: running workloads from the Pod informer', () => {
     assert.ok((await metricValue(watcher, 'assay_watcher_images_discovered_total', { source: 'cluster' })) >= 1);
     assert.ok((await metricValue(watcher, 'assay_watcher_running_digests')) >= 1);
     assert.equal(await metricValue(watcher, 'assay_watcher_pod_informer_synced'), 1);
+  });
+
+  it("an announced running digest carries the references of its pod's image pull secrets (never their content)", async () => {
+    pod('priv', 'vault-0', [{ name: 'app', image: 'registry.example/priv/vault:1', imageID: `registry.example/priv/vault@${dg('8')}` }], {
+      pullSecrets: ['regcred', 'backup-cred'],
+    });
+    await until('vault running', dg('8'), (r) => r !== undefined);
+    await waitFor('vault announced', () => (events.for('priv/vault').length >= 1 ? true : undefined));
+    const e = events.for('priv/vault')[0]!;
+    assert.equal(e.source, DiscoverySource.CLUSTER);
+    assert.deepEqual(
+      e.pullSecrets.map((r) => ({ namespace: r.namespace, name: r.name })),
+      [
+        { namespace: 'priv', name: 'regcred' },
+        { namespace: 'priv', name: 'backup-cred' },
+      ],
+    );
+    // a pod naming none: an empty list
+    assert.deepEqual(events.for('db')[0]!.pullSecrets, []);
   });
 });

@@ -17,7 +17,7 @@ import type { KV } from 'nats';
 import { newEventMeta, publishEvent, type KvMirror } from '@assay/bus';
 import { formatReference } from '@assay/image-ref';
 import { artifactTagSubject, isIndexMediaType } from '@assay/registry-client';
-import { DiscoverySource, ImageDiscoveredSchema, ImageRefSchema, PlatformSchema, Streams, Topics } from '@assay/proto';
+import { DiscoverySource, ImageDiscoveredSchema, ImageRefSchema, PlatformSchema, SecretRefSchema, Streams, Topics } from '@assay/proto';
 import type { Logger } from '@assay/telemetry';
 import { discoveryEventId, indexEventId, referenceOfTagKey, seenKey, tagKey } from './keys.ts';
 import type { RegistryAccess, RunnableManifest } from './registry-access.ts';
@@ -89,6 +89,8 @@ interface AnnounceAt {
   repository: string;
   tag?: string;
   source: DiscoverySource;
+  /** A cluster digest: the pull secrets of a pod running it, by reference. */
+  pullSecrets?: readonly { namespace: string; name: string }[];
 }
 
 const enc = new TextEncoder();
@@ -198,10 +200,16 @@ export class Discovery {
 
   /**
    * A digest running in the cluster (a Pod's status imageID): announced once, like any other
-   * (the seen bucket and the digest-derived id), from where it was pulled; the scanner pulls it
-   * with the registry credentials it is configured with. True when this call published it.
+   * (the seen bucket and the digest-derived id), from where it was pulled, with the references
+   * of a running pod's pull secrets (the scanner may read them; the watcher never does). True
+   * when this call published it.
    */
-  async announceRunning(image: { registry: string; repository: string; digest: string }): Promise<boolean> {
+  async announceRunning(image: {
+    registry: string;
+    repository: string;
+    digest: string;
+    pullSecrets?: readonly { namespace: string; name: string }[];
+  }): Promise<boolean> {
     const seen = await this.#seen(image.digest);
     if (seen?.state === 'announced') return false;
     const log = this.#o.logger.child({ registry: image.registry, repository: image.repository, digest: image.digest });
@@ -209,6 +217,7 @@ export class Discovery {
       registry: { host: image.registry, name: image.registry },
       repository: image.repository,
       source: DiscoverySource.CLUSTER,
+      pullSecrets: image.pullSecrets ?? [],
     };
     return this.#announce(at, { digest: image.digest, mediaType: '', platform: undefined }, log);
   }
@@ -353,6 +362,7 @@ export class Discovery {
       }),
       source: t.source,
       manifests: [],
+      pullSecrets: (t.pullSecrets ?? []).map((r) => create(SecretRefSchema, { namespace: r.namespace, name: r.name })),
     });
     try {
       const ack = await publishEvent(this.#o.js, Topics.imageDiscovered, event, { msgId: id, expectStream: Streams.images.name });

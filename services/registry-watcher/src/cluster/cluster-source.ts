@@ -3,9 +3,10 @@
 // keeps the `running` bucket in step with it, and every running digest never announced before is
 // announced (DISCOVERY_SOURCE_CLUSTER) so it gets scanned.
 //
-// Pulls use the registry credentials the scanner is configured with: a workload's
-// imagePullSecrets are NOT read — that would need cluster-wide read access to Secrets, which
-// Assay does not ask for. Pod owners are read by GET (replicasets, jobs; see owners.ts), and
+// The watcher never reads a Secret: an announced digest carries the REFERENCES of the image pull
+// secrets of one pod running it (namespace, name), and the scanner reads them only when it is
+// configured to (SCANNER_KUBE_PULL_SECRETS, with its own RBAC), else it pulls with its
+// configured registry credentials. Pod owners are read by GET (replicasets, jobs; see owners.ts), and
 // named from the Pod when that is not allowed.
 //
 // A 410 Gone re-list is the Informer's: it removes pods deleted during the gap and upserts the
@@ -19,7 +20,7 @@ import { Informer, type KubeClient, type KubeObject, type ResourceRef } from '@a
 import type { Logger } from '@assay/telemetry';
 import { tagKey } from '../keys.ts';
 import { OwnerResolver } from './owners.ts';
-import { podImages } from './pod-images.ts';
+import { podImages, podPullSecrets, type PullSecretRef } from './pod-images.ts';
 import { RunningSet, type Contribution } from './running-set.ts';
 import { RunningWriter } from './running-writer.ts';
 
@@ -31,7 +32,7 @@ export interface ClusterSourceOptions {
   /** The tags bucket (reference → digest), for spec tags that now name another digest. */
   tags: KvMirror<string>;
   /** Announces a running digest never announced before (Discovery.announceRunning). */
-  announce(image: { registry: string; repository: string; digest: string }): Promise<boolean>;
+  announce(image: { registry: string; repository: string; digest: string; pullSecrets: readonly PullSecretRef[] }): Promise<boolean>;
   logger: Logger;
   /** Workloads listed per digest at most. */
   maxWorkloads: number;
@@ -140,7 +141,8 @@ export class ClusterSource {
     const images = podImages(pod);
     if (images.length === 0) return this.writer.touch(this.running.removePod(key));
     const workload = await this.owners.workloadOf(pod);
-    const contributions: Contribution[] = images.map((i) => ({ ...i, workload }));
+    const pullSecrets = podPullSecrets(pod);
+    const contributions: Contribution[] = images.map((i) => ({ ...i, workload, pullSecrets }));
     this.writer.touch(this.running.setPod(key, contributions));
   }
 
@@ -184,7 +186,8 @@ export class ClusterSource {
         const image = v?.image.image;
         if (!image) continue;
         try {
-          if (await this.#o.announce({ registry: image.registry, repository: image.repository, digest })) this.announced += 1;
+          const pullSecrets = this.running.pullSecretsOf(digest);
+          if (await this.#o.announce({ registry: image.registry, repository: image.repository, digest, pullSecrets })) this.announced += 1;
           this.#checked.set(digest, true, 3_600_000);
         } catch (err) {
           this.#o.logger.warn({ digest, err: (err as Error).message }, 'announcing a running digest failed; tried again when it changes');

@@ -1,7 +1,8 @@
 // The digests one Pod runs, read from its status: every container status (regular, init and
 // ephemeral) whose imageID names a digest, with the container's name and the image its spec
 // asked for. A Pod counts while it is Running, or Pending with statuses already reporting a
-// pulled image; Succeeded, Failed and Unknown pods run nothing.
+// pulled image; Succeeded, Failed and Unknown pods run nothing. Also the references of its
+// image pull secrets (names only: the watcher never reads a Secret).
 import { isObject } from '@assay/kit';
 import type { KubeObject } from '@assay/kube';
 import { parseImageId, parseSpecImage, type RunningRef, type SpecRef } from './image-id.ts';
@@ -12,6 +13,27 @@ export interface PodImage extends RunningRef {
   specImage: string;
   /** The spec's image, parsed (undefined when it does not parse). */
   spec?: SpecRef;
+}
+
+/** A Secret by reference (the pod's namespace, an `imagePullSecrets[].name`). */
+export interface PullSecretRef {
+  namespace: string;
+  name: string;
+}
+
+/** Pull secrets read from one Pod at most (the kubelet tries each; a handful in practice). */
+const MAX_PULL_SECRETS = 16;
+
+/** The Pod's `spec.imagePullSecrets`, as references in its namespace (empty when it names none). */
+export function podPullSecrets(pod: KubeObject): PullSecretRef[] {
+  const namespace = pod.metadata.namespace;
+  const list = isObject(pod.spec) ? pod.spec.imagePullSecrets : undefined;
+  if (!namespace || !Array.isArray(list)) return [];
+  const out: PullSecretRef[] = [];
+  for (const s of list.slice(0, MAX_PULL_SECRETS)) {
+    if (isObject(s) && typeof s.name === 'string' && s.name !== '' && s.name.length <= 253) out.push({ namespace, name: s.name });
+  }
+  return out;
 }
 
 /** Container statuses read from one Pod at most (a Pod has a handful; this bounds a hostile one). */

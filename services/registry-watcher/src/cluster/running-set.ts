@@ -6,10 +6,12 @@ import { create } from '@bufbuild/protobuf';
 import { timestampFromDate } from '@bufbuild/protobuf/wkt';
 import { ImageRefSchema, RunningImageSchema, RunningWorkloadSchema, type RunningImage } from '@assay/proto';
 import type { Workload } from './owners.ts';
-import type { PodImage } from './pod-images.ts';
+import type { PodImage, PullSecretRef } from './pod-images.ts';
 
 export interface Contribution extends PodImage {
   workload: Workload;
+  /** The pod's image pull secrets (references), passed on when the digest is announced. */
+  pullSecrets?: readonly PullSecretRef[];
 }
 
 export interface ViewOptions {
@@ -54,6 +56,15 @@ export class RunningSet {
   /** Every pod's share, for a change that affects some of them (a tag that moved). */
   *contributions(): IterableIterator<Contribution> {
     for (const cs of this.#pods.values()) yield* cs;
+  }
+
+  /** The pull secrets of one pod running the digest (the first found), empty when none does. */
+  pullSecretsOf(digest: string): readonly PullSecretRef[] {
+    for (const podKey of this.#byDigest.get(digest) ?? []) {
+      const c = this.#pods.get(podKey)?.find((x) => x.digest === digest);
+      if (c) return c.pullSecrets ?? [];
+    }
+    return [];
   }
 
   /** Replaces what the pod runs; returns the digests whose view may have changed. */
