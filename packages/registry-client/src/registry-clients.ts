@@ -2,6 +2,7 @@
 // insecure), others anonymous — HTTPS, or plain HTTP for a loopback host.
 import { RegistryClient } from './client.ts';
 import type { RegistryClientOptions, RegistryLogger } from './client-options.ts';
+import type { RegistryCredentials } from './credentials.ts';
 import { isLoopbackHost } from './transport.ts';
 import type { RegistrySpec } from './registry-config.ts';
 
@@ -26,15 +27,27 @@ export class RegistryClients {
     const key = host.toLowerCase();
     let c = this.#clients.get(key);
     if (c) return c;
+    c = new RegistryClient(this.#options(key));
+    this.#clients.set(key, c);
+    return c;
+  }
+
+  /**
+   * A client of the caller's own for `host` — its configured URL and TLS, but these credentials
+   * (a workload's pull secret, for one scan): neither shared nor kept, so the caller closes it.
+   */
+  clientWith(host: string, credentials: RegistryCredentials): RegistryClient {
+    return new RegistryClient({ ...this.#options(host.toLowerCase()), credentials });
+  }
+
+  #options(key: string): RegistryClientOptions {
     const spec = this.#specs.get(key);
-    c = new RegistryClient({
+    return {
       ...(spec ? { ...registrySpecOptions(spec), registry: key } : { registry: key, insecure: isLoopbackHost(key) }),
       timeoutMs: this.#opts.timeoutMs,
       retries: this.#opts.retries ?? 2,
       ...(this.#opts.logger ? { logger: this.#opts.logger } : {}),
-    });
-    this.#clients.set(key, c);
-    return c;
+    };
   }
 
   async close(): Promise<void> {

@@ -1,5 +1,5 @@
 // scanner's own configuration variables, on top of the common ones (and the store's).
-import { annotate, bool, durationMs, int, str, z } from '@assay/config';
+import { annotate, bool, durationMs, int, str, url, z } from '@assay/config';
 import { storeSettings } from '@assay/store';
 import { registryListField } from '@assay/registry-client';
 import { parse as parseYaml } from 'yaml';
@@ -148,6 +148,25 @@ export const scannerConfig = {
     .describe(
       'Registries to pull from: JSON/YAML list of {name, url, insecure, ca, credentials} (the WATCHER_REGISTRIES shape); others are pulled anonymously (HTTPS; plain HTTP for loopback hosts)',
     ),
+  SCANNER_KUBE_PULL_SECRETS: bool()
+    .default(false)
+    .describe(
+      "Pull images found running in the cluster with their workload's imagePullSecrets (read through the Kubernetes API; needs get on secrets), else with the registry credentials above; a secret not found, not readable or without an entry for the registry falls back to them, with a warning in the report",
+    ),
+  SCANNER_KUBE_API_URL: url({ protocols: ['https', 'http'] })
+    .optional()
+    .describe(
+      'Kubernetes API server for reading image pull secrets; in a cluster KUBERNETES_SERVICE_HOST/PORT and the service-account token and CA are used',
+    ),
+  SCANNER_KUBE_TOKEN_FILE: str('a file path')
+    .optional()
+    .describe('Bearer token file for the Kubernetes API, re-read at every connection (default in a cluster: the service-account token)'),
+  SCANNER_KUBE_CA: str('a file path')
+    .optional()
+    .describe('CA bundle (PEM) the Kubernetes API server certificate must chain to (default in a cluster: the service-account ca.crt)'),
+  SCANNER_PULL_SECRETS_CACHE: durationMs()
+    .default(180_000)
+    .describe('How long a parsed image pull secret is used before it is read again (a rotated secret is picked up after this)'),
   SCAN_CONCURRENCY: int({ min: 1, max: 64 }).default(2).describe('Images scanned at once by this replica'),
   SCAN_MAX_DELIVERIES: int({ min: 1, max: 100 })
     .default(5)

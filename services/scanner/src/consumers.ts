@@ -1,7 +1,7 @@
 // Where scan jobs come from, and how an index becomes scans of its platforms. Two durable
 // consumers feed the jobs: ImageDiscovered (the watcher; an index arrives with its platform
-// manifests) and ScanRequested (by digest: an index is found out only by reading its manifest,
-// then fanned out the same way).
+// manifests, a running digest with its pod's pull secret references) and ScanRequested (by
+// digest: an index is found out only by reading its manifest, then fanned out the same way).
 import { create } from '@bufbuild/protobuf';
 import { consumeDurable, type BusConnection, type ConsumerHandle } from '@assay/bus';
 import { Consumers, ImageDiscoveredSchema, type ImageRef, ImageRefSchema, ScanRequestedSchema, TRUST_REFRESH_REASON } from '@assay/proto';
@@ -89,7 +89,12 @@ export async function startScanConsumers(o: ScanConsumersOptions): Promise<Consu
     schema: ImageDiscoveredSchema,
     handler: async (msg, d) => {
       const causationId = msg.meta?.id;
-      const opts: ScanRequestOptions = { lastAttempt: d.deliveryCount >= o.maxDeliveries, ...(causationId ? { causationId } : {}) };
+      const pullSecrets = msg.pullSecrets.filter((r) => r.namespace && r.name).map((r) => ({ namespace: r.namespace, name: r.name }));
+      const opts: ScanRequestOptions = {
+        lastAttempt: d.deliveryCount >= o.maxDeliveries,
+        ...(causationId ? { causationId } : {}),
+        ...(pullSecrets.length > 0 ? { pullSecrets } : {}),
+      };
       const children = msg.manifests.filter((m) => m.digest);
       if (children.length === 0) {
         await scans.scan(targetOf(msg.image), opts);

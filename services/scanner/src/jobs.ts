@@ -8,7 +8,7 @@ import type { BusConnection, ConsumerHandle } from '@assay/bus';
 import type { ClamdClient } from '@assay/clamav';
 import type { AnalyzerRegistry, CheckDefinition, RegisteredBaseImage } from '@assay/inventory';
 import { Semaphore } from '@assay/kit';
-import type { RegistryClients } from '@assay/registry-client';
+import type { RegistryClient, RegistryClients } from '@assay/registry-client';
 import {
   buildReport,
   newScanState,
@@ -28,6 +28,7 @@ import { fanOutIndex, startScanConsumers } from './consumers.ts';
 import { failureText, isTransient, ScanAbortedError } from './failures.ts';
 import type { ScanOutcome, ScanRequestOptions } from './outcome.ts';
 import { ScanPublisher } from './publisher.ts';
+import type { PullSecretCredentials } from './pull-secrets.ts';
 import { imageOf, reusableReport, setScanStatus, storeMatched, type ScanMatcher } from './report-store.ts';
 import type { ScanTrust } from './trust.ts';
 
@@ -58,6 +59,8 @@ export interface ScanJobsOptions {
   baseImages?: readonly RegisteredBaseImage[] | undefined;
   /** Signature and attestation verification (TRUST_VERIFY); undefined = not verified (reports carry no trust section). */
   trust?: ScanTrust | undefined;
+  /** Running images' pull secrets (SCANNER_KUBE_PULL_SECRETS); undefined = configured credentials only. */
+  pullSecrets?: PullSecretCredentials | undefined;
 }
 
 export class ScanJobs {
@@ -155,8 +158,10 @@ export class ScanJobs {
       await setScanStatus(this.#o.store, target, 'scanning', {});
       log.info({ force: opts.force ?? false }, 'scan started');
       let result;
+      // A client of this scan's own when a pull secret of the workload has credentials for it.
+      const own = await this.#pullSecretClient(run);
       try {
-        result = await scanImage(this.#deps(log), target, run.state, this.#abort.signal);
+        result = await scanImage(this.#deps(log, own && { host: target.registry, client: own }), target, run.state, this.#abort.signal);
       } catch (err) {
         if (this.#abort.signal.aborted) throw new ScanAbortedError();
         if (isTransient(err) && !opts.lastAttempt) {
@@ -164,6 +169,8 @@ export class ScanJobs {
           throw err;
         }
         return await this.#fail(run, err);
+      } finally {
+        await own?.close();
       }
       if (result.kind === 'index') {
         // The platforms wait for slots of their own.
@@ -203,11 +210,26 @@ export class ScanJobs {
     return verified;
   }
 
-  #deps(log: Logger): ScannerDeps {
+  /**
+   * The scan's own client for its registry, with credentials from a pull secret of the workload
+   * running it; undefined (the shared client, configured credentials) when not enabled, not asked
+   * for, or no secret has an entry for the registry — then the report says which and why.
+   */
+  async #pullSecretClient(run: Run): Promise<RegistryClient | undefined> {
+    const refs = run.opts.pullSecrets;
+    if (!this.#o.pullSecrets || !refs || refs.length === 0) return undefined;
+    const r = await this.#o.pullSecrets.resolve(run.target.registry, refs);
+    run.state.warnings.push(...r.warnings);
+    if (!r.credentials) return undefined;
+    run.log.info({ pullSecret: r.from }, "pulling with the workload's image pull secret");
+    return this.#o.clients.clientWith(run.target.registry, r.credentials);
+  }
+
+  #deps(log: Logger, own?: { host: string; client: RegistryClient }): ScannerDeps {
     const o = this.#o;
     return {
       analyzers: o.analyzers,
-      clientFor: (r) => o.clients.clientFor(r),
+      clientFor: (r) => (own && r.toLowerCase() === own.host.toLowerCase() ? own.client : o.clients.clientFor(r)),
       layerCache: o.useCache ? o.store.layerCache : undefined,
       limits: o.limits,
       counters: this.counters,

@@ -23,6 +23,8 @@ export interface ScanRequestOptions {
   lastAttempt?: boolean;
   /** A signature or attestation was pushed: verify the image's trust again, even from a stored report. */
   refreshTrust?: boolean;
+  /** A running image's pull secrets (references), tried before the configured credentials when enabled. */
+  pullSecrets?: readonly { namespace: string; name: string }[];
 }
 
 /** Whatever runs scan jobs (ScanJobs): one image, or joining the scan of its digest in flight. */

@@ -9,7 +9,9 @@ import { addStoreReadiness, requireDeploymentStore, type ServiceContext, type Se
 import { openStore, type Store } from '@assay/store';
 import { limitsFrom, scannerConfig, type ScannerShape } from './config.ts';
 import { ScanJobs } from './jobs.ts';
+import { KubeClient, kubeConnection } from '@assay/kube';
 import { RegistryClients } from '@assay/registry-client';
+import { PullSecretCredentials } from './pull-secrets.ts';
 import { StoreMaintenance } from './maintenance.ts';
 import { scannerRoutes } from './routes.ts';
 import { ScanTrust } from './trust.ts';
@@ -145,6 +147,17 @@ export async function startScanner(ctx: ServiceContext<ScannerShape>, opts: Scan
     : undefined;
   if (!clamd) ctx.logger.warn(MALWARE_DISABLED_WARNING);
 
+  // Only when enabled is a Secret ever read (and the scanner's RBAC then grants get on secrets).
+  const pullSecrets = c.SCANNER_KUBE_PULL_SECRETS
+    ? new PullSecretCredentials({
+        client: new KubeClient(
+          kubeConnection({ url: c.SCANNER_KUBE_API_URL, tokenFile: c.SCANNER_KUBE_TOKEN_FILE, caFile: c.SCANNER_KUBE_CA }),
+        ),
+        logger: ctx.logger.child({ component: 'pull-secrets' }),
+        ttlMs: c.SCANNER_PULL_SECRETS_CACHE,
+      })
+    : undefined;
+
   const jobs: ScanJobs = new ScanJobs({
     analyzers,
     store,
@@ -160,6 +173,7 @@ export async function startScanner(ctx: ServiceContext<ScannerShape>, opts: Scan
     malware: clamd ? { client: clamd, maxStreamBytes: c.CLAMD_MAX_STREAM } : undefined,
     checks: c.SCANNER_CHECKS,
     baseImages: c.SCANNER_BASE_IMAGES,
+    pullSecrets,
     trust: ScanTrust.fromConfig(c, clients, (trigger, found) => trustVerifications.inc({ trigger, found })),
     metrics: {
       scanStarted: () => running.inc(),

@@ -1,5 +1,5 @@
-// The resources the Kubernetes API stand-in serves: what Assay reads and writes (namespaces and
-// pods in the core group; the ReplicaSets and Jobs that own pods; its own policy resources; OpenReports and wgpolicyk8s.io reports), with
+// The resources the Kubernetes API stand-in serves: what Assay reads and writes (namespaces,
+// pods and secrets in the core group; the ReplicaSets and Jobs that own pods; its own policy resources; OpenReports and wgpolicyk8s.io reports), with
 // their kinds, scope and whether a `status` subresource is declared (as in the CRDs).
 
 export interface StandinResource {
@@ -15,6 +15,8 @@ export interface StandinResource {
 export const STANDIN_RESOURCES: readonly StandinResource[] = [
   { group: '', version: 'v1', plural: 'namespaces', kind: 'Namespace', namespaced: false, status: true },
   { group: '', version: 'v1', plural: 'pods', kind: 'Pod', namespaced: true, status: true },
+  // Image pull secrets the scanner reads when configured to (SCANNER_KUBE_PULL_SECRETS).
+  { group: '', version: 'v1', plural: 'secrets', kind: 'Secret', namespaced: true, status: false },
   // Pod owners the registry-watcher reads (a ReplicaSet's Deployment, a Job's CronJob).
   { group: 'apps', version: 'v1', plural: 'replicasets', kind: 'ReplicaSet', namespaced: true, status: true },
   { group: 'batch', version: 'v1', plural: 'jobs', kind: 'Job', namespaced: true, status: true },
