@@ -159,7 +159,8 @@ describe('scanner: pulls of running images with their pull secrets', () => {
         const report = await s.api!.store.reports.get(img.digest);
         assert.equal(report?.os?.family, 'debian');
         reportTexts.push(JSON.stringify(report));
-        assert.ok(!report!.warnings.some((w) => w.includes('pull secret')), report!.warnings.join('\n'));
+        const warnings = (report as { warnings?: string[] }).warnings ?? [];
+        assert.ok(!warnings.some((w) => w.includes('pull secret')), warnings.join('\n'));
       }
     });
     // the parsed secret is cached: the second scan did not read it again
@@ -173,7 +174,7 @@ describe('scanner: pulls of running images with their pull secrets', () => {
       assert.equal(ev.status, ScanStatus.SUCCEEDED, ev.error);
       const report = (await s.api!.store.reports.get(img.digest))!;
       reportTexts.push(JSON.stringify(report));
-      const warnings = report.warnings.filter((w) => w.includes('pull secret'));
+      const warnings = ((report as { warnings?: string[] }).warnings ?? []).filter((w) => w.includes('pull secret'));
       assert.equal(warnings.length, 2, warnings.join('\n'));
       assert.match(warnings[0]!, /shop\/gone was not found; pulled with the configured registry credentials/);
       assert.match(warnings[1]!, new RegExp(`shop/regcred has no entry for registry ${configuredReg.host.replace(/\./g, '\\.')}`));
