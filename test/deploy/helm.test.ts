@@ -180,6 +180,31 @@ test('helm: the registry-watcher Pod informer is on by default (ClusterRole, tok
   assert.equal(envOf(off)['WATCHER_KUBERNETES'], undefined);
 });
 
+test('helm: the scanner reads no Secret by default; services.scanner.readPullSecrets=true grants get on secrets, mounts its token, opens egress to the API server and sets SCANNER_KUBE_PULL_SECRETS', () => {
+  const scannerOf = (objs: K8sObject[]) => workloads(objs).find((w) => w.object.metadata.name === 'assay-scanner')!;
+  const envOf = (objs: K8sObject[]) => Object.fromEntries((scannerOf(objs).pod.containers[0]!.env ?? []).map((e) => [e.name, e.value]));
+  const off = template();
+  assert.equal(find(off, 'ClusterRole', 'assay-scanner-pull-secrets'), undefined);
+  assert.equal(find(off, 'NetworkPolicy', 'assay-scanner-apiserver'), undefined);
+  assert.equal(scannerOf(off).pod.automountServiceAccountToken, false);
+  assert.equal(envOf(off)['SCANNER_KUBE_PULL_SECRETS'], undefined);
+  // No role of the five services grants anything on secrets (certgen's Job writes the webhook's TLS Secret).
+  for (const r of off.filter((o) => (o.kind === 'ClusterRole' || o.kind === 'Role') && !o.metadata.name.includes('certgen')) as Array<
+    K8sObject & { rules?: { resources?: string[] }[] }
+  >)
+    assert.ok(!(r.rules ?? []).some((rule) => rule.resources?.includes('secrets')), `${r.metadata.name} touches secrets`);
+
+  const on = template(['services.scanner.readPullSecrets=true']);
+  assert.deepEqual(validateObjects(on).problems, []);
+  assert.deepEqual((find(on, 'ClusterRole', 'assay-scanner-pull-secrets') as K8sObject & { rules: unknown[] }).rules, [
+    { apiGroups: [''], resources: ['secrets'], verbs: ['get'] },
+  ]);
+  assert.ok(find(on, 'ClusterRoleBinding', 'assay-scanner-pull-secrets'));
+  assert.ok(find(on, 'NetworkPolicy', 'assay-scanner-apiserver'));
+  assert.equal(scannerOf(on).pod.automountServiceAccountToken, true);
+  assert.equal(envOf(on)['SCANNER_KUBE_PULL_SECRETS'], 'true');
+});
+
 test('helm values change what they say: failurePolicy, mode, NATS replicas, store URLs, image tag, cert-manager off', () => {
   const objs = template([
     'webhook.failurePolicy=Ignore',

@@ -226,6 +226,9 @@ export const TOKEN_ALLOWED = new Map([
   // Issue 19: the registry-watcher's Pod informer (where each digest runs) lists and watches pods
   // and reads the ReplicaSets and Jobs that own them.
   ['assay-registry-watcher', "registry-watcher's Pod informer lists and watches pods and reads their owners"],
+  // Issue 19, opt-in (Helm services.scanner.readPullSecrets): the scanner reads the pull secrets a
+  // running workload names, to pull its image.
+  ['assay-scanner', "the scanner reads running workloads' imagePullSecrets (only with readPullSecrets)"],
 ]);
 
 // ------------------------------------------------------------------------------ webhooks
