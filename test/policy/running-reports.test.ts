@@ -126,14 +126,16 @@ describe('policy: running-workload reports', () => {
     assert.equal(fail!.rule, 'vulnerabilities');
     assert.equal(fail!.severity, 'critical');
     assert.equal(fail!.source, 'assay');
-    assert.deepEqual(fail!.subjects, [{ apiVersion: 'apps/v1', kind: 'Deployment', name: 'api', namespace: 'team-a' }]);
+    // OpenReports' CRD names the field `resources` (its Go field is Subjects): `subjects` would be pruned.
+    assert.deepEqual(fail!.resources, [{ apiVersion: 'apps/v1', kind: 'Deployment', name: 'api', namespace: 'team-a' }]);
+    assert.equal(fail!.subjects, undefined);
     assert.equal(fail!.properties.digest, bad);
     assert.equal(fail!.properties.report, `/api/v1/verdicts/${bad}`);
     assert.equal(fail!.properties.image, 'registry.example.com/team-a/api:1.0');
     assert.ok(fail!.message.length <= 200, fail!.message);
     assert.ok((fail!.message.match(/CVE-/g) ?? []).length <= 1, `a CVE list in: ${fail!.message}`);
     assert.match(fail!.message, /30 findings/);
-    assert.deepEqual(passes.map((r) => [r.result, r.subjects[0].kind, r.subjects[0].name]).sort(), [
+    assert.deepEqual(passes.map((r) => [r.result, r.resources[0].kind, r.resources[0].name]).sort(), [
       ['pass', 'Deployment', 'web'],
       ['pass', 'StatefulSet', 'db'],
     ]);
@@ -142,7 +144,7 @@ describe('policy: running-workload reports', () => {
     const pr = await waitFor('the team-a PolicyReport', () => getReport('policyreports', 'team-a'));
     assert.equal(pr.apiVersion, 'wgpolicyk8s.io/v1alpha2');
     assert.deepEqual(pr.summary, rep.summary);
-    assert.deepEqual(results(pr)[0]!.resources, fail!.subjects);
+    assert.deepEqual(results(pr)[0]!.resources, fail!.resources);
     assert.equal(results(pr)[0]!.subjects, undefined);
     assert.equal(await metric('team-a', 'vulnerabilities'), 1);
   });
@@ -164,7 +166,7 @@ describe('policy: running-workload reports', () => {
     await h.waitVerdict(flip, (v) => v.compliance === Compliance.NON_COMPLIANT);
     const rep = await waitFor('db failing in the report', () => {
       const r = getReport('reports', 'team-a');
-      return results(r).some((x) => x.result === 'fail' && x.subjects[0].name === 'db') ? r : undefined;
+      return results(r).some((x) => x.result === 'fail' && x.resources[0].name === 'db') ? r : undefined;
     });
     assert.deepEqual(rep.summary, { pass: 1, fail: 2, warn: 0, error: 0, skip: 0 });
     assert.equal(standin.counters.replaces, before.replaces + 2, 'one replace per format');

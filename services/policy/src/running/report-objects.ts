@@ -1,7 +1,8 @@
 // Report content as the Kubernetes objects Policy Reporter reads: an OpenReports
-// (`openreports.io/v1alpha1`) Report or ClusterReport, whose results name their workload in
-// `subjects`, and the older wgpolicyk8s.io/v1alpha2 PolicyReport or ClusterPolicyReport, whose
-// results name it in `resources`; otherwise the same shape (summary {pass, fail, warn, error,
+// (`openreports.io/v1alpha1`) Report or ClusterReport, and the older wgpolicyk8s.io/v1alpha2
+// PolicyReport or ClusterPolicyReport. Both name a result's workload in `resources` (OpenReports'
+// Go field is `Subjects`, but its JSON name and the CRD's is `resources`: a `subjects` field is
+// pruned by the API server); otherwise the same shape (summary {pass, fail, warn, error,
 // skip}, results {source, policy, rule, category, result, severity, scored, message, timestamp
 // {seconds, nanos}, properties}). One report per namespace, `assay-<namespace>`; results without a
 // namespace go to the cluster report `assay-cluster`.
@@ -22,7 +23,7 @@ export const FORMAT_SPECS: Record<ReportFormat, FormatSpec> = {
   openreports: {
     namespaced: { group: 'openreports.io', version: 'v1alpha1', plural: 'reports', namespaced: true, kind: 'Report' },
     cluster: { group: 'openreports.io', version: 'v1alpha1', plural: 'clusterreports', namespaced: false, kind: 'ClusterReport' },
-    subjectField: 'subjects',
+    subjectField: 'resources',
   },
   wgpolicyk8s: {
     namespaced: { group: 'wgpolicyk8s.io', version: 'v1alpha2', plural: 'policyreports', namespaced: true, kind: 'PolicyReport' },
