@@ -154,11 +154,13 @@ describe('registry-watcher: running workloads from the Pod informer', () => {
     );
   });
 
-  it('a StatefulSet (containerd imageID), a bare Pod (sha256: alone: the spec says where from), a CronJob through its Job', async () => {
+  it('a StatefulSet (containerd imageID), a bare Pod (sha256: alone: the digest its spec pins), a CronJob through its Job', async () => {
     pod('data', 'db-0', [{ name: 'db', image: 'registry.example/db:16', imageID: `registry.example/db@${dg('b')}` }], {
       owner: ['apps/v1', 'StatefulSet', 'db'],
     });
-    pod('default', 'debug', [{ name: 'sh', image: 'busybox:1.36', imageID: dg('c') }]);
+    // A bare id is the image's config digest, not a manifest digest: only a pinned spec says what runs.
+    pod('default', 'debug', [{ name: 'sh', image: `busybox@${dg('c')}`, imageID: dg('0') }]);
+    pod('default', 'loaded', [{ name: 'sh', image: 'busybox:1.36', imageID: dg('4') }]);
     owned('batch/v1', 'Job', 'ops', 'backup-29000000', ['batch/v1', 'CronJob', 'backup']);
     pod(
       'ops',
@@ -175,6 +177,8 @@ describe('registry-watcher: running workloads from the Pod informer', () => {
     assert.deepEqual([bare.image?.registry, bare.image?.repository], ['docker.io', 'library/busybox']);
     const cron = (await until('backup', dg('d'), (r) => r !== undefined))!.value;
     assert.deepEqual([cron.workloads[0]!.kind, cron.workloads[0]!.name], ['CronJob', 'backup']);
+    assert.equal(await entry(dg('0')), undefined, 'a bare image id is not announced as a digest');
+    assert.equal(await entry(dg('4')), undefined, 'a bare image id with a tag-only spec runs nothing known');
   });
 
   it('pods not running (Succeeded) or without a digest yet run nothing', async () => {

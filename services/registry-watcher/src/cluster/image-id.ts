@@ -1,8 +1,10 @@
 // What a container really runs, from its status: `imageID` is set by the kubelet from the
 // runtime once the image is pulled — `docker-pullable://reg/repo@sha256:…` (dockershim, cri-dockerd),
 // `reg/repo@sha256:…` (containerd, CRI-O), or `sha256:…` alone (an image the runtime knows only by
-// its id, e.g. loaded locally; then the spec's image says where it is from). The spec image is
-// what the pod asked for: a tag usually, sometimes pinned to a digest.
+// its id, e.g. loaded locally or pulled outside the kubelet). That id is the image's config digest,
+// not a manifest digest: no registry serves a manifest under it, so it is never announced as one;
+// only a spec pinned to a digest then says what runs. The spec image is what the pod asked for: a
+// tag usually, sometimes pinned to a digest.
 import { isValidDigest, parseReference } from '@assay/image-ref';
 
 export interface RunningRef {
@@ -40,17 +42,17 @@ export function parseSpecImage(image: unknown): SpecRef | undefined {
 }
 
 /**
- * The running digest and where it came from, from a container status's `imageID` (and the spec
- * image, for a bare `sha256:` id); undefined when there is no digest to read (not pulled yet,
- * or a form we do not know).
+ * The running digest and where it came from, from a container status's `imageID` (for a bare
+ * `sha256:` id, the digest the spec pins); undefined when there is no digest to read (not pulled
+ * yet, a bare id with a tag-only spec, or a form we do not know).
  */
 export function parseImageId(imageId: unknown, specImage: unknown): RunningRef | undefined {
   if (typeof imageId !== 'string' || imageId.length === 0 || imageId.length > 1024) return undefined;
   const id = imageId.replace(/^[a-z-]+:\/\//, '');
   if (isValidDigest(id)) {
     const spec = parseSpecImage(specImage);
-    if (!spec) return undefined;
-    return { digest: id, registry: spec.registry, repository: spec.repository };
+    if (!spec?.digest) return undefined;
+    return { digest: spec.digest, registry: spec.registry, repository: spec.repository };
   }
   if (!id.includes('@')) return undefined;
   try {
