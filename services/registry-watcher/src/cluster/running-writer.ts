@@ -45,8 +45,11 @@ export class RunningWriter {
   /** Reads what the bucket holds (after a restart: nothing is rewritten that did not change). */
   async load(): Promise<RunningImage[]> {
     const out: RunningImage[] = [];
-    const keys = await this.#o.kv.keys();
-    for await (const key of keys) {
+    // The key listing is read to its end first: a get awaited while its iterator is open ends
+    // the listing after the first key (nats.js), and entries never loaded are never swept.
+    const keys: string[] = [];
+    for await (const key of await this.#o.kv.keys()) keys.push(key);
+    for (const key of keys) {
       const e = await this.#o.kv.get(key);
       if (!e || e.operation !== 'PUT') continue;
       try {
