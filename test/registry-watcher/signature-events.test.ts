@@ -16,6 +16,7 @@ import {
   cosignTagOf,
   ecdsaKeyPair,
   pushCosignManifest,
+  pushBlob,
   putManifest,
   signatureLayer,
 } from '../support/cosign-artifacts.ts';
@@ -180,5 +181,39 @@ describe('registry-watcher: signatures, attestations and referrers', () => {
     await sleep(500);
     assert.equal(requests.for(repo).length, 2);
     assert.equal(discovered.for(repo).length, 2);
+  });
+
+  test('an OCI artifact that is no image (a Helm chart, a vulnerability database) is neither announced nor a trust request', async () => {
+    const repo = 'charts/app';
+    const image = await smallImage('before-the-chart');
+    await pushImage(notifying.host, 'charts/image', 'v1', image);
+    await discovered.waitCount('charts/image', 1);
+    // A Helm chart: its config is the chart's, not an image config.
+    const config = await pushBlob(notifying.url, repo, Buffer.from('{"name":"app","version":"1.0.0"}'));
+    const chart = await pushBlob(notifying.url, repo, Buffer.from('not really a tarball'));
+    await putManifest(notifying.url, repo, '1.0.0', {
+      schemaVersion: 2,
+      mediaType: 'application/vnd.oci.image.manifest.v1+json',
+      config: { mediaType: 'application/vnd.cncf.helm.config.v1+json', digest: config.digest, size: config.size },
+      layers: [{ mediaType: 'application/vnd.cncf.helm.chart.content.v1.tar+gzip', digest: chart.digest, size: chart.size }],
+    });
+    // An artifact with an artifactType (Assay's own database is published this way).
+    await pushCosignManifest(
+      notifying.url,
+      repo,
+      'db',
+      [{ data: Buffer.from('db'), mediaType: 'application/vnd.assay.vulndb.layer.v1+sqlite', annotations: {} }],
+      {
+        artifactType: 'application/vnd.assay.vulndb.v1',
+      },
+    );
+    await sleep(1500);
+    await watcher.api!.idle();
+    assert.equal(discovered.for(repo).length, 0, 'no artifact announced as an image');
+    assert.equal(requests.for(repo).length, 0, 'no trust request either');
+    // The watcher is still announcing images (the test above would otherwise prove nothing).
+    const after = await smallImage('after-the-chart');
+    await pushImage(notifying.host, 'charts/image', 'v2', after);
+    await discovered.waitCount('charts/image', 2);
   });
 });

@@ -26,12 +26,13 @@ export { DigestMismatchError, isRegistryNotFound, RegistryError, type RegistryEr
 export {
   isImageManifestMediaType,
   isIndexMediaType,
-  isSigstoreBundleMediaType,
-  isRunnableManifest,
   isManifestMediaType,
+  isRunnableManifest,
+  isSigstoreBundleMediaType,
   MANIFEST_ACCEPT,
   MANIFEST_MEDIA_TYPES,
   MediaTypes,
+  nonImageArtifactType,
 } from './media-types.ts';
 export {
   artifactTagSubject,

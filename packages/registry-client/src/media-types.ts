@@ -93,3 +93,18 @@ export function isSigstoreBundleMediaType(mediaType: string | undefined): boolea
     /^application\/vnd\.dev\.sigstore\.bundle\.v\d+\.\d+\+json$/.test(m)
   );
 }
+
+/**
+ * Whether a manifest (JSON) is an artifact that is no image: an `artifactType`, or a config that
+ * is not an image config (a Helm chart, a vulnerability database, an SBOM pushed with oras). Its
+ * artifact type then; undefined for an image (or an index, which has no config).
+ */
+export function nonImageArtifactType(json: unknown): string | undefined {
+  if (!isObject(json)) return undefined;
+  const m = json as { artifactType?: unknown; config?: unknown; manifests?: unknown };
+  if (Array.isArray(m.manifests)) return typeof m.artifactType === 'string' && m.artifactType ? m.artifactType : undefined;
+  if (typeof m.artifactType === 'string' && m.artifactType) return m.artifactType;
+  const config = isObject(m.config) ? (m.config as { mediaType?: unknown }).mediaType : undefined;
+  if (typeof config !== 'string' || config === MediaTypes.ociConfig || config === MediaTypes.dockerConfig) return undefined;
+  return config;
+}

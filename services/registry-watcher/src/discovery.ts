@@ -165,6 +165,11 @@ export class Discovery {
       await this.#trust.request(a, log);
       return { digest, tagUpdated, announced, trustSubject: manifest.subject };
     }
+    // An artifact that is no image (a Helm chart, Assay's own vulnerability database) is not scanned.
+    if (manifest.artifactType !== undefined) {
+      log.info({ artifactType: manifest.artifactType }, 'not an image (an OCI artifact): not announced');
+      return { digest, tagUpdated, announced };
+    }
     mediaType = manifest.mediaType || mediaType;
     const reference = formatReference({
       registry: t.registry.host,

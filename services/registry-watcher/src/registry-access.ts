@@ -1,7 +1,14 @@
 // What the watcher needs from a registry, over @assay/registry-client: the repository list
 // (catalog, or the configured repositories), tags, a manifest's digest by tag (HEAD), and a
 // manifest's content (GET, for index expansion). One client per configured registry.
-import { isIndexMediaType, manifestSubject, RegistryClient, registrySpecOptions, type RegistryLogger } from '@assay/registry-client';
+import {
+  isIndexMediaType,
+  manifestSubject,
+  nonImageArtifactType,
+  RegistryClient,
+  registrySpecOptions,
+  type RegistryLogger,
+} from '@assay/registry-client';
 import type { RegistrySpec } from '@assay/registry-client';
 
 export interface ManifestHead {
@@ -21,6 +28,8 @@ export interface ExpandedManifest extends ManifestHead {
    * about that digest), not an image; `manifests` is then empty.
    */
   subject?: string;
+  /** An artifact that is no image (a Helm chart, a database, an SBOM): its type; `manifests` is then empty. */
+  artifactType?: string;
 }
 
 export interface RegistryAccess {
@@ -73,6 +82,8 @@ export function registryAccess(spec: RegistrySpec, opts: RegistryAccessOptions):
       // A referrer is not an image: its config may be anything (or empty), nothing to expand.
       const subject = manifestSubject(m.json);
       if (subject !== undefined) return { digest: m.digest, mediaType: m.mediaType, manifests: [], subject };
+      const artifactType = nonImageArtifactType(m.json);
+      if (artifactType !== undefined) return { digest: m.digest, mediaType: m.mediaType, manifests: [], artifactType };
       const runnable = await client.expandIndex(repository, m);
       return {
         digest: m.digest,
