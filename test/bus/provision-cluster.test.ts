@@ -12,6 +12,18 @@ test('replicas 3 on a 3-node cluster; a bucket survives one node stopped', async
   const bus = await connectBus({ servers: cluster.urls, name: 'cluster-test', reconnectTimeWaitMs: 250 });
   try {
     const jsm = await bus.jetstreamManager();
+    // The servers answer before JetStream's meta group knows all three peers (on a loaded machine
+    // the first stream can meet "no suitable peers for placement"): wait until R3 can be placed.
+    await eventually(
+      'JetStream placing three replicas',
+      async () => {
+        const probe = await jsm.streams.add({ name: 'PLACEMENT_PROBE', subjects: ['placement.probe'], num_replicas: 3 });
+        await jsm.streams.delete(probe.config.name);
+        return true;
+      },
+      30_000,
+      250,
+    );
     const report = await provisionTopology(jsm, FullTopology, { replicas: 3 });
     assert.ok(Object.values(report.streams).every((a) => a === 'created'));
     const images = await jsm.streams.info(Streams.images.name);
