@@ -99,10 +99,22 @@ describe('assay scan (real registry, OCI layout, docker save archive)', () => {
     await dir?.remove();
   });
 
-  it('table lists the packages and the OS; a note says no vulnerability matching was done', async () => {
+  it('table: summary first, "not checked" at the top without a database, packages only with --list-packages', async () => {
     const r = await runAssay(['scan', ref()]);
     assert.equal(r.code, 0, r.stderr);
-    assert.match(r.stdout, /^lodash\s+4\.17\.20\s+npm\b/m);
+    const lines = r.stdout.split('\n');
+    // Right under the image and OS, before any count: an empty list must not read as clean.
+    assert.equal(lines[2], 'Vulnerabilities: not checked (no database; use --vulndb)');
+    assert.doesNotMatch(r.stdout, /Vulnerabilities \(0\)/);
+    assert.match(r.stdout, /Summary:\n(?:.*\n)*  packages\s+\d+ \(listed with --list-packages\)/);
+    assert.doesNotMatch(r.stdout, /^lodash\s/m);
+    // No colour when stdout is not a terminal.
+    assert.doesNotMatch(r.stdout, /\x1b\[/);
+    const listed = await runAssay(['scan', ref(), '--list-packages']);
+    assert.equal(listed.code, 0, listed.stderr);
+    assert.match(listed.stdout, /^lodash\s+4\.17\.20\s+npm\b/m);
+    // Packages come last: after the summary.
+    assert.ok(listed.stdout.indexOf('Packages (') > listed.stdout.indexOf('Summary:'));
     assert.match(r.stdout, /OS: alpine 3\.19\.1/);
     assert.match(r.stdout, new RegExp(`@${clean.digest}`));
     assert.match(r.stderr, /no vulnerability matching was done/);
@@ -179,6 +191,9 @@ describe('assay scan (real registry, OCI layout, docker save archive)', () => {
     const bad = await runAssay(['scan', `${registry.host}/team/keyed:v1`, '--policy', policyFile, '--exit-code']);
     assert.equal(bad.code, 1, bad.stderr);
     assert.match(bad.stdout, /Policy: NON-COMPLIANT/);
+    // The verdict comes first, before the summary and the findings.
+    assert.ok(bad.stdout.indexOf('Policy: NON-COMPLIANT') < bad.stdout.indexOf('Summary:'));
+    assert.match(bad.stdout, /  sensitive data\s+1 \(1 high\)/);
     assert.match(bad.stdout, /FAIL\s+no-secrets\/sensitiveData \[high\]: 1 finding: private-key at \/etc\/ssl\/private\/server\.key/);
     // The key itself never reaches the output.
     const keyLine = keyText.split('\n')[1]!;
@@ -248,6 +263,8 @@ describe('assay scan (real registry, OCI layout, docker save archive)', () => {
     const scanned = await runAssay(['scan', ref(), '--vulndb', db]);
     assert.equal(scanned.code, 0, scanned.stderr);
     assert.match(scanned.stdout, /GHSA-aaaa-bbbb-cccc\s+high\s+lodash\s+4\.17\.20\s+4\.17\.21/);
+    assert.match(scanned.stdout, /Summary:\n  vulnerabilities\s+1 \(1 high\)/);
+    assert.doesNotMatch(scanned.stdout, /not checked/);
     assert.doesNotMatch(scanned.stdout, /GHSA-dddd/);
     assert.doesNotMatch(scanned.stderr, /no vulnerability matching/);
 
@@ -304,7 +321,22 @@ describe('assay scan (real registry, OCI layout, docker save archive)', () => {
     assert.equal(code, 0, stderr);
     assert.match(stderr, /\r\x1b\[Kscanning .*: layer 1\/2 layers/);
     assert.match(stderr, /\r\x1b\[Kscanning .*: done 2\/2 layers\r\x1b\[Kassay scan: note/);
-    assert.match(stdout, /lodash/);
+    assert.match(stdout, /Summary:/);
+  });
+
+  it('colours the table on a terminal, not with NO_COLOR, never in JSON; FORCE_COLOR forces it', async () => {
+    const run = async (args: string[], env: Record<string, string>, stdoutIsTTY: boolean) => {
+      let stdout = '';
+      const io: CliIo = { stdout: (t) => void (stdout += t), stderr: () => {}, readStdin: async () => '', stdoutIsTTY, env };
+      assert.equal(await runCli(args, io), 1);
+      return stdout;
+    };
+    const args = ['scan', `${registry.host}/team/keyed:v1`, '--policy', policyFile, '--exit-code'];
+    assert.match(await run(args, {}, true), /Policy: \x1b\[31mNON-COMPLIANT\x1b\[0m/);
+    assert.doesNotMatch(await run(args, { NO_COLOR: '1' }, true), /\x1b\[/);
+    assert.match(await run(args, { FORCE_COLOR: '1' }, false), /\x1b\[31m/);
+    assert.doesNotMatch(await run([...args, '-f', 'json'], { FORCE_COLOR: '1' }, true), /\x1b\[/);
+    assert.doesNotMatch(await run([...args, '-f', 'sarif'], {}, true), /\x1b\[/);
   });
 
   describe('--clamd (a real clamd)', () => {

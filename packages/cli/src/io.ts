@@ -8,10 +8,15 @@ export interface CliIo {
   readStdin(): Promise<string>;
   /** Whether stderr is a terminal (progress is shown only then). */
   stderrIsTTY?: boolean;
+  /** Whether stdout is a terminal (text output is coloured only then, see color.ts). */
+  stdoutIsTTY?: boolean;
+  /** Environment read for NO_COLOR / FORCE_COLOR; process.env when absent. */
+  env?: Record<string, string | undefined>;
 }
 
 export const processIo: CliIo = {
   stderrIsTTY: process.stderr.isTTY === true,
+  stdoutIsTTY: process.stdout.isTTY === true,
   stdout: (t) => void process.stdout.write(t),
   stderr: (t) => void process.stderr.write(t),
   readStdin: async () => {

@@ -1,17 +1,21 @@
 // `assay report <digest>`: a stored scan report from a running scanner's HTTP routes
 // (/reports/:digest, /sbom for CycloneDX, /sarif), printed as the scanner serves it or as a table.
+import { colorFor, painter } from './color.ts';
 import { isValidDigest } from '@assay/image-ref';
 import type { ScanReport } from '@assay/domain';
 import { parseCommandArgs } from './args.ts';
+import { CONTEXT_HELP, CONTEXT_OPTION, contextHint, resolveContext } from './context.ts';
 import { baseUrl, request } from './http.ts';
 import { CliError, EXIT_ALLOWED, type CliIo } from './io.ts';
 import { parseFormat, reportTable } from './scan-output.ts';
 
-export const REPORT_USAGE = `Usage: assay report <digest> --scanner <url> [--format table|json|cyclonedx|sarif]
+export const REPORT_USAGE = `Usage: assay report <digest> [--scanner <url>] [--format table|json|cyclonedx|sarif]
 
 Prints the scanner's stored report of an image manifest digest (sha256:…).
 
   --scanner <url>          the scanner's HTTP address (its health port), e.g. http://scanner:8080
+                           (default: the context's)
+${CONTEXT_HELP}
   --format <f>             table (default), json, cyclonedx (CycloneDX 1.6), sarif (SARIF 2.1.0); -f
   --timeout <ms>           request timeout (default 30000)
   -h, --help               this help
@@ -21,6 +25,7 @@ Exit status: 0 printed, 2 error (no report, scanner unreachable, bad digest).
 
 export async function reportCommand(argv: readonly string[], io: CliIo): Promise<number> {
   const parsed = parseCommandArgs(argv, {
+    ...CONTEXT_OPTION,
     scanner: { type: 'string' },
     format: { type: 'string', short: 'f' },
     output: { type: 'string', short: 'o' },
@@ -34,7 +39,13 @@ export async function reportCommand(argv: readonly string[], io: CliIo): Promise
   if (parsed.positionals.length !== 1) throw new CliError('expected one digest; see assay report --help');
   const digest = parsed.positionals[0]!;
   if (!isValidDigest(digest)) throw new CliError(`${JSON.stringify(digest)} is not a digest (sha256:<hex>)`);
-  const base = baseUrl(v.scanner, '--scanner');
+  let scanner = v.scanner;
+  if (scanner === undefined) {
+    const ctx = await resolveContext(v);
+    scanner = ctx.scannerUrl;
+    if (scanner === undefined) throw new CliError(`--scanner <url> is required${contextHint(ctx)}`);
+  }
+  const base = baseUrl(scanner, '--scanner');
   const format = parseFormat(v.format ?? v.output);
   const timeoutMs = v.timeout === undefined ? 30_000 : Number(v.timeout);
   if (!(Number.isInteger(timeoutMs) && timeoutMs > 0)) throw new CliError('--timeout must be a positive number of milliseconds');
@@ -47,7 +58,7 @@ export async function reportCommand(argv: readonly string[], io: CliIo): Promise
     } catch {
       throw new CliError(`${base}: the report is not JSON`);
     }
-    io.stdout(reportTable(report));
+    io.stdout(reportTable(report, { paint: painter(colorFor(io)) }));
   } else {
     io.stdout(res.text.endsWith('\n') ? res.text : `${res.text}\n`);
   }

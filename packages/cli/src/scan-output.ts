@@ -1,21 +1,26 @@
-// How `assay scan` and `assay report` print a report: a table for people, or JSON, CycloneDX or
-// SARIF for tools; and a policy evaluation as lines under it.
+// How `assay scan` and `assay report` print a report: a table for people (summary and verdict
+// first, findings next, packages on request), or JSON, CycloneDX or SARIF for tools.
 import { SEVERITIES, type ScanReport, type Severity } from '@assay/domain';
 import type { Evaluation } from '@assay/policy-engine';
-import { toCycloneDx, toSarif } from '@assay/scan-engine';
+import { NO_DB_WARNING, toCycloneDx, toSarif } from '@assay/scan-engine';
+import { painter, type Paint } from './color.ts';
 import { CliError } from './io.ts';
 
 export const FORMATS = ['table', 'json', 'cyclonedx', 'sarif'] as const;
 export type Format = (typeof FORMATS)[number];
 
-function pad(rows: string[][]): string {
+/** Columns aligned; `paint` colours a body cell (after padding, so escapes do not skew widths). */
+function pad(rows: string[][], paint?: (col: number, cell: string) => string): string {
   const widths: number[] = [];
   for (const r of rows) r.forEach((c, i) => (widths[i] = Math.max(widths[i] ?? 0, c.length)));
   return (
     rows
-      .map((r) =>
+      .map((r, row) =>
         r
-          .map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i]!)))
+          .map((c, i) => {
+            const cell = i === r.length - 1 ? c : c.padEnd(widths[i]!);
+            return paint && row > 0 ? paint(i, cell) : cell;
+          })
           .join('  ')
           .trimEnd(),
       )
@@ -23,50 +28,96 @@ function pad(rows: string[][]): string {
   );
 }
 
-/** A report as text: the image, its packages, vulnerabilities, sensitive data and warnings. */
-export function reportTable(report: ScanReport): string {
+export interface TableOptions {
+  /** The packages table too (`--list-packages`); by default only their count. */
+  listPackages?: boolean;
+  /** Verdict lines (policy evaluation, signature check) printed right under the image. */
+  verdict?: string;
+  paint?: Paint;
+}
+
+/** Whether the report was matched against a vulnerability database at all. */
+export function vulnerabilitiesChecked(report: ScanReport): boolean {
+  return !((report as { warnings?: string[] }).warnings ?? []).includes(NO_DB_WARNING);
+}
+
+/** "2 critical, 1 high" — the non-zero severities, most severe first; "none" when all are zero. */
+function severityCounts(items: readonly { severity: string }[], paint: Paint): string {
+  const parts = SEVERITIES.map((sev) => [sev, items.filter((i) => i.severity === sev).length] as const)
+    .filter(([, n]) => n > 0)
+    .map(([sev, n]) => `${n} ${paint.severity(sev)}`);
+  return parts.length > 0 ? parts.join(', ') : 'none';
+}
+
+/**
+ * A report as text, summary first: the image, the verdict, what was not checked, counts by
+ * severity; then the findings (vulnerabilities, sensitive data, malware) and warnings; the
+ * packages only when asked for — a hundred package rows must not push the findings off screen.
+ */
+export function reportTable(report: ScanReport, opts: TableOptions = {}): string {
+  const p = opts.paint ?? painter(false);
   const img = report.image;
   const out: string[] = [];
   out.push(`Image: ${img.registry}/${img.repository}${img.tag ? `:${img.tag}` : ''}@${img.digest}`);
   if (report.os) out.push(`OS: ${report.os.family} ${report.os.name ?? ''}`.trimEnd());
   if (report.baseImage) out.push(`Base image: ${report.baseImage}`);
-  if ((report as { status?: string }).status === 'failed') out.push(`Scan FAILED: ${(report as { error?: string }).error ?? ''}`);
-  out.push('');
-  out.push(`Packages (${report.packages.length}):`);
-  if (report.packages.length > 0)
-    out.push(
-      pad([['NAME', 'VERSION', 'TYPE', 'PATH'], ...report.packages.map((p) => [p.name, p.version, p.type, p.path ?? ''])]).trimEnd(),
-    );
-  out.push('');
+  if ((report as { status?: string }).status === 'failed') out.push(p.bad(`Scan FAILED: ${(report as { error?: string }).error ?? ''}`));
+  const checked = vulnerabilitiesChecked(report);
+  // Stated first: an empty vulnerability list without a database must not read as clean.
+  if (!checked) out.push(p.warn('Vulnerabilities: not checked (no database; use --vulndb)'));
+  if (opts.verdict) out.push(opts.verdict.trimEnd());
   const vulns = report.vulnerabilities ?? [];
-  out.push(`Vulnerabilities (${vulns.length}):`);
-  if (vulns.length > 0) {
+  const sensitive = report.sensitiveData ?? [];
+  const malware = (report as { malware?: { name: string; path: string; layerDigest?: string }[] }).malware ?? [];
+  out.push('');
+  out.push('Summary:');
+  if (checked) out.push(`  vulnerabilities  ${vulns.length} (${severityCounts(vulns, p)})`);
+  out.push(`  sensitive data   ${sensitive.length}${sensitive.length > 0 ? ` (${severityCounts(sensitive, p)})` : ''}`);
+  out.push(`  malware          ${malware.length === 0 ? '0' : p.bad(String(malware.length))}`);
+  out.push(`  packages         ${report.packages.length}${opts.listPackages ? '' : ' (listed with --list-packages)'}`);
+  if (checked && vulns.length > 0) {
     const sorted = [...vulns].sort(
       (a, b) => SEVERITIES.indexOf(a.severity as Severity) - SEVERITIES.indexOf(b.severity as Severity) || a.id.localeCompare(b.id),
     );
+    out.push('', `Vulnerabilities (${vulns.length}):`);
     out.push(
-      pad([
-        ['ID', 'SEVERITY', 'PACKAGE', 'VERSION', 'FIXED IN'],
-        ...sorted.map((v) => [v.id, v.severity, v.packageName, v.packageVersion, v.fixedVersion ?? '']),
-      ]).trimEnd(),
+      pad(
+        [
+          ['ID', 'SEVERITY', 'PACKAGE', 'VERSION', 'FIXED IN'],
+          ...sorted.map((v) => [v.id, v.severity, v.packageName, v.packageVersion, v.fixedVersion ?? '']),
+        ],
+        (i, c) => (i === 1 ? p.severity(c.trimEnd()) + c.slice(c.trimEnd().length) : c),
+      ).trimEnd(),
     );
   }
-  const sensitive = report.sensitiveData ?? [];
   if (sensitive.length > 0) {
-    out.push('');
-    out.push(`Sensitive data (${sensitive.length}):`);
-    out.push(pad([['RULE', 'SEVERITY', 'PATH'], ...sensitive.map((s) => [s.rule, s.severity, s.path])]).trimEnd());
+    out.push('', `Sensitive data (${sensitive.length}):`);
+    out.push(
+      pad([['RULE', 'SEVERITY', 'PATH'], ...sensitive.map((s) => [s.rule, s.severity, s.path])], (i, c) =>
+        i === 1 ? p.severity(c.trimEnd()) + c.slice(c.trimEnd().length) : c,
+      ).trimEnd(),
+    );
   }
-  const warnings = (report as { warnings?: string[] }).warnings ?? [];
+  if (malware.length > 0) {
+    out.push('', `Malware (${malware.length}):`);
+    out.push(pad([['NAME', 'PATH'], ...malware.map((m) => [m.name, m.path])]).trimEnd());
+  }
+  const warnings = ((report as { warnings?: string[] }).warnings ?? []).filter((w) => w !== NO_DB_WARNING);
   if (warnings.length > 0) {
-    out.push('');
-    out.push(`Warnings (${warnings.length}):`);
+    out.push('', `Warnings (${warnings.length}):`);
     for (const w of warnings) out.push(`  ${w}`);
+  }
+  if (opts.listPackages && report.packages.length > 0) {
+    out.push('', `Packages (${report.packages.length}):`);
+    out.push(
+      pad([['NAME', 'VERSION', 'TYPE', 'PATH'], ...report.packages.map((x) => [x.name, x.version, x.type, x.path ?? ''])]).trimEnd(),
+    );
   }
   return `${out.join('\n')}\n`;
 }
 
-export function formatReport(report: ScanReport, format: Format): string {
+/** The report in `format`; `table` options apply to the table only (machine formats are never coloured). */
+export function formatReport(report: ScanReport, format: Format, table: TableOptions = {}): string {
   switch (format) {
     case 'json':
       return `${JSON.stringify(report, null, 2)}\n`;
@@ -75,14 +126,17 @@ export function formatReport(report: ScanReport, format: Format): string {
     case 'sarif':
       return `${JSON.stringify(toSarif(report), null, 2)}\n`;
     case 'table':
-      return reportTable(report);
+      return reportTable(report, table);
   }
 }
 
-export function evaluationText(e: Evaluation, applied: number): string {
-  const lines = [`Policy: ${e.compliant ? 'COMPLIANT' : 'NON-COMPLIANT'} (${applied} ${applied === 1 ? 'policy' : 'policies'} applied)`];
+export function evaluationText(e: Evaluation, applied: number, paint: Paint = painter(false)): string {
+  const verdict = e.compliant ? paint.good('COMPLIANT') : paint.bad('NON-COMPLIANT');
+  const lines = [`Policy: ${verdict} (${applied} ${applied === 1 ? 'policy' : 'policies'} applied)`];
   for (const r of e.reasons)
-    lines.push(`  ${r.action === 'block' ? 'FAIL ' : 'AUDIT'} ${r.policy}/${r.control} [${r.severity}]: ${r.message}`);
+    lines.push(
+      `  ${r.action === 'block' ? paint.bad('FAIL ') : paint.warn('AUDIT')} ${r.policy}/${r.control} [${paint.severity(r.severity)}]: ${r.message}`,
+    );
   return `${lines.join('\n')}\n`;
 }
 

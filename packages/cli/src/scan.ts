@@ -28,6 +28,7 @@ import { openImage, type ResolvedImage } from './image-source.ts';
 import { CliError, EXIT_ALLOWED, EXIT_DENIED, type CliIo } from './io.ts';
 import { hasTrustFlags, TRUST_FLAGS_USAGE, trustOptions, trustRequest } from './trust-flags.ts';
 import { trustLines } from './verify.ts';
+import { colorFor, painter } from './color.ts';
 import { evaluationText, formatReport, parseFormat } from './scan-output.ts';
 
 export const SCAN_USAGE = `Usage: assay scan <image> [options]
@@ -42,6 +43,7 @@ Options:
   --vulndb <file|dir>      match packages against this vulnerability database (vulndb.sqlite)
   --policy <file.yaml>     judge the report against these image assurance policies
   --severity <level>       with --exit-code: also fail on a vulnerability at or above this level
+  --list-packages          list the packages found (by default the table shows their count)
   --exit-code              exit 1 when the image is non-compliant (or --severity is reached)
   --platform os/arch       platform of a multi-platform image (default linux/<this machine>)
   --clamd <address>        scan files for malware with this clamd (host:port or unix:/path/clamd.sock)
@@ -194,6 +196,7 @@ export async function scanCommand(argv: readonly string[], io: CliIo): Promise<n
     policy: { type: 'string' },
     severity: { type: 'string' },
     'exit-code': { type: 'boolean' },
+    'list-packages': { type: 'boolean' },
     platform: { type: 'string' },
     clamd: { type: 'string' },
     insecure: { type: 'boolean' },
@@ -284,24 +287,32 @@ export async function scanCommand(argv: readonly string[], io: CliIo): Promise<n
     report = withFindings(report, undefined, undefined);
     io.stderr('assay scan: note: no vulnerability matching was done (no --vulndb given)\n');
   }
-  io.stdout(formatReport(report, format));
+  // Colour only in the table on a terminal; JSON, CycloneDX and SARIF stay plain.
+  const paint = painter(format === 'table' && colorFor(io));
 
+  // The verdicts are decided before printing: in the table they come first, under the image.
   let code = EXIT_ALLOWED;
+  const verdict: string[] = [];
   if (verify) {
     const judged = [...applicablePolicies(report, [verify.policy])];
     const e = evaluateImage(report, judged, [], new Date());
-    const out = format === 'table' ? io.stdout : io.stderr;
-    out(`${format === 'table' ? '\n' : ''}Signature: ${e.compliant ? 'VERIFIED' : 'NOT VERIFIED'} against ${verify.signer}\n`);
-    for (const r of e.reasons) out(`  FAIL ${r.control}: ${r.message}\n`);
-    if (!e.compliant && format === 'table' && report.trust) out(`${trustLines(report.trust).join('\n')}\n`);
+    verdict.push(`Signature: ${e.compliant ? paint.good('VERIFIED') : paint.bad('NOT VERIFIED')} against ${verify.signer}\n`);
+    for (const r of e.reasons) verdict.push(`  ${paint.bad('FAIL')} ${r.control}: ${r.message}\n`);
+    if (!e.compliant && format === 'table' && report.trust) verdict.push(`${trustLines(report.trust).join('\n')}\n`);
     if (!e.compliant && v['exit-code']) code = EXIT_DENIED;
   }
   if (policies) {
     const applicable = applicablePolicies(report, policies);
     const evaluation = evaluateImage(report, applicable, [], new Date());
-    // The verdict goes with the table; beside machine-readable output it goes to stderr.
-    (format === 'table' ? io.stdout : io.stderr)(`${format === 'table' ? '\n' : ''}${evaluationText(evaluation, applicable.length)}`);
+    verdict.push(evaluationText(evaluation, applicable.length, paint));
     if (!evaluation.compliant && v['exit-code']) code = EXIT_DENIED;
+  }
+  if (format === 'table') {
+    io.stdout(formatReport(report, format, { listPackages: v['list-packages'] === true, verdict: verdict.join(''), paint }));
+  } else {
+    io.stdout(formatReport(report, format));
+    // Beside machine-readable output the verdict goes to stderr.
+    if (verdict.length > 0) io.stderr(verdict.join(''));
   }
   if (severity !== undefined) {
     const limit = SEVERITIES.indexOf(severity);
