@@ -2,6 +2,7 @@
 // they share (the auth hook, the error handler, the YAML parser, the OpenAPI collector):
 //   /api/v1/policies, /api/v1/runtime-policies    list, create, get, replace, delete, versions, diff
 //   /api/v1/exceptions                            list, create, get, replace, delete, versions, diff
+//   GET /api/v1/verdicts                          verdict summaries, newest first (filters, pages)
 //   GET /api/v1/verdicts/:digest                  the current verdict of a digest (JSON form)
 //   POST /api/v1/evaluate                         dry run: a stored or uploaded report, draft policies
 //   GET /api/v1/export, POST /api/v1/import       YAML multi-document

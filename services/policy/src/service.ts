@@ -27,6 +27,7 @@ import { ApiTokens } from './api-tokens.ts';
 import { announceVerdict } from './audit.ts';
 import { IndexVerdicts } from './index-verdicts.ts';
 import { PendingVerdicts } from './pending-verdicts.ts';
+import { VerdictList } from './verdict-list.ts';
 import { registerPolicyRoutes, type PolicyApi } from './routes.ts';
 import { KubeClient, kubeConnection, SERVICE_ACCOUNT_DIR } from '@assay/kube';
 import { PolicyController } from './kube-controller.ts';
@@ -93,6 +94,10 @@ export async function startPolicy(ctx: ServiceContext<PolicyShape>): Promise<Pol
   });
   await indexes.start();
   ctx.onStop(() => indexes.stop());
+  // Every verdict as a summary, for GET /api/v1/verdicts (listing never reads the bucket).
+  const verdicts = new VerdictList({ js: ctx.bus.js, connection: ctx.bus, logger: ctx.logger.child({ component: 'verdict-list' }) });
+  await verdicts.start();
+  ctx.onStop(() => verdicts.stop());
   // Known but not yet judged images (discovered, asked to be scanned): pending until their scan is.
   const pending = new PendingVerdicts({
     verdicts: kv,
@@ -200,7 +205,7 @@ export async function startPolicy(ctx: ServiceContext<PolicyShape>): Promise<Pol
     (r) => logger.info({ ...r, seconds: (Date.now() - caughtUpStart) / 1000 }, 'every known image re-evaluated at start'),
     (err: unknown) => logger.error({ err }, 're-evaluation at start failed; verdicts are updated as events arrive'),
   );
-  return { engine, indexes, changes, ...(kube ? { kube } : {}), ...(running ? { running } : {}) };
+  return { engine, indexes, verdicts, changes, ...(kube ? { kube } : {}), ...(running ? { running } : {}) };
 }
 
 export const policyService: ServiceDefinition<PolicyShape, PolicyApi> = {

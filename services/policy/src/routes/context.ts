@@ -7,10 +7,13 @@ import type { PolicyEngine } from '../engine.ts';
 import type { IndexVerdicts } from '../index-verdicts.ts';
 import type { PolicyController } from '../kube-controller.ts';
 import type { RunningReports } from '../running/running-reports.ts';
+import type { VerdictList } from '../verdict-list.ts';
 
 export interface PolicyApi {
   engine: PolicyEngine;
   changes: PolicyChanges;
+  /** Every verdict as a summary, for listing (absent in a library use without the bus). */
+  verdicts?: VerdictList;
   /** Aggregate verdicts of image indexes (absent in a library use without the bus). */
   indexes?: IndexVerdicts;
   /** The Kubernetes controller (POLICY_KUBERNETES). */
