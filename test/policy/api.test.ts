@@ -399,7 +399,7 @@ describe('policy REST API', () => {
       ['get', '/api/v1/exceptions/{id}/versions/{v}'],
       ['get', '/api/v1/exceptions/{id}/diff'],
     );
-    expected.push(['get', '/api/v1/verdicts/{digest}']);
+    expected.push(['get', '/api/v1/verdicts'], ['get', '/api/v1/verdicts/{digest}']);
     expected.push(['post', '/api/v1/evaluate'], ['get', '/api/v1/export'], ['post', '/api/v1/import'], ['get', '/openapi.json']);
     expected.push(['get', '/healthz'], ['get', '/readyz'], ['get', '/metrics']);
     for (const [m, p] of expected) assert.ok(api.paths[p]?.[m], `${m.toUpperCase()} ${p}`);

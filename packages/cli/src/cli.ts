@@ -1,10 +1,12 @@
 // Top-level dispatch, separate from main.ts so tests can run the whole CLI in-process.
 import { CliError, EXIT_ALLOWED, EXIT_ERROR, type CliIo } from './io.ts';
+import { imagesCommand } from './images.ts';
 import { policyCommand } from './policy.ts';
 import { reportCommand } from './report.ts';
 import { reviewCommand, type ReviewOptions } from './review.ts';
 import { scanCommand } from './scan.ts';
 import { snapshotCommand } from './snapshot.ts';
+import { statusCommand } from './status.ts';
 import { verifyCommand } from './verify.ts';
 import { vulndbCommand } from './vulndb.ts';
 
@@ -17,6 +19,8 @@ const COMMANDS: ReadonlyMap<string, Command> = new Map<string, Command>([
   ['report', reportCommand],
   ['vulndb', vulndbCommand],
   ['policy', policyCommand],
+  ['images', imagesCommand],
+  ['status', statusCommand],
   ['review', reviewCommand],
   ['snapshot', snapshotCommand],
 ]);
@@ -31,6 +35,8 @@ Commands:
   report <digest>    a stored scan report from a running scanner
   vulndb             build, update or describe a vulnerability database file
   policy             apply, get, list or diff policies through the policy API
+  images             the images the running system judged, newest verdict first (filters, pages)
+  status <image>     an image's verdict: compliance, reasons, when, under which policy versions
   review <file|->    print the decision the admission webhook would give for an AdmissionReview
                      or a Kubernetes manifest, against a snapshot file or a running system
   snapshot           write the buckets admission decides from as a snapshot file
