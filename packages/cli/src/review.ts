@@ -10,10 +10,11 @@ import {
   type DecisionSnapshot,
   type RequestOutcome,
 } from '@assay/review-engine';
-import { Compliance } from '@assay/proto';
+import { colorFor, painter, type Paint } from './color.ts';
 import { namespaceLabelsIn, reviewItems, type Operation, type ReviewItem } from './input.ts';
 import { CliError, EXIT_ALLOWED, EXIT_DENIED, readInput, type CliIo } from './io.ts';
 import { readBuckets, type NatsOptions } from './nats.ts';
+import { imageDetails, imageLine } from './review-lines.ts';
 import { decisionSnapshot, parseSnapshotFile } from './snapshot-file.ts';
 
 export const REVIEW_USAGE = `Usage: assay review <file|-> (--snapshot <file> | --nats <url> [--user <u> --password-file <f>]) [options]
@@ -40,6 +41,8 @@ Options:
                            their own labels. Without either, namespace labels are unknown (as
                            for a webhook without ADMISSION_NAMESPACE_LABELS)
   --output text|json       text (default), or the AdmissionReview responses as JSON
+  -v, --verbose            under each image: its digest, the full decision, every reason and
+                           its remediation; warnings that repeat an image line
   -h, --help               this help
 
 Exit status: 0 all allowed (warnings included), 1 something denied, 2 usage, input or
@@ -61,9 +64,16 @@ export function reviewText(
   text: string,
   name: string,
   snapshot: DecisionSnapshot,
-  opts: { namespace?: string | undefined; operation?: Operation | undefined; now?: Date } = {},
+  opts: {
+    namespace?: string | undefined;
+    operation?: Operation | undefined;
+    now?: Date;
+  } = {},
 ) {
-  const items = reviewItems(text, name, { namespace: opts.namespace, operation: opts.operation });
+  const items = reviewItems(text, name, {
+    namespace: opts.namespace,
+    operation: opts.operation,
+  });
   const results: ReviewResult[] = [];
   for (const item of items) {
     if (item.type !== 'review') continue;
@@ -78,26 +88,27 @@ export function reviewText(
   return { items, results };
 }
 
-const COMPLIANCE: Record<number, string> = {
-  [Compliance.UNSPECIFIED]: 'unspecified',
-  [Compliance.PENDING]: 'pending',
-  [Compliance.COMPLIANT]: 'compliant',
-  [Compliance.NON_COMPLIANT]: 'non-compliant',
-  [Compliance.ERROR]: 'scan error',
-};
-
-/** Text output: a status line per object, one line per image, then the warnings. */
-export function formatText(items: readonly ReviewItem[], results: readonly ReviewResult[]): string {
+/** Text output: a status line per object, one short line per image (details with `verbose`), then the warnings. */
+export function formatText(
+  items: readonly ReviewItem[],
+  results: readonly ReviewResult[],
+  opts: { verbose?: boolean; paint?: Paint } = {},
+): string {
+  const paint = opts.paint ?? painter(false);
   const byItem = new Map(results.map((r) => [r.item, r]));
   const lines: string[] = [];
   for (const item of items) {
     if (item.type === 'skipped') {
-      lines.push(`SKIPPED ${item.label}: ${item.reason}`);
+      lines.push(`${paint.dim('SKIPPED')} ${item.label}: ${item.reason}`);
       continue;
     }
     const r = byItem.get(item)!;
     const { outcome, response } = r;
-    const status = !response.response.allowed ? 'DENIED' : outcome.warnings.length > 0 ? 'WARN' : 'ALLOWED';
+    const status = !response.response.allowed
+      ? paint.bad('DENIED')
+      : outcome.warnings.length > 0
+        ? paint.warn('WARN')
+        : paint.good('ALLOWED');
     const policy = outcome.runtimePolicy ? `runtime policy ${outcome.runtimePolicy}, ${outcome.mode}` : 'no runtime policy';
     lines.push(`${status} ${item.label} (${policy}; uid ${response.response.uid})`);
     if (item.namespace && item.namespace.source !== 'manifest') {
@@ -107,12 +118,12 @@ export function formatText(items: readonly ReviewItem[], results: readonly Revie
     }
     if (outcome.images.length === 0) lines.push(`  ${outcome.message}`);
     for (const img of outcome.images) {
-      const verdict = img.verdict ? (COMPLIANCE[img.verdict.compliance] ?? 'unknown') : 'no verdict';
-      const result = !img.allowed ? 'denied' : img.line !== undefined ? 'admitted' : 'ok';
-      const detail = img.line !== undefined ? img.line.slice(img.field.where.length + 2) : (img.decision?.message ?? '');
-      lines.push(`  ${img.field.where}: ${img.named} [${verdict}] ${result}${detail && detail !== 'allowed' ? `: ${detail}` : ''}`);
+      lines.push(imageLine(img, paint));
+      if (opts.verbose) lines.push(...imageDetails(img));
     }
-    for (const w of outcome.warnings) lines.push(`  warning: ${w}`);
+    // A warning about an image repeats its line (the webhook's wording): shown again only with --verbose.
+    const shown = new Set(outcome.images.map((i) => i.line));
+    for (const w of outcome.warnings) if (opts.verbose || !shown.has(w)) lines.push(`  warning: ${w}`);
     if (outcome.exceptionId) lines.push(`  exception: ${outcome.exceptionId}`);
   }
   return lines.length > 0 ? `${lines.join('\n')}\n` : '';
@@ -143,6 +154,7 @@ export async function reviewCommand(argv: readonly string[], io: CliIo, opts: Re
         cluster: { type: 'string' },
         'namespace-label': { type: 'string', multiple: true },
         output: { type: 'string', short: 'o' },
+        verbose: { type: 'boolean', short: 'v' },
         help: { type: 'boolean', short: 'h' },
       },
     });
@@ -206,7 +218,12 @@ export async function reviewCommand(argv: readonly string[], io: CliIo, opts: Re
     const responses = results.map((r) => r.response);
     io.stdout(`${JSON.stringify(responses.length === 1 ? responses[0] : responses, null, 2)}\n`);
   } else {
-    io.stdout(formatText(items, results));
+    io.stdout(
+      formatText(items, results, {
+        verbose: v.verbose === true,
+        paint: painter(colorFor(io)),
+      }),
+    );
   }
   return results.every((r) => r.response.response.allowed) ? EXIT_ALLOWED : EXIT_DENIED;
 }
