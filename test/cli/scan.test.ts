@@ -257,6 +257,18 @@ describe('assay scan (real registry, OCI layout, docker save archive)', () => {
     assert.equal(info.code, 0, info.stderr);
     assert.match(info.stdout, /Version: 20260101T000000Z/);
     assert.match(info.stdout, /Records: 2 /);
+    // --out into directories that do not exist yet: made, never SQLite's "unable to open database file".
+    const nested = await runAssay(['vulndb', 'build', '--out', join(dir.path, 'new', 'deeper', 'db.sqlite'), osv]);
+    assert.equal(nested.code, 0, nested.stderr);
+    assert.doesNotMatch(nested.stderr, /unable to open/);
+    assert.equal((await runAssay(['vulndb', 'info', join(dir.path, 'new', 'deeper', 'db.sqlite')])).code, 0);
+    const asDir = await runAssay(['vulndb', 'build', '--out', `${join(dir.path, 'fresh')}/`, osv]);
+    assert.equal(asDir.code, 0, asDir.stderr);
+    assert.match(asDir.stderr, /built .*fresh[\\/]vulndb\.sqlite/);
+    await writeFile(join(dir.path, 'a-file'), 'x');
+    const blocked = await runAssay(['vulndb', 'build', '--out', join(dir.path, 'a-file', 'db.sqlite'), osv]);
+    assert.equal(blocked.code, 2);
+    assert.match(blocked.stderr, /^assay vulndb: build: cannot create the directory of --out .*a-file[\\/]db\.sqlite: (ENOTDIR|EEXIST)\n$/);
     const infoJson = JSON.parse((await runAssay(['vulndb', 'info', db, '-o', 'json'])).stdout) as { records: number; version: string };
     assert.equal(infoJson.records, 2);
 

@@ -2,13 +2,15 @@
 // built from OSV records, fetched from its OCI artifact or a URL, described from its metadata.
 import { existsSync, statSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
+import { dirname, resolve } from 'node:path';
 import { buildDatabase, dbPath, fetchDatabase, fetchDatabaseFromUrl, verifyDatabaseFile, type DbMetadata } from '@assay/vulndb';
 import { parseCommandArgs } from './args.ts';
 import { CliError, EXIT_ALLOWED, EXIT_ERROR, type CliIo } from './io.ts';
 
 export const VULNDB_USAGE = `Usage: assay vulndb <build|update|info> [options]
 
-  build --out <file> <source…>   compile OSV records into a database file; a source is a
+  build --out <file|dir/> <source…>  compile OSV records into a database file (a directory,
+                                 made when missing, gets vulndb.sqlite); a source is a
                                  directory of *.json, a zip (osv.dev all.zip), a JSON file or an
                                  http(s) URL to one  [--version <v>]
   update --source <src> --dir <d>  install the published database into <d>/vulndb.sqlite when
@@ -37,8 +39,15 @@ export function metadataText(file: string, m: DbMetadata): string {
 async function build(argv: readonly string[], io: CliIo): Promise<number> {
   const p = parseCommandArgs(argv, { out: { type: 'string' }, version: { type: 'string' } });
   if (p.values.help) return (io.stdout(VULNDB_USAGE), EXIT_ALLOWED);
-  const out = p.values.out as string | undefined;
-  if (!out) throw new CliError('build: --out <file> is required');
+  const outArg = p.values.out as string | undefined;
+  if (!outArg) throw new CliError('build: --out <file> is required');
+  // A directory (existing, or written with a trailing slash) gets the file `vulndb update` installs.
+  const out = /[\\/]$/.test(outArg) || (existsSync(outArg) && statSync(outArg).isDirectory()) ? dbPath(outArg) : outArg;
+  // The directory is made here: SQLite's own error for a missing one ("unable to open database
+  // file") names neither the file nor the cause.
+  await mkdir(dirname(resolve(out)), { recursive: true }).catch((err: NodeJS.ErrnoException) => {
+    throw new CliError(`build: cannot create the directory of --out ${outArg}: ${err.code ?? err.message}`);
+  });
   if (p.positionals.length === 0) throw new CliError('build: name at least one source (directory, zip, JSON file or URL)');
   for (const s of p.positionals)
     if (!/^https?:\/\//.test(s) && !existsSync(s)) throw new CliError(`build: ${s}: no such file or directory`);
