@@ -7,6 +7,7 @@ import { decodeException, decodeRuntimePolicy, type Exception, type RuntimePolic
 import { connectBus, mirrorBucket, type BusConnection, type KvMirror } from '@assay/bus';
 import { natsServers } from '@assay/config';
 import { Buckets, decodeBucketKey, VerdictSchema, type Verdict } from '@assay/proto';
+import { CONTEXT_HELP, contextHint, resolveContext } from './context.ts';
 import { CliError } from './io.ts';
 
 export interface NatsOptions {
@@ -14,6 +15,8 @@ export interface NatsOptions {
   url: string;
   user?: string | undefined;
   passwordFile?: string | undefined;
+  /** The password itself (from a context), when no file names it. */
+  password?: string | undefined;
   /** Bound on connecting and on the initial sync of the mirrors, in ms. */
   timeoutMs?: number;
 }
@@ -60,7 +63,7 @@ export async function connect(opts: NatsOptions): Promise<BusConnection> {
   if (!servers.success)
     throw new CliError(`--nats ${JSON.stringify(opts.url)} is not a NATS URL (nats://host:port, comma-separated for a cluster)`);
   if (opts.passwordFile !== undefined && opts.user === undefined) throw new CliError('--password-file goes with --user');
-  const pass = await password(opts.passwordFile);
+  const pass = opts.passwordFile !== undefined ? await password(opts.passwordFile) : opts.password;
   try {
     return await connectBus({
       servers: servers.data,
@@ -119,4 +122,27 @@ export async function readBuckets(opts: NatsOptions): Promise<BucketContents> {
     await Promise.allSettled(mirrors.map((m) => m.stop()));
     await bus.close();
   }
+}
+
+/** Help lines of the commands reading NATS: flags, else the context's. */
+export const NATS_CONTEXT_HELP = `                           (default: the context's URL, user and password)
+${CONTEXT_HELP}`;
+
+/**
+ * NATS options from the flags, else from the context (`--context`, ASSAY_CONTEXT, the local
+ * stack): its user and password only when its URL is the one used and no --user is given.
+ */
+export async function natsFromFlags(v: {
+  nats?: string | undefined;
+  user?: string | undefined;
+  'password-file'?: string | undefined;
+  context?: string | undefined;
+}): Promise<{ url: string; user?: string | undefined; passwordFile?: string | undefined; password?: string | undefined }> {
+  if (v.nats !== undefined && v.user !== undefined) return { url: v.nats, user: v.user, passwordFile: v['password-file'] };
+  const ctx = await resolveContext(v);
+  const url = v.nats ?? ctx.nats?.url;
+  if (url === undefined) throw new CliError(`--nats <url> is required${contextHint(ctx)}`);
+  if (v.user !== undefined || ctx.nats === undefined || ctx.nats.url !== url)
+    return { url, user: v.user, passwordFile: v['password-file'] };
+  return { url, user: ctx.nats.user, password: ctx.nats.password };
 }

@@ -4,10 +4,11 @@
 import { readFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
 import { stringify } from 'yaml';
+import { CONTEXT_HELP, CONTEXT_OPTION, contextHint, resolveContext, sameUrl } from './context.ts';
 import { baseUrl, request } from './http.ts';
 import { CliError, EXIT_ALLOWED, EXIT_ERROR, readInput, type CliIo } from './io.ts';
 
-export const POLICY_USAGE = `Usage: assay policy <apply|get|list|diff> --api <url> --token-file <f> [options]
+export const POLICY_USAGE = `Usage: assay policy <apply|get|list|diff> [--api <url> --token-file <f>] [options]
 
   apply -f <file|->              create or update the documents of a multi-document YAML file
                                  (apiVersion assay.dev/v1: ImageAssurancePolicy, RuntimePolicy,
@@ -17,8 +18,10 @@ export const POLICY_USAGE = `Usage: assay policy <apply|get|list|diff> --api <ur
   diff <id> --from <n> --to <n>  differences between two versions
 
 Options:
-  --api <url>                    the policy service, e.g. http://policy:8080
-  --token-file <f>               file holding the API bearer token (POLICY_API_TOKEN)
+  --api <url>                    the policy service, e.g. http://policy:8080 (default: the context's)
+  --token-file <f>               file holding the API bearer token (POLICY_API_TOKEN; default:
+                                 the context's, when --api is the context's too)
+${CONTEXT_HELP}
   --kind image|runtime           image assurance policies (default) or runtime policies
   --output text|json|yaml        output (default text; get defaults to yaml); -o
   -h, --help                     this help
@@ -53,6 +56,7 @@ export async function policyCommand(argv: readonly string[], io: CliIo): Promise
       args: rest,
       allowPositionals: true,
       options: {
+        ...CONTEXT_OPTION,
         api: { type: 'string' },
         'token-file': { type: 'string' },
         kind: { type: 'string' },
@@ -72,17 +76,19 @@ export async function policyCommand(argv: readonly string[], io: CliIo): Promise
     io.stdout(POLICY_USAGE);
     return EXIT_ALLOWED;
   }
-  const api = baseUrl(v.api, '--api');
-  if (v['token-file'] === undefined) throw new CliError('--token-file <f> is required');
-  const token = (
-    await readFile(v['token-file'], 'utf8').catch((err: Error) => {
-      throw new CliError(`--token-file: ${err.message}`);
-    })
-  ).trim();
+  const api = await policyApi(v);
+  const token =
+    v['token-file'] === undefined
+      ? api.token
+      : (
+          await readFile(v['token-file'], 'utf8').catch((err: Error) => {
+            throw new CliError(`--token-file: ${err.message}`);
+          })
+        ).trim();
   const headers = { authorization: `Bearer ${token}` };
   const kind = v.kind ?? 'image';
   if (kind !== 'image' && kind !== 'runtime') throw new CliError('--kind must be image or runtime');
-  const collection = `${api}/api/v1/${kind === 'image' ? 'policies' : 'runtime-policies'}`;
+  const collection = `${api.url}/api/v1/${kind === 'image' ? 'policies' : 'runtime-policies'}`;
   const output = v.output;
   if (output !== undefined && !['text', 'json', 'yaml'].includes(output)) throw new CliError('--output must be text, json or yaml');
   const int = (s: string | undefined, name: string): number => {
@@ -100,7 +106,7 @@ export async function policyCommand(argv: readonly string[], io: CliIo): Promise
       const file = v.file ?? parsed.positionals[0];
       if (file === undefined) throw new CliError('apply: -f <file> is required');
       const text = await readInput(file, io);
-      const res = await request(`${api}/api/v1/import`, {
+      const res = await request(`${api.url}/api/v1/import`, {
         method: 'POST',
         headers: { ...headers, 'content-type': 'application/yaml' },
         body: text,
@@ -172,6 +178,23 @@ export async function policyCommand(argv: readonly string[], io: CliIo): Promise
     }
   }
   return EXIT_ERROR;
+}
+
+/** The API's URL and token: the flags, else the context's (its token only with its own URL). */
+async function policyApi(v: { api?: string | undefined; 'token-file'?: string | undefined; context?: string | undefined }) {
+  const ctx = await resolveContext(v);
+  const url = baseUrl(v.api ?? ctx.policyApi?.url ?? missing('--api <url>', ctx), '--api');
+  const own = ctx.policyApi && sameUrl(url, ctx.policyApi.url) ? ctx.policyApi.token : undefined;
+  if (v['token-file'] === undefined && own === undefined)
+    missing(
+      v.api !== undefined && ctx.policyApi ? "--token-file <f> (the context's token is for its own --api only)" : '--token-file <f>',
+      ctx,
+    );
+  return { url, token: own ?? '' };
+}
+
+function missing(what: string, ctx: Awaited<ReturnType<typeof resolveContext>>): never {
+  throw new CliError(`${what} is required${contextHint(ctx)}`);
 }
 
 function changeLine(c: Record<string, unknown>): string {

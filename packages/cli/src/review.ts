@@ -13,11 +13,12 @@ import {
 import { colorFor, painter, type Paint } from './color.ts';
 import { namespaceLabelsIn, reviewItems, type Operation, type ReviewItem } from './input.ts';
 import { CliError, EXIT_ALLOWED, EXIT_DENIED, readInput, type CliIo } from './io.ts';
-import { readBuckets, type NatsOptions } from './nats.ts';
+import { CONTEXT_HELP, CONTEXT_OPTION } from './context.ts';
+import { natsFromFlags, readBuckets, type NatsOptions } from './nats.ts';
 import { imageDetails, imageLine } from './review-lines.ts';
 import { decisionSnapshot, parseSnapshotFile } from './snapshot-file.ts';
 
-export const REVIEW_USAGE = `Usage: assay review <file|-> (--snapshot <file> | --nats <url> [--user <u> --password-file <f>]) [options]
+export const REVIEW_USAGE = `Usage: assay review <file|-> [--snapshot <file> | --nats <url> [--user <u> --password-file <f>]] [options]
 
 Prints the decision the admission webhook would give. <file> is an AdmissionReview (JSON or
 YAML) or a Kubernetes manifest (YAML or JSON, several documents allowed); '-' reads stdin.
@@ -30,6 +31,8 @@ Decision source (one of):
   --user <u>               NATS user
   --password-file <f>      file holding the NATS password
   --timeout <ms>           bound on connecting and reading the buckets (default 10000)
+  neither                  the running system of the context (its NATS URL and user)
+${CONTEXT_HELP}
 
 Options:
   --namespace <ns>         namespace of manifest objects without one (default: default, as
@@ -64,16 +67,9 @@ export function reviewText(
   text: string,
   name: string,
   snapshot: DecisionSnapshot,
-  opts: {
-    namespace?: string | undefined;
-    operation?: Operation | undefined;
-    now?: Date;
-  } = {},
+  opts: { namespace?: string | undefined; operation?: Operation | undefined; now?: Date } = {},
 ) {
-  const items = reviewItems(text, name, {
-    namespace: opts.namespace,
-    operation: opts.operation,
-  });
+  const items = reviewItems(text, name, { namespace: opts.namespace, operation: opts.operation });
   const results: ReviewResult[] = [];
   for (const item of items) {
     if (item.type !== 'review') continue;
@@ -144,6 +140,7 @@ export async function reviewCommand(argv: readonly string[], io: CliIo, opts: Re
       args: [...argv],
       allowPositionals: true,
       options: {
+        ...CONTEXT_OPTION,
         snapshot: { type: 'string' },
         nats: { type: 'string' },
         user: { type: 'string' },
@@ -173,8 +170,8 @@ export async function reviewCommand(argv: readonly string[], io: CliIo, opts: Re
         : `one file at a time, got ${positionals.length}`,
     );
   const file = positionals[0]!;
-  if ((v.snapshot === undefined) === (v.nats === undefined))
-    throw new CliError('give exactly one decision source: --snapshot <file> or --nats <url>');
+  if (v.snapshot !== undefined && v.nats !== undefined)
+    throw new CliError("give one decision source: --snapshot <file> or --nats <url> (or neither: the context's NATS)");
   if (v.snapshot !== undefined && (v.user !== undefined || v['password-file'] !== undefined))
     throw new CliError('--user and --password-file go with --nats');
   const output = oneOf('--output', v.output, ['text', 'json'] as const) ?? 'text';
@@ -200,9 +197,7 @@ export async function reviewCommand(argv: readonly string[], io: CliIo, opts: Re
     contents = parseSnapshotFile(await readInput(v.snapshot, io), v.snapshot);
   } else {
     const natsOpts: NatsOptions = {
-      url: v.nats!,
-      user: v.user,
-      passwordFile: v['password-file'],
+      ...(await natsFromFlags(v)),
       ...(timeoutMs !== undefined ? { timeoutMs } : {}),
     };
     contents = await readBuckets(natsOpts);
@@ -218,12 +213,7 @@ export async function reviewCommand(argv: readonly string[], io: CliIo, opts: Re
     const responses = results.map((r) => r.response);
     io.stdout(`${JSON.stringify(responses.length === 1 ? responses[0] : responses, null, 2)}\n`);
   } else {
-    io.stdout(
-      formatText(items, results, {
-        verbose: v.verbose === true,
-        paint: painter(colorFor(io)),
-      }),
-    );
+    io.stdout(formatText(items, results, { verbose: v.verbose === true, paint: painter(colorFor(io)) }));
   }
   return results.every((r) => r.response.response.allowed) ? EXIT_ALLOWED : EXIT_DENIED;
 }

@@ -3,15 +3,17 @@
 import { rename, writeFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
 import { CliError, EXIT_ALLOWED, type CliIo } from './io.ts';
-import { readBuckets } from './nats.ts';
+import { CONTEXT_OPTION } from './context.ts';
+import { NATS_CONTEXT_HELP, natsFromFlags, readBuckets } from './nats.ts';
 import { SNAPSHOT_VERSION, toSnapshotFile } from './snapshot-file.ts';
 
-export const SNAPSHOT_USAGE = `Usage: assay snapshot --nats <url> [--user <u> --password-file <f>] [--out <file>]
+export const SNAPSHOT_USAGE = `Usage: assay snapshot [--nats <url>] [--user <u> --password-file <f>] [--out <file>]
 
 Writes the verdicts, tags, runtime-policies and policy-exceptions buckets of a running system
 as a JSON snapshot (snapshotVersion ${SNAPSHOT_VERSION}) that \`assay review --snapshot\` reads.
 
   --nats <url>             NATS URL (comma-separated for a cluster)
+${NATS_CONTEXT_HELP}
   --user <u>               NATS user
   --password-file <f>      file holding the NATS password
   --out <file>             where to write (default: stdout)
@@ -26,6 +28,7 @@ export async function snapshotCommand(argv: readonly string[], io: CliIo): Promi
       args: [...argv],
       allowPositionals: false,
       options: {
+        ...CONTEXT_OPTION,
         nats: { type: 'string' },
         user: { type: 'string' },
         'password-file': { type: 'string' },
@@ -42,17 +45,15 @@ export async function snapshotCommand(argv: readonly string[], io: CliIo): Promi
     io.stdout(SNAPSHOT_USAGE);
     return EXIT_ALLOWED;
   }
-  if (v.nats === undefined) throw new CliError('--nats <url> is required; see assay snapshot --help');
   const timeoutMs = v.timeout === undefined ? undefined : Number(v.timeout);
   if (timeoutMs !== undefined && !(Number.isInteger(timeoutMs) && timeoutMs > 0))
     throw new CliError(`--timeout must be a positive number of milliseconds, got ${JSON.stringify(v.timeout)}`);
+  const nats = await natsFromFlags(v);
   const contents = await readBuckets({
-    url: v.nats,
-    user: v.user,
-    passwordFile: v['password-file'],
+    ...nats,
     ...(timeoutMs !== undefined ? { timeoutMs } : {}),
   });
-  const text = `${JSON.stringify(toSnapshotFile(contents, v.nats), null, 2)}\n`;
+  const text = `${JSON.stringify(toSnapshotFile(contents, nats.url), null, 2)}\n`;
   if (v.out === undefined || v.out === '-') {
     io.stdout(text);
   } else {
