@@ -45,7 +45,10 @@ describe('assay report (scanner in-process)', () => {
     const base = scanner.address!;
     const table = await runAssay(['report', image.digest, '--scanner', base]);
     assert.equal(table.code, 0, table.stderr);
-    assert.match(table.stdout, /^left-pad\s+1\.3\.0\s+npm\b/m);
+    assert.match(table.stdout, /^Vulnerabilities: not checked \(no database; the scanner has none: see assay vulndb update\)$/m);
+    assert.doesNotMatch(table.stdout, /^left-pad\s/m);
+    const listed = await runAssay(['report', image.digest, '--scanner', base, '--list-packages']);
+    assert.match(listed.stdout, /^left-pad\s+1\.3\.0\s+npm\b/m);
     const json = JSON.parse((await runAssay(['report', image.digest, '--scanner', base, '-f', 'json'])).stdout) as {
       image: { digest: string };
     };
@@ -142,5 +145,43 @@ describe('assay policy (policy service in-process)', () => {
     const invalid = await runAssay(['policy', 'apply', '-f', bad, '--api', h.url, '--token-file', tokenFile]);
     assert.equal(invalid.code, 2);
     assert.match(invalid.stderr, /HTTP 400/);
+  });
+
+  it('get or diff of a runtime policy without --kind runtime says so, not a bare 404', async () => {
+    const api = ['--api', h.url, '--token-file', tokenFile];
+    const file = join(dir.path, 'runtime.yaml');
+    await writeFile(
+      file,
+      [
+        'apiVersion: assay.dev/v1',
+        'kind: RuntimePolicy',
+        'id: prod-gate',
+        'spec:',
+        '  name: prod gate',
+        '  enabled: true',
+        '  enforcement: enforce',
+        '  scope: {namespaces: [prod]}',
+        '  imagePolicies: [baseline]',
+        '  blockUnregistered: true',
+        '  platforms: [{os: linux, architecture: amd64}]',
+        '',
+      ].join('\n'),
+    );
+    const applied = await runAssay(['policy', 'apply', '-f', file, ...api]);
+    assert.equal(applied.code, 0, applied.stderr);
+    const hint = 'assay policy: no image assurance policy prod-gate; a runtime policy prod-gate exists: add --kind runtime\n';
+    const diff = await runAssay(['policy', 'diff', 'prod-gate', '--from', '1', '--to', '1', ...api]);
+    assert.equal(diff.code, 2);
+    assert.equal(diff.stderr, hint);
+    const get = await runAssay(['policy', 'get', 'prod-gate', ...api]);
+    assert.equal(get.code, 2);
+    assert.equal(get.stderr, hint);
+    // With the kind named, it is found; an id that is neither stays a plain 404.
+    const ok = await runAssay(['policy', 'diff', 'prod-gate', '--from', '1', '--to', '1', '--kind', 'runtime', ...api]);
+    assert.equal(ok.code, 0, ok.stderr);
+    const image = await runAssay(['policy', 'get', 'prod-gate', '--kind', 'image', ...api]);
+    assert.match(image.stderr, /HTTP 404/);
+    const ghost = await runAssay(['policy', 'diff', 'ghost', '--from', '1', '--to', '2', ...api]);
+    assert.match(ghost.stderr, /HTTP 404/);
   });
 });

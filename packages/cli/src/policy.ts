@@ -145,7 +145,7 @@ export async function policyCommand(argv: readonly string[], io: CliIo): Promise
         v.version === undefined
           ? `${collection}/${encodeURIComponent(id)}`
           : `${collection}/${encodeURIComponent(id)}/versions/${int(v.version, '--version')}`;
-      const r = JSON.parse((await request(url, { headers })).text) as RecordOut;
+      const r = JSON.parse((await kindHint(request(url, { headers }), collection, id, v.kind, headers)).text) as RecordOut;
       if (output === 'json') io.stdout(`${JSON.stringify(r, null, 2)}\n`);
       else {
         // The form `apply` and `scan --policy` read back.
@@ -165,7 +165,8 @@ export async function policyCommand(argv: readonly string[], io: CliIo): Promise
       const id = oneId();
       const from = int(v.from, '--from');
       const to = int(v.to, '--to');
-      const body = JSON.parse((await request(`${collection}/${encodeURIComponent(id)}/diff?from=${from}&to=${to}`, { headers })).text) as {
+      const answer = request(`${collection}/${encodeURIComponent(id)}/diff?from=${from}&to=${to}`, { headers });
+      const body = JSON.parse((await kindHint(answer, collection, id, v.kind, headers)).text) as {
         changes: Record<string, unknown>[];
       };
       if (output === 'json') io.stdout(`${JSON.stringify(body, null, 2)}\n`);
@@ -195,6 +196,32 @@ async function policyApi(v: { api?: string | undefined; 'token-file'?: string | 
 
 function missing(what: string, ctx: Awaited<ReturnType<typeof resolveContext>>): never {
   throw new CliError(`${what} is required${contextHint(ctx)}`);
+}
+
+/**
+ * An image assurance policy the API does not know (404), looked up without --kind: when a runtime
+ * policy has that id the slip is the missing `--kind runtime`, and the error says so instead of a
+ * bare 404 that reads as "no such policy at all".
+ */
+async function kindHint<T>(
+  answer: Promise<T>,
+  collection: string,
+  id: string,
+  kind: string | undefined,
+  headers: Record<string, string>,
+): Promise<T> {
+  try {
+    return await answer;
+  } catch (err) {
+    if (kind !== undefined || !(err instanceof CliError) || !/: HTTP 404\b/.test(err.message)) throw err;
+    const runtime = `${collection.replace(/\/policies$/, '/runtime-policies')}/${encodeURIComponent(id)}`;
+    const status = await fetch(runtime, { headers, signal: AbortSignal.timeout(10_000) }).then(
+      (res) => (void res.body?.cancel(), res.status),
+      () => 0,
+    );
+    if (status === 200) throw new CliError(`no image assurance policy ${id}; a runtime policy ${id} exists: add --kind runtime`);
+    throw err;
+  }
 }
 
 function changeLine(c: Record<string, unknown>): string {

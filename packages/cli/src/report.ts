@@ -18,6 +18,7 @@ Prints the scanner's stored report of an image manifest digest (sha256:…).
 ${CONTEXT_HELP}
   --format <f>             table (default), json, cyclonedx (CycloneDX 1.6), sarif (SARIF 2.1.0); -f
   --timeout <ms>           request timeout (default 30000)
+  --list-packages          list the packages in the table (by default their count)
   -h, --help               this help
 
 Exit status: 0 printed, 2 error (no report, scanner unreachable, bad digest).
@@ -30,6 +31,7 @@ export async function reportCommand(argv: readonly string[], io: CliIo): Promise
     format: { type: 'string', short: 'f' },
     output: { type: 'string', short: 'o' },
     timeout: { type: 'string' },
+    'list-packages': { type: 'boolean' },
   });
   const v = parsed.values;
   if (v.help) {
@@ -58,7 +60,13 @@ export async function reportCommand(argv: readonly string[], io: CliIo): Promise
     } catch {
       throw new CliError(`${base}: the report is not JSON`);
     }
-    io.stdout(reportTable(report, { paint: painter(colorFor(io)) }));
+    io.stdout(
+      reportTable(report, {
+        paint: painter(colorFor(io)),
+        listPackages: v['list-packages'] === true,
+        noDatabaseHint: 'the scanner has none: see assay vulndb update',
+      }),
+    );
   } else {
     io.stdout(res.text.endsWith('\n') ? res.text : `${res.text}\n`);
   }

@@ -34,6 +34,8 @@ export interface TableOptions {
   /** Verdict lines (policy evaluation, signature check) printed right under the image. */
   verdict?: string;
   paint?: Paint;
+  /** What to do when no database was used (default: the `assay scan` flag). */
+  noDatabaseHint?: string;
 }
 
 /** Whether the report was matched against a vulnerability database at all. */
@@ -64,7 +66,7 @@ export function reportTable(report: ScanReport, opts: TableOptions = {}): string
   if ((report as { status?: string }).status === 'failed') out.push(p.bad(`Scan FAILED: ${(report as { error?: string }).error ?? ''}`));
   const checked = vulnerabilitiesChecked(report);
   // Stated first: an empty vulnerability list without a database must not read as clean.
-  if (!checked) out.push(p.warn('Vulnerabilities: not checked (no database; use --vulndb)'));
+  if (!checked) out.push(p.warn(`Vulnerabilities: not checked (no database; ${opts.noDatabaseHint ?? 'use --vulndb'})`));
   if (opts.verdict) out.push(opts.verdict.trimEnd());
   const vulns = report.vulnerabilities ?? [];
   const sensitive = report.sensitiveData ?? [];
