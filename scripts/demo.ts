@@ -23,6 +23,7 @@ import { connectBus } from '@assay/bus';
 import { Buckets, Compliance, digestBucketKey, Streams, VerdictSchema, type Verdict } from '@assay/proto';
 import { pushImage } from '../test/support/oci-image.ts';
 import { AuditStreamTally } from './demo/audit-events.ts';
+import { ensureDemoPolicy } from './demo/policies.ts';
 import {
   buildDemoImages,
   DEMO_NAMESPACE,
@@ -147,15 +148,8 @@ async function policyCall(method: string, path: string, body?: unknown, headers:
   return { status: res.status, json, text };
 }
 
-/** Creates the document, or replaces the current version when it exists (a re-run). */
-async function upsert(collection: string, id: string, document: unknown): Promise<string> {
-  const cur = await policyCall('GET', `/api/v1/${collection}/${id}`);
-  const version = cur.status === 200 ? Number(cur.json?.version ?? 0) : 0;
-  if (cur.status !== 200 && cur.status !== 404) throw new Error(`GET /api/v1/${collection}/${id}: ${cur.status} ${cur.text}`);
-  const r = await policyCall('PUT', `/api/v1/${collection}/${id}`, { document }, { 'if-match': `"${version}"` });
-  if (r.status !== 200 && r.status !== 201) throw new Error(`PUT /api/v1/${collection}/${id}: ${r.status} ${r.text}`);
-  return `${r.status === 201 ? 'created' : 'updated'} ${collection}/${id} (version ${r.json?.version})`;
-}
+const upsert = (collection: string, id: string, document: Record<string, unknown>) =>
+  ensureDemoPolicy(policyCall, collection, id, document);
 
 const bus = await connectBus({
   servers: state.nats.url,

@@ -9,8 +9,8 @@ import { join } from 'node:path';
 import { cosignTagOf, pushCosignManifest, signatureLayer } from '../../test/support/cosign-artifacts.ts';
 import { buildImage, type BuiltImage, type Platform } from '../../test/support/oci-image.ts';
 
-export const TRUST_POLICY = 'trusted-signers';
-export const TRUST_RUNTIME_POLICY = 'require-signatures';
+export const TRUST_POLICY = 'demo-trusted-signers';
+export const TRUST_RUNTIME_POLICY = 'demo-require-signatures';
 export const TRUST_NAMESPACE = 'demo-signed';
 /** Repositories the trusted-signers policy covers. */
 export const TRUSTED_REPOSITORIES = 'demo/trusted-*';

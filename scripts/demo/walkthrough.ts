@@ -4,8 +4,8 @@
 import { debianImage } from '../../test/support/debian-rootfs.ts';
 import { buildImage, type BuiltImage, type LayerSpec, type Platform } from '../../test/support/oci-image.ts';
 
-export const IMAGE_POLICY = 'no-private-keys';
-export const RUNTIME_POLICY = 'block-non-compliant';
+export const IMAGE_POLICY = 'demo-no-private-keys';
+export const RUNTIME_POLICY = 'demo-block-non-compliant';
 export const DEMO_NAMESPACE = 'demo';
 
 export interface DemoImages {

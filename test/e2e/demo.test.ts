@@ -123,6 +123,30 @@ describe('npm run demo', { timeout: 300_000 }, () => {
       assert.ok(Number(m[4]) < 10_000, `push_to_verdict_ms ${m[4]}`);
       assert.match(r.out, /ssl-cert-snakeoil\.key/);
       assert.match(r.out, /once signed, it is compliant/);
+      if (run === 1) {
+        assert.match(r.out, /created policies\/demo-no-private-keys \(version 1\)/);
+        // Someone edits the demo's image policy (its name only, so the walkthrough still holds).
+        const url = `${state.policyApi!.url}/api/v1/policies/demo-no-private-keys`;
+        const headers = { authorization: `Bearer ${state.policyApi!.token}` };
+        const cur = (await (await fetch(url, { headers })).json()) as { version: number; document: Record<string, unknown> };
+        const put = await fetch(url, {
+          method: 'PUT',
+          headers: { ...headers, 'content-type': 'application/json', 'if-match': `"${cur.version}"` },
+          body: JSON.stringify({ document: { ...cur.document, name: 'my own name' } }),
+        });
+        assert.equal(put.status, 200, await put.text());
+      } else {
+        // The re-run leaves the edited policy as it is, says so, and keeps its own untouched ones.
+        assert.match(r.out, /policies\/demo-no-private-keys left as it is \(version 2[ )]/);
+        assert.match(r.out, /runtime-policies\/demo-block-non-compliant as the demo wrote it \(version 1\)/);
+        const headers = { authorization: `Bearer ${state.policyApi!.token}` };
+        const now = (await (await fetch(`${state.policyApi!.url}/api/v1/policies/demo-no-private-keys`, { headers })).json()) as {
+          version: number;
+          document: { name: string };
+        };
+        assert.equal(now.version, 2);
+        assert.equal(now.document.name, 'my own name');
+      }
     }
 
     // The pushes' blob probes and other 404s are answers, not registry errors.
