@@ -128,16 +128,13 @@ describe('assay snapshot and review --nats (real nats-server)', () => {
       .filter((l) => /^[A-Z]/.test(l))
       .map((l) => l.split(' (')[0]);
     assert.deepEqual(heads, ['DENIED Deployment shop/app', 'WARN Deployment shop/hotfix', 'DENIED Deployment shop/new']);
-    assert.match(
-      live.stdout,
-      new RegExp(`image "registry\\.local:5000/team/app:v1" \\(${BAD}\\) is non-compliant: baseline/sensitive_data`),
-    );
+    assert.match(live.stdout, /\n  container app: registry\.local:5000\/team\/app:v1 \[non-compliant\] denied: baseline\/sensitive_data: /);
     assert.match(live.stdout, /\n  exception: incident-7\n/);
-    // An unresolved tag is named as written, never with a made-up digest.
-    assert.match(
-      live.stdout,
-      /"registry\.local:5000\/team\/new:1" \(digest unknown\) \[no verdict\] denied: image "registry\.local:5000\/team\/new:1" \(digest unknown\) is not registered/,
-    );
+    assert.match(live.stdout, /\n  container app: registry\.local:5000\/team\/new:1 \[no verdict\] denied: not registered/);
+    // An unresolved tag is named as written, never with a made-up digest (--verbose shows it unknown).
+    const verbose = await inProcess(['review', reviewFile, '--snapshot', out, '--verbose']);
+    assert.match(verbose.stdout, /\n      image: "registry\.local:5000\/team\/new:1" \(digest unknown\)\n/);
+    assert.match(verbose.stdout, new RegExp(`\\n      image: "registry\\.local:5000/team/app:v1" \\(${BAD}\\)\\n`));
     assert.doesNotMatch(live.stdout, /digest unknown>/);
   });
 

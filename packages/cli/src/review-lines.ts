@@ -41,7 +41,8 @@ function evidenceOf(img: ImageOutcome): string {
   return text
     .replace(`image ${img.named} `, '')
     .replaceAll(img.named, 'it')
-    .replace(/ \(runtime policy [^)]*\)$/, '');
+    .replace(/ \(runtime policy [^)]*\)$/, '')
+    .replace(/^is /, '');
 }
 
 /** One image of a reviewed object, as one short line (two spaces in). */
