@@ -1,6 +1,10 @@
 // Readable log lines for the terminal: `HH:MM:SS service LEVEL message key=val`, from the
 // services' pino JSON lines. Non-JSON lines pass through under the service's name. Colours only
 // on a terminal and without NO_COLOR; FORCE_COLOR forces them.
+import { useColor } from '@assay/kit';
+
+/** The colour rule, shared with the CLI (re-exported for the local stack's callers). */
+export { useColor };
 
 export interface FormatterOptions {
   color: boolean;
@@ -9,13 +13,6 @@ export interface FormatterOptions {
 }
 
 /** Whether to colour output written to `stream`. */
-export function useColor(stream: { isTTY?: boolean }, env: Record<string, string | undefined> = process.env): boolean {
-  const force = env.FORCE_COLOR;
-  if (force !== undefined) return force !== '0' && force.toLowerCase() !== 'false';
-  if (env.NO_COLOR !== undefined && env.NO_COLOR !== '') return false;
-  return stream.isTTY === true;
-}
-
 const ESC = '\u001b[';
 const paint = (code: string) => (s: string) => `${ESC}${code}m${s}${ESC}0m`;
 const dim = paint('2');

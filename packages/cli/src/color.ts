@@ -2,14 +2,11 @@
 // FORCE_COLOR — the same rule as the local stack's log formatter — and never in machine-readable
 // output (JSON, SARIF, CycloneDX), whose callers simply do not ask for it.
 import type { CliIo } from './io.ts';
+import { useColor } from '@assay/kit';
 
 /** Whether text written to `stdout` of `io` should carry colour. */
 export function colorFor(io: CliIo): boolean {
-  const env = io.env ?? process.env;
-  const force = env.FORCE_COLOR;
-  if (force !== undefined) return force !== '0' && force.toLowerCase() !== 'false';
-  if (env.NO_COLOR !== undefined && env.NO_COLOR !== '') return false;
-  return io.stdoutIsTTY === true;
+  return useColor({ isTTY: io.stdoutIsTTY }, io.env ?? process.env);
 }
 
 export interface Paint {

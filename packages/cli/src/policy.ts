@@ -1,11 +1,11 @@
 // `assay policy apply|get|list|diff`: the policy service's REST API (/api/v1/...) from the
 // command line. apply sends multi-document YAML to /api/v1/import, so the same files that
 // `assay scan --policy` reads (assay.dev/v1 documents) go to the running system unchanged.
-import { readFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
 import { stringify } from 'yaml';
-import { CONTEXT_HELP, CONTEXT_OPTION, contextHint, resolveContext, sameUrl } from './context.ts';
-import { baseUrl, request } from './http.ts';
+import { CONTEXT_HELP } from './context.ts';
+import { CONNECTION_OPTIONS, policyConnection } from './policy-connection.ts';
+import { request } from './http.ts';
 import { CliError, EXIT_ALLOWED, EXIT_ERROR, readInput, type CliIo } from './io.ts';
 
 export const POLICY_USAGE = `Usage: assay policy <apply|get|list|diff> [--api <url> --token-file <f>] [options]
@@ -56,9 +56,7 @@ export async function policyCommand(argv: readonly string[], io: CliIo): Promise
       args: rest,
       allowPositionals: true,
       options: {
-        ...CONTEXT_OPTION,
-        api: { type: 'string' },
-        'token-file': { type: 'string' },
+        ...CONNECTION_OPTIONS,
         kind: { type: 'string' },
         output: { type: 'string', short: 'o' },
         file: { type: 'string', short: 'f' },
@@ -76,16 +74,9 @@ export async function policyCommand(argv: readonly string[], io: CliIo): Promise
     io.stdout(POLICY_USAGE);
     return EXIT_ALLOWED;
   }
-  const api = await policyApi(v);
-  const token =
-    v['token-file'] === undefined
-      ? api.token
-      : (
-          await readFile(v['token-file'], 'utf8').catch((err: Error) => {
-            throw new CliError(`--token-file: ${err.message}`);
-          })
-        ).trim();
-  const headers = { authorization: `Bearer ${token}` };
+  const conn = await policyConnection(v);
+  const api = { url: conn.api };
+  const headers = conn.headers;
   const kind = v.kind ?? 'image';
   if (kind !== 'image' && kind !== 'runtime') throw new CliError('--kind must be image or runtime');
   const collection = `${api.url}/api/v1/${kind === 'image' ? 'policies' : 'runtime-policies'}`;
@@ -179,23 +170,6 @@ export async function policyCommand(argv: readonly string[], io: CliIo): Promise
     }
   }
   return EXIT_ERROR;
-}
-
-/** The API's URL and token: the flags, else the context's (its token only with its own URL). */
-async function policyApi(v: { api?: string | undefined; 'token-file'?: string | undefined; context?: string | undefined }) {
-  const ctx = await resolveContext(v);
-  const url = baseUrl(v.api ?? ctx.policyApi?.url ?? missing('--api <url>', ctx), '--api');
-  const own = ctx.policyApi && sameUrl(url, ctx.policyApi.url) ? ctx.policyApi.token : undefined;
-  if (v['token-file'] === undefined && own === undefined)
-    missing(
-      v.api !== undefined && ctx.policyApi ? "--token-file <f> (the context's token is for its own --api only)" : '--token-file <f>',
-      ctx,
-    );
-  return { url, token: own ?? '' };
-}
-
-function missing(what: string, ctx: Awaited<ReturnType<typeof resolveContext>>): never {
-  throw new CliError(`${what} is required${contextHint(ctx)}`);
 }
 
 /**
