@@ -24,20 +24,19 @@ import { Informer, KubeApiError, type KubeClient, type KubeObject } from '@assay
 import { NotFoundError, ConflictError } from '@assay/store';
 import type { Logger } from '@assay/telemetry';
 import { jsonDiff } from '@assay/policy-engine';
-import { KvWatchInclude, type KV } from 'nats';
 import type { PolicyEngine } from './engine.ts';
 import { resourceBindings, type ResourceBinding } from './kube-documents.ts';
-import { buildStatus, judgedUnder, statusChanged, type AcceptedReason, type ImageCounts } from './kube-status.ts';
+import { buildStatus, statusChanged, type AcceptedReason, type ImageCounts } from './kube-status.ts';
 import { asksToAdopt, resourceName } from './managed-by.ts';
 import type { PolicyChanges } from './changes.ts';
-import { readVerdict } from './verdict-bucket.ts';
+import type { VerdictList } from './verdict-list.ts';
 
 export interface PolicyControllerOptions {
   client: KubeClient;
   engine: PolicyEngine;
   changes: PolicyChanges;
-  /** The verdicts bucket: its changes refresh the image counts. */
-  verdicts: KV;
+  /** The verdicts as the service mirrors them: how each judges its image under a policy, and their changes (which refresh the counts). */
+  verdicts: Pick<VerdictList, 'judgedUnder' | 'onChange'>;
   logger: Logger;
   /** Namespace globs whose PolicyException objects may change verdicts (kube-documents.ts exceptionInNamespace). */
   exceptionNamespaces: readonly string[];
@@ -67,7 +66,7 @@ export class PolicyController {
   #countsDirty = true;
   #timer: NodeJS.Timeout | undefined;
   #refreshing: Promise<void> | undefined;
-  #watch: { stop(): void } | undefined;
+  #unwatch: (() => void) | undefined;
   #stopped = false;
 
   constructor(o: PolicyControllerOptions) {
@@ -91,7 +90,8 @@ export class PolicyController {
       this.#informers.push(informer);
       informer.start();
     }
-    void this.#watchVerdicts();
+    // Every verdict change marks the counts stale (the refresher runs at most every interval).
+    this.#unwatch = this.#o.verdicts.onChange(() => (this.#countsDirty = true));
     this.#timer = setInterval(() => void this.refreshCounts(), this.#o.countsIntervalMs);
     this.#timer.unref();
   }
@@ -109,7 +109,7 @@ export class PolicyController {
   async stop(): Promise<void> {
     this.#stopped = true;
     if (this.#timer) clearInterval(this.#timer);
-    this.#watch?.stop();
+    this.#unwatch?.();
     await Promise.all(this.#informers.map((i) => i.stop()));
     await this.#refreshing;
   }
@@ -223,8 +223,7 @@ export class PolicyController {
     const counts: ImageCounts = { compliant: 0, nonCompliant: 0 };
     if (!current?.document) return counts;
     for (const digest of this.#o.engine.digestsInScope([current.document.scope])) {
-      const v = (await readVerdict(this.#o.verdicts, digest))?.verdict;
-      const j = v ? judgedUnder(v, id) : undefined;
+      const j = this.#o.verdicts.judgedUnder(digest, id);
       if (j) counts[j]++;
     }
     return counts;
@@ -250,17 +249,5 @@ export class PolicyController {
       })
       .finally(() => (this.#refreshing = undefined));
     return this.#refreshing;
-  }
-
-  /** Marks the counts stale on every verdict change (the refresher runs at most every interval). */
-  async #watchVerdicts(): Promise<void> {
-    try {
-      const iter = await this.#o.verdicts.watch({ include: KvWatchInclude.UpdatesOnly });
-      this.#watch = iter;
-      if (this.#stopped) iter.stop();
-      for await (const _e of iter) this.#countsDirty = true;
-    } catch (err) {
-      if (!this.#stopped) this.#o.logger.warn({ err }, 'watching verdicts failed: image counts refresh only with policy changes');
-    }
   }
 }

@@ -179,7 +179,7 @@ export async function startPolicy(ctx: ServiceContext<PolicyShape>): Promise<Pol
       client,
       engine,
       changes,
-      verdicts: kv,
+      verdicts,
       logger: ctx.logger.child({ component: 'kubernetes' }),
       exceptionNamespaces: c.POLICY_EXCEPTION_NAMESPACES.length > 0 ? c.POLICY_EXCEPTION_NAMESPACES : [ownNamespace()],
     });

@@ -8,7 +8,8 @@
 import { fromBinary } from '@bufbuild/protobuf';
 import { timestampDate, type Timestamp } from '@bufbuild/protobuf/wkt';
 import { mirrorBucket, type ConnectionState, type KvMirror } from '@assay/bus';
-import { Buckets, Compliance, VerdictSchema, type Verdict } from '@assay/proto';
+import { judgedUnder } from './kube-status.ts';
+import { Buckets, Compliance, digestBucketKey, VerdictSchema, type Verdict } from '@assay/proto';
 import { globMatch } from '@assay/runtime-policy';
 import type { Logger } from '@assay/telemetry';
 import type { JetStreamClient } from 'nats';
@@ -179,10 +180,31 @@ export interface VerdictListOptions {
   logger: Logger;
 }
 
-/** The verdicts bucket, mirrored as summaries. */
+/** How one verdict judges the image under each policy it cites (kube-status.ts judgedUnder). */
+export type Judgements = ReadonlyMap<string, 'compliant' | 'nonCompliant'>;
+
+interface Mirrored {
+  summary: VerdictSummary;
+  judged: Judgements;
+}
+
+function mirrored(v: Verdict, digestFallback: string): Mirrored {
+  const judged = new Map<string, 'compliant' | 'nonCompliant'>();
+  for (const p of v.policies) {
+    const j = judgedUnder(v, p.id);
+    if (j) judged.set(p.id, j);
+  }
+  return { summary: summarizeVerdict(v, digestFallback), judged };
+}
+
+/**
+ * The verdicts bucket, mirrored as summaries (the list) and per-policy judgements (the image
+ * counts in policy resources' status): one watch of the bucket serves both.
+ */
 export class VerdictList {
   readonly #o: VerdictListOptions;
-  #mirror: KvMirror<VerdictSummary> | undefined;
+  #mirror: KvMirror<Mirrored> | undefined;
+  readonly #listeners = new Set<() => void>();
 
   constructor(o: VerdictListOptions) {
     this.#o = o;
@@ -190,11 +212,14 @@ export class VerdictList {
 
   /** Loads every verdict and follows the bucket; resolves once the load is whole. */
   async start(): Promise<void> {
-    this.#mirror = await mirrorBucket<VerdictSummary>({
+    this.#mirror = await mirrorBucket<Mirrored>({
       js: this.#o.js,
       bucket: Buckets.verdicts.name,
       // The key is `sha256.<hex>`: the digest when a verdict has no image (never expected).
-      decode: (b, key) => summarizeVerdict(fromBinary(VerdictSchema, b), key.replace('.', ':')),
+      decode: (b, key) => mirrored(fromBinary(VerdictSchema, b), key.replace('.', ':')),
+      onChange: () => {
+        for (const l of this.#listeners) l();
+      },
       ...(this.#o.connection ? { connection: this.#o.connection } : {}),
       logger: this.#o.logger,
     });
@@ -208,11 +233,22 @@ export class VerdictList {
   /** One page, newest evaluation first. */
   list(filter: VerdictFilter, limit?: number, cont?: string): VerdictPage {
     const source = this.#mirror
-      ? (function* (m: KvMirror<VerdictSummary>) {
-          for (const [, s] of m.entries()) yield s;
+      ? (function* (m: KvMirror<Mirrored>) {
+          for (const [, e] of m.entries()) yield e.summary;
         })(this.#mirror)
       : [];
     return pageOf(source, filter, limit, cont);
+  }
+
+  /** How the digest's current verdict judges it under `policyId`; undefined when not judged under it. */
+  judgedUnder(digest: string, policyId: string): 'compliant' | 'nonCompliant' | undefined {
+    return this.#mirror?.get(digestBucketKey(digest))?.judged.get(policyId);
+  }
+
+  /** Calls `listener` on every verdict change; returns how to stop. */
+  onChange(listener: () => void): () => void {
+    this.#listeners.add(listener);
+    return () => this.#listeners.delete(listener);
   }
 
   async stop(): Promise<void> {
