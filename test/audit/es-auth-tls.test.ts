@@ -2,9 +2,7 @@
 // (the stand-in serving TLS with a throw-away certificate and requiring credentials). Wrong
 // credentials keep events in the stream, and no secret ever reaches the log.
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { after, before, describe, it } from 'node:test';
 import { connectBus, type BusConnection } from '@assay/bus';
@@ -15,6 +13,7 @@ import { startElasticsearchStandin, type ElasticsearchStandin } from '../support
 import { waitFor } from '../support/processes.ts';
 import { makeTempDir } from '../support/tempdir.ts';
 import { admissionEvent, publishAudit } from './helpers.ts';
+import { selfSignedLocalhost } from '../support/self-signed.ts';
 
 const API_KEY = 'c3RhbmRpbjpzZWNyZXQta2V5LTQyCg==';
 const PASSWORD = 'pw-very-secret-77';
@@ -30,29 +29,9 @@ describe('Elasticsearch TLS and authentication', () => {
     nats = await startNatsServer();
     bus = await connectBus({ servers: nats.url });
     tmp = await makeTempDir('audit-es-tls');
-    const key = join(tmp.path, 'key.pem');
-    ca = join(tmp.path, 'cert.pem');
-    execFileSync(
-      'openssl',
-      [
-        'req',
-        '-x509',
-        '-newkey',
-        'rsa:2048',
-        '-nodes',
-        '-keyout',
-        key,
-        '-out',
-        ca,
-        '-days',
-        '1',
-        '-subj',
-        '/CN=localhost',
-        '-addext',
-        'subjectAltName=DNS:localhost,IP:127.0.0.1',
-      ],
-      { stdio: 'ignore' },
-    );
+    const made = selfSignedLocalhost(tmp.path);
+    const key = made.key;
+    ca = made.cert;
     standin = await startElasticsearchStandin({
       tls: { key: readFileSync(key), cert: readFileSync(ca) },
       auth: { apiKey: API_KEY, username: 'assay', password: PASSWORD },

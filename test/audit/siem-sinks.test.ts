@@ -3,11 +3,9 @@
 // throw-away certificate from openssl), and a webhook. Elasticsearch is unreachable throughout
 // and one webhook hangs: neither holds up the other sinks.
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { createServer as createHttpServer, type IncomingMessage, type Server } from 'node:http';
 import { createServer as createNetServer, type Server as NetServer, type Socket } from 'node:net';
-import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { createServer as createTlsServer } from 'node:tls';
 import { create, fromBinary, toBinary } from '@bufbuild/protobuf';
@@ -20,6 +18,7 @@ import { freePort } from '../support/ports.ts';
 import { waitFor } from '../support/processes.ts';
 import { makeTempDir } from '../support/tempdir.ts';
 import { admissionEvent, mixedEvent, publishAudit } from './helpers.ts';
+import { selfSignedLocalhost } from '../support/self-signed.ts';
 
 /** Splits an RFC 6587 octet-counted stream into messages. */
 function octetParser(onMessage: (m: string) => void) {
@@ -65,29 +64,7 @@ describe('SIEM sinks', () => {
     nats = await startNatsServer();
     bus = await connectBus({ servers: nats.url });
     tmp = await makeTempDir('audit-sinks');
-    const key = join(tmp.path, 'key.pem');
-    const cert = join(tmp.path, 'cert.pem');
-    execFileSync(
-      'openssl',
-      [
-        'req',
-        '-x509',
-        '-newkey',
-        'rsa:2048',
-        '-nodes',
-        '-keyout',
-        key,
-        '-out',
-        cert,
-        '-days',
-        '1',
-        '-subj',
-        '/CN=localhost',
-        '-addext',
-        'subjectAltName=DNS:localhost,IP:127.0.0.1',
-      ],
-      { stdio: 'ignore' },
-    );
+    const { key, cert } = selfSignedLocalhost(tmp.path);
 
     const hecServer = createHttpServer(async (req, res) => {
       const text = await body(req);
