@@ -29,6 +29,8 @@ const SYSTEM_PACKAGES = {
     mmdebstrap: 'mmdebstrap',
     rpm: 'rpm',
     openssl: 'openssl',
+    // The console's browser tests drive Debian's Chromium (nothing downloaded).
+    chromium: 'chromium',
   },
   bench: {
     'nats-server': 'nats-server',

@@ -3,7 +3,7 @@
 // format of kube-apiserver's static token file: `token,user[,uid[,"group1,group2"]]` per line
 // (only token and user are read; `#` comments and blank lines are skipped). Policy versions and
 // policy-change audit events then record the caller, not one fixed name.
-import { createHash, timingSafeEqual } from 'node:crypto';
+import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 
 export class TokenFileError extends Error {
@@ -75,10 +75,36 @@ export class ApiTokens {
     if (!header) return undefined;
     const m = /^Bearer\s+(.+)$/i.exec(header.trim());
     if (!m) return undefined;
-    const presented = sha(m[1]!);
+    return this.identify(m[1]!)?.user;
+  }
+
+  /**
+   * The user of a presented token and the token's id (a prefix of its digest, never the token):
+   * the console's sign-in, whose session names the token it was opened with.
+   */
+  identify(token: string): { user: string; tokenId: string } | undefined {
+    const presented = sha(token);
     // Every entry is compared (no early exit), so timing does not tell which line matched.
-    let user: string | undefined;
-    for (const e of this.#entries) if (timingSafeEqual(presented, e.digest) && user === undefined) user = e.user;
-    return user;
+    let found: Entry | undefined;
+    for (const e of this.#entries) if (timingSafeEqual(presented, e.digest) && found === undefined) found = e;
+    return found ? { user: found.user, tokenId: tokenIdOf(found.digest) } : undefined;
+  }
+
+  /** Whether a token with this id is still accepted, for this user (a console session's check). */
+  holds(tokenId: string, user: string): boolean {
+    return this.#entries.some((e) => e.user === user && tokenIdOf(e.digest) === tokenId);
+  }
+
+  /**
+   * The key console sessions are signed with, derived from every token: replicas with the same
+   * tokens agree on it (and restarts keep sessions), nobody holding fewer than all tokens can
+   * compute it, and changing the tokens ends every session.
+   */
+  sessionKey(): Buffer {
+    const h = createHmac('sha256', 'assay-console-session-v1');
+    for (const e of this.#entries) h.update(e.digest).update(e.user).update('\0');
+    return h.digest();
   }
 }
+
+const tokenIdOf = (digest: Buffer) => digest.subarray(0, 8).toString('hex');

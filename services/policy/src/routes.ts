@@ -7,6 +7,7 @@
 //   POST /api/v1/evaluate                         dry run: a stored or uploaded report, draft policies
 //   GET /api/v1/export, POST /api/v1/import       YAML multi-document
 //   GET /openapi.json                             OpenAPI 3.1 from the route schemas
+// and the web console under /console (console/plugin.ts): the same tokens sign in to a session.
 // Every /api route needs `Authorization: Bearer <token>` (POLICY_API_TOKEN or a line of
 // POLICY_API_TOKENS_FILE; 401 otherwise), and changes are recorded under its user. Documents
 // are validated by the store, whose errors name the field (400); a stale version is 409.
@@ -15,6 +16,7 @@ import { ValidationError } from '@assay/domain';
 import { ConflictError, NotFoundError } from '@assay/store';
 import type { Logger } from '@assay/telemetry';
 import type { ApiTokens } from './api-tokens.ts';
+import { registerConsole } from './console/plugin.ts';
 import { OpenApiCollector } from './openapi.ts';
 import type { PolicyApi, RouteContext } from './routes/context.ts';
 import { evaluateRoutes } from './routes/evaluate.ts';
@@ -89,7 +91,8 @@ export const policyRoutes: FastifyPluginAsync<PolicyRoutesOptions> = async (app,
   await app.register(schemaRoutes, { openapi });
 };
 
-/** Registers the API on the service's server. */
+/** Registers the API, and the web console behind the same tokens, on the service's server. */
 export async function registerPolicyRoutes(app: FastifyInstance, opts: PolicyRoutesOptions): Promise<void> {
   await app.register(policyRoutes, opts);
+  await registerConsole(app, { api: opts.api, tokens: opts.tokens, logger: opts.logger, clock: opts.clock ?? (() => new Date()) });
 }

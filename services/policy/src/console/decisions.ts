@@ -1,0 +1,4 @@
+// Console area: decisions (to be built).
+import type { ConsoleArea } from './router.ts';
+
+export const decisionPages: ConsoleArea = (_router) => {};
