@@ -3,6 +3,7 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { ValidationError, type VersionedRecord } from '@assay/domain';
 import type { PolicyChanges } from '../changes.ts';
+import type { DecisionSource } from '../decision-records.ts';
 import type { PolicyEngine } from '../engine.ts';
 import type { IndexVerdicts } from '../index-verdicts.ts';
 import type { PolicyController } from '../kube-controller.ts';
@@ -20,6 +21,8 @@ export interface PolicyApi {
   kube?: PolicyController;
   /** Running-workload reports, gauge and audit events (POLICY_KUBERNETES). */
   running?: RunningReports;
+  /** Recent admission decisions from the audit stream (absent in a library use without the bus). */
+  decisions?: DecisionSource;
 }
 
 /** A route handler that runs only once the service is running. */
