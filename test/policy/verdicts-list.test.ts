@@ -1,6 +1,8 @@
 // GET /api/v1/verdicts: verdict summaries, newest evaluation first, paged with a continue token
 // that stays stable while verdicts change, filtered by compliance, repository glob and reference
-// text; behind the API token. Verdicts are written straight into the real verdicts bucket.
+// text; behind the API token. Also the list itself: the controls and vulnerability ids of each
+// summary, counts, pages back, and the overview stats. Verdicts are written straight into the
+// real verdicts bucket.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { create, toBinary } from '@bufbuild/protobuf';
@@ -141,5 +143,135 @@ describe('GET /api/v1/verdicts', () => {
     const doc = (await r.json()) as { paths: Record<string, { get?: { parameters?: { name: string }[] } }> };
     const names = (doc.paths['/api/v1/verdicts']?.get?.parameters ?? []).map((p) => p.name).sort();
     assert.deepEqual(names, ['compliance', 'continue', 'limit', 'q', 'repository']);
+  });
+});
+
+describe('VerdictList: controls, vulnerability ids, counts and stats', () => {
+  let h: Harness;
+  const putVerdict = async (
+    i: number,
+    compliance: Compliance,
+    reasons: { control: string; items?: string[]; auditOnly?: boolean }[],
+    repo = 'team/stats',
+  ) => {
+    const digest = digestOf(1000 + i);
+    const v = create(VerdictSchema, {
+      image: { registry: 'registry.example.com', repository: repo, tag: `s${i}`, digest },
+      compliance,
+      evaluatedAt: timestampFromDate(new Date(T0 + i * 1000)),
+      policies: [{ id: 'baseline', version: 1 }],
+      reasons: reasons.map((r) => ({
+        policy: 'baseline',
+        control: r.control,
+        message: `${r.control} failed`,
+        auditOnly: r.auditOnly ?? false,
+        evidence: (r.items ?? []).map((item) => ({ item, fields: { package: 'openssl' } })),
+      })),
+    });
+    await h.kv.put(digestBucketKey(digest), toBinary(VerdictSchema, v));
+  };
+  const list = () => h.api.verdicts!;
+  const waitSize = (n: number) => until(async () => list().size === n);
+
+  before(async () => {
+    h = await startHarness();
+    const many = Array.from({ length: 30 }, (_, k) => `CVE-2024-${1000 + k}`);
+    // 1: many vulnerabilities (ids kept distinct, at most 20) and a malware reason.
+    await putVerdict(1, Compliance.NON_COMPLIANT, [
+      { control: 'vulnerabilities', items: ['CVE-2024-0001', 'CVE-2024-0001', ...many] },
+      { control: 'malware', items: ['eicar'] },
+    ]);
+    // 2: one vulnerability; an audit-only sensitiveData reason counts for nothing.
+    await putVerdict(2, Compliance.NON_COMPLIANT, [
+      { control: 'vulnerabilities', items: ['CVE-2024-0001'] },
+      { control: 'sensitiveData', items: ['private-key'], auditOnly: true },
+    ]);
+    // 3: compliant with an audit-only vulnerability: neither a control nor an id.
+    await putVerdict(3, Compliance.COMPLIANT, [{ control: 'vulnerabilities', items: ['CVE-2024-9999'], auditOnly: true }]);
+    await putVerdict(4, Compliance.PENDING, [], 'other/pending');
+    await putVerdict(5, Compliance.ERROR, [{ control: 'scan', items: [] }], 'other/failed');
+    await waitSize(5);
+  });
+  after(async () => {
+    await h?.close();
+  });
+
+  it('keeps the blocking controls and at most 20 distinct vulnerability ids per summary', () => {
+    const all = list().list({}, 10).items;
+    const one = all.find((s) => s.digest === digestOf(1001))!;
+    assert.deepEqual(one.controls, ['vulnerabilities', 'malware']);
+    assert.equal(one.vulnerabilityIds.length, 20);
+    assert.equal(new Set(one.vulnerabilityIds).size, 20);
+    assert.equal(one.vulnerabilityIds[0], 'CVE-2024-0001');
+    const two = all.find((s) => s.digest === digestOf(1002))!;
+    assert.deepEqual(two.controls, ['vulnerabilities']);
+    assert.deepEqual(two.vulnerabilityIds, ['CVE-2024-0001']);
+    const three = all.find((s) => s.digest === digestOf(1003))!;
+    assert.deepEqual(three.controls, []);
+    assert.deepEqual(three.vulnerabilityIds, []);
+  });
+
+  it('counts matches, filters by control and finds an image by a vulnerability id', () => {
+    assert.equal(list().count({}), 5);
+    assert.equal(list().count({ compliance: 'non_compliant' }), 2);
+    assert.equal(list().count({ repository: 'registry.example.com/other/*' }), 2);
+    assert.equal(list().count({ control: 'malware' }), 1);
+    assert.equal(list().count({ control: 'sensitiveData' }), 0, 'an audit-only reason is not a failing control');
+    assert.deepEqual(
+      list()
+        .list({ q: 'cve-2024-0001' })
+        .items.map((s) => s.digest),
+      [digestOf(1002), digestOf(1001)],
+    );
+    assert.equal(list().count({ q: 'CVE-2024-9999' }), 0, 'audit-only ids are not searched');
+    assert.equal(list().count({ q: 'CVE-2024-1029' }), 0, 'ids past the first 20 are not kept');
+    assert.equal(list().count({ q: 'other/failed' }), 1);
+  });
+
+  it('pages back with previous(): the token of the page before, or none for the first', () => {
+    const first = list().list({}, 2);
+    const second = list().list({}, 2, first.continue);
+    const third = list().list({}, 2, second.continue);
+    assert.deepEqual(
+      third.items.map((s) => s.digest),
+      [digestOf(1001)],
+    );
+    assert.deepEqual(list().previous({}, 2, first.continue!), {});
+    const back = list().previous({}, 2, second.continue!);
+    assert.equal(back.continue, first.continue);
+    assert.deepEqual(
+      list()
+        .list({}, 2, back.continue)
+        .items.map((s) => s.digest),
+      second.items.map((s) => s.digest),
+    );
+    // With a filter: two non-compliant images, one per page.
+    const nc1 = list().list({ compliance: 'non_compliant' }, 1);
+    const nc2 = list().list({ compliance: 'non_compliant' }, 1, nc1.continue);
+    assert.deepEqual(
+      nc2.items.map((s) => s.digest),
+      [digestOf(1001)],
+    );
+    assert.deepEqual(list().previous({ compliance: 'non_compliant' }, 1, nc1.continue!), {});
+  });
+
+  it('stats: totals by compliance, top controls and vulnerabilities over non-compliant images, recomputed after a change', async () => {
+    const s = list().stats();
+    assert.equal(s.total, 5);
+    assert.deepEqual(s.byCompliance, { compliant: 1, non_compliant: 2, pending: 1, error: 1, unspecified: 0 });
+    assert.deepEqual(s.topControls, [
+      { control: 'vulnerabilities', images: 2 },
+      { control: 'malware', images: 1 },
+    ]);
+    assert.equal(s.topVulnerabilities.length, 10);
+    assert.deepEqual(s.topVulnerabilities[0], { id: 'CVE-2024-0001', images: 2 });
+    assert.equal(list().stats(), s, 'cached while nothing changes');
+    // Image 3 turns non-compliant on a new CVE: the stats follow.
+    await putVerdict(3, Compliance.NON_COMPLIANT, [{ control: 'vulnerabilities', items: ['CVE-2024-0001'] }]);
+    await until(async () => list().stats().byCompliance.non_compliant === 3);
+    const after = list().stats();
+    assert.notEqual(after, s);
+    assert.deepEqual(after.topVulnerabilities[0], { id: 'CVE-2024-0001', images: 3 });
+    assert.deepEqual(after.topControls[0], { control: 'vulnerabilities', images: 3 });
   });
 });

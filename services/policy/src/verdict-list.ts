@@ -5,6 +5,7 @@
 // decode time and only the first reasons' messages are kept, cut short, so memory grows with the
 // number of images and not with what their scans found. A page is answered from memory alone
 // (no bucket read per request), and only `limit + 1` summaries are held while a page is chosen.
+// The console's overview counts (stats) are computed from the same memory, once per change.
 import { fromBinary } from '@bufbuild/protobuf';
 import { timestampDate, type Timestamp } from '@bufbuild/protobuf/wkt';
 import { mirrorBucket, type ConnectionState, type KvMirror } from '@assay/bus';
@@ -21,6 +22,10 @@ export type ComplianceName = (typeof COMPLIANCE_NAMES)[number] | 'unspecified';
 /** Reasons whose messages a summary keeps, and how long each message may be. */
 export const SUMMARY_REASONS = 3;
 export const SUMMARY_MESSAGE_CHARS = 200;
+/** Vulnerability ids a summary keeps (what a search by CVE and the top CVEs see). */
+export const SUMMARY_VULNERABILITY_IDS = 20;
+/** Entries of each top list in stats(). */
+export const TOP_ENTRIES = 10;
 export const DEFAULT_LIMIT = 50;
 export const MAX_LIMIT = 500;
 
@@ -39,14 +44,23 @@ export interface VerdictSummary {
   reasons: { policy: string; control: string; message: string; auditOnly: boolean }[];
   /** Platform manifests of an index digest. */
   platforms: number;
+  /** The distinct controls of its blocking (not audit-only) reasons, in reason order. */
+  controls: string[];
+  /**
+   * Distinct vulnerability ids of its blocking `vulnerabilities` reasons (their evidence items,
+   * so most severe first), at most SUMMARY_VULNERABILITY_IDS.
+   */
+  vulnerabilityIds: string[];
 }
 
 export interface VerdictFilter {
   compliance?: ComplianceName;
   /** A glob over `registry/repository`. */
   repository?: string;
-  /** A substring of the reference (case-insensitive). */
+  /** A substring of the reference, or of one of its vulnerability ids (case-insensitive). */
   q?: string;
+  /** Only images with a blocking reason of this control. */
+  control?: string;
 }
 
 export interface VerdictPage {
@@ -95,7 +109,29 @@ export function summarizeVerdict(v: Verdict, digestFallback = ''): VerdictSummar
       .slice(0, SUMMARY_REASONS)
       .map((r) => ({ policy: r.policy, control: r.control, message: cut(r.message), auditOnly: r.auditOnly })),
     platforms: v.platforms.length,
+    ...blockingFindings(v),
   };
+}
+
+/** The controls and vulnerability ids of a verdict's blocking reasons (bounded). */
+function blockingFindings(v: Verdict): { controls: string[]; vulnerabilityIds: string[] } {
+  const controls = new Set<string>();
+  const ids = new Set<string>();
+  for (const r of v.reasons) {
+    if (r.auditOnly) continue;
+    controls.add(r.control);
+    if (r.control !== 'vulnerabilities') continue;
+    for (const e of r.evidence) {
+      if (ids.size >= SUMMARY_VULNERABILITY_IDS) break;
+      if (e.item) ids.add(e.item);
+    }
+  }
+  return { controls: [...controls], vulnerabilityIds: [...ids] };
+}
+
+/** What `q` is looked for in: the reference and the vulnerability ids, lower-cased, NUL-separated. */
+function searchTextOf(s: VerdictSummary): string {
+  return [s.reference, ...s.vulnerabilityIds].join('\u0000').toLowerCase();
 }
 
 /** Sort position: newest evaluation first, then by digest (stable for equal times). */
@@ -132,11 +168,73 @@ export class InvalidContinueError extends Error {
   }
 }
 
-function matches(s: VerdictSummary, f: VerdictFilter, q: string | undefined): boolean {
-  if (f.compliance && s.compliance !== f.compliance) return false;
-  if (f.repository && !globMatch(f.repository, `${s.image.registry}/${s.image.repository}`)) return false;
-  if (q && !s.reference.toLowerCase().includes(q)) return false;
-  return true;
+/** A summary with the text `q` searches (computed once per verdict in the mirror). */
+interface Searchable {
+  summary: VerdictSummary;
+  search: string;
+}
+
+/** The filter with `q` lower-cased once per request. */
+function matcher(f: VerdictFilter): (e: Searchable) => boolean {
+  const q = f.q?.toLowerCase();
+  return (e) => {
+    const s = e.summary;
+    if (f.compliance && s.compliance !== f.compliance) return false;
+    if (f.control && !s.controls.includes(f.control)) return false;
+    if (f.repository && !globMatch(f.repository, `${s.image.registry}/${s.image.repository}`)) return false;
+    // A NUL never appears in what people search for: it only separates the searched texts.
+    if (q && (q.includes('\u0000') || !e.search.includes(q))) return false;
+    return true;
+  };
+}
+
+const searchable = function* (summaries: Iterable<VerdictSummary>): Iterable<Searchable> {
+  for (const summary of summaries) yield { summary, search: searchTextOf(summary) };
+};
+
+const clampLimit = (limit: number) => Math.min(Math.max(1, Math.trunc(limit)), MAX_LIMIT);
+
+/**
+ * The `n` entries nearest to a bound in list order, kept in a sorted buffer of at most `n`
+ * (whatever the number of verdicts): `after` those listed after the bound, else those listed at
+ * or before it (`before`, nearest last).
+ */
+function nearest(
+  entries: Iterable<Searchable>,
+  match: (e: Searchable) => boolean,
+  n: number,
+  bound: { after?: Position; before?: Position },
+): { p: Position; s: VerdictSummary }[] {
+  // For `before`, the buffer keeps the last `n` in list order: compare reversed.
+  const cmp = bound.before ? (a: Position, b: Position) => compare(b, a) : compare;
+  const buf: { p: Position; s: VerdictSummary }[] = [];
+  for (const e of entries) {
+    const p = positionOf(e.summary);
+    if (bound.after && compare(p, bound.after) <= 0) continue;
+    if (bound.before && compare(p, bound.before) > 0) continue;
+    if (buf.length >= n && cmp(p, buf[buf.length - 1]!.p) >= 0) continue;
+    if (!match(e)) continue;
+    // Binary insertion into the sorted buffer, dropping what falls past n.
+    let lo = 0;
+    let hi = buf.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (cmp(buf[mid]!.p, p) < 0) lo = mid + 1;
+      else hi = mid;
+    }
+    buf.splice(lo, 0, { p, s: e.summary });
+    if (buf.length > n) buf.pop();
+  }
+  return bound.before ? buf.reverse() : buf;
+}
+
+function pageOfSearchable(entries: Iterable<Searchable>, filter: VerdictFilter, limit: number, cont?: string): VerdictPage {
+  const n = clampLimit(limit);
+  const after = cont !== undefined ? decodeContinue(cont) : undefined;
+  const buf = nearest(entries, matcher(filter), n + 1, after ? { after } : {});
+  const items = buf.slice(0, n);
+  const more = buf.length > n;
+  return { items: items.map((x) => x.s), ...(more ? { continue: encodeContinue(items[items.length - 1]!.p) } : {}) };
 }
 
 /**
@@ -149,29 +247,52 @@ export function pageOf(
   limit: number = DEFAULT_LIMIT,
   cont?: string,
 ): VerdictPage {
-  const n = Math.min(Math.max(1, Math.trunc(limit)), MAX_LIMIT);
-  const after = cont !== undefined ? decodeContinue(cont) : undefined;
-  const q = filter.q?.toLowerCase();
-  const buf: { p: Position; s: VerdictSummary }[] = [];
+  return pageOfSearchable(searchable(summaries), filter, limit, cont);
+}
+
+/**
+ * Where the page before the one `cont` starts is: its continue token, or `{}` when it is the
+ * first page. The page before ends at the position `cont` names, so it is the `limit` entries
+ * at or before that position; its token is the position of the entry before them.
+ */
+function previousOfSearchable(entries: Iterable<Searchable>, filter: VerdictFilter, limit: number, cont: string): { continue?: string } {
+  const n = clampLimit(limit);
+  const buf = nearest(entries, matcher(filter), n + 1, { before: decodeContinue(cont) });
+  return buf.length > n ? { continue: encodeContinue(buf[0]!.p) } : {};
+}
+
+export type TopEntry<K extends string> = { [P in K]: string } & { images: number };
+
+export interface VerdictStats {
+  total: number;
+  byCompliance: Record<ComplianceName, number>;
+  /** The controls failing the most non-compliant images, most first (TOP_ENTRIES). */
+  topControls: TopEntry<'control'>[];
+  /** The vulnerability ids in the most non-compliant images, most first (TOP_ENTRIES). */
+  topVulnerabilities: TopEntry<'id'>[];
+}
+
+function top<K extends string>(counts: Map<string, number>, key: K): TopEntry<K>[] {
+  return [...counts]
+    .sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0))
+    .slice(0, TOP_ENTRIES)
+    .map(([k, images]) => ({ [key]: k, images }) as TopEntry<K>);
+}
+
+/** The counts of the overview, over every summary. */
+export function statsOf(summaries: Iterable<VerdictSummary>): VerdictStats {
+  const byCompliance: Record<ComplianceName, number> = { compliant: 0, non_compliant: 0, pending: 0, error: 0, unspecified: 0 };
+  const controls = new Map<string, number>();
+  const vulns = new Map<string, number>();
+  let total = 0;
   for (const s of summaries) {
-    const p = positionOf(s);
-    if (after && compare(p, after) <= 0) continue;
-    if (buf.length > n && compare(p, buf[buf.length - 1]!.p) >= 0) continue;
-    if (!matches(s, filter, q)) continue;
-    // Binary insertion into the sorted buffer, dropping what falls past limit + 1.
-    let lo = 0;
-    let hi = buf.length;
-    while (lo < hi) {
-      const mid = (lo + hi) >> 1;
-      if (compare(buf[mid]!.p, p) < 0) lo = mid + 1;
-      else hi = mid;
-    }
-    buf.splice(lo, 0, { p, s });
-    if (buf.length > n + 1) buf.pop();
+    total++;
+    byCompliance[s.compliance]++;
+    if (s.compliance !== 'non_compliant') continue;
+    for (const c of s.controls) controls.set(c, (controls.get(c) ?? 0) + 1);
+    for (const id of s.vulnerabilityIds) vulns.set(id, (vulns.get(id) ?? 0) + 1);
   }
-  const items = buf.slice(0, n);
-  const more = buf.length > n;
-  return { items: items.map((x) => x.s), ...(more ? { continue: encodeContinue(items[items.length - 1]!.p) } : {}) };
+  return { total, byCompliance, topControls: top(controls, 'control'), topVulnerabilities: top(vulns, 'id') };
 }
 
 export interface VerdictListOptions {
@@ -183,8 +304,7 @@ export interface VerdictListOptions {
 /** How one verdict judges the image under each policy it cites (kube-status.ts judgedUnder). */
 export type Judgements = ReadonlyMap<string, 'compliant' | 'nonCompliant'>;
 
-interface Mirrored {
-  summary: VerdictSummary;
+interface Mirrored extends Searchable {
   judged: Judgements;
 }
 
@@ -194,7 +314,8 @@ function mirrored(v: Verdict, digestFallback: string): Mirrored {
     const j = judgedUnder(v, p.id);
     if (j) judged.set(p.id, j);
   }
-  return { summary: summarizeVerdict(v, digestFallback), judged };
+  const summary = summarizeVerdict(v, digestFallback);
+  return { summary, search: searchTextOf(summary), judged };
 }
 
 /**
@@ -205,6 +326,8 @@ export class VerdictList {
   readonly #o: VerdictListOptions;
   #mirror: KvMirror<Mirrored> | undefined;
   readonly #listeners = new Set<() => void>();
+  /** stats() as of the last change; dropped at the next one. */
+  #stats: VerdictStats | undefined;
 
   constructor(o: VerdictListOptions) {
     this.#o = o;
@@ -218,6 +341,7 @@ export class VerdictList {
       // The key is `sha256.<hex>`: the digest when a verdict has no image (never expected).
       decode: (b, key) => mirrored(fromBinary(VerdictSchema, b), key.replace('.', ':')),
       onChange: () => {
+        this.#stats = undefined;
         for (const l of this.#listeners) l();
       },
       ...(this.#o.connection ? { connection: this.#o.connection } : {}),
@@ -230,14 +354,37 @@ export class VerdictList {
     return this.#mirror?.size ?? 0;
   }
 
+  *#entries(): Iterable<Mirrored> {
+    if (!this.#mirror) return;
+    for (const [, e] of this.#mirror.entries()) yield e;
+  }
+
   /** One page, newest evaluation first. */
-  list(filter: VerdictFilter, limit?: number, cont?: string): VerdictPage {
-    const source = this.#mirror
-      ? (function* (m: KvMirror<Mirrored>) {
-          for (const [, e] of m.entries()) yield e.summary;
-        })(this.#mirror)
-      : [];
-    return pageOf(source, filter, limit, cont);
+  list(filter: VerdictFilter, limit: number = DEFAULT_LIMIT, cont?: string): VerdictPage {
+    return pageOfSearchable(this.#entries(), filter, limit, cont);
+  }
+
+  /** The continue token of the page before the one `cont` starts (`{}`: the first page). */
+  previous(filter: VerdictFilter, limit: number, cont: string): { continue?: string } {
+    return previousOfSearchable(this.#entries(), filter, limit, cont);
+  }
+
+  /** How many verdicts match `filter`. */
+  count(filter: VerdictFilter): number {
+    const match = matcher(filter);
+    let n = 0;
+    for (const e of this.#entries()) if (match(e)) n++;
+    return n;
+  }
+
+  /** Counts by compliance and the top failing controls and vulnerabilities; cached until a verdict changes. */
+  stats(): VerdictStats {
+    this.#stats ??= statsOf(
+      (function* (entries: Iterable<Mirrored>) {
+        for (const e of entries) yield e.summary;
+      })(this.#entries()),
+    );
+    return this.#stats;
   }
 
   /** How the digest's current verdict judges it under `policyId`; undefined when not judged under it. */
