@@ -4,7 +4,8 @@
 // policies through the policy REST API, waits for both verdicts, sends AdmissionReviews to the
 // HTTPS webhook; then the trust part (scripts/demo/trust.ts): under a "trusted signers" policy an
 // image is denied until its cosign signature is pushed, and an unsigned one stays denied. It
-// counts the audit events the run produced. The last line is
+// counts the audit events the run produced, and says where the console shows it all (the demo
+// image's page among it). The last line is
 // `demo: denied=N allowed=N audit_events=N push_to_verdict_ms=N`; exit 1 if an expectation fails.
 //
 // Audit events: with ES_URL set (the stack then passes it to audit as AUDIT_ES_URL) they are
@@ -43,7 +44,7 @@ import {
   trustPolicyDocument,
   trustRuntimePolicyDocument,
 } from './demo/trust.ts';
-import { REPO_ROOT, type StackState } from './local-stack/stack.ts';
+import { consoleLine, consoleUrl, REPO_ROOT, type StackState } from './local-stack/stack.ts';
 
 const stateDir = process.env.ASSAY_STATE_DIR ?? join(REPO_ROOT, '.assay');
 const stateFile = join(stateDir, 'local-stack.json');
@@ -320,6 +321,12 @@ try {
   } else {
     say(`    ${auditEvents} audit events from this run`);
   }
+
+  // Where to see all of this: the console, and the page of the image the walkthrough denied.
+  const consoleAt = state.console?.url ?? consoleUrl(policyUrl);
+  step('The console');
+  say(`    ${consoleLine(consoleAt, stateFile)}`);
+  say(`    the non-compliant demo image: ${consoleAt}images/${demo.digest}`);
 
   const denied = [rDemo, rGhost, rUnsigned].filter((r) => !r.allowed).length;
   const allowed = [rClean, rSigned].filter((r) => r.allowed).length;

@@ -1,8 +1,9 @@
 // `npm start`: the whole of Assay on this machine. Starts nats-server (state in .assay/nats/),
 // provisions the topology, starts the five services as child processes with their own NATS
-// users, prints their logs readably, and reports once every one is ready. A service that exits is
-// started again (after 1 s, doubling to 30 s while it keeps exiting) and the others keep running;
-// `kill $(cat .assay/run/<service>.pid)` restarts one by hand. Ctrl-C stops it all.
+// users, prints their logs readably, and reports once every one is ready, then where the web
+// console is. A service that exits is started again (after 1 s, doubling to 30 s while it keeps
+// exiting) and the others keep running; `kill $(cat .assay/run/<service>.pid)` restarts one by
+// hand. Ctrl-C stops it all.
 //
 // Environment: ASSAY_STATE_DIR (default <repo>/.assay), ASSAY_NATS_PORT (default 4222, any free
 // port when busy; 0 = any free port), ASSAY_BASE_PORT (default: 8081..8085; 0 = free ports),
@@ -12,7 +13,7 @@
 // (docker-registry, storage in .assay/registry/) and the HTTPS admission webhook (TLS material
 // generated into .assay/tls/), for `npm run demo`.
 import { createFormatter, useColor } from './local-stack/format.ts';
-import { optionsFromEnv, startLocalStack, type LocalStack } from './local-stack/stack.ts';
+import { consoleLine, consoleUrl, optionsFromEnv, startLocalStack, type LocalStack } from './local-stack/stack.ts';
 
 const color = useColor(process.stdout);
 const fmt = createFormatter({ color, nameWidth: 16 });
@@ -58,6 +59,8 @@ stack.ready.then(
       `webhook ${stack!.webhookUrl ?? '(none: openssl not installed)'}`,
     ];
     say('info', `assay is ready: ${parts.join(' | ')} (Ctrl-C to stop)`);
+    const policy = stack!.services().find((s) => s.name === 'policy')?.url;
+    if (policy) say('info', consoleLine(consoleUrl(policy), stack!.stateFile));
   },
   () => {
     // Reported by the stack, which is shutting down.

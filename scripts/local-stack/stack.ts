@@ -19,12 +19,12 @@ import { preferPort, reserveKnownPorts } from './ports.ts';
 import { readyz, waitReadyAgain } from './readiness.ts';
 import { classifyRegistryLine } from './registry-log.ts';
 import type { LocalStackOptions } from './options.ts';
-import { StateFile, type ServiceInfo, type StackState } from './state-file.ts';
+import { consoleUrl, StateFile, type ServiceInfo, type StackState } from './state-file.ts';
 import { SERVICES, serviceEnv, type ServiceName } from './services.ts';
 import { Supervisor, type RestartInfo } from './supervisor.ts';
 
 export { optionsFromEnv, type LocalStackOptions } from './options.ts';
-export type { ServiceInfo, StackState } from './state-file.ts';
+export { consoleLine, consoleUrl, type ServiceInfo, type StackState } from './state-file.ts';
 export { SERVICES, type ServiceName } from './services.ts';
 
 /** The repository root, from this file's place in it. */
@@ -135,6 +135,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
 
   const startedAt = new Date().toISOString();
   let everReady = false;
+  const policyUrl = () => infos.find((i) => i.name === 'policy')?.url;
   const state = new StateFile(stateFile, (): StackState => ({
     pid: process.pid,
     startedAt,
@@ -145,7 +146,8 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       ? { registry: { pid: registrySup?.child?.pid ?? registry.child.pid, url: registry.url, host: registry.host, name: 'local' } }
       : {}),
     ...(tls && webhookUrl ? { webhook: { url: webhookUrl, caCert: tls.caCert } } : {}),
-    policyApi: { url: infos.find((i) => i.name === 'policy')?.url, token: secrets.policyApiToken },
+    policyApi: { url: policyUrl(), token: secrets.policyApiToken },
+    ...(policyUrl() ? { console: { url: consoleUrl(policyUrl()!) } } : {}),
     ...(env.ES_URL ? { esUrl: env.ES_URL } : {}),
   }));
   const writeState = () => state.write();

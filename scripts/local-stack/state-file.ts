@@ -2,6 +2,8 @@
 // launcher cleaning up after one killed outright) — pids, URLs, tokens. Written whole on every
 // change, one write at a time, mode 0600 (it holds tokens and a NATS password).
 import { chmod, rm, writeFile } from 'node:fs/promises';
+import { isAbsolute, relative } from 'node:path';
+import { CONSOLE_PATH } from '@assay/console';
 import type { ServiceName } from './services.ts';
 
 export interface ServiceInfo {
@@ -29,8 +31,25 @@ export interface StackState {
   webhook?: { url: string; caCert: string };
   /** The policy REST API (the policy service's HTTP server) and its bearer token. */
   policyApi?: { url: string | undefined; token: string };
+  /** The web console (`<policy API>/console/`), once the policy service listens; sign in with policyApi.token. */
+  console?: { url: string };
   /** Elasticsearch audit writes to (ES_URL), when set; otherwise audit events stay in ASSAY_AUDIT. */
   esUrl?: string;
+}
+
+/** The web console's address on the policy service at `policyUrl` (its pages are mounted there). */
+export function consoleUrl(policyUrl: string): string {
+  return `${policyUrl.replace(/\/+$/, '')}${CONSOLE_PATH}/`;
+}
+
+/**
+ * The line `npm start` and `npm run demo` print: where the console is and which file holds the
+ * token that signs in to it (relative to the working directory when inside it).
+ */
+export function consoleLine(url: string, stateFile: string, cwd = process.cwd()): string {
+  const rel = relative(cwd, stateFile);
+  const shown = rel === '' || rel.startsWith('..') || isAbsolute(rel) ? stateFile : rel;
+  return `console: ${url} (sign in with the policy API token in ${shown})`;
 }
 
 export class StateFile {

@@ -80,6 +80,7 @@ describe('npm run demo', { timeout: 300_000 }, () => {
       { process: stack, timeoutMs: 120_000, intervalMs: 200 },
     );
     assert.equal(statSync(stateFile).mode & 0o777, 0o600, 'the state file holds tokens');
+    assert.equal(state.console?.url, `${state.policyApi?.url}/console/`);
     assert.ok(state.registry, 'a local registry');
     assert.match(state.webhook?.url ?? '', /^https:\/\/127\.0\.0\.1:\d+$/);
     await waitFor('summary line', () => (stack.output().includes('assay is ready:') ? true : undefined), { process: stack });
@@ -123,6 +124,16 @@ describe('npm run demo', { timeout: 300_000 }, () => {
       assert.ok(Number(m[4]) < 10_000, `push_to_verdict_ms ${m[4]}`);
       assert.match(r.out, /ssl-cert-snakeoil\.key/);
       assert.match(r.out, /once signed, it is compliant/);
+      // At the end, where the console is, and the denied demo image's page in it.
+      const demoDigest = /demo image +\(Debian[^\n]*: (sha256:[0-9a-f]{64})$/m.exec(r.out)?.[1];
+      const shown =
+        /^==> The console\n {4}console: (\S+) \(sign in with the policy API token in (\S+)\)\n {4}the non-compliant demo image: (\S+)$/m.exec(
+          r.out,
+        );
+      assert.ok(demoDigest && shown, `demo run ${run} console lines; output:\n${r.out}`);
+      assert.equal(shown[1], state.console?.url);
+      assert.equal(shown[2], stateFile);
+      assert.equal(shown[3], `${state.console?.url}images/${demoDigest}`);
       if (run === 1) {
         assert.match(r.out, /created policies\/demo-no-private-keys \(version 1\)/);
         // Someone edits the demo's image policy (its name only, so the walkthrough still holds).

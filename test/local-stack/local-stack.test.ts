@@ -89,6 +89,19 @@ describe('local stack (npm start)', () => {
     assert.equal(summary.length, 1);
     for (const s of state.services) assert.ok(summary[0]!.includes(`${s.name} ${s.url}`), summary[0]);
     assert.ok(summary[0]!.includes(state.nats.url));
+    // Then where the console is, also in the state file; it answers with its sign-in page.
+    const consoleUrl = `${state.services.find((s) => s.name === 'policy')!.url}/console/`;
+    assert.equal(state.console?.url, consoleUrl);
+    const consoleLine = await waitFor(
+      'console line',
+      () => proc.output().match(/stack +INFO +console: (\S+) \(sign in with the policy API token in (\S+)\)$/m) ?? undefined,
+      { process: proc },
+    );
+    assert.equal(consoleLine[1], consoleUrl);
+    assert.equal(consoleLine[2], stateFile);
+    const toLogin = await fetch(consoleUrl, { redirect: 'manual' });
+    assert.equal(toLogin.status, 303);
+    assert.match(toLogin.headers.get('location') ?? '', /^\/console\/login\?next=/);
     assert.match(proc.output(), /^\d\d:\d\d:\d\d scanner +INFO +service started /m);
     assert.ok(!/\u001b\[/.test(proc.output()), 'no colours when stdout is not a terminal');
 
