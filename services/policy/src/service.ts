@@ -28,6 +28,7 @@ import { announceVerdict } from './audit.ts';
 import { IndexVerdicts } from './index-verdicts.ts';
 import { PendingVerdicts } from './pending-verdicts.ts';
 import { VerdictList } from './verdict-list.ts';
+import { DecisionLog } from './decision-log.ts';
 import { registerPolicyRoutes, type PolicyApi } from './routes.ts';
 import { KubeClient, kubeConnection, SERVICE_ACCOUNT_DIR } from '@assay/kube';
 import { PolicyController } from './kube-controller.ts';
@@ -98,6 +99,10 @@ export async function startPolicy(ctx: ServiceContext<PolicyShape>): Promise<Pol
   const verdicts = new VerdictList({ js: ctx.bus.js, connection: ctx.bus, logger: ctx.logger.child({ component: 'verdict-list' }) });
   await verdicts.start();
   ctx.onStop(() => verdicts.stop());
+  // Recent admission decisions from the audit stream, for the console (follows it in the background).
+  const decisions = new DecisionLog({ bus: ctx.bus, logger: ctx.logger.child({ component: 'decision-log' }) });
+  decisions.start();
+  ctx.onStop(() => decisions.stop());
   // Known but not yet judged images (discovered, asked to be scanned): pending until their scan is.
   const pending = new PendingVerdicts({
     verdicts: kv,
@@ -205,7 +210,7 @@ export async function startPolicy(ctx: ServiceContext<PolicyShape>): Promise<Pol
     (r) => logger.info({ ...r, seconds: (Date.now() - caughtUpStart) / 1000 }, 'every known image re-evaluated at start'),
     (err: unknown) => logger.error({ err }, 're-evaluation at start failed; verdicts are updated as events arrive'),
   );
-  return { engine, indexes, verdicts, changes, ...(kube ? { kube } : {}), ...(running ? { running } : {}) };
+  return { engine, indexes, verdicts, changes, decisions, ...(kube ? { kube } : {}), ...(running ? { running } : {}) };
 }
 
 export const policyService: ServiceDefinition<PolicyShape, PolicyApi> = {
