@@ -128,6 +128,23 @@ describe('console in a real browser', { timeout: 180_000 }, () => {
     await page.context().close();
   });
 
+  it('keeps no session over plain HTTP to a host that is not loopback (the cookie is Secure)', async () => {
+    // What the README warns of: the same server, reached by a name instead of 127.0.0.1, is no
+    // secure context, so Chromium refuses the Secure cookie and sign-in leads back to itself.
+    const named = await launchBrowser({ args: ['--host-resolver-rules=MAP policy.test 127.0.0.1'] });
+    try {
+      const page = await named.newPage();
+      const at = `http://policy.test:${new URL(base).port}`;
+      await signIn(page, at, TOKEN);
+      assert.equal(await page.evaluate('window.isSecureContext'), false);
+      assert.equal((await page.context().cookies()).filter((c) => c.name === 'assay_session').length, 0);
+      assert.match(page.url(), /\/console\/login\?next=/, 'back at sign-in');
+      assert.equal(await page.getByRole('heading', { level: 1 }).textContent(), 'Sign in to Assay');
+    } finally {
+      await named.close();
+    }
+  });
+
   it('would notice a CSP violation or an accessibility failure (the checks above can fail)', async () => {
     // The CSP watch proves nothing unless it can see a violation: an inline script is one.
     const page = await browser.newPage();

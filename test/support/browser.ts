@@ -61,8 +61,11 @@ export interface TestBrowser {
   close(): Promise<void>;
 }
 
-/** Starts Chromium. Throws (never skips) when it is not installed: the console tests need it. */
-export async function launchBrowser(): Promise<TestBrowser> {
+/**
+ * Starts Chromium. Throws (never skips) when it is not installed: the console tests need it.
+ * `args` adds switches (e.g. `--host-resolver-rules` to reach a local server by another name).
+ */
+export async function launchBrowser(options: { args?: string[] } = {}): Promise<TestBrowser> {
   const found = chromiumAvailable();
   if (!found.available) throw new Error(found.message);
   // A profile of our own (Playwright refuses --user-data-dir in args; a persistent context is
@@ -76,7 +79,7 @@ export async function launchBrowser(): Promise<TestBrowser> {
       // Chromium's sandbox needs user namespaces a root process in a container lacks; as another
       // user it stays on.
       chromiumSandbox: process.getuid?.() !== 0,
-      args: ARGS,
+      args: [...ARGS, ...(options.args ?? [])],
       timeout: 60_000,
     });
   } catch (err) {
