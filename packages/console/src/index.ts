@@ -14,3 +14,36 @@ export {
 } from './forms.ts';
 export { loginPage } from './views/login.ts';
 export { ASSETS_DIR } from './assets.ts';
+export {
+  checkField,
+  compact,
+  fieldErrorsFromIssues,
+  FormReader,
+  FormWriter,
+  KEPT_FIELD,
+  type FieldErrorMap,
+  type FieldKind,
+  type FormValues,
+  type FromForm,
+} from './document-form.ts';
+export {
+  customCheckLine,
+  MAX_SEVERITIES,
+  packageLine,
+  parseCustomCheckLine,
+  parsePackageLine,
+  POLICY_CONTROLS,
+  POLICY_FIELDS,
+  policyFromForm,
+  policyToForm,
+  type PolicyControl,
+} from './policy-fields.ts';
+export {
+  ENFORCEMENTS,
+  PENDING_ACTIONS,
+  parsePlatformLine,
+  platformLine,
+  RUNTIME_POLICY_FIELDS,
+  runtimePolicyFromForm,
+  runtimePolicyToForm,
+} from './runtime-policy-fields.ts';

@@ -3,10 +3,10 @@
 // two), written once for every resource that keeps versions.
 import type { FastifyInstance, FastifyPluginAsync } from 'fastify';
 import type { VersionedRecord } from '@assay/domain';
-import { jsonDiff } from '@assay/policy-engine';
 import { ChangeType } from '@assay/proto';
 import { NotFoundError, type VersionedRepository } from '@assay/store';
 import type { ChangeResult } from '../changes.ts';
+import { versionDiff } from '../version-diff.ts';
 import { expectedVersionOf, recordOut, type PolicyApi, type RouteContext } from './context.ts';
 import { diffQuery, errors, idParams, ifMatchHeaders, pageQuery, record, recordList, versionParams, writeBody } from './route-schemas.ts';
 
@@ -59,10 +59,8 @@ export function historyRoutes<T>(
     handle(async (api, req) => {
       const { id } = req.params as { id: string };
       const { from, to } = req.query as { from: number; to: number };
-      const [a, b] = await Promise.all([repo(api).get(id, from), repo(api).get(id, to)]);
-      if (!a) throw new NotFoundError(`${id} has no version ${from}`);
-      if (!b) throw new NotFoundError(`${id} has no version ${to}`);
-      return { id, from, to, changes: jsonDiff(a.document, b.document) };
+      const d = await versionDiff(repo(api), id, from, to);
+      return { id, from, to, changes: d.changes };
     }),
   );
 }
