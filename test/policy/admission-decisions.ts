@@ -2,6 +2,7 @@
 // tests: an AdmissionReview decided by the review engine against an in-memory snapshot, its audit
 // event (auditEventOf), and the admission service's batcher and outbox publishing AuditBatch
 // messages on the audit stream.
+import type { DescMessage } from '@bufbuild/protobuf';
 import { publishEvent, type BusConnection } from '@assay/bus';
 import { AuditBatcher, auditEventOf, eventsIn, Outbox, type OutboundEvent } from '@assay/admission';
 import { Compliance, type AuditEvent } from '@assay/proto';
@@ -61,8 +62,9 @@ export function admissionAudit(bus: Pick<BusConnection, 'js' | 'isConnected'>, m
     capacity: 100_000,
     concurrency: 1,
     isConnected: () => bus.isConnected(),
+    // As admission's publisher does: each kind pairs its topic with its own message type.
     publish: async (e) => {
-      await publishEvent(bus.js, e.topic, e.message);
+      await publishEvent<DescMessage>(bus.js, e.topic, e.message);
     },
     weight: eventsIn,
     logger: quiet,

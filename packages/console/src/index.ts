@@ -47,3 +47,4 @@ export {
   runtimePolicyFromForm,
   runtimePolicyToForm,
 } from './runtime-policy-fields.ts';
+export { decisionsPage, decisionsUrl, OUTCOME_OPTIONS, type DecisionRow, type DecisionsFilter, type DecisionsPageData } from './views/decisions.ts';
