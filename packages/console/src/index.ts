@@ -48,3 +48,31 @@ export {
   runtimePolicyToForm,
 } from './runtime-policy-fields.ts';
 export { decisionsPage, decisionsUrl, OUTCOME_OPTIONS, type DecisionRow, type DecisionsFilter, type DecisionsPageData } from './views/decisions.ts';
+export {
+  imagesPage,
+  imagesUrl,
+  imageUrl,
+  COMPLIANCE_OPTIONS,
+  type ImagesFilter,
+  type ImageRow,
+  type ImagesPageData,
+} from './views/images.ts';
+export { overviewPage, type OverviewData, type OverviewStats, type DenialRow, type RunningRow } from './views/overview.ts';
+export {
+  imagePage,
+  type ImagePageData,
+  type VerdictView,
+  type ReasonView,
+  type EvidenceView,
+  type SuppressionView,
+} from './views/image.ts';
+export { reportSections, formatSize, LIST_CAP, type ReportView } from './views/report-sections.ts';
+export {
+  advisoryUrl,
+  sortVulnerabilities,
+  VULNERABILITY_SORTS,
+  VULNERABILITIES_PER_PAGE,
+  type VulnerabilitySort,
+  type VulnerabilityPaging,
+  type VulnerabilityView,
+} from './views/report-vulnerabilities.ts';

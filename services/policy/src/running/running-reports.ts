@@ -145,6 +145,11 @@ export class RunningReports {
     );
   }
 
+  /** The namespaces with running workloads, sorted (read-only: the console's overview). */
+  namespaces(): string[] {
+    return [...this.#byNamespace.keys()].sort();
+  }
+
   /** The workloads running in a namespace, each with its digest's verdict. */
   workloads(ns: string): RunningWorkloadState[] {
     const out: RunningWorkloadState[] = [];
