@@ -309,6 +309,15 @@ describe('console: images', () => {
     assert.match(r.text, /An image index has no scan report of its own/);
   });
 
+  it('the overview counts these images; without the Kubernetes integration it has no running workloads', async () => {
+    const r = await c.get('/console/');
+    assert.equal(r.status, 200);
+    assert.match(r.text, /<span class="n">64<\/span> images known/);
+    assert.match(r.text, /<span class="n">3<\/span> non-compliant/);
+    assert.match(r.text, /<span class="n">60<\/span> pending/);
+    assert.doesNotMatch(r.text, /Running non-compliant workloads/);
+  });
+
   it('keeps the page of a huge report under 500 KB, 200 vulnerabilities a page', async () => {
     const r = await c.get(`/console/images/${HUGE}`);
     assert.equal(r.status, 200);
