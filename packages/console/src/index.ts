@@ -47,7 +47,6 @@ export {
   runtimePolicyFromForm,
   runtimePolicyToForm,
 } from './runtime-policy-fields.ts';
-export { decisionsPage, decisionsUrl, OUTCOME_OPTIONS, type DecisionRow, type DecisionsFilter, type DecisionsPageData } from './views/decisions.ts';
 export {
   imagesPage,
   imagesUrl,
@@ -76,3 +75,19 @@ export {
   type VulnerabilityPaging,
   type VulnerabilityView,
 } from './views/report-vulnerabilities.ts';
+export {
+  decisionsPage,
+  decisionsUrl,
+  OUTCOME_OPTIONS,
+  type DecisionRow,
+  type DecisionsFilter,
+  type DecisionsPageData,
+} from './views/decisions.ts';
+export {
+  exceptionsPage,
+  EXCEPTION_FORM_FIELDS,
+  EXPIRY_CHOICES,
+  type ExceptionFormValues,
+  type ExceptionRow,
+  type ExceptionsPageData,
+} from './views/exceptions.ts';

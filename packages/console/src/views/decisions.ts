@@ -102,7 +102,8 @@ function details(r: DecisionRow): Html {
         </ul>`,
     );
   }
-  if (r.message) parts.push(html`<p class="muted">${r.message}</p>`);
+  // The message kubectl showed, unless it only repeats a warning or says "allowed".
+  if (r.message && r.message !== 'allowed' && !r.warnings.includes(r.message)) parts.push(html`<p class="muted">${r.message}</p>`);
   return html`${parts}`;
 }
 
@@ -113,9 +114,9 @@ function row(r: DecisionRow, now: Date): Html {
     <td>${r.namespace || html`<span class="muted">—</span>`}</td>
     <th scope="row">${r.kind}/${r.name || html`<span class="muted">(unnamed)</span>`}<br /><small class="muted">${r.operation}</small></th>
     <td>${r.user || html`<span class="muted">—</span>`}</td>
-    <td>${images(r)}</td>
+    <td class="wrap">${images(r)}</td>
     <td>${r.runtimePolicy || html`<span class="muted">none</span>`}${r.mode ? html`<br /><small class="muted">${r.mode}</small>` : ''}</td>
-    <td>${details(r)}</td>
+    <td class="wrap">${details(r)}</td>
   </tr>`;
 }
 
@@ -150,7 +151,7 @@ export function decisionsPage(d: DecisionsPageData): Pick<PageShell, 'title' | '
   const table =
     d.rows.length === 0
       ? empty
-      : html`<div class="table-wrap">
+      : html`<div class="table-wrap" role="region" aria-label="Admission decisions" tabindex="0">
           <table>
             <caption>
               Admission decisions, newest first

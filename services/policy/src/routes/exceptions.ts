@@ -4,7 +4,8 @@
 import type { FastifyPluginAsync } from 'fastify';
 import { CONTROLS } from '@assay/domain';
 import { ChangeType } from '@assay/proto';
-import { ConflictError, NotFoundError } from '@assay/store';
+import { NotFoundError } from '@assay/store';
+import { createException, revokeException } from '../exception-writes.ts';
 import { expectedVersionOf, type RouteContext } from './context.ts';
 import { errors, idParams, ifMatchHeaders, pageQuery } from './route-schemas.ts';
 import { historyRoutes } from './versioned.ts';
@@ -90,11 +91,7 @@ export const exceptionsRoutes: FastifyPluginAsync<RouteContext> = async (app, ct
       },
     },
     handle(async (api, req, reply) => {
-      const body = req.body as Record<string, unknown>;
-      if (body.id !== undefined && (await api.engine.store.exceptions.get(String(body.id)))) {
-        throw new ConflictError(`exception ${String(body.id)} exists`);
-      }
-      const r = await api.changes.putException(body, userOf(req), clock());
+      const r = await createException(api, req.body as Record<string, unknown>, userOf(req), clock());
       return reply.code(201).header('etag', `"${r.version}"`).send(r.record);
     }),
   );
@@ -145,7 +142,7 @@ export const exceptionsRoutes: FastifyPluginAsync<RouteContext> = async (app, ct
     },
     handle(async (api, req) => {
       const { id } = req.params as { id: string };
-      const r = await api.changes.deleteException(id, userOf(req), expectedVersionOf(req, undefined));
+      const r = await revokeException(api, id, userOf(req), expectedVersionOf(req, undefined));
       return { deleted: r.record.id, version: r.version };
     }),
   );
