@@ -91,3 +91,20 @@ export {
   type ExceptionRow,
   type ExceptionsPageData,
 } from './views/exceptions.ts';
+export {
+  imageScopeSummary,
+  managedByText,
+  policiesPage,
+  POLICY_KINDS,
+  policyUrl,
+  runtimePoliciesPage,
+  runtimeScopeSummary,
+  type ManagedByView,
+  type PoliciesPageData,
+  type PolicyKind,
+  type PolicyRow,
+  type RuntimePolicyRow,
+} from './views/policies.ts';
+export { policyFormPage, type DryRunView, type PolicyFormData } from './views/policy-form.ts';
+export { runtimePolicyFormPage, type RuntimePolicyFormData } from './views/runtime-policy-form.ts';
+export { versionsPage, type VersionDiffView, type VersionRow, type VersionsPageData } from './views/policy-versions.ts';

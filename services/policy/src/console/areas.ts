@@ -4,6 +4,14 @@ import { exceptionPages } from './exceptions.ts';
 import { imagePages } from './images.ts';
 import { overviewPages } from './overview.ts';
 import { policyPages } from './policies.ts';
+import { runtimePolicyPages } from './runtime-policies.ts';
 import type { ConsoleArea } from './router.ts';
 
-export const consoleAreas: readonly ConsoleArea[] = [overviewPages, imagePages, policyPages, exceptionPages, decisionPages];
+export const consoleAreas: readonly ConsoleArea[] = [
+  overviewPages,
+  imagePages,
+  policyPages,
+  runtimePolicyPages,
+  exceptionPages,
+  decisionPages,
+];
