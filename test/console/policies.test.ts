@@ -228,7 +228,10 @@ describe('console: image assurance policies', () => {
       generation: 1,
     });
     const list = await c.get('/console/policies');
-    assert.match(list.text, /Kubernetes <code>imageassurancepolicies\/from-kube<\/code>/);
+    assert.match(
+      list.text,
+      /Kubernetes <code>imageassurancepolicies\/from-kube<\/code> <span class="muted">\(edit it in Kubernetes\)<\/span>/,
+    );
     const { page, fields } = await form('from-kube');
     assert.match(page.text, /<p class="notice" role="note">\s*<strong>Managed by Kubernetes<\/strong>/);
     const r = await c.post('/console/policies/from-kube', { ...fields, name: 'Edited here' });

@@ -92,6 +92,11 @@ export function runtimeScopeSummary(scope: RuntimePolicy['scope']): string {
     .join('; ');
 }
 
+/** Who manages a listed policy; one Kubernetes manages is edited there, not here. */
+function managedBy(m: ManagedByView): Html {
+  return m.by === 'kubernetes' ? html`${managedByText(m)} <span class="muted">(edit it in Kubernetes)</span>` : managedByText(m);
+}
+
 function enabledText(on: boolean): Html {
   return on ? html`<span class="badge badge-allowed">enabled</span>` : html`<span class="badge badge-unknown">disabled</span>`;
 }
@@ -131,7 +136,7 @@ export function policiesPage(d: PoliciesPageData<PolicyRow>): Pick<PageShell, 't
         <td>${imageScopeSummary(r.document.scope)}</td>
         <td>${imageCounts(r.images)}</td>
         <td>${updated(r, d.now)}</td>
-        <td>${managedByText(r.managedBy)}</td>
+        <td>${managedBy(r.managedBy)}</td>
       </tr>`,
   );
   return {
@@ -188,7 +193,7 @@ export function runtimePoliciesPage(d: PoliciesPageData<RuntimePolicyRow>): Pick
           }
         </td>
         <td>${updated(r, d.now)}</td>
-        <td>${managedByText(r.managedBy)}</td>
+        <td>${managedBy(r.managedBy)}</td>
       </tr>`,
   );
   return {
