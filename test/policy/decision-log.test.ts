@@ -2,12 +2,12 @@
 // publishes them (AuditBatch through its batcher and outbox) are listed newest first, filtered,
 // paged, bounded to the ring; a new log reads the tail of the stream back (not its whole
 // retention); the log follows the stream across a server restart, and its start never waits for
-// NATS.
+// NATS; and it reads under the policy service's own NATS permissions.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { create } from '@bufbuild/protobuf';
 import { connectBus, newEventMeta, provisionTopology, publishEvent, type BusConnection } from '@assay/bus';
-import { AuditEventSchema, Compliance, Streams, Topics, type AuditEvent } from '@assay/proto';
+import { AuditEventSchema, Compliance, natsPermissionsConfig, Streams, Topics, type AuditEvent } from '@assay/proto';
 import { DECISION_LOG_CAPACITY, DecisionLog, admissionFilter, replayStart } from '../../services/policy/src/decision-log.ts';
 import { eventually, memoryLogger } from '../bus/helpers.ts';
 import { startNatsServer, type NatsServer } from '../support/nats-server.ts';
@@ -230,4 +230,42 @@ describe('decision log (recent admission decisions from the audit stream)', () =
   async function streamLastSeq(): Promise<number> {
     return (await (await bus.jetstreamManager()).streams.info(Streams.audit.name)).state.last_seq;
   }
+});
+
+describe('decision log under the per-service NATS permissions', () => {
+  it("reads what admission's user publishes with policy's user (the npm start permissions)", async () => {
+    const user = (name: string, permissions?: string) =>
+      `{ user: ${JSON.stringify(name)}, password: "${name}-secret"${permissions ? `, permissions: ${permissions}` : ''} }`;
+    const nats = await startNatsServer({
+      extraConfig: `authorization { users: [ ${user('admin')}, ${user('policy', natsPermissionsConfig('policy'))}, ${user(
+        'admission',
+        natsPermissionsConfig('admission'),
+      )} ] }\n`,
+    });
+    const as = (name: string) => connectBus({ servers: nats.url, name: `test-${name}`, user: name, password: `${name}-secret` });
+    const admin = await as('admin');
+    const admission = await as('admission');
+    const policy = await as('policy');
+    const log = new DecisionLog({ bus: policy, logger: memoryLogger() });
+    try {
+      await provisionTopology(await admin.jetstreamManager(), { streams: [Streams.audit], consumers: [], buckets: [] });
+      log.start();
+      await admissionAudit(admission).publish([
+        admissionEvent({ name: 'perm-1', namespace: 'perm' }),
+        admissionEvent({ name: 'perm-2', namespace: 'perm', compliance: Compliance.NON_COMPLIANT }),
+      ]);
+      await eventually('both decisions read by the policy user', () => log.size === 2);
+      assert.deepEqual(
+        log.list({}).items.map((d) => [d.name, d.outcome]),
+        [
+          ['perm-2', 'denied'],
+          ['perm-1', 'allowed'],
+        ],
+      );
+    } finally {
+      await log.stop();
+      for (const b of [policy, admission, admin]) await b.close();
+      await nats.close();
+    }
+  });
 });
