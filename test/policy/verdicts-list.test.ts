@@ -153,12 +153,13 @@ describe('VerdictList: controls, vulnerability ids, counts and stats', () => {
     compliance: Compliance,
     reasons: { control: string; items?: string[]; auditOnly?: boolean }[],
     repo = 'team/stats',
+    at = i,
   ) => {
     const digest = digestOf(1000 + i);
     const v = create(VerdictSchema, {
       image: { registry: 'registry.example.com', repository: repo, tag: `s${i}`, digest },
       compliance,
-      evaluatedAt: timestampFromDate(new Date(T0 + i * 1000)),
+      evaluatedAt: timestampFromDate(new Date(T0 + at * 1000)),
       policies: [{ id: 'baseline', version: 1 }],
       reasons: reasons.map((r) => ({
         policy: 'baseline',
@@ -253,6 +254,39 @@ describe('VerdictList: controls, vulnerability ids, counts and stats', () => {
       [digestOf(1001)],
     );
     assert.deepEqual(list().previous({ compliance: 'non_compliant' }, 1, nc1.continue!), {});
+  });
+
+  it('keeps the list order through re-evaluations and deletions', async () => {
+    const order = () =>
+      list()
+        .list({}, 10)
+        .items.map((s) => s.digest);
+    assert.deepEqual(
+      order(),
+      [5, 4, 3, 2, 1].map((i) => digestOf(1000 + i)),
+    );
+    // Image 2 re-evaluated later than every other: listed first; image 4 deleted: gone.
+    await putVerdict(2, Compliance.NON_COMPLIANT, [{ control: 'vulnerabilities', items: ['CVE-2024-0001'] }], 'team/stats', 10);
+    await h.kv.delete(digestBucketKey(digestOf(1004)));
+    await until(async () => list().size === 4 && order()[0] === digestOf(1002));
+    assert.deepEqual(
+      order(),
+      [2, 5, 3, 1].map((i) => digestOf(1000 + i)),
+    );
+    assert.equal(list().count({}), 4);
+    assert.equal(list().count({ compliance: 'pending' }), 0);
+    // Back as they were.
+    await putVerdict(2, Compliance.NON_COMPLIANT, [
+      { control: 'vulnerabilities', items: ['CVE-2024-0001'] },
+      { control: 'sensitiveData', items: ['private-key'], auditOnly: true },
+    ]);
+    await putVerdict(4, Compliance.PENDING, [], 'other/pending');
+    await until(async () => list().size === 5 && order()[0] === digestOf(1005));
+    assert.deepEqual(
+      order(),
+      [5, 4, 3, 2, 1].map((i) => digestOf(1000 + i)),
+    );
+    assert.equal(list().count({ compliance: 'pending' }), 1);
   });
 
   it('stats: totals by compliance, top controls and vulnerabilities over non-compliant images, recomputed after a change', async () => {

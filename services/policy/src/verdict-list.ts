@@ -2,14 +2,16 @@
 // summary of every verdict in the bucket, kept current by a watch, newest evaluation first.
 //
 // Each entry is a summary, not the verdict: the evidence (the bulk of a verdict) is dropped at
-// decode time and only the first reasons' messages are kept, cut short, so memory grows with the
-// number of images and not with what their scans found. A page is answered from memory alone
-// (no bucket read per request), and only `limit + 1` summaries are held while a page is chosen.
-// The console's overview counts (stats) are computed from the same memory, once per change.
+// decode time and only the first reasons' messages (cut short), the failing controls and the
+// first vulnerability ids are kept, so memory grows with the number of images and not with what
+// their scans found. A page is answered from memory alone (no bucket read per request), from the
+// entries kept in list order (verdict-order.ts). The console's counts (count, stats) are computed
+// from the same memory, once per change.
 import { fromBinary } from '@bufbuild/protobuf';
 import { timestampDate, type Timestamp } from '@bufbuild/protobuf/wkt';
 import { mirrorBucket, type ConnectionState, type KvMirror } from '@assay/bus';
 import { judgedUnder } from './kube-status.ts';
+import { decodeContinue, encodeContinue, OrderedEntries, type Position } from './verdict-order.ts';
 import { Buckets, Compliance, digestBucketKey, VerdictSchema, type Verdict } from '@assay/proto';
 import { globMatch } from '@assay/runtime-policy';
 import type { Logger } from '@assay/telemetry';
@@ -134,132 +136,50 @@ function searchTextOf(s: VerdictSummary): string {
   return [s.reference, ...s.vulnerabilityIds].join('\u0000').toLowerCase();
 }
 
-/** Sort position: newest evaluation first, then by digest (stable for equal times). */
-interface Position {
-  t: number;
-  d: string;
-}
 const positionOf = (s: VerdictSummary): Position => ({ t: s.evaluatedAt ? Date.parse(s.evaluatedAt) : 0, d: s.digest });
-/** Negative when `a` is listed before `b`. */
-const compare = (a: Position, b: Position) => (a.t !== b.t ? b.t - a.t : a.d < b.d ? -1 : a.d > b.d ? 1 : 0);
-
-export function encodeContinue(p: Position): string {
-  return Buffer.from(JSON.stringify([p.t, p.d])).toString('base64url');
-}
-
-/** The position a `continue` token names; a clear error for anything else. */
-export function decodeContinue(token: string): Position {
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(Buffer.from(token, 'base64url').toString('utf8'));
-  } catch {
-    parsed = undefined;
-  }
-  if (!Array.isArray(parsed) || parsed.length !== 2 || !Number.isFinite(parsed[0]) || typeof parsed[1] !== 'string') {
-    throw new InvalidContinueError();
-  }
-  return { t: parsed[0] as number, d: parsed[1] as string };
-}
-
-export class InvalidContinueError extends Error {
-  readonly statusCode = 400;
-  constructor() {
-    super('invalid continue token: pass the one the previous page returned');
-  }
-}
 
 /** A summary with the text `q` searches (computed once per verdict in the mirror). */
 interface Searchable {
   summary: VerdictSummary;
   search: string;
+  /** Its place in the list (parsing the time per entry per request would cost more than the rest). */
+  position: Position;
+  /** `registry/repository`, what the repository glob is matched against. */
+  name: string;
 }
 
-/** The filter with `q` lower-cased once per request. */
+/**
+ * The filter as a predicate: `q` lower-cased once, and the glob tested once per repository name
+ * (many images share a repository; a glob test is what a full pass over 50,000 spends most on).
+ */
 function matcher(f: VerdictFilter): (e: Searchable) => boolean {
   const q = f.q?.toLowerCase();
+  const repo = f.repository;
+  const globbed = new Map<string, boolean>();
+  const inRepository = (name: string) => {
+    let m = globbed.get(name);
+    if (m === undefined) globbed.set(name, (m = globMatch(repo!, name)));
+    return m;
+  };
   return (e) => {
     const s = e.summary;
     if (f.compliance && s.compliance !== f.compliance) return false;
     if (f.control && !s.controls.includes(f.control)) return false;
-    if (f.repository && !globMatch(f.repository, `${s.image.registry}/${s.image.repository}`)) return false;
+    if (repo && !inRepository(e.name)) return false;
     // A NUL never appears in what people search for: it only separates the searched texts.
     if (q && (q.includes('\u0000') || !e.search.includes(q))) return false;
     return true;
   };
 }
 
-const searchable = function* (summaries: Iterable<VerdictSummary>): Iterable<Searchable> {
-  for (const summary of summaries) yield { summary, search: searchTextOf(summary) };
-};
+const searchableOf = (summary: VerdictSummary): Searchable => ({
+  summary,
+  search: searchTextOf(summary),
+  position: positionOf(summary),
+  name: `${summary.image.registry}/${summary.image.repository}`,
+});
 
 const clampLimit = (limit: number) => Math.min(Math.max(1, Math.trunc(limit)), MAX_LIMIT);
-
-/**
- * The `n` entries nearest to a bound in list order, kept in a sorted buffer of at most `n`
- * (whatever the number of verdicts): `after` those listed after the bound, else those listed at
- * or before it (`before`, nearest last).
- */
-function nearest(
-  entries: Iterable<Searchable>,
-  match: (e: Searchable) => boolean,
-  n: number,
-  bound: { after?: Position; before?: Position },
-): { p: Position; s: VerdictSummary }[] {
-  // For `before`, the buffer keeps the last `n` in list order: compare reversed.
-  const cmp = bound.before ? (a: Position, b: Position) => compare(b, a) : compare;
-  const buf: { p: Position; s: VerdictSummary }[] = [];
-  for (const e of entries) {
-    const p = positionOf(e.summary);
-    if (bound.after && compare(p, bound.after) <= 0) continue;
-    if (bound.before && compare(p, bound.before) > 0) continue;
-    if (buf.length >= n && cmp(p, buf[buf.length - 1]!.p) >= 0) continue;
-    if (!match(e)) continue;
-    // Binary insertion into the sorted buffer, dropping what falls past n.
-    let lo = 0;
-    let hi = buf.length;
-    while (lo < hi) {
-      const mid = (lo + hi) >> 1;
-      if (cmp(buf[mid]!.p, p) < 0) lo = mid + 1;
-      else hi = mid;
-    }
-    buf.splice(lo, 0, { p, s: e.summary });
-    if (buf.length > n) buf.pop();
-  }
-  return bound.before ? buf.reverse() : buf;
-}
-
-function pageOfSearchable(entries: Iterable<Searchable>, filter: VerdictFilter, limit: number, cont?: string): VerdictPage {
-  const n = clampLimit(limit);
-  const after = cont !== undefined ? decodeContinue(cont) : undefined;
-  const buf = nearest(entries, matcher(filter), n + 1, after ? { after } : {});
-  const items = buf.slice(0, n);
-  const more = buf.length > n;
-  return { items: items.map((x) => x.s), ...(more ? { continue: encodeContinue(items[items.length - 1]!.p) } : {}) };
-}
-
-/**
- * One page of `summaries` in list order, after the `continue` position. Keeps at most
- * `limit + 1` candidates (a sorted buffer), whatever the number of verdicts.
- */
-export function pageOf(
-  summaries: Iterable<VerdictSummary>,
-  filter: VerdictFilter,
-  limit: number = DEFAULT_LIMIT,
-  cont?: string,
-): VerdictPage {
-  return pageOfSearchable(searchable(summaries), filter, limit, cont);
-}
-
-/**
- * Where the page before the one `cont` starts is: its continue token, or `{}` when it is the
- * first page. The page before ends at the position `cont` names, so it is the `limit` entries
- * at or before that position; its token is the position of the entry before them.
- */
-function previousOfSearchable(entries: Iterable<Searchable>, filter: VerdictFilter, limit: number, cont: string): { continue?: string } {
-  const n = clampLimit(limit);
-  const buf = nearest(entries, matcher(filter), n + 1, { before: decodeContinue(cont) });
-  return buf.length > n ? { continue: encodeContinue(buf[0]!.p) } : {};
-}
 
 export type TopEntry<K extends string> = { [P in K]: string } & { images: number };
 
@@ -295,6 +215,8 @@ export function statsOf(summaries: Iterable<VerdictSummary>): VerdictStats {
   return { total, byCompliance, topControls: top(controls, 'control'), topVulnerabilities: top(vulns, 'id') };
 }
 
+export { decodeContinue, encodeContinue, InvalidContinueError } from './verdict-order.ts';
+
 export interface VerdictListOptions {
   js: JetStreamClient;
   connection?: ConnectionState;
@@ -314,8 +236,7 @@ function mirrored(v: Verdict, digestFallback: string): Mirrored {
     const j = judgedUnder(v, p.id);
     if (j) judged.set(p.id, j);
   }
-  const summary = summarizeVerdict(v, digestFallback);
-  return { summary, search: searchTextOf(summary), judged };
+  return { ...searchableOf(summarizeVerdict(v, digestFallback)), judged };
 }
 
 /**
@@ -326,8 +247,12 @@ export class VerdictList {
   readonly #o: VerdictListOptions;
   #mirror: KvMirror<Mirrored> | undefined;
   readonly #listeners = new Set<() => void>();
+  /** The entries in list order: built at the first page asked for, then kept in step with each change. */
+  #ordered: OrderedEntries<Mirrored> | undefined;
   /** stats() as of the last change; dropped at the next one. */
   #stats: VerdictStats | undefined;
+  /** count() by filter as of the last change (paging through one filter counts it once). */
+  readonly #counts = new Map<string, number>();
 
   constructor(o: VerdictListOptions) {
     this.#o = o;
@@ -340,8 +265,13 @@ export class VerdictList {
       bucket: Buckets.verdicts.name,
       // The key is `sha256.<hex>`: the digest when a verdict has no image (never expected).
       decode: (b, key) => mirrored(fromBinary(VerdictSchema, b), key.replace('.', ':')),
-      onChange: () => {
+      onChange: (c) => {
+        if (this.#ordered) {
+          if (c.previous) this.#ordered.remove(c.previous);
+          if (c.op === 'put') this.#ordered.insert(c.value);
+        }
         this.#stats = undefined;
+        this.#counts.clear();
         for (const l of this.#listeners) l();
       },
       ...(this.#o.connection ? { connection: this.#o.connection } : {}),
@@ -354,26 +284,52 @@ export class VerdictList {
     return this.#mirror?.size ?? 0;
   }
 
-  *#entries(): Iterable<Mirrored> {
-    if (!this.#mirror) return;
-    for (const [, e] of this.#mirror.entries()) yield e;
+  #order(): OrderedEntries<Mirrored> {
+    if (this.#ordered) return this.#ordered;
+    const entries = (function* (m: KvMirror<Mirrored> | undefined) {
+      if (m) for (const [, e] of m.entries()) yield e;
+    })(this.#mirror);
+    // Before start() there is nothing to keep in step with: not kept.
+    const ordered = new OrderedEntries(entries);
+    if (this.#mirror) this.#ordered = ordered;
+    return ordered;
   }
 
   /** One page, newest evaluation first. */
   list(filter: VerdictFilter, limit: number = DEFAULT_LIMIT, cont?: string): VerdictPage {
-    return pageOfSearchable(this.#entries(), filter, limit, cont);
+    const n = clampLimit(limit);
+    const after = cont !== undefined ? decodeContinue(cont) : undefined;
+    const found = this.#order().after(after, matcher(filter), n + 1);
+    const items = found.slice(0, n);
+    return {
+      items: items.map((e) => e.summary),
+      ...(found.length > n ? { continue: encodeContinue(items[items.length - 1]!.position) } : {}),
+    };
   }
 
-  /** The continue token of the page before the one `cont` starts (`{}`: the first page). */
+  /**
+   * The continue token of the page before the one `cont` starts, or `{}` when that is the first
+   * page. The page before ends at the position `cont` names: it is the `limit` matches at or
+   * before it, and its token is the position of the match before those.
+   */
   previous(filter: VerdictFilter, limit: number, cont: string): { continue?: string } {
-    return previousOfSearchable(this.#entries(), filter, limit, cont);
+    const n = clampLimit(limit);
+    const found = this.#order().atOrBefore(decodeContinue(cont), matcher(filter), n + 1);
+    return found.length > n ? { continue: encodeContinue(found[0]!.position) } : {};
   }
 
-  /** How many verdicts match `filter`. */
+  /** How many verdicts match `filter` (cached by filter until a verdict changes). */
   count(filter: VerdictFilter): number {
-    const match = matcher(filter);
-    let n = 0;
-    for (const e of this.#entries()) if (match(e)) n++;
+    const key = JSON.stringify([filter.compliance, filter.repository, filter.q, filter.control]);
+    let n = this.#counts.get(key);
+    if (n === undefined) {
+      const match = matcher(filter);
+      n = 0;
+      for (const e of this.#order()) if (match(e)) n++;
+      // Bounded: a burst of distinct searches between two changes must not grow it for long.
+      if (this.#counts.size >= 100) this.#counts.clear();
+      this.#counts.set(key, n);
+    }
     return n;
   }
 
@@ -382,7 +338,7 @@ export class VerdictList {
     this.#stats ??= statsOf(
       (function* (entries: Iterable<Mirrored>) {
         for (const e of entries) yield e.summary;
-      })(this.#entries()),
+      })(this.#order()),
     );
     return this.#stats;
   }
