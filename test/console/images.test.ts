@@ -11,6 +11,8 @@ import { Compliance, digestBucketKey, VerdictSchema } from '@assay/proto';
 import type { ImageAssurancePolicy, ScanReport } from '@assay/domain';
 import { startHarness, TOKEN, type Harness } from '../policy/harness.ts';
 import { report, sha, vuln } from '../policy/fixtures.ts';
+import type { Page } from 'playwright-core';
+import { checkAccessibility, launchBrowser, screenshot } from '../support/browser.ts';
 import { ConsoleClient } from './client.ts';
 
 const REGISTRY = 'registry.example.com';
@@ -96,9 +98,8 @@ async function until(pred: () => boolean | Promise<boolean>, ms = 15_000): Promi
 }
 
 /** The rows of the page's first table body. */
-const rowsOf = (page: string) => (/<tbody>([\s\S]*?)<\/tbody>/.exec(page)?.[1] ?? '').match(/<tr>/g)?.length ?? 0;
-const digestsOf = (page: string) =>
-  [...page.matchAll(/href="\/console\/images\/(sha256%3A[0-9a-f]{64})"/g)].map((m) => decodeURIComponent(m[1]!));
+const rowsOf = (page: string) => (/<tbody>([\s\S]*?)<\/tbody>/.exec(page)?.[1] ?? '').match(/<tr[\s>]/g)?.length ?? 0;
+const digestsOf = (page: string) => [...page.matchAll(/href="\/console\/images\/(sha256:[0-9a-f]{64})"/g)].map((m) => m[1]!);
 const unescape = (s: string) => s.replaceAll('&amp;', '&');
 const nextOf = (page: string) => {
   const m = /<a rel="next" href="([^"]+)"/.exec(page);
@@ -220,18 +221,20 @@ describe('console: images', () => {
   it('shows the verdict: reasons with evidence, policy versions, trust', async () => {
     const r = await c.get(`/console/images/${SECRET}`);
     assert.equal(r.status, 200);
-    assert.match(r.text, /<h1>team-a\/api <span class="badge badge-non_compliant">/);
+    assert.match(r.text, /<h1>team-a\/api <span data-verdict><span class="badge badge-non_compliant">non-compliant<\/span><\/span>/);
     assert.match(r.text, /<strong>vulnerabilities<\/strong> · policy <a href="\/console\/policies\/baseline">baseline<\/a>/);
     assert.match(r.text, /<strong>sensitiveData<\/strong>/);
     assert.match(r.text, /<th scope="row"><code>CVE-2024-1111<\/code><\/th>/, 'evidence items');
     assert.match(r.text, /<a href="\/console\/policies\/baseline">baseline<\/a> v1/);
     assert.match(r.text, /<h3>Trust<\/h3>/);
+    const excuse = `/console/exceptions?digest=${encodeURIComponent(SECRET)}&amp;control=sensitiveData`;
+    assert.ok(r.text.includes(`<a href="${excuse}">`), 'a link to excuse the finding');
   });
 
   it("shows the report: the private key's path, layer and masked match, never a secret value", async () => {
     const r = await c.get(`/console/images/${SECRET}`);
     const table = /<table id="sensitive-data">[\s\S]*?<\/table>/.exec(r.text)?.[0] ?? '';
-    assert.match(table, /<th scope="row">private-key<\/th>/);
+    assert.match(table, /<tr data-finding="sensitive">\s*<th scope="row">private-key<\/th>/);
     assert.ok(table.includes(`<code>${KEY_PATH}</code>`));
     assert.ok(table.includes(`title="${LAYER}"`), 'the layer');
     assert.ok(table.includes(`<code>${MASKED}</code>`), 'the masked match');
@@ -246,8 +249,7 @@ describe('console: images', () => {
     assert.match(r.text, /href="https:\/\/nvd\.nist\.gov\/vuln\/detail\/CVE-2024-1111"/);
     assert.match(r.text, /href="https:\/\/github\.com\/advisories\/GHSA-abcd-efgh-ijkm"/);
     assert.match(r.text, /href="https:\/\/osv\.dev\/vulnerability\/OSV-2024-77"/);
-    for (const d of ['report.json', 'report.cdx.json', 'report.sarif.json'])
-      assert.ok(r.text.includes(`/console/images/${encodeURIComponent(SECRET)}/${d}`));
+    for (const d of ['report.json', 'report.cdx.json', 'report.sarif.json']) assert.ok(r.text.includes(`/console/images/${SECRET}/${d}`));
   });
 
   it('sorts vulnerabilities on the server by severity or CVSS', async () => {
@@ -304,8 +306,8 @@ describe('console: images', () => {
     const r = await c.get(`/console/images/${INDEX}`);
     assert.equal(r.status, 200);
     assert.match(r.text, /Platforms of this index/);
-    assert.ok(r.text.includes(`<a href="/console/images/${encodeURIComponent(CLEAN)}">linux/amd64</a>`));
-    assert.ok(r.text.includes(`<a href="/console/images/${encodeURIComponent(SECRET)}">linux/arm64/v8</a>`));
+    assert.ok(r.text.includes(`<a href="/console/images/${CLEAN}">linux/amd64</a>`));
+    assert.ok(r.text.includes(`<a href="/console/images/${SECRET}">linux/arm64/v8</a>`));
     assert.match(r.text, /An image index has no scan report of its own/);
   });
 
@@ -331,5 +333,47 @@ describe('console: images', () => {
     assert.match(last.text, /rows 4,801–5,000 \(page 25 of 25\)/);
     assert.ok(prevOf(last.text)?.includes('page=24'));
     assert.ok(Buffer.byteLength(last.text) < 500 * 1024);
+  });
+  it('passes axe-core at 1280x800 and at phone width, without sideways scrolling or CSP violations', async () => {
+    const browser = await launchBrowser();
+    try {
+      for (const [viewport, tag] of [
+        [{ width: 1280, height: 800 }, 'desktop'],
+        [{ width: 390, height: 844 }, 'phone'],
+      ] as const) {
+        const page: Page = await browser.newPage(viewport);
+        const csp: string[] = [];
+        page.on('console', (m) => {
+          if (/Content Security Policy/i.test(m.text())) csp.push(m.text());
+        });
+        await page.goto(`${h.url}/console/login`);
+        await page.getByLabel('API token').fill(TOKEN);
+        await page.getByRole('button', { name: 'Sign in' }).click();
+        await page.waitForURL(`${h.url}/console/`);
+        for (const [path, name] of [
+          ['/console/', 'overview'],
+          ['/console/images', 'images'],
+          ['/console/images?compliance=green', 'images-invalid-filter'],
+          [`/console/images/${SECRET}`, 'image'],
+          [`/console/images/${INDEX}`, 'image-index'],
+          [`/console/images/${HUGE}?sort=cvss&page=2`, 'image-huge'],
+        ] as const) {
+          await page.goto(`${h.url}${path}`);
+          const violations = await checkAccessibility(page);
+          assert.deepEqual(
+            violations.map((v) => `${v.impact} ${v.id}: ${v.help} (${v.targets.slice(0, 3).join(', ')})`),
+            [],
+            `axe on ${name} (${tag})`,
+          );
+          // The page itself never scrolls sideways: wide tables scroll in their own region.
+          const overflow = await page.evaluate('document.documentElement.scrollWidth - document.documentElement.clientWidth');
+          assert.ok((overflow as number) <= 1, `${name} (${tag}) is ${String(overflow)} px wider than the window`);
+          await screenshot(page, `images-${name}-${tag}`);
+        }
+        assert.deepEqual(csp, [], 'no CSP violation');
+      }
+    } finally {
+      await browser.close();
+    }
   });
 });

@@ -73,12 +73,12 @@ function fieldValue(v: string | undefined): Html | string {
  * Evidence as a table: the item, then every field any item has (first 8, in order of first use),
  * but for a field that only repeats the item (a vulnerability's `id`).
  */
-function evidenceTable(r: ReasonView): Html {
+function evidenceTable(r: ReasonView, n: number): Html {
   if (r.evidence.length === 0) return html``;
   const keys: string[] = [];
   for (const e of r.evidence) for (const k of Object.keys(e.fields)) if (!keys.includes(k) && keys.length < 8) keys.push(k);
   const shown = keys.filter((k) => !r.evidence.every((e) => e.fields[k] === e.item));
-  return html`<div class="table-wrap">
+  return html`<div class="table-wrap" role="region" aria-label="${`Evidence ${n}: ${r.control}`}" tabindex="0">
     <table>
       <caption>
         Evidence${r.evidenceOmitted > 0 ? ` (${plural(r.evidenceOmitted, 'more finding')} not listed in the verdict)` : ''}
@@ -102,7 +102,11 @@ function evidenceTable(r: ReasonView): Html {
   </div>`;
 }
 
-function reason(r: ReasonView): Html {
+/** Where to excuse a reason's findings: the Exceptions page's form, prefilled. */
+const exceptionUrl = (digest: string, control: string) =>
+  `${CONSOLE_PATH}/exceptions?${new URLSearchParams({ digest, control }).toString()}`;
+
+function reason(r: ReasonView, i: number, digest: string): Html {
   return html`<li class="reason${r.auditOnly ? ' audit-only' : ''}">
     <p>
       <strong>${r.control}</strong> · policy <a href="${CONSOLE_PATH}/policies/${encodeURIComponent(r.policy)}">${r.policy}</a>
@@ -110,8 +114,9 @@ function reason(r: ReasonView): Html {
       ${r.auditOnly ? html` · <span class="badge badge-audit">audit only</span> (reported; does not make the image non-compliant)` : ''}
     </p>
     <p>${r.message}</p>
-    ${r.remediation ? html`<p class="remediation"><strong>Remediation:</strong> ${r.remediation}</p>` : ''} ${evidenceTable(r)}
+    ${r.remediation ? html`<p class="remediation"><strong>Remediation:</strong> ${r.remediation}</p>` : ''} ${evidenceTable(r, i + 1)}
     ${r.evidence.length === 0 && r.evidenceOmitted > 0 ? html`<p class="muted">${plural(r.evidenceOmitted, 'finding')} not listed in the verdict.</p>` : ''}
+    <p><a href="${exceptionUrl(digest, r.control)}">Create an exception for this image's ${r.control} findings</a></p>
   </li>`;
 }
 
@@ -191,7 +196,7 @@ function trust(v: VerdictView): Html {
 function suppressions(v: VerdictView): Html {
   if (v.suppressed.length === 0) return html``;
   return html`<h3>Excused by signed statements</h3>
-    <div class="table-wrap">
+    <div class="table-wrap" role="region" aria-label="Excused findings" tabindex="0">
       <table>
         <caption>
           Findings not counted because a trusted signer's statement excused
@@ -227,7 +232,7 @@ function suppressions(v: VerdictView): Html {
 function platforms(v: VerdictView): Html {
   if (v.platforms.length === 0) return html``;
   return html`<h3>Platforms of this index</h3>
-    <div class="table-wrap">
+    <div class="table-wrap" role="region" aria-label="Platforms" tabindex="0">
       <table>
         <caption>
           The platform images this index points to, each judged on its own
@@ -255,7 +260,7 @@ function platforms(v: VerdictView): Html {
     </div>`;
 }
 
-function verdictSection(v: VerdictView | undefined): Html {
+function verdictSection(v: VerdictView | undefined, digest: string): Html {
   if (!v) return html`<p>The policy service has not judged this image yet.</p>`;
   const blocking = v.reasons.filter((r) => !r.auditOnly).length;
   return html`<h3>Reasons</h3>
@@ -266,7 +271,7 @@ function verdictSection(v: VerdictView | undefined): Html {
           </p>`
         : html`<p class="muted">${plural(blocking, 'blocking reason')}, ${plural(v.reasons.length - blocking, 'audit-only reason')}.</p>
             <ol class="reasons">
-              ${v.reasons.map(reason)}
+              ${v.reasons.map((r, i) => reason(r, i, digest))}
             </ol>`
     }
     ${platforms(v)}
@@ -296,11 +301,11 @@ export function imagePage(d: ImagePageData): Pick<PageShell, 'title' | 'heading'
   const name = v?.image.repository ? `${v.image.repository}${v.image.tag ? `:${v.image.tag}` : ''}` : shortDigest(d.digest);
   return {
     title: `Image ${name}`,
-    heading: html`${name} ${v ? complianceBadge(v.compliance) : ''}`,
+    heading: html`${name} ${v ? html`<span data-verdict>${complianceBadge(v.compliance)}</span>` : ''}`,
     body: html`<p><a href="${CONSOLE_PATH}/images">← All images</a></p>
       ${facts(d, v)}
       <h2>Verdict</h2>
-      ${verdictSection(v)}
+      ${verdictSection(v, d.digest)}
       <h2>Scan report</h2>
       ${reportSection(d)}`,
   };

@@ -63,9 +63,9 @@ export function imagesUrl(filter: ImagesFilter, cont?: string): string {
   return `${CONSOLE_PATH}/images${qs ? `?${qs}` : ''}`;
 }
 
-/** An image's own page. */
+/** An image's own page (the digest as it is: `:` needs no escaping in a path). */
 export function imageUrl(digest: string): string {
-  return `${CONSOLE_PATH}/images/${encodeURIComponent(digest)}`;
+  return `${CONSOLE_PATH}/images/${encodeURIComponent(digest).replace(/%3A/gi, ':')}`;
 }
 
 /** The reason a row shows: the first blocking one among those kept, else the first. */
@@ -82,8 +82,8 @@ function row(r: ImageRow, now: Date): Html {
       <a href="${imageUrl(r.digest)}">${r.image.repository || r.digest}</a><br /><small class="muted">${r.image.registry}</small>
     </th>
     <td>${r.image.tag || html`<span class="muted">—</span>`}</td>
-    <td><span class="digest" title="${r.digest}">${shortDigest(r.digest)}</span></td>
-    <td class="num">${r.platforms > 0 ? r.platforms : html`<span class="muted" title="a single-platform image">—</span>`}</td>
+    <td class="hide-narrow"><span class="digest" title="${r.digest}">${shortDigest(r.digest)}</span></td>
+    <td class="num hide-narrow">${r.platforms > 0 ? r.platforms : html`<span class="muted" title="a single-platform image">—</span>`}</td>
     <td>${complianceBadge(r.compliance)}</td>
     <td>${timeAgo(r.scannedAt, now)}</td>
     <td class="hide-narrow">${timeAgo(r.evaluatedAt, now)}</td>
@@ -124,7 +124,7 @@ export function imagesPage(d: ImagesPageData): Pick<PageShell, 'title' | 'body'>
       ? html`<p>
           ${d.total === 0 ? 'No image has been judged yet: images appear here once they are scanned.' : 'No image matches these filters.'}
         </p>`
-      : html`<div class="table-wrap">
+      : html`<div class="table-wrap" role="region" aria-label="Images" tabindex="0">
           <table>
             <caption>
               Images, newest evaluation first
@@ -133,8 +133,8 @@ export function imagesPage(d: ImagesPageData): Pick<PageShell, 'title' | 'body'>
               <tr>
                 <th scope="col">Repository</th>
                 <th scope="col">Tag</th>
-                <th scope="col">Digest</th>
-                <th scope="col" class="num">Platforms</th>
+                <th scope="col" class="hide-narrow">Digest</th>
+                <th scope="col" class="num hide-narrow">Platforms</th>
                 <th scope="col">Verdict</th>
                 <th scope="col">Scanned</th>
                 <th scope="col" class="hide-narrow">Evaluated</th>

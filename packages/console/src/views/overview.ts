@@ -1,7 +1,7 @@
 // The Overview: how many images are known and how they stand (each count a link to the Images
 // page filtered to it), what fails most (controls, CVEs), the latest admission denials, and the
 // non-compliant workloads running now (with the Kubernetes integration).
-import { complianceBadge, plural, shortDigest, timeAgo } from '../format.ts';
+import { plural, shortDigest, timeAgo } from '../format.ts';
 import { html, type Html } from '../html.ts';
 import { CONSOLE_PATH, type PageShell } from '../layout.ts';
 import { imagesUrl, imageUrl } from './images.ts';
@@ -53,7 +53,7 @@ function card(label: string, n: number, href: string): Html {
 
 function topControls(s: OverviewStats): Html {
   if (s.topControls.length === 0) return html`<p>No non-compliant image.</p>`;
-  return html`<div class="table-wrap">
+  return html`<div class="table-wrap" role="region" aria-label="Top failing controls" tabindex="0">
     <table>
       <caption>
         Controls failing the most images
@@ -79,7 +79,7 @@ function topControls(s: OverviewStats): Html {
 
 function topVulnerabilities(s: OverviewStats): Html {
   if (s.topVulnerabilities.length === 0) return html`<p>No vulnerability makes an image non-compliant.</p>`;
-  return html`<div class="table-wrap">
+  return html`<div class="table-wrap" role="region" aria-label="Top vulnerabilities" tabindex="0">
     <table>
       <caption>
         Vulnerabilities in the most non-compliant images
@@ -105,7 +105,7 @@ function topVulnerabilities(s: OverviewStats): Html {
 
 function denials(rows: readonly DenialRow[] | undefined, now: Date): Html {
   if (!rows || rows.length === 0) return html`<p>No decisions recorded.</p>`;
-  return html`<div class="table-wrap">
+  return html`<div class="table-wrap" role="region" aria-label="Recent denials" tabindex="0">
       <table>
         <caption>
           The latest denied admission requests
@@ -144,7 +144,7 @@ function running(r: OverviewData['running']): Html {
   const body =
     r.rows.length === 0
       ? html`<p>No running workload uses a non-compliant image.</p>`
-      : html`<div class="table-wrap">
+      : html`<div class="table-wrap" role="region" aria-label="Running non-compliant workloads" tabindex="0">
             <table>
               <caption>
                 Workloads running a non-compliant image
@@ -182,11 +182,11 @@ export function overviewPage(d: OverviewData): Pick<PageShell, 'title' | 'body'>
     title: 'Overview',
     body: html`<ul class="cards" aria-label="Images by verdict">
         ${card(s.total === 1 ? 'image known' : 'images known', s.total, imagesUrl({}))}
+        ${card('compliant', n('compliant'), imagesUrl({ compliance: 'compliant' }))}
         ${card('non-compliant', n('non_compliant'), imagesUrl({ compliance: 'non_compliant' }))}
         ${card('pending', n('pending'), imagesUrl({ compliance: 'pending' }))}
         ${card('scan failed', n('error'), imagesUrl({ compliance: 'error' }))}
       </ul>
-      <p class="muted">${complianceBadge('compliant')} ${plural(n('compliant'), 'image')} compliant.</p>
       <div class="columns">
         <section aria-labelledby="h-controls">
           <h2 id="h-controls">Top failing controls</h2>

@@ -106,7 +106,7 @@ function sensitive(r: ReportView): Html {
   const all = [...(r.sensitiveData ?? [])].sort((a, b) => (SEVERITY_RANK[a.severity] ?? 9) - (SEVERITY_RANK[b.severity] ?? 9));
   if (all.length === 0) return html`<p>No sensitive data found.</p>`;
   const rows = all.slice(0, LIST_CAP);
-  return html`<div class="table-wrap">
+  return html`<div class="table-wrap" role="region" aria-label="Sensitive data" tabindex="0">
       <table id="sensitive-data">
         <caption>
           Sensitive data (the secret part of each match masked)
@@ -125,7 +125,7 @@ function sensitive(r: ReportView): Html {
         <tbody>
           ${rows.map(
             (s) =>
-              html`<tr>
+              html`<tr data-finding="sensitive">
                 <th scope="row">${s.rule}</th>
                 <td>${s.category ?? '—'}</td>
                 <td><span class="badge badge-${s.severity}">${s.severity}</span></td>
@@ -145,7 +145,7 @@ function malware(r: ReportView): Html {
   if (!r.malware) return html`<p>Malware was not looked for in this scan.</p>`;
   if (r.malware.length === 0) return html`<p>No malware found.</p>`;
   const rows = r.malware.slice(0, LIST_CAP);
-  return html`<div class="table-wrap">
+  return html`<div class="table-wrap" role="region" aria-label="Malware" tabindex="0">
       <table>
         <caption>
           Malware
@@ -160,7 +160,7 @@ function malware(r: ReportView): Html {
         <tbody>
           ${rows.map(
             (m) =>
-              html`<tr>
+              html`<tr data-finding="malware">
                 <th scope="row">${m.name}</th>
                 <td><code>${m.path}</code></td>
                 <td>${layer(m.layerDigest)}</td>
@@ -176,7 +176,7 @@ function licences(r: ReportView): Html {
   const all = r.licences ?? [];
   if (all.length === 0) return html`<p>No licence finding.</p>`;
   const rows = all.slice(0, LIST_CAP);
-  return html`<div class="table-wrap">
+  return html`<div class="table-wrap" role="region" aria-label="Licence findings" tabindex="0">
       <table>
         <caption>
           Licence findings
@@ -207,7 +207,7 @@ function checks(r: ReportView): Html {
   const all = [...(r.checks ?? [])].sort((a, b) => Number(a.passed) - Number(b.passed));
   if (all.length === 0) return html`<p>No custom check ran.</p>`;
   const rows = all.slice(0, LIST_CAP);
-  return html`<div class="table-wrap">
+  return html`<div class="table-wrap" role="region" aria-label="Custom checks" tabindex="0">
       <table>
         <caption>
           Custom checks, failures first
@@ -277,7 +277,7 @@ function config(r: ReportView): Html {
 function layers(r: ReportView): Html {
   if (r.layers.length === 0) return html`<p>No layer recorded.</p>`;
   const rows = r.layers.slice(0, LIST_CAP);
-  return html`<div class="table-wrap">
+  return html`<div class="table-wrap" role="region" aria-label="Layers" tabindex="0">
       <table>
         <caption>
           Layers, base first

@@ -71,7 +71,7 @@ export function vulnerabilitiesSection(vulns: readonly VulnerabilityView[], p: V
           : ''
       }.
     </p>
-    <div class="table-wrap">
+    <div class="table-wrap" role="region" aria-label="Vulnerabilities" tabindex="0">
       <table id="vulnerabilities">
         <caption>
           Vulnerabilities, sorted by ${p.sort === 'cvss' ? 'CVSS score' : 'severity'}
@@ -89,7 +89,7 @@ export function vulnerabilitiesSection(vulns: readonly VulnerabilityView[], p: V
         <tbody>
           ${rows.map(
             (v) =>
-              html`<tr>
+              html`<tr data-finding="vulnerability">
                 <th scope="row"><a href="${advisoryUrl(v.id)}" rel="noopener noreferrer">${v.id}</a></th>
                 <td><span class="badge badge-${v.severity}">${v.severity}</span></td>
                 <td class="num">${v.cvss !== undefined ? v.cvss.toFixed(1) : html`<span class="muted">—</span>`}</td>
