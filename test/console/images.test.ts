@@ -2,7 +2,8 @@
 // reference or CVE, continue-token pages both ways, the match count), an image's verdict with its
 // reasons and evidence, its scan report (a sensitive finding's path, layer and masked match, and
 // never a secret value; vulnerabilities sorted on the server and paged), the report downloads,
-// 404 for an unknown digest, and a page for a huge report that stays under 500 KB.
+// 404 for an unknown digest, a page for a huge report that stays under 500 KB, and the pages in
+// Chromium: axe-core, phone width, no CSP violation.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { create, toBinary } from '@bufbuild/protobuf';
@@ -235,7 +236,7 @@ describe('console: images', () => {
     const r = await c.get(`/console/images/${SECRET}`);
     const table = /<table id="sensitive-data">[\s\S]*?<\/table>/.exec(r.text)?.[0] ?? '';
     assert.match(table, /<tr data-finding="sensitive">\s*<th scope="row">private-key<\/th>/);
-    assert.ok(table.includes(`<code>${KEY_PATH}</code>`));
+    assert.ok(table.includes(`<code>/${KEY_PATH}</code>`), 'the path, absolute as people read it');
     assert.ok(table.includes(`title="${LAYER}"`), 'the layer');
     assert.ok(table.includes(`<code>${MASKED}</code>`), 'the masked match');
     assert.ok(!r.text.includes(SECRET_VALUE), 'no secret value anywhere on the page');

@@ -6,7 +6,7 @@ import { complianceBadge, plural, shortDigest, timeAgo } from '../format.ts';
 import { html, type Html } from '../html.ts';
 import { CONSOLE_PATH, type PageShell } from '../layout.ts';
 import { imageUrl } from './images.ts';
-import { reportSections, type ReportView } from './report-sections.ts';
+import { imagePath, reportSections, type ReportView } from './report-sections.ts';
 import type { VulnerabilityPaging } from './report-vulnerabilities.ts';
 
 export interface EvidenceView {
@@ -63,9 +63,10 @@ export interface ImagePageData {
 
 const DIGEST_VALUE = /^sha256:[0-9a-f]{64}$/;
 
-/** A field's value; a digest shortened (the whole of it in the title). */
-function fieldValue(v: string | undefined): Html | string {
+/** A field's value; a path made absolute, a digest shortened (the whole of it in the title). */
+function fieldValue(key: string, v: string | undefined): Html | string {
   if (v === undefined) return '';
+  if (key === 'path') return imagePath(v);
   return DIGEST_VALUE.test(v) ? html`<span class="digest" title="${v}">${shortDigest(v)}</span>` : v;
 }
 
@@ -94,7 +95,7 @@ function evidenceTable(r: ReasonView, n: number): Html {
           (e) =>
             html`<tr>
               <th scope="row"><code>${e.item}</code></th>
-              ${shown.map((k) => html`<td>${fieldValue(e.fields[k])}</td>`)}
+              ${shown.map((k) => html`<td>${fieldValue(k, e.fields[k])}</td>`)}
             </tr>`,
         )}
       </tbody>

@@ -40,6 +40,8 @@ export interface ReportView {
 const SEVERITIES = ['critical', 'high', 'medium', 'low', 'negligible', 'unknown'] as const;
 const SEVERITY_RANK: Record<string, number> = Object.fromEntries(SEVERITIES.map((s, i) => [s, i]));
 
+/** A path in the image as people read it: absolute (reports keep paths relative to the root). */
+export const imagePath = (path: string) => (path.startsWith('/') ? path : `/${path}`);
 const cut = (s: string, n: number) => (s.length > n ? `${s.slice(0, n - 1)}…` : s);
 const num = (n: number) => n.toLocaleString('en-US');
 
@@ -129,7 +131,7 @@ function sensitive(r: ReportView): Html {
                 <th scope="row">${s.rule}</th>
                 <td>${s.category ?? '—'}</td>
                 <td><span class="badge badge-${s.severity}">${s.severity}</span></td>
-                <td><code>${s.path}</code></td>
+                <td><code>${imagePath(s.path)}</code></td>
                 <td class="num">${s.line ?? '—'}</td>
                 <td>${layer(s.layerDigest)}</td>
                 <td><code>${cut(s.masked, 120)}</code></td>
@@ -162,7 +164,7 @@ function malware(r: ReportView): Html {
             (m) =>
               html`<tr data-finding="malware">
                 <th scope="row">${m.name}</th>
-                <td><code>${m.path}</code></td>
+                <td><code>${imagePath(m.path)}</code></td>
                 <td>${layer(m.layerDigest)}</td>
               </tr>`,
           )}
