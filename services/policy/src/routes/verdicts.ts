@@ -22,7 +22,12 @@ const listQuery = {
     continue: { type: 'string', maxLength: 1000, description: 'The token the previous page returned' },
     compliance: { type: 'string', enum: [...COMPLIANCE_NAMES] },
     repository: { type: 'string', minLength: 1, maxLength: 500, description: 'A glob over registry/repository' },
-    q: { type: 'string', minLength: 1, maxLength: 500, description: 'A substring of the reference (case-insensitive)' },
+    q: {
+      type: 'string',
+      minLength: 1,
+      maxLength: 500,
+      description: 'A substring of the reference, or of one of its vulnerability ids (case-insensitive)',
+    },
   },
 } as const;
 
