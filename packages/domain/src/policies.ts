@@ -52,6 +52,25 @@ export const ImageAssurancePolicySchema = z.strictObject({
               .optional(),
           })
           .optional(),
+        /**
+         * Unsigned VEX documents (OpenVEX or CycloneDX VEX) the policy names: their `not_affected`
+         * and `fixed` statements suppress the findings they cover, each recorded in the verdict.
+         * `file` is relative to the policy service's POLICY_VEX_DIR; `url` is fetched and cached.
+         */
+        vexDocuments: z
+          .array(
+            z.union([
+              z.strictObject({
+                file: nonEmpty(1000).refine((f) => !f.startsWith('/') && !f.split(/[\\/]/).includes('..'), {
+                  error: 'must be a relative path without ".."',
+                }),
+              }),
+              z.strictObject({ url: z.url({ protocol: /^https?$/, error: 'expected an http(s) URL' }).max(2000) }),
+            ]),
+          )
+          .min(1)
+          .max(20)
+          .optional(),
       })
       .optional(),
     sensitiveData: z
