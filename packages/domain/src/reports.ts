@@ -72,6 +72,19 @@ export const VulnerabilitySchema = z.looseObject({
   aliases: z.array(nonEmpty(100)).optional(),
   title: z.string().max(2000).optional(),
   source: z.string().max(200).optional(),
+  /**
+   * The VEX statement `assay scan --vex` found for this finding, in OpenVEX terms (status,
+   * justification, impact statement as `detail`) with the document it came from. Shown in the
+   * outputs (CycloneDX `analysis`); a policy never reads it: it matches VEX documents itself.
+   */
+  vex: z
+    .strictObject({
+      status: z.enum(['not_affected', 'affected', 'fixed', 'under_investigation']),
+      justification: z.string().max(200).optional(),
+      detail: z.string().max(2000).optional(),
+      document: z.string().max(2000),
+    })
+    .optional(),
 });
 
 export const SensitiveFindingSchema = z.strictObject({
