@@ -2,7 +2,8 @@
 // the image as metadata.component (a container, its purl `pkg:oci/...@digest`), one library
 // component per package (purl, version, licences), with where it was found as properties, and
 // the report's vulnerability findings (affects → the package's bom-ref, rating, source, advisories),
-// and the report's trust section on the image component (cyclonedx-trust.ts).
+// a VEX statement `assay scan --vex` applied as the finding's analysis, and the report's trust
+// section on the image component (cyclonedx-trust.ts).
 import * as CDX from '@cyclonedx/cyclonedx-library';
 import { PackageURL } from 'packageurl-js';
 import type { ScanReport } from '@assay/domain';
@@ -122,12 +123,16 @@ export function toCycloneDxBom(report: ScanReport): CDX.Models.Bom {
       vuln.affects.add(
         new CDX.Models.Vulnerability.Affect(c.bomRef, {
           versions: new CDX.Models.Vulnerability.AffectedVersionRepository([
-            new CDX.Models.Vulnerability.AffectedSingleVersion(v.packageVersion, { status: CDX.Enums.Vulnerability.AffectStatus.Affected }),
+            new CDX.Models.Vulnerability.AffectedSingleVersion(v.packageVersion, { status: affectStatus(v.vex) }),
           ]),
         }),
       );
     }
     if (v.fixedVersion) vuln.properties.add(new CDX.Models.Property(`${ASSAY_PROPERTY_PREFIX}:fixedVersion`, v.fixedVersion));
+    if (v.vex) {
+      vuln.analysis = vexAnalysis(v.vex);
+      vuln.properties.add(new CDX.Models.Property(`${ASSAY_PROPERTY_PREFIX}:vex:document`, v.vex.document));
+    }
     bom.vulnerabilities.add(vuln);
   }
   return bom;
@@ -141,6 +146,40 @@ const SEVERITY: Readonly<Record<ScanReport['vulnerabilities'][number]['severity'
   negligible: CDX.Enums.Vulnerability.Severity.Info,
   unknown: CDX.Enums.Vulnerability.Severity.Unknown,
 };
+
+// A VEX statement (OpenVEX terms) as CycloneDX's analysis, the mapping CISA's VEX status
+// guidance and Trivy use: fixed is `resolved`, the five OpenVEX justifications onto the nearest
+// of CycloneDX's nine.
+const ANALYSIS_STATE: Readonly<Record<VexNote['status'], CDX.Enums.Vulnerability.AnalysisState>> = {
+  not_affected: CDX.Enums.Vulnerability.AnalysisState.NotAffected,
+  affected: CDX.Enums.Vulnerability.AnalysisState.Exploitable,
+  fixed: CDX.Enums.Vulnerability.AnalysisState.Resolved,
+  under_investigation: CDX.Enums.Vulnerability.AnalysisState.InTriage,
+};
+const ANALYSIS_JUSTIFICATION: Readonly<Record<string, CDX.Enums.Vulnerability.AnalysisJustification>> = {
+  component_not_present: CDX.Enums.Vulnerability.AnalysisJustification.CodeNotPresent,
+  vulnerable_code_not_present: CDX.Enums.Vulnerability.AnalysisJustification.CodeNotPresent,
+  vulnerable_code_not_in_execute_path: CDX.Enums.Vulnerability.AnalysisJustification.CodeNotReachable,
+  vulnerable_code_cannot_be_controlled_by_adversary: CDX.Enums.Vulnerability.AnalysisJustification.RequiresEnvironment,
+  inline_mitigations_already_exist: CDX.Enums.Vulnerability.AnalysisJustification.ProtectedByMitigatingControl,
+};
+type VexNote = NonNullable<ScanReport['vulnerabilities'][number]['vex']>;
+
+/** The version's status in `affects`: unaffected once a VEX statement says not affected or fixed. */
+function affectStatus(vex: VexNote | undefined): CDX.Enums.Vulnerability.AffectStatus {
+  return vex?.status === 'not_affected' || vex?.status === 'fixed'
+    ? CDX.Enums.Vulnerability.AffectStatus.Unaffected
+    : CDX.Enums.Vulnerability.AffectStatus.Affected;
+}
+
+function vexAnalysis(vex: VexNote): CDX.Models.Vulnerability.Analysis {
+  const justification = vex.justification !== undefined ? ANALYSIS_JUSTIFICATION[vex.justification] : undefined;
+  return new CDX.Models.Vulnerability.Analysis({
+    state: ANALYSIS_STATE[vex.status],
+    ...(justification ? { justification } : {}),
+    ...(vex.detail ? { detail: vex.detail } : {}),
+  });
+}
 
 function ratingMethod(vector: string): CDX.Enums.Vulnerability.RatingMethod {
   if (vector.startsWith('CVSS:4')) return CDX.Enums.Vulnerability.RatingMethod.CVSSv4;
