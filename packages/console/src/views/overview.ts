@@ -130,7 +130,7 @@ function denials(rows: readonly DenialRow[] | undefined, now: Date): Html {
                     .slice(0, 5)
                     .map((i) => html`<div>${i.digest ? html`<a href="${imageUrl(i.digest)}">${i.image}</a>` : i.image}</div>`)}
                 </td>
-                <td>${d.message.length > 300 ? `${d.message.slice(0, 299)}…` : d.message}</td>
+                <td class="wrap">${d.message.length > 300 ? `${d.message.slice(0, 299)}…` : d.message}</td>
               </tr>`,
           )}
         </tbody>
