@@ -26,18 +26,28 @@ export interface ControlContext {
   signedDigest?: 'platform' | 'index' | 'either';
 }
 
-/** A finding a signed statement excused (an OpenVEX `not_affected` / `fixed`), recorded in the verdict. */
+/**
+ * A finding a VEX statement excused (`not_affected` / `fixed`), recorded in the verdict: from an
+ * attestation a trusted signer signed (`vex`), or from a VEX document the policy names
+ * (`vex-document`).
+ */
 export interface Suppression {
   /** The finding's item (vulnerability id). */
   item: string;
-  by: 'vex';
+  by: 'vex' | 'vex-document';
   /** The statement's status. */
   status: string;
   justification?: string;
-  /** The trusted signer whose attestation holds the statement, as reasons name signers. */
-  signer: string;
-  /** The attestation it came from (manifest/layer digest). */
-  attestation: string;
+  /** `vex`: the trusted signer whose attestation holds the statement, as reasons name signers. */
+  signer?: string;
+  /** `vex`: the attestation it came from (manifest/layer digest). */
+  attestation?: string;
+  /** `vex-document`: the document (`file:…` or its URL). */
+  document?: string;
+  /** `vex-document`: the statement in it (its `@id` or bom-ref, or its position). */
+  statement?: string;
+  /** The statement's impact statement (OpenVEX) or analysis detail (CycloneDX). */
+  detail?: string;
 }
 
 export interface ControlResult {
