@@ -2,6 +2,7 @@
 // path, a licence of a package…). The engine drops the violations an exception covers, then
 // folds the rest into one reason per policy and control.
 import type { ImageAssurancePolicy, ScanReport, Severity } from '@assay/domain';
+import type { VexDocument } from '../vex/document.ts';
 
 export type Controls = ImageAssurancePolicy['controls'];
 
@@ -24,6 +25,8 @@ export interface ControlContext {
    * signed digest counts for the image, for its signatures and its attestations alike.
    */
   signedDigest?: 'platform' | 'index' | 'either';
+  /** The VEX documents that apply to the policy's vulnerabilities control, loaded (vex/). */
+  vexDocuments?: readonly VexDocument[];
 }
 
 /**
