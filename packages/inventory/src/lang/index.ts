@@ -6,6 +6,7 @@ import { yarnLockAnalyzer } from './yarn.ts';
 import { pnpmLockAnalyzer } from './pnpm.ts';
 import { pipRequirementsAnalyzer, pipfileLockAnalyzer, poetryLockAnalyzer, pythonPackageAnalyzer } from './python.ts';
 import { goBinaryAnalyzer } from './gobinary.ts';
+import { goModAnalyzer } from './gomod.ts';
 import { javaArchiveAnalyzer } from './java.ts';
 import { bundlerAnalyzer, gemspecAnalyzer } from './ruby.ts';
 import { cargoAuditableAnalyzer, cargoLockAnalyzer } from './rust.ts';
@@ -24,6 +25,7 @@ export function languageAnalyzers(): Analyzer[] {
     poetryLockAnalyzer,
     pipfileLockAnalyzer,
     goBinaryAnalyzer,
+    goModAnalyzer,
     javaArchiveAnalyzer,
     gemspecAnalyzer,
     bundlerAnalyzer,
