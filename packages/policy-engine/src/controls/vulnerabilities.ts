@@ -1,9 +1,11 @@
 // Vulnerabilities: severity ceiling, CVSS threshold, only-with-fix, block list, allow list
 // (with per-entry reason and expiry), a grace period after a fix was published, and OpenVEX
-// statements from trusted signers that excuse findings (each recorded as a suppression).
+// statements from trusted signers or in VEX documents the policy names that excuse findings (each
+// recorded as a suppression).
 import { SEVERITIES, type Severity } from '@assay/domain';
 import { earliest, type Control, type Controls, type Suppression, type Violation } from './types.ts';
 import { VexIndex } from './vex.ts';
+import { documentSuppression, VexDocumentIndex } from '../vex/match.ts';
 
 type Config = NonNullable<Controls['vulnerabilities']>;
 
@@ -20,7 +22,7 @@ function fixDate(v: { fixPublishedAt?: string | undefined }): Date | undefined {
   return Number.isNaN(d.getTime()) ? undefined : d;
 }
 
-export const vulnerabilitiesControl: Control<Config> = (report, config, { now }) => {
+export const vulnerabilitiesControl: Control<Config> = (report, config, { now, vexDocuments }) => {
   const deny = new Set(config.deny ?? []);
   const allow = new Set(config.allow ?? []);
   let changesAt: Date | undefined;
@@ -31,6 +33,7 @@ export const vulnerabilitiesControl: Control<Config> = (report, config, { now })
   const max = rank(config.maxSeverity);
   const violations: Violation[] = [];
   const vex = config.vex ? new VexIndex(report, config.vex) : undefined;
+  const documents = vexDocuments && vexDocuments.length > 0 ? new VexDocumentIndex(report, vexDocuments) : undefined;
   const suppressed: Suppression[] = [];
   for (const v of report.vulnerabilities) {
     const ids = [v.id, ...(v.aliases ?? [])];
@@ -54,7 +57,9 @@ export const vulnerabilitiesControl: Control<Config> = (report, config, { now })
       }
     }
     // The block list is the policy author's own word: a vendor's statement does not overrule it.
-    const excused = denied ? undefined : vex?.suppression(v);
+    // A signed statement first: it names who vouches for it; a named document is the author's own.
+    const stated = denied ? undefined : documents?.suppressing(v);
+    const excused = denied ? undefined : (vex?.suppression(v) ?? (stated ? documentSuppression(v, stated) : undefined));
     if (excused) {
       suppressed.push(excused);
       continue;
