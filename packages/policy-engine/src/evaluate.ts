@@ -15,6 +15,7 @@ import { sensitiveDataControl } from './controls/sensitive-data.ts';
 import { signaturesControl } from './controls/signatures.ts';
 import { earliest, type Control, type ControlContext, type ControlResult, type Controls, type Suppression } from './controls/types.ts';
 import { vulnerabilitiesControl } from './controls/vulnerabilities.ts';
+import { vexDocumentKey, type VexDocument } from './vex/document.ts';
 import { coveringException, exceptionsFor } from '@assay/runtime-policy';
 import { inScope, reportLabels, type ImageScope } from '@assay/runtime-policy';
 
@@ -38,7 +39,7 @@ export interface Reason {
   remediation: string;
 }
 
-/** A finding a policy's control did not count, and why (a trusted VEX statement). */
+/** A finding a policy's control did not count, and why (a trusted VEX statement, a named VEX document). */
 export interface SuppressedFinding extends Suppression {
   policy: string;
   control: string;
@@ -105,6 +106,19 @@ export function applicablePolicies(report: ScanReport, policies: readonly Policy
     .sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
 }
 
+export interface EvaluateOptions {
+  /** The loaded VEX documents policies name, by vexDocumentKey; a document missing here suppresses nothing. */
+  vexDocuments?: ReadonlyMap<string, VexDocument>;
+  /** VEX documents applied to every policy's vulnerabilities control (`assay scan --vex`). */
+  vexAlways?: readonly VexDocument[];
+}
+
+/** The VEX documents that apply to `policy`'s vulnerabilities control. */
+function vexDocumentsFor(policy: ImageAssurancePolicy, o: EvaluateOptions): VexDocument[] {
+  const named = (policy.controls.vulnerabilities?.vexDocuments ?? []).flatMap((ref) => o.vexDocuments?.get(vexDocumentKey(ref)) ?? []);
+  return [...named, ...(o.vexAlways ?? [])];
+}
+
 /**
  * Judges a report. `policies` are the applicable ones (see applicablePolicies); every one must
  * pass. A failing `audit` policy adds reasons without making the image non-compliant.
@@ -114,6 +128,7 @@ export function evaluateImage(
   policies: readonly PolicyRef[],
   exceptions: readonly PolicyException[],
   now: Date,
+  options: EvaluateOptions = {},
 ): Evaluation {
   const image = imageScopeOf(report);
   const reasons: Reason[] = [];
@@ -123,7 +138,8 @@ export function evaluateImage(
   const sorted = [...policies].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
   for (const { id, policy } of sorted) {
     const signedDigest = policy.controls.signatures?.signedDigest;
-    const ctx: ControlContext = { now, ...(signedDigest ? { signedDigest } : {}) };
+    const vexDocuments = vexDocumentsFor(policy, options);
+    const ctx: ControlContext = { now, ...(signedDigest ? { signedDigest } : {}), ...(vexDocuments.length > 0 ? { vexDocuments } : {}) };
     for (const control of CONTROL_ORDER) {
       const result = runControl(control, policy.controls, report, ctx);
       if (!result) continue;

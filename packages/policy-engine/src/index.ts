@@ -6,6 +6,7 @@ export {
   applicablePolicies,
   evaluateImage,
   imageScopeOf,
+  type EvaluateOptions,
   type Evaluation,
   type PolicyRef,
   type Reason,
@@ -27,3 +28,4 @@ export {
 } from './verdict.ts';
 export { indexVerdict } from './index-verdict.ts';
 export { jsonDiff, type DiffEntry } from './diff.ts';
+export * from './vex/index.ts';
