@@ -5,11 +5,12 @@
 import { rename, rm } from 'node:fs/promises';
 import { DatabaseSync, type StatementSync } from 'node:sqlite';
 import { newDbVersion } from './db-version.ts';
+import { type IntelSources, writeIntel } from './intel-build.ts';
 import { type VulnRow, parseOsvRecord } from './osv-record.ts';
 import { META, SCHEMA_SQL, SCHEMA_VERSION, type DbMetadata } from './schema.ts';
 import { readSource, type SourceChecksum } from './sources.ts';
 
-export interface BuildOptions {
+export interface BuildOptions extends IntelSources {
   /** Directories of `*.json`, zip files, single JSON files, or http(s) URLs to zip/JSON. */
   sources?: readonly string[];
   /** Records handed over directly (already parsed, or JSON text), after `sources`. */
@@ -185,6 +186,7 @@ export async function buildDatabase(opts: BuildOptions): Promise<BuildResult> {
     }
     writer.finish();
     db.exec('DROP INDEX affected_vid');
+    const intel = await writeIntel(db, opts);
 
     const counts: Record<string, number> = {};
     for (const row of db.prepare('SELECT eco_key AS k, COUNT(DISTINCT vid) AS n FROM affected GROUP BY eco_key ORDER BY eco_key').all() as {
@@ -206,6 +208,7 @@ export async function buildDatabase(opts: BuildOptions): Promise<BuildResult> {
       skipped,
       skippedReasons,
       skippedExamples,
+      intel,
     };
     const put = db.prepare('INSERT INTO metadata (key, value) VALUES (?, ?)');
     put.run(META.schemaVersion, String(SCHEMA_VERSION));
@@ -218,6 +221,7 @@ export async function buildDatabase(opts: BuildOptions): Promise<BuildResult> {
     put.run(META.skipped, String(skipped));
     put.run(META.skippedReasons, JSON.stringify(skippedReasons));
     put.run(META.skippedExamples, JSON.stringify(skippedExamples));
+    put.run(META.intel, JSON.stringify(intel));
     db.exec('ANALYZE');
     db.exec('VACUUM');
     db.close();

@@ -6,6 +6,7 @@ import type { OsInfo, Package } from '@assay/inventory';
 import { compareVersions, isAffected, type OsvRange } from '@assay/versions';
 import { DatabaseSync, type StatementSync } from 'node:sqlite';
 import { displayVersion, type Lookup, lookupsFor } from './ecosystems.ts';
+import { type Epss, type Intel, IntelReader, type Kev, type OsEol } from './intel.ts';
 import { readMetadata } from './metadata.ts';
 import type { DbMetadata } from './schema.ts';
 import { type Severity, severityRank } from './severity.ts';
@@ -38,6 +39,10 @@ export interface Finding {
   references: string[];
   layerDigest?: string;
   path?: string;
+  /** FIRST's EPSS for the advisory's CVE (the highest, when it names several). */
+  epss?: Epss;
+  /** The advisory's CVE in CISA's Known Exploited Vulnerabilities catalogue. */
+  kev?: Kev;
 }
 
 export interface VulnDb {
@@ -45,6 +50,10 @@ export interface VulnDb {
   readonly version: string;
   readonly metadata: DbMetadata;
   match(packages: readonly Package[], os?: OsInfo): Finding[];
+  /** EPSS and KEV for an advisory named by these ids (CVE ids among them, or ids named after a CVE). */
+  intel(ids: readonly string[]): Intel;
+  /** The end of security support of the OS release, when the database's table knows it. */
+  osEol(os: OsInfo | undefined): OsEol | undefined;
   close(): void;
 }
 
@@ -66,6 +75,10 @@ interface Candidate {
   references: string[];
   /** The record's `published`, normalised to ISO-8601 (see Finding.fixPublishedAt). */
   published: string | undefined;
+  /** Every id the record goes by (its own, aliases, upstream): where its CVEs are found. */
+  ids: string[];
+  /** EPSS/KEV, looked up the first time the candidate matches (most never do), then kept with it. */
+  intel?: Intel;
 }
 
 interface Row {
@@ -108,6 +121,7 @@ function isoOf(s: string | null): string | undefined {
 
 function toCandidate(r: Row): Candidate {
   const aliases = parseList(r.aliases);
+  const upstream = parseList(r.upstream);
   return {
     id: r.id,
     ecosystem: r.ecosystem,
@@ -118,8 +132,9 @@ function toCandidate(r: Row): Candidate {
     cvssVector: r.cvss_vector ?? undefined,
     title: r.summary ? r.summary.slice(0, 2000) : undefined,
     aliases,
-    references: referencesOf(r.id, aliases, parseList(r.upstream), parseList(r.refs)),
+    references: referencesOf(r.id, aliases, upstream, parseList(r.refs)),
     published: isoOf(r.published),
+    ids: [r.id, ...aliases, ...upstream],
   };
 }
 
@@ -143,6 +158,7 @@ class Matcher implements VulnDb {
   readonly #query: StatementSync;
   readonly #cache = new Map<string, Candidate[]>();
   readonly #cacheSize: number;
+  readonly #intel: IntelReader;
 
   constructor(file: string, opts: OpenOptions) {
     this.file = file;
@@ -154,6 +170,7 @@ class Matcher implements VulnDb {
       throw err;
     }
     this.#cacheSize = opts.cacheSize ?? 50_000;
+    this.#intel = new IntelReader(this.#db);
     this.#query = this.#db.prepare(
       // `published` has been in the layout since schema 1, so every database this reader opens has it.
       `SELECT v.id, a.ecosystem, a.ranges, a.versions, a.severity, a.cvss, a.cvss_vector, v.summary, v.published, v.aliases, v.upstream, v.refs
@@ -203,6 +220,7 @@ class Matcher implements VulnDb {
           }
           continue;
         }
+        c.intel ??= this.#intel.lookup(c.ids);
         const f: Finding = {
           id: c.id,
           aliases: c.aliases,
@@ -220,6 +238,8 @@ class Matcher implements VulnDb {
           references: c.references,
           ...(pkg.layerDigest ? { layerDigest: pkg.layerDigest } : {}),
           ...(pkg.path ? { path: pkg.path } : {}),
+          ...(c.intel.epss ? { epss: c.intel.epss } : {}),
+          ...(c.intel.kev ? { kev: c.intel.kev } : {}),
         };
         seen.set(c.id, f);
         out.push(f);
@@ -234,6 +254,14 @@ class Matcher implements VulnDb {
       for (const l of lookupsFor(pkg, os)) this.#matchLookup(pkg, l, seen, out);
     }
     return out.sort((a, b) => severityRank(a.severity) - severityRank(b.severity) || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+  }
+
+  intel(ids: readonly string[]): Intel {
+    return this.#intel.lookup(ids);
+  }
+
+  osEol(os: OsInfo | undefined): OsEol | undefined {
+    return this.#intel.osEol(os);
   }
 
   close(): void {

@@ -42,5 +42,6 @@ export function readMetadata(db: DatabaseSync): DbMetadata {
     skipped: Number(m.get(META.skipped) ?? 0),
     skippedReasons: parseJson(m.get(META.skippedReasons), {}),
     skippedExamples: parseJson(m.get(META.skippedExamples), []),
+    ...(m.has(META.intel) ? { intel: parseJson(m.get(META.intel), {}) } : {}),
   };
 }

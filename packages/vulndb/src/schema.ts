@@ -38,6 +38,30 @@ CREATE TABLE affected (
   cvss_vector TEXT,
   PRIMARY KEY (eco_key, name, vid, seq)
 ) WITHOUT ROWID;
+
+-- FIRST's Exploit Prediction Scoring System, one row per CVE (daily CSV).
+CREATE TABLE epss (
+  cve        TEXT PRIMARY KEY,
+  score      REAL NOT NULL,   -- probability of exploitation in the next 30 days, 0..1
+  percentile REAL NOT NULL    -- 0..1
+) WITHOUT ROWID;
+
+-- CISA's Known Exploited Vulnerabilities catalogue, one row per CVE.
+CREATE TABLE kev (
+  cve         TEXT PRIMARY KEY,
+  date_added  TEXT NOT NULL,   -- YYYY-MM-DD
+  due_date    TEXT,            -- YYYY-MM-DD (federal agencies' remediation deadline)
+  ransomware  INTEGER NOT NULL,-- 1 when knownRansomwareCampaignUse is Known
+  name        TEXT
+) WITHOUT ROWID;
+
+-- End of security support per OS release (data/eol.json, from endoflife.date).
+CREATE TABLE os_eol (
+  family  TEXT NOT NULL,   -- inventory's OS family (debian, ubuntu, alpine, redhat…)
+  release TEXT NOT NULL,   -- release cycle (12, 22.04, 3.20, 2023…)
+  eol     TEXT NOT NULL,   -- YYYY-MM-DD
+  PRIMARY KEY (family, release)
+) WITHOUT ROWID;
 `;
 
 /** Metadata keys. */
@@ -52,7 +76,15 @@ export const META = {
   skipped: 'skipped',
   skippedReasons: 'skipped_reasons',
   skippedExamples: 'skipped_examples',
+  intel: 'intel',
 } as const;
+
+/** What the intelligence tables hold and where from (absent parts were not given to the build). */
+export interface IntelMetadata {
+  epss?: { source: string; modelVersion?: string; scoreDate?: string; count: number };
+  kev?: { source: string; catalogVersion?: string; dateReleased?: string; count: number };
+  eol?: { source: string; count: number };
+}
 
 export interface DbMetadata {
   schemaVersion: number;
@@ -65,4 +97,5 @@ export interface DbMetadata {
   skipped: number;
   skippedReasons: Record<string, number>;
   skippedExamples: { source: string; name: string; reason: string }[];
+  intel?: IntelMetadata;
 }
