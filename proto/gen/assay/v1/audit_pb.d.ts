@@ -5,7 +5,7 @@
 import type { GenFile, GenMessage } from "@bufbuild/protobuf/codegenv2";
 import type { Message } from "@bufbuild/protobuf";
 import type { EventMeta, ImageRef } from "./meta_pb.js";
-import type { ChangeType, Compliance, PlatformVerdict, PolicyKind, PolicyVersion, TrustSummary, VerdictReason } from "./policy_pb.js";
+import type { ChangeType, Compliance, PlatformVerdict, PolicyKind, PolicyVersion, TrustSummary, VerdictReason, VerdictSuppression } from "./policy_pb.js";
 import type { Timestamp } from "@bufbuild/protobuf/wkt";
 
 /**
@@ -504,6 +504,14 @@ export declare type VerdictChangeAudit = Message<"assay.v1.VerdictChangeAudit"> 
    * @generated from field: assay.v1.TrustSummary trust = 9;
    */
   trust?: TrustSummary | undefined;
+
+  /**
+   * Findings VEX statements excused (signed, or in documents the policies name), as the verdict
+   * records them.
+   *
+   * @generated from field: repeated assay.v1.VerdictSuppression suppressed = 10;
+   */
+  suppressed: VerdictSuppression[];
 };
 
 /**

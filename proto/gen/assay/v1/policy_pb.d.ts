@@ -117,7 +117,8 @@ export declare type Verdict = Message<"assay.v1.Verdict"> & {
 export declare const VerdictSchema: GenMessage<Verdict>;
 
 /**
- * One finding excused by a signed statement.
+ * One finding excused by a VEX statement: signed (by = vex) or in a VEX document the policy names
+ * (by = vex-document).
  *
  * @generated from message assay.v1.VerdictSuppression
  */
@@ -140,7 +141,7 @@ export declare type VerdictSuppression = Message<"assay.v1.VerdictSuppression"> 
   item: string;
 
   /**
-   * What excused it: `vex`.
+   * What excused it: `vex` (a signed attestation), `vex-document` (a document the policy names).
    *
    * @generated from field: string by = 4;
    */
@@ -169,6 +170,26 @@ export declare type VerdictSuppression = Message<"assay.v1.VerdictSuppression"> 
    * @generated from field: string attestation = 8;
    */
   attestation: string;
+
+  /**
+   * vex-document: the document (`file:<path>` under the policy service's VEX directory, or its
+   * URL) and the statement in it (its `@id` or bom-ref, or its position).
+   *
+   * @generated from field: string document = 9;
+   */
+  document: string;
+
+  /**
+   * @generated from field: string statement = 10;
+   */
+  statement: string;
+
+  /**
+   * The statement's impact statement (OpenVEX) or analysis detail (CycloneDX).
+   *
+   * @generated from field: string detail = 11;
+   */
+  detail: string;
 };
 
 /**
