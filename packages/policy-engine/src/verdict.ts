@@ -123,6 +123,9 @@ function suppressionsOf(all: readonly SuppressedFinding[] | undefined) {
       justification: fieldValue(s.justification) ?? '',
       signer: fieldValue(s.signer) ?? '',
       attestation: fieldValue(s.attestation) ?? '',
+      document: fieldValue(s.document) ?? '',
+      statement: fieldValue(s.statement) ?? '',
+      detail: fieldValue(s.detail) ?? '',
     }),
   );
   return { suppressed: kept, suppressedOmitted: all.length - kept.length };
@@ -199,7 +202,19 @@ const inputsKey = (v: Verdict) =>
     v.scannedAt?.nanos ?? 0,
     detailKey(v.reasons),
     v.platforms.map((p) => detailKey(p.reasons)),
-    v.suppressed.map((s) => [s.policy, s.control, s.item, s.status, s.justification, s.signer, s.attestation]),
+    v.suppressed.map((s) => [
+      s.policy,
+      s.control,
+      s.item,
+      s.by,
+      s.status,
+      s.justification,
+      s.signer,
+      s.attestation,
+      s.document,
+      s.statement,
+      s.detail,
+    ]),
     v.suppressedOmitted,
     v.trust ? [v.trust.signed, v.trust.signers, v.trust.attestationKinds] : null,
   ]);

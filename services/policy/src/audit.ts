@@ -48,6 +48,7 @@ export function verdictAudit(verdict: Verdict, previous: Verdict | undefined): A
         reportId: verdict.reportId,
         platforms: verdict.platforms,
         ...(verdict.trust ? { trust: verdict.trust } : {}),
+        suppressed: verdict.suppressed,
       },
     },
   });
