@@ -72,6 +72,17 @@ export const VulnerabilitySchema = z.looseObject({
   aliases: z.array(nonEmpty(100)).optional(),
   title: z.string().max(2000).optional(),
   source: z.string().max(200).optional(),
+  /** FIRST's EPSS for the finding's CVE (the highest when it names several), from the vulnerability database. */
+  epss: z.looseObject({ score: z.number().min(0).max(1), percentile: z.number().min(0).max(1), cve: nonEmpty(100).optional() }).optional(),
+  /** The finding's CVE in CISA's Known Exploited Vulnerabilities catalogue (dates YYYY-MM-DD). */
+  kev: z
+    .looseObject({
+      cve: nonEmpty(100).optional(),
+      dateAdded: nonEmpty(10),
+      dueDate: z.string().max(10).optional(),
+      ransomware: z.boolean().optional(),
+    })
+    .optional(),
   /**
    * The VEX statement `assay scan --vex` found for this finding, in OpenVEX terms (status,
    * justification, impact statement as `detail`) with the document it came from. Shown in the
@@ -104,7 +115,17 @@ export const ScanReportSchema = z.looseObject({
   analyzerVersions: analyzerVersionsSchema,
   vulnDbVersion: z.string().max(200).optional(),
   scannedAt: timestamp,
-  os: z.looseObject({ family: nonEmpty(100), name: z.string().optional(), version: z.string().optional() }).optional(),
+  os: z
+    .looseObject({
+      family: nonEmpty(100),
+      name: z.string().optional(),
+      version: z.string().optional(),
+      /** End of the release's security support (YYYY-MM-DD), from the vulnerability database's table. */
+      eol: z.string().max(10).optional(),
+      /** Whether that date had passed when the report was matched (policies judge by `eol` and their own clock). */
+      eolReached: z.boolean().optional(),
+    })
+    .optional(),
   baseImage: z.string().max(1000).optional(),
   layers: z.array(z.looseObject({ digest, diffId: digest.optional(), size: count, createdBy: z.string().optional() })),
   packages: z.array(PackageSchema),
