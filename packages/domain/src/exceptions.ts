@@ -17,6 +17,9 @@ export const CONTROLS = [
   'registries',
   'signatures',
   'attestations',
+  'kev',
+  'epss',
+  'osEndOfLife',
 ] as const;
 
 export const ExceptionScopeSchema = z

@@ -147,6 +147,27 @@ export const ImageAssurancePolicySchema = z.strictObject({
       .optional(),
     /** Registry globs images may come from. */
     registries: z.strictObject({ allowed: z.array(pattern).min(1) }).optional(),
+    /** Fail on any finding whose CVE is in CISA's Known Exploited Vulnerabilities catalogue. */
+    kev: z
+      .strictObject({
+        block: z.boolean(),
+        /** Only entries known to be used in ransomware campaigns. */
+        ransomwareOnly: z.boolean().optional(),
+      })
+      .optional(),
+    /** Fail on any finding whose CVE's EPSS score (0..1) or percentile (0..1) is at or above these. */
+    epss: z
+      .strictObject({ minScore: z.number().min(0).max(1).optional(), minPercentile: z.number().min(0).max(1).optional() })
+      .refine((e) => e.minScore !== undefined || e.minPercentile !== undefined, { error: 'set minScore or minPercentile' })
+      .optional(),
+    /** Fail an image whose OS release is past the end of its security support. */
+    osEndOfLife: z
+      .strictObject({
+        block: z.boolean(),
+        /** Fail this many days before the date already (time to move to a supported release). */
+        daysBefore: z.number().int().min(0).max(3650).optional(),
+      })
+      .optional(),
   }),
 });
 export type ImageAssurancePolicy = z.output<typeof ImageAssurancePolicySchema>;
