@@ -26,6 +26,7 @@ export { parsePurl, purl, type PurlParts } from './purl.ts';
 export { defaultAnalyzers } from './default-analyzers.ts';
 export { detectOs, osReleaseAnalyzer, parseOsRelease, type DetectedOs } from './os/index.ts';
 export { debFullVersion, osAnalyzers, parseApkInstalled, parseDpkgStatus, virtualFs, type PackageDbContents } from './ospkg/index.ts';
+export { withOsPurl } from './ospkg/common.ts';
 export { languageAnalyzers } from './lang/index.ts';
 export {
   BUILTIN_ALLOW_RULES,

@@ -17,13 +17,14 @@ import {
   type PackageSet,
   type SensitiveFinding,
   type VirtualFs,
+  withOsPurl,
 } from '@assay/inventory';
 import { formatBytes, type LayerLimits } from './limits.ts';
 import { readEntry, streamLayer, type Compression } from './layer-stream.ts';
 import { whiteoutOf } from './paths.ts';
 
 /** Bump when the walker's output for the same layer and analyzers changes. */
-export const WALKER_VERSION = 2;
+export const WALKER_VERSION = 3;
 /** The walker's own entry in the analyzer versions of cache keys and reports. */
 export const WALKER_KEY = 'scanner-walker';
 
@@ -148,6 +149,8 @@ export async function analyzeLayer(source: Readable, registry: AnalyzerRegistry,
   let os: OsInfo | undefined = opts.os;
   let layerOs: OsInfo | undefined;
   const packageSets: PackageSet[] = [];
+  // The OS each set's analyzer was told (by index): a set read before this layer's OS was known is re-derived after.
+  const setOs: (OsInfo | undefined)[] = [];
   const systemFiles = new Set<string>();
   const sensitiveFindings: SensitiveFinding[] = [];
   const warnings: string[] = [];
@@ -182,6 +185,7 @@ export async function analyzeLayer(source: Readable, registry: AnalyzerRegistry,
     }
     for (const set of r.packageSets ?? []) {
       const path = stripSlash(set.path);
+      setOs[packageSets.length] = os;
       packageSets.push({
         analyzer: set.analyzer || analyzer,
         path,
@@ -308,6 +312,16 @@ export async function analyzeLayer(source: Readable, registry: AnalyzerRegistry,
     }
   }
   groups.clear();
+  // File analyzers run as the tar is read, so a package database that comes before the layer's
+  // own os-release (Alpine, UBI, SLES BCI: one layer holds both) was read without that OS: its
+  // purls lack the distribution. They are given it now.
+  if (layerOs) {
+    const known = layerOs;
+    packageSets.forEach((set, i) => {
+      if (setOs[i] === known) return;
+      packageSets[i] = { ...set, packages: set.packages.map((p) => withOsPurl(p, known)) };
+    });
+  }
 
   return {
     layerDigest,

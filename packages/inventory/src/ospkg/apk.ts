@@ -3,7 +3,7 @@
 // R file beneath it (installed files), p provides, D depends, t build time, c aports commit.
 import type { AnalysisFile, AnalysisResult, FileAnalyzer, LayerContext, Package } from '../analyzer.ts';
 import { purl } from '../purl.ts';
-import { distroQualifier, packageDbResult, type PackageDbContents } from './common.ts';
+import { distroQualifier, osPurlNamespace, packageDbResult, type PackageDbContents } from './common.ts';
 
 export const APK_INSTALLED = 'lib/apk/db/installed';
 
@@ -105,8 +105,7 @@ export function parseApkInstalled(text: string, ctx: LayerContext): PackageDbCon
   }
   flush();
 
-  const family = ctx.os?.family;
-  const namespace = family === 'wolfi' || family === 'chainguard' ? family : 'alpine';
+  const namespace = osPurlNamespace('apk', ctx.os?.family);
   const valid: Entry[] = [];
   for (const e of entries) {
     if (!e.name || !e.version) {

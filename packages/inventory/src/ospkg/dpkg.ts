@@ -4,7 +4,7 @@
 // `Source: name (version)`, dependencies resolved against the installed set.
 import type { AnalysisResult, GroupAnalyzer, LayerContext, Package, PackageSet, VirtualFs } from '../analyzer.ts';
 import { purl } from '../purl.ts';
-import { distroQualifier } from './common.ts';
+import { distroQualifier, osPurlNamespace } from './common.ts';
 
 const STATUS = 'var/lib/dpkg/status';
 const STATUS_D = 'var/lib/dpkg/status.d/';
@@ -134,7 +134,7 @@ function stanzaToPackage(
     if (m?.[2]) src = parseDebVersion(m[2]);
   }
   const os = ctx.os;
-  const namespace = os && (os.family === 'ubuntu' || os.family === 'debian') ? os.family : 'debian';
+  const namespace = osPurlNamespace('deb', os?.family);
   const lic = licences(name);
   const pkg: Package = {
     name,

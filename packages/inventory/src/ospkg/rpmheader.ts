@@ -4,7 +4,7 @@
 //   immutable region; every tag we read is a plain index entry, so they are skipped.
 import type { LayerContext, Package } from '../analyzer.ts';
 import { purl } from '../purl.ts';
-import { distroQualifier } from './common.ts';
+import { distroQualifier, osPurlNamespace } from './common.ts';
 
 export const RPMTAG = {
   NAME: 1000,
@@ -142,15 +142,6 @@ export function splitSourceRpm(s: string): { name: string; version: string; rele
   return { name: base.slice(0, v), version: base.slice(v + 1, r), release: base.slice(r + 1) };
 }
 
-/** rpm purl namespace for the detected OS family. */
-function rpmNamespace(family: string | undefined): string | undefined {
-  if (!family) return undefined;
-  if (family === 'alma') return 'almalinux';
-  if (family.startsWith('opensuse')) return 'opensuse';
-  if (family === 'sles' || family === 'sle-micro') return 'suse';
-  return family;
-}
-
 export interface RpmPackageResult {
   pkg?: Package;
   files: string[];
@@ -174,7 +165,7 @@ export function rpmHeaderToPackage(blob: Buffer, ctx: LayerContext): RpmPackageR
     type: 'rpm',
     purl: purl({
       type: 'rpm',
-      namespace: rpmNamespace(ctx.os?.family),
+      namespace: osPurlNamespace('rpm', ctx.os?.family),
       name,
       version: release ? `${version}-${release}` : version,
       qualifiers: { arch, epoch: epoch ? String(epoch) : undefined, distro: distroQualifier(ctx) },
