@@ -353,6 +353,17 @@ export function toEcs(ev: AuditEvent, origin: EventOrigin): EcsDocument {
             platform: platformOf(v.image),
             // An index: each platform manifest with its compliance, `linux/arm64=non_compliant`.
             platforms: v.platforms.map((p) => `${platformName(p.platform)}=${enumWord(ComplianceSchema, p.compliance)}`),
+            // Findings a VEX statement excused: what, by which statement, of which document or signer.
+            suppressed: v.suppressed.map((x) => ({
+              policy: x.policy,
+              control: x.control,
+              item: x.item,
+              by: x.by,
+              status: x.status,
+              ...(x.justification ? { justification: x.justification } : {}),
+              ...(x.document ? { document: x.document, statement: x.statement } : {}),
+              ...(x.signer ? { signer: x.signer, attestation: x.attestation } : {}),
+            })),
           },
         },
       };
