@@ -11,6 +11,20 @@ const STATUS_D = 'var/lib/dpkg/status.d/';
 const INFO = 'var/lib/dpkg/info/';
 const DOC = 'usr/share/doc/';
 
+/**
+ * Control files dpkg (or an image builder copying info/) may leave beside the status files in
+ * status.d: checksums, file lists, maintainer scripts. They are no package stanzas.
+ */
+const CONTROL_SUFFIX =
+  /\.(md5sums|sha256sums|list|conffiles|preinst|postinst|prerm|postrm|config|templates|triggers|shlibs|symbols|control)$/;
+
+/** `var/lib/dpkg/status.d/<pkg>`: one package's status file (not a control file, not deeper). */
+function isStatusDFile(path: string): boolean {
+  if (!path.startsWith(STATUS_D)) return false;
+  const name = path.slice(STATUS_D.length);
+  return name !== '' && !name.includes('/') && !CONTROL_SUFFIX.test(name);
+}
+
 export type Stanza = Map<string, string>;
 
 /**
@@ -217,11 +231,11 @@ function md5sumsFiles(text: string): string[] {
 export const dpkgAnalyzer: GroupAnalyzer = {
   kind: 'group',
   type: 'dpkg',
-  version: 1,
+  version: 2,
   maxFileSize: 64 * 1024 * 1024,
   required(path) {
     if (path === STATUS) return true;
-    if (path.startsWith(STATUS_D)) return !path.endsWith('.md5sums');
+    if (path.startsWith(STATUS_D)) return isStatusDFile(path);
     if (path.startsWith(INFO)) return path.endsWith('.list') || path.endsWith('.md5sums');
     // usr/share/doc/<pkg>/copyright only (not deeper copies).
     return path.startsWith(DOC) && path.endsWith('/copyright') && path.indexOf('/', DOC.length) === path.length - '/copyright'.length;
@@ -240,9 +254,7 @@ export const dpkgAnalyzer: GroupAnalyzer = {
       }
       return l;
     };
-    const statusPaths = [...files.paths()]
-      .filter((p) => p === STATUS || (p.startsWith(STATUS_D) && !p.endsWith('.md5sums') && !p.slice(STATUS_D.length).includes('/')))
-      .sort();
+    const statusPaths = [...files.paths()].filter((p) => p === STATUS || isStatusDFile(p)).sort();
     for (const path of statusPaths) {
       const f = files.get(path);
       if (!f) continue;
