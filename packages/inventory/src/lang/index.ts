@@ -8,10 +8,15 @@ import { pipRequirementsAnalyzer, pipfileLockAnalyzer, poetryLockAnalyzer, pytho
 import { goBinaryAnalyzer } from './gobinary.ts';
 import { goModAnalyzer } from './gomod.ts';
 import { javaArchiveAnalyzer } from './java.ts';
+import { mavenPomAnalyzer } from './maven-pom.ts';
 import { bundlerAnalyzer, gemspecAnalyzer } from './ruby.ts';
 import { cargoAuditableAnalyzer, cargoLockAnalyzer } from './rust.ts';
 import { composerAnalyzer } from './php.ts';
 import { dotnetDepsAnalyzer } from './dotnet.ts';
+import { nugetLockAnalyzer } from './nuget-lock.ts';
+import { bunLockAnalyzer } from './bun.ts';
+import { uvLockAnalyzer } from './uv.ts';
+import { pylockAnalyzer } from './pylock.ts';
 
 /** Every language analyzer, for the registry. */
 export function languageAnalyzers(): Analyzer[] {
@@ -20,18 +25,23 @@ export function languageAnalyzers(): Analyzer[] {
     npmInstalledAnalyzer,
     yarnLockAnalyzer,
     pnpmLockAnalyzer,
+    bunLockAnalyzer,
     pythonPackageAnalyzer,
     pipRequirementsAnalyzer,
     poetryLockAnalyzer,
     pipfileLockAnalyzer,
+    uvLockAnalyzer,
+    pylockAnalyzer,
     goBinaryAnalyzer,
     goModAnalyzer,
     javaArchiveAnalyzer,
+    mavenPomAnalyzer,
     gemspecAnalyzer,
     bundlerAnalyzer,
     cargoLockAnalyzer,
     cargoAuditableAnalyzer,
     composerAnalyzer,
     dotnetDepsAnalyzer,
+    nugetLockAnalyzer,
   ];
 }
