@@ -5,6 +5,14 @@
 export { defaultAnalyzerRegistry } from './analyzers.ts';
 export { analyzerVersionsOf, layerCacheVersions, reportVersions, type LayerCacheVersions, type Versions } from './cache-keys.ts';
 export { finalView, type DeletedFile, type FinalView } from './final-view.ts';
+export {
+  FILESYSTEM_MEDIA_TYPES,
+  FILESYSTEM_REGISTRY,
+  filesystemRepository,
+  scanFilesystem,
+  type FilesystemMode,
+  type FilesystemScanDeps,
+} from './filesystem.ts';
 export type { ImageConfigStep } from './config.ts';
 export { ImageConfigError, parseImageConfig, type ConfigFacts, type HistoryFact, type ParsedImageConfig } from './image-config.ts';
 export {
@@ -20,7 +28,7 @@ export type { LayerCache, LayersContext } from './layers.ts';
 export { DEFAULT_LIMITS, formatBytes, GiB, LayerFormatError, LayerLimitError, MiB, type LayerLimits } from './limits.ts';
 export type { MalwareContext, MalwareOptions, MalwareStep } from './malware.ts';
 export { UnscannableImageError, type ManifestLayer, type ManifestStep, type PlatformManifest } from './manifest.ts';
-export { findingsOf, matchReport, NO_DB_WARNING, osOfReport, toVulnerability, withFindings } from './matching.ts';
+export { findingsOf, matchReport, NO_DB_WARNING, osOfReport, toVulnerability, withFindings, withOsEol } from './matching.ts';
 export { cleanPath, type CleanPath, type Whiteout } from './paths.ts';
 export { buildReport, MALWARE_DISABLED_WARNING } from './report.ts';
 export { scanImage, type ScannerDeps, type ScanResult } from './scan.ts';

@@ -4,7 +4,7 @@
 // time differs: a CVE rescored low → critical must reach the severity and CVSS controls (and a
 // newly known fix date the grace period). Title and reference wording alone do not re-trigger
 // policy evaluation. A report stored before findings carried `fixPublishedAt` is rewritten once,
-// by the first new database, to gain it.
+// by the first new database, to gain it (as are reports gaining KEV or EPSS).
 import type { OsInfo, Package } from '@assay/inventory';
 import type { Finding, VulnDb } from './match.ts';
 
@@ -14,11 +14,16 @@ type FindingKey = Pick<Finding, 'id' | 'packageName' | 'packageVersion' | 'fixed
   cvss?: number | undefined;
   cvssVector?: string | undefined;
   fixPublishedAt?: string | undefined;
+  kev?: { dateAdded: string } | undefined;
+  epss?: { score: number } | undefined;
 };
 
 const keyOf = (f: FindingKey) => `${f.id}\0${f.packageType ?? ''}\0${f.packageName}\0${f.packageVersion}\0${f.fixedVersion ?? ''}`;
 /** What policy reads of a finding beyond its identity. */
-const detailOf = (f: FindingKey) => `${f.severity ?? ''}\0${f.cvss ?? ''}\0${f.cvssVector ?? ''}\0${f.fixPublishedAt ?? ''}`;
+// KEV and EPSS are read by their controls: a CVE newly in the catalogue must reach them. EPSS moves
+// a little every day, so only a change in its second decimal counts, not daily noise.
+const detailOf = (f: FindingKey) =>
+  `${f.severity ?? ''}\0${f.cvss ?? ''}\0${f.cvssVector ?? ''}\0${f.fixPublishedAt ?? ''}\0${f.kev?.dateAdded ?? ''}\0${f.epss ? f.epss.score.toFixed(2) : ''}`;
 
 /** identity key → its findings' details, sorted (the same identity twice, e.g. two paths, stays comparable). */
 function detailsByKey(findings: readonly FindingKey[]): Map<string, string> {

@@ -326,7 +326,7 @@ export class VulnDbManager {
               (head.vulnDbVersion !== undefined && compareDbVersions(head.vulnDbVersion, db.version) >= 0)
             )
               return;
-            const updated = withFindings(report, findings, db.version);
+            const updated = withFindings(report, findings, db.version, db);
             await store.reports.put(updated);
             this.#o.metrics?.matches?.(updated.vulnerabilities.length, 'rematch');
             await this.#o.publishCompleted?.(updated, {
@@ -369,7 +369,7 @@ export class VulnDbManager {
     return this.holder.use((db) => {
       const findings = findingsOf(db, report);
       this.#o.metrics?.matches?.(findings.length, 'scan');
-      return withFindings(report, findings, db.version);
+      return withFindings(report, findings, db.version, db);
     });
   }
 
@@ -384,7 +384,7 @@ export class VulnDbManager {
     return this.holder.use(async (db) => {
       const findings = findingsOf(db, report);
       if (report.vulnDbVersion !== undefined && !rematch(report.vulnerabilities, findings).changed) return report;
-      const updated = withFindings(report, findings, db.version);
+      const updated = withFindings(report, findings, db.version, db);
       await this.#o.store.reports.put(updated);
       return updated;
     });
