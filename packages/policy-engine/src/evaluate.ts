@@ -6,9 +6,12 @@ import { SEVERITIES } from '@assay/domain';
 import { attestationsControl } from './controls/attestations.ts';
 import { baseImageControl } from './controls/base-image.ts';
 import { customChecksControl } from './controls/custom-checks.ts';
+import { epssControl } from './controls/epss.ts';
 import { imageConfigControl } from './controls/image-config.ts';
+import { kevControl } from './controls/kev.ts';
 import { licencesControl } from './controls/licences.ts';
 import { malwareControl } from './controls/malware.ts';
+import { osEndOfLifeControl } from './controls/os-end-of-life.ts';
 import { packagesControl } from './controls/packages.ts';
 import { registriesControl } from './controls/registries.ts';
 import { sensitiveDataControl } from './controls/sensitive-data.ts';
@@ -65,6 +68,9 @@ const CONTROLS: { readonly [K in ControlName]: ControlOf<K> } = {
   signatures: signaturesControl,
   attestations: attestationsControl,
   vulnerabilities: vulnerabilitiesControl,
+  kev: kevControl,
+  epss: epssControl,
+  osEndOfLife: osEndOfLifeControl,
   malware: malwareControl,
   sensitiveData: sensitiveDataControl,
   baseImages: baseImageControl,
