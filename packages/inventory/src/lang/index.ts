@@ -9,6 +9,7 @@ import { goBinaryAnalyzer } from './gobinary.ts';
 import { goModAnalyzer } from './gomod.ts';
 import { javaArchiveAnalyzer } from './java.ts';
 import { mavenPomAnalyzer } from './maven-pom.ts';
+import { gradleLockfileAnalyzer } from './gradle.ts';
 import { bundlerAnalyzer, gemspecAnalyzer } from './ruby.ts';
 import { cargoAuditableAnalyzer, cargoLockAnalyzer } from './rust.ts';
 import { composerAnalyzer } from './php.ts';
@@ -36,6 +37,7 @@ export function languageAnalyzers(): Analyzer[] {
     goModAnalyzer,
     javaArchiveAnalyzer,
     mavenPomAnalyzer,
+    gradleLockfileAnalyzer,
     gemspecAnalyzer,
     bundlerAnalyzer,
     cargoLockAnalyzer,
