@@ -1,7 +1,8 @@
 // The database file's layout. `affected` is clustered on (eco_key, name): one lookup per
 // package reads adjacent rows, and no separate index is needed. Bump SCHEMA_VERSION whenever a
 // reader of the old layout would misread the new one; readers refuse other versions.
-export const SCHEMA_VERSION = 1;
+// 2: the intelligence tables (epss, kev, os_eol), which a reader of version 2 queries.
+export const SCHEMA_VERSION = 2;
 
 export const SCHEMA_SQL = `
 CREATE TABLE metadata (
