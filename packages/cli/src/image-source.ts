@@ -261,6 +261,15 @@ async function dockerArchive(file: string, tag: string | undefined): Promise<Res
   }
 }
 
+/**
+ * A directory `assay scan` reads as a filesystem (a project checkout, like \`trivy fs\`): one that
+ * exists and is no OCI image layout (no oci-layout file). `dir:tag` stays a reference.
+ */
+export function filesystemDirectory(arg: string): string | undefined {
+  if (!existsSync(arg) || !statSync(arg).isDirectory() || existsSync(join(arg, 'oci-layout'))) return undefined;
+  return arg;
+}
+
 /** `path` or `path:tag` (the part after the last colon names an image inside it). */
 function splitLocal(arg: string): { path: string; tag?: string } | undefined {
   if (existsSync(arg)) return { path: arg };

@@ -13,8 +13,9 @@ import {
   defaultAnalyzerRegistry,
   matchReport,
   newScanState,
+  scanFilesystem,
   scanImage,
-  withFindings,
+  type FilesystemMode,
   type PlatformManifest,
   type ScanProgressUpdate,
   type ScanTarget,
@@ -24,7 +25,8 @@ import { dbPath, openDatabase } from '@assay/vulndb';
 import { CLAMD_ADDRESS_EXPECTED, createClamdClient, DEFAULT_MAX_STREAM_BYTES, parseClamdAddress, type ClamdClient } from '@assay/clamav';
 import { loadTrustedRoots, verifyImageTrust, type DiscoverySubject, type TrustedRoots } from '@assay/trust';
 import { parseCommandArgs } from './args.ts';
-import { openImage, type ResolvedImage } from './image-source.ts';
+import { filesystemDirectory, openImage, type ResolvedImage } from './image-source.ts';
+import { matchWithCachedData, osvBaseUrl, vulnDbCacheDir } from './vuln-data.ts';
 import { CliError, EXIT_ALLOWED, EXIT_DENIED, type CliIo } from './io.ts';
 import { hasTrustFlags, TRUST_FLAGS_USAGE, trustOptions, trustRequest } from './trust-flags.ts';
 import { trustLines } from './verify.ts';
@@ -37,10 +39,21 @@ Scans an image locally with the scanner's analyzers. <image> is one of
   registry/repository:tag or @sha256:…   an image in a registry (plain HTTP for loopback hosts)
   <dir>[:<tag>]                          an OCI image layout directory (oci-layout, index.json)
   <file.tar>[:<tag>]                     a \`docker save\` archive
+  <dir>                                  any other directory: a project (lockfiles, packages,
+                                         secrets, licences; OS packages too when present)
+  --rootfs <dir>                         an unpacked root filesystem (os-release, OS packages)
+A directory's report names image local/filesystem/<name> (or local/rootfs/<name>) and, as its
+digest, the sha256 of the directory as one canonical tar layer (paths, modes, links, contents).
+Symlinks are recorded, never followed; devices, FIFOs and sockets are skipped; .git is skipped.
 
 Options:
   --format table|json|cyclonedx|sarif  output (default table); -f
   --vulndb <file|dir>      match packages against this vulnerability database (vulndb.sqlite)
+                           without it: the database in the cache ($ASSAY_CACHE_DIR/vulndb, else
+                           ~/.cache/assay/vulndb), built from osv.dev's exports for the
+                           ecosystems found when it lacks them or is a day old
+  --offline                never download vulnerability data (also ASSAY_OFFLINE=1)
+  --osv-url <url>          where osv.dev's exports are (<url>/<Ecosystem>/all.zip; also ASSAY_OSV_URL)
   --policy <file.yaml>     judge the report against these image assurance policies
   --severity <level>       with --exit-code: also fail on a vulnerability at or above this level
   --list-packages          list the packages found (by default the table shows their count)
@@ -98,6 +111,28 @@ export interface LocalScanOptions {
   malware?: { client: ClamdClient; maxStreamBytes: number } | undefined;
   /** Roots keyless certificates are verified against; signatures are looked for (registry images) only with them. */
   trustRoots?: TrustedRoots | undefined;
+  /** `arg` is an unpacked root filesystem (`--rootfs`). */
+  rootfs?: boolean;
+}
+
+/** A directory (a project, or a root filesystem) scanned through the image analyzers as one layer. */
+async function scanDirectory(dir: string, mode: FilesystemMode, opts: LocalScanOptions): Promise<ScanReport> {
+  const analyzers = defaultAnalyzerRegistry();
+  const state = newScanState();
+  const { target } = await scanFilesystem(
+    {
+      analyzers,
+      limits: DEFAULT_LIMITS,
+      ...(opts.onProgress ? { onProgress: opts.onProgress } : {}),
+      malwareDisabledWarning: opts.malware
+        ? 'malware scanning not done: --clamd scans image layers, not directories'
+        : 'malware scanning not done (no --clamd given)',
+    },
+    dir,
+    mode,
+    state,
+  );
+  return buildReport(target, analyzerVersionsOf(analyzers), state);
 }
 
 /** The manifest of an index for the wanted platform, or an error naming the platforms it has. */
@@ -121,6 +156,12 @@ function platformOf(
 
 /** Scans one image (an index: the manifest for the platform); the report as the scanner would build it, without vulnerabilities. */
 export async function scanLocal(arg: string, opts: LocalScanOptions = {}): Promise<ScanReport> {
+  if (opts.rootfs) {
+    if (!existsSync(arg) || !statSync(arg).isDirectory()) throw new CliError(`--rootfs ${arg}: not a directory`);
+    return scanDirectory(arg, 'rootfs', opts);
+  }
+  const dir = filesystemDirectory(arg);
+  if (dir !== undefined) return scanDirectory(dir, 'directory', opts);
   const img: ResolvedImage = await openImage(arg, {
     ...(opts.insecure !== undefined ? { insecure: opts.insecure } : {}),
     credentials: opts.credentials,
@@ -202,6 +243,9 @@ export async function scanCommand(argv: readonly string[], io: CliIo): Promise<n
     insecure: { type: 'boolean' },
     username: { type: 'string' },
     'password-file': { type: 'string' },
+    rootfs: { type: 'boolean' },
+    offline: { type: 'boolean' },
+    'osv-url': { type: 'string' },
     ...trustOptions('verify-'),
   });
   const v = parsed.values;
@@ -210,6 +254,9 @@ export async function scanCommand(argv: readonly string[], io: CliIo): Promise<n
     return EXIT_ALLOWED;
   }
   if (parsed.positionals.length !== 1) throw new CliError(`expected one image, got ${parsed.positionals.length}; see assay scan --help`);
+  const env = io.env ?? process.env;
+  // Checked before the scan: a bad URL fails fast.
+  const osvUrl = v.vulndb === undefined ? osvBaseUrl(v['osv-url'], env) : undefined;
   const arg = parsed.positionals[0]!;
   const format = parseFormat(v.format ?? v.output);
   const severity = v.severity as Severity | undefined;
@@ -275,6 +322,7 @@ export async function scanCommand(argv: readonly string[], io: CliIo): Promise<n
       credentials,
       malware,
       trustRoots,
+      ...(v.rootfs ? { rootfs: true } : {}),
     });
   } catch (err) {
     if (err instanceof CliError) throw err;
@@ -284,8 +332,8 @@ export async function scanCommand(argv: readonly string[], io: CliIo): Promise<n
   }
   if (v.vulndb !== undefined) report = matchVulnerabilities(report, v.vulndb);
   else {
-    report = withFindings(report, undefined, undefined);
-    io.stderr('assay scan: note: no vulnerability matching was done (no --vulndb given)\n');
+    const offline = v.offline === true || /^(1|true|yes)$/i.test(env.ASSAY_OFFLINE ?? '');
+    report = await matchWithCachedData(report, { dir: vulnDbCacheDir(env), baseUrl: osvUrl!, offline }, (line) => io.stderr(`${line}\n`));
   }
   // Colour only in the table on a terminal; JSON, CycloneDX and SARIF stay plain.
   const paint = painter(format === 'table' && colorFor(io));

@@ -3,9 +3,18 @@
 import { existsSync, statSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
-import { buildDatabase, dbPath, fetchDatabase, fetchDatabaseFromUrl, verifyDatabaseFile, type DbMetadata } from '@assay/vulndb';
+import {
+  buildDatabase,
+  dbPath,
+  fetchDatabase,
+  fetchDatabaseFromUrl,
+  updateFromOsvExports,
+  verifyDatabaseFile,
+  type DbMetadata,
+} from '@assay/vulndb';
 import { parseCommandArgs } from './args.ts';
 import { CliError, EXIT_ALLOWED, EXIT_ERROR, type CliIo } from './io.ts';
+import { osvBaseUrl, vulnDbCacheDir } from './vuln-data.ts';
 
 export const VULNDB_USAGE = `Usage: assay vulndb <build|update|info> [options]
 
@@ -16,6 +25,11 @@ export const VULNDB_USAGE = `Usage: assay vulndb <build|update|info> [options]
   update --source <src> --dir <d>  install the published database into <d>/vulndb.sqlite when
                                  it is newer; <src> is oci://registry/repository:tag or an
                                  https:// URL to a database file  [--insecure]
+  update --ecosystem <e,…> [--dir <d>]  build the database from osv.dev's exports of these
+                                 ecosystems (npm, PyPI, Go, Maven, crates.io, Debian, Alpine,
+                                 Ubuntu…) and swap it in; <d> defaults to the cache \`assay scan\`
+                                 uses ($ASSAY_CACHE_DIR/vulndb, else ~/.cache/assay/vulndb)
+                                 [--osv-url <url>: where the exports are, also ASSAY_OSV_URL]
   info <file|dir>                the database's version, build time, sources and counts  [--output json]
 
 Exit status: 0 done, 2 error (one line on stderr).
@@ -84,11 +98,18 @@ async function info(argv: readonly string[], io: CliIo): Promise<number> {
 }
 
 async function update(argv: readonly string[], io: CliIo): Promise<number> {
-  const p = parseCommandArgs(argv, { source: { type: 'string' }, dir: { type: 'string' }, insecure: { type: 'boolean' } });
+  const p = parseCommandArgs(argv, {
+    source: { type: 'string' },
+    dir: { type: 'string' },
+    insecure: { type: 'boolean' },
+    ecosystem: { type: 'string', multiple: true },
+    'osv-url': { type: 'string' },
+  });
   if (p.values.help) return (io.stdout(VULNDB_USAGE), EXIT_ALLOWED);
   const source = p.values.source as string | undefined;
+  if (source === undefined || source === 'osv') return updateFromOsv(p.values, io);
   const dir = p.values.dir as string | undefined;
-  if (!source || !dir) throw new CliError('update: --source and --dir are required');
+  if (!dir) throw new CliError('update: --dir is required with --source');
   await mkdir(dir, { recursive: true });
   const file = dbPath(dir);
   let current: string | undefined;
@@ -126,6 +147,34 @@ async function update(argv: readonly string[], io: CliIo): Promise<number> {
     r.updated
       ? `assay vulndb: installed version ${r.version} in ${file}\n`
       : `assay vulndb: ${file} is current (version ${r.version ?? current})\n`,
+  );
+  return EXIT_ALLOWED;
+}
+
+/** `update` without a published source: osv.dev's exports of the named ecosystems, built here. */
+async function updateFromOsv(
+  v: { dir?: string | undefined; ecosystem?: string[] | undefined; 'osv-url'?: string | undefined },
+  io: CliIo,
+): Promise<number> {
+  const env = io.env ?? process.env;
+  const ecosystems = (v.ecosystem ?? [])
+    .flatMap((e) => e.split(','))
+    .map((e) => e.trim())
+    .filter(Boolean);
+  if (ecosystems.length === 0)
+    throw new CliError(
+      'update: name the ecosystems to fetch from osv.dev with --ecosystem (npm,PyPI,Debian…), or a published database with --source',
+    );
+  const baseUrl = osvBaseUrl(v['osv-url'], env);
+  const dir = v.dir ?? vulnDbCacheDir(env);
+  let r;
+  try {
+    r = await updateFromOsvExports({ dir, ecosystems, baseUrl });
+  } catch (err) {
+    throw new CliError(`update: ${(err as Error).message}`);
+  }
+  io.stderr(
+    `assay vulndb: installed version ${r.metadata.version} in ${r.file} (${r.metadata.records} records from ${r.urls.join(', ')})\n`,
   );
   return EXIT_ALLOWED;
 }

@@ -10,6 +10,32 @@ import { join, relative } from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { Unzip, UnzipInflate, UnzipPassThrough } from 'fflate';
+import { byteLimit } from './byte-limit.ts';
+
+/** Largest zip member inflated (one OSV record is a few KiB; the largest are under 1 MiB). */
+export const MAX_ZIP_MEMBER_BYTES = 32 * 1024 ** 2;
+/** Most bytes one zip may inflate to in total (every osv.dev export is far below). */
+export const MAX_ZIP_INFLATED_BYTES = 16 * 1024 ** 3;
+/** Largest download accepted (osv.dev's largest export is a few hundred MiB). */
+export const MAX_DOWNLOAD_BYTES = 4 * 1024 ** 3;
+
+/** A source URL could not be fetched: the URL and the reason, as a person reads them. */
+export class DownloadError extends Error {
+  readonly url: string;
+  readonly reason: string;
+  constructor(url: string, reason: string, options?: { cause?: unknown }) {
+    super(`could not download ${url}: ${reason}`, options);
+    this.name = 'DownloadError';
+    this.url = url;
+    this.reason = reason;
+  }
+}
+
+/** fetch's own "fetch failed" hides the reason in its cause (ENOTFOUND, ECONNREFUSED…). */
+function reasonOf(err: unknown): string {
+  const e = err as { message?: string; cause?: { code?: string; message?: string } };
+  return e.cause?.message || e.cause?.code || e.message || String(err);
+}
 
 export interface SourceEntry {
   /** Path within the source (file path or zip member). */
@@ -57,12 +83,35 @@ async function* readDirectory(dir: string, done: (sha: string) => void): AsyncGe
 async function* readZip(file: string, done: (sha: string) => void): AsyncGenerator<SourceEntry> {
   const h = createHash('sha256');
   const ready: SourceEntry[] = [];
+  let total = 0;
+  let bomb: string | undefined;
   const unzip = new Unzip((member) => {
     if (!member.name.endsWith('.json')) return;
+    // Refused by the size the archive declares before inflating, and by what actually comes out.
+    if (member.originalSize !== undefined && member.originalSize > MAX_ZIP_MEMBER_BYTES) {
+      ready.push({
+        name: member.name,
+        error: `zip member declares ${member.originalSize} bytes, more than ${MAX_ZIP_MEMBER_BYTES}; refused`,
+      });
+      return;
+    }
     const chunks: Uint8Array[] = [];
+    let size = 0;
+    let failed = false;
     member.ondata = (err, data, final) => {
+      if (failed) return;
       if (err) {
+        failed = true;
         ready.push({ name: member.name, error: `zip member unreadable: ${err.message}` });
+        return;
+      }
+      size += data.length;
+      total += data.length;
+      if (size > MAX_ZIP_MEMBER_BYTES || total > MAX_ZIP_INFLATED_BYTES) {
+        failed = true;
+        member.terminate();
+        if (total > MAX_ZIP_INFLATED_BYTES) bomb = `${file} inflates to more than ${MAX_ZIP_INFLATED_BYTES} bytes; refused`;
+        ready.push({ name: member.name, error: `zip member inflates to more than ${MAX_ZIP_MEMBER_BYTES} bytes; refused` });
         return;
       }
       chunks.push(data);
@@ -80,9 +129,11 @@ async function* readZip(file: string, done: (sha: string) => void): AsyncGenerat
     h.update(chunk as Buffer);
     unzip.push(chunk as Buffer);
     while (ready.length) yield ready.shift() as SourceEntry;
+    if (bomb) throw new Error(bomb);
   }
   unzip.push(new Uint8Array(0), true);
   while (ready.length) yield ready.shift() as SourceEntry;
+  if (bomb) throw new Error(bomb);
   done(h.digest('hex'));
 }
 
@@ -96,17 +147,27 @@ async function isZip(file: string): Promise<boolean> {
   }
 }
 
-/** Downloads a URL to a temporary file (streamed), returning its path and cleanup. */
+/** Downloads a URL to a temporary file (streamed, at most `maxBytes`), returning its path and cleanup; failures are DownloadErrors. */
 export async function download(
   url: string,
-  opts: { fetch?: typeof fetch; signal?: AbortSignal } = {},
+  opts: { fetch?: typeof fetch; signal?: AbortSignal; maxBytes?: number } = {},
 ): Promise<{ file: string; remove(): Promise<void> }> {
   const dir = await mkdtemp(join(tmpdir(), 'assay-vulndb-dl-'));
   const file = join(dir, 'download');
   try {
-    const res = await (opts.fetch ?? fetch)(url, opts.signal ? { signal: opts.signal } : {});
-    if (!res.ok || !res.body) throw new Error(`GET ${url}: HTTP ${res.status}`);
-    await pipeline(Readable.fromWeb(res.body as import('node:stream/web').ReadableStream), createWriteStream(file));
+    let res: Response;
+    try {
+      res = await (opts.fetch ?? fetch)(url, opts.signal ? { signal: opts.signal } : {});
+    } catch (err) {
+      throw new DownloadError(url, reasonOf(err), { cause: err });
+    }
+    if (!res.ok || !res.body) throw new DownloadError(url, `HTTP ${res.status}${res.statusText ? ` ${res.statusText}` : ''}`);
+    const max = opts.maxBytes ?? MAX_DOWNLOAD_BYTES;
+    try {
+      await pipeline(Readable.fromWeb(res.body as import('node:stream/web').ReadableStream), byteLimit(max, url), createWriteStream(file));
+    } catch (err) {
+      throw new DownloadError(url, reasonOf(err), { cause: err });
+    }
   } catch (err) {
     await rm(dir, { recursive: true, force: true });
     throw err;
