@@ -38,6 +38,15 @@ export const policyConfig = {
   POLICY_KUBE_CA: str('a file path')
     .optional()
     .describe('CA bundle (PEM) the Kubernetes API server certificate must chain to (default in a cluster: the service-account ca.crt)'),
+  POLICY_VEX_DIR: str('a directory path')
+    .optional()
+    .describe(
+      'Directory the VEX documents policies name as `file` are read from (controls.vulnerabilities.vexDocuments); a path leaving it is refused. Without it, named files suppress nothing and the log says why',
+    ),
+  POLICY_VEX_REFRESH: durationMs()
+    .default(3_600_000)
+    .describe('How often the VEX documents policies name are read again (files and URLs); images are re-evaluated when one changed'),
+  POLICY_VEX_FETCH_TIMEOUT: durationMs().default(10_000).describe('Longest fetching a VEX document URL may take'),
   POLICY_REPORTS_FORMAT: list()
     .default(['openreports'])
     .describe(

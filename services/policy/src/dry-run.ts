@@ -54,7 +54,9 @@ export async function dryRun(api: Pick<PolicyApi, 'engine'>, input: DryRunInput)
   const draftIds = new Set(drafts.map((d) => d.id));
   const policies = input.policy !== undefined ? drafts : [...snap.policies.filter((p) => !draftIds.has(p.id)), ...drafts];
   const applicable = applicablePolicies(report, policies);
-  const e = evaluateImage(report, applicable, snap.exceptions, input.now);
+  // Drafts may name VEX documents the stored policies do not: loaded for them too.
+  const vexDocuments = await api.engine.vexDocumentsFor(applicable);
+  const e = evaluateImage(report, applicable, snap.exceptions, input.now, { vexDocuments });
   return {
     digest: report.image.digest,
     compliant: e.compliant,

@@ -14,7 +14,9 @@ import { exceptionCoversImage } from '@assay/runtime-policy';
 import { inScope, type ImageScope } from '@assay/runtime-policy';
 import { EXPIRIES, Scheduler } from './scheduler.ts';
 import { casVerdict, readVerdict } from './verdict-bucket.ts';
+import { vexRefs, type VexDocuments } from './vex-documents.ts';
 import {
+  vexDocumentKey as vexDocumentKeyOf,
   applicablePolicies,
   errorVerdict,
   evaluateImage,
@@ -24,6 +26,7 @@ import {
   verdictChanged,
   verdictFromEvaluation,
   type PolicyRef,
+  type VexDocument,
 } from '@assay/policy-engine';
 
 export interface PolicyEngineOptions {
@@ -38,12 +41,16 @@ export interface PolicyEngineOptions {
   documents?: DocumentBuckets;
   /** Aggregate verdicts of the indexes listing a digest whose verdict was written. */
   indexes?: IndexVerdicts;
+  /** The VEX documents policies name; without it, named documents suppress nothing. */
+  vex?: VexDocuments;
 }
 
 /** Everything one evaluation reads: all policies and exceptions at one moment. */
 export interface Snapshot {
   policies: PolicyRef[];
   exceptions: PolicyException[];
+  /** The loaded VEX documents the policies name, by vexDocumentKey. */
+  vexDocuments: Map<string, VexDocument>;
   /** Identity of the snapshot's contents: equal keys, same inputs. */
   key: string;
 }
@@ -59,10 +66,11 @@ const FAR_FUTURE = new Date(8.64e15);
 
 export class PolicyEngine {
   readonly index = new Map<string, ImageScope>();
-  readonly #o: Required<Omit<PolicyEngineOptions, 'clock' | 'documents' | 'indexes'>> & {
+  readonly #o: Required<Omit<PolicyEngineOptions, 'clock' | 'documents' | 'indexes' | 'vex'>> & {
     clock: () => Date;
     documents?: DocumentBuckets;
     indexes?: IndexVerdicts;
+    vex?: VexDocuments;
   };
   readonly scheduler: Scheduler;
   #lastExpiryCheck: Date;
@@ -102,8 +110,27 @@ export class PolicyEngine {
     }
     const exceptions: PolicyException[] = [];
     for await (const e of allPages((p) => this.#o.store.exceptions.listActive(this.#o.clock(), p))) exceptions.push(e);
-    const key = JSON.stringify([policies.map((p) => [p.id, p.version]), exceptions]);
-    return { policies, exceptions, key };
+    const vexDocuments = await this.vexDocumentsFor(policies);
+    const vexKeys = this.#o.vex?.fingerprint(vexDocuments.keys()) ?? [];
+    const key = JSON.stringify([policies.map((p) => [p.id, p.version]), exceptions, vexKeys]);
+    return { policies, exceptions, vexDocuments, key };
+  }
+
+  /** The loaded VEX documents `policies` name (stored or drafts), by vexDocumentKey. */
+  async vexDocumentsFor(policies: readonly PolicyRef[]): Promise<Map<string, VexDocument>> {
+    return (await this.#o.vex?.forPolicies(policies.map((p) => p.policy))) ?? new Map();
+  }
+
+  /** VEX documents whose content changed (a refresh): the images of the policies naming them. */
+  async onVexDocumentsChanged(keys: readonly string[]): Promise<{ evaluated: number; written: number }> {
+    const changed = new Set(keys);
+    const scopes: ImageAssurancePolicy['scope'][] = [];
+    for await (const r of allPages((p) => this.#o.store.policies.list(p))) {
+      if (r.document && vexRefs(r.document).some((ref) => changed.has(vexDocumentKeyOf(ref)))) scopes.push(r.document.scope);
+    }
+    const r = await this.reevaluate(this.digestsInScope(scopes));
+    this.#o.logger.info({ documents: keys, images: r.evaluated, written: r.written }, 're-evaluated after a VEX document changed');
+    return r;
   }
 
   /** Evaluates the stored report of `digest` and writes its verdict (compare-and-set). */
@@ -117,7 +144,7 @@ export class PolicyEngine {
     this.index.set(digest, scope);
     const now = this.#o.clock();
     const policies = applicablePolicies(report, snap.policies);
-    const evaluation = evaluateImage(report, policies, snap.exceptions, now);
+    const evaluation = evaluateImage(report, policies, snap.exceptions, now, { vexDocuments: snap.vexDocuments });
     const verdict = verdictFromEvaluation(report, evaluation, policies, now, causationId);
     const out = await this.#write(digest, verdict);
     this.scheduler.set(`digest:${digest}`, evaluation.reevaluateAt);
@@ -239,6 +266,10 @@ export class PolicyEngine {
       ]);
       const scopes = versions.filter((r) => r?.document).map((r) => r!.document!.scope);
       affected = this.digestsInScope(scopes);
+      // The documents the new version names are read again: a policy change is how an author
+      // says "I updated the VEX", without waiting for the refresh.
+      const current = versions[1]?.document;
+      if (current) await this.#o.vex?.reload(vexRefs(current));
     } else if (msg.kind === PolicyKind.EXCEPTION) {
       // The images the exception covered before the change or covers after it. Without both
       // versions at hand (an exception older than its history) every image is re-evaluated.

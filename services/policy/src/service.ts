@@ -23,6 +23,7 @@ import { PolicyChanges } from './changes.ts';
 import { DocumentBuckets, reconcileRefusal } from './document-buckets.ts';
 import { policyConfig, type PolicyShape } from './config.ts';
 import { PolicyEngine } from './engine.ts';
+import { VexDocuments } from './vex-documents.ts';
 import { ApiTokens } from './api-tokens.ts';
 import { announceVerdict } from './audit.ts';
 import { IndexVerdicts } from './index-verdicts.ts';
@@ -109,10 +110,27 @@ export async function startPolicy(ctx: ServiceContext<PolicyShape>): Promise<Pol
     logger: ctx.logger.child({ component: 'pending' }),
     announce: (v, prev) => announceVerdict(ctx.bus.js, v, prev),
   });
-  const engine = new PolicyEngine({ store, js: ctx.bus.js, kv, logger, concurrency: c.POLICY_REEVALUATE_CONCURRENCY, documents, indexes });
+  const vex = new VexDocuments({
+    dir: c.POLICY_VEX_DIR,
+    refreshMs: c.POLICY_VEX_REFRESH,
+    timeoutMs: c.POLICY_VEX_FETCH_TIMEOUT,
+    logger: ctx.logger.child({ component: 'vex-documents' }),
+  });
+  const engine = new PolicyEngine({
+    store,
+    js: ctx.bus.js,
+    kv,
+    logger,
+    concurrency: c.POLICY_REEVALUATE_CONCURRENCY,
+    documents,
+    indexes,
+    vex,
+  });
   ctx.onStop(() => engine.stop());
+  ctx.onStop(() => vex.stop());
   await engine.loadIndex();
   await engine.armExpiries();
+  vex.start((keys) => engine.onVexDocumentsChanged(keys));
 
   const m = ctx.metrics;
   const evaluations = m.counter({
