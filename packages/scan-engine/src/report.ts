@@ -4,6 +4,7 @@
 // reports without a new scan.
 import { licenceFindings } from '@assay/inventory';
 import type { ScanReport } from '@assay/domain';
+import { mergePackageLocations } from './package-locations.ts';
 import type { ScanState, ScanTarget } from './state.ts';
 
 /** The report's warning when no clamd is configured: malware was not looked for, so nothing is claimed. */
@@ -35,7 +36,8 @@ export function buildReport(target: ScanTarget, versions: Record<string, number>
       warnings.push(`layer ${a.layerDigest}: malware: ${k.path} (${k.size} bytes) not scanned: ${k.reason}`);
   }
   const checks = error === undefined ? state.checks : undefined;
-  const packages = view?.packages ?? [];
+  // A lockfile and the tree installed beside it name the same packages: each is listed once.
+  const packages = mergePackageLocations(view?.packages ?? []);
   // Every layer's findings: a secret deleted by an upper layer is still in the image.
   const sensitiveData = error === undefined ? state.analyses.flatMap((a) => a.sensitiveFindings ?? []) : [];
   const licences = licenceFindings(packages);
