@@ -83,7 +83,8 @@ test('cloud and forge tokens', () => {
     ['github-refresh-token', 'app/.env', `T=ghr_${rand(76)}\n`, ''],
     ['github-fine-grained-pat', 'app/.env', `T=github_pat_${rand(22)}_${rand(59)}\n`, ''],
     ['gitlab-pat', 'app/.env', `T=glpat-${rand(20)}\n`, ''],
-    ['slack-access-token', 'app/.env', `SLACK=xoxb-${rand(24, '0123456789')}\n`, ''],
+    // A bot token's grammar: xoxb-<team id>-<bot id>-<secret> (digits alone are not one).
+    ['slack-access-token', 'app/.env', `SLACK=xoxb-${rand(12, '0123456789')}-${rand(13, '0123456789')}-${rand(24)}\n`, ''],
     ['slack-web-hook', 'app/.env', `HOOK=https://hooks.slack.com/services/${rand(44)}\n`, ''],
     ['npm-access-token', 'app/ci.json', `{"token": "npm_${rand(36)}"}\n`, ''],
     ['pypi-upload-token', 'app/.env', `TWINE_PASSWORD=pypi-AgEIcHlwaS5vcmc${rand(60)}\n`, ''],
@@ -217,7 +218,7 @@ test('Go regex translation: inline flags, repeated group names, \\A/\\z, dot and
 test('analyzer: size limit, binaries, skipped paths', async () => {
   const a = secretAnalyzer({ maxFileSize: 1024 });
   assert.equal(a.type, 'secrets');
-  assert.equal(a.version, 1);
+  assert.equal(a.version, 2);
   assert.equal(a.required('etc/app.conf', { size: 2048, mode: 0o644 }), false);
   assert.equal(a.required('etc/app.conf', { size: 100, mode: 0o644 }), true);
   for (const p of [

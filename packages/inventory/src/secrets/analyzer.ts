@@ -74,7 +74,8 @@ const KEY_FILE = /(\.(pem|key|p8|crt|cer)|(^|\/)id_(rsa|dsa|ecdsa|ed25519))$/i;
 const BINARY_PROBE = 8 * 1024;
 
 export const SECRET_ANALYZER_TYPE = 'secrets';
-export const SECRET_ANALYZER_VERSION = 1;
+// 2: rules reviewed (boundaries, whole tokens), entropy gate, placeholder and documented-example allow rules.
+export const SECRET_ANALYZER_VERSION = 2;
 
 function extension(path: string): string {
   const base = path.slice(path.lastIndexOf('/') + 1);

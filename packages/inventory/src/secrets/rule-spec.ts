@@ -19,6 +19,11 @@ export interface RuleSpec {
   readonly allowRules?: readonly { readonly id?: string; readonly description?: string; readonly regex?: string; readonly path?: string }[];
   /** Prefilter: the regex runs only if all of these occur in the file (case-insensitive). */
   readonly requireAll?: readonly string[];
+  /**
+   * Least Shannon entropy (bits per symbol, ./entropy.ts) of the secret part for a match to be
+   * reported, as gitleaks does: below it the value is a placeholder (`ghp_xxxx…`). No gate when absent.
+   */
+  readonly entropy?: number;
 }
 
 // Trivy's reusable fragments.
@@ -30,6 +35,13 @@ const endWord = '([^0-9a-zA-Z_]|$)';
 export const aws = 'aws_?';
 export const withoutWordPrefix = (s: string) => `${startWord}(${s})`;
 export const withBoundaries = (s: string) => `${startWord}(${s})${endWord}`;
+/**
+ * A token with its real boundaries: not glued to a word character on either side, and followed
+ * by anything else (quote, backtick, `;`, `)`, `,`, `&`, whitespace) or the end of the text. The
+ * copied Trivy forms wanted a quote or whitespace after the secret and missed
+ * `String k = "AKIA…";` or `f(AKIA…)`.
+ */
+export const token = (s: string, tail = '0-9a-zA-Z_') => `${startWord}(?P<secret>${s})([^${tail}]|$)`;
 /** Trivy's generic `<vendor>… = "<secret>"` form. */
 export const keyed = (vendor: string, secret: string) =>
   String.raw`(?i)(?P<key>${vendor}[a-z0-9_ .\-,]{0,25})(=|>|:=|\|\|:|<=|=>|:).{0,5}['\"](?P<secret>${secret})['\"]`;

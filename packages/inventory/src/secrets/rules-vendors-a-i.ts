@@ -1,5 +1,5 @@
 // Trivy's vendor rules, Adobe to Ionic, in its (alphabetical) order.
-import { withoutWordPrefix, keyed, r, S, type RuleSpec } from './rule-spec.ts';
+import { withoutWordPrefix, token, keyed, r, S, type RuleSpec } from './rule-spec.ts';
 
 export const VENDOR_RULES_A_I: readonly RuleSpec[] = [
   r('adobe-client-id', 'Adobe', 'Adobe Client ID (Oauth Web)', 'LOW', keyed('adobe', '[a-f0-9]{32}'), ['adobe'], S),
@@ -104,8 +104,11 @@ export const VENDOR_RULES_A_I: readonly RuleSpec[] = [
     'HashiCorp',
     'HashiCorp Terraform user/org API token',
     'MEDIUM',
-    String.raw`['\"](?i)[a-z0-9]{14}\.atlasv1\.[a-z0-9\-_=]{60,70}['\"]`,
+    // Trivy's form wanted quotes: `TF_TOKEN_app_terraform_io=…` and HCL `token = …` have none.
+    token(String.raw`[A-Za-z0-9]{14}\.atlasv1\.[A-Za-z0-9\-_=]{60,70}`, String.raw`0-9A-Za-z_=\-`),
     ['atlasv1.'],
+    S,
+    { entropy: 3.5 },
   ),
   r(
     'hubspot-api-token',

@@ -1,5 +1,5 @@
 // Trivy's vendor rules, JWT to OpenAI, in its order.
-import { withoutWordPrefix, withBoundaries, keyed, r, S, type RuleSpec } from './rule-spec.ts';
+import { withoutWordPrefix, withBoundaries, token, keyed, r, S, type RuleSpec } from './rule-spec.ts';
 
 export const VENDOR_RULES_J_Z: readonly RuleSpec[] = [
   // The optional `ghs_<APPID>_` prefix drops the JWT inside a stateless GitHub App token (reported once, by github-app-token).
@@ -11,7 +11,7 @@ export const VENDOR_RULES_J_Z: readonly RuleSpec[] = [
     String.raw`(?:ghs_[0-9]+_)?(?P<secret>ey[a-zA-Z0-9]{17,}\.ey[a-zA-Z0-9\/\\_-]{17,}\.(?:[a-zA-Z0-9\/\\_-]{10,}={0,2})?)`,
     ['.eyJ'],
     S,
-    { allowRules: [{ id: 'stateless-ghs-jwt', regex: '^ghs_' }] },
+    { allowRules: [{ id: 'stateless-ghs-jwt', regex: '^ghs_' }], entropy: 3 },
   ),
   r('linear-api-token', 'Linear', 'Linear API token', 'MEDIUM', 'lin_api_(?i)[a-z0-9]{40}', ['lin_api_']),
   r('linear-client-secret', 'Linear', 'Linear client secret/ID', 'MEDIUM', keyed('linear', '[a-f0-9]{32}'), ['linear'], S),
@@ -44,7 +44,8 @@ export const VENDOR_RULES_J_Z: readonly RuleSpec[] = [
   r('new-relic-browser-api-token', 'NewRelic', 'New Relic ingest browser API token', 'MEDIUM', String.raw`['\"](NRJS-[a-f0-9]{19})['\"]`, [
     'NRJS-',
   ]),
-  r('npm-access-token', 'Npm', 'npm access token', 'CRITICAL', String.raw`['\"](npm_(?i)[a-z0-9]{36})['\"]`, ['npm_']),
+  // Trivy's form wanted quotes: `.npmrc` and env files write the token bare.
+  r('npm-access-token', 'Npm', 'npm access token', 'CRITICAL', token('npm_[A-Za-z0-9]{36}'), ['npm_'], S, { entropy: 3 }),
   r('planetscale-password', 'Planetscale', 'PlanetScale password', 'MEDIUM', String.raw`pscale_pw_(?i)[a-z0-9\-_\.]{43}`, ['pscale_pw_']),
   r('planetscale-api-token', 'Planetscale', 'PlanetScale API token', 'MEDIUM', String.raw`pscale_tkn_(?i)[a-z0-9\-_\.]{43}`, [
     'pscale_tkn_',
@@ -94,9 +95,22 @@ export const VENDOR_RULES_J_Z: readonly RuleSpec[] = [
     'Azure',
     'Azure Storage Account Key',
     'CRITICAL',
-    String.raw`(?i)AccountKey\s*=\s*(?P<secret>[A-Za-z0-9+/]{86}==)`,
+    // Connection strings (`AccountKey=…`) and JSON/YAML settings (`"accountKey": "…"`).
+    String.raw`(?i)AccountKey["']?\s*[=:]\s*["']?(?P<secret>[A-Za-z0-9+/]{86}==)`,
     ['AccountKey'],
     S,
+    { entropy: 3 },
+  ),
+  // Not in Trivy: Service Bus / Event Hubs / Relay connection strings (44-character base64 key).
+  r(
+    'azure-shared-access-key',
+    'Azure',
+    'Azure Shared Access Key',
+    'CRITICAL',
+    String.raw`(?i)SharedAccessKey\s*=\s*(?P<secret>[A-Za-z0-9+/]{43}=)`,
+    ['SharedAccessKey='],
+    S,
+    { entropy: 3 },
   ),
   r(
     'azure-sas-token',

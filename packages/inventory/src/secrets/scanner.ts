@@ -1,10 +1,12 @@
 // The secret scanner (Trivy's pkg/fanal/secret/scanner.go semantics): builtin and user rules,
 // a case-insensitive keyword prefilter per rule, global and per-rule allow rules (by path, or by
-// regex on the whole match), exclude blocks, and masking. Every match is censored in a copy of
+// regex on the whole match, or on the secret alone), an entropy gate per rule (gitleaks'), exclude
+// blocks, and masking. Every match is censored in a copy of
 // the file first, so the snippet reported for one secret never shows another; the raw value
 // never leaves this module.
 import type { SensitiveFinding } from '../analyzer.ts';
 import { type AllowRuleSpec, BUILTIN_ALLOW_RULES } from './allow-rules.ts';
+import { shannonEntropy } from './entropy.ts';
 import { compileGoRegex, type GoRegex } from './regex.ts';
 import { BUILTIN_RULES, type RuleSpec } from './rules.ts';
 
@@ -28,6 +30,8 @@ export interface UserRule {
   readonly secretGroupName?: string;
   readonly allowRules?: readonly AllowRule[];
   readonly excludeBlock?: ExcludeBlock;
+  /** Least Shannon entropy (bits per symbol) of the secret for a match to be reported (gitleaks). */
+  readonly entropy?: number;
 }
 
 export interface SecretScannerConfig {
@@ -67,6 +71,7 @@ interface CompiledAllow {
   readonly id?: string;
   readonly regex?: RegExp;
   readonly path?: RegExp;
+  readonly secret?: RegExp;
 }
 
 interface CompiledRule {
@@ -81,6 +86,7 @@ interface CompiledRule {
   readonly path?: RegExp;
   readonly allow: readonly CompiledAllow[];
   readonly exclude: readonly RegExp[];
+  readonly entropy: number;
 }
 
 export interface CompiledSecretScanner {
@@ -104,7 +110,12 @@ const plain = (src: string): RegExp => compileGoRegex(src).re;
 
 function compileAllow(a: AllowRule, where: string): CompiledAllow {
   try {
-    return { ...(a.id ? { id: a.id } : {}), ...(a.regex ? { regex: plain(a.regex) } : {}), ...(a.path ? { path: plain(a.path) } : {}) };
+    return {
+      ...(a.id ? { id: a.id } : {}),
+      ...(a.regex ? { regex: plain(a.regex) } : {}),
+      ...(a.path ? { path: plain(a.path) } : {}),
+      ...(a.secretRegex ? { secret: plain(a.secretRegex) } : {}),
+    };
   } catch (err) {
     throw new Error(`secret allow rule ${a.id ?? a.description ?? '?'} (${where}): ${(err as Error).message}`);
   }
@@ -128,6 +139,7 @@ function compileRule(r: RuleSpec | UserRule): CompiledRule {
       ...(r.path ? { path: plain(r.path) } : {}),
       allow: (r.allowRules ?? []).map((a) => compileAllow(a, r.id)),
       exclude,
+      entropy: r.entropy ?? 0,
     };
   } catch (err) {
     throw new Error(`secret rule ${r.id}: ${(err as Error).message}`);
@@ -176,6 +188,7 @@ interface Loc {
 }
 
 const allowedMatch = (allow: readonly CompiledAllow[], match: string) => allow.some((a) => a.regex && a.regex.test(match));
+const allowedSecret = (allow: readonly CompiledAllow[], secret: string) => allow.some((a) => a.secret && a.secret.test(secret));
 
 function blocks(res: readonly RegExp[], text: string): [number, number][] {
   const out: [number, number][] = [];
@@ -225,6 +238,10 @@ export function scanSecrets(path: string, content: Buffer | string, config?: Sec
         ruleBlocks ??= blocks(rule.exclude, text);
         const inBlock = (b: [number, number][]) => b.some(([s, e]) => s <= start && end <= e);
         if (inBlock(globalBlocks) || inBlock(ruleBlocks)) continue;
+        // A placeholder has the token's grammar but not its randomness, or is a known value.
+        const secret = text.slice(start, end);
+        if (rule.entropy && shannonEntropy(secret) < rule.entropy) continue;
+        if (allowedSecret(scanner.allow, secret) || allowedSecret(rule.allow, secret)) continue;
         locs.push({ rule, start, end });
       }
     }
