@@ -58,6 +58,8 @@ Options:
   --severity <level>       with --exit-code: also fail on a vulnerability at or above this level
   --list-packages          list the packages found (by default the table shows their count)
   --exit-code              exit 1 when the image is non-compliant (or --severity is reached)
+  --exit-on-eol <code>     exit with <code> when the OS is past its end of security support
+                           (the database's end-of-life table; checked before --exit-code)
   --platform os/arch       platform of a multi-platform image (default linux/<this machine>)
   --clamd <address>        scan files for malware with this clamd (host:port or unix:/path/clamd.sock)
   --insecure               plain HTTP to the registry
@@ -237,6 +239,7 @@ export async function scanCommand(argv: readonly string[], io: CliIo): Promise<n
     policy: { type: 'string' },
     severity: { type: 'string' },
     'exit-code': { type: 'boolean' },
+    'exit-on-eol': { type: 'string' },
     'list-packages': { type: 'boolean' },
     platform: { type: 'string' },
     clamd: { type: 'string' },
@@ -258,6 +261,7 @@ export async function scanCommand(argv: readonly string[], io: CliIo): Promise<n
   // Checked before the scan: a bad URL fails fast.
   const osvUrl = v.vulndb === undefined ? osvBaseUrl(v['osv-url'], env) : undefined;
   const arg = parsed.positionals[0]!;
+  const eolCode = exitOnEol(v['exit-on-eol']);
   const format = parseFormat(v.format ?? v.output);
   const severity = v.severity as Severity | undefined;
   if (severity !== undefined && !SEVERITIES.includes(severity)) throw new CliError(`--severity must be one of ${SEVERITIES.join(', ')}`);
@@ -370,5 +374,19 @@ export async function scanCommand(argv: readonly string[], io: CliIo): Promise<n
       if (v['exit-code']) code = EXIT_DENIED;
     }
   }
+  // As Trivy's --exit-on-eol: an end-of-life OS decides the exit status before anything else.
+  if (eolCode !== undefined && report.os?.eolReached === true) {
+    const os = `${report.os.family} ${report.os.name ?? ''}`.trim();
+    io.stderr(`assay scan: ${os} reached its end of life on ${report.os.eol}: exit status ${eolCode} (--exit-on-eol)\n`);
+    code = eolCode;
+  }
   return code;
+}
+
+/** `--exit-on-eol <code>`: an exit status 0–255 (undefined when not given). */
+function exitOnEol(value: string | undefined): number | undefined {
+  if (value === undefined) return undefined;
+  if (!/^\d{1,3}$/.test(value) || Number(value) > 255)
+    throw new CliError(`--exit-on-eol must be an exit status 0-255, got ${JSON.stringify(value)}`);
+  return Number(value);
 }
