@@ -68,12 +68,15 @@ export function reportTable(report: ScanReport, opts: TableOptions = {}): string
   // Stated first: an empty vulnerability list without a database must not read as clean.
   if (!checked) out.push(p.warn(`Vulnerabilities: not checked (no database; ${opts.noDatabaseHint ?? 'use --vulndb'})`));
   if (opts.verdict) out.push(opts.verdict.trimEnd());
-  const vulns = report.vulnerabilities ?? [];
+  // Findings a VEX statement suppressed (`--vex`) are listed apart, not counted with the rest.
+  const vulns = (report.vulnerabilities ?? []).filter((v) => !v.vex);
+  const suppressed = (report.vulnerabilities ?? []).filter((v) => v.vex);
   const sensitive = report.sensitiveData ?? [];
   const malware = (report as { malware?: { name: string; path: string; layerDigest?: string }[] }).malware ?? [];
   out.push('');
   out.push('Summary:');
   if (checked) out.push(`  vulnerabilities  ${vulns.length} (${severityCounts(vulns, p)})`);
+  if (suppressed.length > 0) out.push(`  suppressed (VEX) ${suppressed.length}`);
   out.push(`  sensitive data   ${sensitive.length}${sensitive.length > 0 ? ` (${severityCounts(sensitive, p)})` : ''}`);
   out.push(`  malware          ${malware.length === 0 ? '0' : p.bad(String(malware.length))}`);
   out.push(`  packages         ${report.packages.length}${opts.listPackages ? '' : ' (listed with --list-packages)'}`);
@@ -90,6 +93,15 @@ export function reportTable(report: ScanReport, opts: TableOptions = {}): string
         ],
         (i, c) => (i === 1 ? p.severity(c.trimEnd()) + c.slice(c.trimEnd().length) : c),
       ).trimEnd(),
+    );
+  }
+  if (suppressed.length > 0) {
+    out.push('', `Suppressed by VEX (${suppressed.length}):`);
+    out.push(
+      pad([
+        ['ID', 'PACKAGE', 'VERSION', 'STATUS', 'JUSTIFICATION', 'DOCUMENT'],
+        ...suppressed.map((v) => [v.id, v.packageName, v.packageVersion, v.vex!.status, v.vex!.justification ?? '', v.vex!.document]),
+      ]).trimEnd(),
     );
   }
   if (sensitive.length > 0) {
