@@ -22,6 +22,9 @@ export const VULNDB_USAGE = `Usage: assay vulndb <build|update|info> [options]
                                  made when missing, gets vulndb.sqlite); a source is a
                                  directory of *.json, a zip (osv.dev all.zip), a JSON file or an
                                  http(s) URL to one  [--version <v>]
+                                 [--epss <csv>: FIRST's EPSS CSV (.csv.gz or plain), file or URL]
+                                 [--kev <json>: CISA's known_exploited_vulnerabilities.json, file or URL]
+                                 [--eol-table <json>: OS end-of-life dates instead of the shipped table]
   update --source <src> --dir <d>  install the published database into <d>/vulndb.sqlite when
                                  it is newer; <src> is oci://registry/repository:tag or an
                                  https:// URL to a database file  [--insecure]
@@ -46,12 +49,37 @@ export function metadataText(file: string, m: DbMetadata): string {
     ...(m.sources.length ? ['Sources:', ...m.sources.map((s) => `  ${s.kind} ${s.source} sha256:${s.sha256}`)] : []),
     ...(counts.length ? ['Per ecosystem:', ...counts.map(([k, n]) => `  ${k}: ${n}`)] : []),
     ...(Object.keys(m.skippedReasons).length ? ['Skipped:', ...Object.entries(m.skippedReasons).map(([r, n]) => `  ${r}: ${n}`)] : []),
+    ...intelLines(m.intel),
     '',
   ].join('\n');
 }
 
+/** The intelligence the file carries: EPSS and KEV with their feed's own version and date, the end-of-life table's source. */
+function intelLines(intel: DbMetadata['intel']): string[] {
+  if (!intel) return [];
+  const lines = ['Intelligence:'];
+  if (intel.epss)
+    lines.push(
+      `  EPSS: ${intel.epss.count} CVEs (model ${intel.epss.modelVersion ?? '?'}, scores of ${intel.epss.scoreDate ?? '?'}) from ${intel.epss.source}`,
+    );
+  else lines.push('  EPSS: none');
+  if (intel.kev)
+    lines.push(
+      `  KEV: ${intel.kev.count} CVEs (catalogue ${intel.kev.catalogVersion ?? '?'}, released ${intel.kev.dateReleased ?? '?'}) from ${intel.kev.source}`,
+    );
+  else lines.push('  KEV: none');
+  if (intel.eol) lines.push(`  OS end of life: ${intel.eol.count} releases from ${intel.eol.source}`);
+  return lines;
+}
+
 async function build(argv: readonly string[], io: CliIo): Promise<number> {
-  const p = parseCommandArgs(argv, { out: { type: 'string' }, version: { type: 'string' } });
+  const p = parseCommandArgs(argv, {
+    out: { type: 'string' },
+    version: { type: 'string' },
+    epss: { type: 'string' },
+    kev: { type: 'string' },
+    'eol-table': { type: 'string' },
+  });
   if (p.values.help) return (io.stdout(VULNDB_USAGE), EXIT_ALLOWED);
   const outArg = p.values.out as string | undefined;
   if (!outArg) throw new CliError('build: --out <file> is required');
@@ -65,11 +93,21 @@ async function build(argv: readonly string[], io: CliIo): Promise<number> {
   if (p.positionals.length === 0) throw new CliError('build: name at least one source (directory, zip, JSON file or URL)');
   for (const s of p.positionals)
     if (!/^https?:\/\//.test(s) && !existsSync(s)) throw new CliError(`build: ${s}: no such file or directory`);
+  const intel = { epss: p.values.epss, kev: p.values.kev, eolTable: p.values['eol-table'] };
+  for (const [flag, s] of [
+    ['--epss', intel.epss],
+    ['--kev', intel.kev],
+    ['--eol-table', intel.eolTable],
+  ] as const)
+    if (typeof s === 'string' && !/^https?:\/\//.test(s) && !existsSync(s)) throw new CliError(`build: ${flag} ${s}: no such file`);
   let skipped = 0;
   const r = await buildDatabase({
     sources: p.positionals,
     out,
     ...(typeof p.values.version === 'string' ? { version: p.values.version } : {}),
+    ...(typeof intel.epss === 'string' ? { epss: intel.epss } : {}),
+    ...(typeof intel.kev === 'string' ? { kev: intel.kev } : {}),
+    ...(typeof intel.eolTable === 'string' ? { eolTable: intel.eolTable } : {}),
     onSkip: () => void skipped++,
   }).catch((err: Error) => {
     throw new CliError(`build: ${err.message}`);
