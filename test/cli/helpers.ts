@@ -3,6 +3,7 @@
 import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { toJson } from '@bufbuild/protobuf';
@@ -71,9 +72,14 @@ export interface CliRun {
 }
 
 /** Runs `assay …` as a child process through its launcher. */
-export function runAssay(args: string[], opts: { input?: string } = {}): Promise<CliRun> {
+/**
+ * Runs the CLI. Offline with an empty vulnerability cache unless `env` says otherwise: a scan
+ * without --vulndb would otherwise download osv.dev data into the user's cache.
+ */
+export function runAssay(args: string[], opts: { input?: string; env?: Record<string, string> } = {}): Promise<CliRun> {
+  const env = { ...process.env, ASSAY_OFFLINE: '1', ASSAY_CACHE_DIR: join(tmpdir(), `assay-test-no-cache-${process.pid}`), ...opts.env };
   return new Promise((resolve, reject) => {
-    const child = execFile(process.execPath, [LAUNCHER, ...args], { timeout: 60_000 }, (err, stdout, stderr) => {
+    const child = execFile(process.execPath, [LAUNCHER, ...args], { timeout: 60_000, env }, (err, stdout, stderr) => {
       const code = err ? (typeof (err as { code?: unknown }).code === 'number' ? (err as { code: number }).code : undefined) : 0;
       if (code === undefined) return reject(err);
       resolve({ code, stdout, stderr });
