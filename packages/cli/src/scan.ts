@@ -32,6 +32,7 @@ import { hasTrustFlags, TRUST_FLAGS_USAGE, trustOptions, trustRequest } from './
 import { trustLines } from './verify.ts';
 import { colorFor, painter } from './color.ts';
 import { evaluationText, formatReport, parseFormat } from './scan-output.ts';
+import { applyVex, loadVexFiles } from './vex-flag.ts';
 
 export const SCAN_USAGE = `Usage: assay scan <image> [options]
 
@@ -55,6 +56,8 @@ Options:
   --offline                never download vulnerability data (also ASSAY_OFFLINE=1)
   --osv-url <url>          where osv.dev's exports are (<url>/<Ecosystem>/all.zip; also ASSAY_OSV_URL)
   --policy <file.yaml>     judge the report against these image assurance policies
+  --vex <file>             OpenVEX or CycloneDX VEX: findings it says are not affected or fixed
+                           are suppressed (listed apart; repeatable)
   --severity <level>       with --exit-code: also fail on a vulnerability at or above this level
   --list-packages          list the packages found (by default the table shows their count)
   --exit-code              exit 1 when the image is non-compliant (or --severity is reached)
@@ -237,6 +240,7 @@ export async function scanCommand(argv: readonly string[], io: CliIo): Promise<n
     output: { type: 'string', short: 'o' },
     vulndb: { type: 'string' },
     policy: { type: 'string' },
+    vex: { type: 'string', multiple: true },
     severity: { type: 'string' },
     'exit-code': { type: 'boolean' },
     'exit-on-eol': { type: 'string' },
@@ -302,6 +306,8 @@ export async function scanCommand(argv: readonly string[], io: CliIo): Promise<n
           }),
           v.policy,
         );
+  // VEX files too: a missing or malformed one is an error before the scan, as with Trivy.
+  const vexDocuments = await loadVexFiles(v.vex ?? []);
 
   const verify = hasTrustFlags(v, 'verify-') ? await trustRequest(v, 'verify-') : undefined;
   const trustRoots = verify?.roots ?? loadTrustedRoots({ publicGood: true });
@@ -339,6 +345,7 @@ export async function scanCommand(argv: readonly string[], io: CliIo): Promise<n
     const offline = v.offline === true || /^(1|true|yes)$/i.test(env.ASSAY_OFFLINE ?? '');
     report = await matchWithCachedData(report, { dir: vulnDbCacheDir(env), baseUrl: osvUrl!, offline }, (line) => io.stderr(`${line}\n`));
   }
+  report = applyVex(report, vexDocuments);
   // Colour only in the table on a terminal; JSON, CycloneDX and SARIF stay plain.
   const paint = painter(format === 'table' && colorFor(io));
 
@@ -355,7 +362,7 @@ export async function scanCommand(argv: readonly string[], io: CliIo): Promise<n
   }
   if (policies) {
     const applicable = applicablePolicies(report, policies);
-    const evaluation = evaluateImage(report, applicable, [], new Date());
+    const evaluation = evaluateImage(report, applicable, [], new Date(), { vexAlways: vexDocuments });
     verdict.push(evaluationText(evaluation, applicable.length, paint));
     if (!evaluation.compliant && v['exit-code']) code = EXIT_DENIED;
   }
@@ -368,7 +375,7 @@ export async function scanCommand(argv: readonly string[], io: CliIo): Promise<n
   }
   if (severity !== undefined) {
     const limit = SEVERITIES.indexOf(severity);
-    const over = (report.vulnerabilities ?? []).filter((x) => SEVERITIES.indexOf(x.severity as Severity) <= limit);
+    const over = (report.vulnerabilities ?? []).filter((x) => !x.vex && SEVERITIES.indexOf(x.severity as Severity) <= limit);
     if (over.length > 0) {
       io.stderr(`assay scan: ${over.length} ${over.length === 1 ? 'vulnerability' : 'vulnerabilities'} at or above ${severity}\n`);
       if (v['exit-code']) code = EXIT_DENIED;
