@@ -51,6 +51,11 @@ function severityCounts(items: readonly { severity: string }[], paint: Paint): s
   return parts.length > 0 ? parts.join(', ') : 'none';
 }
 
+const osName = (os: NonNullable<ScanReport['os']>): string => `${os.family} ${os.name ?? ''}`.trimEnd();
+
+/** ` (end of life 2028-06-30)` when the database knew the release's date. */
+const eolNote = (os: NonNullable<ScanReport['os']>): string => (os.eol ? ` (end of life ${os.eol})` : '');
+
 /**
  * A report as text, summary first: the image, the verdict, what was not checked, counts by
  * severity; then the findings (vulnerabilities, sensitive data, malware) and warnings; the
@@ -61,7 +66,10 @@ export function reportTable(report: ScanReport, opts: TableOptions = {}): string
   const img = report.image;
   const out: string[] = [];
   out.push(`Image: ${img.registry}/${img.repository}${img.tag ? `:${img.tag}` : ''}@${img.digest}`);
-  if (report.os) out.push(`OS: ${report.os.family} ${report.os.name ?? ''}`.trimEnd());
+  if (report.os) out.push(`OS: ${report.os.family} ${report.os.name ?? ''}`.trimEnd() + eolNote(report.os));
+  // Said at the top: every finding below will only grow on a release that gets no more fixes.
+  if (report.os?.eolReached)
+    out.push(p.bad(`WARNING: ${osName(report.os)} reached its end of life on ${report.os.eol}: it gets no more security fixes`));
   if (report.baseImage) out.push(`Base image: ${report.baseImage}`);
   if ((report as { status?: string }).status === 'failed') out.push(p.bad(`Scan FAILED: ${(report as { error?: string }).error ?? ''}`));
   const checked = vulnerabilitiesChecked(report);
@@ -85,11 +93,20 @@ export function reportTable(report: ScanReport, opts: TableOptions = {}): string
       (a, b) => SEVERITIES.indexOf(a.severity as Severity) - SEVERITIES.indexOf(b.severity as Severity) || a.id.localeCompare(b.id),
     );
     out.push('', `Vulnerabilities (${vulns.length}):`);
+    // EPSS and KEV columns only when the database carried them for some finding.
+    const intel = sorted.some((v) => v.epss || v.kev);
     out.push(
       pad(
         [
-          ['ID', 'SEVERITY', 'PACKAGE', 'VERSION', 'FIXED IN'],
-          ...sorted.map((v) => [v.id, v.severity, v.packageName, v.packageVersion, v.fixedVersion ?? '']),
+          ['ID', 'SEVERITY', 'PACKAGE', 'VERSION', 'FIXED IN', ...(intel ? ['EPSS', 'KEV'] : [])],
+          ...sorted.map((v) => [
+            v.id,
+            v.severity,
+            v.packageName,
+            v.packageVersion,
+            v.fixedVersion ?? '',
+            ...(intel ? [v.epss ? v.epss.score.toFixed(3) : '', v.kev ? (v.kev.ransomware ? 'ransomware' : 'exploited') : ''] : []),
+          ]),
         ],
         (i, c) => (i === 1 ? p.severity(c.trimEnd()) + c.slice(c.trimEnd().length) : c),
       ).trimEnd(),
