@@ -54,6 +54,7 @@ const FULL: ImageAssurancePolicy = validateImagePolicy({
       ],
       gracePeriodDays: 14,
       vex: { signers: [{ name: 'vex key', key: PEM }], statuses: ['not_affected'] },
+      vexDocuments: [{ file: 'vex/app.openvex.json' }, { url: 'https://vex.example.com/app.cdx.json' }],
     },
     sensitiveData: { block: true, ignoreRules: ['generic-api-key'], rules: ['private-key', 'aws-access-key'] },
     malware: { block: true },

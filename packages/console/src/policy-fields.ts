@@ -42,6 +42,7 @@ export const POLICY_FIELDS: Readonly<Record<string, FieldKind>> = {
   'controls.vulnerabilities.gracePeriodDays': 'value',
   'controls.vulnerabilities.allowList': 'yaml',
   'controls.vulnerabilities.vex': 'yaml',
+  'controls.vulnerabilities.vexDocuments': 'yaml',
   'controls.sensitiveData.block': 'value',
   'controls.sensitiveData.ignoreRules': 'lines',
   'controls.sensitiveData.rules': 'lines',
@@ -115,6 +116,7 @@ export function policyToForm(doc: ImageAssurancePolicy | undefined): FormValues 
   w.text('controls.vulnerabilities.gracePeriodDays', v?.gracePeriodDays);
   w.yaml('controls.vulnerabilities.allowList', v?.allowList);
   w.yaml('controls.vulnerabilities.vex', v?.vex);
+  w.yaml('controls.vulnerabilities.vexDocuments', v?.vexDocuments);
   // A control that is off still offers sensible defaults should it be switched on.
   w.switch('controls.sensitiveData.block', c.sensitiveData?.block ?? true);
   w.lines('controls.sensitiveData.ignoreRules', c.sensitiveData?.ignoreRules);
@@ -150,6 +152,7 @@ export function policyFromForm(form: FormValues): FromForm<ImageAssurancePolicy>
       allowList: r.yaml('controls.vulnerabilities.allowList'),
       gracePeriodDays: r.number('controls.vulnerabilities.gracePeriodDays'),
       vex: r.yaml('controls.vulnerabilities.vex'),
+      vexDocuments: r.yaml('controls.vulnerabilities.vexDocuments'),
     });
   }
   if (on('sensitiveData')) {

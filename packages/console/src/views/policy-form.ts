@@ -158,7 +158,8 @@ function controlFields(d: PolicyFormData): Html {
     ${lines('controls.vulnerabilities.deny', 'Always fail on', 'Vulnerability ids (CVE-…, GHSA-…), one per line: fail whatever their severity.')}
     ${lines('controls.vulnerabilities.allow', 'Always accept', 'Ids accepted whatever their severity, one per line (prefer exceptions, which expire).')}
     ${yaml('controls.vulnerabilities.allowList', 'Allow-list', 'A list of {id, reason, expiresAt}.')}
-    ${yaml('controls.vulnerabilities.vex', 'VEX statements', 'signers (a list of {name, key} or {name, keyless: {identity, issuer}}) and statuses (not_affected, fixed).')}`,
+    ${yaml('controls.vulnerabilities.vex', 'VEX statements', 'signers (a list of {name, key} or {name, keyless: {identity, issuer}}) and statuses (not_affected, fixed).')}
+    ${yaml('controls.vulnerabilities.vexDocuments', 'VEX documents', 'A list of {file} (under the policy service’s POLICY_VEX_DIR) or {url}: OpenVEX or CycloneDX VEX.')}`,
   )}
   ${control(
     'sensitiveData',
