@@ -55,6 +55,7 @@ export function toCycloneDxBom(report: ScanReport): CDX.Models.Bom {
   });
   if (report.os)
     root.properties.add(new CDX.Models.Property(`${ASSAY_PROPERTY_PREFIX}:os`, `${report.os.family} ${report.os.name ?? ''}`.trim()));
+  if (report.os?.eol) root.properties.add(new CDX.Models.Property(`${ASSAY_PROPERTY_PREFIX}:os:eol`, report.os.eol));
   if (report.baseImage) root.properties.add(new CDX.Models.Property(`${ASSAY_PROPERTY_PREFIX}:baseImage`, report.baseImage));
   if (report.trust) addTrust(root, report.trust);
   bom.metadata.component = root;
@@ -106,6 +107,7 @@ export function toCycloneDxBom(report: ScanReport): CDX.Models.Bom {
         ...(source ? { source } : {}),
       }),
     );
+    if (v.epss) vuln.ratings.add(epssRating(v.epss));
     for (const url of Array.isArray(rec.references) ? rec.references : []) {
       if (typeof url === 'string' && /^https?:\/\//.test(url)) vuln.advisories.add(new CDX.Models.Vulnerability.Advisory(url));
     }
@@ -129,6 +131,7 @@ export function toCycloneDxBom(report: ScanReport): CDX.Models.Bom {
       );
     }
     if (v.fixedVersion) vuln.properties.add(new CDX.Models.Property(`${ASSAY_PROPERTY_PREFIX}:fixedVersion`, v.fixedVersion));
+    if (v.kev) addKev(vuln, v.kev);
     if (v.vex) {
       vuln.analysis = vexAnalysis(v.vex);
       vuln.properties.add(new CDX.Models.Property(`${ASSAY_PROPERTY_PREFIX}:vex:document`, v.vex.document));
@@ -179,6 +182,28 @@ function vexAnalysis(vex: VexNote): CDX.Models.Vulnerability.Analysis {
     ...(justification ? { justification } : {}),
     ...(vex.detail ? { detail: vex.detail } : {}),
   });
+}
+
+/** FIRST's EPSS as a rating (CycloneDX has no EPSS method: `other`, source FIRST), the percentile in the justification. */
+function epssRating(e: { score: number; percentile: number }): CDX.Models.Vulnerability.Rating {
+  return new CDX.Models.Vulnerability.Rating({
+    score: e.score,
+    method: CDX.Enums.Vulnerability.RatingMethod.Other,
+    source: new CDX.Models.Vulnerability.Source({ name: 'FIRST EPSS', url: 'https://www.first.org/epss/' }),
+    justification: `EPSS: probability of exploitation in the next 30 days ${e.score}, percentile ${e.percentile}`,
+  });
+}
+
+/** CISA KEV has no CycloneDX field: properties under `assay:kev:`. */
+function addKev(
+  vuln: CDX.Models.Vulnerability.Vulnerability,
+  kev: { cve?: string | undefined; dateAdded: string; dueDate?: string | undefined; ransomware?: boolean | undefined },
+): void {
+  const prop = (k: string, value: string) => vuln.properties.add(new CDX.Models.Property(`${ASSAY_PROPERTY_PREFIX}:kev:${k}`, value));
+  if (kev.cve) prop('cve', kev.cve);
+  prop('dateAdded', kev.dateAdded);
+  if (kev.dueDate) prop('dueDate', kev.dueDate);
+  prop('ransomware', kev.ransomware ? 'true' : 'false');
 }
 
 function ratingMethod(vector: string): CDX.Enums.Vulnerability.RatingMethod {
