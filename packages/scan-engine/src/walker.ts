@@ -308,7 +308,10 @@ export async function analyzeLayer(source: Readable, registry: AnalyzerRegistry,
     try {
       absorb(a.type, await a.analyzeGroup(fs, ctx()));
     } catch (err) {
-      warnings.push(`${a.type}: failed: ${message(err)}`);
+      // Name the files it was given: which one it could not read is for whoever reads the report to find.
+      const paths = [...fs.paths()].sort();
+      const named = paths.length > 10 ? `${paths.slice(0, 10).join(', ')} and ${paths.length - 10} more` : paths.join(', ');
+      warnings.push(`${a.type}: failed on ${named}: ${message(err)}`);
     }
   }
   groups.clear();

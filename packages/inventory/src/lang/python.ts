@@ -166,6 +166,10 @@ export const pipRequirementsAnalyzer: GroupAnalyzer = {
       return f ? text(f.content) : undefined;
     };
     for (const p of [...fs.paths()].sort()) {
+      if (fs.get(p)?.content.includes(0)) {
+        c.warn(p, 'not a text file (NUL bytes): not read');
+        continue;
+      }
       const w: string[] = [];
       c.add(p, parseRequirements(p, load, w));
       for (const x of w) c.warn(p, x);

@@ -157,7 +157,9 @@ export function analyzeEachFile(
     if (!pick(p)) continue;
     const f = fs.get(p);
     if (!f) continue;
-    c.addParsed(p, parse(text(f.content), p));
+    // A text format holding NUL bytes (binary, UTF-16) cannot be read: say so rather than find nothing.
+    if (f.content.includes(0)) c.warn(p, 'not a text file (NUL bytes): not read');
+    else c.addParsed(p, parse(text(f.content), p));
   }
   return c.result();
 }

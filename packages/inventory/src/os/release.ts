@@ -187,7 +187,10 @@ export const osReleaseAnalyzer: GroupAnalyzer = {
     if (![...files.paths()].some((p) => RELEASE_FILES.has(p))) return undefined;
     try {
       const os = detectOs(files);
-      return os ? { os } : undefined;
+      if (os) return { os };
+      // A release file was there but named no distribution (no ID=, no release line): unreadable.
+      const present = [...files.paths()].filter((p) => RELEASE_FILES.has(p)).sort();
+      return { warnings: present.map((p) => `${p}: names no distribution; the OS is not known from this layer`) };
     } catch (e) {
       return { warnings: [`os-release: ${(e as Error).message}`] };
     }
