@@ -11,7 +11,8 @@ import { after, before, describe, it } from 'node:test';
 import { Compliance } from '@assay/proto';
 import type { ImageAssurancePolicy } from '@assay/domain';
 import { makeTempDir } from '../support/tempdir.ts';
-import { startHarness, type Harness } from './harness.ts';
+import { ConsoleClient } from '../console/client.ts';
+import { startHarness, TOKEN, type Harness } from './harness.ts';
 import { report, sha, vuln } from './fixtures.ts';
 import { cycloneDxVex, LODASH_CDX, openVex, OPENSSL_NOT_AFFECTED, PACKAGES } from './vex-fixtures.ts';
 
@@ -77,6 +78,14 @@ describe('VEX documents in the policy service', () => {
         OPENSSL_NOT_AFFECTED.impact_statement,
       ],
     );
+    // The console's image page names the document and the statement.
+    const c = new ConsoleClient(h.url);
+    await c.signIn(TOKEN);
+    const page = await c.get(`/console/images/${covered.image.digest}`);
+    assert.equal(page.status, 200);
+    assert.match(page.text, /Excused by VEX statements/);
+    assert.ok(page.text.includes('<td>file:app.openvex.json</td>'), 'the document in the signer-or-document column');
+    assert.ok(page.text.includes(OPENSSL_NOT_AFFECTED['@id']));
     // The document says nothing about lodash: that image still fails.
     const o = await h.waitVerdict(other.image.digest, (v) => v.compliance !== Compliance.UNSPECIFIED);
     assert.equal(o.verdict.compliance, Compliance.NON_COMPLIANT);

@@ -34,6 +34,9 @@ export interface SuppressionView {
   justification: string;
   signer: string;
   attestation: string;
+  /** by vex-document: the document (`file:…` or URL) and the statement in it. */
+  document?: string;
+  statement?: string;
 }
 
 export interface VerdictView {
@@ -196,11 +199,11 @@ function trust(v: VerdictView): Html {
 
 function suppressions(v: VerdictView): Html {
   if (v.suppressed.length === 0) return html``;
-  return html`<h3>Excused by signed statements</h3>
+  return html`<h3>Excused by VEX statements</h3>
     <div class="table-wrap" role="region" aria-label="Excused findings" tabindex="0">
       <table>
         <caption>
-          Findings not counted because a trusted signer's statement excused
+          Findings not counted because a trusted signer's statement or a VEX document the policy names excused
           them${v.suppressedOmitted > 0 ? ` (${plural(v.suppressedOmitted, 'more')} not listed)` : ''}
         </caption>
         <thead>
@@ -209,7 +212,7 @@ function suppressions(v: VerdictView): Html {
             <th scope="col">Policy / control</th>
             <th scope="col">Status</th>
             <th scope="col">Justification</th>
-            <th scope="col">Signer</th>
+            <th scope="col">Signer or document</th>
             <th scope="col">Statement</th>
           </tr>
         </thead>
@@ -221,8 +224,14 @@ function suppressions(v: VerdictView): Html {
                 <td>${s.policy} / ${s.control}</td>
                 <td>${s.by} ${s.status}</td>
                 <td>${s.justification || '—'}</td>
-                <td>${s.signer}</td>
-                <td><span class="digest" title="${s.attestation}">${s.attestation ? shortDigest(s.attestation) : '—'}</span></td>
+                <td>${s.document || s.signer}</td>
+                <td>
+                  ${
+                    s.document
+                      ? s.statement || '—'
+                      : html`<span class="digest" title="${s.attestation}">${s.attestation ? shortDigest(s.attestation) : '—'}</span>`
+                  }
+                </td>
               </tr>`,
           )}
         </tbody>
