@@ -189,7 +189,7 @@ function epssRating(e: { score: number; percentile: number }): CDX.Models.Vulner
   return new CDX.Models.Vulnerability.Rating({
     score: e.score,
     method: CDX.Enums.Vulnerability.RatingMethod.Other,
-    source: new CDX.Models.Vulnerability.Source({ name: 'FIRST EPSS', url: 'https://www.first.org/epss/' }),
+    source: new CDX.Models.Vulnerability.Source({ name: 'FIRST', url: 'https://www.first.org/epss/' }),
     justification: `EPSS: probability of exploitation in the next 30 days ${e.score}, percentile ${e.percentile}`,
   });
 }
