@@ -205,8 +205,8 @@ describe('assay scan <directory> and --rootfs', () => {
 
   describe('vulnerability data on the first run (osv.dev export layout on a local server)', () => {
     let server: Awaited<ReturnType<typeof exportServer>>;
-    before(async (t) => {
-      if (!existsSync(ADVISORIES)) return t.skip?.(`${ADVISORIES} absent`);
+    before(async () => {
+      if (!existsSync(ADVISORIES)) return;
       const record = readFileSync(join(ADVISORIES, LODASH_GHSA));
       server = await exportServer(new Map([['npm', Buffer.from(zipSync({ 'GHSA-35jh-r3h4-6jhm.json': record }))]]));
     });

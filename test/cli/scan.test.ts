@@ -328,6 +328,8 @@ describe('assay scan (real registry, OCI layout, docker save archive)', () => {
       stderr: (t) => void (stderr += t),
       readStdin: async () => '',
       stderrIsTTY: true,
+      // Offline with an empty cache: no osv.dev download (as runAssay).
+      env: { ...process.env, ASSAY_OFFLINE: '1', ASSAY_CACHE_DIR: join(dir.path, 'no-cache') },
     };
     const code = await runCli(['scan', ref()], io);
     assert.equal(code, 0, stderr);
@@ -339,7 +341,13 @@ describe('assay scan (real registry, OCI layout, docker save archive)', () => {
   it('colours the table on a terminal, not with NO_COLOR, never in JSON; FORCE_COLOR forces it', async () => {
     const run = async (args: string[], env: Record<string, string>, stdoutIsTTY: boolean) => {
       let stdout = '';
-      const io: CliIo = { stdout: (t) => void (stdout += t), stderr: () => {}, readStdin: async () => '', stdoutIsTTY, env };
+      const io: CliIo = {
+        stdout: (t) => void (stdout += t),
+        stderr: () => {},
+        readStdin: async () => '',
+        stdoutIsTTY,
+        env: { ASSAY_OFFLINE: '1', ASSAY_CACHE_DIR: join(dir.path, 'no-cache'), ...env },
+      };
       assert.equal(await runCli(args, io), 1);
       return stdout;
     };

@@ -36,6 +36,7 @@ export {
 export {
   exportEcosystems,
   exportsIn,
+  OSV_DEFAULT_ECOSYSTEMS,
   OSV_EXPORT_BASE,
   osvExportUrl,
   type OsvUpdateOptions,

@@ -17,6 +17,27 @@ import { download } from './sources.ts';
 /** osv.dev's public bucket of exports. */
 export const OSV_EXPORT_BASE = 'https://osv-vulnerabilities.storage.googleapis.com';
 
+/** The exports a server builds from when none are named: the OS distributions and language registries images hold most. */
+export const OSV_DEFAULT_ECOSYSTEMS: readonly string[] = [
+  'AlmaLinux',
+  'Alpine',
+  'Chainguard',
+  'crates.io',
+  'Debian',
+  'Go',
+  'Maven',
+  'npm',
+  'NuGet',
+  'Packagist',
+  'PyPI',
+  'Red Hat',
+  'Rocky Linux',
+  'RubyGems',
+  'SUSE',
+  'Ubuntu',
+  'Wolfi',
+];
+
 /** The export of one ecosystem (its base name: `Debian`, `npm`, `PyPI`, `crates.io`, `Red Hat`). */
 export function osvExportUrl(ecosystem: string, base = OSV_EXPORT_BASE): string {
   return `${base.replace(/\/+$/, '')}/${encodeURIComponent(ecosystem)}/all.zip`;

@@ -6,6 +6,7 @@ import { parse as parseYaml } from 'yaml';
 import { InvalidCheckError, parseChecks, type CheckDefinition, type RegisteredBaseImage } from '@assay/inventory';
 import { CLAMD_ADDRESS_EXPECTED, parseClamdAddress, type ClamdAddress } from '@assay/clamav';
 import { DEFAULT_LIMITS, formatBytes, GiB, MiB, type LayerLimits } from '@assay/scan-engine';
+import { OSV_DEFAULT_ECOSYSTEMS, OSV_EXPORT_BASE } from '@assay/vulndb';
 
 /** A size in bytes: `1048576`, `512KiB`, `64MiB`, `8GiB` (also KB/MB/GB as powers of 1000). */
 export function byteSize(opts: { min?: number; max?: number } = {}) {
@@ -41,16 +42,33 @@ export function byteSize(opts: { min?: number; max?: number } = {}) {
 
 /** Where newer vulnerability databases come from. */
 export type VulnDbSource =
-  { kind: 'oci'; registry: string; repository: string; tag: string; text: string } | { kind: 'url'; url: string; text: string };
+  | { kind: 'oci'; registry: string; repository: string; tag: string; text: string }
+  | { kind: 'url'; url: string; text: string }
+  /** osv.dev's per-ecosystem exports (or a mirror laid out the same), built into the database here. */
+  | { kind: 'osv'; baseUrl: string; ecosystems: string[]; text: string };
 
-/** `oci://host[:port]/repository[:tag]` (tag `latest` when absent) or an `http(s)://` URL. */
+/**
+ * `oci://host[:port]/repository[:tag]` (tag `latest` when absent), an `http(s)://` URL, or
+ * `osv[:<Ecosystem>,…][@<base URL>]` (osv.dev's exports; OSV_DEFAULT_ECOSYSTEMS when none named).
+ */
 export function vulnDbSourceField() {
-  const expected = 'oci://host[:port]/repository[:tag] or an https:// URL of a database file';
+  const expected =
+    'oci://host[:port]/repository[:tag], an https:// URL of a database file, or osv[:<Ecosystem>,…][@<base URL>] (osv.dev exports)';
   return annotate(
     z.string().transform((s, ctx): VulnDbSource => {
       const t = s.trim();
       const oci = /^oci:\/\/([^/\s]+)\/([a-z0-9]+(?:[._/-][a-z0-9]+)*)(?::([A-Za-z0-9_][A-Za-z0-9_.-]{0,127}))?$/.exec(t);
       if (oci) return { kind: 'oci', registry: oci[1]!, repository: oci[2]!, tag: oci[3] ?? 'latest', text: t };
+      const osv = /^osv(?::([^@]+))?(?:@(https?:\/\/\S+))?$/.exec(t);
+      if (osv) {
+        const ecosystems = osv[1]
+          ? osv[1]
+              .split(',')
+              .map((e) => e.trim())
+              .filter(Boolean)
+          : [...OSV_DEFAULT_ECOSYSTEMS];
+        if (ecosystems.length > 0) return { kind: 'osv', baseUrl: osv[2] ?? OSV_EXPORT_BASE, ecosystems, text: t };
+      }
       let u: URL | undefined;
       try {
         u = new URL(t);
@@ -235,7 +253,7 @@ export const scannerConfig = {
   VULNDB_SOURCE: vulnDbSourceField()
     .optional()
     .describe(
-      'Where newer databases are published: oci://host[:port]/repository[:tag] or an https:// URL; unset = air-gapped (only the file in VULNDB_DIR, installed by hand)',
+      "Where newer databases are published: oci://host[:port]/repository[:tag] or an https:// URL; osv = built here from osv.dev's per-ecosystem exports (osv:npm,Debian to name them, @<base URL> for a mirror); unset = air-gapped (only the file in VULNDB_DIR, installed by hand)",
     ),
   VULNDB_INSECURE: bool().default(false).describe('Fetch VULNDB_SOURCE over plain HTTP (a loopback or lab registry)'),
   VULNDB_CHECK_INTERVAL: durationMs()

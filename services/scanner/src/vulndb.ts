@@ -28,9 +28,11 @@ import {
   compareDbVersions,
   DbHolder,
   dbPath,
+  exportsIn,
   fetchDatabaseFromUrl,
   refreshDatabase,
   rematch,
+  updateFromOsvExports,
   rematchReports,
   verifyDatabaseFile,
   type RematchableReport,
@@ -123,13 +125,9 @@ export class VulnDbManager {
     this.#dir = opts.dir;
     this.holder = opts.holder ?? new DbHolder();
     const s = opts.source;
-    if (
-      s?.kind === 'url' &&
-      s.url.startsWith('http:') &&
-      !opts.insecure &&
-      !isLoopbackHost(new URL(s.url).hostname.replace(/^\[|\]$/g, ''))
-    ) {
-      throw new Error(`VULNDB_SOURCE ${s.url} is plain HTTP: use https://, or set VULNDB_INSECURE=true`);
+    const url = s?.kind === 'url' ? s.url : s?.kind === 'osv' ? s.baseUrl : undefined;
+    if (url?.startsWith('http:') && !opts.insecure && !isLoopbackHost(new URL(url).hostname.replace(/^\[|\]$/g, ''))) {
+      throw new Error(`VULNDB_SOURCE ${url} is plain HTTP: use https://, or set VULNDB_INSECURE=true`);
     }
   }
 
@@ -249,11 +247,31 @@ export class VulnDbManager {
       if (r.updated) this.holder.load(dir);
       return r.updated;
     }
+    if (s?.kind === 'osv') return this.#fromOsvExports(dir, s);
     // Air-gapped: a newer file installed by hand (installDatabaseFile renames it into place).
     const file = dbPath(dir);
     if (!existsSync(file)) return false;
     const meta = verifyDatabaseFile(file, { integrity: false });
     if (current !== undefined && compareDbVersions(meta.version, current) <= 0) return false;
+    this.holder.load(dir);
+    return true;
+  }
+
+  /**
+   * osv.dev's exports built into the database, at the first check with no database of these
+   * ecosystems (the first run) and again once the one held is an interval old; swapped in atomically.
+   */
+  async #fromOsvExports(dir: string, s: { baseUrl: string; ecosystems: string[] }): Promise<boolean> {
+    const file = dbPath(dir);
+    const meta = existsSync(file) ? verifyDatabaseFile(file, { integrity: false }) : undefined;
+    const covers = meta !== undefined && s.ecosystems.every((e) => exportsIn(meta).includes(e));
+    const age = meta ? Date.now() - Date.parse(meta.builtAt) : Infinity;
+    if (covers && age < Math.max(this.#o.intervalMs, 60_000)) {
+      if (this.version === meta.version) return false;
+      this.holder.load(dir);
+      return true;
+    }
+    await updateFromOsvExports({ dir, ecosystems: s.ecosystems, baseUrl: s.baseUrl });
     this.holder.load(dir);
     return true;
   }
