@@ -206,6 +206,13 @@ export function scanSecrets(path: string, content: Buffer | string, config?: Sec
   // One char per byte: offsets are byte offsets and invalid UTF-8 cannot break a match.
   const text = typeof content === 'string' ? Buffer.from(content, 'utf8').toString('latin1') : content.toString('latin1');
   let lower: string | undefined;
+  // Rules share keywords (`T3BlbkFJ`, vendor names): each is searched for once per file.
+  const present = new Map<string, boolean>();
+  const has = (k: string): boolean => {
+    let v = present.get(k);
+    if (v === undefined) present.set(k, (v = lower!.includes(k)));
+    return v;
+  };
   let globalBlocks: [number, number][] | undefined;
   const locs: Loc[] = [];
   for (const rule of scanner.rules) {
@@ -213,9 +220,8 @@ export function scanSecrets(path: string, content: Buffer | string, config?: Sec
     if (rule.allow.some((a) => a.path && pathMatches(a.path, path))) continue;
     if (rule.keywords.length || rule.requireAll.length) {
       lower ??= text.toLowerCase();
-      const l = lower;
-      if (rule.keywords.length && !rule.keywords.some((k) => l.includes(k))) continue;
-      if (!rule.requireAll.every((k) => l.includes(k))) continue;
+      if (rule.keywords.length && !rule.keywords.some(has)) continue;
+      if (!rule.requireAll.every(has)) continue;
     }
     const re = rule.regex.re;
     re.lastIndex = 0;
