@@ -47,13 +47,15 @@ export function cveIdsOf(ids: readonly string[]): string[] {
 }
 
 export class IntelReader {
-  readonly #epss: StatementSync;
-  readonly #kev: StatementSync;
+  /** Undefined when the table is empty (a database built without that feed): no query per finding. */
+  readonly #epss: StatementSync | undefined;
+  readonly #kev: StatementSync | undefined;
   readonly #eol: StatementSync;
 
   constructor(db: DatabaseSync) {
-    this.#epss = db.prepare('SELECT score, percentile FROM epss WHERE cve = ?');
-    this.#kev = db.prepare('SELECT date_added, due_date, ransomware FROM kev WHERE cve = ?');
+    const has = (table: 'epss' | 'kev') => db.prepare(`SELECT EXISTS (SELECT 1 FROM ${table}) AS x`).get()?.x === 1;
+    this.#epss = has('epss') ? db.prepare('SELECT score, percentile FROM epss WHERE cve = ?') : undefined;
+    this.#kev = has('kev') ? db.prepare('SELECT date_added, due_date, ransomware FROM kev WHERE cve = ?') : undefined;
     this.#eol = db.prepare('SELECT eol FROM os_eol WHERE family = ? AND release = ?');
   }
 
@@ -63,10 +65,11 @@ export class IntelReader {
    */
   lookup(ids: readonly string[]): Intel {
     const out: Intel = {};
+    if (!this.#epss && !this.#kev) return out;
     for (const cve of cveIdsOf(ids)) {
-      const e = this.#epss.get(cve) as { score: number; percentile: number } | undefined;
+      const e = this.#epss?.get(cve) as { score: number; percentile: number } | undefined;
       if (e && (!out.epss || e.score > out.epss.score)) out.epss = { score: e.score, percentile: e.percentile, cve };
-      const k = this.#kev.get(cve) as { date_added: string; due_date: string | null; ransomware: number } | undefined;
+      const k = this.#kev?.get(cve) as { date_added: string; due_date: string | null; ransomware: number } | undefined;
       if (k && (!out.kev || k.date_added < out.kev.dateAdded))
         out.kev = {
           cve,
