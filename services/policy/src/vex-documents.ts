@@ -6,8 +6,9 @@
 //
 // A document that cannot be loaded suppresses nothing (its findings count, as without it), and
 // says so in the log at each failed load, as Trivy and Grype refuse a bad --vex rather than
-// guess. A URL that fails after loading once keeps its last good copy (a VEX server's outage
-// must not turn every suppressed finding back on), and the log says it is stale.
+// guess. A document that fails after loading once keeps its last good copy (a VEX server's
+// outage or a half-written file must not turn every suppressed finding back on), and the log
+// says it is stale.
 import { createHash } from 'node:crypto';
 import { open, realpath } from 'node:fs/promises';
 import { isAbsolute, relative, resolve, sep } from 'node:path';
