@@ -9,7 +9,7 @@ import { isUnder } from './paths.ts';
 import type { LayerAnalysis } from './walker.ts';
 
 /** Package types that come from OS package managers (never dropped as "system installed"). */
-export const OS_PACKAGE_TYPES: ReadonlySet<string> = new Set(['deb', 'rpm', 'apk']);
+export const OS_PACKAGE_TYPES: ReadonlySet<string> = new Set(['deb', 'rpm', 'apk', 'opkg']);
 
 export interface DeletedFile {
   path: string;
