@@ -11,7 +11,7 @@
 // between listing and reading is skipped. `.git` directories are skipped everywhere, and
 // proc/sys/dev at the top (Trivy's default skip list): they hold no packages, only cost.
 import { constants, createReadStream } from 'node:fs';
-import { lstat, open, opendir, readlink } from 'node:fs/promises';
+import { lstat, open, opendir, readlink, realpath, stat } from 'node:fs/promises';
 import { basename, join, resolve } from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -143,8 +143,9 @@ export async function scanFilesystem(
   mode: FilesystemMode,
   state: ScanState,
 ): Promise<{ target: ScanTarget; state: ScanState }> {
-  const abs = resolve(root);
-  const st = await lstat(abs);
+  // The directory named may itself be a link (the user chose it); nothing below it is followed.
+  const abs = await realpath(resolve(root));
+  const st = await stat(abs);
   if (!st.isDirectory()) throw new Error(`${root} is not a directory`);
   const repository = filesystemRepository(abs, mode);
   const progress = (stage: string, bytesDone = 0) =>
