@@ -91,6 +91,9 @@ const FULL: ImageAssurancePolicy = validateImagePolicy({
       },
     ],
     registries: { allowed: ['registry.example.com/*'] },
+    kev: { block: true, ransomwareOnly: true },
+    epss: { minScore: 0.1, minPercentile: 0.95 },
+    osEndOfLife: { block: true, daysBefore: 30 },
   },
 });
 

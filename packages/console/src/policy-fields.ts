@@ -18,6 +18,9 @@ export const POLICY_CONTROLS = [
   'customChecks',
   'signatures',
   'attestations',
+  'kev',
+  'epss',
+  'osEndOfLife',
 ] as const;
 export type PolicyControl = (typeof POLICY_CONTROLS)[number];
 
@@ -57,6 +60,12 @@ export const POLICY_FIELDS: Readonly<Record<string, FieldKind>> = {
   'controls.packages.denied': 'lines',
   'controls.packages.required': 'lines',
   'controls.customChecks': 'lines',
+  'controls.kev.block': 'value',
+  'controls.kev.ransomwareOnly': 'value',
+  'controls.epss.minScore': 'value',
+  'controls.epss.minPercentile': 'value',
+  'controls.osEndOfLife.block': 'value',
+  'controls.osEndOfLife.daysBefore': 'value',
   'controls.signatures': 'yaml',
   'controls.attestations': 'yaml',
 };
@@ -132,6 +141,12 @@ export function policyToForm(doc: ImageAssurancePolicy | undefined): FormValues 
   w.lines('controls.packages.denied', c.packages?.denied?.map(packageLine));
   w.lines('controls.packages.required', c.packages?.required?.map(packageLine));
   w.lines('controls.customChecks', c.customChecks?.map(customCheckLine));
+  w.switch('controls.kev.block', c.kev?.block ?? true);
+  w.optionalSwitch('controls.kev.ransomwareOnly', c.kev?.ransomwareOnly, false);
+  w.text('controls.epss.minScore', c.epss?.minScore);
+  w.text('controls.epss.minPercentile', c.epss?.minPercentile);
+  w.switch('controls.osEndOfLife.block', c.osEndOfLife?.block ?? true);
+  w.text('controls.osEndOfLife.daysBefore', c.osEndOfLife?.daysBefore);
   w.yaml('controls.signatures', c.signatures);
   w.yaml('controls.attestations', c.attestations);
   return w.done();
@@ -181,6 +196,12 @@ export function policyFromForm(form: FormValues): FromForm<ImageAssurancePolicy>
     });
   }
   if (on('customChecks')) controls.customChecks = r.parsedLines('controls.customChecks', parseCustomCheckLine) ?? [];
+  if (on('kev'))
+    controls.kev = compact({ block: r.on('controls.kev.block'), ransomwareOnly: r.optionalSwitch('controls.kev.ransomwareOnly', false) });
+  if (on('epss'))
+    controls.epss = compact({ minScore: r.number('controls.epss.minScore'), minPercentile: r.number('controls.epss.minPercentile') });
+  if (on('osEndOfLife'))
+    controls.osEndOfLife = compact({ block: r.on('controls.osEndOfLife.block'), daysBefore: r.number('controls.osEndOfLife.daysBefore') });
   for (const k of ['signatures', 'attestations'] as const) {
     if (!on(k)) continue;
     const v = r.yaml(`controls.${k}`);

@@ -214,6 +214,30 @@ function controlFields(d: PolicyFormData): Html {
     ),
   )}
   ${control(
+    'kev',
+    'Known exploited vulnerabilities',
+    'Findings whose CVE is in CISA’s Known Exploited Vulnerabilities catalogue fail, whatever their severity.',
+    d,
+    html`${sw('controls.kev.block', 'Block known exploited vulnerabilities')}
+    ${sw('controls.kev.ransomwareOnly', 'Only those used in ransomware campaigns')}`,
+  )}
+  ${control(
+    'epss',
+    'Exploit prediction (EPSS)',
+    'Findings whose CVE FIRST’s EPSS rates likely to be exploited fail.',
+    d,
+    html`${num('controls.epss.minScore', 'Lowest EPSS score that fails', 'Probability of exploitation in the next 30 days (0 to 1).', 0, 1, 'any')}
+    ${num('controls.epss.minPercentile', 'Lowest EPSS percentile that fails', 'Rank among all scored CVEs (0 to 1; 0.95 is the top 5%).', 0, 1, 'any')}`,
+  )}
+  ${control(
+    'osEndOfLife',
+    'OS end of life',
+    'Images whose OS release no longer gets security fixes fail.',
+    d,
+    html`${sw('controls.osEndOfLife.block', 'Block end-of-life OS releases')}
+    ${num('controls.osEndOfLife.daysBefore', 'Fail this many days before', 'Days before the end-of-life date the image already fails (0 to 3650).', 0, 3650)}`,
+  )}
+  ${control(
     'signatures',
     'Signatures',
     'Who must have signed the image.',
