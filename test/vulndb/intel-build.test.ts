@@ -5,6 +5,7 @@
 import assert from 'node:assert/strict';
 import { existsSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
+import { DatabaseSync } from 'node:sqlite';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { test } from 'node:test';
@@ -155,4 +156,25 @@ test('malformed feeds fail the build naming the source; nothing is left behind',
   // A header-only feed is valid and empty; an older two-column feed has no percentile: its rows are invalid.
   assert.deepEqual(parseEpssCsv('cve,epss,percentile\n').rows, []);
   assert.equal(parseEpssCsv('cve,epss\nCVE-2021-44228,0.9\n').invalid, 1);
+});
+
+test('a schema-1 database (before the intelligence tables) still opens and matches, with no EPSS, KEV or end-of-life dates', async (t) => {
+  const tmp = await makeTempDir('intel-schema1');
+  t.after(() => tmp.remove());
+  const { file } = await buildDatabase({ records: RECORDS, out: join(tmp.path, 'db.sqlite') });
+  // What a database built before version 2 holds: no intelligence tables, schema version 1.
+  const raw = new DatabaseSync(file);
+  raw.exec("DROP TABLE epss; DROP TABLE kev; DROP TABLE os_eol; UPDATE metadata SET value = '1' WHERE key = 'schema_version'");
+  raw.close();
+  const db = openDatabase(file);
+  t.after(() => db.close());
+  assert.equal(db.metadata.schemaVersion, 1);
+  const found = db.match(PACKAGES as unknown as Package[], DEBIAN_11);
+  assert.ok(found.length > 0, 'its advisories still match');
+  assert.ok(found.every((f) => f.epss === undefined && f.kev === undefined));
+  assert.equal(db.osEol(DEBIAN_11), undefined);
+  const future = new DatabaseSync(file);
+  future.exec("UPDATE metadata SET value = '999' WHERE key = 'schema_version'");
+  future.close();
+  assert.throws(() => openDatabase(file), /schema version 999, this reader reads 1 and 2/);
 });

@@ -50,13 +50,16 @@ export class IntelReader {
   /** Undefined when the table is empty (a database built without that feed): no query per finding. */
   readonly #epss: StatementSync | undefined;
   readonly #kev: StatementSync | undefined;
-  readonly #eol: StatementSync;
+  readonly #eol: StatementSync | undefined;
 
   constructor(db: DatabaseSync) {
-    const has = (table: 'epss' | 'kev') => db.prepare(`SELECT EXISTS (SELECT 1 FROM ${table}) AS x`).get()?.x === 1;
+    // A schema-1 database has none of the tables: it is read as one built without the feeds.
+    const exists = (table: string) =>
+      db.prepare("SELECT EXISTS (SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?) AS x").get(table)?.x === 1;
+    const has = (table: 'epss' | 'kev') => exists(table) && db.prepare(`SELECT EXISTS (SELECT 1 FROM ${table}) AS x`).get()?.x === 1;
     this.#epss = has('epss') ? db.prepare('SELECT score, percentile FROM epss WHERE cve = ?') : undefined;
     this.#kev = has('kev') ? db.prepare('SELECT date_added, due_date, ransomware FROM kev WHERE cve = ?') : undefined;
-    this.#eol = db.prepare('SELECT eol FROM os_eol WHERE family = ? AND release = ?');
+    this.#eol = exists('os_eol') ? db.prepare('SELECT eol FROM os_eol WHERE family = ? AND release = ?') : undefined;
   }
 
   /**
@@ -83,7 +86,7 @@ export class IntelReader {
 
   /** The end of security support of an OS release, when the table knows it. */
   osEol(os: { family: string; name: string } | undefined): OsEol | undefined {
-    if (!os || !os.name) return undefined;
+    if (!os || !os.name || !this.#eol) return undefined;
     const family = eolFamily(os.family);
     for (const release of releaseCandidates(os.name)) {
       const row = this.#eol.get(family, release) as { eol: string } | undefined;

@@ -2,6 +2,9 @@
 import type { DatabaseSync } from 'node:sqlite';
 import { type DbMetadata, META, SCHEMA_VERSION } from './schema.ts';
 
+/** Schema versions this reader opens: the current one, and 1 (before the intelligence tables). */
+export const READABLE_SCHEMA_VERSIONS: readonly number[] = [1, SCHEMA_VERSION];
+
 export class InvalidDatabaseError extends Error {
   constructor(message: string, options?: { cause?: unknown }) {
     super(message, options);
@@ -27,8 +30,12 @@ export function readMetadata(db: DatabaseSync): DbMetadata {
   }
   const m = new Map(rows.map((r) => [r.key, r.value]));
   const schema = Number(m.get(META.schemaVersion));
-  if (schema !== SCHEMA_VERSION)
-    throw new InvalidDatabaseError(`database schema version ${m.get(META.schemaVersion) ?? '(none)'}, this reader needs ${SCHEMA_VERSION}`);
+  // Version 1 (no intelligence tables) is still read: a published or air-gapped database keeps
+  // working after an upgrade, its findings simply carry no EPSS, KEV or end-of-life dates.
+  if (!READABLE_SCHEMA_VERSIONS.includes(schema))
+    throw new InvalidDatabaseError(
+      `database schema version ${m.get(META.schemaVersion) ?? '(none)'}, this reader reads ${READABLE_SCHEMA_VERSIONS.join(' and ')}`,
+    );
   const version = m.get(META.version);
   if (!version) throw new InvalidDatabaseError('database has no version');
   return {
