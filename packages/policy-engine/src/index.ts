@@ -28,4 +28,21 @@ export {
 } from './verdict.ts';
 export { indexVerdict } from './index-verdict.ts';
 export { jsonDiff, type DiffEntry } from './diff.ts';
-export * from './vex/index.ts';
+export {
+  documentSuppression,
+  MAX_VEX_DOCUMENT_BYTES,
+  MAX_VEX_DOCUMENT_STATEMENTS,
+  parsePurl,
+  parseVexDocument,
+  purlCovers,
+  SUPPRESSING_STATUSES,
+  vexDocumentKey,
+  VexDocumentError,
+  VexDocumentIndex,
+  type VexDocument,
+  type VexDocumentMatch,
+  type VexDocumentRef,
+  type VexDocumentStatement,
+  type VexProduct,
+  type VexStatus,
+} from './vex/index.ts';

@@ -38,7 +38,7 @@ import {
   type RematchableReport,
   type VulnDb,
 } from '@assay/vulndb';
-import type { VulnDbSource } from './config.ts';
+import type { CheckResult, RematchSummary, VulnDbManagerOptions } from './vulndb-options.ts';
 import { vulnDbUpdatedEvent, vulnDbUpdatedId } from './events.ts';
 
 /** Reports read per page while re-matching: one body in memory at a time, heads by the page. */
@@ -63,46 +63,7 @@ export function vulnDbDirFrom(c: { VULNDB_DIR?: string | undefined; SQLITE_PATH:
   return join(dirname(c.SQLITE_PATH), 'vulndb');
 }
 
-export interface VulnDbMetrics {
-  /** The database now current (undefined: none). */
-  loaded?(db: VulnDb | undefined): void;
-  check?(result: 'updated' | 'current' | 'failed'): void;
-  matches?(findings: number, via: 'scan' | 'rematch'): void;
-  rematched?(result: 'changed' | 'unchanged' | 'skipped' | 'failed', n: number): void;
-}
-
-export interface VulnDbManagerOptions {
-  /** Directory of vulndb.sqlite; undefined = a temporary one of this process. */
-  dir: string | undefined;
-  source?: VulnDbSource | undefined;
-  insecure?: boolean;
-  /** 0: check only at start. */
-  intervalMs: number;
-  store: Store;
-  bus?: BusConnection | undefined;
-  logger: Logger;
-  /** The configured registry client for a host (credentials, CA from SCANNER_REGISTRIES). */
-  clientFor?: (registry: string) => RegistryClient;
-  /** Publishes ScanCompleted for a re-matched report. */
-  publishCompleted?: (report: ScanReport, opts: { causationId: string; eventId: string }) => Promise<void>;
-  metrics?: VulnDbMetrics;
-  holder?: DbHolder;
-}
-
-export interface CheckResult {
-  updated: boolean;
-  version: string | undefined;
-  /** The re-match run after the update (also after a failed one being retried). */
-  rematch?: RematchSummary;
-  error?: string;
-}
-
-export interface RematchSummary {
-  reports: number;
-  changed: number;
-  skipped: number;
-  failed: number;
-}
+export type { CheckResult, RematchSummary, VulnDbManagerOptions, VulnDbMetrics } from './vulndb-options.ts';
 
 export class VulnDbManager {
   readonly holder: DbHolder;
