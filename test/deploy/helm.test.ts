@@ -291,6 +291,24 @@ test('helm: private Sigstore trusted roots reach the scanner as files it is told
   );
 });
 
+test('helm: the scanner builds its vulnerability data from osv.dev by default; a mirror or air-gapped ("") as vulnerabilityData.source says', () => {
+  const scannerEnv = (set: string[]) =>
+    new Map(
+      (
+        (find(template(set), 'Deployment', 'assay-scanner')!['spec'] as { template: { spec: any } }).template.spec.containers[0].env as {
+          name: string;
+          value?: string;
+        }[]
+      ).map((e) => [e.name, e.value]),
+    );
+  assert.equal(scannerEnv([]).get('VULNDB_SOURCE'), 'osv');
+  assert.equal(
+    scannerEnv(['vulnerabilityData.source=oci://mirror.example/assay/vulndb:1']).get('VULNDB_SOURCE'),
+    'oci://mirror.example/assay/vulndb:1',
+  );
+  assert.equal(scannerEnv(['vulnerabilityData.source=']).has('VULNDB_SOURCE'), false, 'air-gapped: no source');
+});
+
 test('helm refuses invalid values: failurePolicies, a long timeout, an unknown mode, scheduling, no store, a registry URL without scheme, a TLS choice', () => {
   for (const set of [
     'webhook.failurePolicy=Maybe',
