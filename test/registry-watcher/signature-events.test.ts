@@ -60,6 +60,8 @@ describe('registry-watcher: signatures, attestations and referrers', () => {
   let nats: NatsServer;
   let notifying: Registry;
   let polled: Registry;
+  /** Trusted for notifications, but sends none: the test sends them, in the order it chooses. */
+  let quiet: Registry;
   let watcher: Watcher;
   let admin: BusConnection;
   let tags: KV;
@@ -72,11 +74,13 @@ describe('registry-watcher: signatures, attestations and referrers', () => {
     const port = await freePort();
     notifying = await startRegistry({ notifications: { url: `http://127.0.0.1:${port}/registry/events/local`, token: TOKEN } });
     polled = await startRegistry();
+    quiet = await startRegistry();
     watcher = await startWatcher(
       nats.url,
       [
         { name: 'local', url: notifying.url, trustNotifications: true },
         { name: 'polled', url: polled.url, pollIntervalSeconds: 3600 },
+        { name: 'quiet', url: quiet.url, trustNotifications: true },
       ],
       { HTTP_PORT: String(port) },
     );
@@ -94,7 +98,39 @@ describe('registry-watcher: signatures, attestations and referrers', () => {
     await admin?.close();
     await notifying?.close();
     await polled?.close();
+    await quiet?.close();
     await nats?.close();
+  });
+
+  /** A registry event as Distribution sends it, posted to the watcher's endpoint for `registry`. */
+  const notify = async (registry: string, repository: string, digest: string, tag: string, mediaType: string) => {
+    const res = await fetch(`${watcher.address}/registry/events/${registry}`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/vnd.docker.distribution.events.v1+json', authorization: `Bearer ${TOKEN}` },
+      body: JSON.stringify({ events: [{ id: `ev-${tag}`, action: 'push', target: { mediaType, repository, digest, tag } }] }),
+    });
+    assert.equal(res.status, 200);
+  };
+
+  test('a .sig push announced before its tag is written: the refresh waits until the tag answers (the scanner finds it by the tag)', async () => {
+    const repo = 'signed/raced';
+    const image = await smallImage('raced');
+    await pushImage(quiet.host, repo, 'v1', image);
+    await notify('quiet', repo, image.digest, 'v1', image.mediaType);
+    await discovered.waitCount(repo, 1);
+    // The signature manifest is in the registry by digest, its tag not yet: what Distribution
+    // holds when its push event is already on the way.
+    const tag = cosignTagOf(image.digest, '.sig');
+    const sig = await pushCosignManifest(quiet.url, repo, undefined, [
+      signatureLayer(key.privateKey, `${quiet.host}/${repo}`, image.digest),
+    ]);
+    await notify('quiet', repo, sig.digest, tag, 'application/vnd.oci.image.manifest.v1+json');
+    await sleep(1200);
+    assert.equal(requests.for(repo).length, 0, 'no refresh while the tag does not answer');
+    await putManifest(quiet.url, repo, tag, sig.json);
+    const asked = await requests.waitCount(repo, 1);
+    assert.equal(asked[0]!.image?.digest, image.digest);
+    assert.equal(asked[0]!.reason, TRUST_REFRESH_REASON);
   });
 
   test('notifications: .sig, .att and a bundle referrer ask for the image trust again, and are not images', async () => {

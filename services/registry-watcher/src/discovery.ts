@@ -16,7 +16,7 @@ import { create } from '@bufbuild/protobuf';
 import type { KV } from 'nats';
 import { newEventMeta, publishEvent, type KvMirror } from '@assay/bus';
 import { formatReference } from '@assay/image-ref';
-import { artifactTagSubject, isIndexMediaType } from '@assay/registry-client';
+import { artifactTagSubject, isIndexMediaType, RegistryError } from '@assay/registry-client';
 import { DiscoverySource, ImageDiscoveredSchema, ImageRefSchema, PlatformSchema, SecretRefSchema, Streams, Topics } from '@assay/proto';
 import type { Logger } from '@assay/telemetry';
 import { discoveryEventId, indexEventId, referenceOfTagKey, seenKey, tagKey } from './keys.ts';
@@ -146,6 +146,13 @@ export class Discovery {
     const named = t.tag !== undefined ? artifactTagSubject(t.tag) : undefined;
     if (named) {
       if (named.kind !== 'sbom') {
+        // Distribution sends a manifest push's event before it writes the tag, and the scanner
+        // finds cosign artifacts by their tags: a refresh asked for now could look before the
+        // tag exists, find nothing, and never be asked again. So the tag must answer first;
+        // until it does this is a not-found the work queue asks again about.
+        if (t.digest !== undefined && !(await access.head(t.repository, t.tag!))) {
+          throw new RegistryError(`tag ${t.tag} is not written yet`, { registry: t.registry.name, repository: t.repository, status: 404 });
+        }
         const how = named.kind === 'referrers' ? 'referrers-fallback-tag' : `cosign-${named.kind}`;
         await this.#trust.request({ registry: t.registry, repository: t.repository, artifact: digest, subject: named.subject, how }, log);
       }
