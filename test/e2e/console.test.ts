@@ -96,7 +96,8 @@ describe('the console against the whole local system', { timeout: 420_000 }, () 
 
   after(async () => {
     await browser?.close();
-    await stack?.kill();
+    // SIGTERM: the stack stops nats-server and the registry it started (SIGKILL would leave them running).
+    await stack?.stop(30_000);
     for (const d of dirs) await d.remove();
   });
 
