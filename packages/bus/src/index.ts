@@ -32,6 +32,15 @@ export {
 } from './message-headers.ts';
 export { extractTraceContext, injectTraceContext } from './trace-headers.ts';
 export { publishCore, publishEvent, type PublishEventOptions } from './publish.ts';
+export {
+  type AuditPublishOptions,
+  DEFAULT_MAX_PAYLOAD,
+  maxPayloadOf,
+  publishAuditBatch,
+  publishAuditEvent,
+  splitAuditBatch,
+} from './audit-publish.ts';
+export { REDUCED_RECORD_CONTROL, type ReducedEvent, type Reduction, reduceAuditEvent } from './audit-reduce.ts';
 export { subscribeCore } from './subscribe.ts';
 export { deadLetterRecord, type DeadLetterSource } from './dead-letter.ts';
 export {

@@ -20,6 +20,8 @@ export interface PublishEventOptions {
   timeoutMs?: number;
   /** Extra headers. */
   headers?: Record<string, string>;
+  /** The message already encoded (a caller that measured it), so it is not encoded twice. */
+  encoded?: Uint8Array;
 }
 
 /** Publishes an event to its stream and resolves with the acknowledgement (`duplicate` is set for a re-publish). */
@@ -33,7 +35,7 @@ export async function publishEvent<S extends DescMessage>(
   if (msgId === undefined) {
     throw new Error(`publish to ${topic.subject}: ${topic.schema.typeName} has no meta.id (use newEventMeta)`);
   }
-  const data = toBinary(topic.schema, message);
+  const data = opts.encoded ?? toBinary(topic.schema, message);
   const tracer = trace.getTracer(TRACER_NAME);
   return tracer.startActiveSpan(
     `${topic.subject} publish`,

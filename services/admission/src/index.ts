@@ -5,6 +5,6 @@ export type { AdmissionShape } from './config.ts';
 export { auditEventOf } from './audit.ts';
 export { AuditBatcher } from './audit-batcher.ts';
 export { Outbox } from './outbox.ts';
-export { eventsIn, type OutboundEvent } from './publisher.ts';
+export { eventsIn, type OutboundEvent, publisherFor } from './publisher.ts';
 export { NamespaceLabels, type KubeConnection } from './namespace-labels.ts';
 export { Staleness, type MirrorState } from './staleness.ts';

@@ -1,7 +1,7 @@
 // Audit events the policy service emits: every policy/exception change (who, what, which
 // version, the document before and after) and every verdict whose outcome or reasons changed.
 import { create } from '@bufbuild/protobuf';
-import { newEventMeta, publishEvent } from '@assay/bus';
+import { newEventMeta, publishAuditEvent, publishEvent } from '@assay/bus';
 import { AuditEventSchema, Compliance, type AuditEvent, type ChangeType, type PolicyKind, type Verdict, Topics } from '@assay/proto';
 import type { JetStreamClient } from 'nats';
 import { PRODUCER } from '@assay/policy-engine';
@@ -57,5 +57,5 @@ export function verdictAudit(verdict: Verdict, previous: Verdict | undefined): A
 /** A verdict whose outcome changed: announced on the bus and recorded as an audit event. */
 export async function announceVerdict(js: JetStreamClient, verdict: Verdict, previous: Verdict | undefined): Promise<void> {
   await publishEvent(js, Topics.verdictChanged, verdict);
-  await publishEvent(js, Topics.auditPolicy, verdictAudit(verdict, previous));
+  await publishAuditEvent(js, Topics.auditPolicy, verdictAudit(verdict, previous));
 }

@@ -4,7 +4,7 @@
 // Kubernetes controller all write here; a write from the API to a document Kubernetes manages is
 // refused (managed-by.ts holds the rule).
 import { create } from '@bufbuild/protobuf';
-import { newEventMeta, publishEvent } from '@assay/bus';
+import { newEventMeta, publishAuditEvent, publishEvent } from '@assay/bus';
 import { ChangeType, PolicyChangedSchema, PolicyKind, Topics } from '@assay/proto';
 import {
   type ImageAssurancePolicy,
@@ -45,7 +45,7 @@ export class PolicyChanges {
   ): Promise<void> {
     const event = create(PolicyChangedSchema, { meta: newEventMeta(PRODUCER), kind, policyId: id, version, change, changedBy: by });
     await publishEvent(this.#js, Topics.policyChanged, event);
-    await publishEvent(this.#js, Topics.auditPolicy, policyChangeAudit(kind, id, version, change, by, event.meta?.id, documents));
+    await publishAuditEvent(this.#js, Topics.auditPolicy, policyChangeAudit(kind, id, version, change, by, event.meta?.id, documents));
   }
 
   async #putVersioned<T>(

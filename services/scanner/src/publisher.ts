@@ -1,6 +1,6 @@
 // Sends the scanner's events (events.ts builds them). Without a bus (a scanner embedded in a
 // test or a tool) nothing is sent.
-import { publishCore, publishEvent, type BusConnection } from '@assay/bus';
+import { publishAuditEvent, publishCore, publishEvent, type BusConnection } from '@assay/bus';
 import { ScanProgressTopic, Streams, Topics } from '@assay/proto';
 import type { PlatformManifest, ScanProgressUpdate, ScanTarget } from '@assay/scan-engine';
 import { indexDiscoveredEvent, scanAuditEvent, scanCompletedEvent, scanProgressEvent } from './events.ts';
@@ -24,7 +24,7 @@ export class ScanPublisher {
     const event = scanCompletedEvent(target, o, causationId, eventId);
     await publishEvent(bus.js, Topics.scanCompleted, event, { expectStream: Streams.scans.name });
     if (o.scanned || eventId || o.trustOnly)
-      await publishEvent(bus.js, Topics.auditScan, scanAuditEvent(event, o), { expectStream: Streams.audit.name });
+      await publishAuditEvent(bus.js, Topics.auditScan, scanAuditEvent(event, o), { expectStream: Streams.audit.name });
   }
 
   /** The platforms of an index on `assay.image.index`, so policy can give the index digest an aggregate verdict. */

@@ -8,7 +8,7 @@
 // many images at once: one write per namespace, not one per verdict), one namespace at a time.
 // The report is written only when it says something new (compare before PUT).
 import { fromBinary } from '@bufbuild/protobuf';
-import { mirrorBucket, publishEvent, type KvMirror, type MirrorChange } from '@assay/bus';
+import { mirrorBucket, publishAuditEvent, type KvMirror, type MirrorChange } from '@assay/bus';
 import type { ConnectionState } from '@assay/bus';
 import { Compliance, RunningImageSchema, Topics, VerdictSchema, type ImageRef, type RunningImage, type Verdict } from '@assay/proto';
 import { Buckets } from '@assay/proto';
@@ -115,7 +115,7 @@ export class RunningReports {
       const verdict = c.value;
       for (const w of where.workloads) {
         const event = runningNonCompliantAudit(verdict, c.previous, where.image, w);
-        publishEvent(this.#o.js, Topics.auditPolicy, event).catch((err: unknown) =>
+        publishAuditEvent(this.#o.js, Topics.auditPolicy, event).catch((err: unknown) =>
           this.#o.logger.error({ err, digest: where.digest, namespace: w.namespace }, 'running non-compliant audit event not published'),
         );
       }
