@@ -169,6 +169,12 @@ describe('policy: running-workload reports', () => {
       return results(r).some((x) => x.result === 'fail' && x.resources[0].name === 'db') ? r : undefined;
     });
     assert.deepEqual(rep.summary, { pass: 1, fail: 2, warn: 0, error: 0, skip: 0 });
+    // The Report is written first; the PolicyReport of the same recomputation may still be on its way.
+    await waitFor('the PolicyReport too', () => {
+      const r = getReport('policyreports', 'team-a');
+      return results(r).some((x) => x.result === 'fail' && x.resources[0].name === 'db') ? r : undefined;
+    });
+    await h.api.running!.idle();
     assert.equal(standin.counters.replaces, before.replaces + 2, 'one replace per format');
     await waitFor('the gauge at 2', async () => ((await metric('team-a', 'vulnerabilities')) === 2 ? true : undefined));
     const audits = await waitFor('the audit event', async () => {
