@@ -43,6 +43,7 @@ export function parseTokenFile(text: string, source: string): Array<{ token: str
 
 export class ApiTokens {
   readonly #entries: Entry[];
+  #sessionKey: Buffer | undefined;
 
   constructor(tokens: ReadonlyArray<{ token: string; user: string }>) {
     this.#entries = tokens.map((t) => ({ digest: sha(t.token), user: t.user }));
@@ -101,9 +102,13 @@ export class ApiTokens {
    * compute it, and changing the tokens ends every session.
    */
   sessionKey(): Buffer {
-    const h = createHmac('sha256', 'assay-console-session-v1');
-    for (const e of this.#entries) h.update(e.digest).update(e.user).update('\0');
-    return h.digest();
+    // Tokens never change in an instance: derived once, not on every console request.
+    if (!this.#sessionKey) {
+      const h = createHmac('sha256', 'assay-console-session-v1');
+      for (const e of this.#entries) h.update(e.digest).update(e.user).update('\0');
+      this.#sessionKey = h.digest();
+    }
+    return this.#sessionKey;
   }
 }
 

@@ -1,32 +1,10 @@
 // Admission decisions as the console lists them: read from the audit stream (what admission
 // published), so the console shows them without Elasticsearch. The shape people filter by.
+import type { DecisionRow } from '@assay/console';
 
-export type DecisionOutcome = 'allowed' | 'denied' | 'warned';
-
-export interface DecisionRecord {
-  /** The audit event's id (the Elasticsearch _id). */
-  id: string;
-  /** When admission decided (ISO-8601). */
-  at: string;
-  outcome: DecisionOutcome;
-  dryRun: boolean;
-  namespace: string;
-  /** Kind and name of the object reviewed (Pod, Deployment…). */
-  kind: string;
-  name: string;
-  operation: string;
-  /** Who asked the API server. */
-  user: string;
-  /** enforce, warn or audit. */
-  mode: string;
-  runtimePolicy: string;
-  /** What kubectl showed. */
-  message: string;
-  images: Array<{ image: string; digest: string; allowed: boolean; compliance: string; reasons: string[] }>;
-  /** Break-glass exceptions used. */
-  exceptionIds: string[];
-  warnings: string[];
-}
+// One shape, written once: the console's decision row (its views cannot import this service).
+export type DecisionRecord = DecisionRow;
+export type DecisionOutcome = DecisionRow['outcome'];
 
 export interface DecisionQuery {
   outcome?: DecisionOutcome;
