@@ -7,6 +7,7 @@
 import type { SensitiveFinding } from '../analyzer.ts';
 import { type AllowRuleSpec, BUILTIN_ALLOW_RULES } from './allow-rules.ts';
 import { shannonEntropy } from './entropy.ts';
+import { type KeywordHits, type KeywordIndex, keywordIndex } from './keywords.ts';
 import { compileGoRegex, type GoRegex } from './regex.ts';
 import { BUILTIN_RULES, type RuleSpec } from './rules.ts';
 
@@ -83,6 +84,9 @@ interface CompiledRule {
   readonly secretGroups?: readonly number[];
   readonly keywords: readonly string[];
   readonly requireAll: readonly string[];
+  /** The keywords and requireAll words as indices in the scanner's KeywordIndex. */
+  readonly keywordIds: readonly number[];
+  readonly requireAllIds: readonly number[];
   readonly path?: RegExp;
   readonly allow: readonly CompiledAllow[];
   readonly exclude: readonly RegExp[];
@@ -93,6 +97,8 @@ export interface CompiledSecretScanner {
   readonly rules: readonly CompiledRule[];
   readonly allow: readonly CompiledAllow[];
   readonly exclude: readonly RegExp[];
+  /** Every rule's keywords, searched for in one pass per file. */
+  readonly keywords: KeywordIndex;
   readonly maxFileSize?: number;
   /** Whether a global allow rule exempts this path (nothing in it is reported). */
   allowsPath(path: string): boolean;
@@ -121,7 +127,7 @@ function compileAllow(a: AllowRule, where: string): CompiledAllow {
   }
 }
 
-function compileRule(r: RuleSpec | UserRule): CompiledRule {
+function compileRule(r: RuleSpec | UserRule): Omit<CompiledRule, 'keywordIds' | 'requireAllIds'> {
   try {
     const regex = compileGoRegex(r.regex, 'g' + (r.secretGroupName ? 'd' : ''));
     const secretGroups = r.secretGroupName ? regex.groups.get(r.secretGroupName) : undefined;
@@ -165,7 +171,13 @@ function build(config: SecretScannerConfig): CompiledSecretScanner {
     ? BUILTIN_RULES.filter((r) => config.enableBuiltinRules!.includes(r.id))
     : BUILTIN_RULES;
   const disabled = new Set(config.disableRules ?? []);
-  const rules = [...enabled, ...(config.rules ?? [])].filter((r) => !disabled.has(r.id)).map(compileRule);
+  const compiled = [...enabled, ...(config.rules ?? [])].filter((r) => !disabled.has(r.id)).map(compileRule);
+  const keywords = keywordIndex(compiled.flatMap((r) => [...r.keywords, ...r.requireAll]));
+  const rules = compiled.map((r) => ({
+    ...r,
+    keywordIds: r.keywords.map((k) => keywords.indexOf(k)),
+    requireAllIds: r.requireAll.map((k) => keywords.indexOf(k)),
+  }));
   const disabledAllow = new Set(config.disableAllowRules ?? []);
   const allow = [...BUILTIN_ALLOW_RULES.filter((a) => !a.id || !disabledAllow.has(a.id)), ...(config.allowRules ?? [])].map((a) =>
     compileAllow(a, 'global'),
@@ -176,6 +188,7 @@ function build(config: SecretScannerConfig): CompiledSecretScanner {
     rules,
     allow,
     exclude,
+    keywords,
     ...(config.maxFileSize !== undefined ? { maxFileSize: config.maxFileSize } : {}),
     allowsPath: (path) => pathAllows.some((a) => pathMatches(a.path!, path)),
   };
@@ -203,26 +216,23 @@ function blocks(res: readonly RegExp[], text: string): [number, number][] {
 export function scanSecrets(path: string, content: Buffer | string, config?: SecretScannerConfig | CompiledSecretScanner): SecretMatch[] {
   const scanner = config && 'allowsPath' in config ? config : compileSecretConfig(config);
   if (scanner.allowsPath(path)) return [];
-  // One char per byte: offsets are byte offsets and invalid UTF-8 cannot break a match.
-  const text = typeof content === 'string' ? Buffer.from(content, 'utf8').toString('latin1') : content.toString('latin1');
-  let lower: string | undefined;
-  // Rules share keywords (`T3BlbkFJ`, vendor names): each is searched for once per file.
-  const present = new Map<string, boolean>();
-  const has = (k: string): boolean => {
-    let v = present.get(k);
-    if (v === undefined) present.set(k, (v = lower!.includes(k)));
-    return v;
-  };
+  const bytes = typeof content === 'string' ? Buffer.from(content, 'utf8') : content;
+  // Every rule's keywords in one pass over the bytes, when the first rule that has any asks.
+  let hits: KeywordHits | undefined;
+  // One char per byte: offsets are byte offsets and invalid UTF-8 cannot break a match. Decoded
+  // only once a rule's prefilter lets its regex run.
+  let text: string | undefined;
   let globalBlocks: [number, number][] | undefined;
   const locs: Loc[] = [];
   for (const rule of scanner.rules) {
+    if (rule.keywordIds.length || rule.requireAllIds.length) {
+      const found = (hits ??= scanner.keywords.search(bytes));
+      if (rule.keywordIds.length && !rule.keywordIds.some((i) => found.has(i))) continue;
+      if (!rule.requireAllIds.every((i) => found.has(i))) continue;
+    }
     if (rule.path && !pathMatches(rule.path, path)) continue;
     if (rule.allow.some((a) => a.path && pathMatches(a.path, path))) continue;
-    if (rule.keywords.length || rule.requireAll.length) {
-      lower ??= text.toLowerCase();
-      if (rule.keywords.length && !rule.keywords.some(has)) continue;
-      if (!rule.requireAll.every(has)) continue;
-    }
+    text ??= bytes.toString('latin1');
     const re = rule.regex.re;
     re.lastIndex = 0;
     let ruleBlocks: [number, number][] | undefined;
@@ -253,7 +263,7 @@ export function scanSecrets(path: string, content: Buffer | string, config?: Sec
     }
   }
   if (!locs.length) return [];
-  return report(text, locs);
+  return report(text!, locs);
 }
 
 /** Censors every match, then cuts each match's line (Trivy: ±30/20 bytes around long lines). */
