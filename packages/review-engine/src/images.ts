@@ -67,45 +67,55 @@ export function extractImages(object: unknown, specPath: readonly string[], list
     spec = spec[key];
   }
   if (spec === undefined || spec === null) return [];
-  if (!isObject(spec)) throw new ImageFieldError(`${specPath.join('.')} is not an object`);
+  const specAt = specPath.join('.');
+  if (!isObject(spec)) throw new ImageFieldError(`${specAt} is not an object`);
   const out: ImageField[] = [];
+  // Every review walks this: the prefixes of each list's paths are built once per list, not per
+  // image (list names and indexes need no JSON Pointer escaping).
+  let specPointer: string | undefined;
   for (const list of lists) {
     const items = spec[list];
     if (items === undefined || items === null) continue;
-    const at = `${specPath.join('.')}.${list}`;
+    const at = `${specAt}.${list}`;
     if (!Array.isArray(items)) throw new ImageFieldError(`${at} is not a list`);
-    items.forEach((item, i) => {
+    specPointer ??= specPath.map(escapePointer).join('/');
+    const pointerAt = specPointer === '' ? `/${list}` : `/${specPointer}/${list}`;
+    const volumes = list === 'volumes';
+    // A container's image, or an image volume's reference; other volume types name no image.
+    const field = volumes ? 'image.reference' : 'image';
+    const pointerField = volumes ? 'image/reference' : 'image';
+    for (let i = 0; i < items.length; i++) {
+      if (!(i in items)) continue; // a hole (never in JSON): nothing there, as forEach skipped it
+      const item: unknown = items[i];
       if (!isObject(item)) throw new ImageFieldError(`${at}[${i}] is not an object`);
       const name = typeof item.name === 'string' ? item.name : '';
-      // A container's image, or an image volume's reference; other volume types name no image.
-      let holder: Record<string, unknown> = item;
-      let keys = [list, String(i), 'image'];
-      if (list === 'volumes') {
+      let image: unknown;
+      if (volumes) {
         const source = item.image;
-        if (source === undefined || source === null) return;
+        if (source === undefined || source === null) continue;
         if (!isObject(source)) throw new ImageFieldError(`${at}[${i}].image is not an object`);
-        holder = source;
-        keys = [list, String(i), 'image', 'reference'];
+        image = source.reference;
+      } else {
+        image = item.image;
       }
-      const field = keys.slice(2).join('.');
-      const image = holder[keys[keys.length - 1]!];
       // The API server's validation refuses a pod without one; a template may leave it to be filled in.
-      if (image === undefined || image === null || image === '') return;
+      if (image === undefined || image === null || image === '') continue;
       if (typeof image !== 'string') throw new ImageFieldError(`${at}[${i}].${field} is not a string`);
       const path = `${at}[${i}].${field}`;
       out.push({
         reference: image,
         path,
-        where: list === 'volumes' ? `${path} (volume ${JSON.stringify(name)})` : path,
-        pointer: `/${[...specPath, ...keys].map(escapePointer).join('/')}`,
+        where: volumes ? `${path} (volume ${JSON.stringify(name)})` : path,
+        pointer: `${pointerAt}/${i}/${pointerField}`,
         list,
         name,
       });
-    });
+    }
   }
   return out;
 }
 
 function escapePointer(token: string): string {
+  if (!token.includes('~') && !token.includes('/')) return token;
   return token.replace(/~/g, '~0').replace(/\//g, '~1');
 }
