@@ -201,6 +201,19 @@ test('allow rules, user rules, disabled rules, keyword prefilter', () => {
     ['github-pat'],
   );
   assert.deepEqual(scanContent('app/config.yaml', content, { enableBuiltinRules: ['aws-access-key-id'] }), []);
+  // Keywords match case-insensitively anywhere, also inside a word or inside another keyword.
+  const only = (r: Partial<typeof rule>) => scanContent('app/config.yaml', content, { rules: [{ ...rule, ...r }] }).map((x) => x.rule);
+  assert.deepEqual(only({ keywords: ['SSWOR'] }), ['github-pat', 'db-password']);
+  assert.deepEqual(only({ keywords: ['nope', 'WORD:'] }), ['github-pat', 'db-password']);
+  assert.deepEqual(only({ keywords: ['password:x'] }), ['github-pat']);
+  assert.deepEqual(only({ keywords: ['password'], requireAll: ['github=', 'GHP_'] } as Partial<typeof rule>), [
+    'github-pat',
+    'db-password',
+  ]);
+  assert.deepEqual(only({ keywords: ['password'], requireAll: ['github=', 'gitlab'] } as Partial<typeof rule>), ['github-pat']);
+  // Global allow paths are tried together, each with its own flags.
+  assert.deepEqual(scanContent('APP/config.yaml', content, { allowRules: [{ path: '(?i)^/?app/' }] }), []);
+  assert.equal(scanContent('APP/config.yaml', content, { allowRules: [{ path: '^/?app/' }] }).length, 1);
 });
 
 test('Go regex translation: inline flags, repeated group names, \\A/\\z, dot and CR', () => {

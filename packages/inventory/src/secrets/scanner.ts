@@ -155,6 +155,19 @@ function compileRule(r: RuleSpec | UserRule): Omit<CompiledRule, 'keywordIds' | 
 // Paths are layer-relative (`etc/app.conf`); configs written for Trivy often anchor at `/`.
 const pathMatches = (re: RegExp, path: string) => re.test(path) || re.test(`/${path}`);
 
+/**
+ * Whether any of `res` matches, as one RegExp: the global allow paths are tried on every file of
+ * a layer, and one alternation tests a path once instead of once per rule. Each part keeps its
+ * flags as a modifier group; parts a single pattern cannot hold (back-references, other flags)
+ * are tested on their own.
+ */
+function anyOf(res: readonly RegExp[]): (s: string) => boolean {
+  const joinable = res.filter((re) => /^[im]*$/.test(re.flags) && !/\\[1-9k]/.test(re.source));
+  const rest = res.filter((re) => !joinable.includes(re));
+  const one = joinable.length ? new RegExp(joinable.map((re) => `(?${re.flags}:${re.source})`).join('|')) : undefined;
+  return (s) => (one !== undefined && one.test(s)) || rest.some((re) => re.test(s));
+}
+
 const compiledCache = new WeakMap<SecretScannerConfig, CompiledSecretScanner>();
 let defaultCompiled: CompiledSecretScanner | undefined;
 
@@ -183,14 +196,14 @@ function build(config: SecretScannerConfig): CompiledSecretScanner {
     compileAllow(a, 'global'),
   );
   const exclude = (config.excludeBlock?.regexes ?? []).map((x) => compileGoRegex(x, 'g').re);
-  const pathAllows = allow.filter((a) => a.path);
+  const pathAllowed = anyOf(allow.flatMap((a) => (a.path ? [a.path] : [])));
   return {
     rules,
     allow,
     exclude,
     keywords,
     ...(config.maxFileSize !== undefined ? { maxFileSize: config.maxFileSize } : {}),
-    allowsPath: (path) => pathAllows.some((a) => pathMatches(a.path!, path)),
+    allowsPath: (path) => pathAllowed(path) || pathAllowed(`/${path}`),
   };
 }
 
