@@ -1,12 +1,14 @@
 // Matching an inventory against an open database (Clair's split: the inventory is an input, so
 // a new database re-matches stored inventories without a re-pull). One indexed query per
-// (ecosystem key, package name); the rows with their parsed ranges are cached, so the thousands
-// of packages an image shares with the previous one cost a map lookup.
+// (ecosystem key, package name) decides which advisories affect a package; only theirs are then
+// read (match-reader.ts). What is read is cached, so the thousands of packages an image shares
+// with the previous one cost a map lookup.
 import type { OsInfo, Package } from '@assay/inventory';
 import { compareVersions, isAffected, type OsvRange } from '@assay/versions';
-import { DatabaseSync, type StatementSync } from 'node:sqlite';
+import { DatabaseSync } from 'node:sqlite';
 import { displayVersion, type Lookup, lookupsFor } from './ecosystems.ts';
 import { type Epss, type Intel, IntelReader, type Kev, type OsEol } from './intel.ts';
+import { type Advisory, type Candidate, MatchReader } from './match-reader.ts';
 import { readMetadata } from './metadata.ts';
 import type { DbMetadata } from './schema.ts';
 import { type Severity, severityRank } from './severity.ts';
@@ -62,82 +64,6 @@ export interface OpenOptions {
   cacheSize?: number;
 }
 
-interface Candidate {
-  id: string;
-  ecosystem: string;
-  ranges: OsvRange[];
-  versions: string[];
-  severity: Severity;
-  cvss: number | undefined;
-  cvssVector: string | undefined;
-  title: string | undefined;
-  aliases: string[];
-  references: string[];
-  /** The record's `published`, normalised to ISO-8601 (see Finding.fixPublishedAt). */
-  published: string | undefined;
-  /** Every id the record goes by (its own, aliases, upstream): where its CVEs are found. */
-  ids: string[];
-  /** EPSS/KEV, looked up the first time the candidate matches (most never do), then kept with it. */
-  intel?: Intel;
-}
-
-interface Row {
-  id: string;
-  ecosystem: string;
-  ranges: string | null;
-  versions: string | null;
-  severity: string;
-  cvss: number | null;
-  cvss_vector: string | null;
-  summary: string | null;
-  published: string | null;
-  aliases: string | null;
-  upstream: string | null;
-  refs: string | null;
-}
-
-const parseList = (s: string | null): string[] => (s ? (JSON.parse(s) as string[]) : []);
-
-const NVD = /^https?:\/\/nvd\.nist\.gov\//;
-
-/** The record's own advisory page: GHSA's, else its first non-NVD reference, else osv.dev. */
-function advisoryUrl(id: string, refs: readonly string[]): string {
-  if (id.startsWith('GHSA-')) return `https://github.com/advisories/${id}`;
-  return refs.find((r) => !NVD.test(r)) ?? `https://osv.dev/vulnerability/${id}`;
-}
-
-function referencesOf(id: string, aliases: readonly string[], upstream: readonly string[], refs: readonly string[]): string[] {
-  const out = [advisoryUrl(id, refs)];
-  for (const x of [id, ...aliases, ...upstream]) if (/^CVE-\d{4}-\d+$/.test(x)) out.push(`https://nvd.nist.gov/vuln/detail/${x}`);
-  return [...new Set(out)];
-}
-
-/** A stored timestamp as ISO-8601, so equal instants compare equal (re-matching compares them as text). */
-function isoOf(s: string | null): string | undefined {
-  if (!s) return undefined;
-  const t = Date.parse(s);
-  return Number.isNaN(t) ? undefined : new Date(t).toISOString();
-}
-
-function toCandidate(r: Row): Candidate {
-  const aliases = parseList(r.aliases);
-  const upstream = parseList(r.upstream);
-  return {
-    id: r.id,
-    ecosystem: r.ecosystem,
-    ranges: r.ranges ? (JSON.parse(r.ranges) as OsvRange[]) : [],
-    versions: parseList(r.versions),
-    severity: r.severity as Severity,
-    cvss: r.cvss ?? undefined,
-    cvssVector: r.cvss_vector ?? undefined,
-    title: r.summary ? r.summary.slice(0, 2000) : undefined,
-    aliases,
-    references: referencesOf(r.id, aliases, upstream, parseList(r.refs)),
-    published: isoOf(r.published),
-    ids: [r.id, ...aliases, ...upstream],
-  };
-}
-
 /** The smallest `fixed` event strictly above the installed version. */
 export function smallestFixAbove(ranges: readonly OsvRange[], version: string, ecosystem: string): string | undefined {
   let best: string | undefined;
@@ -151,13 +77,18 @@ export function smallestFixAbove(ranges: readonly OsvRange[], version: string, e
   return best;
 }
 
+/** A candidate that affects a package, before its advisory is read. */
+interface Hit {
+  pkg: Package;
+  candidate: Candidate;
+  fixedVersion: string | undefined;
+}
+
 class Matcher implements VulnDb {
   readonly file: string;
   readonly metadata: DbMetadata;
   readonly #db: DatabaseSync;
-  readonly #query: StatementSync;
-  readonly #cache = new Map<string, Candidate[]>();
-  readonly #cacheSize: number;
+  readonly #reader: MatchReader;
   readonly #intel: IntelReader;
 
   constructor(file: string, opts: OpenOptions) {
@@ -169,89 +100,86 @@ class Matcher implements VulnDb {
       this.#db.close();
       throw err;
     }
-    this.#cacheSize = opts.cacheSize ?? 50_000;
     this.#intel = new IntelReader(this.#db);
-    this.#query = this.#db.prepare(
-      // `published` has been in the layout since schema 1, so every database this reader opens has it.
-      `SELECT v.id, a.ecosystem, a.ranges, a.versions, a.severity, a.cvss, a.cvss_vector, v.summary, v.published, v.aliases, v.upstream, v.refs
-         FROM affected a JOIN vulnerabilities v ON v.vid = a.vid
-        WHERE a.eco_key = ? AND a.name = ? AND v.withdrawn IS NULL`,
-    );
+    this.#reader = new MatchReader(this.#db, opts.cacheSize ?? 50_000);
   }
 
   get version(): string {
     return this.metadata.version;
   }
 
-  #candidates(key: string, name: string): Candidate[] {
-    const k = `${key}\0${name}`;
-    let hit = this.#cache.get(k);
-    if (hit) return hit;
-    hit = (this.#query.all(key, name) as unknown as Row[]).map(toCandidate);
-    if (this.#cache.size >= this.#cacheSize) {
-      // Oldest first (Map keeps insertion order): drop a tenth rather than one per miss.
-      let n = Math.ceil(this.#cacheSize / 10);
-      for (const old of this.#cache.keys()) {
-        if (n-- <= 0) break;
-        this.#cache.delete(old);
-      }
-    }
-    this.#cache.set(k, hit);
-    return hit;
-  }
-
-  #matchLookup(pkg: Package, l: Lookup, seen: Map<string, Finding>, out: Finding[]): void {
+  /** The candidates of one lookup that affect the package, appended to `hits`. */
+  #hitsOf(pkg: Package, l: Lookup, hits: Hit[], vids: Set<number>): void {
     for (const key of l.keys) {
-      for (const c of this.#candidates(key, l.name)) {
+      for (const candidate of this.#reader.candidates(key, l.name)) {
         let affected: boolean;
         try {
-          affected = isAffected(l.version, { ranges: c.ranges, versions: c.versions }, l.scheme);
+          affected = isAffected(l.version, { ranges: candidate.ranges, versions: candidate.versions }, l.scheme);
         } catch {
           continue; // an ecosystem without a version scheme: nothing can be decided
         }
         if (!affected) continue;
-        const fixedVersion = smallestFixAbove(c.ranges, l.version, l.scheme);
-        const prior = seen.get(c.id);
-        if (prior) {
-          // The same advisory through a second lookup (rpm binary and source): keep one finding.
-          if (!prior.fixedVersion && fixedVersion) {
-            prior.fixedVersion = fixedVersion;
-            if (c.published) prior.fixPublishedAt = c.published;
-          }
-          continue;
-        }
-        c.intel ??= this.#intel.lookup(c.ids);
-        const f: Finding = {
-          id: c.id,
-          aliases: c.aliases,
-          packageName: pkg.name,
-          packageVersion: displayVersion(pkg),
-          packageType: pkg.type,
-          ...(pkg.purl ? { purl: pkg.purl } : {}),
-          ...(fixedVersion ? { fixedVersion } : {}),
-          ...(fixedVersion && c.published ? { fixPublishedAt: c.published } : {}),
-          severity: c.severity,
-          ...(c.cvss !== undefined ? { cvss: c.cvss } : {}),
-          ...(c.cvssVector ? { cvssVector: c.cvssVector } : {}),
-          ...(c.title ? { title: c.title } : {}),
-          source: `osv:${c.ecosystem}`,
-          references: c.references,
-          ...(pkg.layerDigest ? { layerDigest: pkg.layerDigest } : {}),
-          ...(pkg.path ? { path: pkg.path } : {}),
-          ...(c.intel.epss ? { epss: c.intel.epss } : {}),
-          ...(c.intel.kev ? { kev: c.intel.kev } : {}),
-        };
-        seen.set(c.id, f);
-        out.push(f);
+        hits.push({ pkg, candidate, fixedVersion: smallestFixAbove(candidate.ranges, l.version, l.scheme) });
+        vids.add(candidate.vid);
       }
     }
   }
 
+  #finding(hit: Hit, a: Advisory): Finding {
+    const { pkg, candidate: c, fixedVersion } = hit;
+    a.intel ??= this.#intel.lookup(a.ids);
+    return {
+      id: a.id,
+      aliases: a.aliases,
+      packageName: pkg.name,
+      packageVersion: displayVersion(pkg),
+      packageType: pkg.type,
+      ...(pkg.purl ? { purl: pkg.purl } : {}),
+      ...(fixedVersion ? { fixedVersion } : {}),
+      ...(fixedVersion && a.published ? { fixPublishedAt: a.published } : {}),
+      severity: c.severity,
+      ...(c.cvss !== undefined ? { cvss: c.cvss } : {}),
+      ...(c.cvssVector ? { cvssVector: c.cvssVector } : {}),
+      ...(a.title ? { title: a.title } : {}),
+      source: `osv:${c.ecosystem}`,
+      references: a.references,
+      ...(pkg.layerDigest ? { layerDigest: pkg.layerDigest } : {}),
+      ...(pkg.path ? { path: pkg.path } : {}),
+      ...(a.intel.epss ? { epss: a.intel.epss } : {}),
+      ...(a.intel.kev ? { kev: a.intel.kev } : {}),
+    };
+  }
+
   match(packages: readonly Package[], os?: OsInfo): Finding[] {
+    // 1. Which stored entries affect which package: the affected rows alone decide it.
+    const hits: Hit[] = [];
+    const vids = new Set<number>();
+    for (const pkg of packages) for (const l of lookupsFor(pkg, os)) this.#hitsOf(pkg, l, hits, vids);
+    // 2. The advisories of those entries only, read together.
+    const advisories = this.#reader.advisories(vids);
+    // 3. One finding per (package, advisory), in the order the hits came.
     const out: Finding[] = [];
-    for (const pkg of packages) {
-      const seen = new Map<string, Finding>();
-      for (const l of lookupsFor(pkg, os)) this.#matchLookup(pkg, l, seen, out);
+    let seen = new Map<string, Finding>();
+    let current: Package | undefined;
+    for (const hit of hits) {
+      if (hit.pkg !== current) {
+        current = hit.pkg;
+        seen = new Map();
+      }
+      const a = advisories.get(hit.candidate.vid);
+      if (!a || a.withdrawn) continue;
+      const prior = seen.get(a.id);
+      if (prior) {
+        // The same advisory through a second lookup (rpm binary and source): keep one finding.
+        if (!prior.fixedVersion && hit.fixedVersion) {
+          prior.fixedVersion = hit.fixedVersion;
+          if (a.published) prior.fixPublishedAt = a.published;
+        }
+        continue;
+      }
+      const f = this.#finding(hit, a);
+      seen.set(a.id, f);
+      out.push(f);
     }
     return out.sort((a, b) => severityRank(a.severity) - severityRank(b.severity) || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
   }
@@ -266,7 +194,7 @@ class Matcher implements VulnDb {
 
   close(): void {
     if (this.#db.isOpen) this.#db.close();
-    this.#cache.clear();
+    this.#reader.clear();
   }
 }
 

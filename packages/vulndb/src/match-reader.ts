@@ -1,0 +1,176 @@
+// What matching reads from the database file, in two steps so that a cold match touches as
+// little of the file as it can. A package's `affected` rows (clustered on (eco_key, name): one
+// B-tree descent, adjacent rows, a few pages) carry all that decides whether it is affected.
+// The advisory's own row in `vulnerabilities` (title, aliases, references, publication) is only
+// needed for the candidates that do affect a package, and it sits on a page of its own: those
+// rows are read afterwards, all in one statement, in vid order. Reading them for every candidate
+// was most of a cold match (a page read and five JSON.parse calls per row, for the ~half of the
+// rows that never match). Both steps keep what they read, so a warm match reads nothing.
+import type { OsvRange } from '@assay/versions';
+import type { DatabaseSync, StatementSync } from 'node:sqlite';
+import type { Intel } from './intel.ts';
+import type { Severity } from './severity.ts';
+
+/** One `affected[]` entry of an advisory under one (ecosystem key, name): what decides a match. */
+export interface Candidate {
+  vid: number;
+  ecosystem: string;
+  ranges: OsvRange[];
+  versions: string[];
+  severity: Severity;
+  cvss: number | undefined;
+  cvssVector: string | undefined;
+}
+
+/** The advisory a matching candidate belongs to: what its findings show. */
+export interface Advisory {
+  id: string;
+  /** Withdrawn advisories are never reported (builds store none of their affected rows). */
+  withdrawn: boolean;
+  title: string | undefined;
+  aliases: string[];
+  references: string[];
+  /** The record's `published`, normalised to ISO-8601 (see Finding.fixPublishedAt). */
+  published: string | undefined;
+  /** Every id the record goes by (its own, aliases, upstream): where its CVEs are found. */
+  ids: string[];
+  /** EPSS/KEV, looked up the first time the advisory matches, then kept with it. */
+  intel?: Intel;
+}
+
+interface AffectedRow {
+  vid: number;
+  ecosystem: string;
+  ranges: string | null;
+  versions: string | null;
+  severity: string;
+  cvss: number | null;
+  cvss_vector: string | null;
+}
+
+interface VulnerabilityRow {
+  vid: number;
+  id: string;
+  summary: string | null;
+  published: string | null;
+  withdrawn: string | null;
+  aliases: string | null;
+  upstream: string | null;
+  refs: string | null;
+}
+
+const parseList = (s: string | null): string[] => (s ? (JSON.parse(s) as string[]) : []);
+
+const NVD = /^https?:\/\/nvd\.nist\.gov\//;
+const CVE_ID = /^CVE-\d{4}-\d+$/;
+
+/** The record's own advisory page: GHSA's, else its first non-NVD reference, else osv.dev. */
+function advisoryUrl(id: string, refs: readonly string[]): string {
+  if (id.startsWith('GHSA-')) return `https://github.com/advisories/${id}`;
+  return refs.find((r) => !NVD.test(r)) ?? `https://osv.dev/vulnerability/${id}`;
+}
+
+function referencesOf(id: string, aliases: readonly string[], upstream: readonly string[], refs: readonly string[]): string[] {
+  const out = [advisoryUrl(id, refs)];
+  for (const x of [id, ...aliases, ...upstream]) if (CVE_ID.test(x)) out.push(`https://nvd.nist.gov/vuln/detail/${x}`);
+  return [...new Set(out)];
+}
+
+/** A stored timestamp as ISO-8601, so equal instants compare equal (re-matching compares them as text). */
+function isoOf(s: string | null): string | undefined {
+  if (!s) return undefined;
+  const t = Date.parse(s);
+  return Number.isNaN(t) ? undefined : new Date(t).toISOString();
+}
+
+function toCandidate(r: AffectedRow): Candidate {
+  return {
+    vid: r.vid,
+    ecosystem: r.ecosystem,
+    ranges: r.ranges ? (JSON.parse(r.ranges) as OsvRange[]) : [],
+    versions: parseList(r.versions),
+    severity: r.severity as Severity,
+    cvss: r.cvss ?? undefined,
+    cvssVector: r.cvss_vector ?? undefined,
+  };
+}
+
+function toAdvisory(r: VulnerabilityRow): Advisory {
+  const aliases = parseList(r.aliases);
+  const upstream = parseList(r.upstream);
+  return {
+    id: r.id,
+    withdrawn: r.withdrawn !== null,
+    title: r.summary ? r.summary.slice(0, 2000) : undefined,
+    aliases,
+    references: referencesOf(r.id, aliases, upstream, parseList(r.refs)),
+    published: isoOf(r.published),
+    ids: [r.id, ...aliases, ...upstream],
+  };
+}
+
+/** Map insertion order is age: past `max` entries the oldest tenth goes (not one per miss). */
+function remember<K, V>(cache: Map<K, V>, max: number, key: K, value: V): void {
+  if (cache.size >= max) {
+    let n = Math.ceil(max / 10);
+    for (const old of cache.keys()) {
+      if (n-- <= 0) break;
+      cache.delete(old);
+    }
+  }
+  cache.set(key, value);
+}
+
+export class MatchReader {
+  readonly #affected: StatementSync;
+  readonly #vulnerabilities: StatementSync;
+  readonly #candidates = new Map<string, Candidate[]>();
+  readonly #advisories = new Map<number, Advisory>();
+  readonly #cacheSize: number;
+
+  constructor(db: DatabaseSync, cacheSize: number) {
+    this.#cacheSize = cacheSize;
+    // The primary key's prefix: rows come in (vid, seq) order, as the former join gave them.
+    this.#affected = db.prepare(
+      'SELECT vid, ecosystem, ranges, versions, severity, cvss, cvss_vector FROM affected WHERE eco_key = ? AND name = ?',
+    );
+    // One statement for a whole match: SQLite sorts the ids and reads the rows in rowid order.
+    // `published` and `withdrawn` have been in the layout since schema 1.
+    this.#vulnerabilities = db.prepare(
+      'SELECT vid, id, summary, published, withdrawn, aliases, upstream, refs FROM vulnerabilities WHERE vid IN (SELECT value FROM json_each(?))',
+    );
+  }
+
+  /** The affected entries stored under (ecosystem key, name), in (vid, seq) order. */
+  candidates(key: string, name: string): Candidate[] {
+    const k = `${key}\0${name}`;
+    let hit = this.#candidates.get(k);
+    if (hit) return hit;
+    hit = (this.#affected.all(key, name) as unknown as AffectedRow[]).map(toCandidate);
+    remember(this.#candidates, this.#cacheSize, k, hit);
+    return hit;
+  }
+
+  /** The advisories with these vids (every one stored; a vid not in the file is absent). */
+  advisories(vids: ReadonlySet<number>): Map<number, Advisory> {
+    const out = new Map<number, Advisory>();
+    const missing: number[] = [];
+    for (const vid of vids) {
+      const a = this.#advisories.get(vid);
+      if (a) out.set(vid, a);
+      else missing.push(vid);
+    }
+    if (missing.length === 0) return out;
+    for (const row of this.#vulnerabilities.all(JSON.stringify(missing)) as unknown as VulnerabilityRow[]) {
+      const a = toAdvisory(row);
+      out.set(row.vid, a);
+      remember(this.#advisories, this.#cacheSize, row.vid, a);
+    }
+    return out;
+  }
+
+  clear(): void {
+    this.#candidates.clear();
+    this.#advisories.clear();
+  }
+}
