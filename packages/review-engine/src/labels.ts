@@ -6,8 +6,14 @@ import { isObject } from '@assay/kit';
 import type { AdmissionRequest } from './review.ts';
 
 function stringLabels(metadata: unknown, into: Record<string, string>): void {
-  if (!isObject(metadata) || !isObject(metadata.labels)) return;
-  for (const [k, v] of Object.entries(metadata.labels)) if (typeof v === 'string') into[k] = v;
+  if (!isObject(metadata)) return;
+  const labels = metadata.labels;
+  if (!isObject(labels)) return;
+  // Keys, not entries: no [key, value] pair allocated per label on every review.
+  for (const k of Object.keys(labels)) {
+    const v = labels[k];
+    if (typeof v === 'string') into[k] = v;
+  }
 }
 
 /** Labels of the object under review merged with its pod template's; empty for DELETE/CONNECT. */
@@ -17,10 +23,10 @@ export function workloadLabels(request: Pick<AdmissionRequest, 'object' | 'specP
   if (!object || !request.specPath) return labels;
   stringLabels(object.metadata, labels);
   // The pod template sits beside the pod spec: `spec.template.spec` → `spec.template.metadata`.
-  const templatePath = request.specPath.slice(0, -1);
-  if (templatePath.length === 0) return labels;
+  const specPath = request.specPath;
+  if (specPath.length <= 1) return labels;
   let template: unknown = object;
-  for (const key of templatePath) template = isObject(template) ? template[key] : undefined;
+  for (let i = 0; i < specPath.length - 1; i++) template = isObject(template) ? template[specPath[i]!] : undefined;
   if (isObject(template)) stringLabels(template.metadata, labels);
   return labels;
 }
