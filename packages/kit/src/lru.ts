@@ -1,8 +1,38 @@
 // The one bounded cache: a small LRU map with a time-to-live per entry (admission's registry and
 // namespace lookups, its scan-request dedupe), and a bounded memo of a pure function.
+/**
+ * The oldest key of a map that only ever loses its oldest keys through this function (and any
+ * other key anywhere): a live iterator, kept between calls. `map.keys().next()` afresh would walk
+ * over every deleted slot at the front of V8's hash table before the first live one, and those
+ * pile up with each eviction until the table is rebuilt: thousands per call when a full cache sees
+ * only new keys (a review naming 5,000 unknown tags spent most of its time there).
+ */
+class OldestKey<K> {
+  readonly #map: Map<K, unknown>;
+  #it: Iterator<K>;
+
+  constructor(map: Map<K, unknown>) {
+    this.#map = map;
+    this.#it = map.keys();
+  }
+
+  /** Deletes the oldest entry (insertion order, re-set entries counting as new). */
+  evict(): void {
+    let oldest = this.#it.next();
+    if (oldest.done) {
+      // Exhausted once (the map was empty when it was asked): iterators do not come back.
+      this.#it = this.#map.keys();
+      oldest = this.#it.next();
+      if (oldest.done) return;
+    }
+    this.#map.delete(oldest.value);
+  }
+}
+
 export class TtlLru<V> {
   readonly #max: number;
   readonly #entries = new Map<string, { value: V; expires: number }>();
+  readonly #oldest = new OldestKey(this.#entries);
 
   constructor(max: number) {
     this.#max = max;
@@ -24,11 +54,7 @@ export class TtlLru<V> {
   set(key: string, value: V, ttlMs: number, now = Date.now()): void {
     this.#entries.delete(key);
     this.#entries.set(key, { value, expires: now + ttlMs });
-    while (this.#entries.size > this.#max) {
-      const oldest = this.#entries.keys().next();
-      if (oldest.done) break;
-      this.#entries.delete(oldest.value);
-    }
+    while (this.#entries.size > this.#max) this.#oldest.evict();
   }
 
   get size(): number {
@@ -44,6 +70,7 @@ export class TtlLru<V> {
  */
 export function boundedMemo<R>(max: number, fn: (key: string) => R): (key: string) => R {
   const cache = new Map<string, { value: R } | { error: unknown }>();
+  const oldest = new OldestKey(cache);
   return (key) => {
     let hit = cache.get(key);
     if (!hit) {
@@ -52,7 +79,7 @@ export function boundedMemo<R>(max: number, fn: (key: string) => R): (key: strin
       } catch (error) {
         hit = { error };
       }
-      if (cache.size >= max) cache.delete(cache.keys().next().value!);
+      if (cache.size >= max) oldest.evict();
       cache.set(key, hit);
     }
     if ('error' in hit) throw hit.error;

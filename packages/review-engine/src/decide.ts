@@ -38,6 +38,8 @@ export interface ImageOutcome {
   named: string;
   /** Manifest digest, when given or resolved. */
   digest: string | undefined;
+  /** Why its tag has no digest, when a registry lookup did not tell in time (`its tag was not resolved within …`). */
+  unresolved: string | undefined;
   verdict: Verdict | undefined;
   decision: RuntimeDecision | undefined;
   allowed: boolean;
@@ -81,6 +83,11 @@ export interface EvaluateOptions {
   fields?: ImageField[];
   /** The wait for pending verdicts has run out: decide without waiting. */
   waitExpired?: boolean;
+  /**
+   * Canonical tag references whose registry lookup did not answer in time (or failed), with why:
+   * decided as any image of unknown digest, and the message says why the digest is unknown.
+   */
+  unresolved?: ReadonlyMap<string, string>;
 }
 
 /**
@@ -114,12 +121,17 @@ export function imagesOf(request: AdmissionRequest): ImageField[] {
 
 const canonicalOf = new WeakMap<ImageReference, string>();
 
+/** `registry/repository:tag` of a reference without a digest, as the tags mirror is keyed (remembered per parsed reference). */
+function canonicalTag(ref: ImageReference): string {
+  let canonical = canonicalOf.get(ref);
+  if (canonical === undefined) canonicalOf.set(ref, (canonical = formatReference(ref)));
+  return canonical;
+}
+
 /** The manifest digest of a reference, from memory: as given, or through the tags mirror. */
 export function resolveFromMemory(ref: ImageReference, snapshot: Pick<DecisionSnapshot, 'digestOf'>): string | undefined {
   if (ref.digest !== undefined) return ref.digest;
-  let canonical = canonicalOf.get(ref);
-  if (canonical === undefined) canonicalOf.set(ref, (canonical = formatReference(ref)));
-  return snapshot.digestOf(canonical);
+  return snapshot.digestOf(canonicalTag(ref));
 }
 
 /**
@@ -133,6 +145,23 @@ function fieldLine(field: ImageField, text: string, policy: RuntimePolicyRef | u
 
 const MAX_WARNINGS = 20;
 const MAX_WARNING_LENGTH = 512;
+/**
+ * Lines of a refusal (or audit/warn) message: a review naming thousands of images gets the first
+ * ones and a count, so the answer (and the audit record's message) stays small. The audit record
+ * still has every image.
+ */
+const MAX_MESSAGE_LINES = 20;
+const MAX_MESSAGE_LINE_LENGTH = 2048;
+
+/** The message's lines, capped: the first MAX_MESSAGE_LINES, then `… and N more images`. */
+function messageOf(lines: readonly string[]): string {
+  if (lines.length === 0) return 'allowed';
+  const shown = lines
+    .slice(0, MAX_MESSAGE_LINES)
+    .map((l) => (l.length > MAX_MESSAGE_LINE_LENGTH ? `${l.slice(0, MAX_MESSAGE_LINE_LENGTH - 1)}…` : l));
+  const more = lines.length - shown.length;
+  return more > 0 ? `${shown.join('\n')}\n… and ${more} more image${more === 1 ? '' : 's'}` : shown.join('\n');
+}
 
 /**
  * Whether any runtime policy could govern the request's namespace. When none can, every image is
@@ -186,6 +215,7 @@ export function evaluateRequest(request: AdmissionRequest, snapshot: DecisionSna
         normalised: field.reference,
         named: `${JSON.stringify(field.reference)} (invalid reference)`,
         digest: undefined,
+        unresolved: undefined,
         verdict: undefined,
         decision: undefined,
         allowed,
@@ -195,6 +225,7 @@ export function evaluateRequest(request: AdmissionRequest, snapshot: DecisionSna
       continue;
     }
     const digest = resolveFromMemory(ref, snapshot);
+    const unresolved = digest === undefined ? opts.unresolved?.get(canonicalTag(ref)) : undefined;
     const verdict = digest !== undefined ? snapshot.verdict(digest) : undefined;
     const decision = decideAdmission({
       verdict,
@@ -205,6 +236,7 @@ export function evaluateRequest(request: AdmissionRequest, snapshot: DecisionSna
       exceptions,
       now,
       ...(opts.waitExpired ? { waitExpired: true } : {}),
+      ...(unresolved !== undefined ? { unresolved } : {}),
       ...(request.dryRun ? { dryRun: true } : {}),
       ...(graceWorkloads && digest !== undefined ? { grace: { running: snapshot.running?.(digest), workloads: graceWorkloads } } : {}),
     });
@@ -235,6 +267,7 @@ export function evaluateRequest(request: AdmissionRequest, snapshot: DecisionSna
       normalised: formatReference(pinned),
       named,
       digest,
+      unresolved,
       verdict,
       decision,
       allowed: decision.allowed,
@@ -245,7 +278,7 @@ export function evaluateRequest(request: AdmissionRequest, snapshot: DecisionSna
 
   const allowed = images.every((i) => i.allowed);
   const lines = images.filter((i) => i.line !== undefined && (!allowed ? !i.allowed : true)).map((i) => i.line!);
-  const message = lines.length > 0 ? lines.join('\n') : 'allowed';
+  const message = messageOf(lines);
   const uniqueWarnings = [...new Set(warnings)]
     .slice(0, MAX_WARNINGS)
     .map((w) => (w.length > MAX_WARNING_LENGTH ? `${w.slice(0, MAX_WARNING_LENGTH - 1)}…` : w));

@@ -96,6 +96,12 @@ export interface AdmissionInput {
   now: Date;
   /** Set when admission already waited for a pending scan and the wait ran out. */
   waitExpired?: boolean;
+  /**
+   * Why the image's digest is unknown, when its tag's registry lookup did not answer in time or
+   * failed (`its tag was not resolved within the 1.5 s lookup budget`): decided as any image of
+   * unknown digest (blockUnregistered), and the message says so instead of "never scanned".
+   */
+  unresolved?: string;
   /** A dry-run review: nothing leaves admission, so messages must not claim a scan was requested. */
   dryRun?: boolean;
   /**
@@ -186,7 +192,11 @@ export function decideAdmission(input: AdmissionInput): AdmissionDecision {
     }
   }
   if (verdict === undefined) {
-    if (p.blockUnregistered) violations.push(`${name} is not registered (never scanned)`);
+    if (p.blockUnregistered) {
+      violations.push(
+        input.unresolved !== undefined ? `${name} is not registered: ${input.unresolved}` : `${name} is not registered (never scanned)`,
+      );
+    }
   } else if (verdict.compliance === Compliance.PENDING || verdict.compliance === Compliance.UNSPECIFIED) {
     const action = p.pending?.action ?? (p.blockPending ? 'deny' : 'allow-and-request-scan');
     if (action === 'wait' && !input.waitExpired) {

@@ -75,7 +75,10 @@ export function auditEventOf(outcome: RequestOutcome, producer: string, context:
           path: i.field.path,
           compliance: i.verdict?.compliance ?? Compliance.UNSPECIFIED,
           allowed: i.allowed,
-          reasons: (i.verdict?.reasons ?? []).map(decisionReason),
+          // An image whose tag got no digest in time has no verdict: the reason is the lookup.
+          reasons: i.unresolved
+            ? [create(VerdictReasonSchema, { policy: outcome.runtimePolicy, control: 'tag-lookup', message: i.unresolved })]
+            : (i.verdict?.reasons ?? []).map(decisionReason),
           ...(i.verdict?.trust ? { trust: i.verdict.trust } : {}),
           exceptionId: i.admittedBy?.kind === 'break-glass' ? i.admittedBy.exceptionId : '',
           exemption: i.admittedBy?.kind === 'exemption' ? i.admittedBy.exemption.kind : '',

@@ -27,12 +27,21 @@ export const admissionConfig = {
     .describe('Registries for the bounded tag → digest lookup: JSON/YAML list of {name, url, insecure, ca, credentials}; others anonymous'),
   ADMISSION_TAG_LOOKUP_TIMEOUT: durationMs()
     .default(1500)
-    .describe('Deadline of one registry HEAD when the tags bucket has no digest for a tag'),
+    .describe(
+      "Budget of one review's registry HEADs for tags the tags bucket has no digest for, from the review's arrival: a tag not answered by then is decided as an image of unknown digest, and the message says its tag was not resolved within the budget (a HEAD still running goes on, for the next review)",
+    ),
+  ADMISSION_TAG_LOOKUP_CONCURRENCY: int({ min: 1, max: 1024 })
+    .default(16)
+    .describe(
+      'Registry HEADs for tag lookups in flight at once, for the whole process; the rest wait their turn (reviews served in turn), and those still waiting when every review asking for them is out of budget are not sent',
+    ),
   ADMISSION_TAG_CACHE_TTL: durationMs().default(60_000).describe('How long a digest learnt from a registry HEAD is reused'),
   ADMISSION_TAG_CACHE_SIZE: int({ min: 1, max: 1_000_000 }).default(10_000).describe('Entries of the registry HEAD cache (LRU)'),
   ADMISSION_DECISION_DEADLINE: durationMs()
     .default(2000)
-    .describe('Longest admission waits for a pending verdict (runtime policy pending: wait), well under the webhook timeout'),
+    .describe(
+      "Longest admission waits for a pending verdict (runtime policy pending: wait), counted from the review's arrival like the tag lookups' budget: well under the webhook timeout",
+    ),
   ADMISSION_MUTATE_PIN_DIGESTS: bool()
     .default(false)
     .describe('/mutate pins every pod tag to its digest; otherwise only pods labelled assay.dev/pin-digests: "true"'),

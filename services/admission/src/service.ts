@@ -128,12 +128,18 @@ export async function startAdmission(ctx: ServiceContext<AdmissionShape>): Promi
     help: 'Registry HEAD lookups of tags the tags bucket did not know, by result',
     labelNames: ['result'],
   });
+  const late = metrics.counter({
+    name: 'assay_admission_tag_lookups_late_total',
+    help: "Images decided without a digest because their tag's lookup had not answered within the review's budget (ADMISSION_TAG_LOOKUP_TIMEOUT)",
+  });
   const resolver = new TagResolver({
     registries: config.ADMISSION_REGISTRIES,
     timeoutMs: config.ADMISSION_TAG_LOOKUP_TIMEOUT,
+    concurrency: config.ADMISSION_TAG_LOOKUP_CONCURRENCY,
     ttlMs: config.ADMISSION_TAG_CACHE_TTL,
     maxEntries: config.ADMISSION_TAG_CACHE_SIZE,
     onLookup: (result) => lookups.inc({ result }),
+    onLate: (tags) => late.inc(tags),
     logger: logger.child({ component: 'tag-lookup' }),
   });
   ctx.onStop(() => resolver.close());
@@ -241,6 +247,7 @@ export async function startAdmission(ctx: ServiceContext<AdmissionShape>): Promi
     audit,
     producer: SERVICE_NAME,
     decisionDeadlineMs: config.ADMISSION_DECISION_DEADLINE,
+    lookupBudgetMs: config.ADMISSION_TAG_LOOKUP_TIMEOUT,
     pinAllDigests: config.ADMISSION_MUTATE_PIN_DIGESTS,
     ...(namespaceLabels ? { namespaces: namespaceLabels } : {}),
     staleSeconds: () => staleness.staleFor(),
