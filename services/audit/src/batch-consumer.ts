@@ -6,7 +6,7 @@
 // or in a batch being retried) the server is told it is still being worked on, so an outage of
 // the sink longer than the ack wait does not turn into redeliveries.
 import type { ConsumerMessages, JetStreamClient, JsMsg } from 'nats';
-import type { BusLogger } from '@assay/bus';
+import { type BusLogger, maxPayloadOf } from '@assay/bus';
 import { pause } from '@assay/kit';
 
 export interface Held<T> {
@@ -94,15 +94,17 @@ export async function consumeBatches<T>(opts: BatchConsumerOptions<T>): Promise<
   );
 
   function take(): Held<T>[] {
-    const batch: Held<T>[] = [];
+    let n = 0;
     let bytes = 0;
-    while (buffer.length > 0 && batch.length < opts.maxBatchDocs) {
-      const next = buffer[0]!;
-      if (batch.length > 0 && bytes + next.bytes > opts.maxBatchBytes) break;
-      buffer.shift();
-      batch.push(next);
-      bytes += next.bytes;
+    const most = Math.min(buffer.length, opts.maxBatchDocs);
+    while (n < most) {
+      const b = buffer[n]!.bytes;
+      if (n > 0 && bytes + b > opts.maxBatchBytes) break;
+      bytes += b;
+      n++;
     }
+    // One splice, not a shift per message: shifting a buffer of thousands is a copy each time.
+    const batch = buffer.splice(0, n);
     bufferBytes -= bytes;
     oldestAt = buffer.length > 0 ? Date.now() : 0;
     opts.onBatch?.(batch.length, bytes);
@@ -139,22 +141,30 @@ export async function consumeBatches<T>(opts: BatchConsumerOptions<T>): Promise<
     }
   }
 
+  // What waits in the client unprepared (and not kept alive) is bounded by bytes, not by count:
+  // a message may be one event or a batch of hundreds. A bound by count had to be tiny for the
+  // batches (16), and then single events cost a pull request every 4 messages — the client's
+  // and the server's busiest work. By bytes, single events come 100 a request (the client's cap
+  // in this mode), refilled at half, and batches a few megabytes' worth. The window is at least
+  // two of the largest messages the server accepts, or a message could never be delivered.
+  const pullBytes = Math.max(opts.maxBatchBytes, 2 * maxPayloadOf(js));
+
   async function puller(): Promise<void> {
     let failures = 0;
     while (!stopped) {
       try {
-        // A message may be a batch of hundreds of events: pull few at a time, so what waits in
-        // the client unprepared (and not kept alive) stays small in memory and ack wait.
-        messages = await consumer.consume({ max_messages: Math.max(1, Math.min(opts.maxHeld, opts.expand ? 16 : 1000)) });
+        messages = await consumer.consume({ max_bytes: pullBytes, threshold_messages: 50 });
         for await (const m of messages) {
           failures = 0;
+          const wasEmpty = buffer.length === 0;
           for (const part of opts.expand ? opts.expand(m) : [m]) {
             const { item, bytes } = opts.prepare(part);
             if (buffer.length === 0) oldestAt = Date.now();
             buffer.push({ msg: part, item, bytes });
             bufferBytes += bytes;
           }
-          poke();
+          // The flusher needs waking only to start a batch's linger or to send a full one.
+          if ((wasEmpty && buffer.length > 0) || buffer.length >= opts.maxBatchDocs || bufferBytes >= opts.maxBatchBytes) poke();
           while (!stopped && heldCount() >= opts.maxHeld) await nextPoke(1000);
           if (stopped) break;
         }
