@@ -224,8 +224,9 @@ export function evaluateRequest(request: AdmissionRequest, snapshot: DecisionSna
       });
       continue;
     }
-    const digest = resolveFromMemory(ref, snapshot);
-    const unresolved = digest === undefined ? opts.unresolved?.get(canonicalTag(ref)) : undefined;
+    // A tag whose lookup did not answer in time has no digest in memory either (asked just now).
+    const unresolved = ref.digest === undefined ? opts.unresolved?.get(canonicalTag(ref)) : undefined;
+    const digest = unresolved === undefined ? resolveFromMemory(ref, snapshot) : undefined;
     const verdict = digest !== undefined ? snapshot.verdict(digest) : undefined;
     const decision = decideAdmission({
       verdict,
