@@ -188,13 +188,17 @@ export async function startAdmission(ctx: ServiceContext<AdmissionShape>): Promi
   const policies = cachedValues(runtimePolicies);
   const exceptionList = cachedValues(exceptions);
   const tagKeyOf = boundedMemo(10_000, tagBucketKey);
+  // The same digests come back review after review: their bucket keys are made once, and a key
+  // string seen before carries its hash, so the lookup in a mirror of 100,000 keys does not
+  // hash a fresh 71-character string each time.
+  const digestKeyOf = boundedMemo(10_000, digestBucketKey);
   const snapshot: DecisionSnapshot = {
-    verdict: (digest) => verdicts.get(digestBucketKey(digest)),
+    verdict: (digest) => verdicts.get(digestKeyOf(digest)),
     digestOf: (canonical) => tags.get(tagKeyOf(canonical)) ?? resolver.cached(canonical)?.value,
     runtimePolicies: policies,
     exceptions: exceptionList,
     cluster: config.ADMISSION_CLUSTER,
-    running: (digest) => running.get(digestBucketKey(digest)),
+    running: (digest) => running.get(digestKeyOf(digest)),
     ...(namespaceLabels ? { namespaceLabels: (name: string) => namespaceLabels.get(name) } : {}),
   };
 
