@@ -6,9 +6,9 @@ import type { EcsDocument } from './ecs.ts';
 
 /** An audit event ready to send: its id, its ECS document, and that document as one JSON line. */
 export interface Sendable {
-  id: string;
-  line: string;
-  doc: EcsDocument;
+  readonly id: string;
+  readonly line: string;
+  readonly doc: EcsDocument;
 }
 
 /** What became of one event of a batch the destination answered item by item. */
