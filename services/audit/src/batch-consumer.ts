@@ -82,7 +82,9 @@ export async function consumeBatches<T>(opts: BatchConsumerOptions<T>): Promise<
       if (timeoutMs !== undefined) t = setTimeout(done, Math.max(0, timeoutMs));
     });
 
-  const heldCount = () => buffer.length + [...inFlight].reduce((n, b) => n + b.length, 0);
+  // Asked after every message: a running count, not a sum over the batches in flight.
+  let inFlightCount = 0;
+  const heldCount = () => buffer.length + inFlightCount;
 
   // Keep every held message from being redelivered while it waits.
   const keepAlive = setInterval(
@@ -129,11 +131,13 @@ export async function consumeBatches<T>(opts: BatchConsumerOptions<T>): Promise<
       }
       const batch = take();
       inFlight.add(batch);
+      inFlightCount += batch.length;
       const p = opts
         .deliver(batch)
         .catch((err: unknown) => logger.error({ ...fields, err, size: batch.length }, 'batch delivery failed; left to redelivery'))
         .finally(() => {
           inFlight.delete(batch);
+          inFlightCount -= batch.length;
           running.delete(p);
           poke();
         });
