@@ -83,7 +83,8 @@ export function parseAdmissionReview(body: unknown): AdmissionRequest {
   if (r.dryRun !== undefined && r.dryRun !== null && typeof r.dryRun !== 'boolean')
     throw new ReviewError('request.dryRun must be a boolean');
 
-  const base = {
+  // Built once in its final shape (no spread of a partial request into a second object).
+  const request: AdmissionRequest = {
     apiVersion: apiVersion as ReviewApiVersion,
     uid,
     kind,
@@ -93,9 +94,12 @@ export function parseAdmissionReview(body: unknown): AdmissionRequest {
     operation: operation as Operation,
     userInfo,
     dryRun: r.dryRun === true,
+    object: null,
+    oldObject: null,
+    specPath: undefined,
   };
   // DELETE and CONNECT start nothing: allowed without reading the object (which DELETE does not carry).
-  if (operation === 'DELETE' || operation === 'CONNECT') return { ...base, object: null, oldObject: null, specPath: undefined };
+  if (operation === 'DELETE' || operation === 'CONNECT') return request;
 
   const specPath = podSpecPath(kind.group, kind.kind);
   if (!specPath) {
@@ -104,7 +108,10 @@ export function parseAdmissionReview(body: unknown): AdmissionRequest {
     );
   }
   if (!isObject(r.object)) throw new ReviewError(`request.object is missing for ${operation} of ${kind.kind}`);
-  return { ...base, object: r.object, oldObject: operation === 'UPDATE' && isObject(r.oldObject) ? r.oldObject : null, specPath };
+  request.object = r.object;
+  request.oldObject = operation === 'UPDATE' && isObject(r.oldObject) ? r.oldObject : null;
+  request.specPath = specPath;
+  return request;
 }
 
 /** Reads the apiVersion to answer in, for errors found before the envelope is fully checked. */
