@@ -38,26 +38,26 @@ export interface Advisory {
   intel?: Intel;
 }
 
-interface AffectedRow {
-  vid: number;
-  ecosystem: string;
-  ranges: string | null;
-  versions: string | null;
-  severity: string;
-  cvss: number | null;
-  cvss_vector: string | null;
-}
-
-interface VulnerabilityRow {
-  vid: number;
-  id: string;
-  summary: string | null;
-  published: string | null;
-  withdrawn: string | null;
-  aliases: string | null;
-  upstream: string | null;
-  refs: string | null;
-}
+// Rows come as arrays (no object with named properties per row), in the statements' column order.
+type AffectedRow = [
+  vid: number,
+  ecosystem: string,
+  ranges: string | null,
+  versions: string | null,
+  severity: string,
+  cvss: number | null,
+  cvssVector: string | null,
+];
+type VulnerabilityRow = [
+  vid: number,
+  id: string,
+  summary: string | null,
+  published: string | null,
+  withdrawn: string | null,
+  aliases: string | null,
+  upstream: string | null,
+  refs: string | null,
+];
 
 const parseList = (s: string | null): string[] => (s ? (JSON.parse(s) as string[]) : []);
 
@@ -83,29 +83,29 @@ function isoOf(s: string | null): string | undefined {
   return Number.isNaN(t) ? undefined : new Date(t).toISOString();
 }
 
-function toCandidate(r: AffectedRow): Candidate {
+function toCandidate([vid, ecosystem, ranges, versions, severity, cvss, cvssVector]: AffectedRow): Candidate {
   return {
-    vid: r.vid,
-    ecosystem: r.ecosystem,
-    ranges: r.ranges ? (JSON.parse(r.ranges) as OsvRange[]) : [],
-    versions: parseList(r.versions),
-    severity: r.severity as Severity,
-    cvss: r.cvss ?? undefined,
-    cvssVector: r.cvss_vector ?? undefined,
+    vid,
+    ecosystem,
+    ranges: ranges ? (JSON.parse(ranges) as OsvRange[]) : [],
+    versions: parseList(versions),
+    severity: severity as Severity,
+    cvss: cvss ?? undefined,
+    cvssVector: cvssVector ?? undefined,
   };
 }
 
-function toAdvisory(r: VulnerabilityRow): Advisory {
-  const aliases = parseList(r.aliases);
-  const upstream = parseList(r.upstream);
+function toAdvisory([, id, summary, published, withdrawn, aliasesJson, upstreamJson, refs]: VulnerabilityRow): Advisory {
+  const aliases = parseList(aliasesJson);
+  const upstream = parseList(upstreamJson);
   return {
-    id: r.id,
-    withdrawn: r.withdrawn !== null,
-    title: r.summary ? r.summary.slice(0, 2000) : undefined,
+    id,
+    withdrawn: withdrawn !== null,
+    title: summary ? summary.slice(0, 2000) : undefined,
     aliases,
-    references: referencesOf(r.id, aliases, upstream, parseList(r.refs)),
-    published: isoOf(r.published),
-    ids: [r.id, ...aliases, ...upstream],
+    references: referencesOf(id, aliases, upstream, parseList(refs)),
+    published: isoOf(published),
+    ids: [id, ...aliases, ...upstream],
   };
 }
 
@@ -139,6 +139,8 @@ export class MatchReader {
     this.#vulnerabilities = db.prepare(
       'SELECT vid, id, summary, published, withdrawn, aliases, upstream, refs FROM vulnerabilities WHERE vid IN (SELECT value FROM json_each(?))',
     );
+    this.#affected.setReturnArrays(true);
+    this.#vulnerabilities.setReturnArrays(true);
   }
 
   /** The affected entries stored under (ecosystem key, name), in (vid, seq) order. */
@@ -163,8 +165,8 @@ export class MatchReader {
     if (missing.length === 0) return out;
     for (const row of this.#vulnerabilities.all(JSON.stringify(missing)) as unknown as VulnerabilityRow[]) {
       const a = toAdvisory(row);
-      out.set(row.vid, a);
-      remember(this.#advisories, this.#cacheSize, row.vid, a);
+      out.set(row[0], a);
+      remember(this.#advisories, this.#cacheSize, row[0], a);
     }
     return out;
   }

@@ -79,6 +79,8 @@ export function smallestFixAbove(ranges: readonly OsvRange[], version: string, e
 
 /** A candidate that affects a package, before its advisory is read. */
 interface Hit {
+  /** Position in the inventory: findings are de-duplicated per package entry. */
+  index: number;
   pkg: Package;
   candidate: Candidate;
   fixedVersion: string | undefined;
@@ -109,7 +111,7 @@ class Matcher implements VulnDb {
   }
 
   /** The candidates of one lookup that affect the package, appended to `hits`. */
-  #hitsOf(pkg: Package, l: Lookup, hits: Hit[], vids: Set<number>): void {
+  #hitsOf(index: number, pkg: Package, l: Lookup, hits: Hit[], vids: Set<number>): void {
     for (const key of l.keys) {
       for (const candidate of this.#reader.candidates(key, l.name)) {
         let affected: boolean;
@@ -119,7 +121,7 @@ class Matcher implements VulnDb {
           continue; // an ecosystem without a version scheme: nothing can be decided
         }
         if (!affected) continue;
-        hits.push({ pkg, candidate, fixedVersion: smallestFixAbove(candidate.ranges, l.version, l.scheme) });
+        hits.push({ index, pkg, candidate, fixedVersion: smallestFixAbove(candidate.ranges, l.version, l.scheme) });
         vids.add(candidate.vid);
       }
     }
@@ -128,42 +130,49 @@ class Matcher implements VulnDb {
   #finding(hit: Hit, a: Advisory): Finding {
     const { pkg, candidate: c, fixedVersion } = hit;
     a.intel ??= this.#intel.lookup(a.ids);
-    return {
+    // Optional fields assigned in the report's field order (no spread objects: one finding per
+    // matching advisory, thousands per image).
+    const f = {
       id: a.id,
       aliases: a.aliases,
       packageName: pkg.name,
       packageVersion: displayVersion(pkg),
       packageType: pkg.type,
-      ...(pkg.purl ? { purl: pkg.purl } : {}),
-      ...(fixedVersion ? { fixedVersion } : {}),
-      ...(fixedVersion && a.published ? { fixPublishedAt: a.published } : {}),
-      severity: c.severity,
-      ...(c.cvss !== undefined ? { cvss: c.cvss } : {}),
-      ...(c.cvssVector ? { cvssVector: c.cvssVector } : {}),
-      ...(a.title ? { title: a.title } : {}),
-      source: `osv:${c.ecosystem}`,
-      references: a.references,
-      ...(pkg.layerDigest ? { layerDigest: pkg.layerDigest } : {}),
-      ...(pkg.path ? { path: pkg.path } : {}),
-      ...(a.intel.epss ? { epss: a.intel.epss } : {}),
-      ...(a.intel.kev ? { kev: a.intel.kev } : {}),
-    };
+    } as Finding;
+    if (pkg.purl) f.purl = pkg.purl;
+    if (fixedVersion) {
+      f.fixedVersion = fixedVersion;
+      if (a.published) f.fixPublishedAt = a.published;
+    }
+    f.severity = c.severity;
+    if (c.cvss !== undefined) f.cvss = c.cvss;
+    if (c.cvssVector) f.cvssVector = c.cvssVector;
+    if (a.title) f.title = a.title;
+    f.source = `osv:${c.ecosystem}`;
+    f.references = a.references;
+    if (pkg.layerDigest) f.layerDigest = pkg.layerDigest;
+    if (pkg.path) f.path = pkg.path;
+    if (a.intel.epss) f.epss = a.intel.epss;
+    if (a.intel.kev) f.kev = a.intel.kev;
+    return f;
   }
 
   match(packages: readonly Package[], os?: OsInfo): Finding[] {
     // 1. Which stored entries affect which package: the affected rows alone decide it.
     const hits: Hit[] = [];
     const vids = new Set<number>();
-    for (const pkg of packages) for (const l of lookupsFor(pkg, os)) this.#hitsOf(pkg, l, hits, vids);
+    packages.forEach((pkg, i) => {
+      for (const l of lookupsFor(pkg, os)) this.#hitsOf(i, pkg, l, hits, vids);
+    });
     // 2. The advisories of those entries only, read together.
     const advisories = this.#reader.advisories(vids);
     // 3. One finding per (package, advisory), in the order the hits came.
     const out: Finding[] = [];
     let seen = new Map<string, Finding>();
-    let current: Package | undefined;
+    let current = -1;
     for (const hit of hits) {
-      if (hit.pkg !== current) {
-        current = hit.pkg;
+      if (hit.index !== current) {
+        current = hit.index;
         seen = new Map();
       }
       const a = advisories.get(hit.candidate.vid);
