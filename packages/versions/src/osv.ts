@@ -30,11 +30,21 @@ function isStart(e: OsvEvent): boolean {
   return e.introduced === '0';
 }
 
-function sortEvents(events: readonly OsvEvent[], scheme: VersionScheme): OsvEvent[] {
-  return [...events].sort((x, y) => {
-    if (isStart(x) || isStart(y)) return isStart(x) === isStart(y) ? 0 : isStart(x) ? -1 : 1;
-    return scheme.compare(eventVersion(x), eventVersion(y));
-  });
+function eventOrder(x: OsvEvent, y: OsvEvent, scheme: VersionScheme): number {
+  if (isStart(x) || isStart(y)) return isStart(x) === isStart(y) ? 0 : isStart(x) ? -1 : 1;
+  return scheme.compare(eventVersion(x), eventVersion(y));
+}
+
+function sortEvents(events: readonly OsvEvent[], scheme: VersionScheme): readonly OsvEvent[] {
+  // Records list their events in order nearly always (`introduced: 0` first): a list already in
+  // order is used as it is (what a stable sort would give) and only an unordered one is copied.
+  // Checking costs the comparisons sorting an ordered list would make.
+  for (let i = 1; i < events.length; i++) {
+    if (eventOrder(events[i - 1] as OsvEvent, events[i] as OsvEvent, scheme) > 0) {
+      return [...events].sort((x, y) => eventOrder(x, y, scheme));
+    }
+  }
+  return events;
 }
 
 /** Whether `version` falls in one range's events (GIT ranges never match by version). */
@@ -44,10 +54,22 @@ export function inRange(version: string, range: OsvRange, scheme: VersionScheme)
   const s = range.type === 'SEMVER' ? semver : scheme;
   const events = sortEvents(range.events, s);
   // limit events bound the range from above: the version must be below one of them ('*' = no bound)
-  const limits = events.filter((e) => e.limit !== undefined);
-  if (limits.length > 0 && !limits.some((e) => e.limit === '*' || s.compare(version, e.limit!) < 0)) return false;
+  // Indexed loops here and below: matching calls this for every candidate of a cold match, before
+  // it is optimised, when for…of still allocates an iterator result per step.
+  let limited = false;
+  for (let i = 0; i < events.length; i++) {
+    const e = events[i] as OsvEvent;
+    if (e.limit === undefined) continue;
+    if (e.limit === '*' || s.compare(version, e.limit) < 0) {
+      limited = false;
+      break;
+    }
+    limited = true;
+  }
+  if (limited) return false;
   let affected = false;
-  for (const e of events) {
+  for (let i = 0; i < events.length; i++) {
+    const e = events[i] as OsvEvent;
     if (e.introduced !== undefined) {
       if (isStart(e) || s.compare(version, e.introduced) >= 0) affected = true;
     } else if (e.fixed !== undefined) {
@@ -72,7 +94,8 @@ export function isAffected(version: string, affected: OsvAffected, ecosystem: Ec
   const ranges = affected.ranges ?? [];
   if (ranges.length === 0) return false;
   const scheme = schemeFor(ecosystem);
-  for (const r of ranges) {
+  for (let i = 0; i < ranges.length; i++) {
+    const r = ranges[i] as OsvRange;
     if (r.type === 'GIT') continue;
     if (r.type === 'ECOSYSTEM' && !scheme) throw new UnknownEcosystemError(ecosystem);
     if (inRange(version, r, scheme ?? semver)) return true;

@@ -32,8 +32,8 @@ export interface Advisory {
   references: string[];
   /** The record's `published`, normalised to ISO-8601 (see Finding.fixPublishedAt). */
   published: string | undefined;
-  /** Every id the record goes by (its own, aliases, upstream): where its CVEs are found. */
-  ids: string[];
+  /** Upstream ids (Debian/Ubuntu records' CVE): with `id` and `aliases`, where its CVEs are found. */
+  upstream: string[];
   /** EPSS/KEV, looked up the first time the advisory matches, then kept with it. */
   intel?: Intel;
 }
@@ -61,6 +61,9 @@ type VulnerabilityRow = [
 
 const parseList = (s: string | null): string[] => (s ? (JSON.parse(s) as string[]) : []);
 
+/** A candidate's `versions` when it lists none (most): shared, never written to. */
+const NO_VERSIONS: string[] = Object.freeze([]) as unknown as string[];
+
 const NVD = /^https?:\/\/nvd\.nist\.gov\//;
 const CVE_ID = /^CVE-\d{4}-\d+$/;
 
@@ -70,10 +73,19 @@ function advisoryUrl(id: string, refs: readonly string[]): string {
   return refs.find((r) => !NVD.test(r)) ?? `https://osv.dev/vulnerability/${id}`;
 }
 
+/** Advisory link first, then the NVD page of each CVE id, each once. */
 function referencesOf(id: string, aliases: readonly string[], upstream: readonly string[], refs: readonly string[]): string[] {
   const out = [advisoryUrl(id, refs)];
-  for (const x of [id, ...aliases, ...upstream]) if (CVE_ID.test(x)) out.push(`https://nvd.nist.gov/vuln/detail/${x}`);
-  return [...new Set(out)];
+  // Plain loops, no spread or Set: one call per matching advisory, thousands in a cold match.
+  const add = (x: string) => {
+    if (!CVE_ID.test(x)) return;
+    const url = `https://nvd.nist.gov/vuln/detail/${x}`;
+    if (!out.includes(url)) out.push(url);
+  };
+  add(id);
+  for (let i = 0; i < aliases.length; i++) add(aliases[i] as string);
+  for (let i = 0; i < upstream.length; i++) add(upstream[i] as string);
+  return out;
 }
 
 /** A stored timestamp as ISO-8601, so equal instants compare equal (re-matching compares them as text). */
@@ -88,7 +100,7 @@ function toCandidate([vid, ecosystem, ranges, versions, severity, cvss, cvssVect
     vid,
     ecosystem,
     ranges: ranges ? (JSON.parse(ranges) as OsvRange[]) : [],
-    versions: parseList(versions),
+    versions: versions ? (JSON.parse(versions) as string[]) : NO_VERSIONS,
     severity: severity as Severity,
     cvss: cvss ?? undefined,
     cvssVector: cvssVector ?? undefined,
@@ -105,7 +117,7 @@ function toAdvisory([, id, summary, published, withdrawn, aliasesJson, upstreamJ
     aliases,
     references: referencesOf(id, aliases, upstream, parseList(refs)),
     published: isoOf(published),
-    ids: [id, ...aliases, ...upstream],
+    upstream,
   };
 }
 
@@ -153,17 +165,15 @@ export class MatchReader {
     return hit;
   }
 
-  /** The advisories with these vids (every one stored; a vid not in the file is absent). */
-  advisories(vids: ReadonlySet<number>): Map<number, Advisory> {
+  /** The advisory with this vid when it has been read before. */
+  cachedAdvisory(vid: number): Advisory | undefined {
+    return this.#advisories.get(vid);
+  }
+
+  /** Reads the advisories with these vids (a vid not in the file is absent from the answer). */
+  readAdvisories(vids: Iterable<number>): Map<number, Advisory> {
     const out = new Map<number, Advisory>();
-    const missing: number[] = [];
-    for (const vid of vids) {
-      const a = this.#advisories.get(vid);
-      if (a) out.set(vid, a);
-      else missing.push(vid);
-    }
-    if (missing.length === 0) return out;
-    for (const row of this.#vulnerabilities.all(JSON.stringify(missing)) as unknown as VulnerabilityRow[]) {
+    for (const row of this.#vulnerabilities.all(JSON.stringify([...vids])) as unknown as VulnerabilityRow[]) {
       const a = toAdvisory(row);
       out.set(row[0], a);
       remember(this.#advisories, this.#cacheSize, row[0], a);

@@ -4,7 +4,7 @@
 // read (match-reader.ts). What is read is cached, so the thousands of packages an image shares
 // with the previous one cost a map lookup.
 import type { OsInfo, Package } from '@assay/inventory';
-import { compareVersions, isAffected, type OsvRange } from '@assay/versions';
+import { compareVersions, isAffected, type OsvEvent, type OsvRange } from '@assay/versions';
 import { DatabaseSync } from 'node:sqlite';
 import { displayVersion, type Lookup, lookupsFor } from './ecosystems.ts';
 import { type Epss, type Intel, IntelReader, type Kev, type OsEol } from './intel.ts';
@@ -67,9 +67,11 @@ export interface OpenOptions {
 /** The smallest `fixed` event strictly above the installed version. */
 export function smallestFixAbove(ranges: readonly OsvRange[], version: string, ecosystem: string): string | undefined {
   let best: string | undefined;
-  for (const r of ranges) {
-    for (const e of r.events) {
-      const fixed = e.fixed;
+  // Indexed loops: a cold match runs this before it is optimised, when for…of allocates.
+  for (let i = 0; i < ranges.length; i++) {
+    const events = (ranges[i] as OsvRange).events;
+    for (let j = 0; j < events.length; j++) {
+      const fixed = (events[j] as OsvEvent).fixed;
       if (fixed === undefined || compareVersions(ecosystem, fixed, version) <= 0) continue;
       if (best === undefined || compareVersions(ecosystem, fixed, best) < 0) best = fixed;
     }
@@ -84,6 +86,8 @@ interface Hit {
   pkg: Package;
   candidate: Candidate;
   fixedVersion: string | undefined;
+  /** Set from the cache at once, else after the advisories missing from it are read. */
+  advisory: Advisory | undefined;
 }
 
 class Matcher implements VulnDb {
@@ -111,7 +115,7 @@ class Matcher implements VulnDb {
   }
 
   /** The candidates of one lookup that affect the package, appended to `hits`. */
-  #hitsOf(index: number, pkg: Package, l: Lookup, hits: Hit[], vids: Set<number>): void {
+  #hitsOf(index: number, pkg: Package, l: Lookup, hits: Hit[], missing: Set<number>): void {
     for (const key of l.keys) {
       for (const candidate of this.#reader.candidates(key, l.name)) {
         let affected: boolean;
@@ -121,15 +125,16 @@ class Matcher implements VulnDb {
           continue; // an ecosystem without a version scheme: nothing can be decided
         }
         if (!affected) continue;
-        hits.push({ index, pkg, candidate, fixedVersion: smallestFixAbove(candidate.ranges, l.version, l.scheme) });
-        vids.add(candidate.vid);
+        const advisory = this.#reader.cachedAdvisory(candidate.vid);
+        if (!advisory) missing.add(candidate.vid);
+        hits.push({ index, pkg, candidate, fixedVersion: smallestFixAbove(candidate.ranges, l.version, l.scheme), advisory });
       }
     }
   }
 
   #finding(hit: Hit, a: Advisory): Finding {
     const { pkg, candidate: c, fixedVersion } = hit;
-    a.intel ??= this.#intel.lookup(a.ids);
+    a.intel ??= this.#intel.lookup([a.id, ...a.aliases, ...a.upstream]);
     // Optional fields assigned in the report's field order (no spread objects: one finding per
     // matching advisory, thousands per image).
     const f = {
@@ -160,12 +165,15 @@ class Matcher implements VulnDb {
   match(packages: readonly Package[], os?: OsInfo): Finding[] {
     // 1. Which stored entries affect which package: the affected rows alone decide it.
     const hits: Hit[] = [];
-    const vids = new Set<number>();
+    const missing = new Set<number>();
     packages.forEach((pkg, i) => {
-      for (const l of lookupsFor(pkg, os)) this.#hitsOf(i, pkg, l, hits, vids);
+      for (const l of lookupsFor(pkg, os)) this.#hitsOf(i, pkg, l, hits, missing);
     });
-    // 2. The advisories of those entries only, read together.
-    const advisories = this.#reader.advisories(vids);
+    // 2. The advisories of those entries not read before, read together.
+    if (missing.size > 0) {
+      const read = this.#reader.readAdvisories(missing);
+      for (const hit of hits) hit.advisory ??= read.get(hit.candidate.vid);
+    }
     // 3. One finding per (package, advisory), in the order the hits came.
     const out: Finding[] = [];
     let seen = new Map<string, Finding>();
@@ -175,7 +183,7 @@ class Matcher implements VulnDb {
         current = hit.index;
         seen = new Map();
       }
-      const a = advisories.get(hit.candidate.vid);
+      const a = hit.advisory;
       if (!a || a.withdrawn) continue;
       const prior = seen.get(a.id);
       if (prior) {
