@@ -54,6 +54,16 @@ export function auditEventOf(outcome: RequestOutcome, producer: string, context:
   const r = outcome.request;
   const mutate = context.pinned;
   const staleSeconds = context.staleSeconds;
+  // One reason per distinct text, shared by the images it explains (thousands, in the worst review).
+  const lookupReasons = new Map<string, VerdictReason>();
+  const lookupReason = (why: string): VerdictReason => {
+    let reason = lookupReasons.get(why);
+    if (!reason) {
+      reason = create(VerdictReasonSchema, { policy: outcome.runtimePolicy, control: 'tag-lookup', message: why });
+      lookupReasons.set(why, reason);
+    }
+    return reason;
+  };
   return create(AuditEventSchema, {
     meta: newEventMeta(producer),
     event: {
@@ -76,9 +86,7 @@ export function auditEventOf(outcome: RequestOutcome, producer: string, context:
           compliance: i.verdict?.compliance ?? Compliance.UNSPECIFIED,
           allowed: i.allowed,
           // An image whose tag got no digest in time has no verdict: the reason is the lookup.
-          reasons: i.unresolved
-            ? [create(VerdictReasonSchema, { policy: outcome.runtimePolicy, control: 'tag-lookup', message: i.unresolved })]
-            : (i.verdict?.reasons ?? []).map(decisionReason),
+          reasons: i.unresolved ? [lookupReason(i.unresolved)] : (i.verdict?.reasons ?? []).map(decisionReason),
           ...(i.verdict?.trust ? { trust: i.verdict.trust } : {}),
           exceptionId: i.admittedBy?.kind === 'break-glass' ? i.admittedBy.exceptionId : '',
           exemption: i.admittedBy?.kind === 'exemption' ? i.admittedBy.exemption.kind : '',
