@@ -62,6 +62,11 @@ export class IntelReader {
     this.#eol = exists('os_eol') ? db.prepare('SELECT eol FROM os_eol WHERE family = ? AND release = ?') : undefined;
   }
 
+  /** True when the database has neither EPSS nor KEV entries: every lookup answers nothing. */
+  get empty(): boolean {
+    return !this.#epss && !this.#kev;
+  }
+
   /**
    * Intel for an advisory named by these ids. Several CVEs (an advisory fixing a few): the
    * highest EPSS score, and the earliest KEV entry (the longest known to be exploited).
