@@ -22,7 +22,7 @@ import {
   type ScanReport,
 } from '@assay/domain';
 import { isObject } from '@assay/kit';
-import { compressJson, decompressJson } from './compressed-json.ts';
+import { compressJson, decompressJson, decompressJsonInPlace } from './compressed-json.ts';
 import { CorruptDocumentError } from './errors.ts';
 import type { Page, PageRequest } from './pagination.ts';
 import { defineSchemaVersions, documentCodec } from './schema-versions.ts';
@@ -63,6 +63,12 @@ export interface ScanReportRepository {
    */
   put(report: ScanReport): Promise<ScanReportMeta>;
   get(digest: string): Promise<ScanReport | undefined>;
+  /**
+   * The stored reports of `digests`, by digest (digests without one are left out), read
+   * together: for a caller judging many images at once, instead of one `get` (and one round of
+   * queries) each. Every report is held in memory: the caller bounds how many it asks for.
+   */
+  getMany(digests: readonly string[]): Promise<Map<string, ScanReport>>;
   getById(reportId: string): Promise<ScanReport | undefined>;
   /** The head only (no body): cheap; says which analyzer versions produced the report. */
   meta(digest: string): Promise<ScanReportMeta | undefined>;
@@ -125,16 +131,32 @@ export async function packReport(report: unknown, chunkBytes: number, now: Date)
 }
 
 /**
+ * Reports of at most this many compressed bytes are inflated on the calling thread when many are
+ * read at once (getMany): small ones are most reports, and for them the thread pool's round trip
+ * costs more than the inflation. Larger ones (a 100,000-package report is megabytes) go to the pool.
+ */
+const INFLATE_IN_PLACE_BYTES = 64 * 1024;
+
+/**
  * Reassembles a report from its chunks (in order). Returns undefined when the chunks do not
  * add up to what the head promises, so the caller can re-read the head (a concurrent write may
- * have replaced the generation) before calling the report corrupt.
+ * have replaced the generation) before calling the report corrupt. `inPlace`: a small report is
+ * inflated on this thread (see INFLATE_IN_PLACE_BYTES); the caller yields to the event loop.
  */
-export async function unpackReport(meta: ScanReportMeta, chunks: readonly Uint8Array[]): Promise<ScanReport | undefined> {
+export async function unpackReport(
+  meta: ScanReportMeta,
+  chunks: readonly Uint8Array[],
+  opts: { inPlace?: boolean } = {},
+): Promise<ScanReport | undefined> {
   if (chunks.length !== meta.storage.chunks) return undefined;
   const compressed = Buffer.concat(chunks);
   if (compressed.length !== meta.storage.compressedBytes) return undefined;
   if (createHash('sha256').update(compressed).digest('hex') !== meta.storage.sha256) return undefined;
-  const parsed = await decompressJson(compressed, `report for ${meta.digest}`);
+  const what = `report for ${meta.digest}`;
+  const parsed =
+    opts.inPlace && compressed.length <= INFLATE_IN_PLACE_BYTES
+      ? decompressJsonInPlace(compressed, what)
+      : await decompressJson(compressed, what);
   if (!isObject(parsed)) throw new CorruptDocumentError(`report for ${meta.digest} is not a JSON object`);
   return reportBodyCodec.decode(parsed, meta.digest);
 }

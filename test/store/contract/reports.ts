@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { scanReport, sha } from '../fixtures.ts';
-import { isConflict, collect, type ContractRun } from './helpers.ts';
+import { isConflict, isValidation, collect, type ContractRun } from './helpers.ts';
 
 export function reportsContract(name: string, run: ContractRun): void {
   describe(`${name}: scan reports`, () => {
@@ -41,6 +41,32 @@ export function reportsContract(name: string, run: ContractRun): void {
         assert.equal(await store.reports.get(a.image.digest), undefined);
         assert.equal(await countRaw('reportChunks'), 1);
       }),
+    );
+
+    it(
+      'reads many reports at once: the stored ones by digest, several chunks each, absent digests left out',
+      run(
+        async ({ store }) => {
+          const small = scanReport(1);
+          const large = scanReport(2, { packages: 300, vulnerabilities: 60 });
+          const other = scanReport(3);
+          for (const r of [small, large, other]) await store.reports.put(r);
+          assert.ok((await store.reports.meta(large.image.digest))!.storage.chunks > 1, 'the large one spans several chunks');
+          const digests = [other.image.digest, sha('nothing'), small.image.digest, large.image.digest];
+          const got = await store.reports.getMany(digests);
+          assert.deepEqual([...got.keys()].sort(), [small, large, other].map((r) => r.image.digest).sort());
+          assert.deepEqual(got.get(small.image.digest), small);
+          assert.deepEqual(got.get(large.image.digest), large);
+          assert.deepEqual(got.get(other.image.digest), other);
+          assert.equal((await store.reports.getMany([])).size, 0);
+          // A replaced report reads as its new version, with none of the old chunks mixed in.
+          const rescan = { ...scanReport(2, { packages: 200 }), reportId: 'report-2b' };
+          await store.reports.put(rescan);
+          assert.deepEqual((await store.reports.getMany([large.image.digest])).get(large.image.digest), rescan);
+          await assert.rejects(store.reports.getMany([small.image.digest, 'latest']), isValidation('digest'));
+        },
+        { reportChunkBytes: 1024 },
+      ),
     );
 
     it(

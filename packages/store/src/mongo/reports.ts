@@ -98,6 +98,31 @@ export function mongoReportRepository(db: Db, now: () => Date, chunkBytes: numbe
       validate(nonEmpty(200), reportId, 'reportId');
       return load({ reportId }, reportId);
     },
+    async getMany(ds) {
+      for (const d of ds) validate(digest, d, 'digest');
+      const out = new Map<string, ScanReport>();
+      if (ds.length === 0) return out;
+      const metas = (await heads.find({ _id: { $in: [...ds] } }).toArray()).map(decodeHead);
+      const parts = await chunks
+        .find({ generation: { $in: metas.map((m) => m.storage.generation) } })
+        .sort({ generation: 1, n: 1 })
+        .toArray();
+      const byGeneration = new Map<string, Uint8Array[]>();
+      for (const p of parts) {
+        const g = String(p.generation);
+        let list = byGeneration.get(g);
+        if (!list) byGeneration.set(g, (list = []));
+        list.push((p.data as Binary).buffer);
+      }
+      for (const meta of metas) {
+        // Incomplete: replaced since its head was read. Read on its own, as `get` does (it retries).
+        const report =
+          (await unpackReport(meta, byGeneration.get(meta.storage.generation) ?? [], { inPlace: true })) ??
+          (await load({ _id: meta.digest }, meta.digest));
+        if (report) out.set(meta.digest, report);
+      }
+      return out;
+    },
     async meta(d) {
       validate(digest, d, 'digest');
       const head = await heads.findOne({ _id: d });

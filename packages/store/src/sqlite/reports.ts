@@ -1,6 +1,7 @@
 // Scan reports on SQLite: the same head + generation chunks as on MongoDB, but switched in
 // one transaction (chunks, head and the removal of the replaced generation commit together),
 // and read in one snapshot, so there are never orphans or torn reads here.
+import { setImmediate } from 'node:timers/promises';
 import { digest, nonEmpty, timestamp, validate, type ScanReport } from '@assay/domain';
 import { ConflictError, CorruptDocumentError } from '../errors.ts';
 import { decodeCursor, makePage, pageLimit } from '../pagination.ts';
@@ -19,6 +20,14 @@ export function sqliteReportRepository(h: SqliteHandle, now: () => Date, chunkBy
     reportId: h.db.prepare('SELECT digest, generation, head FROM reports WHERE report_id = ?'),
   };
   const chunksOf = h.db.prepare('SELECT data FROM report_chunks WHERE generation = ? ORDER BY n');
+  // Heads and chunks of many digests in one statement (a head without chunks still comes back,
+  // with a null chunk, so it reads as corrupt rather than absent).
+  const manyBy = h.db.prepare(
+    `SELECT r.digest AS digest, r.generation AS generation, r.head AS head, c.data AS data
+     FROM reports r LEFT JOIN report_chunks c ON c.generation = r.generation
+     WHERE r.digest IN (SELECT value FROM json_each(?))
+     ORDER BY r.digest, c.n`,
+  );
   const insertChunk = h.db.prepare('INSERT INTO report_chunks (generation, n, data, created_at) VALUES (?, ?, ?, ?)');
   const upsertHead = h.db.prepare(
     `INSERT INTO reports (digest, report_id, generation, head) VALUES (?, ?, ?, ?)
@@ -39,10 +48,29 @@ export function sqliteReportRepository(h: SqliteHandle, now: () => Date, chunkBy
       return { head, parts };
     });
     if (!snapshot) return undefined;
-    const meta = decodeHead(snapshot.head);
-    const report = await unpackReport(meta, snapshot.parts);
+    return unpack(snapshot.head, snapshot.parts, key);
+  }
+
+  async function unpack(head: HeadRow, parts: Uint8Array[], key: string, inPlace = false): Promise<ScanReport> {
+    const report = await unpackReport(decodeHead(head), parts, { inPlace });
     if (!report) throw new CorruptDocumentError(`report ${key}: its chunks are missing or do not match its head`);
     return report;
+  }
+
+  async function loadMany(digests: readonly string[]): Promise<Map<string, ScanReport>> {
+    const out = new Map<string, ScanReport>();
+    if (digests.length === 0) return out;
+    const rows = h.read(() => manyBy.all(JSON.stringify(digests))) as unknown as (HeadRow & { data: Uint8Array | null })[];
+    for (let i = 0; i < rows.length;) {
+      const head = rows[i]!;
+      const parts: Uint8Array[] = [];
+      for (; i < rows.length && rows[i]!.digest === head.digest; i++) if (rows[i]!.data !== null) parts.push(rows[i]!.data!);
+      out.set(head.digest, await unpack(head, parts, head.digest, true));
+    }
+    // Reading and inflating here is all on this thread: give pending I/O its turn before a
+    // caller reading batch after batch asks for the next one.
+    await setImmediate();
+    return out;
   }
 
   return {
@@ -72,6 +100,10 @@ export function sqliteReportRepository(h: SqliteHandle, now: () => Date, chunkBy
     getById(reportId) {
       validate(nonEmpty(200), reportId, 'reportId');
       return load('reportId', reportId);
+    },
+    getMany(digests) {
+      for (const d of digests) validate(digest, d, 'digest');
+      return loadMany(digests);
     },
     async meta(d) {
       validate(digest, d, 'digest');
