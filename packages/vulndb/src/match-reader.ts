@@ -88,9 +88,14 @@ function referencesOf(id: string, aliases: readonly string[], upstream: readonly
   return out;
 }
 
+const CANONICAL_UTC = /^\d{4}-(?:0[1-9]|1[0-2])-(?:0[1-9]|1\d|2[0-8])T(?:[01]\d|2[0-3]):[0-5]\d:[0-5]\d(?:\.\d{3})?Z$/;
+
 /** A stored timestamp as ISO-8601, so equal instants compare equal (re-matching compares them as text). */
 function isoOf(s: string | null): string | undefined {
   if (!s) return undefined;
+  // Most records' times are already ISO-8601 in UTC: only the milliseconds may be missing. Fields
+  // that Date would roll over (day 29-31 of a month, hour 24) take the general path below.
+  if (CANONICAL_UTC.test(s)) return s.length === 24 ? s : `${s.slice(0, 19)}.000Z`;
   const t = Date.parse(s);
   return Number.isNaN(t) ? undefined : new Date(t).toISOString();
 }
