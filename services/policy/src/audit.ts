@@ -54,8 +54,13 @@ export function verdictAudit(verdict: Verdict, previous: Verdict | undefined): A
   });
 }
 
-/** A verdict whose outcome changed: announced on the bus and recorded as an audit event. */
+/**
+ * A verdict whose outcome changed: announced on the bus and recorded as an audit event. Both are
+ * published at once (two streams, no order between them) and both acks awaited: one round trip.
+ */
 export async function announceVerdict(js: JetStreamClient, verdict: Verdict, previous: Verdict | undefined): Promise<void> {
-  await publishEvent(js, Topics.verdictChanged, verdict);
-  await publishAuditEvent(js, Topics.auditPolicy, verdictAudit(verdict, previous));
+  await Promise.all([
+    publishEvent(js, Topics.verdictChanged, verdict),
+    publishAuditEvent(js, Topics.auditPolicy, verdictAudit(verdict, previous)),
+  ]);
 }

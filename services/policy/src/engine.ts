@@ -2,7 +2,7 @@
 // the images a policy or exception change can affect, the images an expiry affects (at the
 // expiry), and the images whose findings a new vulnerability database changed. An in-memory index of
 // digest → scope fields answers "which images can this change affect" without reading reports.
-import { type ImageAssurancePolicy, type PolicyException } from '@assay/domain';
+import { type ImageAssurancePolicy, type PolicyException, type ScanReport } from '@assay/domain';
 import { allPages, type Store } from '@assay/store';
 import { PolicyKind, ScanStatus, type ScanCompleted, type Verdict, type PolicyChanged } from '@assay/proto';
 import type { Logger } from '@assay/telemetry';
@@ -13,6 +13,8 @@ import type { DocumentBuckets } from './document-buckets.ts';
 import { exceptionCoversImage } from '@assay/runtime-policy';
 import { inScope, type ImageScope } from '@assay/runtime-policy';
 import { EXPIRIES, Scheduler } from './scheduler.ts';
+import { KnownVerdicts } from './known-verdicts.ts';
+import { reevaluateAll } from './reevaluation.ts';
 import { casVerdict, readVerdict } from './verdict-bucket.ts';
 import { vexRefs, type VexDocuments } from './vex-documents.ts';
 import {
@@ -63,6 +65,11 @@ export interface EvaluateOutcome {
 }
 
 const FAR_FUTURE = new Date(8.64e15);
+/** A report judged: the verdict to write and when time alone may change it. */
+interface Judged {
+  verdict: Verdict;
+  reevaluateAt: Date | undefined;
+}
 
 export class PolicyEngine {
   readonly index = new Map<string, ImageScope>();
@@ -73,6 +80,8 @@ export class PolicyEngine {
     vex?: VexDocuments;
   };
   readonly scheduler: Scheduler;
+  /** The verdict entries this engine last read or wrote: its writes start from them. */
+  readonly #known = new KnownVerdicts();
   #lastExpiryCheck: Date;
   #stopped = false;
   #catchUp: Promise<{ evaluated: number; written: number }> | undefined;
@@ -135,25 +144,36 @@ export class PolicyEngine {
 
   /** Evaluates the stored report of `digest` and writes its verdict (compare-and-set). */
   async evaluateDigest(digest: string, snap: Snapshot, causationId?: string): Promise<EvaluateOutcome> {
-    const report = await this.#o.store.reports.get(digest);
+    const judged = this.#judge(digest, await this.#o.store.reports.get(digest), snap, causationId);
+    if (!judged) return { digest, written: false, announced: false };
+    return this.#record(digest, judged);
+  }
+
+  /** The verdict of `digest`'s stored report under `snap`; undefined (and unindexed) when none is stored. */
+  #judge(digest: string, report: ScanReport | undefined, snap: Snapshot, causationId?: string): Judged | undefined {
     if (!report) {
       this.index.delete(digest);
-      return { digest, written: false, announced: false };
+      return undefined;
     }
-    const scope = imageScopeOf(report);
-    this.index.set(digest, scope);
+    this.index.set(digest, imageScopeOf(report));
     const now = this.#o.clock();
     const policies = applicablePolicies(report, snap.policies);
     const evaluation = evaluateImage(report, policies, snap.exceptions, now, { vexDocuments: snap.vexDocuments });
-    const verdict = verdictFromEvaluation(report, evaluation, policies, now, causationId);
-    const out = await this.#write(digest, verdict);
-    this.scheduler.set(`digest:${digest}`, evaluation.reevaluateAt);
+    return { verdict: verdictFromEvaluation(report, evaluation, policies, now, causationId), reevaluateAt: evaluation.reevaluateAt };
+  }
+
+  async #record(digest: string, judged: Judged): Promise<EvaluateOutcome> {
+    const out = await this.#write(digest, judged.verdict);
+    this.scheduler.set(`digest:${digest}`, judged.reevaluateAt);
     return out;
   }
 
   async #write(digest: string, verdict: Verdict): Promise<EvaluateOutcome> {
-    const w = await casVerdict(this.#o.kv, digest, (prev) =>
-      isStale(prev, verdict) || !verdictChanged(prev, verdict) ? undefined : verdict,
+    const w = await casVerdict(
+      this.#o.kv,
+      digest,
+      (prev) => (isStale(prev, verdict) || !verdictChanged(prev, verdict) ? undefined : verdict),
+      { known: this.#known },
     );
     const announced = w.written && outcomeChanged(w.previous, verdict);
     if (announced) await announceVerdict(this.#o.js, verdict, w.previous);
@@ -191,21 +211,18 @@ export class PolicyEngine {
     }
   }
 
-  /** Re-evaluates `digests` against one snapshot; returns how many verdicts were written. */
+  /**
+   * Re-evaluates `digests` against one snapshot; returns how many verdicts were written. Reports
+   * are read `concurrency` at a time; verdict writes are pipelined (reevaluation.ts).
+   */
   async reevaluate(digests: Iterable<string>, causationId?: string): Promise<{ evaluated: number; written: number }> {
     const snap = await this.snapshot();
-    const queue = [...digests];
-    let evaluated = 0;
-    let written = 0;
-    const worker = async () => {
-      for (let d = queue.pop(); d !== undefined && !this.#stopped; d = queue.pop()) {
-        const r = await this.evaluateDigest(d, snap, causationId);
-        evaluated++;
-        if (r.written) written++;
-      }
-    };
-    await Promise.all(Array.from({ length: Math.min(this.#o.concurrency, queue.length) }, worker));
-    return { evaluated, written };
+    return reevaluateAll([...digests], this.#o.concurrency, {
+      read: (batch) => this.#o.store.reports.getMany(batch),
+      judge: (digest, report) => this.#judge(digest, report, snap, causationId),
+      write: (digest, judged) => this.#record(digest, judged),
+      stopped: () => this.#stopped,
+    });
   }
 
   /**

@@ -6,6 +6,7 @@ import { fromBinary, toBinary } from '@bufbuild/protobuf';
 import { timestampNow } from '@bufbuild/protobuf/wkt';
 import { digestBucketKey, VerdictSchema, type Verdict } from '@assay/proto';
 import type { KV } from 'nats';
+import type { KnownVerdicts } from './known-verdicts.ts';
 
 export interface VerdictWrite {
   written: boolean;
@@ -18,10 +19,18 @@ function isWrongLastSequence(err: unknown): boolean {
   return e?.api_error?.err_code === 10071 || /wrong last sequence/i.test(e?.message ?? '');
 }
 
-export async function readVerdict(kv: KV, digest: string): Promise<{ verdict: Verdict | undefined; revision: number } | undefined> {
+/** The entry of `digest` (its verdict undefined when deleted); with `known`, remembered there. */
+export async function readVerdict(
+  kv: KV,
+  digest: string,
+  known?: KnownVerdicts,
+): Promise<{ verdict: Verdict | undefined; revision: number } | undefined> {
   const entry = await kv.get(digestBucketKey(digest));
+  const live = entry !== null && entry.operation === 'PUT' && entry.value.length > 0;
+  // A copy: the value may be a view into a larger buffer of the connection's.
+  if (live) known?.set(digest, entry.revision, entry.value.slice());
+  else known?.forget(digest);
   if (!entry) return undefined;
-  const live = entry.operation === 'PUT' && entry.value.length > 0;
   return { verdict: live ? fromBinary(VerdictSchema, entry.value) : undefined, revision: entry.revision };
 }
 
@@ -44,25 +53,41 @@ export function withComplianceSince(previous: Verdict | undefined, next: Verdict
  * `decide(previous)` returns the verdict to write, or undefined to leave the entry as it is.
  * Retried (with a fresh read) when another writer got in first. `decide` runs after the entry
  * is read, so whatever it reads itself is at least as new as the revision it writes over.
+ *
+ * With `known`, the first attempt starts from the remembered entry instead of reading it (see
+ * known-verdicts.ts): the write still names that revision, so it lands only if the entry is
+ * still exactly the one `decide` saw; else the entry is read and the write retried as always.
+ * A decision to leave the entry as it is is only taken against a fresh read. Every entry read
+ * or written is remembered there.
  */
 export async function casVerdict(
   kv: KV,
   digest: string,
   decide: (previous: Verdict | undefined) => Verdict | undefined | Promise<Verdict | undefined>,
-  attempts = 20,
+  opts: { attempts?: number; known?: KnownVerdicts } = {},
 ): Promise<VerdictWrite> {
+  const { attempts = 20, known } = opts;
   const key = digestBucketKey(digest);
+  let remembered = known?.get(digest);
   for (let i = 0; i < attempts; i++) {
-    const current = await readVerdict(kv, digest);
+    const fromMemory = remembered !== undefined;
+    const current = remembered
+      ? { verdict: fromBinary(VerdictSchema, remembered.data), revision: remembered.revision }
+      : await readVerdict(kv, digest, known);
+    remembered = undefined;
     const previous = current?.verdict;
     const decided = await decide(previous);
+    // Leaving the entry as it is checks nothing: decided against the entry as it is now.
+    if (!decided && fromMemory) continue;
     if (!decided) return { written: false, previous };
     const next = withComplianceSince(previous, decided);
     try {
       const data = toBinary(VerdictSchema, next);
       const revision = current ? await kv.update(key, data, current.revision) : await kv.create(key, data);
+      known?.set(digest, revision, data);
       return { written: true, previous, revision };
     } catch (err) {
+      known?.forget(digest);
       if (!isWrongLastSequence(err)) throw err;
     }
   }
