@@ -40,4 +40,52 @@ describe('admission: caches', () => {
     assert.equal(lru.get('b', 60), undefined, 'b was the least recently used');
     assert.equal(lru.get('a', 200), undefined, 'a expired');
   });
+
+  it('evicts in the same order as a plain model through many evictions, refreshes, expiries and a full drain', () => {
+    // The eviction keeps one iterator across calls (a fresh one would walk every deleted slot):
+    // checked against an array model over a long mixed run, and after the map was once empty.
+    const max = 50;
+    const lru = new TtlLru<number>(max);
+    let model: string[] = []; // oldest first
+    let seed = 7;
+    const rnd = (n: number) => (seed = (seed * 1103515245 + 12345) % 2 ** 31) % n;
+    for (let i = 0; i < 20_000; i++) {
+      const key = `k${rnd(200)}`;
+      const op = rnd(10);
+      if (op < 6) {
+        lru.set(key, i, 1_000_000, 0);
+        model = [...model.filter((k) => k !== key), key];
+        while (model.length > max) model.shift();
+      } else if (op < 9) {
+        const hit = lru.get(key, 0);
+        assert.equal(hit !== undefined, model.includes(key), `get ${key} at step ${i}`);
+        if (hit) model = [...model.filter((k) => k !== key), key];
+      } else {
+        // Expired: a short-lived entry read after its time is deleted wherever it sits.
+        lru.set(key, i, 1, 0);
+        model = [...model.filter((k) => k !== key), key];
+        while (model.length > max) model.shift();
+        assert.equal(lru.get(key, 10), undefined);
+        model = model.filter((k) => k !== key);
+      }
+      assert.equal(lru.size, model.length, `size at step ${i}`);
+      if (i === 10_000) {
+        for (const k of model) lru.get(k, 2_000_000); // every entry expired: the map is empty
+        model = [];
+        assert.equal(lru.size, 0);
+      }
+    }
+    for (const k of model) assert.ok(lru.get(k, 0), `${k} kept`);
+  });
+
+  it('boundedMemo holds the most recent max keys through many evictions', () => {
+    const calls: string[] = [];
+    const f = boundedMemo(100, (k: string) => (calls.push(k), k.length));
+    for (let i = 0; i < 10_000; i++) f(`key-${i}`);
+    calls.length = 0;
+    for (let i = 9_900; i < 10_000; i++) f(`key-${i}`);
+    assert.deepEqual(calls, [], 'the last 100 keys are remembered');
+    f('key-0');
+    assert.deepEqual(calls, ['key-0'], 'an early key is not');
+  });
 });
