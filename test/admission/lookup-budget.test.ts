@@ -8,8 +8,11 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { fromBinary } from '@bufbuild/protobuf';
+import { TagResolver } from '@assay/admission';
 import { AuditBatchSchema, Compliance, Topics, type AuditEvent } from '@assay/proto';
+import { parseImageReference } from '@assay/review-engine';
 import { digestOfTag, startSlowRegistry, type SlowRegistry, type TagAnswer } from '../support/slow-registry.ts';
+import { freePort } from '../support/ports.ts';
 import { waitFor } from '../support/processes.ts';
 import { podReview, post, runtimePolicy, verdict } from './helpers.ts';
 import { startStack, type Stack } from './stack.ts';
@@ -168,5 +171,31 @@ describe('admission: tag lookups within one budget per review', { timeout: 120_0
     const res = await post(stack.agent, `${url}/validate`, podReview('small', 'shop', [small]));
     assert.equal(res.json.response.allowed, true, JSON.stringify(res.json.response));
     assert.equal((await large).json.response.allowed, false);
+  });
+});
+
+describe('admission: the tag resolver on its own', { timeout: 60_000 }, () => {
+  it('keeps a bounded number of registry clients however many hosts reviews name, and still resolves', async () => {
+    const registry = await startSlowRegistry(byRepository);
+    const resolver = new TagResolver({ registries: [], timeoutMs: 1000, ttlMs: 60_000, maxEntries: 10_000, concurrency: 16 });
+    try {
+      // 100 hosts nobody listens on: each lookup fails fast (connection refused), each host a client.
+      const hosts = await Promise.all(Array.from({ length: 100 }, () => freePort()));
+      const refs = hosts.map((port) => parseImageReference(`127.0.0.1:${port}/team/app:v1`));
+      const unresolved = await resolver.resolveAll(refs, Date.now() + 5000);
+      assert.equal(unresolved.size, 100);
+      assert.ok(
+        [...unresolved.values()].every((why) => why === 'error'),
+        JSON.stringify([...unresolved.values()].slice(0, 3)),
+      );
+      assert.ok(resolver.load.registryClients <= 64, `${resolver.load.registryClients} registry clients held`);
+      const ok = parseImageReference(`${registry.host}/d20/app:v1`);
+      assert.equal((await resolver.resolveAll([ok], Date.now() + 2000)).size, 0);
+      assert.equal(resolver.cached(`${registry.host}/d20/app:v1`)?.value, digestOfTag('d20/app', 'v1'));
+      assert.deepEqual(resolver.load, { running: 0, queued: 0, registryClients: 64 });
+    } finally {
+      await resolver.close();
+      await registry.close();
+    }
   });
 });

@@ -11,6 +11,12 @@ export interface RegistryClientsOptions {
   logger?: RegistryLogger;
   /** Retries of idempotent requests (network errors, 5xx). Default 2. */
   retries?: number;
+  /**
+   * Clients (each with its connection pool) kept at most; the least recently used beyond it is
+   * closed once its requests finish. For callers naming hosts they do not choose (admission: any
+   * registry a pod names), so a stream of new hosts cannot pile up pools. Default: no bound.
+   */
+  maxClients?: number;
 }
 
 export class RegistryClients {
@@ -26,10 +32,29 @@ export class RegistryClients {
   clientFor(host: string): RegistryClient {
     const key = host.toLowerCase();
     let c = this.#clients.get(key);
-    if (c) return c;
+    if (c) {
+      if (this.#opts.maxClients !== undefined) {
+        // Most recently used last: the first entry is the one to close.
+        this.#clients.delete(key);
+        this.#clients.set(key, c);
+      }
+      return c;
+    }
     c = new RegistryClient(this.#options(key));
     this.#clients.set(key, c);
+    const max = this.#opts.maxClients;
+    if (max !== undefined && this.#clients.size > max) {
+      const [oldestKey, oldest] = this.#clients.entries().next().value!;
+      this.#clients.delete(oldestKey);
+      // Graceful: requests it is serving finish first.
+      void oldest.close().catch(() => {});
+    }
     return c;
+  }
+
+  /** Clients held now (one per registry host used). */
+  get size(): number {
+    return this.#clients.size;
   }
 
   /**

@@ -8,3 +8,4 @@ export { Outbox } from './outbox.ts';
 export { eventsIn, type OutboundEvent, publisherFor } from './publisher.ts';
 export { NamespaceLabels, type KubeConnection } from './namespace-labels.ts';
 export { Staleness, type MirrorState } from './staleness.ts';
+export { TagResolver, type Unresolved } from './resolve.ts';

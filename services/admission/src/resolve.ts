@@ -35,6 +35,11 @@ export type TagLookup = { digest: string } | { notFound: true } | { failed: 'tim
 export type Unresolved = 'late' | 'timeout' | 'error';
 
 export const DEFAULT_LOOKUP_CONCURRENCY = 16;
+/**
+ * Registry clients (connection pools) kept: pods name any registry they like, and each new host
+ * would otherwise keep a pool for the life of the process.
+ */
+const MAX_REGISTRY_CLIENTS = 64;
 /** At most one warning per this long about failed lookups (a dead registry fails thousands at once). */
 const WARN_EVERY_MS = 10_000;
 
@@ -52,7 +57,7 @@ export class TagResolver {
   constructor(opts: TagResolverOptions) {
     this.#opts = opts;
     // The deadline is the bound: no retry could finish within it.
-    this.#clients = new RegistryClients(opts.registries, { timeoutMs: opts.timeoutMs, retries: 0 });
+    this.#clients = new RegistryClients(opts.registries, { timeoutMs: opts.timeoutMs, retries: 0, maxClients: MAX_REGISTRY_CLIENTS });
     this.#cache = new TtlLru(opts.maxEntries);
     this.#queue = new LookupQueue(opts.concurrency ?? DEFAULT_LOOKUP_CONCURRENCY, (key, ref) => this.#lookup(key, ref));
   }
@@ -63,9 +68,9 @@ export class TagResolver {
     return hit && { value: 'digest' in hit.value ? hit.value.digest : undefined };
   }
 
-  /** Lookups running and waiting now (for tests and metrics). */
-  get load(): { running: number; queued: number } {
-    return { running: this.#queue.running, queued: this.#queue.queued };
+  /** Lookups running and waiting now, and the registry clients held (for tests and metrics). */
+  get load(): { running: number; queued: number; registryClients: number } {
+    return { running: this.#queue.running, queued: this.#queue.queued, registryClients: this.#clients.size };
   }
 
   /**
