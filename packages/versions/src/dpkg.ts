@@ -61,9 +61,35 @@ export function verrevcmp(a: string, b: string): number {
   return 0;
 }
 
+// The last two versions split, by string: vulnerability matching compares one installed version
+// with each bound of each advisory of its package, so one side of a comparison keeps coming back.
+let lastText = '';
+let lastParsed: DpkgVersion | undefined;
+let priorText = '';
+let priorParsed: DpkgVersion | undefined;
+
+function parsedDpkg(v: string): DpkgVersion {
+  if (v === lastText && lastParsed) return lastParsed;
+  if (v === priorText && priorParsed) {
+    // Most recent first, so the side that keeps coming back is never the one dropped.
+    const p = priorParsed;
+    priorText = lastText;
+    priorParsed = lastParsed;
+    lastText = v;
+    lastParsed = p;
+    return p;
+  }
+  const p = parseDpkg(v);
+  priorText = lastText;
+  priorParsed = lastParsed;
+  lastText = v;
+  lastParsed = p;
+  return p;
+}
+
 export function compareDpkg(a: string, b: string): number {
-  const va = parseDpkg(a);
-  const vb = parseDpkg(b);
+  const va = parsedDpkg(a);
+  const vb = parsedDpkg(b);
   if (va.epoch !== vb.epoch) return va.epoch > vb.epoch ? 1 : -1;
   return sign(verrevcmp(va.upstream, vb.upstream)) || sign(verrevcmp(va.revision, vb.revision));
 }

@@ -131,10 +131,18 @@ const rpmVersion = debVersion;
  * up and the source name as a second lookup.
  */
 export function lookupsFor(pkg: Package, os?: OsInfo): Lookup[] {
+  return lookupsUnder(pkg, () => osEcosystemKeys(os));
+}
+
+/**
+ * `lookupsFor` with the OS's keys computed by the caller: a match asks for every package of one
+ * image, so it computes them once (`osKeys` is only called for OS packages).
+ */
+export function lookupsUnder(pkg: Package, osKeys: () => readonly string[]): Lookup[] {
   const type = pkg.type.toLowerCase();
   const lang = languageEcosystem(type);
   if (lang) return [{ keys: [lang], name: normalisePackageName(lang, pkg.name), version: pkg.version, scheme: lang }];
-  const keys = osEcosystemKeys(os);
+  const keys = osKeys();
   const first = keys[0];
   if (!first) return [];
   const scheme = splitEcosystem(first).base;

@@ -6,7 +6,7 @@
 import type { OsInfo, Package } from '@assay/inventory';
 import { compareVersions, isAffected, type OsvEvent, type OsvRange } from '@assay/versions';
 import { DatabaseSync } from 'node:sqlite';
-import { displayVersion, type Lookup, lookupsFor } from './ecosystems.ts';
+import { displayVersion, type Lookup, lookupsUnder, osEcosystemKeys } from './ecosystems.ts';
 import { type Epss, type Intel, IntelReader, type Kev, type OsEol } from './intel.ts';
 import { type Advisory, type Candidate, MatchReader } from './match-reader.ts';
 import { readMetadata } from './metadata.ts';
@@ -136,7 +136,7 @@ class Matcher implements VulnDb {
       for (const candidate of this.#reader.candidates(key, l.name)) {
         let affected: boolean;
         try {
-          affected = isAffected(l.version, { ranges: candidate.ranges, versions: candidate.versions }, l.scheme);
+          affected = isAffected(l.version, candidate, l.scheme);
         } catch {
           continue; // an ecosystem without a version scheme: nothing can be decided
         }
@@ -177,7 +177,9 @@ class Matcher implements VulnDb {
     // 1. Which stored entries affect which package: the affected rows alone decide it.
     const hits: Hit[] = [];
     const missing = new Set<number>();
-    const lookups = packages.map((pkg) => lookupsFor(pkg, os));
+    let osKeys: readonly string[] | undefined;
+    const keysOfOs = () => (osKeys ??= osEcosystemKeys(os));
+    const lookups = packages.map((pkg) => lookupsUnder(pkg, keysOfOs));
     const pairs: [string, string][] = [];
     for (const ls of lookups) for (const l of ls) for (const key of l.keys) if (!this.#reader.has(key, l.name)) pairs.push([key, l.name]);
     if (pairs.length > 0) this.#reader.prefetch(pairs);
