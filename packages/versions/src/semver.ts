@@ -13,7 +13,14 @@ export interface LooseSemver {
 const TOLERANT = /^[v=\s]*(\d+(?:\.\d+)*)(?:-?([0-9A-Za-z-]+(?:\.[0-9A-Za-z-]+)*))?(?:\+[0-9A-Za-z.-]*)?\s*$/;
 
 /** Parse with node-semver (loose), else the tolerant form; undefined if neither accepts it. */
+// `MAJOR.MINOR.PATCH` and nothing else, the shape of most versions compared: node-semver would
+// read it as these three numbers too (or, past its integer limit, the tolerant form below would),
+// so it is read directly, without building a SemVer object and its formatted string.
+const PLAIN = /^(\d+)\.(\d+)\.(\d+)$/;
+
 export function parseLooseSemver(v: string): LooseSemver | undefined {
+  const plain = PLAIN.exec(v);
+  if (plain) return { release: [BigInt(plain[1] as string), BigInt(plain[2] as string), BigInt(plain[3] as string)], prerelease: [] };
   const p = semverLib.parse(v, { loose: true });
   if (p) return { release: [BigInt(p.major), BigInt(p.minor), BigInt(p.patch)], prerelease: [...p.prerelease] };
   const m = TOLERANT.exec(v);
