@@ -58,9 +58,15 @@ export function verdictAudit(verdict: Verdict, previous: Verdict | undefined): A
  * A verdict whose outcome changed: announced on the bus and recorded as an audit event. Both are
  * published at once (two streams, no order between them) and both acks awaited: one round trip.
  */
-export async function announceVerdict(js: JetStreamClient, verdict: Verdict, previous: Verdict | undefined): Promise<void> {
+export async function announceVerdict(
+  js: JetStreamClient,
+  verdict: Verdict,
+  previous: Verdict | undefined,
+  /** `verdict` encoded already (as written to the bucket), so it is not encoded again. */
+  encoded?: Uint8Array,
+): Promise<void> {
   await Promise.all([
-    publishEvent(js, Topics.verdictChanged, verdict),
+    publishEvent(js, Topics.verdictChanged, verdict, encoded ? { encoded } : {}),
     publishAuditEvent(js, Topics.auditPolicy, verdictAudit(verdict, previous)),
   ]);
 }

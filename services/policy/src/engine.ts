@@ -176,7 +176,7 @@ export class PolicyEngine {
       { known: this.#known },
     );
     const announced = w.written && outcomeChanged(w.previous, verdict);
-    if (announced) await announceVerdict(this.#o.js, verdict, w.previous);
+    if (announced) await announceVerdict(this.#o.js, verdict, w.previous, w.data);
     if (w.written) await this.#o.indexes?.platformChanged(digest, verdict.meta?.causationId || undefined);
     return { digest, written: w.written, announced, verdict };
   }

@@ -12,6 +12,8 @@ export interface VerdictWrite {
   written: boolean;
   previous: Verdict | undefined;
   revision?: number;
+  /** The verdict as written (encoded), when written. */
+  data?: Uint8Array;
 }
 
 function isWrongLastSequence(err: unknown): boolean {
@@ -85,7 +87,7 @@ export async function casVerdict(
       const data = toBinary(VerdictSchema, next);
       const revision = current ? await kv.update(key, data, current.revision) : await kv.create(key, data);
       known?.set(digest, revision, data);
-      return { written: true, previous, revision };
+      return { written: true, previous, revision, data };
     } catch (err) {
       known?.forget(digest);
       if (!isWrongLastSequence(err)) throw err;
