@@ -61,6 +61,8 @@ const tls = await makeTlsFixtures();
 const registry = await startSlowRegistry();
 const admin = await connectBus({ servers: nats.url, name: 'bench-admin' });
 let child: ReturnType<typeof spawn> | undefined;
+/** Set when the bench stops the process itself (its exit is then no news). */
+let stopping = false;
 let pool: Pool | undefined;
 try {
   await provisionTopology(await admin.jetstreamManager(), admissionTopology);
@@ -110,7 +112,9 @@ try {
   let stderr = '';
   child.stderr!.on('data', (b: Buffer) => void (stderr = (stderr + b.toString()).slice(-4000)));
   const exited = new Promise<number | null>((resolve) => child!.once('exit', resolve));
-  void exited.then((code) => log(`admission exited (${code}): ${stderr}`));
+  void exited.then((code) => {
+    if (!stopping) log(`admission exited (${code}): ${stderr}`);
+  });
   const health = `http://127.0.0.1:${healthPort}`;
   const readyBy = Date.now() + 60_000;
   for (;;) {
@@ -254,6 +258,7 @@ try {
   );
 } finally {
   await pool?.close();
+  stopping = true;
   if (child && child.exitCode === null) {
     const gone = new Promise((r) => child!.once('exit', r));
     child.kill('SIGTERM');
