@@ -30,8 +30,10 @@ export const admissionConfig = {
     .describe(
       "Budget of one review's registry HEADs for tags the tags bucket has no digest for, from the review's arrival: a tag not answered by then is decided as an image of unknown digest, and the message says its tag was not resolved within the budget (a HEAD still running goes on, for the next review)",
     ),
+  // 32: against a registry answering in 50-500 ms (10% never), a review of 100 unknown tags gets
+  // all but the never-answered ones within 1.5 s (16: half of them); 64 resolves no more.
   ADMISSION_TAG_LOOKUP_CONCURRENCY: int({ min: 1, max: 1024 })
-    .default(16)
+    .default(32)
     .describe(
       'Registry HEADs for tag lookups in flight at once, for the whole process; the rest wait their turn (reviews served in turn), and those still waiting when every review asking for them is out of budget are not sent',
     ),

@@ -34,7 +34,7 @@ export type TagLookup = { digest: string } | { notFound: true } | { failed: 'tim
  */
 export type Unresolved = 'late' | 'timeout' | 'error';
 
-export const DEFAULT_LOOKUP_CONCURRENCY = 16;
+export const DEFAULT_LOOKUP_CONCURRENCY = 32;
 /**
  * Registry clients (connection pools) kept: pods name any registry they like, and each new host
  * would otherwise keep a pool for the life of the process.
