@@ -56,14 +56,15 @@ const PKGS: Package[] = [
     release: '1',
     epoch: 1,
     type: 'deb',
+    purl: 'pkg:deb/debian/zlib1g',
     srcName: 'zlib',
     srcVersion: '1.2.13.dfsg',
     srcRelease: '1',
     srcEpoch: 1,
   },
   { name: 'lodash', version: '4.17.20', type: 'npm', purl: 'pkg:npm/lodash@4.17.20' },
-  { name: 'evil', version: '1.0.0', type: 'npm' },
-  { name: 'not-in-any-advisory', version: '1.0.0', type: 'npm' },
+  { name: 'evil', version: '1.0.0', type: 'npm', purl: 'pkg:npm/evil@1.0.0' },
+  { name: 'not-in-any-advisory', version: '1.0.0', type: 'npm', purl: 'pkg:npm/not-in-any-advisory@1.0.0' },
 ];
 const OS = { family: 'debian', name: '12.5' };
 
@@ -132,6 +133,7 @@ test('a package listed twice gets its findings twice; one advisory reached twice
     release: '24.el9',
     epoch: 1,
     type: 'rpm',
+    purl: 'pkg:rpm/redhat/openssl-libs',
     srcName: 'openssl',
     srcVersion: '3.0.7',
     srcRelease: '24.el9',
