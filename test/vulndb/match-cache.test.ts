@@ -142,3 +142,22 @@ test('a package listed twice gets its findings twice; one advisory reached twice
   const found = rpm.match([pkg, pkg], { family: 'rhel', name: '9.4' });
   assert.deepEqual(brief(found), ['openssl-libs RHSA-1 1:3.0.7-25.el9', 'openssl-libs RHSA-1 1:3.0.7-25.el9']);
 });
+
+test('an inventory read in several batches: every package gets its own advisories', async (t) => {
+  const tmp = await makeTempDir('vulndb-match-batches');
+  t.after(() => tmp.remove());
+  const out = join(tmp.path, 'vulndb.sqlite');
+  // 700 packages (batches of a few hundred lookups and advisories), every third without advisories.
+  const names = Array.from({ length: 700 }, (_, i) => `pkg-${i}`);
+  const records = names.filter((_, i) => i % 3 !== 0).map((n) => record(`GHSA-${n}`, [npm(n, '2.0.0')]));
+  await buildDatabase({ records, out });
+  // Even packages are below the fix, odd ones above it.
+  const pkgs: Package[] = names.map((n, i) => ({ name: n, version: i % 2 ? '3.0.0' : '1.0.0', type: 'npm', purl: `pkg:npm/${n}` }));
+  const want = names.filter((_, i) => i % 3 !== 0 && i % 2 === 0).map((n) => `${n} GHSA-${n} 2.0.0`);
+  const db = openDatabase(out);
+  t.after(() => db.close());
+  const got = brief(db.match(pkgs, OS));
+  assert.equal(got.length, want.length);
+  assert.deepEqual(new Set(got), new Set(want));
+  assert.deepEqual(brief(db.match([...pkgs].reverse(), OS)).sort(), [...want].sort());
+});

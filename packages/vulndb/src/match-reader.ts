@@ -138,6 +138,11 @@ function remember<K, V>(cache: Map<K, V>, max: number, key: K, value: V): void {
   cache.set(key, value);
 }
 
+// Pairs (or vids) per statement. node:sqlite hands a statement's rows over all at once: in
+// chunks, the rows of one are garbage before the next is read, so a scavenge during a cold match
+// copies a few hundred rows, not all of them (and a huge inventory never holds all its rows).
+const CHUNK = 256;
+
 export class MatchReader {
   readonly #affected: StatementSync;
   readonly #affectedBatch: StatementSync;
@@ -200,8 +205,9 @@ export class MatchReader {
     }
     if (params.length === 0) return;
     const found: Candidate[][] = params.map(() => []);
-    for (const row of this.#affectedBatch.all(JSON.stringify(params)) as unknown as [...AffectedRow, number][]) {
-      (found[row[7]] as Candidate[]).push(toCandidate(row as unknown as AffectedRow));
+    for (let from = 0; from < params.length; from += CHUNK) {
+      const rows = this.#affectedBatch.all(JSON.stringify(params.slice(from, from + CHUNK))) as unknown as [...AffectedRow, number][];
+      for (const row of rows) (found[from + row[7]] as Candidate[]).push(toCandidate(row as unknown as AffectedRow));
     }
     // A pair without rows is cached too (as no candidates): it is not asked again.
     for (const [k, i] of wanted) remember(this.#candidates, this.#cacheSize, k, found[i] as Candidate[]);
@@ -215,10 +221,14 @@ export class MatchReader {
   /** Reads the advisories with these vids (a vid not in the file is absent from the answer). */
   readAdvisories(vids: Iterable<number>): Map<number, Advisory> {
     const out = new Map<number, Advisory>();
-    for (const row of this.#vulnerabilities.all(JSON.stringify([...vids])) as unknown as VulnerabilityRow[]) {
-      const a = toAdvisory(row);
-      out.set(row[0], a);
-      remember(this.#advisories, this.#cacheSize, row[0], a);
+    const all = [...vids];
+    for (let from = 0; from < all.length; from += CHUNK) {
+      const rows = this.#vulnerabilities.all(JSON.stringify(all.slice(from, from + CHUNK))) as unknown as VulnerabilityRow[];
+      for (const row of rows) {
+        const a = toAdvisory(row);
+        out.set(row[0], a);
+        remember(this.#advisories, this.#cacheSize, row[0], a);
+      }
     }
     return out;
   }
