@@ -60,7 +60,7 @@ export interface VulnDb {
 }
 
 export interface OpenOptions {
-  /** Cached (ecosystem, package) lookups; default 50,000. */
+  /** Cached (ecosystem, package) lookups, and cached advisories; default 50,000 of each. */
   cacheSize?: number;
 }
 
