@@ -50,10 +50,15 @@ const quantile = (sorted: number[], q: number) => sorted[Math.min(sorted.length 
 const enc = new TextEncoder();
 const hex = (i: number) => i.toString(16).padStart(64, '0');
 
-function rssMb(pid: number): { rss: number; peak: number } {
+/**
+ * The process's resident memory: all of it, its peak, and split into anonymous pages (heap,
+ * buffers: what the process made) and file pages (the node binary's code and data as they are
+ * paged in, shared and reclaimable).
+ */
+function rssMb(pid: number): { rss: number; peak: number; anon: number; file: number } {
   const status = readFileSync(`/proc/${pid}/status`, 'utf8');
   const kb = (field: string) => Number(new RegExp(`^${field}:\\s+(\\d+)`, 'm').exec(status)?.[1] ?? NaN);
-  return { rss: kb('VmRSS') / 1024, peak: kb('VmHWM') / 1024 };
+  return { rss: kb('VmRSS') / 1024, peak: kb('VmHWM') / 1024, anon: kb('RssAnon') / 1024, file: kb('RssFile') / 1024 };
 }
 
 const nats = await startNatsServer();
@@ -126,7 +131,10 @@ try {
     await new Promise((r) => setTimeout(r, 100));
   }
   const pid = child.pid!;
-  log(`admission ready (pid ${pid}, ${rssMb(pid).rss.toFixed(0)} MB; node ${nodeArgs.join(' ') || '(no flags)'})`);
+  const ready = rssMb(pid);
+  log(
+    `admission ready (pid ${pid}, ${ready.rss.toFixed(0)} MB: anonymous ${ready.anon.toFixed(0)} MB, file ${ready.file.toFixed(0)} MB; node ${nodeArgs.join(' ') || '(no flags)'})`,
+  );
 
   /** The process's own account of its memory (default metrics), in MB: where the RSS is. */
   async function heapMb(): Promise<string> {
@@ -223,7 +231,7 @@ try {
   );
   const after = rssMb(pid);
   log(
-    `admission RSS after them: ${after.rss.toFixed(0)} MB (peak sampled ${peakDuring.toFixed(0)} MB, VmHWM ${after.peak.toFixed(0)} MB; ${await heapMb()}); ${logLines} log lines (${(logBytes / 1e6).toFixed(1)} MB)`,
+    `admission RSS after them: ${after.rss.toFixed(0)} MB (anonymous ${after.anon.toFixed(0)} MB, file ${after.file.toFixed(0)} MB; peak sampled ${peakDuring.toFixed(0)} MB, VmHWM ${after.peak.toFixed(0)} MB; ${await heapMb()}); ${logLines} log lines (${(logBytes / 1e6).toFixed(1)} MB)`,
   );
 
   if (HEAP_SNAPSHOT_DIR) {
@@ -249,6 +257,7 @@ try {
       `within_budget=${within === all.length ? 1 : 0}`,
       `unresolved_5000=${(w5000.late / LARGE_REVIEWS).toFixed(0)}`,
       `rss_after_100_mb=${after.rss.toFixed(0)}`,
+      `rss_anon_after_100_mb=${after.anon.toFixed(0)}`,
       `answer_max_kb=${(answerMax / 1024).toFixed(1)}`,
       `rss_peak_mb=${Math.max(peakDuring, after.peak).toFixed(0)}`,
       `known_1_p99_ms=${p99(knownResults.get(1))}`,
