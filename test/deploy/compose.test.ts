@@ -63,6 +63,8 @@ async function knownVariables(service: string): Promise<Set<string>> {
     ...Object.keys(own),
     ...Object.keys(PLANNED[service] ?? {}),
     'NODE_ENV',
+    // Read by the Node runtime itself (the admission container bounds its heap with it).
+    'NODE_OPTIONS',
   ]);
 }
 
