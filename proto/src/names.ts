@@ -30,8 +30,6 @@ export const Topics = {
   auditAdmissionBatch: topic('assay.audit.admission.batch', AuditBatchSchema),
   auditScan: topic('assay.audit.scan', AuditEventSchema),
   auditPolicy: topic('assay.audit.policy', AuditEventSchema),
-  /** Verdict changes, batched (AuditBatch): what policy publishes for each changed verdict. */
-  auditPolicyBatch: topic('assay.audit.policy.batch', AuditBatchSchema),
 } as const;
 
 /**

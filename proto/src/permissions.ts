@@ -46,7 +46,6 @@ const own: Record<ServiceName, string[]> = {
     Topics.verdictChanged.subject,
     Topics.policyChanged.subject,
     Topics.auditPolicy.subject,
-    Topics.auditPolicyBatch.subject,
     dead(Streams.images),
     dead(Streams.scans),
     dead(Streams.policy),

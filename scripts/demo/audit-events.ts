@@ -1,8 +1,7 @@
 // The audit events a demo run added to the ASSAY_AUDIT stream (used when no Elasticsearch is
 // configured). A stream message is not an event: admission publishes its decisions in batches
-// (AuditBatch, one message for up to ADMISSION_AUDIT_BATCH_MAX decisions), policy its verdict
-// changes too (up to VERDICT_AUDIT_BATCH_MAX), so each message is decoded and its events
-// counted, by kind, with the AdmissionReview uids of the decisions.
+// (AuditBatch, one message for up to ADMISSION_AUDIT_BATCH_MAX decisions), so each message is
+// decoded and its events counted, by kind, with the AdmissionReview uids of the decisions.
 import { fromBinary } from '@bufbuild/protobuf';
 import type { JetStreamManager, StoredMsg } from 'nats';
 import { AuditBatchSchema, AuditEventSchema, Streams, Topics, type AuditEvent } from '@assay/proto';
@@ -18,12 +17,9 @@ export interface AuditTally {
   admissionUids: Set<string>;
 }
 
-// Admission's decisions and policy's verdict changes leave in batches.
-const BATCH_SUBJECTS = [Topics.auditAdmissionBatch.subject, Topics.auditPolicyBatch.subject];
-
 /** The events one stored message carries: an AuditBatch its events, any other audit message itself. */
 export function eventsOf(subject: string, data: Uint8Array): AuditEvent[] {
-  if (BATCH_SUBJECTS.includes(subject)) return fromBinary(AuditBatchSchema, data).events;
+  if (subject === Topics.auditAdmissionBatch.subject) return fromBinary(AuditBatchSchema, data).events;
   return [fromBinary(AuditEventSchema, data)];
 }
 

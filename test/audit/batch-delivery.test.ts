@@ -1,7 +1,7 @@
-// AuditBatch messages (admission publishes its decisions in batches, policy its verdict changes)
-// through the audit service against a real nats-server and the Elasticsearch stand-in: every
-// event of a batch is indexed under its own id, dead-lettered on its own, retried and redelivered
-// without duplicates, and the stream message is acked once all its events are done.
+// AuditBatch messages (admission publishes its decisions in batches) through the audit service
+// against a real nats-server and the Elasticsearch stand-in: every event of a batch is indexed
+// under its own id, dead-lettered on its own, retried and redelivered without duplicates, and
+// the stream message is acked once all its events are done.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { create, fromBinary, toBinary } from '@bufbuild/protobuf';
@@ -22,8 +22,7 @@ import { auditService, type AuditApi, type AuditShape } from '@assay/audit';
 import { startNatsServer, type NatsServer } from '../support/nats-server.ts';
 import { startElasticsearchStandin, type ElasticsearchStandin } from '../support/elasticsearch-standin/index.ts';
 import { waitFor } from '../support/processes.ts';
-import { AuditBatches } from '../../services/policy/src/audit-batches.ts';
-import { admissionEvent, esClient, indexedIds, lostAndDuplicated, verdictEvent } from './helpers.ts';
+import { admissionEvent, esClient, indexedIds, lostAndDuplicated } from './helpers.ts';
 
 describe('audit → Elasticsearch, batched admission events', () => {
   let nats: NatsServer;
@@ -124,30 +123,6 @@ describe('audit → Elasticsearch, batched admission events', () => {
       dls.got.map((d) => d.dl.reason),
       [],
     );
-  });
-
-  it("indexes each event of policy's verdict batches once, a batch published again too", async () => {
-    const events = Array.from({ length: 30 }, (_, i) => verdictEvent(400 + i));
-    const ids = events.map((e) => e.meta!.id);
-    // As the policy service publishes them: 20 to a batch, then the same events once more (a
-    // retried publish), which JetStream takes for the duplicate it is.
-    const lastSeq = async () => (await (await bus.jetstreamManager()).streams.info(Streams.audit.name)).state.last_seq;
-    const before = await lastSeq();
-    for (let attempt = 0; attempt < 2; attempt++) {
-      const batches = new AuditBatches({ js: bus.js, producer: 'policy', maxEvents: 20, lingerMs: 5 });
-      await Promise.all(events.map((e) => batches.add(e)));
-      await batches.stop();
-    }
-    assert.equal((await lastSeq()) - before, 2, 'two batch messages, each stored once');
-    const got = await waitIndexed(ids);
-    assert.deepEqual(lostAndDuplicated(ids, got), { lost: [], duplicated: [] });
-    assert.deepEqual(
-      ids.map((id) => standin.writes.get(id)),
-      ids.map(() => 1),
-    );
-    const r = await es().search<Record<string, any>>({ index: dataStream, query: { term: { 'event.id': ids[25]! } } });
-    assert.equal(r.hits.hits[0]!._source!.assay.subject, Topics.auditPolicyBatch.subject);
-    await waitDrained();
   });
 
   it('dead-letters only the events Elasticsearch refuses for good, each on its own', async () => {

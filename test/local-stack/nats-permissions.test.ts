@@ -89,10 +89,6 @@ describe('per-service NATS permissions (the npm start configuration)', () => {
     const batch = create(AuditBatchSchema, { meta: newEventMeta('test'), events: [] });
     assert.ok((await publishEvent(admission.js, Topics.auditAdmissionBatch, batch, { timeoutMs: 2000 })).seq > 0);
     await assert.rejects(publishEvent((await as('policy')).js, Topics.auditAdmissionBatch, batch, { timeoutMs: 2000 }), isDenied);
-    // Policy's verdict audit batches: policy's own, nobody else's.
-    const verdicts = create(AuditBatchSchema, { meta: newEventMeta('test'), events: [] });
-    assert.ok((await publishEvent((await as('policy')).js, Topics.auditPolicyBatch, verdicts, { timeoutMs: 2000 })).seq > 0);
-    await assert.rejects(publishEvent(admission.js, Topics.auditPolicyBatch, verdicts, { timeoutMs: 2000 }), isDenied);
   });
 
   it('only policy writes verdicts; only the watcher writes tags; everyone may read them', async () => {

@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { create } from '@bufbuild/protobuf';
 import { connectBus, newEventMeta, provisionTopology, publishEvent, type BusConnection } from '@assay/bus';
-import { AuditBatchSchema, AuditEventSchema, Compliance, natsPermissionsConfig, Streams, Topics, type AuditEvent } from '@assay/proto';
+import { AuditEventSchema, Compliance, natsPermissionsConfig, Streams, Topics, type AuditEvent } from '@assay/proto';
 import { DECISION_LOG_CAPACITY, DecisionLog, admissionFilter, replayStart } from '../../services/policy/src/decision-log.ts';
 import { eventually, memoryLogger } from '../bus/helpers.ts';
 import { startNatsServer, type NatsServer } from '../support/nats-server.ts';
@@ -122,7 +122,7 @@ describe('decision log (recent admission decisions from the audit stream)', () =
     assert.equal(p2.next, undefined);
   });
 
-  it('reads single AuditEvent messages too, and skips /mutate pinnings and other audit events, batched ones too', async () => {
+  it('reads single AuditEvent messages too, and skips /mutate pinnings and other audit events', async () => {
     const log = newLog({ replayMessages: 1 });
     await eventually('caught up with the stream', async () => log.lastSequence === (await streamLastSeq()));
     const single = admissionEvent({ name: 'single-1', namespace: 'solo' });
@@ -134,15 +134,6 @@ describe('decision log (recent admission decisions from the audit stream)', () =
       bus.js,
       Topics.auditPolicy,
       create(AuditEventSchema, { meta: newEventMeta('policy'), event: { case: 'policyChange', value: { policyId: 'p' } } }),
-    );
-    // Policy's verdict batches are not read at all: not even a decision inside one would be listed.
-    await publishEvent(
-      bus.js,
-      Topics.auditPolicyBatch,
-      create(AuditBatchSchema, {
-        meta: newEventMeta('policy'),
-        events: [admissionEvent({ name: 'in-a-policy-batch', namespace: 'solo' })],
-      }),
     );
     await publishEvent(bus.js, Topics.auditAdmission, admissionEvent({ name: 'single-2', namespace: 'solo' }));
     await eventually('the last message read', async () => log.lastSequence === (await streamLastSeq()));

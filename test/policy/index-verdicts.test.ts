@@ -10,6 +10,7 @@ import { connectBus, derivedEventId, newEventMeta, provisionTopology, publishEve
 import { IndexVerdicts } from '@assay/policy';
 import { indexVerdict } from '@assay/policy-engine';
 import {
+  AuditEventSchema,
   Buckets,
   Compliance,
   digestBucketKey,
@@ -27,7 +28,6 @@ import { createLogger } from '@assay/telemetry';
 import type { ImageAssurancePolicy } from '@assay/domain';
 import { startNatsServer, type NatsServer } from '../support/nats-server.ts';
 import { startHarness, type Harness } from './harness.ts';
-import { lastPolicyAuditEvent } from './audit-events.ts';
 import { report, sha } from './fixtures.ts';
 
 const REGISTRY = 'registry.example.com';
@@ -149,7 +149,10 @@ describe('index verdicts (policy service)', () => {
     );
     assert.equal(changed.image?.digest, index);
     assert.equal(changed.compliance, Compliance.NON_COMPLIANT);
-    const audit = await lastPolicyAuditEvent(jsm);
+    const audit = fromBinary(
+      AuditEventSchema,
+      (await jsm.streams.getMessage(Streams.audit.name, { last_by_subj: Topics.auditPolicy.subject })).data,
+    );
     assert.equal(audit.event.case, 'verdictChange');
     if (audit.event.case === 'verdictChange') {
       assert.equal(audit.event.value.image?.digest, index);

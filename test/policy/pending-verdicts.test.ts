@@ -7,6 +7,7 @@ import { after, before, describe, it } from 'node:test';
 import { create, fromBinary } from '@bufbuild/protobuf';
 import { derivedEventId, newEventMeta, publishEvent } from '@assay/bus';
 import {
+  AuditEventSchema,
   Compliance,
   ImageDiscoveredSchema,
   ImageRefSchema,
@@ -20,7 +21,6 @@ import {
 } from '@assay/proto';
 import type { ImageAssurancePolicy } from '@assay/domain';
 import { startHarness, type Harness } from './harness.ts';
-import { lastPolicyAuditEvent } from './audit-events.ts';
 import { report, sha } from './fixtures.ts';
 
 const REGISTRY = 'registry.example.com';
@@ -84,7 +84,10 @@ describe('pending verdicts (policy service)', () => {
     );
     assert.equal(changed.image?.digest, digest);
     assert.equal(changed.compliance, Compliance.PENDING);
-    const audit = await lastPolicyAuditEvent(jsm);
+    const audit = fromBinary(
+      AuditEventSchema,
+      (await jsm.streams.getMessage(Streams.audit.name, { last_by_subj: Topics.auditPolicy.subject })).data,
+    );
     assert.equal(audit.event.case, 'verdictChange');
     if (audit.event.case === 'verdictChange') {
       assert.equal(audit.event.value.compliance, Compliance.PENDING);

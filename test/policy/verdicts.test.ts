@@ -5,11 +5,10 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { create } from '@bufbuild/protobuf';
 import { newEventMeta, publishEvent } from '@assay/bus';
-import { Buckets, Compliance, ScanCompletedSchema, ScanStatus, Streams, Topics, VerdictSchema } from '@assay/proto';
+import { Buckets, Compliance, ScanCompletedSchema, ScanStatus, Streams, Topics, AuditEventSchema, VerdictSchema } from '@assay/proto';
 import { fromBinary } from '@bufbuild/protobuf';
 import type { ImageAssurancePolicy } from '@assay/domain';
 import { startHarness, type Harness } from './harness.ts';
-import { lastPolicyAuditEvent } from './audit-events.ts';
 import { report, sha, vuln } from './fixtures.ts';
 
 const baseline = (over: Partial<ImageAssurancePolicy> = {}): ImageAssurancePolicy => ({
@@ -62,7 +61,10 @@ describe('verdicts', () => {
     const jsm = await h.admin.jetstreamManager();
     const changed = await jsm.streams.getMessage(Streams.policy.name, { last_by_subj: Topics.verdictChanged.subject });
     assert.equal(fromBinary(VerdictSchema, changed.data).image?.digest, r.image.digest);
-    const audit = await lastPolicyAuditEvent(jsm);
+    const audit = fromBinary(
+      AuditEventSchema,
+      (await jsm.streams.getMessage(Streams.audit.name, { last_by_subj: Topics.auditPolicy.subject })).data,
+    );
     assert.equal(audit.event.case, 'verdictChange');
     if (audit.event.case === 'verdictChange') {
       assert.equal(audit.event.value.compliance, Compliance.NON_COMPLIANT);

@@ -1,10 +1,9 @@
-// An AuditBatch stream message (admission publishes its per-decision events in batches, policy
-// its verdict changes) expanded into one part per event, so the sinks handle each event as if it
-// were its own message: its own bytes, its own outcome (indexed, retried, dead-lettered). The
-// stream message is settled once every part is: acked when all parts were acked or terminated (a
-// terminated part has been dead-lettered on its own), otherwise nak'ed so the whole batch comes
-// back. A redelivered batch is harmless for Elasticsearch (create with `_id` = event id; 409
-// counts as already indexed).
+// An AuditBatch stream message (admission publishes its per-decision events in batches) expanded
+// into one part per event, so the sinks handle each event as if it were its own message: its own
+// bytes, its own outcome (indexed, retried, dead-lettered). The stream message is settled once
+// every part is: acked when all parts were acked or terminated (a terminated part has been
+// dead-lettered on its own), otherwise nak'ed so the whole batch comes back. A redelivered batch
+// is harmless for Elasticsearch (create with `_id` = event id; 409 counts as already indexed).
 import { fromBinary, toBinary } from '@bufbuild/protobuf';
 import type { JsMsg } from 'nats';
 import { eventHeaders, HEADER_ASSAY_TYPE, headersToRecord } from '@assay/bus';
@@ -27,12 +26,9 @@ export function deadLetterMsgId(consumer: string, m: JsMsg): string {
   return `dl-${consumer}-${m.seq}${part === undefined ? '' : `-${part}`}`;
 }
 
-// What a message without a type header is taken to be a batch by: the subjects batches are published on.
-const BATCH_SUBJECTS = [Topics.auditAdmissionBatch.subject, Topics.auditPolicyBatch.subject];
-
 function isBatch(m: JsMsg): boolean {
   const type = m.headers?.get(HEADER_ASSAY_TYPE);
-  return type ? type === AuditBatchSchema.typeName : BATCH_SUBJECTS.includes(m.subject);
+  return type ? type === AuditBatchSchema.typeName : m.subject === Topics.auditAdmissionBatch.subject;
 }
 
 /**

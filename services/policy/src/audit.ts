@@ -1,13 +1,10 @@
 // Audit events the policy service emits: every policy/exception change (who, what, which
 // version, the document before and after) and every verdict whose outcome or reasons changed.
-// Changes of documents are single events (a few per change); verdict changes, which a
-// re-evaluation produces by the thousand, leave in batches (audit-batches.ts).
 import { create } from '@bufbuild/protobuf';
-import { newEventMeta, publishEvent } from '@assay/bus';
+import { newEventMeta, publishAuditEvent, publishEvent } from '@assay/bus';
 import { AuditEventSchema, Compliance, type AuditEvent, type ChangeType, type PolicyKind, type Verdict, Topics } from '@assay/proto';
 import type { JetStreamClient } from 'nats';
 import { PRODUCER } from '@assay/policy-engine';
-import type { AuditBatches } from './audit-batches.ts';
 
 export function policyChangeAudit(
   kind: PolicyKind,
@@ -58,13 +55,11 @@ export function verdictAudit(verdict: Verdict, previous: Verdict | undefined): A
 }
 
 /**
- * A verdict whose outcome changed: announced on the bus (one message per verdict) and recorded as
- * an audit event (in a batch with others). Both are under way at once (two streams, no order
- * between them); resolves once both are stored.
+ * A verdict whose outcome changed: announced on the bus and recorded as an audit event. Both are
+ * published at once (two streams, no order between them) and both acks awaited: one round trip.
  */
 export async function announceVerdict(
   js: JetStreamClient,
-  audits: Pick<AuditBatches, 'add'>,
   verdict: Verdict,
   previous: Verdict | undefined,
   /** `verdict` encoded already (as written to the bucket), so it is not encoded again. */
@@ -72,6 +67,6 @@ export async function announceVerdict(
 ): Promise<void> {
   await Promise.all([
     publishEvent(js, Topics.verdictChanged, verdict, encoded ? { encoded } : {}),
-    audits.add(verdictAudit(verdict, previous)),
+    publishAuditEvent(js, Topics.auditPolicy, verdictAudit(verdict, previous)),
   ]);
 }

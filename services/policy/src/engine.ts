@@ -6,7 +6,8 @@ import { type ImageAssurancePolicy, type PolicyException, type ScanReport } from
 import { allPages, type Store } from '@assay/store';
 import { PolicyKind, ScanStatus, type ScanCompleted, type Verdict, type PolicyChanged } from '@assay/proto';
 import type { Logger } from '@assay/telemetry';
-import type { KV } from 'nats';
+import type { JetStreamClient, KV } from 'nats';
+import { announceVerdict } from './audit.ts';
 import type { IndexVerdicts } from './index-verdicts.ts';
 import type { DocumentBuckets } from './document-buckets.ts';
 import { exceptionCoversImage } from '@assay/runtime-policy';
@@ -32,10 +33,9 @@ import {
 
 export interface PolicyEngineOptions {
   store: Store;
+  js: JetStreamClient;
   kv: KV;
   logger: Logger;
-  /** A written verdict whose outcome changed (announceVerdict; `encoded`: as written). */
-  announce: (verdict: Verdict, previous: Verdict | undefined, encoded?: Uint8Array) => Promise<void>;
   clock?: () => Date;
   /** Images re-evaluated at once. */
   concurrency?: number;
@@ -176,7 +176,7 @@ export class PolicyEngine {
       { known: this.#known },
     );
     const announced = w.written && outcomeChanged(w.previous, verdict);
-    if (announced) await this.#o.announce(verdict, w.previous, w.data);
+    if (announced) await announceVerdict(this.#o.js, verdict, w.previous, w.data);
     if (w.written) await this.#o.indexes?.platformChanged(digest, verdict.meta?.causationId || undefined);
     return { digest, written: w.written, announced, verdict };
   }

@@ -16,7 +16,6 @@ import {
   VulnDbUpdatedSchema,
   type ConsumerSpec,
   type Topology,
-  type Verdict,
 } from '@assay/proto';
 import { addStoreReadiness, requireDeploymentStore, type ServiceContext, type ServiceDefinition } from '@assay/service-kit';
 import { openStore } from '@assay/store';
@@ -27,7 +26,6 @@ import { PolicyEngine } from './engine.ts';
 import { VexDocuments } from './vex-documents.ts';
 import { ApiTokens } from './api-tokens.ts';
 import { announceVerdict } from './audit.ts';
-import { AuditBatches } from './audit-batches.ts';
 import { IndexVerdicts } from './index-verdicts.ts';
 import { PendingVerdicts } from './pending-verdicts.ts';
 import { VerdictList } from './verdict-list.ts';
@@ -88,17 +86,12 @@ export async function startPolicy(ctx: ServiceContext<PolicyShape>): Promise<Pol
     ctx.logger.error({ bucket: r.bucket, kept: r.kept }, reconcileRefusal(r));
   }
   const logger = ctx.logger.child({ component: 'engine' });
-  // Verdict audit events leave in batches. Registered first, so stopped last: what the consumers,
-  // the engine and the index verdicts announce while stopping is still published.
-  const audits = new AuditBatches({ js: ctx.bus.js, producer: SERVICE_NAME });
-  ctx.onStop(() => audits.stop());
-  const announce = (v: Verdict, prev: Verdict | undefined, encoded?: Uint8Array) => announceVerdict(ctx.bus.js, audits, v, prev, encoded);
   const indexes = new IndexVerdicts({
     js: ctx.bus.js,
     verdicts: kv,
     indexes: await ctx.bus.js.views.kv(Buckets.imageIndexes.name, { bindOnly: true }),
     logger: ctx.logger.child({ component: 'indexes' }),
-    announce,
+    announce: (v, prev) => announceVerdict(ctx.bus.js, v, prev),
     connection: ctx.bus,
   });
   await indexes.start();
@@ -115,7 +108,7 @@ export async function startPolicy(ctx: ServiceContext<PolicyShape>): Promise<Pol
   const pending = new PendingVerdicts({
     verdicts: kv,
     logger: ctx.logger.child({ component: 'pending' }),
-    announce,
+    announce: (v, prev) => announceVerdict(ctx.bus.js, v, prev),
   });
   const vex = new VexDocuments({
     dir: c.POLICY_VEX_DIR,
@@ -125,9 +118,9 @@ export async function startPolicy(ctx: ServiceContext<PolicyShape>): Promise<Pol
   });
   const engine = new PolicyEngine({
     store,
+    js: ctx.bus.js,
     kv,
     logger,
-    announce,
     concurrency: c.POLICY_REEVALUATE_CONCURRENCY,
     documents,
     indexes,
