@@ -211,6 +211,25 @@ const INVENTORY_MIX: readonly [type: string, family: string, count: number][] = 
   ['cargo', 'crates.io', 150],
 ];
 
+/**
+ * An installed Debian binary package `<source>-bin` built from source `source` at a Debian
+ * version (`[epoch:]upstream-revision`): matched through its source, as dpkg reports it.
+ */
+export function debianBinaryPackage(source: string, debianVersion: string): Package {
+  const m = /^(?:(\d+):)?(.*)-([^-]+)$/.exec(debianVersion);
+  return {
+    name: `${source}-bin`,
+    version: m?.[2] ?? debianVersion,
+    ...(m?.[3] ? { release: m[3] } : {}),
+    type: 'deb',
+    purl: `pkg:deb/debian/${source}-bin`,
+    srcName: source,
+    srcVersion: m?.[2] ?? debianVersion,
+    ...(m?.[1] ? { srcEpoch: Number(m[1]) } : {}),
+    ...(m?.[3] ? { srcRelease: m[3] } : {}),
+  };
+}
+
 /** A 2,000-package Debian 12 image: OS packages plus several language ecosystems. */
 export function scaleInventory(): Package[] {
   const r = rng(7);
@@ -221,18 +240,7 @@ export function scaleInventory(): Package[] {
       const name = eco.name(int(r, eco.names));
       const v = eco.version(r);
       if (type === 'deb') {
-        const m = /^(?:(\d+):)?(.*)-([^-]+)$/.exec(v);
-        out.push({
-          name: `${name}-bin`,
-          version: m?.[2] ?? v,
-          ...(m?.[3] ? { release: m[3] } : {}),
-          type,
-          purl: `pkg:deb/debian/${name}-bin`,
-          srcName: name,
-          srcVersion: m?.[2] ?? v,
-          ...(m?.[1] ? { srcEpoch: Number(m[1]) } : {}),
-          ...(m?.[3] ? { srcRelease: m[3] } : {}),
-        });
+        out.push(debianBinaryPackage(name, v));
       } else {
         const version = type === 'golang' ? `v${v}` : v;
         out.push({ name: type === 'pypi' ? name.toLowerCase() : name, version, type, purl: `pkg:${type}/${name}@${version}` });

@@ -16,6 +16,7 @@ import { join } from 'node:path';
 import type { OsInfo, Package } from '../packages/inventory/src/index.ts';
 import { isAffected } from '../packages/versions/src/index.ts';
 import { buildDatabase, normalisePackageName, openDatabase } from '../packages/vulndb/src/index.ts';
+import { debianBinaryPackage } from './vulndb-scale-records.ts';
 
 const RECORDS = Number(process.env.VULNDB_BENCH_RECORDS ?? 200_000);
 const INVENTORY = 2_000;
@@ -124,19 +125,7 @@ function inventory(): Package[] {
     const kind = i < 800 ? 'deb' : i < 1500 ? 'npm' : 'pypi';
     if (kind === 'deb') {
       const name = pkgName('Debian:12', int(r, deb.names));
-      const v = deb.version(r);
-      const m = /^(?:(\d+):)?(.*)-([^-]+)$/.exec(v);
-      out.push({
-        name: `${name}-bin`,
-        version: m?.[2] ?? v,
-        ...(m?.[3] ? { release: m[3] } : {}),
-        type: 'deb',
-        purl: `pkg:deb/debian/${name}-bin`,
-        srcName: name,
-        srcVersion: m?.[2] ?? v,
-        ...(m?.[1] ? { srcEpoch: Number(m[1]) } : {}),
-        ...(m?.[3] ? { srcRelease: m[3] } : {}),
-      });
+      out.push(debianBinaryPackage(name, deb.version(r)));
     } else {
       const eco = ECOS.find((e) => e.ecosystem === (kind === 'npm' ? 'npm' : 'PyPI')) as Eco;
       const name = pkgName(eco.ecosystem, int(r, eco.names));

@@ -22,7 +22,7 @@ import { auditService, type AuditApi, type AuditShape } from '@assay/audit';
 import { startNatsServer, type NatsServer } from '../support/nats-server.ts';
 import { startElasticsearchStandin, type ElasticsearchStandin } from '../support/elasticsearch-standin/index.ts';
 import { waitFor } from '../support/processes.ts';
-import { admissionEvent, esClient, indexedIds, lostAndDuplicated } from './helpers.ts';
+import { admissionEvent, auditTestEnv, esClient, indexedIds, lostAndDuplicated } from './helpers.ts';
 
 describe('audit → Elasticsearch, batched admission events', () => {
   let nats: NatsServer;
@@ -34,17 +34,7 @@ describe('audit → Elasticsearch, batched admission events', () => {
 
   const startAudit = async () => {
     const s = createService(auditService, {
-      env: {
-        NATS_URL: nats.url,
-        HTTP_PORT: '0',
-        LOG_LEVEL: process.env.AUDIT_TEST_LOG ?? 'silent',
-        AUDIT_ES_URL: standin.url,
-        AUDIT_ES_DATA_STREAM: dataStream,
-        AUDIT_BATCH_LINGER: '20ms',
-        AUDIT_RETRY_BASE: '50ms',
-        AUDIT_RETRY_MAX: '500ms',
-        AUDIT_ACK_WAIT: '3s',
-      },
+      env: { ...auditTestEnv(nats.url, standin.url, dataStream), AUDIT_ACK_WAIT: '3s' },
     });
     await s.start();
     await s.ready({ timeoutMs: 20_000 });

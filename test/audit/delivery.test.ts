@@ -14,6 +14,7 @@ import { startElasticsearchStandin, type ElasticsearchStandin } from '../support
 import { waitFor } from '../support/processes.ts';
 import {
   admissionEvent,
+  auditTestEnv,
   countDocs,
   esClient,
   indexedIds,
@@ -36,17 +37,7 @@ describe('audit → Elasticsearch delivery', () => {
 
   const startAudit = async (extra: Record<string, string> = {}) => {
     const s = createService(auditService, {
-      env: {
-        NATS_URL: nats.url,
-        HTTP_PORT: '0',
-        LOG_LEVEL: process.env.AUDIT_TEST_LOG ?? 'silent',
-        AUDIT_ES_URL: url,
-        AUDIT_ES_DATA_STREAM: dataStream,
-        AUDIT_BATCH_LINGER: '20ms',
-        AUDIT_RETRY_BASE: '50ms',
-        AUDIT_RETRY_MAX: '500ms',
-        ...extra,
-      },
+      env: { ...auditTestEnv(nats.url, url, dataStream), ...extra },
     });
     await s.start();
     await s.ready({ timeoutMs: 20_000 });

@@ -6,6 +6,23 @@ import { newEventMeta, publishEvent } from '@assay/bus';
 import { type AuditEvent, AuditEventSchema, ChangeType, Compliance, PolicyKind, Topics } from '@assay/proto';
 import type { JetStreamClient } from 'nats';
 
+/**
+ * The audit service's settings in tests: one Elasticsearch data stream, short batches and quick
+ * retries so outages and recoveries play out in milliseconds; logs silent unless AUDIT_TEST_LOG.
+ */
+export function auditTestEnv(natsUrl: string, esUrl: string, dataStream: string): Record<string, string> {
+  return {
+    NATS_URL: natsUrl,
+    HTTP_PORT: '0',
+    LOG_LEVEL: process.env.AUDIT_TEST_LOG ?? 'silent',
+    AUDIT_ES_URL: esUrl,
+    AUDIT_ES_DATA_STREAM: dataStream,
+    AUDIT_BATCH_LINGER: '20ms',
+    AUDIT_RETRY_BASE: '50ms',
+    AUDIT_RETRY_MAX: '500ms',
+  };
+}
+
 const DIGEST = (n: number) => `sha256:${n.toString(16).padStart(64, '0')}`;
 
 export function admissionEvent(i: number, opts: { allowed?: boolean; exceptionId?: string; namespace?: string } = {}): AuditEvent {

@@ -21,7 +21,7 @@ import { AuditBatcher, eventsIn, Outbox, type OutboundEvent, publisherFor } from
 import { startNatsServer, type NatsServer } from '../support/nats-server.ts';
 import { startElasticsearchStandin, type ElasticsearchStandin } from '../support/elasticsearch-standin/index.ts';
 import { waitFor } from '../support/processes.ts';
-import { admissionEvent, esClient, indexedIds, lostAndDuplicated, policyEvent, verdictEvent } from './helpers.ts';
+import { admissionEvent, auditTestEnv, esClient, indexedIds, lostAndDuplicated, policyEvent, verdictEvent } from './helpers.ts';
 
 const MAX_PAYLOAD = 16 * 1024;
 
@@ -56,17 +56,7 @@ describe('audit events over the server max_payload', () => {
     standin = await startElasticsearchStandin();
     bus = await connectBus({ servers: nats.url });
     const s = createService(auditService, {
-      env: {
-        NATS_URL: nats.url,
-        HTTP_PORT: '0',
-        LOG_LEVEL: process.env.AUDIT_TEST_LOG ?? 'silent',
-        AUDIT_ES_URL: standin.url,
-        AUDIT_ES_DATA_STREAM: dataStream,
-        AUDIT_BATCH_LINGER: '20ms',
-        AUDIT_RETRY_BASE: '50ms',
-        AUDIT_RETRY_MAX: '500ms',
-        AUDIT_ACK_WAIT: '3s',
-      },
+      env: { ...auditTestEnv(nats.url, standin.url, dataStream), AUDIT_ACK_WAIT: '3s' },
     });
     svc = s;
     await s.start();

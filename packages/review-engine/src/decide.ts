@@ -121,8 +121,11 @@ export function imagesOf(request: AdmissionRequest): ImageField[] {
 
 const canonicalOf = new WeakMap<ImageReference, string>();
 
-/** `registry/repository:tag` of a reference without a digest, as the tags mirror is keyed (remembered per parsed reference). */
-function canonicalTag(ref: ImageReference): string {
+/**
+ * `registry/repository:tag` of a reference without a digest, as the tags mirror, the registry
+ * lookups and `EvaluateOptions.unresolved` are keyed (remembered per parsed reference).
+ */
+export function canonicalTag(ref: ImageReference): string {
   let canonical = canonicalOf.get(ref);
   if (canonical === undefined) canonicalOf.set(ref, (canonical = formatReference(ref)));
   return canonical;

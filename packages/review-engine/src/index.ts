@@ -24,6 +24,7 @@ export {
 export type { DecisionSnapshot, Exception, RuntimePolicyRef } from './snapshot.ts';
 export { decodeException, decodeRuntimePolicy } from './bucket-values.ts';
 export {
+  canonicalTag,
   evaluateRequest,
   imagesOf,
   mayBeGoverned,

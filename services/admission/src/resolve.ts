@@ -3,7 +3,8 @@
 // own only until its budget ends. Answers (and misses, and failures) are remembered for a while,
 // so a lookup that finishes after its review was answered serves the next review. The only
 // network call admission makes while answering.
-import { formatReference, type ImageReference } from '@assay/image-ref';
+import type { ImageReference } from '@assay/image-ref';
+import { canonicalTag } from '@assay/review-engine';
 import { RegistryClients, type RegistrySpec } from '@assay/registry-client';
 import { TtlLru } from '@assay/kit';
 import { LookupQueue } from './lookup-queue.ts';
@@ -43,9 +44,6 @@ const MAX_REGISTRY_CLIENTS = 64;
 /** At most one warning per this long about failed lookups (a dead registry fails thousands at once). */
 const WARN_EVERY_MS = 10_000;
 
-/** The cache key of a tag: its canonical reference, without a digest. */
-export const tagKeyOf = (ref: ImageReference): string => formatReference({ ...ref, digest: undefined } as ImageReference);
-
 export class TagResolver {
   readonly #opts: TagResolverOptions;
   readonly #clients: RegistryClients;
@@ -74,7 +72,8 @@ export class TagResolver {
   }
 
   /**
-   * Looks the tags up in their registries (each once per TTL; shared with concurrent reviews
+   * Looks the tags (references without a digest, keyed by `canonicalTag` as the decision reads
+   * them) up in their registries (each once per TTL; shared with concurrent reviews
    * asking for the same), waiting until every answer is in or `until` (epoch ms), whichever comes
    * first. Returns the canonical tags that are still without an answer, and why; their lookups
    * still running carry on and are remembered for the next review.
@@ -83,7 +82,7 @@ export class TagResolver {
     const unresolved = new Map<string, Unresolved>();
     const wanted = new Map<string, ImageReference>();
     for (const ref of refs) {
-      const key = tagKeyOf(ref);
+      const key = canonicalTag(ref);
       if (wanted.has(key) || unresolved.has(key)) continue;
       const hit = this.#cache.get(key);
       if (!hit) wanted.set(key, ref);
